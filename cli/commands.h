@@ -1,0 +1,17 @@
+// One file per verb: each registers its subcommand on the CLI11 app and
+// returns the exit code through the shared `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace accord::cli {
+
+// Exit codes shared by every verb.
+enum Exit { kOk = 0, kFindings = 1, kUsage = 2 };
+
+void RegisterCheck(CLI::App& app, int& exit_code);
+void RegisterFmt(CLI::App& app, int& exit_code);
+
+bool StdoutIsTty();
+
+}  // namespace accord::cli

@@ -1,0 +1,1451 @@
+#include "compiler/syntax/parser.h"
+
+#include <pthread.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <set>
+
+#include "AccordLexer.h"
+#include "AccordParser.h"
+#include "antlr4-runtime.h"
+
+namespace accord::syntax {
+namespace {
+
+using P = AccordParser;
+
+// ---- UTF-8 --------------------------------------------------------------------
+
+// Returns the offset of the first invalid byte, or npos if the text is valid UTF-8
+// without NUL bytes.
+size_t FindBadUtf8(std::string_view s, bool* is_nul) {
+  *is_nul = false;
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0) {
+      *is_nul = true;
+      return i;
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || i + len > n) return i;
+    uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (int k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+void AppendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// ---- friendly token names ---------------------------------------------------------
+
+std::string TokenDescription(size_t type, const antlr4::dfa::Vocabulary& vocab) {
+  switch (type) {
+    case antlr4::Token::EOF: return "end of file";
+    case P::IDENT: return "a name";
+    case P::STRING: return "a string";
+    case P::BYTES: return "a bytes literal";
+    case P::NUM_INT:
+    case P::NUM_UINT:
+    case P::NUM_FLOAT: return "a number";
+    default: break;
+  }
+  std::string lit = vocab.getLiteralName(type);
+  if (!lit.empty()) return lit;  // already quoted: 'sync'
+  return vocab.getSymbolicName(type);
+}
+
+std::string ShowToken(const antlr4::Token* t) {
+  if (!t || t->getType() == antlr4::Token::EOF) return "end of file";
+  std::string text = t->getText();
+  if (text.size() > 30) text = text.substr(0, 27) + "...";
+  for (char& c : text)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return "'" + text + "'";
+}
+
+std::string RuleContextName(size_t rule) {
+  switch (rule) {
+    case P::RuleSchemaDecl: return "a schema declaration";
+    case P::RuleValuesDecl:
+    case P::RuleValueEntry:
+    case P::RuleElseTarget:
+    case P::RuleValueLit: return "a values table";
+    case P::RuleSyncDecl:
+    case P::RuleSyncItem:
+    case P::RuleMatchKey:
+    case P::RuleCreateDefault:
+    case P::RuleFieldOption:
+    case P::RuleDirectedTransform: return "a sync block";
+    case P::RuleConflictPolicy: return "a conflict policy";
+    case P::RuleBlankPolicy: return "a blank policy";
+    case P::RuleDeletePolicy: return "a delete policy";
+    case P::RuleLifecycleDecl:
+    case P::RuleLifecycleItem:
+    case P::RuleStage: return "a lifecycle block";
+    case P::RuleTestDecl:
+    case P::RuleTestItem:
+    case P::RuleRecordLit:
+    case P::RuleRecordField: return "a test block";
+    case P::RuleObjectRef:
+    case P::RuleFieldPath:
+    case P::RuleSide: return "an object reference";
+    case P::RuleFile:
+    case P::RuleDecl: return "";
+    default: return "an expression";
+  }
+}
+
+// Maps ANTLR's code-point indexes to byte offsets.
+class OffsetMap {
+ public:
+  explicit OffsetMap(std::string_view text) {
+    offsets_.reserve(text.size() + 1);
+    for (uint32_t i = 0; i < text.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(text[i]);
+      if ((c & 0xC0) != 0x80) offsets_.push_back(i);
+    }
+    offsets_.push_back(static_cast<uint32_t>(text.size()));
+  }
+  uint32_t Byte(size_t cp) const {
+    if (cp >= offsets_.size()) return offsets_.back();
+    return offsets_[cp];
+  }
+  uint32_t Begin(const antlr4::Token* t) const {
+    if (!t) return 0;
+    auto s = t->getStartIndex();
+    if (s == INVALID_INDEX || s > offsets_.size()) return offsets_.back();
+    return Byte(s);
+  }
+  uint32_t End(const antlr4::Token* t) const {
+    if (!t) return 0;
+    auto s = t->getStopIndex();
+    if (s == INVALID_INDEX || s + 1 > offsets_.size()) return Begin(t);
+    return Byte(s + 1);
+  }
+
+ private:
+  std::vector<uint32_t> offsets_;
+};
+
+struct ErrorState {
+  const SourceFile* src;
+  DiagSink* sink;
+  const OffsetMap* map;
+  size_t count = 0;
+  size_t max = 20;
+  void Report(const antlr4::Token* at, std::string msg) {
+    ++count;
+    if (count > max) return;
+    uint32_t b = map->Begin(at), e = map->End(at);
+    if (at && at->getType() == antlr4::Token::EOF) e = b;
+    sink->Report(DiagCode::kSyntax, src, Range{b, e}, std::move(msg));
+  }
+};
+
+std::string ExpectedList(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocab) {
+  std::set<std::string> names;
+  bool name_ok = false;
+  for (size_t t : set.toList()) {
+    // Soft keywords are names too: don't list 40 of them.
+    if (t == P::IDENT) name_ok = true;
+    if (t >= P::SCHEMA && t <= P::FROM && set.contains(static_cast<ssize_t>(P::IDENT))) continue;
+    names.insert(TokenDescription(t, vocab));
+  }
+  (void)name_ok;
+  if (names.empty() || names.size() > 8) return "";
+  std::string out;
+  size_t i = 0;
+  for (const auto& n : names) {
+    if (i > 0) out += (i + 1 == names.size()) ? " or " : ", ";
+    out += n;
+    ++i;
+  }
+  return out;
+}
+
+class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
+ public:
+  explicit FriendlyErrorStrategy(ErrorState* st) : st_(st) {}
+
+ protected:
+  std::string Where(antlr4::Parser* p) {
+    std::string w = p->getContext() ? RuleContextName(p->getContext()->getRuleIndex()) : "";
+    return w.empty() ? "" : " in " + w;
+  }
+  void reportNoViableAlternative(antlr4::Parser* p, const antlr4::NoViableAltException& e) override {
+    auto* tok = e.getOffendingToken();
+    std::string msg = "unexpected " + ShowToken(tok) + Where(p);
+    std::string exp = ExpectedList(p->getExpectedTokens(), p->getVocabulary());
+    if (!exp.empty()) msg += "; expected " + exp;
+    st_->Report(tok, msg);
+  }
+  void reportInputMismatch(antlr4::Parser* p, const antlr4::InputMismatchException& e) override {
+    auto* tok = e.getOffendingToken();
+    std::string exp = ExpectedList(e.getExpectedTokens(), p->getVocabulary());
+    std::string msg = exp.empty() ? "unexpected " + ShowToken(tok) + Where(p)
+                                  : "expected " + exp + Where(p) + ", found " + ShowToken(tok);
+    st_->Report(tok, msg);
+  }
+  void reportFailedPredicate(antlr4::Parser*, const antlr4::FailedPredicateException& e) override {
+    st_->Report(e.getOffendingToken(), "unexpected " + ShowToken(e.getOffendingToken()));
+  }
+  void reportUnwantedToken(antlr4::Parser* p) override {
+    if (inErrorRecoveryMode(p)) return;
+    beginErrorCondition(p);
+    antlr4::Token* t = p->getCurrentToken();
+    std::string msg = "unexpected " + ShowToken(t) + Where(p);
+    std::string exp = ExpectedList(getExpectedTokens(p), p->getVocabulary());
+    if (!exp.empty()) msg += "; expected " + exp;
+    st_->Report(t, msg);
+  }
+  void reportMissingToken(antlr4::Parser* p) override {
+    if (inErrorRecoveryMode(p)) return;
+    beginErrorCondition(p);
+    antlr4::Token* t = p->getCurrentToken();
+    std::string exp = ExpectedList(getExpectedTokens(p), p->getVocabulary());
+    st_->Report(t, "missing " + (exp.empty() ? std::string("a token") : exp) + " before " + ShowToken(t) + Where(p));
+  }
+
+ private:
+  ErrorState* st_;
+};
+
+// Silences ANTLR's default console listener; all reporting goes through the strategy.
+class QuietListener : public antlr4::BaseErrorListener {
+ public:
+  explicit QuietListener(ErrorState* st) : st_(st) {}
+  void syntaxError(antlr4::Recognizer*, antlr4::Token* tok, size_t, size_t, const std::string& msg,
+                   std::exception_ptr) override {
+    // Only reached for messages the strategy did not produce itself (should not happen).
+    if (st_->count == 0) st_->Report(tok, msg);
+  }
+
+ private:
+  ErrorState* st_;
+};
+
+// ---- AST builder -------------------------------------------------------------------
+
+class Builder {
+ public:
+  Builder(const SourceFile& src, const OffsetMap& map, DiagSink& sink, const ParseOptions& opt, ast::File& file)
+      : src_(src), map_(map), sink_(sink), opt_(opt), file_(file) {}
+
+  bool too_deep() const { return too_deep_; }
+  size_t errors() const { return errors_ + (too_deep_ ? 1 : 0); }
+
+  void BuildFile(P::FileContext* ctx) {
+    for (auto* d : ctx->decl()) {
+      if (auto* s = d->schemaDecl()) {
+        if (auto v = Schema(s)) file_.decls.emplace_back(std::move(*v));
+      } else if (auto* v = d->valuesDecl()) {
+        if (auto r = Values(v)) file_.decls.emplace_back(std::move(*r));
+      } else if (auto* y = d->syncDecl()) {
+        if (auto r = Sync(y)) file_.decls.emplace_back(std::move(*r));
+      } else if (auto* l = d->lifecycleDecl()) {
+        if (auto r = Lifecycle(l)) file_.decls.emplace_back(std::move(*r));
+      } else if (auto* t = d->testDecl()) {
+        if (auto r = Test(t)) file_.decls.emplace_back(std::move(*r));
+      }
+    }
+  }
+
+ private:
+  Range R(antlr4::ParserRuleContext* c) const {
+    if (!c) return {};
+    uint32_t b = map_.Begin(c->getStart());
+    uint32_t e = c->getStop() ? map_.End(c->getStop()) : b;
+    if (e < b) e = b;
+    return Range{b, e};
+  }
+  Range R(antlr4::Token* t) const { return Range{map_.Begin(t), map_.End(t)}; }
+  Range R(antlr4::tree::TerminalNode* n) const { return n ? R(n->getSymbol()) : Range{}; }
+
+  std::optional<ast::Name> N(P::IdentContext* c) {
+    if (!c || c->getStart() == nullptr) return std::nullopt;
+    std::string t = c->getText();
+    if (t.empty() || t.find("<missing") != std::string::npos) return std::nullopt;
+    return ast::Name{t, R(c)};
+  }
+  static ast::Side S(P::SideContext* c) {
+    return c && c->HUBSPOT() ? ast::Side::kHubSpot : ast::Side::kSalesforce;
+  }
+  static ast::Direction D(P::ArrowContext* c) {
+    if (!c) return ast::Direction::kBoth;
+    if (c->TO_HS()) return ast::Direction::kToHubSpot;
+    if (c->TO_SF()) return ast::Direction::kToSalesforce;
+    return ast::Direction::kBoth;
+  }
+  std::optional<ast::ObjectRef> Obj(P::ObjectRefContext* c) {
+    if (!c || !c->side()) return std::nullopt;
+    auto n = N(c->ident());
+    if (!n) return std::nullopt;
+    return ast::ObjectRef{S(c->side()), *n, R(c)};
+  }
+  std::optional<ast::FieldPath> Path(P::FieldPathContext* c) {
+    if (!c || !c->side() || c->ident().size() != 2) return std::nullopt;
+    auto o = N(c->ident(0)), f = N(c->ident(1));
+    if (!o || !f) return std::nullopt;
+    return ast::FieldPath{S(c->side()), *o, *f, R(c)};
+  }
+
+  // Problems the builder finds make the AST incomplete: they count as
+  // syntax errors so that later phases (and `accord fmt`) leave the file alone.
+  void BadLiteral(Range r, const std::string& msg) {
+    ++errors_;
+    sink_.Report(DiagCode::kBadLiteral, &src_, r, msg);
+  }
+  void Duplicate(Range r, const std::string& what) {
+    ++errors_;
+    sink_.Report(DiagCode::kDuplicatePolicy, &src_, r, "this field rule already has " + what);
+  }
+
+  std::optional<ast::ValueLit> Value(P::ValueLitContext* c) {
+    if (!c || !c->getStart()) return std::nullopt;
+    ast::ValueLit v;
+    v.text = c->getText();
+    v.range = R(c);
+    if (c->STRING()) {
+      bool bytes = false;
+      std::string err;
+      if (!DecodeCelString(v.text, &bytes, &v.value, &err)) {
+        BadLiteral(v.range, err);
+        return std::nullopt;
+      }
+      v.kind = ast::LiteralKind::kString;
+    } else if (c->NUM_INT()) {
+      v.kind = ast::LiteralKind::kInt;
+      v.value = v.text;
+    } else if (c->NUM_UINT()) {
+      v.kind = ast::LiteralKind::kUint;
+      v.value = v.text;
+    } else if (c->NUM_FLOAT()) {
+      v.kind = ast::LiteralKind::kDouble;
+      v.value = v.text;
+    } else if (c->TRUE() || c->FALSE()) {
+      v.kind = ast::LiteralKind::kBool;
+      v.value = v.text;
+    } else if (c->NUL()) {
+      v.kind = ast::LiteralKind::kNull;
+      v.value = "null";
+    } else {
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<ast::SchemaDecl> Schema(P::SchemaDeclContext* c) {
+    if (!c->side() || !c->STRING()) return std::nullopt;
+    ast::SchemaDecl d;
+    d.side = S(c->side());
+    bool bytes;
+    std::string err;
+    if (!DecodeCelString(c->STRING()->getText(), &bytes, &d.path, &err)) {
+      BadLiteral(R(c->STRING()), err);
+      return std::nullopt;
+    }
+    d.path_range = R(c->STRING());
+    d.range = R(c);
+    return d;
+  }
+
+  std::optional<ast::ValuesDecl> Values(P::ValuesDeclContext* c) {
+    auto name = N(c->ident());
+    auto l = Path(c->fieldPath(0)), r = Path(c->fieldPath(1));
+    if (!name || !l || !r) return std::nullopt;
+    ast::ValuesDecl d;
+    d.name = *name;
+    d.left = *l;
+    d.right = *r;
+    d.dir = D(c->arrow());
+    d.range = R(c);
+    for (auto* e : c->valueEntry()) {
+      if (auto* p = dynamic_cast<P::ValuePairContext*>(e)) {
+        auto a = Value(p->valueLit(0)), b = Value(p->valueLit(1));
+        if (!a || !b) continue;
+        d.entries.emplace_back(ast::ValuePair{*a, *b, D(p->arrow()), R(p)});
+      } else if (auto* el = dynamic_cast<P::ValueElseContext*>(e)) {
+        ast::ValueElse v;
+        v.dir = D(el->arrow());
+        v.range = R(el);
+        auto* t = el->elseTarget();
+        if (!t) continue;
+        if (t->REJECT()) {
+          v.kind = ast::ElseKind::kReject;
+        } else if (t->KEEP()) {
+          v.kind = ast::ElseKind::kKeep;
+        } else {
+          auto val = Value(t->valueLit());
+          if (!val) continue;
+          v.kind = ast::ElseKind::kValue;
+          v.value = *val;
+        }
+        d.entries.emplace_back(std::move(v));
+      }
+    }
+    return d;
+  }
+
+  std::optional<ast::ConflictPolicy> Conflict(P::ConflictPolicyContext* c) {
+    if (!c) return std::nullopt;
+    ast::ConflictPolicy p;
+    p.range = R(c);
+    if (dynamic_cast<P::ConflictTwoWayContext*>(c)) {
+      p.kind = ast::ConflictKind::kTwoWay;
+    } else if (auto* pr = dynamic_cast<P::ConflictPreferContext*>(c)) {
+      if (!pr->side()) return std::nullopt;
+      p.side = S(pr->side());
+      p.kind = pr->UNLESS() ? ast::ConflictKind::kPreferUnlessBlank : ast::ConflictKind::kPrefer;
+    } else if (dynamic_cast<P::ConflictDontSyncContext*>(c)) {
+      p.kind = ast::ConflictKind::kDontSync;
+    } else {
+      return std::nullopt;
+    }
+    return p;
+  }
+
+  std::optional<ast::BlankPolicy> Blank(P::BlankPolicyContext* c) {
+    if (!c) return std::nullopt;
+    ast::BlankPolicy p;
+    p.range = R(c);
+    if (dynamic_cast<P::BlankIgnoreContext*>(c)) {
+      p.kind = ast::BlankKind::kIgnore;
+    } else if (dynamic_cast<P::BlankClearContext*>(c)) {
+      p.kind = ast::BlankKind::kClear;
+    } else if (auto* d = dynamic_cast<P::BlankDefaultContext*>(c)) {
+      p.kind = ast::BlankKind::kDefault;
+      p.default_value = Expr(d->expr());
+      if (!p.default_value) return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+    return p;
+  }
+
+  std::optional<ast::SyncDecl> Sync(P::SyncDeclContext* c) {
+    auto name = N(c->ident());
+    auto l = Obj(c->objectRef(0)), r = Obj(c->objectRef(1));
+    if (!name || !l || !r) return std::nullopt;
+    ast::SyncDecl d;
+    d.name = *name;
+    d.left = *l;
+    d.right = *r;
+    d.dir = D(c->arrow());
+    d.range = R(c);
+    for (auto* item : c->syncItem()) {
+      Range ir = R(item);
+      if (auto* m = dynamic_cast<P::MatchItemContext*>(item)) {
+        ast::MatchRule mr;
+        mr.range = ir;
+        if (auto* f = dynamic_cast<P::MatchFieldsContext*>(m->matchKey())) {
+          auto a = N(f->ident(0)), b = N(f->ident(1));
+          if (!a || !b) continue;
+          mr.explicit_fields = true;
+          mr.sf_field = *a;
+          mr.hs_field = *b;
+        } else if (auto* k = dynamic_cast<P::MatchNamedContext*>(m->matchKey())) {
+          auto a = N(k->ident());
+          if (!a) continue;
+          mr.key = *a;
+        } else {
+          continue;
+        }
+        d.items.emplace_back(std::move(mr));
+      } else if (auto* s = dynamic_cast<P::ScopeItemContext*>(item)) {
+        auto e = Expr(s->expr());
+        if (!e || !s->side()) continue;
+        d.items.emplace_back(ast::ScopeRule{S(s->side()), std::move(e), ir});
+      } else if (auto* cr = dynamic_cast<P::CreateItemContext*>(item)) {
+        if (!cr->side()) continue;
+        ast::CreateRule rule;
+        rule.side = S(cr->side());
+        rule.only = cr->ONLY() != nullptr;
+        rule.range = ir;
+        if (cr->WHEN()) {
+          rule.when = Expr(cr->expr());
+          if (!rule.when) continue;
+        }
+        d.items.emplace_back(std::move(rule));
+      } else if (auto* cf = dynamic_cast<P::ConflictItemContext*>(item)) {
+        auto p = Conflict(cf->conflictPolicy());
+        if (!p) continue;
+        d.items.emplace_back(ast::ConflictDefault{*p, ir});
+      } else if (auto* bl = dynamic_cast<P::BlankItemContext*>(item)) {
+        auto p = Blank(bl->blankPolicy());
+        if (!p) continue;
+        d.items.emplace_back(ast::BlankDefault{std::move(*p), ir});
+      } else if (auto* cv = dynamic_cast<P::ConvertsItemContext*>(item)) {
+        auto n = N(cv->ident());
+        if (!n) continue;
+        d.items.emplace_back(ast::ConvertsTo{*n, ir});
+      } else if (auto* oc = dynamic_cast<P::OnCreateItemContext*>(item)) {
+        if (!oc->side()) continue;
+        ast::OnCreate on;
+        on.side = S(oc->side());
+        on.range = ir;
+        for (auto* a : oc->createDefault()) {
+          auto n = N(a->ident());
+          auto e = Expr(a->expr());
+          if (!n || !e) continue;
+          on.assignments.push_back(ast::Assignment{*n, std::move(e), R(a)});
+        }
+        d.items.emplace_back(std::move(on));
+      } else if (auto* as = dynamic_cast<P::AssociateItemContext*>(item)) {
+        auto a = N(as->ident(0)), b = N(as->ident(1));
+        if (!a || !b) continue;
+        d.items.emplace_back(ast::Associate{*a, D(as->arrow()), *b, ir});
+      } else if (auto* de = dynamic_cast<P::DeleteItemContext*>(item)) {
+        auto* p = de->deletePolicy();
+        if (!p) continue;
+        ast::DeleteRule rule;
+        rule.kind = p->PROPAGATE() ? ast::DeleteKind::kPropagate
+                    : p->UNLINK()  ? ast::DeleteKind::kUnlink
+                                   : ast::DeleteKind::kKeep;
+        if (de->FROM() && de->side()) rule.from = S(de->side());
+        rule.range = ir;
+        d.items.emplace_back(std::move(rule));
+      } else if (auto* fr = dynamic_cast<P::FieldRuleItemContext*>(item)) {
+        if (fr->expr().size() != 2) continue;
+        ast::FieldRule rule;
+        rule.salesforce = Expr(fr->expr(0));
+        rule.hubspot = Expr(fr->expr(1));
+        if (!rule.salesforce || !rule.hubspot) continue;
+        rule.dir = D(fr->arrow());
+        rule.arrow_range = R(fr->arrow());
+        rule.range = ir;
+        bool ok = true;
+        for (auto* o : fr->fieldOption()) {
+          if (auto* w = dynamic_cast<P::WithOptionContext*>(o)) {
+            if (rule.with) Duplicate(R(o), "a `with` transform");
+            rule.with = Expr(w->expr());
+            ok &= rule.with != nullptr;
+          } else if (auto* v = dynamic_cast<P::ViaOptionContext*>(o)) {
+            if (rule.via) Duplicate(R(o), "a `via` table");
+            auto n = N(v->ident());
+            ok &= n.has_value();
+            if (n) rule.via = *n;
+          } else if (auto* fc = dynamic_cast<P::FieldConflictOptionContext*>(o)) {
+            if (rule.conflict) Duplicate(R(o), "a conflict policy");
+            rule.conflict = Conflict(fc->conflictPolicy());
+            ok &= rule.conflict.has_value();
+          } else if (auto* fb = dynamic_cast<P::FieldBlankOptionContext*>(o)) {
+            if (rule.blank) Duplicate(R(o), "a blank policy");
+            auto b = Blank(fb->blankPolicy());
+            ok &= b.has_value();
+            if (b) rule.blank = std::move(*b);
+          } else if (auto* t = dynamic_cast<P::TransformOptionContext*>(o)) {
+            if (!rule.transforms.empty()) Duplicate(R(o), "a `{ to ...: }` transform block");
+            for (auto* dt : t->directedTransform()) {
+              for (const auto& prev : rule.transforms)
+                if (dt->side() && prev.to == S(dt->side())) Duplicate(R(dt), "a transform in this direction");
+              auto e = Expr(dt->expr());
+              if (!e || !dt->side()) {
+                ok = false;
+                continue;
+              }
+              rule.transforms.push_back(ast::DirectedTransform{S(dt->side()), std::move(e), R(dt)});
+            }
+          }
+        }
+        if (!ok) continue;
+        d.items.emplace_back(std::move(rule));
+      }
+    }
+    return d;
+  }
+
+  std::optional<ast::Stage> StageOf(P::StageContext* c) {
+    if (!c) return std::nullopt;
+    ast::Stage s;
+    s.range = R(c);
+    if (c->STRING()) {
+      bool b;
+      std::string err;
+      if (!DecodeCelString(c->STRING()->getText(), &b, &s.name, &err)) {
+        BadLiteral(s.range, err);
+        return std::nullopt;
+      }
+      s.quoted = true;
+    } else {
+      auto n = N(c->ident());
+      if (!n) return std::nullopt;
+      s.name = n->text;
+    }
+    return s;
+  }
+
+  std::optional<ast::LifecycleDecl> Lifecycle(P::LifecycleDeclContext* c) {
+    auto p = Path(c->fieldPath());
+    if (!p) return std::nullopt;
+    ast::LifecycleDecl d;
+    d.property = *p;
+    d.range = R(c);
+    for (auto* item : c->lifecycleItem()) {
+      Range ir = R(item);
+      if (auto* o = dynamic_cast<P::OrderItemContext*>(item)) {
+        ast::StageOrder so;
+        so.range = ir;
+        for (auto* s : o->stage())
+          if (auto st = StageOf(s)) so.stages.push_back(*st);
+        d.items.emplace_back(std::move(so));
+      } else if (dynamic_cast<P::ForwardOnlyItemContext*>(item)) {
+        d.items.emplace_back(ast::ForwardOnly{ir});
+      } else if (auto* t = dynamic_cast<P::TriggerItemContext*>(item)) {
+        auto f = Path(t->fieldPath());
+        auto v = Value(t->valueLit());
+        auto s = StageOf(t->stage());
+        if (!f || !v || !s) continue;
+        ast::Trigger tr;
+        tr.field = *f;
+        tr.value = *v;
+        tr.stage = *s;
+        tr.range = ir;
+        if (t->FOR()) {
+          auto a = N(t->ident(0)), b = N(t->ident(1));
+          if (!a || !b) continue;
+          tr.for_object = *a;
+          tr.of_field = *b;
+        }
+        d.items.emplace_back(std::move(tr));
+      }
+    }
+    return d;
+  }
+
+  std::optional<ast::RecordLit> Record(P::RecordLitContext* c) {
+    if (!c) return std::nullopt;
+    ast::RecordLit r;
+    r.range = R(c);
+    for (auto* f : c->recordField()) {
+      auto n = N(f->ident());
+      auto e = Expr(f->expr());
+      if (!n || !e) return std::nullopt;
+      r.fields.push_back(ast::RecordField{*n, std::move(e), R(f)});
+    }
+    return r;
+  }
+
+  std::optional<ast::TestDecl> Test(P::TestDeclContext* c) {
+    if (!c->STRING()) return std::nullopt;
+    ast::TestDecl d;
+    bool b;
+    std::string err;
+    if (!DecodeCelString(c->STRING()->getText(), &b, &d.name, &err)) {
+      BadLiteral(R(c->STRING()), err);
+      return std::nullopt;
+    }
+    d.name_range = R(c->STRING());
+    d.range = R(c);
+    for (auto* item : c->testItem()) {
+      Range ir = R(item);
+      if (auto* g = dynamic_cast<P::GivenItemContext*>(item)) {
+        auto o = Obj(g->objectRef());
+        auto r = Record(g->recordLit());
+        if (!o || !r) continue;
+        ast::Given given;
+        given.linked = g->LINKED() != nullptr;
+        given.object = *o;
+        given.record = std::move(*r);
+        given.range = ir;
+        if (g->STRING()) {
+          std::string id;
+          if (!DecodeCelString(g->STRING()->getText(), &b, &id, &err)) {
+            BadLiteral(R(g->STRING()), err);
+            continue;
+          }
+          given.id = id;
+          given.id_range = R(g->STRING());
+        }
+        d.items.emplace_back(std::move(given));
+      } else if (auto* e = dynamic_cast<P::ExpectRecordContext*>(item)) {
+        auto o = Obj(e->objectRef());
+        auto r = Record(e->recordLit());
+        if (!o || !r) continue;
+        d.items.emplace_back(ast::ExpectRecord{*o, std::move(*r), ir});
+      } else if (dynamic_cast<P::ExpectNothingContext*>(item)) {
+        d.items.emplace_back(ast::ExpectNothing{ir});
+      } else if (auto* er = dynamic_cast<P::ExpectErrorContext*>(item)) {
+        auto n = N(er->ident());
+        if (!n) continue;
+        d.items.emplace_back(ast::ExpectError{*n, ir});
+      }
+    }
+    return d;
+  }
+
+  // ---- expressions ----
+
+  ast::ExprPtr New(ast::ExprKind k, Range r) {
+    auto e = ast::MakeExpr(k, r);
+    e->id = ++file_.expr_count;
+    return e;
+  }
+
+  struct DepthGuard {
+    Builder* b;
+    bool ok;
+    explicit DepthGuard(Builder* b) : b(b) { ok = ++b->depth_ <= b->opt_.max_nesting; }
+    ~DepthGuard() { --b->depth_; }
+  };
+
+  bool CheckDepth(Range r) {
+    if (depth_ <= opt_.max_nesting) return true;
+    if (!too_deep_) {
+      too_deep_ = true;
+      sink_.Report(DiagCode::kNestingTooDeep, &src_, r,
+                   "expression is nested more than " + std::to_string(opt_.max_nesting) +
+                       " levels deep; split it up (the limit is --max-nesting)");
+    }
+    return false;
+  }
+
+  ast::ExprPtr Expr(P::ExprContext* c) {
+    if (!c || !c->cond) return nullptr;
+    DepthGuard g(this);
+    if (!CheckDepth(R(c))) return nullptr;
+    auto cond = Or(c->cond);
+    if (!cond) return nullptr;
+    if (!c->then) return cond;
+    auto t = Or(c->then);
+    auto f = Expr(c->otherwise);
+    if (!t || !f) return nullptr;
+    auto e = New(ast::ExprKind::kConditional, R(c));
+    e->args.push_back(std::move(cond));
+    e->args.push_back(std::move(t));
+    e->args.push_back(std::move(f));
+    return e;
+  }
+
+  ast::ExprPtr Binary(ast::BinaryOp op, ast::ExprPtr l, ast::ExprPtr r) {
+    if (!l || !r) return nullptr;
+    Range range = Range::Join(l->range, r->range);
+    // parens on operands widen the visible range
+    auto e = New(ast::ExprKind::kBinary, range);
+    e->binary_op = op;
+    e->args.push_back(std::move(l));
+    e->args.push_back(std::move(r));
+    return e;
+  }
+
+  // Chains of one operator are built left-assoc and iteratively; each link
+  // counts toward the nesting limit because later passes recurse over it.
+  template <typename Ctx, typename Sub, typename Fn>
+  ast::ExprPtr Chain(Ctx* c, const std::vector<Sub*>& parts, ast::BinaryOp op, Fn sub) {
+    if (parts.empty()) return nullptr;
+    if (static_cast<int>(parts.size()) + depth_ > opt_.max_nesting) {
+      depth_ += static_cast<int>(parts.size());
+      CheckDepth(R(c));
+      depth_ -= static_cast<int>(parts.size());
+      return nullptr;
+    }
+    auto acc = (this->*sub)(parts[0]);
+    for (size_t i = 1; i < parts.size() && acc; ++i) acc = Binary(op, std::move(acc), (this->*sub)(parts[i]));
+    return acc;
+  }
+
+  ast::ExprPtr Or(P::OrExprContext* c) {
+    if (!c) return nullptr;
+    auto parts = c->andExpr();
+    return Chain(c, parts, ast::BinaryOp::Or, &Builder::And);
+  }
+  ast::ExprPtr And(P::AndExprContext* c) {
+    if (!c) return nullptr;
+    auto parts = c->relation();
+    return Chain(c, parts, ast::BinaryOp::And, &Builder::Relation);
+  }
+
+  static std::optional<ast::BinaryOp> OpOf(antlr4::Token* t) {
+    if (!t) return std::nullopt;
+    switch (t->getType()) {
+      case P::LT: return ast::BinaryOp::Lt;
+      case P::LE: return ast::BinaryOp::Le;
+      case P::GT: return ast::BinaryOp::Gt;
+      case P::GE: return ast::BinaryOp::Ge;
+      case P::EQ: return ast::BinaryOp::Eq;
+      case P::NE: return ast::BinaryOp::Ne;
+      case P::IN: return ast::BinaryOp::In;
+      case P::PLUS: return ast::BinaryOp::Add;
+      case P::MINUS: return ast::BinaryOp::Sub;
+      case P::STAR: return ast::BinaryOp::Mul;
+      case P::SLASH: return ast::BinaryOp::Div;
+      case P::PERCENT: return ast::BinaryOp::Mod;
+      default: return std::nullopt;
+    }
+  }
+
+  // relation and calc are left-recursive: walk the left spine iteratively.
+  template <typename Ctx, typename Leaf>
+  ast::ExprPtr LeftSpine(Ctx* c, Leaf leaf) {
+    std::vector<Ctx*> spine;
+    Ctx* cur = c;
+    while (cur && cur->op) {
+      spine.push_back(cur);
+      auto kids = cur->template getRuleContexts<Ctx>();
+      cur = kids.empty() ? nullptr : kids[0];
+      if (static_cast<int>(spine.size()) + depth_ > opt_.max_nesting) {
+        depth_ += static_cast<int>(spine.size());
+        CheckDepth(R(c));
+        depth_ -= static_cast<int>(spine.size());
+        return nullptr;
+      }
+    }
+    if (!cur) return nullptr;
+    auto acc = leaf(cur);
+    for (auto it = spine.rbegin(); it != spine.rend() && acc; ++it) {
+      auto kids = (*it)->template getRuleContexts<Ctx>();
+      if (kids.size() != 2) return nullptr;
+      auto op = OpOf((*it)->op);
+      if (!op) return nullptr;
+      depth_ += 1;
+      auto rhs = Dispatch(kids[1]);
+      depth_ -= 1;
+      acc = Binary(*op, std::move(acc), std::move(rhs));
+    }
+    return acc;
+  }
+
+  template <typename Ctx>
+  ast::ExprPtr Dispatch(Ctx* c);
+
+  ast::ExprPtr Relation(P::RelationContext* c) {
+    if (!c) return nullptr;
+    return LeftSpine(c, [this](P::RelationContext* leaf) { return Calc(leaf->calc()); });
+  }
+  ast::ExprPtr Calc(P::CalcContext* c) {
+    if (!c) return nullptr;
+    return LeftSpine(c, [this](P::CalcContext* leaf) { return Unary(leaf->unary()); });
+  }
+
+  ast::ExprPtr Unary(P::UnaryContext* c) {
+    if (!c) return nullptr;
+    if (auto* m = dynamic_cast<P::UnaryMemberContext*>(c)) return Member(m->member());
+    if (auto* n = dynamic_cast<P::UnaryNotContext*>(c)) {
+      auto inner = Member(n->member());
+      size_t count = n->NOT().size();
+      for (size_t i = 0; i < count && inner; ++i) {
+        auto e = New(ast::ExprKind::kUnary, R(c));
+        e->unary_op = ast::UnaryOp::kNot;
+        e->operand = std::move(inner);
+        inner = std::move(e);
+      }
+      return inner;
+    }
+    if (auto* n = dynamic_cast<P::UnaryNegateContext*>(c)) {
+      size_t count = n->MINUS().size();
+      // -<int literal> is a literal itself so that the minimum int64 can be written.
+      if (auto* mp = dynamic_cast<P::MemberPrimaryContext*>(n->member())) {
+        if (auto* pl = dynamic_cast<P::PrimaryLiteralContext*>(mp->primary())) {
+          auto* lit = pl->literal();
+          if (lit && (lit->NUM_INT() || lit->NUM_FLOAT())) {
+            auto e = Literal(lit, /*negate=*/true);
+            if (!e) return nullptr;
+            e->range = R(c);
+            for (size_t i = 1; i < count && e; ++i) {
+              auto u = New(ast::ExprKind::kUnary, R(c));
+              u->unary_op = ast::UnaryOp::kNeg;
+              u->operand = std::move(e);
+              e = std::move(u);
+            }
+            return e;
+          }
+        }
+      }
+      auto inner = Member(n->member());
+      for (size_t i = 0; i < count && inner; ++i) {
+        auto e = New(ast::ExprKind::kUnary, R(c));
+        e->unary_op = ast::UnaryOp::kNeg;
+        e->operand = std::move(inner);
+        inner = std::move(e);
+      }
+      return inner;
+    }
+    return nullptr;
+  }
+
+  bool Args(P::ExprListContext* l, std::vector<ast::ExprPtr>& out) {
+    if (!l) return true;
+    for (auto* e : l->expr()) {
+      auto x = Expr(e);
+      if (!x) return false;
+      out.push_back(std::move(x));
+    }
+    return true;
+  }
+
+  ast::ExprPtr Member(P::MemberContext* c) {
+    // Walk the left spine (select / call / index) iteratively.
+    std::vector<P::MemberContext*> spine;
+    P::MemberContext* cur = c;
+    while (cur && !dynamic_cast<P::MemberPrimaryContext*>(cur)) {
+      spine.push_back(cur);
+      P::MemberContext* next = nullptr;
+      if (auto* s = dynamic_cast<P::MemberSelectContext*>(cur)) next = s->member();
+      else if (auto* k = dynamic_cast<P::MemberCallContext*>(cur)) next = k->member();
+      else if (auto* i = dynamic_cast<P::MemberIndexContext*>(cur)) next = i->member();
+      cur = next;
+      if (static_cast<int>(spine.size()) + depth_ > opt_.max_nesting) {
+        depth_ += static_cast<int>(spine.size());
+        CheckDepth(R(c));
+        depth_ -= static_cast<int>(spine.size());
+        return nullptr;
+      }
+    }
+    if (!cur) return nullptr;
+    auto acc = Primary(static_cast<P::MemberPrimaryContext*>(cur)->primary());
+    for (auto it = spine.rbegin(); it != spine.rend() && acc; ++it) {
+      Range r = R(*it);
+      if (auto* s = dynamic_cast<P::MemberSelectContext*>(*it)) {
+        auto n = N(s->ident());
+        if (!n) return nullptr;
+        auto e = New(ast::ExprKind::kSelect, r);
+        e->name = n->text;
+        e->name_range = n->range;
+        e->operand = std::move(acc);
+        acc = std::move(e);
+      } else if (auto* k = dynamic_cast<P::MemberCallContext*>(*it)) {
+        auto n = N(k->ident());
+        if (!n) return nullptr;
+        auto e = New(ast::ExprKind::kCall, r);
+        e->name = n->text;
+        e->name_range = n->range;
+        e->call_has_parens = true;
+        e->operand = std::move(acc);
+        if (!Args(k->exprList(), e->args)) return nullptr;
+        acc = std::move(e);
+      } else if (auto* i = dynamic_cast<P::MemberIndexContext*>(*it)) {
+        auto idx = Expr(i->expr());
+        if (!idx) return nullptr;
+        auto e = New(ast::ExprKind::kIndex, r);
+        e->operand = std::move(acc);
+        e->args.push_back(std::move(idx));
+        acc = std::move(e);
+      }
+    }
+    return acc;
+  }
+
+  ast::ExprPtr Primary(P::PrimaryContext* c) {
+    if (!c) return nullptr;
+    Range r = R(c);
+    if (auto* id = dynamic_cast<P::PrimaryIdentContext*>(c)) {
+      auto n = N(id->ident());
+      if (!n) return nullptr;
+      bool call = id->LPAREN() != nullptr;
+      auto e = New(call ? ast::ExprKind::kCall : ast::ExprKind::kIdent, r);
+      e->name = n->text;
+      e->name_range = n->range;
+      if (call) {
+        e->call_has_parens = true;
+        if (!Args(id->exprList(), e->args)) return nullptr;
+      }
+      return e;
+    }
+    if (auto* p = dynamic_cast<P::PrimaryParenContext*>(c)) {
+      auto e = Expr(p->expr());
+      if (!e) return nullptr;
+      e->parens += 1;
+      e->range = r;
+      return e;
+    }
+    if (auto* l = dynamic_cast<P::PrimaryListContext*>(c)) {
+      auto e = New(ast::ExprKind::kList, r);
+      if (!Args(l->exprList(), e->args)) return nullptr;
+      return e;
+    }
+    if (auto* m = dynamic_cast<P::PrimaryMapContext*>(c)) {
+      auto e = New(ast::ExprKind::kMap, r);
+      if (auto* inits = m->mapInits()) {
+        for (auto* x : inits->expr()) {
+          auto v = Expr(x);
+          if (!v) return nullptr;
+          e->args.push_back(std::move(v));
+        }
+      }
+      return e;
+    }
+    if (auto* l = dynamic_cast<P::PrimaryLiteralContext*>(c)) return Literal(l->literal(), false);
+    return nullptr;
+  }
+
+  ast::ExprPtr Literal(P::LiteralContext* c, bool negate) {
+    if (!c || !c->getStart()) return nullptr;
+    Range r = R(c);
+    auto e = New(ast::ExprKind::kLiteral, r);
+    std::string text = c->getText();
+    e->text = negate ? "-" + text : text;
+    if (c->NUM_INT()) {
+      e->lit = ast::LiteralKind::kInt;
+      bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+      errno = 0;
+      unsigned long long v = std::strtoull(text.c_str() + (hex ? 2 : 0), nullptr, hex ? 16 : 10);
+      bool overflow = errno == ERANGE || v > (negate ? 9223372036854775808ULL : 9223372036854775807ULL);
+      if (overflow) {
+        BadLiteral(r, "integer literal " + e->text + " does not fit in a 64-bit int");
+        return nullptr;
+      }
+      e->int_value = negate ? static_cast<int64_t>(0ULL - v) : static_cast<int64_t>(v);
+    } else if (c->NUM_UINT()) {
+      e->lit = ast::LiteralKind::kUint;
+      std::string digits = text.substr(0, text.size() - 1);
+      bool hex = digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+      errno = 0;
+      unsigned long long v = std::strtoull(digits.c_str() + (hex ? 2 : 0), nullptr, hex ? 16 : 10);
+      if (errno == ERANGE) {
+        BadLiteral(r, "unsigned literal " + text + " does not fit in 64 bits");
+        return nullptr;
+      }
+      e->uint_value = v;
+    } else if (c->NUM_FLOAT()) {
+      e->lit = ast::LiteralKind::kDouble;
+      e->double_value = std::strtod(text.c_str(), nullptr);
+      if (negate) e->double_value = -e->double_value;
+    } else if (c->STRING() || c->BYTES()) {
+      bool bytes = false;
+      std::string err;
+      if (!DecodeCelString(text, &bytes, &e->string_value, &err)) {
+        BadLiteral(r, err);
+        return nullptr;
+      }
+      e->lit = bytes ? ast::LiteralKind::kBytes : ast::LiteralKind::kString;
+    } else if (c->TRUE() || c->FALSE()) {
+      e->lit = ast::LiteralKind::kBool;
+      e->bool_value = c->TRUE() != nullptr;
+    } else if (c->NUL()) {
+      e->lit = ast::LiteralKind::kNull;
+    } else {
+      return nullptr;
+    }
+    return e;
+  }
+
+  const SourceFile& src_;
+  const OffsetMap& map_;
+  DiagSink& sink_;
+  const ParseOptions& opt_;
+  ast::File& file_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+  size_t errors_ = 0;
+};
+
+template <>
+ast::ExprPtr Builder::Dispatch<P::RelationContext>(P::RelationContext* c) {
+  return Relation(c);
+}
+template <>
+ast::ExprPtr Builder::Dispatch<P::CalcContext>(P::CalcContext* c) {
+  return Calc(c);
+}
+
+// ---- driver -------------------------------------------------------------------------
+
+// Tokens that open a nesting level the parser handles by recursion.
+bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const OffsetMap& map,
+                  const SourceFile& src, const ParseOptions& opt, DiagSink& sink) {
+  // Each bracket level carries its count of open '?' (ternaries nest to the right).
+  std::vector<int> ternaries{0};
+  int depth = 0;
+  // Statements need no separator, so '-', '(' and '[' after an operand could
+  // continue the expression or start the next rule; the parser looks ahead
+  // to decide, which costs time quadratic in the run of such tokens. Runs end
+  // at tokens no expression contains.
+  int run = 0;
+  const int max_run = 4 * opt.max_nesting;
+  for (const auto& t : toks) {
+    switch (t->getType()) {
+      case P::LBRACE:
+      case P::RBRACE:
+      case P::BOTH:
+      case P::TO_HS:
+      case P::TO_SF:
+      case P::SEMI:
+      case P::ASSIGN:
+        run = 0;
+        break;
+      case P::MINUS:
+      case P::LPAREN:
+      case P::LBRACKET:
+        if (++run > max_run) {
+          sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t.get()), map.End(t.get())},
+                      "this expression is too long (more than " + std::to_string(max_run) +
+                          " '-', '(' and '[' in one rule); split it up (the limit is 4 x --max-nesting)");
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    switch (t->getType()) {
+      case P::LPAREN:
+      case P::LBRACKET:
+      case P::LBRACE:
+        ++depth;
+        ternaries.push_back(0);
+        break;
+      case P::RPAREN:
+      case P::RBRACKET:
+      case P::RBRACE:
+        if (depth > 0) {
+          depth -= 1;
+          ternaries.pop_back();
+        }
+        break;
+      case P::QUESTION:
+        ++ternaries.back();
+        break;
+      default:
+        break;
+    }
+    int total = depth + ternaries.back();
+    if (total > opt.max_nesting) {
+      sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t.get()), map.End(t.get())},
+                  "nesting is deeper than " + std::to_string(opt.max_nesting) +
+                      " levels; the file is not parsed further (the limit is --max-nesting)");
+      return false;
+    }
+  }
+  return true;
+}
+
+struct Job {
+  const SourceFile* src;
+  const ParseOptions* opt;
+  DiagSink* sink;
+  ParseResult* result;
+};
+
+void RunParse(const Job& job) {
+  const SourceFile& src = *job.src;
+  DiagSink& sink = *job.sink;
+  ast::File& file = *job.result->file;
+  OffsetMap map(src.text());
+
+  antlr4::ANTLRInputStream input(src.text());
+  AccordLexer lexer(&input);
+  lexer.removeErrorListeners();
+
+  ErrorState st{&src, &sink, &map};
+  st.max = job.opt->max_syntax_errors;
+
+  // Lex everything; report stray characters here, pass the rest on.
+  std::vector<std::unique_ptr<antlr4::Token>> kept;
+  for (;;) {
+    std::unique_ptr<antlr4::Token> t = lexer.nextToken();
+    size_t type = t->getType();
+    if (type == P::UNKNOWN_CHAR) {
+      std::string text = t->getText();
+      std::string msg;
+      if (text == "\"" || text == "'")
+        msg = "unterminated string: a string must end with " + text + " on the same line (use \"\"\" for text over several lines)";
+      else if (text == "`")
+        msg = "unexpected character '`'; strings use \" or '";
+      else
+        msg = "unexpected character '" + text + "'";
+      st.Report(t.get(), msg);
+      continue;
+    }
+    if (t->getChannel() == antlr4::Token::HIDDEN_CHANNEL) {
+      if (type == P::LINE_COMMENT || type == P::BLOCK_COMMENT)
+        file.comments.push_back(ast::Comment{Range{map.Begin(t.get()), map.End(t.get())}, t->getText()});
+      continue;
+    }
+    bool eof = type == antlr4::Token::EOF;
+    kept.push_back(std::move(t));
+    if (eof) break;
+  }
+  // An unterminated block comment lexes as '/' '*' ...: say so plainly.
+  for (size_t i = 0; i + 1 < kept.size(); ++i) {
+    if (kept[i]->getType() == P::SLASH && kept[i + 1]->getType() == P::STAR &&
+        map.End(kept[i].get()) == map.Begin(kept[i + 1].get())) {
+      st.Report(kept[i].get(), "unterminated comment: '/*' has no matching '*/'");
+      job.result->syntax_errors = st.count;
+      return;
+    }
+  }
+  if (!CheckNesting(kept, map, src, *job.opt, sink)) {
+    job.result->syntax_errors = st.count + 1;
+    return;
+  }
+
+  // Stage 1: fast SLL prediction over the whole file, giving up at the first
+  // error. SLL also keeps operator and selection chains linear.
+  std::vector<std::unique_ptr<antlr4::Token>> copy;
+  copy.reserve(kept.size());
+  for (const auto& t : kept) copy.push_back(std::make_unique<antlr4::CommonToken>(t.get()));
+  Builder b(src, map, sink, *job.opt, file);
+  {
+    antlr4::ListTokenSource source(std::move(copy));
+    antlr4::CommonTokenStream tokens(&source);
+    AccordParser parser(&tokens);
+    parser.removeErrorListeners();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    P::FileContext* tree = nullptr;
+    try {
+      tree = parser.file();
+    } catch (const antlr4::ParseCancellationException&) {
+      tree = nullptr;
+    }
+    if (tree) {
+      b.BuildFile(tree);
+      job.result->syntax_errors = b.errors();
+      return;
+    }
+  }
+  // Stage 2 (files with errors only): split at declaration keywords that
+  // start a line or sit outside any braces, and parse each declaration alone
+  // with full LL prediction, recovery and friendly messages. An error then
+  // never swallows the declarations after it.
+  std::vector<std::pair<size_t, size_t>> chunks;  // [begin, end) into kept, EOF excluded
+  {
+    size_t n = kept.size() - 1;  // last is EOF
+    size_t begin = 0;
+    int depth = 0;
+    for (size_t i = 0; i < n; ++i) {
+      size_t type = kept[i]->getType();
+      bool decl_kw = type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
+      bool at_line_start = kept[i]->getCharPositionInLine() == 0;
+      if (decl_kw && i > begin && (depth <= 0 || at_line_start)) {
+        chunks.emplace_back(begin, i);
+        begin = i;
+        depth = 0;
+      }
+      if (type == P::LBRACE) ++depth;
+      if (type == P::RBRACE) --depth;
+    }
+    chunks.emplace_back(begin, n);
+  }
+  QuietListener listener(&st);
+  for (auto [begin, end] : chunks) {
+    std::vector<std::unique_ptr<antlr4::Token>> part;
+    for (size_t i = begin; i < end; ++i) part.push_back(std::make_unique<antlr4::CommonToken>(kept[i].get()));
+    // An end-of-input token placed right after the chunk, so "found end of
+    // file" is reported where the declaration stops.
+    auto eof = std::make_unique<antlr4::CommonToken>(kept.back().get());
+    if (end < kept.size() - 1) {
+      eof->setStartIndex(kept[end]->getStartIndex());
+      eof->setStopIndex(kept[end]->getStartIndex() - 1);
+      eof->setText("<EOF>");
+    }
+    part.push_back(std::move(eof));
+    antlr4::ListTokenSource source(std::move(part));
+    antlr4::CommonTokenStream tokens(&source);
+    AccordParser parser(&tokens);
+    parser.removeErrorListeners();
+    parser.addErrorListener(&listener);
+    parser.setErrorHandler(std::make_shared<FriendlyErrorStrategy>(&st));
+    P::FileContext* tree = parser.file();
+    b.BuildFile(tree);
+  }
+  job.result->syntax_errors = st.count + b.errors();
+  if (st.count > st.max) {
+    sink.Report(DiagCode::kTooManyErrors, &src, Range{},
+                std::to_string(st.count - st.max) + " more syntax errors in this file are not shown");
+  }
+}
+
+void* ThreadMain(void* arg) {
+  const Job& job = *static_cast<Job*>(arg);
+  try {
+    RunParse(job);
+  } catch (const std::exception& e) {
+    job.sink->Report(DiagCode::kSyntax, job.src, Range{},
+                     std::string("internal parser failure (please report): ") + e.what());
+    job.result->syntax_errors += 1;
+  } catch (...) {
+    job.sink->Report(DiagCode::kSyntax, job.src, Range{}, "internal parser failure (please report)");
+    job.result->syntax_errors += 1;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool DecodeCelString(std::string_view text, bool* is_bytes, std::string* out, std::string* error) {
+  out->clear();
+  bool raw = false, bytes = false;
+  size_t i = 0;
+  while (i < text.size() && (text[i] == 'r' || text[i] == 'R' || text[i] == 'b' || text[i] == 'B')) {
+    if (text[i] == 'r' || text[i] == 'R') raw = true;
+    else bytes = true;
+    ++i;
+  }
+  *is_bytes = bytes;
+  std::string_view body = text.substr(i);
+  size_t q = (body.size() >= 6 && (body.substr(0, 3) == "\"\"\"" || body.substr(0, 3) == "'''")) ? 3 : 1;
+  if (body.size() < 2 * q) {
+    *error = "malformed string literal";
+    return false;
+  }
+  body = body.substr(q, body.size() - 2 * q);
+  if (raw) {
+    out->assign(body);
+    return true;
+  }
+  for (size_t k = 0; k < body.size(); ++k) {
+    char c = body[k];
+    if (c != '\\') {
+      *out += c;
+      continue;
+    }
+    if (k + 1 >= body.size()) {
+      *error = "string ends with a lone backslash";
+      return false;
+    }
+    char e = body[++k];
+    switch (e) {
+      case 'a': *out += '\a'; break;
+      case 'b': *out += '\b'; break;
+      case 'f': *out += '\f'; break;
+      case 'n': *out += '\n'; break;
+      case 'r': *out += '\r'; break;
+      case 't': *out += '\t'; break;
+      case 'v': *out += '\v'; break;
+      case '\\': *out += '\\'; break;
+      case '\'': *out += '\''; break;
+      case '"': *out += '"'; break;
+      case '`': *out += '`'; break;
+      case '?': *out += '?'; break;
+      case 'x':
+      case 'X': {
+        int h1 = k + 1 < body.size() ? HexVal(body[k + 1]) : -1;
+        int h2 = k + 2 < body.size() ? HexVal(body[k + 2]) : -1;
+        if (h1 < 0 || h2 < 0) {
+          *error = "\\x needs two hex digits";
+          return false;
+        }
+        uint32_t v = static_cast<uint32_t>(h1 * 16 + h2);
+        if (bytes) *out += static_cast<char>(v);
+        else AppendUtf8(v, *out);
+        k += 2;
+        break;
+      }
+      case 'u':
+      case 'U': {
+        if (bytes) {
+          *error = "\\" + std::string(1, e) + " escapes are not allowed in bytes literals";
+          return false;
+        }
+        size_t n = e == 'u' ? 4 : 8;
+        uint32_t v = 0;
+        for (size_t j = 1; j <= n; ++j) {
+          int h = k + j < body.size() ? HexVal(body[k + j]) : -1;
+          if (h < 0) {
+            *error = "\\" + std::string(1, e) + " needs " + std::to_string(n) + " hex digits";
+            return false;
+          }
+          v = v * 16 + static_cast<uint32_t>(h);
+        }
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+          *error = "\\" + std::string(1, e) + " escape is not a valid Unicode code point";
+          return false;
+        }
+        AppendUtf8(v, *out);
+        k += n;
+        break;
+      }
+      case '0':
+      case '1':
+      case '2':
+      case '3': {
+        if (k + 2 >= body.size()) {
+          *error = "octal escape needs three digits";
+          return false;
+        }
+        char o1 = body[k + 1], o2 = body[k + 2];
+        if (o1 < '0' || o1 > '7' || o2 < '0' || o2 > '7') {
+          *error = "octal escape needs three digits";
+          return false;
+        }
+        uint32_t v = static_cast<uint32_t>((e - '0') * 64 + (o1 - '0') * 8 + (o2 - '0'));
+        if (bytes) *out += static_cast<char>(v);
+        else AppendUtf8(v, *out);
+        k += 2;
+        break;
+      }
+      default:
+        *error = std::string("unknown escape \\") + e;
+        return false;
+    }
+  }
+  return true;
+}
+
+ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSink& sink) noexcept {
+  ParseResult result;
+  result.file = std::make_unique<ast::File>();
+  result.file->source = &source;
+  const std::string& text = source.text();
+  if (text.size() > options.max_source_bytes) {
+    sink.Report(DiagCode::kSourceTooLarge, &source, Range{0, 0},
+                "file is " + std::to_string(text.size()) + " bytes; the limit is " +
+                    std::to_string(options.max_source_bytes) + " (raise it with --max-source-bytes)");
+    result.syntax_errors = 1;
+    return result;
+  }
+  bool nul = false;
+  size_t bad = FindBadUtf8(text, &nul);
+  if (bad != std::string_view::npos) {
+    uint32_t b = static_cast<uint32_t>(bad);
+    sink.Report(DiagCode::kBadEncoding, &source, Range{b, b + 1},
+                nul ? "file contains a NUL byte: it looks like a binary file, not Accord rules"
+                    : "file is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    result.syntax_errors = 1;
+    return result;
+  }
+  // Parse on a thread with a large stack: ANTLR's recursive descent is bounded
+  // by the nesting limit, but generously so.
+  Job job{&source, &options, &sink, &result};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256u << 20);
+  pthread_t th;
+  if (pthread_create(&th, &attr, &ThreadMain, &job) == 0) {
+    pthread_join(th, nullptr);
+  } else {
+    ThreadMain(&job);
+  }
+  pthread_attr_destroy(&attr);
+  return result;
+}
+
+}  // namespace accord::syntax

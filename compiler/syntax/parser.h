@@ -1,0 +1,30 @@
+// The parse layer: source text -> AST. The only code that sees antlr4:: types.
+// Parse() never throws: every problem becomes a diagnostic.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "compiler/ast/ast.h"
+#include "compiler/diag/diagnostic.h"
+
+namespace accord::syntax {
+
+struct ParseOptions {
+  size_t max_source_bytes = 16u << 20;  // larger files get A0002
+  int max_nesting = 256;                // brackets, ternaries and operator chains
+  size_t max_syntax_errors = 20;        // per file; later ones are dropped
+};
+
+struct ParseResult {
+  std::unique_ptr<ast::File> file;  // always non-null; may be partial
+  size_t syntax_errors = 0;         // 0 = the AST is complete
+};
+
+ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSink& sink) noexcept;
+
+// Decodes a CEL string or bytes literal as written (with prefix and quotes).
+// Returns false and sets *error on a bad escape.
+bool DecodeCelString(std::string_view text, bool* is_bytes, std::string* out, std::string* error);
+
+}  // namespace accord::syntax

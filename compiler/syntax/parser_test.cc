@@ -1,0 +1,253 @@
+#include "compiler/syntax/parser.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace accord::syntax {
+namespace {
+
+struct Parsed {
+  std::unique_ptr<SourceFile> src;
+  ParseResult result;
+  DiagSink sink;
+};
+
+std::unique_ptr<Parsed> P(std::string text, ParseOptions opt = {}) {
+  auto p = std::make_unique<Parsed>();
+  p->src = std::make_unique<SourceFile>("t.accord", std::move(text));
+  p->result = Parse(*p->src, opt, p->sink);
+  return p;
+}
+
+std::string FirstExpr(const std::string& expr) {
+  auto p = P("sync s: salesforce.Contact <-> hubspot.contacts { scope salesforce: " + expr + " }");
+  EXPECT_EQ(p->result.syntax_errors, 0u) << expr << ": " << (p->sink.diagnostics().empty() ? "" : p->sink.diagnostics()[0].message);
+  if (p->result.file->decls.empty()) return "<none>";
+  auto& sync = std::get<ast::SyncDecl>(p->result.file->decls[0]);
+  if (sync.items.empty()) return "<none>";
+  return ast::DumpExpr(*std::get<ast::ScopeRule>(sync.items[0]).condition);
+}
+
+TEST(Parser, EmptyAndCommentOnlyFiles) {
+  auto p = P("");
+  EXPECT_EQ(p->result.syntax_errors, 0u);
+  EXPECT_TRUE(p->result.file->decls.empty());
+  auto q = P("// just a comment\n/* and a block */\n");
+  EXPECT_EQ(q->result.syntax_errors, 0u);
+  EXPECT_EQ(q->result.file->comments.size(), 2u);
+}
+
+TEST(Parser, CelPrecedence) {
+  EXPECT_EQ(FirstExpr("a || b && c"), "(|| a (&& b c))");
+  EXPECT_EQ(FirstExpr("a + b * c - d"), "(- (+ a (* b c)) d)");
+  EXPECT_EQ(FirstExpr("a < b == c"), "(== (< a b) c)");
+  EXPECT_EQ(FirstExpr("x in [1, 2] ? y : z ? 1 : 2"), "(?: (in x (list 1 2)) y (?: z 1 2))");
+  EXPECT_EQ(FirstExpr("!a.b"), "(! (select a b))");
+  EXPECT_EQ(FirstExpr("-a[0].f(1)"), "(neg (call f :recv (index a 0) 1))");
+  EXPECT_EQ(FirstExpr("{'k': [1, 2,]}.k"), "(select (map \"k\" (list 1 2)) k)");
+  EXPECT_EQ(FirstExpr("l.all(x, x > 0) && has(m.f)"), "(&& (call all :recv l x (> x 0)) (call has (select m f)))");
+}
+
+TEST(Parser, Literals) {
+  EXPECT_EQ(FirstExpr("0x1F"), "31");
+  EXPECT_EQ(FirstExpr("-9223372036854775808"), "-9223372036854775808");
+  EXPECT_EQ(FirstExpr("42u"), "42u");
+  EXPECT_EQ(FirstExpr("0xFFu"), "255u");
+  EXPECT_EQ(FirstExpr("1.5e3"), "(double 1500)");
+  EXPECT_EQ(FirstExpr(".5"), "(double 0.5)");
+  EXPECT_EQ(FirstExpr("r'\\d+'"), "\"\\\\d+\"");
+  EXPECT_EQ(FirstExpr("'''a\nb'''"), "\"a\\x0ab\"");
+  EXPECT_EQ(FirstExpr("\"\\u00e9\\x41\\101\\t\""), "\"\xc3\xa9" "AA\\x09\"");
+  EXPECT_EQ(FirstExpr("b'\\xff'"), "b\"\xff\"");
+  EXPECT_EQ(FirstExpr("true != null"), "(!= true null)");
+}
+
+TEST(Parser, BadLiteralsAreDiagnostics) {
+  auto p = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: 99999999999999999999 }");
+  ASSERT_FALSE(p->sink.diagnostics().empty());
+  EXPECT_EQ(p->sink.diagnostics()[0].code, DiagCode::kBadLiteral);
+  auto q = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: \"\\q\" }");
+  ASSERT_FALSE(q->sink.diagnostics().empty());
+  EXPECT_EQ(q->sink.diagnostics()[0].code, DiagCode::kBadLiteral);
+  EXPECT_NE(q->sink.diagnostics()[0].message.find("\\q"), std::string::npos);
+}
+
+TEST(Parser, AllDeclarationKinds) {
+  auto p = P(R"(
+schema salesforce "schemas/salesforce"
+values Industry: salesforce.Account.Industry <-> hubspot.companies.industry {
+  "Technology" <-> "COMPUTER_SOFTWARE"
+  "Finance" -> "FINANCIAL_SERVICES"
+  else -> "OTHER"
+  else <- reject
+}
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  scope salesforce: Email != null
+  create in hubspot
+  create in salesforce when hubspot.lifecyclestage == "lead"
+  conflict two_way
+  blank ignore
+  converts to people
+  on create salesforce { LastName = coalesce(lastname, "[unknown]") LeadSource = "Web" }
+  associate AccountId <-> companies
+  delete propagate from salesforce
+  FirstName <-> firstname
+  Email <-> email with lowerAscii(trim(_)) conflict prefer salesforce unless blank blank clear
+  Industry <-> industry via Industry
+  FirstName + " " + LastName -> full_name
+  AnnualRevenue <-> annualrevenue { to hubspot: string(_) to salesforce: double(_) }
+}
+lifecycle hubspot.contacts.lifecyclestage {
+  order subscriber < lead < "customer"
+  forward only
+  when salesforce.Opportunity.StageName becomes "Closed Won" then customer for contacts of AccountId
+}
+test "t" {
+  given linked salesforce.Contact "003" { Email: "a@b.c", FirstName: "A" }
+  expect hubspot.contacts { email: "a@b.c" }
+  expect nothing
+  expect error PropertyValues
+}
+)");
+  ASSERT_EQ(p->result.syntax_errors, 0u) << p->sink.diagnostics()[0].message;
+  ASSERT_EQ(p->result.file->decls.size(), 5u);
+  auto& sync = std::get<ast::SyncDecl>(p->result.file->decls[2]);
+  EXPECT_EQ(sync.items.size(), 15u);
+  auto& email = std::get<ast::FieldRule>(sync.items[11]);
+  EXPECT_TRUE(email.with);
+  ASSERT_TRUE(email.conflict);
+  EXPECT_EQ(email.conflict->kind, ast::ConflictKind::kPreferUnlessBlank);
+  ASSERT_TRUE(email.blank);
+  EXPECT_EQ(email.blank->kind, ast::BlankKind::kClear);
+  auto& computed = std::get<ast::FieldRule>(sync.items[13]);
+  EXPECT_EQ(computed.dir, ast::Direction::kToHubSpot);
+  EXPECT_EQ(computed.salesforce->kind, ast::ExprKind::kBinary);
+  auto& asym = std::get<ast::FieldRule>(sync.items[14]);
+  EXPECT_EQ(asym.transforms.size(), 2u);
+  auto& lc = std::get<ast::LifecycleDecl>(p->result.file->decls[3]);
+  auto& trig = std::get<ast::Trigger>(lc.items[2]);
+  ASSERT_TRUE(trig.for_object);
+  EXPECT_EQ(trig.of_field->text, "AccountId");
+  auto& t = std::get<ast::TestDecl>(p->result.file->decls[4]);
+  EXPECT_EQ(t.items.size(), 4u);
+  EXPECT_TRUE(std::get<ast::Given>(t.items[0]).linked);
+}
+
+TEST(Parser, SoftKeywordsAreNames) {
+  // Property names that are also Accord keywords.
+  auto p = P("sync s: salesforce.A <-> hubspot.b { match email  email <-> email  type <-> order  domain <-> link }");
+  EXPECT_EQ(p->result.syntax_errors, 0u) << (p->sink.diagnostics().empty() ? "" : p->sink.diagnostics()[0].message);
+  auto& sync = std::get<ast::SyncDecl>(p->result.file->decls[0]);
+  EXPECT_EQ(sync.items.size(), 4u);
+}
+
+TEST(Parser, RangesAreByteOffsets) {
+  std::string text = "// é\nsync s: salesforce.Contact <-> hubspot.contacts { Email <-> email }";
+  auto p = P(text);
+  ASSERT_EQ(p->result.syntax_errors, 0u);
+  auto& sync = std::get<ast::SyncDecl>(p->result.file->decls[0]);
+  auto& rule = std::get<ast::FieldRule>(sync.items[0]);
+  EXPECT_EQ(text.substr(rule.salesforce->range.begin, rule.salesforce->range.end - rule.salesforce->range.begin), "Email");
+  EXPECT_EQ(text.substr(sync.left.object.range.begin, 7), "Contact");
+}
+
+TEST(Parser, SeveralErrorsInWordsNotTokenDumps) {
+  auto p = P(R"(
+sync a: salesforce.Contact <-> hubspot.contacts {
+  FirstName <-> 
+}
+sync b salesforce.Lead <-> hubspot.contacts { }
+values v: salesforce.A.B <-> hubspot.c.d { "x" <-> }
+)");
+  EXPECT_GE(p->sink.error_count(), 3u);
+  for (const auto& d : p->sink.diagnostics()) {
+    EXPECT_EQ(d.code, DiagCode::kSyntax);
+    EXPECT_EQ(d.message.find("mismatched input"), std::string::npos) << d.message;
+    EXPECT_EQ(d.message.find("expecting {"), std::string::npos) << "raw token set: " << d.message;
+    EXPECT_EQ(d.message.find("IDENT"), std::string::npos) << d.message;
+  }
+}
+
+TEST(Parser, StrayCharactersAndUnterminatedThings) {
+  auto p = P("sync s: salesforce.A <-> hubspot.b { x <-> y # }");
+  ASSERT_FALSE(p->sink.diagnostics().empty());
+  EXPECT_NE(p->sink.diagnostics()[0].message.find("unexpected character '#'"), std::string::npos);
+  auto q = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: x == \"abc\n }");
+  ASSERT_FALSE(q->sink.diagnostics().empty());
+  EXPECT_NE(q->sink.diagnostics()[0].message.find("unterminated string"), std::string::npos);
+  auto r = P("/* never closed\nsync");
+  ASSERT_FALSE(r->sink.diagnostics().empty());
+  EXPECT_NE(r->sink.diagnostics()[0].message.find("unterminated comment"), std::string::npos);
+}
+
+TEST(Parser, TenThousandNestedParenthesesGiveADiagnostic) {
+  std::string e = std::string(10000, '(') + "1" + std::string(10000, ')');
+  auto p = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: " + e + " }");
+  ASSERT_FALSE(p->sink.diagnostics().empty());
+  EXPECT_EQ(p->sink.diagnostics()[0].code, DiagCode::kNestingTooDeep);
+}
+
+TEST(Parser, LongOperatorChainsAndTernariesAreBounded) {
+  std::string chain = "a";
+  for (int i = 0; i < 100000; ++i) chain += " + a";
+  auto p = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: " + chain + " }");
+  EXPECT_EQ(p->sink.diagnostics().at(0).code, DiagCode::kNestingTooDeep);
+  std::string tern;
+  for (int i = 0; i < 20000; ++i) tern += "a ? b : ";
+  tern += "c";
+  auto q = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: " + tern + " }");
+  EXPECT_EQ(q->sink.diagnostics().at(0).code, DiagCode::kNestingTooDeep);
+  std::string sel = "a";
+  for (int i = 0; i < 50000; ++i) sel += ".b";
+  auto r = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: " + sel + " }");
+  EXPECT_EQ(r->sink.diagnostics().at(0).code, DiagCode::kNestingTooDeep);
+  // Within the limit is fine.
+  ParseOptions opt;
+  auto ok = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: " + std::string(100, '(') + "1" +
+                  std::string(100, ')') + " }",
+              opt);
+  EXPECT_EQ(ok->result.syntax_errors, 0u);
+}
+
+TEST(Parser, SourceSizeLimit) {
+  ParseOptions opt;
+  opt.max_source_bytes = 1000;
+  auto p = P(std::string(2000, ' '), opt);
+  ASSERT_EQ(p->sink.diagnostics().size(), 1u);
+  EXPECT_EQ(p->sink.diagnostics()[0].code, DiagCode::kSourceTooLarge);
+}
+
+TEST(Parser, BinaryAndInvalidUtf8) {
+  auto p = P(std::string("sync\0\x01\x02", 7));
+  ASSERT_EQ(p->sink.diagnostics().size(), 1u);
+  EXPECT_EQ(p->sink.diagnostics()[0].code, DiagCode::kBadEncoding);
+  auto q = P("// caf\xe9\n");
+  ASSERT_EQ(q->sink.diagnostics().size(), 1u);
+  EXPECT_EQ(q->sink.diagnostics()[0].code, DiagCode::kBadEncoding);
+}
+
+TEST(Parser, ErrorLimitPerFile) {
+  ParseOptions opt;
+  opt.max_syntax_errors = 5;
+  std::string bad;
+  for (int i = 0; i < 50; ++i) bad += "sync # ;\n";
+  auto p = P(bad, opt);
+  EXPECT_LE(p->sink.diagnostics().size(), 6u);
+}
+
+TEST(Parser, RandomBytesNeverCrash) {
+  std::mt19937 rng(1234);
+  const std::string alphabet = "sync values { } ( ) [ ] < - > <-> -> <- \" ' . : , ; a b 1 0x 2u ? ! && || == \n /* */ //";
+  for (int iter = 0; iter < 300; ++iter) {
+    std::string s;
+    int n = rng() % 200;
+    for (int i = 0; i < n; ++i) s += alphabet[rng() % alphabet.size()];
+    auto p = P(s);
+    EXPECT_NE(p->result.file, nullptr);
+  }
+}
+
+}  // namespace
+}  // namespace accord::syntax

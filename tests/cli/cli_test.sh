@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# End-to-end checks of the accord CLI: exit codes, formats, fmt --check.
+# Run by CTest with ACCORD (the binary) and ACCORD_SOURCE_DIR set.
+set -u
+fail=0
+pass=0
+check() {  # check NAME EXPECTED_EXIT ACTUAL_EXIT
+  if [ "$2" = "$3" ]; then pass=$((pass + 1)); else echo "FAIL: $1 (exit $3, want $2)"; fail=$((fail + 1)); fi
+}
+has() {  # has NAME PATTERN FILE
+  if grep -qE -- "$2" "$3"; then pass=$((pass + 1)); else echo "FAIL: $1: no /$2/ in output:"; cat "$3"; fail=$((fail + 1)); fi
+}
+cd "$ACCORD_SOURCE_DIR"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+EX=examples/salesforce-hubspot
+
+"$ACCORD" --version >"$tmp/out" 2>&1; check "--version" 0 $?
+has "--version prints a version" "accord [0-9]+\.[0-9]+" "$tmp/out"
+"$ACCORD" help check >"$tmp/out" 2>&1; check "help check" 0 $?
+has "help check explains formats" "--format" "$tmp/out"
+
+# The example checks clean: exit 0 and no diagnostics at all.
+"$ACCORD" check "$EX" >"$tmp/out" 2>"$tmp/err"; check "check example" 0 $?
+if [ -s "$tmp/out" ] || [ -s "$tmp/err" ]; then echo "FAIL: example produced output:"; cat "$tmp/out" "$tmp/err"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+
+# A misspelt field: exit 1, caret, did you mean.
+mkdir -p "$tmp/bad"
+cp -r "$EX/schemas" "$tmp/bad/"
+cat >"$tmp/bad/rules.accord" <<'R'
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  conflict two_way
+  FirstNme <-> firstname
+}
+R
+"$ACCORD" check "$tmp/bad" >"$tmp/out" 2>&1; check "misspelt field" 1 $?
+has "location and code" "rules.accord:4:3: error\[A0102\]" "$tmp/out"
+has "caret" "^ *\| *\^~~~~~~~" "$tmp/out"
+has "did you mean" "did you mean \"FirstName\"" "$tmp/out"
+
+# JSON and SARIF are valid JSON.
+"$ACCORD" check --format json "$tmp/bad" >"$tmp/out.json"; check "json exit" 1 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));if(!Array.isArray(j)||j[0].code!=="A0102"||j[0].line!==4)process.exit(1)' "$tmp/out.json"
+check "json valid" 0 $?
+"$ACCORD" check --format sarif "$tmp/bad" >"$tmp/out.sarif"; check "sarif exit" 1 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));if(j.version!=="2.1.0"||j.runs[0].results[0].ruleId!=="A0102")process.exit(1)' "$tmp/out.sarif"
+check "sarif valid" 0 $?
+"$ACCORD" check --format json "$EX" >"$tmp/out.json"; check "json clean exit" 0 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));if(j.length!==0)process.exit(1)' "$tmp/out.json"
+check "json clean is []" 0 $?
+
+# Warnings: exit 0, unless --warnings-as-errors.
+cat >"$tmp/bad/rules.accord" <<'R'
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  conflict two_way
+  Email <-> email blank clear
+}
+R
+"$ACCORD" check "$tmp/bad" >/dev/null 2>&1; check "warning only" 0 $?
+"$ACCORD" check --warnings-as-errors "$tmp/bad" >/dev/null 2>&1; check "--warnings-as-errors" 1 $?
+
+# Usage and I/O failures: exit 2.
+"$ACCORD" check /nonexistent/path >/dev/null 2>&1; check "missing path" 2 $?
+"$ACCORD" check --format xml "$EX" >/dev/null 2>&1; check "bad format" 2 $?
+"$ACCORD" frobnicate >/dev/null 2>&1; check "unknown verb" 2 $?
+
+# An unreadable file among readable ones: A0007 and the rest is still checked.
+if [ "$(id -u)" != 0 ]; then
+  cp "$tmp/bad/rules.accord" "$tmp/bad/locked.accord"; chmod 000 "$tmp/bad/locked.accord"
+  "$ACCORD" check "$tmp/bad" >"$tmp/out" 2>&1; check "unreadable file" 1 $?
+  has "A0007" "A0007" "$tmp/out"
+  rm -f "$tmp/bad/locked.accord"
+fi
+# A malformed schema file: A0901, and the other schemas still load.
+mkdir -p "$tmp/schema"; cp -r "$EX/schemas" "$tmp/schema/"
+printf '{"name": "Broken", "fields": [' >"$tmp/schema/schemas/salesforce/Broken.json"
+printf 'sync people: salesforce.Contact <-> hubspot.contacts {\n  match email\n  conflict two_way\n  Email <-> email\n}\n' >"$tmp/schema/r.accord"
+"$ACCORD" check "$tmp/schema" >"$tmp/out" 2>&1; check "bad schema" 1 $?
+has "A0901" "Broken.json.*error\[A0901\]" "$tmp/out"
+
+# Bad input never crashes: binary, invalid UTF-8, a 50 MB file, deep nesting, empty.
+mkdir -p "$tmp/in"
+head -c 4096 /dev/urandom >"$tmp/in/binary.accord"
+printf 'sync \xff\xfe x' >"$tmp/in/latin.accord"
+: >"$tmp/in/empty.accord"
+python3 -c "print('(' * 10000 + '1' + ')' * 10000)" >"$tmp/in/deep.accord"
+head -c 52428800 /dev/zero | tr '\0' 'a' >"$tmp/in/big.accord"
+for f in binary latin empty deep big; do
+  timeout 60 "$ACCORD" check "$tmp/in/$f.accord" >"$tmp/out" 2>&1; rc=$?
+  if [ "$f" = empty ]; then check "bad input $f" 0 $rc; else check "bad input $f" 1 $rc; fi
+done
+
+# fmt --check: the examples are formatted; an unformatted file is listed, exit 1.
+"$ACCORD" fmt --check examples >"$tmp/out" 2>&1; check "fmt --check examples" 0 $?
+mkdir -p "$tmp/fmt"
+printf 'sync   people :salesforce.Contact<->hubspot.contacts{match email\nconflict two_way\nEmail<->email}\n' >"$tmp/fmt/a.accord"
+"$ACCORD" fmt --check "$tmp/fmt" >"$tmp/out" 2>&1; check "fmt --check unformatted" 1 $?
+has "lists the file" "a.accord" "$tmp/out"
+"$ACCORD" fmt "$tmp/fmt" >/dev/null 2>&1; check "fmt in place" 0 $?
+"$ACCORD" fmt --check "$tmp/fmt" >/dev/null 2>&1; check "fmt idempotent" 0 $?
+printf 'sync s: salesforce.Contact <-> hubspot.contacts {\n  Email <-> email with 99999999999999999999\n}\n' >"$tmp/fmt/b.accord"
+cp "$tmp/fmt/b.accord" "$tmp/fmt/b.orig"
+"$ACCORD" fmt "$tmp/fmt" >/dev/null 2>&1; check "fmt refuses files with errors" 1 $?
+cmp -s "$tmp/fmt/b.accord" "$tmp/fmt/b.orig"; check "file with errors left alone" 0 $?
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
