@@ -86,7 +86,7 @@ void Generate(const fs::path& dir) {
       std::string a = "Field" + std::to_string(f) + "__c", b = "field_" + std::to_string(f);
       if (f % 10 == 0)
         rules += "  " + a + " <-> " + b + " via T" + std::to_string(s) + "_" + std::to_string(f) + "\n";
-      else if (f % 7 == 0)
+      else if (f % 7 == 0 && f % 3 != 0)
         rules += "  " + a + " <-> " + b + " with trim(_)\n";
       else
         rules += "  " + a + " <-> " + b + "\n";

@@ -1,4 +1,5 @@
 // accord check [PATH...] [--format text|json|sarif]
+#include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -13,6 +14,7 @@ struct CheckArgs {
   std::string format = "text";
   bool warnings_as_errors = false;
   bool color_always = false, color_never = false;
+  bool timings = false;
   size_t max_errors = 100;
   size_t max_source_bytes = 16u << 20;
   int max_nesting = 256;
@@ -33,6 +35,7 @@ void RegisterCheck(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-nesting", args->max_nesting, "deepest expression nesting accepted");
   cmd->add_flag("--color", args->color_always, "colour the text output even when not on a terminal");
   cmd->add_flag("--no-color", args->color_never, "never colour the text output");
+  cmd->add_flag("--timings", args->timings, "print the time each phase took to stderr");
   cmd->callback([args, &exit_code] {
     if (args->paths.empty()) args->paths.push_back(".");
     driver::Options opt;
@@ -46,6 +49,9 @@ void RegisterCheck(CLI::App& app, int& exit_code) {
       std::cerr << "accord check: " << io_error << "\n";
       exit_code = kUsage;
       return;
+    }
+    if (args->timings) {
+      for (const auto& [phase, ms] : set.timings) std::fprintf(stderr, "%-14s %9.2f ms\n", phase.c_str(), ms);
     }
     const auto& diags = sink.diagnostics();
     if (args->format == "json") {

@@ -1,6 +1,7 @@
 #include "compiler/driver/driver.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -9,6 +10,24 @@
 namespace accord::driver {
 
 namespace fs = std::filesystem;
+
+namespace {
+// Records the wall time of one phase into RuleSet::timings.
+class PhaseTimer {
+ public:
+  PhaseTimer(RuleSet& set, std::string name)
+      : set_(set), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {}
+  ~PhaseTimer() {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+    set_.timings.emplace_back(name_, ms);
+  }
+
+ private:
+  RuleSet& set_;
+  std::string name_;
+  std::chrono::steady_clock::time_point start_;
+};
+}  // namespace
 
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {
   std::ifstream in(path, std::ios::binary);
@@ -146,9 +165,15 @@ void LoadSchemas(const std::vector<std::string>& paths, RuleSet& set, DiagSink& 
 bool LoadAndCheck(const std::vector<std::string>& paths, const Options& options, RuleSet& set, DiagSink& sink,
                   std::string* io_error) {
   // 1. Read and parse every rule file.
-  if (!ParseFiles(paths, options, set, sink, io_error)) return false;
+  {
+    PhaseTimer t(set, "read + parse");
+    if (!ParseFiles(paths, options, set, sink, io_error)) return false;
+  }
   // 2. Load the schemas the files name.
-  LoadSchemas(paths, set, sink);
+  {
+    PhaseTimer t(set, "load schemas");
+    LoadSchemas(paths, set, sink);
+  }
   // 3. Resolve names, check types and rules. Files with syntax errors are
   //    left out: their partial ASTs would only produce follow-on noise.
   sema::CheckInput input;
@@ -157,7 +182,10 @@ bool LoadAndCheck(const std::vector<std::string>& paths, const Options& options,
   input.schemas = &set.schemas;
   input.have_salesforce_schema = !set.schemas.Objects(schema::System::kSalesforce).empty();
   input.have_hubspot_schema = !set.schemas.Objects(schema::System::kHubSpot).empty();
-  set.model = sema::Check(input, sink);
+  {
+    PhaseTimer t(set, "check");
+    set.model = sema::Check(input, sink);
+  }
   // 4. Deterministic order for every output format.
   sink.Sort();
   return true;

@@ -27,6 +27,8 @@ struct RuleSet {
   schema::SchemaSet schemas;
   sema::Model model;
   bool all_parsed = true;
+  // Wall time of each phase in milliseconds, in pipeline order (--timings).
+  std::vector<std::pair<std::string, double>> timings;
 };
 
 // Expands PATH arguments: a file is itself; a folder is every *.accord below

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "compiler/sema/stdlib_decls.h"
 
@@ -58,8 +59,15 @@ class Checker {
 
  private:
   // ---- reporting helpers ----
+  // A two-way rule checks its `with` transform and `via` table once per
+  // direction; the same finding is reported once.
   Diagnostic& Report(DiagCode c, const ast::File* f, Range r, std::string msg) {
-    return sink_.Report(c, f ? f->source : nullptr, r, std::move(msg));
+    const SourceFile* src = f ? f->source : nullptr;
+    if (!reported_.emplace(static_cast<int>(c), src, r.begin, r.end, msg).second) {
+      duplicate_ = Diagnostic{};
+      return duplicate_;
+    }
+    return sink_.Report(c, src, r, std::move(msg));
   }
   static void Suggest(Diagnostic& d, const std::string& wrong, const std::vector<std::string>& cands,
                       const std::string& what = "") {
@@ -654,15 +662,28 @@ class Checker {
     return "add a `with` transform that produces " + to.ToString();
   }
 
+  // `to_side` is set for a two-way field rule: the hint then converts in that direction only.
   void CheckFit(const Type& to, const Type& from, const Object* to_obj, const Field* to_field, Range r,
-                const ast::File* f, const std::string& source_desc) {
+                const ast::File* f, const std::string& source_desc, std::optional<Side> to_side = std::nullopt) {
     Fit fit = Fits(to, from);
     if (fit == Fit::kOk) return;
     DiagCode code = fit == Fit::kDateTime ? DiagCode::kDateTimeMismatch : DiagCode::kTypeMismatch;
+    std::string native = to_field->native_type == to.ToString() ? "" : " (" + to_field->native_type + ")";
     auto& d = Report(code, f, r,
                      source_desc + " is " + from.ToString() + " but " + FieldName(to_obj, to_field) + " is " +
-                         to.ToString() + " (" + to_field->native_type + ")");
-    d.notes.push_back(accord::Note{ConversionHint(to, from), nullptr, {}});
+                         to.ToString() + native);
+    std::string hint = ConversionHint(to, from);
+    if (to_side) {
+      // `with` would convert both directions; a directed transform converts this one.
+      const std::string with = "`with ";
+      for (size_t at = hint.find(with); at != std::string::npos; at = hint.find(with, at + 1)) {
+        size_t close = hint.find('`', at + with.size());
+        if (close == std::string::npos) break;
+        hint = hint.substr(0, at) + "`{ to " + SideStr(*to_side) + ": " +
+               hint.substr(at + with.size(), close - at - with.size()) + " }`" + hint.substr(close + 1);
+      }
+    }
+    d.notes.push_back(accord::Note{hint, nullptr, {}});
   }
 
   // ---- values tables ----
@@ -707,7 +728,10 @@ class Checker {
             auto& diag = Report(DiagCode::kNonInjective, f, p->range,
                                 "Salesforce value " + LitDesc(p->salesforce) + " maps to both " +
                                     LitDesc(it->second->hubspot) + " and " + LitDesc(p->hubspot) +
-                                    " toward HubSpot");
+                                    " toward HubSpot" +
+                                    (p->dir == ast::Direction::kBoth && it->second->dir == ast::Direction::kBoth
+                                         ? "; make one of the pairs one-way (<-)"
+                                         : ""));
             AddNote(diag, f, it->second->range, "first mapping here");
           }
           sf_listed[p->salesforce.value] = true;
@@ -811,7 +835,6 @@ class Checker {
         Scope sc = MakeScope(s->side, sf, hs);
         if (sc.bare) CheckBool(*s->condition, sc, f, "a scope");
       } else if (auto* c = std::get_if<ast::CreateRule>(&item)) {
-        creates.push_back(c);
         if (c->when) {
           Scope sc = MakeScope(ast::Other(c->side), sf, hs);
           if (sc.bare) CheckBool(*c->when, sc, f, "a create condition");
@@ -820,7 +843,9 @@ class Checker {
           Report(DiagCode::kBadDirection, f, c->range,
                  "sync " + d.name.text + " only flows " + std::string(ast::DirectionToken(d.dir)) +
                      ", so it cannot create records in " + SideStr(c->side));
+          continue;  // not a create: no required-field or phantom-pipeline follow-ons
         }
+        creates.push_back(c);
       } else if (auto* cd = std::get_if<ast::ConflictDefault>(&item)) {
         if (conflict_default) {
           Report(DiagCode::kDuplicatePolicy, f, cd->range, "sync " + d.name.text + " already has a conflict policy");
@@ -849,7 +874,8 @@ class Checker {
         // Nothing to resolve: the policy applies to this sync's pair.
       } else if (auto* fr = std::get_if<ast::FieldRule>(&item)) {
         CheckFieldRule(*fr, d, sf, hs, f, written, conflict_default);
-        if (fr->dir == ast::Direction::kBoth) two_way_rules.push_back(fr);
+        // In a one-way sync a two-way rule is already an error (A0508).
+        if (fr->dir == ast::Direction::kBoth && d.dir == ast::Direction::kBoth) two_way_rules.push_back(fr);
       }
     }
 
@@ -945,7 +971,7 @@ class Checker {
       auto& d = Report(DiagCode::kUnknownSync, f, cv.sync.range, "no sync named " + Q(cv.sync.text));
       std::vector<std::string> names;
       for (const auto& s : m_.syncs) names.push_back(s.decl->name.text);
-      Suggest(d, cv.sync.text, names);
+      Suggest(d, cv.sync.text, names, "syncs in these rules");
       return;
     }
     if (si.salesforce && si.salesforce->name != "Lead") {
@@ -1021,9 +1047,12 @@ class Checker {
           lits.push_back(e.args[i].get());
     for (const ast::Expr* l : lits) {
       CheckPicklistValue(o, fl, l->string_value, l->range, f);
-      if (fl->length > 0 && l->string_value.size() > static_cast<size_t>(fl->length)) {
+      // Field lengths count characters, not UTF-8 bytes.
+      size_t chars = 0;
+      for (unsigned char c : l->string_value) chars += (c & 0xC0) != 0x80;
+      if (fl->length > 0 && chars > static_cast<size_t>(fl->length)) {
         Report(DiagCode::kStringTooLong, f, l->range,
-               "this text is " + std::to_string(l->string_value.size()) + " characters but " + FieldName(o, fl) +
+               "this text is " + std::to_string(chars) + " characters but " + FieldName(o, fl) +
                    " holds at most " + std::to_string(fl->length));
       }
     }
@@ -1143,7 +1172,8 @@ class Checker {
         t = dst.type;  // the table yields target values
         transformed = true;
       }
-      CheckFit(dst.type, t, dst.obj, dst.field, src.expr->range, f, desc);
+      CheckFit(dst.type, t, dst.obj, dst.field, src.expr->range, f, desc,
+               r.dir == ast::Direction::kBoth && !r.with ? std::optional<Side>(to) : std::nullopt);
       if (!transformed && src.field) {
         if (dst.field->length > 0 && src.field->length > dst.field->length && dst.type.Is(TypeKind::kString) &&
             src.type.Is(TypeKind::kString)) {
@@ -1250,6 +1280,23 @@ class Checker {
   }
 
   // ---- lifecycle ----
+  // A stage name must be an option of the lifecycle property. Returns false
+  // (after A0601) when it is not; a suggested correction goes into *suggested.
+  bool CheckStage(const Object* o, const Field* prop, const ast::Stage& st, const ast::File* f,
+                  std::set<std::string>* suggested) {
+    if (prop->FindValue(st.name)) return CheckPicklistValue(o, prop, st.name, st.range, f);  // inactive: A0402
+    auto& d = Report(DiagCode::kUnknownStage, f, st.range, Q(st.name) + " is not a stage of " + FieldName(o, prop));
+    std::vector<std::string> cands;
+    for (const auto& v : prop->values)
+      if (v.active) cands.push_back(v.value);
+    Suggest(d, st.name, cands, "stages of " + FieldName(o, prop));
+    if (d.fixit) {
+      suggested->insert(*d.fixit);
+      if (st.quoted) d.fixit = Q(*d.fixit);
+    }
+    return false;
+  }
+
   void CheckLifecycle(const ast::LifecycleDecl& d, const ast::File* f) {
     const Object* o = nullptr;
     const Field* prop = ResolvePath(d.property, f, &o);
@@ -1268,6 +1315,7 @@ class Checker {
     std::map<std::string, int> rank;
     bool forward_only = false;
     const ast::StageOrder* order_decl = nullptr;
+    std::set<std::string> suggested;  // corrections offered for misspelled stages
     for (const auto& item : d.items) {
       if (auto* so = std::get_if<ast::StageOrder>(&item)) {
         if (order_decl) {
@@ -1278,7 +1326,7 @@ class Checker {
         int last = -1;
         const ast::Stage* last_stage = nullptr;
         for (const auto& st : so->stages) {
-          if (!CheckPicklistValue(o, prop, st.name, st.range, f)) continue;
+          if (!CheckStage(o, prop, st, f, &suggested)) continue;
           if (rank.count(st.name)) {
             Report(DiagCode::kBadLifecycle, f, st.range, "stage " + Q(st.name) + " appears twice in the order");
             continue;
@@ -1302,13 +1350,17 @@ class Checker {
       }
     }
     if (order_decl) {
+      // A stage left out because it was misspelled already has its A0601.
       std::vector<std::string> missing;
       for (const auto& v : prop->values)
-        if (v.active && !rank.count(v.value)) missing.push_back(v.value);
-      for (const auto& m : missing) {
+        if (v.active && !rank.count(v.value) && !suggested.count(v.value)) missing.push_back(v.value);
+      if (!missing.empty()) {
+        std::string list;
+        for (size_t i = 0; i < missing.size(); ++i) list += (i ? ", " : "") + Q(missing[i]);
         Report(DiagCode::kUnreachableStage, f, order_decl->range,
-               "stage " + Q(m) + " of " + FieldName(o, prop) +
-                   " is not in the order, so the lifecycle can never move a record to or past it");
+               (missing.size() == 1 ? "stage " + list + " of " + FieldName(o, prop) + " is"
+                                    : "stages " + list + " of " + FieldName(o, prop) + " are") +
+                   " not in the order, so no trigger can move a record there");
       }
     } else {
       Report(DiagCode::kBadLifecycle, f, d.property.range,
@@ -1332,7 +1384,7 @@ class Checker {
                  FieldName(src_obj, src) + " is " + FromField(src->type).ToString() + ", not a bool");
         }
       }
-      bool stage_ok = CheckPicklistValue(o, prop, t->stage.name, t->stage.range, f);
+      bool stage_ok = CheckStage(o, prop, t->stage, f, &suggested);
       if (stage_ok && order_decl && !rank.count(t->stage.name)) {
         Report(DiagCode::kUnknownStage, f, t->stage.range, "stage " + Q(t->stage.name) + " is not in the order");
         continue;
@@ -1461,6 +1513,8 @@ class Checker {
   std::vector<std::pair<const ast::LifecycleDecl*, const ast::File*>> lifecycles_;
   std::vector<std::pair<const ast::TestDecl*, const ast::File*>> tests_;
   bool no_sf_reported_ = false, no_hs_reported_ = false;
+  std::set<std::tuple<int, const SourceFile*, uint32_t, uint32_t, std::string>> reported_;
+  Diagnostic duplicate_;  // handed out for a repeated finding, never rendered
 };
 
 }  // namespace

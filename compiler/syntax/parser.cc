@@ -207,12 +207,29 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
   explicit FriendlyErrorStrategy(ErrorState* st) : st_(st) {}
 
  protected:
+  // Arrows, sides and names appear in many constructs: name the construct
+  // around them (a values table, a conflict policy), not "an expression".
   std::string Where(antlr4::Parser* p) {
-    std::string w = p->getContext() ? RuleContextName(p->getContext()->getRuleIndex()) : "";
+    antlr4::ParserRuleContext* c = p->getContext();
+    while (c && c->parent &&
+           (c->getRuleIndex() == P::RuleArrow || c->getRuleIndex() == P::RuleSide || c->getRuleIndex() == P::RuleIdent))
+      c = dynamic_cast<antlr4::ParserRuleContext*>(c->parent);
+    std::string w = c ? RuleContextName(c->getRuleIndex()) : "";
     return w.empty() ? "" : " in " + w;
+  }
+  // After recovering from an error ANTLR often trips over the very next
+  // token (e.g. a conjured-up missing token makes the bad one start a new
+  // item). Such a follow-on error says nothing new: drop it.
+  bool FollowOn(const antlr4::Token* t) {
+    if (!t) return false;
+    auto i = static_cast<ssize_t>(t->getTokenIndex());
+    bool follow = last_error_index_ >= 0 && i <= last_error_index_ + 1;
+    if (!follow || i > last_error_index_) last_error_index_ = i;
+    return follow;
   }
   void reportNoViableAlternative(antlr4::Parser* p, const antlr4::NoViableAltException& e) override {
     auto* tok = e.getOffendingToken();
+    if (FollowOn(tok)) return;
     std::string msg = "unexpected " + ShowToken(tok) + Where(p);
     std::string exp = ExpectedList(p->getExpectedTokens(), p->getVocabulary());
     if (!exp.empty()) msg += "; expected " + exp;
@@ -220,18 +237,21 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
   }
   void reportInputMismatch(antlr4::Parser* p, const antlr4::InputMismatchException& e) override {
     auto* tok = e.getOffendingToken();
+    if (FollowOn(tok)) return;
     std::string exp = ExpectedList(e.getExpectedTokens(), p->getVocabulary());
     std::string msg = exp.empty() ? "unexpected " + ShowToken(tok) + Where(p)
                                   : "expected " + exp + Where(p) + ", found " + ShowToken(tok);
     st_->Report(tok, msg);
   }
   void reportFailedPredicate(antlr4::Parser*, const antlr4::FailedPredicateException& e) override {
+    if (FollowOn(e.getOffendingToken())) return;
     st_->Report(e.getOffendingToken(), "unexpected " + ShowToken(e.getOffendingToken()));
   }
   void reportUnwantedToken(antlr4::Parser* p) override {
     if (inErrorRecoveryMode(p)) return;
     beginErrorCondition(p);
     antlr4::Token* t = p->getCurrentToken();
+    if (FollowOn(t)) return;
     std::string msg = "unexpected " + ShowToken(t) + Where(p);
     std::string exp = ExpectedList(getExpectedTokens(p), p->getVocabulary());
     if (!exp.empty()) msg += "; expected " + exp;
@@ -241,12 +261,14 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
     if (inErrorRecoveryMode(p)) return;
     beginErrorCondition(p);
     antlr4::Token* t = p->getCurrentToken();
+    if (FollowOn(t)) return;
     std::string exp = ExpectedList(getExpectedTokens(p), p->getVocabulary());
     st_->Report(t, "missing " + (exp.empty() ? std::string("a token") : exp) + " before " + ShowToken(t) + Where(p));
   }
 
  private:
   ErrorState* st_;
+  ssize_t last_error_index_ = -1;  // token index of the last error reported in this chunk
 };
 
 // Silences ANTLR's default console listener; all reporting goes through the strategy.
@@ -1159,39 +1181,49 @@ void RunParse(const Job& job) {
   ast::File& file = *job.result->file;
   OffsetMap map(src.text());
 
-  antlr4::ANTLRInputStream input(src.text());
-  AccordLexer lexer(&input);
-  lexer.removeErrorListeners();
-
   ErrorState st{&src, &sink, &map};
   st.max = job.opt->max_syntax_errors;
 
-  // Lex everything; report stray characters here, pass the rest on.
-  std::vector<std::unique_ptr<antlr4::Token>> kept;
-  for (;;) {
-    std::unique_ptr<antlr4::Token> t = lexer.nextToken();
-    size_t type = t->getType();
-    if (type == P::UNKNOWN_CHAR) {
-      std::string text = t->getText();
-      std::string msg;
-      if (text == "\"" || text == "'")
-        msg = "unterminated string: a string must end with " + text + " on the same line (use \"\"\" for text over several lines)";
-      else if (text == "`")
-        msg = "unexpected character '`'; strings use \" or '";
-      else
-        msg = "unexpected character '" + text + "'";
-      st.Report(t.get(), msg);
-      continue;
+  // Lexes the whole file; the first pass reports stray characters and keeps
+  // comments, and drops both from the token list the parser sees.
+  // Tokens point back into their lexer and input, so both live until the end.
+  std::vector<std::unique_ptr<antlr4::ANTLRInputStream>> inputs;
+  std::vector<std::unique_ptr<AccordLexer>> lexers;
+  auto lex = [&](bool first_pass) {
+    inputs.push_back(std::make_unique<antlr4::ANTLRInputStream>(src.text()));
+    lexers.push_back(std::make_unique<AccordLexer>(inputs.back().get()));
+    AccordLexer& lexer = *lexers.back();
+    lexer.removeErrorListeners();
+    std::vector<std::unique_ptr<antlr4::Token>> out;
+    for (;;) {
+      std::unique_ptr<antlr4::Token> t = lexer.nextToken();
+      size_t type = t->getType();
+      if (type == P::UNKNOWN_CHAR) {
+        if (!first_pass) continue;
+        std::string text = t->getText();
+        std::string msg;
+        if (text == "\"" || text == "'")
+          msg = "unterminated string: a string must end with " + text +
+                " on the same line (use \"\"\" for text over several lines)";
+        else if (text == "`")
+          msg = "unexpected character '`'; strings use \" or '";
+        else
+          msg = "unexpected character '" + text + "'";
+        st.Report(t.get(), msg);
+        continue;
+      }
+      if (t->getChannel() == antlr4::Token::HIDDEN_CHANNEL) {
+        if (first_pass && (type == P::LINE_COMMENT || type == P::BLOCK_COMMENT))
+          file.comments.push_back(ast::Comment{Range{map.Begin(t.get()), map.End(t.get())}, t->getText()});
+        continue;
+      }
+      bool eof = type == antlr4::Token::EOF;
+      out.push_back(std::move(t));
+      if (eof) break;
     }
-    if (t->getChannel() == antlr4::Token::HIDDEN_CHANNEL) {
-      if (type == P::LINE_COMMENT || type == P::BLOCK_COMMENT)
-        file.comments.push_back(ast::Comment{Range{map.Begin(t.get()), map.End(t.get())}, t->getText()});
-      continue;
-    }
-    bool eof = type == antlr4::Token::EOF;
-    kept.push_back(std::move(t));
-    if (eof) break;
-  }
+    return out;
+  };
+  std::vector<std::unique_ptr<antlr4::Token>> kept = lex(true);
   // An unterminated block comment lexes as '/' '*' ...: say so plainly.
   for (size_t i = 0; i + 1 < kept.size(); ++i) {
     if (kept[i]->getType() == P::SLASH && kept[i + 1]->getType() == P::STAR &&
@@ -1208,12 +1240,9 @@ void RunParse(const Job& job) {
 
   // Stage 1: fast SLL prediction over the whole file, giving up at the first
   // error. SLL also keeps operator and selection chains linear.
-  std::vector<std::unique_ptr<antlr4::Token>> copy;
-  copy.reserve(kept.size());
-  for (const auto& t : kept) copy.push_back(std::make_unique<antlr4::CommonToken>(t.get()));
   Builder b(src, map, sink, *job.opt, file);
   {
-    antlr4::ListTokenSource source(std::move(copy));
+    antlr4::ListTokenSource source(std::move(kept));
     antlr4::CommonTokenStream tokens(&source);
     AccordParser parser(&tokens);
     parser.removeErrorListeners();
@@ -1227,10 +1256,11 @@ void RunParse(const Job& job) {
     }
     if (tree) {
       b.BuildFile(tree);
-      job.result->syntax_errors = b.errors();
+      job.result->syntax_errors = st.count + b.errors();
       return;
     }
   }
+  kept = lex(false);  // stage 1 consumed the tokens; errors are rare, so lex again
   // Stage 2 (files with errors only): split at declaration keywords that
   // start a line or sit outside any braces, and parse each declaration alone
   // with full LL prediction, recovery and friendly messages. An error then
