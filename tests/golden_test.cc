@@ -1,6 +1,6 @@
 // Golden diagnostics: each tests/diagnostics/NAME.accord is checked alone and
 // its text output compared with NAME.expected. Regenerate after a deliberate
-// change with:  ACCORD_UPDATE_GOLDENS=1 ./build/golden_test   (or --update)
+// change with:  ACCORD_UPDATE_GOLDENS=1 ./build/tests/golden_test   (or --update)
 #include <gtest/gtest.h>
 
 #include <cstdlib>

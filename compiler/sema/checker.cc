@@ -1,6 +1,7 @@
 #include "compiler/sema/checker.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -139,9 +140,30 @@ class Checker {
     bool& reported = s == Side::kSalesforce ? no_sf_reported_ : no_hs_reported_;
     if (!reported) {
       reported = true;
-      Report(DiagCode::kNoSchema, f, r,
-             "no " + SideStr(s) + " schema is loaded: declare one with `schema " + SideStr(s) + " \"schemas/" +
-                 SideStr(s) + "\"` or put describe files in a schemas/" + SideStr(s) + " folder next to the rules");
+      // A declared folder: the driver already reported one that does not
+      // exist; one that exists has no describe files for this system.
+      std::string declared;
+      bool missing = false;
+      for (const ast::File* file : in_.files) {
+        for (const auto& d : file->decls) {
+          auto* sd = std::get_if<ast::SchemaDecl>(&d);
+          if (!sd || sd->side != s || !file->source) continue;
+          std::error_code ec;
+          std::filesystem::path dir = std::filesystem::path(file->source->path()).parent_path() / sd->path;
+          if (!std::filesystem::is_directory(dir, ec)) missing = true;
+          else if (declared.empty()) declared = dir.lexically_normal().string();
+        }
+      }
+      if (missing) return false;
+      if (!declared.empty()) {
+        Report(DiagCode::kNoSchema, f, r,
+               "no " + SideStr(s) + " schema is loaded: the schema folder " + declared + " has no " + SideStr(s) +
+                   " describe files");
+      } else {
+        Report(DiagCode::kNoSchema, f, r,
+               "no " + SideStr(s) + " schema is loaded: declare one with `schema " + SideStr(s) + " \"schemas/" +
+                   SideStr(s) + "\"` or put describe files in a schemas/" + SideStr(s) + " folder next to the rules");
+      }
     }
     return false;
   }

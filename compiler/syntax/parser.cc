@@ -179,6 +179,13 @@ struct ErrorState {
     if (at && at->getType() == antlr4::Token::EOF) e = b;
     sink->Report(DiagCode::kSyntax, src, Range{b, e}, std::move(msg));
   }
+  // At the end of `before` (zero width): for something missing at the end of a line.
+  void ReportAfter(const antlr4::Token* before, std::string msg) {
+    ++count;
+    if (count > max) return;
+    uint32_t e = map->End(before);
+    sink->Report(DiagCode::kSyntax, src, Range{e, e}, std::move(msg));
+  }
 };
 
 std::string ExpectedList(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocab) {
@@ -217,6 +224,12 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
     std::string w = c ? RuleContextName(c->getRuleIndex()) : "";
     return w.empty() ? "" : " in " + w;
   }
+  // The offending token starts a later line than the token before it.
+  static bool AtEndOfLine(antlr4::Parser* p, const antlr4::Token* t) {
+    if (!t || t->getType() == antlr4::Token::EOF) return false;
+    const antlr4::Token* prev = p->getTokenStream()->LT(-1);
+    return prev && prev->getLine() < t->getLine();
+  }
   // After recovering from an error ANTLR often trips over the very next
   // token (e.g. a conjured-up missing token makes the bad one start a new
   // item). Such a follow-on error says nothing new: drop it.
@@ -239,6 +252,12 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
     auto* tok = e.getOffendingToken();
     if (FollowOn(tok)) return;
     std::string exp = ExpectedList(e.getExpectedTokens(), p->getVocabulary());
+    if (!exp.empty() && AtEndOfLine(p, tok)) {
+      st_->ReportAfter(p->getTokenStream()->LT(-1),
+                       "expected " + exp + Where(p) + " at the end of this line, found " + ShowToken(tok) +
+                           " on the next");
+      return;
+    }
     std::string msg = exp.empty() ? "unexpected " + ShowToken(tok) + Where(p)
                                   : "expected " + exp + Where(p) + ", found " + ShowToken(tok);
     st_->Report(tok, msg);
@@ -262,7 +281,20 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
     beginErrorCondition(p);
     antlr4::Token* t = p->getCurrentToken();
     if (FollowOn(t)) return;
-    std::string exp = ExpectedList(getExpectedTokens(p), p->getVocabulary());
+    antlr4::misc::IntervalSet expected = getExpectedTokens(p);
+    std::string exp = ExpectedList(expected, p->getVocabulary());
+    if (!exp.empty() && AtEndOfLine(p, t)) {
+      st_->ReportAfter(p->getTokenStream()->LT(-1), "missing " + exp + Where(p) + " at the end of this line");
+      return;
+    }
+    // A word where another word belongs (`prefer marketing`) is wrong, not
+    // something missing before it.
+    bool words_only = !expected.isEmpty();
+    for (size_t x : expected.toList()) words_only &= x == P::IDENT || (x >= P::SCHEMA && x <= P::FROM);
+    if (words_only && t && (t->getType() == P::IDENT || (t->getType() >= P::SCHEMA && t->getType() <= P::FROM))) {
+      st_->Report(t, "expected " + exp + Where(p) + ", found " + ShowToken(t));
+      return;
+    }
     st_->Report(t, "missing " + (exp.empty() ? std::string("a token") : exp) + " before " + ShowToken(t) + Where(p));
   }
 
