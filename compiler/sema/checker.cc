@@ -381,7 +381,7 @@ class Checker {
     }
     // Type names may be used as values (type(x) == string).
     Type tt;
-    if (ParseType(e.name, &tt) && tt.kind != TypeKind::kParam && e.name != "list" && e.name != "map") {
+    if (ParseType(e.name, &tt) && tt.kind != TypeKind::kParam && tt.kind != TypeKind::kError && e.name != "param") {
       return Type::Of(TypeKind::kTypeType);
     }
     if (s.bare) {
@@ -841,6 +841,8 @@ class Checker {
     const ast::MatchRule* match = nullptr;
     std::vector<const ast::CreateRule*> creates;
     std::vector<const ast::OnCreate*> on_creates;
+    const ast::ScopeRule* scope_seen[2] = {nullptr, nullptr};
+    std::vector<const ast::DeleteRule*> deletes;
     std::map<std::pair<Side, std::string>, Target> written;
     std::vector<const ast::FieldRule*> two_way_rules;
 
@@ -854,6 +856,14 @@ class Checker {
         match = m;
         CheckMatch(*m, sf, hs, f);
       } else if (auto* s = std::get_if<ast::ScopeRule>(&item)) {
+        const ast::ScopeRule*& prev = scope_seen[s->side == Side::kSalesforce ? 0 : 1];
+        if (prev) {
+          auto& diag = Report(DiagCode::kDuplicatePolicy, f, s->range,
+                              "sync " + d.name.text + " already has a " + SideStr(s->side) +
+                                  " scope; combine the conditions with &&");
+          AddNote(diag, f, prev->range, "the first one is here");
+        }
+        prev = s;
         Scope sc = MakeScope(s->side, sf, hs);
         if (sc.bare) CheckBool(*s->condition, sc, f, "a scope");
       } else if (auto* c = std::get_if<ast::CreateRule>(&item)) {
@@ -888,12 +898,32 @@ class Checker {
       } else if (auto* cv = std::get_if<ast::ConvertsTo>(&item)) {
         CheckConverts(*cv, si, f);
       } else if (auto* oc = std::get_if<ast::OnCreate>(&item)) {
+        if (d.dir != ast::Direction::kBoth && !ast::Flows(d.dir, oc->side)) {
+          Report(DiagCode::kBadDirection, f, oc->range,
+                 "sync " + d.name.text + " only flows " + std::string(ast::DirectionToken(d.dir)) +
+                     ", so it never creates records in " + SideStr(oc->side));
+        }
         on_creates.push_back(oc);
         CheckOnCreate(*oc, sf, hs, f);
       } else if (auto* as = std::get_if<ast::Associate>(&item)) {
+        if (d.dir != ast::Direction::kBoth && as->dir != d.dir) {
+          Report(DiagCode::kBadDirection, f, as->range,
+                 "sync " + d.name.text + " only flows " + std::string(ast::DirectionToken(d.dir)) +
+                     "; this association flows " + std::string(ast::DirectionToken(as->dir)));
+        }
         associations_.push_back({as, &si});
-      } else if (std::get_if<ast::DeleteRule>(&item)) {
-        // Nothing to resolve: the policy applies to this sync's pair.
+      } else if (auto* del = std::get_if<ast::DeleteRule>(&item)) {
+        // One policy per deleting side (or one for both).
+        for (const ast::DeleteRule* prev : deletes) {
+          if (!prev->from || !del->from || *prev->from == *del->from) {
+            auto& diag = Report(DiagCode::kDuplicatePolicy, f, del->range,
+                                "sync " + d.name.text + " already has a delete policy for " +
+                                    (del->from ? "deletions in " + SideStr(*del->from) : std::string("deletions")));
+            AddNote(diag, f, prev->range, "the first one is here");
+            break;
+          }
+        }
+        deletes.push_back(del);
       } else if (auto* fr = std::get_if<ast::FieldRule>(&item)) {
         CheckFieldRule(*fr, d, sf, hs, f, written, conflict_default);
         // In a one-way sync a two-way rule is already an error (A0508).
@@ -1323,6 +1353,12 @@ class Checker {
     const Object* o = nullptr;
     const Field* prop = ResolvePath(d.property, f, &o);
     if (!prop) return;
+    if (o->system != schema::System::kHubSpot) {
+      Report(DiagCode::kBadLifecycle, f, d.property.range,
+             "a lifecycle is a HubSpot property (such as hubspot.contacts.lifecyclestage) driven by Salesforce "
+             "triggers; " + FieldName(o, prop) + " is a Salesforce field");
+      return;
+    }
     if (!prop->is_picklist || prop->type != schema::FieldType::kString) {
       Report(DiagCode::kBadLifecycle, f, d.property.range,
              FieldName(o, prop) + " is not a single-select picklist, so it cannot be a lifecycle");
