@@ -3,8 +3,8 @@
 // Invariants: no crash, no hang, no sanitizer report; formatted output of a
 // clean parse parses again to the same AST.
 //
-// Build (clang):  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DACCORD_FUZZ=ON && ninja -C build-fuzz parse_check_fuzzer
-// Run:            ./build-fuzz/parse_check_fuzzer fuzz/corpus/parse_check -max_total_time=60
+// Build (clang):  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DACCORD_FUZZ=ON -DACCORD_TESTS=OFF && ninja -C build-fuzz parse_check_fuzzer
+// Run:            ./build-fuzz/fuzz/parse_check_fuzzer fuzz/corpus/parse_check -max_total_time=60
 // Every crash found is kept in fuzz/corpus/parse_check; CTest replays the corpus (fuzz_replay).
 #include <cstdint>
 #include <cstdlib>
