@@ -11,6 +11,8 @@ enum Exit { kOk = 0, kFindings = 1, kUsage = 2 };
 
 void RegisterCheck(CLI::App& app, int& exit_code);
 void RegisterFmt(CLI::App& app, int& exit_code);
+void RegisterEval(CLI::App& app, int& exit_code);  // eval and compile
+void RegisterMap(CLI::App& app, int& exit_code);
 
 bool StdoutIsTty();
 

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   int exit_code = kOk;
   RegisterCheck(app, exit_code);
   RegisterFmt(app, exit_code);
+  RegisterEval(app, exit_code);
+  RegisterMap(app, exit_code);
 
   std::string help_verb;
   auto* help = app.add_subcommand("help", "Show help for a verb: accord help check");
@@ -30,7 +32,7 @@ int main(int argc, char** argv) {
     try {
       std::cout << app.get_subcommand(help_verb)->help();
     } catch (const CLI::OptionNotFound&) {
-      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, help\n";
+      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, help\n";
       exit_code = kUsage;
     }
   });

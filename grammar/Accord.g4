@@ -5,6 +5,9 @@ grammar Accord;
 
 file : decl* EOF ;
 
+// A lone expression: `accord eval`, conformance tests.
+exprInput : expr EOF ;
+
 decl
   : schemaDecl
   | valuesDecl

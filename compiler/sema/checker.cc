@@ -49,6 +49,17 @@ class Checker {
  public:
   Checker(const CheckInput& in, DiagSink& sink, Model& model) : in_(in), sink_(sink), m_(model) {}
 
+  Type Standalone(const ast::Expr& e, const ast::File& f, const ExprEnv& env) {
+    Scope s;
+    s.vars = env.vars;
+    if (env.object) {
+      s.bare = env.object;
+      s.bare_side = env.side;
+      (env.side == Side::kSalesforce ? s.sf : s.hs) = env.object;
+    }
+    return Expr(e, s, &f);
+  }
+
   void Run() {
     Collect();
     for (auto& [decl, file] : values_) CheckValues(*decl, file);
@@ -381,7 +392,9 @@ class Checker {
     }
     // Type names may be used as values (type(x) == string).
     Type tt;
-    if (ParseType(e.name, &tt) && tt.kind != TypeKind::kParam && tt.kind != TypeKind::kError && e.name != "param") {
+    if (e.name != "dyn" && ((ParseType(e.name, &tt) && tt.kind != TypeKind::kParam && tt.kind != TypeKind::kError &&
+                             e.name != "param") ||
+                            e.name == "list" || e.name == "map" || e.name == "null_type" || e.name == "type")) {
       return Type::Of(TypeKind::kTypeType);
     }
     if (s.bare) {
@@ -400,8 +413,27 @@ class Checker {
     return Err();
   }
 
+  static bool Dotted(const ast::Expr& e, std::string* out) {
+    if (e.kind == ast::ExprKind::kIdent) {
+      *out = e.name;
+      return true;
+    }
+    if (e.kind == ast::ExprKind::kSelect && e.operand && Dotted(*e.operand, out)) {
+      *out += "." + e.name;
+      return true;
+    }
+    return false;
+  }
+
   Type Select(const ast::Expr& e, Scope& s, const ast::File* f) {
     const ast::Expr& op = *e.operand;
+    // A declared variable with a qualified name (`a.b.c`), or a qualified type name.
+    if (std::string dotted; Dotted(e, &dotted)) {
+      for (auto it = s.vars.rbegin(); it != s.vars.rend(); ++it)
+        if (it->first == dotted) return it->second;
+      if (dotted == "google.protobuf.Timestamp" || dotted == "google.protobuf.Duration")
+        return Type::Of(TypeKind::kTypeType);
+    }
     if (op.kind == ast::ExprKind::kIdent && !op.leading_dot && (op.name == "salesforce" || op.name == "hubspot")) {
       bool shadowed = false;
       for (const auto& v : s.vars) shadowed |= v.first == op.name;
@@ -520,7 +552,19 @@ class Checker {
       Substitution sub;
       bool ok = true;
       for (size_t i = 0; i < args.size() && ok; ++i) ok = Unify(o->args[i], args[i], sub);
-      if (ok) return Apply(o->result, sub);
+      if (!ok) continue;
+      // Record the overload only when no later candidate also fits (dyn or
+      // null arguments can fit several; the evaluator then decides).
+      bool unique = true;
+      for (const Overload* o2 : cands) {
+        if (o2 == o || o2->args.size() != args.size()) continue;
+        Substitution sub2;
+        bool ok2 = true;
+        for (size_t i = 0; i < args.size() && ok2; ++i) ok2 = Unify(o2->args[i], args[i], sub2);
+        if (ok2) unique = false;
+      }
+      if (unique) m_.overloads[&e] = o;
+      return Apply(o->result, sub);
     }
     std::string got;
     for (size_t i = 0; i < args.size(); ++i) got += (i ? ", " : "") + args[i].ToString();
@@ -1582,6 +1626,13 @@ Model Check(const CheckInput& input, DiagSink& sink) {
   Checker c(input, sink, m);
   c.Run();
   return m;
+}
+
+Type CheckExpression(const ast::Expr& expr, const ast::File& file, const ExprEnv& env, Model& model, DiagSink& sink) {
+  CheckInput in;
+  in.files.push_back(&file);
+  Checker c(in, sink, model);
+  return c.Standalone(expr, file, env);
 }
 
 }  // namespace accord::sema

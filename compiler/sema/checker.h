@@ -28,8 +28,13 @@ struct SyncInfo {
   const schema::Object* hubspot = nullptr;
 };
 
+struct Overload;
+
 struct Model {
   std::unordered_map<const ast::Expr*, Type> types;
+  // The stdlib overload a call resolved to; absent when only the run time can
+  // tell (dyn arguments), then the evaluator dispatches on the values.
+  std::unordered_map<const ast::Expr*, const Overload*> overloads;
   std::unordered_map<const ast::Expr*, FieldRef> fields;
   std::vector<SyncInfo> syncs;
   std::map<std::string, const ast::ValuesDecl*> values;
@@ -43,6 +48,18 @@ struct CheckInput {
 };
 
 Model Check(const CheckInput& input, DiagSink& sink);
+
+// The environment of a lone expression (`accord eval`, conformance tests):
+// declared variables, and optionally an object whose fields are in scope as
+// bare names (`accord eval --object salesforce.Contact`).
+struct ExprEnv {
+  std::vector<std::pair<std::string, Type>> vars;
+  const schema::Object* object = nullptr;
+  ast::Side side = ast::Side::kSalesforce;
+};
+// Type-checks `expr` (which belongs to `file`), filling `model`. Returns its
+// type; errors are reported to `sink` and give TypeKind::kError.
+Type CheckExpression(const ast::Expr& expr, const ast::File& file, const ExprEnv& env, Model& model, DiagSink& sink);
 
 // The sync error categories of DESIGN §5, as written in `expect error X`.
 const std::vector<std::string>& ErrorCategories();

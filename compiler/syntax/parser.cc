@@ -326,6 +326,7 @@ class Builder {
 
   bool too_deep() const { return too_deep_; }
   size_t errors() const { return errors_ + (too_deep_ ? 1 : 0); }
+  ast::ExprPtr BuildExpr(P::ExprContext* c) { return Expr(c); }
 
   void BuildFile(P::FileContext* ctx) {
     for (auto* d : ctx->decl()) {
@@ -1205,6 +1206,7 @@ struct Job {
   const ParseOptions* opt;
   DiagSink* sink;
   ParseResult* result;
+  bool expr_mode = false;
 };
 
 void RunParse(const Job& job) {
@@ -1273,6 +1275,37 @@ void RunParse(const Job& job) {
   // Stage 1: fast SLL prediction over the whole file, giving up at the first
   // error. SLL also keeps operator and selection chains linear.
   Builder b(src, map, sink, *job.opt, file);
+  if (job.expr_mode) {
+    for (int stage = 1; stage <= 2; ++stage) {
+      if (stage == 2) kept = lex(false);
+      antlr4::ListTokenSource source(std::move(kept));
+      antlr4::CommonTokenStream tokens(&source);
+      AccordParser parser(&tokens);
+      parser.removeErrorListeners();
+      QuietListener listener(&st);
+      if (stage == 1) {
+        parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+        parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+      } else {
+        parser.addErrorListener(&listener);
+        parser.setErrorHandler(std::make_shared<FriendlyErrorStrategy>(&st));
+      }
+      P::ExprInputContext* tree = nullptr;
+      try {
+        tree = parser.exprInput();
+      } catch (const antlr4::ParseCancellationException&) {
+        tree = nullptr;
+      }
+      if (tree == nullptr) continue;
+      if (st.count == 0) {
+        ast::ExprPtr e = b.BuildExpr(tree->expr());
+        if (st.count + b.errors() == 0) job.result->expr = std::move(e);
+      }
+      break;
+    }
+    job.result->syntax_errors = st.count + b.errors() + (job.result->expr ? 0 : (st.count + b.errors() == 0));
+    return;
+  }
   {
     antlr4::ListTokenSource source(std::move(kept));
     antlr4::CommonTokenStream tokens(&source);
@@ -1472,7 +1505,8 @@ bool DecodeCelString(std::string_view text, bool* is_bytes, std::string* out, st
   return true;
 }
 
-ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSink& sink) noexcept {
+namespace {
+ParseResult ParseImpl(const SourceFile& source, const ParseOptions& options, DiagSink& sink, bool expr_mode) noexcept {
   ParseResult result;
   result.file = std::make_unique<ast::File>();
   result.file->source = &source;
@@ -1486,6 +1520,13 @@ ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSin
   }
   bool nul = false;
   size_t bad = FindBadUtf8(text, &nul);
+  if (bad != std::string_view::npos && nul && expr_mode) {
+    // a lone expression may carry a NUL inside a string literal; only check UTF-8
+    std::string without(text);
+    for (char& c : without)
+      if (c == '\0') c = ' ';
+    bad = FindBadUtf8(without, &nul);
+  }
   if (bad != std::string_view::npos) {
     uint32_t b = static_cast<uint32_t>(bad);
     sink.Report(DiagCode::kBadEncoding, &source, Range{b, b + 1},
@@ -1496,7 +1537,7 @@ ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSin
   }
   // Parse on a thread with a large stack: ANTLR's recursive descent is bounded
   // by the nesting limit, but generously so.
-  Job job{&source, &options, &sink, &result};
+  Job job{&source, &options, &sink, &result, expr_mode};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 256u << 20);
@@ -1508,6 +1549,16 @@ ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSin
   }
   pthread_attr_destroy(&attr);
   return result;
+}
+
+}  // namespace
+
+ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSink& sink) noexcept {
+  return ParseImpl(source, options, sink, false);
+}
+
+ParseResult ParseExpression(const SourceFile& source, const ParseOptions& options, DiagSink& sink) noexcept {
+  return ParseImpl(source, options, sink, true);
 }
 
 }  // namespace accord::syntax

@@ -19,9 +19,15 @@ struct ParseOptions {
 struct ParseResult {
   std::unique_ptr<ast::File> file;  // always non-null; may be partial
   size_t syntax_errors = 0;         // 0 = the AST is complete
+  ast::ExprPtr expr;                // ParseExpression only: the expression (null on errors)
 };
 
 ParseResult Parse(const SourceFile& source, const ParseOptions& options, DiagSink& sink) noexcept;
+
+// Parses a lone CEL expression (`accord eval`, conformance tests). The
+// result's file holds the source and comments; `expr` the expression, whose
+// ids are numbered in that file. Never throws.
+ParseResult ParseExpression(const SourceFile& source, const ParseOptions& options, DiagSink& sink) noexcept;
 
 // Decodes a CEL string or bytes literal as written (with prefix and quotes).
 // Returns false and sets *error on a bad escape.

@@ -1,0 +1,627 @@
+#include "compiler/ir/lower.h"
+
+#include <map>
+
+#include "compiler/sema/stdlib_decls.h"
+
+namespace accord::ir {
+
+const char* const kSkipMarker = "accord.skip";
+
+namespace {
+
+using ast::Expr;
+using ast::ExprKind;
+using ast::Side;
+using rt::Value;
+
+int SideIndex(Side s) { return s == Side::kSalesforce ? 0 : 1; }
+
+// CEL type names usable as values (`type(x) == int`).
+const char* TypeValueName(std::string_view name) {
+  static const std::pair<const char*, rt::Kind> kNames[] = {
+      {"int", rt::Kind::kInt},           {"uint", rt::Kind::kUint},     {"double", rt::Kind::kDouble},
+      {"bool", rt::Kind::kBool},         {"string", rt::Kind::kString}, {"bytes", rt::Kind::kBytes},
+      {"list", rt::Kind::kList},         {"map", rt::Kind::kMap},       {"null_type", rt::Kind::kNull},
+      {"type", rt::Kind::kType},         {"date", rt::Kind::kDate},     {"decimal", rt::Kind::kDecimal},
+      {"timestamp", rt::Kind::kTimestamp}, {"duration", rt::Kind::kDuration},
+  };
+  for (const auto& [n, k] : kNames)
+    if (name == n) return rt::KindTypeName(k).data();
+  return nullptr;
+}
+
+Value LiteralValue(const Expr& e) {
+  switch (e.lit) {
+    case ast::LiteralKind::kInt: return Value::Int(e.int_value);
+    case ast::LiteralKind::kUint: return Value::Uint(e.uint_value);
+    case ast::LiteralKind::kDouble: return Value::Double(e.double_value);
+    case ast::LiteralKind::kString: return Value::String(e.string_value);
+    case ast::LiteralKind::kBytes: return Value::Bytes(e.string_value);
+    case ast::LiteralKind::kBool: return Value::Bool(e.bool_value);
+    case ast::LiteralKind::kNull: return Value::Null();
+  }
+  return Value::Null();
+}
+
+Value ValueLitValue(const ast::ValueLit& v) {
+  switch (v.kind) {
+    case ast::LiteralKind::kString: return Value::String(v.value);
+    case ast::LiteralKind::kBool: return Value::Bool(v.value == "true");
+    case ast::LiteralKind::kNull: return Value::Null();
+    case ast::LiteralKind::kInt: {
+      try {
+        return Value::Int(std::stoll(v.value));
+      } catch (...) {
+        return Value::String(v.value);
+      }
+    }
+    case ast::LiteralKind::kUint: {
+      try {
+        return Value::Uint(std::stoull(v.value));
+      } catch (...) {
+        return Value::String(v.value);
+      }
+    }
+    case ast::LiteralKind::kDouble: {
+      try {
+        return Value::Double(std::stod(v.value));
+      } catch (...) {
+        return Value::String(v.value);
+      }
+    }
+    default: return Value::String(v.value);
+  }
+}
+
+class Lowerer {
+ public:
+  Lowerer(Program& p, const sema::Model& m, const ast::File& f) : p_(p), m_(m), f_(f) {
+    if (!p_.strings) p_.strings = std::make_shared<std::deque<std::string>>();
+    p_.strings->push_back(f.source ? f.source->path() : "<expr>");
+    file_name_ = p_.strings->back().c_str();
+  }
+
+  uint16_t NewReg(sema::TypeKind t = sema::TypeKind::kDyn) {
+    p_.reg_types.push_back(t);
+    return static_cast<uint16_t>(p_.reg_types.size() - 1);
+  }
+  uint16_t RegFor(const Expr& e) { return NewReg(TypeOf(e)); }
+  sema::TypeKind TypeOf(const Expr& e) const {
+    auto it = m_.types.find(&e);
+    return it == m_.types.end() ? sema::TypeKind::kDyn : it->second.kind;
+  }
+
+  uint32_t Loc(Range r) {
+    if (!f_.source) return 0;
+    LineCol lc = f_.source->Locate(r.begin);
+    p_.locs.push_back(rt::Location{file_name_, lc.line, lc.column});
+    return static_cast<uint32_t>(p_.locs.size() - 1);
+  }
+  std::string LocText(Range r) const {
+    if (!f_.source) return "<expr>";
+    LineCol lc = f_.source->Locate(r.begin);
+    return f_.source->path() + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column);
+  }
+
+  uint32_t Emit(Op op, uint16_t dst, uint16_t a = 0, uint16_t b = 0, uint32_t c = 0, uint32_t loc = 0,
+                uint8_t aux = 0) {
+    Instr i;
+    i.op = op;
+    i.dst = dst;
+    i.a = a;
+    i.b = b;
+    i.c = c;
+    i.loc = loc;
+    i.aux = aux;
+    p_.code.push_back(i);
+    return static_cast<uint32_t>(p_.code.size() - 1);
+  }
+  uint32_t Here() const { return static_cast<uint32_t>(p_.code.size()); }
+  void PatchC(uint32_t at, uint32_t target) { p_.code[at].c = target; }
+  void PatchB(uint32_t at, uint32_t target) { p_.code[at].b = static_cast<uint16_t>(target); }
+
+  uint16_t Const(Value v, sema::TypeKind t = sema::TypeKind::kDyn) {
+    uint32_t idx = ConstIndex(std::move(v));
+    uint16_t r = NewReg(t);
+    Emit(Op::kConst, r, static_cast<uint16_t>(idx));
+    return r;
+  }
+  uint32_t ConstIndex(Value v) {
+    for (size_t i = 0; i < p_.consts.size(); ++i)
+      if (p_.consts[i].kind() == v.kind() && rt::Equal(p_.consts[i], v) &&
+          (!v.is(rt::Kind::kType) || p_.consts[i].type_name() == v.type_name()))
+        return static_cast<uint32_t>(i);
+    p_.consts.push_back(std::move(v));
+    return static_cast<uint32_t>(p_.consts.size() - 1);
+  }
+  uint32_t Name(const std::string& n) {
+    for (size_t i = 0; i < p_.names.size(); ++i)
+      if (p_.names[i] == n) return static_cast<uint32_t>(i);
+    p_.names.push_back(n);
+    return static_cast<uint32_t>(p_.names.size() - 1);
+  }
+
+  // ---- expressions ----
+  std::vector<std::pair<std::string, uint16_t>> vars;  // params and macro variables, innermost last
+  std::vector<uint16_t> underscore;                    // `_` in transforms
+
+  uint16_t Field(const sema::FieldRef& ref, sema::TypeKind t) {
+    uint16_t r = NewReg(t);
+    auto slot = static_cast<uint16_t>(ref.field - ref.object->fields.data());
+    Emit(Op::kLoadField, r, slot, static_cast<uint16_t>(SideIndex(ref.side)));
+    return r;
+  }
+
+  uint16_t Lower(const Expr& e) {
+    if (auto it = m_.fields.find(&e); it != m_.fields.end() && it->second.field && it->second.object)
+      return Field(it->second, TypeOf(e));
+    switch (e.kind) {
+      case ExprKind::kLiteral: return Const(LiteralValue(e), TypeOf(e));
+      case ExprKind::kIdent: {
+        for (auto it = vars.rbegin(); it != vars.rend(); ++it)
+          if (it->first == e.name) return it->second;
+        if (e.name == "_" && !underscore.empty()) return underscore.back();
+        if (const char* tn = TypeValueName(e.name)) return Const(Value::Type(tn), sema::TypeKind::kTypeType);
+        uint16_t r = NewReg();
+        Emit(Op::kConst, r, static_cast<uint16_t>(ConstIndex(Value::Error(
+                                rt::ErrorCode::kNoSuchField, "undeclared reference to '" + e.name + "'"))));
+        return r;
+      }
+      case ExprKind::kSelect: {
+        // qualified type names: google.protobuf.Timestamp / Duration
+        std::string dotted;
+        if (DottedName(e, &dotted)) {
+          for (auto it = vars.rbegin(); it != vars.rend(); ++it)
+            if (it->first == dotted) return it->second;
+          if (dotted == "google.protobuf.Timestamp") return Const(Value::Type(rt::KindTypeName(rt::Kind::kTimestamp).data()));
+          if (dotted == "google.protobuf.Duration") return Const(Value::Type(rt::KindTypeName(rt::Kind::kDuration).data()));
+        }
+        uint16_t a = Lower(*e.operand);
+        uint16_t r = RegFor(e);
+        Emit(Op::kSelect, r, a, 0, Name(e.name), Loc(e.name_range));
+        return r;
+      }
+      case ExprKind::kCall: return Call(e);
+      case ExprKind::kIndex: {
+        uint16_t a = Lower(*e.operand);
+        uint16_t b = Lower(*e.args[0]);
+        uint16_t r = RegFor(e);
+        Emit(Op::kIndex, r, a, b, 0, Loc(e.range));
+        return r;
+      }
+      case ExprKind::kList: {
+        uint16_t first = Block(e.args);
+        uint16_t r = RegFor(e);
+        Emit(Op::kMakeList, r, first, static_cast<uint16_t>(e.args.size()), 0, Loc(e.range));
+        return r;
+      }
+      case ExprKind::kMap: {
+        uint16_t first = Block(e.args);
+        uint16_t r = RegFor(e);
+        Emit(Op::kMakeMap, r, first, static_cast<uint16_t>(e.args.size() / 2), 0, Loc(e.range));
+        return r;
+      }
+      case ExprKind::kUnary: {
+        uint16_t a = Lower(*e.operand);
+        uint16_t r = RegFor(e);
+        Emit(e.unary_op == ast::UnaryOp::kNot ? Op::kNot : Op::kNeg, r, a, 0, 0, Loc(e.range));
+        return r;
+      }
+      case ExprKind::kBinary: return Binary(e);
+      case ExprKind::kConditional: {
+        uint16_t c = Lower(*e.args[0]);
+        uint16_t r = RegFor(e);
+        uint32_t br = Emit(Op::kCondBr, r, c, 0, 0, Loc(e.args[0]->range));
+        uint16_t t = Lower(*e.args[1]);
+        Emit(Op::kMove, r, t);
+        uint32_t jmp = Emit(Op::kJump, 0);
+        PatchC(br, Here());
+        uint16_t f = Lower(*e.args[2]);
+        Emit(Op::kMove, r, f);
+        PatchC(jmp, Here());
+        PatchB(br, Here());
+        return r;
+      }
+    }
+    return Const(Value::Error(rt::ErrorCode::kInternal, "internal: unknown expression"));
+  }
+
+  static bool DottedName(const Expr& e, std::string* out) {
+    if (e.kind == ExprKind::kIdent) {
+      *out = e.name;
+      return true;
+    }
+    if (e.kind == ExprKind::kSelect && e.operand && DottedName(*e.operand, out)) {
+      *out += "." + e.name;
+      return true;
+    }
+    return false;
+  }
+
+  // Lowers expressions into consecutive registers.
+  uint16_t Block(const std::vector<ast::ExprPtr>& items) {
+    std::vector<uint16_t> regs;
+    for (const auto& a : items) regs.push_back(Lower(*a));
+    uint16_t first = static_cast<uint16_t>(p_.reg_types.size());
+    for (size_t i = 0; i < regs.size(); ++i) NewReg(p_.reg_types[regs[i]]);
+    for (size_t i = 0; i < regs.size(); ++i) Emit(Op::kMove, static_cast<uint16_t>(first + i), regs[i]);
+    return first;
+  }
+
+  uint16_t Binary(const Expr& e) {
+    using ast::BinaryOp;
+    BinaryOp op = e.binary_op;
+    if (op == BinaryOp::And || op == BinaryOp::Or) {
+      bool is_and = op == BinaryOp::And;
+      uint16_t a = Lower(*e.args[0]);
+      uint16_t r = NewReg(sema::TypeKind::kBool);
+      uint32_t sc = Emit(is_and ? Op::kAndShort : Op::kOrShort, r, a, 0, 0, 0);
+      uint16_t b = Lower(*e.args[1]);
+      Emit(is_and ? Op::kAndJoin : Op::kOrJoin, r, a, b, 0, Loc(e.range));
+      PatchC(sc, Here());
+      return r;
+    }
+    uint16_t a = Lower(*e.args[0]);
+    uint16_t b = Lower(*e.args[1]);
+    Op o = Op::kAdd;
+    switch (op) {
+      case BinaryOp::Add: o = Op::kAdd; break;
+      case BinaryOp::Sub: o = Op::kSub; break;
+      case BinaryOp::Mul: o = Op::kMul; break;
+      case BinaryOp::Div: o = Op::kDiv; break;
+      case BinaryOp::Mod: o = Op::kMod; break;
+      case BinaryOp::Eq: o = Op::kEq; break;
+      case BinaryOp::Ne: o = Op::kNe; break;
+      case BinaryOp::Lt: o = Op::kLt; break;
+      case BinaryOp::Le: o = Op::kLe; break;
+      case BinaryOp::Gt: o = Op::kGt; break;
+      case BinaryOp::Ge: o = Op::kGe; break;
+      case BinaryOp::In: o = Op::kIn; break;
+      default: break;
+    }
+    uint16_t r = RegFor(e);
+    Emit(o, r, a, b, 0, Loc(e.range));
+    return r;
+  }
+
+  uint16_t Call(const Expr& e) {
+    // has(x.f)
+    if (e.name == "has" && !e.operand && e.args.size() == 1 && e.args[0]->kind == ExprKind::kSelect) {
+      const Expr& sel = *e.args[0];
+      uint16_t r = NewReg(sema::TypeKind::kBool);
+      if (auto it = m_.fields.find(&sel); it != m_.fields.end() && it->second.field) {
+        uint16_t f = Field(it->second, TypeOf(sel));
+        uint16_t n = Const(Value::Null());
+        Emit(Op::kNe, r, f, n, 0, Loc(e.range));
+        return r;
+      }
+      uint16_t a = Lower(*sel.operand);
+      Emit(Op::kHas, r, a, 0, Name(sel.name), Loc(e.range));
+      return r;
+    }
+    bool comp = e.operand && (e.name == "all" || e.name == "exists" || e.name == "exists_one" || e.name == "map" ||
+                              e.name == "filter") &&
+                e.args.size() >= 2 && e.args.size() <= (e.name == "map" ? 3u : 2u) &&
+                e.args[0]->kind == ExprKind::kIdent;
+    if (comp) return Comprehension(e);
+    std::vector<const Expr*> args;
+    if (e.operand) args.push_back(e.operand.get());
+    for (const auto& a : e.args) args.push_back(a.get());
+    std::vector<uint16_t> regs;
+    for (const Expr* a : args) regs.push_back(Lower(*a));
+    uint16_t first = static_cast<uint16_t>(p_.reg_types.size());
+    for (size_t i = 0; i < regs.size(); ++i) NewReg(p_.reg_types[regs[i]]);
+    for (size_t i = 0; i < regs.size(); ++i) Emit(Op::kMove, static_cast<uint16_t>(first + i), regs[i]);
+    uint16_t r = RegFor(e);
+    auto it = m_.overloads.find(&e);
+    rt::Fn fn = it != m_.overloads.end() ? rt::FnFromId(it->second->id) : rt::Fn::kCount;
+    if (fn != rt::Fn::kCount)
+      Emit(Op::kCall, r, first, static_cast<uint16_t>(regs.size()), static_cast<uint32_t>(fn), Loc(e.range));
+    else
+      Emit(Op::kCallDyn, r, first, static_cast<uint16_t>(regs.size()), Name(e.name), Loc(e.range),
+           e.operand ? 1 : 0);
+    return r;
+  }
+
+  uint16_t Comprehension(const Expr& e) {
+    const std::string& kind = e.name;
+    uint16_t range = Lower(*e.operand);
+    uint16_t idx = NewReg(sema::TypeKind::kInt);
+    uint16_t var = NewReg(TypeOf(*e.args[0]));
+    uint16_t acc = RegFor(e);
+    uint32_t loc = Loc(e.range);
+    if (kind == "all") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(true))));
+    else if (kind == "exists") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(false))));
+    else if (kind == "exists_one") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Int(0))));
+    else Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::List({}))));
+    uint32_t init = Emit(Op::kIterInit, acc, range, idx, 0, loc);
+    uint32_t loop = Here();
+    uint32_t next = Emit(Op::kIterNext, var, range, idx, 0);
+    vars.emplace_back(e.args[0]->name, var);
+    std::vector<uint32_t> to_end;  // jumps that leave with acc holding the result
+    if (kind == "all" || kind == "exists") {
+      uint16_t pr = Lower(*e.args[1]);
+      Emit(kind == "all" ? Op::kAndJoin : Op::kOrJoin, acc, acc, pr, 0, loc);
+      uint32_t stop = Emit(kind == "all" ? Op::kJumpIfFalse : Op::kJumpIfTrue, 0, acc);
+      Emit(Op::kJump, 0, 0, 0, loop);
+      PatchC(next, Here());
+      PatchC(stop, Here());
+    } else if (kind == "exists_one") {
+      uint16_t pr = Lower(*e.args[1]);
+      Emit(Op::kCheckBool, 0, pr, 0, 0, Loc(e.args[1]->range));
+      to_end.push_back(Emit(Op::kIsError, acc, pr));
+      Emit(Op::kJumpIfFalse, 0, pr, 0, loop);
+      uint16_t one = Const(Value::Int(1), sema::TypeKind::kInt);
+      Emit(Op::kAdd, acc, acc, one, 0, loc);
+      Emit(Op::kJump, 0, 0, 0, loop);
+      PatchC(next, Here());
+      uint16_t one2 = Const(Value::Int(1), sema::TypeKind::kInt);
+      Emit(Op::kEq, acc, acc, one2, 0, loc);
+    } else {
+      const Expr* filter = nullptr;
+      const Expr* transform = nullptr;
+      if (kind == "filter") filter = e.args[1].get();
+      else if (e.args.size() == 3) { filter = e.args[1].get(); transform = e.args[2].get(); }
+      else transform = e.args[1].get();
+      if (filter) {
+        uint16_t pr = Lower(*filter);
+        Emit(Op::kCheckBool, 0, pr, 0, 0, Loc(filter->range));
+        to_end.push_back(Emit(Op::kIsError, acc, pr));
+        Emit(Op::kJumpIfFalse, 0, pr, 0, loop);
+      }
+      uint16_t v = var;
+      if (transform) {
+        v = Lower(*transform);
+        to_end.push_back(Emit(Op::kIsError, acc, v));
+      }
+      Emit(Op::kListAppend, acc, v);
+      Emit(Op::kJump, 0, 0, 0, loop);
+      PatchC(next, Here());
+    }
+    vars.pop_back();
+    PatchC(init, Here());
+    for (uint32_t j : to_end) PatchC(j, Here());
+    return acc;
+  }
+
+  Program& p_;
+  const sema::Model& m_;
+  const ast::File& f_;
+  const char* file_name_ = nullptr;
+};
+
+void Finish(Program& p, uint16_t result, const LowerOptions& opt) {
+  Instr ret;
+  ret.op = Op::kReturn;
+  ret.a = result;
+  p.code.push_back(ret);
+  if (opt.optimize) Optimize(p);
+}
+
+}  // namespace
+
+Program LowerExpression(const ast::Expr& expr, const ast::File& file, const sema::Model& model, const ExprEnv& env) {
+  Program p;
+  p.name = "expr";
+  Lowerer l(p, model, file);
+  for (const auto& name : env.params) {
+    uint16_t r = l.NewReg();
+    l.vars.emplace_back(name, r);
+    p.param_names.push_back(name);
+  }
+  p.params = static_cast<uint16_t>(env.params.size());
+  uint16_t r = l.Lower(expr);
+  Finish(p, r, LowerOptions{});
+  return p;
+}
+
+const CompiledSync* CompiledRules::Find(std::string_view name) const {
+  for (const auto& s : syncs)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+namespace {
+
+std::shared_ptr<ValueTable> BuildTable(const ast::ValuesDecl& decl, Side to) {
+  auto t = std::make_shared<ValueTable>();
+  t->name = decl.name.text;
+  ast::Direction want = to == Side::kHubSpot ? ast::Direction::kToHubSpot : ast::Direction::kToSalesforce;
+  for (const auto& entry : decl.entries) {
+    if (auto* pair = std::get_if<ast::ValuePair>(&entry)) {
+      if (pair->dir != ast::Direction::kBoth && pair->dir != want) continue;
+      const ast::ValueLit& from = to == Side::kHubSpot ? pair->salesforce : pair->hubspot;
+      const ast::ValueLit& into = to == Side::kHubSpot ? pair->hubspot : pair->salesforce;
+      Value k = ValueLitValue(from);
+      bool dup = false;
+      for (const auto& existing : t->keys) dup |= existing.kind() == k.kind() && rt::Equal(existing, k);
+      if (dup) continue;  // the checker reports it; the first pair wins
+      t->keys.push_back(std::move(k));
+      t->values.push_back(ValueLitValue(into));
+    } else if (auto* e = std::get_if<ast::ValueElse>(&entry)) {
+      if (e->dir != want) continue;
+      switch (e->kind) {
+        case ast::ElseKind::kReject: t->otherwise = ValueTable::Else::kReject; break;
+        case ast::ElseKind::kKeep: t->otherwise = ValueTable::Else::kKeep; break;
+        case ast::ElseKind::kValue:
+          t->otherwise = ValueTable::Else::kValue;
+          t->else_value = ValueLitValue(e->value);
+          break;
+      }
+    }
+  }
+  t->Build();
+  return t;
+}
+
+// Is this side of a field rule a plain field reference?
+const sema::FieldRef* PlainField(const ast::Expr* e, const sema::Model& m) {
+  if (!e || e->parens > 0) return nullptr;
+  if (e->kind != ExprKind::kIdent && e->kind != ExprKind::kSelect) return nullptr;
+  auto it = m.fields.find(e);
+  return it == m.fields.end() || !it->second.field ? nullptr : &it->second;
+}
+
+std::unique_ptr<Mapping> LowerDirection(const sema::SyncInfo& si, Side to, const sema::Model& m,
+                                        const LowerOptions& opt) {
+  const ast::SyncDecl& sync = *si.decl;
+  Side from = ast::Other(to);
+  auto map = std::make_unique<Mapping>();
+  map->from = from;
+  map->to = to;
+  map->source = from == Side::kSalesforce ? si.salesforce : si.hubspot;
+  map->target = to == Side::kSalesforce ? si.salesforce : si.hubspot;
+  Program& p = map->program;
+  p.name = sync.name.text + (to == Side::kHubSpot ? " -> hubspot" : " -> salesforce");
+  Lowerer l(p, m, *si.file);
+
+  // sync defaults
+  ast::BlankKind blank_default = ast::BlankKind::kIgnore;
+  for (const auto& item : sync.items)
+    if (auto* b = std::get_if<ast::BlankDefault>(&item)) blank_default = b->policy.kind;
+
+  // scope of the source side: out of scope -> return false
+  uint16_t false_reg = 0, true_reg = 0;
+  std::vector<uint32_t> scope_exits;
+  std::vector<uint32_t> scope_errors;
+  std::vector<uint16_t> scope_regs;
+  for (const auto& item : sync.items) {
+    auto* sc = std::get_if<ast::ScopeRule>(&item);
+    if (!sc || sc->side != from || !sc->condition) continue;
+    uint16_t c = l.Lower(*sc->condition);
+    uint16_t err = l.NewReg();
+    uint32_t br = l.Emit(Op::kCondBr, err, c, 0, 0, l.Loc(sc->condition->range));
+    scope_exits.push_back(br);
+    scope_errors.push_back(br);
+    scope_regs.push_back(err);
+  }
+
+  for (const auto& item : sync.items) {
+    auto* rule = std::get_if<ast::FieldRule>(&item);
+    if (!rule || !ast::Flows(rule->dir, to)) continue;
+    const ast::Expr* src = from == Side::kSalesforce ? rule->salesforce.get() : rule->hubspot.get();
+    const ast::Expr* dst = to == Side::kSalesforce ? rule->salesforce.get() : rule->hubspot.get();
+    const sema::FieldRef* target = PlainField(dst, m);
+    if (!src || !target || !target->object) continue;  // the checker reported it
+    OutField out;
+    out.field = target->field;
+    out.target_slot = static_cast<uint32_t>(target->field - target->object->fields.data());
+    out.rule = l.LocText(rule->range);
+    uint32_t k = static_cast<uint32_t>(map->outs.size());
+    map->outs.push_back(out);
+    uint32_t loc = l.Loc(rule->range);
+
+    uint16_t v = l.Lower(*src);
+    uint32_t blank_jump = l.Emit(Op::kJumpIfBlank, 0, v);
+    if (rule->with) {
+      l.underscore.push_back(v);
+      v = l.Lower(*rule->with);
+      l.underscore.pop_back();
+    }
+    for (const auto& t : rule->transforms) {
+      if (t.to != to || !t.expr) continue;
+      l.underscore.push_back(v);
+      v = l.Lower(*t.expr);
+      l.underscore.pop_back();
+    }
+    if (rule->via) {
+      auto it = m.values.find(rule->via->text);
+      if (it != m.values.end()) {
+        p.tables.push_back(BuildTable(*it->second, to));
+        uint16_t tv = l.NewReg(l.p_.reg_types[v]);
+        l.Emit(Op::kTable, tv, v, 0, static_cast<uint32_t>(p.tables.size() - 1), loc);
+        v = tv;
+      }
+    }
+    l.Emit(Op::kStoreOut, 0, v, 0, k);
+    uint32_t done = l.Emit(Op::kJump, 0);
+    l.PatchC(blank_jump, l.Here());
+    ast::BlankKind bk = rule->blank ? rule->blank->kind : blank_default;
+    if (bk == ast::BlankKind::kDefault && rule->blank && rule->blank->default_value) {
+      uint16_t d = l.Lower(*rule->blank->default_value);
+      l.Emit(Op::kStoreOut, 0, d, 0, k);
+    } else if (bk == ast::BlankKind::kClear) {
+      uint16_t n = l.Const(Value::Null());
+      l.Emit(Op::kStoreOut, 0, n, 0, k);
+    } else {
+      uint16_t s = l.Const(Value::Type(kSkipMarker));
+      l.Emit(Op::kStoreOut, 0, s, 0, k);
+    }
+    l.PatchC(done, l.Here());
+  }
+  true_reg = l.Const(Value::Bool(true), sema::TypeKind::kBool);
+  l.Emit(Op::kReturn, 0, true_reg);
+  // out of scope
+  uint32_t out_of_scope = l.Here();
+  false_reg = l.Const(Value::Bool(false), sema::TypeKind::kBool);
+  l.Emit(Op::kReturn, 0, false_reg);
+  for (uint32_t br : scope_exits) l.PatchC(br, out_of_scope);
+  for (size_t i = 0; i < scope_errors.size(); ++i) {
+    l.PatchB(scope_errors[i], l.Here());
+    l.Emit(Op::kReturn, 0, scope_regs[i]);
+  }
+  p.out_slots = static_cast<uint32_t>(map->outs.size());
+  if (opt.optimize) Optimize(p);
+  return map;
+}
+
+std::unique_ptr<Mapping> LowerOnCreate(const sema::SyncInfo& si, Side created, const sema::Model& m,
+                                       const LowerOptions& opt) {
+  const ast::SyncDecl& sync = *si.decl;
+  const ast::OnCreate* oc = nullptr;
+  for (const auto& item : sync.items)
+    if (auto* o = std::get_if<ast::OnCreate>(&item); o && o->side == created) oc = o;
+  if (!oc) return nullptr;
+  auto map = std::make_unique<Mapping>();
+  map->to = created;
+  map->from = ast::Other(created);
+  map->source = map->from == Side::kSalesforce ? si.salesforce : si.hubspot;
+  map->target = created == Side::kSalesforce ? si.salesforce : si.hubspot;
+  if (!map->target) return nullptr;
+  Program& p = map->program;
+  p.name = sync.name.text + " on create " + std::string(ast::SideName(created));
+  Lowerer l(p, m, *si.file);
+  for (const auto& a : oc->assignments) {
+    const schema::Field* f = map->target->FindField(a.field.text);
+    if (!f || !a.value) continue;
+    OutField out;
+    out.field = f;
+    out.target_slot = static_cast<uint32_t>(f - map->target->fields.data());
+    out.rule = l.LocText(a.range);
+    uint32_t k = static_cast<uint32_t>(map->outs.size());
+    map->outs.push_back(out);
+    uint16_t v = l.Lower(*a.value);
+    l.Emit(Op::kStoreOut, 0, v, 0, k);
+  }
+  uint16_t t = l.Const(Value::Bool(true), sema::TypeKind::kBool);
+  l.Emit(Op::kReturn, 0, t);
+  p.out_slots = static_cast<uint32_t>(map->outs.size());
+  if (opt.optimize) Optimize(p);
+  return map;
+}
+
+}  // namespace
+
+CompiledRules LowerRules(const std::vector<const ast::File*>& files, const sema::Model& model,
+                         const LowerOptions& options) {
+  CompiledRules out;
+  for (const sema::SyncInfo& si : model.syncs) {
+    if (!si.decl || !si.file || !si.salesforce || !si.hubspot) continue;
+    CompiledSync cs;
+    cs.name = si.decl->name.text;
+    cs.decl = si.decl;
+    cs.salesforce = si.salesforce;
+    cs.hubspot = si.hubspot;
+    if (ast::Flows(si.decl->dir, Side::kHubSpot)) cs.to_hubspot = LowerDirection(si, Side::kHubSpot, model, options);
+    if (ast::Flows(si.decl->dir, Side::kSalesforce))
+      cs.to_salesforce = LowerDirection(si, Side::kSalesforce, model, options);
+    cs.create_hubspot = LowerOnCreate(si, Side::kHubSpot, model, options);
+    cs.create_salesforce = LowerOnCreate(si, Side::kSalesforce, model, options);
+    out.syncs.push_back(std::move(cs));
+  }
+  (void)files;
+  return out;
+}
+
+}  // namespace accord::ir

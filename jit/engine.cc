@@ -1,0 +1,611 @@
+// The JIT: IR Program -> LLVM IR -> native code through ORC LLJIT with an O2
+// pipeline. Control flow becomes native branches; the common operations on
+// unboxed scalars (int/double/bool arithmetic and comparisons, loads and
+// moves of scalars, scalar constants, branches on bools) are emitted inline
+// behind a kind check, selected by the checker's static register types; every
+// other case calls back into the interpreter's one-instruction executor, so
+// both engines share one definition of CEL semantics.
+#include "jit/engine.h"
+
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+
+namespace accord::jit {
+
+using ir::Instr;
+using ir::Op;
+using ir::Program;
+using rt::Kind;
+using rt::Value;
+
+bool ParseEngineKind(std::string_view text, EngineKind* out) {
+  if (text == "interp") *out = EngineKind::kInterp;
+  else if (text == "jit") *out = EngineKind::kJit;
+  else if (text == "auto") *out = EngineKind::kAuto;
+  else return false;
+  return true;
+}
+
+// ---- helpers the generated code calls ----
+extern "C" {
+void accord_jit_exec(const Program* p, uint32_t pc, Value* regs, const Value* const* records, Value* out) {
+  ir::Inputs in{records, out};
+  ir::ExecOp(*p, p->code[pc], regs, in);
+}
+int32_t accord_jit_branch(const Program* p, uint32_t pc, Value* regs, const Value* const* records, Value* out) {
+  ir::Inputs in{records, out};
+  return ir::Branch(*p, p->code[pc], regs, in);
+}
+void accord_jit_return(Value* result, const Value* src) { *result = *src; }
+void accord_jit_release(Value* v) { *v = Value(); }
+}
+
+namespace {
+
+std::once_flag g_llvm_init;
+void InitLLVM() {
+  std::call_once(g_llvm_init, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+bool IsScalarKind(Kind k) {
+  switch (k) {
+    case Kind::kString: case Kind::kBytes: case Kind::kList: case Kind::kMap: case Kind::kError: return false;
+    default: return true;
+  }
+}
+
+class Codegen {
+ public:
+  Codegen(llvm::LLVMContext& ctx, llvm::Module& m) : ctx_(ctx), m_(m), b_(ctx) {
+    i8_ = b_.getInt8Ty();
+    i32_ = b_.getInt32Ty();
+    i64_ = b_.getInt64Ty();
+    f64_ = b_.getDoubleTy();
+    ptr_ = b_.getInt8PtrTy();
+    auto* void_ty = b_.getVoidTy();
+    exec_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, i32_, ptr_, ptr_, ptr_}, false),
+                                   llvm::Function::ExternalLinkage, "accord_jit_exec", m_);
+    branch_ = llvm::Function::Create(llvm::FunctionType::get(i32_, {ptr_, i32_, ptr_, ptr_, ptr_}, false),
+                                     llvm::Function::ExternalLinkage, "accord_jit_branch", m_);
+    ret_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, ptr_}, false),
+                                  llvm::Function::ExternalLinkage, "accord_jit_return", m_);
+    release_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_}, false),
+                                      llvm::Function::ExternalLinkage, "accord_jit_release", m_);
+    for (llvm::Function* f : {exec_, branch_, ret_, release_}) f->addFnAttr(llvm::Attribute::NoUnwind);
+  }
+
+  llvm::Function* Build(const Program& p, const std::string& name) {
+    p_ = &p;
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_}, false);
+    fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    auto args = fn_->arg_begin();
+    regs_ = &*args++;
+    records_ = &*args++;
+    out_ = &*args++;
+    result_ = &*args++;
+
+    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+    size_t n = p.code.size();
+    blocks_.assign(n + 1, nullptr);
+    for (size_t i = 0; i <= n; ++i) blocks_[i] = llvm::BasicBlock::Create(ctx_, "pc" + std::to_string(i), fn_);
+    b_.SetInsertPoint(entry);
+    prog_ = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&p)), ptr_);
+    b_.CreateBr(blocks_[0]);
+    for (size_t pc = 0; pc < n; ++pc) {
+      b_.SetInsertPoint(blocks_[pc]);
+      Emit(static_cast<uint32_t>(pc), p.code[pc]);
+    }
+    // falling off the end cannot happen in a verified program; return null
+    b_.SetInsertPoint(blocks_[n]);
+    b_.CreateRetVoid();
+    return fn_;
+  }
+
+ private:
+  // ---- value layout access ----
+  llvm::Value* Reg(uint16_t r) { return b_.CreateGEP(i8_, regs_, b_.getInt64(16ull * r)); }
+  llvm::Value* KindOf(llvm::Value* v) { return b_.CreateLoad(i8_, v); }
+  llvm::Value* Field(llvm::Value* v, unsigned offset, llvm::Type* t) {
+    llvm::Value* p = b_.CreateGEP(i8_, v, b_.getInt64(offset));
+    return b_.CreateLoad(t, b_.CreateBitCast(p, t->getPointerTo()));
+  }
+  llvm::Value* IsKind(llvm::Value* v, Kind k) { return b_.CreateICmpEQ(KindOf(v), b_.getInt8(static_cast<uint8_t>(k))); }
+  llvm::Value* Payload(llvm::Value* v) { return Field(v, 8, i64_); }
+
+  // Does the register hold a reference-counted object?
+  llvm::Value* IsHeap(llvm::Value* v) {
+    llvm::Value* k = KindOf(v);
+    llvm::Value* flags = Field(v, 1, i8_);
+    auto eq = [&](Kind kk) { return b_.CreateICmpEQ(k, b_.getInt8(static_cast<uint8_t>(kk))); };
+    llvm::Value* str = b_.CreateAnd(b_.CreateOr(eq(Kind::kString), eq(Kind::kBytes)), b_.CreateICmpEQ(flags, b_.getInt8(0)));
+    return b_.CreateOr(str, b_.CreateOr(eq(Kind::kList), b_.CreateOr(eq(Kind::kMap), eq(Kind::kError))));
+  }
+  // Releases what dst holds if needed, then stores a scalar.
+  void StoreScalar(llvm::Value* dst, llvm::Value* kind, llvm::Value* aux, llvm::Value* payload) {
+    auto* rel = llvm::BasicBlock::Create(ctx_, "release", fn_);
+    auto* store = llvm::BasicBlock::Create(ctx_, "store", fn_);
+    b_.CreateCondBr(IsHeap(dst), rel, store, Unlikely());
+    b_.SetInsertPoint(rel);
+    b_.CreateCall(release_, {dst});
+    b_.CreateBr(store);
+    b_.SetInsertPoint(store);
+    // kind, flags = 0, pad = 0 as one 32-bit word; then aux; then payload
+    llvm::Value* head = b_.CreateZExt(kind, i32_);
+    b_.CreateStore(head, b_.CreateBitCast(dst, i32_->getPointerTo()));
+    b_.CreateStore(aux, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(4)), i32_->getPointerTo()));
+    b_.CreateStore(payload, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(8)), i64_->getPointerTo()));
+  }
+  llvm::MDNode* Unlikely() { return llvm::MDBuilder(ctx_).createBranchWeights(1, 2000); }
+  llvm::MDNode* Likely() { return llvm::MDBuilder(ctx_).createBranchWeights(2000, 1); }
+
+  void CallExec(uint32_t pc) { b_.CreateCall(exec_, {prog_, b_.getInt32(pc), regs_, records_, out_}); }
+  sema::TypeKind TypeOf(uint16_t r) const {
+    return r < p_->reg_types.size() ? p_->reg_types[r] : sema::TypeKind::kDyn;
+  }
+
+  // Emits `fast` guarded by `guard`; otherwise the interpreter's executor.
+  // `fast` must leave the builder in a block that falls through to `next`.
+  template <typename Fast>
+  void Guarded(uint32_t pc, llvm::Value* guard, Fast fast) {
+    auto* fast_bb = llvm::BasicBlock::Create(ctx_, "fast", fn_);
+    auto* slow_bb = llvm::BasicBlock::Create(ctx_, "slow", fn_);
+    b_.CreateCondBr(guard, fast_bb, slow_bb, Likely());
+    b_.SetInsertPoint(slow_bb);
+    CallExec(pc);
+    b_.CreateBr(blocks_[pc + 1]);
+    b_.SetInsertPoint(fast_bb);
+    fast();
+    b_.CreateBr(blocks_[pc + 1]);
+  }
+
+  void CopyValue(uint32_t pc, llvm::Value* src, llvm::Value* dst) {
+    // a copy of a scalar or borrowed string needs no reference count
+    Guarded(pc, b_.CreateNot(IsHeap(src)), [&] {
+      llvm::Value* head = b_.CreateLoad(i32_, b_.CreateBitCast(src, i32_->getPointerTo()));
+      llvm::Value* aux = Field(src, 4, i32_);
+      llvm::Value* payload = Payload(src);
+      auto* rel = llvm::BasicBlock::Create(ctx_, "release", fn_);
+      auto* store = llvm::BasicBlock::Create(ctx_, "store", fn_);
+      b_.CreateCondBr(IsHeap(dst), rel, store, Unlikely());
+      b_.SetInsertPoint(rel);
+      b_.CreateCall(release_, {dst});
+      b_.CreateBr(store);
+      b_.SetInsertPoint(store);
+      b_.CreateStore(head, b_.CreateBitCast(dst, i32_->getPointerTo()));
+      b_.CreateStore(aux, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(4)), i32_->getPointerTo()));
+      b_.CreateStore(payload, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(8)), i64_->getPointerTo()));
+    });
+  }
+
+  llvm::Value* KindConst(Kind k) { return b_.getInt8(static_cast<uint8_t>(k)); }
+
+  void Emit(uint32_t pc, const Instr& ins) {
+    llvm::BasicBlock* next = blocks_[pc + 1];
+    switch (ins.op) {
+      case Op::kConst: {
+        const Value& c = p_->consts[ins.a];
+        if (IsScalarKind(c.kind())) {
+          const auto& raw = c.raw();
+          StoreScalar(Reg(ins.dst), KindConst(c.kind()), b_.getInt32(raw.aux), b_.getInt64(raw.u.u));
+          b_.CreateBr(next);
+        } else {
+          CallExec(pc);
+          b_.CreateBr(next);
+        }
+        return;
+      }
+      case Op::kLoadField: {
+        llvm::Value* recs = b_.CreateBitCast(records_, ptr_->getPointerTo());
+        llvm::Value* rec = b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, recs, b_.getInt64(ins.b)));
+        llvm::Value* src = b_.CreateGEP(i8_, rec, b_.getInt64(16ull * ins.a));
+        CopyValue(pc, src, Reg(ins.dst));
+        return;
+      }
+      case Op::kMove:
+        CopyValue(pc, Reg(ins.a), Reg(ins.dst));
+        return;
+      case Op::kJump:
+        b_.CreateBr(blocks_[ins.c]);
+        return;
+      case Op::kJumpIfTrue:
+      case Op::kJumpIfFalse: {
+        llvm::Value* a = Reg(ins.a);
+        llvm::Value* is_bool = IsKind(a, Kind::kBool);
+        llvm::Value* bit = b_.CreateICmpNE(b_.CreateTrunc(Payload(a), i8_), b_.getInt8(0));
+        llvm::Value* want = ins.op == Op::kJumpIfTrue ? bit : b_.CreateNot(bit);
+        b_.CreateCondBr(b_.CreateAnd(is_bool, want), blocks_[ins.c], next);
+        return;
+      }
+      case Op::kCondBr: {
+        llvm::Value* a = Reg(ins.a);
+        auto* fast = llvm::BasicBlock::Create(ctx_, "bool", fn_);
+        auto* slow = llvm::BasicBlock::Create(ctx_, "notbool", fn_);
+        b_.CreateCondBr(IsKind(a, Kind::kBool), fast, slow, Likely());
+        b_.SetInsertPoint(fast);
+        llvm::Value* bit = b_.CreateICmpNE(b_.CreateTrunc(Payload(a), i8_), b_.getInt8(0));
+        b_.CreateCondBr(bit, next, blocks_[ins.c]);
+        b_.SetInsertPoint(slow);
+        SlowBranch(pc, ins);
+        return;
+      }
+      case Op::kAndShort:
+      case Op::kOrShort: {
+        llvm::Value* a = Reg(ins.a);
+        bool is_and = ins.op == Op::kAndShort;
+        llvm::Value* bit = b_.CreateICmpNE(b_.CreateTrunc(Payload(a), i8_), b_.getInt8(0));
+        llvm::Value* absorbing = b_.CreateAnd(IsKind(a, Kind::kBool), is_and ? b_.CreateNot(bit) : bit);
+        auto* take = llvm::BasicBlock::Create(ctx_, "short", fn_);
+        b_.CreateCondBr(absorbing, take, next);
+        b_.SetInsertPoint(take);
+        StoreScalar(Reg(ins.dst), KindConst(Kind::kBool), b_.getInt32(0), b_.getInt64(is_and ? 0 : 1));
+        b_.CreateBr(blocks_[ins.c]);
+        return;
+      }
+      case Op::kJumpIfBlank: {
+        llvm::Value* k = KindOf(Reg(ins.a));
+        auto eq = [&](Kind kk) { return b_.CreateICmpEQ(k, KindConst(kk)); };
+        llvm::Value* is_null = eq(Kind::kNull);
+        llvm::Value* needs_look = b_.CreateOr(eq(Kind::kString), b_.CreateOr(eq(Kind::kList), eq(Kind::kMap)));
+        auto* look = llvm::BasicBlock::Create(ctx_, "blankcheck", fn_);
+        auto* decided = llvm::BasicBlock::Create(ctx_, "decided", fn_);
+        b_.CreateCondBr(needs_look, look, decided);
+        b_.SetInsertPoint(decided);
+        b_.CreateCondBr(is_null, blocks_[ins.c], next);
+        b_.SetInsertPoint(look);
+        SlowBranch(pc, ins);
+        return;
+      }
+      case Op::kIterInit: case Op::kIterNext: case Op::kIsError:
+        SlowBranch(pc, ins);
+        return;
+      case Op::kReturn:
+        b_.CreateCall(ret_, {result_, Reg(ins.a)});
+        b_.CreateRetVoid();
+        return;
+      case Op::kNot: {
+        llvm::Value* a = Reg(ins.a);
+        Guarded(pc, IsKind(a, Kind::kBool), [&] {
+          llvm::Value* v = b_.CreateXor(b_.CreateAnd(Payload(a), b_.getInt64(1)), b_.getInt64(1));
+          StoreScalar(Reg(ins.dst), KindConst(Kind::kBool), b_.getInt32(0), v);
+        });
+        return;
+      }
+      case Op::kAndJoin:
+      case Op::kOrJoin: {
+        llvm::Value* a = Reg(ins.a);
+        llvm::Value* bb = Reg(ins.b);
+        Guarded(pc, b_.CreateAnd(IsKind(a, Kind::kBool), IsKind(bb, Kind::kBool)), [&] {
+          llvm::Value* x = b_.CreateAnd(Payload(a), b_.getInt64(1));
+          llvm::Value* y = b_.CreateAnd(Payload(bb), b_.getInt64(1));
+          llvm::Value* v = ins.op == Op::kAndJoin ? b_.CreateAnd(x, y) : b_.CreateOr(x, y);
+          StoreScalar(Reg(ins.dst), KindConst(Kind::kBool), b_.getInt32(0), v);
+        });
+        return;
+      }
+      case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kMod:
+        Arith(pc, ins);
+        return;
+      case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
+        Compare(pc, ins);
+        return;
+      default:
+        CallExec(pc);
+        b_.CreateBr(next);
+        return;
+    }
+  }
+
+  void SlowBranch(uint32_t pc, const Instr& ins) {
+    llvm::Value* s = b_.CreateCall(branch_, {prog_, b_.getInt32(pc), regs_, records_, out_});
+    auto* sw = b_.CreateSwitch(s, blocks_[pc + 1], 2);
+    sw->addCase(b_.getInt32(1), blocks_[ins.c]);
+    if (ins.op == Op::kCondBr) sw->addCase(b_.getInt32(2), blocks_[ins.b]);
+  }
+
+  void Arith(uint32_t pc, const Instr& ins) {
+    sema::TypeKind ta = TypeOf(ins.a), tb = TypeOf(ins.b);
+    llvm::Value* a = Reg(ins.a);
+    llvm::Value* bb = Reg(ins.b);
+    if (ta == sema::TypeKind::kInt && tb == sema::TypeKind::kInt && ins.op != Op::kDiv && ins.op != Op::kMod) {
+      llvm::Intrinsic::ID id = ins.op == Op::kAdd   ? llvm::Intrinsic::sadd_with_overflow
+                               : ins.op == Op::kSub ? llvm::Intrinsic::ssub_with_overflow
+                                                    : llvm::Intrinsic::smul_with_overflow;
+      llvm::Value* both = b_.CreateAnd(IsKind(a, Kind::kInt), IsKind(bb, Kind::kInt));
+      auto* fast_bb = llvm::BasicBlock::Create(ctx_, "int", fn_);
+      auto* ok_bb = llvm::BasicBlock::Create(ctx_, "noovf", fn_);
+      auto* slow_bb = llvm::BasicBlock::Create(ctx_, "slow", fn_);
+      b_.CreateCondBr(both, fast_bb, slow_bb, Likely());
+      b_.SetInsertPoint(fast_bb);
+      llvm::Value* r = b_.CreateBinaryIntrinsic(id, Payload(a), Payload(bb));
+      llvm::Value* ovf = b_.CreateExtractValue(r, 1);
+      b_.CreateCondBr(ovf, slow_bb, ok_bb, Unlikely());
+      b_.SetInsertPoint(ok_bb);
+      StoreScalar(Reg(ins.dst), KindConst(Kind::kInt), b_.getInt32(0), b_.CreateExtractValue(r, 0));
+      b_.CreateBr(blocks_[pc + 1]);
+      b_.SetInsertPoint(slow_bb);
+      CallExec(pc);
+      b_.CreateBr(blocks_[pc + 1]);
+      return;
+    }
+    if (ta == sema::TypeKind::kDouble && tb == sema::TypeKind::kDouble && ins.op != Op::kMod) {
+      Guarded(pc, b_.CreateAnd(IsKind(a, Kind::kDouble), IsKind(bb, Kind::kDouble)), [&] {
+        llvm::Value* x = b_.CreateBitCast(Payload(a), f64_);
+        llvm::Value* y = b_.CreateBitCast(Payload(bb), f64_);
+        llvm::Value* r = ins.op == Op::kAdd   ? b_.CreateFAdd(x, y)
+                         : ins.op == Op::kSub ? b_.CreateFSub(x, y)
+                         : ins.op == Op::kMul ? b_.CreateFMul(x, y)
+                                              : b_.CreateFDiv(x, y);
+        StoreScalar(Reg(ins.dst), KindConst(Kind::kDouble), b_.getInt32(0), b_.CreateBitCast(r, i64_));
+      });
+      return;
+    }
+    CallExec(pc);
+    b_.CreateBr(blocks_[pc + 1]);
+  }
+
+  void Compare(uint32_t pc, const Instr& ins) {
+    sema::TypeKind ta = TypeOf(ins.a), tb = TypeOf(ins.b);
+    llvm::Value* a = Reg(ins.a);
+    llvm::Value* bb = Reg(ins.b);
+    auto store_bool = [&](llvm::Value* bit) {
+      StoreScalar(Reg(ins.dst), KindConst(Kind::kBool), b_.getInt32(0), b_.CreateZExt(bit, i64_));
+    };
+    if ((ta == sema::TypeKind::kInt && tb == sema::TypeKind::kInt) ||
+        (ta == sema::TypeKind::kBool && tb == sema::TypeKind::kBool)) {
+      Kind k = ta == sema::TypeKind::kInt ? Kind::kInt : Kind::kBool;
+      Guarded(pc, b_.CreateAnd(IsKind(a, k), IsKind(bb, k)), [&] {
+        llvm::Value* x = Payload(a);
+        llvm::Value* y = Payload(bb);
+        if (k == Kind::kBool) {
+          x = b_.CreateAnd(x, b_.getInt64(1));
+          y = b_.CreateAnd(y, b_.getInt64(1));
+        }
+        llvm::CmpInst::Predicate pred;
+        switch (ins.op) {
+          case Op::kEq: pred = llvm::CmpInst::ICMP_EQ; break;
+          case Op::kNe: pred = llvm::CmpInst::ICMP_NE; break;
+          case Op::kLt: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SLT : llvm::CmpInst::ICMP_ULT; break;
+          case Op::kLe: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SLE : llvm::CmpInst::ICMP_ULE; break;
+          case Op::kGt: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SGT : llvm::CmpInst::ICMP_UGT; break;
+          default: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SGE : llvm::CmpInst::ICMP_UGE; break;
+        }
+        store_bool(b_.CreateICmp(pred, x, y));
+      });
+      return;
+    }
+    if (ta == sema::TypeKind::kDouble && tb == sema::TypeKind::kDouble) {
+      Guarded(pc, b_.CreateAnd(IsKind(a, Kind::kDouble), IsKind(bb, Kind::kDouble)), [&] {
+        llvm::Value* x = b_.CreateBitCast(Payload(a), f64_);
+        llvm::Value* y = b_.CreateBitCast(Payload(bb), f64_);
+        llvm::CmpInst::Predicate pred;
+        switch (ins.op) {
+          case Op::kEq: pred = llvm::CmpInst::FCMP_OEQ; break;
+          case Op::kNe: pred = llvm::CmpInst::FCMP_UNE; break;
+          case Op::kLt: pred = llvm::CmpInst::FCMP_OLT; break;
+          case Op::kLe: pred = llvm::CmpInst::FCMP_OLE; break;
+          case Op::kGt: pred = llvm::CmpInst::FCMP_OGT; break;
+          default: pred = llvm::CmpInst::FCMP_OGE; break;
+        }
+        store_bool(b_.CreateFCmp(pred, x, y));
+      });
+      return;
+    }
+    CallExec(pc);
+    b_.CreateBr(blocks_[pc + 1]);
+  }
+
+  llvm::LLVMContext& ctx_;
+  llvm::Module& m_;
+  llvm::IRBuilder<> b_;
+  llvm::Type *i8_, *i32_, *i64_, *f64_;
+  llvm::PointerType* ptr_;
+  llvm::Function *exec_, *branch_, *ret_, *release_;
+  const Program* p_ = nullptr;
+  llvm::Function* fn_ = nullptr;
+  llvm::Value *regs_ = nullptr, *records_ = nullptr, *out_ = nullptr, *result_ = nullptr, *prog_ = nullptr;
+  std::vector<llvm::BasicBlock*> blocks_;
+};
+
+void OptimizeModule(llvm::Module& m) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb;
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  mpm.run(m, mam);
+}
+
+std::string ErrText(llvm::Error e) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << e;
+  return os.str();
+}
+
+}  // namespace
+
+struct Engine::Jit {
+  std::unique_ptr<llvm::orc::LLJIT> lljit;
+  llvm::orc::ResourceTrackerSP tracker;
+  int modules = 0;
+};
+
+Engine::Engine(EngineKind kind, uint32_t hot_after) : kind_(kind), hot_after_(hot_after) {}
+
+Engine::~Engine() {
+  if (jit_ && jit_->tracker) {
+    if (auto err = jit_->tracker->remove()) llvm::consumeError(std::move(err));
+  }
+}
+
+int Engine::Add(const ir::Program* program) {
+  entries_.push_back(Entry{program});
+  int h = static_cast<int>(entries_.size() - 1);
+  if (kind_ == EngineKind::kJit) CompileEntries({h});
+  return h;
+}
+
+bool Engine::CompileAll() {
+  std::vector<int> todo;
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (!entries_[i].native && !entries_[i].failed) todo.push_back(static_cast<int>(i));
+  if (!todo.empty()) CompileEntries(todo);
+  for (const auto& e : entries_)
+    if (e.failed) return false;
+  return true;
+}
+
+void Engine::CompileEntries(const std::vector<int>& which) {
+  auto start = std::chrono::steady_clock::now();
+  auto fail = [&](const std::string& why) {
+    for (int h : which) entries_[h].failed = true;
+    warnings_.push_back("JIT compilation failed (" + why + "); using the interpreter");
+  };
+  InitLLVM();
+  if (!jit_) {
+    jit_ = std::make_unique<Jit>();
+    auto j = llvm::orc::LLJITBuilder().create();
+    if (!j) {
+      fail(ErrText(j.takeError()));
+      jit_.reset();
+      return;
+    }
+    jit_->lljit = std::move(*j);
+    auto& jd = jit_->lljit->getMainJITDylib();
+    jit_->tracker = jd.createResourceTracker();
+    llvm::orc::MangleAndInterner mangle(jit_->lljit->getExecutionSession(), jit_->lljit->getDataLayout());
+    llvm::orc::SymbolMap syms;
+    auto add = [&](const char* name, void* addr) {
+      syms[mangle(name)] = llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(addr), llvm::JITSymbolFlags::Exported);
+    };
+    add("accord_jit_exec", reinterpret_cast<void*>(&accord_jit_exec));
+    add("accord_jit_branch", reinterpret_cast<void*>(&accord_jit_branch));
+    add("accord_jit_return", reinterpret_cast<void*>(&accord_jit_return));
+    add("accord_jit_release", reinterpret_cast<void*>(&accord_jit_release));
+    if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms)))) {
+      fail(ErrText(std::move(err)));
+      jit_.reset();
+      return;
+    }
+  }
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>("accord_rules_" + std::to_string(jit_->modules++), *ctx);
+  mod->setDataLayout(jit_->lljit->getDataLayout());
+  Codegen cg(*ctx, *mod);
+  std::vector<std::string> names;
+  for (int h : which) {
+    std::string name = "accord_prog_" + std::to_string(jit_->modules) + "_" + std::to_string(h);
+    std::string verr = ir::Verify(*entries_[h].program);
+    if (!verr.empty()) {
+      fail("invalid IR: " + verr);
+      return;
+    }
+    cg.Build(*entries_[h].program, name);
+    names.push_back(name);
+  }
+  std::string verify_msg;
+  llvm::raw_string_ostream vos(verify_msg);
+  if (llvm::verifyModule(*mod, &vos)) {
+    fail("invalid LLVM IR: " + vos.str());
+    return;
+  }
+  OptimizeModule(*mod);
+  if (auto err = jit_->lljit->addIRModule(jit_->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
+    fail(ErrText(std::move(err)));
+    return;
+  }
+  for (size_t i = 0; i < which.size(); ++i) {
+    auto sym = jit_->lljit->lookup(names[i]);
+    if (!sym) {
+      fail(ErrText(sym.takeError()));
+      return;
+    }
+    entries_[which[i]].native = reinterpret_cast<NativeFn>(sym->getAddress());
+  }
+  compile_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+Value Engine::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
+  Entry& e = entries_[handle];
+  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && ++e.runs >= hot_after_) CompileEntries({handle});
+  if (e.native) {
+    frame.Reset(*e.program);
+    Value result;
+    e.native(frame.regs.data(), in.records, in.out, &result);
+    return result;
+  }
+  return ir::Interpret(*e.program, frame, in);
+}
+
+bool Engine::is_native(int handle) const { return entries_[handle].native != nullptr; }
+
+std::vector<std::string> Engine::TakeWarnings() { return std::move(warnings_); }
+
+bool EmitLLVM(const ir::Program& program, bool assembly, std::string* out, std::string* error) {
+  InitLLVM();
+  llvm::LLVMContext ctx;
+  llvm::Module mod("accord", ctx);
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) {
+    *error = ErrText(jtmb.takeError());
+    return false;
+  }
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) {
+    *error = ErrText(tm.takeError());
+    return false;
+  }
+  mod.setDataLayout((*tm)->createDataLayout());
+  mod.setTargetTriple((*tm)->getTargetTriple().str());
+  Codegen cg(ctx, mod);
+  std::string verr = ir::Verify(program);
+  if (!verr.empty()) {
+    *error = "invalid IR: " + verr;
+    return false;
+  }
+  cg.Build(program, "accord_program");
+  OptimizeModule(mod);
+  llvm::raw_string_ostream os(*out);
+  if (!assembly) {
+    mod.print(os, nullptr);
+    return true;
+  }
+  llvm::SmallVector<char, 0> buf;
+  llvm::raw_svector_ostream asm_os(buf);
+  llvm::legacy::PassManager pm;
+  if ((*tm)->addPassesToEmitFile(pm, asm_os, nullptr, llvm::CGFT_AssemblyFile)) {
+    *error = "the target cannot emit assembly";
+    return false;
+  }
+  pm.run(mod);
+  out->assign(buf.begin(), buf.end());
+  return true;
+}
+
+}  // namespace accord::jit

@@ -1,0 +1,62 @@
+// Running IR programs: the reference interpreter or native code from LLVM
+// ORC. An Engine owns one LLJIT instance (one ResourceTracker per compiled
+// rule set); `auto` interprets a program first and compiles it once it is
+// hot. A JIT failure falls back to the interpreter with a warning — never a
+// crash.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/interp.h"
+#include "compiler/ir/ir.h"
+
+namespace accord::jit {
+
+enum class EngineKind { kInterp, kJit, kAuto };
+bool ParseEngineKind(std::string_view text, EngineKind* out);
+
+// Native code of one program: same contract as ir::Interpret.
+using NativeFn = void (*)(rt::Value* regs, const rt::Value* const* records, rt::Value* out, rt::Value* result);
+
+class Engine {
+ public:
+  explicit Engine(EngineKind kind, uint32_t hot_after = 1000);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Registers a program (kept by pointer: it must outlive the engine's use).
+  // With kJit the program is compiled now.
+  int Add(const ir::Program* program);
+  // Compiles every registered program not compiled yet, in one module.
+  bool CompileAll();
+  rt::Value Run(int handle, ir::Frame& frame, const ir::Inputs& in);
+  bool is_native(int handle) const;
+
+  // Warnings (JIT failures and fallbacks), for the CLI to print once.
+  std::vector<std::string> TakeWarnings();
+  double compile_ms() const { return compile_ms_; }
+
+ private:
+  struct Entry {
+    const ir::Program* program;
+    NativeFn native = nullptr;
+    uint32_t runs = 0;
+    bool failed = false;
+  };
+  void CompileEntries(const std::vector<int>& which);
+  EngineKind kind_;
+  uint32_t hot_after_;
+  std::vector<Entry> entries_;
+  std::vector<std::string> warnings_;
+  double compile_ms_ = 0;
+  struct Jit;
+  std::unique_ptr<Jit> jit_;
+};
+
+// Textual LLVM IR / assembly of a program (accord compile --emit llvm|asm).
+bool EmitLLVM(const ir::Program& program, bool assembly, std::string* out, std::string* error);
+
+}  // namespace accord::jit

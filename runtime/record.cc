@@ -1,0 +1,330 @@
+#include "runtime/record.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace accord::rec {
+
+using rt::Value;
+using schema::FieldType;
+
+Decoder::Decoder(const schema::Object& object) : object_(object) {}
+
+int Decoder::Slot(std::string_view key, size_t position) {
+  if (position < order_.size() && order_[position].first == key) return order_[position].second;
+  const schema::Field* f = object_.FindField(key);
+  int slot = f ? static_cast<int>(f - object_.fields.data()) : -1;
+  if (position < order_.size()) order_[position] = {std::string(key), slot};
+  else if (position == order_.size() && order_.size() < 512) order_.emplace_back(std::string(key), slot);
+  return slot;
+}
+
+namespace {
+
+Value ConvError(const schema::Field& f, std::string_view text, std::string_view as) {
+  std::string shown(text.substr(0, 60));
+  return Value::Error(rt::ErrorCode::kConversion,
+                      "field " + f.name + ": cannot read \"" + shown + "\" as " + std::string(as));
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t' || s.back() == ','))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+}
+bool ParseDouble(std::string_view s, double* out) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+}
+
+}  // namespace
+
+Value FromText(const schema::Field& f, std::string_view text) {
+  switch (f.type) {
+    case FieldType::kString:
+    case FieldType::kUnsupported:
+      return Value::StringView(text);
+    case FieldType::kBytes: return Value::BytesView(text);
+    case FieldType::kInt: {
+      int64_t i;
+      if (text.empty()) return Value::Null();
+      if (ParseInt(text, &i)) return Value::Int(i);
+      double d;  // HubSpot sends "12.0" for number properties
+      if (ParseDouble(text, &d) && std::trunc(d) == d && std::abs(d) < 9e18) return Value::Int(static_cast<int64_t>(d));
+      return ConvError(f, text, "int");
+    }
+    case FieldType::kDouble: {
+      double d;
+      if (text.empty()) return Value::Null();
+      if (ParseDouble(text, &d)) return Value::Double(d);
+      return ConvError(f, text, "double");
+    }
+    case FieldType::kDecimal: {
+      int64_t c;
+      uint32_t s;
+      if (text.empty()) return Value::Null();
+      if (rt::ParseDecimal(text, &c, &s)) return Value::Decimal(c, s);
+      return ConvError(f, text, "decimal");
+    }
+    case FieldType::kBool:
+      if (text == "true") return Value::Bool(true);
+      if (text == "false") return Value::Bool(false);
+      if (text.empty()) return Value::Null();
+      return ConvError(f, text, "bool");
+    case FieldType::kDate: {
+      int64_t days;
+      if (text.empty()) return Value::Null();
+      if (rt::ParseDate(text, &days)) return Value::Date(days);
+      int64_t ms;  // HubSpot: midnight UTC in epoch milliseconds
+      if (ParseInt(text, &ms) && ms % 86400000 == 0) return Value::Date(ms / 86400000);
+      return ConvError(f, text, "date");
+    }
+    case FieldType::kTimestamp: {
+      int64_t s;
+      int32_t n;
+      if (text.empty()) return Value::Null();
+      if (rt::ParseTimestamp(text, &s, &n)) return Value::Timestamp(s, n);
+      int64_t ms;
+      if (ParseInt(text, &ms)) {
+        int64_t sec = ms / 1000, rem = ms % 1000;
+        if (rem < 0) { rem += 1000; --sec; }
+        if (sec >= rt::kMinTimestampSeconds && sec <= rt::kMaxTimestampSeconds)
+          return Value::Timestamp(sec, static_cast<int32_t>(rem * 1000000));
+      }
+      return ConvError(f, text, "timestamp");
+    }
+    case FieldType::kStringList: {
+      std::vector<Value> parts;
+      size_t start = 0;
+      while (start <= text.size()) {
+        size_t end = text.find(';', start);
+        if (end == std::string_view::npos) end = text.size();
+        if (end > start) parts.push_back(Value::String(text.substr(start, end - start)));
+        start = end + 1;
+      }
+      return Value::List(std::move(parts));
+    }
+  }
+  return Value::Null();
+}
+
+Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v, std::string* error) {
+  simdjson::ondemand::json_type t;
+  if (v.type().get(t)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed JSON value");
+  switch (t) {
+    case simdjson::ondemand::json_type::null: return Value::Null();
+    case simdjson::ondemand::json_type::string: {
+      std::string_view s;
+      if (v.get_string().get(s)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed string");
+      return FromText(f, s);
+    }
+    case simdjson::ondemand::json_type::number: {
+      std::string_view raw = Trim(v.raw_json_token());
+      switch (f.type) {
+        case FieldType::kString: return Value::StringView(raw);
+        case FieldType::kDecimal:
+        case FieldType::kInt:
+        case FieldType::kDouble:
+        case FieldType::kTimestamp:
+        case FieldType::kDate:
+          return FromText(f, raw);
+        default: return ConvError(f, raw, schema::FieldTypeName(f.type));
+      }
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b = false;
+      if (v.get_bool().get(b)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed bool");
+      if (f.type == FieldType::kBool) return Value::Bool(b);
+      if (f.type == FieldType::kString) return Value::StringView(b ? "true" : "false");
+      return ConvError(f, b ? "true" : "false", schema::FieldTypeName(f.type));
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed array");
+      std::vector<Value> items;
+      for (auto item : arr) {
+        std::string_view s;
+        if (item.get_string().get(s)) return ConvError(f, "[...]", schema::FieldTypeName(f.type));
+        items.push_back(Value::String(s));
+      }
+      if (f.type == FieldType::kStringList) return Value::List(std::move(items));
+      return ConvError(f, "[...]", schema::FieldTypeName(f.type));
+    }
+    case simdjson::ondemand::json_type::object:
+      return ConvError(f, "{...}", schema::FieldTypeName(f.type));
+  }
+  (void)error;
+  return Value::Null();
+}
+
+bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, std::string* id, std::string* error,
+                     bool nested) {
+  size_t position = nested ? 256 : 0;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) {
+      *error = "malformed JSON: bad key";
+      return false;
+    }
+    simdjson::ondemand::value v;
+    if (field.value().get(v)) {
+      *error = "malformed JSON value for \"" + std::string(key) + "\"";
+      return false;
+    }
+    if (!nested && (key == "id" || key == "Id") && id) {
+      std::string_view s;
+      int slot = Slot(key, position++);
+      if (!v.get_string().get(s)) {
+        id->assign(s);
+        if (slot >= 0) slots[slot] = Value::StringView(s);
+      } else {
+        int64_t n;
+        if (!v.get_int64().get(n)) *id = std::to_string(n);
+        if (slot >= 0 && !id->empty()) slots[slot] = Value::String(*id);
+      }
+      continue;
+    }
+    if (!nested && key == "properties" && object_.system == schema::System::kHubSpot) {
+      simdjson::ondemand::object props;
+      if (v.get_object().get(props)) {
+        *error = "\"properties\" is not an object";
+        return false;
+      }
+      if (!Fields(props, slots, id, error, true)) return false;
+      ++position;
+      continue;
+    }
+    int slot = Slot(key, position++);
+    if (slot < 0) continue;  // not in the schema (attributes, unknown properties): skipped
+    slots[slot] = Convert(object_.fields[slot], v, error);
+  }
+  return true;
+}
+
+bool Decoder::Decode(simdjson::ondemand::object obj, std::vector<Value>& slots, std::string* id, std::string* error) {
+  slots.assign(object_.fields.size(), Value());
+  if (id) id->clear();
+  std::string local;
+  return Fields(obj, slots, id ? id : &local, error, false);
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+namespace {
+// The text form of a scalar (HubSpot property values; Salesforce strings).
+bool ScalarText(const Value& v, std::string* text) {
+  switch (v.kind()) {
+    case rt::Kind::kString: *text = std::string(v.str()); return true;
+    case rt::Kind::kInt: *text = std::to_string(v.int_value()); return true;
+    case rt::Kind::kUint: *text = std::to_string(v.uint_value()); return true;
+    case rt::Kind::kDouble:
+      if (!std::isfinite(v.double_value())) return false;
+      *text = rt::FormatDouble(v.double_value());
+      return true;
+    case rt::Kind::kDecimal: *text = rt::FormatDecimal(v.coefficient(), v.scale()); return true;
+    case rt::Kind::kBool: *text = v.bool_value() ? "true" : "false"; return true;
+    case rt::Kind::kDate: *text = rt::FormatDate(v.days()); return true;
+    case rt::Kind::kTimestamp: {
+      // millisecond precision, as both systems store it
+      int32_t ms_nanos = v.nanos() / 1000000 * 1000000;
+      std::string s = rt::FormatTimestamp(v.seconds(), ms_nanos);
+      if (ms_nanos == 0) s.insert(s.size() - 1, ".000");
+      *text = s;
+      return true;
+    }
+    case rt::Kind::kList: {
+      std::string out;
+      for (const Value& e : v.list()) {
+        std::string t;
+        if (!ScalarText(e, &t)) return false;
+        if (!out.empty()) out += ';';
+        out += t;
+      }
+      *text = out;
+      return true;
+    }
+    default: return false;
+  }
+}
+}  // namespace
+
+bool AppendFieldValue(schema::System system, const schema::Field& f, const Value& v, std::string& out,
+                      std::string* error) {
+  if (v.is_error()) {
+    *error = v.error_message();
+    return false;
+  }
+  if (system == schema::System::kHubSpot) {
+    if (v.is(rt::Kind::kNull)) {
+      out += "\"\"";  // HubSpot clears a property with an empty string
+      return true;
+    }
+    if (v.is(rt::Kind::kString)) {
+      AppendJsonString(out, v.str());
+      return true;
+    }
+    std::string text;
+    if (!ScalarText(v, &text)) {
+      *error = "a " + std::string(rt::KindTypeName(v.kind())) + " cannot be written to " + f.name;
+      return false;
+    }
+    AppendJsonString(out, text);
+    return true;
+  }
+  switch (v.kind()) {
+    case rt::Kind::kNull: out += "null"; return true;
+    case rt::Kind::kBool: out += v.bool_value() ? "true" : "false"; return true;
+    case rt::Kind::kInt: out += std::to_string(v.int_value()); return true;
+    case rt::Kind::kUint: out += std::to_string(v.uint_value()); return true;
+    case rt::Kind::kDecimal: out += rt::FormatDecimal(v.coefficient(), v.scale()); return true;
+    case rt::Kind::kDouble:
+      if (!std::isfinite(v.double_value())) {
+        *error = "a non-finite number cannot be written to " + f.name;
+        return false;
+      }
+      out += rt::FormatDouble(v.double_value());
+      return true;
+    case rt::Kind::kString: AppendJsonString(out, v.str()); return true;
+    default: {
+      std::string text;
+      if (!ScalarText(v, &text)) {
+        *error = "a " + std::string(rt::KindTypeName(v.kind())) + " cannot be written to " + f.name;
+        return false;
+      }
+      AppendJsonString(out, text);
+      return true;
+    }
+  }
+}
+
+}  // namespace accord::rec

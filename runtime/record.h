@@ -1,0 +1,56 @@
+// Records on the wire <-> record slots. Decoding reads one JSON record of a
+// schema object into a slot array (slot = schema field index) with the
+// field's type; strings borrow from the JSON document, so slots are valid
+// until the next document is parsed. Encoding writes a value as the target
+// system stores it: HubSpot property values are strings; Salesforce fields
+// are JSON scalars.
+#pragma once
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/schema/schema.h"
+#include "runtime/value.h"
+
+namespace accord::rec {
+
+// Remembers the key order of the previous record so that the usual case
+// (every record has the same keys in the same order) needs no hash lookup.
+class Decoder {
+ public:
+  explicit Decoder(const schema::Object& object);
+  // Decodes `obj` into `slots` (resized to the object's field count, reset to
+  // null). A HubSpot record may be {"id": .., "properties": {..}} or flat.
+  // Sets *id to the record id ("Id" / "id"), empty when absent. A value that
+  // does not fit its field's type becomes an error value in its slot; a
+  // malformed document returns false with *error set.
+  bool Decode(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, std::string* error);
+  const schema::Object& object() const { return object_; }
+
+ private:
+  bool Fields(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, std::string* error,
+              bool nested);
+  int Slot(std::string_view key, size_t position);
+  rt::Value Convert(const schema::Field& f, simdjson::ondemand::value v, std::string* error);
+
+  const schema::Object& object_;
+  std::vector<std::pair<std::string, int>> order_;  // key order seen last
+};
+
+// A value from its text as a field of this type (HubSpot sends everything as
+// strings; also used for test records).
+rt::Value FromText(const schema::Field& f, std::string_view text);
+
+// Appends `s` as a JSON string (escapes ", \ and control characters; other
+// bytes as they are).
+void AppendJsonString(std::string& out, std::string_view s);
+
+// Appends the wire form of `v` for field `f` of `system`. Returns false (and
+// appends nothing) when the value cannot be written to that field.
+bool AppendFieldValue(schema::System system, const schema::Field& f, const rt::Value& v, std::string& out,
+                      std::string* error);
+
+}  // namespace accord::rec
