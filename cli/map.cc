@@ -31,16 +31,6 @@ struct MapArgs {
   bool stats = false;
 };
 
-bool ReadAll(const std::string& path, std::string* out) {
-  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
-  if (f != stdin) std::fclose(f);
-  return true;
-}
-
 void ErrorLine(std::string& err, std::string_view id, size_t line, const std::string& rule, const std::string& field,
                const std::string& message, const char* category) {
   err += "{\"line\":" + std::to_string(line) + ",\"id\":";
@@ -100,17 +90,28 @@ int RunMap(const MapArgs& a) {
   int handle = engine.Add(&m->program);
   for (const auto& w : engine.TakeWarnings()) std::cerr << "accord map: warning: " << w << "\n";
 
-  std::string input;
-  if (!ReadAll(a.input, &input)) {
+  FILE* in_file = a.input == "-" ? stdin : std::fopen(a.input.c_str(), "rb");
+  if (!in_file) {
     std::cerr << "accord map: cannot read " << a.input << "\n";
     return kUsage;
   }
-  size_t len = input.size();
-  input.append(simdjson::SIMDJSON_PADDING, '\0');
+  // Streams the input through one reused buffer (touching fresh memory for a
+  // whole large file costs more than parsing it).
+  std::string input(size_t{8} << 20, '\0');
+  size_t have = 0;
+  bool eof = false;
 
   auto start = std::chrono::steady_clock::now();
   simdjson::ondemand::parser parser;
   rec::Decoder decoder(*m->source);
+  {
+    // decode only what the mapping program loads
+    std::vector<bool> wanted(m->source->fields.size(), false);
+    int side = m->from == ast::Side::kSalesforce ? 0 : 1;
+    for (const ir::Instr& ins : m->program.code)
+      if (ins.op == ir::Op::kLoadField && ins.b == side && ins.a < wanted.size()) wanted[ins.a] = true;
+    decoder.Want(std::move(wanted));
+  }
   std::vector<rt::Value> slots, empty_slots(m->target->fields.size());
   std::vector<rt::Value> out(m->outs.size());
   const rt::Value* records[2];
@@ -122,14 +123,25 @@ int RunMap(const MapArgs& a) {
   const schema::System target_system = to_hubspot ? schema::System::kHubSpot : schema::System::kSalesforce;
   size_t line_no = 0, written = 0, dropped = 0, failed = 0;
   std::string value_error;
-  const char* p = input.data();
-  const char* end = p + len;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
-    const char* line_end = nl ? nl : end;
+  size_t pos = 0;
+  for (;;) {
+    // refill: keep the unfinished line, read more behind it
+    const char* nl = have > pos ? static_cast<const char*>(std::memchr(input.data() + pos, '\n', have - pos)) : nullptr;
+    if (!nl && !eof) {
+      std::memmove(input.data(), input.data() + pos, have - pos);
+      have -= pos;
+      pos = 0;
+      if (input.size() - have < (size_t{1} << 20) + simdjson::SIMDJSON_PADDING) input.resize(input.size() * 2);
+      size_t n = std::fread(input.data() + have, 1, input.size() - have - simdjson::SIMDJSON_PADDING, in_file);
+      if (n == 0) eof = true;
+      have += n;
+      continue;
+    }
+    if (pos >= have) break;
+    const char* line_end = nl ? nl : input.data() + have;
     ++line_no;
-    std::string_view line(p, line_end - p);
-    p = line_end + 1;
+    std::string_view line(input.data() + pos, line_end - (input.data() + pos));
+    pos = static_cast<size_t>(line_end - input.data()) + 1;
     size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos) continue;  // blank line
     simdjson::ondemand::document doc;
@@ -204,6 +216,7 @@ int RunMap(const MapArgs& a) {
   std::fwrite(buf.data(), 1, buf.size(), stdout);
   std::fwrite(err.data(), 1, err.size(), stderr);
   std::fflush(stdout);
+  if (in_file != stdin) std::fclose(in_file);
   for (const auto& w : engine.TakeWarnings()) std::cerr << "accord map: warning: " << w << "\n";
   if (a.stats) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace accord::rec {
 
@@ -201,6 +202,7 @@ bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, 
     }
     int slot = Slot(key, position++);
     if (slot < 0) continue;  // not in the schema (attributes, unknown properties): skipped
+    if (!wanted_.empty() && !wanted_[slot]) continue;  // no rule reads it
     slots[slot] = Convert(object_.fields[slot], v, error);
   }
   return true;
@@ -213,10 +215,44 @@ bool Decoder::Decode(simdjson::ondemand::object obj, std::vector<Value>& slots, 
   return Fields(obj, slots, id ? id : &local, error, false);
 }
 
+namespace {
+// Eight bytes at a time: does any byte need escaping (", \\, or < 0x20)?
+inline bool NeedsEscape8(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  auto has_zero = [&](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  uint64_t quote = has_zero(w ^ (kOnes * '"'));
+  uint64_t slash = has_zero(w ^ (kOnes * '\\'));
+  uint64_t ctrl = (w - kOnes * 0x20) & ~w & kHigh;  // a byte < 0x20
+  return (quote | slash | ctrl) != 0;
+}
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
+  size_t n = s.size();
+  size_t i = 0;
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (NeedsEscape8(w)) break;
+    i += 8;
+  }
+  for (; i < n; ++i) {
+    unsigned char c = s[i];
+    if (c < 0x20 || c == '"' || c == '\\') break;
+  }
+  size_t old = out.size();
+  if (i == n) {  // the common case: nothing to escape
+    out.resize(old + n + 2);
+    char* d = out.data() + old;
+    d[0] = '"';
+    std::memcpy(d + 1, s.data(), n);
+    d[n + 1] = '"';
+    return;
+  }
   out += '"';
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  out.append(s.data(), i);
+  size_t run = i;
+  for (; i < n; ++i) {
     unsigned char c = s[i];
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
@@ -236,7 +272,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
       }
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(s.data() + run, n - run);
   out += '"';
 }
 

@@ -29,6 +29,9 @@ class Decoder {
   // malformed document returns false with *error set.
   bool Decode(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, std::string* error);
   const schema::Object& object() const { return object_; }
+  // Only these slots are decoded (the fields a program loads); others stay
+  // null. Empty = all.
+  void Want(std::vector<bool> slots) { wanted_ = std::move(slots); }
 
  private:
   bool Fields(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, std::string* error,
@@ -38,6 +41,7 @@ class Decoder {
 
   const schema::Object& object_;
   std::vector<std::pair<std::string, int>> order_;  // key order seen last
+  std::vector<bool> wanted_;
 };
 
 // A value from its text as a field of this type (HubSpot sends everything as

@@ -7,10 +7,6 @@
 
 namespace accord::rt {
 
-struct StringObj : HeapObject {
-  std::string data;
-  StringObj(Kind k, std::string_view s) : HeapObject(k), data(s) {}
-};
 struct ListObj : HeapObject {
   std::vector<Value> elems;
   explicit ListObj(std::vector<Value> e) : HeapObject(Kind::kList), elems(std::move(e)) {}
@@ -58,15 +54,6 @@ Value Value::Bytes(std::string_view s) {
   v.raw_.u.obj = new StringObj(Kind::kBytes, s);
   return v;
 }
-Value Value::View(Kind k, std::string_view s) {
-  if (s.size() > UINT32_MAX) return k == Kind::kString ? String(s) : Bytes(s);
-  Value v;
-  v.raw_.kind = k;
-  v.raw_.flags = kBorrowed;
-  v.raw_.aux = static_cast<uint32_t>(s.size());
-  v.raw_.u.chars = s.data();
-  return v;
-}
 Value Value::List(std::vector<Value> elems) {
   Value v;
   v.raw_.kind = Kind::kList;
@@ -96,10 +83,6 @@ void Value::Free(HeapObject* o) {
   }
 }
 
-std::string_view Value::str() const {
-  if (raw_.flags & kBorrowed) return {raw_.u.chars, raw_.aux};
-  return static_cast<const StringObj*>(raw_.u.obj)->data;
-}
 const std::vector<Value>& Value::list() const { return static_cast<const ListObj*>(raw_.u.obj)->elems; }
 const std::vector<std::pair<Value, Value>>& Value::map() const {
   return static_cast<const MapObj*>(raw_.u.obj)->entries;

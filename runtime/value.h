@@ -55,7 +55,10 @@ struct HeapObject {
 };
 
 class Value;
-struct StringObj;
+struct StringObj : HeapObject {
+  std::string data;
+  StringObj(Kind k, std::string_view s) : HeapObject(k), data(s) {}
+};
 struct ListObj;
 struct MapObj;
 struct ErrorObj;
@@ -115,7 +118,10 @@ class Value {
   int64_t int_value() const { return raw_.u.i; }
   uint64_t uint_value() const { return raw_.u.u; }
   double double_value() const { return raw_.u.d; }
-  std::string_view str() const;  // string or bytes
+  std::string_view str() const {  // string or bytes
+    if (raw_.flags & kBorrowed) return {raw_.u.chars, raw_.aux};
+    return static_cast<const StringObj*>(raw_.u.obj)->data;
+  }
   const std::vector<Value>& list() const;
   const std::vector<std::pair<Value, Value>>& map() const;
   int64_t seconds() const { return raw_.u.i; }
@@ -156,7 +162,15 @@ class Value {
   const Raw& raw() const { return raw_; }
 
  private:
-  static Value View(Kind k, std::string_view s);
+  static Value View(Kind k, std::string_view s) {
+    if (s.size() > UINT32_MAX) return k == Kind::kString ? String(s) : Bytes(s);
+    Value v;
+    v.raw_.kind = k;
+    v.raw_.flags = kBorrowed;
+    v.raw_.aux = static_cast<uint32_t>(s.size());
+    v.raw_.u.chars = s.data();
+    return v;
+  }
   static Value Secs(Kind k, int64_t s, int32_t n) {
     Value v; v.raw_.kind = k; v.raw_.u.i = s; v.raw_.aux = static_cast<uint32_t>(n); return v;
   }
