@@ -123,6 +123,13 @@ int RunMap(const MapArgs& a) {
   const schema::System target_system = to_hubspot ? schema::System::kHubSpot : schema::System::kSalesforce;
   size_t line_no = 0, written = 0, dropped = 0, failed = 0;
   std::string value_error;
+  // "name": of every output field, escaped once
+  std::vector<std::string> keys;
+  for (const auto& of : m->outs) {
+    std::string k;
+    rec::AppendJsonString(k, of.field->name);
+    keys.push_back(k + ":");
+  }
   size_t pos = 0;
   for (;;) {
     // refill: keep the unfinished line, read more behind it
@@ -186,9 +193,10 @@ int RunMap(const MapArgs& a) {
       if (bad) continue;
       size_t before = buf.size();
       if (!first_field) buf += ',';
-      rec::AppendJsonString(buf, of.field->name);
-      buf += ':';
-      if (!rec::AppendFieldValue(target_system, *of.field, v, buf, &value_error)) {
+      buf += keys[k];
+      if (v.is(rt::Kind::kString)) {
+        rec::AppendJsonString(buf, v.str());
+      } else if (!rec::AppendFieldValue(target_system, *of.field, v, buf, &value_error)) {
         buf.resize(before);
         ErrorLine(err, id, line_no, of.rule, of.field->name, value_error, "PropertyValues");
         bad = true;
@@ -196,7 +204,7 @@ int RunMap(const MapArgs& a) {
       }
       first_field = false;
     }
-    for (auto& v : out) v = rt::Value();
+    // every out slot is written by every run that reaches the end: no reset
     if (bad) {
       buf.resize(mark);
       ++failed;

@@ -51,6 +51,21 @@ int32_t accord_jit_branch(const Program* p, uint32_t pc, Value* regs, const Valu
   return ir::Branch(*p, p->code[pc], regs, in);
 }
 void accord_jit_return(Value* result, const Value* src) { *result = *src; }
+// A stdlib call without the executor's dispatch: errors in arguments propagate.
+void accord_jit_call(const Program* p, uint32_t pc, Value* regs) {
+  const Instr& ins = p->code[pc];
+  const Value* args = regs + ins.a;
+  for (uint16_t i = 0; i < ins.b; ++i)
+    if (args[i].is_error()) {
+      Value e = args[i];
+      regs[ins.dst] = std::move(e);
+      return;
+    }
+  Value v = rt::CallFn(static_cast<rt::Fn>(ins.c), args, ins.b);
+  if (v.is_error()) v = v.WithLocation(p->locs[ins.loc]);
+  regs[ins.dst] = std::move(v);
+}
+bool accord_jit_is_blank(const Value* v) { return rt::IsBlank(*v); }
 void accord_jit_release(Value* v) { *v = Value(); }
 }
 
@@ -89,7 +104,11 @@ class Codegen {
                                   llvm::Function::ExternalLinkage, "accord_jit_return", m_);
     release_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_}, false),
                                       llvm::Function::ExternalLinkage, "accord_jit_release", m_);
-    for (llvm::Function* f : {exec_, branch_, ret_, release_}) f->addFnAttr(llvm::Attribute::NoUnwind);
+    call_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, i32_, ptr_}, false),
+                                   llvm::Function::ExternalLinkage, "accord_jit_call", m_);
+    blank_ = llvm::Function::Create(llvm::FunctionType::get(b_.getInt1Ty(), {ptr_}, false),
+                                    llvm::Function::ExternalLinkage, "accord_jit_is_blank", m_);
+    for (llvm::Function* f : {exec_, branch_, ret_, release_, call_, blank_}) f->addFnAttr(llvm::Attribute::NoUnwind);
   }
 
   llvm::Function* Build(const Program& p, const std::string& name) {
@@ -139,8 +158,9 @@ class Codegen {
     llvm::Value* str = b_.CreateAnd(b_.CreateOr(eq(Kind::kString), eq(Kind::kBytes)), b_.CreateICmpEQ(flags, b_.getInt8(0)));
     return b_.CreateOr(str, b_.CreateOr(eq(Kind::kList), b_.CreateOr(eq(Kind::kMap), eq(Kind::kError))));
   }
-  // Releases what dst holds if needed, then stores a scalar.
-  void StoreScalar(llvm::Value* dst, llvm::Value* kind, llvm::Value* aux, llvm::Value* payload) {
+  // Releases what dst holds if needed, then stores a scalar given as its
+  // 32-bit head (kind, flags, pad), aux and payload words.
+  void ReleaseThenStore(llvm::Value* dst, llvm::Value* head, llvm::Value* aux, llvm::Value* payload) {
     auto* rel = llvm::BasicBlock::Create(ctx_, "release", fn_);
     auto* store = llvm::BasicBlock::Create(ctx_, "store", fn_);
     b_.CreateCondBr(IsHeap(dst), rel, store, Unlikely());
@@ -148,11 +168,12 @@ class Codegen {
     b_.CreateCall(release_, {dst});
     b_.CreateBr(store);
     b_.SetInsertPoint(store);
-    // kind, flags = 0, pad = 0 as one 32-bit word; then aux; then payload
-    llvm::Value* head = b_.CreateZExt(kind, i32_);
     b_.CreateStore(head, b_.CreateBitCast(dst, i32_->getPointerTo()));
     b_.CreateStore(aux, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(4)), i32_->getPointerTo()));
     b_.CreateStore(payload, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(8)), i64_->getPointerTo()));
+  }
+  void StoreScalar(llvm::Value* dst, llvm::Value* kind, llvm::Value* aux, llvm::Value* payload) {
+    ReleaseThenStore(dst, b_.CreateZExt(kind, i32_), aux, payload);  // flags = 0
   }
   llvm::MDNode* Unlikely() { return llvm::MDBuilder(ctx_).createBranchWeights(1, 2000); }
   llvm::MDNode* Likely() { return llvm::MDBuilder(ctx_).createBranchWeights(2000, 1); }
@@ -181,18 +202,7 @@ class Codegen {
     // a copy of a scalar or borrowed string needs no reference count
     Guarded(pc, b_.CreateNot(IsHeap(src)), [&] {
       llvm::Value* head = b_.CreateLoad(i32_, b_.CreateBitCast(src, i32_->getPointerTo()));
-      llvm::Value* aux = Field(src, 4, i32_);
-      llvm::Value* payload = Payload(src);
-      auto* rel = llvm::BasicBlock::Create(ctx_, "release", fn_);
-      auto* store = llvm::BasicBlock::Create(ctx_, "store", fn_);
-      b_.CreateCondBr(IsHeap(dst), rel, store, Unlikely());
-      b_.SetInsertPoint(rel);
-      b_.CreateCall(release_, {dst});
-      b_.CreateBr(store);
-      b_.SetInsertPoint(store);
-      b_.CreateStore(head, b_.CreateBitCast(dst, i32_->getPointerTo()));
-      b_.CreateStore(aux, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(4)), i32_->getPointerTo()));
-      b_.CreateStore(payload, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(8)), i64_->getPointerTo()));
+      ReleaseThenStore(dst, head, Field(src, 4, i32_), Payload(src));
     });
   }
 
@@ -271,7 +281,16 @@ class Codegen {
         b_.SetInsertPoint(decided);
         b_.CreateCondBr(is_null, blocks_[ins.c], next);
         b_.SetInsertPoint(look);
-        SlowBranch(pc, ins);
+        b_.CreateCondBr(b_.CreateCall(blank_, {Reg(ins.a)}), blocks_[ins.c], next);
+        return;
+      }
+      case Op::kCall:
+        b_.CreateCall(call_, {prog_, b_.getInt32(pc), regs_});
+        b_.CreateBr(next);
+        return;
+      case Op::kStoreOut: {
+        llvm::Value* dst = b_.CreateGEP(i8_, out_, b_.getInt64(16ull * ins.c));
+        CopyValue(pc, Reg(ins.a), dst);
         return;
       }
       case Op::kIterInit: case Op::kIterNext: case Op::kIsError:
@@ -418,7 +437,7 @@ class Codegen {
   llvm::IRBuilder<> b_;
   llvm::Type *i8_, *i32_, *i64_, *f64_;
   llvm::PointerType* ptr_;
-  llvm::Function *exec_, *branch_, *ret_, *release_;
+  llvm::Function *exec_, *branch_, *ret_, *release_, *call_, *blank_;
   const Program* p_ = nullptr;
   llvm::Function* fn_ = nullptr;
   llvm::Value *regs_ = nullptr, *records_ = nullptr, *out_ = nullptr, *result_ = nullptr, *prog_ = nullptr;
@@ -507,6 +526,8 @@ void Engine::CompileEntries(const std::vector<int>& which) {
     add("accord_jit_branch", reinterpret_cast<void*>(&accord_jit_branch));
     add("accord_jit_return", reinterpret_cast<void*>(&accord_jit_return));
     add("accord_jit_release", reinterpret_cast<void*>(&accord_jit_release));
+    add("accord_jit_call", reinterpret_cast<void*>(&accord_jit_call));
+    add("accord_jit_is_blank", reinterpret_cast<void*>(&accord_jit_is_blank));
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms)))) {
       fail(ErrText(std::move(err)));
       jit_.reset();

@@ -11,13 +11,23 @@ using schema::FieldType;
 
 Decoder::Decoder(const schema::Object& object) : object_(object) {}
 
-int Decoder::Slot(std::string_view key, size_t position) {
-  if (position < order_.size() && order_[position].first == key) return order_[position].second;
+const Decoder::KeyInfo& Decoder::Lookup(std::string_view key, size_t position, bool nested) {
+  KeyInfo info;
+  info.key = std::string(key);
+  if (!nested && (key == "id" || key == "Id")) info.special = 1;
+  if (!nested && key == "properties" && object_.system == schema::System::kHubSpot) info.special = 2;
   const schema::Field* f = object_.FindField(key);
-  int slot = f ? static_cast<int>(f - object_.fields.data()) : -1;
-  if (position < order_.size()) order_[position] = {std::string(key), slot};
-  else if (position == order_.size() && order_.size() < 512) order_.emplace_back(std::string(key), slot);
-  return slot;
+  info.slot = f ? static_cast<int>(f - object_.fields.data()) : -1;
+  if (position < order_.size()) {
+    order_[position] = std::move(info);
+    return order_[position];
+  }
+  if (position == order_.size() && order_.size() < 512) {
+    order_.push_back(std::move(info));
+    return order_.back();
+  }
+  scratch_ = std::move(info);
+  return scratch_;
 }
 
 namespace {
@@ -166,20 +176,32 @@ Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v, std:
 bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, std::string* id, std::string* error,
                      bool nested) {
   size_t position = nested ? 256 : 0;
-  for (auto field : obj) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) {
-      *error = "malformed JSON: bad key";
+  if (nested && order_.size() < 256) order_.resize(256);
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    if (std::move(field_result).get(field)) {
+      *error = "malformed JSON object";
       return false;
     }
-    simdjson::ondemand::value v;
-    if (field.value().get(v)) {
-      *error = "malformed JSON value for \"" + std::string(key) + "\"";
-      return false;
+    // The usual case: the same key as at this position in the previous
+    // record, compared raw (no unescaping, no hashing).
+    const KeyInfo* info = nullptr;
+    if (position < order_.size() && !order_[position].key.empty() &&
+        field.key().unsafe_is_equal(order_[position].key))
+      info = &order_[position];
+    if (!info) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) {
+        *error = "malformed JSON: bad key";
+        return false;
+      }
+      info = &Lookup(key, position, nested);
     }
-    if (!nested && (key == "id" || key == "Id") && id) {
+    ++position;
+    simdjson::ondemand::value v = field.value();
+    if (info->special == 1 && id) {
       std::string_view s;
-      int slot = Slot(key, position++);
+      int slot = info->slot;
       if (!v.get_string().get(s)) {
         id->assign(s);
         if (slot >= 0) slots[slot] = Value::StringView(s);
@@ -190,20 +212,27 @@ bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, 
       }
       continue;
     }
-    if (!nested && key == "properties" && object_.system == schema::System::kHubSpot) {
+    if (info->special == 2) {
       simdjson::ondemand::object props;
       if (v.get_object().get(props)) {
         *error = "\"properties\" is not an object";
         return false;
       }
       if (!Fields(props, slots, id, error, true)) return false;
-      ++position;
       continue;
     }
-    int slot = Slot(key, position++);
+    int slot = info->slot;
     if (slot < 0) continue;  // not in the schema (attributes, unknown properties): skipped
     if (!wanted_.empty() && !wanted_[slot]) continue;  // no rule reads it
-    slots[slot] = Convert(object_.fields[slot], v, error);
+    const schema::Field& f = object_.fields[slot];
+    if (f.type == FieldType::kString) {  // the common case first
+      std::string_view s;
+      if (!v.get_string().get(s)) {
+        slots[slot] = Value::StringView(s);
+        continue;
+      }
+    }
+    slots[slot] = Convert(f, v, error);
   }
   return true;
 }

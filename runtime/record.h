@@ -36,11 +36,17 @@ class Decoder {
  private:
   bool Fields(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, std::string* error,
               bool nested);
-  int Slot(std::string_view key, size_t position);
+  struct KeyInfo {
+    std::string key;
+    int slot = -1;
+    uint8_t special = 0;  // 1: the record id, 2: HubSpot's nested "properties"
+  };
+  const KeyInfo& Lookup(std::string_view key, size_t position, bool nested);
   rt::Value Convert(const schema::Field& f, simdjson::ondemand::value v, std::string* error);
 
   const schema::Object& object_;
-  std::vector<std::pair<std::string, int>> order_;  // key order seen last
+  std::vector<KeyInfo> order_;  // key order seen last (nested properties from 256)
+  KeyInfo scratch_;
   std::vector<bool> wanted_;
 };
 
