@@ -1,5 +1,5 @@
 # The two commands of the README's quick start, each doing its own set-up:
-#   make demo   install deps, build, check the built-in example
+#   make demo   install deps, build, check the built-in example and map its sample contacts
 #   make test   install deps, build (RelWithDebInfo), run every test
 # Other targets: build, sanitize (ASan+UBSan test run), bench, fmt, clean.
 
@@ -21,6 +21,9 @@ build: configure
 demo: build
 	@echo "== accord check examples/salesforce-hubspot"
 	@$(BUILD_DIR)/accord check examples/salesforce-hubspot && echo "ok: no diagnostics"
+	@echo "== accord map examples/salesforce-hubspot --sync people --to hubspot (JIT) < data/salesforce/Contact.jsonl"
+	@$(BUILD_DIR)/accord map examples/salesforce-hubspot --sync people --to hubspot --engine jit --stats \
+	  < examples/salesforce-hubspot/data/salesforce/Contact.jsonl
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
