@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   RegisterFmt(app, exit_code);
   RegisterEval(app, exit_code);
   RegisterMap(app, exit_code);
+  RegisterFunctions(app, exit_code);
 
   std::string help_verb;
   auto* help = app.add_subcommand("help", "Show help for a verb: accord help check");
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
     try {
       std::cout << app.get_subcommand(help_verb)->help();
     } catch (const CLI::OptionNotFound&) {
-      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, help\n";
+      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, help\n";
       exit_code = kUsage;
     }
   });

@@ -147,10 +147,15 @@ unary
 
 member
   : primary                                             # memberPrimary
-  | member '.' ident                                    # memberSelect
-  | member '.' ident '(' exprList? ')'                  # memberCall
+  | member '.' selector                                 # memberSelect
+  | member '.' methodName '(' exprList? ')'             # memberCall
   | member '[' expr ']'                                 # memberIndex
   ;
+
+// After a '.', CEL's reserved word `else` is a name too, and a field name
+// that is not an identifier is written in backticks: m.`content-type`.
+selector : ident | ELSE | QUOTED_IDENT ;
+methodName : ident | ELSE ;
 
 primary
   : ident ('(' exprList? ')')?                         # primaryIdent
@@ -237,6 +242,7 @@ STRING : STR_BODY | [rR] RAW_BODY ;
 BYTES  : [bB] (STR_BODY | [rR] RAW_BODY) | [rR] [bB] RAW_BODY ;
 
 IDENT : [_a-zA-Z] [_a-zA-Z0-9]* ;
+QUOTED_IDENT : '`' [_a-zA-Z0-9.\-/ ]+ '`' ;
 
 LINE_COMMENT  : '//' ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;

@@ -505,6 +505,11 @@ void Engine::CompileEntries(const std::vector<int>& which) {
     for (int h : which) entries_[h].failed = true;
     warnings_.push_back("JIT compilation failed (" + why + "); using the interpreter");
   };
+  if (fail_next_) {
+    fail_next_ = false;
+    fail("simulated failure");
+    return;
+  }
   InitLLVM();
   if (!jit_) {
     jit_ = std::make_unique<Jit>();

@@ -35,6 +35,10 @@ class Engine {
   rt::Value Run(int handle, ir::Frame& frame, const ir::Inputs& in);
   bool is_native(int handle) const;
 
+  // Makes the next compilation fail as a real LLVM failure would (tests of
+  // the fallback path).
+  void FailNextCompileForTesting() { fail_next_ = true; }
+
   // Warnings (JIT failures and fallbacks), for the CLI to print once.
   std::vector<std::string> TakeWarnings();
   double compile_ms() const { return compile_ms_; }
@@ -52,6 +56,7 @@ class Engine {
   std::vector<Entry> entries_;
   std::vector<std::string> warnings_;
   double compile_ms_ = 0;
+  bool fail_next_ = false;
   struct Jit;
   std::unique_ptr<Jit> jit_;
 };

@@ -48,8 +48,7 @@ struct Params {
   std::string_view name;  // "size", "getFullYear"
   uint8_t arity = 0;      // the receiver counts
   uint8_t kinds[kMaxParams] = {};
-  uint8_t nullable = 0;      // bit i: a null argument i is accepted (CRM functions)
-  bool optional_tz = false;  // also takes a trailing time zone string
+  uint8_t nullable = 0;  // bit i: a null argument i is accepted (CRM functions)
 };
 
 uint8_t KindOfTypeText(std::string_view t) {
@@ -66,6 +65,20 @@ uint8_t KindOfTypeText(std::string_view t) {
   if (t.starts_with("list(")) return static_cast<uint8_t>(Kind::kList);
   if (t.starts_with("map(")) return static_cast<uint8_t>(Kind::kMap);
   return kAnyKind;  // dyn and type parameters
+}
+
+// A namespace prefix ("math" in math.greatest) rather than a receiver type:
+// a lower-case word that is not a type name.
+bool IsNamespace(std::string_view prefix) {
+  static constexpr std::string_view kTypes[] = {"bool",   "int",  "uint",      "double",   "string", "bytes",
+                                                "null",   "dyn",  "timestamp", "duration", "date",   "decimal",
+                                                "type"};
+  if (prefix.empty()) return false;
+  for (char c : prefix)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  for (std::string_view t : kTypes)
+    if (prefix == t) return false;
+  return true;
 }
 
 std::string_view TrimAscii(std::string_view s) {
@@ -88,12 +101,16 @@ Params ParseSignature(std::string_view id, std::string_view sig) {
   while (name_start > 0 &&
          (std::isalnum(static_cast<unsigned char>(head[name_start - 1])) || head[name_start - 1] == '_'))
     --name_start;
-  p.name = head.substr(name_start, open - name_start);
   auto add = [&](std::string_view t) {
     t = TrimAscii(t);
     if (!t.empty() && p.arity < kMaxParams) p.kinds[p.arity++] = KindOfTypeText(t);
   };
-  if (name_start > 0) add(head.substr(0, name_start - 1));  // the receiver, before the '.'
+  if (name_start > 0 && IsNamespace(head.substr(0, name_start - 1))) {
+    name_start = 0;  // math.greatest: the namespace is part of the name
+  } else if (name_start > 0) {
+    add(head.substr(0, name_start - 1));  // the receiver, before the '.'
+  }
+  p.name = head.substr(name_start, open - name_start);
   std::string_view list = head.substr(open + 1, close - open - 1);
   int depth = 0;
   size_t start = 0;
@@ -112,10 +129,6 @@ Params ParseSignature(std::string_view id, std::string_view sig) {
   for (std::string_view c : kCrm)
     if (id == c) p.nullable = 1;
   if (id == "e164") p.nullable = 3;  // a null region means "international format only"
-  // cel-go and the conformance tests also take a time zone on these accessors.
-  static constexpr std::string_view kTz[] = {"ts_dow", "ts_doy", "ts_minutes", "ts_seconds", "ts_millis"};
-  for (std::string_view c : kTz)
-    if (id == c) p.optional_tz = true;
   return p;
 }
 
@@ -129,9 +142,9 @@ const std::array<Params, kFnCount>& Table() {
 }
 
 bool Accepts(const Params& p, const Value* args, size_t nargs) {
-  if (nargs != p.arity && !(p.optional_tz && nargs == p.arity + 1u)) return false;
+  if (nargs != p.arity) return false;
   for (size_t i = 0; i < nargs; ++i) {
-    uint8_t k = i < p.arity ? p.kinds[i] : static_cast<uint8_t>(Kind::kString);
+    uint8_t k = p.kinds[i];
     if (k == kAnyKind || args[i].kind() == static_cast<Kind>(k)) continue;
     if (args[i].is(Kind::kNull) && i < 8 && (p.nullable >> i & 1)) continue;
     return false;
@@ -1235,6 +1248,132 @@ Value PicklistText(const Value& v) {
   return Value::String(out);
 }
 
+// ---- math extension ----
+
+bool IsNumberKind(Kind k) { return k == Kind::kInt || k == Kind::kUint || k == Kind::kDouble; }
+
+// math.greatest / math.least over a list: the element that compares greatest
+// (least) as a number, returned as it is; the first of equal ones.
+Value Extreme(std::string_view name, const Value& list, bool greatest) {
+  const auto& items = list.list();
+  if (items.empty()) return Err(ErrorCode::kInvalidArgument, std::string(name) + "(): the list must not be empty");
+  const Value* best = nullptr;
+  for (const Value& v : items) {
+    if (v.is_error()) return v;
+    if (!IsNumberKind(v.kind())) return NoOverload(name, &v, 1);
+    if (best == nullptr) {
+      best = &v;
+      continue;
+    }
+    int c = Compare(v, *best);  // 2 when a NaN makes the pair unordered: keep the current one
+    if ((greatest && c == 1) || (!greatest && c == -1)) best = &v;
+  }
+  return *best;
+}
+
+Value NegativeShift(std::string_view name, int64_t n) {
+  return Err(ErrorCode::kInvalidArgument, std::string(name) + "(): negative offset " + std::to_string(n));
+}
+
+// ---- strings.quote ----
+
+// As cel-go: the string in double quotes; \a \b \f \n \r \t \v \\ \" escaped,
+// every other character as it is, malformed UTF-8 as U+FFFD.
+Value QuoteString(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t n = Utf8SeqLen(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\v': out += "\\v"; break;
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      default: out += static_cast<char>(c);
+    }
+    ++i;
+  }
+  out += '"';
+  return Value::String(out);
+}
+
+// ---- base64 ----
+
+constexpr char kBase64Chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+Value Base64Encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t w = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16 |
+                 static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8 |
+                 static_cast<unsigned char>(in[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += kBase64Chars[(w >> k) & 63];
+  }
+  size_t rest = in.size() - i;
+  if (rest > 0) {
+    uint32_t w = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (rest == 2) w |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    out += kBase64Chars[(w >> 18) & 63];
+    out += kBase64Chars[(w >> 12) & 63];
+    out += rest == 2 ? kBase64Chars[(w >> 6) & 63] : '=';
+    out += '=';
+  }
+  return Value::String(out);
+}
+
+// As cel-go (Go's StdEncoding, then RawStdEncoding): standard alphabet, the
+// padding either complete or absent, line breaks ignored.
+Value Base64Decode(std::string_view in) {
+  std::string digits;
+  digits.reserve(in.size());
+  size_t pad = 0;
+  for (char c : in) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
+    if (pad > 0 || std::strchr(kBase64Chars, c) == nullptr || c == '\0')
+      return Err(ErrorCode::kInvalidArgument, "base64.decode(): malformed base64 text");
+    digits += c;
+  }
+  size_t tail = digits.size() % 4;
+  bool ok = tail != 1 && (pad == 0 || (tail != 0 && tail + pad == 4));
+  if (!ok) return Err(ErrorCode::kInvalidArgument, "base64.decode(): malformed base64 text");
+  std::string out;
+  out.reserve(digits.size() / 4 * 3 + 2);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : digits) {
+    acc = acc << 6 | static_cast<uint32_t>(std::strchr(kBase64Chars, c) - kBase64Chars);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return Value::Bytes(out);
+}
+
 // ---- helpers for the dispatch ----
 
 Value TimestampOutOfRange() { return Err(ErrorCode::kRange, "timestamp out of range"); }
@@ -1467,12 +1606,17 @@ Value CallFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::ts_date:
     case Fn::ts_date_tz:
     case Fn::ts_dow:
+    case Fn::ts_dow_tz:
     case Fn::ts_doy:
+    case Fn::ts_doy_tz:
     case Fn::ts_hours:
     case Fn::ts_hours_tz:
     case Fn::ts_minutes:
+    case Fn::ts_minutes_tz:
     case Fn::ts_seconds:
-    case Fn::ts_millis: {
+    case Fn::ts_seconds_tz:
+    case Fn::ts_millis:
+    case Fn::ts_millis_tz: {
       Civil c;
       Value error;
       if (!LocalCivil(args, nargs, &c, &error)) return error;
@@ -1485,13 +1629,17 @@ Value CallFn(Fn fn, const Value* args, size_t nargs) {
         case Fn::ts_dom_tz: return Value::Int(c.day - 1);
         case Fn::ts_date:
         case Fn::ts_date_tz: return Value::Int(c.day);
-        case Fn::ts_dow: return Value::Int(((c.days + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
-        case Fn::ts_doy: return Value::Int(c.days - DaysFromCivil(c.year, 1, 1));
+        case Fn::ts_dow:
+        case Fn::ts_dow_tz: return Value::Int(((c.days + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
+        case Fn::ts_doy:
+        case Fn::ts_doy_tz: return Value::Int(c.days - DaysFromCivil(c.year, 1, 1));
         case Fn::ts_hours:
         case Fn::ts_hours_tz: return Value::Int(c.second_of_day / 3600);
-        case Fn::ts_minutes: return Value::Int(c.second_of_day / 60 % 60);
-        case Fn::ts_seconds: return Value::Int(c.second_of_day % 60);
-        default: return Value::Int(a.nanos() / 1000000);  // ts_millis
+        case Fn::ts_minutes:
+        case Fn::ts_minutes_tz: return Value::Int(c.second_of_day / 60 % 60);
+        case Fn::ts_seconds:
+        case Fn::ts_seconds_tz: return Value::Int(c.second_of_day % 60);
+        default: return Value::Int(a.nanos() / 1000000);  // ts_millis, ts_millis_tz
       }
     }
 
@@ -1662,6 +1810,62 @@ Value CallFn(Fn fn, const Value* args, size_t nargs) {
     // ---- multi-select values ----
     case Fn::split_multi: return PicklistValues(a);
     case Fn::join_multi: return PicklistText(a);
+
+    // ---- math extension ----
+    case Fn::math_greatest_int:
+    case Fn::math_greatest_uint:
+    case Fn::math_greatest_double:
+    case Fn::math_least_int:
+    case Fn::math_least_uint:
+    case Fn::math_least_double: return a;
+    case Fn::math_greatest_list: return Extreme("math.greatest", a, true);
+    case Fn::math_least_list: return Extreme("math.least", a, false);
+    case Fn::math_ceil: return Value::Double(std::ceil(a.double_value()));
+    case Fn::math_floor: return Value::Double(std::floor(a.double_value()));
+    case Fn::math_round: return Value::Double(std::round(a.double_value()));
+    case Fn::math_trunc: return Value::Double(std::trunc(a.double_value()));
+    case Fn::math_abs_int:
+      if (a.int_value() == INT64_MIN) return Err(ErrorCode::kOverflow, "math.abs(): int overflow");
+      return a.int_value() < 0 ? Value::Int(-a.int_value()) : a;
+    case Fn::math_abs_uint: return a;
+    case Fn::math_abs_double: return Value::Double(std::fabs(a.double_value()));
+    case Fn::math_sign_int: return Value::Int((a.int_value() > 0) - (a.int_value() < 0));
+    case Fn::math_sign_uint: return Value::Uint(a.uint_value() > 0 ? 1 : 0);
+    case Fn::math_sign_double: {
+      double d = a.double_value();
+      return d > 0 ? Value::Double(1.0) : d < 0 ? Value::Double(-1.0) : a;  // 0.0, -0.0 and NaN as they are
+    }
+    case Fn::math_is_nan: return Value::Bool(std::isnan(a.double_value()));
+    case Fn::math_is_inf: return Value::Bool(std::isinf(a.double_value()));
+    case Fn::math_is_finite: return Value::Bool(std::isfinite(a.double_value()));
+    case Fn::math_sqrt_double: return Value::Double(std::sqrt(a.double_value()));
+    case Fn::math_sqrt_int: return Value::Double(std::sqrt(static_cast<double>(a.int_value())));
+    case Fn::math_sqrt_uint: return Value::Double(std::sqrt(static_cast<double>(a.uint_value())));
+    case Fn::math_bit_and_int: return Value::Int(a.int_value() & args[1].int_value());
+    case Fn::math_bit_and_uint: return Value::Uint(a.uint_value() & args[1].uint_value());
+    case Fn::math_bit_or_int: return Value::Int(a.int_value() | args[1].int_value());
+    case Fn::math_bit_or_uint: return Value::Uint(a.uint_value() | args[1].uint_value());
+    case Fn::math_bit_xor_int: return Value::Int(a.int_value() ^ args[1].int_value());
+    case Fn::math_bit_xor_uint: return Value::Uint(a.uint_value() ^ args[1].uint_value());
+    case Fn::math_bit_not_int: return Value::Int(~a.int_value());
+    case Fn::math_bit_not_uint: return Value::Uint(~a.uint_value());
+    case Fn::math_shl_int:
+    case Fn::math_shl_uint:
+    case Fn::math_shr_int:
+    case Fn::math_shr_uint: {
+      bool left = fn == Fn::math_shl_int || fn == Fn::math_shl_uint;
+      int64_t n = args[1].int_value();
+      if (n < 0) return NegativeShift(left ? "math.bitShiftLeft" : "math.bitShiftRight", n);
+      // Bits as unsigned: a right shift fills with zeros, as cel-go's.
+      uint64_t bits = a.is(Kind::kInt) ? static_cast<uint64_t>(a.int_value()) : a.uint_value();
+      uint64_t r = n >= 64 ? 0 : left ? bits << n : bits >> n;
+      return a.is(Kind::kInt) ? Value::Int(static_cast<int64_t>(r)) : Value::Uint(r);
+    }
+
+    // ---- strings.quote, base64 ----
+    case Fn::strings_quote: return QuoteString(a.str());
+    case Fn::base64_encode: return Base64Encode(a.str());
+    case Fn::base64_decode: return Base64Decode(a.str());
 
     case Fn::kCount: break;
   }

@@ -137,7 +137,9 @@ std::vector<std::string> ParamTypes(const std::string& sig) {
   size_t name = open;
   while (name > 0 && (std::isalnum(static_cast<unsigned char>(head[name - 1])) || head[name - 1] == '_')) --name;
   std::vector<std::string> out;
-  if (name > 0) out.push_back(head.substr(0, name - 1));
+  std::string prefix = name > 0 ? head.substr(0, name - 1) : "";
+  bool ns = prefix == "math" || prefix == "strings" || prefix == "base64";  // math.greatest: no receiver
+  if (name > 0 && !ns) out.push_back(prefix);
   std::string list = head.substr(open + 1, close - open - 1);
   int depth = 0;
   std::string cur;
@@ -182,14 +184,13 @@ TEST(StdlibTable, EveryOverloadChecksItsArgumentKinds) {
     ASSERT_FALSE(types.empty()) << sig.id;
     std::vector<Value> good;
     for (const auto& t : types) good.push_back(SampleOf(t));
+    if (sig.id == "math_greatest_list" || sig.id == "math_least_list") good[0] = L({I(1)});  // a list of numbers
     Value ok = Call(sig.id, good);
     EXPECT_FALSE(ok.is_error() && ok.error_code() == ErrorCode::kNoOverload) << sig.id << ": " << ok.DebugString();
     // One argument too many or too few.
     std::vector<Value> more = good;
     more.push_back(S("UTC"));
-    bool optional_tz = sig.id == "ts_dow" || sig.id == "ts_doy" || sig.id == "ts_minutes" || sig.id == "ts_seconds" ||
-                       sig.id == "ts_millis";
-    if (!optional_tz) EXPECT_EQ(R(sig.id, more), kNoOverload) << sig.id;
+    EXPECT_EQ(R(sig.id, more), kNoOverload) << sig.id;
     std::vector<Value> fewer(good.begin(), good.end() - 1);
     EXPECT_EQ(R(sig.id, fewer), kNoOverload) << sig.id;
     for (size_t i = 0; i < types.size(); ++i) {
@@ -545,14 +546,25 @@ TEST(Stdlib, TimestampAccessorsInTimeZones) {
   EXPECT_EQ(R("ts_dom_tz", {t, S("+11:00")}), "13");
   EXPECT_EQ(R("ts_dom_tz", {early, S("-02:30")}), "11");
   EXPECT_EQ(R("ts_dom_tz", {early, S("America/St_Johns")}), "11");
-  EXPECT_EQ(R("ts_dow", {t, S("UTC")}), "5");
-  EXPECT_EQ(R("ts_doy", {t, S("US/Central")}), "43");
+  EXPECT_EQ(R("ts_dow_tz", {t, S("UTC")}), "5");
+  EXPECT_EQ(R("ts_doy_tz", {t, S("US/Central")}), "43");
   EXPECT_EQ(R("ts_year_tz", {t, S("-09:30")}), "2009");
   EXPECT_EQ(R("ts_hours_tz", {t, S("02:00")}), "1");
-  EXPECT_EQ(R("ts_minutes", {t, S("Asia/Kathmandu")}), "16");
-  EXPECT_EQ(R("ts_seconds", {t, S("-00:00")}), "30");
+  EXPECT_EQ(R("ts_minutes_tz", {t, S("Asia/Kathmandu")}), "16");
+  EXPECT_EQ(R("ts_seconds_tz", {t, S("-00:00")}), "30");
   EXPECT_EQ(R("ts_month_tz", {t, S("UTC")}), "1");
-  EXPECT_EQ(R("ts_millis", {Ts("2009-02-13T23:31:20.123Z"), S("Asia/Tokyo")}), "123");
+  EXPECT_EQ(R("ts_millis_tz", {Ts("2009-02-13T23:31:20.123Z"), S("Asia/Tokyo")}), "123");
+  // Day of week and of year move with the local date.
+  Value jan1 = Ts("2024-01-01T02:00:00Z");
+  EXPECT_EQ(R("ts_dow_tz", {jan1, S("America/New_York")}), "0");
+  EXPECT_EQ(R("ts_doy_tz", {jan1, S("America/New_York")}), "364");
+  EXPECT_EQ(R("ts_doy_tz", {jan1, S("Europe/Berlin")}), "0");
+  EXPECT_EQ(R("ts_minutes_tz", {jan1, S("+05:45")}), "45");
+  // The plain accessors take no zone; the zoned ones need a string.
+  EXPECT_EQ(R("ts_dow", {t, S("UTC")}), kNoOverload);
+  EXPECT_EQ(R("ts_minutes_tz", {t, I(1)}), kNoOverload);
+  EXPECT_EQ(R("ts_seconds_tz", {t, N()}), kNoOverload);
+  EXPECT_EQ(R("ts_millis_tz", {t, S("Mars/Base")}), kInvalid);
   // New year in one zone, not in another.
   Value ny = Ts("2023-12-31T23:30:00Z");
   EXPECT_EQ(R("ts_year_tz", {ny, S("Europe/Berlin")}), "2024");
@@ -1243,6 +1255,198 @@ TEST(Decimals, Abs) {
 }
 
 // ---- multi-select values ----
+
+// ---- math extension ----
+
+TEST(MathExt, GreatestAndLeast) {
+  // One number is itself; the checker sends a, b, ... to the list overload.
+  EXPECT_EQ(R("math_greatest_int", {I(-5)}), "-5");
+  EXPECT_EQ(R("math_greatest_uint", {U(5)}), "5u");
+  EXPECT_EQ(R("math_greatest_double", {D(-5.0)}), "-5.0");
+  EXPECT_EQ(R("math_least_int", {I(INT64_MIN)}), "-9223372036854775808");
+  EXPECT_EQ(R("math_greatest_list", {L({I(1), D(1.5), U(2)})}), "2u");
+  EXPECT_EQ(R("math_least_list", {L({I(1), D(1.5), U(2)})}), "1");
+  EXPECT_EQ(R("math_greatest_list", {L({D(5.4), I(10), U(3), D(-5.0), D(3.5)})}), "10");
+  EXPECT_EQ(R("math_least_list", {L({D(5.4), I(10), U(3), D(-5.0), D(3.5)})}), "-5.0");
+  // Mixed kinds compare as numbers, also at the extremes of each kind.
+  EXPECT_EQ(R("math_greatest_list", {L({I(INT64_MAX), U(UINT64_MAX)})}), "18446744073709551615u");
+  EXPECT_EQ(R("math_least_list", {L({I(INT64_MIN), D(-1e300)})}), "-1e+300");
+  EXPECT_EQ(R("math_greatest_list", {L({I(-3), U(3)})}), "3u");
+  // Equal values: the first one, as it is.
+  EXPECT_EQ(R("math_greatest_list", {L({I(1), D(1.0), U(1)})}), "1");
+  EXPECT_EQ(R("math_least_list", {L({U(1), I(1)})}), "1u");
+  // NaN is unordered: it never replaces the current value, but a first NaN stays.
+  EXPECT_EQ(R("math_greatest_list", {L({I(1), D(kNaN), I(2)})}), "2");
+  EXPECT_EQ(R(Call("math_greatest_list", {L({D(kNaN), I(2)})})), "double(\"NaN\")");
+  // Empty lists, non-numbers, null, errors inside.
+  EXPECT_EQ(R("math_greatest_list", {L({})}), kInvalid);
+  EXPECT_EQ(R("math_least_list", {L({})}), kInvalid);
+  EXPECT_EQ(R("math_greatest_list", {L({I(1), S("2")})}), kNoOverload);
+  EXPECT_EQ(R("math_least_list", {L({N()})}), kNoOverload);
+  EXPECT_EQ(R("math_greatest_list", {L({I(1), Value::Error(ErrorCode::kOverflow, "x")})}), "error(overflow)");
+  EXPECT_EQ(R("math_greatest_int", {S("1")}), kNoOverload);
+  EXPECT_EQ(R("math_greatest_list", {N()}), kNoOverload);
+  EXPECT_EQ(Msg("math_greatest_list", {L({S("a")})}), "no matching overload for math.greatest(string)");
+  EXPECT_EQ(Msg("math_least_double", {I(1)}), "no matching overload for math.least(int)");
+}
+
+TEST(MathExt, Rounding) {
+  EXPECT_EQ(R("math_ceil", {D(-1.2)}), "-1.0");
+  EXPECT_EQ(R("math_ceil", {D(1.2)}), "2.0");
+  EXPECT_EQ(R("math_floor", {D(-1.2)}), "-2.0");
+  EXPECT_EQ(R("math_floor", {D(1.2)}), "1.0");
+  EXPECT_EQ(R("math_round", {D(-1.5)}), "-2.0");
+  EXPECT_EQ(R("math_round", {D(1.5)}), "2.0");
+  EXPECT_EQ(R("math_round", {D(-1.4)}), "-1.0");
+  EXPECT_EQ(R("math_round", {D(0.49999999999999994)}), "0.0");
+  EXPECT_EQ(R("math_trunc", {D(-1.7)}), "-1.0");
+  EXPECT_EQ(R("math_trunc", {D(1e300)}), "1e+300");
+  for (const char* id : {"math_ceil", "math_floor", "math_round", "math_trunc"}) {
+    EXPECT_EQ(R(id, {D(kNaN)}), "double(\"NaN\")") << id;
+    EXPECT_EQ(R(id, {D(-kInf)}), "double(\"-Infinity\")") << id;
+    EXPECT_EQ(R(id, {I(1)}), kNoOverload) << id;
+    EXPECT_EQ(R(id, {N()}), kNoOverload) << id;
+  }
+  EXPECT_TRUE(std::signbit(Call("math_ceil", {D(-0.5)}).double_value()));
+}
+
+TEST(MathExt, AbsAndSign) {
+  EXPECT_EQ(R("math_abs_int", {I(-11)}), "11");
+  EXPECT_EQ(R("math_abs_int", {I(INT64_MAX)}), "9223372036854775807");
+  EXPECT_EQ(R("math_abs_int", {I(INT64_MIN)}), "error(overflow)");
+  EXPECT_EQ(R("math_abs_uint", {U(UINT64_MAX)}), "18446744073709551615u");
+  EXPECT_EQ(R("math_abs_double", {D(-11.5)}), "11.5");
+  EXPECT_FALSE(std::signbit(Call("math_abs_double", {D(-0.0)}).double_value()));
+  EXPECT_EQ(R("math_abs_double", {D(-kInf)}), "double(\"Infinity\")");
+  EXPECT_EQ(R("math_sign_int", {I(-11)}), "-1");
+  EXPECT_EQ(R("math_sign_int", {I(0)}), "0");
+  EXPECT_EQ(R("math_sign_int", {I(INT64_MIN)}), "-1");
+  EXPECT_EQ(R("math_sign_uint", {U(0)}), "0u");
+  EXPECT_EQ(R("math_sign_uint", {U(100)}), "1u");
+  EXPECT_EQ(R("math_sign_double", {D(100.5)}), "1.0");
+  EXPECT_EQ(R("math_sign_double", {D(-kInf)}), "-1.0");
+  EXPECT_EQ(R("math_sign_double", {D(0.0)}), "0.0");
+  EXPECT_EQ(R("math_sign_double", {D(kNaN)}), "double(\"NaN\")");
+  EXPECT_EQ(R("math_sign_double", {Value::Bool(true)}), kNoOverload);
+  EXPECT_EQ(R("math_abs_int", {U(1)}), kNoOverload);
+}
+
+TEST(MathExt, FloatClassesAndSqrt) {
+  EXPECT_EQ(R("math_is_nan", {D(kNaN)}), "true");
+  EXPECT_EQ(R("math_is_nan", {D(kInf)}), "false");
+  EXPECT_EQ(R("math_is_inf", {D(-kInf)}), "true");
+  EXPECT_EQ(R("math_is_inf", {D(kNaN)}), "false");
+  EXPECT_EQ(R("math_is_finite", {D(1e308)}), "true");
+  EXPECT_EQ(R("math_is_finite", {D(kNaN)}), "false");
+  EXPECT_EQ(R("math_is_finite", {D(-kInf)}), "false");
+  EXPECT_EQ(R("math_is_nan", {Value::Bool(true)}), kNoOverload);
+  EXPECT_EQ(R("math_is_inf", {I(1)}), kNoOverload);
+  EXPECT_EQ(R("math_sqrt_double", {D(2.25)}), "1.5");
+  EXPECT_EQ(R("math_sqrt_int", {I(16)}), "4.0");
+  EXPECT_EQ(R("math_sqrt_uint", {U(UINT64_MAX)}), "4294967296.0");
+  EXPECT_EQ(R("math_sqrt_int", {I(-4)}), "double(\"NaN\")");
+  EXPECT_EQ(R("math_sqrt_double", {D(kInf)}), "double(\"Infinity\")");
+  EXPECT_EQ(R("math_sqrt_double", {S("4")}), kNoOverload);
+}
+
+TEST(MathExt, Bits) {
+  EXPECT_EQ(R("math_bit_and_int", {I(1), I(-1)}), "1");
+  EXPECT_EQ(R("math_bit_and_uint", {U(1), U(3)}), "1u");
+  EXPECT_EQ(R("math_bit_or_int", {I(4), I(-2)}), "-2");
+  EXPECT_EQ(R("math_bit_or_uint", {U(1), U(4)}), "5u");
+  EXPECT_EQ(R("math_bit_xor_int", {I(4), I(-2)}), "-6");
+  EXPECT_EQ(R("math_bit_xor_uint", {U(1), U(3)}), "2u");
+  EXPECT_EQ(R("math_bit_not_int", {I(0)}), "-1");
+  EXPECT_EQ(R("math_bit_not_int", {I(INT64_MIN)}), "9223372036854775807");
+  EXPECT_EQ(R("math_bit_not_uint", {U(1)}), "18446744073709551614u");
+  // Mixed kinds are not accepted (no implicit conversion).
+  EXPECT_EQ(R("math_bit_and_int", {I(1), U(1)}), kNoOverload);
+  EXPECT_EQ(R("math_bit_or_uint", {U(1), I(1)}), kNoOverload);
+  EXPECT_EQ(R("math_bit_xor_int", {L({}), L({I(1)})}), kNoOverload);
+  EXPECT_EQ(R("math_bit_not_uint", {S("")}), kNoOverload);
+  EXPECT_EQ(R("math_bit_and_int", {N(), I(1)}), kNoOverload);
+}
+
+TEST(MathExt, Shifts) {
+  EXPECT_EQ(R("math_shl_int", {I(1), I(2)}), "4");
+  EXPECT_EQ(R("math_shl_int", {I(1), I(63)}), "-9223372036854775808");
+  EXPECT_EQ(R("math_shl_int", {I(1), I(64)}), "0");
+  EXPECT_EQ(R("math_shl_int", {I(-1), I(200)}), "0");
+  EXPECT_EQ(R("math_shl_int", {I(-1), I(INT64_MAX)}), "0");
+  EXPECT_EQ(R("math_shl_uint", {U(1), I(2)}), "4u");
+  EXPECT_EQ(R("math_shl_uint", {U(1), I(200)}), "0u");
+  EXPECT_EQ(R("math_shr_int", {I(1024), I(2)}), "256");
+  EXPECT_EQ(R("math_shr_int", {I(-1024), I(3)}), "2305843009213693824");  // zero-filled, as cel-go
+  EXPECT_EQ(R("math_shr_int", {I(-1024), I(64)}), "0");
+  EXPECT_EQ(R("math_shr_uint", {U(1024), I(200)}), "0u");
+  EXPECT_EQ(R("math_shr_uint", {U(UINT64_MAX), I(63)}), "1u");
+  EXPECT_EQ(R("math_shl_uint", {U(1), I(-1)}), kInvalid);
+  EXPECT_EQ(R("math_shr_int", {I(1), I(INT64_MIN)}), kInvalid);
+  EXPECT_EQ(Msg("math_shr_uint", {U(1), I(-1)}), "math.bitShiftRight(): negative offset -1");
+  EXPECT_EQ(R("math_shl_int", {D(4.3), I(1)}), kNoOverload);
+  EXPECT_EQ(R("math_shl_uint", {U(1), U(1)}), kNoOverload);  // the offset is an int
+  EXPECT_EQ(R("math_shr_int", {B("123"), I(1)}), kNoOverload);
+}
+
+// ---- strings.quote, base64 ----
+
+TEST(StringsExt, Quote) {
+  EXPECT_EQ(R("strings_quote", {S("")}), "\"\\\"\\\"\"");
+  auto q = [](std::string_view in) {
+    Value v = Call("strings_quote", {S(in)});
+    return v.is_error() ? std::string("error") : std::string(v.str());
+  };
+  EXPECT_EQ(q("verbatim"), "\"verbatim\"");
+  EXPECT_EQ(q("first\nsecond"), "\"first\\nsecond\"");
+  EXPECT_EQ(q("\a\b\f\r\t\v"), "\"\\a\\b\\f\\r\\t\\v\"");
+  EXPECT_EQ(q("ends with \\"), "\"ends with \\\\\"");
+  EXPECT_EQ(q("mid \" quote"), "\"mid \\\" quote\"");
+  EXPECT_EQ(q("single ' quote"), "\"single ' quote\"");
+  EXPECT_EQ(q("ta©o©αT 😀"), "\"ta©o©αT 😀\"");
+  // Other control characters are kept as they are (cel-go); malformed UTF-8 becomes U+FFFD.
+  EXPECT_EQ(q(std::string_view("a\0b\x1f", 4)), std::string("\"a\0b\x1f\"", 6));
+  EXPECT_EQ(q("bad \xff\xfe end"), "\"bad \xEF\xBF\xBD\xEF\xBF\xBD end\"");
+  EXPECT_EQ(q("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_EQ(q(std::string(V("borrowed\n").str())), "\"borrowed\\n\"");
+  EXPECT_EQ(R("strings_quote", {V("x")}), "\"\\\"x\\\"\"");
+  EXPECT_EQ(R("strings_quote", {B("x")}), kNoOverload);
+  EXPECT_EQ(R("strings_quote", {N()}), kNoOverload);
+}
+
+TEST(Encoders, Base64) {
+  auto enc = [](std::string_view in) {
+    Value v = Call("base64_encode", {B(in)});
+    return v.is_error() ? std::string("error") : std::string(v.str());
+  };
+  auto dec = [](std::string_view in) {
+    Value v = Call("base64_decode", {S(in)});
+    return v.is_error() ? "error(" + std::string(ErrorCodeName(v.error_code())) + ")" : std::string(v.str());
+  };
+  EXPECT_EQ(enc(""), "");
+  EXPECT_EQ(enc("h"), "aA==");
+  EXPECT_EQ(enc("he"), "aGU=");
+  EXPECT_EQ(enc("hel"), "aGVs");
+  EXPECT_EQ(enc("hello"), "aGVsbG8=");
+  EXPECT_EQ(enc(std::string_view("\0\xff\xfe", 3)), "AP/+");
+  EXPECT_EQ(dec("aGVsbG8="), "hello");
+  EXPECT_EQ(dec("aGVsbG8"), "hello");  // padding may be left out
+  EXPECT_EQ(dec("aA=="), "h");
+  EXPECT_EQ(dec("aA"), "h");
+  EXPECT_EQ(dec(""), "");
+  EXPECT_EQ(dec("AP/+"), std::string("\0\xff\xfe", 3));
+  EXPECT_EQ(dec("aGVs\r\nbG8="), "hello");  // line breaks are skipped, as Go's decoder does
+  for (const char* bad : {"a", "aA=", "aA===", "aGVsbG8==", "a=A=", "aGVs bG8=", "aGVs-bG8", "aGVs_bG8", "=", "====",
+                          "aGVsbG8=x", "\xff\xfe"})
+    EXPECT_EQ(dec(bad), "error(invalid_argument)") << bad;
+  EXPECT_EQ(dec(std::string_view("aA\0=", 4)), "error(invalid_argument)");
+  // Round trips of every byte value and length.
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (size_t n = 0; n <= all.size(); n += 37) EXPECT_EQ(dec(enc(all.substr(0, n))), all.substr(0, n)) << n;
+  EXPECT_EQ(R("base64_encode", {S("hello")}), kNoOverload);
+  EXPECT_EQ(R("base64_decode", {B("aGVsbG8=")}), kNoOverload);
+  EXPECT_EQ(R("base64_decode", {N()}), kNoOverload);
+}
 
 TEST(Crm, Picklists) {
   EXPECT_EQ(R("split_multi", {S("a;b")}), "[\"a\", \"b\"]");

@@ -95,11 +95,18 @@ void PrintBare(const ast::Expr& e, std::string& out) {
       if (e.leading_dot) out += '.';
       out += e.name;
       return;
-    case ast::ExprKind::kSelect:
+    case ast::ExprKind::kSelect: {
       PrintOperand(e.operand.get(), kMemberLevel, out);
       out += '.';
-      out += e.name;
+      // a field name that is not an identifier was written quoted: m.`content-type`
+      bool plain = !e.name.empty() && !(e.name[0] >= '0' && e.name[0] <= '9');
+      for (char c : e.name)
+        plain &= (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+      if (e.name == "in" || e.name == "true" || e.name == "false" || e.name == "null") plain = false;
+      if (plain) out += e.name;
+      else out += '`' + e.name + '`';
       return;
+    }
     case ast::ExprKind::kCall:
       if (e.operand) {
         PrintOperand(e.operand.get(), kMemberLevel, out);

@@ -444,6 +444,48 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
       return;
     }
     case Op::kListAppend: Value::Append(&dst, r[ins.a]); return;
+    case Op::kIterVar: {
+      const Value& a = r[ins.a];
+      int64_t i = r[ins.b].is(Kind::kInt) ? r[ins.b].int_value() - 1 : -1;
+      size_t n = a.is(Kind::kList) ? a.list().size() : a.is(Kind::kMap) ? a.map().size() : 0;
+      if (i < 0 || static_cast<size_t>(i) >= n) {
+        dst = Err(p, ins, ErrorCode::kInternal, "internal: iteration variable outside a loop");
+        return;
+      }
+      Value v = a.is(Kind::kList) ? (ins.aux == 0 ? Value::Int(i) : a.list()[i])
+                                  : (ins.aux == 0 ? a.map()[i].first : a.map()[i].second);
+      dst = std::move(v);
+      return;
+    }
+    case Op::kMapInsert: case Op::kMapMerge: {
+      if (dst.is_error()) return;
+      const Value& a = r[ins.a];
+      if (a.is_error()) { Value e = a; dst = std::move(e); return; }
+      if (ins.op == Op::kMapInsert && r[ins.b].is_error()) { Value e = r[ins.b]; dst = std::move(e); return; }
+      if (!dst.is(Kind::kMap)) { dst = Err(p, ins, ErrorCode::kInternal, "internal: map accumulator is not a map"); return; }
+      if (ins.op == Op::kMapMerge && !a.is(Kind::kMap)) { dst = NoOverload(p, ins, "transformMapEntry", a); return; }
+      std::vector<std::pair<Value, Value>> entries = dst.map();
+      auto add = [&](const Value& k, const Value& v) {
+        if (!(k.is(Kind::kString) || k.is(Kind::kInt) || k.is(Kind::kUint) || k.is(Kind::kBool))) {
+          dst = Err(p, ins, ErrorCode::kInvalidArgument, "unsupported key type: " + std::string(rt::KindTypeName(k.kind())));
+          return false;
+        }
+        if (rt::MapFind(dst, k)) {
+          dst = Err(p, ins, ErrorCode::kInvalidArgument, "insert failed: key " + k.DebugString() + " already exists");
+          return false;
+        }
+        entries.emplace_back(k, v);
+        return true;
+      };
+      if (ins.op == Op::kMapInsert) {
+        if (!add(a, r[ins.b])) return;
+      } else {
+        for (const auto& [k, v] : a.map())
+          if (!add(k, v)) return;
+      }
+      dst = Value::Map(std::move(entries));
+      return;
+    }
     case Op::kCheckBool: {
       Value& a = r[ins.a];
       if (!a.is(Kind::kBool) && !a.is_error()) a = NoOverload(p, ins, "bool", a);

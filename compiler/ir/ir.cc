@@ -87,7 +87,8 @@ void ForEachRead(Instr& i, const std::function<void(uint16_t&)>& f) {
       f(i.a);
       return;
     case Op::kCheckBool: f(i.a); return;
-    case Op::kListAppend: f(i.a); f(i.dst); return;
+    case Op::kListAppend: case Op::kMapMerge: f(i.a); f(i.dst); return;
+    case Op::kMapInsert: f(i.a); f(i.b); f(i.dst); return;
     case Op::kIterInit: f(i.a); return;
     case Op::kIterNext: f(i.a); f(i.b); return;
     case Op::kMakeList: case Op::kCall: case Op::kCallDyn:
@@ -118,7 +119,9 @@ void ForEachWrite(const Instr& i, const std::function<void(uint16_t)>& f) {
 
 bool IsPure(Op op) {
   switch (op) {
-    case Op::kStoreOut: case Op::kReturn: case Op::kListAppend: case Op::kCheckBool: return false;
+    case Op::kStoreOut: case Op::kReturn: case Op::kListAppend: case Op::kMapInsert: case Op::kMapMerge:
+    case Op::kCheckBool:
+      return false;
     default: return !IsControl(op);
   }
 }
@@ -220,6 +223,31 @@ int FoldConstants(Program& p) {
         i.dst = dst;
         i.a = static_cast<uint16_t>(p.consts.size() - 1);
         i.loc = loc;
+        ++folded;
+        changed = true;
+      } else if ((i.op == Op::kAndShort || i.op == Op::kOrShort) && p.consts[const_of[i.a]].is(rt::Kind::kBool)) {
+        bool absorbing = p.consts[const_of[i.a]].bool_value() == (i.op == Op::kOrShort);
+        if (absorbing) {
+          // dst = the constant, then leave: the two instructions go at the end
+          Instr move;
+          move.op = Op::kMove;
+          move.dst = i.dst;
+          move.a = i.a;
+          Instr leave;
+          leave.op = Op::kJump;
+          leave.c = i.c;
+          uint32_t at = static_cast<uint32_t>(p.code.size());
+          p.code.push_back(move);
+          p.code.push_back(leave);
+          Instr& again = p.code[pc];  // push_back may have moved the code
+          again = Instr{};
+          again.op = Op::kJump;
+          again.c = at;
+        } else {
+          i = Instr{};
+          i.op = Op::kJump;
+          i.c = pc + 1;
+        }
         ++folded;
         changed = true;
       } else if (i.op == Op::kJumpIfTrue || i.op == Op::kJumpIfFalse || i.op == Op::kJumpIfBlank ||
@@ -349,6 +377,11 @@ std::string Print(const Program& p) {
       case Op::kIsError: line += "iserror " + reg(i.a) + " -> " + reg(i.dst) + ", " + std::to_string(i.c); break;
       case Op::kCheckBool: line += "checkbool " + reg(i.a); break;
       case Op::kListAppend: line += "append " + reg(i.dst) + ", " + reg(i.a); break;
+      case Op::kIterVar:
+        line += reg(i.dst) + " = itervar " + reg(i.a) + " index " + reg(i.b) + (i.aux == 0 ? " key" : " value");
+        break;
+      case Op::kMapInsert: line += "mapinsert " + reg(i.dst) + "[" + reg(i.a) + "] = " + reg(i.b); break;
+      case Op::kMapMerge: line += "mapmerge " + reg(i.dst) + ", " + reg(i.a); break;
       case Op::kTable: line += reg(i.dst) + " = table " + p.tables[i.c]->name + "[" + reg(i.a) + "]"; break;
       case Op::kStoreOut: line += "out[" + std::to_string(i.c) + "] = " + reg(i.a); break;
       case Op::kReturn: line += "return " + reg(i.a); break;

@@ -51,6 +51,9 @@ namespace accord::ir {
   X(IterInit, "b = index 0; a must be a list or map (else dst = error, goto c)")      \
   X(IterNext, "if index b < size(a): dst = element, ++b; else goto c")                            \
   X(ListAppend, "dst.append(a)")                                                                    \
+  X(IterVar, "dst = entry b-1 of list/map a: aux 0 its index or key, aux 1 its element or value")   \
+  X(MapInsert, "dst[a] = b (dst a map; a key already there: dst = error)")                          \
+  X(MapMerge, "dst = dst + the entries of map a (a key already there: dst = error)")               \
   X(IsError, "if a is an error: dst = a, goto c")                                                   \
   X(CheckBool, "if a is not a bool or error: a = no_matching_overload error")                     \
   X(Table, "dst = tables[c][a] (else/keep/reject)")                                                 \
@@ -66,7 +69,7 @@ std::string_view OpName(Op op);
 
 struct Instr {
   Op op = Op::kReturn;
-  uint8_t aux = 0;  // CallDyn: receiver call; CondBr: unused
+  uint8_t aux = 0;  // CallDyn: receiver call; IterVar: which variable; CondBr: unused
   uint16_t dst = 0;
   uint16_t a = 0;
   uint16_t b = 0;

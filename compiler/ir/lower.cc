@@ -300,56 +300,129 @@ class Lowerer {
       Emit(Op::kHas, r, a, 0, Name(sel.name), Loc(e.range));
       return r;
     }
-    bool comp = e.operand && (e.name == "all" || e.name == "exists" || e.name == "exists_one" || e.name == "map" ||
-                              e.name == "filter") &&
-                e.args.size() >= 2 && e.args.size() <= (e.name == "map" ? 3u : 2u) &&
-                e.args[0]->kind == ExprKind::kIdent;
-    if (comp) return Comprehension(e);
+    std::string ns = Namespaced(e);
+    if (ns == "cel.bind" && e.args.size() == 3) {
+      std::string name;
+      if (sema::MacroVarName(*e.args[0], &name)) {
+        uint16_t init = Lower(*e.args[1]);
+        vars.emplace_back(name, init);
+        uint16_t r = Lower(*e.args[2]);
+        vars.pop_back();
+        return r;
+      }
+    }
+    if (ns == "cel.block" && e.args.size() == 2 && e.args[0]->kind == ExprKind::kList) {
+      // Bindings are evaluated in order, each once; an unused one that fails
+      // is an error value nobody reads.
+      const auto& bindings = e.args[0]->args;
+      for (size_t i = 0; i < bindings.size(); ++i) {
+        uint16_t b = Lower(*bindings[i]);
+        vars.emplace_back("@index:" + std::to_string(i), b);
+      }
+      uint16_t r = Lower(*e.args[1]);
+      vars.resize(vars.size() - bindings.size());
+      return r;
+    }
+    if (ns == "cel.index" || ns == "cel.iterVar") {
+      std::string name;
+      if (sema::MacroVarName(e, &name))
+        for (auto it = vars.rbegin(); it != vars.rend(); ++it)
+          if (it->first == name) return it->second;
+      return Const(Value::Error(rt::ErrorCode::kNoSuchField, "unbound " + ns + "() reference"));
+    }
+    int nvars = 0;
+    bool has_filter = false;
+    std::string v1, v2;
+    if (e.operand && ns.empty() && e.name != "has" && sema::IsMacroName(e.name) &&
+        sema::ComprehensionShape(e.name, e.args.size(), &nvars, &has_filter) &&
+        sema::MacroVarName(*e.args[0], &v1) && (nvars == 1 || sema::MacroVarName(*e.args[1], &v2)))
+      return Comprehension(e, nvars, has_filter, v1, v2);
+    const std::string& name = ns.empty() ? e.name : ns;
+    const Expr* receiver = ns.empty() ? e.operand.get() : nullptr;
     std::vector<const Expr*> args;
-    if (e.operand) args.push_back(e.operand.get());
+    if (receiver) args.push_back(receiver);
     for (const auto& a : e.args) args.push_back(a.get());
     std::vector<uint16_t> regs;
     for (const Expr* a : args) regs.push_back(Lower(*a));
+    // math.greatest(a, b, ...) / math.least(a, b, ...): the list overload on [a, b, ...].
+    if ((ns == "math.greatest" || ns == "math.least") && regs.size() >= 2) {
+      uint16_t first = static_cast<uint16_t>(p_.reg_types.size());
+      for (size_t i = 0; i < regs.size(); ++i) NewReg(p_.reg_types[regs[i]]);
+      for (size_t i = 0; i < regs.size(); ++i) Emit(Op::kMove, static_cast<uint16_t>(first + i), regs[i]);
+      uint16_t list = NewReg(sema::TypeKind::kList);
+      Emit(Op::kMakeList, list, first, static_cast<uint16_t>(regs.size()), 0, Loc(e.range));
+      regs.assign(1, list);
+    }
     uint16_t first = static_cast<uint16_t>(p_.reg_types.size());
     for (size_t i = 0; i < regs.size(); ++i) NewReg(p_.reg_types[regs[i]]);
     for (size_t i = 0; i < regs.size(); ++i) Emit(Op::kMove, static_cast<uint16_t>(first + i), regs[i]);
     uint16_t r = RegFor(e);
     auto it = m_.overloads.find(&e);
     rt::Fn fn = it != m_.overloads.end() ? rt::FnFromId(it->second->id) : rt::Fn::kCount;
+    if (ns == "math.greatest" && e.args.size() >= 2) fn = rt::Fn::math_greatest_list;
+    if (ns == "math.least" && e.args.size() >= 2) fn = rt::Fn::math_least_list;
     if (fn != rt::Fn::kCount)
       Emit(Op::kCall, r, first, static_cast<uint16_t>(regs.size()), static_cast<uint32_t>(fn), Loc(e.range));
     else
-      Emit(Op::kCallDyn, r, first, static_cast<uint16_t>(regs.size()), Name(e.name), Loc(e.range),
-           e.operand ? 1 : 0);
+      Emit(Op::kCallDyn, r, first, static_cast<uint16_t>(regs.size()), Name(name), Loc(e.range),
+           receiver ? 1 : 0);
     return r;
   }
 
-  uint16_t Comprehension(const Expr& e) {
-    const std::string& kind = e.name;
+  // `ns.fn(args)` as the namespaced function or macro "ns.fn", unless `ns` is
+  // a variable or a field in scope (as the checker decides).
+  std::string Namespaced(const Expr& e) {
+    std::string q = sema::NamespacedName(e);
+    if (q.empty()) return q;
+    for (const auto& v : vars)
+      if (v.first == e.operand->name) return "";
+    if (m_.fields.count(e.operand.get())) return "";
+    return q;
+  }
+
+  // One- and two-variable comprehensions: all, exists, exists_one/existsOne,
+  // map, filter, transformList, transformMap, transformMapEntry. One loop over
+  // the range; with two variables the first is the index (list) or key (map)
+  // and the second the element or value.
+  uint16_t Comprehension(const Expr& e, int nvars, bool has_filter, const std::string& v1, const std::string& v2) {
+    std::string kind = e.name == "existsOne" ? "exists_one" : e.name;
     uint16_t range = Lower(*e.operand);
     uint16_t idx = NewReg(sema::TypeKind::kInt);
-    uint16_t var = NewReg(TypeOf(*e.args[0]));
+    uint16_t var1 = NewReg(TypeOf(*e.args[0]));
+    uint16_t var2 = nvars == 2 ? NewReg(TypeOf(*e.args[1])) : 0;
     uint16_t acc = RegFor(e);
     uint32_t loc = Loc(e.range);
+    bool to_map = kind == "transformMap" || kind == "transformMapEntry";
     if (kind == "all") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(true))));
     else if (kind == "exists") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(false))));
     else if (kind == "exists_one") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Int(0))));
+    else if (to_map) Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Map({}))));
     else Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::List({}))));
     uint32_t init = Emit(Op::kIterInit, acc, range, idx, 0, loc);
     uint32_t loop = Here();
-    uint32_t next = Emit(Op::kIterNext, var, range, idx, 0);
-    vars.emplace_back(e.args[0]->name, var);
+    uint32_t next;
+    if (nvars == 1) {
+      next = Emit(Op::kIterNext, var1, range, idx, 0);
+    } else {
+      uint16_t scratch = NewReg();
+      next = Emit(Op::kIterNext, scratch, range, idx, 0);
+      Emit(Op::kIterVar, var1, range, idx, 0, 0, 0);
+      Emit(Op::kIterVar, var2, range, idx, 0, 0, 1);
+    }
+    vars.emplace_back(v1, var1);
+    if (nvars == 2) vars.emplace_back(v2, var2);
+    const Expr& body = *e.args[static_cast<size_t>(nvars)];  // the predicate, filter or transform
     std::vector<uint32_t> to_end;  // jumps that leave with acc holding the result
     if (kind == "all" || kind == "exists") {
-      uint16_t pr = Lower(*e.args[1]);
+      uint16_t pr = Lower(body);
       Emit(kind == "all" ? Op::kAndJoin : Op::kOrJoin, acc, acc, pr, 0, loc);
       uint32_t stop = Emit(kind == "all" ? Op::kJumpIfFalse : Op::kJumpIfTrue, 0, acc);
       Emit(Op::kJump, 0, 0, 0, loop);
       PatchC(next, Here());
       PatchC(stop, Here());
     } else if (kind == "exists_one") {
-      uint16_t pr = Lower(*e.args[1]);
-      Emit(Op::kCheckBool, 0, pr, 0, 0, Loc(e.args[1]->range));
+      uint16_t pr = Lower(body);
+      Emit(Op::kCheckBool, 0, pr, 0, 0, Loc(body.range));
       to_end.push_back(Emit(Op::kIsError, acc, pr));
       Emit(Op::kJumpIfFalse, 0, pr, 0, loop);
       uint16_t one = Const(Value::Int(1), sema::TypeKind::kInt);
@@ -361,25 +434,36 @@ class Lowerer {
     } else {
       const Expr* filter = nullptr;
       const Expr* transform = nullptr;
-      if (kind == "filter") filter = e.args[1].get();
-      else if (e.args.size() == 3) { filter = e.args[1].get(); transform = e.args[2].get(); }
-      else transform = e.args[1].get();
+      if (kind == "filter") {
+        filter = &body;
+      } else {
+        if (has_filter) filter = &body;
+        transform = e.args.back().get();
+      }
       if (filter) {
         uint16_t pr = Lower(*filter);
         Emit(Op::kCheckBool, 0, pr, 0, 0, Loc(filter->range));
         to_end.push_back(Emit(Op::kIsError, acc, pr));
         Emit(Op::kJumpIfFalse, 0, pr, 0, loop);
       }
-      uint16_t v = var;
+      uint16_t v = var1;
       if (transform) {
         v = Lower(*transform);
         to_end.push_back(Emit(Op::kIsError, acc, v));
       }
-      Emit(Op::kListAppend, acc, v);
+      if (kind == "transformMap") {
+        Emit(Op::kMapInsert, acc, var1, v, 0, loc);
+        to_end.push_back(Emit(Op::kIsError, acc, acc));
+      } else if (kind == "transformMapEntry") {
+        Emit(Op::kMapMerge, acc, v, 0, 0, Loc(transform->range));
+        to_end.push_back(Emit(Op::kIsError, acc, acc));
+      } else {
+        Emit(Op::kListAppend, acc, v);
+      }
       Emit(Op::kJump, 0, 0, 0, loop);
       PatchC(next, Here());
     }
-    vars.pop_back();
+    vars.resize(vars.size() - static_cast<size_t>(nvars));
     PatchC(init, Here());
     for (uint32_t j : to_end) PatchC(j, Here());
     return acc;

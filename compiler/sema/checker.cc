@@ -465,7 +465,23 @@ class Checker {
     return Err();
   }
 
-  Type Macro(const ast::Expr& e, Scope& s, const ast::File* f, bool* handled) {
+  // `ns.fn(args)` as the namespaced global function or macro "ns.fn", unless
+  // `ns` is a variable or field in scope; "" when it is not one.
+  std::string Namespaced(const ast::Expr& e, const Scope& s) {
+    std::string q = NamespacedName(e);
+    if (q.empty()) return q;
+    const std::string& ns = e.operand->name;
+    for (const auto& v : s.vars)
+      if (v.first == ns) return "";
+    if (!e.operand->leading_dot && s.bare && s.bare->FindField(ns)) return "";
+    return q;
+  }
+
+  static bool IsBoolish(const Type& t) {
+    return t.Is(TypeKind::kBool) || t.Is(TypeKind::kDyn) || t.Is(TypeKind::kError);
+  }
+
+  Type Macro(const ast::Expr& e, const std::string& ns, Scope& s, const ast::File* f, bool* handled) {
     *handled = true;
     if (e.name == "has" && !e.operand) {
       if (e.args.size() != 1 || e.args[0]->kind != ast::ExprKind::kSelect) {
@@ -475,75 +491,228 @@ class Checker {
       Expr(*e.args[0], s, f);
       return Type::Of(TypeKind::kBool);
     }
-    bool comp = e.operand && (e.name == "all" || e.name == "exists" || e.name == "exists_one" || e.name == "map" ||
-                              e.name == "filter");
-    if (!comp) {
-      *handled = false;
-      return Err();
+    if (ns == "cel.bind") return Bind(e, s, f);
+    if (ns == "cel.block") return Block(e, s, f);
+    if (ns == "cel.index" || ns == "cel.iterVar") return BoundRef(e, ns, s, f);
+    if ((ns == "math.greatest" || ns == "math.least") && e.args.size() != 1) return Extreme(e, ns, s, f);
+    int nvars = 0;
+    bool has_filter = false;
+    if (e.operand && ns.empty() && IsMacroName(e.name) && e.name != "has") {
+      std::string v1, v2;
+      bool shape = ComprehensionShape(e.name, e.args.size(), &nvars, &has_filter);
+      if (!shape || !MacroVarName(*e.args[0], &v1) || (nvars == 2 && !MacroVarName(*e.args[1], &v2))) {
+        bool two = e.name.starts_with("transform");
+        Report(DiagCode::kNoOverload, f, e.range,
+               two ? e.name + "() takes two variable names and an expression, e.g. m." + e.name + "(k, v, v + 1)"
+                   : e.name + "() takes a variable name and an expression, e.g. list." + e.name + "(x, x > 0)");
+        return Err();
+      }
+      return Comprehension(e, nvars, has_filter, v1, v2, s, f);
     }
-    size_t want_min = 2, want_max = e.name == "map" ? 3 : 2;
-    if (e.args.size() < want_min || e.args.size() > want_max || e.args[0]->kind != ast::ExprKind::kIdent) {
-      Report(DiagCode::kNoOverload, f, e.range,
-             e.name + "() takes a variable name and an expression, e.g. list." + e.name + "(x, x > 0)");
-      return Err();
-    }
+    *handled = false;
+    return Err();
+  }
+
+  // list.all(x, p), m.exists(k, v, p), l.transformList(i, v, f, t), ...
+  Type Comprehension(const ast::Expr& e, int nvars, bool has_filter, const std::string& v1, const std::string& v2,
+                     Scope& s, const ast::File* f) {
     Type range = Expr(*e.operand, s, f);
-    Type var = Type::Of(TypeKind::kDyn);
-    if (range.Is(TypeKind::kList)) var = range.params.empty() ? var : range.params[0];
-    else if (range.Is(TypeKind::kMap)) var = range.params.empty() ? var : range.params[0];
-    else if (!range.Is(TypeKind::kDyn) && !range.Is(TypeKind::kError)) {
+    Type t1 = Type::Of(TypeKind::kDyn), t2 = Type::Of(TypeKind::kDyn);
+    if (range.Is(TypeKind::kList)) {
+      Type elem = range.params.empty() ? t1 : range.params[0];
+      if (nvars == 2) {
+        t1 = Type::Of(TypeKind::kInt);
+        t2 = elem;
+      } else {
+        t1 = elem;
+      }
+    } else if (range.Is(TypeKind::kMap)) {
+      if (range.params.size() == 2) {
+        t1 = range.params[0];
+        t2 = range.params[1];
+      }
+    } else if (!range.Is(TypeKind::kDyn) && !range.Is(TypeKind::kError)) {
       Report(DiagCode::kNoOverload, f, e.operand->range,
              e.name + "() ranges over a list or map, not " + range.ToString());
       return Err();
     }
-    SetType(*e.args[0], var);
-    s.vars.emplace_back(e.args[0]->name, var);
-    Type result;
-    if (e.name == "map") {
-      if (e.args.size() == 3) {
-        Type p = Expr(*e.args[1], s, f);
-        if (!p.Is(TypeKind::kBool) && !p.Is(TypeKind::kDyn) && !p.Is(TypeKind::kError))
-          Report(DiagCode::kNotBool, f, e.args[1]->range, "the filter of map() must be a bool, not " + p.ToString());
-      }
-      Type t = Expr(*e.args.back(), s, f);
-      result = Type::List(t.Is(TypeKind::kError) ? Type::Of(TypeKind::kDyn) : t);
-    } else {
-      Type p = Expr(*e.args[1], s, f);
-      if (!p.Is(TypeKind::kBool) && !p.Is(TypeKind::kDyn) && !p.Is(TypeKind::kError))
-        Report(DiagCode::kNotBool, f, e.args[1]->range, e.name + "() needs a bool predicate, not " + p.ToString());
-      result = e.name == "filter" ? Type::List(var) : Type::Of(TypeKind::kBool);
-      if (e.name == "filter" && range.Is(TypeKind::kMap)) result = Type::List(var);
+    if (nvars == 2 && v1 == v2) {
+      Report(DiagCode::kNoOverload, f, e.args[1]->range,
+             e.name + "() needs two different variable names, not " + Q(v1) + " twice");
+      return Err();
     }
-    s.vars.pop_back();
+    SetType(*e.args[0], t1);
+    s.vars.emplace_back(v1, t1);
+    if (nvars == 2) {
+      SetType(*e.args[1], t2);
+      s.vars.emplace_back(v2, t2);
+    }
+    const std::string& kind = e.name;
+    auto predicate = [&](const ast::Expr& p, const std::string& what) {
+      Type t = Expr(p, s, f);
+      if (!IsBoolish(t)) Report(DiagCode::kNotBool, f, p.range, what + " must be a bool, not " + t.ToString());
+    };
+    Type result;
+    if (kind == "all" || kind == "exists" || kind == "exists_one" || kind == "existsOne") {
+      predicate(*e.args[static_cast<size_t>(nvars)], kind + "() needs a bool predicate; this");
+      result = Type::Of(TypeKind::kBool);
+    } else if (kind == "filter") {
+      predicate(*e.args[1], "the predicate of filter()");
+      result = Type::List(t1);
+    } else {
+      if (has_filter) predicate(*e.args[e.args.size() - 2], "the filter of " + kind + "()");
+      Type t = Expr(*e.args.back(), s, f);
+      Type elem = t.Is(TypeKind::kError) ? Type::Of(TypeKind::kDyn) : t;
+      if (kind == "map" || kind == "transformList") {
+        result = Type::List(elem);
+      } else if (kind == "transformMap") {
+        result = Type::Map(t1, elem);
+      } else {  // transformMapEntry: the expression gives a map of entries to add
+        if (t.Is(TypeKind::kMap)) {
+          result = t;
+        } else if (t.Is(TypeKind::kDyn) || t.Is(TypeKind::kError)) {
+          result = Type::Map(Type::Of(TypeKind::kDyn), Type::Of(TypeKind::kDyn));
+        } else {
+          Report(DiagCode::kNoOverload, f, e.args.back()->range,
+                 "transformMapEntry() needs a map of entries to add, e.g. {k: v}, not " + t.ToString());
+          result = Err();
+        }
+      }
+    }
+    s.vars.resize(s.vars.size() - static_cast<size_t>(nvars));
     return result;
   }
 
+  // cel.bind(name, init, body): `name` is `init` inside `body`.
+  Type Bind(const ast::Expr& e, Scope& s, const ast::File* f) {
+    std::string name;
+    if (e.args.size() != 3 || !MacroVarName(*e.args[0], &name)) {
+      Report(DiagCode::kNoOverload, f, e.range,
+             "cel.bind() takes a variable name, its value and an expression, e.g. cel.bind(x, a + b, x * x)");
+      return Err();
+    }
+    Type init = Expr(*e.args[1], s, f);
+    SetType(*e.args[0], init);
+    s.vars.emplace_back(name, init);
+    Type body = Expr(*e.args[2], s, f);
+    s.vars.pop_back();
+    return body;
+  }
+
+  // cel.block([e0, e1, ...], body): cel.index(i) is ei, in the later
+  // bindings and in the body.
+  Type Block(const ast::Expr& e, Scope& s, const ast::File* f) {
+    if (e.args.size() != 2 || e.args[0]->kind != ast::ExprKind::kList) {
+      Report(DiagCode::kNoOverload, f, e.range,
+             "cel.block() takes a list of bindings and an expression, e.g. cel.block([a + b], cel.index(0) * 2)");
+      return Err();
+    }
+    const auto& bindings = e.args[0]->args;
+    for (size_t i = 0; i < bindings.size(); ++i)
+      s.vars.emplace_back("@index:" + std::to_string(i), Expr(*bindings[i], s, f));
+    Type body = Expr(*e.args[1], s, f);
+    s.vars.resize(s.vars.size() - bindings.size());
+    return body;
+  }
+
+  // cel.index(i) inside cel.block, cel.iterVar(i, j) as a comprehension variable.
+  Type BoundRef(const ast::Expr& e, const std::string& ns, Scope& s, const ast::File* f) {
+    std::string name;
+    if (!MacroVarName(e, &name)) {
+      Report(DiagCode::kNoOverload, f, e.range,
+             ns == "cel.index" ? "cel.index() takes a non-negative int literal, e.g. cel.index(0)"
+                               : "cel.iterVar() takes two non-negative int literals, e.g. cel.iterVar(0, 0)");
+      return Err();
+    }
+    for (auto it = s.vars.rbegin(); it != s.vars.rend(); ++it)
+      if (it->first == name) return it->second;
+    Report(DiagCode::kUnknownIdentifier, f, e.range,
+           ns == "cel.index" ? "cel.index(" + std::to_string(e.args[0]->int_value) +
+                                   ") names no binding of an enclosing cel.block()"
+                             : "cel.iterVar() names no variable of an enclosing comprehension");
+    return Err();
+  }
+
+  // math.greatest(a, b, ...) / math.least(a, b, ...) with two or more numbers
+  // (one argument, a number or a list, is an ordinary overload).
+  Type Extreme(const ast::Expr& e, const std::string& ns, Scope& s, const ast::File* f) {
+    if (e.args.empty()) {
+      Report(DiagCode::kNoOverload, f, e.range, ns + "() needs at least one argument, e.g. " + ns + "(a, b)");
+      return Err();
+    }
+    std::optional<Type> common;
+    bool mixed = false, bad = false;
+    for (const auto& a : e.args) {
+      Type t = Expr(*a, s, f);
+      if (t.Is(TypeKind::kError)) {
+        bad = true;
+        continue;
+      }
+      if (!(t.Is(TypeKind::kInt) || t.Is(TypeKind::kUint) || t.Is(TypeKind::kDouble) || t.Is(TypeKind::kDyn))) {
+        Report(DiagCode::kNoOverload, f, a->range, ns + "() compares numbers (int, uint, double), not " + t.ToString());
+        bad = true;
+        continue;
+      }
+      if (!common) common = t;
+      else if (*common != t) mixed = true;
+    }
+    if (bad) return Err();
+    // Evaluated as the list overload on [a, b, ...].
+    for (const Overload* o : FindOverloads(ns, false))
+      if (o->args.size() == 1 && o->args[0].Is(TypeKind::kList)) m_.overloads[&e] = o;
+    return mixed ? Type::Of(TypeKind::kDyn) : *common;
+  }
+
+  // `math.foo(x)` where `math` is a stdlib namespace but math.foo is not a
+  // function: one "unknown function" finding instead of "unknown name math".
+  bool UnknownNamespaced(const ast::Expr& e, const Scope& s, const ast::File* f) {
+    if (!e.operand || e.operand->kind != ast::ExprKind::kIdent || e.operand->parens > 0) return false;
+    const std::string& ns = e.operand->name;
+    for (const auto& v : s.vars)
+      if (v.first == ns) return false;
+    if (s.bare && s.bare->FindField(ns)) return false;
+    std::vector<std::string> in_ns;
+    for (const std::string& n : StdlibFunctionNames())
+      if (n.size() > ns.size() && n.compare(0, ns.size() + 1, ns + ".") == 0) in_ns.push_back(n);
+    if (in_ns.empty()) return false;
+    std::string q = ns + "." + e.name;
+    auto& d = Report(DiagCode::kUnknownFunction, f, Range::Join(e.operand->range, e.name_range),
+                     "unknown function " + Q(q));
+    Suggest(d, q, in_ns, "the " + ns + " functions");
+    return true;
+  }
+
   Type Call(const ast::Expr& e, Scope& s, const ast::File* f) {
+    std::string ns = Namespaced(e, s);
     bool handled = false;
-    Type mt = Macro(e, s, f, &handled);
+    Type mt = Macro(e, ns, s, f, &handled);
     if (handled) return mt;
+    // A namespaced function is a global one: `math` is not an argument.
+    const std::string& name = ns.empty() ? e.name : ns;
+    const ast::Expr* receiver = ns.empty() ? e.operand.get() : nullptr;
+    if (ns.empty() && UnknownNamespaced(e, s, f)) return Err();
     std::vector<Type> args;
     bool any_error = false;
-    if (e.operand) {
-      args.push_back(Expr(*e.operand, s, f));
+    if (receiver) {
+      args.push_back(Expr(*receiver, s, f));
       any_error |= args.back().Is(TypeKind::kError);
     }
     for (const auto& a : e.args) {
       args.push_back(Expr(*a, s, f));
       any_error |= args.back().Is(TypeKind::kError);
     }
-    auto cands = FindOverloads(e.name, e.operand != nullptr);
+    auto cands = FindOverloads(name, receiver != nullptr);
     if (cands.empty()) {
-      auto other = FindOverloads(e.name, e.operand == nullptr);
+      auto other = FindOverloads(name, receiver == nullptr);
       if (!other.empty()) {
         auto& d = Report(DiagCode::kNoOverload, f, e.name_range,
-                         e.operand ? e.name + "() is a global function: write " + e.name + "(x), not x." + e.name + "()"
-                                   : e.name + "() is a method: write x." + e.name + "()");
+                         receiver ? name + "() is a global function: write " + name + "(x), not x." + name + "()"
+                                  : name + "() is a method: write x." + name + "()");
         for (auto* o : other) AddNote(d, nullptr, {}, "declared as " + o->signature);
         return Err();
       }
-      auto& d = Report(DiagCode::kUnknownFunction, f, e.name_range, "unknown function " + Q(e.name));
-      Suggest(d, e.name, StdlibFunctionNames());
+      auto& d = Report(DiagCode::kUnknownFunction, f, e.name_range, "unknown function " + Q(name));
+      Suggest(d, name, StdlibFunctionNames());
       return Err();
     }
     if (any_error) return Err();
@@ -568,7 +737,7 @@ class Checker {
     }
     std::string got;
     for (size_t i = 0; i < args.size(); ++i) got += (i ? ", " : "") + args[i].ToString();
-    auto& d = Report(DiagCode::kNoOverload, f, e.range, "no overload of " + e.name + "() takes (" + got + ")");
+    auto& d = Report(DiagCode::kNoOverload, f, e.range, "no overload of " + name + "() takes (" + got + ")");
     for (auto* o : cands) AddNote(d, nullptr, {}, "candidate: " + o->signature);
     return Err();
   }

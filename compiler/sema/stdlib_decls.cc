@@ -20,8 +20,19 @@ const Raw kRaw[] = {
 #undef ACCORD_FN
 };
 
-// "[Recv.]name(A, B) -> R"; the receiver type may itself contain dots? No:
-// types never contain '.', so the last '.' before '(' splits receiver and name.
+// A namespace prefix of a global function ("math" in math.greatest): a
+// lower-case word that is not a type name.
+bool IsNamespace(const std::string& prefix) {
+  if (prefix.empty() || !(prefix[0] >= 'a' && prefix[0] <= 'z')) return false;
+  for (char c : prefix)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  Type t;
+  return !ParseType(prefix, &t);
+}
+
+// "[Recv.]name(A, B) -> R" or "ns.name(A, B) -> R"; types never contain '.',
+// so the last top-level '.' before '(' splits receiver and name, unless the
+// part before it is a namespace (math.greatest), which belongs to the name.
 bool ParseSignature(const Raw& r, Overload* o) {
   std::string s = r.sig;
   size_t arrow = s.find("->");
@@ -53,7 +64,9 @@ bool ParseSignature(const Raw& r, Overload* o) {
     else if (s[i] == ')') --depth;
     else if (s[i] == '.' && depth == 0) dot = i;
   }
-  if (dot != std::string::npos && dot < open) {
+  if (dot != std::string::npos && dot < open && IsNamespace(s.substr(0, dot))) {
+    o->name = s.substr(0, open);
+  } else if (dot != std::string::npos && dot < open) {
     Type recv;
     if (!ParseType(s.substr(0, dot), &recv)) return false;
     o->receiver = true;
@@ -116,15 +129,87 @@ std::vector<const Overload*> FindOverloads(std::string_view name, bool receiver)
   return out;
 }
 
+namespace {
+constexpr std::string_view kMacros[] = {"has",           "all",           "exists",           "exists_one",
+                                        "existsOne",     "map",           "filter",           "transformList",
+                                        "transformMap",  "transformMapEntry", "cel.bind",     "cel.block",
+                                        "cel.index",     "cel.iterVar"};
+}  // namespace
+
 std::vector<std::string> StdlibFunctionNames() {
   std::set<std::string> names;
   for (const auto& o : StdlibOverloads()) names.insert(o.name);
-  for (const char* m : {"has", "all", "exists", "exists_one", "map", "filter"}) names.insert(m);
+  for (std::string_view m : kMacros) names.insert(std::string(m));
   return {names.begin(), names.end()};
 }
 
 bool IsMacroName(std::string_view n) {
-  return n == "has" || n == "all" || n == "exists" || n == "exists_one" || n == "map" || n == "filter";
+  for (std::string_view m : kMacros)
+    if (n == m) return true;
+  return false;
+}
+
+std::string NamespacedName(const ast::Expr& call) {
+  if (call.kind != ast::ExprKind::kCall || !call.operand || call.operand->kind != ast::ExprKind::kIdent ||
+      call.operand->parens > 0)
+    return "";
+  static const std::set<std::string, std::less<>> kKnown = [] {
+    std::set<std::string, std::less<>> k;
+    for (const auto& o : StdlibOverloads())
+      if (!o.receiver && o.name.find('.') != std::string::npos) k.insert(o.name);
+    for (std::string_view m : kMacros)
+      if (m.find('.') != std::string_view::npos) k.insert(std::string(m));
+    return k;
+  }();
+  std::string q = call.operand->name + "." + call.name;
+  return kKnown.count(q) ? q : "";
+}
+
+bool MacroVarName(const ast::Expr& e, std::string* out) {
+  if (e.kind == ast::ExprKind::kIdent && !e.leading_dot) {
+    *out = e.name;
+    return true;
+  }
+  if (e.kind != ast::ExprKind::kCall || !e.operand || e.operand->kind != ast::ExprKind::kIdent ||
+      e.operand->name != "cel")
+    return false;
+  auto small_int = [](const ast::Expr& a) {
+    return a.kind == ast::ExprKind::kLiteral && a.lit == ast::LiteralKind::kInt && a.int_value >= 0 &&
+           a.int_value < 1000000;
+  };
+  if (e.name == "index" && e.args.size() == 1 && small_int(*e.args[0])) {
+    *out = "@index:" + std::to_string(e.args[0]->int_value);
+    return true;
+  }
+  if (e.name == "iterVar" && e.args.size() == 2 && small_int(*e.args[0]) && small_int(*e.args[1])) {
+    *out = "@it:" + std::to_string(e.args[0]->int_value) + ":" + std::to_string(e.args[1]->int_value);
+    return true;
+  }
+  return false;
+}
+
+bool ComprehensionShape(std::string_view name, size_t nargs, int* vars, bool* filter) {
+  *filter = false;
+  if (name == "all" || name == "exists" || name == "exists_one" || name == "existsOne") {
+    *vars = static_cast<int>(nargs) - 1;
+    return nargs == 2 || nargs == 3;
+  }
+  if (name == "map") {
+    *vars = 1;
+    *filter = nargs == 3;
+    return nargs == 2 || nargs == 3;
+  }
+  if (name == "filter") {
+    *vars = 1;
+    *filter = true;
+    return nargs == 2;
+  }
+  if (name == "transformList" || name == "transformMap" || name == "transformMapEntry") {
+    *vars = 2;
+    *filter = nargs == 4;
+    return nargs == 3 || nargs == 4;
+  }
+  return false;
 }
 
 }  // namespace accord::sema

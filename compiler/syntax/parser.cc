@@ -81,6 +81,7 @@ std::string TokenDescription(size_t type, const antlr4::dfa::Vocabulary& vocab) 
   switch (type) {
     case antlr4::Token::EOF: return "end of file";
     case P::IDENT: return "a name";
+    case P::QUOTED_IDENT: return "a `quoted` field name";
     case P::STRING: return "a string";
     case P::BYTES: return "a bytes literal";
     case P::NUM_INT:
@@ -966,6 +967,16 @@ class Builder {
     return true;
   }
 
+  // The name after a '.' (a selector or method name): an identifier, `else`,
+  // or a backtick-quoted field name, which is unquoted here.
+  std::optional<ast::Name> MemberName(antlr4::ParserRuleContext* c) {
+    if (!c || c->getStart() == nullptr) return std::nullopt;
+    std::string t = c->getText();
+    if (t.empty() || t.find("<missing") != std::string::npos) return std::nullopt;
+    if (t.size() >= 2 && t.front() == '`' && t.back() == '`') t = t.substr(1, t.size() - 2);
+    return ast::Name{t, R(c)};
+  }
+
   ast::ExprPtr Member(P::MemberContext* c) {
     // Walk the left spine (select / call / index) iteratively.
     std::vector<P::MemberContext*> spine;
@@ -989,7 +1000,7 @@ class Builder {
     for (auto it = spine.rbegin(); it != spine.rend() && acc; ++it) {
       Range r = R(*it);
       if (auto* s = dynamic_cast<P::MemberSelectContext*>(*it)) {
-        auto n = N(s->ident());
+        auto n = MemberName(s->selector());
         if (!n) return nullptr;
         auto e = New(ast::ExprKind::kSelect, r);
         e->name = n->text;
@@ -997,7 +1008,7 @@ class Builder {
         e->operand = std::move(acc);
         acc = std::move(e);
       } else if (auto* k = dynamic_cast<P::MemberCallContext*>(*it)) {
-        auto n = N(k->ident());
+        auto n = MemberName(k->methodName());
         if (!n) return nullptr;
         auto e = New(ast::ExprKind::kCall, r);
         e->name = n->text;

@@ -105,5 +105,21 @@ cp "$tmp/fmt/b.accord" "$tmp/fmt/b.orig"
 "$ACCORD" fmt "$tmp/fmt" >/dev/null 2>&1; check "fmt refuses files with errors" 1 $?
 cmp -s "$tmp/fmt/b.accord" "$tmp/fmt/b.orig"; check "file with errors left alone" 0 $?
 
+# functions: the standard library from stdlib/functions.def.
+"$ACCORD" functions >"$tmp/out" 2>&1; check "functions" 0 $?
+has "functions lists sections" "^== CEL standard ==" "$tmp/out"
+has "functions lists signatures" "^  string.lowerAscii\(\) -> string" "$tmp/out"
+"$ACCORD" functions coalesce >"$tmp/out" 2>&1; check "functions NAME" 0 $?
+has "functions NAME shows the overloads" "coalesce\(A, A\) -> A" "$tmp/out"
+if grep -q "lowerAscii" "$tmp/out"; then echo "FAIL: functions coalesce lists other functions"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+"$ACCORD" functions lowerAsci >"$tmp/out" 2>&1; check "functions unknown name" 1 $?
+has "functions suggests" "did you mean \"lowerAscii\"" "$tmp/out"
+"$ACCORD" functions exists >"$tmp/out" 2>&1; check "functions macro" 1 $?
+has "functions names macros" "macro" "$tmp/out"
+"$ACCORD" functions --format markdown >"$tmp/out.md" 2>&1; check "functions markdown" 0 $?
+[ "$(head -n 1 "$tmp/out.md")" = "# Standard library" ]; check "markdown starts with a heading" 0 $?
+has "markdown has tables" "^\| \`size\(string\) -> int\` \|" "$tmp/out.md"
+"$ACCORD" functions --format html >/dev/null 2>&1; check "functions bad format" 2 $?
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
