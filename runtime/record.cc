@@ -269,13 +269,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
     unsigned char c = s[i];
     if (c < 0x20 || c == '"' || c == '\\') break;
   }
-  size_t old = out.size();
   if (i == n) {  // the common case: nothing to escape
-    out.resize(old + n + 2);
-    char* d = out.data() + old;
-    d[0] = '"';
-    std::memcpy(d + 1, s.data(), n);
-    d[n + 1] = '"';
+    out.push_back('"');
+    out.append(s.data(), n);
+    out.push_back('"');
     return;
   }
   out += '"';
