@@ -152,11 +152,7 @@ class Codegen {
 
   // Does the register hold a reference-counted object?
   llvm::Value* IsHeap(llvm::Value* v) {
-    llvm::Value* k = KindOf(v);
-    llvm::Value* flags = Field(v, 1, i8_);
-    auto eq = [&](Kind kk) { return b_.CreateICmpEQ(k, b_.getInt8(static_cast<uint8_t>(kk))); };
-    llvm::Value* str = b_.CreateAnd(b_.CreateOr(eq(Kind::kString), eq(Kind::kBytes)), b_.CreateICmpEQ(flags, b_.getInt8(0)));
-    return b_.CreateOr(str, b_.CreateOr(eq(Kind::kList), b_.CreateOr(eq(Kind::kMap), eq(Kind::kError))));
+    return b_.CreateICmpNE(b_.CreateAnd(Field(v, 1, i8_), b_.getInt8(Value::kHeap)), b_.getInt8(0));
   }
   // Releases what dst holds if needed, then stores a scalar given as its
   // 32-bit head (kind, flags, pad), aux and payload words.
@@ -168,9 +164,16 @@ class Codegen {
     b_.CreateCall(release_, {dst});
     b_.CreateBr(store);
     b_.SetInsertPoint(store);
-    b_.CreateStore(head, b_.CreateBitCast(dst, i32_->getPointerTo()));
-    b_.CreateStore(aux, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(4)), i32_->getPointerTo()));
-    b_.CreateStore(payload, b_.CreateBitCast(b_.CreateGEP(i8_, dst, b_.getInt64(8)), i64_->getPointerTo()));
+    StoreWhole(dst, head, aux, payload);
+  }
+  // One 16-byte store, so that a later 16-byte copy of the value can be
+  // forwarded from the store buffer.
+  void StoreWhole(llvm::Value* dst, llvm::Value* head, llvm::Value* aux, llvm::Value* payload) {
+    llvm::Value* lo = b_.CreateOr(b_.CreateZExt(head, i64_), b_.CreateShl(b_.CreateZExt(aux, i64_), 32));
+    auto* v2 = llvm::FixedVectorType::get(i64_, 2);
+    llvm::Value* vec = b_.CreateInsertElement(llvm::UndefValue::get(v2), lo, uint64_t{0});
+    vec = b_.CreateInsertElement(vec, payload, uint64_t{1});
+    b_.CreateAlignedStore(vec, b_.CreateBitCast(dst, v2->getPointerTo()), llvm::MaybeAlign(8));
   }
   void StoreScalar(llvm::Value* dst, llvm::Value* kind, llvm::Value* aux, llvm::Value* payload) {
     ReleaseThenStore(dst, b_.CreateZExt(kind, i32_), aux, payload);  // flags = 0
@@ -296,10 +299,22 @@ class Codegen {
       case Op::kIterInit: case Op::kIterNext: case Op::kIsError:
         SlowBranch(pc, ins);
         return;
-      case Op::kReturn:
-        b_.CreateCall(ret_, {result_, Reg(ins.a)});
+      case Op::kReturn: {
+        // *result is a fresh null Value: a scalar is stored directly, only a
+        // heap value needs the reference-counting copy
+        llvm::Value* src = Reg(ins.a);
+        auto* heap = llvm::BasicBlock::Create(ctx_, "retheap", fn_);
+        auto* scalar = llvm::BasicBlock::Create(ctx_, "retscalar", fn_);
+        b_.CreateCondBr(IsHeap(src), heap, scalar, Unlikely());
+        b_.SetInsertPoint(heap);
+        b_.CreateCall(ret_, {result_, src});
+        b_.CreateRetVoid();
+        b_.SetInsertPoint(scalar);
+        llvm::Value* head = b_.CreateLoad(i32_, b_.CreateBitCast(src, i32_->getPointerTo()));
+        StoreWhole(result_, head, Field(src, 4, i32_), Payload(src));
         b_.CreateRetVoid();
         return;
+      }
       case Op::kNot: {
         llvm::Value* a = Reg(ins.a);
         Guarded(pc, IsKind(a, Kind::kBool), [&] {
@@ -363,6 +378,19 @@ class Codegen {
       b_.SetInsertPoint(slow_bb);
       CallExec(pc);
       b_.CreateBr(blocks_[pc + 1]);
+      return;
+    }
+    if (ta == sema::TypeKind::kInt && tb == sema::TypeKind::kInt) {  // / and %
+      // fast when both are ints, the divisor is not 0 and it is not INT64_MIN / -1
+      llvm::Value* x = Payload(a);
+      llvm::Value* y = Payload(bb);
+      llvm::Value* ok = b_.CreateAnd(b_.CreateAnd(IsKind(a, Kind::kInt), IsKind(bb, Kind::kInt)),
+                                     b_.CreateICmpNE(y, b_.getInt64(0)));
+      llvm::Value* min_neg1 = b_.CreateAnd(b_.CreateICmpEQ(x, b_.getInt64(INT64_MIN)), b_.CreateICmpEQ(y, b_.getInt64(-1)));
+      Guarded(pc, b_.CreateAnd(ok, b_.CreateNot(min_neg1)), [&] {
+        llvm::Value* r = ins.op == Op::kDiv ? b_.CreateSDiv(x, y) : b_.CreateSRem(x, y);
+        StoreScalar(Reg(ins.dst), KindConst(Kind::kInt), b_.getInt32(0), r);
+      });
       return;
     }
     if (ta == sema::TypeKind::kDouble && tb == sema::TypeKind::kDouble && ins.op != Op::kMod) {
@@ -513,7 +541,16 @@ void Engine::CompileEntries(const std::vector<int>& which) {
   InitLLVM();
   if (!jit_) {
     jit_ = std::make_unique<Jit>();
-    auto j = llvm::orc::LLJITBuilder().create();
+    // O2 for the IR and the default code-generation level (CodeGenOpt::Less
+    // measured no faster on the example: docs/benchmarks.md).
+    auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!jtmb) {
+      fail(ErrText(jtmb.takeError()));
+      jit_.reset();
+      return;
+    }
+    jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+    auto j = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
     if (!j) {
       fail(ErrText(j.takeError()));
       jit_.reset();

@@ -45,30 +45,35 @@ std::string_view ErrorCodeName(ErrorCode c) {
 Value Value::String(std::string_view s) {
   Value v;
   v.raw_.kind = Kind::kString;
+  v.raw_.flags = kHeap;
   v.raw_.u.obj = new StringObj(Kind::kString, s);
   return v;
 }
 Value Value::Bytes(std::string_view s) {
   Value v;
   v.raw_.kind = Kind::kBytes;
+  v.raw_.flags = kHeap;
   v.raw_.u.obj = new StringObj(Kind::kBytes, s);
   return v;
 }
 Value Value::List(std::vector<Value> elems) {
   Value v;
   v.raw_.kind = Kind::kList;
+  v.raw_.flags = kHeap;
   v.raw_.u.obj = new ListObj(std::move(elems));
   return v;
 }
 Value Value::Map(std::vector<std::pair<Value, Value>> entries) {
   Value v;
   v.raw_.kind = Kind::kMap;
+  v.raw_.flags = kHeap;
   v.raw_.u.obj = new MapObj(std::move(entries));
   return v;
 }
 Value Value::Error(ErrorCode code, std::string message, Location where) {
   Value v;
   v.raw_.kind = Kind::kError;
+  v.raw_.flags = kHeap;
   v.raw_.u.obj = new ErrorObj(code, std::move(message), where);
   return v;
 }

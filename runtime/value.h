@@ -145,7 +145,7 @@ class Value {
   // Raw layout (the JIT reads these offsets).
   struct Raw {
     Kind kind;
-    uint8_t flags;  // kBorrowed for strings/bytes that do not own their bytes
+    uint8_t flags;  // kBorrowed or kHeap (one test tells whether a value owns a reference)
     uint16_t pad;
     uint32_t aux;   // nanos, decimal scale, borrowed length
     union {
@@ -158,7 +158,8 @@ class Value {
       HeapObject* obj;
     } u;
   };
-  static constexpr uint8_t kBorrowed = 1;
+  static constexpr uint8_t kBorrowed = 1;  // a string/bytes view of bytes it does not own
+  static constexpr uint8_t kHeap = 2;      // payload is a reference-counted HeapObject
   const Raw& raw() const { return raw_; }
 
  private:
@@ -174,13 +175,7 @@ class Value {
   static Value Secs(Kind k, int64_t s, int32_t n) {
     Value v; v.raw_.kind = k; v.raw_.u.i = s; v.raw_.aux = static_cast<uint32_t>(n); return v;
   }
-  bool heap() const {
-    switch (raw_.kind) {
-      case Kind::kString: case Kind::kBytes: return raw_.flags == 0;
-      case Kind::kList: case Kind::kMap: case Kind::kError: return true;
-      default: return false;
-    }
-  }
+  bool heap() const { return raw_.flags & kHeap; }
   void Retain() const { if (heap()) ++raw_.u.obj->refs; }
   void Release() {
     if (heap() && --raw_.u.obj->refs == 0) Free(raw_.u.obj);
