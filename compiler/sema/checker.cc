@@ -365,6 +365,9 @@ class Checker {
         if (a.Is(TypeKind::kNull)) return b;
         if (b.Is(TypeKind::kNull) || a == b) return a;
         if (a.Is(TypeKind::kDyn) || b.Is(TypeKind::kDyn)) return Type::Of(TypeKind::kDyn);
+        // list(dyn) from `[]` joins with list(int), map(dyn, dyn) from `{}` with any map
+        if (Substitution sub; Unify(a, b, sub)) return b;
+        if (Substitution sub; Unify(b, a, sub)) return a;
         Report(DiagCode::kNoOverload, f, e.range,
                "the branches of ?: have different types: " + a.ToString() + " and " + b.ToString());
         return Err();

@@ -121,5 +121,55 @@ has "functions names macros" "macro" "$tmp/out"
 has "markdown has tables" "^\| \`size\(string\) -> int\` \|" "$tmp/out.md"
 "$ACCORD" functions --format html >/dev/null 2>&1; check "functions bad format" 2 $?
 
+# ---- eval, compile, map (the back end end to end) ----
+"$ACCORD" eval '1 + 2 * 3' >"$tmp/out" 2>&1; check "eval value" 0 $?
+has "eval prints value and type" '^7 : int$' "$tmp/out"
+"$ACCORD" eval '9223372036854775807 + 1' --engine jit >"$tmp/out" 2>&1; check "eval runtime error" 1 $?
+has "eval error has a location and a code" 'error at <expr>:1:1: integer overflow.*\(overflow\)' "$tmp/out"
+"$ACCORD" eval 'lowerAscii(' >"$tmp/out" 2>&1; check "eval syntax error" 1 $?
+"$ACCORD" eval 'nosuchfn(1)' >"$tmp/out" 2>&1; check "eval unknown function" 1 $?
+has "eval suggests nothing wrong-typed" 'unknown function' "$tmp/out"
+echo '{"Id":"003X","FirstName":"Ada","Email":"  ADA@Example.com "}' >"$tmp/rec.json"
+"$ACCORD" eval 'normalizeEmail(Email) + "/" + FirstName' --object salesforce.Contact --rules "$EX" --record "$tmp/rec.json" >"$tmp/out" 2>&1
+check "eval with a record" 0 $?
+has "eval reads record fields" '^"ada@example.com/Ada" : string$' "$tmp/out"
+for emit in ast ir llvm asm; do
+  "$ACCORD" compile "$EX" --sync accounts --emit $emit >"$tmp/out" 2>&1; check "compile --emit $emit" 0 $?
+done
+has "asm output" 'accord_program' "$tmp/out"
+"$ACCORD" compile "$EX" --sync nosuch --emit ir >"$tmp/out" 2>&1; check "compile unknown sync" 2 $?
+# map: in-scope records written, out-of-scope dropped, identical under both engines
+for engine in interp jit auto; do
+  "$ACCORD" map "$EX" --sync people --to hubspot --engine $engine <"$EX/data/salesforce/Contact.jsonl" >"$tmp/map-$engine" 2>"$tmp/err"
+  check "map --engine $engine" 0 $?
+done
+cmp -s "$tmp/map-interp" "$tmp/map-jit"; check "map: interp and jit outputs identical" 0 $?
+cmp -s "$tmp/map-interp" "$tmp/map-auto"; check "map: interp and auto outputs identical" 0 $?
+has "map lower-cases email" '"email":"ada.lovelace@example.com"' "$tmp/map-jit"
+[ "$(wc -l <"$tmp/map-jit")" = 3 ]; check "map drops the 2 out-of-scope records" 0 $?
+# a rejected value and a malformed line: errors on stderr as JSON lines, the rest still written, exit 1
+mkdir -p "$tmp/rej/schemas"
+cp -r "$EX/schemas/." "$tmp/rej/schemas/"
+cat >"$tmp/rej/rules.accord" <<'R'
+values Ind: salesforce.Account.Industry -> hubspot.companies.industry {
+  "Banking" -> "BANKING"
+  else -> reject
+}
+sync a: salesforce.Account -> hubspot.companies {
+  match domain
+  Name -> name
+  Industry -> industry via Ind
+}
+R
+printf '%s\n' '{"Id":"001A","Name":"Acme","Industry":"Banking"}' 'not json' '{"Id":"001B","Name":"Bolt","Industry":"Mining"}' >"$tmp/acc.jsonl"
+"$ACCORD" map "$tmp/rej" --sync a --to hubspot <"$tmp/acc.jsonl" >"$tmp/out" 2>"$tmp/err"; check "map with bad records" 1 $?
+has "good record written" '"id":"001A","properties":\{"name":"Acme","industry":"BANKING"\}' "$tmp/out"
+has "malformed line reported" '"line":2,.*"category":"Malformed"' "$tmp/err"
+has "rejected value reported with rule and record" '"id":"001B".*"category":"PropertyValues".*"rule":".*rules.accord:8:3".*"field":"industry"' "$tmp/err"
+node -e 'require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").forEach(l=>JSON.parse(l))' "$tmp/err"; check "map errors are JSON lines" 0 $?
+[ "$(wc -l <"$tmp/out")" = 1 ]; check "map writes nothing for a record with a rule error" 0 $?
+"$ACCORD" map "$EX" --sync nosuch --to hubspot </dev/null >"$tmp/out" 2>&1; check "map unknown sync" 2 $?
+"$ACCORD" map "$EX" --sync deals --to salesforce </dev/null >"$tmp/out" 2>&1; check "map against the sync direction" 2 $?
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
