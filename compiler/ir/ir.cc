@@ -352,7 +352,7 @@ std::string Print(const Program& p) {
   };
   for (size_t k = 0; k < p.code.size(); ++k) {
     const Instr& i = p.code[k];
-    char num[16];
+    char num[32];
     std::snprintf(num, sizeof num, "%4zu  ", k);
     std::string line = num;
     std::string name(OpName(i.op));

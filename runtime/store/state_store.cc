@@ -1,0 +1,364 @@
+#include "runtime/store/state_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+
+namespace accord::store {
+
+namespace {
+
+// The schema, one migration per version; migration N takes a version N-1
+// file to version N. Plain SQL shared with a future PostgreSQL store.
+const char* const kMigrations[] = {
+    // 1: the initial schema
+    R"sql(
+CREATE TABLE links (
+  sync TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL,
+  hubspot_id TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'active',
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (sync, salesforce_id),
+  UNIQUE (sync, hubspot_id)
+);
+CREATE TABLE shadows (
+  sync TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  base_sf TEXT,
+  base_hs TEXT,
+  PRIMARY KEY (sync, salesforce_id, field)
+);
+CREATE TABLE cursors (
+  system TEXT NOT NULL,
+  object TEXT NOT NULL,
+  modstamp TEXT NOT NULL,
+  last_id TEXT NOT NULL,
+  PRIMARY KEY (system, object)
+);
+CREATE TABLE create_intents (
+  sync TEXT NOT NULL,
+  target_system TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (sync, target_system, source_id)
+);
+CREATE TABLE tombstones (
+  system TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  deleted_at INTEGER NOT NULL,
+  PRIMARY KEY (system, record_id)
+);
+CREATE TABLE sync_errors (
+  id INTEGER PRIMARY KEY,
+  sync TEXT NOT NULL,
+  category TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL,
+  hubspot_id TEXT NOT NULL,
+  message TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  permanent INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  UNIQUE (sync, category, salesforce_id, hubspot_id)
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  command TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  status TEXT,
+  stats TEXT
+);
+)sql",
+};
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A prepared statement with positional text binding; finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& Text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& OptText(int i, const std::optional<std::string>& v) {
+    if (v) return Text(i, *v);
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  Stmt& Int(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  bool Row() { return rc_ == SQLITE_OK && sqlite3_step(s_) == SQLITE_ROW; }
+  Status Run() {
+    if (rc_ != SQLITE_OK) return Status::Error(sqlite3_errmsg(db_));
+    int rc = sqlite3_step(s_);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Status::Error(sqlite3_errmsg(db_));
+    return Status::Ok();
+  }
+  std::string Col(int i) {
+    const unsigned char* t = sqlite3_column_text(s_, i);
+    return t ? reinterpret_cast<const char*>(t) : "";
+  }
+  std::optional<std::string> OptCol(int i) {
+    if (sqlite3_column_type(s_, i) == SQLITE_NULL) return std::nullopt;
+    return Col(i);
+  }
+  int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+LinkState StateFromName(const std::string& s) {
+  if (s == "out_of_scope") return LinkState::kOutOfScope;
+  if (s == "deleted") return LinkState::kDeleted;
+  return LinkState::kActive;
+}
+
+}  // namespace
+
+std::string_view LinkStateName(LinkState s) {
+  switch (s) {
+    case LinkState::kActive: return "active";
+    case LinkState::kOutOfScope: return "out_of_scope";
+    case LinkState::kDeleted: return "deleted";
+  }
+  return "active";
+}
+
+std::unique_ptr<StateStore> StateStore::Open(const std::string& path, Status* status) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    *status = Status::Error("cannot open state store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<StateStore> s(new StateStore(db));
+  if (path != ":memory:") {
+    if (Status st = s->Exec("PRAGMA journal_mode=WAL"); !st) {
+      *status = Status::Error("state store " + path + " is not usable: " + st.message);
+      return nullptr;
+    }
+  }
+  s->Exec("PRAGMA foreign_keys=ON");
+  if (Status st = s->Migrate(); !st) {
+    *status = Status::Error("state store " + path + ": " + st.message);
+    return nullptr;
+  }
+  *status = Status::Ok();
+  return s;
+}
+
+StateStore::~StateStore() { sqlite3_close(db_); }
+
+Status StateStore::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown SQLite error";
+    sqlite3_free(err);
+    return Status::Error(m);
+  }
+  return Status::Ok();
+}
+
+Status StateStore::Migrate() {
+  if (Status st = Exec("CREATE TABLE IF NOT EXISTS accord_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"); !st)
+    return Status::Error("not an Accord state store or unreadable (" + st.message + ")");
+  int version = 0;
+  {
+    Stmt q(db_, "SELECT value FROM accord_meta WHERE key = 'schema_version'");
+    if (q.Row()) version = std::atoi(q.Col(0).c_str());
+  }
+  if (version > kSchemaVersion)
+    return Status::Error("written by a newer Accord (schema version " + std::to_string(version) +
+                         "; this build knows up to " + std::to_string(kSchemaVersion) +
+                         "): upgrade accord, or restore a backup made by this version");
+  for (int v = version; v < kSchemaVersion; ++v) {
+    if (Status st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    Status st = Exec(kMigrations[v]);
+    if (st) {
+      Stmt up(db_, "INSERT INTO accord_meta (key, value) VALUES ('schema_version', ?1) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+      st = up.Text(1, std::to_string(v + 1)).Run();
+    }
+    if (!st) {
+      Exec("ROLLBACK");
+      return Status::Error("migration to schema version " + std::to_string(v + 1) + " failed: " + st.message);
+    }
+    if (Status c = Exec("COMMIT"); !c) return c;
+  }
+  version_ = kSchemaVersion;
+  return Status::Ok();
+}
+
+Status StateStore::Begin() { return Exec("BEGIN IMMEDIATE"); }
+Status StateStore::Commit() { return Exec("COMMIT"); }
+Status StateStore::Rollback() { return Exec("ROLLBACK"); }
+
+Status StateStore::PutLink(const Link& l) {
+  Stmt s(db_, "INSERT INTO links (sync, salesforce_id, hubspot_id, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+              "ON CONFLICT(sync, salesforce_id) DO UPDATE SET hubspot_id = excluded.hubspot_id, "
+              "state = excluded.state, updated_at = excluded.updated_at");
+  return s.Text(1, l.sync).Text(2, l.salesforce_id).Text(3, l.hubspot_id).Text(4, std::string(LinkStateName(l.state)))
+      .Int(5, Now())
+      .Run();
+}
+
+std::optional<Link> StateStore::FindBySalesforce(const std::string& sync, const std::string& sf_id) {
+  Stmt s(db_, "SELECT hubspot_id, state FROM links WHERE sync = ?1 AND salesforce_id = ?2");
+  s.Text(1, sync).Text(2, sf_id);
+  if (!s.Row()) return std::nullopt;
+  return Link{sync, sf_id, s.Col(0), StateFromName(s.Col(1))};
+}
+
+std::optional<Link> StateStore::FindByHubSpot(const std::string& sync, const std::string& hs_id) {
+  Stmt s(db_, "SELECT salesforce_id, state FROM links WHERE sync = ?1 AND hubspot_id = ?2");
+  s.Text(1, sync).Text(2, hs_id);
+  if (!s.Row()) return std::nullopt;
+  return Link{sync, s.Col(0), hs_id, StateFromName(s.Col(1))};
+}
+
+Status StateStore::SetLinkState(const std::string& sync, const std::string& sf_id, LinkState state) {
+  Stmt s(db_, "UPDATE links SET state = ?3, updated_at = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, std::string(LinkStateName(state))).Int(4, Now()).Run();
+}
+
+Status StateStore::RemoveLink(const std::string& sync, const std::string& sf_id) {
+  Stmt a(db_, "DELETE FROM shadows WHERE sync = ?1 AND salesforce_id = ?2");
+  if (Status st = a.Text(1, sync).Text(2, sf_id).Run(); !st) return st;
+  Stmt b(db_, "DELETE FROM links WHERE sync = ?1 AND salesforce_id = ?2");
+  return b.Text(1, sync).Text(2, sf_id).Run();
+}
+
+Status StateStore::MoveLink(const std::string& from_sync, const std::string& from_sf_id, const std::string& to_sync,
+                            const std::string& to_sf_id) {
+  Stmt a(db_, "UPDATE links SET sync = ?3, salesforce_id = ?4, updated_at = ?5 WHERE sync = ?1 AND salesforce_id = ?2");
+  if (Status st = a.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Int(5, Now()).Run(); !st)
+    return st;
+  if (sqlite3_changes(db_) == 0) return Status::Error("no link for " + from_sync + "/" + from_sf_id + " to move");
+  Stmt b(db_, "UPDATE shadows SET sync = ?3, salesforce_id = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
+  return b.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Run();
+}
+
+Status StateStore::PutShadow(const std::string& sync, const std::string& sf_id, const Shadow& sh) {
+  Stmt s(db_, "INSERT INTO shadows (sync, salesforce_id, field, base_sf, base_hs) VALUES (?1, ?2, ?3, ?4, ?5) "
+              "ON CONFLICT(sync, salesforce_id, field) DO UPDATE SET base_sf = excluded.base_sf, "
+              "base_hs = excluded.base_hs");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, sh.field).OptText(4, sh.base_sf).OptText(5, sh.base_hs).Run();
+}
+
+std::vector<Shadow> StateStore::Shadows(const std::string& sync, const std::string& sf_id) {
+  Stmt s(db_, "SELECT field, base_sf, base_hs FROM shadows WHERE sync = ?1 AND salesforce_id = ?2 ORDER BY field");
+  s.Text(1, sync).Text(2, sf_id);
+  std::vector<Shadow> out;
+  while (s.Row()) out.push_back(Shadow{s.Col(0), s.OptCol(1), s.OptCol(2)});
+  return out;
+}
+
+Status StateStore::PutCursor(const std::string& system, const std::string& object, const Cursor& c) {
+  Stmt s(db_, "INSERT INTO cursors (system, object, modstamp, last_id) VALUES (?1, ?2, ?3, ?4) "
+              "ON CONFLICT(system, object) DO UPDATE SET modstamp = excluded.modstamp, last_id = excluded.last_id");
+  return s.Text(1, system).Text(2, object).Text(3, c.modstamp).Text(4, c.last_id).Run();
+}
+
+std::optional<Cursor> StateStore::GetCursor(const std::string& system, const std::string& object) {
+  Stmt s(db_, "SELECT modstamp, last_id FROM cursors WHERE system = ?1 AND object = ?2");
+  s.Text(1, system).Text(2, object);
+  if (!s.Row()) return std::nullopt;
+  return Cursor{s.Col(0), s.Col(1)};
+}
+
+Status StateStore::AddIntent(const std::string& sync, const std::string& target, const std::string& source_id) {
+  Stmt s(db_, "INSERT OR IGNORE INTO create_intents (sync, target_system, source_id, created_at) VALUES (?1, ?2, ?3, ?4)");
+  return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Run();
+}
+
+Status StateStore::RemoveIntent(const std::string& sync, const std::string& target, const std::string& source_id) {
+  Stmt s(db_, "DELETE FROM create_intents WHERE sync = ?1 AND target_system = ?2 AND source_id = ?3");
+  return s.Text(1, sync).Text(2, target).Text(3, source_id).Run();
+}
+
+std::vector<std::string> StateStore::Intents(const std::string& sync, const std::string& target) {
+  Stmt s(db_, "SELECT source_id FROM create_intents WHERE sync = ?1 AND target_system = ?2 ORDER BY created_at, source_id");
+  s.Text(1, sync).Text(2, target);
+  std::vector<std::string> out;
+  while (s.Row()) out.push_back(s.Col(0));
+  return out;
+}
+
+Status StateStore::AddTombstone(const std::string& system, const std::string& record_id) {
+  Stmt s(db_, "INSERT OR IGNORE INTO tombstones (system, record_id, deleted_at) VALUES (?1, ?2, ?3)");
+  return s.Text(1, system).Text(2, record_id).Int(3, Now()).Run();
+}
+
+bool StateStore::IsTombstoned(const std::string& system, const std::string& record_id) {
+  Stmt s(db_, "SELECT 1 FROM tombstones WHERE system = ?1 AND record_id = ?2");
+  s.Text(1, system).Text(2, record_id);
+  return s.Row();
+}
+
+Status StateStore::RecordError(const SyncError& e) {
+  int64_t now = Now();
+  Stmt s(db_, "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
+              "first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8) "
+              "ON CONFLICT(sync, category, salesforce_id, hubspot_id) DO UPDATE SET rule = excluded.rule, "
+              "message = excluded.message, attempts = attempts + 1, permanent = excluded.permanent, "
+              "last_seen = excluded.last_seen");
+  return s.Text(1, e.sync).Text(2, e.category).Text(3, e.rule).Text(4, e.salesforce_id).Text(5, e.hubspot_id)
+      .Text(6, e.message).Int(7, e.permanent ? 1 : 0).Int(8, now)
+      .Run();
+}
+
+std::vector<SyncError> StateStore::Errors(const std::string& sync) {
+  Stmt s(db_, "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent FROM sync_errors "
+              "WHERE sync = ?1 ORDER BY id");
+  s.Text(1, sync);
+  std::vector<SyncError> out;
+  while (s.Row()) {
+    SyncError e;
+    e.id = s.ColInt(0);
+    e.sync = sync;
+    e.category = s.Col(1);
+    e.rule = s.Col(2);
+    e.salesforce_id = s.Col(3);
+    e.hubspot_id = s.Col(4);
+    e.message = s.Col(5);
+    e.attempts = static_cast<int>(s.ColInt(6));
+    e.permanent = s.ColInt(7) != 0;
+    out.push_back(e);
+  }
+  return out;
+}
+
+Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
+  Stmt s(db_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
+}
+
+int64_t StateStore::StartRun(const std::string& command) {
+  Stmt s(db_, "INSERT INTO runs (command, started_at) VALUES (?1, ?2)");
+  if (!s.Text(1, command).Int(2, Now()).Run()) return -1;
+  return sqlite3_last_insert_rowid(db_);
+}
+
+Status StateStore::FinishRun(int64_t run, const std::string& status, const std::string& stats_json) {
+  Stmt s(db_, "UPDATE runs SET finished_at = ?2, status = ?3, stats = ?4 WHERE id = ?1");
+  return s.Int(1, run).Int(2, Now()).Text(3, status).Text(4, stats_json).Run();
+}
+
+}  // namespace accord::store

@@ -1,0 +1,122 @@
+// The sync engine's persistent state (DESIGN §5): links between records of
+// both systems, per-side shadows of every linked field, change cursors,
+// write-ahead create intents, tombstones, the sync error log and the run
+// history. SQLite is the embedded default (one file, WAL, every pass in a
+// transaction); the schema is plain SQL that a PostgreSQL store can share.
+//
+// Environment failures (I/O, a corrupt or newer file) are Status values.
+// A store belongs to one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace accord::store {
+
+struct Status {
+  bool ok = true;
+  std::string message;
+  static Status Ok() { return {}; }
+  static Status Error(std::string m) { return {false, std::move(m)}; }
+  explicit operator bool() const { return ok; }
+};
+
+// The schema version this build writes. Opening a file with a higher version
+// is an error (a newer Accord wrote it); lower versions are migrated.
+constexpr int kSchemaVersion = 1;
+
+enum class LinkState { kActive, kOutOfScope, kDeleted };
+std::string_view LinkStateName(LinkState s);
+
+struct Link {
+  std::string sync, salesforce_id, hubspot_id;
+  LinkState state = LinkState::kActive;
+};
+
+// The last value seen on each side when the pair last agreed; nullopt = null.
+struct Shadow {
+  std::string field;
+  std::optional<std::string> base_sf, base_hs;
+};
+
+struct Cursor {
+  std::string modstamp;  // SystemModstamp / hs_lastmodifieddate of the last record read
+  std::string last_id;   // tie-breaker: the id of that record
+};
+
+struct SyncError {
+  int64_t id = 0;
+  std::string sync, category, rule, salesforce_id, hubspot_id, message;
+  int attempts = 0;
+  bool permanent = false;
+};
+
+class StateStore {
+ public:
+  // Opens (creating if needed) and migrates. ":memory:" works for tests.
+  static std::unique_ptr<StateStore> Open(const std::string& path, Status* status);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  int schema_version() const { return version_; }
+
+  // Transactions: every pass runs inside one; shadows move only in the
+  // transaction that records the target's acknowledgement.
+  Status Begin();
+  Status Commit();
+  Status Rollback();
+
+  // Links: one-to-one per sync.
+  Status PutLink(const Link& link);
+  std::optional<Link> FindBySalesforce(const std::string& sync, const std::string& sf_id);
+  std::optional<Link> FindByHubSpot(const std::string& sync, const std::string& hs_id);
+  Status SetLinkState(const std::string& sync, const std::string& sf_id, LinkState state);
+  Status RemoveLink(const std::string& sync, const std::string& sf_id);  // drops its shadows too
+  // Lead conversion and merges: the link and its shadows move to another
+  // Salesforce record, possibly in another sync.
+  Status MoveLink(const std::string& from_sync, const std::string& from_sf_id, const std::string& to_sync,
+                  const std::string& to_sf_id);
+
+  // Shadows.
+  Status PutShadow(const std::string& sync, const std::string& sf_id, const Shadow& shadow);
+  std::vector<Shadow> Shadows(const std::string& sync, const std::string& sf_id);
+
+  // Cursors per system and object.
+  Status PutCursor(const std::string& system, const std::string& object, const Cursor& c);
+  std::optional<Cursor> GetCursor(const std::string& system, const std::string& object);
+
+  // Write-ahead create intents: recorded before a create is sent, removed
+  // when the created record is linked; left-over intents are looked up
+  // before creating again.
+  Status AddIntent(const std::string& sync, const std::string& target_system, const std::string& source_id);
+  Status RemoveIntent(const std::string& sync, const std::string& target_system, const std::string& source_id);
+  std::vector<std::string> Intents(const std::string& sync, const std::string& target_system);
+
+  // Tombstones: a deleted record never comes back through a late update.
+  Status AddTombstone(const std::string& system, const std::string& record_id);
+  bool IsTombstoned(const std::string& system, const std::string& record_id);
+
+  // The sync error log: one row per record and category; a repeat increments attempts.
+  Status RecordError(const SyncError& e);
+  std::vector<SyncError> Errors(const std::string& sync);
+  Status ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
+
+  // Run history.
+  int64_t StartRun(const std::string& command);
+  Status FinishRun(int64_t run, const std::string& status, const std::string& stats_json);
+
+ private:
+  explicit StateStore(sqlite3* db) : db_(db) {}
+  Status Exec(const std::string& sql);
+  Status Migrate();
+  sqlite3* db_;
+  int version_ = 0;
+};
+
+}  // namespace accord::store
