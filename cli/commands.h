@@ -13,6 +13,7 @@ void RegisterCheck(CLI::App& app, int& exit_code);
 void RegisterFmt(CLI::App& app, int& exit_code);
 void RegisterEval(CLI::App& app, int& exit_code);  // eval and compile
 void RegisterMap(CLI::App& app, int& exit_code);
+void RegisterGraph(CLI::App& app, int& exit_code);
 void RegisterFunctions(CLI::App& app, int& exit_code);
 
 bool StdoutIsTty();

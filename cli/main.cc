@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   RegisterFmt(app, exit_code);
   RegisterEval(app, exit_code);
   RegisterMap(app, exit_code);
+  RegisterGraph(app, exit_code);
   RegisterFunctions(app, exit_code);
 
   std::string help_verb;
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     try {
       std::cout << app.get_subcommand(help_verb)->help();
     } catch (const CLI::OptionNotFound&) {
-      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, help\n";
+      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, help\n";
       exit_code = kUsage;
     }
   });

@@ -171,5 +171,16 @@ node -e 'require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").f
 "$ACCORD" map "$EX" --sync nosuch --to hubspot </dev/null >"$tmp/out" 2>&1; check "map unknown sync" 2 $?
 "$ACCORD" map "$EX" --sync deals --to salesforce </dev/null >"$tmp/out" 2>&1; check "map against the sync direction" 2 $?
 
+# ---- graph ----
+"$ACCORD" graph "$EX" >"$tmp/out" 2>&1; check "graph dot" 0 $?
+has "graph is DOT" '^digraph accord' "$tmp/out"
+has "graph draws a two-way rule" 's0_sf:"FirstName" -> s0_hs:"firstname" \[dir=both' "$tmp/out"
+has "graph draws the lifecycle chain" 'lifecycle hubspot.contacts.lifecyclestage' "$tmp/out"
+"$ACCORD" graph "$EX" --sync nosuch >"$tmp/out" 2>&1; check "graph unknown sync" 2 $?
+if command -v dot >/dev/null; then
+  "$ACCORD" graph "$EX" --sync accounts --format svg >"$tmp/out" 2>&1; check "graph svg" 0 $?
+  has "graph svg is SVG" '<svg' "$tmp/out"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
