@@ -14,6 +14,7 @@ void RegisterFmt(CLI::App& app, int& exit_code);
 void RegisterEval(CLI::App& app, int& exit_code);  // eval and compile
 void RegisterMap(CLI::App& app, int& exit_code);
 void RegisterGraph(CLI::App& app, int& exit_code);
+void RegisterDiff(CLI::App& app, int& exit_code);
 void RegisterFunctions(CLI::App& app, int& exit_code);
 
 bool StdoutIsTty();

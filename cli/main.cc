@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   RegisterEval(app, exit_code);
   RegisterMap(app, exit_code);
   RegisterGraph(app, exit_code);
+  RegisterDiff(app, exit_code);
   RegisterFunctions(app, exit_code);
 
   std::string help_verb;
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
     try {
       std::cout << app.get_subcommand(help_verb)->help();
     } catch (const CLI::OptionNotFound&) {
-      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, help\n";
+      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, help\n";
       exit_code = kUsage;
     }
   });
