@@ -70,8 +70,12 @@ TEST(Interp, LogicalOperatorsAbsorbErrorsAsCelDefines) {
   EXPECT_TRUE(b.Eval(1).bool_value());
   Lowered c("x / 0 == 1 && true");
   EXPECT_TRUE(c.Eval(1).is_error());
-  Lowered d("[1, 0].all(i, 10 / i > 1)");  // error && false -> false
-  EXPECT_FALSE(d.Eval().bool_value());
+  Lowered d("[0, 1].all(i, 10 / i < 5)");  // error (i = 0) && false (i = 1) -> false
+  rt::Value dv = d.Eval();
+  ASSERT_TRUE(dv.is(rt::Kind::kBool)) << dv.DebugString();
+  EXPECT_FALSE(dv.bool_value());
+  Lowered d2("[1, 0].all(i, 10 / i > 1)");  // true && error -> error: nothing absorbs it
+  EXPECT_TRUE(d2.Eval().is_error());
   Lowered e("[1, 2, 3].exists_one(i, i > 1)");
   EXPECT_FALSE(e.Eval().bool_value());
   Lowered f("[1, 2, 3].filter(i, i % 2 == 1).map(i, i * 10)");
