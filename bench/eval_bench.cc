@@ -194,9 +194,7 @@ void AddExpr(const char* name, const char* expr, const schema::Object& obj, Fill
 
 const ir::CompiledRules& ExampleMappings() {
   static ir::CompiledRules* rules = [] {
-    std::vector<const ast::File*> files;
-    for (const auto& p : Rules().set.parsed) files.push_back(p.file.get());
-    return new ir::CompiledRules(ir::LowerRules(files, Rules().set.model));
+    return new ir::CompiledRules(ir::LowerRules(Rules().set.model));
   }();
   return *rules;
 }

@@ -68,9 +68,7 @@ bool Load(const std::string& path, Side& side, std::string* error) {
         side.values[v->name.text] = v;
         side.file_of[v] = p.file->source;
       } else if (auto* l = std::get_if<ast::LifecycleDecl>(&d)) {
-        std::string key = std::string(ast::SideName(l->property.side)) + "." + l->property.object.text + "." +
-                          l->property.field.text;
-        side.lifecycles[key] = l;
+        side.lifecycles[ast::FieldPathText(l->property)] = l;
         side.file_of[l] = p.file->source;
       }
     }
@@ -81,17 +79,7 @@ bool Load(const std::string& path, Side& side, std::string* error) {
 std::string Expr(const ast::ExprPtr& e) { return e ? fmt::FormatExpr(*e) : ""; }
 std::string Dir(ast::Direction d) { return std::string(ast::DirectionToken(d)); }
 
-std::string Policy(const std::optional<ast::ConflictPolicy>& p) {
-  if (!p) return "(none)";
-  std::string side(ast::SideName(p->side));
-  switch (p->kind) {
-    case ast::ConflictKind::kTwoWay: return "two_way";
-    case ast::ConflictKind::kPrefer: return "prefer " + side;
-    case ast::ConflictKind::kPreferUnlessBlank: return "prefer " + side + " unless blank";
-    case ast::ConflictKind::kDontSync: return "dont_sync";
-  }
-  return "";
-}
+std::string Policy(const std::optional<ast::ConflictPolicy>& p) { return p ? ast::ConflictPolicyText(*p) : "(none)"; }
 std::string Blank(const ast::BlankPolicy* b) {
   if (!b) return "(default)";
   switch (b->kind) {
@@ -384,8 +372,7 @@ class Differ {
       std::vector<std::string> t;
       for (const auto& i : l.items)
         if (auto* tr = std::get_if<ast::Trigger>(&i))
-          t.push_back(std::string(ast::SideName(tr->field.side)) + "." + tr->field.object.text + "." +
-                      tr->field.field.text + " becomes " + tr->value.text + " then " + tr->stage.name +
+          t.push_back(ast::FieldPathText(tr->field) + " becomes " + tr->value.text + " then " + tr->stage.name +
                       (tr->for_object ? " for " + tr->for_object->text : ""));
       return t;
     };

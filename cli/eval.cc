@@ -144,11 +144,9 @@ int RunCompile(const CompileArgs& a) {
     for (const auto& p : set.parsed) std::cout << ast::Dump(*p.file);
     return kOk;
   }
-  std::vector<const ast::File*> files;
-  for (const auto& p : set.parsed) files.push_back(p.file.get());
   ir::LowerOptions lo;
   lo.optimize = !a.no_optimize;
-  ir::CompiledRules rules = ir::LowerRules(files, set.model, lo);
+  ir::CompiledRules rules = ir::LowerRules(set.model, lo);
   bool any = false;
   for (const auto& s : rules.syncs) {
     if (!a.sync.empty() && s.name != a.sync) continue;

@@ -65,17 +65,7 @@ const char* PolicyColor(const std::optional<ast::ConflictPolicy>& p) {
   return "#444444";
 }
 
-std::string PolicyText(const std::optional<ast::ConflictPolicy>& p) {
-  if (!p) return "";
-  std::string side(ast::SideName(p->side));
-  switch (p->kind) {
-    case ast::ConflictKind::kTwoWay: return "two_way";
-    case ast::ConflictKind::kPrefer: return "prefer " + side;
-    case ast::ConflictKind::kPreferUnlessBlank: return "prefer " + side + " unless blank";
-    case ast::ConflictKind::kDontSync: return "dont_sync";
-  }
-  return "";
-}
+std::string PolicyText(const std::optional<ast::ConflictPolicy>& p) { return p ? ast::ConflictPolicyText(*p) : ""; }
 
 const char* DirAttr(ast::Direction d) {
   switch (d) {
@@ -218,8 +208,7 @@ std::string Dot(const driver::RuleSet& set, const std::string& only) {
           if (std::holds_alternative<ast::ForwardOnly>(item)) forward = true;
         }
         out += "  subgraph cluster_" + id + " {\n    label=" +
-               Quote("lifecycle " + std::string(ast::SideName(lc->property.side)) + "." + lc->property.object.text +
-                     "." + lc->property.field.text + (forward ? "  (forward only)" : "")) +
+               Quote("lifecycle " + ast::FieldPathText(lc->property) + (forward ? "  (forward only)" : "")) +
                "; style=rounded; color=\"#bbbbbb\";\n";
         for (size_t i = 0; i < stages.size(); ++i) {
           out += "    " + id + "_" + std::to_string(i) + " [shape=box, style=rounded, label=" + Quote(stages[i]->name) +
@@ -237,8 +226,7 @@ std::string Dot(const driver::RuleSet& set, const std::string& only) {
             if (stages[i]->name == tr->stage.name) target = i;
           if (target == stages.size()) continue;
           std::string node = id + "_t" + std::to_string(t++);
-          std::string text = std::string(ast::SideName(tr->field.side)) + "." + tr->field.object.text + "." +
-                             tr->field.field.text + "\nbecomes " + tr->value.text;
+          std::string text = ast::FieldPathText(tr->field) + "\nbecomes " + tr->value.text;
           if (tr->for_object) text += "\nfor " + tr->for_object->text + (tr->of_field ? " of " + tr->of_field->text : "");
           out += "    " + node + " [shape=note, fontsize=9, label=" + Quote(text) + "];\n";
           out += "    " + node + " -> " + id + "_" + std::to_string(target) + " [style=dashed, color=\"#0176d3\"];\n";

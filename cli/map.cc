@@ -71,9 +71,7 @@ int RunMap(const MapArgs& a) {
     std::cerr << "accord map: the rules have errors; fix them first (accord check)\n";
     return kFindings;
   }
-  std::vector<const ast::File*> files;
-  for (const auto& p : set.parsed) files.push_back(p.file.get());
-  ir::CompiledRules rules = ir::LowerRules(files, set.model);
+  ir::CompiledRules rules = ir::LowerRules(set.model);
   const ir::CompiledSync* sync = rules.Find(a.sync);
   if (!sync) {
     std::cerr << "accord map: no sync named '" << a.sync << "'; syncs:";

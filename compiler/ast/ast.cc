@@ -166,21 +166,11 @@ struct Dumper {
   }
   static std::string E(const Expr* e) { return e ? DumpExpr(*e) : "-"; }
   static std::string Obj(const ObjectRef& r) { return std::string(SideName(r.side)) + "." + r.object.text; }
-  static std::string Path(const FieldPath& p) {
-    return std::string(SideName(p.side)) + "." + p.object.text + "." + p.field.text;
-  }
+  static std::string Path(const FieldPath& p) { return FieldPathText(p); }
   static std::string V(const ValueLit& v) {
     return v.kind == LiteralKind::kString ? Quote(v.value) : v.value;
   }
-  static std::string Conflict(const ConflictPolicy& c) {
-    switch (c.kind) {
-      case ConflictKind::kTwoWay: return "two_way";
-      case ConflictKind::kPrefer: return "prefer " + std::string(SideName(c.side));
-      case ConflictKind::kPreferUnlessBlank: return "prefer " + std::string(SideName(c.side)) + " unless blank";
-      case ConflictKind::kDontSync: return "dont_sync";
-    }
-    return "?";
-  }
+  static std::string Conflict(const ConflictPolicy& c) { return ConflictPolicyText(c); }
   static std::string Blank(const BlankPolicy& b) {
     switch (b.kind) {
       case BlankKind::kIgnore: return "ignore";
@@ -292,6 +282,20 @@ std::string Dump(const File& f) {
   Dumper d;
   for (const auto& decl : f.decls) std::visit(d, decl);
   return d.o;
+}
+
+std::string ConflictPolicyText(const ConflictPolicy& c) {
+  switch (c.kind) {
+    case ConflictKind::kTwoWay: return "two_way";
+    case ConflictKind::kPrefer: return "prefer " + std::string(SideName(c.side));
+    case ConflictKind::kPreferUnlessBlank: return "prefer " + std::string(SideName(c.side)) + " unless blank";
+    case ConflictKind::kDontSync: return "dont_sync";
+  }
+  return "two_way";
+}
+
+std::string FieldPathText(const FieldPath& p) {
+  return std::string(SideName(p.side)) + "." + p.object.text + "." + p.field.text;
 }
 
 bool SameAst(const File& a, const File& b, std::string* why) {

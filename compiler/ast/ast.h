@@ -329,6 +329,9 @@ struct File {
 // Structural equality ignoring ranges, ids and comments: used to test that
 // the formatter preserves meaning.
 bool SameAst(const File& a, const File& b, std::string* why = nullptr);
+// Canonical text: "prefer salesforce unless blank", "hubspot.contacts.email".
+std::string ConflictPolicyText(const ConflictPolicy& c);
+std::string FieldPathText(const FieldPath& p);
 // A stable s-expression dump (tests, `accord compile --emit ast`).
 std::string Dump(const File& f);
 std::string DumpExpr(const Expr& e);

@@ -200,17 +200,9 @@ std::string ExprText(const ast::Expr* e) {
 std::string Side(ast::Side s) { return std::string(ast::SideName(s)); }
 std::string Arrow(ast::Direction d) { return std::string(ast::DirectionToken(d)); }
 std::string Obj(const ast::ObjectRef& r) { return Side(r.side) + "." + r.object.text; }
-std::string Path(const ast::FieldPath& p) { return Side(p.side) + "." + p.object.text + "." + p.field.text; }
+std::string Path(const ast::FieldPath& p) { return ast::FieldPathText(p); }
 
-std::string ConflictText(const ast::ConflictPolicy& c) {
-  switch (c.kind) {
-    case ast::ConflictKind::kTwoWay: return "two_way";
-    case ast::ConflictKind::kPrefer: return "prefer " + Side(c.side);
-    case ast::ConflictKind::kPreferUnlessBlank: return "prefer " + Side(c.side) + " unless blank";
-    case ast::ConflictKind::kDontSync: return "dont_sync";
-  }
-  return "two_way";
-}
+std::string ConflictText(const ast::ConflictPolicy& c) { return ast::ConflictPolicyText(c); }
 
 std::string BlankText(const ast::BlankPolicy& b) {
   switch (b.kind) {

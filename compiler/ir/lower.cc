@@ -687,8 +687,7 @@ std::unique_ptr<Mapping> LowerOnCreate(const sema::SyncInfo& si, Side created, c
 
 }  // namespace
 
-CompiledRules LowerRules(const std::vector<const ast::File*>& files, const sema::Model& model,
-                         const LowerOptions& options) {
+CompiledRules LowerRules(const sema::Model& model, const LowerOptions& options) {
   CompiledRules out;
   for (const sema::SyncInfo& si : model.syncs) {
     if (!si.decl || !si.file || !si.salesforce || !si.hubspot) continue;
@@ -704,7 +703,6 @@ CompiledRules LowerRules(const std::vector<const ast::File*>& files, const sema:
     cs.create_salesforce = LowerOnCreate(si, Side::kSalesforce, model, options);
     out.syncs.push_back(std::move(cs));
   }
-  (void)files;
   return out;
 }
 

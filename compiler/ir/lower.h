@@ -67,8 +67,7 @@ struct LowerOptions {
   bool optimize = true;
 };
 
-// Lowers every sync that resolved both objects. `files` are the checked files.
-CompiledRules LowerRules(const std::vector<const ast::File*>& files, const sema::Model& model,
-                         const LowerOptions& options = {});
+// Lowers every sync of the model that resolved both objects.
+CompiledRules LowerRules(const sema::Model& model, const LowerOptions& options = {});
 
 }  // namespace accord::ir

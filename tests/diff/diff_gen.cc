@@ -649,9 +649,7 @@ std::string DiffExampleMappings(uint64_t seed, int records) {
     std::string io;
     if (!driver::LoadAndCheck({ACCORD_SOURCE_DIR "/examples/salesforce-hubspot"}, driver::Options{}, *set, sink, &io))
       return "cannot load the example: " + io;
-    std::vector<const ast::File*> files;
-    for (const auto& p : set->parsed) files.push_back(p.file.get());
-    rules = new ir::CompiledRules(ir::LowerRules(files, set->model));
+    rules = new ir::CompiledRules(ir::LowerRules(set->model));
   }
   std::vector<const ir::Mapping*> maps;
   for (const auto& s : rules->syncs)
