@@ -16,6 +16,7 @@ void RegisterMap(CLI::App& app, int& exit_code);
 void RegisterGraph(CLI::App& app, int& exit_code);
 void RegisterDiff(CLI::App& app, int& exit_code);
 void RegisterFunctions(CLI::App& app, int& exit_code);
+void RegisterSync(CLI::App& app, int& exit_code);  // test, plan, run, errors, retry
 
 bool StdoutIsTty();
 

@@ -592,6 +592,7 @@ std::unique_ptr<Mapping> LowerDirection(const sema::SyncInfo& si, Side to, const
     out.field = target->field;
     out.target_slot = static_cast<uint32_t>(target->field - target->object->fields.data());
     out.rule = l.LocText(rule->range);
+    out.decl = rule;
     uint32_t k = static_cast<uint32_t>(map->outs.size());
     map->outs.push_back(out);
     uint32_t loc = l.Loc(rule->range);
@@ -685,6 +686,30 @@ std::unique_ptr<Mapping> LowerOnCreate(const sema::SyncInfo& si, Side created, c
   return map;
 }
 
+// A condition program: the conjunction of `conds` (true when there is none).
+std::unique_ptr<Program> LowerCondition(const sema::SyncInfo& si, const std::vector<const ast::Expr*>& conds,
+                                        std::string name, const sema::Model& m, const LowerOptions& opt) {
+  if (conds.empty()) return nullptr;
+  auto p = std::make_unique<Program>();
+  p->name = std::move(name);
+  Lowerer l(*p, m, *si.file);
+  uint16_t acc = 0;
+  for (size_t i = 0; i < conds.size(); ++i) {
+    uint16_t c = l.Lower(*conds[i]);
+    if (i == 0) {
+      acc = c;
+      continue;
+    }
+    uint16_t both = l.NewReg(sema::TypeKind::kBool);
+    l.Emit(Op::kAndJoin, both, acc, c, 0, l.Loc(conds[i]->range));
+    acc = both;
+  }
+  l.Emit(Op::kReturn, 0, acc);
+  p->out_slots = 0;
+  if (opt.optimize) Optimize(*p);
+  return p;
+}
+
 }  // namespace
 
 CompiledRules LowerRules(const sema::Model& model, const LowerOptions& options) {
@@ -701,6 +726,20 @@ CompiledRules LowerRules(const sema::Model& model, const LowerOptions& options) 
       cs.to_salesforce = LowerDirection(si, Side::kSalesforce, model, options);
     cs.create_hubspot = LowerOnCreate(si, Side::kHubSpot, model, options);
     cs.create_salesforce = LowerOnCreate(si, Side::kSalesforce, model, options);
+    for (Side side : {Side::kSalesforce, Side::kHubSpot}) {
+      std::vector<const ast::Expr*> scope, when;
+      for (const auto& item : si.decl->items) {
+        if (auto* sc = std::get_if<ast::ScopeRule>(&item); sc && sc->side == side && sc->condition)
+          scope.push_back(sc->condition.get());
+        if (auto* cr = std::get_if<ast::CreateRule>(&item); cr && cr->side == side && cr->when)
+          when.push_back(cr->when.get());
+      }
+      std::string sn(ast::SideName(side));
+      auto sp = LowerCondition(si, scope, cs.name + " scope " + sn, model, options);
+      auto wp = LowerCondition(si, when, cs.name + " create in " + sn + " when", model, options);
+      (side == Side::kHubSpot ? cs.scope_hubspot : cs.scope_salesforce) = std::move(sp);
+      (side == Side::kHubSpot ? cs.create_when_hubspot : cs.create_when_salesforce) = std::move(wp);
+    }
     out.syncs.push_back(std::move(cs));
   }
   return out;

@@ -33,6 +33,7 @@ struct OutField {
   const schema::Field* field = nullptr;  // target field
   uint32_t target_slot = 0;              // index in the target object's fields
   std::string rule;                      // "file:line:col" of the field rule
+  const ast::FieldRule* decl = nullptr;  // the field rule (null for `on create` defaults)
 };
 
 // Records are passed as records[0] = Salesforce slots, records[1] = HubSpot
@@ -55,6 +56,17 @@ struct CompiledSync {
   const schema::Object* hubspot = nullptr;
   std::unique_ptr<Mapping> to_hubspot, to_salesforce;        // null when the sync does not flow that way
   std::unique_ptr<Mapping> create_hubspot, create_salesforce;  // `on create` defaults
+  // The scope filter of each side, on that side's record (records[0] = Salesforce,
+  // records[1] = HubSpot); null when the side has none. Returns a bool or an error.
+  std::unique_ptr<Program> scope_salesforce, scope_hubspot;
+  // `create in X when COND`: COND over the source record; null = no condition.
+  std::unique_ptr<Program> create_when_salesforce, create_when_hubspot;
+  const Program* Scope(ast::Side s) const {
+    return s == ast::Side::kHubSpot ? scope_hubspot.get() : scope_salesforce.get();
+  }
+  const Program* CreateWhen(ast::Side in) const {
+    return in == ast::Side::kHubSpot ? create_when_hubspot.get() : create_when_salesforce.get();
+  }
   const Mapping* Toward(ast::Side to) const { return to == ast::Side::kHubSpot ? to_hubspot.get() : to_salesforce.get(); }
 };
 

@@ -2,11 +2,16 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
+
+#include <nlohmann/json.hpp>
 
 namespace accord::store {
 
 namespace {
+
+using StmtCache = std::unordered_map<const char*, sqlite3_stmt*>;
 
 // The schema, one migration per version; migration N takes a version N-1
 // file to version N. Plain SQL shared with a future PostgreSQL store.
@@ -73,6 +78,23 @@ CREATE TABLE runs (
   stats TEXT
 );
 )sql",
+    // 2: shadows as one row per linked pair (a JSON object field -> [base_sf, base_hs]);
+    //    a row per field cost ~10x the disk of a pair row at a million pairs.
+    //    Error rows remember when they are due again (transient backoff).
+    R"sql(
+CREATE TABLE pair_shadows (
+  sync TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (sync, salesforce_id)
+) WITHOUT ROWID;
+INSERT INTO pair_shadows (sync, salesforce_id, data)
+  SELECT sync, salesforce_id, json_group_object(field, json_array(base_sf, base_hs)) FROM shadows
+  GROUP BY sync, salesforce_id;
+DROP TABLE shadows;
+ALTER TABLE sync_errors ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
@@ -83,10 +105,29 @@ int64_t Now() {
 }
 
 // A prepared statement with positional text binding; finalizes itself.
+// Statements are prepared once per store and reused (keyed by the SQL text's
+// address: every statement is a string literal).
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(sqlite3* db, StmtCache& cache, const char* sql) : db_(db) {
+    auto it = cache.find(sql);
+    if (it != cache.end()) {
+      s_ = it->second;
+      rc_ = SQLITE_OK;
+      return;
+    }
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
+    if (rc_ == SQLITE_OK) cache.emplace(sql, s_);
+    else owned_ = true;
+  }
+  ~Stmt() {
+    if (owned_) {
+      sqlite3_finalize(s_);
+    } else if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
   Stmt& Text(int i, const std::string& v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -121,6 +162,7 @@ class Stmt {
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
   int rc_;
+  bool owned_ = false;
 };
 
 LinkState StateFromName(const std::string& s) {
@@ -164,7 +206,10 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& path, Status* st
   return s;
 }
 
-StateStore::~StateStore() { sqlite3_close(db_); }
+StateStore::~StateStore() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
 
 Status StateStore::Exec(const std::string& sql) {
   char* err = nullptr;
@@ -181,7 +226,7 @@ Status StateStore::Migrate() {
     return Status::Error("not an Accord state store or unreadable (" + st.message + ")");
   int version = 0;
   {
-    Stmt q(db_, "SELECT value FROM accord_meta WHERE key = 'schema_version'");
+    Stmt q(db_, cache_, "SELECT value FROM accord_meta WHERE key = 'schema_version'");
     if (q.Row()) version = std::atoi(q.Col(0).c_str());
   }
   if (version > kSchemaVersion)
@@ -192,7 +237,7 @@ Status StateStore::Migrate() {
     if (Status st = Exec("BEGIN IMMEDIATE"); !st) return st;
     Status st = Exec(kMigrations[v]);
     if (st) {
-      Stmt up(db_, "INSERT INTO accord_meta (key, value) VALUES ('schema_version', ?1) "
+      Stmt up(db_, cache_, "INSERT INTO accord_meta (key, value) VALUES ('schema_version', ?1) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
       st = up.Text(1, std::to_string(v + 1)).Run();
     }
@@ -211,7 +256,7 @@ Status StateStore::Commit() { return Exec("COMMIT"); }
 Status StateStore::Rollback() { return Exec("ROLLBACK"); }
 
 Status StateStore::PutLink(const Link& l) {
-  Stmt s(db_, "INSERT INTO links (sync, salesforce_id, hubspot_id, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+  Stmt s(db_, cache_, "INSERT INTO links (sync, salesforce_id, hubspot_id, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
               "ON CONFLICT(sync, salesforce_id) DO UPDATE SET hubspot_id = excluded.hubspot_id, "
               "state = excluded.state, updated_at = excluded.updated_at");
   return s.Text(1, l.sync).Text(2, l.salesforce_id).Text(3, l.hubspot_id).Text(4, std::string(LinkStateName(l.state)))
@@ -220,81 +265,149 @@ Status StateStore::PutLink(const Link& l) {
 }
 
 std::optional<Link> StateStore::FindBySalesforce(const std::string& sync, const std::string& sf_id) {
-  Stmt s(db_, "SELECT hubspot_id, state FROM links WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt s(db_, cache_, "SELECT hubspot_id, state FROM links WHERE sync = ?1 AND salesforce_id = ?2");
   s.Text(1, sync).Text(2, sf_id);
   if (!s.Row()) return std::nullopt;
   return Link{sync, sf_id, s.Col(0), StateFromName(s.Col(1))};
 }
 
 std::optional<Link> StateStore::FindByHubSpot(const std::string& sync, const std::string& hs_id) {
-  Stmt s(db_, "SELECT salesforce_id, state FROM links WHERE sync = ?1 AND hubspot_id = ?2");
+  Stmt s(db_, cache_, "SELECT salesforce_id, state FROM links WHERE sync = ?1 AND hubspot_id = ?2");
   s.Text(1, sync).Text(2, hs_id);
   if (!s.Row()) return std::nullopt;
   return Link{sync, s.Col(0), hs_id, StateFromName(s.Col(1))};
 }
 
 Status StateStore::SetLinkState(const std::string& sync, const std::string& sf_id, LinkState state) {
-  Stmt s(db_, "UPDATE links SET state = ?3, updated_at = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt s(db_, cache_, "UPDATE links SET state = ?3, updated_at = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
   return s.Text(1, sync).Text(2, sf_id).Text(3, std::string(LinkStateName(state))).Int(4, Now()).Run();
 }
 
 Status StateStore::RemoveLink(const std::string& sync, const std::string& sf_id) {
-  Stmt a(db_, "DELETE FROM shadows WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt a(db_, cache_, "DELETE FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
   if (Status st = a.Text(1, sync).Text(2, sf_id).Run(); !st) return st;
-  Stmt b(db_, "DELETE FROM links WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt b(db_, cache_, "DELETE FROM links WHERE sync = ?1 AND salesforce_id = ?2");
   return b.Text(1, sync).Text(2, sf_id).Run();
 }
 
 Status StateStore::MoveLink(const std::string& from_sync, const std::string& from_sf_id, const std::string& to_sync,
                             const std::string& to_sf_id) {
-  Stmt a(db_, "UPDATE links SET sync = ?3, salesforce_id = ?4, updated_at = ?5 WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt a(db_, cache_,
+         "UPDATE links SET sync = ?3, salesforce_id = ?4, updated_at = ?5 WHERE sync = ?1 AND salesforce_id = ?2");
   if (Status st = a.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Int(5, Now()).Run(); !st)
     return st;
   if (sqlite3_changes(db_) == 0) return Status::Error("no link for " + from_sync + "/" + from_sf_id + " to move");
-  Stmt b(db_, "UPDATE shadows SET sync = ?3, salesforce_id = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt b(db_, cache_, "UPDATE pair_shadows SET sync = ?3, salesforce_id = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
   return b.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Run();
 }
 
-Status StateStore::PutShadow(const std::string& sync, const std::string& sf_id, const Shadow& sh) {
-  Stmt s(db_, "INSERT INTO shadows (sync, salesforce_id, field, base_sf, base_hs) VALUES (?1, ?2, ?3, ?4, ?5) "
-              "ON CONFLICT(sync, salesforce_id, field) DO UPDATE SET base_sf = excluded.base_sf, "
-              "base_hs = excluded.base_hs");
-  return s.Text(1, sync).Text(2, sf_id).Text(3, sh.field).OptText(4, sh.base_sf).OptText(5, sh.base_hs).Run();
+namespace {
+
+std::string EncodeShadows(const std::vector<Shadow>& shadows) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const Shadow& sh : shadows) {
+    nlohmann::json pair = nlohmann::json::array();
+    pair.push_back(sh.base_sf ? nlohmann::json(*sh.base_sf) : nlohmann::json(nullptr));
+    pair.push_back(sh.base_hs ? nlohmann::json(*sh.base_hs) : nlohmann::json(nullptr));
+    j[sh.field] = std::move(pair);
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::vector<Shadow> StateStore::Shadows(const std::string& sync, const std::string& sf_id) {
-  Stmt s(db_, "SELECT field, base_sf, base_hs FROM shadows WHERE sync = ?1 AND salesforce_id = ?2 ORDER BY field");
-  s.Text(1, sync).Text(2, sf_id);
+std::vector<Shadow> DecodeShadows(const std::string& text) {
   std::vector<Shadow> out;
-  while (s.Row()) out.push_back(Shadow{s.Col(0), s.OptCol(1), s.OptCol(2)});
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  for (auto& [field, pair] : j.items()) {
+    if (!pair.is_array() || pair.size() != 2) continue;
+    Shadow sh;
+    sh.field = field;
+    if (pair[0].is_string()) sh.base_sf = pair[0].get<std::string>();
+    if (pair[1].is_string()) sh.base_hs = pair[1].get<std::string>();
+    out.push_back(std::move(sh));
+  }
   return out;
 }
 
+}  // namespace
+
+Status StateStore::PutShadows(const std::string& sync, const std::string& sf_id, const std::vector<Shadow>& shadows) {
+  Stmt s(db_, cache_, "INSERT INTO pair_shadows (sync, salesforce_id, data) VALUES (?1, ?2, ?3) "
+                      "ON CONFLICT(sync, salesforce_id) DO UPDATE SET data = excluded.data");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, EncodeShadows(shadows)).Run();
+}
+
+Status StateStore::PutShadow(const std::string& sync, const std::string& sf_id, const Shadow& sh) {
+  std::vector<Shadow> all = Shadows(sync, sf_id);
+  bool found = false;
+  for (Shadow& s : all)
+    if (s.field == sh.field) s = sh, found = true;
+  if (!found) all.push_back(sh);
+  return PutShadows(sync, sf_id, all);
+}
+
+std::vector<Shadow> StateStore::Shadows(const std::string& sync, const std::string& sf_id) {
+  Stmt s(db_, cache_, "SELECT data FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
+  s.Text(1, sync).Text(2, sf_id);
+  std::vector<Shadow> out;
+  if (s.Row()) out = DecodeShadows(s.Col(0));
+  std::sort(out.begin(), out.end(), [](const Shadow& a, const Shadow& b) { return a.field < b.field; });
+  return out;
+}
+
+std::vector<Link> StateStore::AllLinks(const std::string& sync) {
+  Stmt s(db_, cache_, "SELECT salesforce_id, hubspot_id, state FROM links WHERE sync = ?1");
+  s.Text(1, sync);
+  std::vector<Link> out;
+  while (s.Row()) out.push_back(Link{sync, s.Col(0), s.Col(1), StateFromName(s.Col(2))});
+  return out;
+}
+
+std::unordered_map<std::string, std::vector<Shadow>> StateStore::AllShadows(const std::string& sync) {
+  Stmt s(db_, cache_, "SELECT salesforce_id, data FROM pair_shadows WHERE sync = ?1");
+  s.Text(1, sync);
+  std::unordered_map<std::string, std::vector<Shadow>> out;
+  while (s.Row()) out.emplace(s.Col(0), DecodeShadows(s.Col(1)));
+  return out;
+}
+
+std::optional<std::string> StateStore::GetMeta(const std::string& key) {
+  Stmt s(db_, cache_, "SELECT value FROM meta WHERE key = ?1");
+  s.Text(1, key);
+  if (!s.Row()) return std::nullopt;
+  return s.Col(0);
+}
+
+Status StateStore::PutMeta(const std::string& key, const std::string& value) {
+  Stmt s(db_, cache_, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  return s.Text(1, key).Text(2, value).Run();
+}
+
 Status StateStore::PutCursor(const std::string& system, const std::string& object, const Cursor& c) {
-  Stmt s(db_, "INSERT INTO cursors (system, object, modstamp, last_id) VALUES (?1, ?2, ?3, ?4) "
+  Stmt s(db_, cache_, "INSERT INTO cursors (system, object, modstamp, last_id) VALUES (?1, ?2, ?3, ?4) "
               "ON CONFLICT(system, object) DO UPDATE SET modstamp = excluded.modstamp, last_id = excluded.last_id");
   return s.Text(1, system).Text(2, object).Text(3, c.modstamp).Text(4, c.last_id).Run();
 }
 
 std::optional<Cursor> StateStore::GetCursor(const std::string& system, const std::string& object) {
-  Stmt s(db_, "SELECT modstamp, last_id FROM cursors WHERE system = ?1 AND object = ?2");
+  Stmt s(db_, cache_, "SELECT modstamp, last_id FROM cursors WHERE system = ?1 AND object = ?2");
   s.Text(1, system).Text(2, object);
   if (!s.Row()) return std::nullopt;
   return Cursor{s.Col(0), s.Col(1)};
 }
 
 Status StateStore::AddIntent(const std::string& sync, const std::string& target, const std::string& source_id) {
-  Stmt s(db_, "INSERT OR IGNORE INTO create_intents (sync, target_system, source_id, created_at) VALUES (?1, ?2, ?3, ?4)");
+  Stmt s(db_, cache_, "INSERT OR IGNORE INTO create_intents (sync, target_system, source_id, created_at) VALUES (?1, ?2, ?3, ?4)");
   return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Run();
 }
 
 Status StateStore::RemoveIntent(const std::string& sync, const std::string& target, const std::string& source_id) {
-  Stmt s(db_, "DELETE FROM create_intents WHERE sync = ?1 AND target_system = ?2 AND source_id = ?3");
+  Stmt s(db_, cache_, "DELETE FROM create_intents WHERE sync = ?1 AND target_system = ?2 AND source_id = ?3");
   return s.Text(1, sync).Text(2, target).Text(3, source_id).Run();
 }
 
 std::vector<std::string> StateStore::Intents(const std::string& sync, const std::string& target) {
-  Stmt s(db_, "SELECT source_id FROM create_intents WHERE sync = ?1 AND target_system = ?2 ORDER BY created_at, source_id");
+  Stmt s(db_, cache_, "SELECT source_id FROM create_intents WHERE sync = ?1 AND target_system = ?2 ORDER BY created_at, source_id");
   s.Text(1, sync).Text(2, target);
   std::vector<std::string> out;
   while (s.Row()) out.push_back(s.Col(0));
@@ -302,31 +415,34 @@ std::vector<std::string> StateStore::Intents(const std::string& sync, const std:
 }
 
 Status StateStore::AddTombstone(const std::string& system, const std::string& record_id) {
-  Stmt s(db_, "INSERT OR IGNORE INTO tombstones (system, record_id, deleted_at) VALUES (?1, ?2, ?3)");
+  Stmt s(db_, cache_, "INSERT OR IGNORE INTO tombstones (system, record_id, deleted_at) VALUES (?1, ?2, ?3)");
   return s.Text(1, system).Text(2, record_id).Int(3, Now()).Run();
 }
 
 bool StateStore::IsTombstoned(const std::string& system, const std::string& record_id) {
-  Stmt s(db_, "SELECT 1 FROM tombstones WHERE system = ?1 AND record_id = ?2");
+  Stmt s(db_, cache_, "SELECT 1 FROM tombstones WHERE system = ?1 AND record_id = ?2");
   s.Text(1, system).Text(2, record_id);
   return s.Row();
 }
 
 Status StateStore::RecordError(const SyncError& e) {
   int64_t now = Now();
-  Stmt s(db_, "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
-              "first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8) "
+  // Transient errors are due again after a backoff that doubles per attempt
+  // (1 s, 2 s, 4 s ... capped at an hour); permanent ones wait for a change.
+  Stmt s(db_, cache_, "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
+              "first_seen, last_seen, retry_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + 1000) "
               "ON CONFLICT(sync, category, salesforce_id, hubspot_id) DO UPDATE SET rule = excluded.rule, "
               "message = excluded.message, attempts = attempts + 1, permanent = excluded.permanent, "
-              "last_seen = excluded.last_seen");
+              "last_seen = excluded.last_seen, "
+              "retry_at = excluded.last_seen + min(3600000, 1000 * (1 << min(attempts, 12)))");
   return s.Text(1, e.sync).Text(2, e.category).Text(3, e.rule).Text(4, e.salesforce_id).Text(5, e.hubspot_id)
       .Text(6, e.message).Int(7, e.permanent ? 1 : 0).Int(8, now)
       .Run();
 }
 
 std::vector<SyncError> StateStore::Errors(const std::string& sync) {
-  Stmt s(db_, "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent FROM sync_errors "
-              "WHERE sync = ?1 ORDER BY id");
+  Stmt s(db_, cache_, "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, retry_at, "
+              "sync, last_seen FROM sync_errors WHERE ?1 = '' OR sync = ?1 ORDER BY id");
   s.Text(1, sync);
   std::vector<SyncError> out;
   while (s.Row()) {
@@ -340,24 +456,38 @@ std::vector<SyncError> StateStore::Errors(const std::string& sync) {
     e.message = s.Col(5);
     e.attempts = static_cast<int>(s.ColInt(6));
     e.permanent = s.ColInt(7) != 0;
+    e.retry_at = s.ColInt(8);
+    e.sync = s.Col(9);
+    e.last_seen = s.ColInt(10);
     out.push_back(e);
   }
   return out;
 }
 
 Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
-  Stmt s(db_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3");
+  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3");
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
+Status StateStore::ClearError(int64_t id) {
+  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE id = ?1");
+  return s.Int(1, id).Run();
+}
+
+int StateStore::Requeue(const std::string& category) {
+  Stmt s(db_, cache_, "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE ?1 = '' OR category = ?1");
+  if (!s.Text(1, category).Run()) return -1;
+  return sqlite3_changes(db_);
+}
+
 int64_t StateStore::StartRun(const std::string& command) {
-  Stmt s(db_, "INSERT INTO runs (command, started_at) VALUES (?1, ?2)");
+  Stmt s(db_, cache_, "INSERT INTO runs (command, started_at) VALUES (?1, ?2)");
   if (!s.Text(1, command).Int(2, Now()).Run()) return -1;
   return sqlite3_last_insert_rowid(db_);
 }
 
 Status StateStore::FinishRun(int64_t run, const std::string& status, const std::string& stats_json) {
-  Stmt s(db_, "UPDATE runs SET finished_at = ?2, status = ?3, stats = ?4 WHERE id = ?1");
+  Stmt s(db_, cache_, "UPDATE runs SET finished_at = ?2, status = ?3, stats = ?4 WHERE id = ?1");
   return s.Int(1, run).Int(2, Now()).Text(3, status).Text(4, stats_json).Run();
 }
 

@@ -12,9 +12,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace accord::store {
 
@@ -28,7 +30,7 @@ struct Status {
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -54,6 +56,8 @@ struct SyncError {
   std::string sync, category, rule, salesforce_id, hubspot_id, message;
   int attempts = 0;
   bool permanent = false;
+  int64_t retry_at = 0;   // ms since the epoch: a transient error is due again then (0: requeued)
+  int64_t last_seen = 0;  // ms since the epoch
 };
 
 class StateStore {
@@ -83,9 +87,17 @@ class StateStore {
   Status MoveLink(const std::string& from_sync, const std::string& from_sf_id, const std::string& to_sync,
                   const std::string& to_sf_id);
 
-  // Shadows.
+  std::vector<Link> AllLinks(const std::string& sync);
+
+  // Shadows: stored as one row per linked pair.
   Status PutShadow(const std::string& sync, const std::string& sf_id, const Shadow& shadow);
-  std::vector<Shadow> Shadows(const std::string& sync, const std::string& sf_id);
+  Status PutShadows(const std::string& sync, const std::string& sf_id, const std::vector<Shadow>& shadows);
+  std::vector<Shadow> Shadows(const std::string& sync, const std::string& sf_id);  // sorted by field
+  std::unordered_map<std::string, std::vector<Shadow>> AllShadows(const std::string& sync);  // by salesforce id
+
+  // Small key/value facts (e.g. the hash of the rules of the last pass).
+  std::optional<std::string> GetMeta(const std::string& key);
+  Status PutMeta(const std::string& key, const std::string& value);
 
   // Cursors per system and object.
   Status PutCursor(const std::string& system, const std::string& object, const Cursor& c);
@@ -104,8 +116,12 @@ class StateStore {
 
   // The sync error log: one row per record and category; a repeat increments attempts.
   Status RecordError(const SyncError& e);
-  std::vector<SyncError> Errors(const std::string& sync);
+  std::vector<SyncError> Errors(const std::string& sync);  // "" = every sync
   Status ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
+  Status ClearError(int64_t id);
+  // `accord retry`: every error (of one category, "" = all) is due now and
+  // no longer permanent. Returns how many, -1 on failure.
+  int Requeue(const std::string& category);
 
   // Run history.
   int64_t StartRun(const std::string& command);
@@ -116,6 +132,7 @@ class StateStore {
   Status Exec(const std::string& sql);
   Status Migrate();
   sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
   int version_ = 0;
 };
 

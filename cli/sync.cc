@@ -1,0 +1,432 @@
+// The sync verbs: test, plan, run, errors, retry.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "compiler/diag/render.h"
+#include "compiler/driver/driver.h"
+#include "compiler/ir/lower.h"
+#include "runtime/store/state_store.h"
+#include "runtime/sync/engine.h"
+#include "runtime/sync/jsonl_connector.h"
+#include "runtime/sync/test_runner.h"
+
+namespace accord::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Loaded {
+  driver::RuleSet set;
+  ir::CompiledRules rules;
+};
+
+// Loads, checks and compiles; prints diagnostics. nullptr = exit with *code.
+std::unique_ptr<Loaded> LoadRules(const std::vector<std::string>& paths, const char* verb, int* code) {
+  auto l = std::make_unique<Loaded>();
+  DiagSink sink(100);
+  std::string io_error;
+  if (!driver::LoadAndCheck(paths.empty() ? std::vector<std::string>{"."} : paths, driver::Options{}, l->set, sink,
+                            &io_error)) {
+    std::cerr << "accord " << verb << ": " << io_error << "\n";
+    *code = kUsage;
+    return nullptr;
+  }
+  if (sink.error_count() > 0) {
+    std::cerr << RenderText(sink.diagnostics(), RenderOptions{});
+    std::cerr << "accord " << verb << ": the rules have errors; fix them first (accord check)\n";
+    *code = kFindings;
+    return nullptr;
+  }
+  l->rules = ir::LowerRules(l->set.model);
+  return l;
+}
+
+bool ParseEngine(const std::string& text, jit::EngineKind* kind, const char* verb) {
+  if (jit::ParseEngineKind(text, kind)) return true;
+  std::cerr << "accord " << verb << ": --engine must be interp, jit or auto\n";
+  return false;
+}
+
+std::string DefaultState(const std::string& data) { return (fs::path(data) / "accord-state.db").string(); }
+
+std::string Q(const sync::Text& t) { return t ? "\"" + *t + "\"" : "null"; }
+
+// ---- accord test -------------------------------------------------------------
+
+struct TestArgs {
+  std::vector<std::string> paths;
+  std::string engine = "interp";
+  std::string filter;
+  bool verbose = false;
+};
+
+int RunTestVerb(const TestArgs& a) {
+  int code = kOk;
+  jit::EngineKind kind;
+  if (!ParseEngine(a.engine, &kind, "test")) return kUsage;
+  auto l = LoadRules(a.paths, "test", &code);
+  if (!l) return code;
+  sync::TestOptions o;
+  o.engine = kind;
+  o.filter = a.filter;
+  auto results = sync::RunTests(l->set, l->rules, o);
+  size_t passed = 0, failed = 0;
+  for (const auto& r : results) {
+    if (r.passed) {
+      ++passed;
+      if (a.verbose) std::cout << "ok   " << r.location << ": " << r.name << "\n";
+      continue;
+    }
+    ++failed;
+    std::cout << "FAIL " << r.location << ": " << r.name << "\n";
+    for (const auto& f : r.failures) std::cout << "     " << f << "\n";
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed > 0 ? kFindings : kOk;
+}
+
+// ---- plan / run --------------------------------------------------------------
+
+struct PassArgs {
+  std::vector<std::string> paths;
+  std::string data;
+  std::string state;
+  std::string engine = "auto";
+  std::string format = "text";
+  bool once = false, watch = false;
+  double interval = 2.0;
+};
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+json EventJson(const sync::Event& e) {
+  json j = {{"kind", sync::EventKindName(e.kind)}, {"sync", e.sync}};
+  if (!e.object.empty()) j["object"] = std::string(schema::SystemName(e.target)) + "." + e.object;
+  if (!e.salesforce_id.empty()) j["salesforce_id"] = e.salesforce_id;
+  if (!e.hubspot_id.empty()) j["hubspot_id"] = e.hubspot_id;
+  if (!e.changes.empty()) {
+    json c = json::array();
+    for (const auto& ch : e.changes) {
+      json x = {{"field", ch.field}};
+      x["old"] = ch.before ? json(*ch.before) : json(nullptr);
+      x["new"] = ch.after ? json(*ch.after) : json(nullptr);
+      if (!ch.rule.empty()) x["rule"] = ch.rule;
+      c.push_back(x);
+    }
+    j["changes"] = c;
+  }
+  if (!e.category.empty()) j["category"] = e.category;
+  if (!e.message.empty()) j["message"] = e.message;
+  if (!e.rule.empty()) j["rule"] = e.rule;
+  return j;
+}
+
+json ReportJson(const sync::PassReport& r, bool events) {
+  json j;
+  json syncs = json::object();
+  for (const auto& [name, s] : r.per_sync)
+    syncs[name] = {{"pairs", s.pairs},     {"created", s.created}, {"updated", s.updated}, {"linked", s.linked},
+                   {"conflicts", s.conflicts}, {"skipped", s.skipped}, {"deleted", s.deleted}, {"errors", s.errors}};
+  j["syncs"] = syncs;
+  j["errors_by_category"] = r.errors_by_category;
+  j["api_calls"] = {{"salesforce", {{"reads", r.salesforce_calls.reads}, {"writes", r.salesforce_calls.writes}}},
+                    {"hubspot", {{"reads", r.hubspot_calls.reads}, {"writes", r.hubspot_calls.writes}}}};
+  j["records_read"] = r.records_read;
+  j["ok"] = r.ok;
+  if (!r.ok) j["failure"] = r.failure;
+  if (events) {
+    json ev = json::array();
+    for (const auto& e : r.events) ev.push_back(EventJson(e));
+    j["events"] = ev;
+  }
+  return j;
+}
+
+void PrintSummary(const sync::PassReport& r, double secs, std::ostream& out) {
+  sync::SyncStats t = r.Total();
+  for (const auto& [name, s] : r.per_sync)
+    out << "  " << name << ": " << s.created << " created, " << s.updated << " updated, " << s.linked << " linked, "
+        << s.conflicts << " conflicts, " << s.skipped << " skipped, " << s.deleted << " deleted, " << s.errors
+        << " errors\n";
+  out << "total: " << t.created << " created, " << t.updated << " updated, " << t.linked << " linked, " << t.conflicts
+      << " conflicts, " << t.errors << " errors";
+  if (!r.errors_by_category.empty()) {
+    out << " (";
+    bool first = true;
+    for (const auto& [cat, n] : r.errors_by_category) out << (first ? "" : ", ") << cat << " " << n, first = false;
+    out << ")";
+  }
+  out << "\napi calls: salesforce " << r.salesforce_calls.reads << " reads + " << r.salesforce_calls.writes
+      << " writes, hubspot " << r.hubspot_calls.reads << " reads + " << r.hubspot_calls.writes << " writes\n";
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%lld records read in %.2f s\n", static_cast<long long>(r.records_read), secs);
+  out << buf;
+}
+
+void PrintPlan(const sync::PassReport& r, std::ostream& out) {
+  std::string current;
+  for (const auto& e : r.events) {
+    if (e.sync != current) {
+      current = e.sync;
+      out << "sync " << current << "\n";
+    }
+    std::string target = e.object.empty() ? "" : std::string(schema::SystemName(e.target)) + "." + e.object;
+    std::string pair = (e.salesforce_id.empty() ? "" : "salesforce " + e.salesforce_id) +
+                       (!e.salesforce_id.empty() && !e.hubspot_id.empty() ? " / " : "") +
+                       (e.hubspot_id.empty() ? "" : "hubspot " + e.hubspot_id);
+    switch (e.kind) {
+      case sync::Event::Kind::kCreate: out << "  create " << target << " (from " << pair << ")\n"; break;
+      case sync::Event::Kind::kUpdate: out << "  update " << target << " (" << pair << ")\n"; break;
+      case sync::Event::Kind::kLifecycle: out << "  lifecycle " << target << " (" << pair << ")\n"; break;
+      case sync::Event::Kind::kConflict:
+        out << "  conflict (" << pair << "): " << e.message << "\n";
+        for (const auto& c : e.changes)
+          out << "      " << c.field << ": " << Q(c.before) << " -> " << Q(c.after) << "\n";
+        continue;
+      case sync::Event::Kind::kError:
+        out << "  error " << e.category << " (" << pair << "): " << e.message << (e.rule.empty() ? "" : "  [" + e.rule + "]")
+            << "\n";
+        continue;
+      default:
+        out << "  " << sync::EventKindName(e.kind) << " (" << pair << ")" << (e.message.empty() ? "" : ": " + e.message)
+            << "\n";
+        continue;
+    }
+    for (const auto& c : e.changes)
+      out << "      " << c.field << ": " << Q(c.before) << " -> " << Q(c.after) << (c.rule.empty() ? "" : "  [" + c.rule + "]")
+          << "\n";
+  }
+  // projected API calls (a pass's reads plus one write call per batch and kind)
+  out << "projected API calls: salesforce " << r.salesforce_calls.reads + r.salesforce_calls.writes << " ("
+      << r.salesforce_calls.writes << " writes), hubspot " << r.hubspot_calls.reads + r.hubspot_calls.writes << " ("
+      << r.hubspot_calls.writes << " writes)\n";
+}
+
+int RunPassVerb(const PassArgs& a, bool dry_run) {
+  const char* verb = dry_run ? "plan" : "run";
+  int code = kOk;
+  if (a.format != "text" && a.format != "json") {
+    std::cerr << "accord " << verb << ": --format must be text or json\n";
+    return kUsage;
+  }
+  jit::EngineKind kind;
+  if (!ParseEngine(a.engine, &kind, verb)) return kUsage;
+  std::error_code ec;
+  if (!fs::is_directory(a.data, ec)) {
+    std::cerr << "accord " << verb << ": --data " << a.data << " is not a folder (expected " << a.data
+              << "/salesforce/*.jsonl and " << a.data << "/hubspot/*.jsonl)\n";
+    return kUsage;
+  }
+  auto l = LoadRules(a.paths, verb, &code);
+  if (!l) return code;
+  std::string state = a.state.empty() ? DefaultState(a.data) : a.state;
+  // a plan never creates a state file
+  if (dry_run && !fs::exists(state, ec)) state = ":memory:";
+  store::Status st;
+  auto store = store::StateStore::Open(state, &st);
+  if (!store) {
+    std::cerr << "accord " << verb << ": " << st.message << "\n";
+    return kUsage;
+  }
+  sync::JsonlConnector sf(schema::System::kSalesforce, (fs::path(a.data) / "salesforce").string(), dry_run);
+  sync::JsonlConnector hs(schema::System::kHubSpot, (fs::path(a.data) / "hubspot").string(), dry_run);
+  sync::Engine engine(sync::ViewOf(l->set, l->rules), kind, *store, sf, hs);
+  sync::PassOptions po;
+  po.dry_run = dry_run;
+  po.keep_events = dry_run || a.format == "json";
+  bool tty = isatty(STDERR_FILENO) == 1;
+  auto started = std::chrono::steady_clock::now();
+  if (tty && !dry_run) {
+    po.progress = [&](const std::string& sync, size_t done, size_t total) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      double rate = secs > 0 ? done / secs : 0;
+      if (total > 0 && done <= total) {
+        int width = 30, fill = static_cast<int>(width * done / std::max<size_t>(total, 1));
+        double eta = rate > 0 ? (total - done) / rate : 0;
+        std::fprintf(stderr, "\r%-10s [%.*s%*s] %zu/%zu  %.0f rec/s  ETA %.0fs ", sync.c_str(), fill,
+                     "##############################", width - fill, "", done, total, rate, eta);
+      } else {
+        std::fprintf(stderr, "\r%-10s %zu records  %.0f rec/s          ", sync.c_str(), done, rate);
+      }
+    };
+  }
+  if (a.watch) {
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+  }
+  int exit_code = kOk;
+  do {
+    auto t0 = std::chrono::steady_clock::now();
+    sync::PassReport r = engine.RunPass(po);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (tty && po.progress) std::fprintf(stderr, "\r%70s\r", "");
+    for (const auto& w : engine.TakeWarnings()) std::cerr << "accord " << verb << ": warning: " << w << "\n";
+    if (a.format == "json") {
+      std::cout << ReportJson(r, po.keep_events).dump(dry_run ? 2 : -1) << "\n";
+    } else if (dry_run) {
+      PrintPlan(r, std::cout);
+      PrintSummary(r, secs, std::cout);
+    } else {
+      std::cout << (a.watch ? "pass:\n" : "");
+      PrintSummary(r, secs, std::cout);
+    }
+    std::cout.flush();
+    if (!r.ok) {
+      std::cerr << "accord " << verb << ": " << r.failure << "\n";
+      return kUsage;
+    }
+    if (r.Total().errors > 0) exit_code = kFindings;
+    if (!a.watch) break;
+    for (double slept = 0; slept < a.interval && !g_stop; slept += 0.1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (!g_stop);
+  if (!dry_run && exit_code == kFindings && a.format == "text")
+    std::cout << "see the error log: accord errors --state " << state << "\n";
+  return a.watch ? kOk : exit_code;
+}
+
+// ---- errors / retry ----------------------------------------------------------
+
+struct LogArgs {
+  std::string state, data, category, format = "text";
+};
+
+std::unique_ptr<store::StateStore> OpenLog(const LogArgs& a, const char* verb) {
+  std::string state = !a.state.empty() ? a.state : !a.data.empty() ? DefaultState(a.data) : "";
+  if (state.empty()) {
+    std::cerr << "accord " << verb << ": name the state file (--state FILE) or the data folder (--data DIR)\n";
+    return nullptr;
+  }
+  std::error_code ec;
+  if (!fs::exists(state, ec)) {
+    std::cerr << "accord " << verb << ": no state file " << state << " (has `accord run` run yet?)\n";
+    return nullptr;
+  }
+  store::Status st;
+  auto s = store::StateStore::Open(state, &st);
+  if (!s) std::cerr << "accord " << verb << ": " << st.message << "\n";
+  return s;
+}
+
+std::string Csv(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+
+int RunErrors(const LogArgs& a) {
+  if (a.format != "text" && a.format != "json" && a.format != "csv") {
+    std::cerr << "accord errors: --format must be text, json or csv\n";
+    return kUsage;
+  }
+  auto s = OpenLog(a, "errors");
+  if (!s) return kUsage;
+  auto errors = s->Errors("");
+  if (a.format == "csv") std::cout << "id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message\n";
+  json arr = json::array();
+  size_t n = 0;
+  for (const auto& e : errors) {
+    if (!a.category.empty() && e.category != a.category) continue;
+    ++n;
+    if (a.format == "json") {
+      arr.push_back({{"id", e.id}, {"sync", e.sync}, {"category", e.category}, {"rule", e.rule},
+                     {"salesforce_id", e.salesforce_id}, {"hubspot_id", e.hubspot_id}, {"message", e.message},
+                     {"attempts", e.attempts}, {"permanent", e.permanent}});
+    } else if (a.format == "csv") {
+      std::cout << e.id << "," << Csv(e.sync) << "," << e.category << "," << Csv(e.rule) << "," << Csv(e.salesforce_id)
+                << "," << Csv(e.hubspot_id) << "," << e.attempts << "," << (e.permanent ? "true" : "false") << ","
+                << Csv(e.message) << "\n";
+    } else {
+      std::cout << e.category << "  " << e.sync << "  "
+                << (e.salesforce_id.empty() ? "" : "salesforce " + e.salesforce_id + " ")
+                << (e.hubspot_id.empty() ? "" : "hubspot " + e.hubspot_id + " ") << "(" << e.attempts
+                << (e.attempts == 1 ? " attempt" : " attempts") << (e.permanent ? ", waits for a change" : ", retried")
+                << ")\n    " << e.message << (e.rule.empty() ? "" : "\n    rule: " + e.rule) << "\n";
+    }
+  }
+  if (a.format == "json") std::cout << arr.dump(2) << "\n";
+  if (a.format == "text") std::cout << n << (n == 1 ? " error\n" : " errors\n");
+  return kOk;
+}
+
+int RunRetry(const LogArgs& a) {
+  auto s = OpenLog(a, "retry");
+  if (!s) return kUsage;
+  int n = s->Requeue(a.category);
+  if (n < 0) {
+    std::cerr << "accord retry: cannot update the error log\n";
+    return kUsage;
+  }
+  std::cout << n << (n == 1 ? " error" : " errors") << " requeued; the next `accord run` retries "
+            << (n == 1 ? "it" : "them") << "\n";
+  return kOk;
+}
+
+void AddPassOptions(CLI::App* cmd, PassArgs& a) {
+  cmd->add_option("PATH", a.paths, "rule files or folders");
+  cmd->add_option("--data", a.data, "the data folder: DIR/salesforce/<Object>.jsonl, DIR/hubspot/<object>.jsonl")
+      ->required();
+  cmd->add_option("--state", a.state, "the state file (default: DIR/accord-state.db)");
+  cmd->add_option("--engine", a.engine, "interp, jit or auto (default: auto)");
+  cmd->add_option("--format", a.format, "text or json");
+}
+
+}  // namespace
+
+void RegisterSync(CLI::App& app, int& exit_code) {
+  auto targs = std::make_shared<TestArgs>();
+  auto* test = app.add_subcommand("test", "Run the `test` blocks of rule files through the sync engine");
+  test->add_option("PATH", targs->paths, "rule files or folders");
+  test->add_option("--engine", targs->engine, "interp, jit or auto (default: interp)");
+  test->add_option("--filter", targs->filter, "only tests whose name contains this");
+  test->add_flag("-v,--verbose", targs->verbose, "list passing tests too");
+  test->footer("Prints one line per failing test with its location and a final `N passed, N failed`; exit 1 on any "
+               "failure.");
+  test->callback([targs, &exit_code] { exit_code = RunTestVerb(*targs); });
+
+  auto plan_args = std::make_shared<PassArgs>();
+  auto* plan = app.add_subcommand("plan", "Dry run: what a sync pass would create, update, conflict on and reject");
+  AddPassOptions(plan, *plan_args);
+  plan->footer("Writes nothing: neither the data nor the state file (a missing state file is not created).");
+  plan->callback([plan_args, &exit_code] { exit_code = RunPassVerb(*plan_args, true); });
+
+  auto run_args = std::make_shared<PassArgs>();
+  auto* run = app.add_subcommand("run", "Run sync passes over a jsonl data folder");
+  AddPassOptions(run, *run_args);
+  run->add_flag("--once", run_args->once, "one pass and exit (the default)");
+  run->add_flag("--watch", run_args->watch, "a pass every --interval seconds until Ctrl-C");
+  run->add_option("--interval", run_args->interval, "seconds between passes with --watch (default 2)");
+  run->footer("Exit status: 0 no errors, 1 some records logged errors (see `accord errors`), 2 usage or I/O failure.");
+  run->callback([run_args, &exit_code] { exit_code = RunPassVerb(*run_args, false); });
+
+  auto eargs = std::make_shared<LogArgs>();
+  auto* errors = app.add_subcommand("errors", "List the sync error log");
+  errors->add_option("--state", eargs->state, "the state file");
+  errors->add_option("--data", eargs->data, "the data folder (its accord-state.db)");
+  errors->add_option("--category", eargs->category, "only this category (e.g. PropertyValues)");
+  errors->add_option("--format", eargs->format, "text, json or csv");
+  errors->callback([eargs, &exit_code] { exit_code = RunErrors(*eargs); });
+
+  auto rargs = std::make_shared<LogArgs>();
+  auto* retry = app.add_subcommand("retry", "Requeue logged errors for the next pass");
+  retry->add_option("--state", rargs->state, "the state file");
+  retry->add_option("--data", rargs->data, "the data folder (its accord-state.db)");
+  retry->add_option("--category", rargs->category, "only this category");
+  retry->callback([rargs, &exit_code] { exit_code = RunRetry(*rargs); });
+}
+
+}  // namespace accord::cli

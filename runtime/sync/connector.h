@@ -1,0 +1,83 @@
+// What the sync engine needs from a system: read the current state of an
+// object's records, and write creates, updates and deletes with one result
+// per record. The jsonl connector (folders of JSON Lines files) implements it
+// here; the HTTP connectors of Salesforce and HubSpot implement the same
+// interface, so the engine runs unchanged over files, the sandbox and the
+// real APIs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/schema/schema.h"
+
+namespace accord::sync {
+
+// A field value in its text form: Salesforce scalars as JSON writes them
+// (strings as they are, numbers as written, true/false), HubSpot property
+// values as the API's strings. nullopt is null (unset).
+using Text = std::optional<std::string>;
+
+// Blank: null or the empty string (HubSpot clears a property with "").
+inline bool IsBlank(const Text& t) { return !t || t->empty(); }
+
+struct Record {
+  std::string id;
+  std::string modstamp;  // SystemModstamp / lastmodifieddate, ISO-8601 UTC (compares as text)
+  bool deleted = false;
+  std::vector<Text> values;  // one per schema field, in schema order
+  // HubSpot: associated record ids per object type ("companies" -> ids).
+  std::map<std::string, std::vector<std::string>> associations;
+  // Salesforce merges: the surviving record of a merged-away (deleted) one.
+  std::string master_id;
+  // HubSpot merges: ids of records merged into this one.
+  std::vector<std::string> merged_ids;
+};
+
+// A problem reading a system's data (a malformed line, a wrong type): the
+// record is skipped and the engine logs it; the rest proceeds.
+struct ReadProblem {
+  std::string record_id;  // when known
+  std::string message;
+};
+
+struct WriteOp {
+  enum class Kind { kCreate, kUpdate, kDelete };
+  Kind kind = Kind::kUpdate;
+  std::string id;                                // update/delete
+  std::vector<std::pair<size_t, Text>> fields;   // schema slot -> value
+  std::map<std::string, std::vector<std::string>> add_associations;  // HubSpot
+};
+
+struct WriteResult {
+  bool ok = false;
+  std::string id;          // the record written (the new id for a create)
+  std::string status_code;  // the system's code on failure: STRING_TOO_LONG, INVALID_OPTION, ...
+  std::string message;
+  bool transient = false;   // retry later (locks, 5xx, limits)
+};
+
+struct CallCounts {
+  int64_t reads = 0, writes = 0;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual schema::System system() const = 0;
+  // Every record of `object` as it is now (deleted ones flagged when the
+  // system reports them).
+  virtual bool Load(const schema::Object& object, std::vector<Record>* out, std::vector<ReadProblem>* problems,
+                    std::string* error) = 0;
+  // Applies the operations in batches of the system's size; one result per op.
+  virtual std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) = 0;
+  // API calls made (or, for a dry run, that would be made).
+  virtual CallCounts calls() const = 0;
+  // The batch size of the system's write endpoint (200 Salesforce, 100 HubSpot).
+  int batch_size() const { return system() == schema::System::kSalesforce ? 200 : 100; }
+};
+
+}  // namespace accord::sync

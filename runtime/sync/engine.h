@@ -1,0 +1,124 @@
+// The sync engine: one pass applies the compiled rules to the current records
+// of both systems, with the state store as memory (DESIGN §5):
+//
+//   1. lead conversions move links (and their shadows) to the Contact;
+//   2. syncs run parents first (an `associate` target's sync, and a
+//      `converts to` target, before the sync that names it);
+//   3. per sync: linked pairs reconcile field by field against the per-side
+//      shadows (changed = differs from that side's shadow; both changed and
+//      not agreeing after mapping = the field's conflict policy), deletes
+//      follow the delete policy with tombstones, scope changes park links;
+//      unlinked records are matched (email/domain/fields, or the external id
+//      a rule maps the record id into), quarantined when ambiguous or blank,
+//      or created per `create in` with its `when` condition and `on create`
+//      defaults, after a write-ahead intent;
+//   4. lifecycle triggers fire on the old/new values of their field.
+//
+// Writes go out in batches; shadows and links move in the store transaction
+// that follows the target's acknowledgement, so a crash anywhere loses and
+// duplicates nothing. Every problem is a per-record entry of the error log.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/ast/ast.h"
+#include "compiler/ir/lower.h"
+#include "compiler/sema/checker.h"
+#include "jit/engine.h"
+#include "runtime/store/state_store.h"
+#include "runtime/sync/connector.h"
+
+namespace accord::sync {
+
+// The error log's categories (DESIGN §5), declared once.
+#define ACCORD_ERROR_CATEGORIES(X)                                                    \
+  X(Associations, "a parent is not synced yet, or an association failed")            \
+  X(CustomCode, "validation rules, Apex, flows and workflows of the target")          \
+  X(Duplicates, "ambiguous or blank match keys, duplicate rules")                      \
+  X(Permissions, "the integration user may not read or write this")                    \
+  X(PropertyValues, "picklist, format, length, required fields, rejected table values") \
+  X(ApiLimits, "daily or burst API limits")                                             \
+  X(RuleErrors, "an expression of a rule failed on this record")                       \
+  X(Transport, "unreadable data, network and server failures")
+
+enum class Category {
+#define X(name, doc) k##name,
+  ACCORD_ERROR_CATEGORIES(X)
+#undef X
+};
+std::string_view CategoryName(Category c);
+// The category of a system's write status code (STRING_TOO_LONG, INVALID_OPTION, ...).
+Category CategoryOfStatus(const std::string& status_code);
+
+struct FieldChange {
+  std::string field;
+  Text before, after;
+  std::string rule;  // file:line:col
+};
+
+// One thing a pass did (or, for a plan, would do).
+struct Event {
+  enum class Kind { kCreate, kUpdate, kLink, kConflict, kSkip, kError, kDelete, kConvert, kLifecycle, kUnlink };
+  Kind kind = Kind::kUpdate;
+  std::string sync;
+  schema::System target = schema::System::kHubSpot;  // the system written (or concerned)
+  std::string object;                                // the target object
+  std::string salesforce_id, hubspot_id;
+  std::vector<FieldChange> changes;
+  std::string category;  // errors
+  std::string message;
+  std::string rule;
+};
+std::string_view EventKindName(Event::Kind k);
+
+struct SyncStats {
+  int64_t pairs = 0, created = 0, updated = 0, linked = 0, conflicts = 0, skipped = 0, deleted = 0, errors = 0;
+};
+
+struct PassReport {
+  std::vector<Event> events;  // in order
+  std::map<std::string, SyncStats> per_sync;
+  std::map<std::string, int64_t> errors_by_category;
+  CallCounts salesforce_calls, hubspot_calls;
+  int64_t records_read = 0;
+  bool ok = true;         // false: the pass stopped (store or connector failure)
+  std::string failure;
+  SyncStats Total() const;
+};
+
+struct PassOptions {
+  bool dry_run = false;        // plan: compute everything, write nothing, roll the store back
+  bool keep_events = true;     // `run` over large data keeps counts only
+  size_t chunk = 1000;         // pairs per write batch + store transaction
+  // Progress: (sync, done, total) after every chunk.
+  std::function<void(const std::string&, size_t, size_t)> progress;
+};
+
+struct RuleSetView {
+  const sema::Model* model = nullptr;
+  const ir::CompiledRules* rules = nullptr;
+  std::vector<const ast::LifecycleDecl*> lifecycles;
+  const schema::SchemaSet* schemas = nullptr;
+  std::string rules_hash;  // changes when the rules change: waiting errors are retried
+};
+
+class Engine {
+ public:
+  Engine(RuleSetView rules, jit::EngineKind kind, store::StateStore& store, Connector& salesforce, Connector& hubspot);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  PassReport RunPass(const PassOptions& options);
+  std::vector<std::string> TakeWarnings();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace accord::sync
