@@ -1318,7 +1318,15 @@ struct Engine::Impl {
       for (const Assoc& a : p.assocs) {
         if (a.sf_slot < 0 || a.decl->dir == ast::Direction::kToSalesforce || IsBlank(r.values[a.sf_slot])) continue;
         std::string parent = ParentHubSpot(a, *r.values[a.sf_slot]);
-        if (!parent.empty()) pw.op.add_associations[a.decl->hs_object.text].push_back(parent);
+        if (!parent.empty()) {
+          pw.op.add_associations[a.decl->hs_object.text].push_back(parent);
+        } else {
+          // the record is created; its association waits for the parent (retried every pass)
+          Error(p.name, Category::kAssociations, "", sf_id, hs_id,
+                "waiting for " + (a.parent_object.empty() ? "the parent" : a.parent_object) + " " +
+                    *r.values[a.sf_slot] + " to sync before associating " + a.decl->hs_object.text,
+                false, System::kHubSpot, obj[1]->name);
+        }
       }
     }
     w.writes[to].push_back(std::move(pw));

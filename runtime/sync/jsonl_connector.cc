@@ -178,6 +178,12 @@ Record JsonlConnector::ToRecord(const schema::Object& object, const json& j) con
   if (IsSalesforce(system_)) {
     r.id = j.value("Id", "");
     fill(j);
+    // Salesforce checkboxes are never null: an absent one reads as its default
+    for (size_t i = 0; i < object.fields.size(); ++i) {
+      const schema::Field& f = object.fields[i];
+      if (!r.values[i] && f.type == schema::FieldType::kBool && !f.nillable)
+        r.values[i] = std::string(f.default_value == "true" ? "true" : "false");
+    }
     auto stamp = j.find("SystemModstamp");
     if (stamp != j.end() && stamp->is_string()) r.modstamp = stamp->get<std::string>();
     auto del = j.find("IsDeleted");

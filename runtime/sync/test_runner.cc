@@ -160,6 +160,7 @@ struct Runner {
         j["id"] = key;
         j["properties"] = json::object();
         j["properties"][o->name == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate"] = stamp;
+        j["properties"]["hs_object_id"] = key;
         j["archived"] = false;
       }
       return j;
@@ -257,7 +258,7 @@ struct Runner {
           if (ValueOf(*o, rf, &v)) want.push_back({o->FindField(rf.field.text), v});
         }
         std::vector<std::string> ids = writes(o->name, o->system);
-        bool found = false;
+        bool found = !ids.empty();  // at least one write, and every write has the values
         std::string seen;
         for (const std::string& id : ids) {
           const json* j = conn[side(o)]->Get(o->name, id);
@@ -274,7 +275,7 @@ struct Runner {
             }
             all &= same;
           }
-          if (all) found = true;
+          if (!all) found = false;
           seen += "\n      " + id + ": " + describe(*j);
         }
         if (!found) {
@@ -282,7 +283,7 @@ struct Runner {
           for (const auto& [f, v] : want) exp += (exp.empty() ? "" : ", ") + f->name + ": " + (v ? "\"" + *v + "\"" : "null");
           failures.push_back(Loc(er->range) + ": expected a write to " + std::string(ast::SideName(er->object.side)) + "." +
                              o->name + " with {" + exp + "}" +
-                             (ids.empty() ? "; nothing of that object was written" : "; written:" + seen));
+                             (ids.empty() ? "; nothing of that object was written" : "; the records written:" + seen));
         }
       } else if (auto* en = std::get_if<ast::ExpectNothing>(&item)) {
         std::string seen;

@@ -9,8 +9,8 @@
 //   2. the change: every other `given` either adds a record or, with the key
 //      of an existing one, changes the fields it lists; then one pass runs
 //      and the expectations are checked against what it did:
-//        expect side.Object { f: v }  some record of that object was written
-//                                     and now has these values
+//        expect side.Object { f: v }  records of that object were written,
+//                                     and every one now has these values
 //        expect nothing               nothing was written to either system
 //        expect error Category        an error of that category was logged
 //      Any error a test does not expect fails it.
