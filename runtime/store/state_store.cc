@@ -93,6 +93,7 @@ INSERT INTO pair_shadows (sync, salesforce_id, data)
   GROUP BY sync, salesforce_id;
 DROP TABLE shadows;
 ALTER TABLE sync_errors ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_errors ADD COLUMN record_stamp TEXT NOT NULL DEFAULT '';
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
 };
@@ -430,19 +431,19 @@ Status StateStore::RecordError(const SyncError& e) {
   // Transient errors are due again after a backoff that doubles per attempt
   // (1 s, 2 s, 4 s ... capped at an hour); permanent ones wait for a change.
   Stmt s(db_, cache_, "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
-              "first_seen, last_seen, retry_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + 1000) "
+              "first_seen, last_seen, retry_at, record_stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + 1000, ?9) "
               "ON CONFLICT(sync, category, salesforce_id, hubspot_id) DO UPDATE SET rule = excluded.rule, "
               "message = excluded.message, attempts = attempts + 1, permanent = excluded.permanent, "
-              "last_seen = excluded.last_seen, "
+              "last_seen = excluded.last_seen, record_stamp = excluded.record_stamp, "
               "retry_at = excluded.last_seen + min(3600000, 1000 * (1 << min(attempts, 12)))");
   return s.Text(1, e.sync).Text(2, e.category).Text(3, e.rule).Text(4, e.salesforce_id).Text(5, e.hubspot_id)
-      .Text(6, e.message).Int(7, e.permanent ? 1 : 0).Int(8, now)
+      .Text(6, e.message).Int(7, e.permanent ? 1 : 0).Int(8, now).Text(9, e.record_stamp)
       .Run();
 }
 
 std::vector<SyncError> StateStore::Errors(const std::string& sync) {
   Stmt s(db_, cache_, "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, retry_at, "
-              "sync, last_seen FROM sync_errors WHERE ?1 = '' OR sync = ?1 ORDER BY id");
+              "sync, last_seen, record_stamp FROM sync_errors WHERE ?1 = '' OR sync = ?1 ORDER BY id");
   s.Text(1, sync);
   std::vector<SyncError> out;
   while (s.Row()) {
@@ -459,6 +460,7 @@ std::vector<SyncError> StateStore::Errors(const std::string& sync) {
     e.retry_at = s.ColInt(8);
     e.sync = s.Col(9);
     e.last_seen = s.ColInt(10);
+    e.record_stamp = s.Col(11);
     out.push_back(e);
   }
   return out;

@@ -58,6 +58,7 @@ struct SyncError {
   bool permanent = false;
   int64_t retry_at = 0;   // ms since the epoch: a transient error is due again then (0: requeued)
   int64_t last_seen = 0;  // ms since the epoch
+  std::string record_stamp;  // the record's modstamp when logged: a permanent error waits until it moves
 };
 
 class StateStore {

@@ -41,6 +41,7 @@ struct Record {
 // record is skipped and the engine logs it; the rest proceeds.
 struct ReadProblem {
   std::string record_id;  // when known
+  std::string where;      // e.g. file:line, for the error log when there is no id
   std::string message;
 };
 

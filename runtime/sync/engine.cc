@@ -236,6 +236,7 @@ struct Lifecycle {
 // One write the pass will send, with what moves in the store once it is acknowledged.
 struct PendingWrite {
   WriteOp op;
+  std::string stamp;  // the pair's newest modstamp when the write was planned
   size_t plan_index = 0;
   std::string sf_id, hs_id;  // the pair (the new side is empty for a create)
   Side source = Side::kSalesforce;
@@ -269,6 +270,14 @@ struct Engine::Impl {
   std::set<std::pair<std::string, std::string>> clean;  // (sync, pair key) processed without error
   ir::Frame frame;
   std::vector<rt::Value> slots[2], empty[2], outs;
+  // The newest modstamp of the record(s) being processed: an error logged now
+  // waits until it changes.
+  std::string cur_stamp;
+  void SetStamp(const Record* a, const Record* b) {
+    cur_stamp.clear();
+    for (const Record* r : {a, b})
+      if (r && r->modstamp > cur_stamp) cur_stamp = r->modstamp;
+  }
 
   Impl(RuleSetView r, jit::EngineKind kind, store::StateStore& s, Connector& sf, Connector& hs)
       : rs(std::move(r)), jit(kind), store(s) {
@@ -413,9 +422,11 @@ struct Engine::Impl {
       Fail("reading " + std::string(ast::SideName(side)) + "." + object->name + ": " + error);
       return &t;
     }
-    for (const ReadProblem& p : problems)
-      Error("", Category::kTransport, "", side == Side::kSalesforce ? p.record_id : "",
-            side == Side::kHubSpot ? p.record_id : "", p.message, true, t.system, object->name);
+    for (const ReadProblem& p : problems) {
+      std::string id = p.record_id.empty() ? p.where : p.record_id;
+      Error("", Category::kTransport, "", side == Side::kSalesforce ? id : "", side == Side::kHubSpot ? id : "",
+            p.message, true, t.system, object->name);
+    }
     for (size_t i = 0; i < t.records.size(); ++i) {
       for (size_t f = 0; f < t.records[i].values.size(); ++f)
         if (t.records[i].values[f]) t.records[i].values[f] = Canon(t.system, object->fields[f], t.records[i].values[f]);
@@ -458,6 +469,7 @@ struct Engine::Impl {
     se.hubspot_id = hs_id;
     se.message = message;
     se.permanent = permanent;
+    se.record_stamp = cur_stamp;
     if (auto st = store.RecordError(se); !st) Fail("state store: " + st.message);
   }
 
@@ -711,6 +723,7 @@ struct Engine::Impl {
               false, rec[0] ? System::kHubSpot : System::kSalesforce, rec[0] ? p.cs->hubspot->name : p.cs->salesforce->name);
         continue;
       }
+      SetStamp(rec[0], rec[1]);
       if (Waiting(p, link.salesforce_id, link.hubspot_id, rec)) continue;
       rt::Value serr;
       bool in[2] = {InScope(p, Side::kSalesforce, rec[0], rec[1], &serr), true};
@@ -777,10 +790,11 @@ struct Engine::Impl {
     else if (auto it2 = errors_hs.find({p.name, hs_id}); !hs_id.empty() && it2 != errors_hs.end()) e = &it2->second;
     if (!e) return false;
     if (e->retry_at == 0) return false;  // requeued (accord retry, or the rules changed)
-    int64_t newest = 0;
+    std::string newest;
     for (int s = 0; s < 2; ++s)
-      if (rec[s]) newest = std::max(newest, StampMs(rec[s]->modstamp));
-    if (newest == 0 || newest > e->last_seen) return false;  // the data changed since
+      if (rec[s] && rec[s]->modstamp > newest) newest = rec[s]->modstamp;
+    // the data changed since the error (compared as the systems stamp it: no clock skew)
+    if (newest.empty() || e->record_stamp.empty() || newest != e->record_stamp) return false;
     if (!e->permanent) return NowMs() < e->retry_at;
     ++report->per_sync[p.name].skipped;
     return true;
@@ -882,7 +896,7 @@ struct Engine::Impl {
       } else if (!ch[0] && ch[1]) {
         wrote = write(0, 1);
       } else {
-        bool agree = (!wv[1].skip && !wv[1].error && Same(wv[1].text, cur[1])) ||
+        bool agree = (IsBlank(cur[0]) && IsBlank(cur[1])) || (!wv[1].skip && !wv[1].error && Same(wv[1].text, cur[1])) ||
                      (!wv[0].skip && !wv[0].error && Same(wv[0].text, cur[0]));
         if (agree) {
           accept(0), accept(1);
@@ -932,6 +946,7 @@ struct Engine::Impl {
       pw[to].op.id = ids[to];
       pw[to].sf_id = sf_id;
       pw[to].hs_id = hs_id;
+      pw[to].stamp = cur_stamp;
       w.writes[to].push_back(std::move(pw[to]));
     }
     if (!bad[0] && !bad[1]) clean.insert({p.name, sf_id + "|" + hs_id});
@@ -958,6 +973,7 @@ struct Engine::Impl {
         pw.sf_id = sf_id;
         pw.hs_id = hs_id;
         pw.changes.push_back({a.decl->sf_field.text, parent, sf_parent, ""});
+        pw.stamp = cur_stamp;
         Merge(w.writes[0], std::move(pw));
         continue;
       }
@@ -981,6 +997,7 @@ struct Engine::Impl {
       pw.sf_id = sf_id;
       pw.hs_id = hs_id;
       pw.changes.push_back({"associations." + hs_type, std::nullopt, hs_parent, ""});
+      pw.stamp = cur_stamp;
       Merge(w.writes[1], std::move(pw));
     }
   }
@@ -1026,6 +1043,7 @@ struct Engine::Impl {
     // a Salesforce merge: the loser's link moves to the survivor
     if (gone == 0 && rec[0] && !rec[0]->master_id.empty() && !taken[0].count(Key(p.cs->salesforce->name, rec[0]->master_id))) {
       Check(store.MoveLink(p.name, link.salesforce_id, p.name, rec[0]->master_id));
+      taken[0][Key(p.cs->salesforce->name, rec[0]->master_id)] = p.name;
       Event e;
       e.kind = Event::Kind::kLink;
       e.sync = p.name;
@@ -1058,6 +1076,7 @@ struct Engine::Impl {
       pw.op.id = ids[other];
       pw.sf_id = link.salesforce_id;
       pw.hs_id = link.hubspot_id;
+      pw.stamp = cur_stamp;
       w.writes[other].push_back(std::move(pw));
       return;
     }
@@ -1125,6 +1144,7 @@ struct Engine::Impl {
     std::unordered_set<size_t> used[2];
     auto link_pair = [&](size_t si, size_t hi, const char* how) {
       Record* rec[2] = {&t[0]->records[si], &t[1]->records[hi]};
+      SetStamp(rec[0], rec[1]);
       used[0].insert(si);
       used[1].insert(hi);
       store::Link l{p.name, rec[0]->id, rec[1]->id, store::LinkState::kActive};
@@ -1152,6 +1172,7 @@ struct Engine::Impl {
         Record& r = t[s]->records[i];
         std::string sf_id = s == 0 ? r.id : "", hs_id = s == 1 ? r.id : "";
         Record* recp[2] = {s == 0 ? &r : nullptr, s == 1 ? &r : nullptr};
+        SetStamp(recp[0], recp[1]);
         if (Waiting(p, sf_id, hs_id, recp)) continue;
         // 1. the external id a rule wrote on the other side (our own earlier create)
         if (p.extid_slot[o] >= 0) {
@@ -1329,6 +1350,7 @@ struct Engine::Impl {
         }
       }
     }
+    pw.stamp = cur_stamp;
     w.writes[to].push_back(std::move(pw));
   }
 
@@ -1350,9 +1372,12 @@ struct Engine::Impl {
       Check(store.Commit());
       Check(store.Begin());
     }
-    // 2. the writes
+    // 2. the writes, one kind after the other so that batches are full
     for (int to = 0; to < 2 && report->ok; ++to) {
       if (w.writes[to].empty()) continue;
+      std::stable_sort(w.writes[to].begin(), w.writes[to].end(), [](const PendingWrite& x, const PendingWrite& y) {
+        return static_cast<int>(x.op.kind) < static_cast<int>(y.op.kind);
+      });
       std::vector<WriteOp> ops;
       ops.reserve(w.writes[to].size());
       for (const PendingWrite& pw : w.writes[to]) ops.push_back(pw.op);
@@ -1362,6 +1387,7 @@ struct Engine::Impl {
         PendingWrite& pw = w.writes[to][i];
         WriteResult res = i < results.size() ? results[i] : WriteResult{false, pw.op.id, "UNKNOWN", "no result", true};
         if (!res.ok) {
+          cur_stamp = pw.stamp;
           Category cat = CategoryOfStatus(res.status_code);
           Error(p.name, cat, "", pw.sf_id, pw.hs_id, res.status_code + ": " + res.message, !res.transient,
                 to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);

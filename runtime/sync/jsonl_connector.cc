@@ -134,18 +134,18 @@ JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::v
     json j = json::parse(line, nullptr, false);
     std::string where = path + ":" + std::to_string(line_no);
     if (j.is_discarded() || !j.is_object()) {
-      problems->push_back({"", where + ": malformed JSON record"});
+      problems->push_back({"", where, where + ": malformed JSON record"});
       continue;
     }
     auto id = j.find(id_key);
     if (id == j.end() || !id->is_string() || id->get<std::string>().empty()) {
-      problems->push_back({"", where + ": record without a string \"" + id_key + "\""});
+      problems->push_back({"", where, where + ": record without a string \"" + id_key + "\""});
       continue;
     }
     if (!IsSalesforce(system_)) {
       auto props = j.find("properties");
       if (props != j.end() && !props->is_object()) {
-        problems->push_back({id->get<std::string>(), where + ": \"properties\" is not an object"});
+        problems->push_back({id->get<std::string>(), where, where + ": \"properties\" is not an object"});
         continue;
       }
     }
