@@ -84,6 +84,7 @@ SyncStats PassReport::Total() const {
     t.deleted += s.deleted;
     t.errors += s.errors;
   }
+  t.errors += read_errors;
   return t;
 }
 
@@ -450,6 +451,7 @@ struct Engine::Impl {
              const std::string& object) {
     ++report->errors_by_category[std::string(CategoryName(cat))];
     if (!sync.empty()) ++report->per_sync[sync].errors;
+    else ++report->read_errors;
     Event e;
     e.kind = Event::Kind::kError;
     e.sync = sync;

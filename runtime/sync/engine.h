@@ -85,6 +85,7 @@ struct PassReport {
   std::map<std::string, int64_t> errors_by_category;
   CallCounts salesforce_calls, hubspot_calls;
   int64_t records_read = 0;
+  int64_t read_errors = 0;  // records that could not be read (malformed lines, wrong shapes)
   bool ok = true;         // false: the pass stopped (store or connector failure)
   std::string failure;
   SyncStats Total() const;

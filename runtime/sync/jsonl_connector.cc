@@ -244,11 +244,9 @@ std::string JsonlConnector::NewId(const schema::Object& object, Table& t) {
 std::string JsonlConnector::NextStamp() {
   auto now = std::chrono::system_clock::now();
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::string s = IsoMillis(ms);
   // strictly increasing, so that a cursor never misses a write made in the same millisecond
-  while (s <= last_stamp_) s = IsoMillis(++ms);
-  last_stamp_ = s;
-  return s;
+  last_ms_ = std::max(ms, last_ms_ + 1);
+  return IsoMillis(last_ms_);
 }
 
 WriteResult JsonlConnector::Validate(const schema::Object& object, const WriteOp& op, const json* existing) const {

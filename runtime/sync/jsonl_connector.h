@@ -74,7 +74,7 @@ class JsonlConnector : public Connector {
   bool dry_run_;
   std::map<std::string, Table> tables_;
   CallCounts calls_;
-  std::string last_stamp_;
+  int64_t last_ms_ = 0;
 };
 
 }  // namespace accord::sync

@@ -68,27 +68,49 @@ def latest(path, key):
     return recs, order
 
 
+def drop_partial_tail(path):
+    """A writer killed mid-line left an unfinished record: the system never
+    stored it, so it goes before anything else is appended."""
+    with open(path, "rb+") as f:
+        data = f.read()
+        keep = data.rfind(b"\n") + 1
+        if keep < len(data):
+            f.truncate(keep)
+
+
 def change(a):
     rnd = random.Random(a.seed)
     stamp = "2026-06-01T00:00:%02d.000Z" % (a.seed % 60)
     sf_path = os.path.join(a.dir, "salesforce", "Contact.jsonl")
     hs_path = os.path.join(a.dir, "hubspot", "contacts.jsonl")
+    drop_partial_tail(sf_path)
+    drop_partial_tail(hs_path)
     sf, sf_order = latest(sf_path, "Id")
     hs, hs_order = latest(hs_path, "id")
+    if a.now:  # edits stamped with the wall clock, as a live system would
+        import datetime
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    log = open(a.log, "a") if a.log else None
+    # Salesforce edits Title, HubSpot edits city: no two edits conflict, so
+    # every one of them must survive on both sides
     with open(sf_path, "a") as f:
         for k in sf_order:
-            if rnd.random() < a.fraction:
+            if rnd.random() < a.fraction and not sf[k].get("IsDeleted"):
                 r = dict(sf[k])
-                r["Title"] = rnd.choice(TITLES) + " " + str(rnd.randint(1, 99))
+                r["Title"] = rnd.choice(TITLES) + " " + str(rnd.randint(1, 999))
                 r["SystemModstamp"] = stamp
                 f.write(json.dumps(r) + "\n")
+                if log:
+                    log.write(json.dumps({"side": "salesforce", "id": k, "field": "Title", "value": r["Title"]}) + "\n")
     with open(hs_path, "a") as f:
         for k in hs_order:
-            if rnd.random() < a.fraction:
+            if rnd.random() < a.fraction and not hs[k].get("archived"):
                 r = json.loads(json.dumps(hs[k]))
-                r["properties"]["city"] = rnd.choice(CITIES) + " " + str(rnd.randint(1, 99))
+                r["properties"]["city"] = rnd.choice(CITIES) + " " + str(rnd.randint(1, 999))
                 r["properties"]["lastmodifieddate"] = stamp
                 f.write(json.dumps(r) + "\n")
+                if log:
+                    log.write(json.dumps({"side": "hubspot", "id": k, "field": "city", "value": r["properties"]["city"]}) + "\n")
 
 
 p = argparse.ArgumentParser()
@@ -103,5 +125,7 @@ c = sub.add_parser("change")
 c.add_argument("dir")
 c.add_argument("--fraction", type=float, default=0.1)
 c.add_argument("--seed", type=int, default=2)
+c.add_argument("--log", help="append every edit made to this file (JSON lines)")
+c.add_argument("--now", action="store_true", help="stamp the edits with the current time")
 a = p.parse_args()
 init(a) if a.cmd == "init" else change(a)
