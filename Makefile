@@ -1,5 +1,6 @@
 # The two commands of the README's quick start, each doing its own set-up:
-#   make demo   install deps, build, check the built-in example and map its sample contacts
+#   make demo   install deps, build, check and test the built-in example, plan and run its sync
+#               over a copy of its sample data
 #   make test   install deps, build (RelWithDebInfo), run every test
 # Other targets: build, sanitize (ASan+UBSan test run), bench, fmt, clean.
 
@@ -18,12 +19,22 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+DEMO_DATA = $(BUILD_DIR)/demo-data
+
 demo: build
 	@echo "== accord check examples/salesforce-hubspot"
 	@$(BUILD_DIR)/accord check examples/salesforce-hubspot && echo "ok: no diagnostics"
-	@echo "== accord map examples/salesforce-hubspot --sync people --to hubspot (JIT) < data/salesforce/Contact.jsonl"
-	@$(BUILD_DIR)/accord map examples/salesforce-hubspot --sync people --to hubspot --engine jit --stats \
-	  < examples/salesforce-hubspot/data/salesforce/Contact.jsonl
+	@echo "== accord test examples/salesforce-hubspot"
+	@$(BUILD_DIR)/accord test examples/salesforce-hubspot
+	@rm -rf $(DEMO_DATA) && cp -r examples/salesforce-hubspot/data $(DEMO_DATA)
+	@echo "== accord plan examples/salesforce-hubspot --data $(DEMO_DATA)   (a copy of the example data)"
+	@$(BUILD_DIR)/accord plan examples/salesforce-hubspot --data $(DEMO_DATA) || true
+	@echo "== accord run examples/salesforce-hubspot --data $(DEMO_DATA)"
+	@$(BUILD_DIR)/accord run examples/salesforce-hubspot --data $(DEMO_DATA) || true
+	@echo "== accord run again: nothing changed on either side, so nothing is written"
+	@$(BUILD_DIR)/accord run examples/salesforce-hubspot --data $(DEMO_DATA) || true
+	@echo "== accord errors --data $(DEMO_DATA)"
+	@$(BUILD_DIR)/accord errors --data $(DEMO_DATA)
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600

@@ -193,8 +193,9 @@ void PrintPlan(const sync::PassReport& r, std::ostream& out) {
       case sync::Event::Kind::kLifecycle: out << "  lifecycle " << target << " (" << pair << ")\n"; break;
       case sync::Event::Kind::kConflict:
         out << "  conflict (" << pair << "): " << e.message << "\n";
-        for (const auto& c : e.changes)
-          out << "      " << c.field << ": " << Q(c.before) << " -> " << Q(c.after) << "\n";
+        for (size_t i = 0; i < e.changes.size(); ++i)
+          out << "      " << (i == 0 ? "salesforce " : "hubspot ") << e.changes[i].field << " = " << Q(e.changes[i].after)
+              << " (was " << Q(e.changes[i].before) << ")\n";
         continue;
       case sync::Event::Kind::kError:
         out << "  error " << e.category << " (" << pair << "): " << e.message << (e.rule.empty() ? "" : "  [" + e.rule + "]")

@@ -95,6 +95,13 @@ DROP TABLE shadows;
 ALTER TABLE sync_errors ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_errors ADD COLUMN record_stamp TEXT NOT NULL DEFAULT '';
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE pending_updates (
+  sync TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL,
+  target_system TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (sync, salesforce_id, target_system)
+) WITHOUT ROWID;
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -369,6 +376,26 @@ std::unordered_map<std::string, std::vector<Shadow>> StateStore::AllShadows(cons
   s.Text(1, sync);
   std::unordered_map<std::string, std::vector<Shadow>> out;
   while (s.Row()) out.emplace(s.Col(0), DecodeShadows(s.Col(1)));
+  return out;
+}
+
+Status StateStore::PutPending(const std::string& sync, const std::string& sf_id, const std::string& target,
+                              const std::string& data) {
+  Stmt s(db_, cache_, "INSERT INTO pending_updates (sync, salesforce_id, target_system, data) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT(sync, salesforce_id, target_system) DO UPDATE SET data = excluded.data");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, target).Text(4, data).Run();
+}
+
+Status StateStore::ClearPending(const std::string& sync, const std::string& sf_id, const std::string& target) {
+  Stmt s(db_, cache_, "DELETE FROM pending_updates WHERE sync = ?1 AND salesforce_id = ?2 AND target_system = ?3");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, target).Run();
+}
+
+std::vector<PendingUpdate> StateStore::Pending(const std::string& sync) {
+  Stmt s(db_, cache_, "SELECT salesforce_id, target_system, data FROM pending_updates WHERE sync = ?1");
+  s.Text(1, sync);
+  std::vector<PendingUpdate> out;
+  while (s.Row()) out.push_back(PendingUpdate{s.Col(0), s.Col(1), s.Col(2)});
   return out;
 }
 

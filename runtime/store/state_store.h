@@ -61,6 +61,12 @@ struct SyncError {
   std::string record_stamp;  // the record's modstamp when logged: a permanent error waits until it moves
 };
 
+// An update sent but not yet known to be acknowledged: what it wrote and the
+// shadows that move if it landed (checked on the next pass after a crash).
+struct PendingUpdate {
+  std::string salesforce_id, target_system, data;
+};
+
 class StateStore {
  public:
   // Opens (creating if needed) and migrates. ":memory:" works for tests.
@@ -95,6 +101,12 @@ class StateStore {
   Status PutShadows(const std::string& sync, const std::string& sf_id, const std::vector<Shadow>& shadows);
   std::vector<Shadow> Shadows(const std::string& sync, const std::string& sf_id);  // sorted by field
   std::unordered_map<std::string, std::vector<Shadow>> AllShadows(const std::string& sync);  // by salesforce id
+
+  // Write-ahead record of updates in flight (see PendingUpdate).
+  Status PutPending(const std::string& sync, const std::string& sf_id, const std::string& target,
+                    const std::string& data);
+  Status ClearPending(const std::string& sync, const std::string& sf_id, const std::string& target);
+  std::vector<PendingUpdate> Pending(const std::string& sync);
 
   // Small key/value facts (e.g. the hash of the rules of the last pass).
   std::optional<std::string> GetMeta(const std::string& key);

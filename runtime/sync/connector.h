@@ -59,6 +59,9 @@ struct WriteResult {
   std::string status_code;  // the system's code on failure: STRING_TOO_LONG, INVALID_OPTION, ...
   std::string message;
   bool transient = false;   // retry later (locks, 5xx, limits)
+  // The record as the system stored it, when the write's response says
+  // (defaults and values the system fills in on create).
+  std::optional<Record> stored;
 };
 
 struct CallCounts {

@@ -96,7 +96,6 @@ bool Same(const Text& a, const Text& b) {
   if (IsBlank(a) || IsBlank(b)) return IsBlank(a) && IsBlank(b);
   return *a == *b;
 }
-std::string Show(const Text& t) { return t ? "\"" + *t + "\"" : "null"; }
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -651,6 +650,11 @@ struct Engine::Impl {
     // The shadows of every reconciled pair (by Salesforce id) as they are
     // once nothing is written; acknowledged writes add their field updates.
     std::unordered_map<std::string, ShadowMap> pair_shadows;
+    // Pairs created by this flush: reconciled once more right away, so that
+    // rules reading the new record's id (Id -> salesforce_lead_id) are
+    // written in the same pass.
+    std::vector<std::pair<std::string, std::string>> created_pairs;
+    std::vector<ShadowMap> created_shadows;
   };
 
   Text SideValue(const SyncPlan& p, const RulePair& rp, int side, const Record* r, const rt::Value* mapped_out) {
@@ -695,6 +699,7 @@ struct Engine::Impl {
     std::unordered_set<std::string> linked_ids[2];
     for (const auto& l : own) linked_ids[0].insert(l.salesforce_id), linked_ids[1].insert(l.hubspot_id);
     auto shadows = store.AllShadows(p.name);
+    if (!opts->dry_run) Recover(p, t, shadows);
     size_t total = own.size() + t[0]->records.size() + t[1]->records.size();
     size_t done = 0;
 
@@ -781,6 +786,47 @@ struct Engine::Impl {
       for (const Record& r : t[s]->records)
         if (r.modstamp > c.modstamp || (r.modstamp == c.modstamp && r.id > c.last_id)) c = {r.modstamp, r.id};
       if (!c.modstamp.empty()) Check(store.PutCursor(s == 0 ? "salesforce" : "hubspot", t[s]->object->name, c));
+    }
+  }
+
+  // Updates in flight when a previous pass died: one that landed (the target
+  // holds exactly what it wrote) was ours, so its shadows move now; one that
+  // did not is forgotten and the fields reconcile as usual.
+  void Recover(const SyncPlan& p, Table* t[2], std::unordered_map<std::string, std::vector<store::Shadow>>& shadows) {
+    for (const store::PendingUpdate& pu : store.Pending(p.name)) {
+      int to = pu.target_system == "salesforce" ? 0 : 1;
+      nlohmann::json j = nlohmann::json::parse(pu.data, nullptr, false);
+      Check(store.ClearPending(p.name, pu.salesforce_id, pu.target_system));
+      if (!j.is_object() || !j["fields"].is_object() || !j["shadows"].is_object()) continue;
+      std::string target_id = pu.salesforce_id;
+      if (to == 1) {
+        target_id.clear();
+        for (const store::Link& l : links[p.name])
+          if (l.salesforce_id == pu.salesforce_id) target_id = l.hubspot_id;
+      }
+      Record* r = t[to]->Find(target_id);
+      if (!r) continue;
+      bool landed = true;
+      for (auto& [name, v] : j["fields"].items()) {
+        const schema::Field* f = t[to]->object->FindField(name);
+        if (!f) {
+          landed = false;
+          break;
+        }
+        Text want = v.is_string() ? Text(v.get<std::string>()) : std::nullopt;
+        landed &= Same(r->values[static_cast<size_t>(f - t[to]->object->fields.data())], want);
+      }
+      if (!landed) continue;
+      auto& list = shadows[pu.salesforce_id];
+      for (auto& [key, pair] : j["shadows"].items()) {
+        store::Shadow sh{key, pair[0].is_string() ? Text(pair[0].get<std::string>()) : std::nullopt,
+                         pair[1].is_string() ? Text(pair[1].get<std::string>()) : std::nullopt};
+        bool found = false;
+        for (auto& x : list)
+          if (x.field == key) x = sh, found = true;
+        if (!found) list.push_back(sh);
+      }
+      Check(store.PutShadows(p.name, pu.salesforce_id, list));
     }
   }
 
@@ -1370,7 +1416,22 @@ struct Engine::Impl {
           if (!opts->dry_run)
             Check(store.AddIntent(p.name, to == 0 ? "salesforce" : "hubspot", pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id));
         }
-    if (any_create && !opts->dry_run) {
+    // ... and updates: what each writes and the shadows that move with it, so that a
+    // write that landed just before a crash is recognized as ours afterwards
+    bool any_update = false;
+    for (int to = 0; to < 2 && !opts->dry_run; ++to)
+      for (const PendingWrite& pw : w.writes[to]) {
+        if (pw.op.kind != WriteOp::Kind::kUpdate || pw.shadow_updates.empty()) continue;
+        any_update = true;
+        nlohmann::json j = {{"fields", nlohmann::json::object()}, {"shadows", nlohmann::json::object()}};
+        for (const auto& [slot, text] : pw.op.fields)
+          j["fields"][obj[to]->fields[slot].name] = text ? nlohmann::json(*text) : nlohmann::json(nullptr);
+        for (const auto& [key, e] : pw.shadow_updates)
+          j["shadows"][key] = {e.base_sf ? nlohmann::json(*e.base_sf) : nlohmann::json(nullptr),
+                               e.base_hs ? nlohmann::json(*e.base_hs) : nlohmann::json(nullptr)};
+        Check(store.PutPending(p.name, pw.sf_id, to == 0 ? "salesforce" : "hubspot", j.dump()));
+      }
+    if ((any_create || any_update) && !opts->dry_run) {
       Check(store.Commit());
       Check(store.Begin());
     }
@@ -1387,7 +1448,9 @@ struct Engine::Impl {
       Table* table = &tables[to][obj[to]->name];
       for (size_t i = 0; i < w.writes[to].size(); ++i) {
         PendingWrite& pw = w.writes[to][i];
-        WriteResult res = i < results.size() ? results[i] : WriteResult{false, pw.op.id, "UNKNOWN", "no result", true};
+        WriteResult res = i < results.size() ? results[i] : WriteResult{false, pw.op.id, "UNKNOWN", "no result", true, std::nullopt};
+        if (pw.op.kind == WriteOp::Kind::kUpdate && !pw.shadow_updates.empty() && !opts->dry_run)
+          Check(store.ClearPending(p.name, pw.sf_id, to == 0 ? "salesforce" : "hubspot"));
         if (!res.ok) {
           cur_stamp = pw.stamp;
           Category cat = CategoryOfStatus(res.status_code);
@@ -1416,6 +1479,17 @@ struct Engine::Impl {
       Check(store.Commit());
       Check(store.Begin());
     }
+    if (!w.created_pairs.empty() && report->ok) {
+      Work follow;
+      Table* t[2] = {&tables[0][obj[0]->name], &tables[1][obj[1]->name]};
+      for (size_t i = 0; i < w.created_pairs.size(); ++i) {
+        Record* rec[2] = {t[0]->Find(w.created_pairs[i].first), t[1]->Find(w.created_pairs[i].second)};
+        if (!rec[0] || !rec[1]) continue;
+        SetStamp(rec[0], rec[1]);
+        Reconcile(p, rec[0]->id, rec[1]->id, rec, w.created_shadows[i], true, follow);
+      }
+      Flush(p, follow);
+    }
   }
 
   void PutShadowMap(const std::string& sync, const std::string& sf_id, const ShadowMap& sm) {
@@ -1442,6 +1516,8 @@ struct Engine::Impl {
         Check(store.RemoveIntent(p.name, to == 0 ? "salesforce" : "hubspot", pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id));
       }
       PutShadowMap(p.name, sf_id, pw.shadows_on_ack);
+      w.created_pairs.push_back({sf_id, hs_id});
+      w.created_shadows.push_back(pw.shadows_on_ack);
       links[p.name].push_back(l);
       taken[to][Key(obj[to]->name, res.id)] = p.name;
       taken[1 - to][Key(obj[1 - to]->name, to == 0 ? pw.hs_id : pw.sf_id)] = p.name;
@@ -1451,10 +1527,16 @@ struct Engine::Impl {
       e.hubspot_id = hs_id;
       // the new record joins this pass's view
       Record nr;
+      if (res.stored) {
+        nr = *res.stored;
+        for (size_t f = 0; f < nr.values.size() && f < obj[to]->fields.size(); ++f)
+          if (nr.values[f]) nr.values[f] = Canon(table->system, obj[to]->fields[f], nr.values[f]);
+      } else {
+        nr.values.resize(obj[to]->fields.size());
+        for (auto& [slot, text] : pw.op.fields) nr.values[slot] = text;
+        nr.associations = pw.op.add_associations;
+      }
       nr.id = res.id;
-      nr.values.resize(obj[to]->fields.size());
-      for (auto& [slot, text] : pw.op.fields) nr.values[slot] = text;
-      nr.associations = pw.op.add_associations;
       table->by_id[nr.id] = table->records.size();
       table->records.push_back(std::move(nr));
     } else if (pw.op.kind == WriteOp::Kind::kDelete) {
@@ -1479,6 +1561,7 @@ struct Engine::Impl {
       if (auto it = w.pair_shadows.find(pw.sf_id); it != w.pair_shadows.end())
         for (auto& [k, v] : pw.shadow_updates) it->second[k] = v;
       if (Record* r = table->Find(pw.op.id)) {
+        if (res.stored) r->modstamp = res.stored->modstamp;
         for (auto& [slot, text] : pw.op.fields) r->values[slot] = text;
         for (auto& [k, ids] : pw.op.add_associations)
           for (auto& id : ids) r->associations[k].push_back(id);

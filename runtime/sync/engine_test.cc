@@ -319,18 +319,24 @@ TEST(SyncEngine, MergedSalesforceRecordsRepointTheirLink) {
 
 TEST(SyncEngine, DryRunWritesNothing) {
   Harness h(kPeople);
-  JsonlConnector sf_dry(System::kSalesforce, "", true), hs_dry(System::kHubSpot, "", true);
-  sf_dry.Put(h.Obj(System::kSalesforce, "Contact"),
-             json{{"Id", "003A"}, {"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  char tmpl[] = "/tmp/accord-dry-run-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  fs::create_directories(dir + "/salesforce");
+  const std::string line = R"({"Id":"003A","LastName":"Lovelace","Email":"ada@example.com"})" "\n";
+  std::ofstream(dir + "/salesforce/Contact.jsonl") << line;
+  JsonlConnector sf_dry(System::kSalesforce, dir + "/salesforce", true), hs_dry(System::kHubSpot, dir + "/hubspot", true);
   Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, sf_dry, hs_dry);
   PassOptions o;
   o.dry_run = true;
   PassReport r = engine.RunPass(o);
   EXPECT_EQ(r.Total().created, 1);
-  EXPECT_EQ(r.hubspot_calls.writes, 1);          // the projected call
-  EXPECT_TRUE(hs_dry.All("contacts").empty());   // nothing stored
+  EXPECT_EQ(r.hubspot_calls.writes, 1);  // the projected call
+  EXPECT_FALSE(fs::exists(dir + "/hubspot"));  // nothing stored
+  std::ifstream in(dir + "/salesforce/Contact.jsonl");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), line);
   EXPECT_TRUE(h.store->AllLinks("people").empty());  // the store rolled back
   EXPECT_TRUE(h.store->Errors("").empty());
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ std::string IsoMillis(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
@@ -366,10 +366,9 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
       const WriteOp& op = ops[i];
       auto it = op.kind == WriteOp::Kind::kCreate ? t.records.end() : t.records.find(op.id);
       WriteResult r = Validate(object, op, it == t.records.end() ? nullptr : &it->second);
-      if (!ok) r = WriteResult{false, op.id, "UNKNOWN", error, true};
-      if (r.ok && dry_run_) {
-        if (op.kind == WriteOp::Kind::kCreate) r.id = "(new " + object.name + ")";
-      } else if (r.ok) {
+      if (!ok) r = WriteResult{false, op.id, "UNKNOWN", error, true, std::nullopt};
+      // a dry run keeps its writes in memory (later reads in the pass see them) and never appends
+      if (r.ok) {
         if (op.kind == WriteOp::Kind::kCreate) {
           r.id = NewId(object, t);
           json j = json::object();
@@ -389,12 +388,13 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
           Apply(object, op, it->second);
         }
         stored.push_back(&it->second);
+        if (op.kind != WriteOp::Kind::kDelete) r.stored = ToRecord(object, it->second);
       }
       results.push_back(std::move(r));
     }
     if (!Append(object.name, stored, &error)) {
       // the batch was not stored: nothing of it is acknowledged
-      for (size_t i = start; i < end; ++i) results[i] = WriteResult{false, ops[i].id, "UNKNOWN", error, true};
+      for (size_t i = start; i < end; ++i) results[i] = WriteResult{false, ops[i].id, "UNKNOWN", error, true, std::nullopt};
     }
   }
   return results;

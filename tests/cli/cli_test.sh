@@ -216,5 +216,45 @@ if [ -d .git ] && command -v git >/dev/null; then
   "$ACCORD" diff no-such-rev..HEAD "$EX" >"$tmp/out" 2>&1; check "diff unknown revision" 2 $?
 fi
 
+# ---- the sync engine: test, plan, run, errors, retry ----
+"$ACCORD" test "$EX" >"$tmp/out" 2>&1; check "test example" 0 $?
+has "test: summary line" '^[0-9]+ passed, 0 failed$' "$tmp/out"
+mkdir -p "$tmp/t"
+cp -r "$EX/schemas" "$EX"/*.accord "$tmp/t/"
+sed -i 's/Phone          <-> phone conflict prefer salesforce unless blank/Phone <-> phone conflict prefer hubspot/' "$tmp/t/syncs.accord"
+"$ACCORD" test "$tmp/t" >"$tmp/out" 2>&1; check "test: a changed policy fails its test" 1 $?
+has "test: failing test with its location" '^FAIL .*/t/tests.accord:[0-9]+:1: prefer salesforce unless blank: Salesforce wins a phone conflict' "$tmp/out"
+has "test: failure summary" '^[0-9]+ passed, 1 failed$' "$tmp/out"
+cp -r "$EX/data" "$tmp/data"
+( cd "$tmp/data" && find . -type f | sort | xargs md5sum ) >"$tmp/before"
+"$ACCORD" plan "$EX" --data "$tmp/data" >"$tmp/out" 2>&1; check "plan exits 1 when records would error" 1 $?
+has "plan: a create with its fields" '^  create hubspot.contacts \(from salesforce 0035g00000AbCdEAA1' "$tmp/out"
+has "plan: field old -> new with its rule" 'name: "Analytical Engines" -> "Analytical Engines Ltd"  \[examples/salesforce-hubspot/syncs.accord:[0-9]+:3\]' "$tmp/out"
+has "plan: a conflict with the winning policy" '^  conflict \(.*\): two_way: the more recent change \(hubspot\)' "$tmp/out"
+has "plan: a quarantined record" '^  error Duplicates .*blank domain match key' "$tmp/out"
+has "plan: lifecycle trigger" 'lifecyclestage: null -> "customer"  \[when Opportunity.StageName becomes "Closed Won"\]' "$tmp/out"
+has "plan: projected API calls" '^projected API calls: salesforce [0-9]+ \([0-9]+ writes\), hubspot [0-9]+' "$tmp/out"
+( cd "$tmp/data" && find . -type f | sort | xargs md5sum ) >"$tmp/after"
+cmp -s "$tmp/before" "$tmp/after"; check "plan writes nothing (no data change, no state file)" 0 $?
+"$ACCORD" plan "$EX" --data "$tmp/data" --format json >"$tmp/out" 2>/dev/null
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(!j.events.some(e=>e.kind==="create")||!j.api_calls.hubspot.writes) process.exit(1)' "$tmp/out"; check "plan json" 0 $?
+"$ACCORD" run "$EX" --data "$tmp/data" >"$tmp/out" 2>&1; check "run exits 1 with logged errors" 1 $?
+has "run: summary" '^total: 7 created, [0-9]+ updated, 3 linked, 2 conflicts, 1 errors \(Duplicates 1\)' "$tmp/out"
+has "run: api calls" '^api calls: salesforce [0-9]+ reads \+ [0-9]+ writes, hubspot' "$tmp/out"
+"$ACCORD" run "$EX" --data "$tmp/data" >"$tmp/out" 2>&1
+has "run again: nothing to write (echo suppression)" '^total: 0 created, 0 updated, 0 linked, 0 conflicts' "$tmp/out"
+"$ACCORD" errors --data "$tmp/data" >"$tmp/out" 2>&1; check "errors" 0 $?
+has "errors: the quarantined account" '^Duplicates  accounts  salesforce 0015g00000XyZcAAA1' "$tmp/out"
+"$ACCORD" errors --data "$tmp/data" --format csv --category Duplicates >"$tmp/out" 2>&1; check "errors csv" 0 $?
+has "errors csv header" '^id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message$' "$tmp/out"
+"$ACCORD" errors --data "$tmp/data" --format json >"$tmp/out" 2>&1
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(j.length!==1||j[0].category!=="Duplicates") process.exit(1)' "$tmp/out"; check "errors json" 0 $?
+"$ACCORD" retry --data "$tmp/data" >"$tmp/out" 2>&1; check "retry" 0 $?
+has "retry: requeued" '^1 error requeued' "$tmp/out"
+"$ACCORD" errors --state "$tmp/nope.db" >"$tmp/out" 2>&1; check "errors without a state file" 2 $?
+"$ACCORD" run "$EX" --data "$tmp/no-such-dir" >"$tmp/out" 2>&1; check "run: missing data folder" 2 $?
+echo "not sqlite" >"$tmp/bad.db"
+"$ACCORD" run "$EX" --data "$tmp/data" --state "$tmp/bad.db" >"$tmp/out" 2>&1; check "run: a non-database state file" 2 $?
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

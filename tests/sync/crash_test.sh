@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash safety (issue 4): `accord run` over 10,000 Salesforce and 10,000
 # HubSpot contacts (half sharing an email) is killed with SIGKILL at a random
-# point 50 times, with a batch of edits on both sides before each attempt.
+# point 50 times: first during the initial sync, then with a batch of edits on
+# both sides before each attempt.
 # After a final clean pass: no duplicate, every contact linked once, every
 # pair agrees field by field, no edit lost, and one more pass writes nothing.
 # Usage: crash_test.sh [ITERATIONS] (env ACCORD, ACCORD_SOURCE_DIR)
@@ -15,15 +16,22 @@ trap 'rm -rf "$T"' EXIT
 python3 "$SRC/tests/sync/gen.py" init "$T/data" --contacts 10000 --seed 7
 run() { "$ACCORD" run "$RULES" --data "$T/data" --engine interp "$@"; }
 killed=0
-for i in $(seq 1 "$N"); do
-  python3 "$SRC/tests/sync/gen.py" change "$T/data" --fraction 0.01 --seed "$i" --now --log "$T/edits.jsonl"
+attempt() {  # attempt SEED MAX_DELAY: a pass killed at a random point
   run >/dev/null 2>&1 &
-  pid=$!
-  # a random point within a pass (the first pass is the long initial sync)
-  delay=$(python3 -c "import random; random.seed($i); print(round(random.uniform(0.02, 1.0 if $i > 1 else 1.5), 3))")
-  sleep "$delay"
+  local pid=$!
+  sleep "$(python3 -c "import random; random.seed($1); print(round(random.uniform(0.02, $2), 3))")"
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
   wait "$pid" 2>/dev/null || true
+}
+# A: the initial sync (creates, matches, first conflicts) killed again and again
+A=$((N * 2 / 5))
+for i in $(seq 1 "$A"); do attempt "$i" 1.2; done
+run >/dev/null || true
+# B: edits on both sides (Salesforce titles, HubSpot cities) before every killed pass;
+# every pair is linked by now, so each edit has exactly one right outcome
+for i in $(seq $((A + 1)) "$N"); do
+  python3 "$SRC/tests/sync/gen.py" change "$T/data" --fraction 0.01 --seed "$i" --now --log "$T/edits.jsonl"
+  attempt "$i" 1.0
 done
 echo "crash_test: $killed of $N passes killed mid-way"
 run >/dev/null || true
