@@ -105,7 +105,7 @@ struct PassArgs {
   std::string state;
   std::string engine = "auto";
   std::string format = "text";
-  bool once = false, watch = false;
+  bool once = false, watch = false, full = false;
   double interval = 2.0;
 };
 
@@ -138,7 +138,7 @@ json ReportJson(const sync::PassReport& r, bool events) {
   json j;
   json syncs = json::object();
   for (const auto& [name, s] : r.per_sync)
-    syncs[name] = {{"pairs", s.pairs},     {"created", s.created}, {"updated", s.updated}, {"linked", s.linked},
+    syncs[name] = {{"pairs", s.pairs}, {"unchanged", s.unchanged},     {"created", s.created}, {"updated", s.updated}, {"linked", s.linked},
                    {"conflicts", s.conflicts}, {"skipped", s.skipped}, {"deleted", s.deleted}, {"errors", s.errors}};
   j["syncs"] = syncs;
   j["errors_by_category"] = r.errors_by_category;
@@ -247,6 +247,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   sync::Engine engine(sync::ViewOf(l->set, l->rules), kind, *store, sf, hs);
   sync::PassOptions po;
   po.dry_run = dry_run;
+  po.full = a.full;
   po.keep_events = dry_run || a.format == "json";
   bool tty = isatty(STDERR_FILENO) == 1;
   auto started = std::chrono::steady_clock::now();
@@ -409,6 +410,7 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   auto* run = app.add_subcommand("run", "Run sync passes over a jsonl data folder");
   AddPassOptions(run, *run_args);
   run->add_flag("--once", run_args->once, "one pass and exit (the default)");
+  run->add_flag("--full", run_args->full, "reconcile every linked pair, not only those changed since the last pass");
   run->add_flag("--watch", run_args->watch, "a pass every --interval seconds until Ctrl-C");
   run->add_option("--interval", run_args->interval, "seconds between passes with --watch (default 2)");
   run->footer("Exit status: 0 no errors, 1 some records logged errors (see `accord errors`), 2 usage or I/O failure.");

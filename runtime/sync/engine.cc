@@ -76,6 +76,7 @@ SyncStats PassReport::Total() const {
   SyncStats t;
   for (const auto& [name, s] : per_sync) {
     t.pairs += s.pairs;
+    t.unchanged += s.unchanged;
     t.created += s.created;
     t.updated += s.updated;
     t.linked += s.linked;
@@ -89,6 +90,10 @@ SyncStats PassReport::Total() const {
 }
 
 namespace {
+
+// A record stamped up to this long before the previous pass's newest record is
+// read as changed again (clock granularity, writes committed while that pass read).
+constexpr int64_t kCursorOverlapMs = 60000;
 
 int SideIndex(Side s) { return s == Side::kSalesforce ? 0 : 1; }
 System SystemOf(Side s) { return s == Side::kSalesforce ? System::kSalesforce : System::kHubSpot; }
@@ -170,6 +175,8 @@ int64_t StampMs(const std::string& s) {
 struct Table {
   const schema::Object* object = nullptr;
   System system = System::kSalesforce;
+  int64_t since_ms = -1;   // the previous pass's cursor minus the overlap; -1: every record is new
+  store::Cursor newest;    // the newest record as read (before this pass writes), the next cursor
   std::vector<Record> records;
   std::unordered_map<std::string, size_t> by_id;
   Record* Find(const std::string& id) {
@@ -273,6 +280,8 @@ struct Engine::Impl {
   // The newest modstamp of the record(s) being processed: an error logged now
   // waits until it changes.
   std::string cur_stamp;
+  std::unordered_set<std::string> recovered;  // pairs with an update in flight at the last crash
+  bool full_pass = false;
   void SetStamp(const Record* a, const Record* b) {
     cur_stamp.clear();
     for (const Record* r : {a, b})
@@ -427,7 +436,14 @@ struct Engine::Impl {
       Error("", Category::kTransport, "", side == Side::kSalesforce ? id : "", side == Side::kHubSpot ? id : "",
             p.message, true, t.system, object->name);
     }
+    if (!opts->full && !full_pass) {
+      if (auto c = store.GetCursor(side == Side::kSalesforce ? "salesforce" : "hubspot", object->name))
+        t.since_ms = StampMs(c->modstamp) - kCursorOverlapMs;
+    }
     for (size_t i = 0; i < t.records.size(); ++i) {
+      const Record& r = t.records[i];
+      if (r.modstamp > t.newest.modstamp || (r.modstamp == t.newest.modstamp && r.id > t.newest.last_id))
+        t.newest = {r.modstamp, r.id};
       for (size_t f = 0; f < t.records[i].values.size(); ++f)
         if (t.records[i].values[f]) t.records[i].values[f] = Canon(t.system, object->fields[f], t.records[i].values[f]);
       t.by_id[t.records[i].id] = i;
@@ -522,6 +538,7 @@ struct Engine::Impl {
     PassReport r;
     report = &r;
     opts = &o;
+    full_pass = false;
     for (auto& t : tables) t.clear();
     links.clear();
     for (auto& t : taken) t.clear();
@@ -534,6 +551,7 @@ struct Engine::Impl {
     if (!rs.rules_hash.empty() && store.GetMeta("rules_hash") != rs.rules_hash) {
       store.Requeue("");
       store.PutMeta("rules_hash", rs.rules_hash);
+      full_pass = true;  // new rules: every pair is reconciled again
     }
     LoadLinks();
     if (r.ok) Conversions();
@@ -717,6 +735,12 @@ struct Engine::Impl {
       ++stats.pairs;
       Record* rec[2] = {t[0]->Find(link.salesforce_id), t[1]->Find(link.hubspot_id)};
       if (link.state == store::LinkState::kDeleted) continue;
+      // unchanged on both sides since the last pass, nothing pending: in agreement already
+      if (rec[0] && rec[1] && !Fresh(*t[0], *rec[0]) && !Fresh(*t[1], *rec[1]) && !HasError(p, link) &&
+          !recovered.count(link.salesforce_id)) {
+        ++stats.unchanged;
+        continue;
+      }
       // deletes
       if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ||
           store.IsTombstoned("hubspot", link.hubspot_id)) {
@@ -780,20 +804,20 @@ struct Engine::Impl {
     // unlinked records: match, then create
     Unlinked(p, t, linked_ids, w, done);
     if (report->ok) flush();
-    // cursors: the newest change seen per object
-    for (int s = 0; s < 2 && !opts->dry_run; ++s) {
-      store::Cursor c;
-      for (const Record& r : t[s]->records)
-        if (r.modstamp > c.modstamp || (r.modstamp == c.modstamp && r.id > c.last_id)) c = {r.modstamp, r.id};
-      if (!c.modstamp.empty()) Check(store.PutCursor(s == 0 ? "salesforce" : "hubspot", t[s]->object->name, c));
-    }
+    // cursors: the newest change read (our own writes come back once as
+    // changes and reconcile to nothing)
+    for (int s = 0; s < 2 && !opts->dry_run && report->ok; ++s)
+      if (!t[s]->newest.modstamp.empty())
+        Check(store.PutCursor(s == 0 ? "salesforce" : "hubspot", t[s]->object->name, t[s]->newest));
   }
 
   // Updates in flight when a previous pass died: one that landed (the target
   // holds exactly what it wrote) was ours, so its shadows move now; one that
   // did not is forgotten and the fields reconcile as usual.
   void Recover(const SyncPlan& p, Table* t[2], std::unordered_map<std::string, std::vector<store::Shadow>>& shadows) {
+    recovered.clear();
     for (const store::PendingUpdate& pu : store.Pending(p.name)) {
+      recovered.insert(pu.salesforce_id);
       int to = pu.target_system == "salesforce" ? 0 : 1;
       nlohmann::json j = nlohmann::json::parse(pu.data, nullptr, false);
       Check(store.ClearPending(p.name, pu.salesforce_id, pu.target_system));
@@ -828,6 +852,13 @@ struct Engine::Impl {
       }
       Check(store.PutShadows(p.name, pu.salesforce_id, list));
     }
+  }
+
+  // Changed since the previous pass (with an overlap, so that a record
+  // stamped while that pass was reading is seen again).
+  static bool Fresh(const Table& t, const Record& r) { return t.since_ms < 0 || StampMs(r.modstamp) >= t.since_ms; }
+  bool HasError(const SyncPlan& p, const store::Link& l) {
+    return errors_sf.count({p.name, l.salesforce_id}) || errors_hs.count({p.name, l.hubspot_id});
   }
 
   // A record with a permanent error waits for a change of its data; a
@@ -1218,6 +1249,10 @@ struct Engine::Impl {
         ++done;
         if (used[s].count(i)) continue;
         Record& r = t[s]->records[i];
+        // unchanged since the last pass and no error waiting: it was matched or created then, or could not be
+        if (!Fresh(*t[s], r) && !errors_sf.count({p.name, s == 0 ? r.id : ""}) &&
+            !errors_hs.count({p.name, s == 1 ? r.id : ""}))
+          continue;
         std::string sf_id = s == 0 ? r.id : "", hs_id = s == 1 ? r.id : "";
         Record* recp[2] = {s == 0 ? &r : nullptr, s == 1 ? &r : nullptr};
         SetStamp(recp[0], recp[1]);

@@ -76,7 +76,7 @@ struct Event {
 std::string_view EventKindName(Event::Kind k);
 
 struct SyncStats {
-  int64_t pairs = 0, created = 0, updated = 0, linked = 0, conflicts = 0, skipped = 0, deleted = 0, errors = 0;
+  int64_t pairs = 0, unchanged = 0, created = 0, updated = 0, linked = 0, conflicts = 0, skipped = 0, deleted = 0, errors = 0;
 };
 
 struct PassReport {
@@ -88,12 +88,13 @@ struct PassReport {
   int64_t read_errors = 0;  // records that could not be read (malformed lines, wrong shapes)
   bool ok = true;         // false: the pass stopped (store or connector failure)
   std::string failure;
-  SyncStats Total() const;
+  SyncStats Total() const;  // (unchanged pairs were not reconciled: both records unchanged since the last pass)
 };
 
 struct PassOptions {
   bool dry_run = false;        // plan: compute everything, write nothing, roll the store back
   bool keep_events = true;     // `run` over large data keeps counts only
+  bool full = false;           // reconcile every pair, not only those changed since the last pass
   size_t chunk = 1000;         // pairs per write batch + store transaction
   // Progress: (sync, done, total) after every chunk.
   std::function<void(const std::string&, size_t, size_t)> progress;

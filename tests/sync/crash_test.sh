@@ -12,8 +12,9 @@ SRC=${ACCORD_SOURCE_DIR:?set ACCORD_SOURCE_DIR}
 N=${1:-50}
 RULES=$SRC/examples/salesforce-hubspot
 T=$(mktemp -d /tmp/accord-crash-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-python3 "$SRC/tests/sync/gen.py" init "$T/data" --contacts 10000 --seed 7
+[ -n "${KEEP:-}" ] && echo "crash_test: keeping $T" || trap 'rm -rf "$T"' EXIT
+CONTACTS=${CONTACTS:-10000}
+python3 "$SRC/tests/sync/gen.py" init "$T/data" --contacts "$CONTACTS" --seed 7
 run() { "$ACCORD" run "$RULES" --data "$T/data" --engine interp "$@"; }
 killed=0
 attempt() {  # attempt SEED MAX_DELAY: a pass killed at a random point
@@ -39,5 +40,5 @@ run | tee "$T/last.txt" | tail -4
 grep -q "^total: 0 created, 0 updated, 0 linked, 0 conflicts, 0 errors" "$T/last.txt" || {
   echo "crash_test: FAIL: the pass after the final clean pass still wrote something"; exit 1; }
 # 10,000 HubSpot contacts + one per Salesforce contact that matched none (5,000)
-python3 "$SRC/tests/sync/check_state.py" "$T/data" "$T/edits.jsonl" 15000
+python3 "$SRC/tests/sync/check_state.py" "$T/data" "$T/edits.jsonl" $((CONTACTS * 3 / 2))
 echo "crash_test: OK"

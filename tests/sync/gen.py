@@ -87,7 +87,7 @@ def change(a):
     drop_partial_tail(hs_path)
     sf, sf_order = latest(sf_path, "Id")
     hs, hs_order = latest(hs_path, "id")
-    if a.now:  # edits stamped with the wall clock, as a live system would
+    if not a.fixed_stamp:  # edits stamped with the wall clock, as a live system would
         import datetime
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     log = open(a.log, "a") if a.log else None
@@ -126,6 +126,7 @@ c.add_argument("dir")
 c.add_argument("--fraction", type=float, default=0.1)
 c.add_argument("--seed", type=int, default=2)
 c.add_argument("--log", help="append every edit made to this file (JSON lines)")
-c.add_argument("--now", action="store_true", help="stamp the edits with the current time")
+c.add_argument("--now", action="store_true", help="(the default) stamp the edits with the current time")
+c.add_argument("--fixed-stamp", action="store_true", help="stamp the edits 2026-06-01 instead of now")
 a = p.parse_args()
 init(a) if a.cmd == "init" else change(a)
