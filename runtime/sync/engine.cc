@@ -91,10 +91,6 @@ SyncStats PassReport::Total() const {
 
 namespace {
 
-// A record stamped up to this long before the previous pass's newest record is
-// read as changed again (clock granularity, writes committed while that pass read).
-constexpr int64_t kCursorOverlapMs = 60000;
-
 int SideIndex(Side s) { return s == Side::kSalesforce ? 0 : 1; }
 System SystemOf(Side s) { return s == Side::kSalesforce ? System::kSalesforce : System::kHubSpot; }
 bool Same(const Text& a, const Text& b) {
@@ -438,7 +434,7 @@ struct Engine::Impl {
     }
     if (!opts->full && !full_pass) {
       if (auto c = store.GetCursor(side == Side::kSalesforce ? "salesforce" : "hubspot", object->name))
-        t.since_ms = StampMs(c->modstamp) - kCursorOverlapMs;
+        t.since_ms = StampMs(c->modstamp) - opts->cursor_overlap_ms;
     }
     for (size_t i = 0; i < t.records.size(); ++i) {
       const Record& r = t.records[i];

@@ -95,6 +95,9 @@ struct PassOptions {
   bool dry_run = false;        // plan: compute everything, write nothing, roll the store back
   bool keep_events = true;     // `run` over large data keeps counts only
   bool full = false;           // reconcile every pair, not only those changed since the last pass
+  // A record stamped up to this long before the previous pass's newest record
+  // counts as changed again (clock granularity; writes landing while that pass read).
+  int64_t cursor_overlap_ms = 60000;
   size_t chunk = 1000;         // pairs per write batch + store transaction
   // Progress: (sync, done, total) after every chunk.
   std::function<void(const std::string&, size_t, size_t)> progress;

@@ -92,11 +92,11 @@ struct Harness {
     return t.created + t.updated + t.deleted;
   }
   json SfField(const std::string& id, const char* f) {
-    const json* j = sf.Get("Contact", id);
+    auto j = sf.Get("Contact", id);
     return j && j->contains(f) ? (*j)[f] : json(nullptr);
   }
   json HsProp(const std::string& id, const char* p) {
-    const json* j = hs.Get("contacts", id);
+    auto j = hs.Get("contacts", id);
     return j && (*j)["properties"].contains(p) ? (*j)["properties"][p] : json(nullptr);
   }
 };
@@ -129,6 +129,37 @@ TEST(SyncEngine, EchoAndPingPong) {
   for (int pass = 0; pass < 10; ++pass) EXPECT_EQ(Harness::Writes(h.Pass()), 0) << "pass " << pass;
   // HubSpot's lowercase email never flows back to overwrite Salesforce's spelling
   EXPECT_EQ(h.SfField("003E7", "Email"), "MIXED.CASE7@example.com");
+}
+
+TEST(SyncEngine, IncrementalPassesReconcileOnlyChangedPairs) {
+  Harness h(kPeople);
+  for (int i = 0; i < 20; ++i)
+    h.PutContact("003I" + std::to_string(i), {{"LastName", "L" + std::to_string(i)}, {"Email", "i" + std::to_string(i) + "@example.com"}});
+  PassOptions o;
+  o.cursor_overlap_ms = 0;
+  EXPECT_EQ(h.engine->RunPass(o).Total().created, 20);
+  // our own writes come back once as changes, and reconcile to nothing
+  PassReport echo = h.engine->RunPass(o);
+  EXPECT_EQ(Harness::Writes(echo), 0);
+  // the cursor comparison is inclusive: the newest record read last time is reconciled again
+  PassReport quiet = h.engine->RunPass(o);
+  EXPECT_EQ(quiet.Total().unchanged, 19);
+  EXPECT_EQ(Harness::Writes(quiet), 0);
+  // an edit on each side after the cursor is seen; of the other 18 pairs only the newest is reconciled
+  h.EditContact("003I3", {{"Title", "Countess"}});
+  std::string hs5 = h.store->FindBySalesforce("people", "003I5")->hubspot_id;
+  h.EditHs(hs5, {{"city", "Paris"}});
+  PassReport r = h.engine->RunPass(o);
+  EXPECT_EQ(r.Total().unchanged, 17);
+  EXPECT_EQ(r.Total().updated, 2);
+  EXPECT_EQ(h.HsProp(h.store->FindBySalesforce("people", "003I3")->hubspot_id, "jobtitle"), "Countess");
+  EXPECT_EQ(h.SfField("003I5", "MailingCity"), "Paris");
+  // --full reconciles every pair (and finds nothing to do)
+  PassOptions full = o;
+  full.full = true;
+  PassReport f = h.engine->RunPass(full);
+  EXPECT_EQ(f.Total().unchanged, 0);
+  EXPECT_EQ(Harness::Writes(f), 0);
 }
 
 TEST(SyncEngine, ShadowsMoveOnlyWithAcknowledgedWrites) {

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace accord::sync {
@@ -103,13 +104,17 @@ JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::v
   std::string path = Path(object.name);
   std::error_code ec;
   if (!fs::exists(path, ec)) return t;  // no records yet
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string data;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+    std::fclose(f);
+  } else {
     *error = "cannot read " + path;
     *ok = false;
     return t;
   }
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // A line without its newline was never completely stored (the writer died
   // mid-append): the system never acknowledged it, so it is dropped.
   size_t end = data.rfind('\n');
@@ -125,100 +130,185 @@ JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::v
   data.resize(keep);
   const char* id_key = IsSalesforce(system_) ? "Id" : "id";
   size_t line_no = 0, pos = 0;
+  Record scratch;
   while (pos < data.size()) {
     size_t nl = data.find('\n', pos);
-    std::string_view line(data.data() + pos, nl - pos);
+    std::string line = data.substr(pos, nl - pos);
     pos = nl + 1;
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    json j = json::parse(line, nullptr, false);
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::string where = path + ":" + std::to_string(line_no);
-    if (j.is_discarded() || !j.is_object()) {
+    if (!ToRecord(object, line, &scratch)) {
       problems->push_back({"", where, where + ": malformed JSON record"});
       continue;
     }
-    auto id = j.find(id_key);
-    if (id == j.end() || !id->is_string() || id->get<std::string>().empty()) {
+    if (scratch.id.empty()) {
       problems->push_back({"", where, where + ": record without a string \"" + id_key + "\""});
       continue;
     }
-    if (!IsSalesforce(system_)) {
-      auto props = j.find("properties");
-      if (props != j.end() && !props->is_object()) {
-        problems->push_back({id->get<std::string>(), where, where + ": \"properties\" is not an object"});
-        continue;
-      }
-    }
-    std::string rid = id->get<std::string>();
-    if (!t.records.count(rid)) t.order.push_back(rid);
-    t.records[rid] = std::move(j);
-    // new ids continue after the highest number seen
-    size_t digits = rid.find_first_of("0123456789");
-    if (!IsSalesforce(system_) && digits == 0 && rid.size() < 18) {
-      int64_t n = std::atoll(rid.c_str());
-      if (n >= t.next_number) t.next_number = n + 1;
-    } else if (IsSalesforce(system_) && rid.size() >= 15) {
-      int64_t n = std::atoll(rid.substr(5, 10).c_str());
-      if (n >= t.next_number) t.next_number = n + 1;
-    }
+    if (!t.records.count(scratch.id)) t.order.push_back(scratch.id);
+    NoteId(t, scratch.id);
+    t.records[scratch.id] = std::move(line);
   }
   return t;
 }
 
-Record JsonlConnector::ToRecord(const schema::Object& object, const json& j) const {
-  Record r;
-  r.values.resize(object.fields.size());
-  auto fill = [&](const json& obj) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      const schema::Field* f = object.FindField(it.key());
-      if (!f) continue;
-      r.values[static_cast<size_t>(f - object.fields.data())] = TextOf(it.value());
+void JsonlConnector::NoteId(Table& t, const std::string& rid) const {
+  // new ids continue after the highest number seen
+  if (!IsSalesforce(system_) && !rid.empty() && rid.find_first_not_of("0123456789") == std::string::npos &&
+      rid.size() < 18) {
+    int64_t n = std::atoll(rid.c_str()) - 99;
+    if (n >= t.next_number) t.next_number = n + 1;
+  } else if (IsSalesforce(system_) && rid.size() >= 15) {
+    int64_t n = std::atoll(rid.substr(5, 10).c_str());
+    if (n >= t.next_number) t.next_number = n + 1;
+  }
+}
+
+namespace {
+
+// The text of a JSON value as the engine compares it (see JsonlConnector::TextOf).
+bool ValueText(simdjson::ondemand::value v, Text* out) {
+  simdjson::ondemand::json_type type;
+  if (v.type().get(type)) return false;
+  switch (type) {
+    case simdjson::ondemand::json_type::null: *out = std::nullopt; return true;
+    case simdjson::ondemand::json_type::string: {
+      std::string_view s;
+      if (v.get_string().get(s)) return false;
+      *out = std::string(s);
+      return true;
     }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return false;
+      *out = std::string(b ? "true" : "false");
+      return true;
+    }
+    case simdjson::ondemand::json_type::number: {
+      std::string_view raw = v.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+        raw.remove_suffix(1);
+      *out = std::string(raw);
+      return true;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr)) return false;
+      std::string joined;  // a multi-select as the APIs write it: a;b;c
+      bool first = true;
+      for (auto item : arr) {
+        simdjson::ondemand::value e;
+        if (item.get(e)) return false;
+        Text t;
+        if (!ValueText(e, &t)) return false;
+        if (!first) joined += ';';
+        first = false;
+        if (t) joined += *t;
+      }
+      *out = joined;
+      return true;
+    }
+    case simdjson::ondemand::json_type::object:
+      *out = std::nullopt;  // not a field value (e.g. Salesforce's "attributes")
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& text, Record* r) const {
+  r->id.clear();
+  r->modstamp.clear();
+  r->deleted = false;
+  r->values.assign(object.fields.size(), std::nullopt);
+  r->associations.clear();
+  r->master_id.clear();
+  r->merged_ids.clear();
+  simdjson::padded_string padded(text);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) return false;
+  const bool sf = IsSalesforce(system_);
+  std::string updated_at;
+  std::function<bool(simdjson::ondemand::object)> fields_props;  // HubSpot's nested properties
+  auto fields = [&](simdjson::ondemand::object o, bool top) -> bool {
+    for (auto member : o) {
+      std::string_view key;
+      simdjson::ondemand::value v;
+      if (member.unescaped_key().get(key) || member.value().get(v)) return false;
+      if (top && !sf) {
+        if (key == "id") {
+          Text t;
+          if (!ValueText(v, &t)) return false;
+          r->id = t ? *t : "";
+        } else if (key == "archived") {
+          bool b = false;
+          if (!v.get_bool().get(b)) r->deleted = b;
+        } else if (key == "updatedAt") {
+          Text t;
+          if (ValueText(v, &t) && t) updated_at = *t;
+        } else if (key == "properties") {
+          simdjson::ondemand::object props;
+          if (v.get_object().get(props)) return false;
+          if (!fields_props(props)) return false;
+        } else if (key == "associations") {
+          simdjson::ondemand::object assoc;
+          if (v.get_object().get(assoc)) continue;
+          for (auto a : assoc) {
+            std::string_view type;
+            simdjson::ondemand::array ids;
+            if (a.unescaped_key().get(type) || a.value().get_array().get(ids)) continue;
+            std::string type_name(type);
+            for (auto id : ids) {
+              std::string_view s;
+              if (!id.get_string().get(s)) r->associations[type_name].push_back(std::string(s));
+            }
+          }
+        }
+        continue;
+      }
+      Text t;
+      if (!ValueText(v, &t)) return false;
+      if (sf) {
+        if (key == "Id") r->id = t ? *t : "";
+        else if (key == "SystemModstamp" && t) r->modstamp = *t;
+        else if (key == "IsDeleted") r->deleted = t == std::optional<std::string>("true");
+        else if (key == "MasterRecordId" && t) r->master_id = *t;
+      }
+      if (const schema::Field* f = object.FindField(key)) r->values[static_cast<size_t>(f - object.fields.data())] = t;
+    }
+    return true;
   };
-  if (IsSalesforce(system_)) {
-    r.id = j.value("Id", "");
-    fill(j);
+  fields_props = [&](simdjson::ondemand::object props) -> bool {
+    for (auto member : props) {
+      std::string_view key;
+      simdjson::ondemand::value v;
+      if (member.unescaped_key().get(key) || member.value().get(v)) return false;
+      Text t;
+      if (!ValueText(v, &t)) return false;
+      if ((key == "lastmodifieddate" || key == "hs_lastmodifieddate") && t) r->modstamp = *t;
+      if (key == "hs_merged_object_ids" && t) {
+        std::stringstream ss(*t);
+        for (std::string part; std::getline(ss, part, ';');)
+          if (!part.empty()) r->merged_ids.push_back(part);
+      }
+      if (const schema::Field* f = object.FindField(key)) r->values[static_cast<size_t>(f - object.fields.data())] = t;
+    }
+    return true;
+  };
+  if (!fields(obj, true)) return false;
+  if (!sf && r->modstamp.empty()) r->modstamp = updated_at;
+  if (sf) {
     // Salesforce checkboxes are never null: an absent one reads as its default
     for (size_t i = 0; i < object.fields.size(); ++i) {
       const schema::Field& f = object.fields[i];
-      if (!r.values[i] && f.type == schema::FieldType::kBool && !f.nillable)
-        r.values[i] = std::string(f.default_value == "true" ? "true" : "false");
-    }
-    auto stamp = j.find("SystemModstamp");
-    if (stamp != j.end() && stamp->is_string()) r.modstamp = stamp->get<std::string>();
-    auto del = j.find("IsDeleted");
-    r.deleted = del != j.end() && del->is_boolean() && del->get<bool>();
-    auto master = j.find("MasterRecordId");
-    if (master != j.end() && master->is_string()) r.master_id = master->get<std::string>();
-  } else {
-    r.id = j.value("id", "");
-    auto props = j.find("properties");
-    if (props != j.end() && props->is_object()) {
-      fill(*props);
-      for (const char* k : {"lastmodifieddate", "hs_lastmodifieddate"}) {
-        auto s = props->find(k);
-        if (s != props->end() && s->is_string()) r.modstamp = s->get<std::string>();
-      }
-      auto merged = props->find("hs_merged_object_ids");
-      if (merged != props->end() && merged->is_string()) {
-        std::stringstream ss(merged->get<std::string>());
-        for (std::string part; std::getline(ss, part, ';');)
-          if (!part.empty()) r.merged_ids.push_back(part);
-      }
-    }
-    if (r.modstamp.empty()) r.modstamp = j.value("updatedAt", "");
-    auto arch = j.find("archived");
-    r.deleted = arch != j.end() && arch->is_boolean() && arch->get<bool>();
-    auto assoc = j.find("associations");
-    if (assoc != j.end() && assoc->is_object()) {
-      for (auto it = assoc->begin(); it != assoc->end(); ++it) {
-        if (!it.value().is_array()) continue;
-        for (const auto& id : it.value())
-          if (id.is_string()) r.associations[it.key()].push_back(id.get<std::string>());
-      }
+      if (!r->values[i] && f.type == schema::FieldType::kBool && !f.nillable)
+        r->values[i] = std::string(f.default_value == "true" ? "true" : "false");
     }
   }
-  return r;
+  return true;
 }
 
 bool JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out, std::vector<ReadProblem>* problems,
@@ -228,17 +318,28 @@ bool JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out
   if (!ok) return false;
   ++calls_.reads;  // a listing (paging is the HTTP connectors' concern)
   out->clear();
-  out->reserve(t.order.size());
-  for (const std::string& id : t.order) out->push_back(ToRecord(object, t.records[id]));
+  out->resize(t.order.size());
+  size_t n = 0;
+  for (const std::string& id : t.order)
+    if (ToRecord(object, t.records[id], &(*out)[n])) ++n;
+  out->resize(n);
   return true;
 }
 
 std::string JsonlConnector::NewId(const schema::Object& object, Table& t) {
-  int64_t n = t.next_number++;
-  if (!IsSalesforce(system_)) return std::to_string(n + 100);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%sAC%010lld", KeyPrefix(object.name), static_cast<long long>(n));
-  return buf;
+  // never an id the system has (a line dropped as unfinished never existed, so its id may come back)
+  for (;;) {
+    int64_t n = t.next_number++;
+    std::string id;
+    if (!IsSalesforce(system_)) {
+      id = std::to_string(n + 100);
+    } else {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%sAC%010lld", KeyPrefix(object.name), static_cast<long long>(n));
+      id = buf;
+    }
+    if (!t.records.count(id)) return id;
+  }
 }
 
 std::string JsonlConnector::NextStamp() {
@@ -326,13 +427,13 @@ void JsonlConnector::Apply(const schema::Object& object, const WriteOp& op, json
   }
 }
 
-bool JsonlConnector::Append(const std::string& object, const std::vector<const json*>& records, std::string* error) {
+bool JsonlConnector::Append(const std::string& object, const std::vector<const std::string*>& records, std::string* error) {
   if (dir_.empty() || dry_run_ || records.empty()) return true;
   std::error_code ec;
   fs::create_directories(dir_, ec);
   std::string buf;
-  for (const json* j : records) {
-    buf += j->dump(-1, ' ', false, json::error_handler_t::replace);
+  for (const std::string* line : records) {
+    buf += *line;
     buf += '\n';
   }
   FILE* f = std::fopen(Path(object).c_str(), "ab");
@@ -361,17 +462,23 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
     bool kinds[3] = {false, false, false};
     for (size_t i = start; i < end; ++i) kinds[static_cast<int>(ops[i].kind)] = true;
     calls_.writes += kinds[0] + kinds[1] + kinds[2];
-    std::vector<const json*> stored;
+    std::vector<const std::string*> stored;
     for (size_t i = start; i < end; ++i) {
       const WriteOp& op = ops[i];
       auto it = op.kind == WriteOp::Kind::kCreate ? t.records.end() : t.records.find(op.id);
-      WriteResult r = Validate(object, op, it == t.records.end() ? nullptr : &it->second);
+      std::optional<json> existing;
+      if (it != t.records.end()) {
+        json j = json::parse(it->second, nullptr, false);
+        if (j.is_object()) existing = std::move(j);
+      }
+      WriteResult r = Validate(object, op, existing ? &*existing : nullptr);
       if (!ok) r = WriteResult{false, op.id, "UNKNOWN", error, true, std::nullopt};
       // a dry run keeps its writes in memory (later reads in the pass see them) and never appends
       if (r.ok) {
+        json j;
         if (op.kind == WriteOp::Kind::kCreate) {
           r.id = NewId(object, t);
-          json j = json::object();
+          j = json::object();
           if (IsSalesforce(system_)) {
             j["Id"] = r.id;
             j["IsDeleted"] = false;
@@ -383,12 +490,17 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
           Apply(object, op, j);
           if (!IsSalesforce(system_)) j["properties"]["hs_object_id"] = r.id;
           t.order.push_back(r.id);
-          it = t.records.emplace(r.id, std::move(j)).first;
+          it = t.records.emplace(r.id, std::string()).first;
         } else {
-          Apply(object, op, it->second);
+          j = std::move(*existing);
+          Apply(object, op, j);
         }
+        it->second = j.dump(-1, ' ', false, json::error_handler_t::replace);
         stored.push_back(&it->second);
-        if (op.kind != WriteOp::Kind::kDelete) r.stored = ToRecord(object, it->second);
+        if (op.kind != WriteOp::Kind::kDelete) {
+          Record rec;
+          if (ToRecord(object, it->second, &rec)) r.stored = std::move(rec);
+        }
       }
       results.push_back(std::move(r));
     }
@@ -409,22 +521,24 @@ std::string JsonlConnector::Put(const schema::Object& object, json j) {
   std::string id = j.contains(id_key) && j[id_key].is_string() ? j[id_key].get<std::string>() : NewId(object, t);
   j[id_key] = id;
   if (!t.records.count(id)) t.order.push_back(id);
-  t.records[id] = std::move(j);
+  NoteId(t, id);
+  t.records[id] = j.dump(-1, ' ', false, json::error_handler_t::replace);
   return id;
 }
 
-const json* JsonlConnector::Get(const std::string& object, const std::string& id) const {
+std::optional<json> JsonlConnector::Get(const std::string& object, const std::string& id) const {
   auto t = tables_.find(object);
-  if (t == tables_.end()) return nullptr;
+  if (t == tables_.end()) return std::nullopt;
   auto r = t->second.records.find(id);
-  return r == t->second.records.end() ? nullptr : &r->second;
+  if (r == t->second.records.end()) return std::nullopt;
+  return json::parse(r->second, nullptr, false);
 }
 
-std::vector<const json*> JsonlConnector::All(const std::string& object) const {
-  std::vector<const json*> out;
+std::vector<json> JsonlConnector::All(const std::string& object) const {
+  std::vector<json> out;
   auto t = tables_.find(object);
   if (t == tables_.end()) return out;
-  for (const std::string& id : t->second.order) out.push_back(&t->second.records.at(id));
+  for (const std::string& id : t->second.order) out.push_back(json::parse(t->second.records.at(id), nullptr, false));
   return out;
 }
 

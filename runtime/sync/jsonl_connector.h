@@ -15,10 +15,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "runtime/sync/connector.h"
 
@@ -42,10 +45,10 @@ class JsonlConnector : public Connector {
   // Adds a record as it is now (tests; in-memory folders). `json` has the
   // system's record shape; returns its id (generated when absent).
   std::string Put(const schema::Object& object, nlohmann::json json);
-  // The stored JSON of a record, or null.
-  const nlohmann::json* Get(const std::string& object, const std::string& id) const;
+  // The stored JSON of a record, or nullopt.
+  std::optional<nlohmann::json> Get(const std::string& object, const std::string& id) const;
   // Every stored record of an object, in id order of first appearance.
-  std::vector<const nlohmann::json*> All(const std::string& object) const;
+  std::vector<nlohmann::json> All(const std::string& object) const;
 
   // Text form of a JSON value as the engine compares it.
   static Text TextOf(const nlohmann::json& v);
@@ -53,26 +56,30 @@ class JsonlConnector : public Connector {
   static nlohmann::json JsonValue(schema::System system, const schema::Field& f, const Text& t);
 
  private:
+  // Records are kept as their JSON text (parsed with simdjson to read, and
+  // into nlohmann::json only when written).
   struct Table {
     bool loaded = false;
     std::vector<std::string> order;  // ids in order of first appearance
-    std::map<std::string, nlohmann::json> records;
+    std::unordered_map<std::string, std::string> records;
     int64_t next_number = 1;
   };
   Table& Open(const schema::Object& object, std::vector<ReadProblem>* problems, std::string* error, bool* ok);
   std::string Path(const std::string& object) const;
   std::string NewId(const schema::Object& object, Table& t);
   std::string NextStamp();
-  Record ToRecord(const schema::Object& object, const nlohmann::json& j) const;
+  bool ToRecord(const schema::Object& object, const std::string& text, Record* r) const;
+  void NoteId(Table& t, const std::string& id) const;
   // The system's own checks of one write; empty code = accepted.
   WriteResult Validate(const schema::Object& object, const WriteOp& op, const nlohmann::json* existing) const;
   void Apply(const schema::Object& object, const WriteOp& op, nlohmann::json& j);
-  bool Append(const std::string& object, const std::vector<const nlohmann::json*>& records, std::string* error);
+  bool Append(const std::string& object, const std::vector<const std::string*>& records, std::string* error);
 
   schema::System system_;
   std::string dir_;
   bool dry_run_;
   std::map<std::string, Table> tables_;
+  mutable simdjson::ondemand::parser parser_;
   CallCounts calls_;
   int64_t last_ms_ = 0;
 };

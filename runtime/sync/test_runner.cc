@@ -213,7 +213,7 @@ struct Runner {
     for (const G& g : givens) {
       if (g.g->linked && first[{g.o, g.key}] == static_cast<size_t>(&g - givens.data())) continue;
       JsonlConnector& c = *conn[side(g.o)];
-      const json* existing = c.Get(g.o->name, g.key);
+      auto existing = c.Get(g.o->name, g.key);
       json j = existing ? *existing : shell(g.o, g.key, IsoMillis(stamp));
       fields_of(g, &j);
       std::string s = IsoMillis(stamp += 1000);
@@ -261,7 +261,7 @@ struct Runner {
         bool found = !ids.empty();  // at least one write, and every write has the values
         std::string seen;
         for (const std::string& id : ids) {
-          const json* j = conn[side(o)]->Get(o->name, id);
+          auto j = conn[side(o)]->Get(o->name, id);
           if (!j) continue;
           const json& fields = o->system == System::kSalesforce ? *j : j->value("properties", json::object());
           bool all = true;
