@@ -235,5 +235,50 @@ TEST(Server, FormattingRefusesFilesWithSyntaxErrors) {
   EXPECT_EQ(out[0]["result"], json::array());
 }
 
+// Hover, definition and completion at every offset of files with errors of
+// every kind (tests/diagnostics), and at the end of every prefix of the
+// example's files, as while typing them: answers or nulls, never a crash or
+// an error reply.
+TEST(Server, AnyPositionOfAnyPrefix) {
+  Workspace ws;
+  Server s;
+  Init(s);
+  int id = 100;
+  auto ask_everything = [&](const std::string& uri, const std::string& text, size_t from, size_t step) {
+    LineIndex index(text);
+    for (size_t off = from; off <= text.size(); off += step) {
+      Position p = index.ToPosition(static_cast<uint32_t>(off), Encoding::kUtf16);
+      for (const char* method : {"textDocument/hover", "textDocument/definition", "textDocument/completion"}) {
+        auto out = s.Handle(Req(++id, method, At(uri, p.line, p.character)));
+        ASSERT_EQ(out.size(), 1u);
+        ASSERT_FALSE(out[0].contains("error")) << method << " at " << off << " of " << uri << ": " << out[0];
+      }
+    }
+  };
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(ACCORD_SOURCE_DIR) / "tests" / "diagnostics")) {
+    if (e.path().extension() != ".accord") continue;
+    std::string text, error;
+    ASSERT_TRUE(driver::ReadFile(e.path().string(), &text, &error));
+    std::string uri = ws.Uri("case_" + e.path().filename().string());
+    s.Handle(Open(uri, text));
+    ask_everything(uri, text, 0, 3);
+    s.Handle(Note("textDocument/didClose", {{"textDocument", {{"uri", uri}}}}));
+    ++files;
+  }
+  EXPECT_GT(files, 40u);
+  for (const char* name : {"syncs.accord", "values.accord", "lifecycle.accord", "tests.accord"}) {
+    std::string text = ws.Text(name);
+    std::string uri = ws.Uri(name);
+    s.Handle(Open(uri, ""));
+    for (size_t k = 0; k <= text.size(); k += 97) {
+      std::string prefix = text.substr(0, k);
+      s.Handle(Change(uri, static_cast<int>(k) + 2, prefix));
+      ask_everything(uri, prefix, prefix.size() > 12 ? prefix.size() - 12 : 0, 1);  // the text just typed
+    }
+    s.Handle(Note("textDocument/didClose", {{"textDocument", {{"uri", uri}}}}));
+  }
+}
+
 }  // namespace
 }  // namespace accord::lsp
