@@ -59,7 +59,6 @@ std::string Escaped(std::string_view value) {
 
 std::string Quote(std::string_view value) { return "\"" + Escaped(value) + "\""; }
 
-
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
@@ -221,6 +220,7 @@ Server::Server(driver::Options options) : options_(std::move(options)) {
       {"completionItem/resolve", &Server::ResolveCompletion},
       {"textDocument/definition", &Server::Definition},
       {"textDocument/formatting", &Server::Formatting},
+      {"textDocument/codeAction", &Server::CodeAction},
   };
   notifications_ = {
       {"initialized", &Server::Initialized},
@@ -326,6 +326,7 @@ Server::Reply Server::Initialize(const json& params) {
       {"completionProvider", {{"triggerCharacters", {".", "\""}}, {"resolveProvider", true}}},
       {"definitionProvider", true},
       {"documentFormattingProvider", true},
+      {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
   };
   return {json{{"capabilities", capabilities}, {"serverInfo", {{"name", "accord"}, {"version", ACCORD_VERSION}}}}};
 }
@@ -421,6 +422,36 @@ void Server::Check(const std::string& folder, Out& out) {
   Publish(folder, ws, out);
 }
 
+const LineIndex& Server::Indexes::Of(const SourceFile* f) {
+  auto& slot = map[f];
+  if (!slot) slot = std::make_unique<LineIndex>(f->text());
+  return *slot;
+}
+
+json Server::DiagnosticJson(const Diagnostic& d, Indexes& indexes) const {
+  json j;
+  std::string message = d.message;
+  json related = json::array();
+  for (const Note& n : d.notes) {
+    if (n.file) {
+      related.push_back({{"location", {{"uri", UriOf(n.file->path())}, {"range", RangeJson(indexes.Of(n.file), n.range, encoding_)}}},
+                         {"message", n.message}});
+    } else {
+      message += "\n" + n.message;
+    }
+  }
+  if (d.fixit) message += "\nhelp: replace with `" + *d.fixit + "`";
+  j["severity"] = d.severity == Severity::kError ? kSevError : d.severity == Severity::kWarning ? kSevWarning
+                                                                                                 : kSevInformation;
+  j["code"] = std::string(Info(d.code).id);
+  j["source"] = "accord";
+  j["message"] = message;
+  if (!related.empty()) j["relatedInformation"] = related;
+  j["range"] = d.file ? RangeJson(indexes.Of(d.file), d.range, encoding_)
+                      : json{{"start", PositionJson({})}, {"end", PositionJson({})}};
+  return j;
+}
+
 void Server::Publish(const std::string& folder, Workspace& ws, Out& out) {
   std::map<std::string, json> lists;  // by URI: sorted, so the output is deterministic
   std::vector<std::string> open_here;
@@ -429,13 +460,15 @@ void Server::Publish(const std::string& folder, Workspace& ws, Out& out) {
     lists[uri] = json::array();
     open_here.push_back(uri);
   }
-  std::map<const SourceFile*, std::unique_ptr<LineIndex>> indexes;
-  auto index_of = [&](const SourceFile* f) -> const LineIndex& {
-    auto& slot = indexes[f];
-    if (!slot) slot = std::make_unique<LineIndex>(f->text());
-    return *slot;
+  Indexes indexes;
+  // A file open in the editor gets its diagnostics from its own folder's
+  // check only (folders nest: a check reads the rule files of subfolders).
+  auto owned_elsewhere = [&](const std::string& uri) {
+    auto d = docs_.find(uri);
+    return d != docs_.end() && d->second.folder != folder;
   };
   auto add = [&](const std::string& uri, json d) {
+    if (owned_elsewhere(uri)) return;
     auto [it, fresh] = lists.emplace(uri, json::array());
     it->second.push_back(std::move(d));
   };
@@ -448,36 +481,18 @@ void Server::Publish(const std::string& folder, Workspace& ws, Out& out) {
                 {"message", ws.io_error}});
   }
   for (const Diagnostic& d : ws.diagnostics) {
-    json j;
-    std::string message = d.message;
-    json related = json::array();
-    for (const Note& n : d.notes) {
-      if (n.file) {
-        related.push_back({{"location", {{"uri", UriOf(n.file->path())}, {"range", RangeJson(index_of(n.file), n.range, encoding_)}}},
-                           {"message", n.message}});
-      } else {
-        message += "\n" + n.message;
-      }
-    }
-    if (d.fixit) message += "\nhelp: replace with `" + *d.fixit + "`";
-    j["severity"] = d.severity == Severity::kError ? kSevError : d.severity == Severity::kWarning ? kSevWarning
-                                                                                                   : kSevInformation;
-    j["code"] = std::string(Info(d.code).id);
-    j["source"] = "accord";
-    j["message"] = message;
-    if (!related.empty()) j["relatedInformation"] = related;
+    json j = DiagnosticJson(d, indexes);
     if (d.file) {
-      j["range"] = RangeJson(index_of(d.file), d.range, encoding_);
-      add(UriOf(d.file->path()), j);
+      add(UriOf(d.file->path()), std::move(j));
     } else {
       // A problem of the whole run: shown at the top of each open document.
-      j["range"] = {{"start", PositionJson({})}, {"end", PositionJson({})}};
       for (const std::string& uri : open_here) add(uri, j);
     }
   }
   std::set<std::string> now;
   for (const auto& [uri, list] : lists) now.insert(uri);
-  for (const std::string& uri : ws.published) lists.emplace(uri, json::array());  // withdrawn
+  for (const std::string& uri : ws.published)
+    if (!owned_elsewhere(uri)) lists.emplace(uri, json::array());  // withdrawn
   for (auto& [uri, list] : lists) {
     json params = {{"uri", uri}, {"diagnostics", std::move(list)}};
     if (auto d = docs_.find(uri); d != docs_.end()) params["version"] = d->second.version;
@@ -549,7 +564,13 @@ Server::Reply Server::Hover(const json& params) {
       md += "\n";
       break;
     }
-    case Symbol::kFunction: md = FunctionMarkdown(sym.name, sym.receiver); break;
+    case Symbol::kFunction:
+      md = FunctionMarkdown(sym.name, sym.receiver);
+      // The overload the checker chose, when there is a choice and the argument types decide it.
+      if (auto it = set.model.overloads.find(sym.expr); sema::FindOverloads(sym.name, sym.receiver).size() > 1 &&
+                                                        it != set.model.overloads.end() && it->second)
+        md += "\nThis call: " + Code(it->second->signature) + "\n";
+      break;
     case Symbol::kValueTable: {
       auto decls = Decls<ast::ValuesDecl>(set, sym.name);
       if (decls.empty()) break;
@@ -721,6 +742,32 @@ Server::Reply Server::Definition(const json& params) {
   }
   if (locations.empty()) return {nullptr};
   return {locations};
+}
+
+// ---- quick fixes ----
+
+Server::Reply Server::CodeAction(const json& params) {
+  Located at = Locate(params, false);
+  const json& r = params.at("range");
+  Position start{r.at("start").at("line").get<uint32_t>(), r.at("start").at("character").get<uint32_t>()};
+  Position end{r.at("end").at("line").get<uint32_t>(), r.at("end").at("character").get<uint32_t>()};
+  json actions = json::array();
+  if (!at.ws) return {actions};
+  const SourceFile* file = at.ws->set->sources[at.index].get();
+  LineIndex index(file->text());
+  uint32_t begin = index.ToOffset(start, encoding_), stop = index.ToOffset(end, encoding_);
+  Indexes indexes;
+  // A diagnostic with a fix-it that touches the range becomes a quick fix.
+  for (const Diagnostic& d : at.ws->diagnostics) {
+    if (d.file != file || !d.fixit || d.range.end < begin || d.range.begin > stop) continue;
+    json edit = {{"range", RangeJson(index, d.range, encoding_)}, {"newText", *d.fixit}};
+    actions.push_back({{"title", "Replace with " + *d.fixit},
+                       {"kind", "quickfix"},
+                       {"isPreferred", true},
+                       {"diagnostics", json::array({DiagnosticJson(d, indexes)})},
+                       {"edit", {{"changes", {{at.doc->uri, json::array({edit})}}}}}});
+  }
+  return {actions};
 }
 
 // ---- formatting ----

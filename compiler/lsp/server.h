@@ -78,6 +78,7 @@ class Server {
   Reply ResolveCompletion(const nlohmann::json& item);
   Reply Definition(const nlohmann::json& params);
   Reply Formatting(const nlohmann::json& params);
+  Reply CodeAction(const nlohmann::json& params);
   // Notifications.
   void Initialized(const nlohmann::json& params, Out& out);
   void Exit(const nlohmann::json& params, Out& out);
@@ -89,6 +90,12 @@ class Server {
   // Checks a folder with the open documents in it and publishes.
   void Check(const std::string& folder, Out& out);
   void Publish(const std::string& folder, Workspace& ws, Out& out);
+  // Line indexes of the files diagnostics point into, built once per use.
+  struct Indexes {
+    const LineIndex& Of(const SourceFile* f);
+    std::map<const SourceFile*, std::unique_ptr<LineIndex>> map;
+  };
+  nlohmann::json DiagnosticJson(const Diagnostic& d, Indexes& indexes) const;
   std::string UriOf(const std::string& path) const;
 
   // The document of a request's params.textDocument.uri, and where it was

@@ -192,6 +192,29 @@ TEST(Server, ANewFileNotYetOnDisk) {
   EXPECT_THAT(out[0]["result"]["contents"]["value"].get<std::string>(), HasSubstr("hubspot.contacts.jobtitle"));
 }
 
+TEST(Server, NestedFoldersDoNotFightOverAFile) {
+  Workspace ws;
+  fs::create_directories(ws.Path("sub"));
+  std::ofstream(ws.Path("sub/bad.accord"))
+      << "sync extra: salesforce.Contact -> hubspot.contacts {\n  match email\n  Titel -> jobtitle\n}\n";
+  Server s;
+  Init(s);
+  // The example's folder reads sub/ too: the unknown field is reported there.
+  auto out = s.Handle(Open(ws.Uri("syncs.accord"), ws.Text("syncs.accord")));
+  json d = DiagnosticsFor(out, ws.Uri("sub/bad.accord"));
+  ASSERT_EQ(d.size(), 1u) << d;
+  EXPECT_EQ(d[0]["code"], "A0102");
+  // Opened, the file is checked with its own folder (where no schema is declared)...
+  out = s.Handle(Open(ws.Uri("sub/bad.accord"), ws.Text("sub/bad.accord")));
+  d = DiagnosticsFor(out, ws.Uri("sub/bad.accord"));
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0]["code"], "A0902");
+  // ...and the outer folder's checks leave it alone.
+  out = s.Handle(Change(ws.Uri("syncs.accord"), 2, ws.Text("syncs.accord") + "\n"));
+  EXPECT_TRUE(DiagnosticsFor(out, ws.Uri("sub/bad.accord")).is_null());
+  EXPECT_TRUE(DiagnosticsFor(out, ws.Uri("syncs.accord")).is_array());
+}
+
 TEST(Server, DefinitionOfAFieldOpensItsSchemaFile) {
   Workspace ws;
   Server s;

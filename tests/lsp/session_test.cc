@@ -272,10 +272,11 @@ class Session {
     return out;
   }
 
-  // What the transcript shows of a message: long strings abbreviated, the
+  // What the transcript shows of a message: a sent one on one line with long
+  // strings (document texts) abbreviated, a received one in full; the
   // workspace's location as ${ROOT}.
-  std::string Show(const json& m, bool pretty) const {
-    std::string s = pretty ? Pretty(Abbreviate(m), 0) : Compact(Abbreviate(m));
+  std::string Show(const json& m, bool received) const {
+    std::string s = received ? Pretty(m, 0) : Compact(Abbreviate(m));
     ReplaceAll(s, root_.string(), "${ROOT}");
     return s;
   }
