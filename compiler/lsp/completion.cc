@@ -220,8 +220,11 @@ class Analyzer {
 
   CompletionContext Run() {
     Lexed lx = Lex(text_);
-    for (const Range& c : lx.comments)
-      if (c.begin < offset_ && offset_ <= c.end) return Empty();
+    for (const Range& c : lx.comments) {
+      // Inside a line comment up to its line break; inside a closed block comment up to its `*/`.
+      bool closed_block = c.end - c.begin >= 4 && text_.substr(c.begin, 2) == "/*" && text_.substr(c.end - 2, 2) == "*/";
+      if (c.begin < offset_ && (closed_block ? offset_ < c.end : offset_ <= c.end)) return Empty();
+    }
     // The token the cursor is in, and the tokens before it.
     const Token* current = nullptr;
     for (const Token& t : lx.tokens) {

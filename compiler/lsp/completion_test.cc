@@ -254,6 +254,8 @@ TEST(Completion, NothingInCommentsAndNumbers) {
   EXPECT_TRUE(At("/* sync ^ */").empty());
   EXPECT_TRUE(At(kPeople + "  scope salesforce: NumberOfEmployees > 12^").empty());
   EXPECT_TRUE(At(kPeople + "  FirstName <-> firstname  // a comment^").empty());
+  EXPECT_TRUE(At("/* unclosed ^").empty());
+  EXPECT_THAT(At("/* a */^").keywords, ElementsAre("schema", "values", "sync", "lifecycle", "test"));
   // Right after a comment's line break, completion is back.
   EXPECT_FALSE(At(kPeople + "  // a comment\n  ^").empty());
   // Inside the quotes of a string prefix: nothing yet.

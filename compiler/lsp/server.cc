@@ -402,10 +402,21 @@ std::string Server::UriOf(const std::string& path) const {
   return PathToUri(path);
 }
 
+namespace {
+// A file directly in / or the home folder is checked with the other open
+// files there, not with every rule file below: that walk could take minutes.
+bool ScanFolder(const std::string& folder) {
+  if (folder.empty() || fs::path(folder) == fs::path(folder).root_path()) return false;
+  const char* home = std::getenv("HOME");
+  std::error_code ec;
+  return !(home && *home && fs::equivalent(folder, home, ec));
+}
+}  // namespace
+
 void Server::Check(const std::string& folder, Out& out) {
   driver::Options opt = options_;
   std::vector<std::string> paths;
-  if (!folder.empty()) paths.push_back(folder);
+  if (ScanFolder(folder)) paths.push_back(folder);
   for (const auto& [uri, doc] : docs_) {
     opt.overlay[doc.path] = doc.text;  // every buffer: a folder's check reads its subfolders too
     if (doc.folder == folder) paths.push_back(doc.path);

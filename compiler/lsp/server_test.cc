@@ -215,6 +215,25 @@ TEST(Server, NestedFoldersDoNotFightOverAFile) {
   EXPECT_TRUE(DiagnosticsFor(out, ws.Uri("syncs.accord")).is_array());
 }
 
+TEST(Server, AFileInTheHomeFolderIsNotCheckedWithEverythingBelow) {
+  Workspace ws;
+  const char* old_home = std::getenv("HOME");
+  std::string saved = old_home ? old_home : "";
+  setenv("HOME", ws.Path("").c_str(), 1);
+  Server s;
+  Init(s);
+  // The example's files are below HOME: they are not read, so `via Industry` is unknown.
+  std::string text = "schema salesforce \"schemas/salesforce\"\nschema hubspot \"schemas/hubspot\"\n"
+                     "sync a: salesforce.Account -> hubspot.companies {\n  match domain\n  Industry -> industry via Industry\n}\n";
+  auto out = s.Handle(Open(ws.Uri("home.accord"), text));
+  if (old_home) setenv("HOME", saved.c_str(), 1);
+  else unsetenv("HOME");
+  json d = DiagnosticsFor(out, ws.Uri("home.accord"));
+  ASSERT_EQ(d.size(), 1u) << d;
+  EXPECT_EQ(d[0]["code"], "A0103");
+  EXPECT_TRUE(DiagnosticsFor(out, ws.Uri("syncs.accord")).is_null());
+}
+
 TEST(Server, DefinitionOfAFieldOpensItsSchemaFile) {
   Workspace ws;
   Server s;
