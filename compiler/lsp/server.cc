@@ -243,11 +243,17 @@ std::vector<json> Server::Handle(const json& message) {
     // (nlohmann::json's type errors) or an internal failure. Serving goes on.
     bool is_json_error = dynamic_cast<const json::exception*>(&e) != nullptr;
     const json* id = message.is_object() && message.contains("id") ? &message["id"] : nullptr;
-    if (id && message.contains("method")) {
-      std::string what = e.what();
-      if (is_json_error && what.starts_with("[json.exception.")) what.erase(0, what.find("] ") + 2);
-      out.push_back(ErrorResponse(*id, is_json_error ? kInvalidParams : kInternalError,
-                                  (is_json_error ? "invalid params: " : "internal error: ") + what));
+    std::string what = e.what();
+    if (is_json_error && what.starts_with("[json.exception.")) what.erase(0, what.find("] ") + 2);
+    what = (is_json_error ? "invalid params: " : "internal error: ") + what;
+    if (id) {
+      out.push_back(ErrorResponse(*id, is_json_error ? kInvalidParams : kInternalError, what));
+    } else {
+      // A notification cannot be answered: say so in the client's log.
+      std::string method = message.is_object() && message.contains("method") && message["method"].is_string()
+                               ? message["method"].get<std::string>()
+                               : "";
+      out.push_back(Notification("window/logMessage", {{"type", 1}, {"message", "accord lsp: ignored " + method + ": " + what}}));
     }
   }
   return out;

@@ -106,8 +106,12 @@ TEST(Server, LifecycleAndErrors) {
   EXPECT_EQ(out[0]["error"]["code"], kInvalidRequest);
   EXPECT_EQ(out[0]["id"], 9);
   EXPECT_TRUE(s.Handle(json{{"jsonrpc", "2.0"}, {"id", 9}, {"result", nullptr}}).empty());  // a reply to nobody
-  // A notification of the wrong shape is dropped without a reply.
-  EXPECT_TRUE(s.Handle(Note("textDocument/didOpen", {{"textDocument", "x"}})).empty());
+  // A notification of the wrong shape gets no reply, only a line in the client's log.
+  out = s.Handle(Note("textDocument/didOpen", {{"textDocument", "x"}}));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]["method"], "window/logMessage");
+  EXPECT_FALSE(out[0].contains("id"));
+  EXPECT_THAT(out[0]["params"]["message"].get<std::string>(), HasSubstr("ignored textDocument/didOpen: invalid params"));
   // Requests on a document that is not open: null results.
   out = s.Handle(Req(5, "textDocument/hover", At("file:///nowhere.accord", 0, 0)));
   EXPECT_TRUE(out[0]["result"].is_null());

@@ -21,10 +21,21 @@ function createClient() {
   return new LanguageClient('accord', 'Accord', serverOptions, clientOptions);
 }
 
+// (Re)starts the server; a failure to start is shown, not thrown.
 async function restart() {
-  if (client) await client.stop();
+  try {
+    if (client) await client.stop();
+  } catch (err) {
+    // A server that died is stopped already.
+  }
   client = createClient();
-  await client.start();
+  try {
+    await client.start();
+  } catch (err) {
+    const path = vscode.workspace.getConfiguration('accord').get('path');
+    vscode.window.showErrorMessage(
+      `Accord: cannot start "${path} lsp" (${err.message}). Set accord.path to the accord executable.`);
+  }
 }
 
 async function activate(context) {
@@ -34,13 +45,7 @@ async function activate(context) {
       if (event.affectsConfiguration('accord.path')) restart();
     }),
   );
-  try {
-    await restart();
-  } catch (err) {
-    vscode.window.showErrorMessage(
-      `Accord: cannot start "${vscode.workspace.getConfiguration('accord').get('path')} lsp" (${err.message}). ` +
-        'Set accord.path to the accord executable.');
-  }
+  await restart();
 }
 
 function deactivate() {
