@@ -242,6 +242,12 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     std::cerr << "accord " << verb << ": " << st.message << "\n";
     return kUsage;
   }
+  if (!dry_run) {
+    if (store::Status lk = store->LockExclusive(); !lk) {
+      std::cerr << "accord " << verb << ": " << lk.message << "\n";
+      return kUsage;
+    }
+  }
   sync::JsonlConnector sf(schema::System::kSalesforce, (fs::path(a.data) / "salesforce").string(), dry_run);
   sync::JsonlConnector hs(schema::System::kHubSpot, (fs::path(a.data) / "hubspot").string(), dry_run);
   sync::Engine engine(sync::ViewOf(l->set, l->rules), kind, *store, sf, hs);

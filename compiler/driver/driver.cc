@@ -86,11 +86,18 @@ bool CollectRuleFiles(const std::vector<std::string>& paths, std::vector<std::st
 
 bool ParseFiles(const std::vector<std::string>& paths, const Options& options, RuleSet& set, DiagSink& sink,
                 std::string* io_error) {
-  std::vector<std::string> files;
-  if (!CollectRuleFiles(paths, &files, io_error)) return false;
+  std::vector<std::string> files, on_disk;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (options.overlay.count(p) && !fs::exists(p, ec)) files.push_back(p);
+    else on_disk.push_back(p);
+  }
+  if (!CollectRuleFiles(on_disk, &files, io_error)) return false;
   for (const std::string& path : files) {
     std::string text, read_error;
-    if (!ReadFile(path, &text, &read_error)) {
+    if (auto it = options.overlay.find(path); it != options.overlay.end()) {
+      text = it->second;
+    } else if (!ReadFile(path, &text, &read_error)) {
       // One unreadable file does not stop the others from being checked.
       set.sources.push_back(std::make_unique<SourceFile>(path, ""));
       sink.Report(DiagCode::kUnreadable, set.sources.back().get(), Range{}, read_error);

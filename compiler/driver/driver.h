@@ -2,6 +2,7 @@
 // them, load the schemas they name, check. Reads like a table of contents.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,10 @@ namespace accord::driver {
 struct Options {
   syntax::ParseOptions parse;
   size_t max_errors = 100;
+  // Text to use instead of a file's contents, keyed by path as CollectRuleFiles
+  // spells it (lexically normal): an editor's unsaved buffers (`accord lsp`).
+  // A PATH argument found here but not on disk is checked as if it were saved.
+  std::map<std::string, std::string> overlay;
 };
 
 // Everything one run loaded. Diagnostics point into `sources`.

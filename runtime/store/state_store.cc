@@ -1,6 +1,12 @@
 #include "runtime/store/state_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -199,6 +205,7 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& path, Status* st
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<StateStore> s(new StateStore(db));
+  s->path_ = path;
   if (path != ":memory:") {
     if (Status st = s->Exec("PRAGMA journal_mode=WAL"); !st) {
       *status = Status::Error("state store " + path + " is not usable: " + st.message);
@@ -217,6 +224,21 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& path, Status* st
 StateStore::~StateStore() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+Status StateStore::LockExclusive() {
+  if (path_ == ":memory:" || lock_fd_ >= 0) return Status::Ok();
+  std::string lock = path_ + ".lock";
+  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Error("cannot open " + lock + ": " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return Status::Error("another accord process is using " + path_ + " (" + lock +
+                         " is locked); one run at a time keeps links and shadows consistent");
+  }
+  lock_fd_ = fd;
+  return Status::Ok();
 }
 
 Status StateStore::Exec(const std::string& sql) {

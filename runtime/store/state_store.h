@@ -77,6 +77,10 @@ class StateStore {
 
   int schema_version() const { return version_; }
 
+  // One writer at a time: an exclusive lock on PATH.lock held until the store
+  // closes. Fails (with who to blame) when another process holds it.
+  Status LockExclusive();
+
   // Transactions: every pass runs inside one; shadows move only in the
   // transaction that records the target's acknowledgement.
   Status Begin();
@@ -145,6 +149,8 @@ class StateStore {
   Status Exec(const std::string& sql);
   Status Migrate();
   sqlite3* db_;
+  std::string path_;
+  int lock_fd_ = -1;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
   int version_ = 0;
 };

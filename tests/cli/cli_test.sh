@@ -253,6 +253,12 @@ node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
 has "retry: requeued" '^1 error requeued' "$tmp/out"
 "$ACCORD" errors --state "$tmp/nope.db" >"$tmp/out" 2>&1; check "errors without a state file" 2 $?
 "$ACCORD" run "$EX" --data "$tmp/no-such-dir" >"$tmp/out" 2>&1; check "run: missing data folder" 2 $?
+python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"w"); fcntl.flock(f,fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(5)' "$tmp/data/accord-state.db.lock" "$tmp/locked" &
+lockpid=$!
+for _ in $(seq 50); do [ -e "$tmp/locked" ] && break; sleep 0.1; done
+"$ACCORD" run "$EX" --data "$tmp/data" >"$tmp/out" 2>&1; check "run: another run holds the state" 2 $?
+has "run: says another process uses the state" 'another accord process is using .*accord-state.db' "$tmp/out"
+kill $lockpid 2>/dev/null; wait $lockpid 2>/dev/null
 echo "not sqlite" >"$tmp/bad.db"
 "$ACCORD" run "$EX" --data "$tmp/data" --state "$tmp/bad.db" >"$tmp/out" 2>&1; check "run: a non-database state file" 2 $?
 

@@ -18,11 +18,15 @@ python3 "$SRC/tests/sync/gen.py" init "$T/data" --contacts "$CONTACTS" --seed 7
 run() { "$ACCORD" run "$RULES" --data "$T/data" --engine interp "$@"; }
 killed=0
 attempt() {  # attempt SEED MAX_DELAY: a pass killed at a random point
-  run >/dev/null 2>&1 &
+  # exec: $! must be accord itself, not a subshell (killing a subshell leaves accord running)
+  (exec "$ACCORD" run "$RULES" --data "$T/data" --engine interp >/dev/null 2>&1) &
   local pid=$!
   sleep "$(python3 -c "import random; random.seed($1); print(round(random.uniform(0.02, $2), 3))")"
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
   wait "$pid" 2>/dev/null || true
+  if pgrep -f "accord run $RULES --data $T/data" >/dev/null; then
+    echo "crash_test: FAIL: an accord process outlived its kill"; exit 1
+  fi
 }
 # A: the initial sync (creates, matches, first conflicts) killed again and again
 A=$((N * 2 / 5))
