@@ -712,8 +712,7 @@ struct Engine::Impl {
     auto& own = links[p.name];
     std::unordered_set<std::string> linked_ids[2];
     for (const auto& l : own) linked_ids[0].insert(l.salesforce_id), linked_ids[1].insert(l.hubspot_id);
-    auto shadows = store.AllShadows(p.name);
-    if (!opts->dry_run) Recover(p, t, shadows);
+    if (!opts->dry_run) Recover(p, t);
     size_t total = own.size() + t[0]->records.size() + t[1]->records.size();
     size_t done = 0;
 
@@ -784,12 +783,11 @@ struct Engine::Impl {
         Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kActive));
         link.state = store::LinkState::kActive;
       }
+      // shadows are read per reconciled pair: an incremental pass touches few
       ShadowMap sm;
-      bool has_shadows = false;
-      if (auto it = shadows.find(link.salesforce_id); it != shadows.end()) {
-        has_shadows = true;
-        for (const auto& sh : it->second) sm[sh.field] = ShadowEntry{sh.base_sf, sh.base_hs};
-      }
+      std::vector<store::Shadow> list = store.Shadows(p.name, link.salesforce_id);
+      bool has_shadows = !list.empty();
+      for (const auto& sh : list) sm[sh.field] = ShadowEntry{sh.base_sf, sh.base_hs};
       Reconcile(p, link.salesforce_id, link.hubspot_id, rec, sm, has_shadows, w);
       Associations(p, link.salesforce_id, link.hubspot_id, rec, w);
       if (w.writes[0].size() + w.writes[1].size() + w.pair_shadows.size() >= opts->chunk) flush();
@@ -810,7 +808,7 @@ struct Engine::Impl {
   // Updates in flight when a previous pass died: one that landed (the target
   // holds exactly what it wrote) was ours, so its shadows move now; one that
   // did not is forgotten and the fields reconcile as usual.
-  void Recover(const SyncPlan& p, Table* t[2], std::unordered_map<std::string, std::vector<store::Shadow>>& shadows) {
+  void Recover(const SyncPlan& p, Table* t[2]) {
     recovered.clear();
     for (const store::PendingUpdate& pu : store.Pending(p.name)) {
       recovered.insert(pu.salesforce_id);
@@ -837,7 +835,7 @@ struct Engine::Impl {
         landed &= Same(r->values[static_cast<size_t>(f - t[to]->object->fields.data())], want);
       }
       if (!landed) continue;
-      auto& list = shadows[pu.salesforce_id];
+      std::vector<store::Shadow> list = store.Shadows(p.name, pu.salesforce_id);
       for (auto& [key, pair] : j["shadows"].items()) {
         store::Shadow sh{key, pair[0].is_string() ? Text(pair[0].get<std::string>()) : std::nullopt,
                          pair[1].is_string() ? Text(pair[1].get<std::string>()) : std::nullopt};
