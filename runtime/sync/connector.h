@@ -6,6 +6,7 @@
 // real APIs.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -24,11 +25,52 @@ using Text = std::optional<std::string>;
 // Blank: null or the empty string (HubSpot clears a property with "").
 inline bool IsBlank(const Text& t) { return !t || t->empty(); }
 
+// A record's field values by schema slot, kept sparsely: a wide object
+// (Salesforce Contact has ~60 fields) usually has a dozen set, and a million
+// records of dense slots cost more to allocate than to read. An absent slot
+// reads as null.
+class Values {
+ public:
+  size_t size() const { return n_; }
+  void assign(size_t n, std::nullopt_t) { n_ = n, items_.clear(); }
+  void resize(size_t n) { n_ = n; }
+  const Text& operator[](size_t slot) const {
+    auto it = Find(slot);
+    return it != items_.end() && it->first == slot ? it->second : Null();
+  }
+  void set(size_t slot, Text t) {
+    auto it = Find(slot);
+    if (it != items_.end() && it->first == slot) {
+      if (t) it->second = std::move(t);
+      else items_.erase(it);
+    } else if (t) {
+      items_.insert(it, {static_cast<uint32_t>(slot), std::move(t)});
+    }
+  }
+  // The set values, by slot.
+  std::vector<std::pair<uint32_t, Text>>& items() { return items_; }
+  const std::vector<std::pair<uint32_t, Text>>& items() const { return items_; }
+
+ private:
+  static const Text& Null() {
+    static const Text kNull;
+    return kNull;
+  }
+  std::vector<std::pair<uint32_t, Text>>::iterator Find(size_t slot) {
+    return std::lower_bound(items_.begin(), items_.end(), slot, [](const auto& e, size_t s) { return e.first < s; });
+  }
+  std::vector<std::pair<uint32_t, Text>>::const_iterator Find(size_t slot) const {
+    return std::lower_bound(items_.begin(), items_.end(), slot, [](const auto& e, size_t s) { return e.first < s; });
+  }
+  size_t n_ = 0;
+  std::vector<std::pair<uint32_t, Text>> items_;  // sorted by slot
+};
+
 struct Record {
   std::string id;
   std::string modstamp;  // SystemModstamp / lastmodifieddate, ISO-8601 UTC (compares as text)
   bool deleted = false;
-  std::vector<Text> values;  // one per schema field, in schema order
+  Values values;  // by schema field slot
   // HubSpot: associated record ids per object type ("companies" -> ids).
   std::map<std::string, std::vector<std::string>> associations;
   // Salesforce merges: the surviving record of a merged-away (deleted) one.

@@ -440,8 +440,7 @@ struct Engine::Impl {
       const Record& r = t.records[i];
       if (r.modstamp > t.newest.modstamp || (r.modstamp == t.newest.modstamp && r.id > t.newest.last_id))
         t.newest = {r.modstamp, r.id};
-      for (size_t f = 0; f < t.records[i].values.size(); ++f)
-        if (t.records[i].values[f]) t.records[i].values[f] = Canon(t.system, object->fields[f], t.records[i].values[f]);
+      for (auto& [f, text] : t.records[i].values.items()) text = Canon(t.system, object->fields[f], text);
       t.by_id[t.records[i].id] = i;
     }
     report->records_read += static_cast<int64_t>(t.records.size());
@@ -501,8 +500,8 @@ struct Engine::Impl {
   void FillSlots(const schema::Object& o, const Record* r, std::vector<rt::Value>& s) {
     s.assign(o.fields.size(), rt::Value::Null());
     if (!r) return;
-    for (size_t i = 0; i < r->values.size() && i < s.size(); ++i)
-      if (r->values[i]) s[i] = rec::FromText(o.fields[i], *r->values[i]);
+    for (const auto& [i, text] : r->values.items())
+      if (i < s.size() && text) s[i] = rec::FromText(o.fields[i], *text);
   }
 
   // Runs a program over (sf, hs) records; returns its result.
@@ -1399,8 +1398,8 @@ struct Engine::Impl {
     }
     // shadows of the new pair: this side as it is, the other as written
     Record created;
-    created.values.resize(obj[to]->fields.size());
-    for (auto& [slot, text] : fields) created.values[slot] = text;
+    created.values.assign(obj[to]->fields.size(), std::nullopt);
+    for (auto& [slot, text] : fields) created.values.set(slot, text);
     const Record* pair[2] = {from == 0 ? &r : &created, from == 1 ? &r : &created};
     Mapped back = Map(p, from, pair[0], pair[1]);
     Mapped fwd = Map(p, to, pair[0], pair[1]);
@@ -1558,11 +1557,11 @@ struct Engine::Impl {
       Record nr;
       if (res.stored) {
         nr = *res.stored;
-        for (size_t f = 0; f < nr.values.size() && f < obj[to]->fields.size(); ++f)
-          if (nr.values[f]) nr.values[f] = Canon(table->system, obj[to]->fields[f], nr.values[f]);
+        for (auto& [f, text] : nr.values.items())
+          if (f < obj[to]->fields.size()) text = Canon(table->system, obj[to]->fields[f], text);
       } else {
-        nr.values.resize(obj[to]->fields.size());
-        for (auto& [slot, text] : pw.op.fields) nr.values[slot] = text;
+        nr.values.assign(obj[to]->fields.size(), std::nullopt);
+        for (auto& [slot, text] : pw.op.fields) nr.values.set(slot, text);
         nr.associations = pw.op.add_associations;
       }
       nr.id = res.id;
@@ -1591,7 +1590,7 @@ struct Engine::Impl {
         for (auto& [k, v] : pw.shadow_updates) it->second[k] = v;
       if (Record* r = table->Find(pw.op.id)) {
         if (res.stored) r->modstamp = res.stored->modstamp;
-        for (auto& [slot, text] : pw.op.fields) r->values[slot] = text;
+        for (auto& [slot, text] : pw.op.fields) r->values.set(slot, text);
         for (auto& [k, ids] : pw.op.add_associations)
           for (auto& id : ids) r->associations[k].push_back(id);
       }
@@ -1668,7 +1667,7 @@ struct Engine::Impl {
           ++report->per_sync["lifecycle"].updated;
           if (!opts->dry_run)
             Check(store.PutShadow("~lifecycle", pw.lifecycle_record, store::Shadow{pw.lifecycle_field, pw.lifecycle_value, std::nullopt}));
-          if (Record* h = hs->Find(pw.op.id)) h->values[lc.slot] = pw.op.fields[0].second;
+          if (Record* h = hs->Find(pw.op.id)) h->values.set(static_cast<size_t>(lc.slot), pw.op.fields[0].second);
           Event e;
           e.kind = Event::Kind::kLifecycle;
           e.sync = "lifecycle";

@@ -130,7 +130,6 @@ JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::v
   data.resize(keep);
   const char* id_key = IsSalesforce(system_) ? "Id" : "id";
   size_t line_no = 0, pos = 0;
-  Record scratch;
   while (pos < data.size()) {
     size_t nl = data.find('\n', pos);
     std::string line = data.substr(pos, nl - pos);
@@ -138,17 +137,28 @@ JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::v
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::string where = path + ":" + std::to_string(line_no);
-    if (!ToRecord(object, line, &scratch)) {
-      problems->push_back({"", where, where + ": malformed JSON record"});
-      continue;
+    // only the id here; the whole record is read (and checked) by Load
+    std::string id;
+    {
+      simdjson::padded_string padded(line);
+      simdjson::ondemand::document doc;
+      simdjson::ondemand::object obj;
+      std::string_view sv;
+      if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) {
+        problems->push_back({"", where, where + ": malformed JSON record"});
+        continue;
+      }
+      auto field = obj.find_field_unordered(id_key);
+      if (field.error() == simdjson::NO_SUCH_FIELD || field.get_string().get(sv) || sv.empty()) {
+        problems->push_back({"", where, where + ": record without a string \"" + id_key + "\""});
+        continue;
+      }
+      id = std::string(sv);
     }
-    if (scratch.id.empty()) {
-      problems->push_back({"", where, where + ": record without a string \"" + id_key + "\""});
-      continue;
-    }
-    if (!t.records.count(scratch.id)) t.order.push_back(scratch.id);
-    NoteId(t, scratch.id);
-    t.records[scratch.id] = std::move(line);
+    if (!t.records.count(id)) t.order.push_back(id);
+    NoteId(t, id);
+    t.lines[id] = line_no;
+    t.records[id] = std::move(line);
   }
   return t;
 }
@@ -277,7 +287,7 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
         else if (key == "IsDeleted") r->deleted = t == std::optional<std::string>("true");
         else if (key == "MasterRecordId" && t) r->master_id = *t;
       }
-      if (const schema::Field* f = object.FindField(key)) r->values[static_cast<size_t>(f - object.fields.data())] = t;
+      if (const schema::Field* f = object.FindField(key)) r->values.set(static_cast<size_t>(f - object.fields.data()), t);
     }
     return true;
   };
@@ -294,7 +304,7 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
         for (std::string part; std::getline(ss, part, ';');)
           if (!part.empty()) r->merged_ids.push_back(part);
       }
-      if (const schema::Field* f = object.FindField(key)) r->values[static_cast<size_t>(f - object.fields.data())] = t;
+      if (const schema::Field* f = object.FindField(key)) r->values.set(static_cast<size_t>(f - object.fields.data()), t);
     }
     return true;
   };
@@ -305,7 +315,7 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
     for (size_t i = 0; i < object.fields.size(); ++i) {
       const schema::Field& f = object.fields[i];
       if (!r->values[i] && f.type == schema::FieldType::kBool && !f.nillable)
-        r->values[i] = std::string(f.default_value == "true" ? "true" : "false");
+        r->values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
     }
   }
   return true;
@@ -320,8 +330,15 @@ bool JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out
   out->clear();
   out->resize(t.order.size());
   size_t n = 0;
-  for (const std::string& id : t.order)
-    if (ToRecord(object, t.records[id], &(*out)[n])) ++n;
+  for (const std::string& id : t.order) {
+    if (ToRecord(object, t.records[id], &(*out)[n])) {
+      ++n;
+      continue;
+    }
+    auto line = t.lines.find(id);
+    std::string where = Path(object.name) + (line == t.lines.end() ? "" : ":" + std::to_string(line->second));
+    problems->push_back({id, where, where + ": malformed JSON record " + id});
+  }
   out->resize(n);
   return true;
 }

@@ -62,6 +62,7 @@ class JsonlConnector : public Connector {
     bool loaded = false;
     std::vector<std::string> order;  // ids in order of first appearance
     std::unordered_map<std::string, std::string> records;
+    std::unordered_map<std::string, size_t> lines;  // the line each record was read from
     int64_t next_number = 1;
   };
   Table& Open(const schema::Object& object, std::vector<ReadProblem>* problems, std::string* error, bool* ok);
