@@ -84,7 +84,8 @@ CREATE TABLE runs (
   stats TEXT
 );
 )sql",
-    // 2: shadows as one row per linked pair (a JSON object field -> [base_sf, base_hs]);
+    // 2: shadows as one row per linked pair (a JSON object field -> [base_sf, base_hs],
+    //    or a single value when both sides hold the same text);
     //    a row per field cost ~10x the disk of a pair row at a million pairs.
     //    Error rows remember when they are due again (transient backoff).
     R"sql(
@@ -336,6 +337,11 @@ namespace {
 std::string EncodeShadows(const std::vector<Shadow>& shadows) {
   nlohmann::json j = nlohmann::json::object();
   for (const Shadow& sh : shadows) {
+    // the usual case, both sides agreeing on the text, is stored once
+    if (sh.base_sf == sh.base_hs) {
+      j[sh.field] = sh.base_sf ? nlohmann::json(*sh.base_sf) : nlohmann::json(nullptr);
+      continue;
+    }
     nlohmann::json pair = nlohmann::json::array();
     pair.push_back(sh.base_sf ? nlohmann::json(*sh.base_sf) : nlohmann::json(nullptr));
     pair.push_back(sh.base_hs ? nlohmann::json(*sh.base_hs) : nlohmann::json(nullptr));
@@ -349,9 +355,14 @@ std::vector<Shadow> DecodeShadows(const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return out;
   for (auto& [field, pair] : j.items()) {
-    if (!pair.is_array() || pair.size() != 2) continue;
     Shadow sh;
     sh.field = field;
+    if (pair.is_string() || pair.is_null()) {  // one text for both sides
+      if (pair.is_string()) sh.base_sf = sh.base_hs = pair.get<std::string>();
+      out.push_back(std::move(sh));
+      continue;
+    }
+    if (!pair.is_array() || pair.size() != 2) continue;
     if (pair[0].is_string()) sh.base_sf = pair[0].get<std::string>();
     if (pair[1].is_string()) sh.base_hs = pair[1].get<std::string>();
     out.push_back(std::move(sh));

@@ -112,6 +112,54 @@ TEST(StateStore, PersistsAndReopensAtTheSameVersion) {
   std::remove(path.c_str());
 }
 
+// A file written by schema version 1 (a shadow row per field) is migrated:
+// its shadows come back from the per-pair rows.
+TEST(StateStore, AVersionOneFileIsMigrated) {
+  std::string path = TempPath("v1");
+  std::remove(path.c_str());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v1 = R"sql(
+CREATE TABLE accord_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO accord_meta VALUES ('schema_version', '1');
+CREATE TABLE links (sync TEXT NOT NULL, salesforce_id TEXT NOT NULL, hubspot_id TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'active', updated_at INTEGER NOT NULL, PRIMARY KEY (sync, salesforce_id),
+  UNIQUE (sync, hubspot_id));
+CREATE TABLE shadows (sync TEXT NOT NULL, salesforce_id TEXT NOT NULL, field TEXT NOT NULL, base_sf TEXT,
+  base_hs TEXT, PRIMARY KEY (sync, salesforce_id, field));
+CREATE TABLE cursors (system TEXT NOT NULL, object TEXT NOT NULL, modstamp TEXT NOT NULL, last_id TEXT NOT NULL,
+  PRIMARY KEY (system, object));
+CREATE TABLE create_intents (sync TEXT NOT NULL, target_system TEXT NOT NULL, source_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL, PRIMARY KEY (sync, target_system, source_id));
+CREATE TABLE tombstones (system TEXT NOT NULL, record_id TEXT NOT NULL, deleted_at INTEGER NOT NULL,
+  PRIMARY KEY (system, record_id));
+CREATE TABLE sync_errors (id INTEGER PRIMARY KEY, sync TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL, hubspot_id TEXT NOT NULL, message TEXT NOT NULL, attempts INTEGER NOT NULL,
+  permanent INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+  UNIQUE (sync, category, salesforce_id, hubspot_id));
+CREATE TABLE runs (id INTEGER PRIMARY KEY, command TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER,
+  status TEXT, stats TEXT);
+INSERT INTO links VALUES ('people', '003A', '501', 'active', 0);
+INSERT INTO shadows VALUES ('people', '003A', 'Email|email', 'a@x.com', 'a@x.com');
+INSERT INTO shadows VALUES ('people', '003A', 'Phone|phone', NULL, '');
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  {
+    auto s = OpenOk(path);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    auto sh = s->Shadows("people", "003A");
+    ASSERT_EQ(sh.size(), 2u);
+    EXPECT_EQ(sh[0].field, "Email|email");
+    EXPECT_EQ(sh[0].base_sf, std::optional<std::string>("a@x.com"));
+    EXPECT_EQ(sh[1].field, "Phone|phone");
+    EXPECT_EQ(sh[1].base_sf, std::nullopt);                  // null stays null
+    EXPECT_EQ(sh[1].base_hs, std::optional<std::string>(""));  // and "" stays ""
+    EXPECT_TRUE(s->FindBySalesforce("people", "003A"));
+  }
+  std::remove(path.c_str());
+}
+
 TEST(StateStore, ANewerFileIsAClearError) {
   std::string path = TempPath("newer");
   std::remove(path.c_str());
