@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "runtime/sync/engine.h"
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
@@ -21,6 +22,12 @@
 namespace accord::cli {
 
 namespace {
+
+// The error log's category names (runtime/sync/engine.h declares the set).
+const std::string kRuleErrorsName(sync::CategoryName(sync::Category::kRuleErrors));
+const std::string kPropertyValuesName(sync::CategoryName(sync::Category::kPropertyValues));
+const char* const kRuleErrors = kRuleErrorsName.c_str();
+const char* const kPropertyValues = kPropertyValuesName.c_str();
 
 struct MapArgs {
   std::vector<std::string> paths;
@@ -165,7 +172,7 @@ int RunMap(const MapArgs& a) {
     if (in_scope.is_error()) {
       rt::Location l = in_scope.error_location();
       std::string rule = l.file ? std::string(l.file) + ":" + std::to_string(l.line) + ":" + std::to_string(l.col) : "";
-      ErrorLine(err, id, line_no, rule, "", in_scope.error_message(), "Rule");
+      ErrorLine(err, id, line_no, rule, "", in_scope.error_message(), kRuleErrors);
       ++failed;
       continue;
     }
@@ -183,7 +190,7 @@ int RunMap(const MapArgs& a) {
       if (ir::IsSkip(v)) continue;
       const ir::OutField& of = m->outs[k];
       if (v.is_error()) {
-        const char* cat = v.error_code() == rt::ErrorCode::kRejected ? "PropertyValues" : "Rule";
+        const char* cat = v.error_code() == rt::ErrorCode::kRejected ? kPropertyValues : kRuleErrors;
         ErrorLine(err, id, line_no, of.rule, of.field->name, v.error_message(), cat);
         bad = true;
         continue;

@@ -1,4 +1,5 @@
 #include "compiler/sema/checker.h"
+#include "runtime/sync/error_categories.def"
 
 #include <algorithm>
 #include <filesystem>
@@ -11,8 +12,11 @@
 namespace accord::sema {
 
 const std::vector<std::string>& ErrorCategories() {
-  static const std::vector<std::string> k = {"Associations", "CustomCode", "Duplicates", "Permissions",
-                                             "PropertyValues", "ApiLimits", "RuleErrors", "Transport"};
+  static const std::vector<std::string> k = {
+#define X(name, doc) #name,
+      ACCORD_ERROR_CATEGORY_LIST(X)
+#undef X
+  };
   return k;
 }
 

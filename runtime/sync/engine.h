@@ -34,16 +34,10 @@
 
 namespace accord::sync {
 
-// The error log's categories (DESIGN §5), declared once.
-#define ACCORD_ERROR_CATEGORIES(X)                                                    \
-  X(Associations, "a parent is not synced yet, or an association failed")            \
-  X(CustomCode, "validation rules, Apex, flows and workflows of the target")          \
-  X(Duplicates, "ambiguous or blank match keys, duplicate rules")                      \
-  X(Permissions, "the integration user may not read or write this")                    \
-  X(PropertyValues, "picklist, format, length, required fields, rejected table values") \
-  X(ApiLimits, "daily or burst API limits")                                             \
-  X(RuleErrors, "an expression of a rule failed on this record")                       \
-  X(Transport, "unreadable data, network and server failures")
+// The error log's categories (DESIGN §5), declared once in error_categories.def
+// (the checker reads the same list for `expect error`).
+#include "runtime/sync/error_categories.def"
+#define ACCORD_ERROR_CATEGORIES(X) ACCORD_ERROR_CATEGORY_LIST(X)
 
 enum class Category {
 #define X(name, doc) k##name,
