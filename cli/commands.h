@@ -16,6 +16,7 @@ void RegisterMap(CLI::App& app, int& exit_code);
 void RegisterGraph(CLI::App& app, int& exit_code);
 void RegisterDiff(CLI::App& app, int& exit_code);
 void RegisterFunctions(CLI::App& app, int& exit_code);
+void RegisterSandbox(CLI::App& app, int& exit_code);
 
 bool StdoutIsTty();
 

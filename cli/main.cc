@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   RegisterGraph(app, exit_code);
   RegisterDiff(app, exit_code);
   RegisterFunctions(app, exit_code);
+  RegisterSandbox(app, exit_code);
 
   std::string help_verb;
   auto* help = app.add_subcommand("help", "Show help for a verb: accord help check");
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
     try {
       std::cout << app.get_subcommand(help_verb)->help();
     } catch (const CLI::OptionNotFound&) {
-      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, help\n";
+      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, sandbox, help\n";
       exit_code = kUsage;
     }
   });
