@@ -350,6 +350,105 @@ Json HubSpotEmulator::DumpLocked() {
   return j;
 }
 
+// ---------------------------------------------------------------- state file
+
+namespace {
+
+Json RecordState(const Record& r) {
+  Json history = Json::object();
+  for (const auto& [k, entries] : r.history) {
+    Json list = Json::array();
+    for (const auto& e : entries) list.push_back(Json::array({e.value, e.ms}));
+    history[k] = list;
+  }
+  return Json{{"props", r.props},           {"history", history},         {"created_ms", r.created_ms},
+              {"updated_ms", r.updated_ms}, {"archived", r.archived},     {"archived_ms", r.archived_ms}};
+}
+
+}  // namespace
+
+std::vector<StateFile::Row> HubSpotEmulator::AllRowsLocked() {
+  std::vector<StateFile::Row> rows;
+  for (const auto& o : objects_) {
+    for (const Record& r : o->records) rows.push_back({o->schema.name, r.id, RecordState(r)});
+  }
+  dirty_.clear();
+  return rows;
+}
+
+std::vector<StateFile::Row> HubSpotEmulator::DirtyRowsLocked() {
+  std::vector<StateFile::Row> rows;
+  for (const auto& [type, id] : dirty_) {
+    Object* o = FindObject(type);
+    Record* r = o ? FindRecord(*o, id, true) : nullptr;
+    rows.push_back({type, id, r ? std::optional<Json>(RecordState(*r)) : std::nullopt});
+  }
+  dirty_.clear();
+  return rows;
+}
+
+Json HubSpotEmulator::MetaLocked() {
+  Json assoc = Json::array();
+  for (const auto& [from, tos] : assoc_) {
+    for (const auto& [to, ids] : tos) {
+      if (!ids.empty()) assoc.push_back(Json::array({from.type, from.id, to.type, to.id, ids}));
+    }
+  }
+  return Json{{"id_counter", id_counter_}, {"correlation_counter", correlation_counter_},
+              {"daily_used", daily_used_}, {"day", day_}, {"associations", assoc}};
+}
+
+Status HubSpotEmulator::LoadStateLocked(const std::vector<StateFile::Row>& rows, const Json& meta) {
+  for (auto& o : objects_) {
+    o->records.clear();
+    o->by_id.clear();
+  }
+  assoc_.clear();
+  for (const StateFile::Row& row : rows) {
+    Object* o = FindObject(row.object);
+    const Json& b = *row.body;
+    if (!o) return Status::Error("state file: object type " + row.object + " is not in the seed's schemas");
+    if (!b.is_object() || !b.contains("props") || !b["props"].is_object())
+      return Status::Error("state file: record " + row.object + "/" + row.id + " has no properties");
+    Record r;
+    r.id = row.id;
+    for (const auto& [k, v] : b["props"].items()) {
+      if (v.is_string()) r.props[k] = v.get<std::string>();
+    }
+    if (b.contains("history") && b["history"].is_object()) {
+      for (const auto& [k, list] : b["history"].items()) {
+        for (const Json& e : list) {
+          if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_number_integer())
+            r.history[k].push_back({e[0].get<std::string>(), e[1].get<int64_t>()});
+        }
+      }
+    }
+    r.created_ms = b.value("created_ms", int64_t{0});
+    r.updated_ms = b.value("updated_ms", int64_t{0});
+    r.archived = b.value("archived", false);
+    r.archived_ms = b.value("archived_ms", int64_t{0});
+    o->by_id[r.id] = o->records.size();
+    o->records.push_back(std::move(r));
+  }
+  if (meta.is_object()) {
+    id_counter_ = meta.value("id_counter", id_counter_);
+    correlation_counter_ = meta.value("correlation_counter", correlation_counter_);
+    daily_used_ = meta.value("daily_used", daily_used_);
+    day_ = meta.value("day", day_);
+    if (meta.contains("associations") && meta["associations"].is_array()) {
+      for (const Json& a : meta["associations"]) {
+        if (!a.is_array() || a.size() != 5 || !a[4].is_array()) continue;
+        for (const Json& id : a[4]) {
+          if (id.is_number_integer())
+            assoc_[{a[0].get<std::string>(), a[1].get<std::string>()}][{a[2].get<std::string>(), a[3].get<std::string>()}]
+                .insert(id.get<int>());
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- errors
 
 std::string HubSpotEmulator::CorrelationId() { return UuidFromHash(Hash3(0xc0ffee, ++correlation_counter_, 17)); }
@@ -660,6 +759,7 @@ void HubSpotEmulator::Apply(Object& obj, Record& r, const std::map<std::string, 
   r.updated_ms = t;
   r.props[obj.modified_prop] = FormatIsoMs(t);
   r.history[obj.modified_prop].push_back({r.props[obj.modified_prop], t});
+  Touch(obj, r);
 }
 
 bool HubSpotEmulator::ParseBody(Call& c, Json* out) {
@@ -973,10 +1073,7 @@ void HubSpotEmulator::UpdateOne(Call& c) {
 void HubSpotEmulator::ArchiveOne(Call& c) {
   Object* obj = TypeArg(c, 0);
   if (!obj) return;
-  if (Record* r = FindRecord(*obj, c.args[1])) {
-    r->archived = true;
-    r->archived_ms = c.now_ms;
-  }
+  if (Record* r = FindRecord(*obj, c.args[1])) Archive(*obj, *r, c.now_ms);
   c.SendEmpty(204);  // archiving a missing or archived object is not an error
 }
 
@@ -1238,10 +1335,7 @@ void HubSpotEmulator::BatchArchive(Call& c) {
   const Json& inputs = body["inputs"];
   for (const Json& in : inputs) {
     std::string id = in.is_object() && in.contains("id") ? ValueText(in["id"]) : "";
-    if (Record* r = FindRecord(*obj, id)) {
-      r->archived = true;
-      r->archived_ms = c.now_ms;
-    }
+    if (Record* r = FindRecord(*obj, id)) Archive(*obj, *r, c.now_ms);
   }
   c.SendEmpty(204);
 }

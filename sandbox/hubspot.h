@@ -79,6 +79,10 @@ class HubSpotEmulator : public Emulator {
   Json SettingsLocked() override;
   Status ConfigureLocked(const Json& j) override;
   const char* ContentType() const override { return "application/json;charset=utf-8"; }
+  std::vector<StateFile::Row> AllRowsLocked() override;
+  std::vector<StateFile::Row> DirtyRowsLocked() override;
+  Json MetaLocked() override;
+  Status LoadStateLocked(const std::vector<StateFile::Row>& rows, const Json& meta) override;
 
  private:
   struct AssocKey {
@@ -158,6 +162,15 @@ class HubSpotEmulator : public Emulator {
   std::deque<int64_t> window_, search_window_;
   int64_t daily_used_ = 0, day_ = 0;
   uint64_t id_counter_ = 0, correlation_counter_ = 0;
+  std::set<std::pair<std::string, std::string>> dirty_;  // (type, id) written since the state file was
+  void Touch(const Object& obj, const Record& r) {
+    if (persistent()) dirty_.emplace(obj.schema.name, r.id);
+  }
+  void Archive(const Object& obj, Record& r, int64_t now) {
+    r.archived = true;
+    r.archived_ms = now;
+    Touch(obj, r);
+  }
 };
 
 }  // namespace accord::sandbox

@@ -430,6 +430,89 @@ Json SalesforceEmulator::DumpLocked() {
   return j;
 }
 
+// ---------------------------------------------------------------- state file
+
+namespace {
+
+Json RecordState(const Record& r, size_t seq) {
+  return Json{{"seq", seq}, {"fields", r.fields}, {"deleted", r.deleted}, {"deleted_ms", r.deleted_ms},
+              {"modstamp_ms", r.modstamp_ms}};
+}
+
+}  // namespace
+
+std::vector<StateFile::Row> SalesforceEmulator::AllRowsLocked() {
+  std::vector<StateFile::Row> rows;
+  for (const auto& o : objects_) {
+    for (size_t i = 0; i < o->records.size(); ++i) rows.push_back({o->schema.name, o->records[i].id, RecordState(o->records[i], i)});
+  }
+  dirty_.clear();
+  return rows;
+}
+
+std::vector<StateFile::Row> SalesforceEmulator::DirtyRowsLocked() {
+  std::vector<StateFile::Row> rows;
+  for (const auto& [name, id] : dirty_) {
+    Object* o = FindObject(name);
+    auto it = o ? o->by_id15.find(id.substr(0, 15)) : decltype(o->by_id15)::iterator{};
+    if (o && it != o->by_id15.end()) {
+      rows.push_back({name, id, RecordState(o->records[it->second], it->second)});
+    } else {
+      rows.push_back({name, id, std::nullopt});  // created, then rolled back
+    }
+  }
+  dirty_.clear();
+  return rows;
+}
+
+Json SalesforceEmulator::MetaLocked() {
+  return Json{{"id_counter", id_counter_},         {"token_counter", token_counter_},
+              {"cursor_counter", cursor_counter_}, {"api_usage", settings_.api_usage},
+              {"usage_day", usage_day_},           {"sessions", sessions_}};
+}
+
+Status SalesforceEmulator::LoadStateLocked(const std::vector<StateFile::Row>& rows, const Json& meta) {
+  for (auto& o : objects_) {
+    o->records.clear();
+    o->by_id15.clear();
+  }
+  std::map<Object*, std::vector<std::pair<size_t, Record>>> loaded;
+  for (const StateFile::Row& row : rows) {
+    Object* o = FindObject(row.object);
+    if (!o) return Status::Error("state file: object " + row.object + " is not in the seed's schemas");
+    const Json& b = *row.body;
+    if (!b.is_object() || !b.contains("fields") || !b["fields"].is_object())
+      return Status::Error("state file: record " + row.object + "/" + row.id + " has no fields");
+    Record r;
+    r.id = row.id;
+    r.fields = b["fields"];
+    r.deleted = b.value("deleted", false);
+    r.deleted_ms = b.value("deleted_ms", int64_t{0});
+    r.modstamp_ms = b.value("modstamp_ms", int64_t{0});
+    loaded[o].emplace_back(b.value("seq", size_t{0}), std::move(r));
+  }
+  for (auto& [o, list] : loaded) {
+    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [seq, r] : list) {
+      o->by_id15[r.id.substr(0, 15)] = o->records.size();
+      o->records.push_back(std::move(r));
+    }
+  }
+  if (meta.is_object()) {
+    id_counter_ = meta.value("id_counter", id_counter_);
+    token_counter_ = meta.value("token_counter", token_counter_);
+    cursor_counter_ = meta.value("cursor_counter", cursor_counter_);
+    settings_.api_usage = meta.value("api_usage", settings_.api_usage);
+    usage_day_ = meta.value("usage_day", usage_day_);
+    if (meta.contains("sessions") && meta["sessions"].is_object()) {
+      for (const auto& [token, expiry] : meta["sessions"].items()) {
+        if (expiry.is_number_integer()) sessions_[token] = expiry.get<int64_t>();
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------- pipeline hooks
 
 bool SalesforceEmulator::Authorize(Call& c) {
@@ -905,6 +988,7 @@ void SalesforceEmulator::Commit(Object& obj, size_t index, const Json& candidate
     obj.records[index].modstamp_ms = now_s;
   }
   RunFieldUpdates(obj, index, now_s);
+  if (persistent()) dirty_.emplace(obj.schema.name, obj.records[index].id);
 }
 
 void SalesforceEmulator::RunFieldUpdates(Object& obj, size_t index, int64_t now) {
@@ -1039,6 +1123,7 @@ bool SalesforceEmulator::Delete(const std::string& id, Tx& tx, Call& c, size_t i
     Record& r = o->records[i];
     if (r.deleted) continue;
     tx.undo.push_back({o, i, r});
+    if (persistent()) dirty_.emplace(o->schema.name, r.id);
     r.deleted = true;
     r.deleted_ms = now_s;
     if (o->schema.FindField("IsDeleted")) r.fields["IsDeleted"] = true;
@@ -1071,7 +1156,9 @@ void SalesforceEmulator::RegisterRoutes() {
   write.mutates = true;
   const std::string d = "/services/data/{}";
 
-  Route("POST", "/services/oauth2/token", [this](Call& c) { Token(c); }, open);
+  RouteOptions token_route = open;
+  token_route.mutates = true;  // issued sessions go into the state file
+  Route("POST", "/services/oauth2/token", [this](Call& c) { Token(c); }, token_route);
   Route(
       "GET", "/services/data",
       [](Call& c) {

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 #include "sandbox/seed.h"
@@ -54,6 +55,10 @@ class SalesforceEmulator : public Emulator {
   Json SettingsLocked() override;
   Status ConfigureLocked(const Json& j) override;
   const char* ContentType() const override { return "application/json;charset=UTF-8"; }
+  std::vector<StateFile::Row> AllRowsLocked() override;
+  std::vector<StateFile::Row> DirtyRowsLocked() override;
+  Json MetaLocked() override;
+  Status LoadStateLocked(const std::vector<StateFile::Row>& rows, const Json& meta) override;
 
  public:
   struct Record {
@@ -186,6 +191,7 @@ class SalesforceEmulator : public Emulator {
   std::map<std::string, Cursor> cursors_;
   uint64_t id_counter_ = 0, token_counter_ = 0, cursor_counter_ = 0;
   int64_t usage_day_ = 0;
+  std::set<std::pair<std::string, std::string>> dirty_;  // (object, id) written since the state file was
   int64_t started_ms_ = 0;
 };
 

@@ -11,7 +11,6 @@ std::unique_ptr<Sandbox> Sandbox::Start(const SandboxOptions& options, Status* s
     return nullptr;
   };
   if (options.token.empty()) return fail(Status::Error("the sandbox token must not be empty"));
-  if (!options.state_file.empty()) return fail(Status::Error("--state: the state file is not implemented yet"));
   Seed seed;
   Status s = LoadSeed(options.seed_dir, &seed);
   if (!s) return fail(s);
@@ -23,6 +22,14 @@ std::unique_ptr<Sandbox> Sandbox::Start(const SandboxOptions& options, Status* s
   if (!s) return fail(Status::Error("salesforce seed: " + s.message));
   sb->hubspot_ = std::make_unique<HubSpotEmulator>(seed, options.token, options.clock, &s);
   if (!s) return fail(Status::Error("hubspot seed: " + s.message));
+  if (!options.state_file.empty()) {
+    sb->state_ = StateFile::Open(options.state_file, &s);
+    if (!s) return fail(s);
+    bool load = sb->state_->HasState();
+    if (!(s = sb->salesforce_->AttachState(sb->state_.get(), load)) ||
+        !(s = sb->hubspot_->AttachState(sb->state_.get(), load)))
+      return fail(Status::Error(options.state_file + ": " + s.message));
+  }
   if (options.salesforce_faults) sb->salesforce_->SetFaults(*options.salesforce_faults);
   if (options.hubspot_faults) sb->hubspot_->SetFaults(*options.hubspot_faults);
   if (!(s = sb->salesforce_->Listen(options.salesforce_port))) return fail(s);

@@ -54,6 +54,7 @@ class Sandbox {
  private:
   Sandbox() = default;
   std::string token_;
+  std::unique_ptr<StateFile> state_;  // outlives the emulators (declared first)
   std::unique_ptr<SalesforceEmulator> salesforce_;
   std::unique_ptr<HubSpotEmulator> hubspot_;
 };

@@ -78,6 +78,19 @@ start --port-salesforce 0 --port-hubspot 0
 stop INT
 check "SIGINT exit code" 0 "$rc"
 
+# --state FILE: what one run writes, the next run finds.
+start --state "$tmp/state.db"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"LastName":"Stateful"}' "$SF/services/data/v59.0/sobjects/Contact")
+check "create with state file" 201 "$code"
+id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$tmp/body")
+stop TERM
+start --state "$tmp/state.db"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$SF/services/data/v59.0/sobjects/Contact/$id")
+check "record kept across runs" 200 "$code"
+grep -q '"LastName":"Stateful"' "$tmp/body" && ok || bad "state body: $(cat "$tmp/body")"
+stop TERM
+
 # A seed folder that does not exist: exit 2 and a message.
 "$ACCORD" sandbox --seed /nonexistent/seed >"$tmp/out" 2>"$tmp/err"
 check "missing seed exit code" 2 "$?"

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <regex>
 #include <httplib.h>
@@ -201,6 +202,25 @@ Json Emulator::Dump() {
   return DumpLocked();
 }
 
+Status Emulator::AttachState(StateFile* file, bool load) {
+  std::lock_guard<std::mutex> g(mu_);
+  state_ = file;
+  if (!load) return file->Save(name_, AllRowsLocked(), MetaLocked(), true);
+  std::vector<StateFile::Row> rows;
+  Json meta;
+  Status s = file->Load(name_, &rows, &meta);
+  if (s) s = LoadStateLocked(rows, meta);
+  DirtyRowsLocked();  // what loading touched is already in the file
+  return s;
+}
+
+void Emulator::Persist(bool all) {
+  if (!state_) return;
+  Status s = all ? state_->Save(name_, AllRowsLocked(), MetaLocked(), true)
+                 : state_->Save(name_, DirtyRowsLocked(), MetaLocked(), false);
+  if (!s) std::fprintf(stderr, "accord sandbox: %s: %s\n", name_.c_str(), s.message.c_str());
+}
+
 void Emulator::Route(const std::string& method, const std::string& pattern, Handler handler, RouteOptions options) {
   routes_.push_back(RouteEntry{method, SplitPath(pattern, false), std::move(handler), options});
 }
@@ -387,7 +407,7 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
       } catch (const std::exception&) {
         WriteServerError(c, 500);
       }
-      if (match->options.mutates) AfterMutation(c);
+      if (match->options.mutates) Persist(false);
     }
     Decorate(c);
   }
@@ -428,6 +448,7 @@ void Emulator::RegisterAdminRoutes() {
       "POST", "/__sandbox/reset",
       [this](Call& c) {
         ResetLocked();
+        Persist(true);
         c.Send(200, Json{{"reset", true}});
       },
       admin);

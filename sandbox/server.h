@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sandbox/common.h"
+#include "sandbox/state_file.h"
 
 namespace httplib {
 class Server;
@@ -106,6 +107,10 @@ class Emulator {
   // The emulator's clock: the injected clock plus the admin offset.
   int64_t Now();
   void AdvanceClock(int64_t ms);
+  // Keeps the state in `file` from now on (before Listen): with load, the
+  // records and counters come from the file; otherwise the current (seed)
+  // state is written into it.
+  Status AttachState(StateFile* file, bool load);
 
  protected:
   using Handler = std::function<void(Call&)>;
@@ -123,7 +128,13 @@ class Emulator {
   virtual void ResetLocked() = 0;                      // back to the seed
   virtual Json SettingsLocked() = 0;                   // GET /__sandbox/config
   virtual Status ConfigureLocked(const Json& j) = 0;   // POST /__sandbox/config
-  virtual void AfterMutation(Call& c) {}               // after a mutating route (state file)
+  // The state file's view of the emulator: every record, the records changed
+  // since the last call (a row without body: removed), the global state.
+  virtual std::vector<StateFile::Row> AllRowsLocked() = 0;
+  virtual std::vector<StateFile::Row> DirtyRowsLocked() = 0;
+  virtual Json MetaLocked() = 0;
+  virtual Status LoadStateLocked(const std::vector<StateFile::Row>& rows, const Json& meta) = 0;
+  bool persistent() const { return state_ != nullptr; }  // emulators track changed records only then
   // The JSON content type of the API.
   virtual const char* ContentType() const = 0;
 
@@ -137,6 +148,7 @@ class Emulator {
     RouteOptions options;
   };
   void Dispatch(const httplib::Request& req, httplib::Response& res);
+  void Persist(bool all);  // writes the state file, if any (mu_ held)
   void RegisterAdminRoutes();
   static bool DropConnection(const httplib::Request& req);
 
@@ -147,6 +159,7 @@ class Emulator {
   std::thread thread_;
   int port_ = 0;
   std::vector<RouteEntry> routes_;
+  StateFile* state_ = nullptr;
 
   std::mutex fault_mu_;  // guards the three below
   FaultConfig faults_;
