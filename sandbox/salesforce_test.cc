@@ -65,6 +65,27 @@ class Salesforce : public SandboxFixture {
   }
 };
 
+// ---------------------------------------------------------------- the built-in example
+
+TEST_F(Salesforce, TheExampleSeedLoadsBothSystems) {
+  auto count = [&](const std::string& object) {
+    return sf->Get(Q("SELECT COUNT() FROM " + object)).body.value("totalSize", -1);
+  };
+  EXPECT_EQ(count("Contact"), 4);
+  EXPECT_EQ(count("Account"), 2);
+  EXPECT_EQ(count("Lead"), 2);
+  EXPECT_EQ(count("Opportunity"), 1);
+  Resp opp = sf->Get(Q("SELECT Name, AccountId, StageName, CloseDate, Amount FROM Opportunity"));
+  EXPECT_EQ(opp.body["records"][0]["StageName"], "Proposal/Price Quote");
+  EXPECT_EQ(opp.body["records"][0]["Amount"], 180000.0);
+  Resp acc = sf->Get(kV + "/sobjects/Account/" + opp.body["records"][0]["AccountId"].get<std::string>());
+  EXPECT_EQ(acc.body["Name"], "Analytical Engines Ltd");
+  Resp hc = hs->Get("/crm/v3/objects/contacts/151?properties=email,lifecyclestage&associations=companies");
+  ASSERT_EQ(hc.status, 200) << hc.raw;
+  EXPECT_EQ(hc.body["properties"]["lifecyclestage"], "lead");
+  EXPECT_EQ(hc.body["associations"]["companies"]["results"][0]["id"], "251");
+}
+
 // ---------------------------------------------------------------- auth
 
 TEST_F(Salesforce, MissingOrWrongTokenIs401InvalidSessionId) {
