@@ -1400,11 +1400,11 @@ void SalesforceEmulator::Query(Call& c, bool all) {
   for (const Record* r : rows) cursor.rows.push_back(RecordJson(*obj, *r, v, &query.select));
   std::string locator;
   if (cursor.rows.size() > page) {
-    // Cursors live 15 minutes; at most 100 are kept.
+    // Cursors live 15 minutes; as in Salesforce, a user has at most 10 open: a new one closes the oldest.
     for (auto it = cursors_.begin(); it != cursors_.end();) {
       it = c.now_ms - it->second.created_ms > 15 * 60 * 1000 ? cursors_.erase(it) : std::next(it);
     }
-    while (cursors_.size() >= 100) {
+    while (cursors_.size() >= 10) {
       auto oldest = std::min_element(cursors_.begin(), cursors_.end(), [](const auto& a, const auto& b) {
         return a.second.created_ms < b.second.created_ms;
       });

@@ -269,6 +269,20 @@ TEST_F(Salesforce, PagingWithNextRecordsUrl) {
   EXPECT_EQ(r.body["records"].size(), 500u);
 }
 
+TEST_F(Salesforce, AtMostTenOpenCursors) {
+  Config({{"query_page_size", 1}});
+  std::vector<std::string> next;
+  for (int i = 0; i < 11; ++i) {
+    Resp r = sf->Get(Q("SELECT Id FROM Contact"));
+    ASSERT_EQ(r.body["done"], false) << r.raw;
+    next.push_back(r.body["nextRecordsUrl"]);
+  }
+  EXPECT_EQ(sf->Get(next[0]).body[0]["errorCode"], "INVALID_QUERY_LOCATOR");  // the oldest was closed
+  Resp last = sf->Get(next[10]);
+  ASSERT_EQ(last.status, 200) << last.raw;
+  EXPECT_EQ(last.body["records"].size(), 1u);
+}
+
 TEST_F(Salesforce, SystemModstampMovesOnEveryWriteAndFiltersQueries) {
   Resp c = Create(Json::array({Contact("Early"), Contact("Late")}));
   ASSERT_EQ(c.status, 200);
