@@ -18,6 +18,7 @@ void RegisterDiff(CLI::App& app, int& exit_code);
 void RegisterFunctions(CLI::App& app, int& exit_code);
 void RegisterSync(CLI::App& app, int& exit_code);  // test, plan, run, errors, retry
 void RegisterLsp(CLI::App& app, int& exit_code);
+void RegisterSandbox(CLI::App& app, int& exit_code);
 
 bool StdoutIsTty();
 

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   RegisterFunctions(app, exit_code);
   RegisterSync(app, exit_code);
   RegisterLsp(app, exit_code);
+  RegisterSandbox(app, exit_code);
 
   std::string help_verb;
   auto* help = app.add_subcommand("help", "Show help for a verb: accord help check");
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
     try {
       std::cout << app.get_subcommand(help_verb)->help();
     } catch (const CLI::OptionNotFound&) {
-      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, lsp, test, plan, run, errors, retry, help\n";
+      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, lsp, sandbox, test, plan, run, errors, retry, help\n";
       exit_code = kUsage;
     }
   });

@@ -1,0 +1,266 @@
+// Fault injection: every kind of fault, reproducible by seed, configurable per
+// run and live through the admin endpoints; plus the other admin endpoints.
+#include <chrono>
+
+#include "sandbox/test_util.h"
+
+namespace accord::sandbox::testing {
+namespace {
+
+const std::string kV = "/services/data/v59.0";
+const std::string kC = "/crm/v3/objects/contacts";
+
+class Faults : public SandboxFixture {
+ protected:
+  void SetUp() override {
+    SandboxFixture::SetUp();
+    hs->Post("/__sandbox/config", Json{{"rate_limit_max", 1000000}});  // the test clock stands still
+  }
+  void SetFaults(Http& h, const Json& f) {
+    Resp r = h.Post("/__sandbox/faults", f);
+    ASSERT_EQ(r.status, 200) << r.raw;
+  }
+  size_t HubSpotContacts() {
+    Json dump = hs->Get("/__sandbox/dump").body;
+    size_t n = 0;
+    for (const Json& r : dump["objects"]["contacts"]["records"]) n += r["archived"] == false;
+    return n;
+  }
+  size_t SalesforceContacts() {
+    Json dump = sf->Get("/__sandbox/dump").body;
+    size_t n = 0;
+    for (const Json& r : dump["objects"]["Contact"]["records"]) n += r.value("IsDeleted", false) == false;
+    return n;
+  }
+  // The status of n identical requests under the current faults.
+  std::vector<int> Statuses(Http& h, const std::string& path, int n) {
+    std::vector<int> out;
+    for (int i = 0; i < n; ++i) out.push_back(h.Get(path).status);
+    return out;
+  }
+};
+
+TEST_F(Faults, SameSeedSameFaultsDifferentSeedDifferentFaults) {
+  Json f{{"seed", 7}, {"error_rate", 0.3}, {"storm_rate", 0.1}, {"storm_length", 2}};
+  SetFaults(*hs, f);
+  std::vector<int> a = Statuses(*hs, kC, 60);
+  SetFaults(*hs, f);  // setting faults restarts the sequence
+  std::vector<int> b = Statuses(*hs, kC, 60);
+  EXPECT_EQ(a, b);
+  f["seed"] = 8;
+  SetFaults(*hs, f);
+  std::vector<int> c = Statuses(*hs, kC, 60);
+  EXPECT_NE(a, c);
+  int errors = 0, storms = 0, ok = 0;
+  for (int s : a) {
+    errors += s >= 500;
+    storms += s == 429;
+    ok += s == 200;
+  }
+  EXPECT_GT(errors, 5);
+  EXPECT_GT(storms, 0);
+  EXPECT_GT(ok, 10);
+  // A fresh sandbox started with the same faults per run sees the same sequence.
+  FaultConfig fc;
+  ASSERT_TRUE(FaultConfig::FromJson(Json{{"seed", 7}, {"error_rate", 0.3}, {"storm_rate", 0.1}, {"storm_length", 2}}, &fc));
+  StartWith(ExampleSeed(), std::nullopt, fc);
+  hs->Post("/__sandbox/config", Json{{"rate_limit_max", 1000000}});
+  EXPECT_EQ(Statuses(*hs, kC, 60), a);
+}
+
+TEST_F(Faults, ServerErrorsAreNotProcessed) {
+  SetFaults(*sf, {{"error_rate", 1.0}});
+  size_t before = SalesforceContacts();
+  Resp r = sf->Post(kV + "/sobjects/Contact", Json{{"LastName", "Lost"}});
+  EXPECT_TRUE(r.status == 500 || r.status == 502 || r.status == 503) << r.status;
+  ASSERT_TRUE(r.body.is_array());
+  EXPECT_TRUE(r.body[0]["errorCode"] == "UNKNOWN_EXCEPTION" || r.body[0]["errorCode"] == "SERVER_UNAVAILABLE");
+  EXPECT_EQ(SalesforceContacts(), before);
+  size_t hs_before = HubSpotContacts();
+  SetFaults(*hs, {{"error_rate", 1.0}});
+  r = hs->Post(kC, Json{{"properties", {{"firstname", "Lost"}}}});
+  EXPECT_GE(r.status, 500);
+  EXPECT_EQ(r.body["category"], "INTERNAL_ERROR");
+  EXPECT_EQ(HubSpotContacts(), hs_before);
+}
+
+TEST_F(Faults, DroppedConnectionsBeforeAndAfterProcessing) {
+  size_t hs_before = HubSpotContacts();
+  SetFaults(*hs, {{"drop_rate", 1.0}});
+  Resp r = hs->Post(kC, Json{{"properties", {{"firstname", "Dropped"}}}});
+  EXPECT_EQ(r.status, 0);  // no response at all
+  EXPECT_NE(r.error, httplib::Error::Success);
+  EXPECT_EQ(HubSpotContacts(), hs_before);  // not processed
+  SetFaults(*hs, {{"drop_after_rate", 1.0}});
+  r = hs->Post(kC, Json{{"properties", {{"firstname", "Committed"}}}});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(HubSpotContacts(), hs_before + 1);  // processed, the response was lost
+  SetFaults(*sf, {{"drop_after_rate", 1.0}});
+  size_t before = SalesforceContacts();
+  r = sf->Post(kV + "/sobjects/Contact", Json{{"LastName", "Committed"}});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(SalesforceContacts(), before + 1);
+}
+
+TEST_F(Faults, RateLimitStorms) {
+  SetFaults(*hs, {{"storm_rate", 1.0}, {"storm_length", 3}});
+  Resp r = hs->Get(kC);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.body["policyName"], "TEN_SECONDLY_ROLLING");
+  EXPECT_EQ(r.Header("Retry-After"), "1");
+  SetFaults(*sf, {{"storm_rate", 1.0}});
+  r = sf->Get(kV + "/sobjects");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body[0]["errorCode"], "REQUEST_LIMIT_EXCEEDED");
+  EXPECT_EQ(r.body[0]["message"], "ConcurrentPerOrgLongTxn Limit exceeded.");
+  // A storm has its length: with a small rate, storms come as runs of 429s.
+  SetFaults(*hs, {{"seed", 3}, {"storm_rate", 0.05}, {"storm_length", 4}});
+  std::vector<int> s = Statuses(*hs, kC, 200);
+  size_t run = 0, max_run = 0;
+  for (int st : s) {
+    run = st == 429 ? run + 1 : 0;
+    max_run = std::max(max_run, run);
+  }
+  EXPECT_GE(max_run, 4u);
+}
+
+TEST_F(Faults, PartialBatchFailures) {
+  SetFaults(*sf, {{"seed", 11}, {"partial_rate", 0.3}});
+  Json records = Json::array();
+  for (int i = 0; i < 40; ++i) records.push_back({{"attributes", {{"type", "Contact"}}}, {"LastName", "P" + std::to_string(i)}});
+  size_t before = SalesforceContacts();
+  Resp r = sf->Post(kV + "/composite/sobjects", Json{{"records", records}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  std::vector<bool> failed;
+  size_t n_failed = 0;
+  for (const Json& res : r.body) {
+    bool f = !res["success"].get<bool>();
+    failed.push_back(f);
+    if (f) {
+      ++n_failed;
+      EXPECT_EQ(res["errors"][0]["statusCode"], "UNABLE_TO_LOCK_ROW");
+    }
+  }
+  EXPECT_GT(n_failed, 3u);
+  EXPECT_LT(n_failed, 30u);
+  EXPECT_EQ(SalesforceContacts(), before + 40 - n_failed);
+  // the same seed fails the same records
+  SetFaults(*sf, {{"seed", 11}, {"partial_rate", 0.3}});
+  r = sf->Post(kV + "/composite/sobjects", Json{{"records", records}});
+  for (size_t i = 0; i < failed.size(); ++i) EXPECT_EQ(!r.body[i]["success"].get<bool>(), failed[i]) << i;
+
+  size_t hs_before = HubSpotContacts();
+  SetFaults(*hs, {{"seed", 11}, {"partial_rate", 0.3}});
+  Json inputs = Json::array();
+  for (int i = 0; i < 40; ++i) inputs.push_back({{"properties", {{"firstname", "P" + std::to_string(i)}}}});
+  r = hs->Post(kC + "/batch/create", Json{{"inputs", inputs}});
+  EXPECT_EQ(r.status, 207) << r.raw;
+  size_t errs = r.body["numErrors"];
+  EXPECT_GT(errs, 3u);
+  EXPECT_EQ(r.body["results"].size() + errs, 40u);
+  EXPECT_EQ(HubSpotContacts(), hs_before + 40 - errs);
+}
+
+TEST_F(Faults, LatencyIsAdded) {
+  SetFaults(*hs, {{"latency_ms", 150}});
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(hs->Get(kC).status, 200);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(ms, 150);  // a lower bound only: never an upper bound on timing
+}
+
+TEST_F(Faults, PathFilterAndAdminEndpointsAreExempt) {
+  SetFaults(*hs, {{"error_rate", 1.0}, {"path", "/batch/"}});
+  EXPECT_EQ(hs->Get(kC).status, 200);
+  EXPECT_GE(hs->Post(kC + "/batch/read", Json{{"inputs", Json::array()}}).status, 500);
+  SetFaults(*hs, {{"error_rate", 1.0}, {"drop_rate", 1.0}});
+  EXPECT_EQ(hs->Get("/__sandbox/dump").status, 200);
+  Resp f = hs->Get("/__sandbox/faults");
+  EXPECT_EQ(f.body["drop_rate"], 1.0);
+  // invalid settings are refused and change nothing
+  EXPECT_EQ(hs->Post("/__sandbox/faults", Json{{"error_rate", 2}}).status, 400);
+  EXPECT_EQ(hs->Post("/__sandbox/faults", Json{{"nonsense", 1}}).status, 400);
+  EXPECT_EQ(hs->Post("/__sandbox/faults", Json{{"path", "("}}).status, 400);
+  EXPECT_EQ(hs->Do("POST", "/__sandbox/faults", "{bad").status, 400);
+  EXPECT_EQ(hs->Get("/__sandbox/faults").body["drop_rate"], 1.0);
+  SetFaults(*hs, Json::object());  // {} = no faults
+  EXPECT_EQ(hs->Get(kC).status, 200);
+}
+
+TEST_F(Faults, DumpResetClockAndConfig) {
+  size_t before = HubSpotContacts();
+  Resp c = hs->Post(kC, Json{{"properties", {{"firstname", "Temp"}}}});
+  ASSERT_EQ(c.status, 201);
+  EXPECT_EQ(HubSpotContacts(), before + 1);
+  EXPECT_EQ(hs->Post("/__sandbox/reset", Json::object()).status, 200);
+  EXPECT_EQ(HubSpotContacts(), before);
+  Resp clock = sf->Post("/__sandbox/clock", Json{{"advance_ms", 60000}});
+  ASSERT_EQ(clock.status, 200);
+  EXPECT_EQ(clock.body["now_ms"], Now() + 60000);
+  EXPECT_EQ(sf->Post("/__sandbox/clock", Json{{"advance_ms", -1}}).status, 400);
+  Resp cfg = sf->Get("/__sandbox/config");
+  EXPECT_EQ(cfg.body["query_page_size"], 2000);
+  EXPECT_EQ(sf->Post("/__sandbox/config", Json{{"query_page_size", 0}}).status, 400);
+  EXPECT_EQ(sf->Post("/__sandbox/config", Json{{"bogus", 0}}).status, 400);
+  Json dump = sf->Get("/__sandbox/dump").body;
+  EXPECT_EQ(dump["system"], "salesforce");
+  EXPECT_EQ(dump["objects"]["Contact"]["records"].size(), 5u);
+  EXPECT_EQ(dump["objects"]["Contact"]["deleted"].size(), 1u);
+}
+
+TEST_F(Faults, SeedFolderSettingsAndErrors) {
+  TempSeed seed;
+  seed.Write("sandbox.json", R"({"salesforce": {"daily_api_limit": 2, "faults": {"error_rate": 1.0, "path": "^/nothing"}},
+                                 "hubspot": {"lifecycle_backward": "reject"}})");
+  seed.Write("data/hubspot/contacts.jsonl",
+             R"({"id":"501","properties":{"email":"seed@example.com","lifecyclestage":"customer"},"createdAt":"2024-01-02T03:04:05.000Z","updatedAt":"2024-01-02T03:04:05.000Z","archived":false})"
+             "\n");
+  seed.Write("data/hubspot/companies.jsonl", R"({"id":"601","properties":{"name":"Seed Co"}})" "\n");
+  seed.Write("data/hubspot/associations.jsonl", R"({"from":"contacts","fromId":"501","to":"companies","toId":"601"})" "\n");
+  StartWith(seed.dir());
+  EXPECT_EQ(sf->Get("/__sandbox/config").body["daily_api_limit"], 2);
+  EXPECT_EQ(sf->Get("/__sandbox/faults").body["path"], "^/nothing");
+  Resp g = hs->Get(kC + "/501?properties=email");
+  ASSERT_EQ(g.status, 200) << g.raw;
+  EXPECT_EQ(g.body["createdAt"], "2024-01-02T03:04:05.000Z");
+  EXPECT_EQ(hs->Patch(kC + "/501", Json{{"properties", {{"lifecyclestage", "lead"}}}}).status, 400);
+  EXPECT_EQ(hs->Get("/crm/v4/objects/contacts/501/associations/companies").body["results"][0]["toObjectId"], 601);
+  Resp n = hs->Post(kC, Json{{"properties", {{"email", "n@example.com"}}}});
+  EXPECT_GT(std::stoll(n.body["id"].get<std::string>()), 601);  // new ids never collide with seeded ones
+
+  // Broken seeds are errors with the file and line, never a crash.
+  auto fails = [&](const std::string& rel, const std::string& text, const std::string& needle) {
+    TempSeed bad;
+    bad.Write(rel, text);
+    SandboxOptions o;
+    o.seed_dir = bad.dir();
+    Status s;
+    auto box = Sandbox::Start(o, &s);
+    EXPECT_FALSE(box) << rel;
+    EXPECT_NE(s.message.find(needle), std::string::npos) << s.message;
+  };
+  fails("data/salesforce/Contact.jsonl", "{\"LastName\":\"x\",\"Nope__c\":1}\n", "Contact.jsonl:1");
+  fails("data/salesforce/Widget.jsonl", "{}\n", "no schema for object 'Widget'");
+  fails("data/hubspot/contacts.jsonl", "{\"properties\":{\"email\":\"a@b.c\"}}\nnot json\n", "contacts.jsonl:2");
+  fails("sandbox.json", "{\"salesforce\":{\"validation_rules\":[{\"object\":\"Contact\",\"condition\":\"Email = \"}]}}",
+        "validation_rules");
+  fails("sandbox.json", "{\"hubspot\":{\"rate_limit_max\":-1}}", "rate_limit_max");
+  fails("schemas/salesforce/Broken.json", "{\"name\":\"Broken\",\"fields\":[", "Broken.json");
+  SandboxOptions o;
+  o.seed_dir = "/nonexistent/seed";
+  Status s;
+  EXPECT_FALSE(Sandbox::Start(o, &s));
+  EXPECT_NE(s.message.find("does not exist"), std::string::npos);
+}
+
+TEST_F(Faults, PortInUseIsAnError) {
+  SandboxOptions o;
+  o.seed_dir = ExampleSeed();
+  o.salesforce_port = sb->salesforce().port();
+  Status s;
+  EXPECT_FALSE(Sandbox::Start(o, &s));
+  EXPECT_NE(s.message.find("cannot listen"), std::string::npos) << s.message;
+}
+
+}  // namespace
+}  // namespace accord::sandbox::testing
