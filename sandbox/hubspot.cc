@@ -267,6 +267,7 @@ Status HubSpotEmulator::LoadRecords(const Seed& seed) {
       obj->records.push_back(std::move(r));
     }
   }
+  for (auto& o : objects_) RebuildUnique(*o);
   for (const Json& a : seed.hubspot_associations) {
     std::string from = a.value("from", ""), to = a.value("to", "");
     Object* fo = FindObject(from);
@@ -430,6 +431,7 @@ Status HubSpotEmulator::LoadStateLocked(const std::vector<StateFile::Row>& rows,
     o->by_id[r.id] = o->records.size();
     o->records.push_back(std::move(r));
   }
+  for (auto& o : objects_) RebuildUnique(*o);
   if (meta.is_object()) {
     id_counter_ = meta.value("id_counter", id_counter_);
     correlation_counter_ = meta.value("correlation_counter", correlation_counter_);
@@ -597,13 +599,43 @@ Record* HubSpotEmulator::FindRecord(Object& obj, const std::string& id, bool inc
 
 Record* HubSpotEmulator::FindByProperty(Object& obj, const std::string& prop, const std::string& value) {
   if (prop == "hs_object_id") return FindRecord(obj, value);
-  bool email = prop == "email";
-  for (Record& r : obj.records) {
+  if (auto u = obj.unique.find(prop); u != obj.unique.end()) {
+    auto it = u->second.find(UniqueKey(prop, value));
+    return it == u->second.end() ? nullptr : FindRecord(obj, it->second);
+  }
+  for (Record& r : obj.records) {  // not a unique property: a scan
     if (r.archived) continue;
     auto it = r.props.find(prop);
-    if (it != r.props.end() && (email ? EqualsIgnoreCase(it->second, value) : it->second == value)) return &r;
+    if (it != r.props.end() && it->second == value) return &r;
   }
   return nullptr;
+}
+
+std::string HubSpotEmulator::UniqueKey(const std::string& prop, const std::string& value) {
+  return prop == "email" ? AsciiLower(value) : value;
+}
+
+void HubSpotEmulator::IndexUnique(Object& obj, const Record& r, bool add) {
+  if (r.archived) return;
+  for (auto& [prop, values] : obj.unique) {
+    auto it = r.props.find(prop);
+    if (it == r.props.end() || it->second.empty()) continue;
+    std::string key = UniqueKey(prop, it->second);
+    if (add) {
+      values[key] = r.id;
+    } else if (auto v = values.find(key); v != values.end() && v->second == r.id) {
+      values.erase(v);
+    }
+  }
+}
+
+void HubSpotEmulator::RebuildUnique(Object& obj) {
+  obj.unique.clear();
+  if (obj.schema.name == "contacts") obj.unique["email"];
+  for (const schema::Field& f : obj.schema.fields) {
+    if (f.unique) obj.unique[f.name];
+  }
+  for (const Record& r : obj.records) IndexUnique(obj, r, true);
 }
 
 std::string HubSpotEmulator::NewId() { return std::to_string(++id_counter_); }
@@ -714,9 +746,7 @@ std::optional<std::string> HubSpotEmulator::UniqueConflict(Object& obj, const st
                                                            const std::string& self_id, std::string* message) {
   for (const auto& [k, v] : values) {
     if (v.empty()) continue;
-    const schema::Field* f = obj.schema.FindField(k);
-    bool unique = (obj.schema.name == "contacts" && k == "email") || (f && f->unique);
-    if (!unique) continue;
+    if (!obj.IsUnique(k)) continue;
     Record* other = FindByProperty(obj, k, v);
     if (other && other->id != self_id) {
       *message = obj.schema.name == "contacts" && k == "email"
@@ -746,6 +776,7 @@ Record& HubSpotEmulator::Create(Object& obj, const std::map<std::string, std::st
 void HubSpotEmulator::Apply(Object& obj, Record& r, const std::map<std::string, std::string>& values, int64_t now) {
   // updatedAt moves strictly forward, so two writes in one millisecond stay ordered.
   int64_t t = std::max(now, r.updated_ms + 1);
+  IndexUnique(obj, r, false);
   for (const auto& [k, v] : values) {
     auto it = r.props.find(k);
     std::string old = it == r.props.end() ? "" : it->second;
@@ -759,6 +790,7 @@ void HubSpotEmulator::Apply(Object& obj, Record& r, const std::map<std::string, 
   r.updated_ms = t;
   r.props[obj.modified_prop] = FormatIsoMs(t);
   r.history[obj.modified_prop].push_back({r.props[obj.modified_prop], t});
+  IndexUnique(obj, r, true);
   Touch(obj, r);
 }
 
@@ -1225,8 +1257,7 @@ void HubSpotEmulator::BatchUpdate(Call& c) {
     std::string id = in.is_object() && in.contains("id") ? ValueText(in["id"]) : "";
     std::string id_prop = in.is_object() ? in.value("idProperty", std::string()) : "";
     if (!id_prop.empty() && id_prop != "hs_object_id") {
-      const schema::Field* f = obj->schema.FindField(id_prop);
-      if (!f || !(f->unique || (obj->schema.name == "contacts" && id_prop == "email")))
+      if (!obj->IsUnique(id_prop))
         return SendError(c, 400, "VALIDATION_ERROR",
                          "Unable to perform update/upsert by non-unique " + obj->type_id + " property");
     }
@@ -1273,8 +1304,7 @@ void HubSpotEmulator::BatchUpsert(Call& c) {
     std::string key = in.is_object() && in.contains("id") ? ValueText(in["id"]) : "";
     std::string id_prop = in.is_object() ? in.value("idProperty", std::string()) : "";
     if (id_prop.empty()) id_prop = "hs_object_id";
-    const schema::Field* f = obj->schema.FindField(id_prop);
-    bool unique = id_prop == "hs_object_id" || (f && (f->unique || (obj->schema.name == "contacts" && id_prop == "email")));
+    bool unique = id_prop == "hs_object_id" || obj->IsUnique(id_prop);
     if (!unique)
       return SendError(c, 400, "VALIDATION_ERROR", "Unable to perform update/upsert by non-unique " + obj->type_id + " property");
     auto fail = [&](const std::string& category, const std::string& message) {
@@ -1557,7 +1587,9 @@ void HubSpotEmulator::Search(Call& c) {
     return x->id.size() != y->id.size() ? x->id.size() < y->id.size() : x->id < y->id;
   };
   std::sort(rows.begin(), rows.end(), by_id);
-  if (!sorts.empty()) {
+  if (sorts.size() == 1 && sorts[0].name == "hs_object_id") {  // the usual cursor sort: the id order itself
+    if (sorts[0].desc) std::reverse(rows.begin(), rows.end());
+  } else if (!sorts.empty()) {
     std::stable_sort(rows.begin(), rows.end(), [&](const Record* x, const Record* y) {
       for (const Sort& s : sorts) {
         const schema::Field* f = obj->schema.FindField(s.name);

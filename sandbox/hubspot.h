@@ -62,6 +62,9 @@ class HubSpotEmulator : public Emulator {
     std::string created_prop, modified_prop;
     std::vector<Record> records;
     std::unordered_map<std::string, size_t> by_id;
+    // Unique properties (contact email, hasUniqueValue) of live records: property -> value -> id.
+    std::unordered_map<std::string, std::unordered_map<std::string, std::string>> unique;
+    bool IsUnique(const std::string& prop) const { return unique.count(prop) > 0; }
   };
   struct PropError {
     std::string name, error, message;
@@ -99,6 +102,9 @@ class HubSpotEmulator : public Emulator {
   Record* FindRecord(Object& obj, const std::string& id, bool include_archived = false);
   Record* FindByProperty(Object& obj, const std::string& prop, const std::string& value);
   std::string NewId();
+  static std::string UniqueKey(const std::string& prop, const std::string& value);
+  static void IndexUnique(Object& obj, const Record& r, bool add);
+  static void RebuildUnique(Object& obj);
   std::string CorrelationId();
 
   // errors in HubSpot's shape
@@ -166,7 +172,8 @@ class HubSpotEmulator : public Emulator {
   void Touch(const Object& obj, const Record& r) {
     if (persistent()) dirty_.emplace(obj.schema.name, r.id);
   }
-  void Archive(const Object& obj, Record& r, int64_t now) {
+  void Archive(Object& obj, Record& r, int64_t now) {
+    IndexUnique(obj, r, false);
     r.archived = true;
     r.archived_ms = now;
     Touch(obj, r);

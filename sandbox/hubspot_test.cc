@@ -265,6 +265,10 @@ TEST_F(HubSpot, SearchFiltersSortsAndPaging) {
   EXPECT_EQ(r.body["results"].size(), 7u);
   EXPECT_EQ(r.body["results"][0]["properties"]["numberofemployees"], "290");
   EXPECT_EQ(r.body["paging"]["next"]["after"], "7");
+  Resp last = search(Json{{"sorts", {{{"propertyName", "hs_object_id"}, {"direction", "DESCENDING"}}}}, {"limit", 1}});
+  EXPECT_EQ(last.body["results"][0]["properties"]["name"], "No size");  // the last one created
+  Resp first = search(Json{{"sorts", {"hs_object_id"}}, {"limit", 1}});
+  EXPECT_EQ(first.body["results"][0]["properties"]["name"], "Co0");
   std::set<std::string> seen;
   std::string after;
   for (;;) {

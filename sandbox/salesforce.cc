@@ -297,6 +297,7 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
     if (has_vr) o->validation_rules = std::move(vrules[o.get()]);
     if (has_dr) o->duplicate_rules = std::move(drules[o.get()]);
     if (has_fu) o->field_updates = std::move(fupdates[o.get()]);
+    RebuildIndex(*o);  // duplicate-rule fields may have changed
   }
   return Status::Ok();
 }
@@ -366,6 +367,7 @@ Status SalesforceEmulator::LoadRecords(const Seed& seed) {
       obj->records.push_back(std::move(r));
     }
   }
+  for (auto& o : objects_) RebuildIndex(*o);
   return Status::Ok();
 }
 
@@ -510,6 +512,7 @@ Status SalesforceEmulator::LoadStateLocked(const std::vector<StateFile::Row>& ro
       }
     }
   }
+  for (auto& o : objects_) RebuildIndex(*o);
   return Status::Ok();
 }
 
@@ -626,6 +629,57 @@ bool SalesforceEmulator::ObjectBody(Call& c, Json* body) {
   if (body->is_object()) return true;
   c.Send(400, ErrorArray("JSON_PARSER_ERROR", "Expected a JSON object"));
   return false;
+}
+
+void SalesforceEmulator::Index(Object& obj, size_t i) {
+  const Record& r = obj.records[i];
+  if (r.deleted) return;
+  for (auto& [field, values] : obj.keys) {
+    auto it = r.fields.find(field);
+    if (it != r.fields.end() && !it->is_null()) values[AsciiLower(TextOf(*it))].push_back(i);
+  }
+}
+
+void SalesforceEmulator::Unindex(Object& obj, size_t i) {
+  const Record& r = obj.records[i];
+  if (r.deleted) return;
+  for (auto& [field, values] : obj.keys) {
+    auto it = r.fields.find(field);
+    if (it == r.fields.end() || it->is_null()) continue;
+    auto bucket = values.find(AsciiLower(TextOf(*it)));
+    if (bucket == values.end()) continue;
+    auto& v = bucket->second;
+    v.erase(std::remove(v.begin(), v.end(), i), v.end());
+    if (v.empty()) values.erase(bucket);
+  }
+}
+
+void SalesforceEmulator::RebuildIndex(Object& obj) {
+  obj.keys.clear();
+  for (const schema::Field& f : obj.schema.fields) {
+    if (f.name != "Id" && (f.id_lookup || f.external_id || f.unique)) obj.keys[f.name];
+  }
+  for (const DuplicateRule& r : obj.duplicate_rules) {
+    for (const std::string& f : r.fields) obj.keys[f];
+  }
+  for (size_t i = 0; i < obj.records.size(); ++i) Index(obj, i);
+}
+
+std::vector<const Record*> SalesforceEmulator::Lookup(const Object& obj, const std::string& field, const Json& value) {
+  std::vector<const Record*> out;
+  auto keys = obj.keys.find(field);
+  if (keys != obj.keys.end()) {
+    auto bucket = keys->second.find(AsciiLower(TextOf(value)));
+    if (bucket != keys->second.end()) {
+      for (size_t i : bucket->second) out.push_back(&obj.records[i]);
+    }
+    return out;
+  }
+  for (const Record& r : obj.records) {  // not a key field: a scan
+    auto it = r.fields.find(field);
+    if (!r.deleted && it != r.fields.end() && EqualsIgnoreCase(TextOf(*it), TextOf(value))) out.push_back(&r);
+  }
+  return out;
 }
 
 std::string SalesforceEmulator::NewId(const Object& obj) {
@@ -926,12 +980,12 @@ bool SalesforceEmulator::CheckRecord(Object& obj, const Json& candidate, const J
       complete = complete && !is_null(f);
     }
     if (!relevant || !complete) continue;
-    for (const Record& other : obj.records) {
-      if (other.deleted || other.id == self_id) continue;
+    for (const Record* other : Lookup(obj, r.fields[0], candidate[r.fields[0]])) {
+      if (other->id == self_id) continue;
       bool all = true;
       for (const std::string& f : r.fields) {
-        auto it = other.fields.find(f);
-        all = all && it != other.fields.end() && same(*it, candidate[f]);
+        auto it = other->fields.find(f);
+        all = all && it != other->fields.end() && same(*it, candidate[f]);
       }
       if (all) {
         errors->push_back({"DUPLICATES_DETECTED", "Use one of these records?", {}});
@@ -942,15 +996,12 @@ bool SalesforceEmulator::CheckRecord(Object& obj, const Json& candidate, const J
   for (const schema::Field& f : obj.schema.fields) {
     if (!f.unique || f.name == "Id" || is_null(f.name)) continue;
     if (!insert && !changes.contains(f.name)) continue;
-    for (const Record& other : obj.records) {
-      if (other.deleted || other.id == self_id) continue;
-      auto it = other.fields.find(f.name);
-      if (it != other.fields.end() && same(*it, candidate[f.name])) {
-        errors->push_back({"DUPLICATE_VALUE",
-                           "duplicate value found: " + f.name + " duplicates value on record with id: " + other.id,
-                           {f.name}});
-        return false;
-      }
+    for (const Record* other : Lookup(obj, f.name, candidate[f.name])) {
+      if (other->id == self_id) continue;
+      errors->push_back({"DUPLICATE_VALUE",
+                         "duplicate value found: " + f.name + " duplicates value on record with id: " + other->id,
+                         {f.name}});
+      return false;
     }
   }
   return true;
@@ -984,10 +1035,12 @@ void SalesforceEmulator::Commit(Object& obj, size_t index, const Json& candidate
     obj.records.push_back(std::move(r));
   } else {
     tx.undo.push_back({&obj, index, obj.records[index]});
+    Unindex(obj, index);
     obj.records[index].fields = std::move(fields);
     obj.records[index].modstamp_ms = now_s;
   }
   RunFieldUpdates(obj, index, now_s);
+  Index(obj, index);
   if (persistent()) dirty_.emplace(obj.schema.name, obj.records[index].id);
 }
 
@@ -1029,11 +1082,13 @@ void SalesforceEmulator::AllOrNone(bool all_or_none, const std::vector<bool>& ok
 void SalesforceEmulator::Rollback(Tx& tx) {
   for (auto it = tx.undo.rbegin(); it != tx.undo.rend(); ++it) {
     Object& obj = *it->obj;
+    Unindex(obj, it->index);
     if (!it->before) {
       obj.by_id15.erase(obj.records[it->index].id.substr(0, 15));
       obj.records.pop_back();
     } else {
       obj.records[it->index] = *it->before;
+      Index(obj, it->index);
     }
   }
   tx.undo.clear();
@@ -1124,6 +1179,7 @@ bool SalesforceEmulator::Delete(const std::string& id, Tx& tx, Call& c, size_t i
     if (r.deleted) continue;
     tx.undo.push_back({o, i, r});
     if (persistent()) dirty_.emplace(o->schema.name, r.id);
+    Unindex(*o, i);
     r.deleted = true;
     r.deleted_ms = now_s;
     if (o->schema.FindField("IsDeleted")) r.fields["IsDeleted"] = true;
@@ -1476,12 +1532,12 @@ const schema::Field* SalesforceEmulator::ExternalKey(Call& c, Object& obj, const
 
 std::vector<const Record*> SalesforceEmulator::MatchKey(const Object& obj, const schema::Field& key,
                                                         const std::string& value) {
-  std::vector<const Record*> out;
-  for (const Record& r : obj.records) {
-    auto it = r.fields.find(key.name);
-    if (!r.deleted && it != r.fields.end() && EqualsIgnoreCase(TextOf(*it), value)) out.push_back(&r);
+  if (key.name == "Id") {
+    auto it = LooksLikeSalesforceId(value) ? obj.by_id15.find(value.substr(0, 15)) : obj.by_id15.end();
+    if (it == obj.by_id15.end() || obj.records[it->second].deleted) return {};
+    return {&obj.records[it->second]};
   }
-  return out;
+  return Lookup(obj, key.name, Json(value));
 }
 
 void SalesforceEmulator::SendMultipleChoices(Call& c, const Object& obj, const std::string& version,

@@ -91,6 +91,9 @@ class SalesforceEmulator : public Emulator {
     std::vector<ValidationRule> validation_rules;
     std::vector<DuplicateRule> duplicate_rules;
     std::vector<FieldUpdate> field_updates;
+    // Lower-cased values of the key fields (idLookup, externalId, unique, duplicate-rule fields)
+    // of live records -> record indexes. Kept by Index/Unindex at every write.
+    std::unordered_map<std::string, std::unordered_map<std::string, std::vector<size_t>>> keys;
   };
   struct Error {
     std::string status_code, message;
@@ -144,6 +147,11 @@ class SalesforceEmulator : public Emulator {
   // successes into ALL_OR_NONE_OPERATION_ROLLED_BACK (ids kept for updates and deletes).
   void AllOrNone(bool all_or_none, const std::vector<bool>& ok, Tx& tx, Json* results, bool keep_id);
   std::string NewId(const Object& obj);
+  static void Index(Object& obj, size_t i);
+  static void Unindex(Object& obj, size_t i);
+  static void RebuildIndex(Object& obj);
+  // Live records whose `field` equals `value` (ASCII case-insensitively).
+  static std::vector<const Record*> Lookup(const Object& obj, const std::string& field, const Json& value);
 
   // responses
   Json RecordJson(const Object& obj, const Record& r, const std::string& version,
