@@ -272,7 +272,7 @@ struct Engine::Impl {
   std::map<std::pair<std::string, std::string>, store::SyncError> errors_sf, errors_hs;  // (sync, id)
   std::set<std::pair<std::string, std::string>> clean;  // (sync, pair key) processed without error
   ir::Frame frame;
-  std::vector<rt::Value> slots[2], empty[2], outs;
+  std::vector<rt::Value> slots[2], outs;
   // The newest modstamp of the record(s) being processed: an error logged now
   // waits until it changes.
   std::string cur_stamp;

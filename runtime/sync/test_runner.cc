@@ -165,8 +165,6 @@ struct Runner {
       }
       return j;
     };
-    int conn_of = 0;
-    (void)conn_of;
     auto side = [](const schema::Object* o) { return o->system == System::kSalesforce ? 0 : 1; };
 
     // 1. the past
