@@ -1,7 +1,9 @@
 #include "runtime/connectors/hubspot.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -136,6 +138,14 @@ std::string IdText(const json& v) {
 
 json Parse(const std::string& body) { return json::parse(body, nullptr, false); }
 
+// A wait longer than this is not a rate-limit window but the DAILY limit (its
+// Retry-After runs to midnight): the sleep hook refuses it by throwing, and the
+// call ends as a transient failure instead of blocking for hours.
+constexpr int64_t kLongestWaitMs = 10 * 60 * 1000;
+struct WaitTooLong {
+  int64_t ms;
+};
+
 }  // namespace
 
 std::string HubSpotConnector::ModstampProperty(const std::string& object) {
@@ -180,6 +190,12 @@ HubSpotConnector::HubSpotConnector(HubSpotOptions options)
   secrets_.Add(options_.token);
   while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
   HttpOptions h = options_.http;
+  std::function<void(int64_t)> sleep = h.sleep;
+  if (!sleep) sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+  h.sleep = [sleep](int64_t ms) {
+    if (ms > kLongestWaitMs) throw WaitTooLong{ms};
+    sleep(ms);
+  };
   h.budget = &budget_;
   http_ = std::make_unique<HttpClient>(h);
   h.budget = &search_budget_;
@@ -226,7 +242,21 @@ HttpResponse HubSpotConnector::Send(const std::string& method, const std::string
   }
   req.idempotent = idempotent;
   HttpClient& client = kind == Kind::kSearch ? *search_http_ : *http_;
-  r = client.Send(req);
+  try {
+    r = client.Send(req);
+  } catch (const WaitTooLong& w) {
+    // Only the DAILY limit asks for such a wait; no further call can succeed today.
+    r = HttpResponse();
+    r.status = 429;
+    r.sent = true;
+    r.attempts = 1;
+    r.body = json{{"status", "error"},
+                  {"message", "You have reached your daily limit (HubSpot asks to wait " + std::to_string(w.ms / 60000) +
+                                  " minutes)."},
+                  {"policyName", "DAILY"}}
+                 .dump();
+    daily_remaining_ = 0;
+  }
   int64_t n = std::max(1, r.attempts);
   (kind == Kind::kWrite ? calls_.writes : calls_.reads) += n;
   // Slow down before the 10-second limit: the server says what is left of its window.

@@ -400,6 +400,26 @@ TEST_F(HubSpotTest, PartialFailuresAreRetried) {
   }
 }
 
+TEST_F(HubSpotTest, DailyLimitIsTransientWithoutWaiting) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  auto d = admin->Get("/__sandbox/dump");
+  int64_t used = d.body.value("daily_used", int64_t{0});
+  Admin("/__sandbox/config", {{"daily_limit", used + 1}});
+  auto res = c->Write(*companies, {Create(*companies, {{"name", "One"}}), Create(*companies, {{"name", "Two"}})});
+  EXPECT_TRUE(res[0].ok) << res[0].message;  // the last call of the day
+  auto more = c->Write(*companies, {Create(*companies, {{"name", "Three"}})});
+  ASSERT_FALSE(more[0].ok);
+  EXPECT_TRUE(more[0].transient);
+  EXPECT_EQ(more[0].status_code, "DAILY");
+  EXPECT_NE(more[0].message.find("daily"), std::string::npos) << more[0].message;
+  std::vector<Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  EXPECT_FALSE(c->Load(*companies, &recs, &problems, &error));
+  EXPECT_NE(error.find("daily"), std::string::npos) << error;
+}
+
 TEST_F(HubSpotTest, DryRunSendsNothingButCountsCalls) {
   HubSpotOptions o = Options();
   o.dry_run = true;
