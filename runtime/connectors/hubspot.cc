@@ -599,6 +599,9 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     }
     json in{{"properties", props}};
     if (!create) in["id"] = ops[i].id;
+    // HubSpot echoes objectWriteTraceId in the result of each input: creates map back by it
+    // (the order of batch/create results is not promised).
+    if (create) in["objectWriteTraceId"] = std::to_string(i);
     inputs.push_back(std::move(in));
   }
   const std::string path = ObjectPath(object.name) + (create ? "/batch/create" : "/batch/update");
@@ -644,9 +647,15 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
       std::string id = res.is_object() && res.contains("id") ? IdText(res["id"]) : "";
       size_t k = idx.size();
       if (create) {
-        // Results follow the inputs that succeeded, in order (the sandbox keeps input order).
-        while (next_free < idx.size() && state[next_free] != 0) ++next_free;
-        k = next_free;
+        std::string trace = res.is_object() && res.contains("objectWriteTraceId") ? IdText(res["objectWriteTraceId"]) : "";
+        if (!trace.empty()) {
+          for (size_t q = 0; q < idx.size(); ++q)
+            if (std::to_string(idx[q]) == trace && state[q] == 0) k = q;
+        } else {
+          // No trace id: results follow the inputs that succeeded, in order (as the sandbox does).
+          while (next_free < idx.size() && state[next_free] != 0) ++next_free;
+          k = next_free;
+        }
       } else {
         auto it = pos_of_id.find(id);
         if (it != pos_of_id.end()) k = it->second;
@@ -689,9 +698,38 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     // write a named property (the suspects), then bisect.
     json j = Parse(r.body);
     std::set<std::string> named;
-    if (j.is_object() && j.contains("errors") && j["errors"].is_array())
-      for (const json& e : j["errors"])
+    bool schema_level = true;  // every error is about a property itself, whatever its value
+    std::string first_code;
+    if (j.is_object() && j.contains("errors") && j["errors"].is_array()) {
+      for (const json& e : j["errors"]) {
+        std::string code = e.is_object() ? e.value("code", std::string()) : "";
+        if (first_code.empty()) first_code = code;
+        schema_level = schema_level && (code == "PROPERTY_DOESNT_EXIST" || code == "READ_ONLY_VALUE");
         for (const std::string& p : ContextList(e, "propertyName")) named.insert(p);
+      }
+    }
+    if (schema_level && !named.empty()) {
+      // An unknown or read-only property fails every input that names it: no need to
+      // bisect those (which would cost two calls per input when all of them set it).
+      std::vector<size_t> rest;
+      for (size_t i : idx) {
+        std::string hit;
+        for (const auto& [slot, text] : ops[i].fields)
+          if (slot < object.fields.size() && named.count(object.fields[slot].name)) hit = object.fields[slot].name;
+        if (hit.empty()) {
+          rest.push_back(i);
+        } else {
+          out[i] = WriteResult{false, ops[i].id, first_code,
+                               secrets_.Redact("HTTP " + std::to_string(r.status) + " VALIDATION_ERROR: " +
+                                               j.value("message", std::string("property ") + hit + " cannot be written")),
+                               false, std::nullopt};
+        }
+      }
+      if (rest.size() < idx.size()) {
+        WriteBatch(object, ops, rest, create, retries_left, out);
+        return;
+      }
+    }
     std::vector<size_t> suspects, rest;
     if (!named.empty()) {
       for (size_t i : idx) {

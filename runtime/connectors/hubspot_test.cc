@@ -274,6 +274,35 @@ TEST_F(HubSpotTest, OneInvalidInputFailsAloneAndTheOthersLand) {
   EXPECT_EQ(dump[res[2].id]["firstname"], "C");
 }
 
+TEST_F(HubSpotTest, AnUnknownPropertyFailsItsInputsWithoutBisecting) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  // A schema with a property the portal does not have (deleted since the schema was pulled).
+  schema::Object stale = *companies;
+  schema::Field gone;
+  gone.name = "x_deleted_property";
+  gone.native_type = "string";
+  stale.fields.push_back(gone);
+  stale.Finalize();
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 100; ++i) {
+    WriteOp op = Create(stale, {{"name", "S" + std::to_string(i)}});
+    if (i % 2) op.fields.emplace_back(stale.fields.size() - 1, "v");
+    ops.push_back(op);
+  }
+  auto res = c->Write(stale, ops);
+  for (size_t i = 0; i < res.size(); ++i) {
+    if (i % 2) {
+      EXPECT_FALSE(res[i].ok);
+      EXPECT_EQ(res[i].status_code, "PROPERTY_DOESNT_EXIST") << res[i].message;
+    } else {
+      EXPECT_TRUE(res[i].ok) << res[i].message;
+    }
+  }
+  EXPECT_EQ(c->calls().writes, 2);
+  EXPECT_EQ(Dump("companies").size(), 52u);
+}
+
 TEST_F(HubSpotTest, AssociationsWrittenAndReadBack) {
   HubSpotOptions o = Options();
   o.associations["contacts"] = {"companies"};
