@@ -413,7 +413,7 @@ bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mi
       return false;
     }
     int64_t n = std::stoll(next);
-    if (n + 0 >= options_.search_result_cap) {
+    if (n >= options_.search_result_cap) {
       // The query cannot page further: start again from the last modstamp read.
       if (last_ms <= from) {
         *error = "HubSpot: searching " + object.name + ": more than " + std::to_string(options_.search_result_cap) +

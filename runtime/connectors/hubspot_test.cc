@@ -574,3 +574,114 @@ TEST(HubSpotSecrets, TokenNeverAppearsInErrors) {
 
 }  // namespace
 }  // namespace accord::connectors
+
+namespace accord::connectors {
+namespace {
+
+// Shapes the sandbox does not produce: a malformed record among good ones, a
+// response that is not a search result, batch/create results in another order
+// than the inputs (with objectWriteTraceId, as HubSpot sends them).
+class FakeHubSpot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    srv.Get("/crm/v3/objects/contacts", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"results":[]})", "application/json");
+    });
+    srv.Post("/crm/v3/objects/contacts/search", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(search_body, "application/json");
+    });
+    srv.Post("/crm/v3/objects/contacts/batch/create", [](const httplib::Request& req, httplib::Response& res) {
+      nlohmann::json in = nlohmann::json::parse(req.body);
+      nlohmann::json results = nlohmann::json::array();
+      for (size_t i = in["inputs"].size(); i-- > 0;) {
+        const auto& input = in["inputs"][i];
+        results.push_back({{"id", std::to_string(1000 + i)},
+                           {"objectWriteTraceId", input["objectWriteTraceId"]},
+                           {"properties", input["properties"]},
+                           {"archived", false}});
+      }
+      res.status = 201;
+      res.set_content(nlohmann::json{{"status", "COMPLETE"}, {"results", results}}.dump(), "application/json");
+    });
+    port = srv.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { srv.listen_after_bind(); });
+    while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    contacts.system = schema::System::kHubSpot;
+    contacts.name = "contacts";
+    for (const char* n : {"email", "lastmodifieddate", "birthday"}) {
+      schema::Field f;
+      f.name = n;
+      f.native_type = std::string(n) == "email" ? "string" : std::string(n) == "birthday" ? "date" : "datetime";
+      contacts.fields.push_back(f);
+    }
+    contacts.Finalize();
+    HubSpotOptions o;
+    o.base_url = "http://127.0.0.1:" + std::to_string(port);
+    o.token = "pat-na1-fake-token-000000";
+    o.http.sleep = [](int64_t) {};
+    o.http.max_attempts = 1;
+    std::string error;
+    c = HubSpotConnector::Open(o, &error);
+    ASSERT_TRUE(c) << error;
+  }
+  void TearDown() override {
+    c.reset();
+    srv.stop();
+    thread.join();
+  }
+  httplib::Server srv;
+  std::thread thread;
+  int port = 0;
+  std::string search_body;
+  schema::Object contacts;
+  std::unique_ptr<HubSpotConnector> c;
+};
+
+TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
+  search_body = R"({"total":3,"results":[
+    {"id":"1","properties":{"email":"a@example.com","lastmodifieddate":"1764489600000","birthday":"946684800000"},"archived":false},
+    {"properties":{"email":"no-id@example.com"}},
+    {"id":"3","properties":{"email":{"nested":true}}},
+    {"id":"4","properties":{"email":"d@example.com","lastmodifieddate":"2026-11-30T08:00:00Z"}}]})";
+  std::vector<sync::Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  ASSERT_TRUE(c->Load(contacts, &recs, &problems, &error)) << error;
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].id, "1");
+  EXPECT_EQ(recs[0].modstamp, "2025-11-30T08:00:00.000Z");
+  EXPECT_EQ(recs[0].values[1], "2025-11-30T08:00:00.000Z");
+  EXPECT_EQ(recs[0].values[2], "2000-01-01");
+  EXPECT_EQ(recs[1].modstamp, "2026-11-30T08:00:00.000Z");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[1].record_id, "3");
+}
+
+TEST_F(FakeHubSpot, AMalformedResponseFailsTheLoad) {
+  search_body = R"({"total":3,"results":{}})";
+  std::vector<sync::Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_NE(error.find("results"), std::string::npos) << error;
+  search_body = "<html>gateway</html>";
+  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+}
+
+TEST_F(FakeHubSpot, CreateResultsMapBackByTraceId) {
+  std::vector<sync::WriteOp> ops(3);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ops[i].kind = sync::WriteOp::Kind::kCreate;
+    ops[i].fields.emplace_back(0, "p" + std::to_string(i) + "@example.com");
+  }
+  auto res = c->Write(contacts, ops);
+  for (size_t i = 0; i < res.size(); ++i) {
+    ASSERT_TRUE(res[i].ok) << res[i].message;
+    EXPECT_EQ(res[i].id, std::to_string(1000 + i));
+    ASSERT_TRUE(res[i].stored);
+    EXPECT_EQ(res[i].stored->values[0], "p" + std::to_string(i) + "@example.com");
+  }
+}
+
+}  // namespace
+}  // namespace accord::connectors
