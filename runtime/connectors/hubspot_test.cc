@@ -412,7 +412,10 @@ TEST_F(HubSpotTest, PartialFailuresAreRetried) {
   ASSERT_TRUE(c);
   Admin("/__sandbox/faults", {{"seed", 5}, {"partial_rate", 0.2}, {"path", "/batch/"}});
   std::vector<WriteOp> ops;
-  for (int i = 0; i < 60; ++i) ops.push_back(Create(*companies, {{"name", "Partial " + std::to_string(i)}}));
+  for (int i = 0; i < 60; ++i) {
+    ops.push_back(Create(*companies, {{"name", "Partial " + std::to_string(i)}}));
+    ops.back().add_associations["contacts"] = {"51"};  // association batches meet the faults too
+  }
   auto res = c->Write(*companies, ops);
   for (const auto& r : res) EXPECT_TRUE(r.ok) << r.status_code << " " << r.message;
   EXPECT_GT(c->calls().writes, 1);  // some inputs went again
@@ -426,7 +429,13 @@ TEST_F(HubSpotTest, PartialFailuresAreRetried) {
   for (size_t i = 0; i < res.size(); ++i) {
     EXPECT_EQ(dump[res[i].id]["name"], "Partial " + std::to_string(i));
     EXPECT_EQ(dump[res[i].id]["city"], "P" + std::to_string(i));
+    EXPECT_TRUE(res[i].message.empty()) << res[i].message;
   }
+  auto d = admin->Get("/crm/v4/objects/contacts/51/associations/companies");
+  ASSERT_EQ(d.status, 200) << d.raw;
+  std::set<std::string> linked;
+  for (const json& r : d.body["results"]) linked.insert(std::to_string(r["toObjectId"].get<int64_t>()));
+  for (const auto& r : res) EXPECT_TRUE(linked.count(r.id)) << r.id;
 }
 
 TEST_F(HubSpotTest, DailyLimitIsTransientWithoutWaiting) {
