@@ -214,8 +214,9 @@ HttpResponse HttpClient::Send(const Request& req) {
     }
     if (!retry && req.retryable && resp.status != 0) retry = req.retryable(resp);
     if (!retry || attempt >= max) return resp;
-    ++retries_;
     int64_t wait = BackoffMs(attempt, resp);
+    if (wait > options_.max_retry_after_ms) return resp;
+    ++retries_;
     if (options_.budget && resp.status == 429) options_.budget->PauseFor(wait);
     options_.sleep(wait);
   }

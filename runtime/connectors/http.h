@@ -71,6 +71,9 @@ struct HttpOptions {
   int max_attempts = 6;  // per request, the first included
   int64_t backoff_base_ms = 200;
   int64_t backoff_max_ms = 30000;
+  // A Retry-After longer than this is not waited for: the response is returned
+  // (a daily limit's Retry-After runs to midnight).
+  int64_t max_retry_after_ms = 600000;
   uint64_t jitter_seed = 0;  // 0: from the clock
   // One line per exchange: "POST /crm/v3/objects/contacts/batch/create -> 207 (12 ms)".
   std::function<void(const std::string&)> verbose;

@@ -177,6 +177,24 @@ TEST(HttpClient, HonoursRetryAfter) {
   EXPECT_EQ(sl.waits[0], 3000);
 }
 
+TEST(HttpClient, ARetryAfterBeyondTheCapIsReturnedNotWaitedFor) {
+  Server s;
+  std::atomic<int> n{0};
+  s.srv().Get("/daily", [&](const httplib::Request&, httplib::Response& res) {
+    ++n;
+    res.status = 429;
+    res.set_header("Retry-After", "36000");  // a daily limit: ten hours
+  });
+  Sleeps sl;
+  HttpOptions o = Fast(sl);
+  o.max_retry_after_ms = 60000;
+  HttpClient c(o);
+  HttpResponse r = c.Send({"GET", s.url("/daily"), {}, "", true, {}});
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(n.load(), 1);
+  EXPECT_TRUE(sl.waits.empty());
+}
+
 TEST(HttpClient, NonIdempotentRequestsAreNotRepeatedAfterAServerError) {
   Server s;
   std::atomic<int> n{0};
