@@ -79,8 +79,9 @@ struct HttpOptions {
   RateBudget* budget = nullptr;  // taken before every exchange, retries included
 };
 
-// Whether a response may be retried. The default (DefaultRetryable) retries
-// 429, 502, 503, 504 and transport failures; idempotent requests also 500.
+// Whether a response may be retried beyond the defaults: every request is
+// retried on 429 and when the connection could not be made; an idempotent one
+// also on 500, 502, 503, 504 and any transport failure.
 using RetryPredicate = std::function<bool(const HttpResponse&)>;
 
 class HttpClient {
