@@ -4,6 +4,7 @@
 #include "runtime/connectors/salesforce.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "sandbox/sandbox.h"
 
@@ -293,6 +295,89 @@ TEST_F(SalesforceTest, DescribeReturnsTheDescribeJson) {
   EXPECT_TRUE(schema::ParseSalesforceDescribe(text, "Contact.json", errors));
   EXPECT_FALSE(c->Describe("Nope", &text, &error));
   EXPECT_NE(error.find("404"), std::string::npos) << error;
+}
+
+TEST_F(SalesforceTest, FollowsNextRecordsUrl) {
+  Admin("POST", "/__sandbox/config", {{"query_page_size", 2}});
+  auto c = Connect();
+  std::vector<Record> records;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  ASSERT_TRUE(c->Load(Obj("Contact"), &records, &problems, &error)) << error;
+  EXPECT_EQ(records.size(), 5u);
+  EXPECT_EQ(ById(records).size(), 5u);
+  EXPECT_EQ(c->calls().reads, 3);
+}
+
+// A fake Salesforce for responses the sandbox never gives.
+class FakeSalesforce {
+ public:
+  explicit FakeSalesforce(std::map<std::string, std::string> pages) : pages_(std::move(pages)) {
+    server_.Get(R"(/services/data/v59\.0/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string key = req.path.find("/queryAll") != std::string::npos ? "first" : req.path;
+      auto it = pages_.find(key);
+      res.status = it == pages_.end() ? 404 : 200;
+      res.set_header("Sforce-Limit-Info", "api-usage=5/100");
+      res.set_content(it == pages_.end() ? "[]" : it->second, "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FakeSalesforce() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::map<std::string, std::string> pages_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
+  const schema::Object& contact = Obj("Contact");
+  {
+    FakeSalesforce fake({{"first", R"({"totalSize":5,"done":false,"nextRecordsUrl":"/services/data/v59.0/query/01g-2",
+        "records":[{"attributes":{"type":"Contact"},"Id":"003000000000001AAA","LastName":"Good",
+                    "SystemModstamp":"2026-11-30T08:00:00.000+0000","MailingLatitude":51.50,"IsDeleted":false},
+                   42,
+                   {"LastName":"NoId"}]})"},
+                         {"/services/data/v59.0/query/01g-2", R"({"totalSize":5,"done":true,"records":[
+                   {"Id":"003000000000002AAA","SystemModstamp":"last tuesday"},
+                   {"Id":"003000000000003AAA","LastName":"Also good","SystemModstamp":"2026-11-30T09:00:00.000+0000",
+                    "IsDeleted":true,"MasterRecordId":"003000000000001AAA"}]})"}});
+    SalesforceOptions o = Options();
+    o.instance_url = fake.url();
+    auto c = Connect(o);
+    std::vector<Record> records;
+    std::vector<sync::ReadProblem> problems;
+    std::string error;
+    ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].values[Slot(contact, "MailingLatitude")], sync::Text("51.50"));  // as written
+    EXPECT_EQ(records[0].values[Slot(contact, "SystemModstamp")], sync::Text("2026-11-30T08:00:00.000Z"));
+    EXPECT_TRUE(records[1].deleted);
+    EXPECT_EQ(records[1].master_id, "003000000000001AAA");
+    EXPECT_EQ(records[1].modstamp, "2026-11-30T09:00:00.000Z");
+    ASSERT_EQ(problems.size(), 3u);
+    EXPECT_EQ(problems[2].record_id, "003000000000002AAA");
+    EXPECT_NE(problems[2].message.find("SystemModstamp"), std::string::npos);
+    EXPECT_EQ(c->api_used(), 5);
+  }
+  for (const char* page : {"{\"done\":true,\"records\":[{\"Id\":", "[1,2]", "{\"done\":true}",
+                           "{\"done\":false,\"records\":[]}"}) {
+    FakeSalesforce fake(std::map<std::string, std::string>{{"first", page}});
+    SalesforceOptions o = Options();
+    o.instance_url = fake.url();
+    auto c = Connect(o);
+    std::vector<Record> records;
+    std::vector<sync::ReadProblem> problems;
+    std::string error;
+    EXPECT_FALSE(c->Load(contact, &records, &problems, &error)) << page;
+    EXPECT_NE(error.find("malformed response"), std::string::npos) << error;
+  }
 }
 
 // ---------------------------------------------------------------- writing
