@@ -315,6 +315,7 @@ class FakeSalesforce {
   explicit FakeSalesforce(std::map<std::string, std::string> pages) : pages_(std::move(pages)) {
     server_.Get(R"(/services/data/v59\.0/.*)", [this](const httplib::Request& req, httplib::Response& res) {
       std::string key = req.path.find("/queryAll") != std::string::npos ? "first" : req.path;
+      if (req.has_param("q")) queries.push_back(req.get_param_value("q"));
       auto it = pages_.find(key);
       res.status = it == pages_.end() ? 404 : 200;
       res.set_header("Sforce-Limit-Info", "api-usage=5/100");
@@ -328,6 +329,7 @@ class FakeSalesforce {
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<std::string> queries;  // the SOQL of every query, decoded
 
  private:
   std::map<std::string, std::string> pages_;
@@ -378,6 +380,35 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
     EXPECT_FALSE(c->Load(contact, &records, &problems, &error)) << page;
     EXPECT_NE(error.find("malformed response"), std::string::npos) << error;
   }
+}
+
+TEST_F(SalesforceTest, TheQueriesSelectTheSchemaAndUseTheCursorWithOverlap) {
+  const schema::Object& lead = Obj("Lead");
+  FakeSalesforce fake(std::map<std::string, std::string>{{"first", R"({"totalSize":1,"done":true,"records":[
+      {"Id":"00Q000000000001AAA","LastName":"L","Company":"C","IsConverted":true,
+       "ConvertedContactId":"003000000000001AAA","SystemModstamp":"2026-11-30T09:00:00.000+0000"}]})"}});
+  SalesforceOptions o = Options();
+  o.instance_url = fake.url();
+  auto c = Connect(o);
+  std::vector<Record> records;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  ASSERT_TRUE(c->Load(lead, &records, &problems, &error)) << error;
+  ASSERT_TRUE(c->Load(lead, &records, &problems, &error)) << error;
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].values[Slot(lead, "IsConverted")], sync::Text("true"));
+  EXPECT_EQ(records[0].values[Slot(lead, "ConvertedContactId")], sync::Text("003000000000001AAA"));
+  ASSERT_EQ(fake.queries.size(), 2u);
+  const std::string& full = fake.queries[0];
+  EXPECT_EQ(full.rfind("SELECT Id, ", 0), 0u) << full;
+  for (const char* f : {"SystemModstamp", "IsDeleted", "MasterRecordId", "IsConverted", "ConvertedContactId",
+                        "ConvertedAccountId", "ConvertedOpportunityId", "ConvertedDate"})
+    EXPECT_NE(full.find(std::string(", ") + f), std::string::npos) << f;
+  EXPECT_EQ(full.find(", Address"), std::string::npos) << "compound fields are not selected";
+  EXPECT_EQ(full.find(" WHERE "), std::string::npos);
+  const std::string& incremental = fake.queries[1];
+  EXPECT_EQ(incremental.substr(incremental.find(" FROM ")),
+            " FROM Lead WHERE SystemModstamp >= 2026-11-30T08:59:00Z ORDER BY SystemModstamp, Id");
 }
 
 // ---------------------------------------------------------------- writing
