@@ -321,6 +321,10 @@ class FakeSalesforce {
       res.set_header("Sforce-Limit-Info", "api-usage=5/100");
       res.set_content(it == pages_.end() ? "[]" : it->second, "application/json");
     });
+    server_.Post("/services/oauth2/token", [this](const httplib::Request& req, httplib::Response& res) {
+      token_requests.push_back(req);
+      res.set_content(json{{"access_token", "fake-issued-token-1234"}, {"instance_url", url()}}.dump(), "application/json");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -330,6 +334,7 @@ class FakeSalesforce {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::vector<std::string> queries;  // the SOQL of every query, decoded
+  std::vector<httplib::Request> token_requests;
 
  private:
   std::map<std::string, std::string> pages_;
@@ -699,6 +704,64 @@ TEST_F(SalesforceTest, JwtBearerFlow) {
   o.credentials.private_key_file = "/nonexistent/key.pem";
   EXPECT_FALSE(SalesforceConnector::Open(o, &error));
   EXPECT_NE(error.find("private key"), std::string::npos) << error;
+  std::filesystem::remove(key);
+}
+
+std::string B64UrlDecode(std::string in) {
+  for (char& ch : in) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+  while (in.size() % 4) in += '=';
+  std::string out(in.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  while (!out.empty() && in.size() >= 2 && in[in.size() - 1] == '=') {  // padding decoded as zero bytes
+    out.pop_back();
+    in.pop_back();
+  }
+  return out;
+}
+
+TEST_F(SalesforceTest, TheJwtIsSignedRs256WithTheRightClaims) {
+  std::string key = WriteKey((std::filesystem::temp_directory_path() / ("accord-sf-key2-" + std::to_string(getpid()) + ".pem")).string());
+  FakeSalesforce fake(std::map<std::string, std::string>{});
+  SalesforceOptions o = Options();
+  o.instance_url = "";
+  o.credentials = {};
+  o.credentials.username = "integration@example.com";
+  o.credentials.client_id = "3MVGconsumerkey";
+  o.credentials.private_key_file = key;
+  o.credentials.login_url = fake.url();
+  auto c = Connect(o);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->instance_url(), fake.url());  // from the token response
+  ASSERT_EQ(fake.token_requests.size(), 1u);
+  const httplib::Request& req = fake.token_requests[0];
+  EXPECT_EQ(req.get_param_value("grant_type"), "urn:ietf:params:oauth:grant-type:jwt-bearer");
+  std::string jwt = req.get_param_value("assertion");
+  size_t a = jwt.find('.'), b = jwt.rfind('.');
+  ASSERT_NE(a, b);
+  json header = json::parse(B64UrlDecode(jwt.substr(0, a)));
+  json claims = json::parse(B64UrlDecode(jwt.substr(a + 1, b - a - 1)));
+  EXPECT_EQ(header["alg"], "RS256");
+  EXPECT_EQ(claims["iss"], "3MVGconsumerkey");
+  EXPECT_EQ(claims["sub"], "integration@example.com");
+  EXPECT_EQ(claims["aud"], fake.url());
+  int64_t now = std::time(nullptr);
+  EXPECT_GT(claims["exp"].get<int64_t>(), now);
+  EXPECT_LE(claims["exp"].get<int64_t>(), now + 300);
+  std::string sig = B64UrlDecode(jwt.substr(b + 1));
+  EXPECT_EQ(sig.size(), 256u);
+  FILE* f = std::fopen(key.c_str(), "r");
+  EVP_PKEY* pkey = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::string signed_part = jwt.substr(0, b);
+  ASSERT_EQ(EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey), 1);
+  EXPECT_EQ(EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()),
+            1);
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(pkey);
   std::filesystem::remove(key);
 }
 
