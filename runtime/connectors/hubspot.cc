@@ -1,0 +1,883 @@
+#include "runtime/connectors/hubspot.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+namespace accord::connectors {
+
+using json = nlohmann::json;
+using sync::Record;
+using sync::Text;
+using sync::WriteOp;
+using sync::WriteResult;
+
+namespace {
+
+constexpr size_t kBatch = 100;  // inputs per batch write / association batch read
+
+// ms since the epoch -> 2026-11-30T08:00:00.000Z / 2026-11-30.
+void CivilFromDays(int64_t z, int* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = static_cast<unsigned>(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t yy = static_cast<int64_t>(yoe) + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int>(yy + (*m <= 2));
+}
+int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = static_cast<unsigned>(y - era * 400);
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+std::string IsoMs(int64_t ms) {
+  int64_t days = FloorDiv(ms, 86400000);
+  int64_t rest = ms - days * 86400000;
+  int y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, static_cast<int>(rest / 3600000),
+                static_cast<int>(rest / 60000 % 60), static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
+  return buf;
+}
+std::string DateOf(int64_t ms) { return IsoMs(ms).substr(0, 10); }
+
+bool AllDigits(const std::string& s) {
+  size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+  if (i >= s.size()) return false;
+  for (; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
+// ISO-8601 (date, or date-time with optional fraction and Z / ±hh:mm) or epoch ms -> ms.
+bool ParseMs(const std::string& s, int64_t* out) {
+  if (AllDigits(s)) {
+    try {
+      *out = std::stoll(s);
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, n = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return false;
+  int64_t ms = 0;
+  size_t i = 10;
+  if (i < s.size()) {
+    if (s[i] != 'T' && s[i] != ' ') return false;
+    int n2 = 0;
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n2) != 3) return false;
+    i += 1 + n2;
+    if (i < s.size() && s[i] == '.') {
+      int64_t frac = 0, digits = 0;
+      for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits)
+        if (digits < 3) frac = frac * 10 + (s[i] - '0');
+      for (; digits < 3; ++digits) frac *= 10;
+      ms = frac;
+    }
+    int64_t offset_min = 0;
+    if (i < s.size()) {
+      if (s[i] == 'Z') {
+        ++i;
+      } else if (s[i] == '+' || s[i] == '-') {
+        int oh = 0, om = 0;
+        if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) < 1) return false;
+        offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+        i = s.size();
+      }
+    }
+    if (i != s.size()) return false;
+    ms -= offset_min * 60000;
+  }
+  *out = ((DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 24 + h) * 60 + mi) * 60000 +
+         sec * 1000 + ms;
+  return true;
+}
+
+std::string ObjectPath(const std::string& object) { return "/crm/v3/objects/" + UrlEncode(object); }
+
+// The ids / input indexes an error entry of a batch response names.
+std::vector<std::string> ContextList(const json& e, const char* key) {
+  std::vector<std::string> out;
+  if (!e.is_object() || !e.contains("context") || !e["context"].is_object()) return out;
+  const json& c = e["context"];
+  if (!c.contains(key)) return out;
+  const json& v = c[key];
+  auto add = [&](const json& x) {
+    if (x.is_string()) out.push_back(x.get<std::string>());
+    else if (x.is_number_integer()) out.push_back(std::to_string(x.get<int64_t>()));
+  };
+  if (v.is_array()) {
+    for (const json& x : v) add(x);
+  } else {
+    add(v);
+  }
+  return out;
+}
+
+std::string IdText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  return "";
+}
+
+json Parse(const std::string& body) { return json::parse(body, nullptr, false); }
+
+// A wait longer than this is not a rate-limit window but the DAILY limit (its
+// Retry-After runs to midnight): the sleep hook refuses it by throwing, and the
+// call ends as a transient failure instead of blocking for hours.
+constexpr int64_t kLongestWaitMs = 10 * 60 * 1000;
+struct WaitTooLong {
+  int64_t ms;
+};
+
+}  // namespace
+
+std::string HubSpotConnector::ModstampProperty(const std::string& object) {
+  return object == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate";
+}
+
+Text HubSpotConnector::DecodeValue(const schema::Field& f, const json& v) {
+  if (v.is_null()) return std::nullopt;
+  if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+  if (v.is_number()) {
+    if (f.native_type == "date" || f.native_type == "datetime") {
+      int64_t ms = v.is_number_float() ? static_cast<int64_t>(v.get<double>()) : v.get<int64_t>();
+      return f.native_type == "date" ? DateOf(ms) : IsoMs(ms);
+    }
+    return v.dump();
+  }
+  if (!v.is_string()) return std::nullopt;  // callers reject objects/arrays first
+  std::string s = v.get<std::string>();
+  if (s.empty()) return s;
+  if (f.native_type == "date" || f.native_type == "datetime") {
+    int64_t ms;
+    // Epoch ms (older APIs and some integrations send them) -> ISO text; ISO text with
+    // another precision or offset is normalized too; anything else passes through.
+    if (ParseMs(s, &ms)) {
+      if (f.native_type == "date") return DateOf(ms);
+      return IsoMs(ms);
+    }
+    return s;
+  }
+  if (f.native_type == "bool") {
+    if (s == "True" || s == "TRUE") return std::string("true");
+    if (s == "False" || s == "FALSE") return std::string("false");
+  }
+  return s;  // numbers, enumerations (checkbox lists stay `;`-separated), strings
+}
+
+HubSpotConnector::HubSpotConnector(HubSpotOptions options)
+    : options_(std::move(options)),
+      budget_(options_.rate_limit_max * 1000.0 / std::max<int64_t>(1, options_.rate_limit_interval_ms),
+              std::max(1.0, options_.rate_limit_max / 10.0)),
+      search_budget_(options_.search_per_second, std::max(1.0, options_.search_per_second)) {
+  secrets_.Add(options_.token);
+  while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
+  HttpOptions h = options_.http;
+  std::function<void(int64_t)> sleep = h.sleep;
+  if (!sleep) sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+  h.sleep = [sleep](int64_t ms) {
+    if (ms > kLongestWaitMs) throw WaitTooLong{ms};
+    sleep(ms);
+  };
+  h.budget = &budget_;
+  http_ = std::make_unique<HttpClient>(h);
+  h.budget = &search_budget_;
+  search_http_ = std::make_unique<HttpClient>(h);
+}
+
+HubSpotConnector::~HubSpotConnector() = default;
+
+std::unique_ptr<HubSpotConnector> HubSpotConnector::Open(HubSpotOptions options, std::string* error) {
+  std::unique_ptr<HubSpotConnector> c(new HubSpotConnector(std::move(options)));
+  if (c->options_.base_url.empty()) {
+    *error = "HubSpot: no base URL";
+    return nullptr;
+  }
+  if (c->options_.token.empty()) {
+    *error = "HubSpot: no access token";
+    return nullptr;
+  }
+  HttpResponse r = c->Send("GET", ObjectPath("contacts") + "?limit=1", "", Kind::kRead);
+  if (r.status != 200) {
+    *error = "HubSpot: checking the access token failed: " + c->ErrorText(r);
+    return nullptr;
+  }
+  return c;
+}
+
+HttpResponse HubSpotConnector::Send(const std::string& method, const std::string& path, const std::string& body,
+                                    Kind kind, bool idempotent) {
+  HttpResponse r;
+  if (daily_remaining_ == 0) {
+    // Every further call would be a DAILY 429 until midnight (UTC, portal time).
+    r.status = 429;
+    r.body = R"({"status":"error","message":"You have reached your daily limit.","policyName":"DAILY"})";
+    return r;
+  }
+  HttpClient::Request req;
+  req.method = method;
+  req.url = options_.base_url + path;
+  req.headers.push_back("Authorization: Bearer " + options_.token);
+  req.headers.push_back("Accept: application/json");
+  if (!body.empty() || method == "POST") {
+    req.headers.push_back("Content-Type: application/json");
+    req.body = body;
+  }
+  req.idempotent = idempotent;
+  HttpClient& client = kind == Kind::kSearch ? *search_http_ : *http_;
+  try {
+    r = client.Send(req);
+  } catch (const WaitTooLong& w) {
+    // Only the DAILY limit asks for such a wait; no further call can succeed today.
+    r = HttpResponse();
+    r.status = 429;
+    r.sent = true;
+    r.attempts = 1;
+    r.body = json{{"status", "error"},
+                  {"message", "You have reached your daily limit (HubSpot asks to wait " + std::to_string(w.ms / 60000) +
+                                  " minutes)."},
+                  {"policyName", "DAILY"}}
+                 .dump();
+    daily_remaining_ = 0;
+  }
+  int64_t n = std::max(1, r.attempts);
+  (kind == Kind::kWrite ? calls_.writes : calls_.reads) += n;
+  // Slow down before the 10-second limit: the server says what is left of its window.
+  std::string rem = r.Header("x-hubspot-ratelimit-remaining"), win = r.Header("x-hubspot-ratelimit-interval-milliseconds");
+  if (!rem.empty() && !win.empty() && AllDigits(rem) && AllDigits(win)) {
+    int64_t floor = std::max<int64_t>(2, options_.rate_limit_max / 20);
+    budget_.Observe(std::stoll(rem), std::stoll(win), floor);
+  }
+  std::string daily = r.Header("x-hubspot-ratelimit-daily-remaining");
+  if (!daily.empty() && AllDigits(daily)) daily_remaining_ = std::stoll(daily);
+  if (r.status == 429 && r.body.find("\"DAILY\"") != std::string::npos) daily_remaining_ = 0;
+  return r;
+}
+
+std::string HubSpotConnector::ErrorText(const HttpResponse& r) const {
+  std::string out;
+  if (r.status == 0) {
+    out = "no response (" + (r.transport_error.empty() ? std::string("connection failed") : r.transport_error) + ")";
+  } else {
+    out = "HTTP " + std::to_string(r.status);
+    json j = Parse(r.body);
+    if (j.is_object()) {
+      std::string cat = j.value("category", j.value("policyName", std::string()));
+      if (!cat.empty()) out += " " + cat;
+      if (j.contains("message") && j["message"].is_string()) out += ": " + j["message"].get<std::string>();
+    } else if (!r.body.empty()) {
+      out += ": " + r.body.substr(0, 200);
+    }
+    if (r.status == 429 && r.body.find("\"DAILY\"") != std::string::npos)
+      out += " (the portal's daily API limit is used up; the sync resumes after it resets)";
+  }
+  if (r.attempts > 1) out += " after " + std::to_string(r.attempts) + " attempts";
+  return secrets_.Redact(out);
+}
+
+// ---------------------------------------------------------------- reads
+
+bool HubSpotConnector::ParseRecord(const schema::Object& object, const json& j, Record* r, std::string* problem) const {
+  if (!j.is_object()) return *problem = "a result that is not a JSON object", false;
+  r->id = j.contains("id") ? IdText(j["id"]) : "";
+  if (r->id.empty()) return *problem = "a record without an id", false;
+  if (!j.contains("properties") || !j["properties"].is_object())
+    return *problem = "record " + r->id + " has no properties object", false;
+  const json& p = j["properties"];
+  r->deleted = j.contains("archived") && j["archived"].is_boolean() && j["archived"].get<bool>();
+  r->values.assign(object.fields.size(), std::nullopt);
+  for (size_t slot = 0; slot < object.fields.size(); ++slot) {
+    const schema::Field& f = object.fields[slot];
+    auto it = p.find(f.name);
+    if (it == p.end()) continue;
+    if (it->is_object() || it->is_array())
+      return *problem = "record " + r->id + ": property " + f.name + " is not a scalar", false;
+    r->values.set(slot, DecodeValue(f, *it));
+  }
+  std::string stamp_prop = ModstampProperty(object.name);
+  r->modstamp.clear();
+  int64_t ms;
+  auto st = p.find(stamp_prop);
+  std::string stamp = st != p.end() && st->is_string() ? st->get<std::string>()
+                      : st != p.end() && st->is_number() ? std::to_string(st->get<int64_t>())
+                                                         : "";
+  if (stamp.empty() && j.contains("updatedAt") && j["updatedAt"].is_string()) stamp = j["updatedAt"].get<std::string>();
+  if (!stamp.empty()) {
+    if (!ParseMs(stamp, &ms)) return *problem = "record " + r->id + ": unreadable " + stamp_prop + " " + stamp, false;
+    r->modstamp = IsoMs(ms);
+  }
+  r->merged_ids.clear();
+  auto mg = p.find("hs_merged_object_ids");
+  if (mg != p.end() && mg->is_string()) {
+    std::string s = mg->get<std::string>();
+    size_t b = 0;
+    while (b <= s.size()) {
+      size_t e = s.find(';', b);
+      if (e == std::string::npos) e = s.size();
+      if (e > b) r->merged_ids.push_back(s.substr(b, e - b));
+      b = e + 1;
+    }
+  }
+  return true;
+}
+
+void HubSpotConnector::Merge(Mirror& m, Record r) {
+  int64_t ms;
+  if (!r.modstamp.empty() && ParseMs(r.modstamp, &ms)) m.newest_ms = std::max(m.newest_ms, ms);
+  auto it = m.records.find(r.id);
+  if (it == m.records.end()) {
+    m.order.push_back(r.id);
+    std::string id = r.id;
+    m.records.emplace(std::move(id), std::move(r));
+  } else {
+    r.associations = std::move(it->second.associations);  // refreshed separately
+    it->second = std::move(r);
+  }
+}
+
+// Search sorted by the modstamp property ascending, `after` paging at the
+// largest page. One query pages through at most `search_result_cap` results
+// (HubSpot answers 400 past 10,000): at the cap the query starts again with
+// `modstamp GTE <the last modstamp read>`, and records read twice (the ones at
+// that modstamp) merge by id. Search rather than the list endpoint because the
+// list endpoint cannot filter by modstamp, and one code path serves the full
+// and the incremental read (200 records per call instead of 100, too).
+bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mirror& m,
+                              std::vector<std::string>* read_ids, std::vector<sync::ReadProblem>* problems,
+                              std::string* error) {
+  const std::string stamp_prop = ModstampProperty(object.name);
+  json props = json::array();
+  for (const schema::Field& f : object.fields) props.push_back(f.name);
+  if (!object.FindField("hs_merged_object_ids")) props.push_back("hs_merged_object_ids");
+  if (!object.FindField(stamp_prop)) props.push_back(stamp_prop);
+  int64_t from = since_ms;  // -1: everything
+  int64_t after = 0;
+  int64_t last_ms = -1;
+  const std::string path = ObjectPath(object.name) + "/search";
+  for (;;) {
+    json body;
+    if (from >= 0) {
+      body["filterGroups"] = json::array(
+          {{{"filters", json::array({{{"propertyName", stamp_prop}, {"operator", "GTE"}, {"value", std::to_string(from)}}})}}});
+    }
+    body["sorts"] = json::array({{{"propertyName", stamp_prop}, {"direction", "ASCENDING"}}});
+    body["properties"] = props;
+    body["limit"] = options_.search_page_size;
+    if (after > 0) body["after"] = std::to_string(after);
+    HttpResponse r = Send("POST", path, body.dump(), Kind::kSearch);
+    if (r.status != 200) {
+      *error = "HubSpot: searching " + object.name + " failed: " + ErrorText(r);
+      return false;
+    }
+    json j = Parse(r.body);
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
+      *error = "HubSpot: searching " + object.name + ": the response is not a search result (no results array)";
+      return false;
+    }
+    for (const json& item : j["results"]) {
+      Record rec;
+      std::string problem;
+      if (!ParseRecord(object, item, &rec, &problem)) {
+        problems->push_back({rec.id, object.name + " search", problem});
+        continue;
+      }
+      int64_t ms;
+      if (!rec.modstamp.empty() && ParseMs(rec.modstamp, &ms)) last_ms = std::max(last_ms, ms);
+      read_ids->push_back(rec.id);
+      Merge(m, std::move(rec));
+    }
+    std::string next;
+    if (j.contains("paging") && j["paging"].is_object() && j["paging"].contains("next") &&
+        j["paging"]["next"].is_object() && j["paging"]["next"].contains("after"))
+      next = IdText(j["paging"]["next"]["after"]);
+    if (next.empty() || j["results"].empty()) break;
+    if (!AllDigits(next)) {
+      *error = "HubSpot: searching " + object.name + ": unexpected paging cursor " + secrets_.Redact(next);
+      return false;
+    }
+    int64_t n = std::stoll(next);
+    if (n >= options_.search_result_cap) {
+      // The query cannot page further: start again from the last modstamp read.
+      if (last_ms <= from) {
+        *error = "HubSpot: searching " + object.name + ": more than " + std::to_string(options_.search_result_cap) +
+                 " records share the " + stamp_prop + " " + IsoMs(last_ms) + "; they cannot be paged through search";
+        return false;
+      }
+      from = last_ms;
+      after = 0;
+      continue;
+    }
+    after = n;
+  }
+  return true;
+}
+
+// Archived records are only listed by GET /crm/v3/objects/{type}?archived=true
+// (search has no archived filter): every Load pages through all of them, 100
+// per call, which costs one call per 100 archived records (HubSpot keeps them
+// 90 days). Only the id, modstamp and merge properties are requested.
+bool HubSpotConnector::ReadArchived(const schema::Object& object, Mirror& m, std::vector<sync::ReadProblem>* problems,
+                                    std::string* error) {
+  std::string after;
+  std::string props = UrlEncode(ModstampProperty(object.name)) + "," + "hs_merged_object_ids";
+  for (;;) {
+    std::string path = ObjectPath(object.name) + "?archived=true&limit=100&properties=" + props;
+    if (!after.empty()) path += "&after=" + UrlEncode(after);
+    HttpResponse r = Send("GET", path, "", Kind::kRead);
+    if (r.status != 200) {
+      *error = "HubSpot: listing archived " + object.name + " failed: " + ErrorText(r);
+      return false;
+    }
+    json j = Parse(r.body);
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
+      *error = "HubSpot: listing archived " + object.name + ": the response has no results array";
+      return false;
+    }
+    for (const json& item : j["results"]) {
+      Record rec;
+      std::string problem;
+      if (!ParseRecord(object, item, &rec, &problem)) {
+        problems->push_back({rec.id, object.name + " archived", problem});
+        continue;
+      }
+      rec.deleted = true;
+      auto it = m.records.find(rec.id);
+      if (it != m.records.end()) {
+        // Keep the values last read; only the flag and the stamp move.
+        it->second.deleted = true;
+        if (!rec.modstamp.empty() && rec.modstamp > it->second.modstamp) it->second.modstamp = rec.modstamp;
+      } else {
+        Merge(m, std::move(rec));
+      }
+    }
+    after.clear();
+    if (j.contains("paging") && j["paging"].is_object() && j["paging"].contains("next") &&
+        j["paging"]["next"].is_object() && j["paging"]["next"].contains("after"))
+      after = IdText(j["paging"]["next"]["after"]);
+    if (after.empty() || j["results"].empty()) break;
+  }
+  return true;
+}
+
+bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std::string& to,
+                                        const std::vector<std::string>& ids, Mirror& m, std::string* error) {
+  const std::string path = "/crm/v4/associations/" + UrlEncode(object.name) + "/" + UrlEncode(to) + "/batch/read";
+  for (size_t b = 0; b < ids.size(); b += kBatch) {
+    json inputs = json::array();
+    for (size_t i = b; i < std::min(ids.size(), b + kBatch); ++i) {
+      inputs.push_back({{"id", ids[i]}});
+      auto it = m.records.find(ids[i]);
+      if (it != m.records.end()) it->second.associations[to].clear();
+    }
+    HttpResponse r = Send("POST", path, json{{"inputs", inputs}}.dump(), Kind::kRead);
+    if (r.status != 200 && r.status != 207) {
+      *error = "HubSpot: reading " + object.name + " -> " + to + " associations failed: " + ErrorText(r);
+      return false;
+    }
+    json j = Parse(r.body);
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
+      *error = "HubSpot: reading " + object.name + " -> " + to + " associations: the response has no results array";
+      return false;
+    }
+    // 207 errors are OBJECT_NOT_FOUND entries for records without associations.
+    if (j.contains("errors") && j["errors"].is_array()) {
+      for (const json& e : j["errors"]) {
+        if (e.value("category", std::string()) == "INTERNAL_ERROR") {
+          *error = "HubSpot: reading " + object.name + " -> " + to + " associations: " +
+                   secrets_.Redact(e.value("message", std::string("internal error")));
+          return false;
+        }
+      }
+    }
+    for (const json& res : j["results"]) {
+      if (!res.is_object() || !res.contains("from") || !res["from"].is_object()) continue;
+      std::string from = IdText(res["from"].value("id", json()));
+      auto it = m.records.find(from);
+      if (it == m.records.end() || !res.contains("to") || !res["to"].is_array()) continue;
+      std::vector<std::string>& list = it->second.associations[to];
+      for (const json& t : res["to"]) {
+        std::string id = t.is_object() && t.contains("toObjectId") ? IdText(t["toObjectId"]) : "";
+        if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
+      }
+    }
+  }
+  return true;
+}
+
+bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                            std::vector<sync::ReadProblem>* problems, std::string* error) {
+  Mirror& m = mirrors_[object.name];
+  // A failed Load leaves the mirror as it was: work on a copy.
+  Mirror next = m;
+  int64_t since = next.loaded && next.newest_ms >= 0 ? std::max<int64_t>(0, next.newest_ms - options_.overlap_ms) : -1;
+  std::vector<std::string> read_ids;
+  if (!Search(object, since, next, &read_ids, problems, error)) return false;
+  if (!ReadArchived(object, next, problems, error)) return false;
+  auto assoc = options_.associations.find(object.name);
+  if (assoc != options_.associations.end() && !read_ids.empty()) {
+    std::sort(read_ids.begin(), read_ids.end());
+    read_ids.erase(std::unique(read_ids.begin(), read_ids.end()), read_ids.end());
+    for (const std::string& to : assoc->second)
+      if (!ReadAssociations(object, to, read_ids, next, error)) return false;
+  }
+  next.loaded = true;
+  m = std::move(next);
+  out->clear();
+  out->reserve(m.order.size());
+  for (const std::string& id : m.order) out->push_back(m.records.at(id));
+  return true;
+}
+
+bool HubSpotConnector::Properties(const std::string& object, std::string* out, std::string* error) {
+  HttpResponse r = Send("GET", "/crm/v3/properties/" + UrlEncode(object), "", Kind::kRead);
+  if (r.status != 200) {
+    *error = "HubSpot: reading the properties of " + object + " failed: " + ErrorText(r);
+    return false;
+  }
+  json j = Parse(r.body);
+  if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
+    *error = "HubSpot: the properties of " + object + ": the response has no results array";
+    return false;
+  }
+  *out = r.body;
+  return true;
+}
+
+// ---------------------------------------------------------------- writes
+
+void HubSpotConnector::Fail(WriteResult& res, const HttpResponse& r, bool create) const {
+  res.ok = false;
+  res.message = ErrorText(r);
+  json j = Parse(r.body);
+  std::string category = j.is_object() ? j.value("category", std::string()) : "";
+  if (r.status == 0 || r.status >= 500) {
+    res.status_code = r.status == 0 ? "CONNECTION_FAILED" : "INTERNAL_ERROR";
+    res.transient = true;
+    if (create && (r.status != 0 || r.sent))
+      res.message += "; the create may have reached HubSpot, so it is not re-sent (the next pass matches it)";
+  } else if (r.status == 429) {
+    res.status_code = j.is_object() ? j.value("policyName", std::string("RATE_LIMIT")) : "RATE_LIMIT";
+    res.transient = true;
+  } else {
+    res.status_code = category.empty() ? "HTTP_" + std::to_string(r.status) : category;
+    if (j.is_object() && j.contains("errors") && j["errors"].is_array() && !j["errors"].empty() &&
+        j["errors"][0].is_object() && j["errors"][0].contains("code") && j["errors"][0]["code"].is_string())
+      res.status_code = j["errors"][0]["code"].get<std::string>();
+    if (r.status == 409 && j.is_object() && j.value("message", std::string()).rfind("Contact already exists", 0) == 0)
+      res.status_code = "CONTACT_EXISTS";
+    res.transient = false;
+  }
+}
+
+void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vector<WriteOp>& ops,
+                                  std::vector<size_t> idx, bool create, int retries_left,
+                                  std::vector<WriteResult>& out) {
+  if (idx.empty()) return;
+  json inputs = json::array();
+  for (size_t i : idx) {
+    json props = json::object();
+    for (const auto& [slot, text] : ops[i].fields) {
+      if (slot >= object.fields.size()) continue;
+      props[object.fields[slot].name] = text ? *text : std::string();  // "" clears
+    }
+    json in{{"properties", props}};
+    if (!create) in["id"] = ops[i].id;
+    // HubSpot echoes objectWriteTraceId in the result of each input: creates map back by it
+    // (the order of batch/create results is not promised).
+    if (create) in["objectWriteTraceId"] = std::to_string(i);
+    inputs.push_back(std::move(in));
+  }
+  const std::string path = ObjectPath(object.name) + (create ? "/batch/create" : "/batch/update");
+  // Creates are not idempotent: the HTTP layer only retries them when they cannot have been processed.
+  HttpResponse r = Send("POST", path, json{{"inputs", inputs}}.dump(), Kind::kWrite, /*idempotent=*/!create);
+
+  if (r.status == 200 || r.status == 201 || r.status == 207) {
+    json j = Parse(r.body);
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
+      for (size_t i : idx) {
+        out[i] = WriteResult{false, ops[i].id, "BAD_RESPONSE",
+                             "HubSpot answered " + std::to_string(r.status) + " without a results array", true, std::nullopt};
+      }
+      return;
+    }
+    std::vector<int> state(idx.size(), 0);  // 0 unknown, 1 ok, 2 failed, 3 retry
+    std::unordered_map<std::string, size_t> pos_of_id;
+    if (!create)
+      for (size_t k = 0; k < idx.size(); ++k) pos_of_id.emplace(ops[idx[k]].id, k);
+    if (j.contains("errors") && j["errors"].is_array()) {
+      for (const json& e : j["errors"]) {
+        std::string cat = e.is_object() ? e.value("category", std::string("ERROR")) : "ERROR";
+        std::string msg = secrets_.Redact(e.is_object() ? e.value("message", std::string()) : "");
+        std::vector<size_t> hit;
+        for (const std::string& s : ContextList(e, "inputIndex"))
+          if (AllDigits(s) && std::stoull(s) < idx.size()) hit.push_back(std::stoull(s));
+        for (const std::string& s : ContextList(e, "ids")) {
+          auto it = pos_of_id.find(s);
+          if (it != pos_of_id.end()) hit.push_back(it->second);
+        }
+        for (size_t k : hit) {
+          if (cat == "INTERNAL_ERROR") {
+            state[k] = 3;
+          } else {
+            state[k] = 2;
+            out[idx[k]] = WriteResult{false, ops[idx[k]].id, cat, msg, false, std::nullopt};
+          }
+        }
+      }
+    }
+    size_t next_free = 0;
+    for (const json& res : j["results"]) {
+      std::string id = res.is_object() && res.contains("id") ? IdText(res["id"]) : "";
+      size_t k = idx.size();
+      if (create) {
+        std::string trace = res.is_object() && res.contains("objectWriteTraceId") ? IdText(res["objectWriteTraceId"]) : "";
+        if (!trace.empty()) {
+          for (size_t q = 0; q < idx.size(); ++q)
+            if (std::to_string(idx[q]) == trace && state[q] == 0) k = q;
+        } else {
+          // No trace id: results follow the inputs that succeeded, in order (as the sandbox does).
+          while (next_free < idx.size() && state[next_free] != 0) ++next_free;
+          k = next_free;
+        }
+      } else {
+        auto it = pos_of_id.find(id);
+        if (it != pos_of_id.end()) k = it->second;
+      }
+      if (k >= idx.size()) continue;
+      state[k] = 1;
+      WriteResult w{true, id, "", "", false, std::nullopt};
+      Record stored;
+      std::string problem;
+      if (ParseRecord(object, res, &stored, &problem)) w.stored = std::move(stored);
+      out[idx[k]] = std::move(w);
+    }
+    std::vector<size_t> retry;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      if (state[k] == 3) retry.push_back(idx[k]);
+      if (state[k] == 0) {
+        out[idx[k]] = WriteResult{false, ops[idx[k]].id, "NO_RESULT",
+                                  "HubSpot's response has no result for this input" +
+                                      std::string(create ? "; it may have been created, so it is not re-sent" : ""),
+                                  true, std::nullopt};
+      }
+    }
+    if (!retry.empty()) {
+      if (retries_left > 0) {
+        WriteBatch(object, ops, retry, create, retries_left - 1, out);
+      } else {
+        for (size_t i : retry)
+          out[i] = WriteResult{false, ops[i].id, "INTERNAL_ERROR",
+                               "HubSpot could not process the input (INTERNAL_ERROR) after " +
+                                   std::to_string(options_.write_retries + 1) + " tries",
+                               true, std::nullopt};
+      }
+    }
+    return;
+  }
+
+  if ((r.status == 400 || r.status == 409) && idx.size() > 1) {
+    // HubSpot refused the whole batch for one input (or a few) and wrote nothing.
+    // Its errors name the properties, not the inputs: first set apart the inputs that
+    // write a named property (the suspects), then bisect.
+    json j = Parse(r.body);
+    std::set<std::string> named;
+    bool schema_level = true;  // every error is about a property itself, whatever its value
+    std::string first_code;
+    if (j.is_object() && j.contains("errors") && j["errors"].is_array()) {
+      for (const json& e : j["errors"]) {
+        std::string code = e.is_object() ? e.value("code", std::string()) : "";
+        if (first_code.empty()) first_code = code;
+        schema_level = schema_level && (code == "PROPERTY_DOESNT_EXIST" || code == "READ_ONLY_VALUE");
+        for (const std::string& p : ContextList(e, "propertyName")) named.insert(p);
+      }
+    }
+    if (schema_level && !named.empty()) {
+      // An unknown or read-only property fails every input that names it: no need to
+      // bisect those (which would cost two calls per input when all of them set it).
+      std::vector<size_t> rest;
+      for (size_t i : idx) {
+        std::string hit;
+        for (const auto& [slot, text] : ops[i].fields)
+          if (slot < object.fields.size() && named.count(object.fields[slot].name)) hit = object.fields[slot].name;
+        if (hit.empty()) {
+          rest.push_back(i);
+        } else {
+          out[i] = WriteResult{false, ops[i].id, first_code,
+                               secrets_.Redact("HTTP " + std::to_string(r.status) + " VALIDATION_ERROR: " +
+                                               j.value("message", std::string("property ") + hit + " cannot be written")),
+                               false, std::nullopt};
+        }
+      }
+      if (rest.size() < idx.size()) {
+        WriteBatch(object, ops, rest, create, retries_left, out);
+        return;
+      }
+    }
+    std::vector<size_t> suspects, rest;
+    if (!named.empty()) {
+      for (size_t i : idx) {
+        bool s = false;
+        for (const auto& [slot, text] : ops[i].fields)
+          s = s || (slot < object.fields.size() && named.count(object.fields[slot].name) && !sync::IsBlank(text));
+        (s ? suspects : rest).push_back(i);
+      }
+    }
+    if (suspects.empty() || rest.empty()) {
+      suspects.assign(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(idx.size() / 2));
+      rest.assign(idx.begin() + static_cast<std::ptrdiff_t>(idx.size() / 2), idx.end());
+    }
+    WriteBatch(object, ops, rest, create, retries_left, out);
+    if (suspects.size() == idx.size()) {
+      // Cannot narrow further by property: halves.
+      std::vector<size_t> a(suspects.begin(), suspects.begin() + static_cast<std::ptrdiff_t>(suspects.size() / 2));
+      std::vector<size_t> b(suspects.begin() + static_cast<std::ptrdiff_t>(suspects.size() / 2), suspects.end());
+      WriteBatch(object, ops, a, create, retries_left, out);
+      WriteBatch(object, ops, b, create, retries_left, out);
+    } else if (suspects.size() == 1) {
+      WriteBatch(object, ops, suspects, create, retries_left, out);
+    } else {
+      std::vector<size_t> a(suspects.begin(), suspects.begin() + static_cast<std::ptrdiff_t>(suspects.size() / 2));
+      std::vector<size_t> b(suspects.begin() + static_cast<std::ptrdiff_t>(suspects.size() / 2), suspects.end());
+      WriteBatch(object, ops, a, create, retries_left, out);
+      WriteBatch(object, ops, b, create, retries_left, out);
+    }
+    return;
+  }
+
+  for (size_t i : idx) {
+    out[i].id = ops[i].id;
+    Fail(out[i], r, create);
+  }
+}
+
+void HubSpotConnector::ArchiveBatch(const schema::Object& object, const std::vector<WriteOp>& ops,
+                                    const std::vector<size_t>& idx, std::vector<WriteResult>& out) {
+  json inputs = json::array();
+  for (size_t i : idx) inputs.push_back({{"id", ops[i].id}});
+  HttpResponse r = Send("POST", ObjectPath(object.name) + "/batch/archive", json{{"inputs", inputs}}.dump(), Kind::kWrite);
+  for (size_t i : idx) {
+    out[i].id = ops[i].id;
+    if (r.status == 204 || r.status == 200) {
+      out[i].ok = true;
+    } else {
+      Fail(out[i], r, false);
+    }
+  }
+}
+
+// add_associations: the default (unlabeled) association, after the records are
+// written, through the v4 batch endpoint (100 pairs per call; idempotent).
+void HubSpotConnector::Associate(const schema::Object& object, const std::vector<WriteOp>& ops,
+                                 std::vector<WriteResult>& out) {
+  struct Pair {
+    size_t op;
+    std::string from, to;
+  };
+  std::map<std::string, std::vector<Pair>> by_type;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!out[i].ok || ops[i].kind == WriteOp::Kind::kDelete) continue;
+    for (const auto& [type, ids] : ops[i].add_associations)
+      for (const std::string& to : ids) by_type[type].push_back({i, out[i].id, to});
+  }
+  auto fail = [&](size_t i, const std::string& code, const std::string& message, bool transient) {
+    WriteResult& w = out[i];
+    if (ops[i].kind == WriteOp::Kind::kCreate) {
+      // The record exists: a failed create result would make the engine create it again.
+      // Keep it ok and say what is missing.
+      if (!w.message.empty()) w.message += "; ";
+      w.message += "created, but the association failed: " + code + ": " + message;
+      return;
+    }
+    w.ok = false;
+    w.status_code = code;
+    w.message = message;
+    w.transient = transient;
+  };
+  for (auto& [type, pairs] : by_type) {
+    const std::string path =
+        "/crm/v4/associations/" + UrlEncode(object.name) + "/" + UrlEncode(type) + "/batch/associate/default";
+    for (size_t b = 0; b < pairs.size(); b += kBatch) {
+      std::vector<Pair> todo(pairs.begin() + static_cast<std::ptrdiff_t>(b),
+                             pairs.begin() + static_cast<std::ptrdiff_t>(std::min(pairs.size(), b + kBatch)));
+      for (int attempt = 0; !todo.empty(); ++attempt) {
+        json inputs = json::array();
+        for (const Pair& p : todo) inputs.push_back({{"from", {{"id", p.from}}}, {"to", {{"id", p.to}}}});
+        HttpResponse r = Send("POST", path, json{{"inputs", inputs}}.dump(), Kind::kWrite);
+        if (r.status != 200 && r.status != 201 && r.status != 207) {
+          WriteResult tmp;
+          Fail(tmp, r, false);
+          for (const Pair& p : todo) fail(p.op, tmp.status_code, tmp.message, tmp.transient);
+          break;
+        }
+        json j = Parse(r.body);
+        std::vector<Pair> retry;
+        if (j.is_object() && j.contains("errors") && j["errors"].is_array()) {
+          for (const json& e : j["errors"]) {
+            std::string cat = e.is_object() ? e.value("category", std::string("ERROR")) : "ERROR";
+            std::string msg = secrets_.Redact(e.is_object() ? e.value("message", std::string()) : "");
+            std::set<std::string> froms;
+            for (const std::string& s : ContextList(e, "fromObjectId")) froms.insert(s);
+            for (const Pair& p : todo) {
+              if (!froms.count(p.from)) continue;
+              if (cat == "INTERNAL_ERROR" && attempt < options_.write_retries) retry.push_back(p);
+              else fail(p.op, cat, msg, cat == "INTERNAL_ERROR");
+            }
+          }
+        }
+        todo = std::move(retry);
+      }
+    }
+  }
+}
+
+std::vector<WriteResult> HubSpotConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
+  std::vector<WriteResult> out(ops.size());
+  std::vector<size_t> creates, updates, deletes;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    out[i].id = ops[i].id;
+    (ops[i].kind == WriteOp::Kind::kCreate ? creates : ops[i].kind == WriteOp::Kind::kUpdate ? updates : deletes)
+        .push_back(i);
+  }
+  if (options_.dry_run) {
+    auto calls = [](size_t n) { return static_cast<int64_t>((n + kBatch - 1) / kBatch); };
+    calls_.writes += calls(creates.size()) + calls(updates.size()) + calls(deletes.size());
+    std::map<std::string, size_t> pairs;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      out[i].ok = true;
+      if (ops[i].kind == WriteOp::Kind::kCreate) out[i].id = "dry-run-" + std::to_string(++dry_counter_);
+      if (ops[i].kind != WriteOp::Kind::kDelete)
+        for (const auto& [type, ids] : ops[i].add_associations) pairs[type] += ids.size();
+    }
+    for (const auto& [type, n] : pairs) calls_.writes += calls(n);
+    return out;
+  }
+  auto chunks = [&](const std::vector<size_t>& all, auto fn) {
+    for (size_t b = 0; b < all.size(); b += kBatch)
+      fn(std::vector<size_t>(all.begin() + static_cast<std::ptrdiff_t>(b),
+                             all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), b + kBatch))));
+  };
+  chunks(creates, [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), true, options_.write_retries, out); });
+  chunks(updates, [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), false, options_.write_retries, out); });
+  chunks(deletes, [&](std::vector<size_t> idx) { ArchiveBatch(object, ops, idx, out); });
+  Associate(object, ops, out);
+  return out;
+}
+
+}  // namespace accord::connectors

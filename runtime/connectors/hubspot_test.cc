@@ -1,0 +1,696 @@
+// The HubSpot connector against the in-process sandbox (real loopback HTTP):
+// full and incremental loads, the search cap, batch splitting, per-input
+// failures, associations, faults, secrets, properties.
+#include "runtime/connectors/hubspot.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "sandbox/test_util.h"
+
+namespace accord::connectors {
+namespace {
+
+using sandbox::testing::Http;
+using sync::Record;
+using sync::WriteOp;
+using sync::WriteResult;
+using json = nlohmann::json;
+
+class HubSpotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sandbox::SandboxOptions o;
+    o.seed_dir = sandbox::DefaultSeedDir();
+    sandbox::Status s;
+    sb = sandbox::Sandbox::Start(o, &s);
+    ASSERT_TRUE(sb) << s.message;
+    admin = std::make_unique<Http>(sb->hubspot_url(), sb->token());
+    // The connector's own pacing is what these tests exercise, not the portal's limits.
+    Admin("/__sandbox/config", {{"rate_limit_max", 1000000}, {"search_per_second", 100000}});
+    std::vector<schema::SchemaError> errors;
+    schema::LoadSchemaDir(schema::System::kHubSpot, o.seed_dir + "/schemas/hubspot", schemas, errors);
+    ASSERT_TRUE(errors.empty()) << errors[0].message;
+    contacts = schemas.Find(schema::System::kHubSpot, "contacts");
+    companies = schemas.Find(schema::System::kHubSpot, "companies");
+    ASSERT_TRUE(contacts && companies);
+  }
+  void TearDown() override {
+    if (sb) sb->Stop();
+  }
+  void Admin(const std::string& path, const json& body) {
+    auto r = admin->Post(path, body);
+    ASSERT_EQ(r.status, 200) << r.raw;
+  }
+  HubSpotOptions Options() {
+    HubSpotOptions o;
+    o.base_url = sb->hubspot_url();
+    o.token = sb->token();
+    o.rate_limit_max = 1000000;
+    o.search_per_second = 100000;
+    o.http.backoff_base_ms = 1;
+    o.http.backoff_max_ms = 5;
+    o.http.jitter_seed = 3;
+    o.http.sleep = [this](int64_t ms) {
+      waits.push_back(ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(ms, 2)));
+    };
+    return o;
+  }
+  std::unique_ptr<HubSpotConnector> Connect(HubSpotOptions o) {
+    std::string error;
+    auto c = HubSpotConnector::Open(std::move(o), &error);
+    EXPECT_TRUE(c) << error;
+    return c;
+  }
+  std::unique_ptr<HubSpotConnector> Connect() { return Connect(Options()); }
+  // Live (non-archived) records of a type in the sandbox: id -> properties.
+  std::map<std::string, json> Dump(const std::string& type, bool archived = false) {
+    auto r = admin->Get("/__sandbox/dump");
+    EXPECT_EQ(r.status, 200);
+    std::map<std::string, json> out;
+    for (const json& rec : r.body["objects"][type]["records"])
+      if (rec.value("archived", false) == archived) out[rec["id"].get<std::string>()] = rec["properties"];
+    return out;
+  }
+  size_t Slot(const schema::Object& o, const std::string& name) {
+    const schema::Field* f = o.FindField(name);
+    EXPECT_TRUE(f) << name;
+    return static_cast<size_t>(f - o.fields.data());
+  }
+  WriteOp Create(const schema::Object& o, std::vector<std::pair<std::string, std::string>> values) {
+    WriteOp op;
+    op.kind = WriteOp::Kind::kCreate;
+    for (auto& [k, v] : values) op.fields.emplace_back(Slot(o, k), v);
+    return op;
+  }
+  WriteOp Update(const schema::Object& o, const std::string& id, std::vector<std::pair<std::string, std::string>> values) {
+    WriteOp op = Create(o, std::move(values));
+    op.kind = WriteOp::Kind::kUpdate;
+    op.id = id;
+    return op;
+  }
+  std::vector<Record> Load(HubSpotConnector& c, const schema::Object& o) {
+    std::vector<Record> out;
+    std::vector<sync::ReadProblem> problems;
+    std::string error;
+    EXPECT_TRUE(c.Load(o, &out, &problems, &error)) << error;
+    EXPECT_TRUE(problems.empty()) << problems[0].message;
+    return out;
+  }
+  static std::map<std::string, Record> ById(const std::vector<Record>& v) {
+    std::map<std::string, Record> m;
+    for (const Record& r : v) m[r.id] = r;
+    return m;
+  }
+
+  std::unique_ptr<sandbox::Sandbox> sb;
+  std::unique_ptr<Http> admin;
+  schema::SchemaSet schemas;
+  const schema::Object* contacts = nullptr;
+  const schema::Object* companies = nullptr;
+  std::vector<int64_t> waits;
+};
+
+TEST(HubSpotDecode, ValuesByPropertyType) {
+  schema::Field date, dt, num, boolean, text;
+  date.native_type = "date";
+  dt.native_type = "datetime";
+  num.native_type = "number";
+  boolean.native_type = "bool";
+  text.native_type = "string";
+  EXPECT_EQ(HubSpotConnector::DecodeValue(date, json("1572480000000")), "2019-10-31");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(date, json(1572480000000)), "2019-10-31");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(date, json("2019-10-31")), "2019-10-31");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(dt, json("1575737406678")), "2019-12-07T16:50:06.678Z");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(dt, json("2019-12-07T16:50:06Z")), "2019-12-07T16:50:06.000Z");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(dt, json("2019-12-07T18:50:06.5+02:00")), "2019-12-07T16:50:06.500Z");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(num, json(17)), "17");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(num, json("17.5")), "17.5");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(boolean, json(true)), "true");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(text, json("chocolate;strawberry")), "chocolate;strawberry");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(text, json("")), "");
+  EXPECT_EQ(HubSpotConnector::DecodeValue(text, json()), std::nullopt);
+  EXPECT_EQ(HubSpotConnector::ModstampProperty("contacts"), "lastmodifieddate");
+  EXPECT_EQ(HubSpotConnector::ModstampProperty("companies"), "hs_lastmodifieddate");
+}
+
+TEST_F(HubSpotTest, FullLoadEqualsSeededData) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  for (const schema::Object* o : {contacts, companies}) {
+    std::vector<Record> recs = Load(*c, *o);
+    auto want = Dump(o->name);
+    ASSERT_EQ(recs.size(), want.size()) << o->name;
+    std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+    for (const Record& r : recs) {
+      ASSERT_TRUE(want.count(r.id)) << r.id;
+      EXPECT_FALSE(r.deleted);
+      EXPECT_TRUE(std::regex_match(r.modstamp, iso)) << r.modstamp;
+      const json& p = want[r.id];
+      for (size_t slot = 0; slot < o->fields.size(); ++slot) {
+        const std::string& name = o->fields[slot].name;
+        if (p.contains(name) && p[name].is_string() && !p[name].get<std::string>().empty())
+          EXPECT_EQ(r.values[slot], p[name].get<std::string>()) << r.id << " " << name;
+        else
+          EXPECT_TRUE(sync::IsBlank(r.values[slot])) << r.id << " " << name;
+      }
+    }
+  }
+  EXPECT_GT(c->calls().reads, 0);
+  EXPECT_EQ(c->calls().writes, 0);
+}
+
+TEST_F(HubSpotTest, IncrementalLoadSeesWritesAndReturnsTheWholeSet) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  std::vector<Record> first = Load(*c, *contacts);
+  ASSERT_GE(first.size(), 3u);
+  std::string upd = first[0].id, del = first[1].id;
+  auto res = c->Write(*contacts, {Create(*contacts, {{"email", "new.person@example.com"}, {"firstname", "New"}}),
+                                  Update(*contacts, upd, {{"firstname", "Renamed"}, {"jobtitle", ""}}),
+                                  WriteOp{WriteOp::Kind::kDelete, del, {}, {}}});
+  ASSERT_EQ(res.size(), 3u);
+  for (const auto& r : res) EXPECT_TRUE(r.ok) << r.status_code << " " << r.message;
+  std::string created = res[0].id;
+  EXPECT_FALSE(created.empty());
+  EXPECT_EQ(res[1].id, upd);
+
+  int64_t reads_before = c->calls().reads;
+  std::vector<Record> second = Load(*c, *contacts);
+  // search (1 page) + archived list (1 page)
+  EXPECT_EQ(c->calls().reads - reads_before, 2);
+  auto m = ById(second);
+  EXPECT_EQ(second.size(), first.size() + 1);
+  ASSERT_TRUE(m.count(created));
+  EXPECT_EQ(m[created].values[Slot(*contacts, "email")], "new.person@example.com");
+  EXPECT_EQ(m[upd].values[Slot(*contacts, "firstname")], "Renamed");
+  EXPECT_TRUE(sync::IsBlank(m[upd].values[Slot(*contacts, "jobtitle")]));
+  EXPECT_TRUE(m[del].deleted);
+  EXPECT_GT(m[upd].modstamp, ById(first)[upd].modstamp);
+  for (const Record& r : first)
+    if (r.id != upd && r.id != del) EXPECT_EQ(m[r.id].values.items(), r.values.items()) << r.id;
+}
+
+TEST_F(HubSpotTest, BatchesSplitAtOneHundred) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 250; ++i) ops.push_back(Create(*companies, {{"name", "Co " + std::to_string(i)}}));
+  auto res = c->Write(*companies, ops);
+  EXPECT_EQ(c->calls().writes, 3);
+  std::set<std::string> ids;
+  for (size_t i = 0; i < res.size(); ++i) {
+    ASSERT_TRUE(res[i].ok) << res[i].message;
+    ids.insert(res[i].id);
+  }
+  EXPECT_EQ(ids.size(), 250u);
+  auto dump = Dump("companies");
+  for (size_t i = 0; i < res.size(); ++i)  // each result is its own op's record
+    EXPECT_EQ(dump[res[i].id]["name"], "Co " + std::to_string(i));
+  std::vector<WriteOp> upd;
+  for (size_t i = 0; i < res.size(); ++i) upd.push_back(Update(*companies, res[i].id, {{"city", "Town " + std::to_string(i)}}));
+  auto ures = c->Write(*companies, upd);
+  EXPECT_EQ(c->calls().writes, 6);
+  dump = Dump("companies");
+  for (size_t i = 0; i < ures.size(); ++i) {
+    ASSERT_TRUE(ures[i].ok) << ures[i].message;
+    EXPECT_EQ(dump[res[i].id]["city"], "Town " + std::to_string(i));
+  }
+}
+
+TEST_F(HubSpotTest, OneInvalidInputFailsAloneAndTheOthersLand) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  size_t before = Dump("contacts").size();
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 40; ++i) {
+    std::string stage = i == 17 ? "not_a_stage" : "lead";
+    ops.push_back(Create(*contacts, {{"email", "p" + std::to_string(i) + "@example.com"}, {"lifecyclestage", stage}}));
+  }
+  // and a contact that already exists
+  ops.push_back(Create(*contacts, {{"email", "grace@navy.example.mil"}}));
+  auto res = c->Write(*contacts, ops);
+  ASSERT_EQ(res.size(), ops.size());
+  for (size_t i = 0; i < res.size(); ++i) {
+    if (i == 17) {
+      EXPECT_FALSE(res[i].ok);
+      EXPECT_EQ(res[i].status_code, "INVALID_OPTION") << res[i].message;
+      EXPECT_FALSE(res[i].transient);
+      EXPECT_NE(res[i].message.find("not_a_stage"), std::string::npos) << res[i].message;
+    } else if (i == 40) {
+      EXPECT_FALSE(res[i].ok);
+      EXPECT_EQ(res[i].status_code, "CONTACT_EXISTS") << res[i].message;
+    } else {
+      EXPECT_TRUE(res[i].ok) << i << " " << res[i].status_code << " " << res[i].message;
+    }
+  }
+  auto dump = Dump("contacts");
+  EXPECT_EQ(dump.size(), before + 39);
+  for (size_t i = 0; i < 40; ++i)
+    if (i != 17) EXPECT_EQ(dump[res[i].id]["email"], "p" + std::to_string(i) + "@example.com");
+  // bisecting costs calls, but far fewer than one per input
+  EXPECT_LT(c->calls().writes, 20);
+
+  // Updates: an unknown property fails only its op.
+  std::vector<WriteOp> upd = {Update(*contacts, res[0].id, {{"firstname", "A"}}),
+                              Update(*contacts, res[1].id, {{"lifecyclestage", "bogus"}}),
+                              Update(*contacts, res[2].id, {{"firstname", "C"}}),
+                              Update(*contacts, "99999999", {{"firstname", "Nobody"}})};
+  auto ures = c->Write(*contacts, upd);
+  EXPECT_TRUE(ures[0].ok);
+  EXPECT_EQ(ures[1].status_code, "INVALID_OPTION");
+  EXPECT_TRUE(ures[2].ok);
+  EXPECT_FALSE(ures[3].ok);
+  EXPECT_EQ(ures[3].status_code, "OBJECT_NOT_FOUND");
+  dump = Dump("contacts");
+  EXPECT_EQ(dump[res[0].id]["firstname"], "A");
+  EXPECT_EQ(dump[res[2].id]["firstname"], "C");
+}
+
+TEST_F(HubSpotTest, AnUnknownPropertyFailsItsInputsWithoutBisecting) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  // A schema with a property the portal does not have (deleted since the schema was pulled).
+  schema::Object stale = *companies;
+  schema::Field gone;
+  gone.name = "x_deleted_property";
+  gone.native_type = "string";
+  stale.fields.push_back(gone);
+  stale.Finalize();
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 100; ++i) {
+    WriteOp op = Create(stale, {{"name", "S" + std::to_string(i)}});
+    if (i % 2) op.fields.emplace_back(stale.fields.size() - 1, "v");
+    ops.push_back(op);
+  }
+  auto res = c->Write(stale, ops);
+  for (size_t i = 0; i < res.size(); ++i) {
+    if (i % 2) {
+      EXPECT_FALSE(res[i].ok);
+      EXPECT_EQ(res[i].status_code, "PROPERTY_DOESNT_EXIST") << res[i].message;
+    } else {
+      EXPECT_TRUE(res[i].ok) << res[i].message;
+    }
+  }
+  EXPECT_EQ(c->calls().writes, 2);
+  EXPECT_EQ(Dump("companies").size(), 52u);
+}
+
+TEST_F(HubSpotTest, AssociationsWrittenAndReadBack) {
+  HubSpotOptions o = Options();
+  o.associations["contacts"] = {"companies"};
+  auto c = Connect(o);
+  ASSERT_TRUE(c);
+  std::vector<Record> cos = Load(*c, *companies);
+  ASSERT_FALSE(cos.empty());
+  std::string company = cos[0].id;
+  WriteOp op = Create(*contacts, {{"email", "assoc@example.com"}});
+  op.add_associations["companies"] = {company};
+  std::vector<Record> before = Load(*c, *contacts);
+  auto res = c->Write(*contacts, {op});
+  ASSERT_TRUE(res[0].ok) << res[0].message;
+  EXPECT_TRUE(res[0].message.empty()) << res[0].message;
+  // and on an update
+  WriteOp up = Update(*contacts, before[0].id, {{"jobtitle", "Linked"}});
+  up.add_associations["companies"] = {company};
+  auto ures = c->Write(*contacts, {up});
+  ASSERT_TRUE(ures[0].ok) << ures[0].message;
+  auto m = ById(Load(*c, *contacts));
+  EXPECT_EQ(m[res[0].id].associations["companies"], std::vector<std::string>{company});
+  EXPECT_EQ(m[before[0].id].associations["companies"], std::vector<std::string>{company});
+  // The sandbox keeps the association in both directions.
+  auto d = admin->Get("/crm/v4/objects/companies/" + company + "/associations/contacts");
+  EXPECT_NE(d.raw.find(res[0].id), std::string::npos) << d.raw;
+}
+
+TEST_F(HubSpotTest, LoadsPastTheTenThousandSearchCap) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  const int n = 10150;
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < n; ++i) ops.push_back(Create(*companies, {{"name", "Bulk " + std::to_string(i)}}));
+  auto res = c->Write(*companies, ops);
+  for (const auto& r : res) ASSERT_TRUE(r.ok) << r.message;
+  auto fresh = Connect();
+  std::vector<Record> recs = Load(*fresh, *companies);
+  auto m = ById(recs);
+  EXPECT_EQ(recs.size(), m.size());  // no duplicates
+  EXPECT_EQ(m.size(), Dump("companies").size());
+  EXPECT_EQ(m.size(), static_cast<size_t>(n) + 2);
+  // 200 per page: 51 pages of the first query, then the rest from the last modstamp.
+  EXPECT_LT(fresh->calls().reads, 70);
+}
+
+TEST_F(HubSpotTest, RateLimitStormIsRetried) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  Admin("/__sandbox/faults", {{"seed", 7}, {"storm_rate", 0.1}, {"storm_length", 2}});
+  // Single-record writes and loads in between: enough requests to meet storms. (Each
+  // 429 pauses the rate budget for Retry-After, 1 s of real time.)
+  for (int i = 0; i < 12; ++i) {
+    auto res = c->Write(*companies, {Create(*companies, {{"name", "Storm " + std::to_string(i)}})});
+    EXPECT_TRUE(res[0].ok) << res[0].message;
+    if (i % 4 == 0) Load(*c, *companies);
+  }
+  std::vector<Record> recs = Load(*c, *companies);
+  Admin("/__sandbox/faults", json::object());
+  EXPECT_EQ(recs.size(), Dump("companies").size());
+  EXPECT_EQ(Dump("companies").size(), 14u);
+  EXPECT_FALSE(waits.empty());
+}
+
+TEST_F(HubSpotTest, ServerErrorsAndDroppedConnectionsOnReadsAndUpdatesAreRetried) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  std::vector<Record> recs = Load(*c, *contacts);
+  Admin("/__sandbox/faults", {{"seed", 11}, {"error_rate", 0.3}, {"drop_rate", 0.2}});
+  std::vector<WriteOp> upd;
+  for (const Record& r : recs) upd.push_back(Update(*contacts, r.id, {{"jobtitle", "Faulty " + r.id}}));
+  for (int round = 0; round < 3; ++round) {
+    auto res = c->Write(*contacts, upd);
+    for (const auto& r : res) EXPECT_TRUE(r.ok) << r.status_code << " " << r.message;
+    std::vector<Record> again = Load(*c, *contacts);
+    EXPECT_EQ(again.size(), recs.size());
+  }
+  Admin("/__sandbox/faults", json::object());
+  auto dump = Dump("contacts");
+  for (const Record& r : recs) EXPECT_EQ(dump[r.id]["jobtitle"], "Faulty " + r.id);
+}
+
+TEST_F(HubSpotTest, CreatesWhoseResponseIsLostAreNotDuplicated) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  size_t before = Dump("contacts").size();
+  Admin("/__sandbox/faults", {{"drop_after_rate", 1.0}, {"path", "/batch/create"}});
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 5; ++i) ops.push_back(Create(*contacts, {{"email", "lost" + std::to_string(i) + "@example.com"}}));
+  auto res = c->Write(*contacts, ops);
+  for (const auto& r : res) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_TRUE(r.transient) << r.message;
+  }
+  EXPECT_EQ(c->calls().writes, 1);  // sent once, never again
+  Admin("/__sandbox/faults", json::object());
+  auto dump = Dump("contacts");
+  EXPECT_EQ(dump.size(), before + 5);  // processed once each
+  // The next pass sees them (the engine re-matches instead of re-creating).
+  auto m = ById(Load(*c, *contacts));
+  EXPECT_EQ(m.size(), before + 5);
+}
+
+TEST_F(HubSpotTest, PartialFailuresAreRetried) {
+  HubSpotOptions o = Options();
+  o.write_retries = 4;
+  auto c = Connect(o);
+  ASSERT_TRUE(c);
+  Admin("/__sandbox/faults", {{"seed", 5}, {"partial_rate", 0.2}, {"path", "/batch/"}});
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 60; ++i) {
+    ops.push_back(Create(*companies, {{"name", "Partial " + std::to_string(i)}}));
+    ops.back().add_associations["contacts"] = {"51"};  // association batches meet the faults too
+  }
+  auto res = c->Write(*companies, ops);
+  for (const auto& r : res) EXPECT_TRUE(r.ok) << r.status_code << " " << r.message;
+  EXPECT_GT(c->calls().writes, 1);  // some inputs went again
+  std::vector<WriteOp> upd;
+  for (size_t i = 0; i < res.size(); ++i) upd.push_back(Update(*companies, res[i].id, {{"city", "P" + std::to_string(i)}}));
+  auto ures = c->Write(*companies, upd);
+  for (const auto& r : ures) EXPECT_TRUE(r.ok) << r.status_code << " " << r.message;
+  Admin("/__sandbox/faults", json::object());
+  auto dump = Dump("companies");
+  EXPECT_EQ(dump.size(), 62u);  // no duplicates
+  for (size_t i = 0; i < res.size(); ++i) {
+    EXPECT_EQ(dump[res[i].id]["name"], "Partial " + std::to_string(i));
+    EXPECT_EQ(dump[res[i].id]["city"], "P" + std::to_string(i));
+    EXPECT_TRUE(res[i].message.empty()) << res[i].message;
+  }
+  auto d = admin->Get("/crm/v4/objects/contacts/51/associations/companies");
+  ASSERT_EQ(d.status, 200) << d.raw;
+  std::set<std::string> linked;
+  for (const json& r : d.body["results"]) linked.insert(std::to_string(r["toObjectId"].get<int64_t>()));
+  for (const auto& r : res) EXPECT_TRUE(linked.count(r.id)) << r.id;
+}
+
+TEST_F(HubSpotTest, DailyLimitIsTransientWithoutWaiting) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  auto d = admin->Get("/__sandbox/dump");
+  int64_t used = d.body.value("daily_used", int64_t{0});
+  Admin("/__sandbox/config", {{"daily_limit", used + 1}});
+  auto res = c->Write(*companies, {Create(*companies, {{"name", "One"}}), Create(*companies, {{"name", "Two"}})});
+  EXPECT_TRUE(res[0].ok) << res[0].message;  // the last call of the day
+  auto more = c->Write(*companies, {Create(*companies, {{"name", "Three"}})});
+  ASSERT_FALSE(more[0].ok);
+  EXPECT_TRUE(more[0].transient);
+  EXPECT_EQ(more[0].status_code, "DAILY");
+  EXPECT_NE(more[0].message.find("daily"), std::string::npos) << more[0].message;
+  std::vector<Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  EXPECT_FALSE(c->Load(*companies, &recs, &problems, &error));
+  EXPECT_NE(error.find("daily"), std::string::npos) << error;
+}
+
+TEST_F(HubSpotTest, DryRunSendsNothingButCountsCalls) {
+  HubSpotOptions o = Options();
+  o.dry_run = true;
+  auto c = Connect(o);
+  ASSERT_TRUE(c);
+  size_t before = Dump("companies").size();
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 150; ++i) ops.push_back(Create(*companies, {{"name", "Dry " + std::to_string(i)}}));
+  auto res = c->Write(*companies, ops);
+  for (const auto& r : res) {
+    EXPECT_TRUE(r.ok);
+    EXPECT_FALSE(r.id.empty());
+  }
+  EXPECT_EQ(c->calls().writes, 2);
+  EXPECT_EQ(Dump("companies").size(), before);
+}
+
+TEST_F(HubSpotTest, PropertiesReturnsTheApiJson) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  std::string text, error;
+  ASSERT_TRUE(c->Properties("contacts", &text, &error)) << error;
+  json j = json::parse(text);
+  ASSERT_TRUE(j["results"].is_array());
+  bool email = false;
+  for (const json& p : j["results"]) email = email || p["name"] == "email";
+  EXPECT_TRUE(email);
+  EXPECT_FALSE(c->Properties("no_such_object", &text, &error));
+  EXPECT_NE(error.find("no_such_object"), std::string::npos);
+}
+
+TEST_F(HubSpotTest, BadTokenIsReportedWithoutTheToken) {
+  HubSpotOptions o = Options();
+  o.token = "pat-na1-SECRET-0123456789-abcdef";
+  std::string error;
+  auto c = HubSpotConnector::Open(o, &error);
+  EXPECT_FALSE(c);
+  EXPECT_NE(error.find("401"), std::string::npos) << error;
+  EXPECT_EQ(error.find(o.token), std::string::npos) << error;
+}
+
+// A server that echoes the Authorization header into every error: whatever
+// reaches a message must have been redacted.
+TEST(HubSpotSecrets, TokenNeverAppearsInErrors) {
+  const std::string token = "pat-na1-PLANTED-SECRET-7f3a9c2e";
+  httplib::Server srv;
+  auto echo = [](const httplib::Request& req, httplib::Response& res) {
+    std::string auth = req.get_header_value("Authorization");
+    json body{{"status", "error"}, {"category", "VALIDATION_ERROR"}, {"message", "bad request from " + auth}};
+    res.status = 400;
+    res.set_content(body.dump(), "application/json");
+  };
+  srv.Get("/crm/v3/objects/contacts", [](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("archived")) {
+      res.status = 500;
+      res.set_content(json{{"message", "boom " + req.get_header_value("Authorization")}}.dump(), "application/json");
+      return;
+    }
+    res.set_content(R"({"results":[]})", "application/json");
+  });
+  srv.Post(R"(/crm/v3/objects/contacts/search)", [&](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(R"({"total":0,"results":[]})", "application/json");
+    (void)req;
+  });
+  srv.Post(R"(/crm/v3/objects/contacts/batch/create)", echo);
+  srv.Post(R"(/crm/v3/objects/contacts/batch/update)", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = 503;
+    res.set_content(json{{"message", "down " + req.get_header_value("Authorization")}}.dump(), "application/json");
+  });
+  srv.Get("/crm/v3/properties/contacts", echo);
+  int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  schema::Object contacts;
+  contacts.system = schema::System::kHubSpot;
+  contacts.name = "contacts";
+  schema::Field email;
+  email.name = "email";
+  email.native_type = "string";
+  contacts.fields.push_back(email);
+  contacts.Finalize();
+
+  HubSpotOptions o;
+  o.base_url = "http://127.0.0.1:" + std::to_string(port);
+  o.token = token;
+  o.http.backoff_base_ms = 1;
+  o.http.backoff_max_ms = 2;
+  o.http.max_attempts = 2;
+  o.http.sleep = [](int64_t) {};
+  std::string error;
+  auto c = HubSpotConnector::Open(o, &error);
+  ASSERT_TRUE(c) << error;
+  std::vector<std::string> messages;
+  std::vector<Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  messages.push_back(error);
+  WriteOp cr;
+  cr.kind = WriteOp::Kind::kCreate;
+  cr.fields.emplace_back(0, "a@example.com");
+  WriteOp cr2 = cr;
+  WriteOp up;
+  up.kind = WriteOp::Kind::kUpdate;
+  up.id = "1";
+  up.fields.emplace_back(0, "b@example.com");
+  for (const WriteResult& r : c->Write(contacts, {cr, cr2, up})) {
+    EXPECT_FALSE(r.ok);
+    messages.push_back(r.message);
+  }
+  std::string props;
+  EXPECT_FALSE(c->Properties("contacts", &props, &error));
+  messages.push_back(error);
+  c.reset();  // closes the keep-alive connection, so the server stops at once
+  srv.stop();
+  t.join();
+  for (const std::string& m : messages) {
+    EXPECT_FALSE(m.empty());
+    EXPECT_EQ(m.find(token), std::string::npos) << m;
+  }
+  EXPECT_NE(messages[1].find("[redacted]"), std::string::npos) << messages[1];
+}
+
+}  // namespace
+}  // namespace accord::connectors
+
+namespace accord::connectors {
+namespace {
+
+// Shapes the sandbox does not produce: a malformed record among good ones, a
+// response that is not a search result, batch/create results in another order
+// than the inputs (with objectWriteTraceId, as HubSpot sends them).
+class FakeHubSpot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    srv.Get("/crm/v3/objects/contacts", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"results":[]})", "application/json");
+    });
+    srv.Post("/crm/v3/objects/contacts/search", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(search_body, "application/json");
+    });
+    srv.Post("/crm/v3/objects/contacts/batch/create", [](const httplib::Request& req, httplib::Response& res) {
+      nlohmann::json in = nlohmann::json::parse(req.body);
+      nlohmann::json results = nlohmann::json::array();
+      for (size_t i = in["inputs"].size(); i-- > 0;) {
+        const auto& input = in["inputs"][i];
+        results.push_back({{"id", std::to_string(1000 + i)},
+                           {"objectWriteTraceId", input["objectWriteTraceId"]},
+                           {"properties", input["properties"]},
+                           {"archived", false}});
+      }
+      res.status = 201;
+      res.set_content(nlohmann::json{{"status", "COMPLETE"}, {"results", results}}.dump(), "application/json");
+    });
+    port = srv.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { srv.listen_after_bind(); });
+    while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    contacts.system = schema::System::kHubSpot;
+    contacts.name = "contacts";
+    for (const char* n : {"email", "lastmodifieddate", "birthday"}) {
+      schema::Field f;
+      f.name = n;
+      f.native_type = std::string(n) == "email" ? "string" : std::string(n) == "birthday" ? "date" : "datetime";
+      contacts.fields.push_back(f);
+    }
+    contacts.Finalize();
+    HubSpotOptions o;
+    o.base_url = "http://127.0.0.1:" + std::to_string(port);
+    o.token = "pat-na1-fake-token-000000";
+    o.http.sleep = [](int64_t) {};
+    o.http.max_attempts = 1;
+    std::string error;
+    c = HubSpotConnector::Open(o, &error);
+    ASSERT_TRUE(c) << error;
+  }
+  void TearDown() override {
+    c.reset();
+    srv.stop();
+    thread.join();
+  }
+  httplib::Server srv;
+  std::thread thread;
+  int port = 0;
+  std::string search_body;
+  schema::Object contacts;
+  std::unique_ptr<HubSpotConnector> c;
+};
+
+TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
+  search_body = R"({"total":3,"results":[
+    {"id":"1","properties":{"email":"a@example.com","lastmodifieddate":"1764489600000","birthday":"946684800000"},"archived":false},
+    {"properties":{"email":"no-id@example.com"}},
+    {"id":"3","properties":{"email":{"nested":true}}},
+    {"id":"4","properties":{"email":"d@example.com","lastmodifieddate":"2026-11-30T08:00:00Z"}}]})";
+  std::vector<sync::Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  ASSERT_TRUE(c->Load(contacts, &recs, &problems, &error)) << error;
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].id, "1");
+  EXPECT_EQ(recs[0].modstamp, "2025-11-30T08:00:00.000Z");
+  EXPECT_EQ(recs[0].values[1], "2025-11-30T08:00:00.000Z");
+  EXPECT_EQ(recs[0].values[2], "2000-01-01");
+  EXPECT_EQ(recs[1].modstamp, "2026-11-30T08:00:00.000Z");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[1].record_id, "3");
+}
+
+TEST_F(FakeHubSpot, AMalformedResponseFailsTheLoad) {
+  search_body = R"({"total":3,"results":{}})";
+  std::vector<sync::Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_NE(error.find("results"), std::string::npos) << error;
+  search_body = "<html>gateway</html>";
+  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+}
+
+TEST_F(FakeHubSpot, CreateResultsMapBackByTraceId) {
+  std::vector<sync::WriteOp> ops(3);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ops[i].kind = sync::WriteOp::Kind::kCreate;
+    ops[i].fields.emplace_back(0, "p" + std::to_string(i) + "@example.com");
+  }
+  auto res = c->Write(contacts, ops);
+  for (size_t i = 0; i < res.size(); ++i) {
+    ASSERT_TRUE(res[i].ok) << res[i].message;
+    EXPECT_EQ(res[i].id, std::to_string(1000 + i));
+    ASSERT_TRUE(res[i].stored);
+    EXPECT_EQ(res[i].stored->values[0], "p" + std::to_string(i) + "@example.com");
+  }
+}
+
+}  // namespace
+}  // namespace accord::connectors
