@@ -1,0 +1,746 @@
+#include "runtime/connectors/salesforce.h"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include <simdjson.h>
+
+namespace accord::connectors {
+
+using nlohmann::json;
+using sync::Record;
+using sync::ReadProblem;
+using sync::Text;
+using sync::WriteOp;
+using sync::WriteResult;
+
+namespace {
+
+constexpr size_t kBatch = 200;     // sObject Collections' limit
+constexpr int kLockRetries = 2;    // re-sends of UNABLE_TO_LOCK_ROW records within one Write
+
+// ---- time -------------------------------------------------------------------
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {  // days since 1970-01-01
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// YYYY-MM-DDTHH:MM:SS[.fff](Z|±HHMM|±HH:MM) -> ms since the epoch.
+bool ParseStampMs(const std::string& s, int64_t* ms) {
+  int y, mo, d, h, mi, se, frac = 0;
+  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
+      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se))
+    return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
+  size_t p = 19;
+  if (p < s.size() && s[p] == '.') {
+    ++p;
+    int n = 0, v = 0;
+    while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
+      if (n < 3) v = v * 10 + (s[p] - '0'), ++n;
+      ++p;
+    }
+    if (n == 0) return false;
+    while (n < 3) v *= 10, ++n;
+    frac = v;
+  }
+  int64_t offset_min = 0;
+  if (p < s.size()) {
+    if (s[p] == 'Z' && p + 1 == s.size()) {
+      // UTC
+    } else if (s[p] == '+' || s[p] == '-') {
+      int oh, om;
+      std::string rest = s.substr(p + 1);
+      if (rest.size() == 4 && Digits(rest, 0, 2, &oh) && Digits(rest, 2, 2, &om)) {
+      } else if (rest.size() == 5 && rest[2] == ':' && Digits(rest, 0, 2, &oh) && Digits(rest, 3, 2, &om)) {
+      } else {
+        return false;
+      }
+      offset_min = (s[p] == '-' ? -1 : 1) * (oh * 60 + om);
+    } else {
+      return false;
+    }
+  }
+  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  *ms = ((days * 24 + h) * 60 + mi) * 60000 + se * 1000 + frac - offset_min * 60000;
+  return true;
+}
+
+std::string FormatMs(int64_t ms, bool millis) {
+  std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  if (millis)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
+  else
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+// ---- values -----------------------------------------------------------------
+
+// The text of a JSON value as the engine compares it (the jsonl connector's
+// convention): strings as they are, numbers as written, true/false, null =
+// nullopt, arrays ;-joined, objects (attributes, compound fields) null.
+bool ValueText(simdjson::ondemand::value v, Text* out) {
+  simdjson::ondemand::json_type type;
+  if (v.type().get(type)) return false;
+  switch (type) {
+    case simdjson::ondemand::json_type::null: *out = std::nullopt; return true;
+    case simdjson::ondemand::json_type::string: {
+      std::string_view s;
+      if (v.get_string().get(s)) return false;
+      *out = std::string(s);
+      return true;
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return false;
+      *out = std::string(b ? "true" : "false");
+      return true;
+    }
+    case simdjson::ondemand::json_type::number: {
+      std::string_view raw = v.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+        raw.remove_suffix(1);
+      *out = std::string(raw);
+      return true;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr)) return false;
+      std::string joined;
+      bool first = true;
+      for (auto item : arr) {
+        simdjson::ondemand::value e;
+        if (item.get(e)) return false;
+        Text t;
+        if (!ValueText(e, &t)) return false;
+        if (!first) joined += ';';
+        first = false;
+        if (t) joined += *t;
+      }
+      *out = joined;
+      return true;
+    }
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object o;
+      if (v.get_object().get(o)) return false;
+      for (auto m : o) {  // consume it, so a malformed nested value is seen
+        simdjson::ondemand::value inner;
+        if (m.value().get(inner)) return false;
+        Text ignored;
+        if (!ValueText(inner, &ignored)) return false;
+      }
+      *out = std::nullopt;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The JSON Salesforce stores for a field's text (JsonlConnector::JsonValue's
+// convention): numbers as numbers, booleans as booleans, the rest as strings.
+json JsonValue(const schema::Field& f, const Text& t) {
+  if (!t) return nullptr;
+  switch (f.type) {
+    case schema::FieldType::kBool:
+      if (*t == "true") return true;
+      if (*t == "false") return false;
+      return *t;
+    case schema::FieldType::kInt:
+    case schema::FieldType::kDouble:
+    case schema::FieldType::kDecimal: {
+      json n = json::parse(*t, nullptr, false);
+      return n.is_number() ? n : json(*t);
+    }
+    default: return *t;
+  }
+}
+
+// Compound and binary fields cannot be read in a multi-record query (or read
+// as objects): they are not selected.
+bool Selectable(const schema::Field& f) {
+  const std::string& t = f.native_type;
+  return t != "address" && t != "location" && t != "base64" && t != "complexvalue" && t != "anyType";
+}
+
+bool Contains(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
+
+// Salesforce's error arrays: [{"errorCode"|"statusCode", "message"}], or an
+// OAuth error object, or a bare {"errorCode","message"}.
+void FirstError(const std::string& body, std::string* code, std::string* message) {
+  json j = json::parse(body, nullptr, false);
+  const json* e = nullptr;
+  if (j.is_array() && !j.empty() && j[0].is_object()) e = &j[0];
+  else if (j.is_object()) e = &j;
+  if (!e) return;
+  auto str = [&](const char* k) { return e->contains(k) && (*e)[k].is_string() ? (*e)[k].get<std::string>() : ""; };
+  *code = str("errorCode");
+  if (code->empty()) *code = str("statusCode");
+  if (code->empty()) *code = str("error");
+  *message = str("message");
+  if (message->empty()) *message = str("error_description");
+}
+
+// ---- JWT ----------------------------------------------------------------------
+
+std::string B64Url(const std::string& in) {
+  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (unsigned char ch : in) {
+    buf = (buf << 8) | ch;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kChars[(buf >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += kChars[(buf << (6 - bits)) & 63];
+  return out;
+}
+
+bool SignRs256(const std::string& pem, const std::string& data, std::string* sig, std::string* error) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
+  if (bio) BIO_free(bio);
+  if (!key) {
+    *error = "the private key file is not a PEM private key";
+    return false;
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t len = 0;
+  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  if (ok) {
+    sig->assign(len, '\0');
+    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig->data()), &len,
+                        reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+    sig->resize(len);
+  }
+  if (ctx) EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  if (!ok) *error = "signing the JWT failed (an RSA private key is needed for RS256)";
+  return ok;
+}
+
+std::string TrimSlash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+// ---- construction and auth ------------------------------------------------------
+
+SalesforceConnector::SalesforceConnector(SalesforceOptions options) : options_(std::move(options)) {
+  instance_url_ = TrimSlash(options_.instance_url);
+  const SalesforceCredentials& c = options_.credentials;
+  for (const std::string* s : {&c.access_token, &c.refresh_token, &c.client_secret}) secrets_.Add(*s);
+  http_ = std::make_unique<HttpClient>(options_.http);
+}
+
+SalesforceConnector::~SalesforceConnector() = default;
+
+std::unique_ptr<SalesforceConnector> SalesforceConnector::Open(SalesforceOptions options, std::string* error) {
+  std::unique_ptr<SalesforceConnector> c(new SalesforceConnector(std::move(options)));
+  const SalesforceCredentials& cr = c->options_.credentials;
+  if (!cr.access_token.empty()) {
+    c->access_token_ = cr.access_token;
+    if (c->instance_url_.empty()) {
+      *error = "Salesforce: an instance URL is needed with an access token";
+      return nullptr;
+    }
+    return c;
+  }
+  if (!c->Authenticate(error)) return nullptr;
+  return c;
+}
+
+bool SalesforceConnector::CanReauthenticate() const {
+  const SalesforceCredentials& c = options_.credentials;
+  return !c.refresh_token.empty() || (!c.username.empty() && !c.private_key_file.empty() && !c.client_id.empty());
+}
+
+bool SalesforceConnector::Authenticate(std::string* error) {
+  const SalesforceCredentials& c = options_.credentials;
+  std::string host = TrimSlash(c.login_url.empty() ? instance_url_ : c.login_url);
+  if (host.empty()) {
+    *error = "Salesforce: no instance URL or login URL to authenticate against";
+    return false;
+  }
+  std::vector<std::pair<std::string, std::string>> form;
+  std::string flow;
+  if (!c.refresh_token.empty()) {
+    flow = "refresh token";
+    form = {{"grant_type", "refresh_token"}, {"refresh_token", c.refresh_token}};
+    if (!c.client_id.empty()) form.push_back({"client_id", c.client_id});
+    if (!c.client_secret.empty()) form.push_back({"client_secret", c.client_secret});
+  } else if (!c.username.empty() && !c.private_key_file.empty() && !c.client_id.empty()) {
+    flow = "JWT bearer";
+    std::ifstream in(c.private_key_file, std::ios::binary);
+    if (!in) {
+      *error = "Salesforce authentication (JWT bearer): cannot read the private key file " + c.private_key_file;
+      return false;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string pem = ss.str();
+    secrets_.Add(pem);
+    json header{{"alg", "RS256"}, {"typ", "JWT"}};
+    json claims{{"iss", c.client_id},
+                {"sub", c.username},
+                {"aud", host},
+                {"exp", static_cast<int64_t>(std::time(nullptr)) + 180}};
+    std::string signing_input = B64Url(header.dump()) + "." + B64Url(claims.dump());
+    std::string sig, sign_error;
+    if (!SignRs256(pem, signing_input, &sig, &sign_error)) {
+      *error = "Salesforce authentication (JWT bearer): " + sign_error;
+      return false;
+    }
+    std::string assertion = signing_input + "." + B64Url(sig);
+    secrets_.Add(assertion);
+    form = {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", assertion}};
+  } else {
+    *error = "Salesforce: no credentials (an access token, a refresh token, or a username, private key and client id)";
+    return false;
+  }
+  HttpClient::Request req;
+  req.method = "POST";
+  req.url = host + "/services/oauth2/token";
+  req.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
+  req.body = FormBody(form);
+  HttpResponse r = http_->Send(req);
+  if (r.status != 200) {
+    std::string code, message;
+    FirstError(r.body, &code, &message);
+    std::string why = r.status == 0 ? "no response (" + r.transport_error + ")"
+                                    : "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
+                                          (message.empty() ? "" : ": " + message);
+    *error = secrets_.Redact("Salesforce authentication (" + flow + ") at " + PathOf(req.url) + " failed: " + why);
+    return false;
+  }
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string()) {
+    *error = "Salesforce authentication (" + flow + ") failed: the token response has no access_token";
+    return false;
+  }
+  access_token_ = j["access_token"].get<std::string>();
+  secrets_.Add(access_token_);
+  if (j.contains("instance_url") && j["instance_url"].is_string() && !j["instance_url"].get<std::string>().empty())
+    instance_url_ = TrimSlash(j["instance_url"].get<std::string>());
+  return true;
+}
+
+// ---- the exchange ------------------------------------------------------------------
+
+std::string SalesforceConnector::DataUrl(const std::string& path) const {
+  return instance_url_ + "/services/data/" + options_.api_version + path;
+}
+
+void SalesforceConnector::NoteLimits(const HttpResponse& r) {
+  std::string v = r.Header("sforce-limit-info");
+  size_t p = v.find("api-usage=");
+  if (p == std::string::npos) return;
+  long long used = 0, max = 0;
+  if (std::sscanf(v.c_str() + p + 10, "%lld/%lld", &used, &max) == 2) {
+    api_used_ = used;
+    api_max_ = max;
+  }
+}
+
+bool SalesforceConnector::LimitReached() const {
+  if (daily_limit_hit_) return true;
+  return api_max_ > 0 && static_cast<double>(api_used_) >= options_.daily_limit_stop * static_cast<double>(api_max_);
+}
+
+HttpResponse SalesforceConnector::Send(HttpClient::Request req) {
+  const bool write = req.method != "GET";
+  // The org-wide concurrency storm is refused before processing: retry it.
+  // The daily TotalRequests limit is not retried.
+  req.retryable = [](const HttpResponse& r) {
+    return r.status == 403 && Contains(r.body, "REQUEST_LIMIT_EXCEEDED") && !Contains(r.body, "TotalRequests");
+  };
+  std::vector<std::string> base = req.headers;
+  for (int attempt = 0;; ++attempt) {
+    req.headers = base;
+    req.headers.push_back("Authorization: Bearer " + access_token_);
+    req.headers.push_back("Accept: application/json");
+    if (!req.body.empty()) req.headers.push_back("Content-Type: application/json");
+    int64_t before = http_->exchanges();
+    HttpResponse r = http_->Send(req);
+    (write ? calls_.writes : calls_.reads) += http_->exchanges() - before;
+    NoteLimits(r);
+    if (r.status == 401 && attempt == 0 && CanReauthenticate()) {
+      std::string ignored;
+      // A 401 is answered before processing: re-sending a create is safe.
+      if (Authenticate(&ignored)) continue;
+    }
+    if (r.status == 403 && Contains(r.body, "TotalRequests")) daily_limit_hit_ = true;
+    return r;
+  }
+}
+
+std::string SalesforceConnector::ErrorText(const std::string& what, const HttpResponse& r) const {
+  std::string text;
+  if (r.status == 0) {
+    text = what + ": no response from Salesforce (" + r.transport_error + ")";
+  } else {
+    std::string code, message;
+    FirstError(r.body, &code, &message);
+    text = what + ": HTTP " + std::to_string(r.status);
+    if (!code.empty()) text += " " + code;
+    if (!message.empty()) text += ": " + message;
+    if (code.empty() && message.empty() && !r.body.empty()) text += ": " + r.body.substr(0, 200);
+  }
+  if (r.attempts > 1) text += " (after " + std::to_string(r.attempts) + " attempts)";
+  return secrets_.Redact(text);
+}
+
+// ---- reading -------------------------------------------------------------------------
+
+bool SalesforceConnector::Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
+                                std::vector<ReadProblem>* problems, std::string* error) {
+  namespace od = simdjson::ondemand;
+  std::string url = DataUrl("/queryAll?q=" + UrlEncode(soql));
+  od::parser parser;
+  int page = 0;
+  while (!url.empty()) {
+    ++page;
+    HttpClient::Request req;
+    req.url = url;
+    HttpResponse r = Send(req);
+    if (r.status != 200) {
+      std::string what = "Salesforce query of " + object.name + (page > 1 ? " (page " + std::to_string(page) + ")" : "");
+      *error = ErrorText(what, r);
+      std::string code, message;
+      FirstError(r.body, &code, &message);
+      if (code == "INVALID_FIELD")
+        *error += secrets_.Redact(" — the schema of " + object.name +
+                                  " names a field this org does not have (or the user cannot see); "
+                                  "update the schema (accord schema pull)");
+      return false;
+    }
+    std::string where = object.name + " query page " + std::to_string(page);
+    auto malformed = [&](const std::string& why) {
+      *error = secrets_.Redact("Salesforce query of " + object.name + ": malformed response (page " +
+                               std::to_string(page) + "): " + why);
+      return false;
+    };
+    simdjson::padded_string padded(r.body);
+    od::document doc;
+    od::object root;
+    if (parser.iterate(padded).get(doc) || doc.get_object().get(root)) return malformed("not a JSON object");
+    std::string next;
+    bool have_records = false, done = true;
+    for (auto member : root) {
+      std::string_view key;
+      od::value v;
+      if (member.unescaped_key().get(key) || member.value().get(v)) return malformed("invalid JSON");
+      if (key == "nextRecordsUrl") {
+        std::string_view s;
+        if (v.get_string().get(s)) return malformed("nextRecordsUrl is not a string");
+        next = std::string(s);
+      } else if (key == "done") {
+        if (v.get_bool().get(done)) return malformed("done is not a boolean");
+      } else if (key == "records") {
+        od::array arr;
+        if (v.get_array().get(arr)) return malformed("records is not an array");
+        have_records = true;
+        size_t index = 0;
+        for (auto item : arr) {
+          ++index;
+          od::value rv;
+          if (item.get(rv)) return malformed("invalid JSON in records");
+          od::object o;
+          if (rv.get_object().get(o)) {
+            problems->push_back({"", where + " record " + std::to_string(index), "a record that is not a JSON object"});
+            continue;
+          }
+          Record rec;
+          rec.values.assign(object.fields.size(), std::nullopt);
+          std::string bad, stamp_raw;
+          for (auto m : o) {
+            std::string_view k;
+            od::value fv;
+            if (m.unescaped_key().get(k) || m.value().get(fv)) return malformed("invalid JSON in a record");
+            Text t;
+            if (!ValueText(fv, &t)) return malformed("invalid JSON value in a record");
+            if (k == "attributes") continue;
+            if (k == "Id") {
+              if (t) rec.id = *t;
+            } else if (k == "SystemModstamp") {
+              if (t) stamp_raw = *t;
+            } else if (k == "IsDeleted") {
+              rec.deleted = t == Text("true");
+            } else if (k == "MasterRecordId") {
+              if (t) rec.master_id = *t;
+            }
+            if (const schema::Field* f = object.FindField(k)) {
+              if (k == "SystemModstamp" && t) {
+                std::string norm;
+                if (NormalizeStamp(*t, &norm)) t = norm;
+              }
+              rec.values.set(static_cast<size_t>(f - object.fields.data()), t);
+            }
+          }
+          if (rec.id.empty()) {
+            problems->push_back({"", where + " record " + std::to_string(index), "a record without an Id"});
+            continue;
+          }
+          if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp)) {
+            problems->push_back({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
+            continue;
+          }
+          // Checkboxes are never null: an absent one reads as its default.
+          for (size_t i = 0; i < object.fields.size(); ++i) {
+            const schema::Field& f = object.fields[i];
+            if (!rec.values[i] && f.type == schema::FieldType::kBool && !f.nillable && Selectable(f))
+              rec.values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
+          }
+          if (rec.modstamp > mirror->newest) mirror->newest = rec.modstamp;
+          auto it = mirror->records.find(rec.id);
+          if (it == mirror->records.end()) {
+            mirror->order.push_back(rec.id);
+            std::string id = rec.id;
+            mirror->records.emplace(std::move(id), std::move(rec));
+          } else if (rec.modstamp >= it->second.modstamp) {
+            it->second = std::move(rec);
+          }
+        }
+      }
+    }
+    if (!have_records) return malformed("no records array");
+    if (!done && next.empty()) return malformed("done is false without a nextRecordsUrl");
+    if (!next.empty() && next[0] != '/') return malformed("nextRecordsUrl is not a path");
+    url = next.empty() ? "" : instance_url_ + next;
+  }
+  return true;
+}
+
+bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                               std::vector<ReadProblem>* problems, std::string* error) {
+  Mirror& mirror = mirrors_[object.name];
+  std::string fields = "Id";
+  for (const schema::Field& f : object.fields)
+    if (f.name != "Id" && Selectable(f)) fields += ", " + f.name;
+  const bool incremental_ok = object.FindField("SystemModstamp") != nullptr;
+  std::string soql = "SELECT " + fields + " FROM " + object.name;
+  Mirror fresh;
+  Mirror* target = &mirror;
+  if (mirror.loaded && incremental_ok && !mirror.newest.empty()) {
+    int64_t ms = 0;
+    ParseStampMs(mirror.newest, &ms);
+    // Second precision: the literal is rounded down, which only widens the overlap.
+    soql += " WHERE SystemModstamp >= " + FormatMs(ms - options_.overlap_ms, false) + " ORDER BY SystemModstamp, Id";
+  } else {
+    target = &fresh;  // a full read replaces the mirror only when it succeeds
+  }
+  std::vector<ReadProblem> found;
+  if (!Query(object, soql, target, &found, error)) return false;
+  if (target == &fresh) {
+    mirror = std::move(fresh);
+    mirror.loaded = true;
+  }
+  problems->insert(problems->end(), found.begin(), found.end());
+  out->clear();
+  out->reserve(mirror.order.size());
+  for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
+  return true;
+}
+
+bool SalesforceConnector::Describe(const std::string& object, std::string* out, std::string* error) {
+  HttpClient::Request req;
+  req.url = DataUrl("/sobjects/" + UrlEncode(object) + "/describe");
+  HttpResponse r = Send(req);
+  if (r.status != 200) {
+    *error = ErrorText("Salesforce describe of " + object, r);
+    return false;
+  }
+  if (!json::accept(r.body)) {
+    *error = "Salesforce describe of " + object + ": the response is not JSON";
+    return false;
+  }
+  *out = r.body;
+  return true;
+}
+
+bool SalesforceConnector::NormalizeStamp(const std::string& in, std::string* out) {
+  int64_t ms;
+  if (!ParseStampMs(in, &ms)) return false;
+  *out = FormatMs(ms, true);
+  return true;
+}
+
+// ---- writing ---------------------------------------------------------------------------
+
+void SalesforceConnector::WriteChunk(const schema::Object& object, const std::vector<WriteOp>& ops, WriteOp::Kind kind,
+                                     const std::vector<size_t>& idx, std::vector<WriteResult>* results) {
+  const bool create = kind == WriteOp::Kind::kCreate;
+  const char* verb = create ? "create" : kind == WriteOp::Kind::kUpdate ? "update" : "delete";
+  auto fail_all = [&](const std::vector<size_t>& which, const std::string& code, const std::string& message,
+                      bool transient) {
+    for (size_t i : which) {
+      WriteResult& w = (*results)[i];
+      w.ok = false;
+      w.id = ops[i].id;
+      w.status_code = code;
+      w.message = message;
+      w.transient = transient;
+    }
+  };
+  std::vector<size_t> pending = idx;
+  for (int round = 0; round <= kLockRetries && !pending.empty(); ++round) {
+    if (LimitReached()) {
+      fail_all(pending, "REQUEST_LIMIT_EXCEEDED",
+               secrets_.Redact("Salesforce daily API limit (nearly) used: api-usage " + std::to_string(api_used_) +
+                               "/" + std::to_string(api_max_) + "; writing stopped until it resets"),
+               true);
+      return;
+    }
+    HttpClient::Request req;
+    if (kind == WriteOp::Kind::kDelete) {
+      std::string ids;
+      for (size_t i : pending) ids += (ids.empty() ? "" : ",") + UrlEncode(ops[i].id);
+      req.method = "DELETE";
+      req.url = DataUrl("/composite/sobjects?ids=" + ids + "&allOrNone=false");
+    } else {
+      json records = json::array();
+      for (size_t i : pending) {
+        json rec{{"attributes", {{"type", object.name}}}};
+        if (!create) rec["id"] = ops[i].id;
+        for (const auto& [slot, text] : ops[i].fields) {
+          if (slot >= object.fields.size()) continue;
+          const schema::Field& f = object.fields[slot];
+          rec[f.name] = JsonValue(f, text);
+        }
+        records.push_back(std::move(rec));
+      }
+      req.method = create ? "POST" : "PATCH";
+      req.url = DataUrl("/composite/sobjects");
+      req.body = json{{"allOrNone", false}, {"records", std::move(records)}}.dump();
+      // A create that may have reached the server is not re-sent (a dropped
+      // connection after the commit would duplicate the records).
+      req.idempotent = !create;
+    }
+    HttpResponse r = Send(req);
+    json arr = r.status == 200 ? json::parse(r.body, nullptr, false) : json();
+    if (r.status != 200 || !arr.is_array() || arr.size() != pending.size()) {
+      std::string what = "Salesforce " + std::string(verb) + " of " + std::to_string(pending.size()) + " " +
+                         object.name + " record(s)";
+      std::string code, message;
+      FirstError(r.body, &code, &message);
+      std::string text = r.status == 200 ? secrets_.Redact(what + ": unexpected response (not one result per record)")
+                                         : ErrorText(what, r);
+      bool transient = r.status == 0 || r.status >= 500 || r.status == 401 || r.status == 403 || r.status == 429 ||
+                       r.status == 200;
+      if (create && (r.status == 0 || r.status >= 500 || r.status == 200) && r.sent)
+        text += " — the records may have been created; not re-sent, the next pass re-matches them";
+      if (r.status == 403 && Contains(r.body, "TotalRequests"))
+        text += " — the daily API limit is used up; writing stopped until it resets";
+      if (code.empty()) code = r.status == 0 ? "NO_RESPONSE" : "HTTP_" + std::to_string(r.status);
+      fail_all(pending, code, text, transient);
+      return;
+    }
+    std::vector<size_t> locked;
+    for (size_t k = 0; k < pending.size(); ++k) {
+      size_t i = pending[k];
+      const json& res = arr[k];
+      WriteResult& w = (*results)[i];
+      w = WriteResult();
+      w.id = ops[i].id;
+      if (res.is_object() && res.contains("id") && res["id"].is_string()) w.id = res["id"].get<std::string>();
+      if (res.is_object() && res.value("success", false)) {
+        w.ok = true;
+        continue;
+      }
+      std::string code, message;
+      if (res.is_object() && res.contains("errors") && res["errors"].is_array()) {
+        for (const json& e : res["errors"]) {
+          if (!e.is_object()) continue;
+          std::string c = e.value("statusCode", e.value("errorCode", std::string()));
+          std::string m = e.value("message", std::string());
+          if (e.contains("fields") && e["fields"].is_array() && !e["fields"].empty()) {
+            std::string fs;
+            for (const json& f : e["fields"])
+              if (f.is_string()) fs += (fs.empty() ? "" : ", ") + f.get<std::string>();
+            if (!fs.empty() && m.find(fs) == std::string::npos) m += " [" + fs + "]";
+          }
+          if (code.empty()) code = c, message = m;
+          else message += "; " + c + ": " + m;
+        }
+      }
+      if (kind == WriteOp::Kind::kDelete && code == "ENTITY_IS_DELETED") {
+        w.ok = true;  // already deleted (e.g. a re-sent delete, or a cascade): the wanted state
+        continue;
+      }
+      w.status_code = code.empty() ? "UNKNOWN" : code;
+      w.message = secrets_.Redact(message.empty() ? "Salesforce reported a failure without an error" : message);
+      if (code == "UNABLE_TO_LOCK_ROW") {
+        w.transient = true;
+        locked.push_back(i);
+      }
+    }
+    pending = std::move(locked);
+  }
+}
+
+std::vector<WriteResult> SalesforceConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
+  std::vector<WriteResult> results(ops.size());
+  for (WriteOp::Kind kind : {WriteOp::Kind::kCreate, WriteOp::Kind::kUpdate, WriteOp::Kind::kDelete}) {
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (ops[i].kind == kind) idx.push_back(i);
+    for (size_t start = 0; start < idx.size(); start += kBatch) {
+      std::vector<size_t> chunk(idx.begin() + static_cast<std::ptrdiff_t>(start),
+                                idx.begin() + static_cast<std::ptrdiff_t>(std::min(idx.size(), start + kBatch)));
+      if (options_.dry_run) {
+        ++calls_.writes;
+        for (size_t i : chunk) {
+          WriteResult& w = results[i];
+          w.ok = true;
+          w.id = ops[i].id;
+          if (kind == WriteOp::Kind::kCreate) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "DRYRUN%012lld", static_cast<long long>(++dry_counter_));
+            w.id = buf;
+          }
+        }
+        continue;
+      }
+      WriteChunk(object, ops, kind, chunk, &results);
+    }
+  }
+  return results;
+}
+
+}  // namespace accord::connectors

@@ -1,0 +1,116 @@
+// The Salesforce REST connector: reads objects with SOQL queryAll (a full read
+// the first time, then an incremental one on the (SystemModstamp, Id) cursor
+// with overlap, merged into an in-memory mirror) and writes through sObject
+// Collections (/composite/sobjects, 200 records per call). Authenticates with
+// a given access token, the refresh-token flow or the JWT bearer flow (RS256),
+// re-authenticating once on 401 INVALID_SESSION_ID.
+//
+// Retries: the HTTP layer retries transport failures, 5xx (idempotent
+// requests only) and the ConcurrentPerOrgLongTxn 403 storm. Creates are never
+// re-sent once they may have reached the server: an ambiguous failure is a
+// transient result and the engine re-matches on its next pass. Per-record
+// UNABLE_TO_LOCK_ROW failures are re-sent (only those records) up to twice.
+// The daily limit (403 TotalRequests, or Sforce-Limit-Info past
+// daily_limit_stop) makes every remaining op transient.
+//
+// Every error message passes through Secrets::Redact; no token is ever put in
+// a URL; bodies are never logged.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/connectors/http.h"
+#include "runtime/sync/connector.h"
+
+namespace accord::connectors {
+
+struct SalesforceCredentials {
+  std::string access_token;                            // used as is when set
+  std::string refresh_token, client_id, client_secret;  // refresh-token flow
+  std::string username, private_key_file;              // JWT bearer flow (RS256 with OpenSSL), with client_id
+  std::string login_url;                               // token endpoint host; empty = instance_url
+};
+
+struct SalesforceOptions {
+  std::string instance_url;  // e.g. http://127.0.0.1:PORT or https://acme.my.salesforce.com
+  std::string api_version = "v59.0";  // the sandbox accepts v20.0 .. v62.0
+  SalesforceCredentials credentials;
+  HttpOptions http;  // timeouts, cacert, verbose hook, retry settings
+  bool dry_run = false;  // Write answers ok with fake ids, sends nothing, still counts calls
+  int64_t overlap_ms = 60000;  // incremental re-read overlap (SystemModstamp has second precision)
+  double daily_limit_stop = 0.98;  // stop writing (transient error) when api-usage passes this share
+};
+
+class SalesforceConnector : public sync::Connector {
+ public:
+  // Authenticates (unless access_token is given). nullptr + *error (secrets redacted) on failure.
+  static std::unique_ptr<SalesforceConnector> Open(SalesforceOptions options, std::string* error);
+  ~SalesforceConnector() override;
+
+  schema::System system() const override { return schema::System::kSalesforce; }
+  bool Load(const schema::Object& object, std::vector<sync::Record>* out, std::vector<sync::ReadProblem>* problems,
+            std::string* error) override;
+  std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
+  // reads = GET exchanges, writes = write exchanges (retries included; the
+  // token endpoint is not counted).
+  sync::CallCounts calls() const override { return calls_; }
+  // `accord schema pull`: the describe JSON of an object as the API returns it.
+  bool Describe(const std::string& object, std::string* json, std::string* error);
+
+  // The last Sforce-Limit-Info api-usage seen (-1 when none yet).
+  int64_t api_used() const { return api_used_; }
+  int64_t api_max() const { return api_max_; }
+  const std::string& instance_url() const { return instance_url_; }
+
+  // "2026-11-30T08:00:00.000+0000" (or Z, +00:00, another offset, no millis)
+  // -> "2026-11-30T08:00:00.000Z"; false when it is not a date-time.
+  static bool NormalizeStamp(const std::string& in, std::string* out);
+
+ private:
+  explicit SalesforceConnector(SalesforceOptions options);
+
+  // The in-memory mirror of one object.
+  struct Mirror {
+    bool loaded = false;
+    std::string newest;  // the newest SystemModstamp seen (normalized)
+    std::vector<std::string> order;  // ids in order of first appearance
+    std::unordered_map<std::string, sync::Record> records;
+  };
+
+  bool Authenticate(std::string* error);
+  bool CanReauthenticate() const;
+  // Adds the session, counts the exchange, reads Sforce-Limit-Info, and
+  // re-authenticates once on 401.
+  HttpResponse Send(HttpClient::Request request);
+  std::string DataUrl(const std::string& path) const;
+  std::string ErrorText(const std::string& what, const HttpResponse& r) const;
+  void NoteLimits(const HttpResponse& r);
+  bool LimitReached() const;
+
+  // One query (all pages) merged into `mirror`.
+  bool Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
+             std::vector<sync::ReadProblem>* problems, std::string* error);
+
+  // Sends one chunk (≤ 200) of one kind; fills results[idx] for every op of `idx`.
+  void WriteChunk(const schema::Object& object, const std::vector<sync::WriteOp>& ops,
+                  sync::WriteOp::Kind kind, const std::vector<size_t>& idx, std::vector<sync::WriteResult>* results);
+
+  SalesforceOptions options_;
+  Secrets secrets_;
+  std::unique_ptr<HttpClient> http_;
+  std::string access_token_, instance_url_;
+  sync::CallCounts calls_;
+  int64_t api_used_ = -1, api_max_ = -1;
+  bool daily_limit_hit_ = false;
+  int64_t dry_counter_ = 0;
+  std::map<std::string, Mirror> mirrors_;
+};
+
+}  // namespace accord::connectors
