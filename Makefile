@@ -1,6 +1,7 @@
 # The two commands of the README's quick start, each doing its own set-up:
-#   make demo   install deps, build, check and test the built-in example, plan and run its sync
-#               over a copy of its sample data
+#   make demo   install deps, build, check and test the built-in example, then sync it through
+#               `accord sandbox` (emulated Salesforce + HubSpot APIs) and show edits crossing over
+#   (make demo-files: the same sync over a copy of the jsonl sample data)
 #   make test   install deps, build (RelWithDebInfo), run every test
 # Other targets: build, sanitize (ASan+UBSan test run), bench, fmt, clean.
 
@@ -8,7 +9,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build demo test sanitize bench fmt clean
+.PHONY: deps configure build demo demo-files test sanitize bench fmt clean
 
 deps:
 	@scripts/install-deps
@@ -19,13 +20,13 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+demo: build
+	@scripts/demo $(BUILD_DIR)
+
+# The same sync over jsonl folders instead of the APIs (a copy of the example data).
 DEMO_DATA = $(BUILD_DIR)/demo-data
 
-demo: build
-	@echo "== accord check examples/salesforce-hubspot"
-	@$(BUILD_DIR)/accord check examples/salesforce-hubspot && echo "ok: no diagnostics"
-	@echo "== accord test examples/salesforce-hubspot"
-	@$(BUILD_DIR)/accord test examples/salesforce-hubspot
+demo-files: build
 	@rm -rf $(DEMO_DATA) && cp -r examples/salesforce-hubspot/data $(DEMO_DATA)
 	@echo "== accord plan examples/salesforce-hubspot --data $(DEMO_DATA)   (a copy of the example data)"
 	@$(BUILD_DIR)/accord plan examples/salesforce-hubspot --data $(DEMO_DATA) || true

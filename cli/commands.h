@@ -19,6 +19,7 @@ void RegisterFunctions(CLI::App& app, int& exit_code);
 void RegisterSync(CLI::App& app, int& exit_code);  // test, plan, run, errors, retry
 void RegisterLsp(CLI::App& app, int& exit_code);
 void RegisterSandbox(CLI::App& app, int& exit_code);
+void RegisterSchema(CLI::App& app, int& exit_code);  // schema pull
 
 bool StdoutIsTty();
 

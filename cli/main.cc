@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   RegisterSync(app, exit_code);
   RegisterLsp(app, exit_code);
   RegisterSandbox(app, exit_code);
+  RegisterSchema(app, exit_code);
 
   std::string help_verb;
   auto* help = app.add_subcommand("help", "Show help for a verb: accord help check");

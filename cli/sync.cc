@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/connect.h"
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
@@ -106,7 +107,8 @@ struct PassArgs {
   std::string engine = "auto";
   std::string format = "text";
   bool once = false, watch = false, full = false;
-  double interval = 2.0;
+  double interval = 1.0;
+  RemoteArgs remote;
 };
 
 std::atomic<bool> g_stop{false};
@@ -226,14 +228,29 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   jit::EngineKind kind;
   if (!ParseEngine(a.engine, &kind, verb)) return kUsage;
   std::error_code ec;
-  if (!fs::is_directory(a.data, ec)) {
+  bool remote = a.remote.remote();
+  if (remote && !a.data.empty()) {
+    std::cerr << "accord " << verb << ": give either --data DIR or --salesforce URL --hubspot URL, not both\n";
+    return kUsage;
+  }
+  if (remote && (a.remote.salesforce_url.empty() || a.remote.hubspot_url.empty())) {
+    std::cerr << "accord " << verb << ": a sync needs both systems: --salesforce URL and --hubspot URL\n";
+    return kUsage;
+  }
+  if (!remote && a.data.empty()) {
+    std::cerr << "accord " << verb
+              << ": where is the data? --data DIR (jsonl folders) or --salesforce URL --hubspot URL (the APIs or "
+                 "`accord sandbox`)\n";
+    return kUsage;
+  }
+  if (!remote && !fs::is_directory(a.data, ec)) {
     std::cerr << "accord " << verb << ": --data " << a.data << " is not a folder (expected " << a.data
               << "/salesforce/*.jsonl and " << a.data << "/hubspot/*.jsonl)\n";
     return kUsage;
   }
   auto l = LoadRules(a.paths, verb, &code);
   if (!l) return code;
-  std::string state = a.state.empty() ? DefaultState(a.data) : a.state;
+  std::string state = !a.state.empty() ? a.state : remote ? std::string("accord-state.db") : DefaultState(a.data);
   // a plan never creates a state file
   if (dry_run && !fs::exists(state, ec)) state = ":memory:";
   store::Status st;
@@ -248,9 +265,21 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       return kUsage;
     }
   }
-  sync::JsonlConnector sf(schema::System::kSalesforce, (fs::path(a.data) / "salesforce").string(), dry_run);
-  sync::JsonlConnector hs(schema::System::kHubSpot, (fs::path(a.data) / "hubspot").string(), dry_run);
-  sync::Engine engine(sync::ViewOf(l->set, l->rules), kind, *store, sf, hs);
+  std::unique_ptr<sync::Connector> sf, hs;
+  if (remote) {
+    Connectors c;
+    std::string error;
+    if (!OpenConnectors(a.remote, dry_run, &l->set.model, &c, &error)) {
+      std::cerr << "accord " << verb << ": " << error << "\n";
+      return kUsage;
+    }
+    sf = std::move(c.salesforce);
+    hs = std::move(c.hubspot);
+  } else {
+    sf = std::make_unique<sync::JsonlConnector>(schema::System::kSalesforce, (fs::path(a.data) / "salesforce").string(), dry_run);
+    hs = std::make_unique<sync::JsonlConnector>(schema::System::kHubSpot, (fs::path(a.data) / "hubspot").string(), dry_run);
+  }
+  sync::Engine engine(sync::ViewOf(l->set, l->rules), kind, *store, *sf, *hs);
   sync::PassOptions po;
   po.dry_run = dry_run;
   po.full = a.full;
@@ -294,7 +323,8 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     std::cout.flush();
     if (!r.ok) {
       std::cerr << "accord " << verb << ": " << r.failure << "\n";
-      return kUsage;
+      // --watch outlives an unreachable API or a failed read: the next pass tries again
+      if (!a.watch) return kUsage;
     }
     if (r.Total().errors > 0) exit_code = kFindings;
     if (!a.watch) break;
@@ -386,9 +416,9 @@ int RunRetry(const LogArgs& a) {
 
 void AddPassOptions(CLI::App* cmd, PassArgs& a) {
   cmd->add_option("PATH", a.paths, "rule files or folders");
-  cmd->add_option("--data", a.data, "the data folder: DIR/salesforce/<Object>.jsonl, DIR/hubspot/<object>.jsonl")
-      ->required();
-  cmd->add_option("--state", a.state, "the state file (default: DIR/accord-state.db)");
+  cmd->add_option("--data", a.data, "a jsonl data folder: DIR/salesforce/<Object>.jsonl, DIR/hubspot/<object>.jsonl");
+  AddRemoteOptions(cmd, a.remote);
+  cmd->add_option("--state", a.state, "the state file (default: DIR/accord-state.db; with URLs ./accord-state.db)");
   cmd->add_option("--engine", a.engine, "interp, jit or auto (default: auto)");
   cmd->add_option("--format", a.format, "text or json");
 }
@@ -413,12 +443,12 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   plan->callback([plan_args, &exit_code] { exit_code = RunPassVerb(*plan_args, true); });
 
   auto run_args = std::make_shared<PassArgs>();
-  auto* run = app.add_subcommand("run", "Run sync passes over a jsonl data folder");
+  auto* run = app.add_subcommand("run", "Run sync passes against the APIs (or the sandbox) or over a jsonl data folder");
   AddPassOptions(run, *run_args);
   run->add_flag("--once", run_args->once, "one pass and exit (the default)");
   run->add_flag("--full", run_args->full, "reconcile every linked pair, not only those changed since the last pass");
   run->add_flag("--watch", run_args->watch, "a pass every --interval seconds until Ctrl-C");
-  run->add_option("--interval", run_args->interval, "seconds between passes with --watch (default 2)");
+  run->add_option("--interval", run_args->interval, "seconds between passes with --watch (default 1)");
   run->footer("Exit status: 0 no errors, 1 some records logged errors (see `accord errors`), 2 usage or I/O failure.");
   run->callback([run_args, &exit_code] { exit_code = RunPassVerb(*run_args, false); });
 

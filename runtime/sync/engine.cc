@@ -1563,6 +1563,9 @@ struct Engine::Impl {
         nr.values.assign(obj[to]->fields.size(), std::nullopt);
         for (auto& [slot, text] : pw.op.fields) nr.values.set(slot, text);
         nr.associations = pw.op.add_associations;
+        // the new id is a field too (Id, hs_object_id): rules that read it write it in this pass
+        if (const schema::Field* f = obj[to]->FindField(to == 0 ? "Id" : "hs_object_id"))
+          nr.values.set(static_cast<size_t>(f - obj[to]->fields.data()), res.id);
       }
       nr.id = res.id;
       table->by_id[nr.id] = table->records.size();

@@ -1,0 +1,166 @@
+#include "cli/connect.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace accord::cli {
+
+namespace {
+
+using nlohmann::json;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  size_t b = s.find_first_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : s.substr(b);
+}
+
+// The value of `key` under `section` of the credentials file, else the environment variable.
+struct Source {
+  json file = json::object();
+  std::string Get(const char* section, const char* key, const char* env) const {
+    if (file.contains(section) && file[section].is_object() && file[section].contains(key) &&
+        file[section][key].is_string())
+      return file[section][key].get<std::string>();
+    return Env(env);
+  }
+};
+
+bool LoadCredentialsFile(const std::string& path, Source* src, std::string* error) {
+  if (path.empty()) return true;
+  std::string text;
+  if (!ReadFile(path, &text)) {
+    *error = "cannot read the credentials file " + path;
+    return false;
+  }
+  // never echo the file's contents: a parse error names the position only
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    *error = "the credentials file " + path +
+             " is not a JSON object like {\"salesforce\": {\"refresh_token\": ...}, \"hubspot\": {\"token\": ...}}";
+    return false;
+  }
+  for (const char* section : {"salesforce", "hubspot"})
+    if (j.contains(section) && !j[section].is_object()) {
+      *error = std::string("the credentials file's \"") + section + "\" must be an object";
+      return false;
+    }
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+    std::cerr << "accord: warning: the credentials file " << path
+              << " is readable by other users; chmod 600 it\n";
+  src->file = std::move(j);
+  return true;
+}
+
+connectors::HttpOptions Http(const RemoteArgs& a) {
+  connectors::HttpOptions h;
+  h.cacert = a.cacert;
+  if (a.verbose) h.verbose = [](const std::string& line) { std::cerr << "http: " << line << "\n"; };
+  return h;
+}
+
+}  // namespace
+
+void AddRemoteOptions(CLI::App* cmd, RemoteArgs& a) {
+  cmd->add_option("--salesforce", a.salesforce_url,
+                  "Salesforce instance URL (https://NAME.my.salesforce.com, or the URL `accord sandbox` prints)");
+  cmd->add_option("--hubspot", a.hubspot_url, "HubSpot API base URL (https://api.hubapi.com, or the sandbox's)");
+  cmd->add_option("--credentials", a.credentials,
+                  "JSON credentials file {\"salesforce\": {...}, \"hubspot\": {\"token\": ...}} (default: environment)");
+  cmd->add_option("--cacert", a.cacert, "CA bundle for TLS verification (verification is always on)");
+  cmd->add_flag("--verbose", a.verbose, "one line per HTTP exchange on stderr (method, path, status, time; never secrets)");
+}
+
+bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model, Connectors* out, std::string* error) {
+  Source src;
+  if (!LoadCredentialsFile(a.credentials, &src, error)) return false;
+  if (!a.salesforce_url.empty()) {
+    connectors::SalesforceOptions o;
+    o.instance_url = a.salesforce_url;
+    o.http = Http(a);
+    o.dry_run = dry_run;
+    auto& c = o.credentials;
+    c.access_token = src.Get("salesforce", "access_token", "ACCORD_SALESFORCE_ACCESS_TOKEN");
+    c.refresh_token = src.Get("salesforce", "refresh_token", "ACCORD_SALESFORCE_REFRESH_TOKEN");
+    c.client_id = src.Get("salesforce", "client_id", "ACCORD_SALESFORCE_CLIENT_ID");
+    c.client_secret = src.Get("salesforce", "client_secret", "ACCORD_SALESFORCE_CLIENT_SECRET");
+    c.username = src.Get("salesforce", "username", "ACCORD_SALESFORCE_USERNAME");
+    c.private_key_file = src.Get("salesforce", "private_key_file", "ACCORD_SALESFORCE_PRIVATE_KEY_FILE");
+    c.login_url = src.Get("salesforce", "login_url", "ACCORD_SALESFORCE_LOGIN_URL");
+    if (c.access_token.empty() && c.refresh_token.empty() && c.private_key_file.empty()) {
+      *error =
+          "no Salesforce credentials: set ACCORD_SALESFORCE_ACCESS_TOKEN, or ACCORD_SALESFORCE_REFRESH_TOKEN + "
+          "ACCORD_SALESFORCE_CLIENT_ID, or ACCORD_SALESFORCE_USERNAME + ACCORD_SALESFORCE_CLIENT_ID + "
+          "ACCORD_SALESFORCE_PRIVATE_KEY_FILE (or name a --credentials file)";
+      return false;
+    }
+    std::string err;
+    out->salesforce = connectors::SalesforceConnector::Open(std::move(o), &err);
+    if (!out->salesforce) {
+      *error = "salesforce: " + err;
+      return false;
+    }
+  }
+  if (!a.hubspot_url.empty()) {
+    connectors::HubSpotOptions o;
+    o.base_url = a.hubspot_url;
+    o.http = Http(a);
+    o.dry_run = dry_run;
+    o.token = src.Get("hubspot", "token", "ACCORD_HUBSPOT_TOKEN");
+    if (o.token.empty()) {
+      std::string file = src.Get("hubspot", "token_file", "ACCORD_HUBSPOT_TOKEN_FILE");
+      if (!file.empty() && !ReadFile(file, &o.token)) {
+        *error = "cannot read the HubSpot token file " + file;
+        return false;
+      }
+      o.token = Trim(o.token);
+    }
+    if (o.token.empty()) {
+      *error = "no HubSpot token: set ACCORD_HUBSPOT_TOKEN or ACCORD_HUBSPOT_TOKEN_FILE (or name a --credentials file)";
+      return false;
+    }
+    // the associations the rules read: `associate F <-> companies` in a sync of contacts
+    if (model) {
+      for (const sema::SyncInfo& s : model->syncs) {
+        if (!s.decl || !s.hubspot) continue;
+        for (const auto& item : s.decl->items)
+          if (const auto* as = std::get_if<ast::Associate>(&item)) {
+            auto& types = o.associations[s.hubspot->name];
+            if (std::find(types.begin(), types.end(), as->hs_object.text) == types.end())
+              types.push_back(as->hs_object.text);
+          }
+      }
+    }
+    std::string err;
+    out->hubspot = connectors::HubSpotConnector::Open(std::move(o), &err);
+    if (!out->hubspot) {
+      *error = "hubspot: " + err;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace accord::cli

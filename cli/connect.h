@@ -1,0 +1,44 @@
+// Connecting the CLI to the real APIs (or `accord sandbox`): the options every
+// remote verb shares, credentials from the environment or a credentials file
+// (never from rule files), and the two HTTP connectors.
+//
+// Credentials (environment; a --credentials JSON file with the same names in
+// lower case under "salesforce" / "hubspot" takes precedence):
+//   ACCORD_SALESFORCE_ACCESS_TOKEN                       a session token, used as is
+//   ACCORD_SALESFORCE_REFRESH_TOKEN + _CLIENT_ID [+ _CLIENT_SECRET]   refresh-token flow
+//   ACCORD_SALESFORCE_USERNAME + _CLIENT_ID + _PRIVATE_KEY_FILE       JWT bearer flow
+//   ACCORD_SALESFORCE_LOGIN_URL                           token endpoint host (default: the instance URL)
+//   ACCORD_HUBSPOT_TOKEN or ACCORD_HUBSPOT_TOKEN_FILE     private-app token
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "compiler/sema/checker.h"
+#include "runtime/connectors/hubspot.h"
+#include "runtime/connectors/salesforce.h"
+
+namespace accord::cli {
+
+struct RemoteArgs {
+  std::string salesforce_url, hubspot_url;
+  std::string credentials;  // a JSON credentials file
+  std::string cacert;       // a CA bundle for TLS verification
+  bool verbose = false;     // one line per HTTP exchange on stderr (never headers, bodies or tokens)
+  bool remote() const { return !salesforce_url.empty() || !hubspot_url.empty(); }
+};
+
+void AddRemoteOptions(CLI::App* cmd, RemoteArgs& a);
+
+struct Connectors {
+  std::unique_ptr<connectors::SalesforceConnector> salesforce;
+  std::unique_ptr<connectors::HubSpotConnector> hubspot;
+};
+
+// Opens the connectors the arguments name. `model` (may be null) tells which
+// HubSpot associations the rules read. false + *error (secrets redacted).
+bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model, Connectors* out, std::string* error);
+
+}  // namespace accord::cli

@@ -1,0 +1,93 @@
+"""A client for `accord sandbox` shared by the end-to-end test and the connector
+benchmarks: starts it on free loopback ports, calls its APIs and admin
+endpoints, pauses fault injection around the caller's own calls."""
+import json
+import re
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+API = "/services/data/v59.0"
+
+
+class Sandbox:
+    def __init__(self, accord, token, seed=None):
+        self.token = token
+        args = [accord, "sandbox", "--token", token] + (["--seed", seed] if seed else [])
+        # stderr to a file: a pipe nobody reads could fill and stall the servers
+        self.err = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.err, text=True)
+        self.sf = self.hs = None
+        self.fault_cfg = None
+        deadline = time.time() + 30
+        while time.time() < deadline and not (self.sf and self.hs):
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.match(r"(salesforce|hubspot):\s+(http://127\.0\.0\.1:\d+)", line)
+            if m:
+                setattr(self, "sf" if m.group(1) == "salesforce" else "hs", m.group(2))
+        if not (self.sf and self.hs):
+            self.stop()
+            self.err.seek(0)
+            raise SystemExit("the sandbox did not start: " + self.err.read())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def http(self, base, method, path, body=None, auth=True):
+        """The test's own calls (edits, checks) never meet the faults meant for accord."""
+        if auth and self.fault_cfg:
+            self.admin(self.sf, "faults", {})
+            self.admin(self.hs, "faults", {})
+            try:
+                return self._http(base, method, path, body, auth)
+            finally:
+                self.admin(self.sf, "faults", self.fault_cfg[0])
+                self.admin(self.hs, "faults", self.fault_cfg[1])
+        return self._http(base, method, path, body, auth)
+
+    def _http(self, base, method, path, body=None, auth=True):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if auth:
+            req.add_header("Authorization", "Bearer " + self.token)
+        for attempt in range(20):
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    text = r.read().decode()
+                break
+            except urllib.error.HTTPError as e:
+                text = e.read().decode()
+                if e.code == 429 and attempt < 19:  # the search limit (4/s) applies to this client too
+                    time.sleep(float(e.headers.get("Retry-After") or 1))
+                    continue
+                raise RuntimeError(f"{method} {path}: {e.code} {text}")
+        return json.loads(text) if text.strip() else None
+
+    def admin(self, base, path, body=None):
+        return self._http(base, "POST" if body is not None else "GET", "/__sandbox/" + path, body, auth=False)
+
+    def soql(self, q):
+        return self.http(self.sf, "GET", API + "/query?q=" + urllib.parse.quote(q))["records"]
+
+    def hs_search(self, obj, prop, value):
+        body = {"filterGroups": [{"filters": [{"propertyName": prop, "operator": "EQ", "value": value}]}],
+                "properties": ["email", "firstname", "lastname", "jobtitle", "city", "phone", "lifecyclestage",
+                               "salesforce_contact_id", "salesforce_lead_id", "dealstage", "dealname"],
+                "limit": 10}
+        return self.http(self.hs, "POST", f"/crm/v3/objects/{obj}/search", body)["results"]
+
+    def faults(self, sf, hs):
+        self.fault_cfg = (sf, hs) if (sf or hs) else None
+        self.admin(self.sf, "faults", sf)
+        self.admin(self.hs, "faults", hs)
