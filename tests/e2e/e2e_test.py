@@ -76,19 +76,32 @@ def accord(args, env_extra=None, check_rc=None):
     return r
 
 
+seen_statuses = {}  # what --verbose showed of the HTTP exchanges: "429", "503", "no response", ...
+
+
 def run_pass(sb, state, extra=()):
-    return accord(["run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state", state] + list(extra))
+    r = accord(["run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state", state, "--verbose"] + list(extra))
+    for m in re.finditer(r"^http: \S+ \S+ -> (\d+|no response)", r.stderr, re.M):
+        seen_statuses[m.group(1)] = seen_statuses.get(m.group(1), 0) + 1
+    return r
 
 
 def quiesce(sb, state, label, max_passes=40):
-    """Passes until one writes nothing and logs no error (transient errors are made due at once)."""
+    """Passes until one writes nothing and no transient error is left (those are made due at
+    once); permanent errors (the example's quarantined records) wait for a change."""
     last = None
     for i in range(max_passes):
         r = run_pass(sb, state)
         last = r
         m = re.search(r"total: (\d+) created, (\d+) updated, (\d+) linked, (\d+) conflicts, (\d+) errors", r.stdout)
-        if m and r.returncode == 0 and m.group(1) == m.group(2) == m.group(3) == m.group(5) == "0":
-            return i + 1
+        if m and r.returncode in (0, 1) and m.group(1) == m.group(2) == m.group(3) == "0":
+            log = accord(["errors", "--state", state, "--format", "json"])
+            try:
+                entries = json.loads(log.stdout or "[]")
+            except ValueError:
+                entries = [{"permanent": False}]
+            if all(e.get("permanent") for e in entries):
+                return i + 1
         if r.returncode not in (0, 1, 2):
             break
         accord(["retry", "--state", state])
@@ -159,9 +172,11 @@ def scenario(sb, state, label):
             check(f"{label}: conversion moved the lifecycle to salesqualifiedlead", p.get("lifecyclestage") == "salesqualifiedlead",
                   str(p))
 
-    # 6. Closed Won -> the account's contacts become customers
+    # 6. Closed Won -> the account's contacts become customers (Grace joins the account first)
     opp = sb.soql("SELECT Id, AccountId FROM Opportunity WHERE Name = 'COBOL modernisation'")
-    if opp:
+    if opp and sf_grace:
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_grace[0]['Id']}", {"AccountId": opp[0]["AccountId"]})
+        quiesce(sb, state, label + " account change")
         sb.http(sb.sf, "PATCH", f"{API}/sobjects/Opportunity/{opp[0]['Id']}", {"StageName": "Closed Won"})
     quiesce(sb, state, label + " closed won")
     if opp:
@@ -251,11 +266,16 @@ def main():
         # the same scenario with faults throughout
         sb.admin(sb.sf, "reset", {})
         sb.admin(sb.hs, "reset", {})
-        faults = {"seed": 11, "error_rate": 0.04, "drop_rate": 0.03, "drop_after_rate": 0.03, "storm_rate": 0.03,
+        faults = {"seed": 1100, "error_rate": 0.05, "drop_rate": 0.04, "drop_after_rate": 0.04, "storm_rate": 0.05,
                   "storm_length": 3, "partial_rate": 0.05, "latency_ms": 1, "latency_jitter_ms": 4}
-        sb.faults(faults, dict(faults, seed=12))
+        sb.faults(faults, dict(faults, seed=1200))
+        seen_statuses.clear()
         scenario(sb, os.path.join(tmp, "faults.db"), "with faults")
         sb.faults({}, {})
+        print(f"     with faults: HTTP statuses seen {dict(sorted(seen_statuses.items()))}")
+        for status in ("429", "403", "no response"):
+            check(f"with faults: accord met {status} (the faults were injected)", seen_statuses.get(status, 0) > 0)
+        check("with faults: accord met 5xx", any(k.startswith("5") for k in seen_statuses))
         faulty, dups = normalize(sb)
         check("with faults: no duplicates", not dups, str(dups))
         d = diff(clean, faulty)
@@ -285,7 +305,7 @@ def main():
         check("bad credentials: exit 2", r.returncode == 2, f"rc {r.returncode}: {r.stderr}")
         check("bad credentials: a clear message", "salesforce" in r.stderr.lower() or "hubspot" in r.stderr.lower(), r.stderr)
         # --verbose over a good run: request lines, no secret
-        r = run_pass(sb, os.path.join(tmp, "clean.db"), ["--verbose"])
+        r = run_pass(sb, os.path.join(tmp, "clean.db"))
         check("--verbose prints request lines", "http: GET " in r.stderr, r.stderr[:500])
     finally:
         sb.stop()

@@ -22,6 +22,7 @@ class Sandbox:
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.err, text=True)
         self.sf = self.hs = None
         self.fault_cfg = None
+        self.resumes = 0
         deadline = time.time() + 30
         while time.time() < deadline and not (self.sf and self.hs):
             line = self.proc.stdout.readline()
@@ -51,8 +52,11 @@ class Sandbox:
             try:
                 return self._http(base, method, path, body, auth)
             finally:
-                self.admin(self.sf, "faults", self.fault_cfg[0])
-                self.admin(self.hs, "faults", self.fault_cfg[1])
+                # a new seed on every resume: a reset sequence with the same seed would
+                # replay the same few faults on the first requests after each pause
+                self.resumes += 1
+                self.admin(self.sf, "faults", dict(self.fault_cfg[0], seed=self.fault_cfg[0].get("seed", 0) + self.resumes))
+                self.admin(self.hs, "faults", dict(self.fault_cfg[1], seed=self.fault_cfg[1].get("seed", 0) + self.resumes))
         return self._http(base, method, path, body, auth)
 
     def _http(self, base, method, path, body=None, auth=True):
