@@ -6,7 +6,8 @@ starts `accord run --watch --interval S` and makes K edits, alternating
 Salesforce -> HubSpot (Contact.Title -> jobtitle) and HubSpot -> Salesforce
 (city -> MailingCity), each at a random moment; the latency of an edit is the
 time from the API's acknowledgement of the write until the other system's API
-returns the new value (polled every 20 ms). Prints p50/p90/p99/max per
+holds the new value (polled every 20 ms through the sandbox's admin dump,
+which no rate limit counts). Prints p50/p90/p99/max per
 direction and overall.
 
   bench/connectors/latency.py [--edits K] [--interval S]
@@ -46,6 +47,18 @@ def main():
         hs_ada = sb.hs_search("contacts", "email", "ada.lovelace@example.com")[0]["id"]
         sf_grace = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Hopper'")[0]["Id"]
         hs_id = sb.hs_search("contacts", "email", "grace@navy.example.mil")[0]["id"]
+        # polled through the admin dump, which no rate limit counts: polling the API
+        # itself 50 times a second would eat the 190-per-10-s budget accord runs under
+        def hs_value(obj, rid, prop):
+            for r in sb.admin(sb.hs, "dump")["objects"][obj]["records"]:
+                if r["id"] == rid:
+                    return r["properties"].get(prop)
+
+        def sf_value(obj, rid, field):
+            for r in sb.admin(sb.sf, "dump")["objects"][obj]["records"]:
+                if r["Id"] == rid:
+                    return r.get(field)
+
         rnd = random.Random(5)
         lat = {"salesforce->hubspot": [], "hubspot->salesforce": []}
         time.sleep(1.0)
@@ -55,13 +68,12 @@ def main():
             if k % 2 == 0:
                 sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": value})
                 t0 = time.monotonic()
-                seen = lambda: sb.http(sb.hs, "GET", f"/crm/v3/objects/contacts/{hs_ada}?properties=jobtitle")[
-                    "properties"].get("jobtitle") == value
+                seen = lambda: hs_value("contacts", hs_ada, "jobtitle") == value
                 key = "salesforce->hubspot"
             else:
                 sb.http(sb.hs, "PATCH", f"/crm/v3/objects/contacts/{hs_id}", {"properties": {"city": value}})
                 t0 = time.monotonic()
-                seen = lambda: sb.http(sb.sf, "GET", f"{API}/sobjects/Contact/{sf_grace}").get("MailingCity") == value
+                seen = lambda: sf_value("Contact", sf_grace, "MailingCity") == value
                 key = "hubspot->salesforce"
             while not seen():
                 if time.monotonic() - t0 > 30:
