@@ -1566,6 +1566,10 @@ struct Engine::Impl {
         // the new id is a field too (Id, hs_object_id): rules that read it write it in this pass
         if (const schema::Field* f = obj[to]->FindField(to == 0 ? "Id" : "hs_object_id"))
           nr.values.set(static_cast<size_t>(f - obj[to]->fields.data()), res.id);
+        // and the system filled its defaults (Lead.IsConverted = false, ...) where the create named no value
+        for (size_t slot = 0; slot < obj[to]->fields.size(); ++slot)
+          if (!obj[to]->fields[slot].default_value.empty() && !nr.values[slot])
+            nr.values.set(slot, Canon(table->system, obj[to]->fields[slot], obj[to]->fields[slot].default_value));
       }
       nr.id = res.id;
       table->by_id[nr.id] = table->records.size();
