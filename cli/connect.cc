@@ -119,7 +119,7 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
     std::string err;
     out->salesforce = connectors::SalesforceConnector::Open(std::move(o), &err);
     if (!out->salesforce) {
-      *error = "salesforce: " + err;
+      *error = err.rfind("Salesforce", 0) == 0 ? err : "salesforce: " + err;
       return false;
     }
   }
@@ -156,7 +156,7 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
     std::string err;
     out->hubspot = connectors::HubSpotConnector::Open(std::move(o), &err);
     if (!out->hubspot) {
-      *error = "hubspot: " + err;
+      *error = err.rfind("HubSpot", 0) == 0 ? err : "hubspot: " + err;
       return false;
     }
   }

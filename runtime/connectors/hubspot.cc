@@ -429,6 +429,58 @@ bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mi
   return true;
 }
 
+bool HubSpotConnector::List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
+                            std::vector<sync::ReadProblem>* problems, std::string* error) {
+  std::string props, types;
+  for (const schema::Field& f : object.fields) props += (props.empty() ? "" : ",") + UrlEncode(f.name);
+  for (const char* extra : {"hs_merged_object_ids", ModstampProperty(object.name).c_str()})
+    if (!object.FindField(extra)) props += std::string(",") + UrlEncode(extra);
+  for (const std::string& t : assoc_types) types += (types.empty() ? "" : ",") + UrlEncode(t);
+  std::string after;
+  for (;;) {
+    std::string path = ObjectPath(object.name) + "?limit=100&properties=" + props + "&associations=" + types;
+    if (!after.empty()) path += "&after=" + UrlEncode(after);
+    HttpResponse r = Send("GET", path, "", Kind::kRead);
+    if (r.status != 200) {
+      *error = "HubSpot: listing " + object.name + " failed: " + ErrorText(r);
+      return false;
+    }
+    json j = Parse(r.body);
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
+      *error = "HubSpot: listing " + object.name + ": the response has no results array";
+      return false;
+    }
+    for (const json& item : j["results"]) {
+      Record rec;
+      std::string problem;
+      if (!ParseRecord(object, item, &rec, &problem)) {
+        problems->push_back({rec.id, object.name + " list", problem});
+        continue;
+      }
+      // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
+      for (const std::string& t : assoc_types) {
+        std::vector<std::string>& list = rec.associations[t];
+        const json* a = item.contains("associations") && item["associations"].is_object() &&
+                                item["associations"].contains(t) && item["associations"][t].is_object()
+                            ? &item["associations"][t]
+                            : nullptr;
+        if (!a || !a->contains("results") || !(*a)["results"].is_array()) continue;
+        for (const json& e : (*a)["results"]) {
+          std::string id = e.is_object() && e.contains("id") ? IdText(e["id"]) : "";
+          if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
+        }
+      }
+      Merge(m, std::move(rec));  // a first read: the mirror is empty, the inline associations stay
+    }
+    after.clear();
+    if (j.contains("paging") && j["paging"].is_object() && j["paging"].contains("next") &&
+        j["paging"]["next"].is_object() && j["paging"]["next"].contains("after"))
+      after = IdText(j["paging"]["next"]["after"]);
+    if (after.empty() || j["results"].empty()) break;
+  }
+  return true;
+}
+
 // Archived records are only listed by GET /crm/v3/objects/{type}?archived=true
 // (search has no archived filter): every Load pages through all of them, 100
 // per call, which costs one call per 100 archived records (HubSpot keeps them
@@ -528,10 +580,15 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   Mirror next = m;
   int64_t since = next.loaded && next.newest_ms >= 0 ? std::max<int64_t>(0, next.newest_ms - options_.overlap_ms) : -1;
   std::vector<std::string> read_ids;
-  if (!Search(object, since, next, &read_ids, problems, error)) return false;
-  if (!ReadArchived(object, next, problems, error)) return false;
   auto assoc = options_.associations.find(object.name);
-  if (assoc != options_.associations.end() && !read_ids.empty()) {
+  bool with_assoc = assoc != options_.associations.end() && !assoc->second.empty();
+  if (since < 0 && with_assoc) {
+    if (!List(object, assoc->second, next, problems, error)) return false;
+  } else if (!Search(object, since, next, &read_ids, problems, error)) {
+    return false;
+  }
+  if (!ReadArchived(object, next, problems, error)) return false;
+  if (with_assoc && !read_ids.empty()) {
     std::sort(read_ids.begin(), read_ids.end());
     read_ids.erase(std::unique(read_ids.begin(), read_ids.end()), read_ids.end());
     for (const std::string& to : assoc->second)

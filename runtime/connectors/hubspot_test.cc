@@ -328,6 +328,16 @@ TEST_F(HubSpotTest, AssociationsWrittenAndReadBack) {
   // The sandbox keeps the association in both directions.
   auto d = admin->Get("/crm/v4/objects/companies/" + company + "/associations/contacts");
   EXPECT_NE(d.raw.find(res[0].id), std::string::npos) << d.raw;
+  // A new connector's first read lists the records with their associations inline
+  // (no v4 batch read): the same associations, one call per 100 records.
+  auto fresh = Connect(o);
+  ASSERT_TRUE(fresh);
+  int64_t reads0 = fresh->calls().reads;
+  auto m2 = ById(Load(*fresh, *contacts));
+  EXPECT_EQ(m2[res[0].id].associations["companies"], std::vector<std::string>{company});
+  EXPECT_EQ(m2[before[0].id].associations["companies"], std::vector<std::string>{company});
+  EXPECT_EQ(m2.size(), m.size());
+  EXPECT_EQ(fresh->calls().reads - reads0, 2) << "one list page and one archived page";
 }
 
 TEST_F(HubSpotTest, LoadsPastTheTenThousandSearchCap) {

@@ -262,5 +262,31 @@ kill $lockpid 2>/dev/null; wait $lockpid 2>/dev/null
 echo "not sqlite" >"$tmp/bad.db"
 "$ACCORD" run "$EX" --data "$tmp/data" --state "$tmp/bad.db" >"$tmp/out" 2>&1; check "run: a non-database state file" 2 $?
 
+# Remote runs: usage and credential errors are clear and never reach the network.
+"$ACCORD" run "$EX" >"$tmp/out" 2>&1; check "run: no data and no URLs" 2 $?
+has "run: says where the data comes from" 'where is the data\? --data DIR .* --salesforce URL --hubspot URL' "$tmp/out"
+"$ACCORD" run "$EX" --data "$tmp/data" --salesforce http://127.0.0.1:9 --hubspot http://127.0.0.1:9 >"$tmp/out" 2>&1
+check "run: --data with URLs" 2 $?
+"$ACCORD" run "$EX" --salesforce http://127.0.0.1:9 >"$tmp/out" 2>&1; check "run: one system only" 2 $?
+has "run: both systems needed" 'needs both systems' "$tmp/out"
+env -u ACCORD_SALESFORCE_ACCESS_TOKEN -u ACCORD_SALESFORCE_REFRESH_TOKEN -u ACCORD_SALESFORCE_PRIVATE_KEY_FILE \
+  "$ACCORD" run "$EX" --salesforce http://127.0.0.1:9 --hubspot http://127.0.0.1:9 --state "$tmp/r.db" >"$tmp/out" 2>&1
+check "run: no Salesforce credentials" 2 $?
+has "run: names the credential variables" 'no Salesforce credentials: set ACCORD_SALESFORCE_ACCESS_TOKEN' "$tmp/out"
+echo '{"salesforce": "not an object"}' >"$tmp/creds.json"
+"$ACCORD" run "$EX" --salesforce http://127.0.0.1:9 --hubspot http://127.0.0.1:9 --credentials "$tmp/creds.json" \
+  --state "$tmp/r.db" >"$tmp/out" 2>&1; check "run: a malformed credentials file" 2 $?
+has "run: credentials file shape" '"salesforce" must be an object' "$tmp/out"
+printf '{"salesforce": {"access_token": "cli-test-Secret-5f2e"}, "hubspot": {"token": "cli-test-Secret-5f2e"}}' >"$tmp/creds.json"
+chmod 600 "$tmp/creds.json"
+# port 9 (discard) on loopback: nothing listens, the connection is refused at once
+"$ACCORD" run "$EX" --salesforce http://127.0.0.1:9 --hubspot http://127.0.0.1:9 --credentials "$tmp/creds.json" \
+  --state "$tmp/r.db" --verbose >"$tmp/out" 2>&1; check "run: unreachable API" 2 $?
+has "run: unreachable API says which" '^accord run: (salesforce|hubspot|Salesforce|HubSpot)[: ]' "$tmp/out"
+if grep -q 'cli-test-Secret-5f2e' "$tmp/out"; then echo "FAIL: run: the token leaked: $(cat "$tmp/out")"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+"$ACCORD" schema pull --out "$tmp/schemas" >"$tmp/out" 2>&1; check "schema pull: no system" 2 $?
+"$ACCORD" schema pull --hubspot http://127.0.0.1:9 --credentials "$tmp/creds.json" >"$tmp/out" 2>&1
+check "schema pull: no --out" 2 $?
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
