@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -278,6 +279,43 @@ TEST(HttpClient, VerboseLinesCarryNoQueryNoHeadersNoBody) {
   EXPECT_EQ(lines[0].find("SELECT"), std::string::npos);
   EXPECT_EQ(lines[0].find("tok-123456"), std::string::npos);
   EXPECT_EQ(lines[0].find("body"), std::string::npos);
+}
+
+// TLS: verification is on by default (a self-signed server is refused) and a
+// CA bundle given as `cacert` (--cacert) makes the same server trusted.
+TEST(HttpClient, VerifiesTlsAndTrustsAGivenCaBundle) {
+  char tmpl[] = "/tmp/accord-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+                    "subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir + "/cert.pem 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "needs the openssl command (scripts/install-deps installs it)";
+  httplib::SSLServer srv((dir + "/cert.pem").c_str(), (dir + "/key.pem").c_str());
+  ASSERT_TRUE(srv.is_valid());
+  srv.Get("/secure", [](const httplib::Request&, httplib::Response& res) { res.set_content("tls ok", "text/plain"); });
+  int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::string url = "https://127.0.0.1:" + std::to_string(port) + "/secure";
+  Sleeps sl;
+  HttpOptions o = Fast(sl);
+  o.max_attempts = 1;
+  {
+    HttpClient c(o);
+    HttpResponse r = c.Send({"GET", url, {}, "", true, {}});
+    EXPECT_EQ(r.status, 0) << "a self-signed certificate must be refused by default";
+    EXPECT_FALSE(r.transport_error.empty());
+  }
+  o.cacert = dir + "/cert.pem";
+  {
+    HttpClient c(o);
+    HttpResponse r = c.Send({"GET", url, {}, "", true, {}});
+    EXPECT_EQ(r.status, 200) << r.transport_error;
+    EXPECT_EQ(r.body, "tls ok");
+  }
+  srv.stop();
+  t.join();
+  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST(RateBudget, PacesToTheRateAfterTheBurst) {
