@@ -281,6 +281,17 @@ def main():
         d = diff(clean, faulty)
         check("with faults: the final state equals the fault-free run", not d, "\n  " + "\n  ".join(d[:30]))
 
+        # a plan against the APIs writes nothing: neither system nor the state file
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/" + sb.soql("SELECT Id FROM Contact WHERE LastName = 'Hopper'")[0]["Id"],
+                {"Title": "Planned Title"})
+        before_sf, before_hs = sb.admin(sb.sf, "dump")["objects"], sb.admin(sb.hs, "dump")["objects"]
+        state_before = open(os.path.join(tmp, "faults.db"), "rb").read()
+        r = accord(["plan", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state", os.path.join(tmp, "faults.db")])
+        check("plan shows the pending update", r.returncode in (0, 1) and "Planned Title" in r.stdout, r.stdout + r.stderr)
+        check("plan writes nothing to either system",
+              sb.admin(sb.sf, "dump")["objects"] == before_sf and sb.admin(sb.hs, "dump")["objects"] == before_hs)
+        check("plan leaves the state file as it was", open(os.path.join(tmp, "faults.db"), "rb").read() == state_before)
+
         # schema pull: files `accord check` reads
         pulled = os.path.join(tmp, "rules")
         os.makedirs(pulled)
