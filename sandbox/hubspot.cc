@@ -994,6 +994,7 @@ void HubSpotEmulator::RegisterRoutes() {
   Route("POST", b + "read", [this](Call& c) { AssocBatch(c, "read"); });
   Route("POST", b + "archive", [this](Call& c) { AssocBatch(c, "archive"); }, write);
   Route("POST", b + "associate/default", [this](Call& c) { AssocBatch(c, "default"); }, write);
+  Route("GET", "/crm/v4/associations/{}/{}/labels", [this](Call& c) { AssocLabels(c); });
 }
 
 // ---------------------------------------------------------------- objects
@@ -1693,6 +1694,25 @@ void HubSpotEmulator::AssocPut(Call& c, bool labelled) {
   j["toObjectId"] = std::strtoll(to_id.c_str(), nullptr, 10);
   j["labels"] = labels;
   c.Send(201, j);
+}
+
+// GET /crm/v4/associations/{from}/{to}/labels: the association types between
+// two object types (the official SDK's associations.v4.schema.definitionsApi.getAll);
+// unlabeled types have "label": null.
+void HubSpotEmulator::AssocLabels(Call& c) {
+  Object* from = TypeArg(c, 0);
+  if (!from) return;
+  Object* to = TypeArg(c, 1);
+  if (!to) return;
+  std::vector<const AssocType*> types;
+  for (const AssocType& a : kAssocTypes) {
+    if (a.from == from->schema.name && a.to == to->schema.name) types.push_back(&a);
+  }
+  std::sort(types.begin(), types.end(), [](const AssocType* x, const AssocType* y) { return x->id < y->id; });
+  Json results = Json::array();
+  for (const AssocType* a : types)
+    results.push_back({{"category", "HUBSPOT_DEFINED"}, {"typeId", a->id}, {"label", a->label ? Json(a->label) : Json()}});
+  c.Send(200, Json{{"results", results}});
 }
 
 void HubSpotEmulator::AssocDelete(Call& c) {

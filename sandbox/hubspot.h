@@ -157,6 +157,7 @@ class HubSpotEmulator : public Emulator {
   void AssocPut(Call& c, bool labelled);
   void AssocDelete(Call& c);
   void AssocGet(Call& c);
+  void AssocLabels(Call& c);
   void AssocBatch(Call& c, const std::string& op);
 
   const Seed seed_;

@@ -374,6 +374,26 @@ TEST_F(HubSpot, AssociationsV4) {
   EXPECT_EQ(r.body["results"].size(), 1u);
 }
 
+// GET /crm/v4/associations/{from}/{to}/labels is what the official Node SDK's
+// associations.v4.schema.definitionsApi.getAll calls (tests/clients/).
+TEST_F(HubSpot, AssociationLabels) {
+  Resp r = hs->Get("/crm/v4/associations/contacts/companies/labels");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, Json::parse(R"({"results":[{"category":"HUBSPOT_DEFINED","typeId":1,"label":"Primary"},
+                                                {"category":"HUBSPOT_DEFINED","typeId":279,"label":null}]})"));
+  r = hs->Get("/crm/v4/associations/0-3/company/labels");  // type ids and singulars too
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["results"].size(), 2u) << r.raw;
+  EXPECT_EQ(r.body["results"][0]["typeId"], 5);
+  EXPECT_EQ(r.body["results"][1]["typeId"], 341);
+  r = hs->Get("/crm/v4/associations/contacts/contacts/labels");  // no types between them: an empty list
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["results"], Json::array());
+  ExpectError(hs->Get("/crm/v4/associations/contacts/widgets/labels"), 400, "VALIDATION_ERROR");
+  hs->set_token("");
+  ExpectError(hs->Get("/crm/v4/associations/contacts/companies/labels"), 401, "INVALID_AUTHENTICATION");
+}
+
 TEST_F(HubSpot, RateLimitHeadersAnd429) {
   Config({{"rate_limit_max", 5}, {"rate_limit_interval_ms", 10000}});
   Resp r = hs->Get(kC);
