@@ -368,6 +368,41 @@ await check('hubspot associations v4 schema definitionsApi.getAll (labels)', asy
   eq(r.results.find((t) => t.typeId === 1)?.label, 'Primary', 'label of 1');
 });
 
+await check('hubspot search operators IN/BETWEEN/NOT_HAS_PROPERTY, archived getPage, 400 batch create', async () => {
+  const inRes = await hs.crm.contacts.searchApi.doSearch({
+    filterGroups: [{ filters: [{ propertyName: 'lifecyclestage', operator: 'IN', values: ['lead', 'customer'] }] }],
+    properties: ['lifecyclestage'], limit: 100,
+  });
+  assert(inRes.results.every((o) => ['lead', 'customer'].includes(o.properties.lifecyclestage)), 'IN');
+  assert(inRes.results.some((o) => o.id === contactId), 'IN finds the new lead');
+  const from = Date.now() - 3600_000, to = Date.now() + 3600_000;
+  const between = await hs.crm.contacts.searchApi.doSearch({
+    filterGroups: [{ filters: [{ propertyName: 'createdate', operator: 'BETWEEN', value: String(from), highValue: String(to) }] }],
+    properties: ['email'], limit: 100,
+  });
+  assert(between.results.some((o) => o.id === contactId), 'BETWEEN epoch ms');
+  const none = await hs.crm.contacts.searchApi.doSearch({
+    filterGroups: [{ filters: [{ propertyName: 'phone', operator: 'NOT_HAS_PROPERTY' }] }], properties: ['phone'], limit: 1,
+  });
+  assert(none.total >= 1, 'NOT_HAS_PROPERTY');
+  const bad = await expectThrow(hs.crm.contacts.batchApi.create({
+    inputs: [{ properties: { email: `ok.${uniq}@example.com` }, associations: [] },
+      { properties: { email: `bad.${uniq}@example.com`, lifecyclestage: 'nope' }, associations: [] }],
+  }), 'batch create with an invalid input');
+  eq(bad.code, 400, 'code');
+  eq(bad.body?.category, 'VALIDATION_ERROR', 'category');
+  const check = await hs.crm.contacts.searchApi.doSearch({
+    filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: `ok.${uniq}@example.com` }] }], limit: 1,
+  });
+  eq(check.total, 0, 'nothing written');
+  const tmp = await hs.crm.companies.basicApi.create({ properties: { name: `Gone ${uniq}` }, associations: [] });
+  await hs.crm.companies.basicApi.archive(tmp.id);
+  const archived = await hs.crm.companies.basicApi.getPage(100, undefined, ['name'], undefined, undefined, true);
+  assert(archived.results.some((o) => o.id === tmp.id && o.archived === true), 'archived=true lists it');
+  const g = archived.results.find((o) => o.id === tmp.id);
+  assert(g.archivedAt instanceof Date && !isNaN(g.archivedAt), `archivedAt ${g.archivedAt}`);
+});
+
 await check('hubspot pipelines and owners APIs', async () => {
   throw new Skip('not emulated (docs/sandbox.md: pipelines and owners APIs; dealstage/pipeline options come from the properties file)');
 });
@@ -586,6 +621,14 @@ await check('jsforce query-and-update / query-and-destroy', async () => {
   eq(await conn.sobject('Lead').count({ Company: 'QU Inc' }), 0, 'none left');
 });
 
+await check('jsforce select(\'*\') expands the describe fields; sobject(...).retrieve with fields', async () => {
+  const rows = await conn.sobject('Account').select('*').limit(5);
+  assert(rows.length >= 3, `rows ${rows.length}`);
+  const describe = await conn.sobject('Account').describe$();
+  for (const f of ['Id', 'Name', 'SystemModstamp']) assert(f in rows[0], `${f} missing`);
+  assert(Object.keys(rows[0]).length >= Math.min(10, describe.fields.length), 'all fields');
+});
+
 await check('jsforce collections: missing id → null, partial update failure', async () => {
   const acc = await conn.query('SELECT Id FROM Account LIMIT 1');
   const id = acc.records[0].Id;
@@ -614,8 +657,18 @@ await check('jsforce apex REST (conn.apex) convertLead stand-in', async () => {
   assert(res[0].accountId && res[0].contactId, 'account and contact');
 });
 
-await check('jsforce identity() / recent() / tabs()', async () => {
-  throw new Skip('not emulated: the identity service (/id/...), recent items and tabs are outside the sync API surface');
+await check('jsforce identity() (resource map → identity URL) and sobject recent()', async () => {
+  const plain = new jsforce.Connection({ instanceUrl: urls.sf, accessToken: TOKEN, version: '59.0' });
+  const id = await plain.identity();
+  assert(/^005/.test(id.user_id) && /^00D/.test(id.organization_id), `identity ${JSON.stringify(id).slice(0, 300)}`);
+  eq(plain.userInfo?.id, id.user_id, 'userInfo.id');
+  eq(id.active, true, 'active');
+  const recent = await conn.sobject('Contact').recent();
+  assert(Array.isArray(recent), 'recentItems list');
+});
+
+await check('jsforce global recent() / tabs() / theme() / search (SOSL)', async () => {
+  throw new Skip('not emulated: global recent items, tabs, themes, SOSL (docs/sandbox.md) are outside the sync API surface');
 });
 
 await check('jsforce Bulk API (conn.bulk, conn.bulk2), Tooling, Metadata, SOAP login', async () => {
