@@ -1215,6 +1215,9 @@ void SalesforceEmulator::RegisterRoutes() {
   RouteOptions token_route = open;
   token_route.mutates = true;  // issued sessions go into the state file
   Route("POST", "/services/oauth2/token", [this](Call& c) { Token(c); }, token_route);
+  // Token revocation (jsforce's logout() with an OAuth2 session calls it).
+  Route("POST", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
+  Route("GET", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
   // The identity URL the token response's "id" points to; not counted against
   // the API limit, so it authenticates in the handler.
   Route("GET", "/id/{}/{}", [this](Call& c) { Identity(c); }, open);
@@ -1950,6 +1953,18 @@ void SalesforceEmulator::Updated(Call& c, bool deleted) {
     j["latestDateCovered"] = FormatSalesforceDateTime(e);
   }
   c.Send(200, j);
+}
+
+// POST (or GET) /services/oauth2/revoke, token=<access or refresh token>: an
+// issued access token stops working at once; the sandbox token and the
+// configured refresh token are accepted but stay valid (every test and connector
+// shares them); anything else is 400 unsupported_token_type.
+void SalesforceEmulator::Revoke(Call& c) {
+  std::string t = c.Param("token");
+  if (t.empty())
+    return c.Send(400, Json{{"error", "invalid_request"}, {"error_description", "token is required"}});
+  if (sessions_.erase(t) > 0 || t == token_ || t == settings_.refresh_token) return c.SendEmpty(200);
+  c.Send(400, Json{{"error", "unsupported_token_type"}, {"error_description", "this token type is not supported"}});
 }
 
 // ---------------------------------------------------------------- identity

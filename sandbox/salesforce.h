@@ -171,6 +171,7 @@ class SalesforceEmulator : public Emulator {
   // handlers
   void Token(Call& c);
   void Identity(Call& c);
+  void Revoke(Call& c);
   void Query(Call& c, bool all);
   void QueryMore(Call& c);
   void SendQueryPage(Call& c, const std::string& locator, Cursor& cursor, size_t offset);

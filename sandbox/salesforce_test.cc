@@ -186,6 +186,29 @@ TEST_F(Salesforce, IdentityUrlServesTheSandboxUser) {
   EXPECT_EQ(sf->Get("/id/" + org + "/005000000000000AAA").status, 404);
 }
 
+// jsforce's logout() revokes the session at /services/oauth2/revoke (tests/clients/).
+TEST_F(Salesforce, RevokeEndsAnIssuedSession) {
+  Resp t = Token({{"grant_type", "refresh_token"}, {"refresh_token", sb->token()}});
+  ASSERT_EQ(t.status, 200) << t.raw;
+  std::string issued = t.body["access_token"];
+  sf->set_token(issued);
+  EXPECT_EQ(sf->Get(kV + "/limits").status, 200);
+  Resp r = sf->Do("POST", "/services/oauth2/revoke", Form({{"token", issued}}), {}, "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(sf->Get(kV + "/limits").status, 401);
+  r = sf->Do("POST", "/services/oauth2/revoke", Form({{"token", issued}}), {}, "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_EQ(r.body["error"], "unsupported_token_type");
+  // The shared sandbox token is accepted and keeps working.
+  r = sf->Get("/services/oauth2/revoke?token=" + PercentEncode(sb->token()));
+  EXPECT_EQ(r.status, 200) << r.raw;
+  sf->set_token(sb->token());
+  EXPECT_EQ(sf->Get(kV + "/limits").status, 200);
+  r = sf->Do("POST", "/services/oauth2/revoke", "", {}, "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["error"], "invalid_request");
+}
+
 // ---------------------------------------------------------------- limits
 
 TEST_F(Salesforce, LimitInfoHeaderOnEveryResponseAndDailyLimit) {
