@@ -679,6 +679,9 @@ await check('jsforce limits()', async () => {
   const l = await conn.limits();
   assert(l.DailyApiRequests?.Max > 0, `DailyApiRequests ${JSON.stringify(l.DailyApiRequests)}`);
   assert(l.DailyApiRequests.Remaining <= l.DailyApiRequests.Max, 'Remaining <= Max');
+  // jsforce parses Sforce-Limit-Info into conn.limitInfo
+  assert(conn.limitInfo?.apiUsage?.used > 0 && conn.limitInfo.apiUsage.limit === l.DailyApiRequests.Max,
+    `limitInfo ${JSON.stringify(conn.limitInfo)}`);
 });
 
 await check('jsforce REQUIRED_FIELD_MISSING surfaces with errorCode', async () => {
@@ -728,7 +731,7 @@ await check('jsforce OAuth refresh flow: 401 → refresh_token grant, then expir
   assert(/invalid_grant|expired access\/refresh token/.test(`${e.name} ${e.message} ${e.errorCode}`), `error ${describeError(e)}`);
 });
 
-await check('jsforce authorize: JWT bearer and client_credentials grants', async () => {
+await check('jsforce authorize: JWT bearer and client_credentials grants, logout() revokes', async () => {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   const assertion = `${b64({ alg: 'RS256' })}.${b64({ iss: 'client-id', sub: 'integration@example.com', aud: 'https://login.salesforce.com', exp: now + 300 })}.c2lnbmF0dXJl`;
@@ -738,6 +741,11 @@ await check('jsforce authorize: JWT bearer and client_credentials grants', async
   eq(jconn.instanceUrl, urls.sf, 'instance URL from the token response');
   const q = await jconn.query('SELECT COUNT() FROM Account');
   assert(q.totalSize >= 3, 'query with the JWT-issued token');
+  const issued = jconn.accessToken;
+  await jconn.logout();  // OAuth2 session: POST /services/oauth2/revoke
+  const after = new jsforce.Connection({ instanceUrl: urls.sf, accessToken: issued, version: '59.0' });
+  const e = await expectThrow(after.limits(), 'revoked token');
+  eq(e.errorCode, 'INVALID_SESSION_ID', 'revoked token errorCode');
   const cconn = new jsforce.Connection({ oauth2: { loginUrl: urls.sf, clientId: 'cid', clientSecret: 'csecret' }, version: '59.0' });
   await cconn.authorize({ grant_type: 'client_credentials' });
   assert((await cconn.limits()).DailyApiRequests, 'limits with the client_credentials token');
