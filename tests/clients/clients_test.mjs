@@ -32,6 +32,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-clients-'));
 const errFile = path.join(tmp, 'sandbox.err');
 const errFd = fs.openSync(errFile, 'w');
 const child = spawn(accord, ['sandbox', '--token', TOKEN], { stdio: ['ignore', 'pipe', errFd] });
+// Never leave the sandbox behind, whatever ends this process.
+process.on('exit', () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(1));
 let banner = '';
 const urls = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`no banner after 30 s: ${banner}`)), 30000);
