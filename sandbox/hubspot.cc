@@ -984,6 +984,7 @@ void HubSpotEmulator::RegisterRoutes() {
   Route("DELETE", o + "/{}", [this](Call& c) { ArchiveOne(c); }, write);
   Route("GET", "/crm/v3/properties/{}", [this](Call& c) { Properties(c, false); });
   Route("GET", "/crm/v3/properties/{}/{}", [this](Call& c) { Properties(c, true); });
+  Route("POST", "/crm/v3/properties/{}/batch/read", [this](Call& c) { PropertiesBatchRead(c); });
   const std::string a = "/crm/v4/objects/{}/{}/associations";
   Route("PUT", a + "/default/{}/{}", [this](Call& c) { AssocPut(c, false); }, write);
   Route("PUT", a + "/{}/{}", [this](Call& c) { AssocPut(c, true); }, write);
@@ -994,6 +995,8 @@ void HubSpotEmulator::RegisterRoutes() {
   Route("POST", b + "read", [this](Call& c) { AssocBatch(c, "read"); });
   Route("POST", b + "archive", [this](Call& c) { AssocBatch(c, "archive"); }, write);
   Route("POST", b + "associate/default", [this](Call& c) { AssocBatch(c, "default"); }, write);
+  Route("POST", b + "labels/archive", [this](Call& c) { AssocBatch(c, "labels_archive"); }, write);
+  Route("GET", "/crm/v4/associations/{}/{}/labels", [this](Call& c) { AssocLabels(c); });
 }
 
 // ---------------------------------------------------------------- objects
@@ -1633,6 +1636,35 @@ void HubSpotEmulator::Properties(Call& c, bool one) {
   SendError(c, 404, "OBJECT_NOT_FOUND", "Unable to find property " + c.args[1] + " on object type " + obj->type_id);
 }
 
+// POST /crm/v3/properties/{type}/batch/read {inputs:[{name}], archived}: the
+// named properties in input order; unknown names are a 207 OBJECT_NOT_FOUND
+// entry (the official SDK's properties.batchApi.read).
+void HubSpotEmulator::PropertiesBatchRead(Call& c) {
+  Object* obj = TypeArg(c, 0);
+  if (!obj) return;
+  Json body;
+  if (!ParseBody(c, &body)) return;
+  const Json& inputs = body.is_object() && body.contains("inputs") ? body["inputs"] : Json();
+  if (!inputs.is_array()) return SendError(c, 400, "VALIDATION_ERROR", "inputs must be an array");
+  bool archived = body.is_object() && body.contains("archived") && body["archived"].is_boolean() && body["archived"].get<bool>();
+  Json results = Json::array(), errors = Json::array(), missing = Json::array();
+  for (const Json& in : inputs) {
+    std::string name = in.is_object() && in.contains("name") && in["name"].is_string() ? in["name"].get<std::string>() : "";
+    const Json* found = nullptr;
+    if (!archived && obj->properties.contains("results") && obj->properties["results"].is_array()) {
+      for (const Json& p : obj->properties["results"]) {
+        if (p.is_object() && p.value("name", "") == name) found = &p;
+      }
+    }
+    if (found) results.push_back(*found);
+    else missing.push_back(name);
+  }
+  if (!missing.empty())
+    errors.push_back(BatchError("OBJECT_NOT_FOUND", "Unable to find some properties on object type " + obj->type_id,
+                                {{"properties", missing}}));
+  c.Send(errors.empty() ? 200 : 207, BatchEnvelope(c.now_ms, c.now_ms, results, errors));
+}
+
 // ---------------------------------------------------------------- associations v4
 
 void HubSpotEmulator::AssocPut(Call& c, bool labelled) {
@@ -1693,6 +1725,25 @@ void HubSpotEmulator::AssocPut(Call& c, bool labelled) {
   j["toObjectId"] = std::strtoll(to_id.c_str(), nullptr, 10);
   j["labels"] = labels;
   c.Send(201, j);
+}
+
+// GET /crm/v4/associations/{from}/{to}/labels: the association types between
+// two object types (the official SDK's associations.v4.schema.definitionsApi.getAll);
+// unlabeled types have "label": null.
+void HubSpotEmulator::AssocLabels(Call& c) {
+  Object* from = TypeArg(c, 0);
+  if (!from) return;
+  Object* to = TypeArg(c, 1);
+  if (!to) return;
+  std::vector<const AssocType*> types;
+  for (const AssocType& a : kAssocTypes) {
+    if (a.from == from->schema.name && a.to == to->schema.name) types.push_back(&a);
+  }
+  std::sort(types.begin(), types.end(), [](const AssocType* x, const AssocType* y) { return x->id < y->id; });
+  Json results = Json::array();
+  for (const AssocType* a : types)
+    results.push_back({{"category", "HUBSPOT_DEFINED"}, {"typeId", a->id}, {"label", a->label ? Json(a->label) : Json()}});
+  c.Send(200, Json{{"results", results}});
 }
 
 void HubSpotEmulator::AssocDelete(Call& c) {
@@ -1778,6 +1829,26 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
       }
       continue;
     }
+    if (op == "labels_archive") {  // drop the given types (and their inverses), keep the others
+      std::string from_id = id_of(in, "from"), to_id = id_of(in, "to");
+      auto drop = [&](const AssocKey& a, const AssocKey& b, int id) {
+        auto f = assoc_.find(a);
+        if (f == assoc_.end()) return;
+        auto t = f->second.find(b);
+        if (t != f->second.end()) t->second.erase(id);
+      };
+      if (in.is_object() && in.contains("types") && in["types"].is_array()) {
+        for (const Json& spec : in["types"]) {
+          int id = spec.is_object() && spec.contains("associationTypeId") && spec["associationTypeId"].is_number_integer()
+                       ? spec["associationTypeId"].get<int>()
+                       : 0;
+          const AssocType* at = FindAssocType(fs, ts, id);
+          drop({fs, from_id}, {ts, to_id}, id);
+          drop({ts, to_id}, {fs, from_id}, at ? at->inverse : id);
+        }
+      }
+      continue;
+    }
     std::string from_id = id_of(in, "from"), to_id = id_of(in, "to");
     if (!FindRecord(*from, from_id) || !FindRecord(*to, to_id)) {
       fail("OBJECT_NOT_FOUND", "One or both objects do not exist: " + fs + " " + from_id + ", " + ts + " " + to_id, from_id);
@@ -1822,7 +1893,7 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
                        {"toObjectId", std::strtoll(to_id.c_str(), nullptr, 10)},
                        {"labels", labels}});
   }
-  if (op == "archive") return c.SendEmpty(204);
+  if (op == "archive" || op == "labels_archive") return c.SendEmpty(204);
   int ok_status = op == "create" ? 201 : 200;
   c.Send(failed.empty() ? ok_status : 207, BatchEnvelope(c.now_ms, c.now_ms, results, failed));
 }

@@ -154,9 +154,11 @@ class HubSpotEmulator : public Emulator {
   void BatchArchive(Call& c);
   void Search(Call& c);
   void Properties(Call& c, bool one);
+  void PropertiesBatchRead(Call& c);
   void AssocPut(Call& c, bool labelled);
   void AssocDelete(Call& c);
   void AssocGet(Call& c);
+  void AssocLabels(Call& c);
   void AssocBatch(Call& c, const std::string& op);
 
   const Seed seed_;

@@ -374,6 +374,74 @@ TEST_F(HubSpot, AssociationsV4) {
   EXPECT_EQ(r.body["results"].size(), 1u);
 }
 
+// GET /crm/v4/associations/{from}/{to}/labels is what the official Node SDK's
+// associations.v4.schema.definitionsApi.getAll calls (tests/clients/).
+TEST_F(HubSpot, AssociationLabels) {
+  Resp r = hs->Get("/crm/v4/associations/contacts/companies/labels");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, Json::parse(R"({"results":[{"category":"HUBSPOT_DEFINED","typeId":1,"label":"Primary"},
+                                                {"category":"HUBSPOT_DEFINED","typeId":279,"label":null}]})"));
+  r = hs->Get("/crm/v4/associations/0-3/company/labels");  // type ids and singulars too
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["results"].size(), 2u) << r.raw;
+  EXPECT_EQ(r.body["results"][0]["typeId"], 5);
+  EXPECT_EQ(r.body["results"][1]["typeId"], 341);
+  r = hs->Get("/crm/v4/associations/contacts/contacts/labels");  // no types between them: an empty list
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["results"], Json::array());
+  ExpectError(hs->Get("/crm/v4/associations/contacts/widgets/labels"), 400, "VALIDATION_ERROR");
+  hs->set_token("");
+  ExpectError(hs->Get("/crm/v4/associations/contacts/companies/labels"), 401, "INVALID_AUTHENTICATION");
+}
+
+// The official Node SDK's associations.v4.batchApi.archiveLabels and
+// properties.batchApi.read (tests/clients/).
+TEST_F(HubSpot, AssociationLabelsArchiveKeepsTheOtherTypes) {
+  std::string contact = NewContact({{"email", "labels@assoc.example"}});
+  std::string company = hs->Post("/crm/v3/objects/companies", Json{{"properties", {{"name", "L Co"}}}}).body["id"];
+  Resp r = hs->Post("/crm/v4/associations/contacts/companies/batch/create",
+                    Json{{"inputs", {{{"from", {{"id", contact}}}, {"to", {{"id", company}}},
+                                      {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}},
+                                                 {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 1}}}}}}}});
+  ASSERT_EQ(r.status, 201) << r.raw;
+  r = hs->Post("/crm/v4/associations/contacts/companies/batch/labels/archive",
+               Json{{"inputs", {{{"from", {{"id", contact}}}, {"to", {{"id", company}}},
+                                 {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 1}}}}}}}});
+  EXPECT_EQ(r.status, 204) << r.raw;
+  r = hs->Get("/crm/v4/objects/contacts/" + contact + "/associations/companies");
+  ASSERT_EQ(r.body["results"].size(), 1u) << r.raw;
+  EXPECT_EQ(r.body["results"][0]["associationTypes"],
+            Json::parse(R"([{"category":"HUBSPOT_DEFINED","typeId":279,"label":null}])"));
+  r = hs->Get("/crm/v4/objects/companies/" + company + "/associations/contacts");  // the inverse (2) went too
+  ASSERT_EQ(r.body["results"].size(), 1u) << r.raw;
+  EXPECT_EQ(r.body["results"][0]["associationTypes"].size(), 1u) << r.raw;
+  EXPECT_EQ(r.body["results"][0]["associationTypes"][0]["typeId"], 280);
+  // the last type gone: no association left
+  r = hs->Post("/crm/v4/associations/contacts/companies/batch/labels/archive",
+               Json{{"inputs", {{{"from", {{"id", contact}}}, {"to", {{"id", company}}},
+                                 {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}}}}}}}});
+  EXPECT_EQ(r.status, 204) << r.raw;
+  EXPECT_EQ(hs->Get("/crm/v4/objects/contacts/" + contact + "/associations/companies").body["results"].size(), 0u);
+}
+
+TEST_F(HubSpot, PropertiesBatchRead) {
+  Resp r = hs->Post("/crm/v3/properties/contacts/batch/read",
+                    Json{{"inputs", {{{"name", "lifecyclestage"}}, {{"name", "email"}}}}, {"archived", false}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["status"], "COMPLETE");
+  ASSERT_EQ(r.body["results"].size(), 2u);
+  EXPECT_EQ(r.body["results"][0]["name"], "lifecyclestage");
+  EXPECT_EQ(r.body["results"][1]["name"], "email");
+  EXPECT_EQ(r.body["results"][0], hs->Get("/crm/v3/properties/contacts/lifecyclestage").body);
+  r = hs->Post("/crm/v3/properties/contacts/batch/read", Json{{"inputs", {{{"name", "email"}}, {{"name", "nope"}}}}});
+  ASSERT_EQ(r.status, 207) << r.raw;
+  EXPECT_EQ(r.body["results"].size(), 1u);
+  EXPECT_EQ(r.body["errors"][0]["category"], "OBJECT_NOT_FOUND");
+  EXPECT_EQ(r.body["errors"][0]["context"]["properties"], Json::array({"nope"}));
+  ExpectError(hs->Post("/crm/v3/properties/contacts/batch/read", Json{{"inputs", "x"}}), 400, "VALIDATION_ERROR");
+  ExpectError(hs->Post("/crm/v3/properties/widgets/batch/read", Json{{"inputs", Json::array()}}), 400, "VALIDATION_ERROR");
+}
+
 TEST_F(HubSpot, RateLimitHeadersAnd429) {
   Config({{"rate_limit_max", 5}, {"rate_limit_interval_ms", 10000}});
   Resp r = hs->Get(kC);

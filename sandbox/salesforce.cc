@@ -1215,6 +1215,12 @@ void SalesforceEmulator::RegisterRoutes() {
   RouteOptions token_route = open;
   token_route.mutates = true;  // issued sessions go into the state file
   Route("POST", "/services/oauth2/token", [this](Call& c) { Token(c); }, token_route);
+  // Token revocation (jsforce's logout() with an OAuth2 session calls it).
+  Route("POST", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
+  Route("GET", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
+  // The identity URL the token response's "id" points to; not counted against
+  // the API limit, so it authenticates in the handler.
+  Route("GET", "/id/{}/{}", [this](Call& c) { Identity(c); }, open);
   Route(
       "GET", "/services/data",
       [](Call& c) {
@@ -1232,6 +1238,7 @@ void SalesforceEmulator::RegisterRoutes() {
     std::string base = "/services/data/" + v;
     Json j;
     for (const char* r : {"sobjects", "query", "queryAll", "limits", "composite"}) j[r] = base + "/" + r;
+    j["identity"] = IdentityUrl();  // absolute, as Salesforce gives it (jsforce's identity() follows it)
     c.Send(200, j);
   });
   Route("GET", d + "/limits", [this](Call& c) {
@@ -1393,7 +1400,7 @@ void SalesforceEmulator::Token(Call& c) {
   j["signature"] = UuidFromHash(h);
   j["scope"] = "api";
   j["instance_url"] = base_url();
-  j["id"] = base_url() + "/id/" + org_id_ + "/" + user_id_;
+  j["id"] = IdentityUrl();
   j["token_type"] = "Bearer";
   j["issued_at"] = std::to_string(c.now_ms);
   c.Send(200, j);
@@ -1945,6 +1952,64 @@ void SalesforceEmulator::Updated(Call& c, bool deleted) {
     j["earliestDateAvailable"] = FormatSalesforceDateTime(TruncateToMinute(std::max<int64_t>(started_ms_, c.now_ms - int64_t{15} * 86400000)));
     j["latestDateCovered"] = FormatSalesforceDateTime(e);
   }
+  c.Send(200, j);
+}
+
+// POST (or GET) /services/oauth2/revoke, token=<access or refresh token>: an
+// issued access token stops working at once; the sandbox token and the
+// configured refresh token are accepted but stay valid (every test and connector
+// shares them); anything else is 400 unsupported_token_type.
+void SalesforceEmulator::Revoke(Call& c) {
+  std::string t = c.Param("token");
+  if (t.empty())
+    return c.Send(400, Json{{"error", "invalid_request"}, {"error_description", "token is required"}});
+  if (sessions_.erase(t) > 0 || t == token_ || t == settings_.refresh_token) return c.SendEmpty(200);
+  c.Send(400, Json{{"error", "unsupported_token_type"}, {"error_description", "this token type is not supported"}});
+}
+
+// ---------------------------------------------------------------- identity
+
+// GET /id/{orgId}/{userId}: the identity service's user record (the token
+// response's "id" URL). Bearer header or ?oauth_token=; only the sandbox's own
+// org and user exist.
+void SalesforceEmulator::Identity(Call& c) {
+  std::string t = c.Param("oauth_token");
+  bool ok = !t.empty() && (t == token_ || (sessions_.contains(t) && sessions_[t] > c.now_ms));
+  if (!ok && !Authorize(c)) return;
+  auto same = [](const std::string& a, const std::string& b) { return a.substr(0, 15) == b.substr(0, 15); };
+  if (!same(c.args[0], org_id_) || !same(c.args[1], user_id_)) return WriteNotFound(c);
+  const std::string b = base_url();
+  Json urls;
+  urls["enterprise"] = b + "/services/Soap/c/{version}/" + org_id_.substr(0, 15);
+  urls["partner"] = b + "/services/Soap/u/{version}/" + org_id_.substr(0, 15);
+  urls["rest"] = b + "/services/data/v{version}/";
+  urls["sobjects"] = b + "/services/data/v{version}/sobjects/";
+  urls["search"] = b + "/services/data/v{version}/search/";
+  urls["query"] = b + "/services/data/v{version}/query/";
+  urls["recent"] = b + "/services/data/v{version}/recent/";
+  urls["profile"] = b + "/" + user_id_;
+  urls["custom_domain"] = b;
+  Json j;
+  j["id"] = IdentityUrl();
+  j["asserted_user"] = true;
+  j["user_id"] = user_id_;
+  j["organization_id"] = org_id_;
+  j["username"] = "sandbox@accord.invalid";
+  j["nick_name"] = "sandbox";
+  j["display_name"] = "Accord Sandbox";
+  j["email"] = "sandbox@accord.invalid";
+  j["email_verified"] = true;
+  j["first_name"] = "Accord";
+  j["last_name"] = "Sandbox";
+  j["timezone"] = "GMT";
+  j["active"] = true;
+  j["user_type"] = "STANDARD";
+  j["language"] = "en_US";
+  j["locale"] = "en_US";
+  j["utcOffset"] = 0;
+  j["last_modified_date"] = FormatSalesforceDateTime(started_ms_);
+  j["is_app_installed"] = true;
+  j["urls"] = urls;
   c.Send(200, j);
 }
 

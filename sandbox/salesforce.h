@@ -170,6 +170,8 @@ class SalesforceEmulator : public Emulator {
 
   // handlers
   void Token(Call& c);
+  void Identity(Call& c);
+  void Revoke(Call& c);
   void Query(Call& c, bool all);
   void QueryMore(Call& c);
   void SendQueryPage(Call& c, const std::string& locator, Cursor& cursor, size_t offset);
@@ -190,6 +192,7 @@ class SalesforceEmulator : public Emulator {
   const Seed seed_;
   std::string token_;
   std::string org_id_, user_id_;
+  std::string IdentityUrl() const { return base_url() + "/id/" + org_id_ + "/" + user_id_; }
   SalesforceSettings settings_;
   Json seed_config_;
   std::vector<std::unique_ptr<Object>> objects_;

@@ -154,6 +154,61 @@ TEST_F(Salesforce, ExpireSessionsAdminEndpoint) {
   EXPECT_EQ(sf->Get(kV + "/sobjects").status, 401);
 }
 
+// The token response's "id" is the identity URL; jsforce's identity() follows
+// the versioned resource map's "identity" to it (tests/clients/).
+TEST_F(Salesforce, IdentityUrlServesTheSandboxUser) {
+  Resp t = Token({{"grant_type", "refresh_token"}, {"refresh_token", sb->token()}});
+  ASSERT_EQ(t.status, 200) << t.raw;
+  std::string id_url = t.body["id"];
+  ASSERT_EQ(id_url.rfind(sb->salesforce_url() + "/id/00D", 0), 0u) << id_url;
+  std::string path = id_url.substr(sb->salesforce_url().size());
+  Resp map = sf->Get(kV);
+  ASSERT_EQ(map.status, 200) << map.raw;
+  EXPECT_EQ(map.body["identity"], id_url);
+  Json before = sf->Get("/__sandbox/dump").body["api_usage"];
+  Resp r = sf->Get(path + "?format=json");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["id"], id_url);
+  std::string user = r.body["user_id"], org = r.body["organization_id"];
+  EXPECT_EQ(user.substr(0, 3), "005");
+  EXPECT_EQ(org.substr(0, 3), "00D");
+  EXPECT_EQ(path, "/id/" + org + "/" + user);
+  EXPECT_EQ(r.body["active"], true);
+  EXPECT_EQ(r.body["urls"]["rest"], sb->salesforce_url() + "/services/data/v{version}/");
+  EXPECT_EQ(sf->Get("/__sandbox/dump").body["api_usage"], before);  // identity calls are not API calls
+  // An issued token as ?oauth_token= works without the header.
+  sf->set_token("");
+  EXPECT_EQ(sf->Get(path + "?format=json&oauth_token=" + t.body["access_token"].get<std::string>()).status, 200);
+  Resp no = sf->Get(path);
+  EXPECT_EQ(no.status, 401) << no.raw;
+  EXPECT_EQ(no.body[0]["errorCode"], "INVALID_SESSION_ID");
+  sf->set_token(sb->token());
+  EXPECT_EQ(sf->Get("/id/" + org + "/005000000000000AAA").status, 404);
+}
+
+// jsforce's logout() revokes the session at /services/oauth2/revoke (tests/clients/).
+TEST_F(Salesforce, RevokeEndsAnIssuedSession) {
+  Resp t = Token({{"grant_type", "refresh_token"}, {"refresh_token", sb->token()}});
+  ASSERT_EQ(t.status, 200) << t.raw;
+  std::string issued = t.body["access_token"];
+  sf->set_token(issued);
+  EXPECT_EQ(sf->Get(kV + "/limits").status, 200);
+  Resp r = sf->Do("POST", "/services/oauth2/revoke", Form({{"token", issued}}), {}, "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(sf->Get(kV + "/limits").status, 401);
+  r = sf->Do("POST", "/services/oauth2/revoke", Form({{"token", issued}}), {}, "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_EQ(r.body["error"], "unsupported_token_type");
+  // The shared sandbox token is accepted and keeps working.
+  r = sf->Get("/services/oauth2/revoke?token=" + PercentEncode(sb->token()));
+  EXPECT_EQ(r.status, 200) << r.raw;
+  sf->set_token(sb->token());
+  EXPECT_EQ(sf->Get(kV + "/limits").status, 200);
+  r = sf->Do("POST", "/services/oauth2/revoke", "", {}, "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["error"], "invalid_request");
+}
+
 // ---------------------------------------------------------------- limits
 
 TEST_F(Salesforce, LimitInfoHeaderOnEveryResponseAndDailyLimit) {
