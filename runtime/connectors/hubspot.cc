@@ -433,8 +433,8 @@ bool HubSpotConnector::List(const schema::Object& object, const std::vector<std:
                             std::vector<sync::ReadProblem>* problems, std::string* error) {
   std::string props, types;
   for (const schema::Field& f : object.fields) props += (props.empty() ? "" : ",") + UrlEncode(f.name);
-  for (const char* extra : {"hs_merged_object_ids", ModstampProperty(object.name).c_str()})
-    if (!object.FindField(extra)) props += std::string(",") + UrlEncode(extra);
+  for (const std::string& extra : {std::string("hs_merged_object_ids"), ModstampProperty(object.name)})
+    if (!object.FindField(extra)) props += "," + UrlEncode(extra);
   for (const std::string& t : assoc_types) types += (types.empty() ? "" : ",") + UrlEncode(t);
   std::string after;
   for (;;) {
