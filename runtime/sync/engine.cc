@@ -534,6 +534,8 @@ struct Engine::Impl {
     report = &r;
     opts = &o;
     full_pass = false;
+    // the connectors count over their lifetime (a --watch process runs many passes): a pass reports its own
+    const CallCounts before[2] = {conn[0]->calls(), conn[1]->calls()};
     for (auto& t : tables) t.clear();
     links.clear();
     for (auto& t : taken) t.clear();
@@ -555,8 +557,8 @@ struct Engine::Impl {
       RunSync(p);
     }
     if (r.ok) Triggers();
-    r.salesforce_calls = conn[0]->calls();
-    r.hubspot_calls = conn[1]->calls();
+    r.salesforce_calls = {conn[0]->calls().reads - before[0].reads, conn[0]->calls().writes - before[0].writes};
+    r.hubspot_calls = {conn[1]->calls().reads - before[1].reads, conn[1]->calls().writes - before[1].writes};
     if (o.dry_run) {
       store.Rollback();
     } else {

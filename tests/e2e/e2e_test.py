@@ -254,6 +254,52 @@ def diff(a, b, path=""):
     return lines
 
 
+def watch_survives_an_outage(tmp):
+    """`accord run --watch` outlives the APIs going away: the sandbox (state in a file) is
+    stopped under it and started again on the same ports; the watch reports the failed
+    passes, re-authenticates with its refresh token and syncs the next edit."""
+    sb_state = os.path.join(tmp, "sandbox-state.db")
+    sb = Sandbox(ACCORD, TOKEN, extra=["--state", sb_state])
+    ports = [sb.sf.rsplit(":", 1)[1], sb.hs.rsplit(":", 1)[1]]
+    env = dict(os.environ, ACCORD_SALESFORCE_REFRESH_TOKEN=TOKEN, ACCORD_SALESFORCE_CLIENT_ID="accord-e2e",
+               ACCORD_HUBSPOT_TOKEN=TOKEN)
+    env.pop("ACCORD_SALESFORCE_ACCESS_TOKEN", None)
+    log = open(os.path.join(tmp, "watch.log"), "w+")
+    watch = subprocess.Popen([ACCORD, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state",
+                              os.path.join(tmp, "watch.db"), "--watch", "--interval", "0.5"],
+                             env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        def arrived(value, timeout=30):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                found = sb.hs_search("contacts", "email", "ada.lovelace@example.com")
+                if found and found[0]["properties"].get("jobtitle") == value:
+                    return True
+                time.sleep(0.3)
+            return False
+
+        ada = lambda: sb.soql("SELECT Id FROM Contact WHERE LastName = 'Lovelace'")[0]["Id"]
+        check("watch: the first passes link the example", arrived("CTO"))
+        sb.stop()
+        # short outages are bridged by the HTTP layer's retries (about 6 s of backoff);
+        # this one is longer, so passes fail and are reported
+        time.sleep(9)
+        check("watch: still running while the APIs are down", watch.poll() is None)
+        sb = Sandbox(ACCORD, TOKEN, extra=["--state", sb_state, "--port-salesforce", ports[0], "--port-hubspot", ports[1]])
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{ada()}", {"Title": "After the outage"})
+        check("watch: syncs again once the APIs are back", arrived("After the outage"))
+    finally:
+        watch.terminate()
+        rc = watch.wait(20)
+        sb.stop()
+    log.seek(0)
+    text = log.read()
+    outputs.append(("accord run --watch", text, ""))
+    check("watch: stops cleanly on SIGTERM", rc == 0, f"exit {rc}")
+    check("watch: reported the failed passes", re.search(r"accord run: .*(salesforce|hubspot|Salesforce|HubSpot)", text)
+          is not None, text[-2000:])
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="accord-e2e-")
     sb = Sandbox(ACCORD, TOKEN)
@@ -318,6 +364,8 @@ def main():
         # --verbose over a good run: request lines, no secret
         r = run_pass(sb, os.path.join(tmp, "clean.db"))
         check("--verbose prints request lines", "http: GET " in r.stderr, r.stderr[:500])
+        sb.stop()
+        watch_survives_an_outage(tmp)
     finally:
         sb.stop()
         shutil.rmtree(tmp, ignore_errors=True)

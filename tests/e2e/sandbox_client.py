@@ -14,9 +14,9 @@ API = "/services/data/v59.0"
 
 
 class Sandbox:
-    def __init__(self, accord, token, seed=None):
+    def __init__(self, accord, token, seed=None, extra=()):
         self.token = token
-        args = [accord, "sandbox", "--token", token] + (["--seed", seed] if seed else [])
+        args = [accord, "sandbox", "--token", token] + (["--seed", seed] if seed else []) + list(extra)
         # stderr to a file: a pipe nobody reads could fill and stall the servers
         self.err = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.err, text=True)
