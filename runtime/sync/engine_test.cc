@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "compiler/driver/driver.h"
 #include "runtime/sync/jsonl_connector.h"
@@ -160,6 +161,59 @@ TEST(SyncEngine, IncrementalPassesReconcileOnlyChangedPairs) {
   PassReport f = h.engine->RunPass(full);
   EXPECT_EQ(f.Total().unchanged, 0);
   EXPECT_EQ(Harness::Writes(f), 0);
+}
+
+// A system whose first `failures` writes fail transiently (a lock, a 503, a lost
+// response), as the HTTP connectors report them.
+class FlakyConnector : public Connector {
+ public:
+  FlakyConnector(Connector& inner, int failures) : inner_(inner), failures_(failures) {}
+  schema::System system() const override { return inner_.system(); }
+  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
+    return inner_.Load(o, out, p, e);
+  }
+  std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
+    ++attempts;
+    if (failures_ > 0) {
+      --failures_;
+      std::vector<WriteResult> out(ops.size());
+      for (auto& r : out) r = WriteResult{false, "", "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", true, {}};
+      return out;
+    }
+    return inner_.Write(o, ops);
+  }
+  CallCounts calls() const override { return inner_.calls(); }
+  int attempts = 0;
+
+ private:
+  Connector& inner_;
+  int failures_;
+};
+
+TEST(SyncEngine, TransientWriteFailuresBackOffThenSucceed) {
+  Harness h(kPeople);
+  FlakyConnector flaky(h.hs, 1);
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, flaky);
+  h.PutContact("003T1", {{"LastName", "Lamarr"}, {"Email", "hedy@example.com"}});
+  PassReport first = engine.RunPass(PassOptions{});
+  ASSERT_TRUE(first.ok) << first.failure;
+  EXPECT_EQ(first.Total().created, 0);
+  EXPECT_EQ(first.Total().errors, 1);
+  std::vector<store::SyncError> log = h.store->Errors("");
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_FALSE(log[0].permanent) << "a lock is transient";
+  EXPECT_GT(log[0].retry_at, log[0].last_seen) << "and due again after a backoff";
+  // during the backoff the record waits: no write is attempted
+  int before = flaky.attempts;
+  PassReport waiting = engine.RunPass(PassOptions{});
+  EXPECT_EQ(flaky.attempts, before);
+  EXPECT_EQ(waiting.Total().created, 0);
+  // once due, the same pass logic retries and the create lands; the error clears
+  std::this_thread::sleep_for(std::chrono::milliseconds(log[0].retry_at - log[0].last_seen + 100));
+  PassReport retried = engine.RunPass(PassOptions{});
+  EXPECT_EQ(retried.Total().created, 1);
+  EXPECT_TRUE(h.store->Errors("").empty());
+  EXPECT_EQ(h.hs.All("contacts").size(), 1u);
 }
 
 TEST(SyncEngine, ShadowsMoveOnlyWithAcknowledgedWrites) {
