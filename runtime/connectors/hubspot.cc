@@ -602,6 +602,29 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   return true;
 }
 
+std::string HubSpotConnector::FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) {
+  if (slot >= object.fields.size() || record.id.empty()) return "";
+  const std::string prop = UrlEncode(object.fields[slot].name);
+  HttpResponse r = Send("GET", ObjectPath(object.name) + "/" + UrlEncode(record.id) + "?properties=" + prop +
+                                   "&propertiesWithHistory=" + prop,
+                        "", Kind::kRead);
+  if (r.status != 200) return "";
+  // {"propertiesWithHistory": {"jobtitle": [{"value": "..", "timestamp": "..", "sourceType": ..}, ...]}}
+  json j = Parse(r.body);
+  if (!j.is_object() || !j.contains("propertiesWithHistory") || !j["propertiesWithHistory"].is_object()) return "";
+  const json& h = j["propertiesWithHistory"];
+  auto it = h.find(object.fields[slot].name);
+  if (it == h.end() || !it->is_array()) return "";
+  int64_t newest = -1;
+  for (const json& e : *it) {
+    int64_t ms;
+    if (e.is_object() && e.contains("timestamp") && e["timestamp"].is_string() &&
+        ParseMs(e["timestamp"].get<std::string>(), &ms))
+      newest = std::max(newest, ms);
+  }
+  return newest < 0 ? "" : IsoMs(newest);
+}
+
 bool HubSpotConnector::Properties(const std::string& object, std::string* out, std::string* error) {
   HttpResponse r = Send("GET", "/crm/v3/properties/" + UrlEncode(object), "", Kind::kRead);
   if (r.status != 200) {

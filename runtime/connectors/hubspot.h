@@ -57,6 +57,10 @@ class HubSpotConnector : public sync::Connector {
   std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
   sync::CallCounts calls() const override { return calls_; }
 
+  // A two_way conflict: when the property last changed, from propertiesWithHistory (one GET
+  // per conflicting record and field); empty when HubSpot does not say.
+  std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
+
   // `accord schema pull`: the properties JSON of an object as the API returns it ({"results":[...]}).
   bool Properties(const std::string& object, std::string* json, std::string* error);
 

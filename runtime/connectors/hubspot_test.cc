@@ -198,6 +198,25 @@ TEST_F(HubSpotTest, IncrementalLoadSeesWritesAndReturnsTheWholeSet) {
     if (r.id != upd && r.id != del) EXPECT_EQ(m[r.id].values.items(), r.values.items()) << r.id;
 }
 
+TEST_F(HubSpotTest, FieldChangedAtIsThePropertysOwnLastChange) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  std::string id = Load(*c, *contacts)[0].id;
+  ASSERT_TRUE(c->Write(*contacts, {Update(*contacts, id, {{"jobtitle", "First"}})})[0].ok);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(c->Write(*contacts, {Update(*contacts, id, {{"city", "Later"}})})[0].ok);
+  Record r = ById(Load(*c, *contacts))[id];
+  std::string job = c->FieldChangedAt(*contacts, r, Slot(*contacts, "jobtitle"));
+  std::string city = c->FieldChangedAt(*contacts, r, Slot(*contacts, "city"));
+  ASSERT_FALSE(job.empty());
+  ASSERT_FALSE(city.empty());
+  EXPECT_LT(job, city) << "the city edit came later";
+  EXPECT_EQ(city, r.modstamp) << "the record's modstamp is its newest property change";
+  Record missing = r;
+  missing.id = "999999999";
+  EXPECT_EQ(c->FieldChangedAt(*contacts, missing, Slot(*contacts, "city")), "") << "unknown: the record time decides";
+}
+
 TEST_F(HubSpotTest, BatchesSplitAtOneHundred) {
   auto c = Connect();
   ASSERT_TRUE(c);

@@ -122,6 +122,13 @@ class Connector {
   virtual std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) = 0;
   // API calls made (or, for a dry run, that would be made).
   virtual CallCounts calls() const = 0;
+  // When the field at `slot` of `record` last changed (ISO-8601 UTC), for a
+  // two_way conflict on it; asked only on conflicts. Empty = not known: the
+  // record's modstamp decides. HubSpot answers from propertiesWithHistory.
+  virtual std::string FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) {
+    (void)object, (void)record, (void)slot;
+    return "";
+  }
   // The batch size of the system's write endpoint (200 Salesforce, 100 HubSpot).
   int batch_size() const { return system() == schema::System::kSalesforce ? 200 : 100; }
 };

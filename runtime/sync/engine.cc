@@ -987,10 +987,21 @@ struct Engine::Impl {
               if (IsBlank(cur[winner])) winner = 1 - winner;
               why = "prefer " + std::string(ast::SideName(rp.policy.side)) + " unless blank";
               break;
-            case ast::ConflictKind::kTwoWay:
-              winner = StampMs(rec[1]->modstamp) > StampMs(rec[0]->modstamp) ? 1 : 0;
-              why = "two_way: the more recent change (" + std::string(winner == 0 ? "salesforce" : "hubspot") + ")";
+            case ast::ConflictKind::kTwoWay: {
+              // the field's own change time where the system tells it (HubSpot's property
+              // history), else the record's: an edit of another field must not make this one "recent"
+              std::string at[2];
+              bool per_field = false;
+              for (int s = 0; s < 2; ++s) {
+                if (rp.slot[s] >= 0) at[s] = conn[s]->FieldChangedAt(*obj[s], *rec[s], static_cast<size_t>(rp.slot[s]));
+                per_field = per_field || !at[s].empty();
+                if (at[s].empty()) at[s] = rec[s]->modstamp;
+              }
+              winner = StampMs(at[1]) > StampMs(at[0]) ? 1 : 0;
+              why = "two_way: the more recent change (" + std::string(winner == 0 ? "salesforce" : "hubspot") +
+                    (per_field ? ", by the field's own change time)" : ")");
               break;
+            }
             case ast::ConflictKind::kDontSync: why = "dont_sync: neither side is written"; break;
           }
           ++report->per_sync[p.name].conflicts;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "compiler/driver/driver.h"
@@ -214,6 +215,64 @@ TEST(SyncEngine, TransientWriteFailuresBackOffThenSucceed) {
   EXPECT_EQ(retried.Total().created, 1);
   EXPECT_TRUE(h.store->Errors("").empty());
   EXPECT_EQ(h.hs.All("contacts").size(), 1u);
+}
+
+// A system that knows when each field changed (HubSpot's property history).
+class FieldTimesConnector : public Connector {
+ public:
+  explicit FieldTimesConnector(Connector& inner) : inner_(inner) {}
+  schema::System system() const override { return inner_.system(); }
+  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
+    return inner_.Load(o, out, p, e);
+  }
+  std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
+    return inner_.Write(o, ops);
+  }
+  CallCounts calls() const override { return inner_.calls(); }
+  std::string FieldChangedAt(const schema::Object& o, const Record& r, size_t slot) override {
+    ++asked;
+    auto it = times.find(r.id + "/" + o.fields[slot].name);
+    return it == times.end() ? "" : it->second;
+  }
+  std::map<std::string, std::string> times;  // "id/field" -> ISO time
+  int asked = 0;
+
+ private:
+  Connector& inner_;
+};
+
+TEST(SyncEngine, TwoWayUsesTheFieldsOwnChangeTimeWhenTheSystemKnowsIt) {
+  Harness h(kPeople);
+  FieldTimesConnector hs(h.hs);
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, hs);
+  h.PutContact("003F1", {{"LastName", "Meitner"}, {"Email", "lise@example.com"}, {"Title", "Physicist"}});
+  ASSERT_EQ(engine.RunPass(PassOptions{}).Total().created, 1);
+  engine.RunPass(PassOptions{});  // the echo of our own create
+  std::string hs_id = h.store->FindBySalesforce("people", "003F1")->hubspot_id;
+  // HubSpot edits the title first, Salesforce later, then HubSpot edits another field:
+  // the HubSpot record is the newer one, but its title change is the older one
+  h.EditHs(hs_id, {{"jobtitle", "Professor"}});
+  std::string hubspot_title_time = *h.hs.Get("contacts", hs_id)->at("properties").at("lastmodifieddate").get_ptr<const std::string*>();
+  h.EditContact("003F1", {{"Title", "Director"}});
+  h.EditHs(hs_id, {{"city", "Stockholm"}});
+  hs.times[hs_id + "/jobtitle"] = hubspot_title_time;
+  PassReport r = engine.RunPass(PassOptions{});
+  EXPECT_EQ(r.Total().conflicts, 1);
+  EXPECT_GT(hs.asked, 0) << "the field time is asked on the conflict";
+  EXPECT_EQ(h.HsProp(hs_id, "jobtitle"), "Director") << "Salesforce's later title edit wins";
+  EXPECT_EQ(h.SfField("003F1", "Title"), "Director");
+  EXPECT_EQ(h.SfField("003F1", "MailingCity"), "Stockholm") << "the other field still flows";
+  // the same edits without field times: the record times decide, and HubSpot's record is newer
+  Harness g(kPeople);
+  g.PutContact("003F1", {{"LastName", "Meitner"}, {"Email", "lise@example.com"}, {"Title", "Physicist"}});
+  g.Pass();
+  g.Pass();
+  std::string g_hs = g.store->FindBySalesforce("people", "003F1")->hubspot_id;
+  g.EditHs(g_hs, {{"jobtitle", "Professor"}});
+  g.EditContact("003F1", {{"Title", "Director"}});
+  g.EditHs(g_hs, {{"city", "Stockholm"}});
+  g.Pass();
+  EXPECT_EQ(g.SfField("003F1", "Title"), "Professor") << "record-level: the newer HubSpot record wins";
 }
 
 TEST(SyncEngine, ShadowsMoveOnlyWithAcknowledgedWrites) {
