@@ -429,49 +429,25 @@ bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mi
   return true;
 }
 
-bool HubSpotConnector::List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
-                            std::vector<sync::ReadProblem>* problems, std::string* error) {
-  std::string props, types;
-  for (const schema::Field& f : object.fields) props += (props.empty() ? "" : ",") + UrlEncode(f.name);
-  for (const std::string& extra : {std::string("hs_merged_object_ids"), ModstampProperty(object.name)})
-    if (!object.FindField(extra)) props += "," + UrlEncode(extra);
-  for (const std::string& t : assoc_types) types += (types.empty() ? "" : ",") + UrlEncode(t);
+// Pages through GET /crm/v3/objects/{type}?<query>, 100 per call, `after` from
+// paging.next; each result goes to `each`.
+bool HubSpotConnector::ListPages(const schema::Object& object, const std::string& query, const std::string& what,
+                                 const std::function<void(const json&)>& each, std::string* error) {
   std::string after;
   for (;;) {
-    std::string path = ObjectPath(object.name) + "?limit=100&properties=" + props + "&associations=" + types;
+    std::string path = ObjectPath(object.name) + "?limit=100&" + query;
     if (!after.empty()) path += "&after=" + UrlEncode(after);
     HttpResponse r = Send("GET", path, "", Kind::kRead);
     if (r.status != 200) {
-      *error = "HubSpot: listing " + object.name + " failed: " + ErrorText(r);
+      *error = "HubSpot: listing " + what + " failed: " + ErrorText(r);
       return false;
     }
     json j = Parse(r.body);
     if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
-      *error = "HubSpot: listing " + object.name + ": the response has no results array";
+      *error = "HubSpot: listing " + what + ": the response has no results array";
       return false;
     }
-    for (const json& item : j["results"]) {
-      Record rec;
-      std::string problem;
-      if (!ParseRecord(object, item, &rec, &problem)) {
-        problems->push_back({rec.id, object.name + " list", problem});
-        continue;
-      }
-      // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
-      for (const std::string& t : assoc_types) {
-        std::vector<std::string>& list = rec.associations[t];
-        const json* a = item.contains("associations") && item["associations"].is_object() &&
-                                item["associations"].contains(t) && item["associations"][t].is_object()
-                            ? &item["associations"][t]
-                            : nullptr;
-        if (!a || !a->contains("results") || !(*a)["results"].is_array()) continue;
-        for (const json& e : (*a)["results"]) {
-          std::string id = e.is_object() && e.contains("id") ? IdText(e["id"]) : "";
-          if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
-        }
-      }
-      Merge(m, std::move(rec));  // a first read: the mirror is empty, the inline associations stay
-    }
+    for (const json& item : j["results"]) each(item);
     after.clear();
     if (j.contains("paging") && j["paging"].is_object() && j["paging"].contains("next") &&
         j["paging"]["next"].is_object() && j["paging"]["next"].contains("after"))
@@ -481,51 +457,61 @@ bool HubSpotConnector::List(const schema::Object& object, const std::vector<std:
   return true;
 }
 
+bool HubSpotConnector::List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
+                            std::vector<sync::ReadProblem>* problems, std::string* error) {
+  std::string props, types;
+  for (const schema::Field& f : object.fields) props += (props.empty() ? "" : ",") + UrlEncode(f.name);
+  for (const std::string& extra : {std::string("hs_merged_object_ids"), ModstampProperty(object.name)})
+    if (!object.FindField(extra)) props += "," + UrlEncode(extra);
+  for (const std::string& t : assoc_types) types += (types.empty() ? "" : ",") + UrlEncode(t);
+  return ListPages(object, "properties=" + props + "&associations=" + types, object.name, [&](const json& item) {
+    Record rec;
+    std::string problem;
+    if (!ParseRecord(object, item, &rec, &problem)) {
+      problems->push_back({rec.id, object.name + " list", problem});
+      return;
+    }
+    // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
+    for (const std::string& t : assoc_types) {
+      std::vector<std::string>& list = rec.associations[t];
+      const json* a = item.contains("associations") && item["associations"].is_object() &&
+                              item["associations"].contains(t) && item["associations"][t].is_object()
+                          ? &item["associations"][t]
+                          : nullptr;
+      if (!a || !a->contains("results") || !(*a)["results"].is_array()) continue;
+      for (const json& e : (*a)["results"]) {
+        std::string id = e.is_object() && e.contains("id") ? IdText(e["id"]) : "";
+        if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
+      }
+    }
+    Merge(m, std::move(rec));  // a first read: the mirror is empty, the inline associations stay
+  }, error);
+}
+
 // Archived records are only listed by GET /crm/v3/objects/{type}?archived=true
 // (search has no archived filter): every Load pages through all of them, 100
 // per call, which costs one call per 100 archived records (HubSpot keeps them
 // 90 days). Only the id, modstamp and merge properties are requested.
 bool HubSpotConnector::ReadArchived(const schema::Object& object, Mirror& m, std::vector<sync::ReadProblem>* problems,
                                     std::string* error) {
-  std::string after;
   std::string props = UrlEncode(ModstampProperty(object.name)) + "," + "hs_merged_object_ids";
-  for (;;) {
-    std::string path = ObjectPath(object.name) + "?archived=true&limit=100&properties=" + props;
-    if (!after.empty()) path += "&after=" + UrlEncode(after);
-    HttpResponse r = Send("GET", path, "", Kind::kRead);
-    if (r.status != 200) {
-      *error = "HubSpot: listing archived " + object.name + " failed: " + ErrorText(r);
-      return false;
+  return ListPages(object, "archived=true&properties=" + props, "archived " + object.name, [&](const json& item) {
+    Record rec;
+    std::string problem;
+    if (!ParseRecord(object, item, &rec, &problem)) {
+      problems->push_back({rec.id, object.name + " archived", problem});
+      return;
     }
-    json j = Parse(r.body);
-    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
-      *error = "HubSpot: listing archived " + object.name + ": the response has no results array";
-      return false;
+    rec.deleted = true;
+    auto it = m.records.find(rec.id);
+    if (it != m.records.end()) {
+      // Keep the values last read; only the flag and the stamp move.
+      it->second.deleted = true;
+      if (!rec.modstamp.empty() && rec.modstamp > it->second.modstamp) it->second.modstamp = rec.modstamp;
+    } else {
+      Merge(m, std::move(rec));
     }
-    for (const json& item : j["results"]) {
-      Record rec;
-      std::string problem;
-      if (!ParseRecord(object, item, &rec, &problem)) {
-        problems->push_back({rec.id, object.name + " archived", problem});
-        continue;
-      }
-      rec.deleted = true;
-      auto it = m.records.find(rec.id);
-      if (it != m.records.end()) {
-        // Keep the values last read; only the flag and the stamp move.
-        it->second.deleted = true;
-        if (!rec.modstamp.empty() && rec.modstamp > it->second.modstamp) it->second.modstamp = rec.modstamp;
-      } else {
-        Merge(m, std::move(rec));
-      }
-    }
-    after.clear();
-    if (j.contains("paging") && j["paging"].is_object() && j["paging"].contains("next") &&
-        j["paging"]["next"].is_object() && j["paging"]["next"].contains("after"))
-      after = IdText(j["paging"]["next"]["after"]);
-    if (after.empty() || j["results"].empty()) break;
-  }
-  return true;
+  }, error);
 }
 
 bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std::string& to,

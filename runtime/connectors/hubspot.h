@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -88,6 +89,8 @@ class HubSpotConnector : public sync::Connector {
   void Merge(Mirror& m, sync::Record r);
   bool Search(const schema::Object& object, int64_t since_ms, Mirror& m, std::vector<std::string>* read_ids,
               std::vector<sync::ReadProblem>* problems, std::string* error);
+  bool ListPages(const schema::Object& object, const std::string& query, const std::string& what,
+                 const std::function<void(const nlohmann::json&)>& each, std::string* error);
   // The first read of an object whose associations the rules read: the list
   // endpoint with the associations inline (one call per 100 records, where
   // search + the v4 batch read take 1.5).

@@ -1,5 +1,7 @@
 #include "runtime/connectors/salesforce.h"
 
+#include "runtime/sync/wire_values.h"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -105,85 +107,6 @@ std::string FormatMs(int64_t ms, bool millis) {
 }
 
 // ---- values -----------------------------------------------------------------
-
-// The text of a JSON value as the engine compares it (the jsonl connector's
-// convention): strings as they are, numbers as written, true/false, null =
-// nullopt, arrays ;-joined, objects (attributes, compound fields) null.
-bool ValueText(simdjson::ondemand::value v, Text* out) {
-  simdjson::ondemand::json_type type;
-  if (v.type().get(type)) return false;
-  switch (type) {
-    case simdjson::ondemand::json_type::null: *out = std::nullopt; return true;
-    case simdjson::ondemand::json_type::string: {
-      std::string_view s;
-      if (v.get_string().get(s)) return false;
-      *out = std::string(s);
-      return true;
-    }
-    case simdjson::ondemand::json_type::boolean: {
-      bool b;
-      if (v.get_bool().get(b)) return false;
-      *out = std::string(b ? "true" : "false");
-      return true;
-    }
-    case simdjson::ondemand::json_type::number: {
-      std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
-        raw.remove_suffix(1);
-      *out = std::string(raw);
-      return true;
-    }
-    case simdjson::ondemand::json_type::array: {
-      simdjson::ondemand::array arr;
-      if (v.get_array().get(arr)) return false;
-      std::string joined;
-      bool first = true;
-      for (auto item : arr) {
-        simdjson::ondemand::value e;
-        if (item.get(e)) return false;
-        Text t;
-        if (!ValueText(e, &t)) return false;
-        if (!first) joined += ';';
-        first = false;
-        if (t) joined += *t;
-      }
-      *out = joined;
-      return true;
-    }
-    case simdjson::ondemand::json_type::object: {
-      simdjson::ondemand::object o;
-      if (v.get_object().get(o)) return false;
-      for (auto m : o) {  // consume it, so a malformed nested value is seen
-        simdjson::ondemand::value inner;
-        if (m.value().get(inner)) return false;
-        Text ignored;
-        if (!ValueText(inner, &ignored)) return false;
-      }
-      *out = std::nullopt;
-      return true;
-    }
-  }
-  return false;
-}
-
-// The JSON Salesforce stores for a field's text (JsonlConnector::JsonValue's
-// convention): numbers as numbers, booleans as booleans, the rest as strings.
-json JsonValue(const schema::Field& f, const Text& t) {
-  if (!t) return nullptr;
-  switch (f.type) {
-    case schema::FieldType::kBool:
-      if (*t == "true") return true;
-      if (*t == "false") return false;
-      return *t;
-    case schema::FieldType::kInt:
-    case schema::FieldType::kDouble:
-    case schema::FieldType::kDecimal: {
-      json n = json::parse(*t, nullptr, false);
-      return n.is_number() ? n : json(*t);
-    }
-    default: return *t;
-  }
-}
 
 // Compound and binary fields cannot be read in a multi-record query (or read
 // as objects): they are not selected.
@@ -494,7 +417,7 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
             od::value fv;
             if (m.unescaped_key().get(k) || m.value().get(fv)) return malformed("invalid JSON in a record");
             Text t;
-            if (!ValueText(fv, &t)) return malformed("invalid JSON value in a record");
+            if (!sync::WireText(fv, &t)) return malformed("invalid JSON value in a record");
             if (k == "attributes") continue;
             if (k == "Id") {
               if (t) rec.id = *t;
@@ -641,7 +564,7 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
         for (const auto& [slot, text] : ops[i].fields) {
           if (slot >= object.fields.size()) continue;
           const schema::Field& f = object.fields[slot];
-          rec[f.name] = JsonValue(f, text);
+          rec[f.name] = sync::WireJson(schema::System::kSalesforce, f, text);
         }
         records.push_back(std::move(rec));
       }

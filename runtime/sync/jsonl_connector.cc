@@ -1,5 +1,7 @@
 #include "runtime/sync/jsonl_connector.h"
 
+#include "runtime/sync/wire_values.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -34,24 +36,6 @@ size_t CodePoints(const std::string& s) {
   return n;
 }
 
-json ToJsonValue(schema::System system, const schema::Field& f, const Text& t) {
-  if (!IsSalesforce(system)) return t ? json(*t) : json("");
-  if (!t) return nullptr;
-  switch (f.type) {
-    case schema::FieldType::kBool:
-      if (*t == "true") return true;
-      if (*t == "false") return false;
-      return *t;
-    case schema::FieldType::kInt:
-    case schema::FieldType::kDouble:
-    case schema::FieldType::kDecimal: {
-      json n = json::parse(*t, nullptr, false);
-      return n.is_number() ? n : json(*t);
-    }
-    default: return *t;
-  }
-}
-
 }  // namespace
 
 std::string IsoMillis(int64_t ms) {
@@ -68,7 +52,7 @@ JsonlConnector::JsonlConnector(schema::System system, std::string dir, bool dry_
     : system_(system), dir_(std::move(dir)), dry_run_(dry_run) {}
 
 json JsonlConnector::JsonValue(schema::System system, const schema::Field& f, const Text& t) {
-  return ToJsonValue(system, f, t);
+  return WireJson(system, f, t);
 }
 
 Text JsonlConnector::TextOf(const json& v) {
@@ -177,55 +161,6 @@ void JsonlConnector::NoteId(Table& t, const std::string& rid) const {
 
 namespace {
 
-// The text of a JSON value as the engine compares it (see JsonlConnector::TextOf).
-bool ValueText(simdjson::ondemand::value v, Text* out) {
-  simdjson::ondemand::json_type type;
-  if (v.type().get(type)) return false;
-  switch (type) {
-    case simdjson::ondemand::json_type::null: *out = std::nullopt; return true;
-    case simdjson::ondemand::json_type::string: {
-      std::string_view s;
-      if (v.get_string().get(s)) return false;
-      *out = std::string(s);
-      return true;
-    }
-    case simdjson::ondemand::json_type::boolean: {
-      bool b;
-      if (v.get_bool().get(b)) return false;
-      *out = std::string(b ? "true" : "false");
-      return true;
-    }
-    case simdjson::ondemand::json_type::number: {
-      std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
-        raw.remove_suffix(1);
-      *out = std::string(raw);
-      return true;
-    }
-    case simdjson::ondemand::json_type::array: {
-      simdjson::ondemand::array arr;
-      if (v.get_array().get(arr)) return false;
-      std::string joined;  // a multi-select as the APIs write it: a;b;c
-      bool first = true;
-      for (auto item : arr) {
-        simdjson::ondemand::value e;
-        if (item.get(e)) return false;
-        Text t;
-        if (!ValueText(e, &t)) return false;
-        if (!first) joined += ';';
-        first = false;
-        if (t) joined += *t;
-      }
-      *out = joined;
-      return true;
-    }
-    case simdjson::ondemand::json_type::object:
-      *out = std::nullopt;  // not a field value (e.g. Salesforce's "attributes")
-      return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& text, Record* r) const {
@@ -251,14 +186,14 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
       if (top && !sf) {
         if (key == "id") {
           Text t;
-          if (!ValueText(v, &t)) return false;
+          if (!WireText(v, &t)) return false;
           r->id = t ? *t : "";
         } else if (key == "archived") {
           bool b = false;
           if (!v.get_bool().get(b)) r->deleted = b;
         } else if (key == "updatedAt") {
           Text t;
-          if (ValueText(v, &t) && t) updated_at = *t;
+          if (WireText(v, &t) && t) updated_at = *t;
         } else if (key == "properties") {
           simdjson::ondemand::object props;
           if (v.get_object().get(props)) return false;
@@ -280,7 +215,7 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
         continue;
       }
       Text t;
-      if (!ValueText(v, &t)) return false;
+      if (!WireText(v, &t)) return false;
       if (sf) {
         if (key == "Id") r->id = t ? *t : "";
         else if (key == "SystemModstamp" && t) r->modstamp = *t;
@@ -297,7 +232,7 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
       simdjson::ondemand::value v;
       if (member.unescaped_key().get(key) || member.value().get(v)) return false;
       Text t;
-      if (!ValueText(v, &t)) return false;
+      if (!WireText(v, &t)) return false;
       if ((key == "lastmodifieddate" || key == "hs_lastmodifieddate") && t) r->modstamp = *t;
       if (key == "hs_merged_object_ids" && t) {
         std::stringstream ss(*t);
@@ -425,7 +360,7 @@ void JsonlConnector::Apply(const schema::Object& object, const WriteOp& op, json
   std::string stamp = NextStamp();
   if (IsSalesforce(system_)) {
     if (op.kind == WriteOp::Kind::kDelete) j["IsDeleted"] = true;
-    for (const auto& [slot, text] : op.fields) j[object.fields[slot].name] = ToJsonValue(system_, object.fields[slot], text);
+    for (const auto& [slot, text] : op.fields) j[object.fields[slot].name] = WireJson(system_, object.fields[slot], text);
     j["SystemModstamp"] = stamp;
     j["LastModifiedDate"] = stamp;
     return;
@@ -433,7 +368,7 @@ void JsonlConnector::Apply(const schema::Object& object, const WriteOp& op, json
   if (op.kind == WriteOp::Kind::kDelete) j["archived"] = true;
   json& props = j["properties"];
   if (!props.is_object()) props = json::object();
-  for (const auto& [slot, text] : op.fields) props[object.fields[slot].name] = ToJsonValue(system_, object.fields[slot], text);
+  for (const auto& [slot, text] : op.fields) props[object.fields[slot].name] = WireJson(system_, object.fields[slot], text);
   props[object.name == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate"] = stamp;
   j["updatedAt"] = stamp;
   for (const auto& [type, ids] : op.add_associations) {
