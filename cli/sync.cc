@@ -326,7 +326,8 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       // --watch outlives an unreachable API or a failed read: the next pass tries again
       if (!a.watch) return kUsage;
     }
-    if (r.Total().errors > 0) exit_code = kFindings;
+    // exit 1 while anything waits in the error log, logged now or earlier: cron and CI alert on it
+    if (r.Total().errors > 0 || r.errors_waiting > 0) exit_code = kFindings;
     if (!a.watch) break;
     for (double slept = 0; slept < a.interval && !g_stop; slept += 0.1)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -636,8 +636,10 @@ void HubSpotConnector::Fail(WriteResult& res, const HttpResponse& r, bool create
   if (r.status == 0 || r.status >= 500) {
     res.status_code = r.status == 0 ? "CONNECTION_FAILED" : "INTERNAL_ERROR";
     res.transient = true;
-    if (create && (r.status != 0 || r.sent))
+    if (create && (r.status != 0 || r.sent)) {
+      res.maybe_applied = true;
       res.message += "; the create may have reached HubSpot, so it is not re-sent (the next pass matches it)";
+    }
   } else if (r.status == 429) {
     res.status_code = j.is_object() ? j.value("policyName", std::string("RATE_LIMIT")) : "RATE_LIMIT";
     res.transient = true;
@@ -649,6 +651,12 @@ void HubSpotConnector::Fail(WriteResult& res, const HttpResponse& r, bool create
     if (r.status == 409 && j.is_object() && j.value("message", std::string()).rfind("Contact already exists", 0) == 0)
       res.status_code = "CONTACT_EXISTS";
     res.transient = false;
+    // the one property HubSpot blames: the engine sends the record again without it
+    std::set<std::string> props;
+    if (j.is_object() && j.contains("errors") && j["errors"].is_array())
+      for (const json& e : j["errors"])
+        for (const std::string& p : ContextList(e, "propertyName")) props.insert(p);
+    if (props.size() == 1) res.field = *props.begin();
   }
 }
 
@@ -742,6 +750,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
                                   "HubSpot's response has no result for this input" +
                                       std::string(create ? "; it may have been created, so it is not re-sent" : ""),
                                   true, std::nullopt};
+        out[idx[k]].maybe_applied = create;
       }
     }
     if (!retry.empty()) {
@@ -789,6 +798,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
                                secrets_.Redact("HTTP " + std::to_string(r.status) + " VALIDATION_ERROR: " +
                                                j.value("message", std::string("property ") + hit + " cannot be written")),
                                false, std::nullopt};
+          out[i].field = hit;
         }
       }
       if (rest.size() < idx.size()) {

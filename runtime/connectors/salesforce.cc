@@ -531,7 +531,7 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
   const bool create = kind == WriteOp::Kind::kCreate;
   const char* verb = create ? "create" : kind == WriteOp::Kind::kUpdate ? "update" : "delete";
   auto fail_all = [&](const std::vector<size_t>& which, const std::string& code, const std::string& message,
-                      bool transient) {
+                      bool transient, bool maybe_applied = false) {
     for (size_t i : which) {
       WriteResult& w = (*results)[i];
       w.ok = false;
@@ -539,6 +539,7 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
       w.status_code = code;
       w.message = message;
       w.transient = transient;
+      w.maybe_applied = maybe_applied;
     }
   };
   std::vector<size_t> pending = idx;
@@ -586,12 +587,12 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
                                          : ErrorText(what, r);
       bool transient = r.status == 0 || r.status >= 500 || r.status == 401 || r.status == 403 || r.status == 429 ||
                        r.status == 200;
-      if (create && (r.status == 0 || r.status >= 500 || r.status == 200) && r.sent)
-        text += " — the records may have been created; not re-sent, the next pass re-matches them";
+      bool maybe_applied = create && (r.status == 0 || r.status >= 500 || r.status == 200) && r.sent;
+      if (maybe_applied) text += " — the records may have been created; not re-sent, the next pass re-matches them";
       if (r.status == 403 && Contains(r.body, "TotalRequests"))
         text += " — the daily API limit is used up; writing stopped until it resets";
       if (code.empty()) code = r.status == 0 ? "NO_RESPONSE" : "HTTP_" + std::to_string(r.status);
-      fail_all(pending, code, text, transient);
+      fail_all(pending, code, text, transient, maybe_applied);
       return;
     }
     std::vector<size_t> locked;
@@ -618,8 +619,15 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
               if (f.is_string()) fs += (fs.empty() ? "" : ", ") + f.get<std::string>();
             if (!fs.empty() && m.find(fs) == std::string::npos) m += " [" + fs + "]";
           }
-          if (code.empty()) code = c, message = m;
-          else message += "; " + c + ": " + m;
+          if (code.empty()) {
+            code = c, message = m;
+            // the one field Salesforce blames: the engine sends the record again without it
+            if (e.contains("fields") && e["fields"].is_array() && e["fields"].size() == 1 && e["fields"][0].is_string())
+              w.field = e["fields"][0].get<std::string>();
+          } else {
+            message += "; " + c + ": " + m;
+            w.field.clear();  // several errors: no single field to blame
+          }
         }
       }
       if (kind == WriteOp::Kind::kDelete && code == "ENTITY_IS_DELETED") {

@@ -110,6 +110,11 @@ CREATE TABLE pending_updates (
   PRIMARY KEY (sync, salesforce_id, target_system)
 ) WITHOUT ROWID;
 )sql",
+    // 3: an intent keeps what its create writes and the pair's shadows, so that a
+    //    pair re-linked after a lost response starts from them.
+    R"sql(
+ALTER TABLE create_intents ADD COLUMN data TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
@@ -457,9 +462,20 @@ std::optional<Cursor> StateStore::GetCursor(const std::string& system, const std
   return Cursor{s.Col(0), s.Col(1)};
 }
 
-Status StateStore::AddIntent(const std::string& sync, const std::string& target, const std::string& source_id) {
-  Stmt s(db_, cache_, "INSERT OR IGNORE INTO create_intents (sync, target_system, source_id, created_at) VALUES (?1, ?2, ?3, ?4)");
-  return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Run();
+Status StateStore::AddIntent(const std::string& sync, const std::string& target, const std::string& source_id,
+                             const std::string& data) {
+  Stmt s(db_, cache_,
+         "INSERT INTO create_intents (sync, target_system, source_id, created_at, data) VALUES (?1, ?2, ?3, ?4, ?5) "
+         "ON CONFLICT(sync, target_system, source_id) DO UPDATE SET data = excluded.data");
+  return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Text(5, data).Run();
+}
+
+std::vector<Intent> StateStore::AllIntents(const std::string& sync) {
+  Stmt s(db_, cache_, "SELECT target_system, source_id, data FROM create_intents WHERE sync = ?1");
+  s.Text(1, sync);
+  std::vector<Intent> out;
+  while (s.Row()) out.push_back(Intent{s.Col(0), s.Col(1), s.Col(2)});
+  return out;
 }
 
 Status StateStore::RemoveIntent(const std::string& sync, const std::string& target, const std::string& source_id) {

@@ -30,10 +30,15 @@ struct Status {
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
+
+// A create sent (or about to be) whose acknowledgement has not been stored.
+struct Intent {
+  std::string target_system, source_id, data;
+};
 
 struct Link {
   std::string sync, salesforce_id, hubspot_id;
@@ -123,9 +128,14 @@ class StateStore {
   // Write-ahead create intents: recorded before a create is sent, removed
   // when the created record is linked; left-over intents are looked up
   // before creating again.
-  Status AddIntent(const std::string& sync, const std::string& target_system, const std::string& source_id);
+  // `data` is what the create writes and the shadows its pair gets (JSON, the
+  // engine's): a pair re-linked after a lost response starts from them.
+  Status AddIntent(const std::string& sync, const std::string& target_system, const std::string& source_id,
+                   const std::string& data = "");
   Status RemoveIntent(const std::string& sync, const std::string& target_system, const std::string& source_id);
   std::vector<std::string> Intents(const std::string& sync, const std::string& target_system);
+  // Every intent of a sync, with its data.
+  std::vector<Intent> AllIntents(const std::string& sync);
 
   // Tombstones: a deleted record never comes back through a late update.
   Status AddTombstone(const std::string& system, const std::string& record_id);

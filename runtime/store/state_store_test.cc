@@ -74,6 +74,10 @@ TEST(StateStore, CursorsIntentsTombstonesErrorsRuns) {
   ASSERT_TRUE(s->AddIntent("people", "hubspot", "003A"));
   ASSERT_TRUE(s->AddIntent("people", "hubspot", "003A"));  // idempotent
   EXPECT_EQ(s->Intents("people", "hubspot"), std::vector<std::string>{"003A"});
+  ASSERT_TRUE(s->AddIntent("people", "hubspot", "003A", R"({"fields":{"lastname":"L"}})"));  // data replaced
+  ASSERT_EQ(s->AllIntents("people").size(), 1u);
+  EXPECT_EQ(s->AllIntents("people")[0].data, R"({"fields":{"lastname":"L"}})");
+  EXPECT_EQ(s->AllIntents("people")[0].target_system, "hubspot");
   ASSERT_TRUE(s->RemoveIntent("people", "hubspot", "003A"));
   EXPECT_TRUE(s->Intents("people", "hubspot").empty());
 

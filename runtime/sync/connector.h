@@ -96,6 +96,11 @@ struct WriteOp {
 };
 
 struct WriteResult {
+  WriteResult() = default;
+  WriteResult(bool ok, std::string id, std::string status_code, std::string message, bool transient,
+              std::optional<Record> stored)
+      : ok(ok), id(std::move(id)), status_code(std::move(status_code)), message(std::move(message)),
+        transient(transient), stored(std::move(stored)) {}
   bool ok = false;
   std::string id;          // the record written (the new id for a create)
   std::string status_code;  // the system's code on failure: STRING_TOO_LONG, INVALID_OPTION, ...
@@ -104,6 +109,14 @@ struct WriteResult {
   // The record as the system stored it, when the write's response says
   // (defaults and values the system fills in on create).
   std::optional<Record> stored;
+  // The outcome is unknown: the request may have been applied (no response, a
+  // timeout or a 5xx after the request was sent). For a create the engine keeps
+  // its write-ahead intent and finds what it made before it ever creates again.
+  bool maybe_applied = false;
+  // The field the system named as the reason of a failure, when it named one
+  // (Salesforce `fields`, HubSpot `context.propertyName`): the engine sends the
+  // record's other fields once more without it.
+  std::string field;
 };
 
 struct CallCounts {

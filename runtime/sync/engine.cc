@@ -153,10 +153,27 @@ std::string NormalizeDomain(std::string s) {
   return s;
 }
 
-// ISO-8601 UTC text -> ms since the epoch (0 when unreadable).
-int64_t StampMs(const std::string& s) {
-  int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &ms) < 3) return 0;
+// ISO-8601 text -> ms since the epoch (0 when unreadable): a fraction of any
+// length (".5" is 500 ms), and Z, +hh:mm or +hhmm offsets (Salesforce writes
+// "+0000"). *precision_ms, when given, is 1000 for a time without a non-zero
+// fraction (Salesforce's SystemModstamp has whole seconds), else 1.
+int64_t StampMs(const std::string& s, int* precision_ms = nullptr) {
+  int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+  if (precision_ms) *precision_ms = 1000;
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d%n", &y, &mo, &d, &h, &mi, &sec, &n) < 3) return 0;
+  size_t i = n > 0 ? static_cast<size_t>(n) : s.size();
+  int64_t ms = 0;
+  if (n > 0 && i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    int64_t scale = 100;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10) ms += (s[i] - '0') * scale;
+    if (ms != 0 && precision_ms) *precision_ms = 1;
+  }
+  int64_t offset_min = 0;
+  if (n > 0 && i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh = 0, om = 0;
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) == 2 || std::sscanf(s.c_str() + i + 1, "%2d%2d", &oh, &om) >= 1)
+      offset_min = (s[i] == '+' ? 1 : -1) * (oh * 60 + om);
+  }
   // days from civil (Howard Hinnant's algorithm)
   y -= mo <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -164,7 +181,7 @@ int64_t StampMs(const std::string& s) {
   int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   int64_t days = era * 146097 + doe - 719468;
-  return ((days * 24 + h) * 60 + mi) * 60000 + sec * 1000 + ms;
+  return ((days * 24 + h) * 60 + mi - offset_min) * 60000 + sec * 1000 + ms;
 }
 
 // The records of one object in this pass.
@@ -277,12 +294,21 @@ struct Engine::Impl {
   // waits until it changes.
   std::string cur_stamp;
   std::unordered_set<std::string> recovered;  // pairs with an update in flight at the last crash
+  // Records that could not be read this pass, per side and object: one of them may be
+  // the record a create would duplicate.
+  std::map<std::string, size_t> unreadable[2];
+  // (sync, "sf|hs") of every error logged in this pass
+  std::set<std::pair<std::string, std::string>> logged_now;
+  // Create intents left by earlier passes (a lost response, a crash), per sync:
+  // (target side, source id) -> what the create wrote and its pair's shadows.
+  std::map<std::string, std::map<std::pair<int, std::string>, nlohmann::json>> intents;
   bool full_pass = false;
-  void SetStamp(const Record* a, const Record* b) {
-    cur_stamp.clear();
-    for (const Record* r : {a, b})
-      if (r && r->modstamp > cur_stamp) cur_stamp = r->modstamp;
+  // Both records' stamps ("sf|hs"): an error waits until either record changes. (The
+  // newest of the two would hide a change of the record whose system's clock is behind.)
+  static std::string PairStamp(const Record* sf, const Record* hs) {
+    return (sf ? sf->modstamp : std::string()) + "|" + (hs ? hs->modstamp : std::string());
   }
+  void SetStamp(const Record* a, const Record* b) { cur_stamp = PairStamp(a, b); }
 
   Impl(RuleSetView r, jit::EngineKind kind, store::StateStore& s, Connector& sf, Connector& hs)
       : rs(std::move(r)), jit(kind), store(s) {
@@ -427,6 +453,7 @@ struct Engine::Impl {
       Fail("reading " + std::string(ast::SideName(side)) + "." + object->name + ": " + error);
       return &t;
     }
+    unreadable[SideIndex(side)][object->name] += problems.size();
     for (const ReadProblem& p : problems) {
       std::string id = p.record_id.empty() ? p.where : p.record_id;
       Error("", Category::kTransport, "", side == Side::kSalesforce ? id : "", side == Side::kHubSpot ? id : "",
@@ -460,6 +487,7 @@ struct Engine::Impl {
              const std::string& hs_id, const std::string& message, bool permanent, System target,
              const std::string& object) {
     ++report->errors_by_category[std::string(CategoryName(cat))];
+    logged_now.insert({sync, sf_id + "|" + hs_id});
     if (!sync.empty()) ++report->per_sync[sync].errors;
     else ++report->read_errors;
     Event e;
@@ -527,6 +555,40 @@ struct Engine::Impl {
 
   std::string Key(const std::string& object, const std::string& id) { return object + '\x1f' + id; }
 
+  static const char* SystemName(int side) { return side == 0 ? "salesforce" : "hubspot"; }
+
+  // The intent an earlier pass left for creating `source_id` in side `target`, if any.
+  const nlohmann::json* IntentOf(const SyncPlan& p, int target, const std::string& source_id) {
+    auto it = intents.find(p.name);
+    if (it == intents.end()) return nullptr;
+    auto jt = it->second.find({target, source_id});
+    return jt == it->second.end() ? nullptr : &jt->second;
+  }
+  void DropIntent(const SyncPlan& p, int target, const std::string& source_id) {
+    if (auto it = intents.find(p.name); it != intents.end()) it->second.erase({target, source_id});
+    if (!opts->dry_run) Check(store.RemoveIntent(p.name, SystemName(target), source_id));
+  }
+  // The shadows an intent gave the pair it was creating.
+  static ShadowMap IntentShadows(const nlohmann::json& in) {
+    ShadowMap sm;
+    if (!in.is_object() || !in.contains("shadows") || !in["shadows"].is_object()) return sm;
+    for (auto& [key, pair] : in["shadows"].items()) {
+      if (!pair.is_array() || pair.size() != 2) continue;
+      sm[key] = ShadowEntry{pair[0].is_string() ? Text(pair[0].get<std::string>()) : std::nullopt,
+                            pair[1].is_string() ? Text(pair[1].get<std::string>()) : std::nullopt};
+    }
+    return sm;
+  }
+  static std::string IntentJson(const schema::Object& target, const PendingWrite& pw) {
+    nlohmann::json j = {{"fields", nlohmann::json::object()}, {"shadows", nlohmann::json::object()}};
+    for (const auto& [slot, text] : pw.op.fields)
+      j["fields"][target.fields[slot].name] = text ? nlohmann::json(*text) : nlohmann::json(nullptr);
+    for (const auto& [key, e] : pw.shadows_on_ack)
+      j["shadows"][key] = {e.base_sf ? nlohmann::json(*e.base_sf) : nlohmann::json(nullptr),
+                           e.base_hs ? nlohmann::json(*e.base_hs) : nlohmann::json(nullptr)};
+    return j.dump();
+  }
+
   // ---- the pass ------------------------------------------------------------
 
   PassReport RunPass(const PassOptions& o) {
@@ -539,6 +601,11 @@ struct Engine::Impl {
     for (auto& t : tables) t.clear();
     links.clear();
     for (auto& t : taken) t.clear();
+    for (auto& u : unreadable) u.clear();
+    logged_now.clear();
+    intents.clear();
+    errors_sf.clear();
+    errors_hs.clear();
     if (auto st = store.Begin(); !st) {
       Fail("state store: " + st.message);
       return r;
@@ -557,6 +624,7 @@ struct Engine::Impl {
       RunSync(p);
     }
     if (r.ok) Triggers();
+    if (r.ok) r.errors_waiting = static_cast<int64_t>(store.Errors("").size());
     r.salesforce_calls = {conn[0]->calls().reads - before[0].reads, conn[0]->calls().writes - before[0].writes};
     r.hubspot_calls = {conn[1]->calls().reads - before[1].reads, conn[1]->calls().writes - before[1].writes};
     if (o.dry_run) {
@@ -582,6 +650,9 @@ struct Engine::Impl {
         taken[0][Key(p.cs->salesforce->name, k.salesforce_id)] = p.name;
         taken[1][Key(p.cs->hubspot->name, k.hubspot_id)] = p.name;
       }
+      for (const store::Intent& in : store.AllIntents(p.name))
+        intents[p.name][{in.target_system == "salesforce" ? 0 : 1, in.source_id}] =
+            nlohmann::json::parse(in.data.empty() ? "{}" : in.data, nullptr, false);
     }
     for (const store::SyncError& e : store.Errors("")) {
       if (!e.salesforce_id.empty()) errors_sf[{e.sync, e.salesforce_id}] = e;
@@ -864,11 +935,9 @@ struct Engine::Impl {
     else if (auto it2 = errors_hs.find({p.name, hs_id}); !hs_id.empty() && it2 != errors_hs.end()) e = &it2->second;
     if (!e) return false;
     if (e->retry_at == 0) return false;  // requeued (accord retry, or the rules changed)
-    std::string newest;
-    for (int s = 0; s < 2; ++s)
-      if (rec[s] && rec[s]->modstamp > newest) newest = rec[s]->modstamp;
+    std::string now = PairStamp(rec[0], rec[1]);
     // the data changed since the error (compared as the systems stamp it: no clock skew)
-    if (newest.empty() || e->record_stamp.empty() || newest != e->record_stamp) return false;
+    if (now == "|" || e->record_stamp.empty() || now != e->record_stamp) return false;
     if (!e->permanent) return NowMs() < e->retry_at;
     ++report->per_sync[p.name].skipped;
     return true;
@@ -889,7 +958,9 @@ struct Engine::Impl {
     bool bad[2] = {false, false};
     std::vector<std::pair<std::string, ShadowEntry>> immediate;
     const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
-    for (const RulePair& rp : p.pairs) {
+    // plain rules first; then rules with a computed side, over the records as this
+    // pass leaves them (a computed value reads the fields the plain rules decide)
+    auto decide = [&](const RulePair& rp) {
       auto sit = sm.find(rp.key);
       bool has = sit != sm.end();
       ShadowEntry base = has ? sit->second : ShadowEntry{};
@@ -937,9 +1008,12 @@ struct Engine::Impl {
         }
         if (x.error) {
           Category cat = CategoryOfValue(x.err);
+          // one bad value holds back only its own field: the record's other fields are written
           Error(p.name, cat, ErrorRule(x.err, rp.loc), sf_id, hs_id,
-                obj[to]->fields[rp.slot[to]].name + ": " + x.err.error_message(), true,
-                to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
+                obj[to]->fields[rp.slot[to]].name + ": " + x.err.error_message() + " (only " +
+                    obj[to]->fields[rp.slot[to]].name + " waits, until the value or the rules change; the record's "
+                    "other fields are written)",
+                true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
           bad[to] = true;
           return false;
         }
@@ -991,15 +1065,25 @@ struct Engine::Impl {
               // the field's own change time where the system tells it (HubSpot's property
               // history), else the record's: an edit of another field must not make this one "recent"
               std::string at[2];
-              bool per_field = false;
+              bool field_time[2] = {false, false};
               for (int s = 0; s < 2; ++s) {
                 if (rp.slot[s] >= 0) at[s] = conn[s]->FieldChangedAt(*obj[s], *rec[s], static_cast<size_t>(rp.slot[s]));
-                per_field = per_field || !at[s].empty();
+                field_time[s] = !at[s].empty();
                 if (at[s].empty()) at[s] = rec[s]->modstamp;
               }
-              winner = StampMs(at[1]) > StampMs(at[0]) ? 1 : 0;
-              why = "two_way: the more recent change (" + std::string(winner == 0 ? "salesforce" : "hubspot") +
-                    (per_field ? ", by the field's own change time)" : ")");
+              // times of different precision never decide as if exact: within the coarser one it is a tie
+              int prec[2];
+              int64_t ms[2] = {StampMs(at[0], &prec[0]), StampMs(at[1], &prec[1])};
+              int64_t grain = std::max(prec[0], prec[1]);
+              bool tie = ms[0] / grain == ms[1] / grain;
+              winner = !tie && ms[1] > ms[0] ? 1 : 0;
+              auto source = [&](int s) {
+                return std::string(field_time[s] ? "its field's change time" : "its record's time");
+              };
+              why = tie ? "two_way: a tie within " + std::to_string(grain) + " ms (salesforce " + source(0) + " " + at[0] +
+                              ", hubspot " + source(1) + " " + at[1] + "); a tie goes to salesforce"
+                        : "two_way: the more recent change (" + std::string(winner == 0 ? "salesforce" : "hubspot") + ", by " +
+                              source(winner) + " " + at[winner] + " against " + source(1 - winner) + " " + at[1 - winner] + ")";
               break;
             }
             case ast::ConflictKind::kDontSync: why = "dont_sync: neither side is written"; break;
@@ -1020,13 +1104,33 @@ struct Engine::Impl {
       }
       if (!wrote && (!has || basev[0] != base.base_sf || basev[1] != base.base_hs))
         immediate.push_back({rp.key, ShadowEntry{basev[0], basev[1]}});
+    };
+    std::vector<const RulePair*> computed;
+    for (const RulePair& rp : p.pairs) {
+      if (rp.slot[0] < 0 || rp.slot[1] < 0) computed.push_back(&rp);
+      else decide(rp);
     }
+    if (!computed.empty() && (!pw[0].op.fields.empty() || !pw[1].op.fields.empty())) {
+      Record after[2] = {*rec[0], *rec[1]};
+      for (int to = 0; to < 2; ++to)
+        for (const auto& [slot, text] : pw[to].op.fields) after[to].values.set(slot, text);
+      for (int i = 0; i < 2; ++i) {
+        m[i] = Map(p, i, &after[0], &after[1]);
+        if (m[i].ran && m[i].result.is_error()) {
+          Error(p.name, CategoryOfValue(m[i].result), ErrorRule(m[i].result, ""), sf_id, hs_id,
+                m[i].result.error_message(), true, i == 0 ? System::kSalesforce : System::kHubSpot,
+                i == 0 ? p.cs->salesforce->name : p.cs->hubspot->name);
+          return;
+        }
+      }
+    }
+    for (const RulePair* rp : computed) decide(*rp);
     for (auto& [k, e] : immediate) sm[k] = e;
     if (!immediate.empty() || !has_shadows || !pw[0].op.fields.empty() || !pw[1].op.fields.empty())
       w.pair_shadows[sf_id] = sm;
     std::string ids[2] = {sf_id, hs_id};
     for (int to = 0; to < 2; ++to) {
-      if (bad[to] || pw[to].op.fields.empty()) continue;
+      if (pw[to].op.fields.empty()) continue;
       pw[to].op.kind = WriteOp::Kind::kUpdate;
       pw[to].op.id = ids[to];
       pw[to].sf_id = sf_id;
@@ -1184,13 +1288,28 @@ struct Engine::Impl {
 
   void Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done) {
     const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
+    std::vector<std::pair<std::string, std::string>> requarantine;  // (sf id, hs id) decided again
+    struct ClearResolved {  // on every way out: a quarantine nothing logged again is resolved
+      Impl* self;
+      const SyncPlan& p;
+      std::vector<std::pair<std::string, std::string>>& ids;
+      ~ClearResolved() {
+        for (const auto& [sf, hs] : ids)
+          if (!self->logged_now.count({p.name, sf + "|" + hs}) && !self->opts->dry_run) self->Check(self->store.ClearErrors(p.name, sf, hs));
+      }
+    } clear_resolved{this, p, requarantine};
     // candidates per side: not deleted, not tombstoned, not linked here or in a sibling sync, in scope
     std::vector<size_t> cand[2];
     for (int s = 0; s < 2; ++s) {
       for (size_t i = 0; i < t[s]->records.size(); ++i) {
         const Record& r = t[s]->records[i];
-        if (r.deleted || linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) continue;
-        if (store.IsTombstoned(s == 0 ? "salesforce" : "hubspot", r.id)) continue;
+        if (linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) continue;
+        if (r.deleted || store.IsTombstoned(s == 0 ? "salesforce" : "hubspot", r.id)) {
+          // a deleted record's quarantine (ambiguous key, ...) is over
+          bool logged = s == 0 ? errors_sf.count({p.name, r.id}) > 0 : errors_hs.count({p.name, r.id}) > 0;
+          if (logged && !opts->dry_run) Check(store.ClearErrors(p.name, s == 0 ? r.id : "", s == 1 ? r.id : ""));
+          continue;
+        }
         rt::Value err;
         const Record* sf = s == 0 ? &r : nullptr;
         const Record* hs = s == 1 ? &r : nullptr;
@@ -1204,17 +1323,28 @@ struct Engine::Impl {
       }
     }
     bool keyed = p.match == "email" || p.match == "domain" || p.match == "fields";
-    // indexes: match key and external id, over the candidates of each side
-    std::unordered_map<std::string, std::vector<size_t>> by_key[2], by_ext[2];
-    for (int s = 0; s < 2; ++s)
+    // indexes: match key over the candidates of each side; the external id and, for
+    // a create whose response was lost, the match key over every unlinked record
+    // (our own create is ours whatever the scope says of it)
+    std::unordered_map<std::string, std::vector<size_t>> by_key[2], by_ext[2], by_key_all[2];
+    for (int s = 0; s < 2; ++s) {
       for (size_t i : cand[s]) {
         const Record& r = t[s]->records[i];
         if (keyed) {
           std::string k = MatchKey(p, s, r);
           if (!k.empty()) by_key[s][k].push_back(i);
         }
-        if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]])) by_ext[s][*r.values[p.extid_slot[s]]].push_back(i);
       }
+      for (size_t i = 0; i < t[s]->records.size(); ++i) {
+        const Record& r = t[s]->records[i];
+        if (r.deleted || linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) continue;
+        if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]])) by_ext[s][*r.values[p.extid_slot[s]]].push_back(i);
+        if (keyed && !intents[p.name].empty()) {
+          std::string k = MatchKey(p, s, r);
+          if (!k.empty()) by_key_all[s][k].push_back(i);
+        }
+      }
+    }
     // keys already used by a record linked in a sibling sync (the Contact wins over the Lead)
     std::unordered_map<std::string, std::string> sibling_key[2];
     if (keyed) {
@@ -1244,9 +1374,22 @@ struct Engine::Impl {
       e.salesforce_id = rec[0]->id;
       e.hubspot_id = rec[1]->id;
       e.message = how;
-      Emit(e);
+      // a record an earlier create made (its response was lost, or the process died):
+      // the pair starts from what that create wrote, so that our own create is not
+      // taken for an edit in the other system
       ShadowMap sm;
-      Reconcile(p, rec[0]->id, rec[1]->id, rec, sm, false, w);
+      bool from_intent = false;
+      for (int target : {1, 0}) {
+        const std::string& source = rec[1 - target]->id;
+        if (const nlohmann::json* in = IntentOf(p, target, source)) {
+          sm = IntentShadows(*in);
+          from_intent = !sm.empty();
+          DropIntent(p, target, source);
+          e.message += "; the record an earlier create made (its acknowledgement was lost)";
+        }
+      }
+      Emit(e);
+      Reconcile(p, rec[0]->id, rec[1]->id, rec, sm, from_intent, w);
       Associations(p, rec[0]->id, rec[1]->id, rec, w);
     };
     for (int s = 0; s < 2 && report->ok; ++s) {
@@ -1255,14 +1398,22 @@ struct Engine::Impl {
         ++done;
         if (used[s].count(i)) continue;
         Record& r = t[s]->records[i];
-        // unchanged since the last pass and no error waiting: it was matched or created then, or could not be
+        // unchanged since the last pass, no error waiting and no create of it unaccounted for:
+        // it was matched or created then, or could not be
         if (!Fresh(*t[s], r) && !errors_sf.count({p.name, s == 0 ? r.id : ""}) &&
-            !errors_hs.count({p.name, s == 1 ? r.id : ""}))
+            !errors_hs.count({p.name, s == 1 ? r.id : ""}) && !IntentOf(p, o, r.id))
           continue;
         std::string sf_id = s == 0 ? r.id : "", hs_id = s == 1 ? r.id : "";
         Record* recp[2] = {s == 0 ? &r : nullptr, s == 1 ? &r : nullptr};
         SetStamp(recp[0], recp[1]);
-        if (Waiting(p, sf_id, hs_id, recp)) continue;
+        // a quarantine's cause is often another record (deleted, merged, its key changed):
+        // it is decided again every pass, and cleared below once nothing logs it again
+        const store::SyncError* prior = nullptr;
+        if (auto it = s == 0 ? errors_sf.find({p.name, r.id}) : errors_hs.find({p.name, r.id});
+            it != (s == 0 ? errors_sf.end() : errors_hs.end()))
+          prior = &it->second;
+        if (prior && prior->category == CategoryName(Category::kDuplicates)) requarantine.push_back({sf_id, hs_id});
+        else if (Waiting(p, sf_id, hs_id, recp)) continue;
         // 1. the external id a rule wrote on the other side (our own earlier create)
         if (p.extid_slot[o] >= 0) {
           auto it = by_ext[o].find(r.id);
@@ -1273,7 +1424,18 @@ struct Engine::Impl {
             if (free.size() == 1) {
               if (s == 0) link_pair(i, free[0], "linked by the external id a previous pass wrote");
               else link_pair(free[0], i, "linked by the external id a previous pass wrote");
-              if (!opts->dry_run) Check(store.RemoveIntent(p.name, o == 0 ? "salesforce" : "hubspot", r.id));
+              continue;
+            }
+            if (free.size() > 1) {
+              // our create was applied more than once (a transport re-sent it): never a further copy
+              std::string ids;
+              for (size_t j : free) ids += (ids.empty() ? "" : ", ") + t[o]->records[j].id;
+              Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
+                    std::to_string(free.size()) + " " + std::string(o == 0 ? "Salesforce " : "HubSpot ") + obj[o]->name +
+                        " records carry this record's id in " + obj[o]->fields[p.extid_slot[o]].name + " (" + ids +
+                        "): an earlier create was applied more than once. Merge or delete the extra ones, then "
+                        "`accord retry`; quarantined, nothing is linked or created",
+                    true, o == 0 ? System::kSalesforce : System::kHubSpot, obj[o]->name);
               continue;
             }
           }
@@ -1320,6 +1482,44 @@ struct Engine::Impl {
           }
         }
         if (!may_create || !WouldCreate(p, s, r)) continue;
+        // unknown is not absent: a record of the target that could not be read may be this one
+        if (auto u = unreadable[o].find(obj[o]->name); u != unreadable[o].end() && u->second > 0) {
+          Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
+                "not created: " + std::to_string(u->second) + " " + std::string(o == 0 ? "Salesforce " : "HubSpot ") +
+                    obj[o]->name + " record(s) could not be read in this pass (see the Transport errors) and one of "
+                    "them may be this record; retried when they read again",
+                false, o == 0 ? System::kSalesforce : System::kHubSpot, obj[o]->name);
+          continue;
+        }
+        // an earlier create of this record has no acknowledgement: find what it made first
+        if (IntentOf(p, o, r.id)) {
+          std::string k = keyed ? MatchKey(p, s, r) : "";
+          std::vector<size_t> found;
+          if (!k.empty())
+            for (size_t j : by_key_all[o][k])
+              if (!used[o].count(j)) found.push_back(j);
+          if (found.size() == 1) {
+            if (s == 0) link_pair(i, found[0], ("matched by " + p.match + " (outside the scope)").c_str());
+            else link_pair(found[0], i, ("matched by " + p.match + " (outside the scope)").c_str());
+            continue;
+          }
+          bool findable = p.extid_slot[o] >= 0 || !k.empty();
+          auto err = s == 0 ? errors_sf.find({p.name, r.id}) : errors_hs.find({p.name, r.id});
+          bool released = err != (s == 0 ? errors_sf.end() : errors_hs.end()) && err->second.retry_at == 0 && !full_pass;
+          if (found.size() > 1 || (!findable && !released)) {
+            Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
+                  found.size() > 1
+                      ? std::to_string(found.size()) + " records have " + p.match + " " + k +
+                            " after a create of this record got no response; quarantined, not created again"
+                      : "a create of this record was sent to " + std::string(o == 0 ? "Salesforce" : "HubSpot") +
+                            " in an earlier pass and got no response (it may have been made); this sync has no "
+                            "external id or match key to find it by, so it is not created again. Check " +
+                            std::string(o == 0 ? "Salesforce" : "HubSpot") + ", then `accord retry` creates it",
+                  true, o == 0 ? System::kSalesforce : System::kHubSpot, obj[o]->name);
+            continue;
+          }
+          // found by neither its external id nor its key: the create did not land; it is sent again
+        }
         Create(p, s, r, w);
         if (w.writes[0].size() + w.writes[1].size() >= opts->chunk) {
           Flush(p, w);
@@ -1363,7 +1563,7 @@ struct Engine::Impl {
     pw.source = from == 0 ? Side::kSalesforce : Side::kHubSpot;
     pw.sf_id = sf_id;
     pw.hs_id = hs_id;
-    bool bad = false;
+    std::set<size_t> bad;  // target slots whose value could not be made: created without them
     std::map<size_t, Text> fields;
     const ir::Mapping* mp = p.mapping[to];
     for (size_t k = 0; k < mp->outs.size(); ++k) {
@@ -1376,9 +1576,11 @@ struct Engine::Impl {
       if (v.is_error() || !err.empty()) {
         rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
         Category cat = CategoryOfValue(ev);
-        Error(p.name, cat, ErrorRule(ev, of.rule), sf_id, hs_id, of.field->name + ": " + ev.error_message(), true,
-              to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
-        bad = true;
+        Error(p.name, cat, ErrorRule(ev, of.rule), sf_id, hs_id,
+              of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name +
+                  ", which waits until the value or the rules change)",
+              true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
+        bad.insert(of.target_slot);
         continue;
       }
       if (!IsBlank(text)) fields[of.target_slot] = text;
@@ -1396,15 +1598,15 @@ struct Engine::Impl {
         if (!v.is_error()) text = ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v, &err);
         if (v.is_error() || !err.empty()) {
           rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
-          Error(p.name, CategoryOfValue(ev), ErrorRule(ev, of.rule), sf_id, hs_id, of.field->name + ": " + ev.error_message(),
+          Error(p.name, CategoryOfValue(ev), ErrorRule(ev, of.rule), sf_id, hs_id,
+                of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name + ")",
                 true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
-          bad = true;
+          bad.insert(of.target_slot);
           continue;
         }
         if (!IsBlank(text)) fields[of.target_slot] = text;
       }
     }
-    if (bad) return;
     for (auto& [slot, text] : fields) {
       pw.op.fields.push_back({slot, text});
       pw.changes.push_back({obj[to]->fields[slot].name, std::nullopt, text, ""});
@@ -1421,7 +1623,8 @@ struct Engine::Impl {
       const Mapped* toward_sf = from == 0 ? &back : &fwd;
       Text a = SideValue(p, rp, 0, pair[0], toward_hs->ran ? toward_hs->out.data() : nullptr);
       Text b = SideValue(p, rp, 1, pair[1], toward_sf->ran ? toward_sf->out.data() : nullptr);
-      pw.shadows_on_ack[rp.key] = ShadowEntry{a, b};
+      // a field created without its value has no agreed base: it is carried once it can be
+      pw.shadows_on_ack[rp.key] = rp.slot[to] >= 0 && bad.count(static_cast<size_t>(rp.slot[to])) ? ShadowEntry{} : ShadowEntry{a, b};
     }
     // parents: associate the new HubSpot record when its parent is linked
     if (to == 1 && from == 0) {
@@ -1455,7 +1658,8 @@ struct Engine::Impl {
         if (pw.op.kind == WriteOp::Kind::kCreate) {
           any_create = true;
           if (!opts->dry_run)
-            Check(store.AddIntent(p.name, to == 0 ? "salesforce" : "hubspot", pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id));
+            Check(store.AddIntent(p.name, SystemName(to), pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id,
+                                  IntentJson(*obj[to], pw)));
         }
     // ... and updates: what each writes and the shadows that move with it, so that a
     // write that landed just before a crash is recognized as ours afterwards
@@ -1486,6 +1690,7 @@ struct Engine::Impl {
       ops.reserve(w.writes[to].size());
       for (const PendingWrite& pw : w.writes[to]) ops.push_back(pw.op);
       std::vector<WriteResult> results = conn[to]->Write(*obj[to], ops);
+      WithoutRefusedFields(p, to, w.writes[to], results);
       Table* table = &tables[to][obj[to]->name];
       for (size_t i = 0; i < w.writes[to].size(); ++i) {
         PendingWrite& pw = w.writes[to][i];
@@ -1494,6 +1699,9 @@ struct Engine::Impl {
           Check(store.ClearPending(p.name, pw.sf_id, to == 0 ? "salesforce" : "hubspot"));
         if (!res.ok) {
           cur_stamp = pw.stamp;
+          // a create refused for sure is no longer in flight; one that may have landed keeps its intent
+          if (pw.op.kind == WriteOp::Kind::kCreate && !res.maybe_applied)
+            DropIntent(p, to, pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id);
           Category cat = CategoryOfStatus(res.status_code);
           Error(p.name, cat, "", pw.sf_id, pw.hs_id, res.status_code + ": " + res.message, !res.transient,
                 to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
@@ -1533,6 +1741,62 @@ struct Engine::Impl {
     }
   }
 
+  // A record the system refused for one field it named is sent once more without
+  // that field: the other fields land, the refused one waits with its error (its
+  // shadow does not move, so it is carried once the value or the rules change).
+  void WithoutRefusedFields(const SyncPlan& p, int to, std::vector<PendingWrite>& writes, std::vector<WriteResult>& results) {
+    const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
+    std::vector<size_t> again;
+    std::vector<WriteOp> ops;
+    bool creates = false;
+    for (size_t i = 0; i < writes.size() && i < results.size(); ++i) {
+      const WriteResult& res = results[i];
+      PendingWrite& pw = writes[i];
+      if (res.ok || res.transient || res.maybe_applied || res.field.empty() || pw.op.kind == WriteOp::Kind::kDelete)
+        continue;
+      const schema::Field* f = obj[to]->FindField(res.field);
+      if (!f) continue;
+      size_t slot = static_cast<size_t>(f - obj[to]->fields.data());
+      auto& fl = pw.op.fields;
+      auto it = std::find_if(fl.begin(), fl.end(), [&](const auto& x) { return x.first == slot; });
+      if (it == fl.end() || (fl.size() == 1 && pw.op.add_associations.empty())) continue;
+      fl.erase(it);
+      pw.changes.erase(std::remove_if(pw.changes.begin(), pw.changes.end(),
+                                      [&](const FieldChange& c) { return c.field == res.field; }),
+                       pw.changes.end());
+      for (const RulePair& rp : p.pairs) {
+        if (rp.slot[to] != static_cast<int>(slot)) continue;
+        pw.shadow_updates.erase(std::remove_if(pw.shadow_updates.begin(), pw.shadow_updates.end(),
+                                               [&](const auto& u) { return u.first == rp.key; }),
+                                pw.shadow_updates.end());
+        if (pw.shadows_on_ack.count(rp.key)) pw.shadows_on_ack[rp.key] = ShadowEntry{};
+      }
+      cur_stamp = pw.stamp;
+      Error(p.name, CategoryOfStatus(res.status_code), "", pw.sf_id, pw.hs_id,
+            res.status_code + ": " + res.message + " (the record was sent again without " + res.field +
+                ", which waits until the value or the rules change)",
+            true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
+      clean.erase({p.name, pw.sf_id + "|" + pw.hs_id});
+      if (pw.op.kind == WriteOp::Kind::kCreate) {
+        creates = true;
+        if (!opts->dry_run)
+          Check(store.AddIntent(p.name, SystemName(to), pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id,
+                                IntentJson(*obj[to], pw)));
+      }
+      again.push_back(i);
+      ops.push_back(pw.op);
+    }
+    if (again.empty()) return;
+    if (creates && !opts->dry_run) {
+      Check(store.Commit());
+      Check(store.Begin());
+    }
+    std::vector<WriteResult> second = conn[to]->Write(*obj[to], ops);
+    for (size_t k = 0; k < again.size(); ++k)
+      results[again[k]] = k < second.size() ? second[k]
+                                            : WriteResult{false, ops[k].id, "UNKNOWN", "no result", true, std::nullopt};
+  }
+
   void PutShadowMap(const std::string& sync, const std::string& sf_id, const ShadowMap& sm) {
     if (opts->dry_run) return;
     std::vector<store::Shadow> v;
@@ -1551,6 +1815,15 @@ struct Engine::Impl {
     e.changes = pw.changes;
     if (pw.op.kind == WriteOp::Kind::kCreate) {
       std::string sf_id = to == 0 ? res.id : pw.sf_id, hs_id = to == 1 ? res.id : pw.hs_id;
+      if (res.id.empty() || taken[to].count(Key(obj[to]->name, res.id))) {
+        // a wrong answer: the new record's id is missing or already linked to another record
+        cur_stamp = pw.stamp;
+        Error(p.name, Category::kTransport, "", pw.sf_id, pw.hs_id,
+              "the create was answered with " + (res.id.empty() ? std::string("no id") : "id " + res.id + ", which is already linked to another record") +
+                  "; not linked (the create's intent is kept, so it is not created again blindly)",
+              true, e.target, obj[to]->name);
+        return;
+      }
       store::Link l{p.name, sf_id, hs_id, store::LinkState::kActive};
       if (!opts->dry_run) {
         Check(store.PutLink(l));
@@ -1623,18 +1896,26 @@ struct Engine::Impl {
   void Triggers() {
     for (const Lifecycle& lc : lifecycles) {
       if (lc.object->system != System::kHubSpot) continue;
+      // the triggers of each Salesforce field, in declaration order: a change of the field
+      // is seen once and every trigger on it is asked (several may watch one field)
+      std::vector<std::pair<std::string, std::vector<const ast::Trigger*>>> fields;
       for (const auto& item : lc.decl->items) {
         auto* tr = std::get_if<ast::Trigger>(&item);
         if (!tr || tr->field.side != Side::kSalesforce) continue;
-        const schema::Object* src = rs.schemas->Find(System::kSalesforce, tr->field.object.text);
+        std::string key = tr->field.object.text + "." + tr->field.field.text;
+        auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
+        if (it == fields.end()) fields.push_back({key, {tr}});
+        else it->second.push_back(tr);
+      }
+      for (const auto& [key, triggers] : fields) {
+        const ast::Trigger& first = *triggers.front();
+        const schema::Object* src = rs.schemas->Find(System::kSalesforce, first.field.object.text);
         if (!src) continue;
-        const schema::Field* f = src->FindField(tr->field.field.text);
+        const schema::Field* f = src->FindField(first.field.field.text);
         if (!f) continue;
         size_t slot = static_cast<size_t>(f - src->fields.data());
         Table* t = Load(Side::kSalesforce, src);
         if (!report->ok) return;
-        std::string key = tr->field.object.text + "." + tr->field.field.text;
-        std::string value = tr->value.value;
         std::vector<PendingWrite> writes;
         for (const Record& r : t->records) {
           if (r.deleted) continue;
@@ -1645,31 +1926,36 @@ struct Engine::Impl {
           for (const auto& sh : old_sh)
             if (sh.field == key) old = sh.base_sf, seen = true;
           if (Same(now, old) && seen) continue;
-          bool fires = !IsBlank(now) && *now == value && !(seen && Same(old, now));
-          std::vector<std::string> targets = fires ? TriggerTargets(lc, *tr, src, r) : std::vector<std::string>{};
-          Table* hs = Load(Side::kHubSpot, lc.object);
-          bool wrote = false;
-          for (const std::string& hid : targets) {
-            Record* h = hs->Find(hid);
-            if (!h || h->deleted) continue;
-            Text cur = h->values[lc.slot];
-            if (Same(cur, tr->stage.name)) continue;
-            if (lc.forward_only && lc.Rank(tr->stage.name) <= lc.Rank(cur)) continue;
-            PendingWrite pw;
-            pw.op.kind = WriteOp::Kind::kUpdate;
-            pw.op.id = hid;
-            pw.op.fields.push_back({static_cast<size_t>(lc.slot), tr->stage.name});
-            pw.hs_id = hid;
-            pw.sf_id = r.id;
-            pw.changes.push_back({lc.object->fields[lc.slot].name, cur, tr->stage.name,
-                                  "when " + key + " becomes " + tr->value.text});
-            pw.lifecycle_field = key;
-            pw.lifecycle_record = r.id;
-            pw.lifecycle_value = now;
-            writes.push_back(std::move(pw));
-            wrote = true;
+          // the stage each target moves to: the furthest of the triggers that fire on the new value
+          std::map<std::string, PendingWrite> by_target;
+          for (const ast::Trigger* tr : triggers) {
+            if (IsBlank(now) || *now != tr->value.value) continue;
+            Table* hs = Load(Side::kHubSpot, lc.object);
+            for (const std::string& hid : TriggerTargets(lc, *tr, src, r)) {
+              Record* h = hs->Find(hid);
+              if (!h || h->deleted) continue;
+              Text cur = h->values[lc.slot];
+              if (Same(cur, tr->stage.name)) continue;
+              if (lc.forward_only && lc.Rank(tr->stage.name) <= lc.Rank(cur)) continue;
+              auto prev = by_target.find(hid);
+              if (prev != by_target.end() && lc.Rank(tr->stage.name) <= lc.Rank(prev->second.op.fields[0].second)) continue;
+              PendingWrite pw;
+              pw.op.kind = WriteOp::Kind::kUpdate;
+              pw.op.id = hid;
+              pw.op.fields.push_back({static_cast<size_t>(lc.slot), tr->stage.name});
+              pw.hs_id = hid;
+              pw.sf_id = r.id;
+              pw.changes.push_back({lc.object->fields[lc.slot].name, cur, tr->stage.name,
+                                    "when " + key + " becomes " + tr->value.text});
+              pw.lifecycle_field = key;
+              pw.lifecycle_record = r.id;
+              pw.lifecycle_value = now;
+              by_target[hid] = std::move(pw);
+            }
           }
-          if (!wrote && !opts->dry_run) Check(store.PutShadow("~lifecycle", r.id, store::Shadow{key, now, std::nullopt}));
+          for (auto& [hid, pw] : by_target) writes.push_back(std::move(pw));
+          if (by_target.empty() && !opts->dry_run)
+            Check(store.PutShadow("~lifecycle", r.id, store::Shadow{key, now, std::nullopt}));
         }
         if (writes.empty()) continue;
         std::vector<WriteOp> ops;

@@ -80,6 +80,7 @@ struct PassReport {
   CallCounts salesforce_calls, hubspot_calls;
   int64_t records_read = 0;
   int64_t read_errors = 0;  // records that could not be read (malformed lines, wrong shapes)
+  int64_t errors_waiting = 0;  // entries in the error log once the pass is done (this pass's and earlier ones)
   bool ok = true;         // false: the pass stopped (store or connector failure)
   std::string failure;
   SyncStats Total() const;  // (unchanged pairs were not reconciled: both records unchanged since the last pass)

@@ -305,10 +305,11 @@ std::string JsonlConnector::NextStamp() {
 WriteResult JsonlConnector::Validate(const schema::Object& object, const WriteOp& op, const json* existing) const {
   WriteResult r;
   r.id = op.id;
-  auto fail = [&](std::string code, std::string message) {
+  auto fail = [&](std::string code, std::string message, std::string field = "") {
     r.ok = false;
     r.status_code = std::move(code);
     r.message = std::move(message);
+    r.field = std::move(field);
     return r;
   };
   if (op.kind != WriteOp::Kind::kCreate) {
@@ -325,22 +326,23 @@ WriteResult JsonlConnector::Validate(const schema::Object& object, const WriteOp
     const schema::Field& f = object.fields[slot];
     if (IsSalesforce(system_)) {
       if (op.kind == WriteOp::Kind::kCreate ? !f.createable : !f.updateable)
-        return fail("INVALID_FIELD_FOR_INSERT_UPDATE", "Unable to create/update fields: " + f.name);
+        return fail("INVALID_FIELD_FOR_INSERT_UPDATE", "Unable to create/update fields: " + f.name, f.name);
       if (text && f.length > 0 && f.type == schema::FieldType::kString && CodePoints(*text) > static_cast<size_t>(f.length))
         return fail("STRING_TOO_LONG", f.label + ": data value too large: " + text->substr(0, 40) +
-                                           " (max length=" + std::to_string(f.length) + ")");
+                                           " (max length=" + std::to_string(f.length) + ")", f.name);
       if (text && !text->empty() && f.is_picklist && f.restricted_picklist && !f.values.empty()) {
         // a multi-select is checked value by value
         std::stringstream ss(*text);
         for (std::string part; std::getline(ss, part, ';');)
           if (!f.FindValue(part))
-            return fail("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f.label + ": bad value for restricted picklist field: " + part);
+            return fail("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f.label + ": bad value for restricted picklist field: " + part,
+                        f.name);
       }
     } else if (text && !text->empty() && f.is_picklist && !f.values.empty()) {
       std::stringstream ss(*text);
       for (std::string part; std::getline(ss, part, ';');)
         if (!f.FindValue(part))
-          return fail("INVALID_OPTION", part + " was not one of the allowed options for " + f.name);
+          return fail("INVALID_OPTION", part + " was not one of the allowed options for " + f.name, f.name);
     }
   }
   if (IsSalesforce(system_) && op.kind == WriteOp::Kind::kCreate) {

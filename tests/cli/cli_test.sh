@@ -230,7 +230,7 @@ cp -r "$EX/data" "$tmp/data"
 "$ACCORD" plan "$EX" --data "$tmp/data" >"$tmp/out" 2>&1; check "plan exits 1 when records would error" 1 $?
 has "plan: a create with its fields" '^  create hubspot.contacts \(from salesforce 0035g00000AbCdEAA1' "$tmp/out"
 has "plan: field old -> new with its rule" 'name: "Analytical Engines" -> "Analytical Engines Ltd"  \[examples/salesforce-hubspot/syncs.accord:[0-9]+:3\]' "$tmp/out"
-has "plan: a conflict with the winning policy" '^  conflict \(.*\): two_way: the more recent change \(hubspot\)' "$tmp/out"
+has "plan: a conflict with the winning policy and the time that decided" '^  conflict \(.*\): two_way: the more recent change \(hubspot, by its record.s time ' "$tmp/out"
 has "plan: a quarantined record" '^  error Duplicates .*blank domain match key' "$tmp/out"
 has "plan: lifecycle trigger" 'lifecyclestage: null -> "customer"  \[when Opportunity.StageName becomes "Closed Won"\]' "$tmp/out"
 has "plan: projected API calls" '^projected API calls: salesforce [0-9]+ \([0-9]+ writes\), hubspot [0-9]+' "$tmp/out"
