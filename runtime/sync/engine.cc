@@ -1037,7 +1037,11 @@ struct Engine::Impl {
         return true;
       };
       bool wrote = false;
-      if (!ch[0] && !ch[1]) {
+      if (rp.policy.kind == ast::ConflictKind::kDontSync && flows[0] && flows[1]) {
+        // HubSpot's "Don't sync": once both records exist no data passes either way (a
+        // create still carries the value); each side's value is its own
+        accept(0), accept(1);
+      } else if (!ch[0] && !ch[1]) {
         if (!has) accept(0), accept(1);
       } else if (ch[0] && !ch[1]) {
         wrote = write(1, 0);
@@ -1086,7 +1090,7 @@ struct Engine::Impl {
                               source(winner) + " " + at[winner] + " against " + source(1 - winner) + " " + at[1 - winner] + ")";
               break;
             }
-            case ast::ConflictKind::kDontSync: why = "dont_sync: neither side is written"; break;
+            case ast::ConflictKind::kDontSync: why = "dont_sync: neither side is written"; break;  // one-way rules only
           }
           ++report->per_sync[p.name].conflicts;
           Event e;

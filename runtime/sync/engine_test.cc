@@ -837,5 +837,35 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_TRUE(h.store->Errors("people").empty());
 }
 
+TEST(SyncEngine, DontSyncMeansNoDataPassesOnceTheRecordExists) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  Email <-> email
+  LastName <-> lastname
+  Title <-> jobtitle conflict dont_sync
+}
+)");
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"Title", "Countess"}});
+  h.Pass();
+  std::string hs_id = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  EXPECT_EQ(h.HsProp(hs_id, "jobtitle"), "Countess") << "a create carries the value";
+  h.EditContact("003A", {{"Title", "Mathematician"}});
+  h.Pass();
+  EXPECT_EQ(h.HsProp(hs_id, "jobtitle"), "Countess") << "an edit on one side never passes";
+  h.EditHs(hs_id, {{"jobtitle", ""}});
+  h.Pass();
+  EXPECT_EQ(h.SfField("003A", "Title"), "Mathematician") << "nor does a deleted value";
+  // an existing pair linked by its key keeps both values
+  h.PutContact("003B", {{"LastName", "Byron"}, {"Email", "byron@example.com"}, {"Title", "Poet"}});
+  h.PutHs("301", {{"email", "byron@example.com"}, {"lastname", "Byron"}, {"jobtitle", "Lord"}});
+  h.Pass();
+  EXPECT_EQ(h.SfField("003B", "Title"), "Poet");
+  EXPECT_EQ(h.HsProp("301", "jobtitle"), "Lord");
+  EXPECT_EQ(Harness::Writes(h.Pass()), 0);
+}
+
 }  // namespace
 }  // namespace accord::sync
