@@ -1,4 +1,6 @@
 #include "runtime/sync/engine.h"
+#include "runtime/sync/reconcile.h"
+
 
 #include <algorithm>
 #include <chrono>
@@ -151,37 +153,6 @@ std::string NormalizeDomain(std::string s) {
   if (s.rfind("www.", 0) == 0) s = s.substr(4);
   while (!s.empty() && s.back() == '.') s.pop_back();
   return s;
-}
-
-// ISO-8601 text -> ms since the epoch (0 when unreadable): a fraction of any
-// length (".5" is 500 ms), and Z, +hh:mm or +hhmm offsets (Salesforce writes
-// "+0000"). *precision_ms, when given, is 1000 for a time without a non-zero
-// fraction (Salesforce's SystemModstamp has whole seconds), else 1.
-int64_t StampMs(const std::string& s, int* precision_ms = nullptr) {
-  int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-  if (precision_ms) *precision_ms = 1000;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d%n", &y, &mo, &d, &h, &mi, &sec, &n) < 3) return 0;
-  size_t i = n > 0 ? static_cast<size_t>(n) : s.size();
-  int64_t ms = 0;
-  if (n > 0 && i < s.size() && (s[i] == '.' || s[i] == ',')) {
-    int64_t scale = 100;
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10) ms += (s[i] - '0') * scale;
-    if (ms != 0 && precision_ms) *precision_ms = 1;
-  }
-  int64_t offset_min = 0;
-  if (n > 0 && i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) == 2 || std::sscanf(s.c_str() + i + 1, "%2d%2d", &oh, &om) >= 1)
-      offset_min = (s[i] == '+' ? 1 : -1) * (oh * 60 + om);
-  }
-  // days from civil (Howard Hinnant's algorithm)
-  y -= mo <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  int64_t days = era * 146097 + doe - 719468;
-  return ((days * 24 + h) * 60 + mi - offset_min) * 60000 + sec * 1000 + ms;
 }
 
 // The records of one object in this pass.
@@ -961,153 +932,77 @@ struct Engine::Impl {
     // plain rules first; then rules with a computed side, over the records as this
     // pass leaves them (a computed value reads the fields the plain rules decide)
     auto decide = [&](const RulePair& rp) {
-      auto sit = sm.find(rp.key);
-      bool has = sit != sm.end();
-      ShadowEntry base = has ? sit->second : ShadowEntry{};
-      Text cur[2] = {SideValue(p, rp, 0, rec[0], m[1].ran ? m[1].out.data() : nullptr),
-                     SideValue(p, rp, 1, rec[1], m[0].ran ? m[0].out.data() : nullptr)};
-      Text basev[2] = {base.base_sf, base.base_hs};
-      bool ch[2];
-      for (int i = 0; i < 2; ++i) ch[i] = has ? !Same(cur[i], basev[i]) : !IsBlank(cur[i]);
-      // a side's edits only matter if the rule flows from it
-      bool flows[2] = {rp.out[0] >= 0, rp.out[1] >= 0};  // toward side
-      if (!flows[1]) ch[0] = false;
-      if (!flows[0]) ch[1] = false;
-      // W[i]: what the rule writes toward side i
-      struct W {
-        bool skip = true, error = false;
-        Text text;
-        rt::Value err;
-      } wv[2];
+      FieldInput in;
+      if (auto sit = sm.find(rp.key); sit != sm.end()) {
+        in.has_base = true;
+        in.base[0] = sit->second.base_sf;
+        in.base[1] = sit->second.base_hs;
+      }
+      in.cur[0] = SideValue(p, rp, 0, rec[0], m[1].ran ? m[1].out.data() : nullptr);
+      in.cur[1] = SideValue(p, rp, 1, rec[1], m[0].ran ? m[0].out.data() : nullptr);
+      in.flows[0] = rp.out[0] >= 0;
+      in.flows[1] = rp.out[1] >= 0;
+      in.policy = rp.policy;
+      // what the rule writes toward each side
+      rt::Value err[2];
       for (int i = 0; i < 2; ++i) {
-        if (!flows[i] || rp.slot[i] < 0) continue;
+        if (!in.flows[i] || rp.slot[i] < 0) continue;
         const rt::Value& v = m[i].out[rp.out[i]];
         if (ir::IsSkip(v)) continue;
-        wv[i].skip = false;
+        in.toward[i].skip = false;
         if (v.is_error()) {
-          wv[i].error = true;
-          wv[i].err = v;
+          in.toward[i].error = true;
+          err[i] = v;
           continue;
         }
         std::string verr;
-        wv[i].text = ValueText(i == 0 ? System::kSalesforce : System::kHubSpot, obj[i]->fields[rp.slot[i]], v, &verr);
+        in.toward[i].text = ValueText(i == 0 ? System::kSalesforce : System::kHubSpot, obj[i]->fields[rp.slot[i]], v, &verr);
         if (!verr.empty()) {
-          wv[i].error = true;
-          wv[i].err = rt::Value::Error(rt::ErrorCode::kConversion, verr);
+          in.toward[i].error = true;
+          err[i] = rt::Value::Error(rt::ErrorCode::kConversion, verr);
         }
       }
-      auto accept = [&](int i) {  // this side's current value becomes its shadow
-        basev[i] = cur[i];
+      if (const Lifecycle* lc = rp.slot[1] >= 0 ? LifecycleOf(obj[1], rp.slot[1]) : nullptr; lc && lc->forward_only)
+        in.forward_only_rank = [lc](const Text& t) { return lc->Rank(t); };
+      in.changed_at = [&](int s) {
+        ChangeTime t;
+        if (rp.slot[s] >= 0) t.at = conn[s]->FieldChangedAt(*obj[s], *rec[s], static_cast<size_t>(rp.slot[s]));
+        t.field = !t.at.empty();
+        if (t.at.empty()) t.at = rec[s]->modstamp;
+        return t;
       };
-      auto write = [&](int to, int from) {  // `from` changed: carry it to `to`
-        W& x = wv[to];
-        if (x.skip) {
-          accept(from);
-          if (!has) accept(to);
-          return false;
-        }
-        if (x.error) {
-          Category cat = CategoryOfValue(x.err);
-          // one bad value holds back only its own field: the record's other fields are written
-          Error(p.name, cat, ErrorRule(x.err, rp.loc), sf_id, hs_id,
-                obj[to]->fields[rp.slot[to]].name + ": " + x.err.error_message() + " (only " +
-                    obj[to]->fields[rp.slot[to]].name + " waits, until the value or the rules change; the record's "
-                    "other fields are written)",
-                true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
-          bad[to] = true;
-          return false;
-        }
-        if (Same(x.text, cur[to])) {
-          accept(from);
-          accept(to);
-          return false;
-        }
-        if (to == 1) {
-          if (const Lifecycle* lc = LifecycleOf(obj[1], rp.slot[1]); lc && lc->forward_only &&
-                                                                      lc->Rank(x.text) < lc->Rank(cur[1])) {
-            accept(from);  // forward only: a lower stage is never written
-            accept(to);
-            return false;
-          }
-        }
-        pw[to].op.fields.push_back({static_cast<size_t>(rp.slot[to]), x.text});
-        pw[to].changes.push_back({obj[to]->fields[rp.slot[to]].name, cur[to], x.text, rp.loc});
-        ShadowEntry after{from == 0 ? cur[0] : x.text, from == 0 ? x.text : cur[1]};
-        pw[to].shadow_updates.push_back({rp.key, after});
-        return true;
-      };
-      bool wrote = false;
-      if (rp.policy.kind == ast::ConflictKind::kDontSync && flows[0] && flows[1]) {
-        // HubSpot's "Don't sync": once both records exist no data passes either way (a
-        // create still carries the value); each side's value is its own
-        accept(0), accept(1);
-      } else if (!ch[0] && !ch[1]) {
-        if (!has) accept(0), accept(1);
-      } else if (ch[0] && !ch[1]) {
-        wrote = write(1, 0);
-      } else if (!ch[0] && ch[1]) {
-        wrote = write(0, 1);
-      } else {
-        bool agree = (IsBlank(cur[0]) && IsBlank(cur[1])) || (!wv[1].skip && !wv[1].error && Same(wv[1].text, cur[1])) ||
-                     (!wv[0].skip && !wv[0].error && Same(wv[0].text, cur[0]));
-        if (agree) {
-          accept(0), accept(1);
-        } else {
-          int winner = -1;
-          std::string why;
-          switch (rp.policy.kind) {
-            case ast::ConflictKind::kPrefer:
-              winner = SideIndex(rp.policy.side);
-              why = "prefer " + std::string(ast::SideName(rp.policy.side));
-              break;
-            case ast::ConflictKind::kPreferUnlessBlank:
-              winner = SideIndex(rp.policy.side);
-              if (IsBlank(cur[winner])) winner = 1 - winner;
-              why = "prefer " + std::string(ast::SideName(rp.policy.side)) + " unless blank";
-              break;
-            case ast::ConflictKind::kTwoWay: {
-              // the field's own change time where the system tells it (HubSpot's property
-              // history), else the record's: an edit of another field must not make this one "recent"
-              std::string at[2];
-              bool field_time[2] = {false, false};
-              for (int s = 0; s < 2; ++s) {
-                if (rp.slot[s] >= 0) at[s] = conn[s]->FieldChangedAt(*obj[s], *rec[s], static_cast<size_t>(rp.slot[s]));
-                field_time[s] = !at[s].empty();
-                if (at[s].empty()) at[s] = rec[s]->modstamp;
-              }
-              // times of different precision never decide as if exact: within the coarser one it is a tie
-              int prec[2];
-              int64_t ms[2] = {StampMs(at[0], &prec[0]), StampMs(at[1], &prec[1])};
-              int64_t grain = std::max(prec[0], prec[1]);
-              bool tie = ms[0] / grain == ms[1] / grain;
-              winner = !tie && ms[1] > ms[0] ? 1 : 0;
-              auto source = [&](int s) {
-                return std::string(field_time[s] ? "its field's change time" : "its record's time");
-              };
-              why = tie ? "two_way: a tie within " + std::to_string(grain) + " ms (salesforce " + source(0) + " " + at[0] +
-                              ", hubspot " + source(1) + " " + at[1] + "); a tie goes to salesforce"
-                        : "two_way: the more recent change (" + std::string(winner == 0 ? "salesforce" : "hubspot") + ", by " +
-                              source(winner) + " " + at[winner] + " against " + source(1 - winner) + " " + at[1 - winner] + ")";
-              break;
-            }
-            case ast::ConflictKind::kDontSync: why = "dont_sync: neither side is written"; break;  // one-way rules only
-          }
-          ++report->per_sync[p.name].conflicts;
-          Event e;
-          e.kind = Event::Kind::kConflict;
-          e.sync = p.name;
-          e.salesforce_id = sf_id;
-          e.hubspot_id = hs_id;
-          e.rule = rp.loc;
-          e.changes.push_back({rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)", basev[0], cur[0], rp.loc});
-          e.changes.push_back({rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)", basev[1], cur[1], rp.loc});
-          e.message = why;
-          Emit(e);
-          if (winner >= 0) wrote = write(1 - winner, winner);
-        }
+      FieldDecision d = DecideField(in);
+      if (d.error_to >= 0) {
+        int to = d.error_to;
+        // one bad value holds back only its own field: the record's other fields are written
+        Error(p.name, CategoryOfValue(err[to]), ErrorRule(err[to], rp.loc), sf_id, hs_id,
+              obj[to]->fields[rp.slot[to]].name + ": " + err[to].error_message() + " (only " +
+                  obj[to]->fields[rp.slot[to]].name + " waits, until the value or the rules change; the record's "
+                  "other fields are written)",
+              true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
+        bad[to] = true;
       }
-      if (!wrote && (!has || basev[0] != base.base_sf || basev[1] != base.base_hs))
-        immediate.push_back({rp.key, ShadowEntry{basev[0], basev[1]}});
+      if (d.conflict) {
+        ++report->per_sync[p.name].conflicts;
+        Event e;
+        e.kind = Event::Kind::kConflict;
+        e.sync = p.name;
+        e.salesforce_id = sf_id;
+        e.hubspot_id = hs_id;
+        e.rule = rp.loc;
+        e.changes.push_back({rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)", in.base[0], in.cur[0], rp.loc});
+        e.changes.push_back({rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)", in.base[1], in.cur[1], rp.loc});
+        e.message = d.why;
+        Emit(e);
+      }
+      if (d.write_to >= 0) {
+        int to = d.write_to;
+        pw[to].op.fields.push_back({static_cast<size_t>(rp.slot[to]), d.value});
+        pw[to].changes.push_back({obj[to]->fields[rp.slot[to]].name, in.cur[to], d.value, rp.loc});
+        pw[to].shadow_updates.push_back({rp.key, ShadowEntry{d.base[0], d.base[1]}});  // moves once acknowledged
+      } else if (d.base_moves) {
+        immediate.push_back({rp.key, ShadowEntry{d.base[0], d.base[1]}});
+      }
     };
     std::vector<const RulePair*> computed;
     for (const RulePair& rp : p.pairs) {

@@ -355,7 +355,7 @@ TEST(SyncEngine, ConcurrentEditsFollowEveryPolicy) {
           h.EditHs("101", {{"jobtitle", hsv}});
           h.EditContact("003A", {{"Title", sfv}});
         }
-        for (int i = 0; i < 3; ++i) h.Pass();
+        h.Pass();  // one pass converges: the next writes nothing (checked below)
         auto [want_sf, want_hs] = Expected(c);
         json got_sf = h.SfField("003A", "Title"), got_hs = h.HsProp("101", "jobtitle");
         std::string gs = got_sf.is_string() ? got_sf.get<std::string>() : "";
