@@ -1244,15 +1244,16 @@ struct Engine::Impl {
         }
       }
     }
-    // keys already used by a record linked in a sibling sync (the Contact wins over the Lead)
+    // keys already used by a linked record: in a sibling sync (the Contact wins over the
+    // Lead) or in this one (a second Salesforce record with a linked person's email)
     std::unordered_map<std::string, std::string> sibling_key[2];
     if (keyed) {
       for (int s = 0; s < 2; ++s)
         for (const Record& r : t[s]->records) {
           auto it = taken[s].find(Key(obj[s]->name, r.id));
-          if (it == taken[s].end() || it->second == p.name) continue;
+          if (it == taken[s].end() || r.deleted) continue;
           std::string k = MatchKey(p, s, r);
-          if (!k.empty()) sibling_key[s].emplace(k, it->second + " (" + r.id + ")");
+          if (!k.empty()) sibling_key[s].emplace(k, (it->second == p.name ? "this sync" : it->second) + " (" + r.id + ")");
         }
     }
     std::unordered_set<size_t> used[2];
@@ -1522,8 +1523,12 @@ struct Engine::Impl {
       const Mapped* toward_sf = from == 0 ? &back : &fwd;
       Text a = SideValue(p, rp, 0, pair[0], toward_hs->ran ? toward_hs->out.data() : nullptr);
       Text b = SideValue(p, rp, 1, pair[1], toward_sf->ran ? toward_sf->out.data() : nullptr);
+      // a rule computed from the new record toward the source (`coalesce(FirstName, "") + " " +
+      // LastName -> full_name` when HubSpot creates the Contact) wrote nothing yet: no base, so the
+      // reconcile that follows the create in this pass writes it
+      if (rp.slot[to] < 0) continue;
       // a field created without its value has no agreed base: it is carried once it can be
-      pw.shadows_on_ack[rp.key] = rp.slot[to] >= 0 && bad.count(static_cast<size_t>(rp.slot[to])) ? ShadowEntry{} : ShadowEntry{a, b};
+      pw.shadows_on_ack[rp.key] = bad.count(static_cast<size_t>(rp.slot[to])) ? ShadowEntry{} : ShadowEntry{a, b};
     }
     // parents: associate the new HubSpot record when its parent is linked
     if (to == 1 && from == 0) {

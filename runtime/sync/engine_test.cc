@@ -867,5 +867,44 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_EQ(Harness::Writes(h.Pass()), 0);
 }
 
+TEST(SyncEngine, ASecondRecordWithALinkedKeyIsQuarantinedInPlanAndRun) {
+  Harness h(kPeople);
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  h.Pass();
+  h.PutContact("003B", {{"LastName", "Lovelace"}, {"Email", "ADA@example.com"}});
+  NoWrites dry_sf(h.sf), dry_hs(h.hs);
+  Engine planner(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, dry_sf, dry_hs);
+  PassOptions plan;
+  plan.dry_run = true;
+  PassReport planned = planner.RunPass(plan);
+  EXPECT_EQ(planned.Total().created, 0) << "plan does not announce a create of a linked person";
+  EXPECT_EQ(planned.errors_by_category["Duplicates"], 1);
+  PassReport ran = h.Pass();
+  EXPECT_EQ(ran.Total().created, 0);
+  EXPECT_EQ(ran.errors_by_category["Duplicates"], 1);
+  EXPECT_EQ(h.hs.All("contacts").size(), 1u);
+}
+
+TEST(SyncEngine, AComputedRuleTowardTheSourceIsWrittenInTheCreatingPass) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in salesforce
+  conflict two_way
+  FirstName <-> firstname
+  LastName <-> lastname
+  Email <-> email
+  Id -> salesforce_contact_id
+  coalesce(FirstName, "") + " " + LastName -> full_name
+}
+)");
+  h.PutHs("301", {{"email", "dee@example.com"}, {"lastname", "Dee"}});
+  PassReport r = h.Pass();
+  ASSERT_EQ(r.Total().created, 1);
+  EXPECT_EQ(h.HsProp("301", "full_name"), " Dee") << "written in the pass that created the Contact";
+  EXPECT_FALSE(h.HsProp("301", "salesforce_contact_id").is_null());
+  EXPECT_EQ(Harness::Writes(h.Pass()), 0);
+}
+
 }  // namespace
 }  // namespace accord::sync
