@@ -598,6 +598,33 @@ TEST_F(SalesforceTest, DroppedCreatesAreNotDuplicated) {
   EXPECT_FALSE(live.count("0035g00000AbCdGAA1"));
 }
 
+// The composite create after a read on the same keep-alive connection, as in a
+// pass: the response is lost after the commit, and each record exists once.
+TEST_F(SalesforceTest, LostCreateResponsesOnAWarmConnectionCreateEachRecordOnce) {
+  auto c = Connect();
+  for (const char* name : {"Account", "Contact"}) {
+    SCOPED_TRACE(name);
+    const schema::Object& object = Obj(name);
+    std::vector<Record> records;
+    std::vector<sync::ReadProblem> problems;
+    std::string error;
+    ASSERT_TRUE(c->Load(object, &records, &problems, &error)) << error;  // warms the connection
+    size_t before = Live(name).size();
+    const size_t name_slot = Slot(object, std::string(name) == "Account" ? "Name" : "LastName");
+    int64_t writes = c->calls().writes;
+    Faults({{"drop_after_rate", 1.0}, {"path", "/composite/"}});
+    std::vector<WriteResult> w = c->Write(object, {Create({{name_slot, "Lost answer 1"}}), Create({{name_slot, "Lost answer 2"}})});
+    Faults(json::object());
+    for (const WriteResult& r : w) {
+      EXPECT_FALSE(r.ok);
+      EXPECT_TRUE(r.transient);
+      EXPECT_NE(r.message.find("not re-sent"), std::string::npos) << r.message;
+    }
+    EXPECT_EQ(c->calls().writes - writes, 1);
+    EXPECT_EQ(Live(name).size(), before + 2) << "each create sent once is one record";
+  }
+}
+
 TEST_F(SalesforceTest, LockedRowsAreRetried) {
   auto c = Connect();
   const schema::Object& contact = Obj("Contact");
