@@ -89,9 +89,10 @@ class SalesforceTest : public ::testing::Test {
     HttpClient::Request r;
     r.method = method;
     r.url = sb_->salesforce_url() + path;
+    r.headers = {"Authorization: Bearer " + sb_->token()};
     if (!body.is_null()) {
       r.body = body.dump();
-      r.headers = {"Content-Type: application/json"};
+      r.headers.push_back("Content-Type: application/json");
     }
     HttpResponse resp = admin_->Send(r);
     EXPECT_EQ(resp.status, 200) << path << ": " << resp.body;
