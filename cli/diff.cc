@@ -396,17 +396,18 @@ class Differ {
 };
 
 // Runs a program found on PATH with exactly these arguments (no shell in
-// between, so nothing in them is interpreted): stdout and stderr go to files
-// ("" = /dev/null). The exit status, or -1 when it could not run.
-int Spawn(const std::vector<std::string>& args, const std::string& out_file, const std::string& err_file) {
+// between, so nothing in them is interpreted), stdout to /dev/null and stderr
+// to `err_file` ("" = /dev/null). The exit status, or -1 when it could not run.
+int Spawn(const std::vector<std::string>& args, const std::string& err_file) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_file.empty() ? "/dev/null" : out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err_file.empty() ? "/dev/null" : err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, err_file.empty() ? "/dev/null" : err_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -450,8 +451,8 @@ bool GitExport(const std::string& rev, const std::string& path, std::string* dir
   const std::string tar = *dir + "/.accord-archive.tar", err = *dir + "/.accord-git-error";
   // After --end-of-options every argument is a revision or a path, even one that
   // starts with '-' (git archive would take a "--" after it for a path).
-  int rc = Spawn({"git", "archive", "--format=tar", "--output=" + tar, "--end-of-options", rev, path}, "", err);
-  if (rc == 0) rc = Spawn({"tar", "-x", "-f", tar, "-C", *dir}, "", "");
+  int rc = Spawn({"git", "archive", "--format=tar", "--output=" + tar, "--end-of-options", rev, path}, err);
+  if (rc == 0) rc = Spawn({"tar", "-x", "-f", tar, "-C", *dir}, "");
   if (rc != 0) {
     std::string why;
     std::ifstream in(err);
