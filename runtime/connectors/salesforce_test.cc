@@ -809,6 +809,8 @@ TEST_F(SalesforceTest, ATokenResponseCannotSendTheTokenToAnotherHost) {
   });
   int other_port = other.bind_to_any_port("127.0.0.1");
   std::thread serve([&] { other.listen_after_bind(); });
+  // stop() only wakes a server that is already running, and this one may never get a request
+  while (!other.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   FakeSalesforce fake(std::map<std::string, std::string>{});
   const std::string elsewhere = "http://localhost:" + std::to_string(other_port);  // not the host the user gave
   fake.token_instance_url = elsewhere;
