@@ -9,10 +9,15 @@
 //   medium data flows change in a way a reviewer must confirm (a table entry, a
 //          transform, a policy, a scope, a rule removed)
 //   low    additions that only add a one-way flow into a field nothing wrote before
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -390,20 +395,74 @@ class Differ {
   const Side& b_;
 };
 
+// Runs a program found on PATH with exactly these arguments (no shell in
+// between, so nothing in them is interpreted), stdout to /dev/null and stderr
+// to `err_file` ("" = /dev/null). The exit status, or -1 when it could not run.
+int Spawn(const std::vector<std::string>& args, const std::string& err_file) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, err_file.empty() ? "/dev/null" : err_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A revision as the user wrote it in REV1..REV2 goes to git as one argument
+// after --end-of-options; text that git could take for an option anywhere else
+// (`--output=FILE` makes `git archive` write FILE) is refused first.
+bool ValidRevision(const std::string& rev, std::string* error) {
+  if (rev.empty()) {
+    *error = "the old revision is missing in REV1..REV2 (e.g. main..HEAD; only REV2 may be empty, for HEAD)";
+    return false;
+  }
+  if (rev[0] == '-') {
+    *error = "'" + rev + "' is not a git revision: a revision cannot start with '-'";
+    return false;
+  }
+  for (unsigned char c : rev) {
+    if (c <= ' ' || c == 0x7f) {
+      *error = "'" + rev + "' is not a git revision: it contains a space or a control character";
+      return false;
+    }
+  }
+  return true;
+}
+
 // Materializes PATH at a git revision into a temporary folder.
 bool GitExport(const std::string& rev, const std::string& path, std::string* dir, std::string* error) {
+  if (!ValidRevision(rev, error)) return false;
   char tmpl[] = "/tmp/accord-diff-XXXXXX";
   if (!mkdtemp(tmpl)) {
     *error = "cannot create a temporary folder";
     return false;
   }
   *dir = tmpl;
-  std::string cmd = "git archive --format=tar '" + rev + "' -- '" + path + "' 2>/dev/null | tar -x -C '" + *dir + "' 2>/dev/null";
-  if (rev.find('\'') != std::string::npos || path.find('\'') != std::string::npos || std::system(cmd.c_str()) != 0) {
-    *error = "cannot read " + path + " at revision " + rev + " from git (is this a git repository, and does the path exist there?)";
-    return false;
+  const std::string tar = *dir + "/.accord-archive.tar", err = *dir + "/.accord-git-error";
+  // After --end-of-options every argument is a revision or a path, even one that
+  // starts with '-' (git archive would take a "--" after it for a path).
+  int rc = Spawn({"git", "archive", "--format=tar", "--output=" + tar, "--end-of-options", rev, path}, err);
+  if (rc == 0) rc = Spawn({"tar", "-x", "-f", tar, "-C", *dir}, "");
+  if (rc != 0) {
+    std::string why;
+    std::ifstream in(err);
+    std::getline(in, why);
+    *error = "cannot read " + path + " at revision " + rev + " from git" +
+             (why.empty() ? " (is this a git repository, and does the path exist there?)" : ": " + why);
   }
-  return true;
+  std::filesystem::remove(tar);
+  std::filesystem::remove(err);
+  return rc == 0;
 }
 
 struct DiffArgs {
@@ -420,6 +479,8 @@ int RunDiff(const DiffArgs& a) {
     std::string path = a.args.size() > 1 ? a.args[1] : ".";
     std::string d1, d2;
     if (!GitExport(r1, path, &d1, &error) || !GitExport(r2.empty() ? "HEAD" : r2, path, &d2, &error)) {
+      for (const std::string& d : {d1, d2})
+        if (!d.empty()) std::filesystem::remove_all(d);
       std::cerr << "accord diff: " << error << "\n";
       return kUsage;
     }

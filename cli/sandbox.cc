@@ -46,7 +46,8 @@ int RunSandbox(const SandboxArgs& a) {
             << "hubspot:    " << sb->hubspot_url() << "   (CRM API at /crm/v3, /crm/v4)\n"
             << "token:      " << sb->token() << "\n"
             << "seed:       " << o.seed_dir << "\n"
-            << "Ctrl-C stops. Admin: GET /__sandbox/dump, POST /__sandbox/faults (docs/sandbox.md)" << std::endl;
+            << "Ctrl-C stops. Admin (with the token): GET /__sandbox/dump, POST /__sandbox/faults (docs/sandbox.md)"
+            << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
   sb->Stop();

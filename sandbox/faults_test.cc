@@ -1,5 +1,6 @@
 // Fault injection: every kind of fault, reproducible by seed, configurable per
-// run and live through the admin endpoints; plus the other admin endpoints.
+// run and live through the admin endpoints; plus the other admin endpoints and
+// their guard (the sandbox token, the sandbox's own origin only).
 #include <chrono>
 
 #include "sandbox/test_util.h"
@@ -185,6 +186,65 @@ TEST_F(Faults, PathFilterAndAdminEndpointsAreExempt) {
   EXPECT_EQ(hs->Get("/__sandbox/faults").body["drop_rate"], 1.0);
   SetFaults(*hs, Json::object());  // {} = no faults
   EXPECT_EQ(hs->Get(kC).status, 200);
+}
+
+// The admin endpoints reveal and change everything: a web page open in the
+// user's browser must not reach them. Without the sandbox token, with a wrong
+// one, or from another origin they refuse and change nothing; the sandbox's own
+// origin with the token is served, and no answer carries CORS headers.
+TEST_F(Faults, AdminEndpointsNeedTheTokenAndRefuseOtherOrigins) {
+  struct Case {
+    Http* api;
+    std::string base, method, path;
+    Json body;
+  };
+  std::vector<Case> cases;
+  for (auto [api, base] : {std::pair<Http*, std::string>{sf.get(), sb->salesforce_url()}, {hs.get(), sb->hubspot_url()}}) {
+    cases.push_back({api, base, "GET", "/__sandbox/dump", nullptr});
+    cases.push_back({api, base, "GET", "/__sandbox/faults", nullptr});
+    cases.push_back({api, base, "POST", "/__sandbox/faults", Json{{"drop_rate", 1.0}}});
+    cases.push_back({api, base, "GET", "/__sandbox/config", nullptr});
+    cases.push_back({api, base, "POST", "/__sandbox/config", Json{{"daily_api_limit", 1}}});
+    cases.push_back({api, base, "POST", "/__sandbox/reset", Json::object()});
+    cases.push_back({api, base, "GET", "/__sandbox/clock", nullptr});
+    cases.push_back({api, base, "POST", "/__sandbox/clock", Json{{"advance_ms", 3600000}}});
+  }
+  cases.push_back({sf.get(), sb->salesforce_url(), "POST", "/__sandbox/expire-sessions", Json::object()});
+  Resp created = hs->Post(kC, Json{{"properties", {{"email", "kept@example.com"}}}});
+  ASSERT_EQ(created.status, 201);
+  const size_t contacts = HubSpotContacts();
+  auto send = [](const Case& c, const std::string& token, httplib::Headers extra) {
+    Http h(c.base, token);
+    return h.Do(c.method, c.path, c.body.is_null() ? "" : DumpJson(c.body), std::move(extra));
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.base + " " + c.method + " " + c.path);
+    Resp none = send(c, "", {});
+    EXPECT_EQ(none.status, 401) << none.raw;
+    EXPECT_NE(none.raw.find("Authorization: Bearer"), std::string::npos) << none.raw;
+    EXPECT_EQ(send(c, "not-the-sandbox-token", {}).status, 401);
+    for (const std::string& origin : std::vector<std::string>{"http://evil.example", "http://127.0.0.1.nip.io:" + c.base.substr(c.base.rfind(':') + 1), "null"}) {
+      Resp cross = send(c, sb->token(), {{"Origin", origin}});
+      EXPECT_EQ(cross.status, 403) << origin << ": " << cross.raw;
+      EXPECT_NE(cross.raw.find("cross-origin request refused"), std::string::npos) << cross.raw;
+      EXPECT_EQ(cross.Header("Access-Control-Allow-Origin"), "");
+    }
+  }
+  // Nothing refused took effect.
+  EXPECT_EQ(HubSpotContacts(), contacts) << "a refused reset reset the state";
+  for (Http* api : {sf.get(), hs.get()}) {
+    EXPECT_EQ(api->Get("/__sandbox/faults").body["drop_rate"], 0.0);
+    EXPECT_EQ(api->Get("/__sandbox/clock").body["offset_ms"], 0);
+  }
+  EXPECT_NE(sf->Get("/__sandbox/config").body["daily_api_limit"], 1);
+  // The sandbox's own origin, with the token: served, and still no CORS headers.
+  for (const Case& c : cases) {
+    if (c.method != "GET") continue;
+    SCOPED_TRACE(c.base + " " + c.path);
+    Resp own = send(c, sb->token(), {{"Origin", c.base}});
+    EXPECT_EQ(own.status, 200) << own.raw;
+    EXPECT_EQ(own.Header("Access-Control-Allow-Origin"), "");
+  }
 }
 
 TEST_F(Faults, DumpResetClockAndConfig) {

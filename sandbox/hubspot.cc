@@ -134,7 +134,7 @@ std::vector<std::string> WrittenProps(const std::string& type, const std::map<st
 // ---------------------------------------------------------------- setup
 
 HubSpotEmulator::HubSpotEmulator(const Seed& seed, std::string token, Clock clock, Status* status)
-    : Emulator("hubspot", std::move(clock)), seed_(seed), token_(std::move(token)) {
+    : Emulator("hubspot", token, std::move(clock)), seed_(seed), token_(std::move(token)) {
   for (const SeedObject& so : seed.hubspot) {
     auto obj = std::make_unique<Object>();
     obj->schema = so.schema;

@@ -116,7 +116,7 @@ SalesforceEmulator::Error LockError() {
 // ---------------------------------------------------------------- setup
 
 SalesforceEmulator::SalesforceEmulator(const Seed& seed, std::string token, Clock clock, Status* status)
-    : Emulator("salesforce", std::move(clock)), seed_(seed), token_(std::move(token)) {
+    : Emulator("salesforce", token, std::move(clock)), seed_(seed), token_(std::move(token)) {
   org_id_ = MakeSalesforceId("00D", 1);
   user_id_ = MakeSalesforceId("005", 1);
   started_ms_ = Now();

@@ -150,7 +150,9 @@ TEST_F(Salesforce, ExpireSessionsAdminEndpoint) {
   Resp r = Token({{"grant_type", "refresh_token"}, {"refresh_token", sb->token()}});
   sf->set_token(r.body["access_token"]);
   EXPECT_EQ(sf->Get(kV + "/sobjects").status, 200);
-  EXPECT_EQ(sf->Post("/__sandbox/expire-sessions", Json::object()).body["expired"], 1);
+  Http admin(sb->salesforce_url(), sb->token());  // the admin endpoints take the sandbox token, not a session
+  EXPECT_EQ(sf->Post("/__sandbox/expire-sessions", Json::object()).status, 401);
+  EXPECT_EQ(admin.Post("/__sandbox/expire-sessions", Json::object()).body["expired"], 1);
   EXPECT_EQ(sf->Get(kV + "/sobjects").status, 401);
 }
 

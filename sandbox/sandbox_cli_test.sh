@@ -65,6 +65,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" 
   -d '{not json' "$HS/crm/v3/objects/contacts")
 check "hubspot malformed body" 400 "$code"
 code=$(curl -s -o "$tmp/body" -w '%{http_code}' "$HS/__sandbox/dump")
+check "dump without the token" 401 "$code"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Origin: http://evil.example' "$HS/__sandbox/dump")
+check "dump from another origin" 403 "$code"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$HS/__sandbox/dump")
 check "dump" 200 "$code"
 grep -q 'cli@example.com' "$tmp/body" && ok || bad "dump lacks the new contact"
 

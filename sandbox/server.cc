@@ -173,7 +173,8 @@ std::vector<std::string> SplitPath(std::string_view path, bool decode) {
 
 }  // namespace
 
-Emulator::Emulator(std::string name, Clock clock) : name_(std::move(name)), clock_(std::move(clock)) {
+Emulator::Emulator(std::string name, std::string admin_token, Clock clock)
+    : name_(std::move(name)), admin_token_(std::move(admin_token)), clock_(std::move(clock)) {
   if (!clock_) clock_ = SystemClockMs;
   RegisterAdminRoutes();
 }
@@ -334,6 +335,7 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
   if (size_t q = target.find('?'); q != std::string_view::npos) ParseForm(target.substr(q + 1), &c.params);
   if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) ParseForm(req.body, &c.params);
   if (match && match->options.admin) {
+    if (!AdmitAdmin(c)) return;
     std::lock_guard<std::mutex> g(mu_);
     c.now_ms = Now();
     match->handler(c);
@@ -412,6 +414,27 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
     Decorate(c);
   }
   if (drop_after) DropConnection(req);
+}
+
+bool Emulator::AdmitAdmin(Call& c) {
+  // A browser names the page's origin on every cross-origin request (and on
+  // same-origin POSTs): only the sandbox's own page may call; no CORS headers
+  // are ever sent, so no other origin can read an answer either.
+  std::string origin = c.Header("Origin");
+  if (!origin.empty() && origin != base_url() && origin != "http://localhost:" + std::to_string(port_)) {
+    c.Send(403, Json{{"error", "cross-origin request refused: the admin endpoints answer only the sandbox's own origin (" +
+                                   base_url() + "), not " + origin}});
+    return false;
+  }
+  std::string auth = c.Header("Authorization");
+  if (auth.size() <= 7 || !EqualsIgnoreCase(auth.substr(0, 7), "Bearer ") || auth.substr(7) != admin_token_) {
+    c.SetHeader("WWW-Authenticate", "Bearer realm=\"accord sandbox admin\"");
+    c.Send(401, Json{{"error", std::string(auth.empty() ? "no" : "a wrong") +
+                                   " token: the admin endpoints need \"Authorization: Bearer TOKEN\" with the sandbox "
+                                   "token (accord sandbox --token, or the token it prints)"}});
+    return false;
+  }
+  return true;
 }
 
 void Emulator::RegisterAdminRoutes() {

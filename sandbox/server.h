@@ -1,6 +1,8 @@
 // The HTTP plumbing both emulators share: one cpp-httplib server on 127.0.0.1,
 // a small router over path segments, fault injection, the admin endpoints
-// (/__sandbox/...) and the request pipeline:
+// (/__sandbox/...: the sandbox token required, cross-origin requests refused, so
+// that a web page open in the user's browser cannot reach them) and the request
+// pipeline:
 //
 //   match route -> faults before (drop, latency, 429 storm, 5xx) -> lock state
 //   -> authorize -> admit (API limits) -> handler -> decorate (limit headers)
@@ -81,13 +83,14 @@ struct Call {
 
 struct RouteOptions {
   bool authenticated = true;  // run Authorize and Admit
-  bool admin = false;         // /__sandbox/...: no faults, no auth, no limits
+  bool admin = false;         // /__sandbox/...: no faults, no limits; the sandbox token, same origin only
   bool mutates = false;       // may change state (the state file is written after it)
 };
 
 class Emulator {
  public:
-  Emulator(std::string name, Clock clock);
+  // `admin_token`: what the admin endpoints require as "Authorization: Bearer".
+  Emulator(std::string name, std::string admin_token, Clock clock);
   virtual ~Emulator();
   Emulator(const Emulator&) = delete;
   Emulator& operator=(const Emulator&) = delete;
@@ -148,11 +151,14 @@ class Emulator {
     RouteOptions options;
   };
   void Dispatch(const httplib::Request& req, httplib::Response& res);
+  // The admin endpoints' guard: false when a 401 or 403 was written.
+  bool AdmitAdmin(Call& c);
   void Persist(bool all);  // writes the state file, if any (mu_ held)
   void RegisterAdminRoutes();
   static bool DropConnection(const httplib::Request& req);
 
   std::string name_;
+  std::string admin_token_;
   Clock clock_;
   std::atomic<int64_t> clock_offset_{0};
   std::unique_ptr<httplib::Server> server_;

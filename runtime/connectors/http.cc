@@ -156,6 +156,17 @@ HttpResponse HttpClient::Once(const Request& req) {
   // never follow redirects: a credential must not travel to another host
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!req.idempotent) {
+    // libcurl re-sends a request by itself when a reused keep-alive connection
+    // closes before the first byte of a response (Curl_retry_request: it takes
+    // that for a stale idle connection; CURLOPT_FORBID_RETRY_ON_REUSE only exists
+    // from 8.16). A server that processed the request and then lost the
+    // connection would get it twice, so a non-idempotent request never rides a
+    // reused connection: a new one, closed after its answer, so that the reads'
+    // keep-alive connection stays the one they reuse.
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+  }
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   if (req.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   if (!req.body.empty() || req.method == "POST" || req.method == "PATCH" || req.method == "PUT") {

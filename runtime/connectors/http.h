@@ -1,7 +1,8 @@
 // The one HTTP layer of the connectors (libcurl): a reused easy handle (keep-
-// alive connection reuse), timeouts, TLS verification on by default with a
-// custom CA bundle option, gzip, and retries with exponential backoff + full
-// jitter that honour Retry-After. A RateBudget (token bucket) paces requests
+// alive connection reuse for idempotent requests; a non-idempotent one goes
+// once, on a connection of its own), timeouts, TLS verification on by default
+// with a custom CA bundle option, gzip, and retries with exponential backoff +
+// full jitter that honour Retry-After. A RateBudget (token bucket) paces requests
 // under a system's limit; the connectors feed it the limit headers they read.
 //
 // Nothing here logs a header or a body: the verbose hook gets one line per
@@ -100,9 +101,11 @@ class HttpClient {
     std::vector<std::string> headers;  // "Name: value"
     std::string body;
     // A request that must not be repeated once it may have reached the server
-    // (a create): only retried when it certainly did not (connect failure) or
-    // the server refused it before processing (429, rate-limit 403s via
-    // `retryable`). Everything else is returned for the caller to decide.
+    // (a create): sent on a fresh connection, closed after it, so libcurl never
+    // re-sends it by itself; only retried here when it certainly did not reach
+    // the server (connect failure) or the server refused it before processing
+    // (429, rate-limit 403s via `retryable`). Everything else, a lost response
+    // included (status 0, sent = true), is returned for the caller to decide.
     bool idempotent = true;
     RetryPredicate retryable;  // added to the defaults
   };

@@ -1,13 +1,21 @@
 // The HTTP layer over real loopback HTTP: a small cpp-httplib server scripts
-// the responses (statuses, Retry-After, closed ports); waits go through a fake
-// sleep so the backoff is observed, not slept.
+// the responses (statuses, Retry-After, closed ports), a raw socket server the
+// connection-level ones (a keep-alive connection closed without an answer);
+// waits go through a fake sleep so the backoff is observed, not slept.
 #include "runtime/connectors/http.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -32,6 +40,118 @@ class Server {
   httplib::Server srv_;
   int port_ = 0;
   std::thread thread_;
+};
+
+// A raw HTTP/1.1 server on loopback whose every answer is scripted: for each
+// request it records the method, path and connection, then `answer` says what
+// to write back ("" = close the connection without a response). It reads each
+// request whole (headers and Content-Length body) before deciding, so a closed
+// connection means "processed, response lost", as after a server-side commit.
+class ScriptedServer {
+ public:
+  struct Seen {
+    std::string method, path;
+    int connection;  // 0, 1, ... in accept order
+  };
+  using Answer = std::function<std::string(const Seen&)>;
+
+  explicit ScriptedServer(Answer answer) : answer_(std::move(answer)) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listener_, 16) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~ScriptedServer() {
+    shutdown(listener_, SHUT_RDWR);
+    acceptor_.join();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (int fd : open_) shutdown(fd, SHUT_RDWR);
+    }
+    for (std::thread& t : workers_) t.join();
+    close(listener_);
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::vector<Seen> seen() {
+    std::lock_guard<std::mutex> l(mu_);
+    return seen_;
+  }
+  int Count(const std::string& method) {
+    int n = 0;
+    for (const Seen& s : seen()) n += s.method == method;
+    return n;
+  }
+  static std::string Ok(const std::string& body) {
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           body;
+  }
+
+ private:
+  void AcceptLoop() {
+    for (int n = 0;; ++n) {
+      int fd = accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::lock_guard<std::mutex> l(mu_);
+      open_.insert(fd);
+      workers_.emplace_back([this, fd, n] { Serve(fd, n); });
+    }
+  }
+  void Serve(int fd, int connection) {
+    std::string buf;
+    char chunk[4096];
+    for (;;) {
+      size_t end;
+      while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+        ssize_t got = recv(fd, chunk, sizeof chunk, 0);
+        if (got <= 0) return Close(fd);
+        buf.append(chunk, static_cast<size_t>(got));
+      }
+      std::string head = buf.substr(0, end);
+      size_t body_len = 0;
+      for (size_t p = 0; (p = head.find("\r\n", p)) != std::string::npos;) {
+        p += 2;
+        if (strncasecmp(head.c_str() + p, "Content-Length:", 15) == 0) body_len = std::stoul(head.substr(p + 15));
+      }
+      while (buf.size() < end + 4 + body_len) {
+        ssize_t got = recv(fd, chunk, sizeof chunk, 0);
+        if (got <= 0) return Close(fd);
+        buf.append(chunk, static_cast<size_t>(got));
+      }
+      buf.erase(0, end + 4 + body_len);
+      Seen s;
+      s.method = head.substr(0, head.find(' '));
+      size_t p1 = head.find(' ') + 1;
+      s.path = head.substr(p1, head.find(' ', p1) - p1);
+      s.connection = connection;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        seen_.push_back(s);
+      }
+      std::string reply = answer_(s);
+      if (reply.empty()) return Close(fd);
+      send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    }
+  }
+  void Close(int fd) {
+    std::lock_guard<std::mutex> l(mu_);
+    open_.erase(fd);
+    close(fd);
+  }
+
+  Answer answer_;
+  int listener_ = -1, port_ = 0;
+  std::thread acceptor_;
+  std::mutex mu_;  // guards the three below
+  std::set<int> open_;
+  std::vector<std::thread> workers_;
+  std::vector<Seen> seen_;
 };
 
 struct Sleeps {
@@ -209,6 +329,45 @@ TEST(HttpClient, NonIdempotentRequestsAreNotRepeatedAfterAServerError) {
   HttpResponse r = c.Send(req);
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(n.load(), 1) << "a create that may have landed must not be sent twice";
+}
+
+// libcurl re-sends a request by itself when a *reused* keep-alive connection
+// closes before any byte of the response (it takes the close for a stale idle
+// connection). For a create that the server processed before closing, that
+// re-send is a duplicate record. A create must reach the server at most once
+// and come back as "no response", transient, for the caller to reconcile.
+TEST(HttpClient, ACreateIsSentAtMostOnceWhenAReusedConnectionClosesWithoutAResponse) {
+  ScriptedServer s([](const ScriptedServer::Seen& r) {
+    return r.method == "GET" ? ScriptedServer::Ok("warm") : std::string();  // POST: processed, then closed
+  });
+  Sleeps sl;
+  HttpClient c(Fast(sl));
+  ASSERT_EQ(c.Send({"GET", s.url("/warm"), {}, "", true, {}}).status, 200);  // leaves a keep-alive connection
+  HttpResponse r = c.Send({"POST", s.url("/batch/create"), {"Content-Type: application/json"}, "{\"inputs\":[]}", false, {}});
+  EXPECT_EQ(s.Count("POST"), 1) << "the create reached the server more than once";
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(r.sent) << "the create may have been processed: it must not look unsent";
+  EXPECT_FALSE(r.transport_error.empty());
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_TRUE(sl.waits.empty()) << "no retry of a create that may have landed";
+}
+
+// Reads keep their keep-alive connection around creates; a create goes on a
+// connection of its own, closed after its answer.
+TEST(HttpClient, ReadsKeepReusingTheirConnectionAroundCreates) {
+  ScriptedServer s([](const ScriptedServer::Seen& r) { return ScriptedServer::Ok(r.method); });
+  Sleeps sl;
+  HttpClient c(Fast(sl));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(c.Send({"GET", s.url("/read"), {}, "", true, {}}).status, 200);
+    ASSERT_EQ(c.Send({"POST", s.url("/create"), {}, "{}", false, {}}).status, 200);
+    ASSERT_EQ(c.Send({"GET", s.url("/read"), {}, "", true, {}}).status, 200);
+  }
+  std::set<int> reads, creates;
+  for (const ScriptedServer::Seen& r : s.seen()) (r.method == "GET" ? reads : creates).insert(r.connection);
+  EXPECT_EQ(reads.size(), 1u) << "four reads should share one keep-alive connection";
+  EXPECT_EQ(creates.size(), 2u) << "each create on a fresh connection";
+  EXPECT_EQ(reads.count(*creates.begin()) + reads.count(*creates.rbegin()), 0u);
 }
 
 TEST(HttpClient, NonIdempotentRequestsAreRetriedWhenRefusedBeforeProcessing) {

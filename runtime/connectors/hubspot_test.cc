@@ -434,6 +434,35 @@ TEST_F(HubSpotTest, CreatesWhoseResponseIsLostAreNotDuplicated) {
   EXPECT_EQ(m.size(), before + 5);
 }
 
+// Companies, deals and tasks have no unique property: nothing on HubSpot's side
+// refuses a second copy. The creates go after reads, on a warm keep-alive
+// connection, as in a pass; with every response lost each record lands once.
+TEST_F(HubSpotTest, LostCreateResponsesOnAWarmConnectionCreateEachCompanyDealAndTaskOnce) {
+  for (auto [type, name_property] : {std::pair<std::string, std::string>{"companies", "name"},
+                                     {"deals", "dealname"},
+                                     {"tasks", "hs_task_subject"}}) {
+    SCOPED_TRACE(type);
+    const schema::Object* object = schemas.Find(schema::System::kHubSpot, type);
+    ASSERT_TRUE(object);
+    auto c = Connect();  // Open checks the token with a GET: the connection is warm
+    ASSERT_TRUE(c);
+    Load(*c, *object);
+    size_t before = Dump(type).size();
+    Admin("/__sandbox/faults", {{"drop_after_rate", 1.0}, {"path", "/batch/create"}});
+    std::vector<WriteOp> ops;
+    for (int i = 0; i < 3; ++i) ops.push_back(Create(*object, {{name_property, "Lost answer " + std::to_string(i)}}));
+    auto res = c->Write(*object, ops);
+    Admin("/__sandbox/faults", json::object());
+    for (const auto& r : res) {
+      EXPECT_FALSE(r.ok);
+      EXPECT_TRUE(r.transient) << r.message;
+      EXPECT_NE(r.message.find("not re-sent"), std::string::npos) << r.message;
+    }
+    EXPECT_EQ(c->calls().writes, 1);
+    EXPECT_EQ(Dump(type).size(), before + ops.size()) << "each create sent once is one record";
+  }
+}
+
 TEST_F(HubSpotTest, PartialFailuresAreRetried) {
   HubSpotOptions o = Options();
   o.write_retries = 4;

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -181,6 +182,72 @@ std::string TrimSlash(std::string s) {
   return s;
 }
 
+// ---- where a token may go -----------------------------------------------------
+
+// The domain families Salesforce serves orgs' API hosts from (My Domain URL
+// formats: production, sandbox and partitioned orgs, Government Cloud Plus,
+// Alibaba Cloud, and the setup/trial hosts). Only subdomains are accepted.
+constexpr const char* kSalesforceDomains[] = {"salesforce.com",     "force.com",        "salesforce.mil",
+                                              "cloudforce.com",     "sfcrmproducts.cn", "salesforce-setup.com"};
+
+struct UrlParts {
+  std::string scheme, host, port;  // lower-cased; port "" when absent
+};
+
+// scheme://host[:port] with at most a trailing "/"; no user info, path, query
+// or fragment (an instance URL has none, and each could hide the real host).
+bool SplitOrigin(const std::string& url, UrlParts* out) {
+  size_t colon = url.find("://");
+  if (colon == std::string::npos) return false;
+  std::string rest = url.substr(colon + 3);
+  if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  out->scheme = url.substr(0, colon);
+  for (char& ch : out->scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (rest.empty() || rest.find_first_of("/?#@\\ ") != std::string::npos) return false;
+  size_t port = rest[0] == '[' ? rest.find("]:") : rest.rfind(':');
+  if (port != std::string::npos && rest[0] == '[') ++port;  // past the ']'
+  out->host = rest.substr(0, port);
+  out->port = port == std::string::npos ? "" : rest.substr(port + 1);
+  for (char& ch : out->host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (out->host.empty()) return false;
+  for (char ch : out->port)
+    if (!std::isdigit(static_cast<unsigned char>(ch))) return false;
+  return true;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "[::1]" ||
+         (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
+}
+
+bool IsSalesforceHost(const std::string& host) {
+  for (const char* domain : kSalesforceDomains) {
+    std::string suffix = std::string(".") + domain;
+    if (host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        host.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") == std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+// The instance URL a token response names receives the access token with every
+// call: https on a Salesforce domain, or the very host (and port) the user gave;
+// plain http only to a loopback host. "" when trusted, else why not.
+std::string UntrustedInstanceUrl(const std::string& url, const std::vector<std::string>& user_urls) {
+  UrlParts u;
+  if (!SplitOrigin(url, &u) || (u.scheme != "https" && u.scheme != "http"))
+    return "it is not an http(s)://host[:port] URL";
+  if (u.scheme == "http" && !IsLoopbackHost(u.host)) return "plain http is accepted only for a loopback host";
+  if (IsSalesforceHost(u.host)) return "";
+  for (const std::string& given : user_urls) {
+    UrlParts g;
+    if (!given.empty() && SplitOrigin(TrimSlash(given), &g) && g.host == u.host && g.port == u.port) return "";
+  }
+  return "the host is neither on a Salesforce domain (*.salesforce.com, *.force.com, *.salesforce.mil, "
+         "*.cloudforce.com, *.sfcrmproducts.cn, *.salesforce-setup.com) nor the host given with --salesforce or as "
+         "the login URL";
+}
+
 }  // namespace
 
 // ---- construction and auth ------------------------------------------------------
@@ -277,10 +344,20 @@ bool SalesforceConnector::Authenticate(std::string* error) {
     *error = "Salesforce authentication (" + flow + ") failed: the token response has no access_token";
     return false;
   }
+  secrets_.Add(j["access_token"].get<std::string>());
+  if (j.contains("instance_url") && j["instance_url"].is_string() && !j["instance_url"].get<std::string>().empty()) {
+    // The token goes wherever instance_url says: a forged or tampered response must
+    // not send it to another host, or in clear text over the network.
+    std::string url = j["instance_url"].get<std::string>();
+    std::string why = UntrustedInstanceUrl(url, {options_.instance_url, c.login_url});
+    if (!why.empty()) {
+      *error = secrets_.Redact("Salesforce authentication (" + flow + ") failed: the token response's instance_url " +
+                               url + " is refused: " + why + "; no request was sent to it");
+      return false;
+    }
+    instance_url_ = TrimSlash(url);
+  }
   access_token_ = j["access_token"].get<std::string>();
-  secrets_.Add(access_token_);
-  if (j.contains("instance_url") && j["instance_url"].is_string() && !j["instance_url"].get<std::string>().empty())
-    instance_url_ = TrimSlash(j["instance_url"].get<std::string>());
   return true;
 }
 

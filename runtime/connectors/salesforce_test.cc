@@ -89,9 +89,10 @@ class SalesforceTest : public ::testing::Test {
     HttpClient::Request r;
     r.method = method;
     r.url = sb_->salesforce_url() + path;
+    r.headers = {"Authorization: Bearer " + sb_->token()};
     if (!body.is_null()) {
       r.body = body.dump();
-      r.headers = {"Content-Type: application/json"};
+      r.headers.push_back("Content-Type: application/json");
     }
     HttpResponse resp = admin_->Send(r);
     EXPECT_EQ(resp.status, 200) << path << ": " << resp.body;
@@ -323,7 +324,10 @@ class FakeSalesforce {
     });
     server_.Post("/services/oauth2/token", [this](const httplib::Request& req, httplib::Response& res) {
       token_requests.push_back(req);
-      res.set_content(json{{"access_token", "fake-issued-token-1234"}, {"instance_url", url()}}.dump(), "application/json");
+      res.set_content(json{{"access_token", "fake-issued-token-1234"},
+                           {"instance_url", token_instance_url.empty() ? url() : token_instance_url}}
+                          .dump(),
+                      "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -335,6 +339,7 @@ class FakeSalesforce {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::vector<std::string> queries;  // the SOQL of every query, decoded
   std::vector<httplib::Request> token_requests;
+  std::string token_instance_url;  // the instance_url the token response names ("" = this server)
 
  private:
   std::map<std::string, std::string> pages_;
@@ -598,6 +603,33 @@ TEST_F(SalesforceTest, DroppedCreatesAreNotDuplicated) {
   EXPECT_FALSE(live.count("0035g00000AbCdGAA1"));
 }
 
+// The composite create after a read on the same keep-alive connection, as in a
+// pass: the response is lost after the commit, and each record exists once.
+TEST_F(SalesforceTest, LostCreateResponsesOnAWarmConnectionCreateEachRecordOnce) {
+  auto c = Connect();
+  for (const char* name : {"Account", "Contact"}) {
+    SCOPED_TRACE(name);
+    const schema::Object& object = Obj(name);
+    std::vector<Record> records;
+    std::vector<sync::ReadProblem> problems;
+    std::string error;
+    ASSERT_TRUE(c->Load(object, &records, &problems, &error)) << error;  // warms the connection
+    size_t before = Live(name).size();
+    const size_t name_slot = Slot(object, std::string(name) == "Account" ? "Name" : "LastName");
+    int64_t writes = c->calls().writes;
+    Faults({{"drop_after_rate", 1.0}, {"path", "/composite/"}});
+    std::vector<WriteResult> w = c->Write(object, {Create({{name_slot, "Lost answer 1"}}), Create({{name_slot, "Lost answer 2"}})});
+    Faults(json::object());
+    for (const WriteResult& r : w) {
+      EXPECT_FALSE(r.ok);
+      EXPECT_TRUE(r.transient);
+      EXPECT_NE(r.message.find("not re-sent"), std::string::npos) << r.message;
+    }
+    EXPECT_EQ(c->calls().writes - writes, 1);
+    EXPECT_EQ(Live(name).size(), before + 2) << "each create sent once is one record";
+  }
+}
+
 TEST_F(SalesforceTest, LockedRowsAreRetried) {
   auto c = Connect();
   const schema::Object& contact = Obj("Contact");
@@ -763,6 +795,92 @@ TEST_F(SalesforceTest, TheJwtIsSignedRs256WithTheRightClaims) {
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(pkey);
   std::filesystem::remove(key);
+}
+
+// The token response's instance_url receives the access token with every later
+// call. A response naming another host over plain http (here a second loopback
+// server under another name) must be refused before anything is sent there.
+TEST_F(SalesforceTest, ATokenResponseCannotSendTheTokenToAnotherHost) {
+  std::atomic<int> stolen{0};
+  httplib::Server other;
+  other.Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+    ++stolen;
+    res.set_content("{\"totalSize\":0,\"done\":true,\"records\":[]}", "application/json");
+  });
+  int other_port = other.bind_to_any_port("127.0.0.1");
+  std::thread serve([&] { other.listen_after_bind(); });
+  // stop() only wakes a server that is already running, and this one may never get a request
+  while (!other.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  FakeSalesforce fake(std::map<std::string, std::string>{});
+  const std::string elsewhere = "http://localhost:" + std::to_string(other_port);  // not the host the user gave
+  fake.token_instance_url = elsewhere;
+  SalesforceOptions o = Options();
+  o.instance_url = fake.url();
+  o.credentials = {};
+  o.credentials.refresh_token = "a-refresh-token-5566";
+  std::string error;
+  auto c = SalesforceConnector::Open(o, &error);
+  EXPECT_FALSE(c) << "connected with instance_url " << (c ? c->instance_url() : "");
+  if (c) {  // show where the token would have gone
+    std::vector<Record> records;
+    std::vector<sync::ReadProblem> problems;
+    c->Load(Obj("Contact"), &records, &problems, &error);
+  }
+  EXPECT_EQ(stolen.load(), 0) << "the access token was sent to " << elsewhere;
+  EXPECT_NE(error.find("instance_url " + elsewhere + " is refused"), std::string::npos) << error;
+  EXPECT_NE(error.find("neither on a Salesforce domain"), std::string::npos) << error;
+  other.stop();
+  serve.join();
+}
+
+// Which instance URLs a token response may name: https on Salesforce's domain
+// families, or the host the user gave; plain http only for loopback.
+TEST_F(SalesforceTest, InstanceUrlsFromTheTokenResponseAreCheckedBeforeUse) {
+  FakeSalesforce fake(std::map<std::string, std::string>{});
+  const std::string port = fake.url().substr(fake.url().rfind(':') + 1);
+  auto open = [&](const std::string& instance_url, std::string* error) {
+    fake.token_instance_url = instance_url;
+    SalesforceOptions o = Options();
+    o.instance_url = "";
+    o.credentials = {};
+    o.credentials.refresh_token = "a-refresh-token-5566";
+    o.credentials.login_url = fake.url();
+    return SalesforceConnector::Open(o, error);
+  };
+  const std::vector<std::string> trusted = {
+      "https://acme.my.salesforce.com",       "https://acme.my.salesforce.com/",
+      "https://ACME--uat.sandbox.my.salesforce.com", "https://na1.salesforce.com",
+      "https://acme.lightning.force.com",     "https://acme.my.salesforce.mil",
+      "https://acme.my.sfcrmproducts.cn",     "https://acme.cloudforce.com",
+      "https://acme.my.salesforce-setup.com", fake.url(),  // the login URL the user gave
+      "http://127.0.0.1:" + port + "/"};
+  for (const std::string& ok : trusted) {
+    std::string error;
+    auto c = open(ok, &error);
+    ASSERT_TRUE(c) << ok << ": " << error;
+    std::string want = ok.back() == '/' ? ok.substr(0, ok.size() - 1) : ok;
+    EXPECT_EQ(c->instance_url(), want);
+  }
+  const std::vector<std::string> refused = {
+      "http://acme.my.salesforce.com",                // clear text off the machine
+      "http://127.acme.my.salesforce.com",            // looks like loopback, is not
+      "https://evil.example",                         // another domain
+      "https://salesforce.com",                       // the bare domain serves no org
+      "https://evilsalesforce.com",                   // a suffix, not a subdomain
+      "https://acme.my.salesforce.com.evil.example",  // a Salesforce name inside another domain
+      "https://acme.my.salesforce.com@evil.example",  // user info hides the real host
+      "https://evil.example#.salesforce.com",
+      "https://evil.example/.salesforce.com",
+      "https://evil.example?.salesforce.com",
+      "ftp://acme.my.salesforce.com",
+      "acme.my.salesforce.com",
+      "http://localhost:" + port,     // loopback, but not the host the user gave
+      "http://127.0.0.1:1" + port};  // the user's host on another port
+  for (const std::string& bad : refused) {
+    std::string error;
+    EXPECT_FALSE(open(bad, &error)) << bad;
+    EXPECT_NE(error.find("instance_url " + bad + " is refused"), std::string::npos) << error;
+  }
 }
 
 TEST_F(SalesforceTest, SecretsAppearInNoErrorOrLogLine) {

@@ -210,10 +210,25 @@ sed -i 's/^  conflict two_way  \/\/ most recent change wins$/  conflict two_way/
 has "diff: reformat is no semantic change" '^no semantic change$' "$tmp/out"
 "$ACCORD" diff only-one >"$tmp/out" 2>&1; check "diff usage" 2 $?
 
-if [ -d .git ] && command -v git >/dev/null; then
+# (.git is a file in a git worktree: ask git rather than test for the folder)
+if command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   "$ACCORD" diff HEAD..HEAD "$EX" >"$tmp/out" 2>&1; check "diff REV..REV from git" 0 $?
   has "diff from git: same revision" '^no semantic change$' "$tmp/out"
   "$ACCORD" diff no-such-rev..HEAD "$EX" >"$tmp/out" 2>&1; check "diff unknown revision" 2 $?
+  has "diff unknown revision: git's reason" "no-such-rev" "$tmp/out"
+  # A revision is never an option to git: `git archive --output=FILE` would write FILE.
+  for spec in "--output=$tmp/injected..HEAD" "HEAD..--output=$tmp/injected" "--output=$tmp/injected.."; do
+    "$ACCORD" diff -- "$spec" "$EX" >"$tmp/out" 2>&1; check "diff: option-like revision $spec" 2 $?
+    has "diff: option-like revision is refused by name" "'--output=$tmp/injected' is not a git revision: a revision cannot start with '-'" "$tmp/out"
+    if [ -e "$tmp/injected" ]; then echo "FAIL: diff $spec created $tmp/injected"; fail=$((fail + 1)); rm -f "$tmp/injected"; else pass=$((pass + 1)); fi
+  done
+  "$ACCORD" diff "--output=$tmp/injected..HEAD" "$EX" >"$tmp/out" 2>&1; check "diff --output=..HEAD (as typed)" 2 $?
+  if [ -e "$tmp/injected" ]; then echo "FAIL: diff --output=..HEAD created a file"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+  # A path that looks like an option stays a path.
+  "$ACCORD" diff -- HEAD..HEAD "--output=$tmp/injected" >"$tmp/out" 2>&1; check "diff: option-like path" 2 $?
+  if [ -e "$tmp/injected" ]; then echo "FAIL: diff with an option-like path created a file"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+  "$ACCORD" diff ..HEAD "$EX" >"$tmp/out" 2>&1; check "diff: missing old revision" 2 $?
+  has "diff: missing old revision is named" "the old revision is missing" "$tmp/out"
 fi
 
 # ---- the sync engine: test, plan, run, errors, retry ----

@@ -68,9 +68,10 @@ async function stopSandbox() {
 }
 
 async function admin(base, what, body) {
-  const res = await fetch(`${base}/__sandbox/${what}`, body === undefined ? {} : {
+  const headers = { authorization: `Bearer ${TOKEN}` };  // the admin endpoints need the sandbox token
+  const res = await fetch(`${base}/__sandbox/${what}`, body === undefined ? { headers } : {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`admin ${what}: ${res.status} ${await res.text()}`);

@@ -79,7 +79,8 @@ class Sandbox:
         return json.loads(text) if text.strip() else None
 
     def admin(self, base, path, body=None):
-        return self._http(base, "POST" if body is not None else "GET", "/__sandbox/" + path, body, auth=False)
+        # the admin endpoints need the sandbox token too (and refuse other origins)
+        return self._http(base, "POST" if body is not None else "GET", "/__sandbox/" + path, body)
 
     def soql(self, q):
         return self.http(self.sf, "GET", API + "/query?q=" + urllib.parse.quote(q))["records"]
