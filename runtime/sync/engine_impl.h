@@ -1,0 +1,273 @@
+// The sync engine's inside, shared by the files that implement it (private to
+// runtime/sync/engine*.cc and the files below; users include engine.h):
+//   engine.cc      set-up, the pass, loading, the error log, intents
+//   pairs.cc       linked pairs: recovery, waiting errors, reconcile, associations, deletes
+//   matching.cc    unlinked records: external ids, match keys, quarantines, creates
+//   writing.cc     batched writes, acknowledgements, shadows, the refused-field retry
+//   lifecycle.cc   lifecycle triggers
+//   conversion.cc  Lead conversion
+// The decision for one field is the pure function in reconcile.h.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/sync/engine.h"
+#include "runtime/sync/reconcile.h"
+
+namespace accord::sync {
+namespace detail {
+
+using ast::Side;
+using schema::System;
+
+int SideIndex(Side s);
+System SystemOf(Side s);
+bool Same(const Text& a, const Text& b);
+int64_t NowMs();
+// The text a value has once written to `f` of `system` (what the system
+// would store and give back); an error value gives *error.
+Text ValueText(System system, const schema::Field& f, const rt::Value& v, std::string* error);
+// A field's text in its canonical form (numbers and dates as the engine
+// writes them), so that "5000000.0" and "5000000" compare equal.
+Text Canon(System system, const schema::Field& f, const Text& t);
+std::string Lower(std::string s);
+std::string TrimText(const std::string& s);
+std::string NormalizeDomain(std::string s);
+
+// The records of one object in this pass.
+struct Table {
+  const schema::Object* object = nullptr;
+  System system = System::kSalesforce;
+  int64_t since_ms = -1;   // the previous pass's cursor minus the overlap; -1: every record is new
+  store::Cursor newest;    // the newest record as read (before this pass writes), the next cursor
+  std::vector<Record> records;
+  std::unordered_map<std::string, size_t> by_id;
+  Record* Find(const std::string& id) {
+    auto it = by_id.find(id);
+    return it == by_id.end() ? nullptr : &records[it->second];
+  }
+};
+
+struct ShadowEntry {
+  Text base_sf, base_hs;
+};
+
+using ShadowMap = std::map<std::string, ShadowEntry>;
+
+// A field rule as the reconcile sees it.
+struct RulePair {
+  const ast::FieldRule* rule = nullptr;
+  std::string key;  // shadow key
+  int slot[2] = {-1, -1};  // plain field slot per side (-1: computed)
+  int out[2] = {-1, -1};   // output index of the mapping toward side (0: to Salesforce, 1: to HubSpot)
+  ast::ConflictPolicy policy;
+  std::string loc;
+};
+
+struct Assoc {
+  const ast::Associate* decl = nullptr;
+  int sf_slot = -1;
+  std::string parent_object;  // Salesforce object of the reference
+};
+
+struct SyncPlan {
+  const ir::CompiledSync* cs = nullptr;
+  std::string name;
+  std::vector<RulePair> pairs;
+  std::vector<Assoc> assocs;
+  std::string match;  // email | domain | link | fields
+  int match_slot[2] = {-1, -1};
+  int extid_slot[2] = {-1, -1};  // target field holding the other side's record id, per side
+  const ast::CreateRule* create[2] = {nullptr, nullptr};  // create in side
+  ast::DeleteKind del = ast::DeleteKind::kKeep;
+  std::optional<Side> del_from;
+  std::string converts_to;
+  int handle_map[2] = {-1, -1};    // mapping toward side
+  int handle_create[2] = {-1, -1};  // on create defaults for side
+  int handle_scope[2] = {-1, -1};
+  int handle_when[2] = {-1, -1};
+  const ir::Mapping* mapping[2] = {nullptr, nullptr};
+  const ir::Mapping* on_create[2] = {nullptr, nullptr};
+};
+
+struct Lifecycle {
+  const ast::LifecycleDecl* decl = nullptr;
+  const schema::Object* object = nullptr;  // HubSpot object
+  int slot = -1;
+  std::vector<std::string> order;
+  bool forward_only = false;
+  int Rank(const Text& t) const {
+    if (!t) return -1;
+    for (size_t i = 0; i < order.size(); ++i)
+      if (order[i] == *t) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+// One write the pass will send, with what moves in the store once it is acknowledged.
+struct PendingWrite {
+  WriteOp op;
+  std::string stamp;  // the pair's newest modstamp when the write was planned
+  size_t plan_index = 0;
+  std::string sf_id, hs_id;  // the pair (the new side is empty for a create)
+  Side source = Side::kSalesforce;
+  ShadowMap shadows_on_ack;   // for creates: the shadows of the new pair
+  std::vector<std::pair<std::string, ShadowEntry>> shadow_updates;  // for updates
+  std::vector<FieldChange> changes;
+  std::string lifecycle_field;  // lifecycle trigger bookkeeping (shadow key)
+  std::string lifecycle_record;
+  Text lifecycle_value;
+};
+
+}  // namespace detail
+
+using namespace detail;  // NOLINT(google-build-using-namespace): a private header
+
+struct Engine::Impl {
+  RuleSetView rs;
+  jit::Engine jit;
+  store::StateStore& store;
+  Connector* conn[2];
+  std::vector<SyncPlan> plans;
+  std::vector<Lifecycle> lifecycles;
+  std::vector<std::string> warnings;
+
+  // per pass
+  PassReport* report = nullptr;
+  const PassOptions* opts = nullptr;
+  std::map<std::string, Table> tables[2];  // per side, by object name
+  std::map<std::string, std::vector<store::Link>> links;  // per sync
+  // ids linked in any sync, per object: "object\x1fid" -> sync
+  std::unordered_map<std::string, std::string> taken[2];
+  std::map<std::pair<std::string, std::string>, store::SyncError> errors_sf, errors_hs;  // (sync, id)
+  std::set<std::pair<std::string, std::string>> clean;  // (sync, pair key) processed without error
+  ir::Frame frame;
+  std::vector<rt::Value> slots[2], outs;
+  // The newest modstamp of the record(s) being processed: an error logged now
+  // waits until it changes.
+  std::string cur_stamp;
+  std::unordered_set<std::string> recovered;  // pairs with an update in flight at the last crash
+  // Records that could not be read this pass, per side and object: one of them may be
+  // the record a create would duplicate.
+  std::map<std::string, size_t> unreadable[2];
+  // (sync, "sf|hs") of every error logged in this pass
+  std::set<std::pair<std::string, std::string>> logged_now;
+  // Create intents left by earlier passes (a lost response, a crash), per sync:
+  // (target side, source id) -> what the create wrote and its pair's shadows.
+  std::map<std::string, std::map<std::pair<int, std::string>, nlohmann::json>> intents;
+  bool full_pass = false;
+  void SetStamp(const Record* a, const Record* b) { cur_stamp = PairStamp(a, b); }
+
+  Impl(RuleSetView r, jit::EngineKind kind, store::StateStore& s, Connector& sf, Connector& hs)
+      : rs(std::move(r)), jit(kind), store(s) {
+    conn[0] = &sf;
+    conn[1] = &hs;
+    Build();
+  }
+
+  std::string Key(const std::string& object, const std::string& id) { return object + '\x1f' + id; }
+
+  static const char* SystemName(int side) { return side == 0 ? "salesforce" : "hubspot"; }
+
+  struct Work {
+    std::vector<PendingWrite> writes[2];  // toward side
+    // The shadows of every reconciled pair (by Salesforce id) as they are
+    // once nothing is written; acknowledged writes add their field updates.
+    std::unordered_map<std::string, ShadowMap> pair_shadows;
+    // Pairs created by this flush: reconciled once more right away, so that
+    // rules reading the new record's id (Id -> salesforce_lead_id) are
+    // written in the same pass.
+    std::vector<std::pair<std::string, std::string>> created_pairs;
+    std::vector<ShadowMap> created_shadows;
+  };
+
+  struct Mapped {
+    bool ran = false;
+    std::vector<rt::Value> out;
+    rt::Value result;
+  };
+
+  // Changed since the previous pass (with an overlap, so that a record
+  // stamped while that pass was reading is seen again).
+  static bool Fresh(const Table& t, const Record& r) { return t.since_ms < 0 || StampMs(r.modstamp) >= t.since_ms; }
+
+  // Both records' stamps ("sf|hs"): an error waits until either record changes. (The
+  // newest of the two would hide a change of the record whose system's clock is behind.)
+  static std::string PairStamp(const Record* sf, const Record* hs);
+  const sema::FieldRef* PlainField(const ast::Expr* e) const;
+  void Build();
+  Table* Load(Side side, const schema::Object* object);
+  void Fail(const std::string& why);
+  void Emit(Event e);
+  void Error(const std::string& sync, Category cat, const std::string& rule, const std::string& sf_id,
+             const std::string& hs_id, const std::string& message, bool permanent, System target,
+             const std::string& object);
+  std::string ErrorRule(const rt::Value& v, const std::string& fallback);
+  Category CategoryOfValue(const rt::Value& v);
+  void FillSlots(const schema::Object& o, const Record* r, std::vector<rt::Value>& s);
+  // Runs a program over (sf, hs) records; returns its result.
+  rt::Value Run(int handle, const SyncPlan& p, const Record* sf, const Record* hs, size_t n_outs);
+  // nullopt: in scope; otherwise the reason it is not (or an error).
+  bool InScope(const SyncPlan& p, Side side, const Record* sf, const Record* hs, rt::Value* error);
+  // The intent an earlier pass left for creating `source_id` in side `target`, if any.
+  const nlohmann::json* IntentOf(const SyncPlan& p, int target, const std::string& source_id);
+  void DropIntent(const SyncPlan& p, int target, const std::string& source_id);
+  // The shadows an intent gave the pair it was creating.
+  static ShadowMap IntentShadows(const nlohmann::json& in);
+  static std::string IntentJson(const schema::Object& target, const PendingWrite& pw);
+  PassReport RunPass(const PassOptions& o);
+  void LoadLinks();
+  // Lead conversion: a linked Lead now converted moves its link and shadows
+  // to the Contact it became; the HubSpot record stays the same one.
+  void Conversions();
+  void Check(const store::Status& st);
+  Text SideValue(const SyncPlan& p, const RulePair& rp, int side, const Record* r, const rt::Value* mapped_out);
+  // The lifecycle of a HubSpot field, if it has one.
+  const Lifecycle* LifecycleOf(const schema::Object* o, int slot);
+  Mapped Map(const SyncPlan& p, int toward, const Record* sf, const Record* hs);
+  void RunSync(SyncPlan& p);
+  // Updates in flight when a previous pass died: one that landed (the target
+  // holds exactly what it wrote) was ours, so its shadows move now; one that
+  // did not is forgotten and the fields reconcile as usual.
+  void Recover(const SyncPlan& p, Table* t[2]);
+  bool HasError(const SyncPlan& p, const store::Link& l);
+  // A record with a permanent error waits for a change of its data; a
+  // transient one for its backoff.
+  bool Waiting(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2]);
+  void Reconcile(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2], ShadowMap& sm,
+                 bool has_shadows, Work& w);
+  // Associations of a linked pair: the HubSpot record is associated with the
+  // HubSpot twin of the Salesforce parent; a parent not synced yet waits.
+  void Associations(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2], Work& w);
+  // Two writes to the same record in one pass become one.
+  void Merge(std::vector<PendingWrite>& list, PendingWrite pw);
+  const SyncPlan* ParentPlan(const Assoc& a);
+  std::string ParentHubSpot(const Assoc& a, const std::string& sf_parent);
+  std::string ParentSalesforce(const Assoc& a, const std::string& hs_parent);
+  void HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w);
+  std::string MatchKey(const SyncPlan& p, int side, const Record& r);
+  void Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done);
+  bool WouldCreate(const SyncPlan& p, int from, const Record& r);
+  void Create(const SyncPlan& p, int from, const Record& r, Work& w);
+  void Flush(const SyncPlan& p, Work& w);
+  // A record the system refused for one field it named is sent once more without
+  // that field: the other fields land, the refused one waits with its error (its
+  // shadow does not move, so it is carried once the value or the rules change).
+  void WithoutRefusedFields(const SyncPlan& p, int to, std::vector<PendingWrite>& writes, std::vector<WriteResult>& results);
+  void PutShadowMap(const std::string& sync, const std::string& sf_id, const ShadowMap& sm);
+  void Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, const WriteResult& res, Table* table, Work& w);
+  void Triggers();
+  // The HubSpot records a trigger on Salesforce record `r` sets.
+  std::vector<std::string> TriggerTargets(const Lifecycle& lc, const ast::Trigger& tr, const schema::Object* src,
+                                          const Record& r);
+};
+
+}  // namespace accord::sync

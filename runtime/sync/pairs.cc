@@ -1,0 +1,435 @@
+// Linked pairs: recovery of updates in flight, waiting errors, the reconcile of
+// every field rule (through DecideField), associations, deletes and merges.
+
+#include <algorithm>
+
+#include "runtime/sync/engine_impl.h"
+
+namespace accord::sync {
+
+void Engine::Impl::RunSync(SyncPlan& p) {
+  SyncStats& stats = report->per_sync[p.name];
+  Table* t[2] = {Load(Side::kSalesforce, p.cs->salesforce), Load(Side::kHubSpot, p.cs->hubspot)};
+  if (!report->ok) return;
+  auto& own = links[p.name];
+  std::unordered_set<std::string> linked_ids[2];
+  for (const auto& l : own) linked_ids[0].insert(l.salesforce_id), linked_ids[1].insert(l.hubspot_id);
+  if (!opts->dry_run) Recover(p, t);
+  size_t total = own.size() + t[0]->records.size() + t[1]->records.size();
+  size_t done = 0;
+
+  Work w;
+  auto flush = [&] {
+    Flush(p, w);
+    w = Work();
+    if (opts->progress) opts->progress(p.name, done, total);
+  };
+
+  // linked pairs
+  for (size_t li = 0; li < own.size() && report->ok; ++li) {
+    store::Link& link = own[li];
+    ++done;
+    ++stats.pairs;
+    Record* rec[2] = {t[0]->Find(link.salesforce_id), t[1]->Find(link.hubspot_id)};
+    if (link.state == store::LinkState::kDeleted) continue;
+    // unchanged on both sides since the last pass, nothing pending: in agreement already
+    if (rec[0] && rec[1] && !Fresh(*t[0], *rec[0]) && !Fresh(*t[1], *rec[1]) && !HasError(p, link) &&
+        !recovered.count(link.salesforce_id)) {
+      ++stats.unchanged;
+      continue;
+    }
+    // deletes
+    if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ||
+        store.IsTombstoned("hubspot", link.hubspot_id)) {
+      HandleDelete(p, link, rec, w);
+      continue;
+    }
+    if (!rec[0] || !rec[1]) {
+      Error(p.name, Category::kTransport, "", link.salesforce_id, link.hubspot_id,
+            std::string("the linked ") + (!rec[0] ? "Salesforce " + p.cs->salesforce->name : "HubSpot " + p.cs->hubspot->name) +
+                " record is missing from the data; nothing is written until it is back or reported deleted",
+            false, rec[0] ? System::kHubSpot : System::kSalesforce, rec[0] ? p.cs->hubspot->name : p.cs->salesforce->name);
+      continue;
+    }
+    SetStamp(rec[0], rec[1]);
+    if (Waiting(p, link.salesforce_id, link.hubspot_id, rec)) continue;
+    rt::Value serr;
+    bool in[2] = {InScope(p, Side::kSalesforce, rec[0], rec[1], &serr), true};
+    if (serr.is_error()) {
+      Error(p.name, CategoryOfValue(serr), ErrorRule(serr, ""), link.salesforce_id, link.hubspot_id, serr.error_message(),
+            true, System::kHubSpot, p.cs->hubspot->name);
+      continue;
+    }
+    in[1] = InScope(p, Side::kHubSpot, rec[0], rec[1], &serr);
+    if (serr.is_error()) {
+      Error(p.name, CategoryOfValue(serr), ErrorRule(serr, ""), link.salesforce_id, link.hubspot_id, serr.error_message(),
+            true, System::kSalesforce, p.cs->salesforce->name);
+      continue;
+    }
+    if (!in[0] || !in[1]) {
+      if (link.state != store::LinkState::kOutOfScope) {
+        Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kOutOfScope));
+        link.state = store::LinkState::kOutOfScope;
+        Event e;
+        e.kind = Event::Kind::kSkip;
+        e.sync = p.name;
+        e.salesforce_id = link.salesforce_id;
+        e.hubspot_id = link.hubspot_id;
+        e.message = "left the scope: the link is kept, updates stop";
+        Emit(e);
+      }
+      ++stats.skipped;
+      continue;
+    }
+    if (link.state == store::LinkState::kOutOfScope) {
+      Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kActive));
+      link.state = store::LinkState::kActive;
+    }
+    // shadows are read per reconciled pair: an incremental pass touches few
+    ShadowMap sm;
+    std::vector<store::Shadow> list = store.Shadows(p.name, link.salesforce_id);
+    bool has_shadows = !list.empty();
+    for (const auto& sh : list) sm[sh.field] = ShadowEntry{sh.base_sf, sh.base_hs};
+    Reconcile(p, link.salesforce_id, link.hubspot_id, rec, sm, has_shadows, w);
+    Associations(p, link.salesforce_id, link.hubspot_id, rec, w);
+    if (w.writes[0].size() + w.writes[1].size() + w.pair_shadows.size() >= opts->chunk) flush();
+  }
+  if (!report->ok) return;
+  flush();
+
+  // unlinked records: match, then create
+  Unlinked(p, t, linked_ids, w, done);
+  if (report->ok) flush();
+  // cursors: the newest change read (our own writes come back once as
+  // changes and reconcile to nothing)
+  for (int s = 0; s < 2 && !opts->dry_run && report->ok; ++s)
+    if (!t[s]->newest.modstamp.empty())
+      Check(store.PutCursor(s == 0 ? "salesforce" : "hubspot", t[s]->object->name, t[s]->newest));
+}
+
+// Updates in flight when a previous pass died: one that landed (the target
+// holds exactly what it wrote) was ours, so its shadows move now; one that
+// did not is forgotten and the fields reconcile as usual.
+void Engine::Impl::Recover(const SyncPlan& p, Table* t[2]) {
+  recovered.clear();
+  for (const store::PendingUpdate& pu : store.Pending(p.name)) {
+    recovered.insert(pu.salesforce_id);
+    int to = pu.target_system == "salesforce" ? 0 : 1;
+    nlohmann::json j = nlohmann::json::parse(pu.data, nullptr, false);
+    Check(store.ClearPending(p.name, pu.salesforce_id, pu.target_system));
+    if (!j.is_object() || !j["fields"].is_object() || !j["shadows"].is_object()) continue;
+    std::string target_id = pu.salesforce_id;
+    if (to == 1) {
+      target_id.clear();
+      for (const store::Link& l : links[p.name])
+        if (l.salesforce_id == pu.salesforce_id) target_id = l.hubspot_id;
+    }
+    Record* r = t[to]->Find(target_id);
+    if (!r) continue;
+    bool landed = true;
+    for (auto& [name, v] : j["fields"].items()) {
+      const schema::Field* f = t[to]->object->FindField(name);
+      if (!f) {
+        landed = false;
+        break;
+      }
+      Text want = v.is_string() ? Text(v.get<std::string>()) : std::nullopt;
+      landed &= Same(r->values[static_cast<size_t>(f - t[to]->object->fields.data())], want);
+    }
+    if (!landed) continue;
+    std::vector<store::Shadow> list = store.Shadows(p.name, pu.salesforce_id);
+    for (auto& [key, pair] : j["shadows"].items()) {
+      store::Shadow sh{key, pair[0].is_string() ? Text(pair[0].get<std::string>()) : std::nullopt,
+                       pair[1].is_string() ? Text(pair[1].get<std::string>()) : std::nullopt};
+      bool found = false;
+      for (auto& x : list)
+        if (x.field == key) x = sh, found = true;
+      if (!found) list.push_back(sh);
+    }
+    Check(store.PutShadows(p.name, pu.salesforce_id, list));
+  }
+}
+
+bool Engine::Impl::HasError(const SyncPlan& p, const store::Link& l) {
+  return errors_sf.count({p.name, l.salesforce_id}) || errors_hs.count({p.name, l.hubspot_id});
+}
+
+// A record with a permanent error waits for a change of its data; a
+// transient one for its backoff.
+bool Engine::Impl::Waiting(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2]) {
+  const store::SyncError* e = nullptr;
+  if (auto it = errors_sf.find({p.name, sf_id}); !sf_id.empty() && it != errors_sf.end()) e = &it->second;
+  else if (auto it2 = errors_hs.find({p.name, hs_id}); !hs_id.empty() && it2 != errors_hs.end()) e = &it2->second;
+  if (!e) return false;
+  if (e->retry_at == 0) return false;  // requeued (accord retry, or the rules changed)
+  std::string now = PairStamp(rec[0], rec[1]);
+  // the data changed since the error (compared as the systems stamp it: no clock skew)
+  if (now == "|" || e->record_stamp.empty() || now != e->record_stamp) return false;
+  if (!e->permanent) return NowMs() < e->retry_at;
+  ++report->per_sync[p.name].skipped;
+  return true;
+}
+
+void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2], ShadowMap& sm,
+               bool has_shadows, Work& w) {
+  Mapped m[2] = {Map(p, 0, rec[0], rec[1]), Map(p, 1, rec[0], rec[1])};
+  // a mapping program's own error (its scope expression failed) stops the pair
+  for (int i = 0; i < 2; ++i)
+    if (m[i].ran && m[i].result.is_error()) {
+      Error(p.name, CategoryOfValue(m[i].result), ErrorRule(m[i].result, ""), sf_id, hs_id,
+            m[i].result.error_message(), true, i == 0 ? System::kSalesforce : System::kHubSpot,
+            i == 0 ? p.cs->salesforce->name : p.cs->hubspot->name);
+      return;
+    }
+  PendingWrite pw[2];
+  bool bad[2] = {false, false};
+  std::vector<std::pair<std::string, ShadowEntry>> immediate;
+  const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
+  // plain rules first; then rules with a computed side, over the records as this
+  // pass leaves them (a computed value reads the fields the plain rules decide)
+  auto decide = [&](const RulePair& rp) {
+    FieldInput in;
+    if (auto sit = sm.find(rp.key); sit != sm.end()) {
+      in.has_base = true;
+      in.base[0] = sit->second.base_sf;
+      in.base[1] = sit->second.base_hs;
+    }
+    in.cur[0] = SideValue(p, rp, 0, rec[0], m[1].ran ? m[1].out.data() : nullptr);
+    in.cur[1] = SideValue(p, rp, 1, rec[1], m[0].ran ? m[0].out.data() : nullptr);
+    in.flows[0] = rp.out[0] >= 0;
+    in.flows[1] = rp.out[1] >= 0;
+    in.policy = rp.policy;
+    // what the rule writes toward each side
+    rt::Value err[2];
+    for (int i = 0; i < 2; ++i) {
+      if (!in.flows[i] || rp.slot[i] < 0) continue;
+      const rt::Value& v = m[i].out[rp.out[i]];
+      if (ir::IsSkip(v)) continue;
+      in.toward[i].skip = false;
+      if (v.is_error()) {
+        in.toward[i].error = true;
+        err[i] = v;
+        continue;
+      }
+      std::string verr;
+      in.toward[i].text = ValueText(i == 0 ? System::kSalesforce : System::kHubSpot, obj[i]->fields[rp.slot[i]], v, &verr);
+      if (!verr.empty()) {
+        in.toward[i].error = true;
+        err[i] = rt::Value::Error(rt::ErrorCode::kConversion, verr);
+      }
+    }
+    if (const Lifecycle* lc = rp.slot[1] >= 0 ? LifecycleOf(obj[1], rp.slot[1]) : nullptr; lc && lc->forward_only)
+      in.forward_only_rank = [lc](const Text& t) { return lc->Rank(t); };
+    in.changed_at = [&](int s) {
+      ChangeTime t;
+      if (rp.slot[s] >= 0) t.at = conn[s]->FieldChangedAt(*obj[s], *rec[s], static_cast<size_t>(rp.slot[s]));
+      t.field = !t.at.empty();
+      if (t.at.empty()) t.at = rec[s]->modstamp;
+      return t;
+    };
+    FieldDecision d = DecideField(in);
+    if (d.error_to >= 0) {
+      int to = d.error_to;
+      // one bad value holds back only its own field: the record's other fields are written
+      Error(p.name, CategoryOfValue(err[to]), ErrorRule(err[to], rp.loc), sf_id, hs_id,
+            obj[to]->fields[rp.slot[to]].name + ": " + err[to].error_message() + " (only " +
+                obj[to]->fields[rp.slot[to]].name + " waits, until the value or the rules change; the record's "
+                "other fields are written)",
+            true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
+      bad[to] = true;
+    }
+    if (d.conflict) {
+      ++report->per_sync[p.name].conflicts;
+      Event e;
+      e.kind = Event::Kind::kConflict;
+      e.sync = p.name;
+      e.salesforce_id = sf_id;
+      e.hubspot_id = hs_id;
+      e.rule = rp.loc;
+      e.changes.push_back({rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)", in.base[0], in.cur[0], rp.loc});
+      e.changes.push_back({rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)", in.base[1], in.cur[1], rp.loc});
+      e.message = d.why;
+      Emit(e);
+    }
+    if (d.write_to >= 0) {
+      int to = d.write_to;
+      pw[to].op.fields.push_back({static_cast<size_t>(rp.slot[to]), d.value});
+      pw[to].changes.push_back({obj[to]->fields[rp.slot[to]].name, in.cur[to], d.value, rp.loc});
+      pw[to].shadow_updates.push_back({rp.key, ShadowEntry{d.base[0], d.base[1]}});  // moves once acknowledged
+    } else if (d.base_moves) {
+      immediate.push_back({rp.key, ShadowEntry{d.base[0], d.base[1]}});
+    }
+  };
+  std::vector<const RulePair*> computed;
+  for (const RulePair& rp : p.pairs) {
+    if (rp.slot[0] < 0 || rp.slot[1] < 0) computed.push_back(&rp);
+    else decide(rp);
+  }
+  if (!computed.empty() && (!pw[0].op.fields.empty() || !pw[1].op.fields.empty())) {
+    Record after[2] = {*rec[0], *rec[1]};
+    for (int to = 0; to < 2; ++to)
+      for (const auto& [slot, text] : pw[to].op.fields) after[to].values.set(slot, text);
+    for (int i = 0; i < 2; ++i) {
+      m[i] = Map(p, i, &after[0], &after[1]);
+      if (m[i].ran && m[i].result.is_error()) {
+        Error(p.name, CategoryOfValue(m[i].result), ErrorRule(m[i].result, ""), sf_id, hs_id,
+              m[i].result.error_message(), true, i == 0 ? System::kSalesforce : System::kHubSpot,
+              i == 0 ? p.cs->salesforce->name : p.cs->hubspot->name);
+        return;
+      }
+    }
+  }
+  for (const RulePair* rp : computed) decide(*rp);
+  for (auto& [k, e] : immediate) sm[k] = e;
+  if (!immediate.empty() || !has_shadows || !pw[0].op.fields.empty() || !pw[1].op.fields.empty())
+    w.pair_shadows[sf_id] = sm;
+  std::string ids[2] = {sf_id, hs_id};
+  for (int to = 0; to < 2; ++to) {
+    if (pw[to].op.fields.empty()) continue;
+    pw[to].op.kind = WriteOp::Kind::kUpdate;
+    pw[to].op.id = ids[to];
+    pw[to].sf_id = sf_id;
+    pw[to].hs_id = hs_id;
+    pw[to].stamp = cur_stamp;
+    w.writes[to].push_back(std::move(pw[to]));
+  }
+  if (!bad[0] && !bad[1]) clean.insert({p.name, sf_id + "|" + hs_id});
+}
+
+// Associations of a linked pair: the HubSpot record is associated with the
+// HubSpot twin of the Salesforce parent; a parent not synced yet waits.
+void Engine::Impl::Associations(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2], Work& w) {
+  for (const Assoc& a : p.assocs) {
+    if (a.sf_slot < 0) continue;
+    const Text& parent = rec[0]->values[a.sf_slot];
+    const std::string& hs_type = a.decl->hs_object.text;
+    if (IsBlank(parent)) {
+      // HubSpot -> Salesforce: fill an empty reference from the HubSpot association
+      if (a.decl->dir == ast::Direction::kToHubSpot) continue;
+      auto it = rec[1]->associations.find(hs_type);
+      if (it == rec[1]->associations.end() || it->second.empty()) continue;
+      std::string sf_parent = ParentSalesforce(a, it->second.front());
+      if (sf_parent.empty()) continue;
+      PendingWrite pw;
+      pw.op.kind = WriteOp::Kind::kUpdate;
+      pw.op.id = sf_id;
+      pw.op.fields.push_back({static_cast<size_t>(a.sf_slot), sf_parent});
+      pw.sf_id = sf_id;
+      pw.hs_id = hs_id;
+      pw.changes.push_back({a.decl->sf_field.text, parent, sf_parent, ""});
+      pw.stamp = cur_stamp;
+      Merge(w.writes[0], std::move(pw));
+      continue;
+    }
+    if (a.decl->dir == ast::Direction::kToSalesforce) continue;
+    std::string hs_parent = ParentHubSpot(a, *parent);
+    if (hs_parent.empty()) {
+      Error(p.name, Category::kAssociations, "", sf_id, hs_id,
+            "waiting for " + (a.parent_object.empty() ? "the parent" : a.parent_object) + " " + *parent +
+                " to sync before associating " + hs_type,
+            false, System::kHubSpot, p.cs->hubspot->name);
+      continue;
+    }
+    auto it = rec[1]->associations.find(hs_type);
+    if (it != rec[1]->associations.end() &&
+        std::find(it->second.begin(), it->second.end(), hs_parent) != it->second.end())
+      continue;
+    PendingWrite pw;
+    pw.op.kind = WriteOp::Kind::kUpdate;
+    pw.op.id = hs_id;
+    pw.op.add_associations[hs_type].push_back(hs_parent);
+    pw.sf_id = sf_id;
+    pw.hs_id = hs_id;
+    pw.changes.push_back({"associations." + hs_type, std::nullopt, hs_parent, ""});
+    pw.stamp = cur_stamp;
+    Merge(w.writes[1], std::move(pw));
+  }
+}
+
+// Two writes to the same record in one pass become one.
+void Engine::Impl::Merge(std::vector<PendingWrite>& list, PendingWrite pw) {
+  for (PendingWrite& x : list) {
+    if (x.op.kind != WriteOp::Kind::kUpdate || x.op.id != pw.op.id) continue;
+    for (auto& f : pw.op.fields) x.op.fields.push_back(f);
+    for (auto& [k, v] : pw.op.add_associations)
+      for (auto& id : v) x.op.add_associations[k].push_back(id);
+    for (auto& c : pw.changes) x.changes.push_back(c);
+    return;
+  }
+  list.push_back(std::move(pw));
+}
+
+const SyncPlan* Engine::Impl::ParentPlan(const Assoc& a) {
+  for (const SyncPlan& q : plans)
+    if (q.cs->hubspot->name == a.decl->hs_object.text &&
+        (a.parent_object.empty() || q.cs->salesforce->name == a.parent_object))
+      return &q;
+  return nullptr;
+}
+
+std::string Engine::Impl::ParentHubSpot(const Assoc& a, const std::string& sf_parent) {
+  const SyncPlan* q = ParentPlan(a);
+  if (!q) return "";
+  for (const store::Link& l : links[q->name])
+    if (l.salesforce_id == sf_parent && l.state != store::LinkState::kDeleted) return l.hubspot_id;
+  return "";
+}
+
+std::string Engine::Impl::ParentSalesforce(const Assoc& a, const std::string& hs_parent) {
+  const SyncPlan* q = ParentPlan(a);
+  if (!q) return "";
+  for (const store::Link& l : links[q->name])
+    if (l.hubspot_id == hs_parent && l.state != store::LinkState::kDeleted) return l.salesforce_id;
+  return "";
+}
+
+void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w) {
+  int gone = (rec[0] && rec[0]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ? 0 : 1;
+  std::string ids[2] = {link.salesforce_id, link.hubspot_id};
+  // a Salesforce merge: the loser's link moves to the survivor
+  if (gone == 0 && rec[0] && !rec[0]->master_id.empty() && !taken[0].count(Key(p.cs->salesforce->name, rec[0]->master_id))) {
+    Check(store.MoveLink(p.name, link.salesforce_id, p.name, rec[0]->master_id));
+    taken[0][Key(p.cs->salesforce->name, rec[0]->master_id)] = p.name;
+    Event e;
+    e.kind = Event::Kind::kLink;
+    e.sync = p.name;
+    e.salesforce_id = rec[0]->master_id;
+    e.hubspot_id = link.hubspot_id;
+    e.message = "merged: the link of " + link.salesforce_id + " moves to the surviving record";
+    Emit(e);
+    link.salesforce_id = rec[0]->master_id;
+    return;
+  }
+  Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", ids[gone]));
+  bool propagate = p.del == ast::DeleteKind::kPropagate && (!p.del_from || SideIndex(*p.del_from) == gone);
+  Event e;
+  e.sync = p.name;
+  e.salesforce_id = link.salesforce_id;
+  e.hubspot_id = link.hubspot_id;
+  if (p.del == ast::DeleteKind::kUnlink) {
+    Check(store.RemoveLink(p.name, link.salesforce_id));
+    e.kind = Event::Kind::kUnlink;
+    e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") + ": unlinked (delete unlink)";
+    Emit(e);
+    return;
+  }
+  Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kDeleted));
+  link.state = store::LinkState::kDeleted;
+  int other = 1 - gone;
+  if (propagate && rec[other] && !rec[other]->deleted) {
+    PendingWrite pw;
+    pw.op.kind = WriteOp::Kind::kDelete;
+    pw.op.id = ids[other];
+    pw.sf_id = link.salesforce_id;
+    pw.hs_id = link.hubspot_id;
+    pw.stamp = cur_stamp;
+    w.writes[other].push_back(std::move(pw));
+    return;
+  }
+  e.kind = Event::Kind::kSkip;
+  e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") +
+              ": the other record is kept (delete keep); a tombstone stops it coming back";
+  Emit(e);
+}
+
+}  // namespace accord::sync
