@@ -162,7 +162,7 @@ def viewed():
     ]
 
 
-def head(obj, label):
+def head(label):
     return [
         field("Id", "id", flags="DI", label=label),
         field("IsDeleted", "boolean", flags="D", label="Deleted"),
@@ -217,7 +217,7 @@ def data_com(key_field, key_label):
 # ---- the objects
 
 def account():
-    return head("Account", "Account ID") + [
+    return head("Account ID") + [
         master_record("Account"),
         field("Name", "string", 255, flags="CUL", label="Account Name"),
         field("Type", "picklist", 40, label="Account Type",
@@ -262,7 +262,7 @@ def account():
 
 
 def contact():
-    return head("Contact", "Contact ID") + [
+    return head("Contact ID") + [
         master_record("Contact"),
         field("AccountId", "reference", label="Account ID", refs=("Account",), rel="Account"),
     ] + person_name() + address("Other", "Other") + address("Mailing", "Mailing") + [
@@ -303,7 +303,7 @@ LEAD_STATUS = ["Open - Not Contacted", "Working - Contacted", "Qualified", "Clos
 
 
 def lead():
-    return head("Lead", "Lead ID") + [
+    return head("Lead ID") + [
         master_record("Lead"),
     ] + person_name() + [
         field("Title", "string", 128, label="Title"),
@@ -345,7 +345,7 @@ def lead():
 
 
 def opportunity():
-    return head("Opportunity", "Opportunity ID") + [
+    return head("Opportunity ID") + [
         field("AccountId", "reference", label="Account ID", refs=("Account",), rel="Account"),
         field("IsPrivate", "boolean", flags="CUD", label="Private"),
         field("Name", "string", 120, flags="CUIL", label="Name"),
