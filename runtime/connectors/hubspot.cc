@@ -1,5 +1,7 @@
 #include "runtime/connectors/hubspot.h"
 
+#include "runtime/sync/wire_values.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -307,8 +309,15 @@ bool HubSpotConnector::ParseRecord(const schema::Object& object, const json& j, 
     const schema::Field& f = object.fields[slot];
     auto it = p.find(f.name);
     if (it == p.end()) continue;
-    if (it->is_object() || it->is_array())
-      return *problem = "record " + r->id + ": property " + f.name + " is not a scalar", false;
+    // HubSpot sends strings (numbers and booleans for their own types): anything else is
+    // a problem of this record, never coerced
+    sync::JsonKind kind = sync::KindOf(*it);
+    if (!sync::Fits(schema::System::kHubSpot, f, kind)) {
+      bool nested = kind == sync::JsonKind::kArray || kind == sync::JsonKind::kObject;
+      return *problem = "record " + r->id + ": " +
+                        sync::WrongType(schema::System::kHubSpot, f, kind, nested ? "" : it->dump()),
+             false;
+    }
     r->values.set(slot, DecodeValue(f, *it));
   }
   std::string stamp_prop = ModstampProperty(object.name);

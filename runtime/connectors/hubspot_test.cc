@@ -679,6 +679,7 @@ class FakeHubSpot : public ::testing::Test {
       schema::Field f;
       f.name = n;
       f.native_type = std::string(n) == "email" ? "string" : std::string(n) == "birthday" ? "date" : "datetime";
+      f.type = schema::HubSpotFieldType(f.native_type, "");
       contacts.fields.push_back(f);
     }
     contacts.Finalize();
@@ -722,6 +723,29 @@ TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
   EXPECT_EQ(recs[1].modstamp, "2026-11-30T08:00:00.000Z");
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[1].record_id, "3");
+}
+
+TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) {
+  search_body = R"({"total":5,"results":[
+    {"id":"1","properties":{"email":42}},
+    {"id":"2","properties":{"email":true}},
+    {"id":"3","properties":{"email":)" + std::string(100000, '[') + std::string(100000, ']') + R"(}},
+    {"id":"4","properties":{"email":"d@example.com","birthday":946684800000}},
+    {"id":"5","properties":{"email":"e@example.com"},"extra":)" + std::string(100000, '[') + std::string(100000, ']') + R"(}]})";
+  std::vector<sync::Record> recs;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  ASSERT_TRUE(c->Load(contacts, &recs, &problems, &error)) << error;
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].id, "4");
+  EXPECT_EQ(recs[0].values[2], "2000-01-01") << "a date property may be epoch ms";
+  EXPECT_EQ(recs[1].id, "5");
+  ASSERT_EQ(problems.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(problems[i].record_id, std::to_string(i + 1));
+  EXPECT_NE(problems[0].message.find("email is a number (42) where HubSpot sends a string"), std::string::npos)
+      << problems[0].message;
+  EXPECT_NE(problems[1].message.find("email is true or false (true)"), std::string::npos) << problems[1].message;
+  EXPECT_NE(problems[2].message.find("email is an array"), std::string::npos) << problems[2].message;
 }
 
 TEST_F(FakeHubSpot, AMalformedResponseFailsTheLoad) {

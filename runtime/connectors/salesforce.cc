@@ -428,10 +428,10 @@ std::string SalesforceConnector::ErrorText(const std::string& what, const HttpRe
 
 // ---- reading -------------------------------------------------------------------------
 
-bool SalesforceConnector::Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
-                                std::vector<ReadProblem>* problems, std::string* error) {
+bool SalesforceConnector::QueryPages(const std::string& resource, const std::string& object, const std::string& soql,
+                                     const RecordFn& each, std::string* error) {
   namespace od = simdjson::ondemand;
-  std::string url = DataUrl("/queryAll?q=" + UrlEncode(soql));
+  std::string url = DataUrl("/" + resource + "?q=" + UrlEncode(soql));
   od::parser parser;
   int page = 0;
   while (!url.empty()) {
@@ -440,19 +440,19 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
     req.url = url;
     HttpResponse r = Send(req);
     if (r.status != 200) {
-      std::string what = "Salesforce query of " + object.name + (page > 1 ? " (page " + std::to_string(page) + ")" : "");
+      std::string what = "Salesforce query of " + object + (page > 1 ? " (page " + std::to_string(page) + ")" : "");
       *error = ErrorText(what, r);
       std::string code, message;
       FirstError(r.body, &code, &message);
       if (code == "INVALID_FIELD")
-        *error += secrets_.Redact(" — the schema of " + object.name +
+        *error += secrets_.Redact(" — the schema of " + object +
                                   " names a field this org does not have (or the user cannot see); "
                                   "update the schema (accord schema pull)");
       return false;
     }
-    std::string where = object.name + " query page " + std::to_string(page);
+    std::string where = object + " query page " + std::to_string(page);
     auto malformed = [&](const std::string& why) {
-      *error = secrets_.Redact("Salesforce query of " + object.name + ": malformed response (page " +
+      *error = secrets_.Redact("Salesforce query of " + object + ": malformed response (page " +
                                std::to_string(page) + "): " + why);
       return false;
     };
@@ -480,62 +480,9 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
         for (auto item : arr) {
           ++index;
           od::value rv;
+          std::string why;
           if (item.get(rv)) return malformed("invalid JSON in records");
-          od::object o;
-          if (rv.get_object().get(o)) {
-            problems->push_back({"", where + " record " + std::to_string(index), "a record that is not a JSON object"});
-            continue;
-          }
-          Record rec;
-          rec.values.assign(object.fields.size(), std::nullopt);
-          std::string bad, stamp_raw;
-          for (auto m : o) {
-            std::string_view k;
-            od::value fv;
-            if (m.unescaped_key().get(k) || m.value().get(fv)) return malformed("invalid JSON in a record");
-            Text t;
-            if (!sync::WireText(fv, &t)) return malformed("invalid JSON value in a record");
-            if (k == "attributes") continue;
-            if (k == "Id") {
-              if (t) rec.id = *t;
-            } else if (k == "SystemModstamp") {
-              if (t) stamp_raw = *t;
-            } else if (k == "IsDeleted") {
-              rec.deleted = t == Text("true");
-            } else if (k == "MasterRecordId") {
-              if (t) rec.master_id = *t;
-            }
-            if (const schema::Field* f = object.FindField(k)) {
-              if (k == "SystemModstamp" && t) {
-                std::string norm;
-                if (NormalizeStamp(*t, &norm)) t = norm;
-              }
-              rec.values.set(static_cast<size_t>(f - object.fields.data()), t);
-            }
-          }
-          if (rec.id.empty()) {
-            problems->push_back({"", where + " record " + std::to_string(index), "a record without an Id"});
-            continue;
-          }
-          if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp)) {
-            problems->push_back({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
-            continue;
-          }
-          // Checkboxes are never null: an absent one reads as its default.
-          for (size_t i = 0; i < object.fields.size(); ++i) {
-            const schema::Field& f = object.fields[i];
-            if (!rec.values[i] && f.type == schema::FieldType::kBool && !f.nillable && Selectable(f))
-              rec.values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
-          }
-          if (rec.modstamp > mirror->newest) mirror->newest = rec.modstamp;
-          auto it = mirror->records.find(rec.id);
-          if (it == mirror->records.end()) {
-            mirror->order.push_back(rec.id);
-            std::string id = rec.id;
-            mirror->records.emplace(std::move(id), std::move(rec));
-          } else if (rec.modstamp >= it->second.modstamp) {
-            it->second = std::move(rec);
-          }
+          if (!each(rv, where + " record " + std::to_string(index), &why)) return malformed(why);
         }
       }
     }
@@ -545,6 +492,56 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
     url = next.empty() ? "" : instance_url_ + next;
   }
   return true;
+}
+
+bool SalesforceConnector::Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
+                                std::vector<ReadProblem>* problems, std::string* error) {
+  namespace od = simdjson::ondemand;
+  return QueryPages("queryAll", object.name, soql, [&](od::value rv, const std::string& where, std::string* malformed) {
+    od::object o;
+    if (rv.get_object().get(o)) {
+      problems->push_back({"", where, "a record that is not a JSON object"});
+      return true;
+    }
+    Record rec;
+    rec.values.assign(object.fields.size(), std::nullopt);
+    std::string problem;
+    for (auto m : o) {
+      std::string_view k;
+      od::value fv;
+      if (m.unescaped_key().get(k) || m.value().get(fv)) return *malformed = "invalid JSON in a record", false;
+      if (!sync::ReadSalesforceMember(object, k, fv, &rec, &problem)) break;
+    }
+    if (!problem.empty() || rec.id.empty()) {
+      // a value of the wrong type (or nested too deeply): a problem of the record, not of the page
+      problems->push_back({rec.id, where, (rec.id.empty() ? "a record" : "record " + rec.id) + ": " +
+                                              (problem.empty() ? "no Id" : problem)});
+      return true;
+    }
+    std::string stamp_raw = rec.modstamp;
+    if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp)) {
+      problems->push_back({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
+      return true;
+    }
+    if (const schema::Field* f = object.FindField("SystemModstamp"); f && !rec.modstamp.empty())
+      rec.values.set(static_cast<size_t>(f - object.fields.data()), rec.modstamp);
+    // Checkboxes are never null: an absent one reads as its default.
+    for (size_t i = 0; i < object.fields.size(); ++i) {
+      const schema::Field& f = object.fields[i];
+      if (!rec.values[i] && f.type == schema::FieldType::kBool && !f.nillable && Selectable(f))
+        rec.values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
+    }
+    if (rec.modstamp > mirror->newest) mirror->newest = rec.modstamp;
+    auto it = mirror->records.find(rec.id);
+    if (it == mirror->records.end()) {
+      mirror->order.push_back(rec.id);
+      std::string id = rec.id;
+      mirror->records.emplace(std::move(id), std::move(rec));
+    } else if (rec.modstamp >= it->second.modstamp) {
+      it->second = std::move(rec);
+    }
+    return true;
+  }, error);
 }
 
 bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,

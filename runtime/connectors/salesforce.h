@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "runtime/connectors/http.h"
 #include "runtime/sync/connector.h"
@@ -94,6 +96,12 @@ class SalesforceConnector : public sync::Connector {
   void NoteLimits(const HttpResponse& r);
   bool LimitReached() const;
 
+  // Runs a query through all its pages (`resource` "query" or "queryAll"); `each`
+  // gets every record with where it is ("Contact query page 2 record 7") and
+  // returns false with *malformed to fail the read.
+  using RecordFn = std::function<bool(simdjson::ondemand::value record, const std::string& where, std::string* malformed)>;
+  bool QueryPages(const std::string& resource, const std::string& object, const std::string& soql, const RecordFn& each,
+                  std::string* error);
   // One query (all pages) merged into `mirror`.
   bool Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
              std::vector<sync::ReadProblem>* problems, std::string* error);
@@ -111,6 +119,7 @@ class SalesforceConnector : public sync::Connector {
   bool daily_limit_hit_ = false;
   int64_t dry_counter_ = 0;
   std::map<std::string, Mirror> mirrors_;
+
 };
 
 }  // namespace accord::connectors

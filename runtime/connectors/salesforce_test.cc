@@ -73,6 +73,20 @@ class SalesforceTest : public ::testing::Test {
     return c;
   }
   std::unique_ptr<SalesforceConnector> Connect() { return Connect(Options()); }
+  // Every record of `object`; the load must succeed.
+  std::vector<Record> LoadAll(SalesforceConnector& c, const schema::Object& object,
+                              std::vector<sync::ReadProblem>* problems) {
+    std::vector<Record> records;
+    std::string error;
+    EXPECT_TRUE(c.Load(object, &records, problems, &error)) << error;
+    return records;
+  }
+  // A connector of a fake Salesforce at `url`, with the sandbox token.
+  std::unique_ptr<SalesforceConnector> ConnectTo(const std::string& url) {
+    SalesforceOptions o = Options();
+    o.instance_url = url;
+    return Connect(o);
+  }
 
   const schema::Object& Obj(const std::string& name) {
     const schema::Object* o = schemas_.Find(schema::System::kSalesforce, name);
@@ -360,9 +374,7 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
                    {"Id":"003000000000002AAA","SystemModstamp":"last tuesday"},
                    {"Id":"003000000000003AAA","LastName":"Also good","SystemModstamp":"2026-11-30T09:00:00.000+0000",
                     "IsDeleted":true,"MasterRecordId":"003000000000001AAA"}]})"}});
-    SalesforceOptions o = Options();
-    o.instance_url = fake.url();
-    auto c = Connect(o);
+    auto c = ConnectTo(fake.url());
     std::vector<Record> records;
     std::vector<sync::ReadProblem> problems;
     std::string error;
@@ -381,9 +393,7 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
   for (const char* page : {"{\"done\":true,\"records\":[{\"Id\":", "[1,2]", "{\"done\":true}",
                            "{\"done\":false,\"records\":[]}"}) {
     FakeSalesforce fake(std::map<std::string, std::string>{{"first", page}});
-    SalesforceOptions o = Options();
-    o.instance_url = fake.url();
-    auto c = Connect(o);
+    auto c = ConnectTo(fake.url());
     std::vector<Record> records;
     std::vector<sync::ReadProblem> problems;
     std::string error;
@@ -392,14 +402,38 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
   }
 }
 
+TEST_F(SalesforceTest, WrongTypedAndDeeplyNestedRecordsAreProblemsWithTheirIds) {
+  const schema::Object& contact = Obj("Contact");
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  FakeSalesforce fake(std::map<std::string, std::string>{{"first", R"({"totalSize":5,"done":true,"records":[
+      {"Id":"003000000000001AAA","LastName":"Number email","Email":42},
+      {"Id":"003000000000002AAA","LastName":{"first":"Object"}},
+      {"Id":"003000000000003AAA","LastName":"Deep","MailingAddress":{"street":)" + deep + R"(}},
+      {"Id":"003000000000004AAA","LastName":"Text number","MailingLatitude":"51.5"},
+      {"Id":"003000000000005AAA","LastName":"Good","Email":"good@example.com","MailingLatitude":51.5,
+       "MailingAddress":{"city":"London"},"attributes":{"type":"Contact"}}]})"}});
+  auto c = ConnectTo(fake.url());
+  std::vector<sync::ReadProblem> problems;
+  std::vector<Record> records = LoadAll(*c, contact, &problems);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].id, "003000000000005AAA");
+  EXPECT_EQ(records[0].values[Slot(contact, "Email")], sync::Text("good@example.com"));
+  ASSERT_EQ(problems.size(), 4u);
+  const char* expected[] = {"Email is a number (42) where Salesforce sends a string", "LastName is an object",
+                            "MailingAddress: nested deeper than 32 levels", "MailingLatitude is a string (\"51.5\") where Salesforce sends a number"};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(problems[i].record_id, "00300000000000" + std::to_string(i + 1) + "AAA");
+    EXPECT_EQ(problems[i].where, "Contact query page 1 record " + std::to_string(i + 1));
+    EXPECT_NE(problems[i].message.find(expected[i]), std::string::npos) << problems[i].message;
+  }
+}
+
 TEST_F(SalesforceTest, TheQueriesSelectTheSchemaAndUseTheCursorWithOverlap) {
   const schema::Object& lead = Obj("Lead");
   FakeSalesforce fake(std::map<std::string, std::string>{{"first", R"({"totalSize":1,"done":true,"records":[
       {"Id":"00Q000000000001AAA","LastName":"L","Company":"C","IsConverted":true,
        "ConvertedContactId":"003000000000001AAA","SystemModstamp":"2026-11-30T09:00:00.000+0000"}]})"}});
-  SalesforceOptions o = Options();
-  o.instance_url = fake.url();
-  auto c = Connect(o);
+  auto c = ConnectTo(fake.url());
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;

@@ -78,8 +78,7 @@ Text JsonlConnector::TextOf(const json& v) {
 
 std::string JsonlConnector::Path(const std::string& object) const { return dir_ + "/" + object + ".jsonl"; }
 
-JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::vector<ReadProblem>* problems,
-                                            std::string* error, bool* ok) {
+JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::string* error, bool* ok) {
   *ok = true;
   Table& t = tables_[object.name];
   if (t.loaded) return t;
@@ -129,18 +128,27 @@ JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::v
       simdjson::ondemand::object obj;
       std::string_view sv;
       if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) {
-        problems->push_back({"", where, where + ": malformed JSON record"});
+        t.problems.push_back({"", where, where + ": malformed JSON record"});
         continue;
       }
       auto field = obj.find_field_unordered(id_key);
       if (field.error() == simdjson::NO_SUCH_FIELD || field.get_string().get(sv) || sv.empty()) {
-        problems->push_back({"", where, where + ": record without a string \"" + id_key + "\""});
+        t.problems.push_back({"", where, where + ": record without a string \"" + id_key + "\""});
         continue;
       }
       id = std::string(sv);
     }
-    if (!t.records.count(id)) t.order.push_back(id);
     NoteId(t, id);
+    if (JsonDepth(line) > kMaxRecordDepth) {
+      // Never kept: reading, copying or writing it back would recurse that deep. Its
+      // earlier lines are not its current state, so the record is unknown, not old.
+      t.problems.push_back({id, where, where + ": record " + id + " is nested deeper than " +
+                                           std::to_string(kMaxRecordDepth) + " levels"});
+      if (t.records.erase(id)) t.order.erase(std::find(t.order.begin(), t.order.end(), id));
+      t.lines.erase(id);
+      continue;
+    }
+    if (!t.records.count(id)) t.order.push_back(id);
     t.lines[id] = line_no;
     t.records[id] = std::move(line);
   }
@@ -159,11 +167,9 @@ void JsonlConnector::NoteId(Table& t, const std::string& rid) const {
   }
 }
 
-namespace {
-
-}  // namespace
-
-bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& text, Record* r) const {
+bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& text, Record* r,
+                              std::string* problem) const {
+  namespace od = simdjson::ondemand;
   r->id.clear();
   r->modstamp.clear();
   r->deleted = false;
@@ -172,78 +178,68 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
   r->master_id.clear();
   r->merged_ids.clear();
   simdjson::padded_string padded(text);
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object obj;
-  if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) return false;
+  od::document doc;
+  od::object obj;
+  if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) return *problem = "malformed JSON", false;
   const bool sf = IsSalesforce(system_);
   std::string updated_at;
-  std::function<bool(simdjson::ondemand::object)> fields_props;  // HubSpot's nested properties
-  auto fields = [&](simdjson::ondemand::object o, bool top) -> bool {
-    for (auto member : o) {
-      std::string_view key;
-      simdjson::ondemand::value v;
-      if (member.unescaped_key().get(key) || member.value().get(v)) return false;
-      if (top && !sf) {
-        if (key == "id") {
-          Text t;
-          if (!WireText(v, &t)) return false;
-          r->id = t ? *t : "";
-        } else if (key == "archived") {
-          bool b = false;
-          if (!v.get_bool().get(b)) r->deleted = b;
-        } else if (key == "updatedAt") {
-          Text t;
-          if (WireText(v, &t) && t) updated_at = *t;
-        } else if (key == "properties") {
-          simdjson::ondemand::object props;
-          if (v.get_object().get(props)) return false;
-          if (!fields_props(props)) return false;
-        } else if (key == "associations") {
-          simdjson::ondemand::object assoc;
-          if (v.get_object().get(assoc)) continue;
-          for (auto a : assoc) {
-            std::string_view type;
-            simdjson::ondemand::array ids;
-            if (a.unescaped_key().get(type) || a.value().get_array().get(ids)) continue;
-            std::string type_name(type);
-            for (auto id : ids) {
-              std::string_view s;
-              if (!id.get_string().get(s)) r->associations[type_name].push_back(std::string(s));
-            }
-          }
+  for (auto member : obj) {
+    std::string_view key;
+    od::value v;
+    if (member.unescaped_key().get(key) || member.value().get(v)) return *problem = "malformed JSON", false;
+    Text t;
+    if (sf) {
+      if (!ReadSalesforceMember(object, key, v, r, problem)) return false;
+      continue;
+    }
+    if (key == "id" || key == "updatedAt" || key == "archived") {
+      if (!ShapeText(system_, key, key == "archived" ? schema::FieldType::kBool : schema::FieldType::kString, v, &t,
+                     problem))
+        return false;
+      if (key == "id") r->id = t ? *t : "";
+      else if (key == "updatedAt" && t) updated_at = *t;
+      else r->deleted = t == Text("true");
+    } else if (key == "properties") {
+      od::object props;
+      if (v.get_object().get(props)) return *problem = "properties is not an object", false;
+      for (auto p : props) {
+        std::string_view name;
+        od::value pv;
+        if (p.unescaped_key().get(name) || p.value().get(pv)) return *problem = "malformed JSON", false;
+        bool special = name == "lastmodifieddate" || name == "hs_lastmodifieddate" || name == "hs_merged_object_ids";
+        if (const schema::Field* f = object.FindField(name)) {
+          if (!FieldText(system_, *f, pv, &t, problem)) return false;
+          r->values.set(static_cast<size_t>(f - object.fields.data()), t);
+        } else if (special ? !ShapeText(system_, name, schema::FieldType::kString, pv, &t, problem)
+                           : !SkipValue(name, pv, problem)) {
+          return false;
         }
-        continue;
+        if ((name == "lastmodifieddate" || name == "hs_lastmodifieddate") && t) r->modstamp = *t;
+        if (name == "hs_merged_object_ids" && t) {
+          std::stringstream ss(*t);
+          for (std::string part; std::getline(ss, part, ';');)
+            if (!part.empty()) r->merged_ids.push_back(part);
+        }
       }
-      Text t;
-      if (!WireText(v, &t)) return false;
-      if (sf) {
-        if (key == "Id") r->id = t ? *t : "";
-        else if (key == "SystemModstamp" && t) r->modstamp = *t;
-        else if (key == "IsDeleted") r->deleted = t == std::optional<std::string>("true");
-        else if (key == "MasterRecordId" && t) r->master_id = *t;
+    } else if (key == "associations") {
+      // {"companies": ["201", ...]}
+      od::object assoc;
+      if (v.get_object().get(assoc)) return *problem = "associations is not an object", false;
+      for (auto a : assoc) {
+        std::string_view type;
+        od::value ids;
+        if (a.unescaped_key().get(type) || a.value().get(ids)) return *problem = "malformed JSON", false;
+        if (!ShapeText(system_, "associations." + std::string(type), schema::FieldType::kStringList, ids, &t, problem))
+          return false;
+        std::vector<std::string>& out = r->associations[std::string(type)];
+        std::stringstream ss(t.value_or(""));
+        for (std::string id; std::getline(ss, id, ';');)
+          if (!id.empty()) out.push_back(id);
       }
-      if (const schema::Field* f = object.FindField(key)) r->values.set(static_cast<size_t>(f - object.fields.data()), t);
+    } else if (!SkipValue(key, v, problem)) {
+      return false;
     }
-    return true;
-  };
-  fields_props = [&](simdjson::ondemand::object props) -> bool {
-    for (auto member : props) {
-      std::string_view key;
-      simdjson::ondemand::value v;
-      if (member.unescaped_key().get(key) || member.value().get(v)) return false;
-      Text t;
-      if (!WireText(v, &t)) return false;
-      if ((key == "lastmodifieddate" || key == "hs_lastmodifieddate") && t) r->modstamp = *t;
-      if (key == "hs_merged_object_ids" && t) {
-        std::stringstream ss(*t);
-        for (std::string part; std::getline(ss, part, ';');)
-          if (!part.empty()) r->merged_ids.push_back(part);
-      }
-      if (const schema::Field* f = object.FindField(key)) r->values.set(static_cast<size_t>(f - object.fields.data()), t);
-    }
-    return true;
-  };
-  if (!fields(obj, true)) return false;
+  }
   if (!sf && r->modstamp.empty()) r->modstamp = updated_at;
   if (sf) {
     // Salesforce checkboxes are never null: an absent one reads as its default
@@ -259,20 +255,22 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
 bool JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out, std::vector<ReadProblem>* problems,
                           std::string* error) {
   bool ok;
-  Table& t = Open(object, problems, error, &ok);
+  Table& t = Open(object, error, &ok);
   if (!ok) return false;
   ++calls_.reads;  // a listing (paging is the HTTP connectors' concern)
+  problems->insert(problems->end(), t.problems.begin(), t.problems.end());  // lines without a record, every pass
   out->clear();
   out->resize(t.order.size());
   size_t n = 0;
   for (const std::string& id : t.order) {
-    if (ToRecord(object, t.records[id], &(*out)[n])) {
+    std::string problem;
+    if (ToRecord(object, t.records[id], &(*out)[n], &problem)) {
       ++n;
       continue;
     }
     auto line = t.lines.find(id);
     std::string where = Path(object.name) + (line == t.lines.end() ? "" : ":" + std::to_string(line->second));
-    problems->push_back({id, where, where + ": malformed JSON record " + id});
+    problems->push_back({id, where, where + ": record " + id + ": " + problem});
   }
   out->resize(n);
   return true;
@@ -405,10 +403,9 @@ bool JsonlConnector::Append(const std::string& object, const std::vector<const s
 std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
   std::vector<WriteResult> results;
   results.reserve(ops.size());
-  std::vector<ReadProblem> ignored;
   std::string error;
   bool ok;
-  Table& t = Open(object, &ignored, &error, &ok);
+  Table& t = Open(object, &error, &ok);
   size_t batch = static_cast<size_t>(batch_size());
   for (size_t start = 0; start < ops.size(); start += batch) {
     size_t end = std::min(ops.size(), start + batch);
@@ -453,7 +450,8 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
         stored.push_back(&it->second);
         if (op.kind != WriteOp::Kind::kDelete) {
           Record rec;
-          if (ToRecord(object, it->second, &rec)) r.stored = std::move(rec);
+          std::string problem;
+          if (ToRecord(object, it->second, &rec, &problem)) r.stored = std::move(rec);
         }
       }
       results.push_back(std::move(r));
@@ -467,10 +465,9 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
 }
 
 std::string JsonlConnector::Put(const schema::Object& object, json j) {
-  std::vector<ReadProblem> ignored;
   std::string error;
   bool ok;
-  Table& t = Open(object, &ignored, &error, &ok);
+  Table& t = Open(object, &error, &ok);
   const char* id_key = IsSalesforce(system_) ? "Id" : "id";
   std::string id = j.contains(id_key) && j[id_key].is_string() ? j[id_key].get<std::string>() : NewId(object, t);
   j[id_key] = id;

@@ -63,13 +63,16 @@ class JsonlConnector : public Connector {
     std::vector<std::string> order;  // ids in order of first appearance
     std::unordered_map<std::string, std::string> records;
     std::unordered_map<std::string, size_t> lines;  // the line each record was read from
+    // Lines that are no record (malformed, no id, nested too deeply), reported by every Load.
+    std::vector<ReadProblem> problems;
     int64_t next_number = 1;
   };
-  Table& Open(const schema::Object& object, std::vector<ReadProblem>* problems, std::string* error, bool* ok);
+  Table& Open(const schema::Object& object, std::string* error, bool* ok);
   std::string Path(const std::string& object) const;
   std::string NewId(const schema::Object& object, Table& t);
   std::string NextStamp();
-  bool ToRecord(const schema::Object& object, const std::string& text, Record* r) const;
+  // false with *problem when the record is malformed or a value does not fit its field.
+  bool ToRecord(const schema::Object& object, const std::string& text, Record* r, std::string* problem) const;
   void NoteId(Table& t, const std::string& id) const;
   // The system's own checks of one write; empty code = accepted.
   WriteResult Validate(const schema::Object& object, const WriteOp& op, const nlohmann::json* existing) const;

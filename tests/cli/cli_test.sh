@@ -303,5 +303,27 @@ if grep -q 'cli-test-Secret-5f2e' "$tmp/out"; then echo "FAIL: run: the token le
 "$ACCORD" schema pull --hubspot http://127.0.0.1:9 --credentials "$tmp/creds.json" >"$tmp/out" 2>&1
 check "schema pull: no --out" 2 $?
 
+# Bad records in a data folder (issue 12, defect 9): a line nested 100,000 deep (it crashed the run
+# with SIGSEGV) and a value of the wrong JSON type (it was coerced) are logged with their record
+# ids and file:line; the run finishes and syncs the records around them.
+cp -r "$EX/data" "$tmp/bad-data"
+python3 - "$tmp/bad-data/salesforce/Contact.jsonl" <<'PY'
+import sys
+deep = "[" * 100000 + "]" * 100000
+with open(sys.argv[1], "a") as f:
+    f.write('{"Id":"0035g00000DeEpXAA1","LastName":"Deep","Email":"deep@example.com","Title":' + deep + '}\n')
+    f.write('{"Id":"0035g00000TyPeXAA1","LastName":"Typed","Email":42}\n')
+    f.write('{"Id":"0035g00000LaTeXAA1","LastName":"After","Email":"after@example.com","IsDeleted":false}\n')
+PY
+"$ACCORD" run "$EX" --data "$tmp/bad-data" >"$tmp/out" 2>&1; check "run: bad records are logged, the run ends normally" 1 $?
+has "run: the bad records are counted" '^total: .* errors \(Duplicates 1, Transport 2\)' "$tmp/out"
+has "run: the record after them is synced" '"email":"after@example.com"' "$tmp/bad-data/hubspot/contacts.jsonl"
+"$ACCORD" errors --data "$tmp/bad-data" >"$tmp/out" 2>&1; check "errors after bad records" 0 $?
+has "errors: the deep record by id" 'salesforce 0035g00000DeEpXAA1' "$tmp/out"
+has "errors: the deep record's line" 'Contact.jsonl:6: record 0035g00000DeEpXAA1 is nested deeper than 32 levels' "$tmp/out"
+has "errors: the wrong-typed value" 'Contact.jsonl:7: record 0035g00000TyPeXAA1: Email is a number \(42\) where Salesforce sends a string' "$tmp/out"
+if grep -q 'deep@example.com\|"email":"42"' "$tmp/bad-data/hubspot/contacts.jsonl"; then
+  echo "FAIL: a bad record was synced"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
