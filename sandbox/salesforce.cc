@@ -132,6 +132,7 @@ SalesforceEmulator::SalesforceEmulator(const Seed& seed, std::string token, Cloc
     by_prefix_[obj->key_prefix] = obj.get();
     objects_.push_back(std::move(obj));
   }
+  AddHistoryObjects();
   settings_.refresh_token = token_;
   Status s = Status::Ok();
   seed_config_ = seed.config.contains("salesforce") ? seed.config["salesforce"] : Json::object();
@@ -173,7 +174,8 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
   std::map<Object*, std::vector<ValidationRule>> vrules;
   std::map<Object*, std::vector<DuplicateRule>> drules;
   std::map<Object*, std::vector<FieldUpdate>> fupdates;
-  bool has_vr = false, has_dr = false, has_fu = false;
+  std::map<Object*, std::set<std::string>> tracked;
+  bool has_vr = false, has_dr = false, has_fu = false, has_fh = false;
   auto rule_object = [&](const Json& r, const std::string& kind, Object** out) -> Status {
     if (!r.is_object() || !r.contains("object") || !r["object"].is_string())
       return Status::Error("salesforce." + kind + ": each rule needs an \"object\"");
@@ -284,11 +286,28 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
         fupdates[obj].push_back(std::move(fu));
         return Status::Ok();
       });
+    } else if (key == "field_history") {
+      // {"Contact": ["Title", "Email"]}: the fields whose changes <Object>History records
+      has_fh = true;
+      if (!v.is_object()) return Status::Error("salesforce.field_history must be an object of field name arrays");
+      for (const auto& [oname, names] : v.items()) {
+        Object* obj = FindObject(oname);
+        if (!obj) return Status::Error("salesforce.field_history: no object " + oname + " in the seed");
+        if (!obj->history)
+          return Status::Error("salesforce.field_history: the describe of " + oname +
+                               " names no field history (a \"Histories\" child relationship)");
+        if (!names.is_array()) return Status::Error("salesforce.field_history." + oname + " must be an array of field names");
+        for (const Json& n : names) {
+          const schema::Field* f = field_of(n, obj);
+          if (!f) return Status::Error("salesforce.field_history." + oname + ": no field " + DumpJson(n));
+          tracked[obj].insert(f->name);
+        }
+      }
     } else {
       return Status::Error("unknown salesforce setting '" + key +
                            "' (known: daily_api_limit, api_usage, query_page_size, max_collection_size, "
                            "session_seconds, users, refresh_token, converted_statuses, validation_rules, "
-                           "duplicate_rules, field_updates, faults)");
+                           "duplicate_rules, field_updates, field_history, faults)");
     }
     if (!r) return r;
   }
@@ -297,6 +316,7 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
     if (has_vr) o->validation_rules = std::move(vrules[o.get()]);
     if (has_dr) o->duplicate_rules = std::move(drules[o.get()]);
     if (has_fu) o->field_updates = std::move(fupdates[o.get()]);
+    if (has_fh) o->tracked = std::move(tracked[o.get()]);
     RebuildIndex(*o);  // duplicate-rule fields may have changed
   }
   return Status::Ok();
@@ -375,6 +395,7 @@ void SalesforceEmulator::ResetLocked() {
   for (auto& o : objects_) {
     o->records.clear();
     o->by_id15.clear();
+    o->tracked.clear();
   }
   cursors_.clear();
   sessions_.clear();
@@ -407,6 +428,10 @@ Json SalesforceEmulator::SettingsLocked() {
   j["validation_rules"] = vr;
   j["duplicate_rules"] = dr;
   j["field_updates"] = fu;
+  Json fh = Json::object();
+  for (const auto& o : objects_)
+    if (!o->tracked.empty()) fh[o->schema.name] = o->tracked;
+  j["field_history"] = fh;
   return j;
 }
 
@@ -1033,15 +1058,98 @@ void SalesforceEmulator::Commit(Object& obj, size_t index, const Json& candidate
     r.modstamp_ms = now_s;
     obj.by_id15[r.id.substr(0, 15)] = index;
     obj.records.push_back(std::move(r));
-  } else {
+  }
+  // the values before an update, for the field history
+  Json before = !insert && obj.history && !obj.tracked.empty() ? obj.records[index].fields : Json();
+  if (!insert) {
     tx.undo.push_back({&obj, index, obj.records[index]});
     Unindex(obj, index);
     obj.records[index].fields = std::move(fields);
     obj.records[index].modstamp_ms = now_s;
   }
   RunFieldUpdates(obj, index, now_s);
+  if (!insert) WriteHistory(obj, index, before, tx, now_s);
   Index(obj, index);
   if (persistent()) dirty_.emplace(obj.schema.name, obj.records[index].id);
+}
+
+// Every seed object whose describe names a field history (the child relationship
+// "Histories": ContactHistory by ContactId, OpportunityFieldHistory by
+// OpportunityId, Foo__History by ParentId) gets that object: queryable, never
+// written through the API, holding a row per change of a tracked field.
+void SalesforceEmulator::AddHistoryObjects() {
+  const size_t seeded = objects_.size();
+  for (size_t i = 0; i < seeded; ++i) {
+    Object& parent = *objects_[i];
+    auto rels = parent.describe.find("childRelationships");
+    if (rels == parent.describe.end() || !rels->is_array()) continue;
+    for (const Json& c : *rels) {
+      auto text = [&](const char* key) {
+        auto it = c.find(key);
+        return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      if (!c.is_object() || text("relationshipName") != "Histories") continue;
+      std::string name = text("childSObject"), parent_field = text("field");
+      if (name.empty() || parent_field.empty() || FindObject(name)) continue;
+      auto field = [](const std::string& n, const char* type, Json extra) {
+        Json f{{"name", n}, {"label", n}, {"type", type}, {"nillable", true}, {"createable", false},
+               {"updateable", false}, {"filterable", true}, {"length", 0}};
+        for (const auto& [k, v] : extra.items()) f[k] = v;
+        return f;
+      };
+      Json fields = Json::array({field("Id", "id", {{"nillable", false}, {"length", 18}}),
+                                 field(parent_field, "reference", {{"referenceTo", {parent.schema.name}}, {"length", 18}}),
+                                 field("Field", "picklist", {{"length", 255}}),
+                                 field("DataType", "picklist", {{"length", 40}}),
+                                 field("OldValue", "anyType", Json::object()),
+                                 field("NewValue", "anyType", Json::object()),
+                                 field("CreatedById", "reference", {{"referenceTo", {"User"}}, {"length", 18}}),
+                                 field("CreatedDate", "datetime", Json::object()),
+                                 field("IsDeleted", "boolean", {{"nillable", false}})});
+      Json describe{{"name", name},          {"label", parent.schema.label + " History"},
+                    {"keyPrefix", "017"},    {"createable", false},
+                    {"updateable", false},   {"deletable", false},
+                    {"queryable", true},     {"custom", false},
+                    {"fields", fields},      {"childRelationships", Json::array()}};
+      std::vector<schema::SchemaError> errors;
+      std::optional<schema::Object> sch = schema::ParseSalesforceDescribe(DumpJson(describe), name, errors);
+      if (!sch) continue;
+      auto obj = std::make_unique<Object>();
+      obj->schema = std::move(*sch);
+      obj->schema.Finalize();
+      obj->describe = std::move(describe);
+      obj->key_prefix = "017";  // every history object's, as in an org: never looked up by id
+      by_name_[AsciiLower(name)] = obj.get();
+      parent.history = obj.get();
+      parent.history_parent = parent_field;
+      objects_.push_back(std::move(obj));
+    }
+  }
+}
+
+// As Salesforce records it: the field's API name, its old and new value, and
+// CreatedDate at second precision (the write's own time).
+void SalesforceEmulator::WriteHistory(Object& obj, size_t index, const Json& before, Tx& tx, int64_t now) {
+  if (!obj.history || obj.tracked.empty()) return;
+  const Json& after = obj.records[index].fields;
+  Object& h = *obj.history;
+  for (const std::string& name : obj.tracked) {
+    Json old_value = before.contains(name) ? before[name] : Json();
+    Json new_value = after.contains(name) ? after[name] : Json();
+    if (old_value == new_value) continue;
+    Record row;
+    row.id = NewId(h);
+    row.fields = {{"Id", row.id},         {obj.history_parent, obj.records[index].id},
+                  {"Field", name},        {"DataType", "Text"},
+                  {"OldValue", old_value}, {"NewValue", new_value},
+                  {"CreatedById", user_id_}, {"CreatedDate", FormatSalesforceDateTime(now)},
+                  {"IsDeleted", false}};
+    row.modstamp_ms = now;
+    tx.undo.push_back({&h, h.records.size(), std::nullopt});
+    h.by_id15[row.id.substr(0, 15)] = h.records.size();
+    h.records.push_back(std::move(row));
+    if (persistent()) dirty_.emplace(h.schema.name, h.records.back().id);
+  }
 }
 
 void SalesforceEmulator::RunFieldUpdates(Object& obj, size_t index, int64_t now) {

@@ -91,6 +91,12 @@ class SalesforceEmulator : public Emulator {
     std::vector<ValidationRule> validation_rules;
     std::vector<DuplicateRule> duplicate_rules;
     std::vector<FieldUpdate> field_updates;
+    // Field history: the <Object>History object its describe names (the "Histories" child
+    // relationship), the field there that points back here, and the fields tracked
+    // (setting field_history). nullptr: no history.
+    Object* history = nullptr;
+    std::string history_parent;
+    std::set<std::string> tracked;
     // Lower-cased values of the key fields (idLookup, externalId, unique, duplicate-rule fields)
     // of live records -> record indexes. Kept by Index/Unindex at every write.
     std::unordered_map<std::string, std::unordered_map<std::string, std::vector<size_t>>> keys;
@@ -142,6 +148,10 @@ class SalesforceEmulator : public Emulator {
                    std::vector<Error>* errors);
   void Commit(Object& obj, size_t index, const Json& candidate, bool insert, Tx& tx, int64_t now);
   void RunFieldUpdates(Object& obj, size_t index, int64_t now);
+  // Creates the <Object>History objects the seed's describes name.
+  void AddHistoryObjects();
+  // A history row per tracked field of records[index] that differs from `before`.
+  void WriteHistory(Object& obj, size_t index, const Json& before, Tx& tx, int64_t now);
   void Rollback(Tx& tx);
   // allOrNone: when a record failed, undo the whole request and turn the
   // successes into ALL_OR_NONE_OPERATION_ROLLED_BACK (ids kept for updates and deletes).

@@ -361,6 +361,58 @@ TEST_F(Salesforce, SystemModstampMovesOnEveryWriteAndFiltersQueries) {
   EXPECT_EQ(rec["CreatedDate"], FormatSalesforceDateTime(Now() - 5000));
 }
 
+TEST_F(Salesforce, FieldHistoryRecordsEachChangeOfATrackedField) {
+  // ContactHistory exists (the Contact describe names it) and is empty until fields are tracked
+  Resp q = sf->Get(Q("SELECT ContactId, Field FROM ContactHistory"));
+  ASSERT_EQ(q.status, 200) << q.raw;
+  EXPECT_EQ(q.body["totalSize"], 0);
+  EXPECT_EQ(sf->Get(kV + "/sobjects/ContactHistory/describe").body["name"], "ContactHistory");
+  Config({{"field_history", {{"Contact", {"Title", "email"}}}}});
+  EXPECT_EQ(sf->Get("/__sandbox/config").body["field_history"], Json({{"Contact", {"Email", "Title"}}}));
+  Resp c = Create(Json::array({Contact("Tracked", {{"Title", "Engineer"}})}));
+  ASSERT_EQ(c.status, 200);
+  std::string id = c.body[0]["id"];
+  auto update = [&](Json fields) {
+    fields["attributes"] = {{"type", "Contact"}};
+    fields["id"] = id;
+    Resp u = sf->Patch(kV + "/composite/sobjects", Json{{"allOrNone", true}, {"records", {fields}}});
+    ASSERT_EQ(u.status, 200) << u.raw;
+  };
+  Advance(5000);
+  update({{"Title", "Director"}, {"MailingCity", "Paris"}});  // MailingCity is not tracked
+  Advance(5000);
+  update({{"Title", "Director"}});  // no change, no row
+  update({{"Title", "CTO"}, {"Email", "cto@example.com"}});
+  q = sf->Get(Q("SELECT ContactId, Field, OldValue, NewValue, CreatedDate FROM ContactHistory WHERE ContactId IN ('" + id +
+                "') AND Field IN ('Title', 'Email', 'MailingCity') ORDER BY CreatedDate"));
+  ASSERT_EQ(q.status, 200) << q.raw;
+  ASSERT_EQ(q.body["totalSize"], 3) << q.raw;
+  const Json& rows = q.body["records"];
+  EXPECT_EQ(rows[0]["ContactId"], id);
+  EXPECT_EQ(rows[0]["Field"], "Title");
+  EXPECT_EQ(rows[0]["OldValue"], "Engineer");
+  EXPECT_EQ(rows[0]["NewValue"], "Director");
+  EXPECT_EQ(rows[0]["CreatedDate"], FormatSalesforceDateTime(Now() - 5000));
+  std::set<std::string> later{rows[1]["Field"].get<std::string>(), rows[2]["Field"].get<std::string>()};
+  EXPECT_EQ(later, (std::set<std::string>{"Title", "Email"}));
+  EXPECT_EQ(rows[2]["CreatedDate"], FormatSalesforceDateTime(Now()));
+  // a rolled-back write leaves no history
+  Resp r = sf->Patch(kV + "/composite/sobjects",
+                     Json{{"allOrNone", true},
+                          {"records", {{{"attributes", {{"type", "Contact"}}}, {"id", id}, {"Title", "Rolled back"}},
+                                       {{"attributes", {{"type", "Contact"}}}, {"id", id}, {"LastName", nullptr}}}}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(sf->Get(Q("SELECT Id FROM ContactHistory")).body["totalSize"], 3);
+  // settings that cannot be
+  for (const Json& bad : {Json{{"field_history", {{"Nope", {"Title"}}}}}, Json{{"field_history", {{"Contact", {"Nope"}}}}},
+                          Json{{"field_history", {{"ContactHistory", {"Field"}}}}}, Json{{"field_history", "Title"}}})
+    EXPECT_EQ(sf->Post("/__sandbox/config", bad).status, 400) << DumpJson(bad);
+  // reset: back to no tracking and no rows
+  ASSERT_EQ(sf->Post("/__sandbox/reset", Json::object()).status, 200);
+  EXPECT_EQ(sf->Get(Q("SELECT Id FROM ContactHistory")).body["totalSize"], 0);
+  EXPECT_EQ(sf->Get("/__sandbox/config").body["field_history"], Json::object());
+}
+
 // ---------------------------------------------------------------- describe
 
 TEST_F(Salesforce, Describe) {
@@ -375,7 +427,11 @@ TEST_F(Salesforce, Describe) {
   EXPECT_EQ(r.body, Json::parse(R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])"));
   r = sf->Get(kV + "/sobjects");
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(r.body["sobjects"].size(), 5u);
+  std::set<std::string> names;
+  for (const Json& o : r.body["sobjects"]) names.insert(o["name"].get<std::string>());
+  // the seed's 5 objects and the field histories their describes name
+  EXPECT_EQ(names, (std::set<std::string>{"Account", "AccountHistory", "Contact", "ContactHistory", "Lead", "LeadHistory",
+                                          "Opportunity", "OpportunityFieldHistory", "Task"}));
   r = sf->Get("/services/data/v19.0/sobjects");
   EXPECT_EQ(r.status, 404);
 }

@@ -570,6 +570,7 @@ bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std:
 
 bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
                             std::vector<sync::ReadProblem>* problems, std::string* error) {
+  field_times_.Clear(object.name);  // a new pass asks again
   Mirror& m = mirrors_[object.name];
   // A failed Load leaves the mirror as it was: work on a copy.
   Mirror next = m;
@@ -597,27 +598,54 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   return true;
 }
 
-std::string HubSpotConnector::FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) {
-  if (slot >= object.fields.size() || record.id.empty()) return "";
-  const std::string prop = UrlEncode(object.fields[slot].name);
-  HttpResponse r = Send("GET", ObjectPath(object.name) + "/" + UrlEncode(record.id) + "?properties=" + prop +
-                                   "&propertiesWithHistory=" + prop,
-                        "", Kind::kRead);
-  if (r.status != 200) return "";
-  // {"propertiesWithHistory": {"jobtitle": [{"value": "..", "timestamp": "..", "sourceType": ..}, ...]}}
-  json j = Parse(r.body);
-  if (!j.is_object() || !j.contains("propertiesWithHistory") || !j["propertiesWithHistory"].is_object()) return "";
-  const json& h = j["propertiesWithHistory"];
-  auto it = h.find(object.fields[slot].name);
-  if (it == h.end() || !it->is_array()) return "";
-  int64_t newest = -1;
-  for (const json& e : *it) {
-    int64_t ms;
-    if (e.is_object() && e.contains("timestamp") && e["timestamp"].is_string() &&
-        ParseMs(e["timestamp"].get<std::string>(), &ms))
-      newest = std::max(newest, ms);
+// POST batch/read with propertiesWithHistory: `history_batch_size` records a
+// request (HubSpot's limit with history is 50). A chunk that fails leaves its
+// times unknown: the record times decide, as they would without history.
+void HubSpotConnector::PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
+                                            const std::vector<size_t>& slots) {
+  std::vector<std::string> names;
+  for (size_t slot : slots)
+    if (slot < object.fields.size() && std::find(names.begin(), names.end(), object.fields[slot].name) == names.end())
+      names.push_back(object.fields[slot].name);
+  std::vector<std::string> ids;
+  std::unordered_set<std::string> seen;
+  for (const std::string& id : record_ids)
+    if (!id.empty() && seen.insert(id).second) ids.push_back(id);
+  if (names.empty()) return;
+  const size_t chunk = static_cast<size_t>(std::max(1, options_.history_batch_size));
+  const std::string path = ObjectPath(object.name) + "/batch/read";
+  for (size_t b = 0; b < ids.size(); b += chunk) {
+    json inputs = json::array();
+    for (size_t i = b; i < std::min(ids.size(), b + chunk); ++i) {
+      inputs.push_back({{"id", ids[i]}});
+      for (const std::string& name : names) field_times_.Ask(object.name, ids[i], name);
+    }
+    HttpResponse r = Send("POST", path, json{{"inputs", inputs}, {"properties", names}, {"propertiesWithHistory", names}}.dump(),
+                          Kind::kRead);
+    if (r.status != 200 && r.status != 207) continue;  // 207: OBJECT_NOT_FOUND for some ids
+    // {"results": [{"id", "propertiesWithHistory": {"jobtitle": [{"value", "timestamp", ...}, ...]}}]}
+    json j = Parse(r.body);
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) continue;
+    for (const json& res : j["results"]) {
+      if (!res.is_object() || !res.contains("id") || !res.contains("propertiesWithHistory") ||
+          !res["propertiesWithHistory"].is_object())
+        continue;
+      std::string id = IdText(res["id"]);
+      for (const auto& [name, entries] : res["propertiesWithHistory"].items()) {
+        if (!entries.is_array()) continue;
+        for (const json& e : entries) {
+          int64_t ms;
+          if (e.is_object() && e.contains("timestamp") && e["timestamp"].is_string() &&
+              ParseMs(e["timestamp"].get<std::string>(), &ms))
+            field_times_.Set(object.name, id, name, IsoMs(ms));
+        }
+      }
+    }
   }
-  return newest < 0 ? "" : IsoMs(newest);
+}
+
+std::string HubSpotConnector::FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) {
+  return field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
 }
 
 bool HubSpotConnector::Properties(const std::string& object, std::string* out, std::string* error) {

@@ -44,6 +44,7 @@ struct HubSpotOptions {
   int search_page_size = 200;          // search `limit` (HubSpot's maximum)
   int search_result_cap = 10000;       // results one search query can page through
   int write_retries = 2;               // extra tries of 207 INTERNAL_ERROR inputs
+  int history_batch_size = 50;         // batch/read inputs with propertiesWithHistory (HubSpot's limit)
 };
 
 class HubSpotConnector : public sync::Connector {
@@ -58,8 +59,10 @@ class HubSpotConnector : public sync::Connector {
   std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
   sync::CallCounts calls() const override { return calls_; }
 
-  // A two_way conflict: when the property last changed, from propertiesWithHistory (one GET
-  // per conflicting record and field); empty when HubSpot does not say.
+  // Two_way conflicts: when the properties last changed, from propertiesWithHistory, read
+  // by POST batch/read (history_batch_size records a request); empty when HubSpot does not say.
+  void PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
+                            const std::vector<size_t>& slots) override;
   std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
 
   // `accord schema pull`: the properties JSON of an object as the API returns it ({"results":[...]}).
@@ -116,6 +119,7 @@ class HubSpotConnector : public sync::Connector {
   RateBudget budget_, search_budget_;
   std::unique_ptr<HttpClient> http_, search_http_;
   std::map<std::string, Mirror> mirrors_;
+  sync::FieldTimeCache field_times_;
   sync::CallCounts calls_;
   int64_t daily_remaining_ = -1;  // from X-HubSpot-RateLimit-Daily-Remaining; 0 = stop calling
   int64_t dry_counter_ = 0;

@@ -217,6 +217,45 @@ TEST_F(HubSpotTest, FieldChangedAtIsThePropertysOwnLastChange) {
   EXPECT_EQ(c->FieldChangedAt(*contacts, missing, Slot(*contacts, "city")), "") << "unknown: the record time decides";
 }
 
+TEST_F(HubSpotTest, FieldChangeTimesAreReadFiftyRecordsARequest) {
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  const size_t n = 120;
+  std::vector<WriteOp> creates, titles, cities;
+  for (size_t i = 0; i < n; ++i)
+    creates.push_back(Create(*contacts, {{"email", "h" + std::to_string(i) + "@example.com"}, {"jobtitle", "T0"}}));
+  std::vector<std::string> ids;
+  for (const WriteResult& w : c->Write(*contacts, creates)) {
+    ASSERT_TRUE(w.ok) << w.message;
+    ids.push_back(w.id);
+  }
+  for (const std::string& id : ids) titles.push_back(Update(*contacts, id, {{"jobtitle", "T1"}}));
+  std::vector<WriteResult> titled = c->Write(*contacts, titles);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (const std::string& id : ids) cities.push_back(Update(*contacts, id, {{"city", "Later"}}));
+  for (const WriteResult& w : c->Write(*contacts, cities)) ASSERT_TRUE(w.ok) << w.message;
+  std::map<std::string, Record> recs = ById(Load(*c, *contacts));
+  auto used = [&] { return admin->Get("/__sandbox/dump").body["daily_used"].get<int64_t>(); };
+  int64_t before = used();
+  c->PrefetchFieldChanges(*contacts, ids, {Slot(*contacts, "jobtitle"), Slot(*contacts, "city")});
+  EXPECT_EQ(used() - before, 3) << "120 records, 50 a request (HubSpot's limit with history)";
+  for (size_t i = 0; i < n; ++i) {
+    const Record& r = recs[ids[i]];
+    ASSERT_TRUE(titled[i].ok && titled[i].stored) << titled[i].message;
+    std::string job = c->FieldChangedAt(*contacts, r, Slot(*contacts, "jobtitle"));
+    EXPECT_EQ(job, titled[i].stored->modstamp) << "the title's own change: the update that set T1";
+    EXPECT_EQ(c->FieldChangedAt(*contacts, r, Slot(*contacts, "city")), r.modstamp) << "the city edit came last";
+    EXPECT_LT(job, r.modstamp);
+  }
+  EXPECT_EQ(used() - before, 3) << "answered from what was read";
+  EXPECT_EQ(c->TimePrecisionMs(), 1);
+  // the next Load starts over: a pair is read alone when it was not prefetched
+  Load(*c, *contacts);
+  before = used();
+  EXPECT_EQ(c->FieldChangedAt(*contacts, recs[ids[0]], Slot(*contacts, "jobtitle")), titled[0].stored->modstamp);
+  EXPECT_EQ(used() - before, 1);
+}
+
 TEST_F(HubSpotTest, BatchesSplitAtOneHundred) {
   auto c = Connect();
   ASSERT_TRUE(c);

@@ -546,6 +546,7 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
 
 bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
                                std::vector<ReadProblem>* problems, std::string* error) {
+  field_times_.Clear(object.name);  // a new pass asks again
   Mirror& mirror = mirrors_[object.name];
   std::string fields = "Id";
   for (const schema::Field& f : object.fields)
@@ -573,6 +574,95 @@ bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>
   out->reserve(mirror.order.size());
   for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
   return true;
+}
+
+// ---- field history ----------------------------------------------------------------------
+
+namespace {
+
+std::string SoqlString(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string SoqlList(const std::vector<std::string>& items, size_t begin, size_t end) {
+  std::string out;
+  for (size_t i = begin; i < end; ++i) out += (i > begin ? ", " : "") + SoqlString(items[i]);
+  return out;
+}
+
+}  // namespace
+
+const SalesforceConnector::HistorySource& SalesforceConnector::HistoryOf(const schema::Object& object) {
+  auto it = history_.find(object.name);
+  if (it != history_.end()) return it->second;
+  HistorySource h;  // a failed describe counts as none for the process: no call per conflict
+  std::string body, error;
+  if (Describe(object.name, &body, &error)) {
+    json d = json::parse(body, nullptr, false);
+    const json* rels = d.is_object() && d.contains("childRelationships") ? &d["childRelationships"] : nullptr;
+    if (rels && rels->is_array()) {
+      for (const json& c : *rels) {
+        if (!c.is_object() || !c.contains("relationshipName") || c["relationshipName"] != "Histories" ||
+            !c.contains("childSObject") || !c["childSObject"].is_string() || !c.contains("field") || !c["field"].is_string())
+          continue;
+        h.object = c["childSObject"].get<std::string>();
+        h.parent_field = c["field"].get<std::string>();
+      }
+    }
+  }
+  return history_[object.name] = h;
+}
+
+// SELECT ContactId, Field, CreatedDate FROM ContactHistory WHERE ContactId IN (...) AND
+// Field IN (...): the newest row per record and field is its change time. A query that
+// fails (history not enabled, no access) leaves the times unknown.
+void SalesforceConnector::PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
+                                               const std::vector<size_t>& slots) {
+  namespace od = simdjson::ondemand;
+  std::vector<std::string> fields, ids;
+  for (size_t slot : slots)
+    if (slot < object.fields.size() && std::find(fields.begin(), fields.end(), object.fields[slot].name) == fields.end())
+      fields.push_back(object.fields[slot].name);
+  for (const std::string& id : record_ids)
+    if (!id.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  for (const std::string& id : ids)
+    for (const std::string& f : fields) field_times_.Ask(object.name, id, f);
+  if (fields.empty() || ids.empty()) return;
+  const HistorySource& h = HistoryOf(object);
+  if (h.object.empty()) return;
+  const size_t chunk = static_cast<size_t>(std::max(1, options_.history_batch_size));
+  for (size_t b = 0; b < ids.size(); b += chunk) {
+    std::string soql = "SELECT " + h.parent_field + ", Field, CreatedDate FROM " + h.object + " WHERE " +
+                       h.parent_field + " IN (" + SoqlList(ids, b, std::min(ids.size(), b + chunk)) +
+                       ") AND Field IN (" + SoqlList(fields, 0, fields.size()) + ")";
+    std::string error;
+    QueryPages("query", h.object, soql, [&](od::value rv, const std::string&, std::string*) {
+      od::object o;
+      if (rv.get_object().get(o)) return true;
+      std::string_view parent, field, created;
+      for (auto m : o) {
+        std::string_view key, text;
+        od::value v;
+        if (m.unescaped_key().get(key) || m.value().get(v) || v.get_string().get(text)) continue;
+        if (key == h.parent_field) parent = text;
+        else if (key == "Field") field = text;
+        else if (key == "CreatedDate") created = text;
+      }
+      std::string at;
+      if (NormalizeStamp(std::string(created), &at))
+        field_times_.Set(object.name, std::string(parent), std::string(field), at);
+      return true;
+    }, &error);
+  }
+}
+
+std::string SalesforceConnector::FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) {
+  return field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
 }
 
 bool SalesforceConnector::Describe(const std::string& object, std::string* out, std::string* error) {

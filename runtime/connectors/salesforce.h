@@ -48,6 +48,7 @@ struct SalesforceOptions {
   bool dry_run = false;  // Write answers ok with fake ids, sends nothing, still counts calls
   int64_t overlap_ms = 60000;  // incremental re-read overlap (SystemModstamp has second precision)
   double daily_limit_stop = 0.98;  // stop writing (transient error) when api-usage passes this share
+  int history_batch_size = 200;    // record ids per field-history query (keeps the GET URL under 16 KB)
 };
 
 class SalesforceConnector : public sync::Connector {
@@ -63,6 +64,15 @@ class SalesforceConnector : public sync::Connector {
   // reads = GET exchanges, writes = write exchanges (retries included; the
   // token endpoint is not counted).
   sync::CallCounts calls() const override { return calls_; }
+  // Two_way conflicts: when fields last changed, from the object's field history (the
+  // <Object>History records its describe names as the "Histories" child relationship:
+  // ContactHistory, OpportunityFieldHistory, Foo__History), one query per
+  // history_batch_size records. Empty where the object has no history, the field is not
+  // tracked or has not changed since tracking began: the record time decides.
+  void PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
+                            const std::vector<size_t>& slots) override;
+  std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
+
   // `accord schema pull`: the describe JSON of an object as the API returns it.
   bool Describe(const std::string& object, std::string* json, std::string* error);
 
@@ -120,6 +130,13 @@ class SalesforceConnector : public sync::Connector {
   int64_t dry_counter_ = 0;
   std::map<std::string, Mirror> mirrors_;
 
+  // The field history of an object, from its describe (read once per object).
+  struct HistorySource {
+    std::string object, parent_field;  // ContactHistory, ContactId; empty: none
+  };
+  const HistorySource& HistoryOf(const schema::Object& object);
+  std::map<std::string, HistorySource> history_;
+  sync::FieldTimeCache field_times_;
 };
 
 }  // namespace accord::connectors

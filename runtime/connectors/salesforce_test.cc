@@ -428,6 +428,69 @@ TEST_F(SalesforceTest, WrongTypedAndDeeplyNestedRecordsAreProblemsWithTheirIds) 
   }
 }
 
+TEST_F(SalesforceTest, FieldChangeTimesComeFromTheHistoryOneQueryPer200Records) {
+  Admin("POST", "/__sandbox/config", {{"field_history", {{"Contact", {"Title", "Email"}}}}});
+  auto c = Connect();
+  const schema::Object& contact = Obj("Contact");
+  const size_t n = 250;
+  std::vector<WriteOp> creates, titles, cities;
+  for (size_t i = 0; i < n; ++i)
+    creates.push_back(Create({{Slot(contact, "LastName"), "H" + std::to_string(i)},
+                              {Slot(contact, "Email"), "h" + std::to_string(i) + "@example.com"}}));
+  std::vector<WriteResult> w = c->Write(contact, creates);
+  std::vector<std::string> ids;
+  for (const WriteResult& r : w) {
+    ASSERT_TRUE(r.ok) << r.message;
+    ids.push_back(r.id);
+  }
+  Advance(5000);  // the titles change 5 s after the create, the cities 5 s later (cities are not tracked)
+  for (size_t i = 0; i < n; ++i) titles.push_back(Update(ids[i], {{Slot(contact, "Title"), "T" + std::to_string(i)}}));
+  for (const WriteResult& r : c->Write(contact, titles)) ASSERT_TRUE(r.ok) << r.message;
+  Advance(5000);
+  for (size_t i = 0; i < n; ++i) cities.push_back(Update(ids[i], {{Slot(contact, "MailingCity"), "Paris"}}));
+  for (const WriteResult& r : c->Write(contact, cities)) ASSERT_TRUE(r.ok) << r.message;
+  std::vector<sync::ReadProblem> problems;
+  std::map<std::string, Record> by_id = ById(LoadAll(*c, contact, &problems));
+  auto usage = [&] { return Admin("GET", "/__sandbox/dump")["api_usage"].get<int64_t>(); };
+  int64_t before = usage();
+  c->PrefetchFieldChanges(contact, ids, {Slot(contact, "Title"), Slot(contact, "Email"), Slot(contact, "MailingCity")});
+  EXPECT_EQ(usage() - before, 3) << "the describe, then one history query per 200 records";
+  const std::string title_time = "2026-11-30T08:00:05.000Z";
+  for (const std::string& id : ids) {
+    const Record& r = by_id[id];
+    EXPECT_EQ(c->FieldChangedAt(contact, r, Slot(contact, "Title")), title_time) << id;
+    EXPECT_EQ(c->FieldChangedAt(contact, r, Slot(contact, "Email")), "") << "tracked, never changed";
+    EXPECT_EQ(c->FieldChangedAt(contact, r, Slot(contact, "MailingCity")), "") << "not tracked";
+    EXPECT_EQ(r.modstamp, "2026-11-30T08:00:10.000Z") << "the record time is the later city edit";
+  }
+  EXPECT_EQ(usage() - before, 3) << "answered from what was read";
+  EXPECT_EQ(c->TimePrecisionMs(), 1000);
+  // a pair not read before is read alone; the describe is not read again
+  Advance(5000);
+  ASSERT_TRUE(c->Write(contact, {Update(ids[0], {{Slot(contact, "Email"), "new@example.com"}})})[0].ok);
+  by_id = ById(LoadAll(*c, contact, &problems));
+  before = usage();
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[ids[0]], Slot(contact, "Email")), "2026-11-30T08:00:15.000Z");
+  EXPECT_EQ(usage() - before, 1);
+}
+
+TEST_F(SalesforceTest, ObjectsWithoutFieldHistoryAreNotQueried) {
+  auto c = Connect();
+  const schema::Object& contact = Obj("Contact");
+  std::vector<sync::ReadProblem> problems;
+  std::vector<Record> records = LoadAll(*c, contact, &problems);
+  // nothing tracked: the history object exists but holds nothing for these fields
+  EXPECT_EQ(c->FieldChangedAt(contact, records[0], Slot(contact, "Title")), "");
+  FakeSalesforce fake(std::map<std::string, std::string>{
+      {"/services/data/v59.0/sobjects/Contact/describe", R"({"name":"Contact","childRelationships":[]})"},
+      {"first", R"({"totalSize":1,"done":true,"records":[{"Id":"003000000000001AAA","LastName":"A"}]})"}});
+  auto f = ConnectTo(fake.url());
+  records = LoadAll(*f, contact, &problems);
+  f->PrefetchFieldChanges(contact, {records[0].id}, {Slot(contact, "Title")});
+  EXPECT_EQ(f->FieldChangedAt(contact, records[0], Slot(contact, "Title")), "");
+  EXPECT_EQ(fake.queries.size(), 1u) << "only the records' query: the describe names no history";
+}
+
 TEST_F(SalesforceTest, TheQueriesSelectTheSchemaAndUseTheCursorWithOverlap) {
   const schema::Object& lead = Obj("Lead");
   FakeSalesforce fake(std::map<std::string, std::string>{{"first", R"({"totalSize":1,"done":true,"records":[

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -123,6 +124,39 @@ struct CallCounts {
   int64_t reads = 0, writes = 0;
 };
 
+// Field change times a connector has read (PrefetchFieldChanges below), per
+// object, until the object's next Load clears them. A pair asked but not in
+// the system's answer is known to be unknown ("").
+class FieldTimeCache {
+ public:
+  void Clear(const std::string& object) { times_.erase(object); }
+  // The pairs of one read: unknown until Set.
+  void Ask(const std::string& object, const std::string& id, const std::string& field) {
+    times_[object].try_emplace(Key(id, field));
+  }
+  // Keeps the newest time of a pair that was asked.
+  void Set(const std::string& object, const std::string& id, const std::string& field, const std::string& at) {
+    auto o = times_.find(object);
+    if (o == times_.end()) return;
+    auto it = o->second.find(Key(id, field));
+    if (it != o->second.end() && at > it->second) it->second = at;
+  }
+  // The time of the field at `slot` of `record`; `read` (the connector's read of this pair
+  // alone) runs first when the pair was never asked.
+  std::string Answer(const schema::Object& object, const std::string& id, size_t slot, const std::function<void()>& read) {
+    if (slot >= object.fields.size() || id.empty()) return "";
+    std::string key = Key(id, object.fields[slot].name);
+    auto& times = times_[object.name];
+    if (!times.count(key)) read();
+    auto it = times.find(key);
+    return it == times.end() ? "" : it->second;
+  }
+
+ private:
+  static std::string Key(const std::string& id, const std::string& field) { return id + '\n' + field; }
+  std::map<std::string, std::map<std::string, std::string>> times_;
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
@@ -135,13 +169,30 @@ class Connector {
   virtual std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) = 0;
   // API calls made (or, for a dry run, that would be made).
   virtual CallCounts calls() const = 0;
-  // When the field at `slot` of `record` last changed (ISO-8601 UTC), for a
-  // two_way conflict on it; asked only on conflicts. Empty = not known: the
-  // record's modstamp decides. HubSpot answers from propertiesWithHistory.
+  // Field change times, for two_way conflicts. The engine first names every
+  // (record, field) of the pass's conflicts on an object in one call, which
+  // reads them in as few requests as the API allows (HubSpot: batch read with
+  // propertiesWithHistory, 50 records a request; Salesforce: one query of the
+  // object's field history per 200 records, where its describe has one); then
+  // FieldChangedAt answers from what was read, without a request, until the
+  // next Load of the object. Default: nothing to read.
+  virtual void PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
+                                    const std::vector<size_t>& slots) {
+    (void)object, (void)record_ids, (void)slots;
+  }
+  // When the field at `slot` of `record` last changed (ISO-8601 UTC). Empty =
+  // not known (no history, the field not tracked, the read failed): the
+  // record's modstamp decides, and the caller should say so. A pair not
+  // prefetched is read alone (one request).
   virtual std::string FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) {
     (void)object, (void)record, (void)slot;
     return "";
   }
+  // The precision, in ms, of every time this connector returns (modstamps and
+  // FieldChangedAt): 1 for HubSpot, 1000 for Salesforce (SystemModstamp and
+  // history CreatedDate keep whole seconds whatever digits they show). Two
+  // times closer than the coarser precision of their sides are a tie.
+  virtual int64_t TimePrecisionMs() const { return system() == schema::System::kSalesforce ? 1000 : 1; }
   // The batch size of the system's write endpoint (200 Salesforce, 100 HubSpot).
   int batch_size() const { return system() == schema::System::kSalesforce ? 200 : 100; }
 };
