@@ -403,6 +403,10 @@ TEST_F(Salesforce, FieldHistoryRecordsEachChangeOfATrackedField) {
                                        {{"attributes", {{"type", "Contact"}}}, {"id", id}, {"LastName", nullptr}}}}});
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(sf->Get(Q("SELECT Id FROM ContactHistory")).body["totalSize"], 3);
+  // deleting the contact deletes its history (the relationship cascades)
+  ASSERT_EQ(sf->Do("DELETE", kV + "/sobjects/Contact/" + id, "", {}, "").status, 204);
+  EXPECT_EQ(sf->Get(Q("SELECT Id FROM ContactHistory")).body["totalSize"], 0);
+  EXPECT_EQ(sf->Get(kV + "/queryAll?q=" + PercentEncode("SELECT Id FROM ContactHistory")).body["totalSize"], 3);
   // settings that cannot be
   for (const Json& bad : {Json{{"field_history", {{"Nope", {"Title"}}}}}, Json{{"field_history", {{"Contact", {"Nope"}}}}},
                           Json{{"field_history", {{"ContactHistory", {"Field"}}}}}, Json{{"field_history", "Title"}}})
