@@ -292,10 +292,8 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
       if (!v.is_object()) return Status::Error("salesforce.field_history must be an object of field name arrays");
       for (const auto& [oname, names] : v.items()) {
         Object* obj = FindObject(oname);
-        if (!obj) return Status::Error("salesforce.field_history: no object " + oname + " in the seed");
-        if (!obj->history)
-          return Status::Error("salesforce.field_history: the describe of " + oname +
-                               " names no field history (a \"Histories\" child relationship)");
+        if (!obj || obj->key_prefix == "017")  // 017: a history object itself
+          return Status::Error("salesforce.field_history: no object " + oname + " in the seed");
         if (!names.is_array()) return Status::Error("salesforce.field_history." + oname + " must be an array of field names");
         for (const Json& n : names) {
           const schema::Field* f = field_of(n, obj);
@@ -312,6 +310,8 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
     if (!r) return r;
   }
   *st = s;
+  for (auto& [obj, fields] : tracked)
+    if (!obj->history && !fields.empty()) EnableHistory(*obj);  // before the loop: it adds objects
   for (auto& o : objects_) {
     if (has_vr) o->validation_rules = std::move(vrules[o.get()]);
     if (has_dr) o->duplicate_rules = std::move(drules[o.get()]);
@@ -1073,9 +1073,9 @@ void SalesforceEmulator::Commit(Object& obj, size_t index, const Json& candidate
   if (persistent()) dirty_.emplace(obj.schema.name, obj.records[index].id);
 }
 
-// Every seed object whose describe names a field history (the child relationship
-// "Histories": ContactHistory by ContactId, OpportunityFieldHistory by
-// OpportunityId, Foo__History by ParentId) gets that object: queryable, never
+// Every seed object whose describe names a field history (the child
+// relationship "Histories": ContactHistory by ContactId, OpportunityFieldHistory
+// by OpportunityId, Foo__History by ParentId) gets that object: queryable, never
 // written through the API, holding a row per change of a tracked field.
 void SalesforceEmulator::AddHistoryObjects() {
   const size_t seeded = objects_.size();
@@ -1090,41 +1090,67 @@ void SalesforceEmulator::AddHistoryObjects() {
       };
       if (!c.is_object() || text("relationshipName") != "Histories") continue;
       std::string name = text("childSObject"), parent_field = text("field");
-      if (name.empty() || parent_field.empty() || FindObject(name)) continue;
-      auto field = [](const std::string& n, const char* type, Json extra) {
-        Json f{{"name", n}, {"label", n}, {"type", type}, {"nillable", true}, {"createable", false},
-               {"updateable", false}, {"filterable", true}, {"length", 0}};
-        for (const auto& [k, v] : extra.items()) f[k] = v;
-        return f;
-      };
-      Json fields = Json::array({field("Id", "id", {{"nillable", false}, {"length", 18}}),
-                                 field(parent_field, "reference", {{"referenceTo", {parent.schema.name}}, {"length", 18}}),
-                                 field("Field", "picklist", {{"length", 255}}),
-                                 field("DataType", "picklist", {{"length", 40}}),
-                                 field("OldValue", "anyType", Json::object()),
-                                 field("NewValue", "anyType", Json::object()),
-                                 field("CreatedById", "reference", {{"referenceTo", {"User"}}, {"length", 18}}),
-                                 field("CreatedDate", "datetime", Json::object()),
-                                 field("IsDeleted", "boolean", {{"nillable", false}})});
-      Json describe{{"name", name},          {"label", parent.schema.label + " History"},
-                    {"keyPrefix", "017"},    {"createable", false},
-                    {"updateable", false},   {"deletable", false},
-                    {"queryable", true},     {"custom", false},
-                    {"fields", fields},      {"childRelationships", Json::array()}};
-      std::vector<schema::SchemaError> errors;
-      std::optional<schema::Object> sch = schema::ParseSalesforceDescribe(DumpJson(describe), name, errors);
-      if (!sch) continue;
-      auto obj = std::make_unique<Object>();
-      obj->schema = std::move(*sch);
-      obj->schema.Finalize();
-      obj->describe = std::move(describe);
-      obj->key_prefix = "017";  // every history object's, as in an org: never looked up by id
-      by_name_[AsciiLower(name)] = obj.get();
-      parent.history = obj.get();
-      parent.history_parent = parent_field;
-      objects_.push_back(std::move(obj));
+      if (!name.empty() && !parent_field.empty() && !FindObject(name)) AddHistory(parent, name, parent_field);
     }
   }
+}
+
+// Tracking a field of an object whose describe names no history turns it on, as
+// an admin does: the object gets its history by Salesforce's naming, and its
+// describe names it from then on.
+void SalesforceEmulator::EnableHistory(Object& parent) {
+  const std::string& o = parent.schema.name;
+  std::string name = o + "History", parent_field = o + "Id";
+  if (o.size() > 3 && o.compare(o.size() - 3, 3, "__c") == 0) {
+    name = o.substr(0, o.size() - 3) + "__History";
+    parent_field = "ParentId";
+  } else if (o == "Opportunity") {
+    name = "OpportunityFieldHistory";  // OpportunityHistory is the stage history
+  }
+  if (!AddHistory(parent, name, parent_field)) return;
+  Json& rels = parent.describe["childRelationships"];
+  if (!rels.is_array()) rels = Json::array();
+  rels.push_back({{"cascadeDelete", true},         {"childSObject", name},          {"deprecatedAndHidden", false},
+                  {"field", parent_field},         {"junctionIdListNames", Json::array()},
+                  {"junctionReferenceTo", Json::array()}, {"relationshipName", "Histories"},
+                  {"restrictedDelete", false}});
+}
+
+SalesforceEmulator::Object* SalesforceEmulator::AddHistory(Object& parent, const std::string& name,
+                                                           const std::string& parent_field) {
+  auto field = [](const std::string& n, const char* type, Json extra) {
+    Json f{{"name", n}, {"label", n}, {"type", type}, {"nillable", true}, {"createable", false},
+           {"updateable", false}, {"filterable", true}, {"length", 0}};
+    for (const auto& [k, v] : extra.items()) f[k] = v;
+    return f;
+  };
+  Json fields = Json::array({field("Id", "id", {{"nillable", false}, {"length", 18}}),
+                             field(parent_field, "reference", {{"referenceTo", {parent.schema.name}}, {"length", 18}}),
+                             field("Field", "picklist", {{"length", 255}}),
+                             field("DataType", "picklist", {{"length", 40}}),
+                             field("OldValue", "anyType", Json::object()),
+                             field("NewValue", "anyType", Json::object()),
+                             field("CreatedById", "reference", {{"referenceTo", {"User"}}, {"length", 18}}),
+                             field("CreatedDate", "datetime", Json::object()),
+                             field("IsDeleted", "boolean", {{"nillable", false}})});
+  Json describe{{"name", name},          {"label", parent.schema.label + " History"},
+                {"keyPrefix", "017"},    {"createable", false},
+                {"updateable", false},   {"deletable", false},
+                {"queryable", true},     {"custom", false},
+                {"fields", fields},      {"childRelationships", Json::array()}};
+  std::vector<schema::SchemaError> errors;
+  std::optional<schema::Object> sch = schema::ParseSalesforceDescribe(DumpJson(describe), name, errors);
+  if (!sch) return nullptr;
+  auto obj = std::make_unique<Object>();
+  obj->schema = std::move(*sch);
+  obj->schema.Finalize();
+  obj->describe = std::move(describe);
+  obj->key_prefix = "017";  // every history object's, as in an org: never looked up by id
+  by_name_[AsciiLower(name)] = obj.get();
+  parent.history = obj.get();
+  parent.history_parent = parent_field;
+  objects_.push_back(std::move(obj));
+  return parent.history;
 }
 
 // As Salesforce records it: the field's API name, its old and new value, and

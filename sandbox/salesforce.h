@@ -92,8 +92,8 @@ class SalesforceEmulator : public Emulator {
     std::vector<DuplicateRule> duplicate_rules;
     std::vector<FieldUpdate> field_updates;
     // Field history: the <Object>History object its describe names (the "Histories" child
-    // relationship), the field there that points back here, and the fields tracked
-    // (setting field_history). nullptr: no history.
+    // relationship, or added by the setting field_history), the field there that points
+    // back here, and the fields tracked (field_history). nullptr: no history.
     Object* history = nullptr;
     std::string history_parent;
     std::set<std::string> tracked;
@@ -150,6 +150,9 @@ class SalesforceEmulator : public Emulator {
   void RunFieldUpdates(Object& obj, size_t index, int64_t now);
   // Creates the <Object>History objects the seed's describes name.
   void AddHistoryObjects();
+  // Field history for an object whose describe names none (setting field_history).
+  void EnableHistory(Object& parent);
+  Object* AddHistory(Object& parent, const std::string& name, const std::string& parent_field);
   // A history row per tracked field of records[index] that differs from `before`.
   void WriteHistory(Object& obj, size_t index, const Json& before, Tx& tx, int64_t now);
   void Rollback(Tx& tx);

@@ -479,8 +479,11 @@ TEST_F(SalesforceTest, ObjectsWithoutFieldHistoryAreNotQueried) {
   const schema::Object& contact = Obj("Contact");
   std::vector<sync::ReadProblem> problems;
   std::vector<Record> records = LoadAll(*c, contact, &problems);
-  // nothing tracked: the history object exists but holds nothing for these fields
+  // the example's Contact describe names no field history: unknown, after the describe alone
+  int64_t before = Admin("GET", "/__sandbox/dump")["api_usage"].get<int64_t>();
   EXPECT_EQ(c->FieldChangedAt(contact, records[0], Slot(contact, "Title")), "");
+  EXPECT_EQ(c->FieldChangedAt(contact, records[1], Slot(contact, "Title")), "");
+  EXPECT_EQ(Admin("GET", "/__sandbox/dump")["api_usage"].get<int64_t>() - before, 1);
   FakeSalesforce fake(std::map<std::string, std::string>{
       {"/services/data/v59.0/sobjects/Contact/describe", R"({"name":"Contact","childRelationships":[]})"},
       {"first", R"({"totalSize":1,"done":true,"records":[{"Id":"003000000000001AAA","LastName":"A"}]})"}});
