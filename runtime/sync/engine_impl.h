@@ -234,6 +234,7 @@ struct Engine::Impl {
   const Lifecycle* LifecycleOf(const schema::Object* o, int slot);
   Mapped Map(const SyncPlan& p, int toward, const Record* sf, const Record* hs);
   void RunSync(SyncPlan& p);
+  void PrefetchFieldTimes(const SyncPlan& p, Table* t[2], const std::vector<store::Link>& own);
   // Updates in flight when a previous pass died: one that landed (the target
   // holds exactly what it wrote) was ours, so its shadows move now; one that
   // did not is forgotten and the fields reconcile as usual.

@@ -234,8 +234,16 @@ class FieldTimesConnector : public Connector {
     auto it = times.find(r.id + "/" + o.fields[slot].name);
     return it == times.end() ? "" : it->second;
   }
+  void PrefetchFieldChanges(const schema::Object&, const std::vector<std::string>& ids,
+                            const std::vector<size_t>& slots) override {
+    ++prefetches;
+    prefetched_ids.insert(prefetched_ids.end(), ids.begin(), ids.end());
+    prefetched_slots = slots.size();
+  }
   std::map<std::string, std::string> times;  // "id/field" -> ISO time
-  int asked = 0;
+  int asked = 0, prefetches = 0;
+  std::vector<std::string> prefetched_ids;
+  size_t prefetched_slots = 0;
 
  private:
   Connector& inner_;
@@ -256,9 +264,14 @@ TEST(SyncEngine, TwoWayUsesTheFieldsOwnChangeTimeWhenTheSystemKnowsIt) {
   h.EditContact("003F1", {{"Title", "Director"}});
   h.EditHs(hs_id, {{"city", "Stockholm"}});
   hs.times[hs_id + "/jobtitle"] = hubspot_title_time;
+  hs.prefetches = 0;
+  hs.prefetched_ids.clear();
   PassReport r = engine.RunPass(PassOptions{});
   EXPECT_EQ(r.Total().conflicts, 1);
   EXPECT_GT(hs.asked, 0) << "the field time is asked on the conflict";
+  EXPECT_EQ(hs.prefetches, 1) << "read in one batch before the pairs are reconciled";
+  EXPECT_NE(std::find(hs.prefetched_ids.begin(), hs.prefetched_ids.end(), hs_id), hs.prefetched_ids.end());
+  EXPECT_EQ(hs.prefetched_slots, 5u) << "the two_way rules' fields (Email's with-transform included)";
   EXPECT_EQ(h.HsProp(hs_id, "jobtitle"), "Director") << "Salesforce's later title edit wins";
   EXPECT_EQ(h.SfField("003F1", "Title"), "Director");
   EXPECT_EQ(h.SfField("003F1", "MailingCity"), "Stockholm") << "the other field still flows";

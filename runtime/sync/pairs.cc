@@ -25,6 +25,8 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     if (opts->progress) opts->progress(p.name, done, total);
   };
 
+  PrefetchFieldTimes(p, t, own);
+
   // linked pairs
   for (size_t li = 0; li < own.size() && report->ok; ++li) {
     store::Link& link = own[li];
@@ -222,6 +224,7 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
       in.forward_only_rank = [lc](const Text& t) { return lc->Rank(t); };
     in.changed_at = [&](int s) {
       ChangeTime t;
+      t.precision_ms = static_cast<int>(conn[s]->TimePrecisionMs());
       if (rp.slot[s] >= 0) t.at = conn[s]->FieldChangedAt(*obj[s], *rec[s], static_cast<size_t>(rp.slot[s]));
       t.field = !t.at.empty();
       if (t.at.empty()) t.at = rec[s]->modstamp;
@@ -430,6 +433,33 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
   e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") +
               ": the other record is kept (delete keep); a tombstone stops it coming back";
   Emit(e);
+}
+
+}  // namespace accord::sync
+
+namespace accord::sync {
+
+// The field change times a two_way conflict may ask for, read in batches before the
+// pairs are reconciled: the pairs changed on both sides since the last pass are the only
+// ones that can conflict (HubSpot: 50 records a request; Salesforce: its field history,
+// 200 records a query), instead of one request per conflicting record.
+void Engine::Impl::PrefetchFieldTimes(const SyncPlan& p, Table* t[2], const std::vector<store::Link>& own) {
+  std::vector<size_t> slots[2];
+  for (const RulePair& rp : p.pairs)
+    if (rp.policy.kind == ast::ConflictKind::kTwoWay && rp.slot[0] >= 0 && rp.slot[1] >= 0 && rp.out[0] >= 0 && rp.out[1] >= 0)
+      for (int s = 0; s < 2; ++s) slots[s].push_back(static_cast<size_t>(rp.slot[s]));
+  if (slots[0].empty()) return;
+  std::vector<std::string> ids[2];
+  for (const store::Link& link : own) {
+    if (link.state != store::LinkState::kActive) continue;
+    Record* rec[2] = {t[0]->Find(link.salesforce_id), t[1]->Find(link.hubspot_id)};
+    if (!rec[0] || !rec[1] || rec[0]->deleted || rec[1]->deleted || !Fresh(*t[0], *rec[0]) || !Fresh(*t[1], *rec[1]))
+      continue;
+    ids[0].push_back(link.salesforce_id);
+    ids[1].push_back(link.hubspot_id);
+  }
+  for (int s = 0; s < 2; ++s)
+    if (!ids[s].empty()) conn[s]->PrefetchFieldChanges(*t[s]->object, ids[s], slots[s]);
 }
 
 }  // namespace accord::sync

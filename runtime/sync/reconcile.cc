@@ -115,7 +115,7 @@ FieldDecision DecideField(const FieldInput& in) {
                              in.changed_at ? in.changed_at(1) : ChangeTime{}};
           int prec[2];
           int64_t ms[2] = {StampMs(t[0].at, &prec[0]), StampMs(t[1].at, &prec[1])};
-          for (int s = 0; s < 2; ++s) prec[s] = std::max({prec[s], t[s].precision_ms, 1});
+          for (int s = 0; s < 2; ++s) prec[s] = t[s].precision_ms > 0 ? t[s].precision_ms : prec[s];
           int64_t grain = std::max(prec[0], prec[1]);
           bool tie = ms[0] / grain == ms[1] / grain;
           d.winner = !tie && ms[1] > ms[0] ? 1 : 0;

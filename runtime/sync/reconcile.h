@@ -20,7 +20,7 @@ namespace accord::sync {
 // granularity of that clock (Salesforce SystemModstamp: 1000).
 struct ChangeTime {
   std::string at;  // ISO-8601
-  int precision_ms = 1;
+  int precision_ms = 0;  // 0: unknown, then read off the text (no fraction: whole seconds)
   bool field = false;  // the field's own change time (not the record's)
 };
 
