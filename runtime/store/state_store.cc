@@ -547,6 +547,13 @@ Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
+Status StateStore::LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
+  Stmt a(db_, cache_, "UPDATE OR REPLACE sync_errors SET hubspot_id = ?3 WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ''");
+  if (Status st = a.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run(); !st) return st;
+  Stmt b(db_, cache_, "UPDATE OR REPLACE sync_errors SET salesforce_id = ?2 WHERE sync = ?1 AND hubspot_id = ?3 AND salesforce_id = ''");
+  return b.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
+}
+
 Status StateStore::ClearError(int64_t id) {
   Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE id = ?1");
   return s.Int(1, id).Run();

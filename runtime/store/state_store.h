@@ -145,6 +145,9 @@ class StateStore {
   Status RecordError(const SyncError& e);
   std::vector<SyncError> Errors(const std::string& sync);  // "" = every sync
   Status ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
+  // A record now linked: its entries logged with one id (before the pair existed) become
+  // the pair's, so one problem is one entry.
+  Status LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
   Status ClearError(int64_t id);
   // `accord retry`: every error (of one category, "" = all) is due now and
   // no longer permanent. Returns how many, -1 on failure.

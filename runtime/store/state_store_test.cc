@@ -93,7 +93,15 @@ TEST(StateStore, CursorsIntentsTombstonesErrorsRuns) {
   EXPECT_EQ(errs[0].attempts, 2);
   EXPECT_TRUE(errs[0].permanent);
   EXPECT_EQ(errs[0].rule, "rules.accord:12:3");
-  ASSERT_TRUE(s->ClearErrors("accounts", "001A", ""));
+  // linked: the entry logged with one id becomes the pair's; a same-category entry of the pair merges
+  SyncError pair = e;
+  pair.hubspot_id = "601";
+  ASSERT_TRUE(s->RecordError(pair));
+  ASSERT_TRUE(s->LinkErrors("accounts", "001A", "601"));
+  errs = s->Errors("accounts");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].hubspot_id, "601");
+  ASSERT_TRUE(s->ClearErrors("accounts", "001A", "601"));
   EXPECT_TRUE(s->Errors("accounts").empty());
 
   int64_t run = s->StartRun("run");

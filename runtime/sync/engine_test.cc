@@ -814,6 +814,9 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   std::string hs_b = h.store->FindBySalesforce("people", "003B")->hubspot_id;
   EXPECT_EQ(h.HsProp(hs_b, "lastname"), "Byron");
   EXPECT_TRUE(h.HsProp(hs_b, "lead_source").is_null());
+  int entries = 0;
+  for (const auto& e : h.store->Errors("people")) entries += e.salesforce_id == "003B";
+  EXPECT_EQ(entries, 1) << "one problem, one entry: the create's becomes the pair's";
   // the value is fixed in Salesforce: it flows then, and the errors clear
   h.EditContact("003A", {{"LeadSource", "Web"}});
   h.EditContact("003B", {{"LeadSource", "Web"}});
