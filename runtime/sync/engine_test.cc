@@ -922,5 +922,22 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_EQ(Harness::Writes(h.Pass()), 0);
 }
 
+TEST(SyncEngine, APropagatedDeleteThatFailsIsSentAgain) {
+  Harness h(std::string(kPeople).replace(std::string(kPeople).find("  conflict"), 0, "  delete propagate\n"));
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  h.Pass();
+  std::string hs_id = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  FlakyConnector flaky(h.hs, 1);  // the delete meets a lock / 5xx once
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, flaky);
+  h.EditContact("003A", {{"IsDeleted", true}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  EXPECT_EQ((*h.hs.Get("contacts", hs_id))["archived"], false);
+  WaitBackoff(*h.store);
+  PassReport r = engine.RunPass(PassOptions{});
+  EXPECT_EQ(r.Total().deleted, 1) << "the failed delete is sent again";
+  EXPECT_EQ((*h.hs.Get("contacts", hs_id))["archived"], true);
+  EXPECT_EQ(Harness::Writes(engine.RunPass(PassOptions{})), 0);
+}
+
 }  // namespace
 }  // namespace accord::sync

@@ -416,10 +416,9 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
     Emit(e);
     return;
   }
-  Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kDeleted));
-  link.state = store::LinkState::kDeleted;
   int other = 1 - gone;
   if (propagate && rec[other] && !rec[other]->deleted) {
+    // the link ends once the delete is acknowledged: a delete that fails is sent again next pass
     PendingWrite pw;
     pw.op.kind = WriteOp::Kind::kDelete;
     pw.op.id = ids[other];
@@ -429,6 +428,8 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
     w.writes[other].push_back(std::move(pw));
     return;
   }
+  Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kDeleted));
+  link.state = store::LinkState::kDeleted;
   e.kind = Event::Kind::kSkip;
   e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") +
               ": the other record is kept (delete keep); a tombstone stops it coming back";
