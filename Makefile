@@ -3,13 +3,13 @@
 #               `accord sandbox` (emulated Salesforce + HubSpot APIs) and show edits crossing over
 #   (make demo-files: the same sync over a copy of the jsonl sample data)
 #   make test   install deps, build (RelWithDebInfo), run every test
-# Other targets: build, sanitize (ASan+UBSan test run), bench, fmt, clean.
+# Other targets: build, sanitize (ASan+UBSan test run), bench, soak (model harness, SOAK_SECONDS), fmt, clean.
 
 BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build demo demo-files test sanitize bench fmt clean
+.PHONY: deps configure build demo demo-files test sanitize bench fmt clean soak
 
 deps:
 	@scripts/install-deps
@@ -42,6 +42,17 @@ test: build
 
 sanitize:
 	@$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS=-DACCORD_SANITIZE=ON
+
+# The model harness (tests/model/) for as long as asked: random rule sets and histories
+# under faults against `accord sandbox`, each checked against the reference model.
+# Failing seeds are shrunk and written to tests/model/regressions/.
+#   make soak SOAK_SECONDS=3600 [SOAK_SEED=N] [SOAK_KNOWN=issue22-1,...]
+SOAK_SECONDS ?= 600
+SOAK_SEED ?= $(shell date +%s)
+SOAK_KNOWN ?=
+soak: build
+	@ACCORD=$(BUILD_DIR)/accord python3 tests/model/harness.py --seed $(SOAK_SEED) --histories 1000000 \
+	  --budget-seconds $(SOAK_SECONDS) --known "$(SOAK_KNOWN)" --save tests/model/regressions
 
 bench: build
 	@$(BUILD_DIR)/check_bench

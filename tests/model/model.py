@@ -1,0 +1,887 @@
+"""Reference model of Accord's sync semantics.
+
+Written from docs/sync.md and docs/language.md (the specification), not from
+runtime/sync/engine.cc: it is an oracle for the engine, not a second copy of it.
+Small and explicit on purpose; every rule below quotes the sentence of the docs
+it implements (sync.md unless said otherwise).
+
+The model works on *reduced rules* (a JSON-able dict, see harness.render_rules
+for the .accord text of the same rules) and on *snapshots* of both systems:
+
+    snap = {"sf": {Object: {id: {Field: value, "IsDeleted": "true"|"false", ...}}},
+            "hs": {type:   {id: {prop: value, "__archived": bool}}}}
+
+values normalized by `norm` (blank -> None, everything else a string).
+
+One call of `plan_pass(rules, state, snap, times)` is one pass: it returns an
+`Expectation` — for every field a rule touches, the set of values the systems may
+hold after the pass (normally one; several where the docs leave the outcome open,
+e.g. a `two_way` tie within Salesforce's second precision), the records the pass
+creates and deletes, the errors it logs. Outcomes the docs forbid but a known,
+filed engine defect produces are listed with the defect's tag (e.g. "issue22-1"),
+so the harness can tell a known defect from a new one. `commit(...)` then moves
+the model's own store (links, shadows, tombstones, lifecycle "seen" values) using
+the observed result.
+"""
+import copy
+import itertools
+import re
+
+SF, HS = "salesforce", "hubspot"
+OTHER = {SF: HS, HS: SF}
+
+# ---------------------------------------------------------------------------
+# values
+
+
+def is_blank(v):
+    """language.md 5.5: blank = null, "", white space only."""
+    return v is None or (isinstance(v, str) and v.strip() == "")
+
+
+def norm(v):
+    if is_blank(v):
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def domain_of(url):
+    """stdlib: the host of a URL without www., lower-cased."""
+    if url is None:
+        return None
+    u = url.strip().lower()
+    u = re.sub(r"^[a-z][a-z0-9+.-]*://", "", u)
+    u = re.split(r"[/?#]", u, 1)[0]
+    u = u.split("@")[-1].split(":")[0]
+    if u.startswith("www."):
+        u = u[4:]
+    return u or None
+
+
+def match_key(kind, side, rec):
+    """5.1 / sync.md: match email compares Email/email trimmed and lower-cased;
+    match domain compares Website as a host name with HubSpot domain."""
+    if kind == "email":
+        v = rec.get("Email" if side == SF else "email")
+        return None if is_blank(v) else v.strip().lower()
+    if kind == "domain":
+        if side == SF:
+            return domain_of(rec.get("Website"))
+        v = rec.get("domain")
+        return None if is_blank(v) else domain_of(v)
+    return None  # match link: never matches
+
+
+TRANSFORMS = {
+    None: lambda v: v,
+    "lower_trim": lambda v: v.strip().lower(),  # lowerAscii(trim(_))
+    "domainOf": domain_of,
+}
+
+
+def computed(expr, rec):
+    """Computed left sides the generator writes. None = a rule error (CEL: null + string)."""
+    if expr == "fullname":  # coalesce(FirstName, "") + " " + LastName
+        last = rec.get("LastName")
+        if last is None:
+            return "error"
+        return (rec.get("FirstName") or "") + " " + last
+    raise ValueError(expr)
+
+
+class Reject(Exception):
+    pass
+
+
+class Cands(dict):
+    """value -> tag: None = what the docs say; a tag = an outcome only a known defect gives."""
+
+    @staticmethod
+    def of(v, tag=None):
+        c = Cands()
+        c[norm(v)] = tag
+        return c
+
+    def add(self, v, tag=None):
+        v = norm(v)
+        if v not in self or (self[v] is not None and tag is None):
+            self[v] = tag
+        return self
+
+    def merge(self, other):
+        for v, t in other.items():
+            self.add(v, t)
+        return self
+
+    def main(self):
+        return [v for v, t in self.items() if t is None]
+
+
+# ---------------------------------------------------------------------------
+# rules
+
+
+class Rule:
+    def __init__(self, d, sync):
+        self.d = d
+        self.sync = sync
+        self.sf = d.get("sf")            # field name, or None when computed
+        self.expr = d.get("expr")        # computed left side
+        self.hs = d["hs"]
+        self.dir = d.get("dir", "<->")
+        self.conflict = d.get("conflict") or sync.conflict
+        self.blank = d.get("blank") or sync.blank or "ignore"
+        self.table = d.get("table")
+        self.with_ = d.get("with")
+
+    def flows(self, to):
+        return self.dir == "<->" or (self.dir == "->" and to == HS) or (self.dir == "<-" and to == SF)
+
+    def side_field(self, side):
+        return self.sf if side == SF else self.hs
+
+    def value(self, side, rec):
+        if side == SF and self.expr:
+            return norm(computed(self.expr, rec))
+        return norm(rec.get(self.side_field(side)))
+
+    def map(self, v, to, tables):
+        """The value pipeline toward `to` (language.md 5.10): blank -> blank policy and stop;
+        with -> via. Returns ("write", value) | ("skip",) ; raises Reject."""
+        if is_blank(v):
+            b = self.blank
+            if b == "ignore":
+                return ("skip",)
+            if b == "clear":
+                return ("write", None)
+            return ("write", norm(b[1]))  # ["default", literal]
+        v = TRANSFORMS[self.with_](v)
+        if self.table:
+            t = tables[self.table]
+            for sfv, arrow, hsv in t["pairs"]:
+                if to == HS and arrow in ("<->", "->") and sfv == v:
+                    return ("write", hsv)
+                if to == SF and arrow in ("<->", "<-") and hsv == v:
+                    return ("write", sfv)
+            e = t.get("else_to_hs" if to == HS else "else_to_sf")
+            if e is None or e == "reject":  # 4: reject, or no entry and no else
+                raise Reject(f"{v!r} has no entry toward {to} in {self.table}")
+            if e == "keep":
+                return ("write", v)
+            return ("write", e)
+        return ("write", norm(v))
+
+    def agree(self, sfv, hsv, tables):
+        """'the values agree after mapping (or both are blank)'."""
+        if is_blank(sfv) and is_blank(hsv):
+            return True
+        for to, v, other in ((HS, sfv, hsv), (SF, hsv, sfv)):
+            try:
+                r = self.map(v, to, tables) if not is_blank(v) else ("skip",)
+            except Reject:
+                continue
+            if r[0] == "write" and r[1] == other:
+                return True
+        return False
+
+
+class Sync:
+    def __init__(self, d):
+        self.d = d
+        self.name = d["name"]
+        self.sf_obj = d["sf"]
+        self.hs_obj = d["hs"]
+        self.match = d["match"]
+        self.conflict = d.get("conflict")
+        self.blank = d.get("blank")
+        self.scope = d.get("scope", {})         # side -> {"field", "ne"}
+        self.create = d.get("create", {})       # side -> {"when": None | {"field", "eq"}}
+        self.delete = d.get("delete", {})       # side deleted -> keep|propagate|unlink
+        self.converts_to = d.get("converts_to")
+        self.on_create = d.get("on_create", {})  # side -> {Field: ["coalesce", other_field, literal]}
+        self.rules = [Rule(r, self) for r in d["fields"]]
+
+    def ext_rule(self):
+        """`Id -> prop`: the Salesforce id written into HubSpot."""
+        for r in self.rules:
+            if r.sf == "Id" and r.flows(HS):
+                return r
+        return None
+
+    def obj(self, side):
+        return self.sf_obj if side == SF else self.hs_obj
+
+    def in_scope(self, side, rec):
+        s = self.scope.get(side)
+        if not s:
+            return True
+        return norm(rec.get(s["field"])) != norm(s["ne"])
+
+    def may_create(self, to, src):
+        c = self.create.get(to)
+        if c is None:
+            return False
+        w = c.get("when")
+        return w is None or norm(src.get(w["field"])) == norm(w["eq"])
+
+
+class Rules:
+    def __init__(self, d):
+        self.d = d
+        self.syncs = [Sync(s) for s in d["syncs"]]  # already parents first (sync.md "A pass" 2)
+        self.by_name = {s.name: s for s in self.syncs}
+        self.tables = d.get("tables", {})
+        self.lifecycle = d.get("lifecycle")
+
+
+# ---------------------------------------------------------------------------
+# the model's store
+
+
+class State:
+    def __init__(self):
+        self.links = {}        # sync -> {sf_id: hs_id}
+        self.shadows = {}      # (sync, sf_id, rule index) -> (base_sf, base_hs)
+        self.tombstones = set()  # (side, id)
+        self.dead_links = {}   # sync -> {sf_id: hs_id}: `delete keep` tombstoned pairs
+        self.seen = {}         # (Object, id, Field) -> value (lifecycle "old")
+
+    def link_of(self, sync, side, rid):
+        m = self.links.setdefault(sync, {})
+        if side == SF:
+            return m.get(rid)
+        for s, h in m.items():
+            if h == rid:
+                return s
+        return None
+
+    def hs_taken(self, hs_obj, hid, rules, but):
+        """the sync (other than `but`) over the same HubSpot object that links `hid`."""
+        for s in rules.syncs:
+            if s.name != but and s.hs_obj == hs_obj and hid in self.links.get(s.name, {}).values():
+                return s.name
+        return None
+
+    def copy(self):
+        return copy.deepcopy(self)
+
+
+# ---------------------------------------------------------------------------
+# expectations
+
+
+class Create:
+    def __init__(self, sync, to, obj, src_id, fields, key):
+        self.sync, self.to, self.obj, self.src_id, self.fields, self.key = sync, to, obj, src_id, fields, key
+        self.new_id = None
+        self.back = []   # (rule, fn(new_record) -> Cands) written to the source in the same pass
+        self.tag = None  # not None: the create is only expected under a known defect
+
+    def __repr__(self):
+        return f"create in {self.to}.{self.obj} from {OTHER[self.to]} {self.src_id} ({self.sync}) {dict(self.fields)}"
+
+
+class Expectation:
+    def __init__(self):
+        self.fields = {}      # (side, obj, id, field) -> Cands
+        self.creates = []
+        self.deletes = set()  # (side, obj, id)
+        self.errors = []      # (sync, category, side, id, message)
+        self.conflicts = []
+        self.links = []       # (sync, sf_id, hs_id) new links by match / ext id
+        self.unlinks = []     # (sync, sf_id)
+        self.dead = []        # (sync, sf_id, hs_id) delete keep
+        self.moves = []       # (from_sync, to_sync, lead, contact, hs)
+        self.hold = set()     # (sync, sf_id, rule index): shadows do not move
+        self.notes = []
+        self.checked = {}     # (side, obj) -> set of fields the rules touch
+        self.lifecycle_new = {}  # create index -> Cands of the lifecycle property
+
+    def expect(self, side, obj, rid, field, cands):
+        self.fields[(side, obj, rid, field)] = cands
+
+
+def _rec(snap, side, obj, rid):
+    return snap["sf" if side == SF else "hs"].get(obj, {}).get(rid)
+
+
+def _deleted(side, rec):
+    if rec is None:
+        return True
+    return rec.get("IsDeleted") == "true" if side == SF else bool(rec.get("__archived"))
+
+
+def _time_cmp(times, sf_obj, sid, srec, hs_obj, hid, hs_field):
+    """two_way: 'the side whose field changed more recently (Salesforce on a tie)'.
+    Salesforce: the record's SystemModstamp (second precision) stands for the field's;
+    HubSpot: the property's own change time (ms). Returns SF, HS or None (a tie within
+    the coarser precision: the docs do not decide it exactly, see model-findings)."""
+    sf_t = times.get(("sf", sf_obj, sid)) if times else None
+    hs_t = times.get(("hs", hs_obj, hid, hs_field)) if times else None
+    if sf_t is None or hs_t is None:
+        return None
+    sf_sec = int(sf_t // 1000)
+    hs_sec = int(hs_t // 1000)
+    if sf_sec > hs_sec:
+        return SF
+    if sf_sec < hs_sec:
+        return HS
+    return None
+
+
+def plan_pass(rules, state, snap, times=None, semantics=None):
+    """One pass of docs/sync.md over `snap`. `times`: ("sf", Object, id) -> epoch ms of the
+    record's SystemModstamp, ("hs", type, id, prop) -> epoch ms of the property's last change,
+    ("sf_field", Object, id, Field) -> the true edit time of a Salesforce field (used to tag
+    record-time decisions as issue 12 defect 5)."""
+    sem = dict(semantics or {})
+    R = rules
+    st = state.copy()  # working copy: links made during the pass matter to later syncs
+    ex = Expectation()
+    tables = R.tables
+    for s in R.syncs:
+        for side in (SF, HS):
+            f = ex.checked.setdefault((side, s.obj(side)), set())
+            for r in s.rules:
+                if r.side_field(side):
+                    f.add(r.side_field(side))
+
+    # 1. Lead conversion: a linked Lead whose IsConverted is true and ConvertedContactId set
+    #    moves its link - and its shadows, translated through the HubSpot property both
+    #    syncs share - to the Contact.
+    for s in R.syncs:
+        if not s.converts_to:
+            continue
+        t = R.by_name[s.converts_to]
+        for lead_id, hid in list(st.links.get(s.name, {}).items()):
+            lead = _rec(snap, SF, s.sf_obj, lead_id)
+            if not lead or lead.get("IsConverted") != "true" or not lead.get("ConvertedContactId"):
+                continue
+            cid = lead["ConvertedContactId"]
+            del st.links[s.name][lead_id]
+            st.links.setdefault(t.name, {})[cid] = hid
+            for ti, tr in enumerate(t.rules):
+                for si, sr in enumerate(s.rules):
+                    if sr.hs == tr.hs and (s.name, lead_id, si) in st.shadows:
+                        st.shadows[(t.name, cid, ti)] = st.shadows[(s.name, lead_id, si)]
+            ex.moves.append((s.name, t.name, lead_id, cid, hid))
+
+    final = {}  # (side, obj, id) -> {field: Cands}: what this pass leaves, for lifecycle/computed
+
+    for s in R.syncs:
+        links = st.links.setdefault(s.name, {})
+        sf_recs = snap["sf"].get(s.sf_obj, {})
+        hs_recs = snap["hs"].get(s.hs_obj, {})
+
+        # 3a. deletes of linked pairs
+        for sid, hid in list(links.items()):
+            srec, hrec = sf_recs.get(sid), hs_recs.get(hid)
+            sdel, hdel = _deleted(SF, srec), _deleted(HS, hrec)
+            if not (sdel or hdel):
+                continue
+            if srec is None and not sdel or hrec is None and not hdel:
+                continue
+            for side, dele, rid in ((SF, sdel, sid), (HS, hdel, hid)):
+                if dele:
+                    st.tombstones.add((side, rid))
+            deleted_side = SF if sdel else HS
+            if sdel and hdel:
+                del links[sid]
+                ex.unlinks.append((s.name, sid))
+                continue
+            pol = s.delete.get(deleted_side, "keep")
+            if pol == "propagate":
+                other = OTHER[deleted_side]
+                oid = hid if other == HS else sid
+                ex.deletes.add((other, s.obj(other), oid))
+                st.tombstones.add((other, oid))
+                del links[sid]
+                ex.unlinks.append((s.name, sid))
+            elif pol == "unlink":
+                del links[sid]
+                ex.unlinks.append((s.name, sid))
+            else:  # keep: the link remains as a tombstone
+                del links[sid]
+                st.dead_links.setdefault(s.name, {})[sid] = hid
+                ex.dead.append((s.name, sid, hid))
+
+        # 3b. linked pairs reconcile field rule by field rule
+        for sid, hid in list(links.items()):
+            srec, hrec = sf_recs.get(sid), hs_recs.get(hid)
+            if srec is None or hrec is None:
+                ex.errors.append((s.name, "Transport", SF if srec is None else HS, sid if srec is None else hid,
+                                  "linked record missing"))
+                continue
+            if not (s.in_scope(SF, srec) and s.in_scope(HS, hrec)):
+                ex.notes.append(f"{s.name} {sid}/{hid} out of scope")
+                for i in range(len(s.rules)):
+                    ex.hold.add((s.name, sid, i))
+                continue
+            reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap)
+
+        # 4. unlinked records in scope: the external id, then the key; or created
+        match_and_create(R, s, st, ex, snap, final, times, sem)
+
+    # 5. lifecycle triggers
+    lifecycle(R, st, ex, snap, final)
+    ex.state_after = st
+    return ex
+
+
+def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
+    tables = R.tables
+    base = {i: st.shadows.get((s.name, sid, i)) for i in range(len(s.rules))}
+    out_sf, out_hs = {}, {}   # field -> Cands of the value after the pass
+    errors_to = {SF: [], HS: []}
+    decided = {}
+    plain = [i for i, r in enumerate(s.rules) if not r.expr]
+    comp = [i for i, r in enumerate(s.rules) if r.expr]
+
+    def decide(i, sf_cur):
+        r = s.rules[i]
+        hs_cur = r.value(HS, hrec)
+        b = base[i]
+        if b is None:  # a new link: each side's non-blank value counts as changed
+            sfc, hsc = not is_blank(sf_cur), not is_blank(hs_cur)
+        else:
+            sfc, hsc = sf_cur != b[0], hs_cur != b[1]
+        if r.dir == "->":
+            hsc = False   # a one-way rule ignores edits on its target side
+        if r.dir == "<-":
+            sfc = False
+        alts = []  # (winner side or None, tag)
+        if not sfc and not hsc:
+            alts = [(None, None)]
+        elif sfc and not hsc:
+            alts = [(SF, None)]
+        elif hsc and not sfc:
+            alts = [(HS, None)]
+        elif r.agree(sf_cur, hs_cur, tables):
+            alts = [(None, None)]
+        else:
+            pol = r.conflict
+            ex.conflicts.append((s.name, sid, hid, r.hs, pol))
+            if pol == "prefer salesforce":
+                alts = [(SF, None)]
+            elif pol == "prefer hubspot":
+                alts = [(HS, None)]
+            elif pol == "prefer salesforce unless blank":
+                alts = [(HS if is_blank(sf_cur) else SF, None)]
+            elif pol == "prefer hubspot unless blank":
+                alts = [(SF if is_blank(hs_cur) else HS, None)]
+            elif pol == "dont_sync":
+                ex.hold.add((s.name, sid, i))
+                alts = [(None, None)]
+            else:  # two_way
+                w = _time_cmp(times, s.sf_obj, sid, srec, s.hs_obj, hid, r.hs)
+                if w is None:
+                    ex.notes.append(f"{s.name} {sid}/{hid} {r.hs}: two_way tie within a second: either side")
+                    alts = [(SF, None), (HS, None)]
+                else:
+                    alts = [(w, None)]
+                    # issue 12 defect 5: Salesforce's record time stands in for the field's
+                    # (documented); the true field time may disagree. Not a model outcome,
+                    # recorded so a difference can be named.
+                    tf = times.get(("sf_field", s.sf_obj, sid, r.sf)) if times and r.sf else None
+                    ht = times.get(("hs", s.hs_obj, hid, r.hs)) if times else None
+                    if tf is not None and ht is not None and w == SF and tf < ht:
+                        ex.notes.append(f"{s.name} {sid} {r.sf}: record time decides for Salesforce although "
+                                        f"the field changed before HubSpot's (issue12-5, documented)")
+        res_sf, res_hs = Cands(), Cands()
+        for w, tag in alts:
+            if w is None:
+                res_sf.add(sf_cur if not r.expr else None, tag)
+                res_hs.add(hs_cur, tag)
+                continue
+            src = sf_cur if w == SF else hs_cur
+            to = OTHER[w]
+            try:
+                m = r.map(src, to, tables)
+            except Reject as e:
+                errors_to[to].append((i, str(e)))
+                res_sf.add(sf_cur if not r.expr else None, tag)
+                res_hs.add(hs_cur, tag)
+                continue
+            if m[0] == "skip":
+                res_sf.add(sf_cur if not r.expr else None, tag)
+                res_hs.add(hs_cur, tag)
+            elif to == HS:
+                res_sf.add(sf_cur if not r.expr else None, tag)
+                res_hs.add(m[1], tag)
+            else:
+                res_sf.add(m[1], tag)
+                res_hs.add(hs_cur, tag)
+        return res_sf, res_hs
+
+    for i in plain:
+        r = s.rules[i]
+        rs, rh = decide(i, r.value(SF, srec))
+        if r.sf:
+            out_sf[r.sf] = rs
+        out_hs[r.hs] = rh
+        decided[i] = (rs, rh)
+
+    # All or nothing per record: a failing field holds back every write to that record.
+    for to in (SF, HS):
+        if errors_to[to]:
+            rid = sid if to == SF else hid
+            for i, msg in errors_to[to]:
+                ex.errors.append((s.name, "PropertyValues", to, rid, msg))
+                ex.hold.add((s.name, sid, i))
+            outs = out_sf if to == SF else out_hs
+            rec = srec if to == SF else hrec
+            for f in list(outs):
+                outs[f] = Cands.of(rec.get(f))
+            for i in plain:  # shadows of its fields do not move
+                ex.hold.add((s.name, sid, i))
+
+    # Computed rules see the values the pass decides (issue 22 defect 1; sync.md:
+    # 'For a computed side the side's value is what the rule computes').
+    for i in comp:
+        r = s.rules[i]
+        fields = sorted({"FirstName", "LastName"})
+        opts = []
+        for f in fields:
+            opts.append(list(out_sf[f].keys()) if f in out_sf else [norm(srec.get(f))])
+        res_hs = Cands()
+        for combo in itertools.product(*opts):
+            rec2 = dict(srec)
+            rec2.update(dict(zip(fields, combo)))
+            cur = norm(computed(r.expr, rec2))
+            _, rh = decide(i, cur)
+            res_hs.merge(rh)
+        # the pre-pass values: what an engine computing before its own writes does
+        cur0 = norm(computed(r.expr, srec))
+        _, rh0 = decide(i, cur0)
+        for v in rh0:
+            if v not in res_hs:
+                res_hs.add(v, "issue22-1")
+        if errors_to[HS]:
+            res_hs = Cands.of(hrec.get(r.hs))
+        out_hs[r.hs] = res_hs
+
+    for f, c in out_sf.items():
+        ex.expect(SF, s.sf_obj, sid, f, c)
+        final.setdefault((SF, s.sf_obj, sid), {})[f] = c
+    for f, c in out_hs.items():
+        ex.expect(HS, s.hs_obj, hid, f, c)
+        final.setdefault((HS, s.hs_obj, hid), {})[f] = c
+
+
+def _create_values(R, s, to, src, src_id):
+    """'every field rule flowing toward X, then on create X { F = EXPR } defaults for the
+    fields the rules left blank'. Raises Reject."""
+    frm = OTHER[to]
+    vals = {}
+    for r in s.rules:
+        if not r.flows(to) or not r.side_field(to):
+            continue
+        if frm == SF and r.sf == "Id":
+            vals[r.hs] = src_id
+            continue
+        v = r.value(frm, src)
+        m = r.map(v, to, R.tables)
+        if m[0] == "write" and m[1] is not None:
+            vals[r.side_field(to)] = m[1]
+    for f, spec in s.on_create.get(to, {}).items():
+        if is_blank(vals.get(f)):
+            if spec[0] == "coalesce":
+                v = norm(src.get(spec[1]))
+                vals[f] = v if v is not None else spec[2]
+            else:
+                vals[f] = spec[1]
+    return vals
+
+
+def match_and_create(R, s, st, ex, snap, final, times, sem):
+    links = st.links.setdefault(s.name, {})
+    sf_recs = snap["sf"].get(s.sf_obj, {})
+    hs_recs = snap["hs"].get(s.hs_obj, {})
+    dead = st.dead_links.get(s.name, {})
+
+    def live(side, rid, rec):
+        return (not _deleted(side, rec) and (side, rid) not in st.tombstones and s.in_scope(side, rec))
+
+    sf_live = {i: r for i, r in sf_recs.items() if live(SF, i, r)}
+    hs_live = {i: r for i, r in hs_recs.items() if live(HS, i, r)}
+    linked_sf = set(links) | set(dead)
+    linked_hs = set(links.values()) | set(dead.values())
+    taken = {h: st.hs_taken(s.hs_obj, h, R, s.name) for h in hs_live}
+    un_sf = {i: r for i, r in sf_live.items() if i not in linked_sf}
+    un_hs = {i: r for i, r in hs_live.items() if i not in linked_hs and not taken[i]}
+
+    # 'a record whose id a rule wrote into the other side is linked to that record'
+    ext = s.ext_rule()
+    if ext:
+        for sid in sorted(un_sf):
+            c = [h for h, r in un_hs.items() if norm(r.get(ext.hs)) == sid]
+            if len(c) == 1:
+                links[sid] = c[0]
+                ex.links.append((s.name, sid, c[0]))
+                del un_hs[c[0]]
+                del un_sf[sid]
+                reconcile_pair(R, s, st, ex, sid, c[0], sf_recs[sid], hs_recs[c[0]], times, sem, final, snap)
+            elif len(c) > 1:
+                ex.errors.append((s.name, "Duplicates", SF, sid, "several records carry its id"))
+                del un_sf[sid]
+
+    def create(to, src_id, src, key):
+        try:
+            vals = _create_values(R, s, to, src, src_id)
+        except Reject as e:
+            ex.errors.append((s.name, "PropertyValues", OTHER[to], src_id, str(e)))
+            return
+        c = Create(s.name, to, s.obj(to), src_id, {f: Cands.of(v) for f, v in vals.items()}, key)
+        ex.creates.append(c)
+
+    if s.match == "link":
+        for sid in sorted(un_sf):
+            if s.may_create(HS, un_sf[sid]):
+                create(HS, sid, un_sf[sid], None)
+        for hid in sorted(un_hs):
+            if s.may_create(SF, un_hs[hid]):
+                create(SF, hid, un_hs[hid], None)
+        return
+
+    by_key_sf, by_key_hs = {}, {}
+    for i, r in sf_live.items():
+        by_key_sf.setdefault(match_key(s.match, SF, r), []).append(i)
+    for i, r in hs_live.items():
+        by_key_hs.setdefault(match_key(s.match, HS, r), []).append(i)
+
+    for sid in sorted(un_sf):
+        r = un_sf[sid]
+        k = match_key(s.match, SF, r)
+        would_create = s.may_create(HS, r)
+        if k is None:
+            if would_create:  # 'A blank key is quarantined when the record would otherwise be created'
+                ex.errors.append((s.name, "Duplicates", SF, sid, "blank key"))
+            continue
+        S, H = by_key_sf.get(k, []), by_key_hs.get(k, [])
+        if len(S) == 1 and len(H) == 1 and H[0] in un_hs:
+            hid = H[0]
+            links[sid] = hid
+            ex.links.append((s.name, sid, hid))
+            del un_hs[hid]
+            reconcile_pair(R, s, st, ex, sid, hid, r, hs_recs[hid], times, sem, final, snap)
+        elif len(S) == 1 and not H:
+            if would_create:
+                create(HS, sid, r, k)
+        elif H or would_create:
+            ex.errors.append((s.name, "Duplicates", SF, sid, f"key {k}: {len(S)} here, {len(H)} there"))
+
+    for hid in sorted(un_hs):
+        r = un_hs[hid]
+        k = match_key(s.match, HS, r)
+        would_create = s.may_create(SF, r)
+        if k is None:
+            if would_create:
+                ex.errors.append((s.name, "Duplicates", HS, hid, "blank key"))
+            continue
+        S, H = by_key_sf.get(k, []), by_key_hs.get(k, [])
+        if len(H) == 1 and not S:
+            if would_create:
+                create(SF, hid, r, k)
+        elif S and len(S) == 1 and len(H) == 1:
+            pass  # linked above, or the Salesforce record is linked / taken
+        elif S or would_create:
+            ex.errors.append((s.name, "Duplicates", HS, hid, f"key {k}: {len(H)} here, {len(S)} there"))
+    # HubSpot records another sync links whose key an unlinked record here has
+    for hid, t in taken.items():
+        if not t:
+            continue
+        k = match_key(s.match, HS, hs_live[hid])
+        for sid in by_key_sf.get(k, []):
+            if sid in un_sf and sid not in links:
+                ex.errors.append((s.name, "Duplicates", SF, sid, f"key {k} linked by sync {t}"))
+
+
+def lifecycle(R, st, ex, snap, final):
+    lc = R.lifecycle
+    if not lc:
+        return
+    order = lc["order"]
+    prop = lc["property"]         # e.g. lifecyclestage on contacts
+    hs_obj = lc["object"]
+    fired = {}  # target id -> list of stages
+    seen_now = {}
+    for trig in lc["triggers"]:
+        obj, field, value, stage = trig["object"], trig["field"], trig["value"], trig["stage"]
+        for rid, rec in snap["sf"].get(obj, {}).items():
+            new = norm(rec.get(field))
+            old = st.seen.get((obj, rid, field))
+            seen_now[(obj, rid, field)] = new  # 'old = the value the last pass saw'
+            if new != norm(value) or old == new:
+                continue
+            targets = set()
+            if trig.get("for_contacts_of"):
+                acct = norm(rec.get(trig["for_contacts_of"]))
+                if acct:
+                    for s in R.syncs:
+                        if s.sf_obj == "Contact" and s.hs_obj == hs_obj:
+                            for cid, crec in snap["sf"].get("Contact", {}).items():
+                                if norm(crec.get("AccountId")) == acct and cid in st.links.get(s.name, {}):
+                                    targets.add(("id", st.links[s.name][cid]))
+            else:
+                for s in R.syncs:
+                    if s.sf_obj == obj and s.hs_obj == hs_obj:
+                        if rid in st.links.get(s.name, {}):
+                            targets.add(("id", st.links[s.name][rid]))
+                        for n, c in enumerate(ex.creates):
+                            if c.sync == s.name and c.to == HS and c.src_id == rid:
+                                targets.add(("new", n))
+                    # a converted Lead's targets include its Contact's
+                    if s.converts_to and obj == s.sf_obj and rec.get("ConvertedContactId"):
+                        t = R.by_name[s.converts_to]
+                        h = st.links.get(t.name, {}).get(rec["ConvertedContactId"])
+                        if h:
+                            targets.add(("id", h))
+            for t in targets:
+                fired.setdefault(t, []).append(stage)
+    st.seen.update(seen_now)
+    for t, stages in fired.items():
+        if t[0] == "id":
+            hrec = snap["hs"].get(hs_obj, {}).get(t[1])
+            if hrec is None or hrec.get("__archived"):
+                continue
+            c = final.get((HS, hs_obj, t[1]), {}).get(prop) or Cands.of(hrec.get(prop))
+        else:
+            c = ex.creates[t[1]].fields.get(prop) or Cands.of(None)
+        out = Cands()
+        for cur, tag in c.items():
+            best = cur
+            for stg in stages:
+                if lc.get("forward_only", True) and best is not None and order.index(best) >= order.index(stg):
+                    continue
+                if not lc.get("forward_only", True) or best is None or order.index(stg) > order.index(best):
+                    best = stg
+            out.add(best, tag)
+        if t[0] == "id":
+            ex.expect(HS, hs_obj, t[1], prop, out)
+            ex.checked.setdefault((HS, hs_obj), set()).add(prop)
+        else:
+            ex.creates[t[1]].fields[prop] = out
+
+
+# ---------------------------------------------------------------------------
+# checking an observed pass and moving the model's store
+
+
+def _keyfields(rules, side, obj):
+    out = set()
+    for s in rules.syncs:
+        if s.obj(side) != obj:
+            continue
+        if s.match == "email":
+            out.add("Email" if side == SF else "email")
+        if s.match == "domain":
+            out.add("Website" if side == SF else "domain")
+    return out
+
+
+def check(rules, ex, before, after, known=()):
+    """Compares an observed pass (snapshots before and after) with the expectation.
+    Returns (violations, known_hits): lists of (tag, text)."""
+    viol, known_hits = [], []
+    R = rules
+    # creates: new records matched to the expected creates
+    for side, key in ((SF, "sf"), (HS, "hs")):
+        for obj, recs in after[key].items():
+            new = [i for i in recs if i not in before[key].get(obj, {})]
+            exp = [c for c in ex.creates if c.to == side and c.obj == obj and c.new_id is None]
+            for nid in sorted(new):
+                rec = recs[nid]
+                best = None
+                for c in exp:
+                    if c.new_id is not None:
+                        continue
+                    s = R.by_name[c.sync]
+                    extr = s.ext_rule()
+                    if side == HS and extr and norm(rec.get(extr.hs)) == c.src_id:
+                        best = c
+                        break
+                    if c.key is not None and match_key(s.match, side, rec) == c.key:
+                        best = c
+                        break
+                    if c.key is None and not extr and all(rec.get(f) in v for f, v in c.fields.items()):
+                        best = c
+                        break
+                if best is None:
+                    viol.append(("duplicate", f"unexpected new {side} {obj} {nid}: {short(rec)}"))
+                    continue
+                best.new_id = nid
+                for f, cands in best.fields.items():
+                    _judge(viol, known_hits, f"created {side} {obj} {nid} ({best.sync} from {best.src_id}) {f}",
+                           norm(rec.get(f)), cands, None)
+    for c in ex.creates:
+        if c.new_id is None:
+            viol.append(("missing-create", repr(c)))
+    # existing records: every field the rules touch
+    for side, key in ((SF, "sf"), (HS, "hs")):
+        for obj, recs in before[key].items():
+            fields = ex.checked.get((side, obj), set()) | _keyfields(R, side, obj)
+            for rid, brec in recs.items():
+                arec = after[key].get(obj, {}).get(rid)
+                if arec is None:
+                    viol.append(("lost", f"{side} {obj} {rid} vanished"))
+                    continue
+                was_del, is_del = _deleted(side, brec), _deleted(side, arec)
+                want_del = (side, obj, rid) in ex.deletes
+                if is_del and not was_del and not want_del:
+                    viol.append(("delete", f"{side} {obj} {rid} deleted, the model keeps it"))
+                if want_del and not is_del:
+                    viol.append(("delete", f"{side} {obj} {rid} not deleted, the model propagates a delete"))
+                if is_del:
+                    continue
+                for f in sorted(fields):
+                    cands = ex.fields.get((side, obj, rid, f))
+                    if cands is None:
+                        cands = Cands.of(brec.get(f))
+                    _judge(viol, known_hits, f"{side} {obj} {rid} {f}", norm(arec.get(f)), cands,
+                           norm(brec.get(f)))
+    return viol, known_hits
+
+
+def _judge(viol, known_hits, what, v, cands, before):
+    if v not in cands:
+        viol.append(("value", f"{what} = {v!r}, model: {' | '.join(repr(x) for x in cands)} (before {before!r})"))
+    elif cands[v]:
+        known_hits.append((cands[v], f"{what} = {v!r}"))
+
+
+def short(rec):
+    return {k: v for k, v in rec.items() if v is not None and not k.startswith("__") and k not in (
+        "SystemModstamp", "LastModifiedDate", "CreatedDate", "createdate", "lastmodifieddate",
+        "hs_lastmodifieddate", "hs_object_id", "OwnerId", "CreatedById", "LastModifiedById")}
+
+
+def commit(rules, state, ex, after):
+    """Moves the model's store after an observed pass: links from the expectation (creates
+    resolved to the ids the systems gave), shadows = what each side holds now ('the shadows
+    hold exactly what each side has'), except fields held back (errors, dont_sync conflicts,
+    out of scope)."""
+    st = ex.state_after
+    for c in ex.creates:
+        if c.new_id is None:
+            continue
+        links = st.links.setdefault(c.sync, {})
+        if c.to == HS:
+            links[c.src_id] = c.new_id
+        else:
+            links[c.new_id] = c.src_id
+    for s in rules.syncs:
+        for sid, hid in st.links.get(s.name, {}).items():
+            srec = after["sf"].get(s.sf_obj, {}).get(sid)
+            hrec = after["hs"].get(s.hs_obj, {}).get(hid)
+            if srec is None or hrec is None:
+                continue
+            for i, r in enumerate(s.rules):
+                if (s.name, sid, i) in ex.hold:
+                    continue
+                st.shadows[(s.name, sid, i)] = (r.value(SF, srec), r.value(HS, hrec))
+    state.__dict__.update(st.__dict__)
+    return state
