@@ -109,8 +109,11 @@ class SB(Sandbox):
         self.fault_cfg = None
         self.set_faults({}, {})
 
+    clock_total = 0
+
     def clock(self, ms):
         if ms:
+            self.clock_total += ms
             self.admin(self.sf, "clock", {"advance_ms": ms})
             self.admin(self.hs, "clock", {"advance_ms": ms})
 
@@ -179,7 +182,7 @@ class Runner:
         self.violations = []   # (tag, text)
         self.known_hits = []
         self.stats = {"passes": 0, "faulted_passes": 0, "kills": 0, "restarts": 0, "sync_points": 0,
-                      "plans": 0, "actions": 0}
+                      "plans": 0, "actions": 0, "check_seconds": 0}
         self.refs = {}          # ref -> (side, obj, id)
         self.user_made = {}     # (side, obj, id) for user-created records
         self.hs_times = {}      # (type, id, prop) -> ms
@@ -198,15 +201,21 @@ class Runner:
         self.sb.clear_faults()
 
     def restart(self):
-        ports = self.sb.ports()
+        """stop the sandbox and start it again on the same ports from its --state file; its
+        clock starts from real time again, so the harness's clock advances are re-applied
+        (time never runs backwards for the engine)."""
+        ports, advanced = self.sb.ports(), self.sb.clock_total
         self.sb.stop()
+        self.sb.err.close()
         for _ in range(20):
             try:
                 self.start(ports)
-                return
+                break
             except SystemExit:
                 time.sleep(0.3)
-        self.start()
+        else:
+            raise RuntimeError("the sandbox did not restart on its ports")
+        self.sb.clock(advanced)
 
     def close(self):
         if self.sb:
@@ -247,7 +256,10 @@ class Runner:
                 "--state", os.path.join(self.tmp, "accord.db"), "--format", "json", "--engine", self.engine]
 
     def run_pass(self, kill_after=None, faulted=False):
+        t0 = time.time()
         rc, out, err = self.accord(self.pass_args("run") + ["--once"], kill_after=kill_after)
+        if self.verbose:
+            print(f"    pass: exit {rc} in {time.time() - t0:.2f}s")
         self.stats["passes"] += 1
         if faulted:
             self.stats["faulted_passes"] += 1
@@ -267,9 +279,22 @@ class Runner:
         return rc, rep, err
 
     def violate(self, tag, text):
+        tag = self.classify(tag, text)
+        if tag in self.known:
+            self.known_hits.append((tag, text))
+            return
         self.violations.append((tag, text))
         if self.verbose:
             print(f"    VIOLATION [{tag}] {text}")
+
+    lossy = False  # the current sync point may have lost a create's response (drop_after, SIGKILL)
+
+    def classify(self, tag, text):
+        """names the filed defect a violation is an instance of, when the circumstances say
+        so; everything else keeps its own tag (a NEW defect until filed)."""
+        if tag in ("duplicate", "model-duplicate") and self.lossy:
+            return "issue12-1"
+        return tag
 
     # -- actions ---------------------------------------------------------------
     def resolve(self, ref):
@@ -421,26 +446,31 @@ class Runner:
                 self.violate("lifecycle-backwards", f"contacts {rid}: {o} -> blank")
 
     def compare_plan_run(self, plan, run):
-        def events(rep):
+        """the decisions of `accord plan` (before the run) against those `accord run` made.
+        Ids of records created in the pass are made up by plan (DRYRUN...) and given by the
+        systems in the run: both become '*'."""
+        def events(rep, dry):
+            evs = (rep or {}).get("events", [])
+            new_ids = set()
+            for e in evs:
+                if e.get("kind") == "create":
+                    tgt = e.get("object") or ""
+                    new_ids.add(e.get("salesforce_id" if tgt.startswith("salesforce") else "hubspot_id"))
+            def anon(v):
+                if v is None:
+                    return None
+                v = str(v)
+                return "*" if (v in new_ids or (dry and v.startswith("DRYRUN"))) else v
             out = []
-            for e in (rep or {}).get("events", []):
+            for e in evs:
                 k = e.get("kind")
-                if k in ("skip",):
+                if k == "skip":
                     continue
-                ch = tuple(sorted((c["field"], c.get("new")) for c in e.get("changes", [])))
-                sid, hid = e.get("salesforce_id", ""), e.get("hubspot_id", "")
-                if k == "create":  # the new record's id is made up by plan
-                    if (e.get("object") or "").startswith("salesforce"):
-                        sid = "*"
-                    else:
-                        hid = "*"
-                    ch = tuple((f, v) for f, v in ch if not (v and re.fullmatch(r"[0-9A-Za-z]{15,18}|\d+", str(v))
-                                                             and f.lower().endswith("id")))
-                if k == "update":
-                    ch = tuple((f, v) for f, v in ch)
-                out.append((k, e.get("sync"), e.get("object"), sid, hid, ch, e.get("category", "")))
+                ch = tuple(sorted((c["field"], anon(c.get("new"))) for c in e.get("changes", [])))
+                out.append((k, e.get("sync"), e.get("object"), anon(e.get("salesforce_id")),
+                            anon(e.get("hubspot_id")), ch, e.get("category", "")))
             return sorted(out, key=repr)
-        p, r = events(plan), events(run)
+        p, r = events(plan, True), events(run, False)
         if p != r:
             only_p = [x for x in p if x not in r]
             only_r = [x for x in r if x not in p]
@@ -489,6 +519,7 @@ class Runner:
             if during:
                 rc, out, err = self.run_with_edits(during, sp.get("during_delay", 0.2))
                 rep = None
+                self.run_pass()  # the pass after reads what landed during the first one
             else:
                 rc, rep, err = self.run_pass()
             if plan is not None and rep is not None:
@@ -496,6 +527,8 @@ class Runner:
             return bool(during)
         # faults: passes until quiet (bounded), kills and a restart among them
         kills = list(sp.get("kills") or [])
+        self.lossy = bool(kills) or sp.get("restart") or any(
+            (f or {}).get("drop_after_rate") for f in faults.values())
         sb.set_faults(faults.get("sf"), faults.get("hs"))
         try:
             for i in range(6):
@@ -515,9 +548,12 @@ class Runner:
         for i in range(8):
             self.accord(["retry", "--state", os.path.join(self.tmp, "accord.db")])
             rc, rep, err = self.run_pass()
-            if self.quiet(rep) and not self.transient_errors():
+            trans = [e for e in self.transient_errors() if e.get("category") in ("Transport", "ApiLimits")]
+            if self.quiet(rep) and not trans:
                 return False
-        self.violate("no-quiesce", f"no quiet pass after 8 fault-free passes: {err.strip()[-300:]}")
+        evs = [e for e in (rep or {}).get("events", []) if e.get("kind") != "skip"][:4]
+        self.violate("no-quiesce", f"no quiet pass after 8 fault-free passes: last pass {json.dumps(evs)[:600]}; "
+                                   f"transient errors {json.dumps(trans)[:400]} {err.strip()[-200:]}")
         return False
 
     def run_with_edits(self, during, delay):
@@ -545,7 +581,9 @@ class Runner:
         self.rules_path = os.path.join(rules_dir, "sync.accord")
         with open(self.rules_path, "w") as f:
             f.write(gen.render_rules(self.rules_d, SCHEMAS))
+        t0 = time.time()
         rc, out, err = self.accord(["check", self.rules_path])
+        self.stats["check_seconds"] = time.time() - t0
         if rc != 0:
             self.violate("rules", f"generated rules do not check: {out.strip()[-600:]} {err.strip()[-300:]}")
             return
@@ -555,6 +593,7 @@ class Runner:
                 self.act(a)
             before, times = snapshot(self.sb)
             ex = model.plan_pass(self.rules, self.state, before, self.times(before, times))
+            mark_v, mark_k = len(self.violations), len(self.known_hits)
             raced = self.sync_point(rnd["sync"], n)
             after, _ = snapshot(self.sb)
             if raced:
@@ -566,6 +605,21 @@ class Runner:
                 model.commit(self.rules, self.state, ex, after)
             self.check_duplicates(after)
             self.check_lifecycle(before, after)
+            dup = any(t == "issue12-1" for t, _ in self.known_hits[mark_k:]) or any(
+                t in ("duplicate", "model-duplicate", "issue12-1") for t, _ in self.violations[mark_v:])
+            if self.lossy and dup and "issue12-1" in self.known:
+                # the model links the first of the duplicates; what the engine linked differs:
+                # those differences are the duplicate's consequences, not further defects
+                keep = []
+                for t, text in self.violations[mark_v:]:
+                    (self.known_hits.append(("issue12-1", "consequence: " + text)) if t.startswith("model-")
+                     else keep.append((t, text)))
+                self.violations[mark_v:] = keep
+            self.lossy = False
+            if any(t == "issue12-1" for t, _ in self.known_hits):
+                # a duplicate the model does not follow: the rest of the history would only
+                # repeat it; the duplicate itself was counted as the known defect
+                return
             if self.violations:
                 self.violations.insert(0, ("round", f"round {n + 1} of {len(self.case['history'])}"))
                 return
@@ -578,8 +632,6 @@ class Runner:
             self.violate("no-convergence", f"a pass after a quiet pass wrote: {ch[:5]}")
 
     def resync(self, ex, before, after):
-        for c in ex.creates:
-            pass
         # creates still matched so that links stay known; value checks skipped
         viol, _ = model.check(self.rules, ex, before, after)
         for tag, text in viol:
@@ -732,7 +784,7 @@ def main():
         sys.exit(f"no accord binary at {ACCORD}")
     t0 = time.time()
     totals = {"histories": 0, "failed": 0, "passes": 0, "faulted_passes": 0, "kills": 0, "restarts": 0,
-              "sync_points": 0, "plans": 0, "actions": 0, "known_hits": 0}
+              "sync_points": 0, "plans": 0, "actions": 0, "known_hits": 0, "check_seconds": 0}
     failures = []
 
     def account(r):
