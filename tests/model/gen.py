@@ -440,29 +440,38 @@ def gen_history(rng, rules, rounds=None, faults=True):
         val = None if rng.random() < 0.15 else vocab(kind, rng, tside)
         a = {"do": "edit", "side": tside, "obj": tobj, "ref": tref, "fields": {fld: val}}
         if same_second:
-            # the same field on the other side of the pair, in the same second
-            t = twin(tref, tobj) if not tref.startswith("t:") else (tref.split(":", 2)[2], OTHER_SIDE[tside], None)
-            if t and t[2]:
-                ofld = None
-                for s in rules["syncs"]:
-                    for r in s["fields"]:
-                        if r.get("kind") and (r["sf"] == fld or r["hs"] == fld) and (s["sf"] == tobj or s["hs"] == tobj):
-                            ofld = r["hs"] if tside == "sf" else r["sf"]
-                if ofld:
-                    return [a, {"do": "edit", "side": t[1], "obj": t[2], "ref": t[0],
-                                "fields": {ofld: vocab(kind, rng, t[1])}}]
+            # the same field on the other side of the pair: a conflict, in the same second or
+            # with the clock moved between the two edits
+            base, bside, bobj = (ref, side, obj)
+            other = twin(base, bobj)
+            if not other:
+                return a
+            pair = [(base, bside, bobj), other]
+            if tref != base:
+                pair.reverse()
+            (r1, s1, o1), (r2, s2, o2) = pair
+            for sy in rules["syncs"]:
+                if (sy["sf"], sy["hs"]) not in ((o1, o2), (o2, o1)):
+                    continue
+                for r in sy["fields"]:
+                    if r.get("kind") and fld in (r["sf"], r["hs"]):
+                        ofld = r["hs"] if s1 == "sf" else r["sf"]
+                        b = {"do": "edit", "side": s2, "obj": o2, "ref": r2,
+                             "fields": {ofld: None if rng.random() < 0.15 else vocab(kind, rng, s2)}}
+                        gap = rng.choice([0, 0, 1100, 2500])
+                        return [a, {"do": "clock", "ms": gap}, b] if gap else [a, b]
         return a
 
-    nrounds = rounds or rng.randint(2, 6)
+    nrounds = rounds or rng.randint(3, 7)
     for i in range(nrounds):
         acts = []
-        k = rng.randint(1, 5) if i == 0 else rng.randint(1, 4)
+        k = rng.randint(1, 5) if i == 0 else rng.randint(1, 5)
         for _ in range(k):
             u = rng.random()
-            if i == 0 or u < 0.35:
+            if i == 0 or u < 0.2:
                 acts.append(create_action())
             elif u < 0.75:
-                a = edit_action(same_second=rng.random() < 0.25)
+                a = edit_action(same_second=rng.random() < 0.4)
                 if isinstance(a, list):
                     acts.extend(a)
                 elif a:

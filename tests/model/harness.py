@@ -70,6 +70,9 @@ KNOWN_DEFECTS = {
     "issue12-8": "issue 12 defect 8: one rejected field holds back the whole record",
     "plan-quarantine": "NEW (model-findings F1): accord plan announces a create that accord run quarantines as "
                        "a Duplicates error (a second record with a linked record's key)",
+    "blank-fill-next-pass": "NEW (model-findings F5): a conflict won by a blank under `blank ignore` writes nothing, "
+                            "then the next pass, with no edit, copies the other side's value (two passes, and the "
+                            "conflict's decision reversed)",
     "race-during-pass": "an edit made while a pass runs is overwritten by that pass's write of the same field "
                         "(no conditional update; not promised by docs/sync.md)",
 }
@@ -478,10 +481,36 @@ class Runner:
                             anon(e.get("hubspot_id")), ch, e.get("category", "")))
             return sorted(out, key=repr)
         p, r = events(plan, True), events(run, False)
+        # a write the system itself refused (REQUIRED_FIELD_MISSING, INVALID_OPTION...) is an
+        # error in the run where plan, which writes nothing, announced the write
+        refused = {(x[3], x[4]) for x in r if x[0] == "error"} - {(x[3], x[4]) for x in p if x[0] == "error"}
+        refused_upd = {(x[3], x[4]) for x in p if x[0] == "update"} & refused
+        p = [x for x in p if not (x[0] == "update" and (x[3], x[4]) in refused_upd)]
+        r = [x for x in r if not (x[0] == "error" and (x[3], x[4]) in refused_upd)]
         if p != r:
             only_p = [x for x in p if x not in r]
             only_r = [x for x in r if x not in p]
             self.violate("plan-run", f"plan announced {only_p[:4]} but run did {only_r[:4]}")
+
+    def check_errors(self, ex, rep):
+        """the records the model quarantines (Duplicates) or whose value it rejects
+        (PropertyValues) are the records the pass logged, by category."""
+        cats = ("Duplicates", "PropertyValues")
+        eng = []
+        for e in rep.get("events", []):
+            if e.get("kind") == "error" and e.get("category") in cats:
+                eng.append((e.get("sync"), e["category"], {e.get("salesforce_id"), e.get("hubspot_id")} - {None, ""}))
+        mod = sorted({(s, c, rid) for s, c, side, rid, msg in ex.errors if c in cats})
+        for m in mod:
+            if not any(m[0] == e[0] and m[1] == e[1] and m[2] in e[2] for e in eng):
+                self.violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the pass did not "
+                                               f"({[x for x in ex.errors if x[3] == m[2]][:1]})")
+        for e in eng:
+            if not any(m[0] == e[0] and m[1] == e[1] and m[2] in e[2] for m in mod):
+                self.violate("errors-extra", f"the pass logged {e[1]} for {sorted(e[2])} in sync {e[0]}; "
+                                             f"the model does not")
+
+    last_report = None
 
     def check_model(self, ex, before, after):
         viol, known = model.check(self.rules, ex, before, after)
@@ -531,6 +560,7 @@ class Runner:
                 rc, rep, err = self.run_pass()
             if plan is not None and rep is not None:
                 self.compare_plan_run(plan, rep)
+            self.last_report = rep
             return bool(during)
         # faults: passes until quiet (bounded), kills and a restart among them
         kills = list(sp.get("kills") or [])
@@ -610,6 +640,8 @@ class Runner:
                 self.resync(ex, before, after)
             else:
                 self.check_model(ex, before, after)
+                if not rnd["sync"].get("faults") and self.last_report is not None:
+                    self.check_errors(ex, self.last_report)
                 model.commit(self.rules, self.state, ex, after)
             self.check_duplicates(after)
             self.check_lifecycle(before, after)

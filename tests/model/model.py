@@ -97,6 +97,12 @@ class Reject(Exception):
     pass
 
 
+# Salesforce fields an update may not clear (REQUIRED_FIELD_MISSING, sandbox.md "Writes"):
+# a blank written there is the system's rejection, a PropertyValues error of that field.
+REQUIRED_SF = {("Contact", "LastName"), ("Lead", "LastName"), ("Lead", "Company"), ("Account", "Name"),
+               ("Opportunity", "Name"), ("Opportunity", "StageName")}
+
+
 class Cands(dict):
     """value -> tag: None = what the docs say; a tag = an outcome only a known defect gives."""
 
@@ -249,6 +255,8 @@ class State:
         self.tombstones = set()  # (side, id)
         self.dead_links = {}   # sync -> {sf_id: hs_id}: `delete keep` tombstoned pairs
         self.seen = {}         # (Object, id, Field) -> value (lifecycle "old")
+        self.pending_fill = set()  # (sync, sf_id, rule index): a conflict whose blank winner was ignored
+        self.unsettled = {}    # (sync, sf_id, rule index) -> tag: a known defect's outcome was accepted
 
     def link_of(self, sync, side, rid):
         m = self.links.setdefault(sync, {})
@@ -300,6 +308,7 @@ class Expectation:
         self.moves = []       # (from_sync, to_sync, lead, contact, hs)
         self.hold = set()     # (sync, sf_id, rule index): shadows do not move
         self.unlinked_live = set()  # (sync, side, id): partner of a record deleted under `delete unlink`
+        self.blank_won = set()  # (sync, sf_id, rule index): a conflict won by a blank that was ignored
         self.notes = []
         self.checked = {}     # (side, obj) -> set of fields the rules touch
         self.lifecycle_new = {}  # create index -> Cands of the lifecycle property
@@ -461,6 +470,10 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
         alts = []  # (winner side or None, tag)
         if not sfc and not hsc:
             alts = [(None, None)]
+            if (s.name, sid, i) in st.pending_fill and not is_blank(sf_cur) != (not is_blank(hs_cur)):
+                # the pass after a conflict whose blank winner was ignored copies the other
+                # side's value although nothing changed (findings F5)
+                alts.append((HS if is_blank(sf_cur) else SF, "blank-fill-next-pass"))
         elif sfc and not hsc:
             alts = [(SF, None)]
         elif hsc and not sfc:
@@ -496,6 +509,10 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
                     if tf is not None and ht is not None and w == SF and tf < ht:
                         ex.notes.append(f"{s.name} {sid} {r.sf}: record time decides for Salesforce although "
                                         f"the field changed before HubSpot's (issue12-5, documented)")
+        unsettled = st.unsettled.get((s.name, sid, i))
+        if unsettled:
+            # a known defect left this field behind; it may stay behind (the same defect)
+            alts.append((None, unsettled))
         res_sf, res_hs = Cands(), Cands()
         for w, tag in alts:
             if w is None:
@@ -514,9 +531,15 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
             if m[0] == "skip":
                 res_sf.add(sf_cur if not r.expr else None, tag)
                 res_hs.add(hs_cur, tag)
+                if sfc and hsc:
+                    ex.blank_won.add((s.name, sid, i))
             elif to == HS:
                 res_sf.add(sf_cur if not r.expr else None, tag)
                 res_hs.add(m[1], tag)
+            elif m[1] is None and (s.sf_obj, r.sf) in REQUIRED_SF:
+                errors_to[SF].append((i, f"{r.sf} is required: REQUIRED_FIELD_MISSING"))
+                res_sf.add(sf_cur, tag)
+                res_hs.add(hs_cur, tag)
             else:
                 res_sf.add(m[1], tag)
                 res_hs.add(hs_cur, tag)
@@ -905,12 +928,12 @@ def _judge(viol, known_hits, what, v, cands, before, where=None):
     elif cands[v]:
         known_hits.append((cands[v], f"{what} = {v!r}"))
         if where:
-            UNSETTLED.add(where)
+            UNSETTLED[where] = cands[v]
 
 
-# (side, obj, id, field) where a known defect's outcome was accepted: the model does not
-# take it as agreed (its shadows are dropped, so the next pass may finish the job)
-UNSETTLED = set()
+# (side, obj, id, field) -> tag where a known defect's outcome was accepted: the model does
+# not take it as agreed (its shadows are dropped, so the next pass may finish the job)
+UNSETTLED = {}
 
 
 def short(rec):
@@ -935,6 +958,7 @@ def commit(rules, state, ex, after):
             links[c.new_id] = c.src_id
         for i in c.held:
             ex.hold.add((c.sync, c.src_id if c.to == HS else c.new_id, i))
+    st.pending_fill = set(ex.blank_won)
     for s in rules.syncs:
         for sid, hid in st.links.get(s.name, {}).items():
             srec = after["sf"].get(s.sf_obj, {}).get(sid)
@@ -944,9 +968,12 @@ def commit(rules, state, ex, after):
             for i, r in enumerate(s.rules):
                 if (s.name, sid, i) in ex.hold:
                     continue
-                if (HS, s.hs_obj, hid, r.hs) in UNSETTLED or (r.sf and (SF, s.sf_obj, sid, r.sf) in UNSETTLED):
+                tag = UNSETTLED.get((HS, s.hs_obj, hid, r.hs)) or (r.sf and UNSETTLED.get((SF, s.sf_obj, sid, r.sf)))
+                if tag:
                     st.shadows.pop((s.name, sid, i), None)
+                    st.unsettled[(s.name, sid, i)] = tag
                     continue
+                st.unsettled.pop((s.name, sid, i), None)
                 st.shadows[(s.name, sid, i)] = (r.value(SF, srec), r.value(HS, hrec))
     state.__dict__.update(st.__dict__)
     return state
