@@ -61,20 +61,18 @@ TOKEN = "model-harness-token"
 # names one of these tags for the exact outcome observed (model.Cands tags) or the
 # harness classifies it so (classify()). Each entry: tag -> the issue defect it is.
 KNOWN_DEFECTS = {
-    "issue22-1": "issue 22 defect 1: a computed field is computed from the values before the pass's own writes "
-                 "(needs a second pass)",
-    "issue12-1": "issue 12 defect 1 / issue 22 defects 2-3: a lost create response re-creates the record (duplicate)",
-    "issue12-3": "issue 12 defect 3: after a lost create acknowledgement, Accord's own create beats a newer user edit",
-    "issue12-4": "issue 12 defect 4: only the first lifecycle trigger of a field fires",
-    "issue12-7": "issue 12 defect 7: a Duplicates quarantine stays after its cause is gone",
-    "issue12-8": "issue 12 defect 8: one rejected field holds back the whole record",
-    "plan-quarantine": "NEW (model-findings F1): accord plan announces a create that accord run quarantines as "
-                       "a Duplicates error (a second record with a linked record's key)",
+    "issue12-1": "issue 12 defect 1 / issue 22 defects 2-3: a lost create response (drop after processing, a "
+                 "SIGKILL, a sandbox restart) re-creates the record: a duplicate, and what the model links differs "
+                 "from what the engine links (model-findings F2, F6)",
+    "issue22-1": "issue 22 defect 1: a computed field is computed from the values before the pass's own writes, "
+                 "or not written for a new link (model-findings F3, fixed in dfd7a7d for the create case)",
+    "issue12-8": "issue 12 defect 8: one rejected field holds back the whole record (the model follows the fix: "
+                 "the other fields are written)",
+    "plan-quarantine": "NEW (model-findings F1, fixed in dfd7a7d): accord plan announces a create that accord run "
+                       "quarantines as a Duplicates error (a second record with a linked record's key)",
     "blank-fill-next-pass": "NEW (model-findings F5): a conflict won by a blank under `blank ignore` writes nothing, "
                             "then the next pass, with no edit, copies the other side's value (two passes, and the "
                             "conflict's decision reversed)",
-    "race-during-pass": "an edit made while a pass runs is overwritten by that pass's write of the same field "
-                        "(no conditional update; not promised by docs/sync.md)",
 }
 # The CI run (tests/CMakeLists.txt) passes --known with the tags still open; `make soak`
 # passes none unless asked.
