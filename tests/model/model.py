@@ -255,7 +255,6 @@ class State:
         self.tombstones = set()  # (side, id)
         self.dead_links = {}   # sync -> {sf_id: hs_id}: `delete keep` tombstoned pairs
         self.seen = {}         # (Object, id, Field) -> value (lifecycle "old")
-        self.pending_fill = set()  # (sync, sf_id, rule index): a conflict whose blank winner was ignored
         self.unsettled = {}    # (sync, sf_id, rule index) -> tag: a known defect's outcome was accepted
 
     def link_of(self, sync, side, rid):
@@ -308,7 +307,6 @@ class Expectation:
         self.moves = []       # (from_sync, to_sync, lead, contact, hs)
         self.hold = set()     # (sync, sf_id, rule index): shadows do not move
         self.unlinked_live = set()  # (sync, side, id): partner of a record deleted under `delete unlink`
-        self.blank_won = set()  # (sync, sf_id, rule index): a conflict won by a blank that was ignored
         self.notes = []
         self.checked = {}     # (side, obj) -> set of fields the rules touch
         self.lifecycle_new = {}  # create index -> Cands of the lifecycle property
@@ -342,7 +340,7 @@ def _time_cmp(times, sf_obj, sid, srec, hs_obj, hid, hs_field):
         return SF
     if sf_sec < hs_sec:
         return HS
-    return None
+    return SF  # 'compared at the coarser precision ... a tie goes to Salesforce'
 
 
 def plan_pass(rules, state, snap, times=None, semantics=None):
@@ -463,6 +461,10 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
             sfc, hsc = not is_blank(sf_cur), not is_blank(hs_cur)
         else:
             sfc, hsc = sf_cur != b[0], hs_cur != b[1]
+        if r.conflict == "dont_sync" and r.dir == "<->":
+            # HubSpot's "Don't sync": once both records exist nothing is ever written for
+            # the field; only a create carries the value (sync.md, issue 12 defect 6)
+            sfc = hsc = False
         if r.dir == "->":
             hsc = False   # a one-way rule ignores edits on its target side
         if r.dir == "<-":
@@ -470,10 +472,7 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
         alts = []  # (winner side or None, tag)
         if not sfc and not hsc:
             alts = [(None, None)]
-            if (s.name, sid, i) in st.pending_fill and not is_blank(sf_cur) != (not is_blank(hs_cur)):
-                # the pass after a conflict whose blank winner was ignored copies the other
-                # side's value although nothing changed (findings F5)
-                alts.append((HS if is_blank(sf_cur) else SF, "blank-fill-next-pass"))
+
         elif sfc and not hsc:
             alts = [(SF, None)]
         elif hsc and not sfc:
@@ -496,8 +495,8 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
                 alts = [(None, None)]
             else:  # two_way
                 w = _time_cmp(times, s.sf_obj, sid, srec, s.hs_obj, hid, r.hs)
-                if w is None:
-                    ex.notes.append(f"{s.name} {sid}/{hid} {r.hs}: two_way tie within a second: either side")
+                if w is None:  # a time the harness does not know: either side
+                    ex.notes.append(f"{s.name} {sid}/{hid} {r.hs}: two_way without both times: either side")
                     alts = [(SF, None), (HS, None)]
                 else:
                     alts = [(w, None)]
@@ -528,11 +527,27 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
                 res_sf.add(sf_cur if not r.expr else None, tag)
                 res_hs.add(hs_cur, tag)
                 continue
-            if m[0] == "skip":
+            if m[0] == "skip" and sfc and hsc:
+                # 'when a conflict's winner is such a blank, the other side's value fills it
+                # in the same pass'
+                other = hs_cur if w == SF else sf_cur
+                try:
+                    m2 = r.map(other, w, tables)
+                except Reject as e:
+                    errors_to[w].append((i, str(e)))
+                    m2 = ("skip",)
+                if m2[0] == "write" and w == SF and not r.expr:
+                    res_sf.add(m2[1], tag)
+                    res_hs.add(hs_cur, tag)
+                elif m2[0] == "write" and w == HS:
+                    res_sf.add(sf_cur if not r.expr else None, tag)
+                    res_hs.add(m2[1], tag)
+                else:
+                    res_sf.add(sf_cur if not r.expr else None, tag)
+                    res_hs.add(hs_cur, tag)
+            elif m[0] == "skip":
                 res_sf.add(sf_cur if not r.expr else None, tag)
                 res_hs.add(hs_cur, tag)
-                if sfc and hsc:
-                    ex.blank_won.add((s.name, sid, i))
             elif to == HS:
                 res_sf.add(sf_cur if not r.expr else None, tag)
                 res_hs.add(m[1], tag)
@@ -650,12 +665,16 @@ def match_and_create(R, s, st, ex, snap, final, times, sem):
     # 'a record whose id a rule wrote into the other side is linked to that record'
     ext = s.ext_rule()
     if ext:
+        # 'linked to that record - whatever the scope says of it'
+        any_hs = {h: r for h, r in hs_recs.items() if not _deleted(HS, r) and (HS, h) not in st.tombstones
+                  and h not in linked_hs and not st.hs_taken(s.hs_obj, h, R, s.name)}
         for sid in sorted(un_sf):
-            c = [h for h, r in un_hs.items() if norm(r.get(ext.hs)) == sid]
+            c = [h for h, r in any_hs.items() if norm(r.get(ext.hs)) == sid]
             if len(c) == 1:
                 links[sid] = c[0]
                 ex.links.append((s.name, sid, c[0]))
-                del un_hs[c[0]]
+                un_hs.pop(c[0], None)
+                del any_hs[c[0]]
                 del un_sf[sid]
                 reconcile_pair(R, s, st, ex, sid, c[0], sf_recs[sid], hs_recs[c[0]], times, sem, final, snap)
             elif len(c) > 1:
@@ -958,7 +977,6 @@ def commit(rules, state, ex, after):
             links[c.new_id] = c.src_id
         for i in c.held:
             ex.hold.add((c.sync, c.src_id if c.to == HS else c.new_id, i))
-    st.pending_fill = set(ex.blank_won)
     for s in rules.syncs:
         for sid, hid in st.links.get(s.name, {}).items():
             srec = after["sf"].get(s.sf_obj, {}).get(sid)

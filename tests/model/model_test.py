@@ -81,17 +81,17 @@ class Reconcile(unittest.TestCase):
         ex = self.edit(sf={"FirstName": "Ann"}, hs={"firstname": "Ann"})
         self.assertEqual(ex.conflicts, [])
 
-    def test_two_way_most_recent_wins_and_a_tie_in_the_second_is_open(self):
+    def test_two_way_most_recent_wins_and_a_tie_in_the_second_goes_to_salesforce(self):
         t = {("sf", "Contact", "c"): 10_000, ("hs", "contacts", "h", "firstname"): 12_500}
         ex = self.edit(sf={"FirstName": "Ann"}, hs={"firstname": "Bea"}, times=t)
         self.assertEqual(value(ex, SF, "Contact", "c", "FirstName"), ["Bea"])
         t = {("sf", "Contact", "c"): 13_000, ("hs", "contacts", "h", "firstname"): 12_500}
         ex = self.edit(sf={"FirstName": "Ann"}, hs={"firstname": "Bea"}, times=t)
         self.assertEqual(value(ex, HS, "contacts", "h", "firstname"), ["Ann"])
-        # SystemModstamp has second precision: 12 s vs 12.5 s cannot be ordered
+        # SystemModstamp has second precision: 12 s vs 12.5 s is a tie, and a tie goes to Salesforce
         t = {("sf", "Contact", "c"): 12_000, ("hs", "contacts", "h", "firstname"): 12_500}
         ex = self.edit(sf={"FirstName": "Ann"}, hs={"firstname": "Bea"}, times=t)
-        self.assertEqual(value(ex, HS, "contacts", "h", "firstname"), ["Ann", "Bea"])
+        self.assertEqual(value(ex, HS, "contacts", "h", "firstname"), ["Ann"])
 
     def test_prefer_salesforce_unless_blank(self):
         ex = self.edit(sf={"Phone": "2"}, hs={"phone": "3"})
@@ -103,6 +103,25 @@ class Reconcile(unittest.TestCase):
     def test_blank_ignore_never_erases(self):
         ex = self.edit(sf={"FirstName": None})
         self.assertEqual(value(ex, HS, "contacts", "h", "firstname"), ["Ada"])
+
+    def test_a_blank_conflict_winner_is_filled_in_the_same_pass(self):
+        t = {("sf", "Contact", "c"): 20_000, ("hs", "contacts", "h", "firstname"): 12_500}
+        ex = self.edit(sf={"FirstName": None}, hs={"firstname": "Bea"}, times=t)
+        self.assertEqual(value(ex, SF, "Contact", "c", "FirstName"), ["Bea"])
+
+    def test_dont_sync_passes_nothing_once_both_records_exist(self):
+        R = rules(people([{"sf": "Title", "hs": "jobtitle", "conflict": "dont_sync"}]))
+        sf = {"Contact": {"c": {"Email": "a@x.test", "Title": "CTO"}}}
+        hs = {"contacts": {"h": {"email": "a@x.test", "jobtitle": "CTO"}}}
+        st = linked(R, sf, hs, {"c": "h"})
+        s = snap(sf, hs)
+        s["sf"]["Contact"]["c"]["Title"] = "CEO"
+        ex = model.plan_pass(R, st, s)
+        self.assertEqual(value(ex, HS, "contacts", "h", "jobtitle"), ["CTO"])
+        # a create still carries the value
+        s = snap({"Contact": {"d": {"Email": "d@x.test", "Title": "VP"}}})
+        ex = model.plan_pass(R, model.State(), s)
+        self.assertEqual(ex.creates[0].fields["jobtitle"].main(), ["VP"])
 
     def test_one_way_rule_ignores_target_edits(self):
         ex = self.edit(hs={"jobtitle": "CEO"})
