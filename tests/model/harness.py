@@ -487,23 +487,33 @@ class Runner:
             only_r = [x for x in r if x not in p]
             self.violate("plan-run", f"plan announced {only_p[:4]} but run did {only_r[:4]}")
 
-    def check_errors(self, ex, rep):
+    def check_errors(self, ex):
         """the records the model quarantines (Duplicates) or whose value it rejects
-        (PropertyValues) are the records the pass logged, by category."""
+        (PropertyValues) are the ones waiting in the error log after the sync point, and no
+        other entry of those categories waits (a quarantine whose cause is gone leaves the
+        log: sync.md 'The error log')."""
         cats = ("Duplicates", "PropertyValues")
-        eng = []
-        for e in rep.get("events", []):
-            if e.get("kind") == "error" and e.get("category") in cats:
-                eng.append((e.get("sync"), e["category"], {e.get("salesforce_id"), e.get("hubspot_id")} - {None, ""}))
+        rc, out, _ = self.accord(["errors", "--state", os.path.join(self.tmp, "accord.db"), "--format", "json"])
+        try:
+            log = json.loads(out or "[]")
+        except ValueError:
+            self.violate("errors", f"accord errors exit {rc}: {out[:200]}")
+            return
+        eng = [(e.get("sync"), e["category"], {e.get("salesforce_id"), e.get("hubspot_id")} - {None, ""},
+                e.get("message", "")[:160]) for e in log if e.get("category") in cats]
+        def ids(sync, rid):
+            out = {rid} | ex.pair_ids.get((sync, rid), set())
+            out |= {c.new_id for c in ex.creates if c.sync == sync and c.src_id == rid and c.new_id}
+            return out
         mod = sorted({(s, c, rid) for s, c, side, rid, msg in ex.errors if c in cats})
         for m in mod:
-            if not any(m[0] == e[0] and m[1] == e[1] and m[2] in e[2] for e in eng):
-                self.violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the pass did not "
+            if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for e in eng):
+                self.violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the log has not "
                                                f"({[x for x in ex.errors if x[3] == m[2]][:1]})")
         for e in eng:
-            if not any(m[0] == e[0] and m[1] == e[1] and m[2] in e[2] for m in mod):
-                self.violate("errors-extra", f"the pass logged {e[1]} for {sorted(e[2])} in sync {e[0]}; "
-                                             f"the model does not")
+            if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for m in mod):
+                self.violate("errors-extra", f"the log has {e[1]} for {sorted(e[2])} in sync {e[0]}; the model "
+                                             f"does not: {e[3]}")
 
     last_report = None
 
@@ -637,8 +647,7 @@ class Runner:
                 self.resync(ex, before, after)
             else:
                 self.check_model(ex, before, after)
-                if not rnd["sync"].get("faults") and self.last_report is not None:
-                    self.check_errors(ex, self.last_report)
+                self.check_errors(ex)
                 model.commit(self.rules, self.state, ex, after)
             self.check_duplicates(after)
             self.check_lifecycle(before, after)

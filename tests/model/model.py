@@ -307,6 +307,7 @@ class Expectation:
         self.moves = []       # (from_sync, to_sync, lead, contact, hs)
         self.hold = set()     # (sync, sf_id, rule index): shadows do not move
         self.unlinked_live = set()  # (sync, side, id): partner of a record deleted under `delete unlink`
+        self.pair_ids = {}    # (sync, id named by an error) -> ids of its pair
         self.notes = []
         self.checked = {}     # (side, obj) -> set of fields the rules touch
         self.lifecycle_new = {}  # create index -> Cands of the lifecycle property
@@ -574,6 +575,7 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
     for to in (SF, HS):
         if errors_to[to]:
             rid = sid if to == SF else hid
+            ex.pair_ids[(s.name, rid)] = {sid, hid}
             for i, msg in errors_to[to]:
                 ex.errors.append((s.name, "PropertyValues", to, rid, msg))
                 ex.hold.add((s.name, sid, i))
