@@ -476,7 +476,7 @@ def gen_history(rng, rules, rounds=None, faults=True):
                     acts.extend(a)
                 elif a:
                     acts.append(a)
-            elif u < 0.83 and made:
+            elif u < 0.8 and made:
                 ref, side, obj = rng.choice(made)
                 if obj != "Account":
                     acts.append({"do": "delete", "side": side, "obj": obj, "ref": ref})

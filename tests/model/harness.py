@@ -183,7 +183,7 @@ class Runner:
         self.known_hits = []
         self.stats = {"passes": 0, "faulted_passes": 0, "kills": 0, "restarts": 0, "sync_points": 0,
                       "plans": 0, "actions": 0, "check_seconds": 0, "m_conflicts": 0, "m_creates": 0,
-                      "m_changes": 0, "m_lifecycle": 0, "m_errors": 0, "m_deletes": 0, "m_moves": 0}
+                      "m_changes": 0, "m_lifecycle": 0, "m_errors": 0, "m_deletes": 0, "m_moves": 0, "faults_seen": 0}
         self.refs = {}          # ref -> (side, obj, id)
         self.user_made = {}     # (side, obj, id) for user-created records
         self.hs_times = {}      # (type, id, prop) -> ms
@@ -258,7 +258,12 @@ class Runner:
 
     def run_pass(self, kill_after=None, faulted=False):
         t0 = time.time()
-        rc, out, err = self.accord(self.pass_args("run") + ["--once"], kill_after=kill_after)
+        rc, out, err = self.accord(self.pass_args("run") + ["--once"] + (["--verbose"] if faulted else []),
+                                   kill_after=kill_after)
+        for m in re.finditer(r"^http: \S+ \S+ -> (\d+|no response)", err, re.M):
+            code = m.group(1)
+            if code == "no response" or int(code) >= 429 or int(code) == 207:
+                self.stats["faults_seen"] += 1
         if self.verbose:
             print(f"    pass: exit {rc} in {time.time() - t0:.2f}s")
         self.stats["passes"] += 1
@@ -845,7 +850,7 @@ def main():
     t0 = time.time()
     totals = {"histories": 0, "failed": 0, "passes": 0, "faulted_passes": 0, "kills": 0, "restarts": 0,
               "sync_points": 0, "plans": 0, "actions": 0, "known_hits": 0, "check_seconds": 0, "m_conflicts": 0,
-              "m_creates": 0, "m_changes": 0, "m_lifecycle": 0, "m_errors": 0, "m_deletes": 0, "m_moves": 0}
+              "m_creates": 0, "m_changes": 0, "m_lifecycle": 0, "m_errors": 0, "m_deletes": 0, "m_moves": 0, "faults_seen": 0}
     failures = []
 
     def account(r):
@@ -898,7 +903,8 @@ def main():
     el = time.time() - t0
     print(f"{totals['histories']} histories in {el:.0f}s: {totals['sync_points']} sync points, "
           f"{totals['passes']} passes ({totals['faulted_passes']} under faults, {totals['kills']} SIGKILLs, "
-          f"{totals['restarts']} sandbox restarts), {totals['plans']} plans compared, {totals['actions']} user actions; "
+          f"{totals['restarts']} sandbox restarts, {totals['faults_seen']} faulty HTTP answers seen by accord), "
+          f"{totals['plans']} plans compared, {totals['actions']} user actions; "
           f"{totals['known_hits']} known-defect outcomes excused; {len(failures)} failing: {failures}")
     print(f"the model predicted: {totals['m_creates']} creates, {totals['m_changes']} field writes "
           f"({totals['m_lifecycle']} lifecycle), {totals['m_conflicts']} conflicts, {totals['m_errors']} errors, "
