@@ -502,6 +502,8 @@ def gen_history(rng, rules, rounds=None, faults=True):
                 sp["kills"] = [round(rng.uniform(0.05, 1.5), 2) for _ in range(rng.randint(1, 2))]
             if rng.random() < 0.15:
                 sp["restart"] = True
+            elif rng.random() < 0.15 and i < nrounds - 1:
+                sp["partial"] = True  # one faulted pass, then the next round's edits
         if rng.random() < 0.12 and i > 0:
             a = edit_action()
             if a and not isinstance(a, list):
