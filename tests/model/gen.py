@@ -347,8 +347,12 @@ def gen_history(rng, rules, rounds=None, faults=True):
                     if r.get("kind"):
                         yield (r["sf"] if side == "sf" else r["hs"]), r["kind"]
 
-    def create_action():
+    trig_objs = {t["object"] for t in (rules.get("lifecycle") or {}).get("triggers", [])}
+
+    def create_action(force=None):
         u = rng.random()
+        if force == "Opportunity":
+            u = 0.85
         ref = new_ref()
         if u < 0.3:
             f = {"LastName": vocab("name", rng, "sf"), "Email": email()}
@@ -358,7 +362,7 @@ def gen_history(rng, rules, rounds=None, faults=True):
                 if fld not in f and rng.random() < 0.5:
                     f[fld] = vocab(kind, rng, "sf")
             accts = [m for m in made if m[2] == "Account"]
-            if accts and rng.random() < 0.5:
+            if accts and rng.random() < (0.8 if "Opportunity" in trig_objs else 0.5):
                 f["AccountId"] = {"ref": rng.choice(accts)[0]}
             made.append((ref, "sf", "Contact"))
             return {"do": "create", "side": "sf", "obj": "Contact", "ref": ref, "fields": f}
@@ -484,6 +488,18 @@ def gen_history(rng, rules, rounds=None, faults=True):
                 leads = [m for m in made if m[2] == "Lead"]
                 if leads:
                     acts.append({"do": "convert", "ref": rng.choice(leads)[0], "opportunity": rng.random() < 0.3})
+            elif u < 0.93 and trig_objs:
+                # move a field a lifecycle trigger watches (several triggers may watch one field)
+                cands = [m for m in made if m[2] in trig_objs]
+                if cands:
+                    ref, side, obj = rng.choice(cands)
+                    t = rng.choice([t for t in rules["lifecycle"]["triggers"] if t["object"] == obj])
+                    v = t["value"] if rng.random() < 0.7 else rng.choice(
+                        STAGES if obj == "Opportunity" else ["Open - Not Contacted", "Working - Contacted"])
+                    if t["field"] != "IsConverted":
+                        acts.append({"do": "edit", "side": "sf", "obj": obj, "ref": ref, "fields": {t["field"]: v}})
+                elif "Opportunity" in trig_objs and any(m[2] == "Account" for m in made):
+                    acts.append(create_action("Opportunity"))
             elif u < 0.95 and made:
                 # a record with the key of another one (a duplicate the engine must quarantine)
                 ref, side, obj = rng.choice(made)
