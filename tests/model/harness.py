@@ -868,12 +868,15 @@ def main():
               "sync_points": 0, "plans": 0, "actions": 0, "known_hits": 0, "check_seconds": 0, "m_conflicts": 0,
               "m_creates": 0, "m_changes": 0, "m_lifecycle": 0, "m_errors": 0, "m_deletes": 0, "m_moves": 0, "faults_seen": 0}
     failures = []
+    known_by_tag = {}
 
     def account(r):
         totals["histories"] += 1
         for k in r.stats:
             totals[k] += r.stats[k]
         totals["known_hits"] += len(r.known_hits)
+        for t, _ in r.known_hits:
+            known_by_tag[t] = known_by_tag.get(t, 0) + 1
 
     if a.replay is not None:
         files = []
@@ -921,7 +924,8 @@ def main():
           f"{totals['passes']} passes ({totals['faulted_passes']} under faults, {totals['kills']} SIGKILLs, "
           f"{totals['restarts']} sandbox restarts, {totals['faults_seen']} faulty HTTP answers seen by accord), "
           f"{totals['plans']} plans compared, {totals['actions']} user actions; "
-          f"{totals['known_hits']} known-defect outcomes excused; {len(failures)} failing: {failures}")
+          f"{totals['known_hits']} known-defect outcomes excused {known_by_tag or ''}; "
+          f"{len(failures)} failing: {failures}")
     print(f"the model predicted: {totals['m_creates']} creates, {totals['m_changes']} field writes "
           f"({totals['m_lifecycle']} lifecycle), {totals['m_conflicts']} conflicts, {totals['m_errors']} errors, "
           f"{totals['m_deletes']} deletes/unlinks, {totals['m_moves']} lead conversions followed")
