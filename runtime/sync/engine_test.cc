@@ -939,5 +939,24 @@ TEST(SyncEngine, APropagatedDeleteThatFailsIsSentAgain) {
   EXPECT_EQ(Harness::Writes(engine.RunPass(PassOptions{})), 0);
 }
 
+TEST(SyncEngine, ADeletedRecordsErrorsLeaveTheLog) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  Email <-> email
+  LastName <-> lastname
+  LeadSource <-> lead_source
+}
+)");
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"LeadSource", "Carrier Pigeon"}});
+  h.Pass();
+  ASSERT_FALSE(h.store->Errors("people").empty()) << "created without lead_source, which waits";
+  h.EditContact("003A", {{"IsDeleted", true}});
+  h.Pass();
+  EXPECT_TRUE(h.store->Errors("people").empty()) << "the record is gone: so is what waited for it";
+}
+
 }  // namespace
 }  // namespace accord::sync

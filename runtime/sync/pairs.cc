@@ -387,6 +387,11 @@ std::string Engine::Impl::ParentSalesforce(const Assoc& a, const std::string& hs
 }
 
 void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w) {
+  // a deleted record's entries in the error log are over (a delete that fails logs anew)
+  if (!opts->dry_run)
+    for (const auto& [sf, hs] : {std::pair<std::string, std::string>{link.salesforce_id, link.hubspot_id},
+                                 {link.salesforce_id, ""}, {"", link.hubspot_id}})
+      Check(store.ClearErrors(p.name, sf, hs));
   int gone = (rec[0] && rec[0]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ? 0 : 1;
   std::string ids[2] = {link.salesforce_id, link.hubspot_id};
   // a Salesforce merge: the loser's link moves to the survivor
