@@ -229,8 +229,9 @@ void Engine::Impl::Build() {
       } else if (auto* c = std::get_if<ast::CreateRule>(&item)) {
         p.create[SideIndex(c->side)] = c;
       } else if (auto* d = std::get_if<ast::DeleteRule>(&item)) {
-        p.del = d->kind;
-        p.del_from = d->from;
+        // several delete rules may name different sides: each side keeps its own
+        for (int i = 0; i < 2; ++i)
+          if (!d->from || SideIndex(*d->from) == i) p.del[i] = d->kind;
       } else if (auto* cv = std::get_if<ast::ConvertsTo>(&item)) {
         p.converts_to = cv->sync.text;
       } else if (auto* a = std::get_if<ast::Associate>(&item)) {

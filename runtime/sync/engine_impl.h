@@ -87,8 +87,8 @@ struct SyncPlan {
   int match_slot[2] = {-1, -1};
   int extid_slot[2] = {-1, -1};  // target field holding the other side's record id, per side
   const ast::CreateRule* create[2] = {nullptr, nullptr};  // create in side
-  ast::DeleteKind del = ast::DeleteKind::kKeep;
-  std::optional<Side> del_from;
+  // the delete policy when side i's record is deleted (`delete K` sets both, `delete K from S` one)
+  ast::DeleteKind del[2] = {ast::DeleteKind::kKeep, ast::DeleteKind::kKeep};
   std::string converts_to;
   int handle_map[2] = {-1, -1};    // mapping toward side
   int handle_create[2] = {-1, -1};  // on create defaults for side

@@ -939,6 +939,25 @@ TEST(SyncEngine, APropagatedDeleteThatFailsIsSentAgain) {
   EXPECT_EQ(Harness::Writes(engine.RunPass(PassOptions{})), 0);
 }
 
+TEST(SyncEngine, EachSideKeepsItsOwnDeleteRule) {
+  Harness h(std::string(kPeople).replace(std::string(kPeople).find("  conflict"), 0,
+                                         "  delete propagate from salesforce\n  delete unlink from hubspot\n"));
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  h.PutContact("003B", {{"LastName", "Byron"}, {"Email", "byron@example.com"}});
+  h.Pass();
+  std::string hs_a = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  std::string hs_b = h.store->FindBySalesforce("people", "003B")->hubspot_id;
+  h.EditContact("003A", {{"IsDeleted", true}});  // deleted in Salesforce: propagate
+  json gone = *h.hs.Get("contacts", hs_b);       // deleted in HubSpot: unlink
+  gone["archived"] = true;
+  gone["properties"]["lastmodifieddate"] = h.Stamp();
+  h.hs.Put(h.Obj(System::kHubSpot, "contacts"), gone);
+  h.Pass();
+  EXPECT_EQ((*h.hs.Get("contacts", hs_a))["archived"], true) << "delete propagate from salesforce";
+  EXPECT_EQ(h.SfField("003B", "IsDeleted"), false) << "delete unlink from hubspot keeps the Contact";
+  EXPECT_FALSE(h.store->FindBySalesforce("people", "003B")) << "and forgets the link";
+}
+
 TEST(SyncEngine, ADeletedRecordsErrorsLeaveTheLog) {
   Harness h(R"(
 sync people: salesforce.Contact <-> hubspot.contacts {

@@ -409,12 +409,12 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
     return;
   }
   Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", ids[gone]));
-  bool propagate = p.del == ast::DeleteKind::kPropagate && (!p.del_from || SideIndex(*p.del_from) == gone);
+  bool propagate = p.del[gone] == ast::DeleteKind::kPropagate;
   Event e;
   e.sync = p.name;
   e.salesforce_id = link.salesforce_id;
   e.hubspot_id = link.hubspot_id;
-  if (p.del == ast::DeleteKind::kUnlink) {
+  if (p.del[gone] == ast::DeleteKind::kUnlink) {
     Check(store.RemoveLink(p.name, link.salesforce_id));
     e.kind = Event::Kind::kUnlink;
     e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") + ": unlinked (delete unlink)";
