@@ -620,6 +620,29 @@ TEST(SyncEngine, RelinkAfterALostCreateResponseTakesItsShadowsFromTheIntent) {
   EXPECT_EQ(h.hs.All("contacts").size(), 1u);
 }
 
+TEST(SyncEngine, ARelinkThatWritesNothingKeepsTheIntentsShadows) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  Email <-> email
+  LastName <-> lastname
+  FirstName <-> firstname blank default "Unknown"
+}
+)");
+  LostAckConnector lossy(h.hs, 1);
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, lossy);
+  h.PutContact("003H", {{"LastName", "Hamilton"}, {"Email", "margaret@example.com"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);  // HubSpot gets firstname "Unknown"; the answer is lost
+  WaitBackoff(*h.store);
+  PassReport relink = engine.RunPass(PassOptions{});
+  EXPECT_EQ(relink.Total().linked, 1);
+  EXPECT_EQ(Harness::Writes(relink), 0);
+  EXPECT_EQ(Harness::Writes(engine.RunPass(PassOptions{})), 0) << "the pair keeps the intent's shadows";
+  EXPECT_TRUE(h.SfField("003H", "FirstName").is_null()) << "no side changed the field: nothing is written";
+}
+
 TEST(SyncEngine, AnUnreadableRecordBlocksCreatesIntoItsObject) {
   char tmpl[] = "/tmp/accord-unreadable-XXXXXX";
   std::string dir = mkdtemp(tmpl);

@@ -109,18 +109,17 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
     // the pair starts from what that create wrote, so that our own create is not
     // taken for an edit in the other system
     ShadowMap sm;
-    bool from_intent = false;
     for (int target : {1, 0}) {
       const std::string& source = rec[1 - target]->id;
       if (const nlohmann::json* in = IntentOf(p, target, source)) {
         sm = IntentShadows(*in);
-        from_intent = !sm.empty();
         DropIntent(p, target, source);
         e.message += "; the record an earlier create made (its acknowledgement was lost)";
       }
     }
     Emit(e);
-    Reconcile(p, rec[0]->id, rec[1]->id, rec, sm, from_intent, w);
+    // the shadows are new to the store (even those an intent gave): stored whatever this reconcile writes
+    Reconcile(p, rec[0]->id, rec[1]->id, rec, sm, false, w);
     Associations(p, rec[0]->id, rec[1]->id, rec, w);
   };
   for (int s = 0; s < 2 && report->ok; ++s) {
