@@ -701,6 +701,10 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
                                   std::vector<size_t> idx, bool create, int retries_left,
                                   std::vector<WriteResult>& out) {
   if (idx.empty()) return;
+  // Creates with an upsert key (Write groups them by field) upsert by that unique property:
+  // sent again, an upsert updates the record the first try made.
+  const bool upsert = create && sync::UpsertValue(object, ops[idx[0]]);
+  const std::string upsert_field = upsert ? ops[idx[0]].upsert_field : "";
   json inputs = json::array();
   for (size_t i : idx) {
     json props = json::object();
@@ -710,14 +714,20 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     }
     json in{{"properties", props}};
     if (!create) in["id"] = ops[i].id;
-    // HubSpot echoes objectWriteTraceId in the result of each input: creates map back by it
-    // (the order of batch/create results is not promised).
-    if (create) in["objectWriteTraceId"] = std::to_string(i);
+    if (upsert) {
+      in["id"] = **sync::UpsertValue(object, ops[i]);
+      in["idProperty"] = upsert_field;
+    } else if (create) {
+      // HubSpot echoes objectWriteTraceId in the result of each input: creates map back by it
+      // (the order of batch/create results is not promised).
+      in["objectWriteTraceId"] = std::to_string(i);
+    }
     inputs.push_back(std::move(in));
   }
-  const std::string path = ObjectPath(object.name) + (create ? "/batch/create" : "/batch/update");
+  const std::string path =
+      ObjectPath(object.name) + (upsert ? "/batch/upsert" : create ? "/batch/create" : "/batch/update");
   // Creates are not idempotent: the HTTP layer only retries them when they cannot have been processed.
-  HttpResponse r = Send("POST", path, json{{"inputs", inputs}}.dump(), Kind::kWrite, /*idempotent=*/!create);
+  HttpResponse r = Send("POST", path, json{{"inputs", inputs}}.dump(), Kind::kWrite, /*idempotent=*/!create || upsert);
 
   if (r.status == 200 || r.status == 201 || r.status == 207) {
     json j = Parse(r.body);
@@ -729,9 +739,10 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
       return;
     }
     std::vector<int> state(idx.size(), 0);  // 0 unknown, 1 ok, 2 failed, 3 retry
-    std::unordered_map<std::string, size_t> pos_of_id;
-    if (!create)
-      for (size_t k = 0; k < idx.size(); ++k) pos_of_id.emplace(ops[idx[k]].id, k);
+    std::unordered_map<std::string, size_t> pos_of_id;  // upserts: by the key (results and errors name it)
+    if (!create || upsert)
+      for (size_t k = 0; k < idx.size(); ++k)
+        pos_of_id.emplace(upsert ? **sync::UpsertValue(object, ops[idx[k]]) : ops[idx[k]].id, k);
     if (j.contains("errors") && j["errors"].is_array()) {
       for (const json& e : j["errors"]) {
         std::string cat = e.is_object() ? e.value("category", std::string("ERROR")) : "ERROR";
@@ -757,7 +768,14 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     for (const json& res : j["results"]) {
       std::string id = res.is_object() && res.contains("id") ? IdText(res["id"]) : "";
       size_t k = idx.size();
-      if (create) {
+      // an upsert's result carries its key property (the order of results is not promised)
+      auto key = upsert && res.is_object() && res.contains("properties") && res["properties"].is_object() &&
+                         res["properties"].contains(upsert_field)
+                     ? pos_of_id.find(IdText(res["properties"][upsert_field]))
+                     : pos_of_id.end();
+      if (key != pos_of_id.end() && state[key->second] == 0) {
+        k = key->second;
+      } else if (create) {
         std::string trace = res.is_object() && res.contains("objectWriteTraceId") ? IdText(res["objectWriteTraceId"]) : "";
         if (!trace.empty()) {
           for (size_t q = 0; q < idx.size(); ++q)
@@ -804,7 +822,8 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     return;
   }
 
-  if ((r.status == 400 || r.status == 409) && idx.size() > 1) {
+  if ((r.status == 400 || r.status == 409) && idx.size() > 1 &&
+      !(upsert && r.body.find("non-unique") != std::string::npos)) {  // that fails every input alike
     // HubSpot refused the whole batch for one input (or a few) and wrote nothing.
     // Its errors name the properties, not the inputs: first set apart the inputs that
     // write a named property (the suspects), then bisect.
@@ -876,7 +895,13 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
 
   for (size_t i : idx) {
     out[i].id = ops[i].id;
-    Fail(out[i], r, create);
+    Fail(out[i], r, create && !upsert);
+    if (upsert && (r.status == 0 || r.status >= 500) && (r.status != 0 || r.sent)) {
+      // sent again and again without an answer: the intent stays, and the next pass
+      // finds the record by its key (a further upsert would update it, never copy it)
+      out[i].maybe_applied = true;
+      out[i].message += "; the upsert may have reached HubSpot: the next pass finds it by " + upsert_field;
+    }
   }
 }
 
@@ -963,14 +988,17 @@ void HubSpotConnector::Associate(const schema::Object& object, const std::vector
 std::vector<WriteResult> HubSpotConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
   std::vector<WriteResult> out(ops.size());
   std::vector<size_t> creates, updates, deletes;
+  std::map<std::string, std::vector<size_t>> upserts;  // creates by the property they upsert by
   for (size_t i = 0; i < ops.size(); ++i) {
     out[i].id = ops[i].id;
-    (ops[i].kind == WriteOp::Kind::kCreate ? creates : ops[i].kind == WriteOp::Kind::kUpdate ? updates : deletes)
+    if (sync::UpsertValue(object, ops[i])) upserts[ops[i].upsert_field].push_back(i);
+    else (ops[i].kind == WriteOp::Kind::kCreate ? creates : ops[i].kind == WriteOp::Kind::kUpdate ? updates : deletes)
         .push_back(i);
   }
   if (options_.dry_run) {
     auto calls = [](size_t n) { return static_cast<int64_t>((n + kBatch - 1) / kBatch); };
     calls_.writes += calls(creates.size()) + calls(updates.size()) + calls(deletes.size());
+    for (const auto& [field, idx] : upserts) calls_.writes += calls(idx.size());
     std::map<std::string, size_t> pairs;
     for (size_t i = 0; i < ops.size(); ++i) {
       out[i].ok = true;
@@ -987,6 +1015,8 @@ std::vector<WriteResult> HubSpotConnector::Write(const schema::Object& object, c
                              all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), b + kBatch))));
   };
   chunks(creates, [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), true, options_.write_retries, out); });
+  for (const auto& [field, idx] : upserts)
+    chunks(idx, [&](std::vector<size_t> b) { WriteBatch(object, ops, std::move(b), true, options_.write_retries, out); });
   chunks(updates, [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), false, options_.write_retries, out); });
   chunks(deletes, [&](std::vector<size_t> idx) { ArchiveBatch(object, ops, idx, out); });
   Associate(object, ops, out);

@@ -7,6 +7,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -500,6 +502,104 @@ TEST_F(HubSpotTest, LostCreateResponsesOnAWarmConnectionCreateEachCompanyDealAnd
     EXPECT_EQ(c->calls().writes, 1);
     EXPECT_EQ(Dump(type).size(), before + ops.size()) << "each create sent once is one record";
   }
+}
+
+// A HubSpot property made unique (hasUniqueValue, as an admin makes it) holds the
+// Salesforce id: creates upsert by it, so the transport may send them again. Every
+// response is lost until the transport's first wait: each company lands once and
+// the creates answer ok (a plain create is never re-sent: it failed here before).
+TEST_F(HubSpotTest, CreatesWithAnUpsertKeyAreResentAndLandOnce) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/accord-hs-upsert-XXXXXX";
+  const std::string seed = mkdtemp(tmpl);
+  fs::copy(sandbox::DefaultSeedDir(), seed, fs::copy_options::recursive);
+  const std::string file = seed + "/schemas/hubspot/companies.json";
+  json props = json::parse(std::ifstream(file));
+  for (json& p : props["results"])
+    if (p["name"] == "salesforce_account_id") p["hasUniqueValue"] = true;
+  std::ofstream(file) << props.dump();
+  admin.reset();
+  sb->Stop();
+  sandbox::SandboxOptions o;
+  o.seed_dir = seed;
+  sandbox::Status st;
+  sb = sandbox::Sandbox::Start(o, &st);
+  ASSERT_TRUE(sb) << st.message;
+  admin = std::make_unique<Http>(sb->hubspot_url(), sb->token());
+  Admin("/__sandbox/config", {{"rate_limit_max", 1000000}, {"search_per_second", 100000}});
+  schema::SchemaSet unique_schemas;
+  std::vector<schema::SchemaError> errors;
+  schema::LoadSchemaDir(schema::System::kHubSpot, seed + "/schemas/hubspot", unique_schemas, errors);
+  fs::remove_all(seed);
+  ASSERT_TRUE(errors.empty()) << errors[0].message;
+  const schema::Object* object = unique_schemas.Find(schema::System::kHubSpot, "companies");
+  ASSERT_TRUE(object && object->FindField("salesforce_account_id")->unique);
+
+  // every response is lost until the transport's first wait; then the faults are off
+  HubSpotOptions opts = Options();
+  int waited = 0;
+  opts.http.sleep = [&](int64_t) {
+    if (waited++ == 0) Admin("/__sandbox/faults", json::object());
+  };
+  auto c = Connect(opts);
+  ASSERT_TRUE(c);
+  Load(*c, *object);  // a warm connection, as in a pass
+  size_t before = Dump("companies").size();
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 3; ++i) {
+    ops.push_back(Create(*object, {{"name", "Upserted " + std::to_string(i)},
+                                   {"salesforce_account_id", "001UPSERT0000" + std::to_string(i)}}));
+    ops.back().upsert_field = "salesforce_account_id";
+  }
+  int64_t writes = c->calls().writes;
+  Admin("/__sandbox/faults", {{"drop_after_rate", 1.0}, {"path", "/batch/"}});
+  auto res = c->Write(*object, ops);
+  EXPECT_EQ(c->calls().writes - writes, 2) << "processed, its response lost, then sent again";
+  auto dump = Dump("companies");
+  EXPECT_EQ(dump.size(), before + ops.size()) << "sent twice, each record once";
+  for (size_t i = 0; i < res.size(); ++i) {
+    ASSERT_TRUE(res[i].ok) << res[i].status_code << " " << res[i].message;
+    EXPECT_EQ(dump[res[i].id]["name"], "Upserted " + std::to_string(i));
+    EXPECT_EQ(dump[res[i].id]["salesforce_account_id"], "001UPSERT0000" + std::to_string(i));
+    ASSERT_TRUE(res[i].stored);
+    EXPECT_EQ(res[i].stored->values[Slot(*object, "name")], "Upserted " + std::to_string(i));
+  }
+  // sent once more (the engine's retry of a create whose outcome it never learnt): the same records
+  ops[1].fields[0].second = "Upserted again";
+  auto again = c->Write(*object, ops);
+  dump = Dump("companies");
+  EXPECT_EQ(dump.size(), before + ops.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    ASSERT_TRUE(again[i].ok) << again[i].message;
+    EXPECT_EQ(again[i].id, res[i].id);
+  }
+  EXPECT_EQ(dump[res[1].id]["name"], "Upserted again");
+}
+
+// The example's salesforce_account_id is not unique: HubSpot refuses to upsert by it,
+// so the engine never asks (SyncEngine.CreatesUpsertByAUniqueExternalIdProperty); a
+// connector asked anyway fails the inputs in one call and creates nothing.
+TEST_F(HubSpotTest, UpsertByAPropertyThatIsNotUniqueIsRefused) {
+  ASSERT_FALSE(companies->FindField("salesforce_account_id")->unique);
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  size_t before = Dump("companies").size();
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 2; ++i) {
+    ops.push_back(Create(*companies, {{"name", "Not unique " + std::to_string(i)},
+                                      {"salesforce_account_id", "001NOTUNIQUE00" + std::to_string(i)}}));
+    ops.back().upsert_field = "salesforce_account_id";
+  }
+  int64_t writes = c->calls().writes;
+  auto res = c->Write(*companies, ops);
+  EXPECT_EQ(c->calls().writes - writes, 1);
+  for (const auto& r : res) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_FALSE(r.transient);
+    EXPECT_FALSE(r.maybe_applied);
+    EXPECT_NE(r.message.find("non-unique"), std::string::npos) << r.message;
+  }
+  EXPECT_EQ(Dump("companies").size(), before);
 }
 
 TEST_F(HubSpotTest, PartialFailuresAreRetried) {

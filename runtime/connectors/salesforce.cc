@@ -693,7 +693,10 @@ bool SalesforceConnector::NormalizeStamp(const std::string& in, std::string* out
 void SalesforceConnector::WriteChunk(const schema::Object& object, const std::vector<WriteOp>& ops, WriteOp::Kind kind,
                                      const std::vector<size_t>& idx, std::vector<WriteResult>* results) {
   const bool create = kind == WriteOp::Kind::kCreate;
-  const char* verb = create ? "create" : kind == WriteOp::Kind::kUpdate ? "update" : "delete";
+  // Creates with an upsert key (Write groups them by field) upsert by that External ID /
+  // idLookup field: sent again, an upsert updates the record the first try made.
+  const bool upsert = create && !idx.empty() && sync::UpsertValue(object, ops[idx[0]]);
+  const char* verb = upsert ? "upsert" : create ? "create" : kind == WriteOp::Kind::kUpdate ? "update" : "delete";
   auto fail_all = [&](const std::vector<size_t>& which, const std::string& code, const std::string& message,
                       bool transient, bool maybe_applied = false) {
     for (size_t i : which) {
@@ -733,12 +736,13 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
         }
         records.push_back(std::move(rec));
       }
-      req.method = create ? "POST" : "PATCH";
-      req.url = DataUrl("/composite/sobjects");
+      req.method = create && !upsert ? "POST" : "PATCH";
+      req.url = DataUrl("/composite/sobjects" +
+                        (upsert ? "/" + UrlEncode(object.name) + "/" + UrlEncode(ops[idx[0]].upsert_field) : ""));
       req.body = json{{"allOrNone", false}, {"records", std::move(records)}}.dump();
       // A create that may have reached the server is not re-sent (a dropped
-      // connection after the commit would duplicate the records).
-      req.idempotent = !create;
+      // connection after the commit would duplicate the records); an upsert is.
+      req.idempotent = !create || upsert;
     }
     HttpResponse r = Send(req);
     json arr = r.status == 200 ? json::parse(r.body, nullptr, false) : json();
@@ -752,7 +756,10 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
       bool transient = r.status == 0 || r.status >= 500 || r.status == 401 || r.status == 403 || r.status == 429 ||
                        r.status == 200;
       bool maybe_applied = create && (r.status == 0 || r.status >= 500 || r.status == 200) && r.sent;
-      if (maybe_applied) text += " — the records may have been created; not re-sent, the next pass re-matches them";
+      if (maybe_applied && upsert)
+        text += " — the records may have been upserted; the next pass finds them by " + ops[idx[0]].upsert_field;
+      else if (maybe_applied)
+        text += " — the records may have been created; not re-sent, the next pass re-matches them";
       if (r.status == 403 && Contains(r.body, "TotalRequests"))
         text += " — the daily API limit is used up; writing stopped until it resets";
       if (code.empty()) code = r.status == 0 ? "NO_RESPONSE" : "HTTP_" + std::to_string(r.status);
@@ -811,13 +818,17 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
 
 std::vector<WriteResult> SalesforceConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
   std::vector<WriteResult> results(ops.size());
+  // creates that upsert go in requests of their own, by the field they upsert by
+  auto upsert_field = [&](size_t i) { return sync::UpsertValue(object, ops[i]) ? ops[i].upsert_field : std::string(); };
   for (WriteOp::Kind kind : {WriteOp::Kind::kCreate, WriteOp::Kind::kUpdate, WriteOp::Kind::kDelete}) {
     std::vector<size_t> idx;
     for (size_t i = 0; i < ops.size(); ++i)
       if (ops[i].kind == kind) idx.push_back(i);
-    for (size_t start = 0; start < idx.size(); start += kBatch) {
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return upsert_field(a) < upsert_field(b); });
+    for (size_t start = 0, end; start < idx.size(); start = end) {
+      for (end = start + 1; end < idx.size() && end - start < kBatch && upsert_field(idx[end]) == upsert_field(idx[start]);) ++end;
       std::vector<size_t> chunk(idx.begin() + static_cast<std::ptrdiff_t>(start),
-                                idx.begin() + static_cast<std::ptrdiff_t>(std::min(idx.size(), start + kBatch)));
+                                idx.begin() + static_cast<std::ptrdiff_t>(end));
       if (options_.dry_run) {
         ++calls_.writes;
         for (size_t i : chunk) {

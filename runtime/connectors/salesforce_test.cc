@@ -730,6 +730,58 @@ TEST_F(SalesforceTest, LostCreateResponsesOnAWarmConnectionCreateEachRecordOnce)
   }
 }
 
+// A create with an upsert key (an External ID or idLookup field: Contact.Email here) goes
+// to the sObject Collections upsert, which the transport may send again: every response
+// is lost until its first wait, and each record lands once and answers ok (a plain
+// create is never re-sent: it failed here before).
+TEST_F(SalesforceTest, CreatesWithAnUpsertKeyAreResentAndLandOnce) {
+  SalesforceOptions o = Options();
+  int waited = 0;
+  o.http.sleep = [&](int64_t) {
+    if (waited++ == 0) Faults(json::object());
+  };
+  auto c = Connect(o);
+  const schema::Object& contact = Obj("Contact");
+  ASSERT_TRUE(contact.FindField("Email")->id_lookup);
+  std::vector<Record> records;
+  std::vector<sync::ReadProblem> problems;
+  std::string error;
+  ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;  // a warm connection, as in a pass
+  size_t before = Live("Contact").size();
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 3; ++i) {
+    ops.push_back(Create({{Slot(contact, "LastName"), "Upserted " + std::to_string(i)},
+                          {Slot(contact, "Email"), "upsert" + std::to_string(i) + "@example.com"}}));
+    ops.back().upsert_field = "Email";
+  }
+  // no key: a create of its own request (before the upserts), whose lost response is not re-sent
+  ops.push_back(Create({{Slot(contact, "LastName"), "Plain"}}));
+  int64_t writes = c->calls().writes;
+  Faults({{"drop_after_rate", 1.0}, {"path", "/composite/"}});
+  std::vector<WriteResult> w = c->Write(contact, ops);
+  Faults(json::object());
+  EXPECT_EQ(c->calls().writes - writes, 3) << "the create once, the upsert twice (its first response lost)";
+  auto live = Live("Contact");
+  EXPECT_EQ(live.size(), before + ops.size());
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(w[i].ok) << w[i].status_code << " " << w[i].message;
+    EXPECT_EQ(live[w[i].id]["LastName"], "Upserted " + std::to_string(i));
+  }
+  EXPECT_FALSE(w[3].ok);
+  EXPECT_TRUE(w[3].maybe_applied) << w[3].message;
+  // sent once more (the engine's retry of a create whose outcome it never learnt): the same records
+  ops[1].fields[0].second = "Upserted again";
+  ops.pop_back();
+  std::vector<WriteResult> again = c->Write(contact, ops);
+  for (size_t i = 0; i < again.size(); ++i) {
+    ASSERT_TRUE(again[i].ok) << again[i].message;
+    EXPECT_EQ(again[i].id, w[i].id);
+  }
+  live = Live("Contact");
+  EXPECT_EQ(live.size(), before + 4);
+  EXPECT_EQ(live[w[1].id]["LastName"], "Upserted again");
+}
+
 TEST_F(SalesforceTest, LockedRowsAreRetried) {
   auto c = Connect();
   const schema::Object& contact = Obj("Contact");

@@ -94,7 +94,21 @@ struct WriteOp {
   std::string id;                                // update/delete
   std::vector<std::pair<size_t, Text>> fields;   // schema slot -> value
   std::map<std::string, std::vector<std::string>> add_associations;  // HubSpot
+  // Creates: the target field that holds the source record's id (the rules' external
+  // id), set only where the system can upsert by it (a HubSpot property with
+  // hasUniqueValue, a Salesforce External ID or idLookup field). The connector then
+  // upserts by that field's value in `fields`: sent again, the create updates the
+  // record its first try made instead of making a second one.
+  std::string upsert_field;
 };
+
+// The value a create upserts by (its upsert_field's entry in `fields`), or nullptr.
+inline const Text* UpsertValue(const schema::Object& object, const WriteOp& op) {
+  if (op.kind != WriteOp::Kind::kCreate || op.upsert_field.empty()) return nullptr;
+  for (const auto& [slot, text] : op.fields)
+    if (slot < object.fields.size() && object.fields[slot].name == op.upsert_field && !IsBlank(text)) return &text;
+  return nullptr;
+}
 
 struct WriteResult {
   WriteResult() = default;

@@ -35,11 +35,11 @@ struct Harness {
   std::unique_ptr<Engine> engine;
   int64_t clock = 0;
 
-  explicit Harness(const std::string& rules_text) {
+  explicit Harness(const std::string& rules_text, const std::string& schemas = kSchemas) {
     char tmpl[] = "/tmp/accord-engine-test-XXXXXX";
     dir = mkdtemp(tmpl);
-    std::ofstream(dir + "/rules.accord") << "schema salesforce \"" << kSchemas << "/salesforce\"\n"
-                                         << "schema hubspot \"" << kSchemas << "/hubspot\"\n"
+    std::ofstream(dir + "/rules.accord") << "schema salesforce \"" << schemas << "/salesforce\"\n"
+                                         << "schema hubspot \"" << schemas << "/hubspot\"\n"
                                          << rules_text;
     DiagSink sink(100);
     std::string io;
@@ -998,6 +998,110 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   h.EditContact("003A", {{"IsDeleted", true}});
   h.Pass();
   EXPECT_TRUE(h.store->Errors("people").empty()) << "the record is gone: so is what waited for it";
+}
+
+// The example's schemas with hubspot.contacts.salesforce_contact_id unique (hasUniqueValue,
+// as an admin makes the property unique); removed with the object.
+struct UniqueExternalIdSchemas {
+  std::string dir;
+  UniqueExternalIdSchemas() {
+    char tmpl[] = "/tmp/accord-unique-schemas-XXXXXX";
+    dir = mkdtemp(tmpl);
+    fs::copy(kSchemas, dir, fs::copy_options::recursive);
+    json props = json::parse(std::ifstream(dir + "/hubspot/contacts.json"));
+    for (json& p : props["results"])
+      if (p["name"] == "salesforce_contact_id") p["hasUniqueValue"] = true;
+    std::ofstream(dir + "/hubspot/contacts.json") << props.dump();
+  }
+  ~UniqueExternalIdSchemas() { fs::remove_all(dir); }
+};
+
+// The operations a system was sent.
+class RecordingConnector : public Connector {
+ public:
+  explicit RecordingConnector(Connector& inner) : inner_(inner) {}
+  schema::System system() const override { return inner_.system(); }
+  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
+    return inner_.Load(o, out, p, e);
+  }
+  std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
+    sent.insert(sent.end(), ops.begin(), ops.end());
+    return inner_.Write(o, ops);
+  }
+  CallCounts calls() const override { return inner_.calls(); }
+  std::vector<WriteOp> sent;
+
+ private:
+  Connector& inner_;
+};
+
+// Issue 12 defect 1: a create is an upsert where the rules write the source's id into a
+// property the target can upsert by, so a create the transport landed twice is one
+// record (two before: LostCreateResponseSentTwiceIsQuarantinedNotCreatedAThirdTime),
+// linked in the next pass by the id it carries.
+TEST(SyncEngine, ACreateSentTwiceUpsertsOneRecordByAUniqueExternalId) {
+  UniqueExternalIdSchemas schemas;
+  Harness h(kLinkOnly, schemas.dir);
+  LostAckConnector lossy(h.hs, 1, 2);
+  RecordingConnector hs(lossy);
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, hs);
+  h.PutContact("003D", {{"LastName", "Curie"}, {"Title", "Physicist"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  ASSERT_EQ(hs.sent.size(), 1u);
+  EXPECT_EQ(hs.sent[0].upsert_field, "salesforce_contact_id");
+  ASSERT_EQ(h.hs.All("contacts").size(), 1u) << "the create landed twice as one record";
+  WaitBackoff(*h.store);
+  PassReport r = engine.RunPass(PassOptions{});
+  ASSERT_TRUE(r.ok) << r.failure;
+  EXPECT_EQ(r.Total().created, 0);
+  EXPECT_EQ(r.Total().linked, 1);
+  EXPECT_EQ(h.hs.All("contacts").size(), 1u);
+  EXPECT_FALSE(FindError(*h.store, "Duplicates"));
+  std::string hs_id = h.store->FindBySalesforce("people", "003D")->hubspot_id;
+  EXPECT_EQ((*h.hs.Get("contacts", hs_id))["properties"]["jobtitle"], "Physicist");
+  EXPECT_EQ(Harness::Writes(engine.RunPass(PassOptions{})), 0);
+}
+
+// A property without hasUniqueValue (the example's) is never upserted by: HubSpot refuses
+// that ("Unable to perform update/upsert by non-unique ... property"), so the create is a
+// plain create; nor is a record linked to another one that carries the id (edited by hand)
+// upserted into.
+TEST(SyncEngine, CreatesUpsertOnlyByAUniqueExternalIdNobodyElseCarries) {
+  {
+    Harness h(kLinkOnly);
+    RecordingConnector hs(h.hs);
+    Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, hs);
+    h.PutContact("003D", {{"LastName", "Curie"}});
+    ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+    ASSERT_EQ(hs.sent.size(), 1u);
+    EXPECT_EQ(hs.sent[0].kind, WriteOp::Kind::kCreate);
+    EXPECT_EQ(hs.sent[0].upsert_field, "") << "salesforce_contact_id is not unique in the example";
+  }
+  UniqueExternalIdSchemas schemas;
+  Harness h(kLinkOnly, schemas.dir);
+  RecordingConnector hs(h.hs);
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, hs);
+  h.PutContact("003A", {{"LastName", "Lovelace"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  ASSERT_EQ(hs.sent.size(), 1u);
+  EXPECT_EQ(hs.sent[0].upsert_field, "salesforce_contact_id");
+  std::string ada = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  // someone writes another Contact's id into Ada's HubSpot record, then that Contact appears
+  json j = *h.hs.Get("contacts", ada);
+  j["properties"]["salesforce_contact_id"] = "003B";
+  j["properties"]["lastmodifieddate"] = h.Stamp();
+  h.hs.Put(h.Obj(System::kHubSpot, "contacts"), j);
+  h.PutContact("003B", {{"LastName", "Byron"}});
+  hs.sent.clear();
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  bool created = false;
+  for (const WriteOp& op : hs.sent)
+    if (op.kind == WriteOp::Kind::kCreate) {
+      created = true;
+      EXPECT_EQ(op.upsert_field, "") << "an upsert would overwrite Ada's record";
+    }
+  EXPECT_TRUE(created);
+  EXPECT_EQ((*h.hs.Get("contacts", ada))["properties"]["lastname"], "Lovelace");
 }
 
 }  // namespace

@@ -407,6 +407,9 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
   bool ok;
   Table& t = Open(object, &error, &ok);
   size_t batch = static_cast<size_t>(batch_size());
+  // creates that upsert: the live records by their value of the upsert field (built at the first)
+  std::string upsert_field;
+  std::unordered_map<std::string, std::string> by_upsert_value;
   for (size_t start = 0; start < ops.size(); start += batch) {
     size_t end = std::min(ops.size(), start + batch);
     // one call per kind of operation in the batch, as the APIs' batch endpoints
@@ -417,6 +420,21 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
     for (size_t i = start; i < end; ++i) {
       const WriteOp& op = ops[i];
       auto it = op.kind == WriteOp::Kind::kCreate ? t.records.end() : t.records.find(op.id);
+      // a create that upserts updates the live record that already has its value, as the APIs do
+      const Text* key = UpsertValue(object, op);
+      if (key && upsert_field != op.upsert_field) {
+        upsert_field = op.upsert_field;
+        by_upsert_value.clear();
+        const schema::Field* f = object.FindField(upsert_field);
+        size_t slot = static_cast<size_t>(f - object.fields.data());
+        Record rec;
+        std::string problem;
+        for (const std::string& id : t.order)
+          if (ToRecord(object, t.records[id], &rec, &problem) && !rec.deleted && !IsBlank(rec.values[slot]))
+            by_upsert_value.emplace(*rec.values[slot], id);
+      }
+      if (key)
+        if (auto u = by_upsert_value.find(**key); u != by_upsert_value.end()) it = t.records.find(u->second);
       std::optional<json> existing;
       if (it != t.records.end()) {
         json j = json::parse(it->second, nullptr, false);
@@ -427,8 +445,9 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
       // a dry run keeps its writes in memory (later reads in the pass see them) and never appends
       if (r.ok) {
         json j;
-        if (op.kind == WriteOp::Kind::kCreate) {
+        if (op.kind == WriteOp::Kind::kCreate && !existing) {
           r.id = NewId(object, t);
+          if (key) by_upsert_value.emplace(**key, r.id);
           j = json::object();
           if (IsSalesforce(system_)) {
             j["Id"] = r.id;
@@ -443,6 +462,7 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
           t.order.push_back(r.id);
           it = t.records.emplace(r.id, std::string()).first;
         } else {
+          if (op.kind == WriteOp::Kind::kCreate) r.id = it->first;  // upserted into this record
           j = std::move(*existing);
           Apply(object, op, j);
         }

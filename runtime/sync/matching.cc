@@ -57,6 +57,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
   // a create whose response was lost, the match key over every unlinked record
   // (our own create is ours whatever the scope says of it)
   std::unordered_map<std::string, std::vector<size_t>> by_key[2], by_ext[2], by_key_all[2];
+  std::unordered_set<std::string> ext_linked[2];  // external ids on linked records: never upserted into
   for (int s = 0; s < 2; ++s) {
     for (size_t i : cand[s]) {
       const Record& r = t[s]->records[i];
@@ -67,7 +68,11 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
     }
     for (size_t i = 0; i < t[s]->records.size(); ++i) {
       const Record& r = t[s]->records[i];
-      if (r.deleted || linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) continue;
+      if (r.deleted) continue;
+      if (linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) {
+        if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]])) ext_linked[s].insert(*r.values[p.extid_slot[s]]);
+        continue;
+      }
       if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]])) by_ext[s][*r.values[p.extid_slot[s]]].push_back(i);
       if (keyed && !intents[p.name].empty()) {
         std::string k = MatchKey(p, s, r);
@@ -250,7 +255,12 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
         }
         // found by neither its external id nor its key: the create did not land; it is sent again
       }
+      size_t queued = w.writes[o].size();
       Create(p, s, r, w);
+      // a record linked to another one that carries this id (edited by hand) would be
+      // overwritten by an upsert: a plain create, which the unique field refuses
+      if (w.writes[o].size() > queued && (ext_linked[o].count(r.id) || by_ext[o].count(r.id)))
+        w.writes[o].back().op.upsert_field.clear();
       if (w.writes[0].size() + w.writes[1].size() >= opts->chunk) {
         Flush(p, w);
         w = Work();
@@ -340,6 +350,14 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
   for (auto& [slot, text] : fields) {
     pw.op.fields.push_back({slot, text});
     pw.changes.push_back({obj[to]->fields[slot].name, std::nullopt, text, ""});
+  }
+  // the record's id written into a field the target can upsert by (HubSpot hasUniqueValue,
+  // Salesforce External ID / idLookup): the create is an upsert, which a retry cannot duplicate
+  if (int x = p.extid_slot[to]; x >= 0) {
+    const schema::Field& f = obj[to]->fields[x];
+    auto v = fields.find(static_cast<size_t>(x));
+    if (v != fields.end() && *v->second == r.id && (to == 1 ? f.unique : f.external_id || f.id_lookup))
+      pw.op.upsert_field = f.name;
   }
   // shadows of the new pair: this side as it is, the other as written
   Record created;
