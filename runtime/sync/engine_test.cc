@@ -164,15 +164,29 @@ TEST(SyncEngine, IncrementalPassesReconcileOnlyChangedPairs) {
   EXPECT_EQ(Harness::Writes(f), 0);
 }
 
-// A system whose first `failures` writes fail transiently (a lock, a 503, a lost
-// response), as the HTTP connectors report them.
-class FlakyConnector : public Connector {
+// A system seen through a test's wrapper: everything passes through to `inner`
+// unless the wrapper overrides it.
+class Wrapper : public Connector {
  public:
-  FlakyConnector(Connector& inner, int failures) : inner_(inner), failures_(failures) {}
+  explicit Wrapper(Connector& inner) : inner_(inner) {}
   schema::System system() const override { return inner_.system(); }
   bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
     return inner_.Load(o, out, p, e);
   }
+  std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
+    return inner_.Write(o, ops);
+  }
+  CallCounts calls() const override { return inner_.calls(); }
+
+ protected:
+  Connector& inner_;
+};
+
+// A system whose first `failures` writes fail transiently (a lock, a 503, a lost
+// response), as the HTTP connectors report them.
+class FlakyConnector : public Wrapper {
+ public:
+  FlakyConnector(Connector& inner, int failures) : Wrapper(inner), failures_(failures) {}
   std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
     ++attempts;
     if (failures_ > 0) {
@@ -183,11 +197,9 @@ class FlakyConnector : public Connector {
     }
     return inner_.Write(o, ops);
   }
-  CallCounts calls() const override { return inner_.calls(); }
   int attempts = 0;
 
  private:
-  Connector& inner_;
   int failures_;
 };
 
@@ -218,17 +230,9 @@ TEST(SyncEngine, TransientWriteFailuresBackOffThenSucceed) {
 }
 
 // A system that knows when each field changed (HubSpot's property history).
-class FieldTimesConnector : public Connector {
+class FieldTimesConnector : public Wrapper {
  public:
-  explicit FieldTimesConnector(Connector& inner) : inner_(inner) {}
-  schema::System system() const override { return inner_.system(); }
-  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
-    return inner_.Load(o, out, p, e);
-  }
-  std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
-    return inner_.Write(o, ops);
-  }
-  CallCounts calls() const override { return inner_.calls(); }
+  explicit FieldTimesConnector(Connector& inner) : Wrapper(inner) {}
   std::string FieldChangedAt(const schema::Object& o, const Record& r, size_t slot) override {
     ++asked;
     auto it = times.find(r.id + "/" + o.fields[slot].name);
@@ -245,8 +249,6 @@ class FieldTimesConnector : public Connector {
   std::vector<std::string> prefetched_ids;
   size_t prefetched_slots = 0;
 
- private:
-  Connector& inner_;
 };
 
 TEST(SyncEngine, TwoWayUsesTheFieldsOwnChangeTimeWhenTheSystemKnowsIt) {
@@ -503,13 +505,9 @@ TEST(SyncEngine, DryRunWritesNothing) {
 // their responses (the request was processed, the connection closed), as the
 // HTTP connectors report it; `copies` > 1 applies them that many times (a
 // transport that silently re-sent the request).
-class LostAckConnector : public Connector {
+class LostAckConnector : public Wrapper {
  public:
-  LostAckConnector(Connector& inner, int lost, int copies = 1) : inner_(inner), lost_(lost), copies_(copies) {}
-  schema::System system() const override { return inner_.system(); }
-  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
-    return inner_.Load(o, out, p, e);
-  }
+  LostAckConnector(Connector& inner, int lost, int copies = 1) : Wrapper(inner), lost_(lost), copies_(copies) {}
   std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
     bool creates = std::any_of(ops.begin(), ops.end(), [](const WriteOp& op) { return op.kind == WriteOp::Kind::kCreate; });
     if (!creates || lost_ <= 0) return inner_.Write(o, ops);
@@ -522,10 +520,8 @@ class LostAckConnector : public Connector {
     }
     return out;
   }
-  CallCounts calls() const override { return inner_.calls(); }
 
  private:
-  Connector& inner_;
   int lost_, copies_;
 };
 
@@ -672,23 +668,17 @@ TEST(SyncEngine, AnUnreadableRecordBlocksCreatesIntoItsObject) {
 
 // A system whose creates answer with an id that is already linked (a wrong
 // API response): the pass logs it and goes on.
-class SameIdConnector : public Connector {
+class SameIdConnector : public Wrapper {
  public:
-  SameIdConnector(Connector& inner, std::string id) : inner_(inner), id_(std::move(id)) {}
-  schema::System system() const override { return inner_.system(); }
-  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
-    return inner_.Load(o, out, p, e);
-  }
+  SameIdConnector(Connector& inner, std::string id) : Wrapper(inner), id_(std::move(id)) {}
   std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
     std::vector<WriteResult> out = inner_.Write(o, ops);
     for (size_t i = 0; i < ops.size(); ++i)
       if (ops[i].kind == WriteOp::Kind::kCreate) out[i].id = id_, out[i].stored.reset();
     return out;
   }
-  CallCounts calls() const override { return inner_.calls(); }
 
  private:
-  Connector& inner_;
   std::string id_;
 };
 
@@ -709,22 +699,15 @@ TEST(SyncEngine, ACreateAnsweredWithAnAlreadyLinkedIdDoesNotAbortThePass) {
 }
 
 // A system seen through `accord plan`: writes are answered, never made.
-class NoWrites : public Connector {
+class NoWrites : public Wrapper {
  public:
-  explicit NoWrites(Connector& inner) : inner_(inner) {}
-  schema::System system() const override { return inner_.system(); }
-  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
-    return inner_.Load(o, out, p, e);
-  }
+  explicit NoWrites(Connector& inner) : Wrapper(inner) {}
   std::vector<WriteResult> Write(const schema::Object&, const std::vector<WriteOp>& ops) override {
     std::vector<WriteResult> out;
     for (const WriteOp& op : ops) out.push_back(WriteResult{true, op.kind == WriteOp::Kind::kCreate ? "dry" : op.id, "", "", false, {}});
     return out;
   }
-  CallCounts calls() const override { return inner_.calls(); }
 
- private:
-  Connector& inner_;
 };
 
 TEST(SyncEngine, EveryLifecycleTriggerOnOneFieldFires) {
@@ -1017,22 +1000,15 @@ struct UniqueExternalIdSchemas {
 };
 
 // The operations a system was sent.
-class RecordingConnector : public Connector {
+class RecordingConnector : public Wrapper {
  public:
-  explicit RecordingConnector(Connector& inner) : inner_(inner) {}
-  schema::System system() const override { return inner_.system(); }
-  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
-    return inner_.Load(o, out, p, e);
-  }
+  explicit RecordingConnector(Connector& inner) : Wrapper(inner) {}
   std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
     sent.insert(sent.end(), ops.begin(), ops.end());
     return inner_.Write(o, ops);
   }
-  CallCounts calls() const override { return inner_.calls(); }
   std::vector<WriteOp> sent;
 
- private:
-  Connector& inner_;
 };
 
 // Issue 12 defect 1: a create is an upsert where the rules write the source's id into a
