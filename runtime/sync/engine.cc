@@ -475,6 +475,13 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   return r;
 }
 
+void Engine::Impl::LinkErrors(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id) {
+  if (opts->dry_run) return;
+  bool any = errors_sf.count({p.name, sf_id}) || errors_hs.count({p.name, hs_id}) ||
+             logged_now.count({p.name, sf_id + "|"}) || logged_now.count({p.name, "|" + hs_id});
+  if (any) Check(store.LinkErrors(p.name, sf_id, hs_id));
+}
+
 void Engine::Impl::LoadLinks() {
   for (const SyncPlan& p : plans) {
     auto& l = links[p.name];

@@ -225,6 +225,9 @@ struct Engine::Impl {
   static std::string IntentJson(const schema::Object& target, const PendingWrite& pw);
   PassReport RunPass(const PassOptions& o);
   void LoadLinks();
+  // A record just linked: its error-log entries logged with one id become the pair's
+  // (a store write only when it has any: this runs for every new pair).
+  void LinkErrors(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id);
   // Lead conversion: a linked Lead now converted moves its link and shadows
   // to the Contact it became; the HubSpot record stays the same one.
   void Conversions();

@@ -707,7 +707,6 @@ class NoWrites : public Wrapper {
     for (const WriteOp& op : ops) out.push_back(WriteResult{true, op.kind == WriteOp::Kind::kCreate ? "dry" : op.id, "", "", false, {}});
     return out;
   }
-
 };
 
 TEST(SyncEngine, EveryLifecycleTriggerOnOneFieldFires) {

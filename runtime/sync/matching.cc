@@ -99,7 +99,8 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
     used[0].insert(si);
     used[1].insert(hi);
     store::Link l{p.name, rec[0]->id, rec[1]->id, store::LinkState::kActive};
-    if (!opts->dry_run) Check(store.PutLink(l)), Check(store.LinkErrors(p.name, l.salesforce_id, l.hubspot_id));
+    if (!opts->dry_run) Check(store.PutLink(l));
+    LinkErrors(p, l.salesforce_id, l.hubspot_id);
     links[p.name].push_back(l);
     taken[0][Key(obj[0]->name, rec[0]->id)] = p.name;
     taken[1][Key(obj[1]->name, rec[1]->id)] = p.name;

@@ -189,7 +189,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
       Check(store.RemoveIntent(p.name, to == 0 ? "salesforce" : "hubspot", pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id));
     }
     PutShadowMap(p.name, sf_id, pw.shadows_on_ack);
-    if (!opts->dry_run) Check(store.LinkErrors(p.name, sf_id, hs_id));
+    LinkErrors(p, sf_id, hs_id);
     w.created_pairs.push_back({sf_id, hs_id});
     w.created_shadows.push_back(pw.shadows_on_ack);
     links[p.name].push_back(l);
