@@ -341,6 +341,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
 
 struct LogArgs {
   std::string state, data, category, format = "text";
+  bool clear_notes = false;
 };
 
 std::unique_ptr<store::StateStore> OpenLog(const LogArgs& a, const char* verb) {
@@ -374,31 +375,52 @@ int RunErrors(const LogArgs& a) {
   }
   auto s = OpenLog(a, "errors");
   if (!s) return kUsage;
+  if (a.clear_notes) {
+    int n = s->ClearNotes();
+    if (n < 0) {
+      std::cerr << "accord errors: cannot update the error log\n";
+      return kUsage;
+    }
+    std::cout << n << (n == 1 ? " note" : " notes") << " cleared\n";
+    return kOk;
+  }
+  // the errors, then the notes (decisions to review: nothing waits on them)
   auto errors = s->Errors("");
-  if (a.format == "csv") std::cout << "id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message\n";
+  size_t first_note = errors.size();
+  for (auto& e : s->Notes("")) errors.push_back(std::move(e));
+  if (a.format == "csv") std::cout << "id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message,note\n";
   json arr = json::array();
-  size_t n = 0;
-  for (const auto& e : errors) {
+  size_t n = 0, notes = 0;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const auto& e = errors[i];
     if (!a.category.empty() && e.category != a.category) continue;
-    ++n;
+    ++(i < first_note ? n : notes);
     if (a.format == "json") {
       arr.push_back({{"id", e.id}, {"sync", e.sync}, {"category", e.category}, {"rule", e.rule},
                      {"salesforce_id", e.salesforce_id}, {"hubspot_id", e.hubspot_id}, {"message", e.message},
-                     {"attempts", e.attempts}, {"permanent", e.permanent}});
+                     {"attempts", e.attempts}, {"permanent", e.permanent}, {"note", e.note}});
     } else if (a.format == "csv") {
       std::cout << e.id << "," << Csv(e.sync) << "," << e.category << "," << Csv(e.rule) << "," << Csv(e.salesforce_id)
                 << "," << Csv(e.hubspot_id) << "," << e.attempts << "," << (e.permanent ? "true" : "false") << ","
-                << Csv(e.message) << "\n";
+                << Csv(e.message) << "," << (e.note ? "true" : "false") << "\n";
     } else {
-      std::cout << e.category << "  " << e.sync << "  "
+      std::cout << (e.note ? "note " : "") << e.category << "  " << e.sync << "  "
                 << (e.salesforce_id.empty() ? "" : "salesforce " + e.salesforce_id + " ")
-                << (e.hubspot_id.empty() ? "" : "hubspot " + e.hubspot_id + " ") << "(" << e.attempts
-                << (e.attempts == 1 ? " attempt" : " attempts") << (e.permanent ? ", waits for a change" : ", retried")
-                << ")\n    " << e.message << (e.rule.empty() ? "" : "\n    rule: " + e.rule) << "\n";
+                << (e.hubspot_id.empty() ? "" : "hubspot " + e.hubspot_id + " ");
+      if (e.note)
+        std::cout << "(nothing waits)";
+      else
+        std::cout << "(" << e.attempts << (e.attempts == 1 ? " attempt" : " attempts")
+                  << (e.permanent ? ", waits for a change" : ", retried") << ")";
+      std::cout << "\n    " << e.message << (e.rule.empty() ? "" : "\n    rule: " + e.rule) << "\n";
     }
   }
   if (a.format == "json") std::cout << arr.dump(2) << "\n";
-  if (a.format == "text") std::cout << n << (n == 1 ? " error\n" : " errors\n");
+  if (a.format == "text") {
+    std::cout << n << (n == 1 ? " error" : " errors");
+    if (notes) std::cout << ", " << notes << (notes == 1 ? " note" : " notes") << " (decisions to review)";
+    std::cout << "\n";
+  }
   return kOk;
 }
 
@@ -457,7 +479,8 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   auto* errors = app.add_subcommand("errors", "List the sync error log");
   errors->add_option("--state", eargs->state, "the state file");
   errors->add_option("--data", eargs->data, "the data folder (its accord-state.db)");
-  errors->add_option("--category", eargs->category, "only this category (e.g. PropertyValues)");
+  errors->add_option("--category", eargs->category, "only this category (e.g. PropertyValues, RecordTime)");
+  errors->add_flag("--clear-notes", eargs->clear_notes, "clear the notes (decisions reviewed); errors stay");
   errors->add_option("--format", eargs->format, "text, json or csv");
   errors->callback([eargs, &exit_code] { exit_code = RunErrors(*eargs); });
 

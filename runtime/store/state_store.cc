@@ -115,6 +115,21 @@ CREATE TABLE pending_updates (
     R"sql(
 ALTER TABLE create_intents ADD COLUMN data TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: notes in the error log (decisions to review; nothing waits on them), and the
+    //    changes a pass saw but could not settle, with the record's stamp then: a later
+    //    two_way conflict bounds the change's time by it (docs/sync.md "Reconcile").
+    R"sql(
+ALTER TABLE sync_errors ADD COLUMN note INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE changes_seen (
+  sync TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  side INTEGER NOT NULL,
+  value TEXT,
+  stamp TEXT NOT NULL,
+  PRIMARY KEY (sync, salesforce_id, field, side)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
@@ -322,6 +337,8 @@ Status StateStore::SetLinkState(const std::string& sync, const std::string& sf_i
 Status StateStore::RemoveLink(const std::string& sync, const std::string& sf_id) {
   Stmt a(db_, cache_, "DELETE FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
   if (Status st = a.Text(1, sync).Text(2, sf_id).Run(); !st) return st;
+  Stmt c(db_, cache_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2");
+  if (Status st = c.Text(1, sync).Text(2, sf_id).Run(); !st) return st;
   Stmt b(db_, cache_, "DELETE FROM links WHERE sync = ?1 AND salesforce_id = ?2");
   return b.Text(1, sync).Text(2, sf_id).Run();
 }
@@ -334,7 +351,10 @@ Status StateStore::MoveLink(const std::string& from_sync, const std::string& fro
     return st;
   if (sqlite3_changes(db_) == 0) return Status::Error("no link for " + from_sync + "/" + from_sf_id + " to move");
   Stmt b(db_, cache_, "UPDATE pair_shadows SET sync = ?3, salesforce_id = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
-  return b.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Run();
+  if (Status st = b.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Run(); !st) return st;
+  // a change seen on the record it was is not a change of the one it became
+  Stmt c(db_, cache_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2");
+  return c.Text(1, from_sync).Text(2, from_sf_id).Run();
 }
 
 namespace {
@@ -507,20 +527,23 @@ Status StateStore::RecordError(const SyncError& e) {
   // Transient errors are due again after a backoff that doubles per attempt
   // (1 s, 2 s, 4 s ... capped at an hour); permanent ones wait for a change.
   Stmt s(db_, cache_, "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
-              "first_seen, last_seen, retry_at, record_stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + 1000, ?9) "
+              "first_seen, last_seen, retry_at, record_stamp, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + 1000, ?9, ?10) "
               "ON CONFLICT(sync, category, salesforce_id, hubspot_id) DO UPDATE SET rule = excluded.rule, "
               "message = excluded.message, attempts = attempts + 1, permanent = excluded.permanent, "
               "last_seen = excluded.last_seen, record_stamp = excluded.record_stamp, "
               "retry_at = excluded.last_seen + min(3600000, 1000 * (1 << min(attempts, 12)))");
   return s.Text(1, e.sync).Text(2, e.category).Text(3, e.rule).Text(4, e.salesforce_id).Text(5, e.hubspot_id)
-      .Text(6, e.message).Int(7, e.permanent ? 1 : 0).Int(8, now).Text(9, e.record_stamp)
+      .Text(6, e.message).Int(7, e.permanent ? 1 : 0).Int(8, now).Text(9, e.record_stamp).Int(10, e.note ? 1 : 0)
       .Run();
 }
 
-std::vector<SyncError> StateStore::Errors(const std::string& sync) {
+std::vector<SyncError> StateStore::Errors(const std::string& sync) { return Entries(sync, false); }
+std::vector<SyncError> StateStore::Notes(const std::string& sync) { return Entries(sync, true); }
+
+std::vector<SyncError> StateStore::Entries(const std::string& sync, bool notes) {
   Stmt s(db_, cache_, "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, retry_at, "
-              "sync, last_seen, record_stamp FROM sync_errors WHERE ?1 = '' OR sync = ?1 ORDER BY id");
-  s.Text(1, sync);
+              "sync, last_seen, record_stamp FROM sync_errors WHERE (?1 = '' OR sync = ?1) AND note = ?2 ORDER BY id");
+  s.Text(1, sync).Int(2, notes ? 1 : 0);
   std::vector<SyncError> out;
   while (s.Row()) {
     SyncError e;
@@ -537,14 +560,21 @@ std::vector<SyncError> StateStore::Errors(const std::string& sync) {
     e.sync = s.Col(9);
     e.last_seen = s.ColInt(10);
     e.record_stamp = s.Col(11);
+    e.note = notes;
     out.push_back(e);
   }
   return out;
 }
 
 Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
-  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3");
+  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0");
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
+}
+
+int StateStore::ClearNotes() {
+  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE note = 1");
+  if (!s.Run()) return -1;
+  return sqlite3_changes(db_);
 }
 
 Status StateStore::LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
@@ -560,9 +590,29 @@ Status StateStore::ClearError(int64_t id) {
 }
 
 int StateStore::Requeue(const std::string& category) {
-  Stmt s(db_, cache_, "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE ?1 = '' OR category = ?1");
+  Stmt s(db_, cache_, "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE (?1 = '' OR category = ?1) AND note = 0");
   if (!s.Text(1, category).Run()) return -1;
   return sqlite3_changes(db_);
+}
+
+Status StateStore::PutSeen(const SeenChange& c) {
+  Stmt s(db_, cache_, "INSERT INTO changes_seen (sync, salesforce_id, field, side, value, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+              "ON CONFLICT(sync, salesforce_id, field, side) DO UPDATE SET value = excluded.value, stamp = excluded.stamp");
+  return s.Text(1, c.sync).Text(2, c.salesforce_id).Text(3, c.field).Int(4, c.side).OptText(5, c.value).Text(6, c.stamp).Run();
+}
+
+Status StateStore::DropSeen(const std::string& sync, const std::string& sf_id, const std::string& field, int side) {
+  Stmt s(db_, cache_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2 AND field = ?3 AND side = ?4");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, field).Int(4, side).Run();
+}
+
+std::vector<SeenChange> StateStore::AllSeen(const std::string& sync) {
+  Stmt s(db_, cache_, "SELECT salesforce_id, field, side, value, stamp FROM changes_seen WHERE sync = ?1");
+  s.Text(1, sync);
+  std::vector<SeenChange> out;
+  while (s.Row())
+    out.push_back(SeenChange{sync, s.Col(0), s.Col(1), static_cast<int>(s.ColInt(2)), s.OptCol(3), s.Col(4)});
+  return out;
 }
 
 int64_t StateStore::StartRun(const std::string& command) {

@@ -30,7 +30,7 @@ struct Status {
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -64,6 +64,19 @@ struct SyncError {
   int64_t retry_at = 0;   // ms since the epoch: a transient error is due again then (0: requeued)
   int64_t last_seen = 0;  // ms since the epoch
   std::string record_stamp;  // the record's modstamp when logged: a permanent error waits until it moves
+  // A note: a decision to review (a two_way conflict the record's time decided), not an
+  // error; nothing waits on it and `accord run`'s exit status ignores it.
+  bool note = false;
+};
+
+// A change of one field on one side of a pair that a pass saw but did not settle (its
+// pair had an error): the record's stamp when the engine first saw the value bounds when
+// the field changed, for a later two_way conflict where the system keeps no field history.
+struct SeenChange {
+  std::string sync, salesforce_id, field;
+  int side = 0;  // 0 Salesforce, 1 HubSpot
+  std::optional<std::string> value;
+  std::string stamp;
 };
 
 // An update sent but not yet known to be acknowledged: what it wrote and the
@@ -143,8 +156,12 @@ class StateStore {
 
   // The sync error log: one row per record and category; a repeat increments attempts.
   Status RecordError(const SyncError& e);
-  std::vector<SyncError> Errors(const std::string& sync);  // "" = every sync
-  Status ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
+  std::vector<SyncError> Errors(const std::string& sync);  // "" = every sync; not the notes
+  std::vector<SyncError> Notes(const std::string& sync);   // the notes (RecordError with note set)
+  Status ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);  // not the notes
+  // Notes stay until a later note of the same pair replaces them or the reviewer clears
+  // them (`accord errors --clear-notes`). Returns how many, -1 on failure.
+  int ClearNotes();
   // A record now linked: its entries logged with one id (before the pair existed) become
   // the pair's, so one problem is one entry.
   Status LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
@@ -152,6 +169,11 @@ class StateStore {
   // `accord retry`: every error (of one category, "" = all) is due now and
   // no longer permanent. Returns how many, -1 on failure.
   int Requeue(const std::string& category);
+
+  // Changes seen but not settled (see SeenChange); RemoveLink and MoveLink drop a pair's.
+  Status PutSeen(const SeenChange& c);
+  Status DropSeen(const std::string& sync, const std::string& sf_id, const std::string& field, int side);
+  std::vector<SeenChange> AllSeen(const std::string& sync);
 
   // Run history.
   int64_t StartRun(const std::string& command);
@@ -161,6 +183,7 @@ class StateStore {
   explicit StateStore(sqlite3* db) : db_(db) {}
   Status Exec(const std::string& sql);
   Status Migrate();
+  std::vector<SyncError> Entries(const std::string& sync, bool notes);
   sqlite3* db_;
   std::string path_;
   int lock_fd_ = -1;

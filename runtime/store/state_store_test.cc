@@ -109,6 +109,42 @@ TEST(StateStore, CursorsIntentsTombstonesErrorsRuns) {
   ASSERT_TRUE(s->FinishRun(run, "ok", "{\"written\":3}"));
 }
 
+TEST(StateStore, NotesAreNotErrorsAndStayUntilCleared) {
+  auto s = OpenOk(":memory:");
+  SyncError e{0, "people", "PropertyValues", "", "003A", "501", "bad picklist value"};
+  ASSERT_TRUE(s->RecordError(e));
+  SyncError n{0, "people", "RecordTime", "", "003A", "501", "two_way decided by the record's time"};
+  n.note = true;
+  ASSERT_TRUE(s->RecordError(n));
+  ASSERT_EQ(s->Errors("").size(), 1u) << "a note is not an error";
+  ASSERT_EQ(s->Notes("people").size(), 1u);
+  EXPECT_TRUE(s->Notes("people")[0].note);
+  EXPECT_EQ(s->Requeue(""), 1) << "nothing waits on a note";
+  ASSERT_TRUE(s->ClearErrors("people", "003A", "501"));
+  EXPECT_TRUE(s->Errors("").empty());
+  EXPECT_EQ(s->Notes("").size(), 1u) << "the pair syncing cleanly does not clear a decision to review";
+  EXPECT_EQ(s->ClearNotes(), 1);
+  EXPECT_TRUE(s->Notes("").empty());
+}
+
+TEST(StateStore, ChangesSeenAreKeptPerFieldAndSideAndLeaveWithTheirLink) {
+  auto s = OpenOk(":memory:");
+  ASSERT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive}));
+  ASSERT_TRUE(s->PutSeen({"people", "003A", "Title", 0, "Professor", "2026-01-01T10:00:00.000+0000"}));
+  ASSERT_TRUE(s->PutSeen({"people", "003A", "Title", 1, std::nullopt, "2026-01-01T10:00:01.000Z"}));
+  ASSERT_TRUE(s->PutSeen({"people", "003A", "Title", 0, "Dean", "2026-01-01T10:00:02.000+0000"}));  // replaces
+  auto all = s->AllSeen("people");
+  ASSERT_EQ(all.size(), 2u);
+  for (const SeenChange& c : all) {
+    if (c.side == 0) EXPECT_EQ(c.value, std::optional<std::string>("Dean"));
+    else EXPECT_FALSE(c.value.has_value()) << "a blank is kept as null";
+  }
+  ASSERT_TRUE(s->DropSeen("people", "003A", "Title", 1));
+  EXPECT_EQ(s->AllSeen("people").size(), 1u);
+  ASSERT_TRUE(s->RemoveLink("people", "003A"));
+  EXPECT_TRUE(s->AllSeen("people").empty());
+}
+
 TEST(StateStore, PersistsAndReopensAtTheSameVersion) {
   std::string path = TempPath("persist");
   std::remove(path.c_str());

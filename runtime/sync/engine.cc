@@ -500,6 +500,25 @@ void Engine::Impl::LoadLinks() {
   }
 }
 
+void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
+  if (!opts->dry_run && report->ok) {
+    for (const SeenNow& s : seen_now) {
+      const store::SeenChange& c = s.change;
+      auto it = seen.find(SeenKey(c.salesforce_id, c.field, c.side));
+      // unsettled: the pair ends the pass with an error, so the change is seen again next pass
+      bool keep = s.changed && logged_now.count({p.name, c.salesforce_id + "|" + s.hubspot_id});
+      if (keep && (it == seen.end() || it->second.value != c.value || it->second.stamp != c.stamp))
+        Check(store.PutSeen(c));
+      else if (!keep && it != seen.end())
+        Check(store.DropSeen(p.name, c.salesforce_id, c.field, c.side));
+    }
+    for (auto& [pair, note] : notes_now) Check(store.RecordError(note));
+  }
+  seen_now.clear();
+  notes_now.clear();
+  seen.clear();
+}
+
 void Engine::Impl::Check(const store::Status& st) {
   if (!st) Fail("state store: " + st.message);
 }

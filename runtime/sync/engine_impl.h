@@ -163,6 +163,23 @@ struct Engine::Impl {
   // Create intents left by earlier passes (a lost response, a crash), per sync:
   // (target side, source id) -> what the create wrote and its pair's shadows.
   std::map<std::string, std::map<std::pair<int, std::string>, nlohmann::json>> intents;
+  // two_way changes an earlier pass saw but did not settle, for this sync: "sf id\x1ffield\x1fside"
+  std::unordered_map<std::string, store::SeenChange> seen;
+  // what this pass saw changed on a side of a two_way field (kept if its pair ends the pass
+  // with an error), and what it saw unchanged again (dropped)
+  struct SeenNow {
+    store::SeenChange change;
+    std::string hubspot_id;
+    bool changed = false;
+  };
+  std::vector<SeenNow> seen_now;
+  // notes for the error log, written once the sync's writes are done: by "sf|hs"
+  std::map<std::string, store::SyncError> notes_now;
+  static std::string SeenKey(const std::string& sf_id, const std::string& field, int side) {
+    return sf_id + '\x1f' + field + '\x1f' + std::to_string(side);
+  }
+  // Keeps the changes its pair could not settle, drops the settled ones, writes the notes.
+  void SaveSeenAndNotes(const SyncPlan& p);
   bool full_pass = false;
   void SetStamp(const Record* a, const Record* b) { cur_stamp = PairStamp(a, b); }
 

@@ -26,6 +26,8 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   };
 
   PrefetchFieldTimes(p, t, own);
+  seen.clear();
+  for (store::SeenChange& c : store.AllSeen(p.name)) seen[SeenKey(c.salesforce_id, c.field, c.side)] = std::move(c);
 
   // linked pairs
   for (size_t li = 0; li < own.size() && report->ok; ++li) {
@@ -102,6 +104,7 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   // unlinked records: match, then create
   Unlinked(p, t, linked_ids, w, done);
   if (report->ok) flush();
+  SaveSeenAndNotes(p);
   // cursors: the newest change read (our own writes come back once as
   // changes and reconcile to nothing)
   for (int s = 0; s < 2 && !opts->dry_run && report->ok; ++s)
@@ -222,15 +225,47 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
     }
     if (const Lifecycle* lc = rp.slot[1] >= 0 ? LifecycleOf(obj[1], rp.slot[1]) : nullptr; lc && lc->forward_only)
       in.forward_only_rank = [lc](const Text& t) { return lc->Rank(t); };
+    // a two_way field's change on a side: the record's stamp in the pass that first saw
+    // this value bounds when the field changed (kept only while its pair cannot settle)
+    std::string first_seen[2];
+    if (rp.policy.kind == ast::ConflictKind::kTwoWay && in.has_base && in.flows[0] && in.flows[1] && rp.slot[0] >= 0 &&
+        rp.slot[1] >= 0)
+      for (int s = 0; s < 2; ++s) {
+        bool changed = !Same(in.cur[s], in.base[s]);
+        auto it = seen.find(SeenKey(sf_id, rp.key, s));
+        if (!changed && it == seen.end()) continue;
+        first_seen[s] = it != seen.end() && it->second.value == in.cur[s] ? it->second.stamp : rec[s]->modstamp;
+        seen_now.push_back({store::SeenChange{p.name, sf_id, rp.key, s, in.cur[s], first_seen[s]}, hs_id, changed});
+      }
     in.changed_at = [&](int s) {
       ChangeTime t;
       t.precision_ms = static_cast<int>(conn[s]->TimePrecisionMs());
       if (rp.slot[s] >= 0) t.at = conn[s]->FieldChangedAt(*obj[s], *rec[s], static_cast<size_t>(rp.slot[s]));
       t.field = !t.at.empty();
       if (t.at.empty()) t.at = rec[s]->modstamp;
+      if (!t.field && !first_seen[s].empty() && StampMs(first_seen[s]) < StampMs(t.at)) {
+        t.at = first_seen[s];
+        t.first_seen = true;
+      }
       return t;
     };
     FieldDecision d = DecideField(in);
+    if (d.conflict && d.by_record_time) {
+      // the record's time decided: a note in the error log says so, with what to turn on
+      std::string field[2] = {rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)",
+                              rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)"};
+      store::SyncError& n = notes_now[sf_id + "|" + hs_id];
+      n.sync = p.name;
+      n.category = "RecordTime";
+      n.rule = rp.loc;
+      n.salesforce_id = sf_id;
+      n.hubspot_id = hs_id;
+      n.note = true;
+      n.record_stamp = PairStamp(rec[0], rec[1]);
+      n.message += (n.message.empty() ? "" : "; ") + field[0] + " <-> " + field[1] + ": " + d.why +
+                   " — a record's time stood for the field's; review the value (field history tracking on the field "
+                   "makes this exact)";
+    }
     if (d.error_to >= 0) {
       int to = d.error_to;
       // one bad value holds back only its own field: the record's other fields are written

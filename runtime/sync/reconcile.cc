@@ -119,12 +119,18 @@ FieldDecision DecideField(const FieldInput& in) {
           int64_t grain = std::max(prec[0], prec[1]);
           bool tie = ms[0] / grain == ms[1] / grain;
           d.winner = !tie && ms[1] > ms[0] ? 1 : 0;
-          auto source = [&](int s) { return std::string(t[s].field ? "its field's change time" : "its record's time"); };
-          d.why = tie ? "two_way: a tie within " + std::to_string(grain) + " ms (salesforce " + source(0) + " " + t[0].at +
-                            ", hubspot " + source(1) + " " + t[1].at + "); a tie goes to salesforce"
+          // "its record's time 2026-…" (a record without a stamp reads as the epoch: say so)
+          auto source = [&](int s) {
+            return std::string(t[s].field        ? "its field's change time"
+                               : t[s].first_seen ? "its record's time when a pass first saw the change"
+                                                 : "its record's time") +
+                   (t[s].at.empty() ? " (none known)" : " " + t[s].at);
+          };
+          d.by_record_time = !t[0].field || !t[1].field;
+          d.why = tie ? "two_way: a tie within " + std::to_string(grain) + " ms (salesforce " + source(0) + ", hubspot " +
+                            source(1) + "); a tie goes to salesforce"
                       : "two_way: the more recent change (" + std::string(side_name[d.winner]) + ", by " +
-                            source(d.winner) + " " + t[d.winner].at + " against " + source(1 - d.winner) + " " +
-                            t[1 - d.winner].at + ")";
+                            source(d.winner) + " against " + source(1 - d.winner) + ")";
           break;
         }
         case ast::ConflictKind::kDontSync:  // a one-way rule: the policy never applies

@@ -22,6 +22,10 @@ struct ChangeTime {
   std::string at;  // ISO-8601
   int precision_ms = 0;  // 0: unknown, then read off the text (no fraction: whole seconds)
   bool field = false;  // the field's own change time (not the record's)
+  // Not the field's time: the record's stamp in the pass that first saw this value, which
+  // bounds when the field changed (an edit of another field since then moved the record's
+  // time, not this field's).
+  bool first_seen = false;
 };
 
 // What the rule would write toward one side (already mapped: `with`, `via`, blank policy).
@@ -56,6 +60,9 @@ struct FieldDecision {
   bool conflict = false;    // both sides changed and disagree
   int winner = -1;          // the conflict's winner (-1: dont_sync, none)
   std::string why;          // the policy's reason, for plan and the events
+  // A two_way conflict decided without both fields' own change times: the record's time
+  // (or the bound a pass saw) stood for a field's; the engine puts a note in the error log.
+  bool by_record_time = false;
 };
 
 FieldDecision DecideField(const FieldInput& in);

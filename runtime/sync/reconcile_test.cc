@@ -111,6 +111,26 @@ TEST(Reconcile, TimesOfDifferentPrecisionNeverDecideAsIfExact) {
   EXPECT_EQ(d.winner, 1);
 }
 
+TEST(Reconcile, SaysWhenARecordsTimeStoodForAFields) {
+  FieldInput in = TwoWayAt("2026-01-01T10:00:05.000Z", 1000, "2026-01-01T10:00:03.000Z", 1);
+  FieldDecision d = DecideField(in);
+  EXPECT_TRUE(d.by_record_time) << "Salesforce's side is its record's time";
+  EXPECT_NE(d.why.find("salesforce, by its record's time"), std::string::npos) << d.why;
+  // the stamp of the pass that first saw the change is named as such
+  in.changed_at = [](int s) {
+    ChangeTime t{s == 0 ? "2026-01-01T10:00:01.000Z" : "2026-01-01T10:00:03.000Z", s == 0 ? 1000 : 1, s == 1};
+    t.first_seen = s == 0;
+    return t;
+  };
+  d = DecideField(in);
+  EXPECT_EQ(d.winner, 1);
+  EXPECT_TRUE(d.by_record_time);
+  EXPECT_NE(d.why.find("when a pass first saw the change"), std::string::npos) << d.why;
+  // both fields' own times: exact, nothing to note
+  in.changed_at = [](int s) { return ChangeTime{s == 0 ? "2026-01-01T10:00:01Z" : "2026-01-01T10:00:03Z", 1000, true}; };
+  EXPECT_FALSE(DecideField(in).by_record_time);
+}
+
 TEST(Reconcile, StampMsReadsFractionsAndOffsets) {
   EXPECT_EQ(StampMs("1970-01-01T00:00:01.5Z"), 1500) << "\".5\" is half a second, not 5 ms";
   EXPECT_EQ(StampMs("1970-01-01T00:00:01.123456Z"), 1123);

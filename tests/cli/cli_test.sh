@@ -261,9 +261,16 @@ has "run again: nothing to write (echo suppression)" '^total: 0 created, 0 updat
 "$ACCORD" errors --data "$tmp/data" >"$tmp/out" 2>&1; check "errors" 0 $?
 has "errors: the quarantined account" '^Duplicates  accounts  salesforce 0015g00000XyZcAAA1' "$tmp/out"
 "$ACCORD" errors --data "$tmp/data" --format csv --category Duplicates >"$tmp/out" 2>&1; check "errors csv" 0 $?
-has "errors csv header" '^id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message$' "$tmp/out"
+has "errors csv header" '^id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message,note$' "$tmp/out"
 "$ACCORD" errors --data "$tmp/data" --format json >"$tmp/out" 2>&1
-node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(j.length!==1||j[0].category!=="Duplicates") process.exit(1)' "$tmp/out"; check "errors json" 0 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const e=j.filter(x=>!x.note); if(e.length!==1||e[0].category!=="Duplicates") process.exit(1)' "$tmp/out"; check "errors json" 0 $?
+"$ACCORD" errors --data "$tmp/data" >"$tmp/out" 2>&1
+has "errors: a conflict the record's time decided is a note" '^note RecordTime  people  salesforce .* \(nothing waits\)$' "$tmp/out"
+has "errors: errors and notes counted apart" '^1 error, 1 note \(decisions to review\)$' "$tmp/out"
+"$ACCORD" errors --data "$tmp/data" --clear-notes >"$tmp/out" 2>&1; check "errors --clear-notes" 0 $?
+has "errors --clear-notes: says how many" '^1 note cleared$' "$tmp/out"
+"$ACCORD" errors --data "$tmp/data" >"$tmp/out" 2>&1
+has "errors: notes cleared, the error stays" '^1 error$' "$tmp/out"
 "$ACCORD" retry --data "$tmp/data" >"$tmp/out" 2>&1; check "retry" 0 $?
 has "retry: requeued" '^1 error requeued' "$tmp/out"
 "$ACCORD" errors --state "$tmp/nope.db" >"$tmp/out" 2>&1; check "errors without a state file" 2 $?
