@@ -341,7 +341,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
 
 struct LogArgs {
   std::string state, data, category, format = "text";
-  bool clear_notes = false;
+  bool notes = false, clear_notes = false;
 };
 
 std::unique_ptr<store::StateStore> OpenLog(const LogArgs& a, const char* verb) {
@@ -384,17 +384,14 @@ int RunErrors(const LogArgs& a) {
     std::cout << n << (n == 1 ? " note" : " notes") << " cleared\n";
     return kOk;
   }
-  // the errors, then the notes (decisions to review: nothing waits on them)
-  auto errors = s->Errors("");
-  size_t first_note = errors.size();
-  for (auto& e : s->Notes("")) errors.push_back(std::move(e));
+  // the errors, or with --notes the notes (decisions to review: nothing waits on them)
+  auto errors = a.notes ? s->Notes("") : s->Errors("");
   if (a.format == "csv") std::cout << "id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message,note\n";
   json arr = json::array();
-  size_t n = 0, notes = 0;
-  for (size_t i = 0; i < errors.size(); ++i) {
-    const auto& e = errors[i];
+  size_t n = 0;
+  for (const auto& e : errors) {
     if (!a.category.empty() && e.category != a.category) continue;
-    ++(i < first_note ? n : notes);
+    ++n;
     if (a.format == "json") {
       arr.push_back({{"id", e.id}, {"sync", e.sync}, {"category", e.category}, {"rule", e.rule},
                      {"salesforce_id", e.salesforce_id}, {"hubspot_id", e.hubspot_id}, {"message", e.message},
@@ -412,13 +409,15 @@ int RunErrors(const LogArgs& a) {
       else
         std::cout << "(" << e.attempts << (e.attempts == 1 ? " attempt" : " attempts")
                   << (e.permanent ? ", waits for a change" : ", retried") << ")";
-      std::cout << "\n    " << e.message << (e.rule.empty() ? "" : "\n    rule: " + e.rule) << "\n";
+      std::cout << "\n    " << e.message
+                << (e.rule.empty() ? "" : (e.sync == store::kReadErrorsSync ? "\n    read from: " : "\n    rule: ") + e.rule) << "\n";
     }
   }
   if (a.format == "json") std::cout << arr.dump(2) << "\n";
   if (a.format == "text") {
-    std::cout << n << (n == 1 ? " error" : " errors");
-    if (notes) std::cout << ", " << notes << (notes == 1 ? " note" : " notes") << " (decisions to review)";
+    std::cout << n << (a.notes ? (n == 1 ? " note" : " notes") : (n == 1 ? " error" : " errors"));
+    if (size_t notes = a.notes ? 0 : s->Notes("").size())
+      std::cout << "; " << notes << (notes == 1 ? " note" : " notes") << " (decisions to review): accord errors --notes";
     std::cout << "\n";
   }
   return kOk;
@@ -480,6 +479,7 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   errors->add_option("--state", eargs->state, "the state file");
   errors->add_option("--data", eargs->data, "the data folder (its accord-state.db)");
   errors->add_option("--category", eargs->category, "only this category (e.g. PropertyValues, RecordTime)");
+  errors->add_flag("--notes", eargs->notes, "list the notes (decisions to review) instead of the errors");
   errors->add_flag("--clear-notes", eargs->clear_notes, "clear the notes (decisions reviewed); errors stay");
   errors->add_option("--format", eargs->format, "text, json or csv");
   errors->callback([eargs, &exit_code] { exit_code = RunErrors(*eargs); });

@@ -103,6 +103,39 @@ TEST_F(Faults, DroppedConnectionsBeforeAndAfterProcessing) {
   EXPECT_EQ(SalesforceContacts(), before + 1);
 }
 
+TEST_F(Faults, MalformedRecordsInsideAPage) {
+  SetFaults(*hs, {{"malformed_rate", 1.0}});
+  Resp r = hs->Get(kC + "?limit=3");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_FALSE(r.body["results"].empty());
+  for (const Json& rec : r.body["results"]) {
+    EXPECT_TRUE(rec["properties"].is_string()) << rec.dump();
+    EXPECT_TRUE(rec.contains("id")) << "the record keeps its id: the reader can name it";
+  }
+  SetFaults(*sf, {{"malformed_rate", 1.0}});
+  r = sf->Get(kV + "/query?q=SELECT+Id,LastName+FROM+Contact");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_FALSE(r.body["records"].empty());
+  for (const Json& rec : r.body["records"]) {
+    EXPECT_TRUE(rec["LastName"].is_object()) << rec.dump();
+    EXPECT_TRUE(rec["Id"].is_string());
+  }
+  // nothing stored changed, and writes are not touched
+  SetFaults(*hs, Json::object());
+  SetFaults(*sf, Json::object());
+  r = hs->Get(kC + "?limit=3");
+  for (const Json& rec : r.body["results"]) EXPECT_TRUE(rec["properties"].is_object());
+  r = sf->Get(kV + "/query?q=SELECT+Id,LastName+FROM+Contact");
+  for (const Json& rec : r.body["records"]) EXPECT_TRUE(rec["LastName"].is_string() || rec["LastName"].is_null());
+  // some, not all, at a lower rate
+  SetFaults(*hs, {{"malformed_rate", 0.5}, {"seed", 7}});
+  r = hs->Get(kC + "?limit=20");
+  int bad = 0;
+  for (const Json& rec : r.body["results"]) bad += rec["properties"].is_string();
+  EXPECT_GT(bad, 0);
+  EXPECT_LT(bad, static_cast<int>(r.body["results"].size()));
+}
+
 TEST_F(Faults, RateLimitStorms) {
   SetFaults(*hs, {{"storm_rate", 1.0}, {"storm_length", 3}});
   Resp r = hs->Get(kC);

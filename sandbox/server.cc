@@ -26,6 +26,7 @@ Json FaultConfig::ToJson() const {
   j["storm_rate"] = storm_rate;
   j["storm_length"] = storm_length;
   j["partial_rate"] = partial_rate;
+  j["malformed_rate"] = malformed_rate;
   j["path"] = path;
   return j;
 }
@@ -66,6 +67,8 @@ Status FaultConfig::FromJson(const Json& j, FaultConfig* out) {
       s = count(&f.storm_length, 100000);
     } else if (key == "partial_rate") {
       s = rate(&f.partial_rate);
+    } else if (key == "malformed_rate") {
+      s = rate(&f.malformed_rate);
     } else if (key == "path") {
       if (!v.is_string()) return Status::Error("faults.path must be a string (a regular expression)");
       try {
@@ -77,7 +80,7 @@ Status FaultConfig::FromJson(const Json& j, FaultConfig* out) {
     } else {
       return Status::Error("unknown fault setting '" + key +
                            "' (known: seed, latency_ms, latency_jitter_ms, error_rate, drop_rate, drop_after_rate, "
-                           "storm_rate, storm_length, partial_rate, path)");
+                           "storm_rate, storm_length, partial_rate, malformed_rate, path)");
     }
     if (!s) return s;
   }
@@ -87,8 +90,39 @@ Status FaultConfig::FromJson(const Json& j, FaultConfig* out) {
 
 bool FaultConfig::any() const {
   return latency_ms > 0 || latency_jitter_ms > 0 || error_rate > 0 || drop_rate > 0 || drop_after_rate > 0 ||
-         storm_rate > 0 || partial_rate > 0;
+         storm_rate > 0 || partial_rate > 0 || malformed_rate > 0;
 }
+
+// The malformed-record fault: records of a read page (HubSpot `results`, Salesforce `records`)
+// served with a value of the wrong shape, the page and the other records intact. Nothing
+// stored changes: the next read of the record is whole again (unless it meets the fault).
+namespace {
+void MalformRecords(Call& c) {
+  if (c.res.status != 200 && c.res.status != 207) return;
+  Json j = Json::parse(c.res.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return;
+  const char* key = j.contains("results") ? "results" : j.contains("records") ? "records" : nullptr;
+  if (!key || !j[key].is_array()) return;
+  const std::string why = "malformed by the sandbox (fault malformed_rate)";
+  bool changed = false;
+  for (size_t i = 0; i < j[key].size(); ++i) {
+    Json& rec = j[key][i];
+    if (!rec.is_object() || UnitInterval(Hash3(c.faults.seed, c.seq, 3000 + i)) >= c.faults.malformed_rate) continue;
+    if (rec.contains("properties")) {
+      rec["properties"] = why;
+      changed = true;
+      continue;
+    }
+    for (auto& [field, value] : rec.items())
+      if (field != "attributes" && field != "Id") {
+        value = Json{{"malformed", why}};
+        changed = true;
+        break;
+      }
+  }
+  if (changed) c.res.body = DumpJson(j);
+}
+}  // namespace
 
 // ---------------------------------------------------------------- Call
 
@@ -410,6 +444,7 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
         WriteServerError(c, 500);
       }
       if (match->options.mutates) Persist(false);
+      else if (c.seq != 0 && c.faults.malformed_rate > 0) MalformRecords(c);
     }
     Decorate(c);
   }

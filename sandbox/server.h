@@ -45,6 +45,8 @@ struct FaultConfig {
   int storm_length = 5;
   double partial_rate = 0;  // per record of a batch write: fails transiently (Salesforce UNABLE_TO_LOCK_ROW,
                             // HubSpot an error entry in a 207), the others succeed
+  double malformed_rate = 0;  // per record of a read page: served with a value of the wrong shape (HubSpot:
+                              // `properties` not an object; Salesforce: a field holding an object), the rest intact
   std::string path;         // ECMAScript regex searched in the request path; empty = every API path
 
   Json ToJson() const;

@@ -347,7 +347,13 @@ bool HubSpotConnector::ParseRecord(const schema::Object& object, const json& j, 
   return true;
 }
 
+void HubSpotConnector::Unreadable(Mirror& m, sync::ReadProblem p, std::vector<sync::ReadProblem>* problems) {
+  if (p.record_id.empty()) problems->push_back(std::move(p));
+  else m.unreadable[p.record_id] = std::move(p);
+}
+
 void HubSpotConnector::Merge(Mirror& m, Record r) {
+  m.unreadable.erase(r.id);
   int64_t ms;
   if (!r.modstamp.empty() && ParseMs(r.modstamp, &ms)) m.newest_ms = std::max(m.newest_ms, ms);
   auto it = m.records.find(r.id);
@@ -404,7 +410,7 @@ bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mi
       Record rec;
       std::string problem;
       if (!ParseRecord(object, item, &rec, &problem)) {
-        problems->push_back({rec.id, object.name + " search", problem});
+        Unreadable(m, {rec.id, object.name + " search", problem}, problems);
         continue;
       }
       int64_t ms;
@@ -477,7 +483,7 @@ bool HubSpotConnector::List(const schema::Object& object, const std::vector<std:
     Record rec;
     std::string problem;
     if (!ParseRecord(object, item, &rec, &problem)) {
-      problems->push_back({rec.id, object.name + " list", problem});
+      Unreadable(m, {rec.id, object.name + " list", problem}, problems);
       return;
     }
     // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
@@ -512,6 +518,7 @@ bool HubSpotConnector::ReadArchived(const schema::Object& object, Mirror& m, std
       return;
     }
     rec.deleted = true;
+    m.unreadable.erase(rec.id);  // known now: archived
     auto it = m.records.find(rec.id);
     if (it != m.records.end()) {
       // Keep the values last read; only the flag and the stamp move.
@@ -592,6 +599,7 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   }
   next.loaded = true;
   m = std::move(next);
+  for (const auto& [id, p] : m.unreadable) problems->push_back(p);
   out->clear();
   out->reserve(m.order.size());
   for (const std::string& id : m.order) out->push_back(m.records.at(id));

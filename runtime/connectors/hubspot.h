@@ -87,7 +87,14 @@ class HubSpotConnector : public sync::Connector {
     std::vector<std::string> order;  // ids in order of first appearance
     std::unordered_map<std::string, sync::Record> records;
     int64_t newest_ms = -1;  // the newest modstamp seen (ms)
+    // Records a read could not parse, by id: unknown is not absent. An incremental read
+    // returns a record again only when it changes, so each Load reports these until a read
+    // gets the record whole (or archived).
+    std::map<std::string, sync::ReadProblem> unreadable;
   };
+  // A record of a page that could not be read: kept in the mirror's unreadable set when
+  // it has an id (Load reports them all), else reported now.
+  static void Unreadable(Mirror& m, sync::ReadProblem p, std::vector<sync::ReadProblem>* problems);
   bool ParseRecord(const schema::Object& object, const nlohmann::json& j, sync::Record* r, std::string* problem) const;
   void Merge(Mirror& m, sync::Record r);
   bool Search(const schema::Object& object, int64_t since_ms, Mirror& m, std::vector<std::string>* read_ids,

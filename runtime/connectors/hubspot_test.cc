@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "sandbox/common.h"
 #include "sandbox/test_util.h"
 
 namespace accord::connectors {
@@ -653,6 +654,53 @@ TEST_F(HubSpotTest, DailyLimitIsTransientWithoutWaiting) {
   std::string error;
   EXPECT_FALSE(c->Load(*companies, &recs, &problems, &error));
   EXPECT_NE(error.find("daily"), std::string::npos) << error;
+}
+
+// Unknown is not absent: a record a page served malformed stays reported on every Load of
+// the same connector (`accord run --watch` keeps it) until a read gets it whole, although an
+// incremental read does not return an unchanged record again.
+TEST_F(HubSpotTest, ARecordThatCouldNotBeReadIsReportedUntilReadWhole) {
+  HubSpotOptions o = Options();
+  o.overlap_ms = 0;
+  auto c = Connect(o);
+  ASSERT_TRUE(c);
+  std::vector<Record> first = Load(*c, *companies);
+  ASSERT_GE(first.size(), 2u);
+  std::string a = first[0].id, b = first[1].id;
+  ASSERT_TRUE(c->Write(*companies, {Update(*companies, a, {{"name", "A edited"}})})[0].ok);
+  Admin("/__sandbox/clock", {{"advance_ms", 1000}});
+  ASSERT_TRUE(c->Write(*companies, {Update(*companies, b, {{"name", "B edited"}})})[0].ok);
+  // a seed whose first search serves its first result (a, the older edit) malformed, not its second
+  uint64_t seed = 1;
+  while (!(sandbox::UnitInterval(sandbox::Hash3(seed, 1, 3000)) < 0.5 &&
+           sandbox::UnitInterval(sandbox::Hash3(seed, 1, 3001)) >= 0.5))
+    ++seed;
+  Admin("/__sandbox/faults", {{"seed", seed}, {"malformed_rate", 0.5}, {"path", "/search"}});
+  auto load = [&](std::vector<sync::ReadProblem>* problems) {
+    std::vector<Record> recs;
+    std::string error;
+    EXPECT_TRUE(c->Load(*companies, &recs, problems, &error)) << error;
+    return recs;
+  };
+  std::vector<sync::ReadProblem> problems;
+  load(&problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].record_id, a);
+  Admin("/__sandbox/faults", json::object());
+  // nothing changed since: the incremental search returns b only, and a is still unknown
+  problems.clear();
+  load(&problems);
+  ASSERT_EQ(problems.size(), 1u) << "a record not read whole is reported again";
+  EXPECT_EQ(problems[0].record_id, a);
+  // a changes: read whole, no longer reported
+  Admin("/__sandbox/clock", {{"advance_ms", 1000}});
+  ASSERT_TRUE(c->Write(*companies, {Update(*companies, a, {{"name", "A again"}})})[0].ok);
+  problems.clear();
+  std::vector<Record> recs = load(&problems);
+  EXPECT_TRUE(problems.empty());
+  bool found = false;
+  for (const Record& r : recs) found |= r.id == a;
+  EXPECT_TRUE(found);
 }
 
 TEST_F(HubSpotTest, DryRunSendsNothingButCountsCalls) {

@@ -512,17 +512,19 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
       if (m.unescaped_key().get(k) || m.value().get(fv)) return *malformed = "invalid JSON in a record", false;
       if (!sync::ReadSalesforceMember(object, k, fv, &rec, &problem)) break;
     }
-    if (!problem.empty() || rec.id.empty()) {
+    auto unreadable = [&](ReadProblem p) {
+      if (p.record_id.empty()) problems->push_back(std::move(p));
+      else mirror->unreadable[p.record_id] = std::move(p);
+      return true;
+    };
+    if (!problem.empty() || rec.id.empty())
       // a value of the wrong type (or nested too deeply): a problem of the record, not of the page
-      problems->push_back({rec.id, where, (rec.id.empty() ? "a record" : "record " + rec.id) + ": " +
-                                              (problem.empty() ? "no Id" : problem)});
-      return true;
-    }
+      return unreadable({rec.id, where, (rec.id.empty() ? "a record" : "record " + rec.id) + ": " +
+                                            (problem.empty() ? "no Id" : problem)});
     std::string stamp_raw = rec.modstamp;
-    if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp)) {
-      problems->push_back({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
-      return true;
-    }
+    if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp))
+      return unreadable({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
+    mirror->unreadable.erase(rec.id);
     if (const schema::Field* f = object.FindField("SystemModstamp"); f && !rec.modstamp.empty())
       rec.values.set(static_cast<size_t>(f - object.fields.data()), rec.modstamp);
     // Checkboxes are never null: an absent one reads as its default.
@@ -570,6 +572,7 @@ bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>
     mirror.loaded = true;
   }
   problems->insert(problems->end(), found.begin(), found.end());
+  for (const auto& [id, p] : mirror.unreadable) problems->push_back(p);
   out->clear();
   out->reserve(mirror.order.size());
   for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));

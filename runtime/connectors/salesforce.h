@@ -94,6 +94,10 @@ class SalesforceConnector : public sync::Connector {
     std::string newest;  // the newest SystemModstamp seen (normalized)
     std::vector<std::string> order;  // ids in order of first appearance
     std::unordered_map<std::string, sync::Record> records;
+    // Records a read could not parse, by id: unknown is not absent. An incremental read
+    // returns a record again only when it changes, so each Load reports these until a read
+    // gets the record whole.
+    std::map<std::string, sync::ReadProblem> unreadable;
   };
 
   bool Authenticate(std::string* error);

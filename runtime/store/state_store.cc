@@ -571,6 +571,11 @@ Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
+Status StateStore::ClearReadErrors(const std::string& source) {
+  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND rule = ?2");
+  return s.Text(1, kReadErrorsSync).Text(2, source).Run();
+}
+
 int StateStore::ClearNotes() {
   Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE note = 1");
   if (!s.Run()) return -1;

@@ -56,6 +56,9 @@ struct Cursor {
   std::string last_id;   // tie-breaker: the id of that record
 };
 
+// The `sync` of an entry for a record that could not be read (no sync owns the read).
+inline constexpr char kReadErrorsSync[] = "(read)";
+
 struct SyncError {
   int64_t id = 0;
   std::string sync, category, rule, salesforce_id, hubspot_id, message;
@@ -166,6 +169,9 @@ class StateStore {
   // the pair's, so one problem is one entry.
   Status LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
   Status ClearError(int64_t id);
+  // The entries of records that could not be read from `source` ("hubspot.contacts"):
+  // replaced by each read's.
+  Status ClearReadErrors(const std::string& source);
   // `accord retry`: every error (of one category, "" = all) is due now and
   // no longer permanent. Returns how many, -1 on failure.
   int Requeue(const std::string& category);

@@ -290,9 +290,13 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
     return &t;
   }
   unreadable[SideIndex(side)][object->name] += problems.size();
+  // this read's problems replace the last read's: a record read whole again leaves the log
+  // (a connector reports a record it could not read on every Load until it reads it whole)
+  const std::string source = std::string(ast::SideName(side)) + "." + object->name;
+  if (!opts->dry_run) Check(store.ClearReadErrors(source));
   for (const ReadProblem& p : problems) {
     std::string id = p.record_id.empty() ? p.where : p.record_id;
-    Error("", Category::kTransport, "", side == Side::kSalesforce ? id : "", side == Side::kHubSpot ? id : "",
+    Error("", Category::kTransport, source, side == Side::kSalesforce ? id : "", side == Side::kHubSpot ? id : "",
           p.message, true, t.system, object->name);
   }
   if (!opts->full && !full_pass) {
@@ -338,7 +342,7 @@ void Engine::Impl::Error(const std::string& sync, Category cat, const std::strin
   e.rule = rule;
   Emit(e);
   store::SyncError se;
-  se.sync = sync.empty() ? "(read)" : sync;
+  se.sync = sync.empty() ? store::kReadErrorsSync : sync;
   se.category = e.category;
   se.rule = rule;
   se.salesforce_id = sf_id;

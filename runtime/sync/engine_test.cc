@@ -720,6 +720,9 @@ TEST(SyncEngine, AnUnreadableRecordBlocksCreatesIntoItsObject) {
   ASSERT_TRUE(r.ok) << r.failure;
   EXPECT_EQ(r.Total().created, 0);
   EXPECT_EQ(r.Total().linked, 1);
+  for (const auto& e : h.store->Errors(""))
+    EXPECT_NE(e.sync, "(read)") << "read whole again: its read error leaves the log: " << e.message;
+  EXPECT_EQ(r.errors_waiting, 0);
   fs::remove_all(dir);
 }
 

@@ -263,10 +263,13 @@ has "errors: the quarantined account" '^Duplicates  accounts  salesforce 0015g00
 "$ACCORD" errors --data "$tmp/data" --format csv --category Duplicates >"$tmp/out" 2>&1; check "errors csv" 0 $?
 has "errors csv header" '^id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message,note$' "$tmp/out"
 "$ACCORD" errors --data "$tmp/data" --format json >"$tmp/out" 2>&1
-node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const e=j.filter(x=>!x.note); if(e.length!==1||e[0].category!=="Duplicates") process.exit(1)' "$tmp/out"; check "errors json" 0 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(j.length!==1||j[0].category!=="Duplicates") process.exit(1)' "$tmp/out"; check "errors json (errors only)" 0 $?
 "$ACCORD" errors --data "$tmp/data" >"$tmp/out" 2>&1
-has "errors: a conflict the record's time decided is a note" '^note RecordTime  people  salesforce .* \(nothing waits\)$' "$tmp/out"
-has "errors: errors and notes counted apart" '^1 error, 1 note \(decisions to review\)$' "$tmp/out"
+has "errors: points to the notes" '^1 error; 1 note \(decisions to review\): accord errors --notes$' "$tmp/out"
+"$ACCORD" errors --data "$tmp/data" --notes >"$tmp/out" 2>&1; check "errors --notes" 0 $?
+has "errors --notes: a conflict the record's time decided" '^note RecordTime  people  salesforce .* \(nothing waits\)$' "$tmp/out"
+"$ACCORD" errors --data "$tmp/data" --notes --format json >"$tmp/out" 2>&1
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(j.length!==1||!j[0].note||j[0].category!=="RecordTime") process.exit(1)' "$tmp/out"; check "errors --notes json" 0 $?
 "$ACCORD" errors --data "$tmp/data" --clear-notes >"$tmp/out" 2>&1; check "errors --clear-notes" 0 $?
 has "errors --clear-notes: says how many" '^1 note cleared$' "$tmp/out"
 "$ACCORD" errors --data "$tmp/data" >"$tmp/out" 2>&1

@@ -305,7 +305,7 @@ WRITE_PATHS = [
 def gen_faults(rng, heavy):
     def one(system):
         f = {"seed": rng.randint(1, 10 ** 6)}
-        kinds = ["drop_rate", "drop_after_rate", "error_rate", "storm_rate", "partial_rate"]
+        kinds = ["drop_rate", "drop_after_rate", "error_rate", "storm_rate", "partial_rate", "malformed_rate"]
         for k in rng.sample(kinds, rng.randint(1, 3 if heavy else 2)):
             f[k] = round(rng.uniform(0.05, 0.45 if heavy else 0.2), 2)
         if "storm_rate" in f:
