@@ -571,6 +571,13 @@ Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
+Status StateStore::ClearErrorsBefore(const std::string& sync, const std::string& sf_id, const std::string& hs_id,
+                                     int64_t since_ms) {
+  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0 "
+              "AND last_seen < ?4");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Int(4, since_ms).Run();
+}
+
 Status StateStore::ClearReadErrors(const std::string& source) {
   Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND rule = ?2");
   return s.Text(1, kReadErrorsSync).Text(2, source).Run();

@@ -169,6 +169,8 @@ class StateStore {
   // the pair's, so one problem is one entry.
   Status LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
   Status ClearError(int64_t id);
+  // The pair's entries not logged again since `since_ms` (their problems are over).
+  Status ClearErrorsBefore(const std::string& sync, const std::string& sf_id, const std::string& hs_id, int64_t since_ms);
   // The entries of records that could not be read from `source` ("hubspot.contacts"):
   // replaced by each read's.
   Status ClearReadErrors(const std::string& source);

@@ -309,6 +309,8 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
       t.newest = {r.modstamp, r.id};
     for (auto& [f, text] : t.records[i].values.items()) text = Canon(t.system, object->fields[f], text);
     t.by_id[t.records[i].id] = i;
+    if (!r.deleted)
+      for (const std::string& gone : r.merged_ids) t.merged_into[gone] = r.id;
   }
   report->records_read += static_cast<int64_t>(t.records.size());
   return &t;
@@ -433,6 +435,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   report = &r;
   opts = &o;
   full_pass = false;
+  pass_started_ms = NowMs();
   // the connectors count over their lifetime (a --watch process runs many passes): a pass reports its own
   const CallCounts before[2] = {conn[0]->calls(), conn[1]->calls()};
   for (auto& t : tables) t.clear();

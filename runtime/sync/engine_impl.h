@@ -50,6 +50,8 @@ struct Table {
   store::Cursor newest;    // the newest record as read (before this pass writes), the next cursor
   std::vector<Record> records;
   std::unordered_map<std::string, size_t> by_id;
+  // HubSpot merges: a merged-away record's id -> the surviving record's (hs_merged_object_ids)
+  std::unordered_map<std::string, std::string> merged_into;
   Record* Find(const std::string& id) {
     auto it = by_id.find(id);
     return it == by_id.end() ? nullptr : &records[it->second];
@@ -149,6 +151,10 @@ struct Engine::Impl {
   std::unordered_map<std::string, std::string> taken[2];
   std::map<std::pair<std::string, std::string>, store::SyncError> errors_sf, errors_hs;  // (sync, id)
   std::set<std::pair<std::string, std::string>> clean;  // (sync, pair key) processed without error
+  // (sync, pair key) reconciled since the last flush: an entry of such a pair that this pass did
+  // not log again is over (its problem would have been logged again), even beside a new one
+  std::set<std::pair<std::string, std::string>> reconciled;
+  int64_t pass_started_ms = 0;
   ir::Frame frame;
   std::vector<rt::Value> slots[2], outs;
   // The newest modstamp of the record(s) being processed: an error logged now
@@ -274,6 +280,9 @@ struct Engine::Impl {
   std::string ParentHubSpot(const Assoc& a, const std::string& sf_parent);
   std::string ParentSalesforce(const Assoc& a, const std::string& hs_parent);
   void HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w);
+  // A record merged away on side `gone` into `survivor`: the link moves there, or, when the
+  // survivor has a link of its own, ends without deleting anything, with a Duplicates entry.
+  void MergedAway(const SyncPlan& p, store::Link& link, int gone, const std::string& survivor);
   std::string MatchKey(const SyncPlan& p, int side, const Record& r);
   void Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done);
   bool WouldCreate(const SyncPlan& p, int from, const Record& r);

@@ -540,6 +540,125 @@ TEST(SyncEngine, MergedSalesforceRecordsRepointTheirLink) {
   EXPECT_EQ(h.hs.All("contacts").size(), 1u);  // no second HubSpot contact for the survivor
 }
 
+const char* kPeoplePropagate = R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  delete propagate
+  LastName  <-> lastname
+  Email     <-> email
+  Title     <-> jobtitle
+}
+)";
+
+// HubSpot merges a contact into another: the merged one is archived and the survivor lists
+// it in hs_merged_object_ids. A merge is not a delete: the person still exists.
+void MergeHs(Harness& h, const std::string& merged, const std::string& survivor) {
+  json gone = *h.hs.Get("contacts", merged);
+  gone["archived"] = true;
+  gone["properties"]["lastmodifieddate"] = h.Stamp();
+  h.hs.Put(h.Obj(System::kHubSpot, "contacts"), gone);
+  h.EditHs(survivor, {{"hs_merged_object_ids", merged}});
+}
+
+TEST(SyncEngine, AHubSpotMergeMovesTheLinkToTheSurvivorAndDeletesNothing) {
+  Harness h(kPeoplePropagate);
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"Title", "Countess"}});
+  h.Pass();
+  std::string merged = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  // a HubSpot contact nobody synced (another address of the same person) survives the merge
+  h.PutHs("9001", {{"email", "ada.lovelace@example.com"}, {"lastname", "Lovelace"}});
+  MergeHs(h, merged, "9001");
+  PassReport r = h.Pass();
+  EXPECT_EQ(r.Total().deleted, 0) << "a merge is not a delete";
+  ASSERT_TRUE(h.sf.Get("Contact", "003A"));
+  EXPECT_NE((*h.sf.Get("Contact", "003A"))["IsDeleted"], true);
+  auto link = h.store->FindBySalesforce("people", "003A");
+  ASSERT_TRUE(link);
+  EXPECT_EQ(link->hubspot_id, "9001") << "the link moves to the surviving record";
+  EXPECT_EQ(link->state, store::LinkState::kActive);
+  h.Pass();
+  EXPECT_EQ(h.hs.All("contacts").size(), 2u) << "no new HubSpot contact";
+  EXPECT_EQ(Harness::Writes(h.Pass()), 0);
+}
+
+TEST(SyncEngine, AMergeIntoAnAlreadyLinkedRecordDeletesNothingAndIsLogged) {
+  Harness h(kPeoplePropagate);
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  h.PutContact("003B", {{"LastName", "Lovelace"}, {"Email", "ada.lovelace@example.com"}});
+  h.Pass();
+  std::string hs_a = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  std::string hs_b = h.store->FindBySalesforce("people", "003B")->hubspot_id;
+  // HubSpot merges A's contact into B's, which is linked already
+  MergeHs(h, hs_a, hs_b);
+  PassReport r = h.Pass();
+  EXPECT_EQ(r.Total().deleted, 0) << "Salesforce's 003A is not deleted for a HubSpot merge";
+  EXPECT_NE((*h.sf.Get("Contact", "003A"))["IsDeleted"], true);
+  bool logged = false;
+  for (const auto& e : h.store->Errors("people"))
+    logged |= e.category == "Duplicates" && e.salesforce_id == "003A" && e.message.find("merged") != std::string::npos;
+  EXPECT_TRUE(logged) << "someone must merge them in Salesforce too";
+  // which someone does: the entry leaves the log, and still nothing is deleted
+  h.EditContact("003A", {{"IsDeleted", true}, {"MasterRecordId", "003B"}});
+  r = h.Pass();
+  EXPECT_EQ(r.Total().deleted, 0);
+  EXPECT_TRUE(h.store->Errors("people").empty());
+  EXPECT_EQ(r.errors_waiting, 0);
+  EXPECT_EQ(h.store->FindBySalesforce("people", "003B")->hubspot_id, hs_b);
+  // the same in Salesforce: 003B merged into 003A, which is linked: HubSpot's record stays
+  Harness g(kPeoplePropagate);
+  g.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  g.PutContact("003B", {{"LastName", "Lovelace"}, {"Email", "ada.lovelace@example.com"}});
+  g.Pass();
+  std::string g_b = g.store->FindBySalesforce("people", "003B")->hubspot_id;
+  g.EditContact("003B", {{"IsDeleted", true}, {"MasterRecordId", "003A"}});
+  r = g.Pass();
+  EXPECT_EQ(r.Total().deleted, 0) << "HubSpot's contact is not deleted for a Salesforce merge";
+  EXPECT_EQ((*g.hs.Get("contacts", g_b))["archived"], false);
+  logged = false;
+  for (const auto& e : g.store->Errors("people"))
+    logged |= e.category == "Duplicates" && e.hubspot_id == g_b && e.message.find("merged") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+// A pair with an entry from an earlier pass and a new problem now: the entry whose problem is
+// over leaves the log (found by the model harness, seed 16 with malformed records: a
+// "missing from the data" entry stayed forever beside a PropertyValues one).
+TEST(SyncEngine, AnEntryWhoseProblemIsOverLeavesTheLogBesideANewOne) {
+  Harness h(R"(
+values LS: salesforce.Contact.LeadSource <-> hubspot.contacts.lead_source {
+  "Web" <-> "Web"
+  else -> reject
+}
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  LastName <-> lastname
+  Email <-> email
+  Title <-> jobtitle
+  LeadSource <-> lead_source via LS
+}
+)");
+  FlakyConnector hs(h.hs, 0);
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, hs);
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"LeadSource", "Web"}});
+  ASSERT_EQ(engine.RunPass(PassOptions{}).Total().created, 1);
+  h.EditContact("003A", {{"Title", "Countess"}});
+  hs.FailNext(1);
+  ASSERT_EQ(engine.RunPass(PassOptions{}).Total().errors, 1);  // a lock: Transport
+  h.EditContact("003A", {{"LeadSource", "Phone Inquiry"}});
+  WaitBackoff(*h.store);
+  PassReport r = engine.RunPass(PassOptions{});
+  ASSERT_TRUE(r.ok) << r.failure;
+  std::string hs_id = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  EXPECT_EQ(h.HsProp(hs_id, "jobtitle"), "Countess") << "the title lands";
+  std::vector<store::SyncError> log = h.store->Errors("people");
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].category, "PropertyValues") << "the lock is over: " << log[0].message;
+}
+
 TEST(SyncEngine, DryRunWritesNothing) {
   Harness h(kPeople);
   char tmpl[] = "/tmp/accord-dry-run-XXXXXX";

@@ -35,7 +35,12 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     ++done;
     ++stats.pairs;
     Record* rec[2] = {t[0]->Find(link.salesforce_id), t[1]->Find(link.hubspot_id)};
-    if (link.state == store::LinkState::kDeleted) continue;
+    if (link.state == store::LinkState::kDeleted) {
+      // an ended link's entry (a merge the other system has not followed) is over once neither record lives
+      bool live = (rec[0] && !rec[0]->deleted) || (rec[1] && !rec[1]->deleted);
+      if (!live && HasError(p, link) && !opts->dry_run) Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
+      continue;
+    }
     // unchanged on both sides since the last pass, nothing pending: in agreement already
     if (rec[0] && rec[1] && !Fresh(*t[0], *rec[0]) && !Fresh(*t[1], *rec[1]) && !HasError(p, link) &&
         !recovered.count(link.salesforce_id)) {
@@ -332,6 +337,7 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
     w.writes[to].push_back(std::move(pw[to]));
   }
   if (!bad[0] && !bad[1]) clean.insert({p.name, sf_id + "|" + hs_id});
+  reconciled.insert({p.name, sf_id + "|" + hs_id});
 }
 
 // Associations of a linked pair: the HubSpot record is associated with the
@@ -421,6 +427,43 @@ std::string Engine::Impl::ParentSalesforce(const Assoc& a, const std::string& hs
   return "";
 }
 
+void Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, const std::string& survivor) {
+  const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
+  const char* system[2] = {"Salesforce", "HubSpot"};
+  std::string merged = gone == 0 ? link.salesforce_id : link.hubspot_id;
+  Event e;
+  e.sync = p.name;
+  if (!taken[gone].count(Key(obj[gone]->name, survivor))) {
+    if (gone == 0) {
+      Check(store.MoveLink(p.name, link.salesforce_id, p.name, survivor));
+      link.salesforce_id = survivor;
+    } else {
+      Check(store.PutLink({p.name, link.salesforce_id, survivor, store::LinkState::kActive}));
+      link.hubspot_id = survivor;
+    }
+    taken[gone][Key(obj[gone]->name, survivor)] = p.name;
+    e.kind = Event::Kind::kLink;
+    e.salesforce_id = link.salesforce_id;
+    e.hubspot_id = link.hubspot_id;
+    e.message = "merged: the link of " + merged + " moves to the surviving record";
+    Emit(e);
+    return;
+  }
+  // the survivor has a link of its own: the other system keeps both records (deleting one would
+  // lose what only it holds); the link ends, and someone merges them there too
+  Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", merged));
+  Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kDeleted));
+  link.state = store::LinkState::kDeleted;
+  int other = 1 - gone;
+  std::string kept = other == 0 ? link.salesforce_id : link.hubspot_id;
+  Error(p.name, Category::kDuplicates, "", link.salesforce_id, link.hubspot_id,
+        std::string(system[gone]) + " " + obj[gone]->name + " " + merged + " was merged into " + survivor +
+            ", which is linked to another record: " + system[other] + " " + obj[other]->name + " " + kept +
+            " is kept (a merge is never propagated as a delete) and no longer synced; merge it in " + system[other] +
+            " too (this entry leaves the log once it is gone)",
+        true, other == 0 ? System::kSalesforce : System::kHubSpot, obj[other]->name);
+}
+
 void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w) {
   // a deleted record's entries in the error log are over (a delete that fails logs anew)
   if (!opts->dry_run)
@@ -429,20 +472,16 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
       Check(store.ClearErrors(p.name, sf, hs));
   int gone = (rec[0] && rec[0]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ? 0 : 1;
   std::string ids[2] = {link.salesforce_id, link.hubspot_id};
-  // a Salesforce merge: the loser's link moves to the survivor
-  if (gone == 0 && rec[0] && !rec[0]->master_id.empty() && !taken[0].count(Key(p.cs->salesforce->name, rec[0]->master_id))) {
-    Check(store.MoveLink(p.name, link.salesforce_id, p.name, rec[0]->master_id));
-    taken[0][Key(p.cs->salesforce->name, rec[0]->master_id)] = p.name;
-    Event e;
-    e.kind = Event::Kind::kLink;
-    e.sync = p.name;
-    e.salesforce_id = rec[0]->master_id;
-    e.hubspot_id = link.hubspot_id;
-    e.message = "merged: the link of " + link.salesforce_id + " moves to the surviving record";
-    Emit(e);
-    link.salesforce_id = rec[0]->master_id;
-    return;
+  // a merge is not a delete: the record lives on in the survivor (Salesforce MasterRecordId,
+  // HubSpot hs_merged_object_ids), whatever the delete rule says
+  std::string survivor;
+  if (gone == 0 && rec[0]) {
+    survivor = rec[0]->master_id;
+  } else if (gone == 1) {
+    const Table& hs = tables[1][p.cs->hubspot->name];
+    if (auto it = hs.merged_into.find(link.hubspot_id); it != hs.merged_into.end()) survivor = it->second;
   }
+  if (!survivor.empty()) return MergedAway(p, link, gone, survivor);
   Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", ids[gone]));
   bool propagate = p.del[gone] == ast::DeleteKind::kPropagate;
   Event e;

@@ -82,6 +82,14 @@ void Engine::Impl::Flush(const SyncPlan& p, Work& w) {
       Check(store.ClearErrors(sync, "", hs));
     }
   }
+  for (const auto& [sync, pair] : reconciled) {
+    if (clean.count({sync, pair})) continue;
+    size_t bar = pair.find('|');
+    std::string sf = pair.substr(0, bar), hs = pair.substr(bar + 1);
+    if ((errors_sf.count({sync, sf}) || errors_hs.count({sync, hs})) && !opts->dry_run)
+      Check(store.ClearErrorsBefore(sync, sf, hs, pass_started_ms));
+  }
+  reconciled.clear();
   clean.clear();
   if (!opts->dry_run) {
     Check(store.Commit());
