@@ -426,21 +426,44 @@ class RuleChecks {
   }
 
   void CrossSyncWrites() {
-    std::set<std::tuple<const SyncInfo*, const SyncInfo*, const Field*>> reported;
+    // One finding per pair of syncs and written object, at the later sync's first shared field.
+    struct Shared {
+      const Write* first_here;
+      const Write* first_there;
+      std::vector<std::string> fields;
+    };
+    std::map<std::tuple<const SyncInfo*, const SyncInfo*, const Object*>, Shared> shared;
+    std::vector<std::tuple<const SyncInfo*, const SyncInfo*, const Object*>> order;
     for (size_t i = 0; i < writes_.size(); ++i) {
       const Write& w = writes_[i];
       for (size_t j = 0; j < i; ++j) {
         const Write& p = writes_[j];
         if (p.sync == w.sync || p.field != w.field || p.object != w.object) continue;
         if (Converts(*p.sync, *w.sync) || Converts(*w.sync, *p.sync)) continue;
-        if (!reported.emplace(p.sync, w.sync, w.field).second) continue;
-        auto& diag = Report(DiagCode::kCrossSyncWrite, w.sync->file, w.at->range,
-                            FieldName(w.object, w.field) + " is written by sync " + p.sync->decl->name.text +
-                                " and by sync " + w.sync->decl->name.text +
-                                ": a record both link is overwritten back and forth");
-        AddNote(diag, p.sync->file, p.at->range, "sync " + p.sync->decl->name.text + " writes it here");
-        Help(diag, "let one sync write the field, or make the syncs exclusive (`converts to`)");
+        auto key = std::make_tuple(p.sync, w.sync, w.object);
+        auto [it, fresh] = shared.emplace(key, Shared{&w, &p, {}});
+        if (fresh) order.push_back(key);
+        if (std::find(it->second.fields.begin(), it->second.fields.end(), w.field->name) == it->second.fields.end())
+          it->second.fields.push_back(w.field->name);
       }
+    }
+    for (const auto& key : order) {
+      const Shared& sh = shared[key];
+      const Write& w = *sh.first_here;
+      const Write& p = *sh.first_there;
+      std::string list;
+      for (size_t i = 0; i < sh.fields.size() && i < 6; ++i) list += (i ? ", " : "") + sh.fields[i];
+      if (sh.fields.size() > 6) list += ", ... (" + std::to_string(sh.fields.size() - 6) + " more)";
+      std::string what = sh.fields.size() == 1
+                             ? FieldName(w.object, w.field) + " is"
+                             : std::to_string(sh.fields.size()) + " fields of " +
+                                   std::string(schema::SystemName(w.object->system)) + "." + w.object->name + " (" +
+                                   list + ") are";
+      auto& diag = Report(DiagCode::kCrossSyncWrite, w.sync->file, w.at->range,
+                          what + " written by sync " + p.sync->decl->name.text + " and by sync " +
+                              w.sync->decl->name.text + ": a record both link is overwritten back and forth");
+      AddNote(diag, p.sync->file, p.at->range, "sync " + p.sync->decl->name.text + " writes " + p.field->name + " here");
+      Help(diag, "let one sync write each field, or make the syncs exclusive (`converts to`)");
     }
     // A rule that writes a property a forward-only lifecycle drives.
     for (auto [lc, lf] : lifecycles_) {
