@@ -1431,8 +1431,9 @@ class Checker {
       }
       CheckWritable(dst.obj, dst.field, false, dst.expr->range, f);
       if (!src.ok || !dst.ok) continue;
-      // A0308 (rule_checks.cc): no conversion makes a HubSpot id a Salesforce one.
-      if (to == Side::kSalesforce && !r.via && src.field && HubSpotIdIntoSalesforceId(*src.field, *dst.field)) continue;
+      // A0308 (rule_checks.cc) instead of a type finding: no conversion makes a HubSpot id a
+      // Salesforce one.
+      bool hubspot_id = to == Side::kSalesforce && !r.via && src.field && HubSpotIdIntoSalesforceId(*src.field, *dst.field);
       // Value pipeline: source -> with -> directed transform -> via.
       Type t = src.type;
       bool transformed = false;
@@ -1487,8 +1488,9 @@ class Checker {
       }
       // A two-way rule converts one direction with `{ to side: ... }`: `with` (or a hint to
       // write one) would apply both ways.
-      CheckFit(dst.type, t, dst.obj, dst.field, src.expr->range, f, desc,
-               r.dir == ast::Direction::kBoth ? std::optional<Side>(to) : std::nullopt, r.with.get());
+      if (!hubspot_id)
+        CheckFit(dst.type, t, dst.obj, dst.field, src.expr->range, f, desc,
+                 r.dir == ast::Direction::kBoth ? std::optional<Side>(to) : std::nullopt, r.with.get());
       if (!transformed && src.field) {
         if (dst.field->length > 0 && src.field->length > dst.field->length && dst.type.Is(TypeKind::kString) &&
             src.type.Is(TypeKind::kString)) {
@@ -1712,10 +1714,10 @@ class Checker {
       auto key = std::make_tuple(t->field.object.text, t->field.field.text, static_cast<int>(t->value.kind),
                                  t->value.value);
       if (auto [prev, fresh] = trigger_on.emplace(key, t); !fresh) {
-        bool same_targets = (t->for_object ? t->for_object->text + "/" + t->of_field->text : "") ==
-                            (prev->second->for_object
-                                 ? prev->second->for_object->text + "/" + prev->second->of_field->text
-                                 : "");
+        auto targets = [](const ast::Trigger& tr) {
+          return (tr.for_object ? tr.for_object->text : "") + "/" + (tr.of_field ? tr.of_field->text : "");
+        };
+        bool same_targets = targets(*t) == targets(*prev->second);
         if (same_targets) {
           auto& diag =
               prev->second->stage.name == t->stage.name

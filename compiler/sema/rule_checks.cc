@@ -81,12 +81,24 @@ std::optional<std::string> LiteralText(const ast::Expr& e) {
   return std::nullopt;
 }
 
-void CollectScope(const ast::Expr& e, ScopeFacts& out) {
-  if (e.kind == ast::ExprKind::kBinary && e.binary_op == ast::BinaryOp::And) {
-    CollectScope(*e.args[0], out);
-    CollectScope(*e.args[1], out);
-    return;
+void CollectConjunct(const ast::Expr& e, ScopeFacts& out);
+
+// The conjuncts of `a && b && ...`, walked with an explicit stack (a long chain is a deep tree).
+void CollectScope(const ast::Expr& root, ScopeFacts& out) {
+  std::vector<const ast::Expr*> stack = {&root};
+  while (!stack.empty()) {
+    const ast::Expr* e = stack.back();
+    stack.pop_back();
+    if (e->kind == ast::ExprKind::kBinary && e->binary_op == ast::BinaryOp::And) {
+      stack.push_back(e->args[1].get());
+      stack.push_back(e->args[0].get());
+    } else {
+      CollectConjunct(*e, out);
+    }
   }
+}
+
+void CollectConjunct(const ast::Expr& e, ScopeFacts& out) {
   if (const ast::Expr* f = FieldOf(e)) {  // `IsActive`: false is out
     out.excluded[f->name].insert("false");
     return;
