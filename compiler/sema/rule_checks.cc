@@ -446,11 +446,15 @@ class RuleChecks {
     };
     std::map<std::tuple<const SyncInfo*, const SyncInfo*, const Object*>, Shared> shared;
     std::vector<std::tuple<const SyncInfo*, const SyncInfo*, const Object*>> order;
+    // Writes grouped by field (in declaration order): big rule sets have tens of thousands.
+    std::map<const Field*, std::vector<const Write*>> by_field;
+    for (const Write& w : writes_) by_field[w.field].push_back(&w);
     for (size_t i = 0; i < writes_.size(); ++i) {
       const Write& w = writes_[i];
-      for (size_t j = 0; j < i; ++j) {
-        const Write& p = writes_[j];
-        if (p.sync == w.sync || p.field != w.field || p.object != w.object) continue;
+      for (const Write* pp : by_field[w.field]) {
+        if (pp == &w) break;  // only the writes declared before w
+        const Write& p = *pp;
+        if (p.sync == w.sync || p.object != w.object) continue;
         if (Converts(*p.sync, *w.sync) || Converts(*w.sync, *p.sync)) continue;
         auto key = std::make_tuple(p.sync, w.sync, w.object);
         auto [it, fresh] = shared.emplace(key, Shared{&w, &p, {}});
