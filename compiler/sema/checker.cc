@@ -1857,11 +1857,20 @@ class Checker {
       const Field* fl = ResolveField(o, fld.field, f);
       // No names are in scope in a test record: a field name there is a value the author
       // meant to copy from another field, which a test cannot do.
-      if (const ast::Expr* id = AsField(fld.value.get()); id && o->FindField(id->name)) {
-        Report(DiagCode::kBadTest, f, id->range,
-               "a test record holds values, not field references: " + Q(id->name) + " is a field of " +
-                   std::string(schema::SystemName(o->system)) + "." + o->name + "; write the value itself");
-        continue;
+      if (const ast::Expr* id = AsField(fld.value.get())) {
+        // this record's object first, then the objects synced with it
+        const Object* owner = o->FindField(id->name) ? o : nullptr;
+        for (const auto& s : m_.syncs) {
+          if (owner) break;
+          const Object* other = s.salesforce == o ? s.hubspot : s.hubspot == o ? s.salesforce : nullptr;
+          if (other && other->FindField(id->name)) owner = other;
+        }
+        if (owner) {
+          Report(DiagCode::kBadTest, f, id->range,
+                 "a test record holds values, not field references: " + Q(id->name) + " is a field of " +
+                     std::string(schema::SystemName(owner->system)) + "." + owner->name + "; write the value itself");
+          continue;
+        }
       }
       Scope sc;
       Type t = Expr(*fld.value, sc, f);
