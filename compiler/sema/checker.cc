@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "compiler/sema/rule_checks.h"
 #include "compiler/sema/stdlib_decls.h"
 
 namespace accord::sema {
@@ -218,11 +219,15 @@ class Checker {
 
   // ---- picklist values ----
   // Checks a literal against a picklist field; returns false when it is not a value.
-  bool CheckPicklistValue(const Object* o, const Field* fl, const std::string& value, Range r, const ast::File* f) {
+  // `written`: the value is written to the field (an inactive value then fails
+  // on save, A0402); a value only read (compared, translated from, triggered on)
+  // may be inactive: old records still carry it.
+  bool CheckPicklistValue(const Object* o, const Field* fl, const std::string& value, Range r, const ast::File* f,
+                          bool written = true) {
     if (!fl || !fl->is_picklist || fl->values.empty()) return true;
     for (const auto& v : fl->values) {
       if (v.value == value) {
-        if (!v.active) {
+        if (!v.active && written) {
           Report(DiagCode::kInactivePicklistValue, f, r,
                  Q(value) + " is an inactive value of " + FieldName(o, fl) + "; records cannot be saved with it");
         }
@@ -758,11 +763,11 @@ class Checker {
     const FieldRef* r = RefOf(field);
     if (!r || !r->field->is_picklist) return;
     if (lit.kind == ast::ExprKind::kLiteral && lit.lit == ast::LiteralKind::kString) {
-      CheckPicklistValue(r->object, r->field, lit.string_value, lit.range, f);
+      CheckPicklistValue(r->object, r->field, lit.string_value, lit.range, f, /*written=*/false);
     } else if (lit.kind == ast::ExprKind::kList) {
       for (const auto& a : lit.args)
         if (a->kind == ast::ExprKind::kLiteral && a->lit == ast::LiteralKind::kString)
-          CheckPicklistValue(r->object, r->field, a->string_value, a->range, f);
+          CheckPicklistValue(r->object, r->field, a->string_value, a->range, f, /*written=*/false);
     }
   }
 
@@ -906,7 +911,8 @@ class Checker {
 
   // `to_side` is set for a two-way field rule: the hint then converts in that direction only.
   void CheckFit(const Type& to, const Type& from, const Object* to_obj, const Field* to_field, Range r,
-                const ast::File* f, const std::string& source_desc, std::optional<Side> to_side = std::nullopt) {
+                const ast::File* f, const std::string& source_desc, std::optional<Side> to_side = std::nullopt,
+                const ast::Expr* two_way_with = nullptr) {
     Fit fit = Fits(to, from);
     if (fit == Fit::kOk) return;
     DiagCode code = fit == Fit::kDateTime ? DiagCode::kDateTimeMismatch : DiagCode::kTypeMismatch;
@@ -926,6 +932,12 @@ class Checker {
       }
     }
     d.notes.push_back(accord::Note{hint, nullptr, {}});
+    if (two_way_with && to_side) {
+      d.notes.push_back(accord::Note{"`with` applies in both directions; move it into `{ to " +
+                                         SideStr(ast::Other(*to_side)) + ": ... }` so that each direction "
+                                         "converts on its own",
+                                     f ? f->source : nullptr, two_way_with->range});
+    }
   }
 
   // ---- values tables ----
@@ -957,8 +969,14 @@ class Checker {
     bool else_hs = false, else_sf = false;
     for (const auto& entry : d.entries) {
       if (auto* p = std::get_if<ast::ValuePair>(&entry)) {
-        if (info.sf) CheckPicklistValue(info.sf_obj, info.sf, p->salesforce.value, p->salesforce.range, f);
-        if (info.hs) CheckPicklistValue(info.hs_obj, info.hs, p->hubspot.value, p->hubspot.range, f);
+        // A value is written only toward its own side: `"Retired" -> "NEW"` keeps translating
+        // old Salesforce records without ever writing "Retired".
+        if (info.sf && p->salesforce.kind != ast::LiteralKind::kNull)
+          CheckPicklistValue(info.sf_obj, info.sf, p->salesforce.value, p->salesforce.range, f,
+                             ast::Flows(p->dir, Side::kSalesforce));
+        if (info.hs && p->hubspot.kind != ast::LiteralKind::kNull)
+          CheckPicklistValue(info.hs_obj, info.hs, p->hubspot.value, p->hubspot.range, f,
+                             ast::Flows(p->dir, Side::kHubSpot));
         if (d.dir != ast::Direction::kBoth && p->dir != d.dir) {
           Report(DiagCode::kValueTableDirection, f, p->range,
                  "this pair maps " + std::string(ast::DirectionToken(p->dir)) + " but the table " + d.name.text +
@@ -1005,7 +1023,8 @@ class Checker {
           Report(DiagCode::kDuplicatePolicy, f, el.range, "this direction already has an `else`");
         }
         seen = true;
-        if (el.kind == ast::ElseKind::kValue) {
+        // `else -> null` clears the target (docs/language.md §4): null is no picklist value.
+        if (el.kind == ast::ElseKind::kValue && el.value.kind != ast::LiteralKind::kNull) {
           if (el.dir == ast::Direction::kToHubSpot && info.hs)
             CheckPicklistValue(info.hs_obj, info.hs, el.value.value, el.value.range, f);
           if (el.dir == ast::Direction::kToSalesforce && info.sf)
@@ -1096,6 +1115,17 @@ class Checker {
                  "sync " + d.name.text + " only flows " + std::string(ast::DirectionToken(d.dir)) +
                      ", so it cannot create records in " + SideStr(c->side));
           continue;  // not a create: no required-field or phantom-pipeline follow-ons
+        }
+        // docs/language.md §5.3: at most one `create in` per side (two `when`s would be ORed
+        // or ANDed by nobody's decision).
+        auto same_side = std::find_if(creates.begin(), creates.end(),
+                                      [&](const ast::CreateRule* prev) { return prev->side == c->side; });
+        if (same_side != creates.end()) {
+          auto& diag = Report(DiagCode::kDuplicatePolicy, f, c->range,
+                              "sync " + d.name.text + " already has a `create in " + SideStr(c->side) +
+                                  "`; combine the conditions into one `when` with || or &&");
+          AddNote(diag, f, (*same_side)->range, "the first one is here");
+          continue;
         }
         creates.push_back(c);
       } else if (auto* cd = std::get_if<ast::ConflictDefault>(&item)) {
@@ -1205,6 +1235,15 @@ class Checker {
 
   void CheckMatch(const ast::MatchRule& m, const Object* sf, const Object* hs, const ast::File* f) {
     if (m.explicit_fields) {
+      // `match salesforce_contact_id <-> Id`: the sides swapped, not two unknown fields.
+      if (sf && hs && !sf->FindField(m.sf_field.text) && !hs->FindField(m.hs_field.text) &&
+          hs->FindField(m.sf_field.text) && sf->FindField(m.hs_field.text)) {
+        auto& d = Report(DiagCode::kSideOrder, f, m.range,
+                         "this match names the HubSpot property first; the Salesforce field goes on the left: "
+                         "`match " + m.hs_field.text + " <-> " + m.sf_field.text + "`");
+        d.fixit = "match " + m.hs_field.text + " <-> " + m.sf_field.text;
+        return;
+      }
       const Field* a = ResolveField(sf, m.sf_field, f);
       const Field* b = ResolveField(hs, m.hs_field, f);
       if (a && b && Fits(FromField(b->type), FromField(a->type)) != Fit::kOk) {
@@ -1392,6 +1431,9 @@ class Checker {
       }
       CheckWritable(dst.obj, dst.field, false, dst.expr->range, f);
       if (!src.ok || !dst.ok) continue;
+      // A0308 (rule_checks.cc) instead of a type finding: no conversion makes a HubSpot id a
+      // Salesforce one.
+      bool hubspot_id = to == Side::kSalesforce && !r.via && src.field && HubSpotIdIntoSalesforceId(*src.field, *dst.field);
       // Value pipeline: source -> with -> directed transform -> via.
       Type t = src.type;
       bool transformed = false;
@@ -1444,8 +1486,11 @@ class Checker {
         t = dst.type;  // the table yields target values
         transformed = true;
       }
-      CheckFit(dst.type, t, dst.obj, dst.field, src.expr->range, f, desc,
-               r.dir == ast::Direction::kBoth && !r.with ? std::optional<Side>(to) : std::nullopt);
+      // A two-way rule converts one direction with `{ to side: ... }`: `with` (or a hint to
+      // write one) would apply both ways.
+      if (!hubspot_id)
+        CheckFit(dst.type, t, dst.obj, dst.field, src.expr->range, f, desc,
+                 r.dir == ast::Direction::kBoth ? std::optional<Side>(to) : std::nullopt, r.with.get());
       if (!transformed && src.field) {
         if (dst.field->length > 0 && src.field->length > dst.field->length && dst.type.Is(TypeKind::kString) &&
             src.type.Is(TypeKind::kString)) {
@@ -1493,11 +1538,13 @@ class Checker {
                      const std::vector<const ast::OnCreate*>& on_creates, const ast::File* f) {
     if (!target) return;
     std::set<std::string> covered;
+    std::map<std::string, const ast::FieldRule*> other_way;  // mapped, but only away from c.side
     for (const auto& item : d.items) {
       if (auto* fr = std::get_if<ast::FieldRule>(&item)) {
-        if (!ast::Flows(fr->dir, c.side)) continue;
         const ast::Expr* e = AsField(c.side == Side::kSalesforce ? fr->salesforce.get() : fr->hubspot.get());
-        if (e) covered.insert(e->name);
+        if (!e) continue;
+        if (ast::Flows(fr->dir, c.side)) covered.insert(e->name);
+        else other_way.emplace(e->name, fr);
       }
     }
     for (auto* oc : on_creates)
@@ -1507,6 +1554,18 @@ class Checker {
     for (const auto& fl : target->fields)
       if (fl.required_on_create() && !covered.count(fl.name)) missing.push_back(&fl);
     for (const Field* fl : missing) {
+      auto ow = other_way.find(fl->name);
+      if (ow != other_way.end()) {
+        auto& diag = Report(DiagCode::kRequiredMissing, f, c.range,
+                            FieldName(target, fl) + " is required when a record is created, but sync " +
+                                d.name.text + " maps it only toward " + SideStr(ast::Other(c.side)) +
+                                " and does not set it on create");
+        AddNote(diag, f, ow->second->arrow_range, "this rule flows away from " + SideStr(c.side));
+        diag.notes.push_back(accord::Note{"make the rule two-way (`<->`) or add `on create " + SideStr(c.side) +
+                                              " { " + fl->name + " = ... }`",
+                                          nullptr, {}});
+        continue;
+      }
       auto& diag = Report(DiagCode::kRequiredMissing, f, c.range,
                           FieldName(target, fl) + " is required when a record is created, but sync " + d.name.text +
                               " neither maps it nor sets it on create");
@@ -1646,14 +1705,36 @@ class Checker {
     }
     // Records created through a sync only when they have reached a stage are at
     // least at that stage: a trigger to a lower stage would move them back.
+    std::map<std::tuple<std::string, std::string, int, std::string>, const ast::Trigger*> trigger_on;
     for (const auto& item : d.items) {
       auto* t = std::get_if<ast::Trigger>(&item);
       if (!t) continue;
+      // One change, one stage: two triggers on the same value that name different stages
+      // leave the outcome to an ordering rule, not to the author.
+      auto key = std::make_tuple(t->field.object.text, t->field.field.text, static_cast<int>(t->value.kind),
+                                 t->value.value);
+      if (auto [prev, fresh] = trigger_on.emplace(key, t); !fresh) {
+        auto targets = [](const ast::Trigger& tr) {
+          return (tr.for_object ? tr.for_object->text : "") + "/" + (tr.of_field ? tr.of_field->text : "");
+        };
+        bool same_targets = targets(*t) == targets(*prev->second);
+        if (same_targets) {
+          auto& diag =
+              prev->second->stage.name == t->stage.name
+                  ? Report(DiagCode::kDuplicatePolicy, f, t->range, "this trigger is given twice")
+                  : Report(DiagCode::kBadLifecycle, f, t->stage.range,
+                           "salesforce." + t->field.object.text + "." + t->field.field.text + " becoming " +
+                               t->value.text + " already moves records to " + Q(prev->second->stage.name) +
+                               "; a second trigger on the same value contradicts it");
+          AddNote(diag, f, prev->second->range, "the other trigger is here");
+          continue;
+        }
+      }
       const Object* src_obj = nullptr;
       const Field* src = ResolvePath(t->field, f, &src_obj);
       if (src) {
         if (t->value.kind == ast::LiteralKind::kString) {
-          if (src->is_picklist) CheckPicklistValue(src_obj, src, t->value.value, t->value.range, f);
+          if (src->is_picklist) CheckPicklistValue(src_obj, src, t->value.value, t->value.range, f, /*written=*/false);
           else if (!FromField(src->type).Is(TypeKind::kString))
             Report(DiagCode::kExprTypeMismatch, f, t->value.range,
                    FieldName(src_obj, src) + " is " + FromField(src->type).ToString() + ", not a string");
@@ -1739,10 +1820,10 @@ class Checker {
     for (const auto& item : d.items) {
       if (auto* g = std::get_if<ast::Given>(&item)) {
         has_given = true;
-        CheckRecord(g->object, g->record, f);
+        CheckRecord(g->object, g->record, f, /*written=*/false);
       } else if (auto* e = std::get_if<ast::ExpectRecord>(&item)) {
         has_expect = true;
-        CheckRecord(e->object, e->record, f);
+        CheckRecord(e->object, e->record, f, /*written=*/true);
       } else if (auto* er = std::get_if<ast::ExpectError>(&item)) {
         has_expect = true;
         const auto& cats = ErrorCategories();
@@ -1760,7 +1841,9 @@ class Checker {
              "test " + Q(d.name) + " needs at least one `given` record and one `expect`");
   }
 
-  void CheckRecord(const ast::ObjectRef& ref, const ast::RecordLit& rec, const ast::File* f) {
+  // `written`: an expected record (what the sync writes) rather than a given one
+  // (which may carry values the org has since retired).
+  void CheckRecord(const ast::ObjectRef& ref, const ast::RecordLit& rec, const ast::File* f, bool written) {
     const Object* o = ResolveObject(ref, f);
     if (!o) return;
     bool synced = false;
@@ -1772,6 +1855,23 @@ class Checker {
     std::set<std::string> seen;
     for (const auto& fld : rec.fields) {
       const Field* fl = ResolveField(o, fld.field, f);
+      // No names are in scope in a test record: a field name there is a value the author
+      // meant to copy from another field, which a test cannot do.
+      if (const ast::Expr* id = AsField(fld.value.get())) {
+        // this record's object first, then the objects synced with it
+        const Object* owner = o->FindField(id->name) ? o : nullptr;
+        for (const auto& s : m_.syncs) {
+          if (owner) break;
+          const Object* other = s.salesforce == o ? s.hubspot : s.hubspot == o ? s.salesforce : nullptr;
+          if (other && other->FindField(id->name)) owner = other;
+        }
+        if (owner) {
+          Report(DiagCode::kBadTest, f, id->range,
+                 "a test record holds values, not field references: " + Q(id->name) + " is a field of " +
+                     std::string(schema::SystemName(owner->system)) + "." + owner->name + "; write the value itself");
+          continue;
+        }
+      }
       Scope sc;
       Type t = Expr(*fld.value, sc, f);
       if (!fl) continue;
@@ -1780,7 +1880,7 @@ class Checker {
       }
       CheckFit(FromField(fl->type), t, o, fl, fld.value->range, f, "this value");
       if (fld.value->kind == ast::ExprKind::kLiteral && fld.value->lit == ast::LiteralKind::kString)
-        CheckPicklistValue(o, fl, fld.value->string_value, fld.value->range, f);
+        CheckPicklistValue(o, fl, fld.value->string_value, fld.value->range, f, written);
     }
   }
 
@@ -1801,6 +1901,7 @@ Model Check(const CheckInput& input, DiagSink& sink) {
   Model m;
   Checker c(input, sink, m);
   c.Run();
+  CheckRuleMistakes(input, m, sink);
   return m;
 }
 

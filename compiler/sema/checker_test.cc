@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/driver/driver.h"
+#include "compiler/sema/rule_checks.h"
 #include "compiler/sema/stdlib_decls.h"
 
 namespace accord::sema {
@@ -119,6 +120,58 @@ sync people: salesforce.Contact <-> hubspot.contacts {
 }
 )");
   EXPECT_TRUE(r.Codes().empty()) << r.sink.diagnostics()[0].message;
+}
+
+// ---- rule checks (rule_checks.cc) ----
+
+TEST(RuleChecks, HubSpotIdsAreNeverSalesforceIds) {
+  CheckRun r("");
+  auto sf = [&](const char* o, const char* f) { return *r.schemas.Find(schema::System::kSalesforce, o)->FindField(f); };
+  auto hs = [&](const char* o, const char* f) { return *r.schemas.Find(schema::System::kHubSpot, o)->FindField(f); };
+  EXPECT_TRUE(HubSpotIdIntoSalesforceId(hs("contacts", "hubspot_owner_id"), sf("Contact", "OwnerId")));
+  EXPECT_TRUE(HubSpotIdIntoSalesforceId(hs("contacts", "hs_object_id"), sf("Contact", "AccountId")));
+  // a HubSpot property that stores a Salesforce id is fine, and so is a lookup's text
+  EXPECT_FALSE(HubSpotIdIntoSalesforceId(hs("contacts", "salesforce_contact_id"), sf("Contact", "ReportsToId")));
+  EXPECT_FALSE(HubSpotIdIntoSalesforceId(hs("contacts", "hubspot_owner_id"), sf("Contact", "Title")));
+  EXPECT_EQ(HubSpotRequiredOnCreate("deals"), (std::vector<std::string>{"pipeline", "dealstage"}));
+  EXPECT_TRUE(HubSpotRequiredOnCreate("contacts").empty());
+}
+
+// Each scope form excludes exactly the values it should (A0607).
+TEST(RuleChecks, TriggerAgainstEachScopeForm) {
+  auto codes = [](const std::string& scope, const std::string& trigger) {
+    CheckRun r("sync leads: salesforce.Lead -> hubspot.contacts {\n  match email\n  scope salesforce: " + scope +
+               "\n  Email -> email\n}\nlifecycle hubspot.contacts.lifecyclestage {\n  order subscriber < lead < "
+               "marketingqualifiedlead < salesqualifiedlead < opportunity < customer < evangelist < other\n  " +
+               trigger + "\n}\n");
+    return r.Codes();
+  };
+  const std::vector<std::string> out = {"A0607"}, in;
+  const std::string qualified = "when salesforce.Lead.Status becomes \"Qualified\" then salesqualifiedlead";
+  EXPECT_EQ(codes("Status != \"Qualified\"", qualified), out);
+  EXPECT_EQ(codes("Status == \"Working - Contacted\"", qualified), out);
+  EXPECT_EQ(codes("Status in [\"Open - Not Contacted\", \"Working - Contacted\"]", qualified), out);
+  EXPECT_EQ(codes("Email != null && Status != \"Qualified\"", qualified), out);
+  EXPECT_EQ(codes("Status in [\"Working - Contacted\", \"Qualified\"]", qualified), in);
+  EXPECT_EQ(codes("Status != \"Working - Contacted\"", qualified), in);
+  EXPECT_EQ(codes("Status != \"Qualified\" || Email != null", qualified), in) << "a disjunction excludes nothing";
+  EXPECT_EQ(codes("!IsConverted", "when salesforce.Lead.IsConverted becomes true then salesqualifiedlead"), out);
+  EXPECT_EQ(codes("IsConverted", "when salesforce.Lead.IsConverted becomes false then lead"), out);
+  EXPECT_EQ(codes("!IsConverted", "when salesforce.Lead.IsConverted becomes false then lead"), in);
+}
+
+// Many syncs writing one field: one finding per pair of syncs, not per field and pair.
+TEST(RuleChecks, TwoSyncsWritingOneObjectAreOneFinding) {
+  std::string text;
+  for (int i = 0; i < 3; ++i)
+    text += "sync s" + std::to_string(i) +
+            ": salesforce.Contact -> hubspot.contacts {\n  match link\n  FirstName -> firstname\n  LastName -> "
+            "lastname\n  Title -> jobtitle\n}\n";
+  CheckRun r(text);
+  EXPECT_EQ(r.Codes(), (std::vector<std::string>{"A0309", "A0309", "A0309"}));  // s0/s1, s0/s2, s1/s2
+  EXPECT_NE(r.sink.diagnostics()[0].message.find("3 fields of hubspot.contacts (firstname, lastname, jobtitle)"),
+            std::string::npos)
+      << r.sink.diagnostics()[0].message;
 }
 
 }  // namespace

@@ -944,6 +944,33 @@ TEST(SyncEngine, AComputedFieldSeesTheValuesThePassDecides) {
   EXPECT_EQ(Harness::Writes(h.engine->RunPass(full)), 0) << "one pass converges";
 }
 
+// `else -> null` in a values table (docs/language.md §4): an unlisted value clears the
+// target, on create and on update; a listed one is translated.
+TEST(SyncEngine, AValuesTableElseNullClearsTheTarget) {
+  Harness h(R"(
+values Source: salesforce.Contact.LeadSource -> hubspot.contacts.lead_source {
+  "Web" -> "Web"
+  else -> null
+}
+sync people: salesforce.Contact -> hubspot.contacts {
+  match email
+  create in hubspot
+  Email      -> email
+  LeadSource -> lead_source via Source
+}
+)");
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"LeadSource", "Web"}});
+  h.PutContact("003B", {{"LastName", "Babbage"}, {"Email", "cb@example.com"}, {"LeadSource", "Other"}});
+  h.Pass();
+  std::string ada = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  std::string cb = h.store->FindBySalesforce("people", "003B")->hubspot_id;
+  EXPECT_EQ(h.HsProp(ada, "lead_source"), "Web");
+  EXPECT_TRUE(h.HsProp(cb, "lead_source").is_null() || h.HsProp(cb, "lead_source") == "") << h.HsProp(cb, "lead_source");
+  h.EditContact("003A", {{"LeadSource", "Phone Inquiry"}});
+  h.Pass();
+  EXPECT_EQ(h.HsProp(ada, "lead_source"), "") << "the unlisted value cleared the property";
+}
+
 TEST(SyncEngine, AQuarantineClearsOnceItsCauseIsGone) {
   Harness h(kPeople);
   PassOptions o;

@@ -164,9 +164,10 @@ def gen_rules(rng):
             fields.append({"sf": "Description", "hs": "description", "dir": "->"})
         tables["Stage"] = {"sf": "salesforce.Opportunity.StageName", "hs": "hubspot.deals.dealstage", "arrow": "->",
                            "pairs": STAGE_TABLE, "else_to_hs": None, "else_to_sf": None}
+        # HubSpot refuses a deal without a pipeline (A0305; dealstage is mapped above)
         syncs.append({"name": "deals", "sf": "Opportunity", "hs": "deals", "match": "link", "dir": "->",
                       "create": {"hubspot": {}}, "create_only": True, "delete": _delete(rng, sides=("salesforce",)),
-                      "fields": fields})
+                      "on_create": {"hubspot": {"pipeline": ["value", "default"]}}, "fields": fields})
     if want_tasks:
         syncs.append({"name": "activities", "sf": "Task", "hs": "tasks", "match": "link", "dir": "->",
                       "create": {"hubspot": {}}, "delete": {},
