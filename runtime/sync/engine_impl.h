@@ -279,10 +279,11 @@ struct Engine::Impl {
   const SyncPlan* ParentPlan(const Assoc& a);
   std::string ParentHubSpot(const Assoc& a, const std::string& sf_parent);
   std::string ParentSalesforce(const Assoc& a, const std::string& hs_parent);
-  void HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w);
-  // A record merged away on side `gone` into `survivor`: the link moves there, or, when the
-  // survivor has a link of its own, ends without deleting anything, with a Duplicates entry.
-  void MergedAway(const SyncPlan& p, store::Link& link, int gone, const std::string& survivor);
+  // True when a merge moved the link (the pair reconciles now).
+  bool HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w);
+  // A record merged away on side `gone` into `survivor`: the link moves there (true), or, when
+  // the survivor has a link of its own, ends without deleting anything, with a Duplicates entry.
+  bool MergedAway(const SyncPlan& p, store::Link& link, int gone, const std::string& survivor);
   std::string MatchKey(const SyncPlan& p, int side, const Record& r);
   void Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done);
   bool WouldCreate(const SyncPlan& p, int from, const Record& r);

@@ -568,9 +568,10 @@ TEST(SyncEngine, AHubSpotMergeMovesTheLinkToTheSurvivorAndDeletesNothing) {
   h.Pass();
   std::string merged = h.store->FindBySalesforce("people", "003A")->hubspot_id;
   // a HubSpot contact nobody synced (another address of the same person) survives the merge
-  h.PutHs("9001", {{"email", "ada.lovelace@example.com"}, {"lastname", "Lovelace"}});
+  h.PutHs("9001", {{"email", "ada.lovelace@example.com"}, {"lastname", "Lovelace"}, {"jobtitle", "Analyst"}});
   MergeHs(h, merged, "9001");
   PassReport r = h.Pass();
+  EXPECT_EQ(h.SfField("003A", "Title"), "Analyst") << "the survivor's values reconcile in the same pass";
   EXPECT_EQ(r.Total().deleted, 0) << "a merge is not a delete";
   ASSERT_TRUE(h.sf.Get("Contact", "003A"));
   EXPECT_NE((*h.sf.Get("Contact", "003A"))["IsDeleted"], true);

@@ -50,8 +50,11 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     // deletes
     if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ||
         store.IsTombstoned("hubspot", link.hubspot_id)) {
-      HandleDelete(p, link, rec, w);
-      continue;
+      // a merge moved the link: the pair, as it is now, reconciles in this same pass
+      if (!HandleDelete(p, link, rec, w)) continue;
+      rec[0] = t[0]->Find(link.salesforce_id);
+      rec[1] = t[1]->Find(link.hubspot_id);
+      if (!rec[0] || !rec[1] || rec[0]->deleted || rec[1]->deleted) continue;
     }
     if (!rec[0] || !rec[1]) {
       Error(p.name, Category::kTransport, "", link.salesforce_id, link.hubspot_id,
@@ -427,7 +430,7 @@ std::string Engine::Impl::ParentSalesforce(const Assoc& a, const std::string& hs
   return "";
 }
 
-void Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, const std::string& survivor) {
+bool Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, const std::string& survivor) {
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   const char* system[2] = {"Salesforce", "HubSpot"};
   std::string merged = gone == 0 ? link.salesforce_id : link.hubspot_id;
@@ -447,7 +450,7 @@ void Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, co
     e.hubspot_id = link.hubspot_id;
     e.message = "merged: the link of " + merged + " moves to the surviving record";
     Emit(e);
-    return;
+    return true;
   }
   // the survivor has a link of its own: the other system keeps both records (deleting one would
   // lose what only it holds); the link ends, and someone merges them there too
@@ -462,9 +465,10 @@ void Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, co
             " is kept (a merge is never propagated as a delete) and no longer synced; merge it in " + system[other] +
             " too (this entry leaves the log once it is gone)",
         true, other == 0 ? System::kSalesforce : System::kHubSpot, obj[other]->name);
+  return false;
 }
 
-void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w) {
+bool Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* rec[2], Work& w) {
   // a deleted record's entries in the error log are over (a delete that fails logs anew)
   if (!opts->dry_run)
     for (const auto& [sf, hs] : {std::pair<std::string, std::string>{link.salesforce_id, link.hubspot_id},
@@ -493,7 +497,7 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
     e.kind = Event::Kind::kUnlink;
     e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") + ": unlinked (delete unlink)";
     Emit(e);
-    return;
+    return false;
   }
   int other = 1 - gone;
   if (propagate && rec[other] && !rec[other]->deleted) {
@@ -505,7 +509,7 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
     pw.hs_id = link.hubspot_id;
     pw.stamp = cur_stamp;
     w.writes[other].push_back(std::move(pw));
-    return;
+    return false;
   }
   Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kDeleted));
   link.state = store::LinkState::kDeleted;
@@ -513,6 +517,7 @@ void Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
   e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") +
               ": the other record is kept (delete keep); a tombstone stops it coming back";
   Emit(e);
+  return false;
 }
 
 }  // namespace accord::sync
