@@ -2,14 +2,7 @@
 # End-to-end checks of the accord CLI: exit codes, formats, fmt --check.
 # Run by CTest with ACCORD (the binary) and ACCORD_SOURCE_DIR set.
 set -u
-fail=0
-pass=0
-check() {  # check NAME EXPECTED_EXIT ACTUAL_EXIT
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); else echo "FAIL: $1 (exit $3, want $2)"; fail=$((fail + 1)); fi
-}
-has() {  # has NAME PATTERN FILE
-  if grep -qE -- "$2" "$3"; then pass=$((pass + 1)); else echo "FAIL: $1: no /$2/ in output:"; cat "$3"; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/testlib.sh"
 cd "$ACCORD_SOURCE_DIR"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
