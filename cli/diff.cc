@@ -36,14 +36,20 @@ enum class Risk { kLow, kMedium, kHigh };
 const char* RiskName(Risk r) { return r == Risk::kHigh ? "high" : r == Risk::kMedium ? "medium" : "low"; }
 
 struct Change {
-  Risk risk;
+  Risk risk = Risk::kLow;
   std::string subject;  // "sync people", "values Industry", "lifecycle hubspot.contacts.lifecyclestage"
   std::string message;
   std::string where;    // file:line in the new version (or the old one for removals)
+  // A change to one field rule of the new version: its file and range, so that the
+  // checker's errors inside it can be named on the change.
+  const SourceFile* rule_file = nullptr;
+  Range rule_range;
+  std::vector<std::string> does_not_check;  // codes of the new version's errors in that rule
 };
 
 struct Side {
   driver::RuleSet set;
+  std::vector<Diagnostic> errors;  // the checker's (and parser's) errors, in order
   std::map<std::string, const ast::SyncDecl*> syncs;
   std::map<std::string, const ast::ValuesDecl*> values;
   std::map<std::string, const ast::LifecycleDecl*> lifecycles;
@@ -57,13 +63,15 @@ std::string Where(const Side& s, const void* decl, Range r) {
   return std::filesystem::path(it->second->path()).filename().string() + ":" + std::to_string(lc.line);
 }
 
+// Loads and checks one version. false only when it cannot be read (I/O); its
+// errors are kept in side.errors, and its declarations are indexed only when
+// every file parsed.
 bool Load(const std::string& path, Side& side, std::string* error) {
   DiagSink sink(100);
   if (!driver::LoadAndCheck({path}, driver::Options{}, side.set, sink, error)) return false;
-  if (!side.set.all_parsed) {
-    *error = path + " has syntax errors; run accord check";
-    return false;
-  }
+  for (const Diagnostic& d : sink.diagnostics())
+    if (d.severity == Severity::kError) side.errors.push_back(d);
+  if (!side.set.all_parsed) return true;
   for (const auto& p : side.set.parsed) {
     for (const auto& d : p.file->decls) {
       if (auto* s = std::get_if<ast::SyncDecl>(&d)) {
@@ -86,7 +94,7 @@ std::string Dir(ast::Direction d) { return std::string(ast::DirectionToken(d)); 
 
 std::string Policy(const std::optional<ast::ConflictPolicy>& p) { return p ? ast::ConflictPolicyText(*p) : "(none)"; }
 std::string Blank(const ast::BlankPolicy* b) {
-  if (!b) return "(default)";
+  if (!b) return "ignore, the default";
   switch (b->kind) {
     case ast::BlankKind::kIgnore: return "ignore";
     case ast::BlankKind::kClear: return "clear";
@@ -119,7 +127,8 @@ struct SyncItems {
   std::optional<ast::ConflictPolicy> conflict;
   const ast::BlankPolicy* blank = nullptr;
   std::map<ast::Side, std::map<std::string, std::string>> on_create;  // side -> field -> expr
-  std::vector<std::string> deletes, associations;
+  std::vector<const ast::DeleteRule*> deletes;
+  std::vector<std::string> associations;
 };
 
 SyncItems Collect(const ast::SyncDecl& s) {
@@ -134,13 +143,62 @@ SyncItems Collect(const ast::SyncDecl& s) {
     else if (auto* oc = std::get_if<ast::OnCreate>(&item)) {
       for (const auto& a : oc->assignments) it.on_create[oc->side][a.field.text] = Expr(a.value);
     } else if (auto* d = std::get_if<ast::DeleteRule>(&item)) {
-      const char* k = d->kind == ast::DeleteKind::kKeep ? "keep" : d->kind == ast::DeleteKind::kPropagate ? "propagate" : "unlink";
-      it.deletes.push_back(std::string(k) + (d->from ? " from " + std::string(ast::SideName(*d->from)) : ""));
+      it.deletes.push_back(d);
     } else if (auto* a = std::get_if<ast::Associate>(&item)) {
       it.associations.push_back(a->sf_field.text + " " + Dir(a->dir) + " " + a->hs_object.text);
     }
   }
   return it;
+}
+
+// The policy that decides what a deletion on `side` does: a `delete ... from side`
+// rule, else a `delete` rule without `from`, else keep (docs/language.md §5.9).
+const ast::DeleteRule* DeleteFor(const SyncItems& it, ast::Side side) {
+  const ast::DeleteRule* both = nullptr;
+  for (const ast::DeleteRule* d : it.deletes) {
+    if (d->from && *d->from == side) return d;
+    if (!d->from) both = d;
+  }
+  return both;
+}
+ast::DeleteKind DeleteKindOf(const ast::DeleteRule* d) { return d ? d->kind : ast::DeleteKind::kKeep; }
+std::string DeleteRuleText(const ast::DeleteRule* d) {
+  if (!d) return "keep, the default";
+  const char* k = d->kind == ast::DeleteKind::kKeep ? "keep" : d->kind == ast::DeleteKind::kPropagate ? "propagate" : "unlink";
+  return std::string("delete ") + k + (d->from ? " from " + std::string(ast::SideName(*d->from)) : "");
+}
+
+// "Salesforce" / "HubSpot".
+std::string SystemTitle(ast::Side s) { return s == ast::Side::kSalesforce ? "Salesforce" : "HubSpot"; }
+std::string ObjectOf(const ast::SyncDecl& s, ast::Side side) {
+  return side == ast::Side::kSalesforce ? s.left.object.text : s.right.object.text;
+}
+
+// A field rule of `it` that writes field `field` of `side` (its `side` expression is
+// that plain field and the rule flows toward `side`), or nullptr.
+const ast::FieldRule* RuleWriting(const SyncItems& it, ast::Side side, const std::string& field) {
+  for (const ast::FieldRule* r : it.rules) {
+    const ast::ExprPtr& e = side == ast::Side::kSalesforce ? r->salesforce : r->hubspot;
+    if (e && e->kind == ast::ExprKind::kIdent && Expr(e) == field && ast::Flows(r->dir, side)) return r;
+  }
+  return nullptr;
+}
+
+// A field rule's conflict policy as it applies: its own, or the sync's default
+// ("" = none). EffectivePolicy says which.
+std::string AppliedPolicy(const ast::FieldRule& r, const SyncItems& it) {
+  return r.conflict ? ast::ConflictPolicyText(*r.conflict) : it.conflict ? ast::ConflictPolicyText(*it.conflict) : "";
+}
+std::string EffectivePolicy(const ast::FieldRule& r, const SyncItems& it) {
+  std::string p = AppliedPolicy(r, it);
+  return p.empty() ? "none" : r.conflict ? p : p + ", the sync's default";
+}
+// The same for the blank policy (the sync's default, else ignore).
+std::string AppliedBlank(const ast::FieldRule& r, const SyncItems& it) {
+  return r.blank ? Blank(&*r.blank) : Blank(it.blank);
+}
+std::string EffectiveBlank(const ast::FieldRule& r, const SyncItems& it) {
+  return r.blank || !it.blank ? AppliedBlank(r, it) : AppliedBlank(r, it) + ", the sync's default";
 }
 
 std::string MatchText(const ast::MatchRule* m) {
@@ -185,8 +243,15 @@ class Differ {
   }
 
  private:
-  void Add(Risk r, std::string subject, std::string msg, const Side& side, const void* decl, Range range) {
-    changes.push_back(Change{r, std::move(subject), std::move(msg), Where(side, decl, range)});
+  void Add(Risk r, std::string subject, std::string msg, const Side& side, const void* decl, Range range,
+           bool rule_level = false) {
+    Change c;
+    c.risk = r, c.subject = std::move(subject), c.message = std::move(msg), c.where = Where(side, decl, range);
+    if (rule_level && &side == &b_) {
+      auto it = side.file_of.find(decl);
+      if (it != side.file_of.end()) c.rule_file = it->second, c.rule_range = range;
+    }
+    changes.push_back(std::move(c));
   }
 
   void Values(const ast::ValuesDecl& a, const ast::ValuesDecl& b) {
@@ -201,15 +266,15 @@ class Differ {
         else if (it->second != v)
           Add(Risk::kMedium, subj, k + " now maps to " + v + " " + arrow + " (was " + it->second + ")", b_, &b, b.range);
       }
+      ElseRule eb = Else(b, to);
       for (const auto& [k, v] : ma)
         if (!mb.count(k))
-          Add(Risk::kMedium, subj, k + " no longer maps " + arrow + " (was " + v + "); it falls to the else rule: " +
-                                       Else(b, to),
-              b_, &b, b.range);
-      std::string ea = Else(a, to), eb = Else(b, to);
-      if (ea != eb)
-        Add(eb == "reject" || eb == "keep" ? Risk::kHigh : Risk::kMedium, subj,
-            "unlisted values " + arrow + " now " + eb + " (was " + ea + ")", b_, &b, b.range);
+          Add(eb.kind == ast::ElseKind::kValue ? Risk::kMedium : Risk::kHigh, subj,
+              k + " no longer maps " + arrow + " (was " + v + "): " + eb.Fate(to), b_, &b, b.range);
+      ElseRule ea = Else(a, to);
+      if (ea.Effect() != eb.Effect())
+        Add(eb.kind == ast::ElseKind::kValue ? Risk::kMedium : Risk::kHigh, subj,
+            "unlisted values " + arrow + " now " + eb.Text() + " (was " + ea.Text() + ")", b_, &b, b.range);
     }
   }
   static std::map<std::string, std::string> Pairs(const ast::ValuesDecl& v, ast::Side to) {
@@ -223,12 +288,35 @@ class Differ {
       }
     return m;
   }
-  static std::string Else(const ast::ValuesDecl& v, ast::Side to) {
+  // What a values table does with a value it does not list, toward one side.
+  // Without an `else` it rejects it, as `else reject` does (compiler/ir/lower.cc).
+  struct ElseRule {
+    ast::ElseKind kind = ast::ElseKind::kReject;
+    std::string value;      // kValue
+    bool written = false;   // an `else` entry, not the default
+    std::string Effect() const {
+      return kind == ast::ElseKind::kReject ? "reject" : kind == ast::ElseKind::kKeep ? "keep" : value;
+    }
+    std::string Text() const { return written ? Effect() : Effect() + ", no else rule"; }
+    // What becomes of a value that falls to this rule.
+    std::string Fate(ast::Side to) const {
+      std::string arrow = to == ast::Side::kHubSpot ? "->" : "<-";
+      if (!written)
+        return "no else rule toward " + SystemTitle(to) + ", so it is rejected (a PropertyValues sync error)";
+      switch (kind) {
+        case ast::ElseKind::kReject: return "it falls to else " + arrow + " reject (a PropertyValues sync error)";
+        case ast::ElseKind::kKeep: return "it falls to else " + arrow + " keep: the value is written unchanged";
+        case ast::ElseKind::kValue: return "it falls to else " + arrow + " " + value + ": it now becomes " + value;
+      }
+      return "";
+    }
+  };
+  static ElseRule Else(const ast::ValuesDecl& v, ast::Side to) {
     ast::Direction want = to == ast::Side::kHubSpot ? ast::Direction::kToHubSpot : ast::Direction::kToSalesforce;
     for (const auto& e : v.entries)
       if (auto* el = std::get_if<ast::ValueElse>(&e); el && el->dir == want)
-        return el->kind == ast::ElseKind::kReject ? "reject" : el->kind == ast::ElseKind::kKeep ? "keep" : el->value.text;
-    return "(no else)";
+        return ElseRule{el->kind, el->value.text, true};
+    return ElseRule{};
   }
 
   const schema::Field* FieldIn(const Side& side, const ast::SyncDecl& s, ast::Side which, const std::string& name) {
@@ -242,7 +330,9 @@ class Differ {
 
   void Sync(const ast::SyncDecl& a, const ast::SyncDecl& b) {
     std::string subj = "sync " + b.name.text;
-    auto add = [&](Risk r, const std::string& m, Range range) { Add(r, subj, m, b_, &b, range); };
+    auto add = [&](Risk r, const std::string& m, Range range, bool rule_level = false) {
+      Add(r, subj, m, b_, &b, range, rule_level);
+    };
     if (a.dir != b.dir) {
       bool widened = b.dir == ast::Direction::kBoth;
       add(widened ? Risk::kHigh : Risk::kMedium,
@@ -279,13 +369,7 @@ class Differ {
       for (const auto& [f, e] : oa) {
         auto it = ob.find(f);
         if (it == ob.end()) {
-          const schema::Field* fd = FieldIn(b_, b, side, f);
-          bool required = fd && fd->required_on_create();
-          std::string other = side == ast::Side::kSalesforce ? "HubSpot" : "Salesforce";
-          add(required ? Risk::kHigh : Risk::kMedium,
-              obj + "." + f + " lost its create default" +
-                  (required ? ": " + other + "-created " + obj + "s will fail REQUIRED_FIELD_MISSING" : ""),
-              b.range);
+          add(cb ? LostDefaultRisk(b, ib, side, f) : Risk::kLow, LostDefault(b, ib, side, f, cb != nullptr), b.range);
         } else if (it->second != e) {
           add(Risk::kMedium, obj + "." + f + " create default is now " + it->second + " (was " + e + ")", b.range);
         }
@@ -294,13 +378,36 @@ class Differ {
         if (!oa.count(f)) add(Risk::kLow, obj + "." + f + " gets a create default: " + e, b.range);
     }
     if (Policy(ia.conflict) != Policy(ib.conflict))
-      add(Risk::kMedium, "conflict default is now " + Policy(ib.conflict) + " (was " + Policy(ia.conflict) + ")", b.range);
+      add(Risk::kMedium,
+          ib.conflict ? "conflict default is now " + Policy(ib.conflict) + " (was " + Policy(ia.conflict) + ")"
+                      : "conflict default removed (was " + Policy(ia.conflict) + ")",
+          b.range);
     if (Blank(ia.blank) != Blank(ib.blank))
       add(ib.blank && ib.blank->kind == ast::BlankKind::kClear ? Risk::kHigh : Risk::kMedium,
           "blank default is now " + Blank(ib.blank) + " (was " + Blank(ia.blank) + ")" +
               (ib.blank && ib.blank->kind == ast::BlankKind::kClear ? ": a blank source now erases the target" : ""),
           b.range);
-    if (ia.deletes != ib.deletes) add(Risk::kHigh, "delete policy changed", b.range);
+    for (ast::Side side : {ast::Side::kSalesforce, ast::Side::kHubSpot}) {
+      const ast::DeleteRule *da = DeleteFor(ia, side), *db = DeleteFor(ib, side);
+      ast::DeleteKind ka = DeleteKindOf(da), kb = DeleteKindOf(db);
+      if (ka == kb) continue;
+      // "Account", "companies record"
+      std::string other = SystemTitle(ast::Other(side)),
+                  obj = ObjectOf(b, ast::Other(side)) + (side == ast::Side::kSalesforce ? " record" : "");
+      auto effect = [&](ast::DeleteKind k) {
+        return k == ast::DeleteKind::kKeep ? "the " + obj + " stays"
+               : k == ast::DeleteKind::kPropagate ? "the " + obj + " is deleted too"
+                                                  : "the " + obj + " stays, unlinked";
+      };
+      std::string now = kb == ast::DeleteKind::kPropagate ? "now deletes the linked " + other + " " + obj
+                        : kb == ast::DeleteKind::kUnlink
+                            ? "now unlinks the " + other + " " + obj + ": it stays and may be matched or created again"
+                            : "now leaves the linked " + other + " " + obj + " in place (the link stays as a tombstone)";
+      add(kb == ast::DeleteKind::kKeep ? Risk::kMedium : Risk::kHigh,
+          "a " + SystemTitle(side) + " deletion " + now + " (" + DeleteRuleText(db) + "; was " + DeleteRuleText(da) +
+              ": " + effect(ka) + ")",
+          b.range);
+    }
     if (ia.associations != ib.associations) add(Risk::kMedium, "associations changed", b.range);
 
     // field rules, matched by their two sides
@@ -314,10 +421,10 @@ class Differ {
         add(into_sf ? Risk::kHigh : Risk::kLow,
             RuleName(*r) + ": new rule " + Expr(r->salesforce) + " " + Dir(r->dir) + " " + Expr(r->hubspot) +
                 (into_sf ? ": HubSpot can now write Salesforce " + Expr(r->salesforce) : ""),
-            r->range);
+            r->range, true);
         continue;
       }
-      Rule(*it->second, *r, add);
+      Rule(*it->second, *r, ia, ib, add);
     }
     for (auto* r : ia.rules)
       if (!rb.count(RuleKey(*r)))
@@ -327,8 +434,29 @@ class Differ {
             a_, &a, r->range);
   }
 
+  // A create default removed from field `f` of `side`, while this sync creates
+  // records there: does the create now fail?
+  Risk LostDefaultRisk(const ast::SyncDecl& s, const SyncItems& it, ast::Side side, const std::string& f) {
+    const schema::Field* fd = FieldIn(b_, s, side, f);
+    return fd && fd->required_on_create() ? Risk::kHigh : Risk::kMedium;
+  }
+  std::string LostDefault(const ast::SyncDecl& s, const SyncItems& it, ast::Side side, const std::string& f,
+                          bool creates) {
+    std::string obj = ObjectOf(s, side), other = SystemTitle(ast::Other(side));
+    std::string head = obj + "." + f + " lost its create default";
+    if (!creates) return head + " (no effect: this sync creates no " + SystemTitle(side) + " records)";
+    if (LostDefaultRisk(s, it, side, f) != Risk::kHigh) return head;
+    if (const ast::FieldRule* r = RuleWriting(it, side, f)) {
+      std::string source = Expr(side == ast::Side::kSalesforce ? r->hubspot : r->salesforce);
+      return head + ": a " + obj + " created from " + other + " with a blank " + source +
+             " will fail REQUIRED_FIELD_MISSING (" + Expr(r->salesforce) + " " + Dir(r->dir) + " " + Expr(r->hubspot) +
+             " fills it otherwise)";
+    }
+    return head + ": " + other + "-created " + obj + "s will fail REQUIRED_FIELD_MISSING";
+  }
+
   template <typename AddFn>
-  void Rule(const ast::FieldRule& a, const ast::FieldRule& b, AddFn& add) {
+  void Rule(const ast::FieldRule& a, const ast::FieldRule& b, const SyncItems& ia, const SyncItems& ib, AddFn& add) {
     std::string name = RuleName(b);
     std::string sf = Expr(b.salesforce), hs = Expr(b.hubspot);
     if (a.dir != b.dir) {
@@ -340,22 +468,27 @@ class Differ {
       add(gains_sf || gains_hs ? Risk::kHigh : Risk::kMedium,
           name + ": direction " + std::string(b.dir == ast::Direction::kBoth ? "widened" : "changed") + " from " +
               Dir(a.dir) + " to " + Dir(b.dir) + what,
-          b.range);
+          b.range, true);
     }
     if (Transforms(a) != Transforms(b))
-      add(Risk::kMedium, name + ": transform is now " + Transforms(b) + " (was " + Transforms(a) + ")", b.range);
+      add(Risk::kMedium, name + ": transform is now " + Transforms(b) + " (was " + Transforms(a) + ")", b.range, true);
     std::string va = a.via ? a.via->text : "(none)", vb = b.via ? b.via->text : "(none)";
-    if (va != vb) add(Risk::kMedium, name + ": values table is now " + vb + " (was " + va + ")", b.range);
-    if (Policy(a.conflict) != Policy(b.conflict))
-      add(Risk::kMedium, name + ": conflict policy is now " + Policy(b.conflict) + " (was " + Policy(a.conflict) + ")",
-          b.range);
+    if (va != vb) add(Risk::kMedium, name + ": values table is now " + vb + " (was " + va + ")", b.range, true);
+    // a rule's own policy written or removed; the one that applies may be the sync's
+    if (Policy(a.conflict) != Policy(b.conflict)) {
+      bool same = AppliedPolicy(a, ia) == AppliedPolicy(b, ib);
+      add(same ? Risk::kLow : Risk::kMedium,
+          name + ": conflict policy is now " + EffectivePolicy(b, ib) + " (was " + EffectivePolicy(a, ia) + ")" +
+              (same ? ": the same policy" : ""),
+          b.range, true);
+    }
     if (Blank(a.blank ? &*a.blank : nullptr) != Blank(b.blank ? &*b.blank : nullptr)) {
-      bool clears = b.blank && b.blank->kind == ast::BlankKind::kClear;
-      add(clears ? Risk::kHigh : Risk::kMedium,
-          name + ": blank policy is now " + Blank(b.blank ? &*b.blank : nullptr) + " (was " +
-              Blank(a.blank ? &*a.blank : nullptr) + ")" +
-              (clears ? ": a blank source now erases the target" : ""),
-          b.range);
+      bool same = AppliedBlank(a, ia) == AppliedBlank(b, ib);
+      bool clears = !same && AppliedBlank(b, ib) == "clear";
+      add(clears ? Risk::kHigh : same ? Risk::kLow : Risk::kMedium,
+          name + ": blank policy is now " + EffectiveBlank(b, ib) + " (was " + EffectiveBlank(a, ia) + ")" +
+              (clears ? ": a blank source now erases the target" : same ? ": the same policy" : ""),
+          b.range, true);
     }
   }
 
@@ -471,77 +604,226 @@ struct DiffArgs {
   std::string fail_on;
 };
 
+// The exit status when the new version has errors (it cannot deploy): above 1,
+// which --fail-on uses for risky but deployable changes.
+constexpr int kCannotDeploy = 3;
+
+// One side of the comparison as loaded, with its errors named as the user
+// knows the files (a git revision's temporary folder becomes REV:PATH).
+struct Version {
+  std::string name;  // "old" / "new"
+  std::string path;  // what was loaded
+  std::string root;  // the folder paths in tables are relative to (PATH, or a file's folder)
+  std::string tmp_root, rev;  // from git: the temporary folder and the revision
+  Side side;
+  std::vector<std::unique_ptr<SourceFile>> renamed;
+  std::vector<Diagnostic> errors;
+  std::vector<std::string> where;  // per error: PATH:LINE:COL below the version's root
+
+  bool parsed() const { return side.set.all_parsed; }
+  std::string Shown(const std::string& file) const {
+    if (!tmp_root.empty() && file.rfind(tmp_root + "/", 0) == 0) return rev + ":" + file.substr(tmp_root.size() + 1);
+    return file;
+  }
+  void SetPath(std::string p) {
+    std::error_code ec;
+    path = std::move(p);
+    root = std::filesystem::is_directory(path, ec) ? path : std::filesystem::path(path).parent_path().string();
+  }
+  // The path below the version's root, for tables.
+  std::string Relative(const std::string& file) const {
+    std::string rel = std::filesystem::path(file).lexically_relative(root).string();
+    return rel.empty() || rel.rfind("..", 0) == 0 ? std::filesystem::path(file).filename().string() : rel;
+  }
+  void NameErrors() {
+    std::map<const SourceFile*, const SourceFile*> as;
+    auto rename = [&](const SourceFile* f) -> const SourceFile* {
+      if (!f || tmp_root.empty()) return f;
+      auto [it, fresh] = as.emplace(f, nullptr);
+      if (fresh) {
+        renamed.push_back(std::make_unique<SourceFile>(Shown(f->path()), f->text()));
+        it->second = renamed.back().get();
+      }
+      return it->second;
+    };
+    for (Diagnostic d : side.errors) {
+      std::string at;
+      if (d.file) {
+        LineCol lc = d.file->Locate(d.range.begin);
+        at = Relative(d.file->path()) + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column);
+      }
+      where.push_back(at);
+      d.file = rename(d.file);
+      for (Note& n : d.notes) n.file = rename(n.file);
+      errors.push_back(std::move(d));
+    }
+  }
+  std::string Headline(bool is_new, bool compared) const {
+    size_t n = errors.size();
+    std::string h = "the " + name + " version does not " + (parsed() ? "check" : "parse") + " (" + std::to_string(n) +
+                    (n == 1 ? " error)" : " errors)");
+    if (is_new) return h + ": it cannot deploy";
+    return h + (compared ? ": the changes compare with rules that could never run as written" : "");
+  }
+};
+
+// Marks each change to a field rule of the new version with the codes of the
+// new version's errors inside that rule.
+void MarkErrors(std::vector<Change>& changes, const std::vector<Diagnostic>& errors) {
+  for (Change& c : changes) {
+    if (!c.rule_file) continue;
+    for (const Diagnostic& d : errors) {
+      std::string id(Info(d.code).id);
+      if (d.file == c.rule_file && d.range.begin >= c.rule_range.begin && d.range.end <= c.rule_range.end &&
+          std::find(c.does_not_check.begin(), c.does_not_check.end(), id) == c.does_not_check.end())
+        c.does_not_check.push_back(id);
+    }
+  }
+}
+
+std::string Message(const Change& c) {
+  std::string m = c.subject + ": " + c.message;
+  if (c.does_not_check.empty()) return m;
+  m += " (does not check:";
+  for (const auto& id : c.does_not_check) m += " " + id;
+  return m + ")";
+}
+
+void PrintText(const std::vector<const Version*>& broken, bool compared, const std::vector<Change>& changes) {
+  for (const Version* v : broken) {
+    std::cout << v->Headline(v->name == "new", compared) << "\n" << RenderText(v->errors, RenderOptions{});
+  }
+  if (!compared) {
+    std::cout << "no comparison: a version that does not parse has no rules to compare\n";
+    return;
+  }
+  if (!broken.empty()) std::cout << "\nchanges:\n";
+  if (changes.empty()) std::cout << "no semantic change\n";
+  for (const auto& c : changes)
+    std::cout << RiskName(c.risk) << (c.risk == Risk::kLow ? "    " : c.risk == Risk::kHigh ? "   " : " ") << Message(c)
+              << (c.where.empty() ? "" : "  (" + c.where + ")") << "\n";
+}
+
+std::string MarkdownCell(const std::string& text) {
+  std::string esc;
+  for (char ch : text) esc += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string(" ") : std::string(1, ch);
+  return esc;
+}
+
+void PrintMarkdown(const std::vector<const Version*>& broken, bool compared, const std::vector<Change>& changes) {
+  std::cout << "### accord diff\n\n";
+  for (const Version* v : broken) {
+    std::string h = v->Headline(v->name == "new", compared);
+    h[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(h[0])));
+    std::cout << "**" << h << ".**\n\n";
+  }
+  if (!broken.empty()) {
+    std::cout << "| version | where | code | error |\n|---|---|---|---|\n";
+    for (const Version* v : broken)
+      for (size_t i = 0; i < v->errors.size(); ++i)
+        std::cout << "| " << v->name << " | `" << v->where[i] << "` | " << Info(v->errors[i].code).id << " | "
+                  << MarkdownCell(v->errors[i].message) << " |\n";
+    std::cout << "\n";
+  }
+  if (!compared) {
+    std::cout << "No comparison: a version that does not parse has no rules to compare.\n";
+    return;
+  }
+  if (changes.empty()) {
+    std::cout << "No semantic change.\n";
+    return;
+  }
+  int counts[3] = {0, 0, 0};
+  for (const auto& c : changes) ++counts[static_cast<int>(c.risk)];
+  std::cout << counts[2] << " high, " << counts[1] << " medium, " << counts[0] << " low risk\n\n";
+  std::cout << "| risk | where | change |\n|---|---|---|\n";
+  for (const auto& c : changes)
+    std::cout << "| " << (c.risk == Risk::kHigh ? "**high**" : RiskName(c.risk)) << " | `" << c.where << "` | "
+              << MarkdownCell(Message(c)) << " |\n";
+}
+
+void PrintJson(const Version& old_v, const Version& new_v, bool compared, const std::vector<Change>& changes) {
+  nlohmann::ordered_json j;
+  j["errors"] = nlohmann::ordered_json::array();
+  for (const Version* v : {&new_v, &old_v})
+    for (auto e : nlohmann::ordered_json::parse(RenderJson(v->errors))) {
+      nlohmann::ordered_json x = {{"version", v->name}};
+      for (auto& [k, val] : e.items()) x[k] = val;
+      j["errors"].push_back(x);
+    }
+  j["deployable"] = new_v.errors.empty();
+  j["compared"] = compared;
+  j["changes"] = nlohmann::ordered_json::array();
+  for (const auto& c : changes) {
+    nlohmann::ordered_json x = {{"risk", RiskName(c.risk)}, {"subject", c.subject}, {"message", c.message}, {"where", c.where}};
+    if (!c.does_not_check.empty()) x["does_not_check"] = c.does_not_check;
+    j["changes"].push_back(x);
+  }
+  std::cout << j.dump(2) << "\n";
+}
+
 int RunDiff(const DiffArgs& a) {
-  std::string old_path, new_path, error;
+  Version old_v, new_v;
+  old_v.name = "old", new_v.name = "new";
+  std::string error;
   std::vector<std::string> cleanup;
+  auto remove_all = [&] {
+    for (const auto& c : cleanup)
+      if (!c.empty()) std::filesystem::remove_all(c);
+  };
   if (a.args.size() >= 1 && a.args[0].find("..") != std::string::npos && !std::filesystem::exists(a.args[0])) {
     std::string r1 = a.args[0].substr(0, a.args[0].find("..")), r2 = a.args[0].substr(a.args[0].find("..") + 2);
+    if (r2.empty()) r2 = "HEAD";
     std::string path = a.args.size() > 1 ? a.args[1] : ".";
     std::string d1, d2;
-    if (!GitExport(r1, path, &d1, &error) || !GitExport(r2.empty() ? "HEAD" : r2, path, &d2, &error)) {
-      for (const std::string& d : {d1, d2})
-        if (!d.empty()) std::filesystem::remove_all(d);
+    bool ok = GitExport(r1, path, &d1, &error) && GitExport(r2, path, &d2, &error);
+    cleanup = {d1, d2};
+    if (!ok) {
+      remove_all();
       std::cerr << "accord diff: " << error << "\n";
       return kUsage;
     }
-    old_path = d1 + "/" + path;
-    new_path = d2 + "/" + path;
-    cleanup = {d1, d2};
+    old_v.SetPath(d1 + "/" + path), old_v.tmp_root = d1, old_v.rev = r1;
+    new_v.SetPath(d2 + "/" + path), new_v.tmp_root = d2, new_v.rev = r2;
   } else if (a.args.size() == 2) {
-    old_path = a.args[0];
-    new_path = a.args[1];
+    old_v.SetPath(a.args[0]);
+    new_v.SetPath(a.args[1]);
   } else {
     std::cerr << "accord diff: give OLD NEW (files or folders) or REV1..REV2 [PATH]\n";
     return kUsage;
   }
-  Side sa, sb;
-  bool ok = Load(old_path, sa, &error) && Load(new_path, sb, &error);
-  int code = kOk;
-  std::vector<Change> changes;
-  if (ok) {
-    Differ d(sa, sb);
-    d.Run();
-    changes = std::move(d.changes);
-    std::stable_sort(changes.begin(), changes.end(), [](const Change& x, const Change& y) { return x.risk > y.risk; });
-  }
-  for (const auto& c : cleanup) std::filesystem::remove_all(c);
+  bool ok = Load(old_v.path, old_v.side, &error) && Load(new_v.path, new_v.side, &error);
+  remove_all();  // the sources are in memory
   if (!ok) {
     std::cerr << "accord diff: " << error << "\n";
     return kUsage;
   }
-  if (a.format == "json") {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& c : changes)
-      j.push_back({{"risk", RiskName(c.risk)}, {"subject", c.subject}, {"message", c.message}, {"where", c.where}});
-    std::cout << j.dump(2) << "\n";
-  } else if (a.format == "markdown") {
-    std::cout << "### accord diff\n\n";
-    if (changes.empty()) std::cout << "No semantic change.\n";
-    else {
-      int counts[3] = {0, 0, 0};
-      for (const auto& c : changes) ++counts[static_cast<int>(c.risk)];
-      std::cout << counts[2] << " high, " << counts[1] << " medium, " << counts[0] << " low risk\n\n";
-      std::cout << "| risk | where | change |\n|---|---|---|\n";
-      for (const auto& c : changes) {
-        std::string msg = c.subject + ": " + c.message;
-        std::string esc;
-        for (char ch : msg) esc += ch == '|' ? std::string("\\|") : std::string(1, ch);
-        std::cout << "| " << (c.risk == Risk::kHigh ? "**high**" : RiskName(c.risk)) << " | `" << c.where << "` | "
-                  << esc << " |\n";
-      }
-    }
-  } else {
-    if (changes.empty()) std::cout << "no semantic change\n";
-    for (const auto& c : changes)
-      std::cout << RiskName(c.risk) << (c.risk == Risk::kLow ? "    " : c.risk == Risk::kHigh ? "   " : " ") << c.subject
-                << ": " << c.message << (c.where.empty() ? "" : "  (" + c.where + ")") << "\n";
+  // Errors first: the new version's (it cannot deploy), then the old one's.
+  std::vector<const Version*> broken;
+  for (Version* v : {&new_v, &old_v}) {
+    v->NameErrors();
+    if (!v->errors.empty()) broken.push_back(v);
   }
+  bool compared = old_v.parsed() && new_v.parsed();
+  std::vector<Change> changes;
+  if (compared) {
+    Differ d(old_v.side, new_v.side);
+    d.Run();
+    changes = std::move(d.changes);
+    std::stable_sort(changes.begin(), changes.end(), [](const Change& x, const Change& y) { return x.risk > y.risk; });
+    MarkErrors(changes, new_v.side.errors);
+  }
+  if (a.format == "json") PrintJson(old_v, new_v, compared, changes);
+  else if (a.format == "markdown") PrintMarkdown(broken, compared, changes);
+  else PrintText(broken, compared, changes);
+  if (!new_v.errors.empty()) return kCannotDeploy;
+  if (!compared) return kUsage;
   if (!a.fail_on.empty()) {
     Risk limit = a.fail_on == "high" ? Risk::kHigh : a.fail_on == "medium" ? Risk::kMedium : Risk::kLow;
     for (const auto& c : changes)
-      if (c.risk >= limit) code = kFindings;
+      if (c.risk >= limit) return kFindings;
   }
-  return code;
+  return kOk;
 }
 
 }  // namespace
@@ -553,7 +835,9 @@ void RegisterDiff(CLI::App& app, int& exit_code) {
       "  accord diff OLD NEW                 two files or folders\n"
       "  accord diff REV1..REV2 [PATH]       two git revisions (no checkout; REV2 empty = HEAD)\n"
       "Comments and layout never count. Risk levels are explained in docs/diff.md.\n"
-      "Exit status: 0, or 1 with --fail-on when a change at or above that risk exists; 2 usage or I/O failure.");
+      "Both versions are checked first: their errors lead the output.\n"
+      "Exit status: 0, or 1 with --fail-on when a change at or above that risk exists; 2 usage or I/O failure\n"
+      "(or the old version does not parse: nothing to compare); 3 the new version has errors: it cannot deploy.");
   cmd->add_option("ARGS", args->args, "OLD NEW, or REV1..REV2 [PATH]")->required();
   cmd->add_option("--format", args->format, "text, markdown or json")->check(CLI::IsMember({"text", "markdown", "json"}));
   cmd->add_option("--fail-on", args->fail_on, "exit 1 when a change of this risk or higher exists")

@@ -8,6 +8,12 @@ cd "$ACCORD_SOURCE_DIR"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 EX=examples/salesforce-hubspot
+variant() {  # variant NAME FILE SED_SCRIPT: $tmp/d/NAME, the example with one file edited
+  rm -rf "$tmp/d/$1" && mkdir -p "$tmp/d" && cp -r "$EX" "$tmp/d/$1" && sed -i "$3" "$tmp/d/$1/$2"
+}
+lacks() {  # lacks NAME TEXT FILE
+  if grep -qF -- "$2" "$3"; then echo "FAIL: $1: '$2' in output:"; cat "$3"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+}
 
 # ---- diff: a real edit of the example (widened direction, changed table entry, removed create default, reformat) ----
 mkdir -p "$tmp/d"
@@ -21,13 +27,14 @@ sed -i 's/"Food & Beverage"    <-> "FOOD_BEVERAGES"/"Food \& Beverage"    <-> "F
 "$ACCORD" check "$tmp/d/new" >"$tmp/out" 2>&1; check "diff: new version checks" 0 $?
 "$ACCORD" diff "$tmp/d/old" "$tmp/d/new" >"$tmp/out" 2>&1; check "diff text" 0 $?
 has "diff: widened direction is high" '^high .*Title: direction widened from -> to <->: HubSpot can now overwrite Salesforce Title' "$tmp/out"
-has "diff: removed create default is high" '^high .*Lead.Company lost its create default: HubSpot-created Leads will fail REQUIRED_FIELD_MISSING' "$tmp/out"
+# Company is still mapped (Company <-> company): only a blank company fails the create
+has "diff: removed create default is high" '^high .*Lead.Company lost its create default: a Lead created from HubSpot with a blank company will fail REQUIRED_FIELD_MISSING \(Company <-> company fills it otherwise\)' "$tmp/out"
 has "diff: table entry change is medium" '^medium .*"Food & Beverage" now maps to "FOOD_PRODUCTION" toward HubSpot \(was "FOOD_BEVERAGES"\)' "$tmp/out"
 if grep -q 'FirstName' "$tmp/out"; then echo "FAIL: a reformat showed up in diff"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
 "$ACCORD" diff "$tmp/d/old" "$tmp/d/new" --format markdown >"$tmp/out" 2>&1; check "diff markdown" 0 $?
 has "diff markdown table" '^\| \*\*high\*\* \| `syncs.accord:[0-9]+` \| sync people: Title: direction widened' "$tmp/out"
 "$ACCORD" diff "$tmp/d/old" "$tmp/d/new" --format json >"$tmp/out" 2>&1; check "diff json" 0 $?
-node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(!j.some(c=>c.risk==="high"&&/Title/.test(c.message))) process.exit(1)' "$tmp/out"; check "diff json valid with a high change" 0 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(!j.deployable||j.errors.length||!j.changes.some(c=>c.risk==="high"&&/Title/.test(c.message))) process.exit(1)' "$tmp/out"; check "diff json valid with a high change" 0 $?
 "$ACCORD" diff "$tmp/d/old" "$tmp/d/new" --fail-on high >"$tmp/out" 2>&1; check "diff --fail-on high" 1 $?
 "$ACCORD" diff "$EX" "$EX" >"$tmp/out" 2>&1; check "diff identical" 0 $?
 has "diff: no semantic change" '^no semantic change$' "$tmp/out"
@@ -36,6 +43,81 @@ sed -i 's/^  conflict two_way  \/\/ most recent change wins$/  conflict two_way/
 "$ACCORD" diff "$EX" "$tmp/d/fmt" --fail-on low >"$tmp/out" 2>&1; check "diff: reformat and comments only" 0 $?
 has "diff: reformat is no semantic change" '^no semantic change$' "$tmp/out"
 "$ACCORD" diff only-one >"$tmp/out" 2>&1; check "diff usage" 2 $?
+
+# ---- diff: check errors lead the output and block the deploy (exit 3) ----
+# Name is read-only (a formula-like field) and Nonexistent__c does not exist
+variant bad syncs.accord 's/^  LeadSource     <-> lead_source$/  LeadSource     <-> lead_source\n  Name           <-  full_name\n  Nonexistent__c <-  jobtitle/'
+"$ACCORD" check "$tmp/d/bad" >"$tmp/out" 2>&1; check "diff: the broken version does not check" 1 $?
+"$ACCORD" diff "$EX" "$tmp/d/bad" >"$tmp/out" 2>&1; check "diff: new version with errors cannot deploy" 3 $?
+head -1 "$tmp/out" >"$tmp/first"
+has "diff: the first line says the new version cannot deploy" '^the new version does not check \(2 errors\): it cannot deploy' "$tmp/first"
+has "diff: the checker's error is shown" 'syncs.accord:21:3: error\[A0301\]: salesforce.Contact.Name is read-only' "$tmp/out"
+has "diff: the unknown field is shown" 'error\[A0102\]: salesforce.Contact has no field "Nonexistent__c"' "$tmp/out"
+err_line=$(grep -n 'error\[A0301\]' "$tmp/out" | head -1 | cut -d: -f1)
+high_line=$(grep -n '^high' "$tmp/out" | head -1 | cut -d: -f1)
+if [ -n "$err_line" ] && [ -n "$high_line" ] && [ "$err_line" -lt "$high_line" ]; then pass=$((pass + 1)); else
+  echo "FAIL: diff: errors must come before the changes"; cat "$tmp/out"; fail=$((fail + 1)); fi
+has "diff: a change on a rule that does not check says so" '^high .*Name: new rule Name <- full_name.*does not check: A0301' "$tmp/out"
+"$ACCORD" diff "$EX" "$tmp/d/bad" --format json >"$tmp/out" 2>&1; check "diff json: new version with errors" 3 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+  const k=Object.keys(j); if(k[0]!=="errors"||j.deployable!==false) process.exit(1);
+  if(j.errors.length!==2||j.errors[0].version!=="new"||j.errors[0].code!=="A0301"||j.errors[0].line!==21) process.exit(2);
+  if(!j.changes.some(c=>/Nonexistent__c/.test(c.message)&&c.does_not_check)) process.exit(3)' "$tmp/out"
+check "diff json: errors first, deployable false, changes marked" 0 $?
+"$ACCORD" diff "$EX" "$tmp/d/bad" --format markdown >"$tmp/out" 2>&1; check "diff markdown: new version with errors" 3 $?
+has "diff markdown: the errors lead" '^\*\*The new version does not check \(2 errors\): it cannot deploy.\*\*' "$tmp/out"
+has "diff markdown: an error row" '^\| new \| `syncs.accord:21:3` \| A0301 \| salesforce.Contact.Name is read-only' "$tmp/out"
+# --fail-on does not hide it: errors are worse than any risk
+"$ACCORD" diff "$EX" "$tmp/d/bad" --fail-on high >"$tmp/out" 2>&1; check "diff --fail-on high: still cannot deploy" 3 $?
+# the old version broken, the new one fixed: the errors are shown, the change can deploy
+"$ACCORD" diff "$tmp/d/bad" "$EX" >"$tmp/out" 2>&1; check "diff: a fix of a broken version can deploy" 0 $?
+has "diff: the old version's errors are named" '^the old version does not check \(2 errors\)' "$tmp/out"
+has "diff: old errors shown" 'error\[A0301\]' "$tmp/out"
+# a syntax error in the new version: shown, no comparison, cannot deploy
+cp -r "$EX" "$tmp/d/syntax"
+printf 'sync broken: salesforce.Contact <-> hubspot.contacts {\n  match email\n  FirstName <->\n}\n' >"$tmp/d/syntax/broken.accord"
+"$ACCORD" diff "$EX" "$tmp/d/syntax" >"$tmp/out" 2>&1; check "diff: new version does not parse" 3 $?
+has "diff: syntax error shown" 'broken.accord:[0-9]+:[0-9]+: error\[A00' "$tmp/out"
+
+# from git: the errors name the revision and the path, never the temporary folder
+if command -v git >/dev/null; then
+  g="$tmp/repo"
+  mkdir -p "$g" && cp -r "$EX" "$g/rules"
+  (cd "$g" && git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm one &&
+    cp "$tmp/d/bad/syncs.accord" rules/syncs.accord && git -c user.name=t -c user.email=t@t commit -qam two)
+  (cd "$g" && "$ACCORD" diff HEAD~1..HEAD rules) >"$tmp/out" 2>&1; check "diff from git: new revision with errors" 3 $?
+  has "diff from git: errors named REV:PATH" '^HEAD:rules/syncs.accord:21:3: error\[A0301\]' "$tmp/out"
+  if grep -q 'accord-diff-' "$tmp/out"; then echo "FAIL: diff shows its temporary folder"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+  (cd "$g" && "$ACCORD" diff HEAD~1..HEAD rules --format markdown) >"$tmp/out" 2>&1; check "diff from git: markdown" 3 $?
+  has "diff from git: markdown names the file below PATH" '^\| new \| `syncs.accord:21:3` \| A0301 \|' "$tmp/out"
+fi
+
+# ---- diff: what each change means, in words that are true ----
+# a create default removed from a required field the sync still maps: only blank sources fail
+variant lastname syncs.accord '/    LastName = coalesce(lastname, "\[not provided\]")/d'
+"$ACCORD" diff "$EX" "$tmp/d/lastname" >"$tmp/out" 2>&1; check "diff: create default removed" 0 $?
+has "diff: a mapped required field fails only when blank" '^high .*Lead.LastName lost its create default: a Lead created from HubSpot with a blank lastname will fail REQUIRED_FIELD_MISSING \(LastName <-> lastname fills it otherwise\)' "$tmp/out"
+# ... and not mapped at all: every create fails
+sed -i '/^  Company    <-> company$/d' "$tmp/d/lastname/syncs.accord"
+sed -i '/    Company = coalesce(company, "\[not provided\]")/d' "$tmp/d/lastname/syncs.accord"
+"$ACCORD" diff "$EX" "$tmp/d/lastname" >"$tmp/out" 2>&1; check "diff: create default and rule removed (A0305)" 3 $?
+has "diff: the checker's A0305 leads" '^/.*syncs.accord:[0-9]+:3: error\[A0305\]: salesforce.Lead.Company is required' "$tmp/out"
+has "diff: an unmapped required field fails every create" '^high .*Lead.Company lost its create default: HubSpot-created Leads will fail REQUIRED_FIELD_MISSING$|^high .*Lead.Company lost its create default: HubSpot-created Leads will fail REQUIRED_FIELD_MISSING  \(' "$tmp/out"
+# a delete policy: which side's deletions, what they do now and before
+variant delete syncs.accord 's/^  conflict prefer salesforce$/  conflict prefer salesforce\n  delete propagate from hubspot/'
+"$ACCORD" diff "$EX" "$tmp/d/delete" >"$tmp/out" 2>&1; check "diff: delete policy" 0 $?
+has "diff: delete policy in words" '^high .*sync accounts: a HubSpot deletion now deletes the linked Salesforce Account \(delete propagate from hubspot; was keep, the default: the Account stays\)' "$tmp/out"
+# a field's own conflict policy removed: it inherits the sync's
+variant conflict syncs.accord 's/^  Phone          <-> phone conflict prefer salesforce unless blank$/  Phone          <-> phone/'
+"$ACCORD" diff "$EX" "$tmp/d/conflict" >"$tmp/out" 2>&1; check "diff: conflict policy inherited" 0 $?
+has "diff: inherited conflict policy is named" "^medium .*sync people: Phone: conflict policy is now two_way, the sync's default \(was prefer salesforce unless blank\)" "$tmp/out"
+lacks "diff: no (none) for an inherited policy" '(none)' "$tmp/out"
+# a table entry removed where the direction has no else: its values are rejected
+variant values values.accord '/^  "Other"              <-> "OTHER"$/d'
+"$ACCORD" diff "$EX" "$tmp/d/values" >"$tmp/out" 2>&1; check "diff: table entry removed" 0 $?
+has "diff: no else means reject" '^high .*values Industry: "Other" no longer maps toward HubSpot \(was "OTHER"\): no else rule toward HubSpot, so it is rejected \(a PropertyValues sync error\)' "$tmp/out"
+has "diff: an explicit else is named" '^high .*values Industry: "OTHER" no longer maps toward Salesforce \(was "Other"\): it falls to else <- reject \(a PropertyValues sync error\)' "$tmp/out"
+lacks "diff: no (no else)" '(no else)' "$tmp/out"
 
 # (.git is a file in a git worktree: ask git rather than test for the folder)
 if command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
