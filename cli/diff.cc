@@ -24,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/impact.h"
+#include "cli/pass.h"
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/fmt/formatter.h"
@@ -35,6 +37,25 @@ namespace {
 enum class Risk { kLow, kMedium, kHigh };
 const char* RiskName(Risk r) { return r == Risk::kHigh ? "high" : r == Risk::kMedium ? "medium" : "low"; }
 
+// What a change can alter when the rules run: the target fields of one sync
+// (an empty field: all of the sync, its creates, links and errors too); an
+// empty sync: the field in every sync (a lifecycle property).
+struct Touch {
+  std::string sync;
+  schema::System system = schema::System::kHubSpot;
+  std::string object, field;
+  bool Covers(const FieldImpact& f) const {
+    return (sync.empty() || sync == f.sync) &&
+           (field.empty() || (system == f.system && object == f.object && field == f.field));
+  }
+  bool Covers(const OutcomeImpact& o) const { return field.empty() && sync == o.sync; }
+};
+Touch WholeSync(const std::string& sync) {
+  Touch t;
+  t.sync = sync;
+  return t;
+}
+
 struct Change {
   Risk risk = Risk::kLow;
   std::string subject;  // "sync people", "values Industry", "lifecycle hubspot.contacts.lifecyclestage"
@@ -45,6 +66,8 @@ struct Change {
   const SourceFile* rule_file = nullptr;
   Range rule_range;
   std::vector<std::string> does_not_check;  // codes of the new version's errors in that rule
+  std::vector<Touch> touches;
+  Impact impact;  // with --data: the part of the plans' differences this change touches
 };
 
 struct Side {
@@ -214,29 +237,32 @@ class Differ {
 
   void Run() {
     for (const auto& [name, v] : b_.values)
-      if (!a_.values.count(name)) Add(Risk::kLow, "values " + name, "new values table", b_, v, v->range);
+      if (!a_.values.count(name) && (touching_ = ViaTouches(name), true)) Add(Risk::kLow, "values " + name, "new values table", b_, v, v->range);
     for (const auto& [name, v] : a_.values) {
       auto it = b_.values.find(name);
+      touching_ = ViaTouches(name);
       if (it == b_.values.end()) Add(Risk::kMedium, "values " + name, "values table removed", a_, v, v->range);
       else Values(*v, *it->second);
     }
     for (const auto& [name, s] : b_.syncs)
-      if (!a_.syncs.count(name))
+      if (!a_.syncs.count(name) && (touching_ = {WholeSync(name)}, true))
         Add(Risk::kHigh, "sync " + name,
             "new sync " + Dir(s->dir) + " between salesforce." + s->left.object.text + " and hubspot." +
                 s->right.object.text + ": records start flowing",
             b_, s, s->range);
     for (const auto& [name, s] : a_.syncs) {
       auto it = b_.syncs.find(name);
+      touching_ = {WholeSync(name)};
       if (it == b_.syncs.end())
         Add(Risk::kHigh, "sync " + name, "sync removed: its records stop syncing (links stay in the state store)", a_, s,
             s->range);
       else Sync(*s, *it->second);
     }
     for (const auto& [name, l] : b_.lifecycles)
-      if (!a_.lifecycles.count(name)) Add(Risk::kHigh, "lifecycle " + name, "new lifecycle rules", b_, l, l->range);
+      if (!a_.lifecycles.count(name) && (touching_ = LifecycleTouches(*l), true)) Add(Risk::kHigh, "lifecycle " + name, "new lifecycle rules", b_, l, l->range);
     for (const auto& [name, l] : a_.lifecycles) {
       auto it = b_.lifecycles.find(name);
+      touching_ = LifecycleTouches(*l);
       if (it == b_.lifecycles.end()) Add(Risk::kHigh, "lifecycle " + name, "lifecycle rules removed", a_, l, l->range);
       else Lifecycle(name, *l, *it->second);
     }
@@ -251,12 +277,43 @@ class Differ {
       auto it = side.file_of.find(decl);
       if (it != side.file_of.end()) c.rule_file = it->second, c.rule_range = range;
     }
+    c.touches = touching_;
     changes.push_back(std::move(c));
+  }
+  // The touches of the changes Add records next.
+  std::vector<Touch> touching_;
+  static schema::System System(ast::Side s) {
+    return s == ast::Side::kSalesforce ? schema::System::kSalesforce : schema::System::kHubSpot;
+  }
+  // The fields a field rule writes.
+  static std::vector<Touch> RuleTouches(const ast::SyncDecl& s, const ast::FieldRule& r) {
+    std::vector<Touch> t;
+    for (ast::Side side : {ast::Side::kSalesforce, ast::Side::kHubSpot}) {
+      const ast::ExprPtr& e = side == ast::Side::kSalesforce ? r.salesforce : r.hubspot;
+      if (e && e->kind == ast::ExprKind::kIdent && ast::Flows(r.dir, side))
+        t.push_back(Touch{s.name.text, System(side), ObjectOf(s, side), Expr(e)});
+    }
+    return t;
+  }
+  static std::vector<Touch> LifecycleTouches(const ast::LifecycleDecl& l) {
+    return {Touch{"", System(l.property.side), l.property.object.text, l.property.field.text}};
+  }
+  // The fields written through a values table, in the new version.
+  std::vector<Touch> ViaTouches(const std::string& table) const {
+    std::vector<Touch> t;
+    for (const auto& [name, s] : b_.syncs)
+      for (const ast::FieldRule* r : Collect(*s).rules)
+        if (r->via && r->via->text == table)
+          for (const Touch& x : RuleTouches(*s, *r)) t.push_back(x);
+    return t;
   }
 
   void Values(const ast::ValuesDecl& a, const ast::ValuesDecl& b) {
     std::string subj = "values " + b.name.text;
     for (ast::Side to : {ast::Side::kHubSpot, ast::Side::kSalesforce}) {
+      touching_.clear();  // the fields the table writes in this direction
+      for (const Touch& t : ViaTouches(b.name.text))
+        if (t.system == System(to)) touching_.push_back(t);
       auto ma = Pairs(a, to), mb = Pairs(b, to);
       std::string arrow = to == ast::Side::kHubSpot ? "toward HubSpot" : "toward Salesforce";
       for (const auto& [k, v] : mb) {
@@ -330,6 +387,8 @@ class Differ {
 
   void Sync(const ast::SyncDecl& a, const ast::SyncDecl& b) {
     std::string subj = "sync " + b.name.text;
+    const std::vector<Touch> whole = {WholeSync(b.name.text)};
+    touching_ = whole;
     auto add = [&](Risk r, const std::string& m, Range range, bool rule_level = false) {
       Add(r, subj, m, b_, &b, range, rule_level);
     };
@@ -367,6 +426,7 @@ class Differ {
       auto& ob = ib.on_create[side];
       std::string obj = side == ast::Side::kSalesforce ? b.left.object.text : b.right.object.text;
       for (const auto& [f, e] : oa) {
+        touching_ = {Touch{b.name.text, System(side), obj, f}};
         auto it = ob.find(f);
         if (it == ob.end()) {
           add(cb ? LostDefaultRisk(b, ib, side, f) : Risk::kLow, LostDefault(b, ib, side, f, cb != nullptr), b.range);
@@ -375,8 +435,9 @@ class Differ {
         }
       }
       for (const auto& [f, e] : ob)
-        if (!oa.count(f)) add(Risk::kLow, obj + "." + f + " gets a create default: " + e, b.range);
+        if (!oa.count(f) && (touching_ = {Touch{b.name.text, System(side), obj, f}}, true)) add(Risk::kLow, obj + "." + f + " gets a create default: " + e, b.range);
     }
+    touching_ = whole;
     if (Policy(ia.conflict) != Policy(ib.conflict))
       add(Risk::kMedium,
           ib.conflict ? "conflict default is now " + Policy(ib.conflict) + " (was " + Policy(ia.conflict) + ")"
@@ -416,6 +477,7 @@ class Differ {
     for (auto* r : ib.rules) rb[RuleKey(*r)] = r;
     for (auto* r : ib.rules) {
       auto it = ra.find(RuleKey(*r));
+      touching_ = RuleTouches(b, *r);
       if (it == ra.end()) {
         bool into_sf = ast::Flows(r->dir, ast::Side::kSalesforce);
         add(into_sf ? Risk::kHigh : Risk::kLow,
@@ -424,10 +486,11 @@ class Differ {
             r->range, true);
         continue;
       }
+      for (const Touch& t : RuleTouches(a, *it->second)) touching_.push_back(t);
       Rule(*it->second, *r, ia, ib, add);
     }
     for (auto* r : ia.rules)
-      if (!rb.count(RuleKey(*r)))
+      if (!rb.count(RuleKey(*r)) && (touching_ = RuleTouches(b, *r), true))
         Add(Risk::kMedium, subj,
             RuleName(*r) + ": rule removed (" + Expr(r->salesforce) + " " + Dir(r->dir) + " " + Expr(r->hubspot) +
                 "): the field stops syncing",
@@ -494,6 +557,7 @@ class Differ {
 
   void Lifecycle(const std::string& name, const ast::LifecycleDecl& a, const ast::LifecycleDecl& b) {
     std::string subj = "lifecycle " + name;
+    touching_ = LifecycleTouches(b);
     auto order = [](const ast::LifecycleDecl& l) {
       std::string s;
       for (const auto& i : l.items)
@@ -602,6 +666,8 @@ struct DiffArgs {
   std::vector<std::string> args;
   std::string format = "text";
   std::string fail_on;
+  DataArgs data;  // --data DIR or --salesforce/--hubspot URLs: the impact on those records
+  bool impact() const { return !data.data.empty() || !data.state.empty() || data.remote.remote(); }
 };
 
 // The exit status when the new version has errors (it cannot deploy): above 1,
@@ -689,19 +755,59 @@ std::string Message(const Change& c) {
   return m + ")";
 }
 
-void PrintText(const std::vector<const Version*>& broken, bool compared, const std::vector<Change>& changes) {
-  for (const Version* v : broken) {
-    std::cout << v->Headline(v->name == "new", compared) << "\n" << RenderText(v->errors, RenderOptions{});
-  }
-  if (!compared) {
+struct Report {
+  const Version* old_v = nullptr;
+  const Version* new_v = nullptr;
+  std::vector<const Version*> broken;  // versions with errors, the new one first
+  bool compared = false;
+  std::vector<Change> changes;
+  // --data
+  bool impact_asked = false;
+  std::string impact_over;     // the data folder or the two URLs
+  std::string impact_skipped;  // why there is no impact, when asked
+  Impact impact;
+};
+
+// The impact lines of one change ("sync accounts: " when its subject names another).
+std::vector<std::string> ImpactLines(const Change& c) {
+  std::vector<std::string> out;
+  auto prefix = [&](const std::string& sync) { return c.subject == SyncLabel(sync) ? "" : SyncLabel(sync) + ": "; };
+  for (const FieldImpact& f : c.impact.fields) out.push_back(prefix(f.sync) + f.Text());
+  for (const OutcomeImpact& o : c.impact.outcomes) out.push_back(prefix(o.sync) + o.Text());
+  if (out.empty()) out.push_back("no record written differently");
+  return out;
+}
+std::vector<std::string> ImpactLines(const Impact& im) {
+  std::vector<std::string> out;
+  for (const FieldImpact& f : im.fields) out.push_back(SyncLabel(f.sync) + ": " + f.Text());
+  for (const OutcomeImpact& o : im.outcomes) out.push_back(SyncLabel(o.sync) + ": " + o.Text());
+  return out;
+}
+std::string ImpactHeadline(const Report& r) {
+  if (!r.impact_skipped.empty()) return "impact over " + r.impact_over + " not computed: " + r.impact_skipped;
+  return "impact over " + r.impact_over + " (both versions planned, nothing written): " + Count(r.impact.records) +
+         (r.impact.records == 1 ? " record treated differently" : " records treated differently");
+}
+
+void PrintText(const Report& r) {
+  for (const Version* v : r.broken)
+    std::cout << v->Headline(v == r.new_v, r.compared) << "\n" << RenderText(v->errors, RenderOptions{});
+  if (!r.compared) {
     std::cout << "no comparison: a version that does not parse has no rules to compare\n";
     return;
   }
-  if (!broken.empty()) std::cout << "\nchanges:\n";
-  if (changes.empty()) std::cout << "no semantic change\n";
-  for (const auto& c : changes)
+  if (!r.broken.empty()) std::cout << "\nchanges:\n";
+  if (r.changes.empty()) std::cout << "no semantic change\n";
+  bool impact = r.impact_asked && r.impact_skipped.empty();
+  for (const auto& c : r.changes) {
     std::cout << RiskName(c.risk) << (c.risk == Risk::kLow ? "    " : c.risk == Risk::kHigh ? "   " : " ") << Message(c)
               << (c.where.empty() ? "" : "  (" + c.where + ")") << "\n";
+    if (impact)
+      for (const std::string& line : ImpactLines(c)) std::cout << "       impact: " << line << "\n";
+  }
+  if (!r.impact_asked) return;
+  std::cout << "\n" << ImpactHeadline(r) << "\n";
+  for (const std::string& line : ImpactLines(r.impact)) std::cout << "  " << line << "\n";
 }
 
 std::string MarkdownCell(const std::string& text) {
@@ -710,56 +816,105 @@ std::string MarkdownCell(const std::string& text) {
   return esc;
 }
 
-void PrintMarkdown(const std::vector<const Version*>& broken, bool compared, const std::vector<Change>& changes) {
+void PrintMarkdown(const Report& r) {
   std::cout << "### accord diff\n\n";
-  for (const Version* v : broken) {
-    std::string h = v->Headline(v->name == "new", compared);
+  for (const Version* v : r.broken) {
+    std::string h = v->Headline(v == r.new_v, r.compared);
     h[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(h[0])));
     std::cout << "**" << h << ".**\n\n";
   }
-  if (!broken.empty()) {
+  if (!r.broken.empty()) {
     std::cout << "| version | where | code | error |\n|---|---|---|---|\n";
-    for (const Version* v : broken)
+    for (const Version* v : r.broken)
       for (size_t i = 0; i < v->errors.size(); ++i)
         std::cout << "| " << v->name << " | `" << v->where[i] << "` | " << Info(v->errors[i].code).id << " | "
                   << MarkdownCell(v->errors[i].message) << " |\n";
     std::cout << "\n";
   }
-  if (!compared) {
+  if (!r.compared) {
     std::cout << "No comparison: a version that does not parse has no rules to compare.\n";
     return;
   }
-  if (changes.empty()) {
+  if (r.changes.empty()) {
     std::cout << "No semantic change.\n";
-    return;
+  } else {
+    int counts[3] = {0, 0, 0};
+    for (const auto& c : r.changes) ++counts[static_cast<int>(c.risk)];
+    std::cout << counts[2] << " high, " << counts[1] << " medium, " << counts[0] << " low risk\n\n";
+    std::cout << "| risk | where | change |\n|---|---|---|\n";
+    bool impact = r.impact_asked && r.impact_skipped.empty();
+    for (const auto& c : r.changes) {
+      std::string cell = MarkdownCell(Message(c));
+      if (impact)
+        for (const std::string& line : ImpactLines(c)) cell += "<br>impact: " + MarkdownCell(line);
+      std::cout << "| " << (c.risk == Risk::kHigh ? "**high**" : RiskName(c.risk)) << " | `" << c.where << "` | " << cell
+                << " |\n";
+    }
   }
-  int counts[3] = {0, 0, 0};
-  for (const auto& c : changes) ++counts[static_cast<int>(c.risk)];
-  std::cout << counts[2] << " high, " << counts[1] << " medium, " << counts[0] << " low risk\n\n";
-  std::cout << "| risk | where | change |\n|---|---|---|\n";
-  for (const auto& c : changes)
-    std::cout << "| " << (c.risk == Risk::kHigh ? "**high**" : RiskName(c.risk)) << " | `" << c.where << "` | "
-              << MarkdownCell(Message(c)) << " |\n";
+  if (!r.impact_asked) return;
+  std::string h = ImpactHeadline(r);
+  h[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(h[0])));
+  std::cout << "\n" << h << "\n\n";
+  for (const std::string& line : ImpactLines(r.impact)) std::cout << "- " << MarkdownCell(line) << "\n";
 }
 
-void PrintJson(const Version& old_v, const Version& new_v, bool compared, const std::vector<Change>& changes) {
+nlohmann::ordered_json ImpactJson(const Impact& im) {
+  nlohmann::ordered_json j;
+  j["fields"] = nlohmann::ordered_json::array();
+  for (const FieldImpact& f : im.fields)
+    j["fields"].push_back({{"sync", f.sync}, {"system", schema::SystemName(f.system)}, {"object", f.object},
+                           {"field", f.field}, {"records", f.records()}, {"added", f.added}, {"changed", f.changed},
+                           {"removed", f.removed}, {"text", f.Text()}});
+  j["outcomes"] = nlohmann::ordered_json::array();
+  for (const OutcomeImpact& o : im.outcomes)
+    j["outcomes"].push_back({{"sync", o.sync}, {"outcome", o.outcome}, {"added", o.added}, {"removed", o.removed},
+                             {"text", o.Text()}});
+  return j;
+}
+
+void PrintJson(const Report& r) {
   nlohmann::ordered_json j;
   j["errors"] = nlohmann::ordered_json::array();
-  for (const Version* v : {&new_v, &old_v})
+  for (const Version* v : {r.new_v, r.old_v})
     for (auto e : nlohmann::ordered_json::parse(RenderJson(v->errors))) {
       nlohmann::ordered_json x = {{"version", v->name}};
       for (auto& [k, val] : e.items()) x[k] = val;
       j["errors"].push_back(x);
     }
-  j["deployable"] = new_v.errors.empty();
-  j["compared"] = compared;
+  j["deployable"] = r.new_v->errors.empty();
+  j["compared"] = r.compared;
+  bool impact = r.impact_asked && r.impact_skipped.empty();
   j["changes"] = nlohmann::ordered_json::array();
-  for (const auto& c : changes) {
+  for (const auto& c : r.changes) {
     nlohmann::ordered_json x = {{"risk", RiskName(c.risk)}, {"subject", c.subject}, {"message", c.message}, {"where", c.where}};
     if (!c.does_not_check.empty()) x["does_not_check"] = c.does_not_check;
+    if (impact) x["impact"] = ImpactJson(c.impact);
     j["changes"].push_back(x);
   }
+  if (r.impact_asked) {
+    nlohmann::ordered_json im = {{"over", r.impact_over}};
+    if (!r.impact_skipped.empty()) im["skipped"] = r.impact_skipped;
+    else {
+      im["records"] = r.impact.records;
+      nlohmann::ordered_json parts = ImpactJson(r.impact);
+      for (auto& [k, v] : parts.items()) im[k] = v;
+    }
+    j["impact"] = im;
+  }
   std::cout << j.dump(2) << "\n";
+}
+
+// The part of the plans' differences that a change touches.
+Impact Touched(const Impact& all, const std::vector<Touch>& touches) {
+  Impact out;
+  auto covered = [&](const auto& x) {
+    return std::any_of(touches.begin(), touches.end(), [&](const Touch& t) { return t.Covers(x); });
+  };
+  for (const FieldImpact& f : all.fields)
+    if (covered(f)) out.fields.push_back(f);
+  for (const OutcomeImpact& o : all.outcomes)
+    if (covered(o)) out.outcomes.push_back(o);
+  return out;
 }
 
 int RunDiff(const DiffArgs& a) {
@@ -792,6 +947,11 @@ int RunDiff(const DiffArgs& a) {
     std::cerr << "accord diff: give OLD NEW (files or folders) or REV1..REV2 [PATH]\n";
     return kUsage;
   }
+  if (a.impact() && !CheckDataArgs(a.data, "diff", &error)) {
+    remove_all();
+    std::cerr << error << "\n";
+    return kUsage;
+  }
   bool ok = Load(old_v.path, old_v.side, &error) && Load(new_v.path, new_v.side, &error);
   remove_all();  // the sources are in memory
   if (!ok) {
@@ -813,14 +973,33 @@ int RunDiff(const DiffArgs& a) {
     std::stable_sort(changes.begin(), changes.end(), [](const Change& x, const Change& y) { return x.risk > y.risk; });
     MarkErrors(changes, new_v.side.errors);
   }
-  if (a.format == "json") PrintJson(old_v, new_v, compared, changes);
-  else if (a.format == "markdown") PrintMarkdown(broken, compared, changes);
-  else PrintText(broken, compared, changes);
+  Report report;
+  report.old_v = &old_v, report.new_v = &new_v, report.broken = broken, report.compared = compared;
+  if (a.impact()) {
+    report.impact_asked = true;
+    const RemoteArgs& rm = a.data.remote;
+    report.impact_over = rm.remote() ? rm.salesforce_url + " and " + rm.hubspot_url : a.data.data;
+    if (!compared || !new_v.errors.empty() || !old_v.errors.empty()) {
+      report.impact_skipped = "a version with errors cannot be planned";
+    } else {
+      sync::PassReport plan_old, plan_new;
+      if (!PlanOver(old_v.side.set, a.data, &plan_old, &error) || !PlanOver(new_v.side.set, a.data, &plan_new, &error)) {
+        std::cerr << "accord diff: " << error << "\n";
+        return kUsage;
+      }
+      report.impact = ComparePlans(plan_old, plan_new);
+      for (Change& c : changes) c.impact = Touched(report.impact, c.touches);
+    }
+  }
+  report.changes = std::move(changes);
+  if (a.format == "json") PrintJson(report);
+  else if (a.format == "markdown") PrintMarkdown(report);
+  else PrintText(report);
   if (!new_v.errors.empty()) return kCannotDeploy;
   if (!compared) return kUsage;
   if (!a.fail_on.empty()) {
     Risk limit = a.fail_on == "high" ? Risk::kHigh : a.fail_on == "medium" ? Risk::kMedium : Risk::kLow;
-    for (const auto& c : changes)
+    for (const auto& c : report.changes)
       if (c.risk >= limit) return kFindings;
   }
   return kOk;
@@ -842,6 +1021,7 @@ void RegisterDiff(CLI::App& app, int& exit_code) {
   cmd->add_option("--format", args->format, "text, markdown or json")->check(CLI::IsMember({"text", "markdown", "json"}));
   cmd->add_option("--fail-on", args->fail_on, "exit 1 when a change of this risk or higher exists")
       ->check(CLI::IsMember({"low", "medium", "high"}));
+  AddDataOptions(cmd, args->data);
   cmd->callback([args, &exit_code] { exit_code = RunDiff(*args); });
 }
 

@@ -119,6 +119,50 @@ has "diff: no else means reject" '^high .*values Industry: "Other" no longer map
 has "diff: an explicit else is named" '^high .*values Industry: "OTHER" no longer maps toward Salesforce \(was "Other"\): it falls to else <- reject \(a PropertyValues sync error\)' "$tmp/out"
 lacks "diff: no (no else)" '(no else)' "$tmp/out"
 
+# ---- diff --data: the impact of each change, from planning both versions over the same data ----
+# 1,234 government agencies in Salesforce, none in HubSpot yet: each would be created with an industry
+big="$tmp/big"
+mkdir -p "$big/salesforce" "$big/hubspot"
+awk 'BEGIN { for (i = 1; i <= 1234; i++) printf "{\"attributes\":{\"type\":\"Account\"},\"Id\":\"0015g%013dAAA\",\"Name\":\"Agency %d\",\"Website\":\"agency%d.example.gov\",\"Industry\":\"Government\",\"IsDeleted\":false,\"SystemModstamp\":\"2026-11-02T09:00:00.000+0000\"}\n", i, i, i }' >"$big/salesforce/Account.jsonl"
+variant gov values.accord 's/"Government"         <-> "GOVERNMENT_ADMINISTRATION"/"Government"         <-> "DEFENSE_SPACE"/'
+before=$(cd "$big" && find . -type f -exec md5sum {} + | sort)
+"$ACCORD" diff "$EX" "$tmp/d/gov" --data "$big" >"$tmp/out" 2>&1; check "diff --data" 0 $?
+has "diff --data: the change's impact in records" '^medium .*values Industry: "Government" now maps to "DEFENSE_SPACE" toward HubSpot' "$tmp/out"
+has "diff --data: rewrites industry on 1,234 HubSpot companies" '^       impact: sync accounts: rewrites industry on 1,234 HubSpot companies \(1,234 with another value\)$' "$tmp/out"
+has "diff --data: a change toward Salesforce touches no record here" '^       impact: no record written differently$' "$tmp/out"
+has "diff --data: the total" "^impact over $big \(both versions planned, nothing written\): 1,234 records treated differently$" "$tmp/out"
+after=$(cd "$big" && find . -type f -exec md5sum {} + | sort)
+if [ "$before" = "$after" ]; then pass=$((pass + 1)); else echo "FAIL: diff --data wrote into the data folder"; fail=$((fail + 1)); fi
+# over the example's data: a create rule and a field rule removed
+variant nocreate syncs.accord 's/^  create in hubspot  \/\/ a new Salesforce Contact appears in HubSpot$//; /^  LeadSource     <-> lead_source$/d'
+"$ACCORD" diff "$EX" "$tmp/d/nocreate" --data "$EX/data" >"$tmp/out" 2>&1; check "diff --data over the example" 0 $?
+has "diff --data: fewer creates" '^       impact: create hubspot.contacts: 2 fewer records$' "$tmp/out"
+has "diff --data: a removed rule stops writing" '^       impact: stops writing lead_source on 3 HubSpot contacts$' "$tmp/out"
+"$ACCORD" diff "$EX" "$tmp/d/nocreate" --data "$EX/data" --format json >"$tmp/out" 2>&1; check "diff --data json" 0 $?
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+  const c=j.changes.find(c=>/LeadSource: rule removed/.test(c.message)); if(!c) process.exit(1);
+  const f=c.impact.fields.find(f=>f.field==="lead_source"); if(!f||f.removed!==3||f.system!=="hubspot"||f.object!=="contacts") process.exit(2);
+  if(!j.impact||j.impact.records<3||!j.impact.outcomes.some(o=>o.outcome==="create hubspot.contacts"&&o.removed===2)) process.exit(3)' "$tmp/out"
+check "diff --data json: impact per change and in total" 0 $?
+"$ACCORD" diff "$EX" "$tmp/d/nocreate" --data "$EX/data" --format markdown >"$tmp/out" 2>&1; check "diff --data markdown" 0 $?
+has "diff --data markdown: impact in the change's cell" 'LeadSource: rule removed .*<br>impact: stops writing lead_source on 3 HubSpot contacts \|$' "$tmp/out"
+# the same state file for both plans; neither writes it
+"$ACCORD" run "$EX" --data "$tmp/d/nocreate/data" --state "$tmp/state.db" >/dev/null 2>&1
+cp "$tmp/state.db" "$tmp/state.before"
+"$ACCORD" diff "$EX" "$tmp/d/nocreate" --data "$EX/data" --state "$tmp/state.db" >"$tmp/out" 2>&1; check "diff --data --state" 0 $?
+has "diff --data --state: an impact" '^impact over ' "$tmp/out"
+if cmp -s "$tmp/state.db" "$tmp/state.before"; then pass=$((pass + 1)); else echo "FAIL: diff --state changed the state file"; fail=$((fail + 1)); fi
+# a version with errors cannot be planned: said, not hidden
+"$ACCORD" diff "$EX" "$tmp/d/bad" --data "$EX/data" >"$tmp/out" 2>&1; check "diff --data with errors" 3 $?
+has "diff --data with errors: no impact, and why" '^impact over .* not computed: a version with errors cannot be planned$' "$tmp/out"
+# where is the data
+"$ACCORD" diff "$EX" "$EX" --data "$tmp/nosuch" >"$tmp/out" 2>&1; check "diff --data missing folder" 2 $?
+has "diff --data missing folder: named" 'accord diff: --data .*nosuch is not a folder' "$tmp/out"
+"$ACCORD" diff "$EX" "$EX" --state "$tmp/state.db" >"$tmp/out" 2>&1; check "diff --state without data" 2 $?
+has "diff --state without data: asks where the data is" 'accord diff: where is the data\?' "$tmp/out"
+"$ACCORD" diff "$EX" "$EX" --data "$EX/data" >"$tmp/out" 2>&1; check "diff --data, no change" 0 $?
+has "diff --data, no change: nothing differs" 'impact over .*: 0 records treated differently$' "$tmp/out"
+
 # (.git is a file in a git worktree: ask git rather than test for the folder)
 if command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   "$ACCORD" diff HEAD..HEAD "$EX" >"$tmp/out" 2>&1; check "diff REV..REV from git" 0 $?
