@@ -163,6 +163,32 @@ has "diff --state without data: asks where the data is" 'accord diff: where is t
 "$ACCORD" diff "$EX" "$EX" --data "$EX/data" >"$tmp/out" 2>&1; check "diff --data, no change" 0 $?
 has "diff --data, no change: nothing differs" 'impact over .*: 0 records treated differently$' "$tmp/out"
 
+# --salesforce/--hubspot: the same plans through the APIs of `accord sandbox` on loopback (read only)
+if command -v curl >/dev/null && command -v node >/dev/null; then
+  "$ACCORD" sandbox --token diff-sandbox-token >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+  sandbox_pid=$!
+  for _ in $(seq 1 100); do grep -q '^hubspot:' "$tmp/sandbox.out" 2>/dev/null && break; sleep 0.1; done
+  sf=$(sed -n 's/^salesforce: *\(http[^ ]*\).*/\1/p' "$tmp/sandbox.out")
+  hs=$(sed -n 's/^hubspot: *\(http[^ ]*\).*/\1/p' "$tmp/sandbox.out")
+  records() {  # the sandbox's records, without its clock and call counters
+    for url in "$sf" "$hs"; do
+      curl -s -H "Authorization: Bearer diff-sandbox-token" "$url/__sandbox/dump" |
+        node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>console.log(JSON.stringify(JSON.parse(t).objects)))'
+    done
+  }
+  before=$(records)
+  (cd "$tmp" && ACCORD_SALESFORCE_ACCESS_TOKEN=diff-sandbox-token ACCORD_HUBSPOT_TOKEN=diff-sandbox-token \
+    "$ACCORD" diff "$ACCORD_SOURCE_DIR/$EX" "$tmp/d/nocreate" --salesforce "$sf" --hubspot "$hs") >"$tmp/out" 2>&1
+  check "diff over the sandbox's APIs" 0 $?
+  has "diff over URLs: fewer creates" '^       impact: create hubspot.contacts: 2 fewer records$' "$tmp/out"
+  has "diff over URLs: a removed rule stops writing" '^       impact: stops writing lead_source on 3 HubSpot contacts$' "$tmp/out"
+  has "diff over URLs: the total names the URLs" "^impact over $sf and $hs \(both versions planned, nothing written\)" "$tmp/out"
+  if [ "$before" = "$(records)" ] && [ -n "$before" ]; then pass=$((pass + 1)); else
+    echo "FAIL: diff over URLs changed the sandbox's records"; fail=$((fail + 1)); fi
+  if [ -e "$tmp/accord-state.db" ]; then echo "FAIL: diff over URLs created a state file"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+  kill "$sandbox_pid" 2>/dev/null; wait "$sandbox_pid" 2>/dev/null
+fi
+
 # (.git is a file in a git worktree: ask git rather than test for the folder)
 if command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   "$ACCORD" diff HEAD..HEAD "$EX" >"$tmp/out" 2>&1; check "diff REV..REV from git" 0 $?
