@@ -236,20 +236,25 @@ class Differ {
   std::vector<Change> changes;
 
   void Run() {
-    for (const auto& [name, v] : b_.values)
-      if (!a_.values.count(name) && (touching_ = ViaTouches(name), true)) Add(Risk::kLow, "values " + name, "new values table", b_, v, v->range);
+    for (const auto& [name, v] : b_.values) {
+      if (a_.values.count(name)) continue;
+      touching_ = ViaTouches(name);
+      Add(Risk::kLow, "values " + name, "new values table", b_, v, v->range);
+    }
     for (const auto& [name, v] : a_.values) {
       auto it = b_.values.find(name);
       touching_ = ViaTouches(name);
       if (it == b_.values.end()) Add(Risk::kMedium, "values " + name, "values table removed", a_, v, v->range);
       else Values(*v, *it->second);
     }
-    for (const auto& [name, s] : b_.syncs)
-      if (!a_.syncs.count(name) && (touching_ = {WholeSync(name)}, true))
-        Add(Risk::kHigh, "sync " + name,
-            "new sync " + Dir(s->dir) + " between salesforce." + s->left.object.text + " and hubspot." +
-                s->right.object.text + ": records start flowing",
-            b_, s, s->range);
+    for (const auto& [name, s] : b_.syncs) {
+      if (a_.syncs.count(name)) continue;
+      touching_ = {WholeSync(name)};
+      Add(Risk::kHigh, "sync " + name,
+          "new sync " + Dir(s->dir) + " between salesforce." + s->left.object.text + " and hubspot." +
+              s->right.object.text + ": records start flowing",
+          b_, s, s->range);
+    }
     for (const auto& [name, s] : a_.syncs) {
       auto it = b_.syncs.find(name);
       touching_ = {WholeSync(name)};
@@ -258,8 +263,11 @@ class Differ {
             s->range);
       else Sync(*s, *it->second);
     }
-    for (const auto& [name, l] : b_.lifecycles)
-      if (!a_.lifecycles.count(name) && (touching_ = LifecycleTouches(*l), true)) Add(Risk::kHigh, "lifecycle " + name, "new lifecycle rules", b_, l, l->range);
+    for (const auto& [name, l] : b_.lifecycles) {
+      if (a_.lifecycles.count(name)) continue;
+      touching_ = LifecycleTouches(*l);
+      Add(Risk::kHigh, "lifecycle " + name, "new lifecycle rules", b_, l, l->range);
+    }
     for (const auto& [name, l] : a_.lifecycles) {
       auto it = b_.lifecycles.find(name);
       touching_ = LifecycleTouches(*l);
@@ -405,6 +413,7 @@ class Differ {
                            ": existing unlinked records may link differently (duplicates or merges)",
           b.range);
     for (ast::Side side : {ast::Side::kSalesforce, ast::Side::kHubSpot}) {
+      touching_ = whole;  // the on create defaults below touch one field each
       std::string sn(ast::SideName(side));
       std::string sa = ia.scopes.count(side) ? ia.scopes[side] : "(all records)";
       std::string sb = ib.scopes.count(side) ? ib.scopes[side] : "(all records)";
@@ -416,7 +425,12 @@ class Differ {
         return std::string("create in ") + std::string(ast::SideName(c->side)) + (c->only ? " only" : "") +
                (c->when ? " when " + Expr(c->when) : "");
       };
-      if (ctext(ca) != ctext(cb)) {
+      if (ca && !cb) {
+        std::string from = SystemTitle(ast::Other(side)) + " " + ObjectOf(b, ast::Other(side));
+        add(Risk::kMedium,
+            ctext(ca) + " removed: " + from + " records without a match are no longer created in " + SystemTitle(side),
+            b.range);
+      } else if (ctext(ca) != ctext(cb)) {
         Risk r = !ca && cb ? Risk::kHigh : Risk::kMedium;
         add(r, ctext(cb) + " (was " + ctext(ca) + ")" + (!ca && cb ? ": new " + sn + " records will be created" : ""),
             b.range);
@@ -429,13 +443,16 @@ class Differ {
         touching_ = {Touch{b.name.text, System(side), obj, f}};
         auto it = ob.find(f);
         if (it == ob.end()) {
-          add(cb ? LostDefaultRisk(b, ib, side, f) : Risk::kLow, LostDefault(b, ib, side, f, cb != nullptr), b.range);
+          add(cb ? LostDefaultRisk(b, side, f) : Risk::kLow, LostDefault(b, ib, side, f, cb != nullptr), b.range);
         } else if (it->second != e) {
           add(Risk::kMedium, obj + "." + f + " create default is now " + it->second + " (was " + e + ")", b.range);
         }
       }
-      for (const auto& [f, e] : ob)
-        if (!oa.count(f) && (touching_ = {Touch{b.name.text, System(side), obj, f}}, true)) add(Risk::kLow, obj + "." + f + " gets a create default: " + e, b.range);
+      for (const auto& [f, e] : ob) {
+        if (oa.count(f)) continue;
+        touching_ = {Touch{b.name.text, System(side), obj, f}};
+        add(Risk::kLow, obj + "." + f + " gets a create default: " + e, b.range);
+      }
     }
     touching_ = whole;
     if (Policy(ia.conflict) != Policy(ib.conflict))
@@ -448,27 +465,7 @@ class Differ {
           "blank default is now " + Blank(ib.blank) + " (was " + Blank(ia.blank) + ")" +
               (ib.blank && ib.blank->kind == ast::BlankKind::kClear ? ": a blank source now erases the target" : ""),
           b.range);
-    for (ast::Side side : {ast::Side::kSalesforce, ast::Side::kHubSpot}) {
-      const ast::DeleteRule *da = DeleteFor(ia, side), *db = DeleteFor(ib, side);
-      ast::DeleteKind ka = DeleteKindOf(da), kb = DeleteKindOf(db);
-      if (ka == kb) continue;
-      // "Account", "companies record"
-      std::string other = SystemTitle(ast::Other(side)),
-                  obj = ObjectOf(b, ast::Other(side)) + (side == ast::Side::kSalesforce ? " record" : "");
-      auto effect = [&](ast::DeleteKind k) {
-        return k == ast::DeleteKind::kKeep ? "the " + obj + " stays"
-               : k == ast::DeleteKind::kPropagate ? "the " + obj + " is deleted too"
-                                                  : "the " + obj + " stays, unlinked";
-      };
-      std::string now = kb == ast::DeleteKind::kPropagate ? "now deletes the linked " + other + " " + obj
-                        : kb == ast::DeleteKind::kUnlink
-                            ? "now unlinks the " + other + " " + obj + ": it stays and may be matched or created again"
-                            : "now leaves the linked " + other + " " + obj + " in place (the link stays as a tombstone)";
-      add(kb == ast::DeleteKind::kKeep ? Risk::kMedium : Risk::kHigh,
-          "a " + SystemTitle(side) + " deletion " + now + " (" + DeleteRuleText(db) + "; was " + DeleteRuleText(da) +
-              ": " + effect(ka) + ")",
-          b.range);
-    }
+    for (ast::Side side : {ast::Side::kSalesforce, ast::Side::kHubSpot}) Deletes(b, ia, ib, side, add);
     if (ia.associations != ib.associations) add(Risk::kMedium, "associations changed", b.range);
 
     // field rules, matched by their two sides
@@ -489,17 +486,43 @@ class Differ {
       for (const Touch& t : RuleTouches(a, *it->second)) touching_.push_back(t);
       Rule(*it->second, *r, ia, ib, add);
     }
-    for (auto* r : ia.rules)
-      if (!rb.count(RuleKey(*r)) && (touching_ = RuleTouches(b, *r), true))
-        Add(Risk::kMedium, subj,
-            RuleName(*r) + ": rule removed (" + Expr(r->salesforce) + " " + Dir(r->dir) + " " + Expr(r->hubspot) +
-                "): the field stops syncing",
-            a_, &a, r->range);
+    for (auto* r : ia.rules) {
+      if (rb.count(RuleKey(*r))) continue;
+      touching_ = RuleTouches(b, *r);
+      Add(Risk::kMedium, subj,
+          RuleName(*r) + ": rule removed (" + Expr(r->salesforce) + " " + Dir(r->dir) + " " + Expr(r->hubspot) +
+              "): the field stops syncing",
+          a_, &a, r->range);
+    }
+  }
+
+  // What a deletion on `side` does, when that changed.
+  template <typename AddFn>
+  void Deletes(const ast::SyncDecl& b, const SyncItems& ia, const SyncItems& ib, ast::Side side, AddFn& add) {
+    const ast::DeleteRule *da = DeleteFor(ia, side), *db = DeleteFor(ib, side);
+    ast::DeleteKind ka = DeleteKindOf(da), kb = DeleteKindOf(db);
+    if (ka == kb) return;
+    // "Account", "companies record"
+    std::string other = SystemTitle(ast::Other(side)),
+                obj = ObjectOf(b, ast::Other(side)) + (side == ast::Side::kSalesforce ? " record" : "");
+    auto effect = [&](ast::DeleteKind k) {
+      return k == ast::DeleteKind::kKeep ? "the " + obj + " stays"
+             : k == ast::DeleteKind::kPropagate ? "the " + obj + " is deleted too"
+                                                : "the " + obj + " stays, unlinked";
+    };
+    std::string now = kb == ast::DeleteKind::kPropagate ? "now deletes the linked " + other + " " + obj
+                      : kb == ast::DeleteKind::kUnlink
+                          ? "now unlinks the " + other + " " + obj + ": it stays and may be matched or created again"
+                          : "now leaves the linked " + other + " " + obj + " in place (the link stays as a tombstone)";
+    add(kb == ast::DeleteKind::kKeep ? Risk::kMedium : Risk::kHigh,
+        "a " + SystemTitle(side) + " deletion " + now + " (" + DeleteRuleText(db) + "; was " + DeleteRuleText(da) +
+            ": " + effect(ka) + ")",
+        b.range);
   }
 
   // A create default removed from field `f` of `side`, while this sync creates
   // records there: does the create now fail?
-  Risk LostDefaultRisk(const ast::SyncDecl& s, const SyncItems& it, ast::Side side, const std::string& f) {
+  Risk LostDefaultRisk(const ast::SyncDecl& s, ast::Side side, const std::string& f) {
     const schema::Field* fd = FieldIn(b_, s, side, f);
     return fd && fd->required_on_create() ? Risk::kHigh : Risk::kMedium;
   }
@@ -508,7 +531,7 @@ class Differ {
     std::string obj = ObjectOf(s, side), other = SystemTitle(ast::Other(side));
     std::string head = obj + "." + f + " lost its create default";
     if (!creates) return head + " (no effect: this sync creates no " + SystemTitle(side) + " records)";
-    if (LostDefaultRisk(s, it, side, f) != Risk::kHigh) return head;
+    if (LostDefaultRisk(s, side, f) != Risk::kHigh) return head;
     if (const ast::FieldRule* r = RuleWriting(it, side, f)) {
       std::string source = Expr(side == ast::Side::kSalesforce ? r->hubspot : r->salesforce);
       return head + ": a " + obj + " created from " + other + " with a blank " + source +

@@ -78,6 +78,9 @@ cp -r "$EX" "$tmp/d/syntax"
 printf 'sync broken: salesforce.Contact <-> hubspot.contacts {\n  match email\n  FirstName <->\n}\n' >"$tmp/d/syntax/broken.accord"
 "$ACCORD" diff "$EX" "$tmp/d/syntax" >"$tmp/out" 2>&1; check "diff: new version does not parse" 3 $?
 has "diff: syntax error shown" 'broken.accord:[0-9]+:[0-9]+: error\[A00' "$tmp/out"
+"$ACCORD" diff "$tmp/d/syntax" "$EX" >"$tmp/out" 2>&1; check "diff: old version does not parse: nothing to compare" 2 $?
+has "diff: old syntax error named" '^the old version does not parse \(1 error\)$' "$tmp/out"
+has "diff: no comparison said" '^no comparison: ' "$tmp/out"
 
 # from git: the errors name the revision and the path, never the temporary folder
 if command -v git >/dev/null; then
@@ -138,6 +141,11 @@ variant nocreate syncs.accord 's/^  create in hubspot  \/\/ a new Salesforce Con
 "$ACCORD" diff "$EX" "$tmp/d/nocreate" --data "$EX/data" >"$tmp/out" 2>&1; check "diff --data over the example" 0 $?
 has "diff --data: fewer creates" '^       impact: create hubspot.contacts: 2 fewer records$' "$tmp/out"
 has "diff --data: a removed rule stops writing" '^       impact: stops writing lead_source on 3 HubSpot contacts$' "$tmp/out"
+has "diff: a create rule removed, in words" '^medium sync people: create in hubspot removed: Salesforce Contact records without a match are no longer created in HubSpot' "$tmp/out"
+# the hubspot side's creates of a sync whose salesforce side has create defaults: the whole sync's impact
+variant leadcreate syncs.accord '/^  create in salesforce when/{n;/^  create in hubspot$/d}'
+"$ACCORD" diff "$EX" "$tmp/d/leadcreate" --data "$EX/data" >"$tmp/out" 2>&1; check "diff --data: leads create removed" 0 $?
+has "diff --data: a sync-level change shows the sync's creates" '^       impact: create hubspot.contacts: 1 fewer record$' "$tmp/out"
 "$ACCORD" diff "$EX" "$tmp/d/nocreate" --data "$EX/data" --format json >"$tmp/out" 2>&1; check "diff --data json" 0 $?
 node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
   const c=j.changes.find(c=>/LeadSource: rule removed/.test(c.message)); if(!c) process.exit(1);
