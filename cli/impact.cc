@@ -5,9 +5,6 @@
 #include <set>
 #include <tuple>
 
-#include "cli/pass.h"
-#include "compiler/ir/lower.h"
-#include "runtime/sync/test_runner.h"
 
 namespace accord::cli {
 
@@ -140,22 +137,6 @@ Impact ComparePlans(const sync::PassReport& old_plan, const sync::PassReport& ne
   for (auto& [k, o] : outcomes) out.outcomes.push_back(std::move(o));
   out.records = static_cast<int64_t>(differing.size());
   return out;
-}
-
-bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error) {
-  PassSetup setup;
-  if (!OpenPass(data, /*dry_run=*/true, set.model, &setup, error)) return false;
-  ir::CompiledRules rules = ir::LowerRules(set.model);
-  sync::Engine engine(sync::ViewOf(set, rules), jit::EngineKind::kAuto, *setup.store, *setup.salesforce, *setup.hubspot);
-  sync::PassOptions po;
-  po.dry_run = true;
-  po.keep_events = true;
-  *out = engine.RunPass(po);
-  if (!out->ok) {
-    *error = out->failure;
-    return false;
-  }
-  return true;
 }
 
 }  // namespace accord::cli

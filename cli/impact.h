@@ -8,12 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "compiler/driver/driver.h"
 #include "runtime/sync/engine.h"
 
 namespace accord::cli {
-
-struct DataArgs;
 
 // One target field of one sync: on how many records the new version writes it
 // where the old one did not (added), writes another value (changed), or no
@@ -43,9 +40,6 @@ struct Impact {
 };
 
 Impact ComparePlans(const sync::PassReport& old_plan, const sync::PassReport& new_plan);
-
-// Plans one pass of a checked rule set (no errors) over the data, writing nothing.
-bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error);
 
 // "1,234"
 std::string Count(int64_t n);

@@ -8,8 +8,10 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/connect.h"
+#include "compiler/driver/driver.h"
 #include "compiler/sema/checker.h"
 #include "runtime/store/state_store.h"
+#include "runtime/sync/engine.h"
 #include "runtime/sync/connector.h"
 
 namespace accord::cli {
@@ -36,5 +38,9 @@ struct PassSetup {
 // Opens the state store and both connectors for one pass. A dry run never
 // creates a state file and writes nothing; a real run locks the store.
 bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out, std::string* error);
+
+// Plans one pass of a checked rule set (no errors) over the data, writing
+// nothing, with every event kept (`accord diff --data`).
+bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error);
 
 }  // namespace accord::cli

@@ -441,6 +441,22 @@ bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSet
   return true;
 }
 
+bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error) {
+  PassSetup setup;
+  if (!OpenPass(data, /*dry_run=*/true, set.model, &setup, error)) return false;
+  ir::CompiledRules rules = ir::LowerRules(set.model);
+  sync::Engine engine(sync::ViewOf(set, rules), jit::EngineKind::kAuto, *setup.store, *setup.salesforce, *setup.hubspot);
+  sync::PassOptions po;
+  po.dry_run = true;
+  po.keep_events = true;
+  *out = engine.RunPass(po);
+  if (!out->ok) {
+    *error = out->failure;
+    return false;
+  }
+  return true;
+}
+
 void RegisterSync(CLI::App& app, int& exit_code) {
   auto targs = std::make_shared<TestArgs>();
   auto* test = app.add_subcommand("test", "Run the `test` blocks of rule files through the sync engine");
