@@ -1,4 +1,5 @@
 // accord diff OLD NEW | accord diff REV1..REV2 [PATH]  [--format text|markdown|json] [--fail-on low|medium|high]
+//             [--data DIR | --salesforce URL --hubspot URL] [--state FILE]
 //
 // The semantic change between two versions of a rule set: what each change
 // means for data, with a risk level. Comments and layout never show up:
@@ -9,6 +10,10 @@
 //   medium data flows change in a way a reviewer must confirm (a table entry, a
 //          transform, a policy, a scope, a rule removed)
 //   low    additions that only add a one-way flow into a field nothing wrote before
+// Both versions are checked first: their errors lead every format, and exit 3
+// says the new version cannot deploy. With --data DIR (or the two URLs) both
+// versions are planned over the same data and each change gets its impact
+// (cli/impact.h).
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -1036,6 +1041,9 @@ void RegisterDiff(CLI::App& app, int& exit_code) {
   cmd->footer(
       "  accord diff OLD NEW                 two files or folders\n"
       "  accord diff REV1..REV2 [PATH]       two git revisions (no checkout; REV2 empty = HEAD)\n"
+      "  ... --data DIR | --salesforce URL --hubspot URL [--state FILE]\n"
+      "                                      and the impact: both versions planned over that data (nothing\n"
+      "                                      written), the records each change would write differently\n"
       "Comments and layout never count. Risk levels are explained in docs/diff.md.\n"
       "Both versions are checked first: their errors lead the output.\n"
       "Exit status: 0, or 1 with --fail-on when a change at or above that risk exists; 2 usage or I/O failure\n"
