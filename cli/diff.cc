@@ -215,14 +215,16 @@ std::vector<std::string> ImpactLines(const Reviewed& c) {
   std::vector<std::string> out;
   auto prefix = [&](const std::string& sync) { return c.subject == SyncLabel(sync) ? "" : SyncLabel(sync) + ": "; };
   for (const FieldImpact& f : c.impact.fields) out.push_back(prefix(f.sync) + f.Text());
-  for (const OutcomeImpact& o : c.impact.outcomes) out.push_back(prefix(o.sync) + o.Text());
+  for (const OutcomeImpact& o : c.impact.outcomes)
+    out.push_back((o.outcome.rfind(SyncLabel(o.sync), 0) == 0 ? "" : prefix(o.sync)) + o.Text());
   if (out.empty()) out.push_back("no record written differently");
   return out;
 }
 std::vector<std::string> ImpactLines(const Impact& im) {
   std::vector<std::string> out;
   for (const FieldImpact& f : im.fields) out.push_back(SyncLabel(f.sync) + ": " + f.Text());
-  for (const OutcomeImpact& o : im.outcomes) out.push_back(SyncLabel(o.sync) + ": " + o.Text());
+  for (const OutcomeImpact& o : im.outcomes)  // "lifecycle hubspot.contacts: ..." names itself
+    out.push_back(o.outcome.rfind(SyncLabel(o.sync), 0) == 0 ? o.Text() : SyncLabel(o.sync) + ": " + o.Text());
   return out;
 }
 std::string ImpactHeadline(const Report& r) {

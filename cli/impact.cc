@@ -31,7 +31,7 @@ std::string Target(const sync::Event& e) {
 std::string Outcome(const sync::Event& e) {
   std::string kind(sync::EventKindName(e.kind));
   if (e.kind == sync::Event::Kind::kError) return kind + " " + e.category;
-  if (e.kind == sync::Event::Kind::kCreate || e.kind == sync::Event::Kind::kDelete) return kind + " " + Target(e);
+  if (IsWrite(e.kind) || e.kind == sync::Event::Kind::kDelete) return kind + " " + Target(e);
   return kind;
 }
 
@@ -48,8 +48,7 @@ struct PlanIndex {
 PlanIndex Index(const sync::PassReport& r) {
   PlanIndex ix;
   for (const sync::Event& e : r.events) {
-    if (e.kind != sync::Event::Kind::kUpdate && e.kind != sync::Event::Kind::kLifecycle)
-      ix.outcomes.emplace(e.sync, Outcome(e), RecordKey(e));
+    ix.outcomes.emplace(e.sync, Outcome(e), RecordKey(e));
     if (!IsWrite(e.kind)) continue;
     Written& w = ix.writes[WriteKey{e.sync, e.target, e.object, RecordKey(e)}];
     for (const auto& c : e.changes) w.fields[c.field] = c.after;

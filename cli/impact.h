@@ -26,7 +26,8 @@ struct FieldImpact {
 };
 
 // Records with an outcome in one plan and not the other: "create hubspot.contacts",
-// "link", "conflict", "error Duplicates", "skip", "delete salesforce.Contact", ...
+// "update salesforce.Contact", "lifecycle hubspot.contacts", "link", "conflict",
+// "error Duplicates", "skip", "delete salesforce.Contact", ...
 struct OutcomeImpact {
   std::string sync, outcome;
   int64_t added = 0, removed = 0;

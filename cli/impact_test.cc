@@ -58,6 +58,19 @@ TEST(Impact, AnotherValueNewlyWrittenNoLongerWritten) {
   EXPECT_EQ(Field(im, "phone")->Text(), "stops writing phone on 1 HubSpot companies record");
   EXPECT_EQ(Field(im, "industry")->Text(), "rewrites industry on 1 HubSpot companies record (1 with another value)");
   EXPECT_EQ(im.records, 1);
+  EXPECT_TRUE(im.outcomes.empty()) << "both plans update 001 and 003";
+}
+
+TEST(Impact, UpdatesAddedAndRemovedAreOutcomes) {
+  auto a = Plan({Write(Kind::kUpdate, "001", "71", {{"industry", "BANKING"}})});
+  auto b = Plan({Write(Kind::kUpdate, "002", "72", {{"industry", "BANKING"}})});
+  Impact im = ComparePlans(a, b);
+  ASSERT_EQ(im.outcomes.size(), 1u);
+  EXPECT_EQ(im.outcomes[0].outcome, "update hubspot.companies");
+  EXPECT_EQ(im.outcomes[0].added, 1);
+  EXPECT_EQ(im.outcomes[0].removed, 1);
+  EXPECT_EQ(im.outcomes[0].Text(), "update hubspot.companies: 1 more record, 1 fewer record");
+  EXPECT_EQ(im.records, 2);
 }
 
 // Each plan invents the ids of the records it would create; a create is the
@@ -105,7 +118,9 @@ TEST(Impact, UpdatesAndLifecycleOfOneRecordAreOneWrite) {
   ASSERT_EQ(im.fields.size(), 1u);
   EXPECT_EQ(im.fields[0].field, "lifecyclestage");
   EXPECT_EQ(im.fields[0].added, 1);
-  EXPECT_TRUE(im.outcomes.empty()) << "an update is a write, not an outcome";
+  ASSERT_EQ(im.outcomes.size(), 1u) << "the record was updated in both; the lifecycle write is new";
+  EXPECT_EQ(im.outcomes[0].outcome, "lifecycle hubspot.contacts");
+  EXPECT_EQ(im.outcomes[0].added, 1);
 }
 
 TEST(Impact, CountHasThousandsSeparators) {
