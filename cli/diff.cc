@@ -137,12 +137,12 @@ struct Version {
   std::string path;  // what was loaded
   std::string root;  // the folder paths in tables are relative to (PATH, or a file's folder)
   std::string tmp_root, rev;  // from git: the temporary folder and the revision
-  diff::Version side;
+  diff::Version loaded;  // the rules, checked
   std::vector<std::unique_ptr<SourceFile>> renamed;
   std::vector<Diagnostic> errors;
   std::vector<std::string> where;  // per error: PATH:LINE:COL below the version's root
 
-  bool parsed() const { return side.set.all_parsed; }
+  bool parsed() const { return loaded.set.all_parsed; }
   std::string Shown(const std::string& file) const {
     if (!tmp_root.empty() && file.rfind(tmp_root + "/", 0) == 0) return rev + ":" + file.substr(tmp_root.size() + 1);
     return file;
@@ -168,7 +168,7 @@ struct Version {
       }
       return it->second;
     };
-    for (Diagnostic d : side.errors) {
+    for (Diagnostic d : loaded.errors) {
       std::string at;
       if (d.file) {
         LineCol lc = d.file->Locate(d.range.begin);
@@ -396,7 +396,7 @@ int RunDiff(const DiffArgs& a) {
     std::cerr << error << "\n";
     return kUsage;
   }
-  bool ok = diff::Load(old_v.path, old_v.side, &error) && diff::Load(new_v.path, new_v.side, &error);
+  bool ok = diff::Load(old_v.path, old_v.loaded, &error) && diff::Load(new_v.path, new_v.loaded, &error);
   remove_all();  // the sources are in memory
   if (!ok) {
     std::cerr << "accord diff: " << error << "\n";
@@ -411,7 +411,7 @@ int RunDiff(const DiffArgs& a) {
   bool compared = old_v.parsed() && new_v.parsed();
   std::vector<Reviewed> changes;
   if (compared)
-    for (Change& c : diff::Compare(old_v.side, new_v.side)) changes.push_back(Reviewed{std::move(c), {}});
+    for (Change& c : diff::Compare(old_v.loaded, new_v.loaded)) changes.push_back(Reviewed{std::move(c), {}});
   Report report;
   report.old_v = &old_v, report.new_v = &new_v, report.broken = broken, report.compared = compared;
   if (a.impact()) {
@@ -422,7 +422,7 @@ int RunDiff(const DiffArgs& a) {
       report.impact_skipped = "a version with errors cannot be planned";
     } else {
       sync::PassReport plan_old, plan_new;
-      if (!PlanOver(old_v.side.set, a.data, &plan_old, &error) || !PlanOver(new_v.side.set, a.data, &plan_new, &error)) {
+      if (!PlanOver(old_v.loaded.set, a.data, &plan_old, &error) || !PlanOver(new_v.loaded.set, a.data, &plan_new, &error)) {
         std::cerr << "accord diff: " << error << "\n";
         return kUsage;
       }
