@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/connect.h"
+#include "cli/pass.h"
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
@@ -100,15 +101,12 @@ int RunTestVerb(const TestArgs& a) {
 
 // ---- plan / run --------------------------------------------------------------
 
-struct PassArgs {
+struct PassArgs : DataArgs {
   std::vector<std::string> paths;
-  std::string data;
-  std::string state;
   std::string engine = "auto";
   std::string format = "text";
   bool once = false, watch = false, full = false;
   double interval = 1.0;
-  RemoteArgs remote;
 };
 
 std::atomic<bool> g_stop{false};
@@ -227,58 +225,22 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   }
   jit::EngineKind kind;
   if (!ParseEngine(a.engine, &kind, verb)) return kUsage;
-  std::error_code ec;
-  bool remote = a.remote.remote();
-  if (remote && !a.data.empty()) {
-    std::cerr << "accord " << verb << ": give either --data DIR or --salesforce URL --hubspot URL, not both\n";
-    return kUsage;
-  }
-  if (remote && (a.remote.salesforce_url.empty() || a.remote.hubspot_url.empty())) {
-    std::cerr << "accord " << verb << ": a sync needs both systems: --salesforce URL and --hubspot URL\n";
-    return kUsage;
-  }
-  if (!remote && a.data.empty()) {
-    std::cerr << "accord " << verb
-              << ": where is the data? --data DIR (jsonl folders) or --salesforce URL --hubspot URL (the APIs or "
-                 "`accord sandbox`)\n";
-    return kUsage;
-  }
-  if (!remote && !fs::is_directory(a.data, ec)) {
-    std::cerr << "accord " << verb << ": --data " << a.data << " is not a folder (expected " << a.data
-              << "/salesforce/*.jsonl and " << a.data << "/hubspot/*.jsonl)\n";
+  std::string error;
+  if (!CheckDataArgs(a, verb, &error)) {
+    std::cerr << error << "\n";
     return kUsage;
   }
   auto l = LoadRules(a.paths, verb, &code);
   if (!l) return code;
-  std::string state = !a.state.empty() ? a.state : remote ? std::string("accord-state.db") : DefaultState(a.data);
-  // a plan never creates a state file
-  if (dry_run && !fs::exists(state, ec)) state = ":memory:";
-  store::Status st;
-  auto store = store::StateStore::Open(state, &st);
-  if (!store) {
-    std::cerr << "accord " << verb << ": " << st.message << "\n";
+  PassSetup setup;
+  if (!OpenPass(a, dry_run, l->set.model, &setup, &error)) {
+    std::cerr << "accord " << verb << ": " << error << "\n";
     return kUsage;
   }
-  if (!dry_run) {
-    if (store::Status lk = store->LockExclusive(); !lk) {
-      std::cerr << "accord " << verb << ": " << lk.message << "\n";
-      return kUsage;
-    }
-  }
-  std::unique_ptr<sync::Connector> sf, hs;
-  if (remote) {
-    Connectors c;
-    std::string error;
-    if (!OpenConnectors(a.remote, dry_run, &l->set.model, &c, &error)) {
-      std::cerr << "accord " << verb << ": " << error << "\n";
-      return kUsage;
-    }
-    sf = std::move(c.salesforce);
-    hs = std::move(c.hubspot);
-  } else {
-    sf = std::make_unique<sync::JsonlConnector>(schema::System::kSalesforce, (fs::path(a.data) / "salesforce").string(), dry_run);
-    hs = std::make_unique<sync::JsonlConnector>(schema::System::kHubSpot, (fs::path(a.data) / "hubspot").string(), dry_run);
-  }
+  const std::string& state = setup.state;
+  auto& store = setup.store;
+  auto& sf = setup.salesforce;
+  auto& hs = setup.hubspot;
   sync::Engine engine(sync::ViewOf(l->set, l->rules), kind, *store, *sf, *hs);
   sync::PassOptions po;
   po.dry_run = dry_run;
@@ -438,14 +400,83 @@ int RunRetry(const LogArgs& a) {
 
 void AddPassOptions(CLI::App* cmd, PassArgs& a) {
   cmd->add_option("PATH", a.paths, "rule files or folders");
-  cmd->add_option("--data", a.data, "a jsonl data folder: DIR/salesforce/<Object>.jsonl, DIR/hubspot/<object>.jsonl");
-  AddRemoteOptions(cmd, a.remote);
-  cmd->add_option("--state", a.state, "the state file (default: DIR/accord-state.db; with URLs ./accord-state.db)");
+  AddDataOptions(cmd, a);
   cmd->add_option("--engine", a.engine, "interp, jit or auto (default: auto)");
   cmd->add_option("--format", a.format, "text or json");
 }
 
 }  // namespace
+
+void AddDataOptions(CLI::App* cmd, DataArgs& a) {
+  cmd->add_option("--data", a.data, "a jsonl data folder: DIR/salesforce/<Object>.jsonl, DIR/hubspot/<object>.jsonl");
+  AddRemoteOptions(cmd, a.remote);
+  cmd->add_option("--state", a.state, "the state file (default: DIR/accord-state.db; with URLs ./accord-state.db)");
+}
+
+bool CheckDataArgs(const DataArgs& a, const char* verb, std::string* error) {
+  std::error_code ec;
+  std::string v = std::string("accord ") + verb + ": ";
+  bool remote = a.remote.remote();
+  if (remote && !a.data.empty()) *error = v + "give either --data DIR or --salesforce URL --hubspot URL, not both";
+  else if (remote && (a.remote.salesforce_url.empty() || a.remote.hubspot_url.empty()))
+    *error = v + "a sync needs both systems: --salesforce URL and --hubspot URL";
+  else if (!remote && a.data.empty())
+    *error = v + "where is the data? --data DIR (jsonl folders) or --salesforce URL --hubspot URL (the APIs or "
+                 "`accord sandbox`)";
+  else if (!remote && !fs::is_directory(a.data, ec))
+    *error = v + "--data " + a.data + " is not a folder (expected " + a.data + "/salesforce/*.jsonl and " + a.data +
+             "/hubspot/*.jsonl)";
+  else return true;
+  return false;
+}
+
+bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out, std::string* error) {
+  std::error_code ec;
+  bool remote = a.remote.remote();
+  out->state = !a.state.empty() ? a.state : remote ? std::string("accord-state.db") : DefaultState(a.data);
+  // a plan never creates a state file
+  if (dry_run && !fs::exists(out->state, ec)) out->state = ":memory:";
+  store::Status st;
+  out->store = store::StateStore::Open(out->state, &st);
+  if (!out->store) {
+    *error = st.message;
+    return false;
+  }
+  if (!dry_run) {
+    if (store::Status lk = out->store->LockExclusive(); !lk) {
+      *error = lk.message;
+      return false;
+    }
+  }
+  if (remote) {
+    Connectors c;
+    if (!OpenConnectors(a.remote, dry_run, &model, &c, error)) return false;
+    out->salesforce = std::move(c.salesforce);
+    out->hubspot = std::move(c.hubspot);
+  } else {
+    out->salesforce =
+        std::make_unique<sync::JsonlConnector>(schema::System::kSalesforce, (fs::path(a.data) / "salesforce").string(), dry_run);
+    out->hubspot =
+        std::make_unique<sync::JsonlConnector>(schema::System::kHubSpot, (fs::path(a.data) / "hubspot").string(), dry_run);
+  }
+  return true;
+}
+
+bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error) {
+  PassSetup setup;
+  if (!OpenPass(data, /*dry_run=*/true, set.model, &setup, error)) return false;
+  ir::CompiledRules rules = ir::LowerRules(set.model);
+  sync::Engine engine(sync::ViewOf(set, rules), jit::EngineKind::kAuto, *setup.store, *setup.salesforce, *setup.hubspot);
+  sync::PassOptions po;
+  po.dry_run = true;
+  po.keep_events = true;
+  *out = engine.RunPass(po);
+  if (!out->ok) {
+    *error = out->failure;
+    return false;
+  }
+  return true;
+}
 
 void RegisterSync(CLI::App& app, int& exit_code) {
   auto targs = std::make_shared<TestArgs>();

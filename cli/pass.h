@@ -1,0 +1,46 @@
+// Where a sync pass reads its data, shared by `accord plan`, `accord run` and
+// `accord diff --data` (which plans two versions of the rules over the same data).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/connect.h"
+#include "compiler/driver/driver.h"
+#include "compiler/sema/checker.h"
+#include "runtime/store/state_store.h"
+#include "runtime/sync/engine.h"
+#include "runtime/sync/connector.h"
+
+namespace accord::cli {
+
+struct DataArgs {
+  std::string data;   // a jsonl data folder
+  std::string state;  // the state file ("" = DIR/accord-state.db, or ./accord-state.db with URLs)
+  RemoteArgs remote;  // --salesforce URL --hubspot URL
+};
+
+// --data DIR, --salesforce URL --hubspot URL (and their TLS and credential options), --state FILE.
+void AddDataOptions(CLI::App* cmd, DataArgs& a);
+
+// --data DIR, or --salesforce URL and --hubspot URL; false + *error (prefixed
+// "accord VERB: ") when neither, both, or only one URL is given, or DIR is not a folder.
+bool CheckDataArgs(const DataArgs& a, const char* verb, std::string* error);
+
+struct PassSetup {
+  std::string state;  // the state file opened (":memory:" for a plan without one)
+  std::unique_ptr<store::StateStore> store;
+  std::unique_ptr<sync::Connector> salesforce, hubspot;
+};
+
+// Opens the state store and both connectors for one pass. A dry run never
+// creates a state file and writes nothing; a real run locks the store.
+bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out, std::string* error);
+
+// Plans one pass of a checked rule set (no errors) over the data, writing
+// nothing, with every event kept (`accord diff --data`).
+bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error);
+
+}  // namespace accord::cli
