@@ -861,7 +861,7 @@ Json HubSpotEmulator::ObjectJson(const Object& obj, const Record& r, const std::
   };
   if (props && !props->empty()) {
     for (const std::string& name : *props) {
-      if (obj.schema.FindField(name) || name == "hs_object_id") add(name);
+      if (obj.schema.FindField(name) || name == "hs_object_id" || name == "hs_merged_object_ids") add(name);
     }
   } else {
     for (const std::string& name : DefaultProps(obj.schema.name)) add(name);
@@ -982,6 +982,7 @@ void HubSpotEmulator::RegisterRoutes() {
   Route("GET", o + "/{}", [this](Call& c) { GetOne(c); });
   Route("PATCH", o + "/{}", [this](Call& c) { UpdateOne(c); }, write);
   Route("DELETE", o + "/{}", [this](Call& c) { ArchiveOne(c); }, write);
+  Route("POST", o + "/merge", [this](Call& c) { MergeRecords(c); }, write);
   Route("GET", "/crm/v3/properties/{}", [this](Call& c) { Properties(c, false); });
   Route("GET", "/crm/v3/properties/{}/{}", [this](Call& c) { Properties(c, true); });
   Route("POST", "/crm/v3/properties/{}/batch/read", [this](Call& c) { PropertiesBatchRead(c); });
@@ -1110,6 +1111,42 @@ void HubSpotEmulator::ArchiveOne(Call& c) {
   if (!obj) return;
   if (Record* r = FindRecord(*obj, c.args[1])) Archive(*obj, *r, c.now_ms);
   c.SendEmpty(204);  // archiving a missing or archived object is not an error
+}
+
+// POST /crm/v3/objects/{type}/merge {"primaryObjectId", "objectIdToMerge"}: the merged record
+// is archived; the primary keeps its id and its values, takes the merged one's where its own
+// are empty, and lists the merged id in hs_merged_object_ids (";"-separated).
+void HubSpotEmulator::MergeRecords(Call& c) {
+  Object* obj = TypeArg(c, 0);
+  if (!obj) return;
+  Json body;
+  if (!ParseBody(c, &body)) return;
+  auto id_of = [&](const char* key) {
+    if (!body.contains(key)) return std::string();
+    const Json& v = body[key];
+    return v.is_string() ? v.get<std::string>() : v.is_number_integer() ? std::to_string(v.get<int64_t>()) : std::string();
+  };
+  std::string primary = id_of("primaryObjectId"), merged = id_of("objectIdToMerge");
+  if (primary.empty() || merged.empty() || primary == merged)
+    return SendError(c, 400, "VALIDATION_ERROR",
+                     "primaryObjectId and objectIdToMerge must name two different records (strings or numbers)");
+  Record* p = FindRecord(*obj, primary);
+  Record* m = FindRecord(*obj, merged);
+  if (!p || !m)
+    return SendError(c, 404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", Json(),
+                     Json{{"id", {p ? merged : primary}}});
+  std::map<std::string, std::string> values;
+  for (const auto& [k, v] : m->props) {
+    if (v.empty() || k == obj->created_prop || k == obj->modified_prop || k == "hs_object_id" ||
+        k == "hs_merged_object_ids" || !obj->schema.FindField(k))
+      continue;
+    if (auto own = p->props.find(k); own == p->props.end() || own->second.empty()) values[k] = v;
+  }
+  std::string ids = p->props.count("hs_merged_object_ids") ? p->props["hs_merged_object_ids"] : "";
+  values["hs_merged_object_ids"] = ids + (ids.empty() ? "" : ";") + merged;
+  Archive(*obj, *m, c.now_ms);  // first: the merged record's unique values are free for the primary
+  Apply(*obj, *p, values, c.now_ms);
+  c.Send(200, ObjectJson(*obj, *p, nullptr, nullptr, nullptr));
 }
 
 // ---------------------------------------------------------------- batches

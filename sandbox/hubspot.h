@@ -147,6 +147,7 @@ class HubSpotEmulator : public Emulator {
   void CreateOne(Call& c);
   void UpdateOne(Call& c);
   void ArchiveOne(Call& c);
+  void MergeRecords(Call& c);
   void BatchRead(Call& c);
   void BatchCreate(Call& c);
   void BatchUpdate(Call& c);

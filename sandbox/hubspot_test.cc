@@ -37,6 +37,29 @@ class HubSpot : public SandboxFixture {
   }
 };
 
+// POST .../merge (crm-apis.md B.8): the primary keeps its id and values and lists the merged
+// id in hs_merged_object_ids; the merged record is archived, its email free again.
+TEST_F(HubSpot, MergeArchivesTheMergedRecordAndListsItOnThePrimary) {
+  std::string primary = NewContact({{"email", "ada@example.com"}, {"lastname", "Lovelace"}});
+  std::string merged = NewContact({{"email", "ada.l@example.com"}, {"lastname", "King"}, {"jobtitle", "Countess"}});
+  Resp r = hs->Post(kC + "/merge", Json{{"primaryObjectId", primary}, {"objectIdToMerge", merged}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["id"], primary);
+  r = hs->Get(kC + "/" + primary + "?properties=email,lastname,jobtitle,hs_merged_object_ids");
+  EXPECT_EQ(r.body["properties"]["lastname"], "Lovelace") << "the primary's values stay";
+  EXPECT_EQ(r.body["properties"]["jobtitle"], "Countess") << "its empty ones are filled";
+  EXPECT_EQ(r.body["properties"]["hs_merged_object_ids"], merged);
+  EXPECT_EQ(hs->Get(kC + "/" + merged).status, 404);
+  r = hs->Get(kC + "/" + merged + "?archived=true");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["archived"], true);
+  EXPECT_EQ(CreateContact({{"email", "ada.l@example.com"}}).status, 201) << "the merged record's email is free";
+  ExpectError(hs->Post(kC + "/merge", Json{{"primaryObjectId", primary}, {"objectIdToMerge", primary}}), 400,
+              "VALIDATION_ERROR");
+  ExpectError(hs->Post(kC + "/merge", Json{{"primaryObjectId", primary}, {"objectIdToMerge", merged}}), 404,
+              "OBJECT_NOT_FOUND");
+}
+
 TEST_F(HubSpot, BearerTokenRequired) {
   hs->set_token("");
   ExpectError(hs->Get(kC), 401, "INVALID_AUTHENTICATION");
