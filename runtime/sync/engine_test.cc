@@ -660,6 +660,30 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_EQ(log[0].category, "PropertyValues") << "the lock is over: " << log[0].message;
 }
 
+// A create whose new record the target side's scope excludes is not made: the sync would never
+// sync it (the model harness's open case seed-9007).
+TEST(SyncEngine, ARecordTheTargetsScopeExcludesIsNotCreated) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  scope salesforce: Title != "Excluded"
+  create in salesforce
+  conflict prefer salesforce
+  LastName <-> lastname
+  Email <-> email
+  Title <-> jobtitle
+  Id -> salesforce_contact_id
+}
+)");
+  h.PutHs("101", {{"email", "ada@example.com"}, {"lastname", "Lovelace"}, {"jobtitle", "Excluded"}});
+  h.PutHs("102", {{"email", "grace@example.com"}, {"lastname", "Hopper"}, {"jobtitle", "Captain"}});
+  PassReport r = h.Pass();
+  EXPECT_EQ(r.Total().created, 1);
+  EXPECT_EQ(h.sf.All("Contact").size(), 1u) << "only the record the sync will sync";
+  EXPECT_TRUE(h.store->Errors("").empty());
+  EXPECT_EQ(Harness::Writes(h.Pass()), 0);
+}
+
 TEST(SyncEngine, DryRunWritesNothing) {
   Harness h(kPeople);
   char tmpl[] = "/tmp/accord-dry-run-XXXXXX";

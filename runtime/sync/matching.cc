@@ -306,6 +306,12 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
   pw.hs_id = hs_id;
   std::set<size_t> bad;  // target slots whose value could not be made: created without them
   std::map<size_t, Text> fields;
+  // logged once the record is known to be created (its errors name the record it creates)
+  struct FieldError {
+    rt::Value error;
+    std::string rule, message;
+  };
+  std::vector<FieldError> field_errors;
   const ir::Mapping* mp = p.mapping[to];
   for (size_t k = 0; k < mp->outs.size(); ++k) {
     const rt::Value& v = m.out[k];
@@ -316,11 +322,8 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
     if (!v.is_error()) text = ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v, &err);
     if (v.is_error() || !err.empty()) {
       rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
-      Category cat = CategoryOfValue(ev);
-      Error(p.name, cat, ErrorRule(ev, of.rule), sf_id, hs_id,
-            of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name +
-                ", which waits until the value or the rules change)",
-            true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
+      field_errors.push_back({ev, of.rule, of.field->name + ": " + ev.error_message() + " (the record is created without " +
+                                               of.field->name + ", which waits until the value or the rules change)"});
       bad.insert(of.target_slot);
       continue;
     }
@@ -339,15 +342,37 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
       if (!v.is_error()) text = ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v, &err);
       if (v.is_error() || !err.empty()) {
         rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
-        Error(p.name, CategoryOfValue(ev), ErrorRule(ev, of.rule), sf_id, hs_id,
-              of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name + ")",
-              true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
+        field_errors.push_back(
+            {ev, of.rule, of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name + ")"});
         bad.insert(of.target_slot);
         continue;
       }
       if (!IsBlank(text)) fields[of.target_slot] = text;
     }
   }
+  // a record the target side's scope excludes is not created: the sync would never sync it
+  // (`scope salesforce: Title != "Excluded"` and a HubSpot contact titled Excluded)
+  Record created;
+  created.values.assign(obj[to]->fields.size(), std::nullopt);
+  for (auto& [slot, text] : fields) created.values.set(slot, text);
+  const Record* pair[2] = {from == 0 ? &r : &created, from == 1 ? &r : &created};
+  rt::Value scope_error;
+  if (!InScope(p, to == 0 ? Side::kSalesforce : Side::kHubSpot, pair[0], pair[1], &scope_error) &&
+      !scope_error.is_error()) {
+    ++report->per_sync[p.name].skipped;
+    Event e;
+    e.kind = Event::Kind::kSkip;
+    e.sync = p.name;
+    e.salesforce_id = sf_id;
+    e.hubspot_id = hs_id;
+    e.message = std::string("not created in ") + SystemName(to) + ": the new record would be outside the sync's " +
+                SystemName(to) + " scope";
+    Emit(e);
+    return;
+  }
+  for (const FieldError& fe : field_errors)
+    Error(p.name, CategoryOfValue(fe.error), ErrorRule(fe.error, fe.rule), sf_id, hs_id, fe.message, true,
+          to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
   for (auto& [slot, text] : fields) {
     pw.op.fields.push_back({slot, text});
     pw.changes.push_back({obj[to]->fields[slot].name, std::nullopt, text, ""});
@@ -361,10 +386,6 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
       pw.op.upsert_field = f.name;
   }
   // shadows of the new pair: this side as it is, the other as written
-  Record created;
-  created.values.assign(obj[to]->fields.size(), std::nullopt);
-  for (auto& [slot, text] : fields) created.values.set(slot, text);
-  const Record* pair[2] = {from == 0 ? &r : &created, from == 1 ? &r : &created};
   Mapped back = Map(p, from, pair[0], pair[1]);
   Mapped fwd = Map(p, to, pair[0], pair[1]);
   for (const RulePair& rp : p.pairs) {

@@ -417,6 +417,23 @@ def gen_history(rng, rules, rounds=None, faults=True):
                 return f"t:{s['name']}:{ref}", "sf", s["sf"]
         return None
 
+    def merge_action():
+        """a HubSpot merge of two contacts or two companies (user-made, or Accord's twins)."""
+        by_obj = {}
+        for ref, side, obj in made:
+            cand = (ref, obj) if side == "hs" else None
+            if side == "sf":
+                t = twin(ref, obj)
+                cand = (t[0], t[2]) if t and t[1] == "hs" else None
+            if cand and cand[1] in ("contacts", "companies") and cand[0] not in by_obj.get(cand[1], []):
+                by_obj.setdefault(cand[1], []).append(cand[0])
+        groups = [(o, refs) for o, refs in sorted(by_obj.items()) if len(refs) >= 2]
+        if not groups:
+            return None
+        obj, refs = rng.choice(groups)
+        primary, merged = rng.sample(refs, 2)
+        return {"do": "merge", "side": "hs", "obj": obj, "ref": primary, "merged": merged}
+
     def edit_action(same_second=False):
         if not made:
             return None
@@ -482,8 +499,11 @@ def gen_history(rng, rules, rounds=None, faults=True):
                 elif a:
                     acts.append(a)
             elif u < 0.8 and made:
+                merge = merge_action() if rng.random() < 0.35 else None
                 ref, side, obj = rng.choice(made)
-                if obj != "Account":
+                if merge:
+                    acts.append(merge)
+                elif obj != "Account":
                     acts.append({"do": "delete", "side": side, "obj": obj, "ref": ref})
             elif u < 0.9:
                 leads = [m for m in made if m[2] == "Lead"]

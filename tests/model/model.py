@@ -256,6 +256,7 @@ class State:
         self.dead_links = {}   # sync -> {sf_id: hs_id}: `delete keep` tombstoned pairs
         self.seen = {}         # (Object, id, Field) -> value (lifecycle "old")
         self.unsettled = {}    # (sync, sf_id, rule index) -> tag: a known defect's outcome was accepted
+        self.merge_waits = {}  # sync -> {sf_id: hs_id}: merged into a linked record, waiting in the log
 
     def link_of(self, sync, side, rid):
         m = self.links.setdefault(sync, {})
@@ -327,6 +328,14 @@ def _deleted(side, rec):
     return rec.get("IsDeleted") == "true" if side == SF else bool(rec.get("__archived"))
 
 
+def _hs_survivor(hs_recs, hid):
+    """the live HubSpot record that lists `hid` in hs_merged_object_ids (a merge), or None."""
+    for rid, rec in hs_recs.items():
+        if rec and not rec.get("__archived") and hid in (rec.get("hs_merged_object_ids") or "").split(";"):
+            return rid
+    return None
+
+
 def _time_cmp(times, sf_obj, sid, srec, hs_obj, hid, hs_field):
     """two_way: 'the side whose field changed more recently (Salesforce on a tie)'.
     Salesforce: the record's SystemModstamp (second precision) stands for the field's;
@@ -389,6 +398,16 @@ def plan_pass(rules, state, snap, times=None, semantics=None):
         sf_recs = snap["sf"].get(s.sf_obj, {})
         hs_recs = snap["hs"].get(s.hs_obj, {})
 
+        # a pair whose HubSpot record was merged into a linked one waits in the log (Duplicates)
+        # until neither of its records lives (sync.md "Deletes, merges, tombstones")
+        waits = st.merge_waits.setdefault(s.name, {})
+        for sid, hid in list(waits.items()):
+            if _deleted(SF, sf_recs.get(sid)) and _deleted(HS, hs_recs.get(hid)):
+                del waits[sid]
+            else:
+                ex.errors.append((s.name, "Duplicates", SF, sid, f"{hid} merged into a linked record"))
+                ex.pair_ids[(s.name, sid)] = {sid, hid}
+
         # 3a. deletes of linked pairs
         for sid, hid in list(links.items()):
             srec, hrec = sf_recs.get(sid), hs_recs.get(hid)
@@ -401,6 +420,23 @@ def plan_pass(rules, state, snap, times=None, semantics=None):
                 if dele:
                     st.tombstones.add((side, rid))
             deleted_side = SF if sdel else HS
+            # a HubSpot merge is not a delete: the link moves to the survivor, or (the survivor
+            # linked already) ends with a Duplicates entry; nothing is deleted
+            surv = None if sdel else _hs_survivor(hs_recs, hid)
+            if surv is not None:
+                taken = {h for t in R.syncs if t.hs_obj == s.hs_obj
+                         for h in list(st.links.get(t.name, {}).values()) + list(st.dead_links.get(t.name, {}).values())}
+                if surv not in taken:
+                    links[sid] = surv
+                    ex.notes.append(f"{s.name} {sid}: HubSpot {hid} merged into {surv}: the link moves")
+                else:
+                    del links[sid]
+                    st.dead_links.setdefault(s.name, {})[sid] = hid
+                    ex.dead.append((s.name, sid, hid))
+                    waits[sid] = hid
+                    ex.errors.append((s.name, "Duplicates", SF, sid, f"{hid} merged into a linked record"))
+                    ex.pair_ids[(s.name, sid)] = {sid, hid}
+                continue
             if sdel and hdel:
                 del links[sid]
                 ex.unlinks.append((s.name, sid))
@@ -692,6 +728,10 @@ def match_and_create(R, s, st, ex, snap, final, times, sem):
 
     def create(to, src_id, src, key):
         vals, errs = _create_values(R, s, to, src, src_id)
+        if not s.in_scope(to, vals):
+            # 'a record the target side's scope excludes is not created' (sync.md)
+            ex.notes.append(f"{s.name} {src_id}: not created in {to}: outside its scope")
+            return
         c = Create(s.name, to, s.obj(to), src_id, {f: Cands.of(v) for f, v in vals.items()}, key)
         for i, msg in errs:
             ex.errors.append((s.name, "PropertyValues", to, src_id, msg))
