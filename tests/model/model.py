@@ -790,7 +790,10 @@ def match_and_create(R, s, st, ex, snap, final, times, sem):
             if would_create:
                 create(SF, hid, r, k)
         elif S and len(S) == 1 and len(H) == 1:
-            pass  # linked above, or the Salesforce record is linked / taken
+            # linked above; or the Salesforce record has a link (live or ended) or another sync's:
+            # 'not created a second time: a Duplicates error says which record has it'
+            if would_create and S[0] not in un_sf:
+                ex.errors.append((s.name, "Duplicates", HS, hid, f"key {k} belongs to a linked record"))
         elif S or would_create:
             ex.errors.append((s.name, "Duplicates", HS, hid, f"key {k}: {len(H)} here, {len(S)} there"))
     # HubSpot records another sync links whose key an unlinked record here has
