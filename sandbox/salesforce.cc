@@ -1470,6 +1470,7 @@ void SalesforceEmulator::RegisterRoutes() {
   Route("POST", d + "/composite/sobjects/{}", [this](Call& c) { CollectionsRetrieve(c); });
   Route("PATCH", d + "/composite/sobjects/{}/{}", [this](Call& c) { CollectionsUpsert(c); }, write);
   Route("POST", "/services/apexrest/accord/convertLead", [this](Call& c) { ConvertLead(c); }, write);
+  Route("POST", "/services/apexrest/accord/merge", [this](Call& c) { MergeRecords(c); }, write);
   Route(
       "POST", "/__sandbox/expire-sessions",
       [this](Call& c) {
@@ -2148,6 +2149,48 @@ void SalesforceEmulator::Identity(Call& c) {
 }
 
 // ---------------------------------------------------------------- lead conversion
+
+// POST /services/apexrest/accord/merge {"masterRecordId", "recordToMergeIds": [1 or 2 ids]}: a
+// stand-in for the SOAP API's merge() (REST has none), as convertLead is for convertLead(). The
+// master keeps its values and its stamps move; each merged record is deleted with MasterRecordId
+// set to the master (what queryAll then shows).
+void SalesforceEmulator::MergeRecords(Call& c) {
+  Json body;
+  if (!ParseBody(c, &body, false)) return;
+  if (!body.is_object() || !body.contains("masterRecordId") || !body["masterRecordId"].is_string() ||
+      !body.contains("recordToMergeIds") || !body["recordToMergeIds"].is_array() || body["recordToMergeIds"].empty() ||
+      body["recordToMergeIds"].size() > 2)
+    return c.Send(400, ErrorArray("INVALID_FIELD", "merge takes masterRecordId and 1 or 2 recordToMergeIds"));
+  Tx tx;
+  std::vector<Error> errors;
+  Object* obj = nullptr;
+  Record* master = WriteTarget(&obj, body["masterRecordId"].get<std::string>(), c, 0, &errors);
+  if (!master) return c.Send(400, ErrorsToArray(errors));
+  const size_t master_index = static_cast<size_t>(master - obj->records.data());
+  const std::string master_id = master->id;
+  Json merged = Json::array();
+  for (const Json& j : body["recordToMergeIds"]) {
+    Object* other = nullptr;
+    Record* r = j.is_string() ? WriteTarget(&other, j.get<std::string>(), c, 0, &errors) : nullptr;
+    if (r && (other != obj || r->id == master_id))
+      errors.push_back({"INVALID_FIELD", "a merged record must be another record of the master's object", {}});
+    if (!r || !errors.empty()) {
+      Rollback(tx);
+      if (errors.empty()) errors.push_back({"INVALID_ID_FIELD", "invalid id in recordToMergeIds", {}});
+      return c.Send(400, ErrorsToArray(errors));
+    }
+    if (obj->schema.FindField("MasterRecordId")) r->fields["MasterRecordId"] = master_id;
+    std::string id = r->id;
+    if (!Delete(id, tx, c, 0, &errors)) {
+      Rollback(tx);
+      return c.Send(400, ErrorsToArray(errors));
+    }
+    merged.push_back(id);
+  }
+  Json fields = obj->records[master_index].fields;
+  Commit(*obj, master_index, fields, false, tx, c.now_ms);
+  c.Send(200, Json{{"id", master_id}, {"success", true}, {"mergedRecordIds", merged}, {"errors", Json::array()}});
+}
 
 void SalesforceEmulator::ConvertLead(Call& c) {
   Json body;

@@ -200,6 +200,7 @@ class SalesforceEmulator : public Emulator {
   void GetByExternalId(Call& c);
   void Updated(Call& c, bool deleted);
   void ConvertLead(Call& c);
+  void MergeRecords(Call& c);
   bool ParseBody(Call& c, Json* out, bool bare_object_error);
 
   const Seed seed_;

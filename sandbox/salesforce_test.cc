@@ -700,6 +700,32 @@ TEST_F(Salesforce, GetUpdatedAndGetDeleted) {
   EXPECT_EQ(sf->Get(kV + "/sobjects/Contact/updated/?start=" + PercentEncode(s)).status, 400);
 }
 
+// The Apex REST stand-in for the SOAP API's merge(): the merged record is deleted with
+// MasterRecordId (what queryAll shows a sync), the master keeps its values.
+TEST_F(Salesforce, MergeDeletesTheMergedRecordWithMasterRecordId) {
+  Resp a = sf->Post(kV + "/sobjects/Contact", Json{{"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  Resp b = sf->Post(kV + "/sobjects/Contact", Json{{"LastName", "King"}, {"Email", "ada.k@example.com"}});
+  ASSERT_EQ(a.status, 201);
+  ASSERT_EQ(b.status, 201);
+  std::string master = a.body["id"], merged = b.body["id"];
+  Resp r = sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {merged}}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["mergedRecordIds"][0], merged);
+  EXPECT_EQ(sf->Get(kV + "/sobjects/Contact/" + master).body["LastName"], "Lovelace");
+  Resp q = sf->Get(kV + "/queryAll?q=" + PercentEncode("SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '" +
+                                                       merged + "'"));
+  ASSERT_EQ(q.status, 200) << q.raw;
+  ASSERT_EQ(q.body["records"].size(), 1u);
+  EXPECT_EQ(q.body["records"][0]["IsDeleted"], true);
+  EXPECT_EQ(q.body["records"][0]["MasterRecordId"], master);
+  // a record of another object, itself, or one merged already: refused, nothing changes
+  EXPECT_EQ(sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {master}}}).status,
+            400);
+  EXPECT_EQ(sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {merged}}}).status,
+            400);
+  EXPECT_EQ(sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}}).status, 400);
+}
+
 TEST_F(Salesforce, LeadConversion) {
   Resp l = sf->Post(kV + "/sobjects/Lead", Json{{"LastName", "Bluth"}, {"FirstName", "George"}, {"Company", "Bluth Co"},
                                                  {"Email", "george@bluth.example"}, {"LeadSource", "Web"}});

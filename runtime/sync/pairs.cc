@@ -485,7 +485,8 @@ bool Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
     const Table& hs = tables[1][p.cs->hubspot->name];
     if (auto it = hs.merged_into.find(link.hubspot_id); it != hs.merged_into.end()) survivor = it->second;
   }
-  if (!survivor.empty()) return MergedAway(p, link, gone, survivor);
+  // (both records gone: an ordinary delete of the pair)
+  if (!survivor.empty() && rec[1 - gone] && !rec[1 - gone]->deleted) return MergedAway(p, link, gone, survivor);
   Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", ids[gone]));
   bool propagate = p.del[gone] == ast::DeleteKind::kPropagate;
   Event e;

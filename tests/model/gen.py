@@ -418,21 +418,24 @@ def gen_history(rng, rules, rounds=None, faults=True):
         return None
 
     def merge_action():
-        """a HubSpot merge of two contacts or two companies (user-made, or Accord's twins)."""
+        """a merge of two records of one object (user-made, or Accord's twins): HubSpot contacts
+        or companies, or Salesforce Contacts or Accounts."""
+        side = rng.choice(["hs", "sf"])
+        kinds = ("contacts", "companies") if side == "hs" else ("Contact", "Account")
         by_obj = {}
-        for ref, side, obj in made:
-            cand = (ref, obj) if side == "hs" else None
-            if side == "sf":
+        for ref, s, obj in made:
+            cand = (ref, obj) if s == side else None
+            if s != side:
                 t = twin(ref, obj)
-                cand = (t[0], t[2]) if t and t[1] == "hs" else None
-            if cand and cand[1] in ("contacts", "companies") and cand[0] not in by_obj.get(cand[1], []):
+                cand = (t[0], t[2]) if t and t[1] == side else None
+            if cand and cand[1] in kinds and cand[0] not in by_obj.get(cand[1], []):
                 by_obj.setdefault(cand[1], []).append(cand[0])
         groups = [(o, refs) for o, refs in sorted(by_obj.items()) if len(refs) >= 2]
         if not groups:
             return None
         obj, refs = rng.choice(groups)
         primary, merged = rng.sample(refs, 2)
-        return {"do": "merge", "side": "hs", "obj": obj, "ref": primary, "merged": merged}
+        return {"do": "merge", "side": side, "obj": obj, "ref": primary, "merged": merged}
 
     def edit_action(same_second=False):
         if not made:

@@ -397,6 +397,10 @@ class Runner:
                 keep, gone = self.resolve(a["ref"]), self.resolve(a["merged"])
                 if not keep or not gone or keep == gone:
                     return
+                if a.get("side") == "sf":
+                    sb.http(sb.sf, "POST", "/services/apexrest/accord/merge",
+                            {"masterRecordId": keep[2], "recordToMergeIds": [gone[2]]})
+                    return
                 sb.http(sb.hs, "POST", f"/crm/v3/objects/{a['obj']}/merge",
                         {"primaryObjectId": keep[2], "objectIdToMerge": gone[2]})
                 # the merge fills the primary's empty properties: their change times are the

@@ -328,6 +328,12 @@ def _deleted(side, rec):
     return rec.get("IsDeleted") == "true" if side == SF else bool(rec.get("__archived"))
 
 
+def _move_shadows(st, sync, from_sid, to_sid):
+    """a Salesforce merge moves the pair's shadows with its link."""
+    for key in [k for k in st.shadows if k[0] == sync and k[1] == from_sid]:
+        st.shadows[(sync, to_sid, key[2])] = st.shadows.pop(key)
+
+
 def _hs_survivor(hs_recs, hid):
     """the live HubSpot record that lists `hid` in hs_merged_object_ids (a merge), or None."""
     for rid, rec in hs_recs.items():
@@ -420,8 +426,25 @@ def plan_pass(rules, state, snap, times=None, semantics=None):
                 if dele:
                     st.tombstones.add((side, rid))
             deleted_side = SF if sdel else HS
-            # a HubSpot merge is not a delete: the link moves to the survivor, or (the survivor
-            # linked already) ends with a Duplicates entry; nothing is deleted
+            # a merge is not a delete: the link moves to the survivor, or (the survivor linked
+            # already) ends with a Duplicates entry; nothing is deleted
+            if sdel and not hdel and norm(srec.get("MasterRecordId")):
+                master = norm(srec.get("MasterRecordId"))
+                taken_sf = {i for t in R.syncs if t.sf_obj == s.sf_obj
+                            for i in list(st.links.get(t.name, {})) + list(st.dead_links.get(t.name, {}))}
+                if master not in taken_sf:
+                    del links[sid]
+                    links[master] = hid
+                    _move_shadows(st, s.name, sid, master)
+                    ex.notes.append(f"{s.name} {sid}: Salesforce {sid} merged into {master}: the link moves")
+                else:
+                    del links[sid]
+                    st.dead_links.setdefault(s.name, {})[sid] = hid
+                    ex.dead.append((s.name, sid, hid))
+                    waits[sid] = hid
+                    ex.errors.append((s.name, "Duplicates", SF, sid, f"{sid} merged into a linked record"))
+                    ex.pair_ids[(s.name, sid)] = {sid, hid}
+                continue
             surv = None if sdel else _hs_survivor(hs_recs, hid)
             if surv is not None:
                 taken = {h for t in R.syncs if t.hs_obj == s.hs_obj
