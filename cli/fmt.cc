@@ -46,8 +46,12 @@ void RegisterFmt(CLI::App& app, int& exit_code) {
       result = kFindings;
     }
     for (size_t i = 0; i < set.sources.size(); ++i) {
-      if (set.parsed[i].syntax_errors > 0) continue;
       const SourceFile& src = *set.sources[i];
+      // The formatter prints the AST: a file with any error of the parse layer
+      // (a syntax error, an option given twice) is left alone.
+      bool has_errors = set.parsed[i].syntax_errors > 0;
+      for (const Diagnostic& d : sink.diagnostics()) has_errors |= d.file == &src && d.severity == Severity::kError;
+      if (has_errors) continue;
       std::string formatted = fmt::Format(*set.parsed[i].file);
       if (args->to_stdout) {
         std::cout << formatted;

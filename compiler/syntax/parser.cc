@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
@@ -135,16 +136,17 @@ std::string RuleContextName(size_t rule) {
   }
 }
 
-// Maps ANTLR's code-point indexes to byte offsets.
+// Maps ANTLR's code-point indexes to byte offsets. `base` is the number of
+// bytes before the text ANTLR sees (a UTF-8 byte order mark).
 class OffsetMap {
  public:
-  explicit OffsetMap(std::string_view text) {
+  OffsetMap(std::string_view text, uint32_t base) {
     offsets_.reserve(text.size() + 1);
     for (uint32_t i = 0; i < text.size(); ++i) {
       unsigned char c = static_cast<unsigned char>(text[i]);
-      if ((c & 0xC0) != 0x80) offsets_.push_back(i);
+      if ((c & 0xC0) != 0x80) offsets_.push_back(base + i);
     }
-    offsets_.push_back(static_cast<uint32_t>(text.size()));
+    offsets_.push_back(base + static_cast<uint32_t>(text.size()));
   }
   uint32_t Byte(size_t cp) const {
     if (cp >= offsets_.size()) return offsets_.back();
@@ -173,21 +175,75 @@ struct ErrorState {
   const OffsetMap* map;
   size_t count = 0;
   size_t max = 20;
+  // Errors at or after this offset are counted but not shown: they follow
+  // from a bracket that is never closed, which is reported at the bracket.
+  uint32_t mute_from = UINT32_MAX;
   void Report(const antlr4::Token* at, std::string msg) {
-    ++count;
-    if (count > max) return;
     uint32_t b = map->Begin(at), e = map->End(at);
     if (at && at->getType() == antlr4::Token::EOF) e = b;
-    sink->Report(DiagCode::kSyntax, src, Range{b, e}, std::move(msg));
+    Emit(Range{b, e}, std::move(msg));
   }
   // At the end of `before` (zero width): for something missing at the end of a line.
   void ReportAfter(const antlr4::Token* before, std::string msg) {
-    ++count;
-    if (count > max) return;
     uint32_t e = map->End(before);
-    sink->Report(DiagCode::kSyntax, src, Range{e, e}, std::move(msg));
+    Emit(Range{e, e}, std::move(msg));
+  }
+  size_t muted = 0;
+  void Emit(Range r, std::string msg) {
+    ++count;
+    if (r.begin >= mute_from) {
+      ++muted;
+      return;
+    }
+    if (count - muted > max) return;
+    sink->Report(DiagCode::kSyntax, src, r, std::move(msg));
   }
 };
+
+// Brackets that are never closed, found on the token list before the error
+// parse: ANTLR notices a missing ')' only where the input ends (or at a '}'
+// much later), so the error appeared at the end of the file. Each unclosed
+// '(' '[' '{' is reported at itself, with the token that ended it. Returns,
+// per unclosed bracket, its token index and the token index from which the
+// parser's errors are follow-ons: for '(' and '[' the bracket itself (what
+// comes after it in the expression was swallowed), for '{' the token that
+// ended it (errors inside a block are genuine).
+std::vector<std::pair<size_t, size_t>> ReportUnclosedBrackets(const std::vector<std::unique_ptr<antlr4::Token>>& toks,
+                                                              ErrorState& st) {
+  auto closer = [](size_t open) -> size_t {
+    return open == P::LPAREN ? P::RPAREN : open == P::LBRACKET ? P::RBRACKET : P::RBRACE;
+  };
+  std::vector<size_t> stack;
+  std::vector<std::pair<size_t, size_t>> ended_by;  // unclosed index -> token index that ended it
+  for (size_t i = 0; i < toks.size(); ++i) {
+    size_t t = toks[i]->getType();
+    if (t == P::LPAREN || t == P::LBRACKET || t == P::LBRACE) {
+      stack.push_back(i);
+    } else if (t == P::RPAREN || t == P::RBRACKET || t == P::RBRACE || t == antlr4::Token::EOF) {
+      // A closer that matches an open bracket further down closes the ones above it.
+      size_t k = stack.size();
+      while (k > 0 && closer(toks[stack[k - 1]]->getType()) != t) --k;
+      if (k == 0 && t != antlr4::Token::EOF) continue;  // a stray closer: the parser reports it
+      // Unclosed: everything above the matching bracket (all of it at the end).
+      size_t first = t == antlr4::Token::EOF ? 0 : k;
+      for (size_t j = first; j < stack.size(); ++j) ended_by.emplace_back(stack[j], i);
+      stack.resize(t == antlr4::Token::EOF ? 0 : k - 1);
+    }
+  }
+  std::sort(ended_by.begin(), ended_by.end());
+  std::vector<std::pair<size_t, size_t>> mute;
+  for (auto [open, end] : ended_by) {
+    mute.emplace_back(open, toks[open]->getType() == P::LBRACE ? end : open);
+    const antlr4::Token* o = toks[open].get();
+    const antlr4::Token* e = toks[end].get();
+    std::string want = o->getType() == P::LPAREN ? "')'" : o->getType() == P::LBRACKET ? "']'" : "'}'";
+    std::string msg = "this '" + o->getText() + "' is never closed: " + want + " is missing before " +
+                      (e->getType() == antlr4::Token::EOF ? std::string("the end of the file")
+                                                           : ShowToken(e) + " on line " + std::to_string(e->getLine()));
+    st.Report(o, msg);
+  }
+  return mute;
+}
 
 std::string ExpectedList(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocab) {
   std::set<std::string> names;
@@ -390,9 +446,11 @@ class Builder {
     ++errors_;
     sink_.Report(DiagCode::kBadLiteral, &src_, r, msg);
   }
+  // A field option given twice: reported, the first one kept. The AST is
+  // complete, so this does not count as a syntax error: the checker still
+  // checks the file (a second `with` hid every other error in it).
   void Duplicate(Range r, const std::string& what) {
-    ++errors_;
-    sink_.Report(DiagCode::kDuplicatePolicy, &src_, r, "this field rule already has " + what);
+    sink_.Report(DiagCode::kDuplicatePolicy, &src_, r, "this field rule already has " + what + "; the first one is used");
   }
 
   std::optional<ast::ValueLit> Value(P::ValueLitContext* c) {
@@ -611,34 +669,39 @@ class Builder {
         bool ok = true;
         for (auto* o : fr->fieldOption()) {
           if (auto* w = dynamic_cast<P::WithOptionContext*>(o)) {
+            auto e = Expr(w->expr());
+            ok &= e != nullptr;
             if (rule.with) Duplicate(R(o), "a `with` transform");
-            rule.with = Expr(w->expr());
-            ok &= rule.with != nullptr;
+            else rule.with = std::move(e);
           } else if (auto* v = dynamic_cast<P::ViaOptionContext*>(o)) {
-            if (rule.via) Duplicate(R(o), "a `via` table");
             auto n = N(v->ident());
             ok &= n.has_value();
-            if (n) rule.via = *n;
+            if (rule.via) Duplicate(R(o), "a `via` table");
+            else if (n) rule.via = *n;
           } else if (auto* fc = dynamic_cast<P::FieldConflictOptionContext*>(o)) {
+            auto c = Conflict(fc->conflictPolicy());
+            ok &= c.has_value();
             if (rule.conflict) Duplicate(R(o), "a conflict policy");
-            rule.conflict = Conflict(fc->conflictPolicy());
-            ok &= rule.conflict.has_value();
+            else rule.conflict = c;
           } else if (auto* fb = dynamic_cast<P::FieldBlankOptionContext*>(o)) {
-            if (rule.blank) Duplicate(R(o), "a blank policy");
             auto b = Blank(fb->blankPolicy());
             ok &= b.has_value();
-            if (b) rule.blank = std::move(*b);
+            if (rule.blank) Duplicate(R(o), "a blank policy");
+            else if (b) rule.blank = std::move(*b);
           } else if (auto* t = dynamic_cast<P::TransformOptionContext*>(o)) {
-            if (!rule.transforms.empty()) Duplicate(R(o), "a `{ to ...: }` transform block");
+            bool second_block = !rule.transforms.empty();
+            if (second_block) Duplicate(R(o), "a `{ to ...: }` transform block");
             for (auto* dt : t->directedTransform()) {
-              for (const auto& prev : rule.transforms)
-                if (dt->side() && prev.to == S(dt->side())) Duplicate(R(dt), "a transform in this direction");
               auto e = Expr(dt->expr());
               if (!e || !dt->side()) {
                 ok = false;
                 continue;
               }
-              rule.transforms.push_back(ast::DirectedTransform{S(dt->side()), std::move(e), R(dt)});
+              if (second_block) continue;
+              bool twice = false;
+              for (const auto& prev : rule.transforms) twice |= prev.to == S(dt->side());
+              if (twice) Duplicate(R(dt), "a transform in this direction");
+              else rule.transforms.push_back(ast::DirectedTransform{S(dt->side()), std::move(e), R(dt)});
             }
           }
         }
@@ -776,11 +839,19 @@ class Builder {
     return e;
   }
 
+  // The AST levels a construct adds above the nodes built inside it, held
+  // while those are built. Every AST node counts (a unary operator, a link of
+  // an operator chain, a selection, a call, a list) so that no expression is
+  // deeper than --max-nesting and every later recursive walk (checker,
+  // lowering, formatter, diff, LSP) is bounded by it. Links of a chain are
+  // counted for all operands, not only the deepest one: a safe overestimate.
   struct DepthGuard {
     Builder* b;
-    bool ok;
-    explicit DepthGuard(Builder* b) : b(b) { ok = ++b->depth_ <= b->opt_.max_nesting; }
-    ~DepthGuard() { --b->depth_; }
+    int n;
+    DepthGuard(Builder* b, int n) : b(b), n(n) { b->depth_ += n; }
+    ~DepthGuard() { b->depth_ -= n; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
   };
 
   bool CheckDepth(Range r) {
@@ -796,7 +867,7 @@ class Builder {
 
   ast::ExprPtr Expr(P::ExprContext* c) {
     if (!c || !c->cond) return nullptr;
-    DepthGuard g(this);
+    DepthGuard g(this, 1);
     if (!CheckDepth(R(c))) return nullptr;
     auto cond = Or(c->cond);
     if (!cond) return nullptr;
@@ -827,12 +898,8 @@ class Builder {
   template <typename Ctx, typename Sub, typename Fn>
   ast::ExprPtr Chain(Ctx* c, const std::vector<Sub*>& parts, ast::BinaryOp op, Fn sub) {
     if (parts.empty()) return nullptr;
-    if (static_cast<int>(parts.size()) + depth_ > opt_.max_nesting) {
-      depth_ += static_cast<int>(parts.size());
-      CheckDepth(R(c));
-      depth_ -= static_cast<int>(parts.size());
-      return nullptr;
-    }
+    DepthGuard g(this, static_cast<int>(parts.size()) - 1);
+    if (!CheckDepth(R(c))) return nullptr;
     auto acc = (this->*sub)(parts[0]);
     for (size_t i = 1; i < parts.size() && acc; ++i) acc = Binary(op, std::move(acc), (this->*sub)(parts[i]));
     return acc;
@@ -878,22 +945,20 @@ class Builder {
       auto kids = cur->template getRuleContexts<Ctx>();
       cur = kids.empty() ? nullptr : kids[0];
       if (static_cast<int>(spine.size()) + depth_ > opt_.max_nesting) {
-        depth_ += static_cast<int>(spine.size());
+        DepthGuard g(this, static_cast<int>(spine.size()));
         CheckDepth(R(c));
-        depth_ -= static_cast<int>(spine.size());
         return nullptr;
       }
     }
     if (!cur) return nullptr;
+    DepthGuard g(this, static_cast<int>(spine.size()));
     auto acc = leaf(cur);
     for (auto it = spine.rbegin(); it != spine.rend() && acc; ++it) {
       auto kids = (*it)->template getRuleContexts<Ctx>();
       if (kids.size() != 2) return nullptr;
       auto op = OpOf((*it)->op);
       if (!op) return nullptr;
-      depth_ += 1;
       auto rhs = Dispatch(kids[1]);
-      depth_ -= 1;
       acc = Binary(*op, std::move(acc), std::move(rhs));
     }
     return acc;
@@ -915,8 +980,10 @@ class Builder {
     if (!c) return nullptr;
     if (auto* m = dynamic_cast<P::UnaryMemberContext*>(c)) return Member(m->member());
     if (auto* n = dynamic_cast<P::UnaryNotContext*>(c)) {
-      auto inner = Member(n->member());
       size_t count = n->NOT().size();
+      DepthGuard g(this, static_cast<int>(std::min<size_t>(count, kMaxDepth)));
+      if (!CheckDepth(R(c))) return nullptr;
+      auto inner = Member(n->member());
       for (size_t i = 0; i < count && inner; ++i) {
         auto e = New(ast::ExprKind::kUnary, R(c));
         e->unary_op = ast::UnaryOp::kNot;
@@ -927,6 +994,8 @@ class Builder {
     }
     if (auto* n = dynamic_cast<P::UnaryNegateContext*>(c)) {
       size_t count = n->MINUS().size();
+      DepthGuard g(this, static_cast<int>(std::min<size_t>(count, kMaxDepth)));
+      if (!CheckDepth(R(c))) return nullptr;
       // -<int literal> is a literal itself so that the minimum int64 can be written.
       if (auto* mp = dynamic_cast<P::MemberPrimaryContext*>(n->member())) {
         if (auto* pl = dynamic_cast<P::PrimaryLiteralContext*>(mp->primary())) {
@@ -989,13 +1058,13 @@ class Builder {
       else if (auto* i = dynamic_cast<P::MemberIndexContext*>(cur)) next = i->member();
       cur = next;
       if (static_cast<int>(spine.size()) + depth_ > opt_.max_nesting) {
-        depth_ += static_cast<int>(spine.size());
+        DepthGuard g(this, static_cast<int>(spine.size()));
         CheckDepth(R(c));
-        depth_ -= static_cast<int>(spine.size());
         return nullptr;
       }
     }
     if (!cur) return nullptr;
+    DepthGuard g(this, static_cast<int>(spine.size()));
     auto acc = Primary(static_cast<P::MemberPrimaryContext*>(cur)->primary());
     for (auto it = spine.rbegin(); it != spine.rend() && acc; ++it) {
       Range r = R(*it);
@@ -1041,6 +1110,7 @@ class Builder {
       e->name_range = n->range;
       if (call) {
         e->call_has_parens = true;
+        DepthGuard g(this, 1);
         if (!Args(id->exprList(), e->args)) return nullptr;
       }
       return e;
@@ -1053,11 +1123,13 @@ class Builder {
       return e;
     }
     if (auto* l = dynamic_cast<P::PrimaryListContext*>(c)) {
+      DepthGuard g(this, 1);
       auto e = New(ast::ExprKind::kList, r);
       if (!Args(l->exprList(), e->args)) return nullptr;
       return e;
     }
     if (auto* m = dynamic_cast<P::PrimaryMapContext*>(c)) {
+      DepthGuard g(this, 1);
       auto e = New(ast::ExprKind::kMap, r);
       if (auto* inits = m->mapInits()) {
         for (auto* x : inits->expr()) {
@@ -1128,6 +1200,7 @@ class Builder {
   DiagSink& sink_;
   const ParseOptions& opt_;
   ast::File& file_;
+  static constexpr size_t kMaxDepth = size_t{1} << 24;  // clamp for counts of repeated tokens
   int depth_ = 0;
   bool too_deep_ = false;
   size_t errors_ = 0;
@@ -1220,11 +1293,25 @@ struct Job {
   bool expr_mode = false;
 };
 
+// The text the lexer sees: without a UTF-8 byte order mark (*base is its
+// length), and with every lone CR (old Mac line ends) read as LF so that
+// ANTLR's line numbers, which the grammar and error messages use, count them.
+// Same length as the rest of the source, so offsets carry over.
+std::string LexerText(const std::string& text, uint32_t* base) {
+  *base = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  std::string out = text.substr(*base);
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i] == '\r' && (i + 1 == out.size() || out[i + 1] != '\n')) out[i] = '\n';
+  return out;
+}
+
 void RunParse(const Job& job) {
   const SourceFile& src = *job.src;
   DiagSink& sink = *job.sink;
   ast::File& file = *job.result->file;
-  OffsetMap map(src.text());
+  uint32_t base = 0;
+  const std::string text = LexerText(src.text(), &base);
+  OffsetMap map(text, base);
 
   ErrorState st{&src, &sink, &map};
   st.max = job.opt->max_syntax_errors;
@@ -1235,7 +1322,7 @@ void RunParse(const Job& job) {
   std::vector<std::unique_ptr<antlr4::ANTLRInputStream>> inputs;
   std::vector<std::unique_ptr<AccordLexer>> lexers;
   auto lex = [&](bool first_pass) {
-    inputs.push_back(std::make_unique<antlr4::ANTLRInputStream>(src.text()));
+    inputs.push_back(std::make_unique<antlr4::ANTLRInputStream>(text));
     lexers.push_back(std::make_unique<AccordLexer>(inputs.back().get()));
     AccordLexer& lexer = *lexers.back();
     lexer.removeErrorListeners();
@@ -1337,6 +1424,7 @@ void RunParse(const Job& job) {
     }
   }
   kept = lex(false);  // stage 1 consumed the tokens; errors are rare, so lex again
+  const std::vector<std::pair<size_t, size_t>> unclosed = ReportUnclosedBrackets(kept, st);
   // Stage 2 (files with errors only): split at declaration keywords that
   // start a line or sit outside any braces, and parse each declaration alone
   // with full LL prediction, recovery and friendly messages. An error then
@@ -1362,6 +1450,11 @@ void RunParse(const Job& job) {
   }
   QuietListener listener(&st);
   for (auto [begin, end] : chunks) {
+    // In a chunk with an unclosed bracket, the parser's errors from the
+    // bracket on only say that something is missing at the end: drop them.
+    st.mute_from = UINT32_MAX;
+    for (auto [open, from] : unclosed)
+      if (open >= begin && open < end) st.mute_from = std::min(st.mute_from, map.Begin(kept[std::min(from, end)].get()));
     std::vector<std::unique_ptr<antlr4::Token>> part;
     for (size_t i = begin; i < end; ++i) part.push_back(std::make_unique<antlr4::CommonToken>(kept[i].get()));
     // An end-of-input token placed right after the chunk, so "found end of
@@ -1383,9 +1476,9 @@ void RunParse(const Job& job) {
     b.BuildFile(tree);
   }
   job.result->syntax_errors = st.count + b.errors();
-  if (st.count > st.max) {
+  if (st.count - st.muted > st.max) {
     sink.Report(DiagCode::kTooManyErrors, &src, Range{},
-                std::to_string(st.count - st.max) + " more syntax errors in this file are not shown");
+                std::to_string(st.count - st.muted - st.max) + " more syntax errors in this file are not shown");
   }
 }
 
@@ -1546,9 +1639,11 @@ ParseResult ParseImpl(const SourceFile& source, const ParseOptions& options, Dia
     result.syntax_errors = 1;
     return result;
   }
+  ParseOptions clamped = options;
+  clamped.max_nesting = std::clamp(options.max_nesting, 1, kMaxNestingLimit);
   // Parse on a thread with a large stack: ANTLR's recursive descent is bounded
   // by the nesting limit, but generously so.
-  Job job{&source, &options, &sink, &result, expr_mode};
+  Job job{&source, &clamped, &sink, &result, expr_mode};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 256u << 20);
