@@ -865,60 +865,11 @@ class Builder {
     return false;
   }
 
-  ast::ExprPtr Expr(P::ExprContext* c) {
-    if (!c || !c->cond) return nullptr;
-    DepthGuard g(this, 1);
-    if (!CheckDepth(R(c))) return nullptr;
-    auto cond = Or(c->cond);
-    if (!cond) return nullptr;
-    if (!c->then) return cond;
-    auto t = Or(c->then);
-    auto f = Expr(c->otherwise);
-    if (!t || !f) return nullptr;
-    auto e = New(ast::ExprKind::kConditional, R(c));
-    e->args.push_back(std::move(cond));
-    e->args.push_back(std::move(t));
-    e->args.push_back(std::move(f));
-    return e;
-  }
-
-  ast::ExprPtr Binary(ast::BinaryOp op, ast::ExprPtr l, ast::ExprPtr r) {
-    if (!l || !r) return nullptr;
-    Range range = Range::Join(l->range, r->range);
-    // parens on operands widen the visible range
-    auto e = New(ast::ExprKind::kBinary, range);
-    e->binary_op = op;
-    e->args.push_back(std::move(l));
-    e->args.push_back(std::move(r));
-    return e;
-  }
-
-  // Chains of one operator are built left-assoc and iteratively; each link
-  // counts toward the nesting limit because later passes recurse over it.
-  template <typename Ctx, typename Sub, typename Fn>
-  ast::ExprPtr Chain(Ctx* c, const std::vector<Sub*>& parts, ast::BinaryOp op, Fn sub) {
-    if (parts.empty()) return nullptr;
-    DepthGuard g(this, static_cast<int>(parts.size()) - 1);
-    if (!CheckDepth(R(c))) return nullptr;
-    auto acc = (this->*sub)(parts[0]);
-    for (size_t i = 1; i < parts.size() && acc; ++i) acc = Binary(op, std::move(acc), (this->*sub)(parts[i]));
-    return acc;
-  }
-
-  ast::ExprPtr Or(P::OrExprContext* c) {
-    if (!c) return nullptr;
-    auto parts = c->andExpr();
-    return Chain(c, parts, ast::BinaryOp::Or, &Builder::And);
-  }
-  ast::ExprPtr And(P::AndExprContext* c) {
-    if (!c) return nullptr;
-    auto parts = c->relation();
-    return Chain(c, parts, ast::BinaryOp::And, &Builder::Relation);
-  }
-
   static std::optional<ast::BinaryOp> OpOf(antlr4::Token* t) {
     if (!t) return std::nullopt;
     switch (t->getType()) {
+      case P::OR: return ast::BinaryOp::Or;
+      case P::AND: return ast::BinaryOp::And;
       case P::LT: return ast::BinaryOp::Lt;
       case P::LE: return ast::BinaryOp::Le;
       case P::GT: return ast::BinaryOp::Gt;
@@ -935,70 +886,133 @@ class Builder {
     }
   }
 
-  // relation and calc are left-recursive: walk the left spine iteratively.
-  template <typename Ctx, typename Leaf>
-  ast::ExprPtr LeftSpine(Ctx* c, Leaf leaf) {
-    std::vector<Ctx*> spine;
-    Ctx* cur = c;
-    while (cur && cur->op) {
+  // What CEL's grammar does not allow but the one `expr` rule parses.
+  void NotCel(Range r, const std::string& msg) {
+    ++errors_;
+    sink_.Report(DiagCode::kSyntax, &src_, r, msg);
+  }
+  static bool IsPrefix(P::ExprContext* c) {
+    return dynamic_cast<P::ExprNotContext*>(c) || dynamic_cast<P::ExprNegateContext*>(c);
+  }
+
+  // `expr` is left-recursive: a chain of operators, selections, calls and
+  // indexes nests on the left. The left spine is walked with a loop and built
+  // bottom-up; only right operands (and what is inside brackets) recurse, and
+  // their depth is bounded by CheckNesting before the parse.
+  ast::ExprPtr Expr(P::ExprContext* c) {
+    if (!c) return nullptr;
+    DepthGuard g(this, 1);
+    if (!CheckDepth(R(c))) return nullptr;
+    std::vector<P::ExprContext*> spine;
+    P::ExprContext* cur = c;
+    for (;;) {
+      P::ExprContext* next = nullptr;
+      if (auto* s = dynamic_cast<P::ExprSelectContext*>(cur)) next = s->expr();
+      else if (auto* k = dynamic_cast<P::ExprCallContext*>(cur)) next = k->expr();
+      else if (auto* i = dynamic_cast<P::ExprIndexContext*>(cur)) next = i->expr(0);
+      else if (auto* bi = dynamic_cast<P::ExprBinaryContext*>(cur)) next = bi->expr(0);
+      else if (auto* co = dynamic_cast<P::ExprConditionalContext*>(cur)) next = co->expr(0);
+      if (!next) break;
       spine.push_back(cur);
-      auto kids = cur->template getRuleContexts<Ctx>();
-      cur = kids.empty() ? nullptr : kids[0];
+      cur = next;
       if (static_cast<int>(spine.size()) + depth_ > opt_.max_nesting) {
-        DepthGuard g(this, static_cast<int>(spine.size()));
+        DepthGuard over(this, static_cast<int>(spine.size()));
         CheckDepth(R(c));
         return nullptr;
       }
     }
-    if (!cur) return nullptr;
-    DepthGuard g(this, static_cast<int>(spine.size()));
-    auto acc = leaf(cur);
+    DepthGuard spine_guard(this, static_cast<int>(spine.size()));
+    ast::ExprPtr acc = Leaf(cur);
     for (auto it = spine.rbegin(); it != spine.rend() && acc; ++it) {
-      auto kids = (*it)->template getRuleContexts<Ctx>();
-      if (kids.size() != 2) return nullptr;
-      auto op = OpOf((*it)->op);
-      if (!op) return nullptr;
-      auto rhs = Dispatch(kids[1]);
-      acc = Binary(*op, std::move(acc), std::move(rhs));
+      Range r = R(*it);
+      if (auto* s = dynamic_cast<P::ExprSelectContext*>(*it)) {
+        auto n = MemberName(s->selector());
+        if (!n) return nullptr;
+        auto e = New(ast::ExprKind::kSelect, r);
+        e->name = n->text;
+        e->name_range = n->range;
+        e->operand = std::move(acc);
+        acc = std::move(e);
+      } else if (auto* k = dynamic_cast<P::ExprCallContext*>(*it)) {
+        auto n = MemberName(k->methodName());
+        if (!n) return nullptr;
+        auto e = New(ast::ExprKind::kCall, r);
+        e->name = n->text;
+        e->name_range = n->range;
+        e->call_has_parens = true;
+        e->operand = std::move(acc);
+        if (!Args(k->exprList(), e->args)) return nullptr;
+        acc = std::move(e);
+      } else if (auto* i = dynamic_cast<P::ExprIndexContext*>(*it)) {
+        auto idx = Expr(i->expr(1));
+        if (!idx) return nullptr;
+        auto e = New(ast::ExprKind::kIndex, r);
+        e->operand = std::move(acc);
+        e->args.push_back(std::move(idx));
+        acc = std::move(e);
+      } else if (auto* bi = dynamic_cast<P::ExprBinaryContext*>(*it)) {
+        auto op = OpOf(bi->op);
+        if (!op) return nullptr;
+        acc = Binary(*op, std::move(acc), Expr(bi->expr(1)));
+      } else if (auto* co = dynamic_cast<P::ExprConditionalContext*>(*it)) {
+        if (dynamic_cast<P::ExprConditionalContext*>(co->expr(1))) {
+          NotCel(R(co->expr(1)), "a conditional in the middle of a conditional needs parentheses: a ? (b ? c : d) : e");
+          return nullptr;
+        }
+        auto t = Expr(co->expr(1));
+        auto f = Expr(co->expr(2));
+        if (!t || !f) return nullptr;
+        auto e = New(ast::ExprKind::kConditional, r);
+        e->args.push_back(std::move(acc));
+        e->args.push_back(std::move(t));
+        e->args.push_back(std::move(f));
+        acc = std::move(e);
+      }
     }
     return acc;
   }
 
-  template <typename Ctx>
-  ast::ExprPtr Dispatch(Ctx* c);
-
-  ast::ExprPtr Relation(P::RelationContext* c) {
-    if (!c) return nullptr;
-    return LeftSpine(c, [this](P::RelationContext* leaf) { return Calc(leaf->calc()); });
-  }
-  ast::ExprPtr Calc(P::CalcContext* c) {
-    if (!c) return nullptr;
-    return LeftSpine(c, [this](P::CalcContext* leaf) { return Unary(leaf->unary()); });
+  ast::ExprPtr Binary(ast::BinaryOp op, ast::ExprPtr l, ast::ExprPtr r) {
+    if (!l || !r) return nullptr;
+    Range range = Range::Join(l->range, r->range);
+    auto e = New(ast::ExprKind::kBinary, range);
+    e->binary_op = op;
+    e->args.push_back(std::move(l));
+    e->args.push_back(std::move(r));
+    return e;
   }
 
-  ast::ExprPtr Unary(P::UnaryContext* c) {
-    if (!c) return nullptr;
-    if (auto* m = dynamic_cast<P::UnaryMemberContext*>(c)) return Member(m->member());
-    if (auto* n = dynamic_cast<P::UnaryNotContext*>(c)) {
-      size_t count = n->NOT().size();
-      DepthGuard g(this, static_cast<int>(std::min<size_t>(count, kMaxDepth)));
-      if (!CheckDepth(R(c))) return nullptr;
-      auto inner = Member(n->member());
-      for (size_t i = 0; i < count && inner; ++i) {
-        auto e = New(ast::ExprKind::kUnary, R(c));
-        e->unary_op = ast::UnaryOp::kNot;
-        e->operand = std::move(inner);
-        inner = std::move(e);
-      }
-      return inner;
+  static P::ExprContext* PrefixOperand(P::ExprContext* c) {
+    if (auto* n = dynamic_cast<P::ExprNotContext*>(c)) return n->expr();
+    if (auto* m = dynamic_cast<P::ExprNegateContext*>(c)) return m->expr();
+    return nullptr;
+  }
+
+  // The bottom of a left spine: a primary, or a run of '!' or '-' (walked
+  // with a loop: each operator of the run is its own parse-tree node).
+  ast::ExprPtr Leaf(P::ExprContext* c) {
+    if (auto* p = dynamic_cast<P::ExprPrimaryContext*>(c)) return Primary(p->primary());
+    const bool is_not = dynamic_cast<P::ExprNotContext*>(c) != nullptr;
+    const bool mc = !is_not;
+    size_t count = 0;
+    P::ExprContext* operand = c;
+    while (operand && (is_not ? dynamic_cast<P::ExprNotContext*>(operand) != nullptr
+                              : dynamic_cast<P::ExprNegateContext*>(operand) != nullptr)) {
+      ++count;
+      operand = PrefixOperand(operand);
     }
-    if (auto* n = dynamic_cast<P::UnaryNegateContext*>(c)) {
-      size_t count = n->MINUS().size();
-      DepthGuard g(this, static_cast<int>(std::min<size_t>(count, kMaxDepth)));
-      if (!CheckDepth(R(c))) return nullptr;
-      // -<int literal> is a literal itself so that the minimum int64 can be written.
-      if (auto* mp = dynamic_cast<P::MemberPrimaryContext*>(n->member())) {
-        if (auto* pl = dynamic_cast<P::PrimaryLiteralContext*>(mp->primary())) {
+    if (count == 0 || !operand) return nullptr;
+    if (IsPrefix(operand)) {  // CEL: unary = '!'+ member | '-'+ member
+      NotCel(R(operand), std::string("'") + (is_not ? "!" : "-") + "' cannot be followed by '" +
+                             (is_not ? "-" : "!") + "' here; write " + (is_not ? "!(-x)" : "-(!x)"));
+      return nullptr;
+    }
+    DepthGuard g(this, static_cast<int>(std::min<size_t>(count, kMaxDepth)));
+    if (!CheckDepth(R(c))) return nullptr;
+    // -<int literal> is a literal itself so that the minimum int64 can be written.
+    if (mc) {
+      if (auto* pp = dynamic_cast<P::ExprPrimaryContext*>(operand)) {
+        if (auto* pl = dynamic_cast<P::PrimaryLiteralContext*>(pp->primary())) {
           auto* lit = pl->literal();
           if (lit && (lit->NUM_INT() || lit->NUM_FLOAT())) {
             auto e = Literal(lit, /*negate=*/true);
@@ -1014,16 +1028,16 @@ class Builder {
           }
         }
       }
-      auto inner = Member(n->member());
-      for (size_t i = 0; i < count && inner; ++i) {
-        auto e = New(ast::ExprKind::kUnary, R(c));
-        e->unary_op = ast::UnaryOp::kNeg;
-        e->operand = std::move(inner);
-        inner = std::move(e);
-      }
-      return inner;
     }
-    return nullptr;
+    auto inner = Expr(operand);
+    // The operand context counted one level for itself; unary nodes sit on top.
+    for (size_t i = 0; i < count && inner; ++i) {
+      auto e = New(ast::ExprKind::kUnary, R(c));
+      e->unary_op = is_not ? ast::UnaryOp::kNot : ast::UnaryOp::kNeg;
+      e->operand = std::move(inner);
+      inner = std::move(e);
+    }
+    return inner;
   }
 
   bool Args(P::ExprListContext* l, std::vector<ast::ExprPtr>& out) {
@@ -1044,58 +1058,6 @@ class Builder {
     if (t.empty() || t.find("<missing") != std::string::npos) return std::nullopt;
     if (t.size() >= 2 && t.front() == '`' && t.back() == '`') t = t.substr(1, t.size() - 2);
     return ast::Name{t, R(c)};
-  }
-
-  ast::ExprPtr Member(P::MemberContext* c) {
-    // Walk the left spine (select / call / index) iteratively.
-    std::vector<P::MemberContext*> spine;
-    P::MemberContext* cur = c;
-    while (cur && !dynamic_cast<P::MemberPrimaryContext*>(cur)) {
-      spine.push_back(cur);
-      P::MemberContext* next = nullptr;
-      if (auto* s = dynamic_cast<P::MemberSelectContext*>(cur)) next = s->member();
-      else if (auto* k = dynamic_cast<P::MemberCallContext*>(cur)) next = k->member();
-      else if (auto* i = dynamic_cast<P::MemberIndexContext*>(cur)) next = i->member();
-      cur = next;
-      if (static_cast<int>(spine.size()) + depth_ > opt_.max_nesting) {
-        DepthGuard g(this, static_cast<int>(spine.size()));
-        CheckDepth(R(c));
-        return nullptr;
-      }
-    }
-    if (!cur) return nullptr;
-    DepthGuard g(this, static_cast<int>(spine.size()));
-    auto acc = Primary(static_cast<P::MemberPrimaryContext*>(cur)->primary());
-    for (auto it = spine.rbegin(); it != spine.rend() && acc; ++it) {
-      Range r = R(*it);
-      if (auto* s = dynamic_cast<P::MemberSelectContext*>(*it)) {
-        auto n = MemberName(s->selector());
-        if (!n) return nullptr;
-        auto e = New(ast::ExprKind::kSelect, r);
-        e->name = n->text;
-        e->name_range = n->range;
-        e->operand = std::move(acc);
-        acc = std::move(e);
-      } else if (auto* k = dynamic_cast<P::MemberCallContext*>(*it)) {
-        auto n = MemberName(k->methodName());
-        if (!n) return nullptr;
-        auto e = New(ast::ExprKind::kCall, r);
-        e->name = n->text;
-        e->name_range = n->range;
-        e->call_has_parens = true;
-        e->operand = std::move(acc);
-        if (!Args(k->exprList(), e->args)) return nullptr;
-        acc = std::move(e);
-      } else if (auto* i = dynamic_cast<P::MemberIndexContext*>(*it)) {
-        auto idx = Expr(i->expr());
-        if (!idx) return nullptr;
-        auto e = New(ast::ExprKind::kIndex, r);
-        e->operand = std::move(acc);
-        e->args.push_back(std::move(idx));
-        acc = std::move(e);
-      }
-    }
-    return acc;
   }
 
   ast::ExprPtr Primary(P::PrimaryContext* c) {
@@ -1206,15 +1168,6 @@ class Builder {
   size_t errors_ = 0;
 };
 
-template <>
-ast::ExprPtr Builder::Dispatch<P::RelationContext>(P::RelationContext* c) {
-  return Relation(c);
-}
-template <>
-ast::ExprPtr Builder::Dispatch<P::CalcContext>(P::CalcContext* c) {
-  return Calc(c);
-}
-
 // ---- driver -------------------------------------------------------------------------
 
 // Tokens that open a nesting level the parser handles by recursion.
@@ -1229,7 +1182,16 @@ bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const
   // at tokens no expression contains.
   int run = 0;
   const int max_run = 4 * opt.max_nesting;
+  // Each '!' or '-' of a run like `!!!!x` is one level of the parser's recursion.
+  int prefix_run = 0;
   for (const auto& t : toks) {
+    prefix_run = t->getType() == P::NOT || t->getType() == P::MINUS ? prefix_run + 1 : 0;
+    if (prefix_run > opt.max_nesting) {
+      sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t.get()), map.End(t.get())},
+                  "more than " + std::to_string(opt.max_nesting) +
+                      " '!' or '-' in a row; the file is not parsed further (the limit is --max-nesting)");
+      return false;
+    }
     switch (t->getType()) {
       case P::LBRACE:
       case P::RBRACE:
