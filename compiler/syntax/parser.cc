@@ -587,7 +587,59 @@ class Builder {
     d.range = R(c);
     for (auto* item : c->syncItem()) {
       Range ir = R(item);
-      if (auto* m = dynamic_cast<P::MatchItemContext*>(item)) {
+      // Field rules first: they are most of a big rule set, and each failed
+      // dynamic_cast costs (it was 13% of `accord check` on 40,000 rules).
+      if (auto* fr = dynamic_cast<P::FieldRuleItemContext*>(item)) {
+        if (fr->expr().size() != 2) continue;
+        ast::FieldRule rule;
+        rule.salesforce = Expr(fr->expr(0));
+        rule.hubspot = Expr(fr->expr(1));
+        if (!rule.salesforce || !rule.hubspot) continue;
+        rule.dir = D(fr->arrow());
+        rule.arrow_range = R(fr->arrow());
+        rule.range = ir;
+        bool ok = true;
+        for (auto* o : fr->fieldOption()) {
+          if (auto* w = dynamic_cast<P::WithOptionContext*>(o)) {
+            auto e = Expr(w->expr());
+            ok &= e != nullptr;
+            if (rule.with) Duplicate(R(o), "a `with` transform");
+            else rule.with = std::move(e);
+          } else if (auto* v = dynamic_cast<P::ViaOptionContext*>(o)) {
+            auto n = N(v->ident());
+            ok &= n.has_value();
+            if (rule.via) Duplicate(R(o), "a `via` table");
+            else if (n) rule.via = *n;
+          } else if (auto* fc = dynamic_cast<P::FieldConflictOptionContext*>(o)) {
+            auto c = Conflict(fc->conflictPolicy());
+            ok &= c.has_value();
+            if (rule.conflict) Duplicate(R(o), "a conflict policy");
+            else rule.conflict = c;
+          } else if (auto* fb = dynamic_cast<P::FieldBlankOptionContext*>(o)) {
+            auto b = Blank(fb->blankPolicy());
+            ok &= b.has_value();
+            if (rule.blank) Duplicate(R(o), "a blank policy");
+            else if (b) rule.blank = std::move(*b);
+          } else if (auto* t = dynamic_cast<P::TransformOptionContext*>(o)) {
+            bool second_block = !rule.transforms.empty();
+            if (second_block) Duplicate(R(o), "a `{ to ...: }` transform block");
+            for (auto* dt : t->directedTransform()) {
+              auto e = Expr(dt->expr());
+              if (!e || !dt->side()) {
+                ok = false;
+                continue;
+              }
+              if (second_block) continue;
+              bool twice = false;
+              for (const auto& prev : rule.transforms) twice |= prev.to == S(dt->side());
+              if (twice) Duplicate(R(dt), "a transform in this direction");
+              else rule.transforms.push_back(ast::DirectedTransform{S(dt->side()), std::move(e), R(dt)});
+            }
+          }
+        }
+        if (!ok) continue;
+        d.items.emplace_back(std::move(rule));
+      } else if (auto* m = dynamic_cast<P::MatchItemContext*>(item)) {
         ast::MatchRule mr;
         mr.range = ir;
         if (auto* f = dynamic_cast<P::MatchFieldsContext*>(m->matchKey())) {
@@ -656,56 +708,6 @@ class Builder {
                                    : ast::DeleteKind::kKeep;
         if (de->FROM() && de->side()) rule.from = S(de->side());
         rule.range = ir;
-        d.items.emplace_back(std::move(rule));
-      } else if (auto* fr = dynamic_cast<P::FieldRuleItemContext*>(item)) {
-        if (fr->expr().size() != 2) continue;
-        ast::FieldRule rule;
-        rule.salesforce = Expr(fr->expr(0));
-        rule.hubspot = Expr(fr->expr(1));
-        if (!rule.salesforce || !rule.hubspot) continue;
-        rule.dir = D(fr->arrow());
-        rule.arrow_range = R(fr->arrow());
-        rule.range = ir;
-        bool ok = true;
-        for (auto* o : fr->fieldOption()) {
-          if (auto* w = dynamic_cast<P::WithOptionContext*>(o)) {
-            auto e = Expr(w->expr());
-            ok &= e != nullptr;
-            if (rule.with) Duplicate(R(o), "a `with` transform");
-            else rule.with = std::move(e);
-          } else if (auto* v = dynamic_cast<P::ViaOptionContext*>(o)) {
-            auto n = N(v->ident());
-            ok &= n.has_value();
-            if (rule.via) Duplicate(R(o), "a `via` table");
-            else if (n) rule.via = *n;
-          } else if (auto* fc = dynamic_cast<P::FieldConflictOptionContext*>(o)) {
-            auto c = Conflict(fc->conflictPolicy());
-            ok &= c.has_value();
-            if (rule.conflict) Duplicate(R(o), "a conflict policy");
-            else rule.conflict = c;
-          } else if (auto* fb = dynamic_cast<P::FieldBlankOptionContext*>(o)) {
-            auto b = Blank(fb->blankPolicy());
-            ok &= b.has_value();
-            if (rule.blank) Duplicate(R(o), "a blank policy");
-            else if (b) rule.blank = std::move(*b);
-          } else if (auto* t = dynamic_cast<P::TransformOptionContext*>(o)) {
-            bool second_block = !rule.transforms.empty();
-            if (second_block) Duplicate(R(o), "a `{ to ...: }` transform block");
-            for (auto* dt : t->directedTransform()) {
-              auto e = Expr(dt->expr());
-              if (!e || !dt->side()) {
-                ok = false;
-                continue;
-              }
-              if (second_block) continue;
-              bool twice = false;
-              for (const auto& prev : rule.transforms) twice |= prev.to == S(dt->side());
-              if (twice) Duplicate(R(dt), "a transform in this direction");
-              else rule.transforms.push_back(ast::DirectedTransform{S(dt->side()), std::move(e), R(dt)});
-            }
-          }
-        }
-        if (!ok) continue;
         d.items.emplace_back(std::move(rule));
       }
     }
@@ -907,10 +909,11 @@ class Builder {
     P::ExprContext* cur = c;
     for (;;) {
       P::ExprContext* next = nullptr;
-      if (auto* s = dynamic_cast<P::ExprSelectContext*>(cur)) next = s->expr();
+      if (dynamic_cast<P::ExprPrimaryContext*>(cur)) break;  // the usual case: a name or literal
+      if (auto* bi = dynamic_cast<P::ExprBinaryContext*>(cur)) next = bi->expr(0);
+      else if (auto* s = dynamic_cast<P::ExprSelectContext*>(cur)) next = s->expr();
       else if (auto* k = dynamic_cast<P::ExprCallContext*>(cur)) next = k->expr();
       else if (auto* i = dynamic_cast<P::ExprIndexContext*>(cur)) next = i->expr(0);
-      else if (auto* bi = dynamic_cast<P::ExprBinaryContext*>(cur)) next = bi->expr(0);
       else if (auto* co = dynamic_cast<P::ExprConditionalContext*>(cur)) next = co->expr(0);
       if (!next) break;
       spine.push_back(cur);
