@@ -1370,21 +1370,58 @@ void RunParse(const Job& job) {
     return;
   }
   {
-    antlr4::ListTokenSource source(std::move(kept));
-    antlr4::CommonTokenStream tokens(&source);
-    AccordParser parser(&tokens);
-    parser.removeErrorListeners();
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
-    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-    P::FileContext* tree = nullptr;
-    try {
-      tree = parser.file();
-    } catch (const antlr4::ParseCancellationException&) {
-      tree = nullptr;
+    // Stage 1 for files: SLL over one top-level declaration at a time (split
+    // where the brace depth is 0), building each into a staging file before
+    // the next is parsed. A declaration's parse tree and tokens are freed as
+    // soon as it is built, so the heap is reused instead of grown: a big rule
+    // set never holds the whole file's parse tree. Committed only if every
+    // declaration parses; otherwise stage 2 starts over with friendly errors.
+    ast::File staged;
+    DiagSink staged_sink(SIZE_MAX);
+    Builder sb(src, map, staged_sink, *job.opt, staged);
+    bool ok = true;
+    const size_t n = kept.size() - 1;  // the last token is EOF
+    size_t begin = 0;
+    int depth = 0;
+    for (size_t i = 0; i <= n && ok; ++i) {
+      size_t type = kept[i]->getType();
+      bool decl_kw = type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
+      if (i < n && !(decl_kw && depth == 0 && i > begin)) {
+        if (type == P::LBRACE) ++depth;
+        if (type == P::RBRACE) --depth;
+        continue;
+      }
+      std::vector<std::unique_ptr<antlr4::Token>> part;
+      part.reserve(i - begin + 1);
+      for (size_t k = begin; k < i; ++k) part.push_back(std::move(kept[k]));
+      part.push_back(std::make_unique<antlr4::CommonToken>(kept[n].get()));
+      antlr4::ListTokenSource source(std::move(part));
+      antlr4::CommonTokenStream tokens(&source);
+      AccordParser parser(&tokens);
+      parser.removeErrorListeners();
+      parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+      parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+      P::FileContext* tree = nullptr;
+      try {
+        tree = parser.file();
+      } catch (const antlr4::ParseCancellationException&) {
+        tree = nullptr;
+      }
+      if (tree) sb.BuildFile(tree);
+      else ok = false;
+      begin = i;
+      if (type == P::LBRACE) ++depth;
+      if (type == P::RBRACE) --depth;
     }
-    if (tree) {
-      b.BuildFile(tree);
-      job.result->syntax_errors = st.count + b.errors();
+    if (ok) {
+      file.decls = std::move(staged.decls);
+      file.expr_count = staged.expr_count;
+      for (const Diagnostic& d : staged_sink.diagnostics()) {
+        Diagnostic& copy = sink.Report(d.code, d.file, d.range, d.message);
+        copy.notes = d.notes;
+        copy.fixit = d.fixit;
+      }
+      job.result->syntax_errors = st.count + sb.errors();
       return;
     }
   }
