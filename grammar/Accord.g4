@@ -1,7 +1,14 @@
 // The Accord rules language. The normative reference is docs/language.md.
 // Expressions follow CEL (cel-spec doc/langdef.md). Statements need no
-// separator; an optional ';' ends one explicitly.
+// separator; an optional ';' ends one explicitly, and so does a line break
+// where the next line could otherwise continue the previous expression: the
+// parse layer inserts a NEWLINE token before a '-', '(' or '[' that starts a
+// line outside ( ) [ ] and an expression's { }, unless the previous line ends
+// with an operator, an opening bracket, ',' ':' '?' '.', an arrow, `=`,
+// `with`, `when` or `default` (docs/language.md 1.3).
 grammar Accord;
+
+tokens { NEWLINE }
 
 file : decl* EOF ;
 
@@ -55,7 +62,7 @@ syncItem
   | ASSOCIATE ident arrow ident                         # associateItem
   | DELETE deletePolicy (FROM side)?                    # deleteItem
   | expr arrow expr fieldOption*                        # fieldRuleItem
-  | ';'                                                 # emptyItem
+  | (';' | NEWLINE)                                     # emptyItem
   ;
 
 // `match email`, `match domain`, `match link`, or explicit key fields.

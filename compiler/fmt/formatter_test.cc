@@ -200,6 +200,48 @@ TEST_P(PropertyTest, HoldWithOtherOptions) {
   }
 }
 
+// Issue 13: a line break before '-', '(' or '[' now ends a statement. Every
+// rules file in the repository means the same under the old rules, and
+// `accord fmt --legacy-lines` (old rules in, formatted out) gives text that
+// means under the new rules what the file meant under the old ones.
+TEST_P(PropertyTest, LegacyLineRulesMeanTheSame) {
+  std::string text = ReadFile(kSourceDir / GetParam());
+  auto now = ParseText(GetParam(), text);
+  auto legacy = std::make_unique<Parsed>();
+  legacy->source = std::make_unique<SourceFile>(GetParam(), text);
+  syntax::ParseOptions old_rules;
+  old_rules.legacy_line_breaks = true;
+  legacy->result = syntax::Parse(*legacy->source, old_rules, legacy->sink);
+  EXPECT_EQ(now->clean(), legacy->clean()) << GetParam();
+  if (!now->clean() || !legacy->clean()) return;
+  std::string why;
+  EXPECT_TRUE(ast::SameAst(now->file(), legacy->file(), &why)) << GetParam() << ": " << why;
+}
+
+TEST(Format, LegacyLinesMigration) {
+  const std::string old_text =
+      "sync accounts: salesforce.Account -> hubspot.companies {\n  match domain\n  Website -> website\n"
+      "  [\"x\"][0] -> description\n}\n";
+  // The new rules: two rules, as written.
+  auto now = ParseText("a.accord", old_text);
+  ASSERT_TRUE(now->clean()) << now->Errors();
+  EXPECT_EQ(std::get<ast::SyncDecl>(now->file().decls[0]).items.size(), 3u);
+  // The old rules continued `website` with `["x"]`; migrating keeps that meaning.
+  auto legacy = std::make_unique<Parsed>();
+  legacy->source = std::make_unique<SourceFile>("a.accord", old_text);
+  syntax::ParseOptions old_rules;
+  old_rules.legacy_line_breaks = true;
+  legacy->result = syntax::Parse(*legacy->source, old_rules, legacy->sink);
+  ASSERT_TRUE(legacy->clean()) << legacy->Errors();
+  std::string migrated = Format(legacy->file());
+  EXPECT_EQ(migrated,
+            "sync accounts: salesforce.Account -> hubspot.companies {\n  match domain\n  Website -> website[\"x\"];\n"
+            "  [0]     -> description\n}\n");
+  auto reread = ParseText("b.accord", migrated);
+  ASSERT_TRUE(reread->clean()) << reread->Errors();
+  EXPECT_TRUE(ast::SameAst(legacy->file(), reread->file()));
+}
+
 // A comment may sit between any two tokens: put one after every token of the
 // golden inputs in turn, and check the properties still hold.
 TEST_P(GoldenTest, PropertiesWithACommentAfterEveryToken) {

@@ -81,6 +81,7 @@ int HexVal(char c) {
 std::string TokenDescription(size_t type, const antlr4::dfa::Vocabulary& vocab) {
   switch (type) {
     case antlr4::Token::EOF: return "end of file";
+    case P::NEWLINE: return "a line break";
     case P::IDENT: return "a name";
     case P::QUOTED_IDENT: return "a `quoted` field name";
     case P::STRING: return "a string";
@@ -97,6 +98,7 @@ std::string TokenDescription(size_t type, const antlr4::dfa::Vocabulary& vocab) 
 
 std::string ShowToken(const antlr4::Token* t) {
   if (!t || t->getType() == antlr4::Token::EOF) return "end of file";
+  if (t->getType() == P::NEWLINE) return "a line break";
   std::string text = t->getText();
   if (text.size() > 30) text = text.substr(0, 27) + "...";
   for (char& c : text)
@@ -311,8 +313,9 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
     std::string exp = ExpectedList(e.getExpectedTokens(), p->getVocabulary());
     if (!exp.empty() && AtEndOfLine(p, tok)) {
       st_->ReportAfter(p->getTokenStream()->LT(-1),
-                       "expected " + exp + Where(p) + " at the end of this line, found " + ShowToken(tok) +
-                           " on the next");
+                       "expected " + exp + Where(p) + " at the end of this line" +
+                           (tok->getType() == P::NEWLINE ? std::string()
+                                                         : ", found " + ShowToken(tok) + " on the next"));
       return;
     }
     std::string msg = exp.empty() ? "unexpected " + ShowToken(tok) + Where(p)
@@ -1173,6 +1176,55 @@ class Builder {
 
 // ---- driver -------------------------------------------------------------------------
 
+// A line break ends a statement (issue 13): before a '-', '(' or '[' that
+// starts a line - the tokens that could both continue an expression and start
+// a rule - a NEWLINE token is inserted, unless the break is inside ( ), [ ] or
+// an expression's { } (a map literal), or the previous line ends with
+// something that needs more (an operator, an opening bracket, ',' ':' '?'
+// '.', an arrow, '=', `with`, `when`, `default`). Every other line start was
+// already unambiguous, so no other NEWLINE is needed.
+bool NeedsMore(size_t type) {
+  switch (type) {
+    case P::OR: case P::AND: case P::NOT: case P::EQ: case P::NE: case P::LT: case P::LE: case P::GT:
+    case P::GE: case P::PLUS: case P::MINUS: case P::STAR: case P::SLASH: case P::PERCENT: case P::QUESTION:
+    case P::COLON: case P::DOT: case P::COMMA: case P::LPAREN: case P::LBRACKET: case P::LBRACE: case P::ASSIGN:
+    case P::BOTH: case P::TO_HS: case P::TO_SF: case P::IN: case P::WITH: case P::WHEN: case P::DEFAULT:
+    case P::SEMI:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void InsertLineBreaks(std::vector<std::unique_ptr<antlr4::Token>>& toks) {
+  std::vector<std::unique_ptr<antlr4::Token>> out;
+  out.reserve(toks.size() + toks.size() / 16);
+  std::vector<bool> in_expr;  // per open bracket: does it hold an expression (not a block)?
+  const antlr4::Token* prev = nullptr;
+  for (auto& t : toks) {
+    size_t type = t->getType();
+    bool starts_line = prev && t->getLine() > prev->getLine();
+    if (starts_line && (type == P::MINUS || type == P::LPAREN || type == P::LBRACKET) &&
+        (in_expr.empty() || !in_expr.back()) && !NeedsMore(prev->getType())) {
+      // With the lexer and input of its neighbour: error recovery builds
+      // conjured-up tokens from the current token's source.
+      auto nl = std::make_unique<antlr4::CommonToken>(std::make_pair(t->getTokenSource(), t->getInputStream()),
+                                                      P::NEWLINE, antlr4::Token::DEFAULT_CHANNEL,
+                                                      t->getStartIndex(), t->getStartIndex() - 1);
+      nl->setText("\n");
+      nl->setLine(t->getLine());
+      nl->setCharPositionInLine(t->getCharPositionInLine());
+      out.push_back(std::move(nl));
+    }
+    if (type == P::LPAREN || type == P::LBRACKET) in_expr.push_back(true);
+    else if (type == P::LBRACE) in_expr.push_back(!prev || NeedsMore(prev->getType()));
+    else if ((type == P::RPAREN || type == P::RBRACKET || type == P::RBRACE) && !in_expr.empty()) in_expr.pop_back();
+    prev = t.get();
+    out.push_back(std::move(t));
+  }
+  toks = std::move(out);
+}
+
 // Tokens that open a nesting level the parser handles by recursion.
 bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const OffsetMap& map,
                   const SourceFile& src, const ParseOptions& opt, DiagSink& sink) {
@@ -1203,6 +1255,7 @@ bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const
       case P::TO_SF:
       case P::SEMI:
       case P::ASSIGN:
+      case P::NEWLINE:
         run = 0;
         break;
       case P::MINUS:
@@ -1318,6 +1371,7 @@ void RunParse(const Job& job) {
       out.push_back(std::move(t));
       if (eof) break;
     }
+    if (!job.expr_mode && !job.opt->legacy_line_breaks) InsertLineBreaks(out);
     return out;
   };
   std::vector<std::unique_ptr<antlr4::Token>> kept = lex(true);

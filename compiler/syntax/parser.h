@@ -19,6 +19,11 @@ struct ParseOptions {
   size_t max_source_bytes = 16u << 20;  // larger files get A0002
   int max_nesting = 256;                // AST depth: brackets, ternaries, operators; 1..kMaxNestingLimit
   size_t max_syntax_errors = 20;        // per file; later ones are dropped
+  // The rules before issue 13: a line break never ends a statement, so a line
+  // that starts with '-', '(' or '[' continues the previous expression.
+  // `accord fmt --legacy-lines` reads old files this way and writes them in
+  // the current rules (each rule on one line) with the same meaning.
+  bool legacy_line_breaks = false;
 };
 
 struct ParseResult {

@@ -334,6 +334,41 @@ TEST(Parser, DuplicateFieldOptionIsNotASyntaxError) {
   EXPECT_EQ(rule.via->text, "T");
 }
 
+// Issue 13: a rule that starts with '-', '(' or '[' on its own line is a new
+// rule, not more of the previous line's expression; inside brackets, after an
+// operator and in a map literal the line break changes nothing.
+TEST(Parser, LineBreakEndsAStatementBeforeMinusParenBracket) {
+  auto items = [](const std::string& body) {
+    auto p = P("sync s: salesforce.A <-> hubspot.b {\n" + body + "}\n");
+    EXPECT_EQ(p->result.syntax_errors, 0u) << body << Messages(*p);
+    std::vector<std::string> out;
+    if (p->result.file->decls.empty()) return out;
+    for (const auto& item : std::get<ast::SyncDecl>(p->result.file->decls[0]).items) {
+      if (const auto* f = std::get_if<ast::FieldRule>(&item))
+        out.push_back(ast::DumpExpr(*f->salesforce) + " " + std::string(ast::DirectionToken(f->dir)) + " " +
+                      ast::DumpExpr(*f->hubspot));
+      else if (const auto* sc = std::get_if<ast::ScopeRule>(&item))
+        out.push_back("scope " + ast::DumpExpr(*sc->condition));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(items("  a -> b\n  -c -> d\n"), (V{"a -> b", "(neg c) -> d"}));
+  EXPECT_EQ(items("  a -> b\n  (c) -> d\n"), (V{"a -> b", "c -> d"}));
+  EXPECT_EQ(items("  a -> b\n  [c][0] -> d\n"), (V{"a -> b", "(index (list c) 0) -> d"}));
+  EXPECT_EQ(items("  scope salesforce: x\n  (y) -> z\n"), (V{"scope x", "y -> z"}));
+  // Continuations: after an operator, inside brackets, inside a map literal, a leading '.', '&&'.
+  EXPECT_EQ(items("  scope salesforce: x -\n  1 > 0\n"), (V{"scope (> (- x 1) 0)"}));
+  EXPECT_EQ(items("  scope salesforce: f(x,\n  -1)\n"), (V{"scope (call f x -1)"}));
+  EXPECT_EQ(items("  scope salesforce: (x\n  - 1) > 0\n"), (V{"scope (> (- x 1) 0)"}));
+  EXPECT_EQ(items("  scope salesforce: {1: x\n  - 1}.size() > 0\n"),
+            (V{"scope (> (call size :recv (map 1 (- x 1))) 0)"}));
+  EXPECT_EQ(items("  scope salesforce: x\n    && y\n"), (V{"scope (&& x y)"}));
+  EXPECT_EQ(items("  a -> b\n    .lowerAscii()\n"), (V{"a -> (call lowerAscii :recv b)"}));
+  // On one line nothing changed: `b (c)` is still a call.
+  EXPECT_EQ(items("  a -> b (c)\n"), (V{"a -> (call b c)"}));
+}
+
 TEST(Parser, SourceSizeLimit) {
   ParseOptions opt;
   opt.max_source_bytes = 1000;

@@ -152,6 +152,14 @@ printf 'sync s: salesforce.Contact -> hubspot.contacts {\n  match email\n  Email
 "$ACCORD" check "$tmp/badjson" >"$tmp/out" 2>&1; check "malformed schema" 1 $?
 has "malformed schema at its line and column" "Contact.json:4:39: error\[A0901\]: malformed JSON" "$tmp/out"
 
+# A line that starts with '[' is a new rule (issue 13); `fmt --legacy-lines` keeps the old reading.
+mkdir -p "$tmp/lines"
+cp -r "$EX/schemas" "$tmp/lines/"
+printf 'sync accounts: salesforce.Account -> hubspot.companies {\n  match domain\n  Website -> website\n  ["x"][0] -> description\n}\n' >"$tmp/lines/r.accord"
+"$ACCORD" check "$tmp/lines" >"$tmp/out" 2>&1; check "a line starting with [ is a new rule" 0 $?
+"$ACCORD" fmt --legacy-lines --stdout "$tmp/lines/r.accord" >"$tmp/out" 2>&1; check "fmt --legacy-lines" 0 $?
+has "fmt --legacy-lines keeps the old meaning" 'Website -> website\["x"\];' "$tmp/out"
+
 # An expression may start with '-' (issue 13): it is not an option.
 "$ACCORD" eval '-(42)' >"$tmp/out" 2>&1; check "eval '-(42)'" 0 $?
 has "eval '-(42)' value" "^-42 : int" "$tmp/out"
