@@ -124,6 +124,10 @@ for n in -5 0 1001; do
   "$ACCORD" check --max-nesting "$n" "$EX" >"$tmp/out" 2>&1; check "--max-nesting $n refused" 2 $?
   has "--max-nesting $n says the range" "max-nesting.*1 - 1000|1 to 1000|range" "$tmp/out"
 done
+for o in --max-errors --max-source-bytes; do
+  "$ACCORD" check "$o" -5 "$EX" >"$tmp/out" 2>&1; check "$o -5 refused" 2 $?
+  has "$o -5 says why" "$o.*(positive|-5)" "$tmp/out"
+done
 
 # A byte order mark takes no column, lone-CR line ends count as lines, in text, JSON and SARIF
 # (the mark shifted every column by one; CR-only files put everything on line 1).
