@@ -5,9 +5,13 @@
 //   ./build/check_bench                       run the benchmarks
 //   ./build/check_bench --generate DIR        only write the large rule set to DIR
 //                                             (then: time ./build/accord check DIR)
+//   ./build/check_bench --generate DIR S F [V] the same with S syncs x F field rules and V
+//                                             values per picklist table (default 20; 0: no
+//                                             tables). Issue 13's big set: 200 200 (bench/check_big.sh)
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -18,9 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kSyncs = 50;
-constexpr int kFields = 200;
-constexpr int kPicklistValues = 20;
+int kSyncs = 50;
+int kFields = 200;
+int kPicklistValues = 20;  // 0: no value tables (picklists mapped without one)
 
 std::string SfField(const std::string& name, const std::string& type, bool picklist) {
   std::string f = "{\"name\":\"" + name + "\",\"label\":\"" + name + "\",\"type\":\"" + type +
@@ -73,7 +77,7 @@ void Generate(const fs::path& dir) {
     std::ofstream(dir / "schemas" / "hubspot" / (hs + ".json")) << hs_json;
 
     // One value table per picklist field.
-    for (int f = 0; f < kFields; f += 10) {
+    for (int f = 0; f < kFields && kPicklistValues > 0; f += 10) {
       rules += "values T" + std::to_string(s) + "_" + std::to_string(f) + ": salesforce." + obj + ".Field" +
                std::to_string(f) + "__c <-> hubspot." + hs + ".field_" + std::to_string(f) + " {\n";
       for (int v = 0; v < kPicklistValues; ++v)
@@ -84,7 +88,7 @@ void Generate(const fs::path& dir) {
     rules += "  match email\n  create in hubspot\n  conflict two_way\n  scope salesforce: Email != null\n";
     for (int f = 0; f < kFields; ++f) {
       std::string a = "Field" + std::to_string(f) + "__c", b = "field_" + std::to_string(f);
-      if (f % 10 == 0)
+      if (f % 10 == 0 && kPicklistValues > 0)
         rules += "  " + a + " <-> " + b + " via T" + std::to_string(s) + "_" + std::to_string(f) + "\n";
       else if (f % 7 == 0 && f % 3 != 0)
         rules += "  " + a + " <-> " + b + " with trim(_)\n";
@@ -127,6 +131,16 @@ BENCHMARK(BM_CheckLarge)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
+  if ((argc == 5 || argc == 6) && std::string(argv[1]) == "--generate") {
+    kSyncs = std::atoi(argv[3]);
+    kFields = std::atoi(argv[4]);
+    if (argc == 6) kPicklistValues = std::atoi(argv[5]);
+    if (kSyncs <= 0 || kFields <= 0 || kPicklistValues < 0) {
+      std::fprintf(stderr, "check_bench --generate DIR SYNCS FIELDS [VALUES]: SYNCS, FIELDS > 0, VALUES >= 0\n");
+      return 2;
+    }
+    argc = 3;
+  }
   if (argc == 3 && std::string(argv[1]) == "--generate") {
     Generate(argv[2]);
     std::printf("wrote %d syncs x %d field rules to %s\n", kSyncs, kFields, argv[2]);

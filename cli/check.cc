@@ -30,9 +30,14 @@ void RegisterCheck(CLI::App& app, int& exit_code) {
   cmd->add_option("PATH", args->paths, "rule files or folders");
   cmd->add_option("--format", args->format, "output format")->check(CLI::IsMember({"text", "json", "sarif"}));
   cmd->add_flag("--warnings-as-errors", args->warnings_as_errors, "exit 1 on warnings too");
-  cmd->add_option("--max-errors", args->max_errors, "stop reporting after this many errors");
-  cmd->add_option("--max-source-bytes", args->max_source_bytes, "largest rule file accepted");
-  cmd->add_option("--max-nesting", args->max_nesting, "deepest expression nesting accepted");
+  // Unsigned options would take "-5" as a huge number: refuse it instead.
+  cmd->add_option("--max-errors", args->max_errors, "stop reporting after this many errors")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-source-bytes", args->max_source_bytes, "largest rule file accepted")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-nesting", args->max_nesting,
+                  "deepest expression nesting accepted (1 to " + std::to_string(syntax::kMaxNestingLimit) + ")")
+      ->check(CLI::Range(1, syntax::kMaxNestingLimit));
   cmd->add_flag("--color", args->color_always, "colour the text output even when not on a terminal");
   cmd->add_flag("--no-color", args->color_never, "never colour the text output");
   cmd->add_flag("--timings", args->timings, "print the time each phase took to stderr");

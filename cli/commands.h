@@ -23,4 +23,9 @@ void RegisterSchema(CLI::App& app, int& exit_code);  // schema pull
 
 bool StdoutIsTty();
 
+// `accord eval '-(42)'`: an expression may start with '-', which CLI11 would
+// take for an option. Rewrites argv so that such an argument follows a `--`
+// (options stay before it). Other verbs' arguments are left alone.
+void SeparateEvalExpression(std::vector<std::string>& argv);
+
 }  // namespace accord::cli

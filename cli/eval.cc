@@ -1,5 +1,6 @@
 // accord eval 'EXPR' [--record FILE.json] [--object salesforce.Contact] [--rules PATH] [--engine E]
 // accord compile PATH [--sync NAME] --emit ast|ir|llvm|asm
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 
@@ -178,6 +179,29 @@ int RunCompile(const CompileArgs& a) {
 
 }  // namespace
 
+void SeparateEvalExpression(std::vector<std::string>& argv) {
+  if (argv.size() < 3 || argv[1] != "eval") return;
+  static const char* const kWithValue[] = {"--record", "--object", "--rules", "--engine"};
+  for (size_t i = 2; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--") return;  // already separated
+    bool takes_value = false;
+    for (const char* o : kWithValue) takes_value |= a == o;
+    if (takes_value) {
+      ++i;
+      continue;
+    }
+    // An option: -h, or -- followed by a letter (an unknown one is CLI11's to report).
+    bool option = a == "-h" || (a.size() > 2 && a[0] == '-' && a[1] == '-' && std::isalpha(static_cast<unsigned char>(a[2])));
+    if (option || a.size() < 2 || a[0] != '-') continue;
+    std::string expr = a;
+    argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i));
+    argv.push_back("--");
+    argv.push_back(std::move(expr));
+    return;
+  }
+}
+
 void RegisterEval(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = app.add_subcommand("eval", "Evaluate one expression and print its value and type");
@@ -186,6 +210,7 @@ void RegisterEval(CLI::App& app, int& exit_code) {
       "  accord eval '1 + 2 * 3'\n"
       "  accord eval 'lowerAscii(trim(Email))' --object salesforce.Contact --rules examples/salesforce-hubspot "
       "--record contact.json\n"
+      "An expression may start with '-' (accord eval '-(42)'); `accord eval -- EXPR` works too.\n"
       "Exit status: 0 a value, 1 an evaluation or compile error, 2 usage or I/O failure.");
   cmd->add_option("EXPR", args->expr, "a CEL expression")->required();
   cmd->add_option("--record", args->record_path, "a JSON record whose fields are in scope");

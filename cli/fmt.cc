@@ -14,6 +14,7 @@ struct FmtArgs {
   std::vector<std::string> paths;
   bool check = false;
   bool to_stdout = false;
+  bool legacy_lines = false;
 };
 }  // namespace
 
@@ -26,9 +27,13 @@ void RegisterFmt(CLI::App& app, int& exit_code) {
   cmd->add_option("PATH", args->paths, "rule files or folders (default .)");
   cmd->add_flag("--check", args->check, "list files that are not formatted; exit 1 if any");
   cmd->add_flag("--stdout", args->to_stdout, "print the formatted text instead of writing files");
+  cmd->add_flag("--legacy-lines", args->legacy_lines,
+                "read the files with the rules before line breaks ended statements (a line starting with "
+                "'-', '(' or '[' continued the previous one) and write them with the same meaning");
   cmd->callback([args, &exit_code] {
     if (args->paths.empty()) args->paths.push_back(".");
     driver::Options opt;
+    opt.parse.legacy_line_breaks = args->legacy_lines;
     DiagSink sink(opt.max_errors);
     driver::RuleSet set;
     std::string io_error;
@@ -46,8 +51,12 @@ void RegisterFmt(CLI::App& app, int& exit_code) {
       result = kFindings;
     }
     for (size_t i = 0; i < set.sources.size(); ++i) {
-      if (set.parsed[i].syntax_errors > 0) continue;
       const SourceFile& src = *set.sources[i];
+      // The formatter prints the AST: a file with any error of the parse layer
+      // (a syntax error, an option given twice) is left alone.
+      bool has_errors = set.parsed[i].syntax_errors > 0;
+      for (const Diagnostic& d : sink.diagnostics()) has_errors |= d.file == &src && d.severity == Severity::kError;
+      if (has_errors) continue;
       std::string formatted = fmt::Format(*set.parsed[i].file);
       if (args->to_stdout) {
         std::cout << formatted;

@@ -1,7 +1,14 @@
 // The Accord rules language. The normative reference is docs/language.md.
 // Expressions follow CEL (cel-spec doc/langdef.md). Statements need no
-// separator; an optional ';' ends one explicitly.
+// separator; an optional ';' ends one explicitly, and so does a line break
+// where the next line could otherwise continue the previous expression: the
+// parse layer inserts a NEWLINE token before a '-', '(' or '[' that starts a
+// line outside ( ) [ ] and an expression's { }, unless the previous line ends
+// with an operator, an opening bracket, ',' ':' '?' '.', an arrow, `=`,
+// `with`, `when` or `default` (docs/language.md 1.3).
 grammar Accord;
+
+tokens { NEWLINE }
 
 file : decl* EOF ;
 
@@ -55,7 +62,7 @@ syncItem
   | ASSOCIATE ident arrow ident                         # associateItem
   | DELETE deletePolicy (FROM side)?                    # deleteItem
   | expr arrow expr fieldOption*                        # fieldRuleItem
-  | ';'                                                 # emptyItem
+  | (';' | NEWLINE)                                     # emptyItem
   ;
 
 // `match email`, `match domain`, `match link`, or explicit key fields.
@@ -123,33 +130,26 @@ recordLit : '{' (recordField (',' recordField)* ','?)? '}' ;
 recordField : ident ':' expr ;
 
 // ---- CEL expressions -------------------------------------------------------
-expr : cond=orExpr ('?' then=orExpr ':' otherwise=expr)? ;
-
-orExpr  : andExpr ('||' andExpr)* ;
-andExpr : relation ('&&' relation)* ;
-
-relation
-  : calc
-  | relation op=('<' | '<=' | '>=' | '>' | '==' | '!=' | IN) relation
-  ;
-
-calc
-  : unary
-  | calc op=('*' | '/' | '%') calc
-  | calc op=('+' | '-') calc
-  ;
-
-unary
-  : member                                              # unaryMember
-  | '!'+ member                                         # unaryNot
-  | '-'+ member                                         # unaryNegate
-  ;
-
-member
-  : primary                                             # memberPrimary
-  | member '.' selector                                 # memberSelect
-  | member '.' methodName '(' exprList? ')'             # memberCall
-  | member '[' expr ']'                                 # memberIndex
+// One left-recursive rule, precedence from the top (binds tightest) down, so
+// that a plain name is three parse-tree nodes (expr, primary, ident), not
+// nine: this is most of the parse time and memory of a big rule set. The
+// parse layer rejects what CEL's own grammar does not allow but this rule
+// would (`!-x`, `a ? b ? c : d : e` without parentheses). A run of '!' or
+// '-' nests one level per operator (as `'!'+ expr` its prediction would look
+// ahead to the end of the run for every '!'); runs are capped before the parse.
+expr
+  : primary                                             # exprPrimary
+  | expr '.' selector                                   # exprSelect
+  | expr '.' methodName '(' exprList? ')'               # exprCall
+  | expr '[' expr ']'                                   # exprIndex
+  | '!' expr                                            # exprNot
+  | '-' expr                                            # exprNegate
+  | expr op=('*' | '/' | '%') expr                      # exprBinary
+  | expr op=('+' | '-') expr                            # exprBinary
+  | expr op=('<' | '<=' | '>=' | '>' | '==' | '!=' | IN) expr   # exprBinary
+  | expr op='&&' expr                                   # exprBinary
+  | expr op='||' expr                                   # exprBinary
+  | <assoc=right> expr '?' expr ':' expr                # exprConditional
   ;
 
 // After a '.', CEL's reserved word `else` is a name too, and a field name

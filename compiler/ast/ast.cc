@@ -1,5 +1,6 @@
 #include "compiler/ast/ast.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -51,6 +52,81 @@ ExprPtr MakeExpr(ExprKind kind, Range range) {
   e->kind = kind;
   e->range = range;
   return e;
+}
+
+Expr::~Expr() {
+  if (!operand && args.empty()) return;
+  std::vector<ExprPtr> doomed;
+  auto take = [&doomed](Expr& e) {
+    if (e.operand) doomed.push_back(std::move(e.operand));
+    for (auto& a : e.args)
+      if (a) doomed.push_back(std::move(a));
+    e.args.clear();
+  };
+  take(*this);
+  while (!doomed.empty()) {
+    ExprPtr e = std::move(doomed.back());
+    doomed.pop_back();
+    take(*e);
+  }  // e has no children left when it is destroyed here
+}
+
+int ExprDepth(const Expr& root) {
+  int best = 0;
+  std::vector<std::pair<const Expr*, int>> stack{{&root, 1}};
+  while (!stack.empty()) {
+    auto [e, d] = stack.back();
+    stack.pop_back();
+    best = std::max(best, d);
+    if (e->operand) stack.emplace_back(e->operand.get(), d + 1);
+    for (const auto& a : e->args)
+      if (a) stack.emplace_back(a.get(), d + 1);
+  }
+  return best;
+}
+
+namespace {
+
+// Calls fn on every top-level expression of a file.
+template <typename Fn>
+void ForEachExpr(const File& f, Fn fn) {
+  auto e = [&fn](const ExprPtr& p) {
+    if (p) fn(*p);
+  };
+  auto record = [&e](const RecordLit& r) {
+    for (const auto& x : r.fields) e(x.value);
+  };
+  for (const auto& decl : f.decls) {
+    if (const auto* s = std::get_if<SyncDecl>(&decl)) {
+      for (const auto& item : s->items) {
+        if (const auto* r = std::get_if<ScopeRule>(&item)) e(r->condition);
+        else if (const auto* c = std::get_if<CreateRule>(&item)) e(c->when);
+        else if (const auto* b = std::get_if<BlankDefault>(&item)) e(b->policy.default_value);
+        else if (const auto* o = std::get_if<OnCreate>(&item))
+          for (const auto& a : o->assignments) e(a.value);
+        else if (const auto* fr = std::get_if<FieldRule>(&item)) {
+          e(fr->salesforce);
+          e(fr->hubspot);
+          e(fr->with);
+          if (fr->blank) e(fr->blank->default_value);
+          for (const auto& t : fr->transforms) e(t.expr);
+        }
+      }
+    } else if (const auto* t = std::get_if<TestDecl>(&decl)) {
+      for (const auto& item : t->items) {
+        if (const auto* g = std::get_if<Given>(&item)) record(g->record);
+        else if (const auto* x = std::get_if<ExpectRecord>(&item)) record(x->record);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int MaxExprDepth(const File& f) {
+  int best = 0;
+  ForEachExpr(f, [&best](const Expr& e) { best = std::max(best, ExprDepth(e)); });
+  return best;
 }
 
 namespace {

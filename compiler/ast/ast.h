@@ -61,6 +61,7 @@ int BinaryOpPrecedence(BinaryOp op);  // higher binds tighter; ?: is 0
 enum class UnaryOp { kNot, kNeg };
 
 struct Expr;
+struct File;
 using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
@@ -93,9 +94,21 @@ struct Expr {
   // Binary: lhs, rhs; Index: index; Conditional: cond, then, else.
   ExprPtr operand;
   std::vector<ExprPtr> args;
+
+  Expr() = default;
+  Expr(Expr&&) = default;
+  Expr& operator=(Expr&&) = default;
+  // Frees the subtree with a loop, not recursion: no input can make
+  // destroying an AST overflow the stack.
+  ~Expr();
 };
 
 ExprPtr MakeExpr(ExprKind kind, Range range);
+// Nodes on the longest root-to-leaf path (a leaf is 1). Iterative. The parser
+// keeps every expression within ParseOptions::max_nesting of this measure.
+int ExprDepth(const Expr& e);
+// The largest ExprDepth of any expression in the file.
+int MaxExprDepth(const File& f);
 
 // ---- declarations ------------------------------------------------------------
 

@@ -6,14 +6,19 @@ namespace accord {
 
 SourceFile::SourceFile(std::string path, std::string text)
     : path_(std::move(path)), text_(std::move(text)) {
-  line_starts_.push_back(0);
+  // Line breaks are LF, CRLF and a lone CR. A UTF-8 byte order mark is not
+  // part of the first line: editors do not show it, so columns skip it.
+  bom_ = text_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  line_starts_.push_back(bom_);
   for (uint32_t i = 0; i < text_.size(); ++i) {
-    if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    if (text_[i] == '\n' || (text_[i] == '\r' && (i + 1 == text_.size() || text_[i + 1] != '\n')))
+      line_starts_.push_back(i + 1);
   }
 }
 
 LineCol SourceFile::Locate(uint32_t offset) const {
   if (offset > text_.size()) offset = static_cast<uint32_t>(text_.size());
+  if (offset < bom_) offset = bom_;
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   uint32_t line = static_cast<uint32_t>(it - line_starts_.begin());  // 1-based
   return LineCol{line, offset - line_starts_[line - 1] + 1};

@@ -26,7 +26,8 @@ struct LineCol {
   uint32_t column = 1;  // 1-based, in bytes
 };
 
-// The text of one file and its line table.
+// The text of one file and its line table. Lines end at LF, CRLF or a lone
+// CR; a leading UTF-8 byte order mark takes no column.
 class SourceFile {
  public:
   SourceFile(std::string path, std::string text);
@@ -40,6 +41,7 @@ class SourceFile {
   std::string path_;
   std::string text_;
   std::vector<uint32_t> line_starts_;
+  uint32_t bom_ = 0;  // 3 when the text starts with a UTF-8 byte order mark
 };
 
 enum class Severity { kError, kWarning, kNote };

@@ -23,6 +23,27 @@ TEST(SourceFile, LocatesLinesAndColumns) {
   EXPECT_EQ(f.Locate(999).line, 4u);  // clamps
 }
 
+// A byte order mark takes no column; a lone CR ends a line (they shifted
+// every column of line 1 by one and put everything on line 1).
+TEST(SourceFile, ByteOrderMarkAndLoneCr) {
+  SourceFile bom("a.accord", "\xEF\xBB\xBF" "ab\ncd");
+  EXPECT_EQ(bom.Locate(3).line, 1u);
+  EXPECT_EQ(bom.Locate(3).column, 1u);
+  EXPECT_EQ(bom.Locate(4).column, 2u);
+  EXPECT_EQ(bom.Locate(0).column, 1u);  // inside the mark: its end
+  EXPECT_EQ(bom.LineText(1), "ab");
+  EXPECT_EQ(bom.Locate(6).line, 2u);
+  EXPECT_EQ(bom.Locate(6).column, 1u);
+  SourceFile cr("b.accord", "ab\rcd\ref\r\ngh");
+  EXPECT_EQ(cr.line_count(), 4u);
+  EXPECT_EQ(cr.Locate(3).line, 2u);
+  EXPECT_EQ(cr.Locate(4).column, 2u);
+  EXPECT_EQ(cr.LineText(2), "cd");
+  EXPECT_EQ(cr.LineText(3), "ef");
+  EXPECT_EQ(cr.Locate(10).line, 4u);
+  EXPECT_EQ(cr.Locate(10).column, 1u);
+}
+
 TEST(DiagCodes, AreUniqueAndWellFormed) {
   std::set<std::string_view> ids;
   for (const auto& i : AllDiagCodes()) {

@@ -30,6 +30,11 @@ class PhaseTimer {
 }  // namespace
 
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    *error = "cannot read " + path + ": it is a folder, and a folder named *.accord is not searched; rename it";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = "cannot read " + path;
@@ -67,11 +72,14 @@ bool CollectRuleFiles(const std::vector<std::string>& paths, std::vector<std::st
           return false;
         }
         std::string name = it->path().filename().string();
+        bool rules_name = it->path().extension() == ".accord";
         if (it->is_directory(ec)) {
-          if (name == "build" || name == "node_modules" || (!name.empty() && name[0] == '.')) it.disable_recursion_pending();
-          continue;
+          if (name == "build" || name == "node_modules" || (!name.empty() && name[0] == '.') || rules_name)
+            it.disable_recursion_pending();
+          // A folder named *.accord is listed so that ParseFiles reports it (A0007).
+          if (!rules_name) continue;
         }
-        if (it->path().extension() == ".accord") found.push_back(it->path().lexically_normal().string());
+        if (rules_name) found.push_back(it->path().lexically_normal().string());
       }
       std::sort(found.begin(), found.end());
       for (auto& f : found)
@@ -159,9 +167,21 @@ void LoadSchemas(const std::vector<std::string>& paths, RuleSet& set, DiagSink& 
       schema::LoadSchemaDir(side == 0 ? schema::System::kSalesforce : schema::System::kHubSpot, dir, set.schemas,
                             errors);
       set.schema_dirs[side].push_back(dir);
+      // One SourceFile per schema file with errors; with its text when an
+      // error knows its bytes, so that it shows line, column and snippet.
+      std::map<std::string, const SourceFile*> files;
       for (const auto& e : errors) {
-        set.schema_files.push_back(std::make_unique<SourceFile>(e.path, ""));
-        sink.Report(DiagCode::kSchemaError, set.schema_files.back().get(), Range{}, e.message);
+        const SourceFile*& file = files[e.path];
+        if (!file || (e.begin != schema::SchemaError::kNoOffset && file->text().empty())) {
+          std::string text, unused;
+          if (e.begin != schema::SchemaError::kNoOffset) ReadFile(e.path, &text, &unused);
+          set.schema_files.push_back(std::make_unique<SourceFile>(e.path, std::move(text)));
+          file = set.schema_files.back().get();
+        }
+        Range r{};
+        if (e.begin != schema::SchemaError::kNoOffset && e.begin <= file->text().size())
+          r = Range{e.begin, std::min<uint32_t>(e.end, static_cast<uint32_t>(file->text().size()))};
+        sink.Report(e.shape ? DiagCode::kSchemaShape : DiagCode::kSchemaError, file, r, e.message);
       }
     }
   }

@@ -18,7 +18,7 @@ constexpr int kHuge = 1 << 20;
 int Width(std::string_view s) {
   int w = 0;
   for (unsigned char c : s) {
-    if (c == '\n') return kHuge;
+    if (c == '\n' || c == '\r') return kHuge;
     if ((c & 0xC0) != 0x80) ++w;
   }
   return w;
@@ -288,10 +288,34 @@ class Formatter {
       out += l;
       out += '\n';
     }
-    return out;
+    return KeepLineEnds(std::move(out));
   }
 
  private:
+  // The output is built with LF line ends. A source that uses CRLF or a lone
+  // CR throughout gets those back, and a leading byte order mark is kept:
+  // `accord fmt` changes layout, not encoding. (Comment text lost its CRs in
+  // CommentText; multi-line strings keep theirs, and a uniform source's
+  // strings hold no other kind of line end, so only bare LFs are converted.)
+  std::string KeepLineEnds(std::string out) const {
+    bool bom = text_.substr(0, 3) == "\xEF\xBB\xBF";
+    size_t lf = 0, crlf = 0, cr = 0;
+    for (size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] == '\n') ++lf;
+      else if (text_[i] == '\r' && i + 1 < text_.size() && text_[i + 1] == '\n') ++crlf, ++i;
+      else if (text_[i] == '\r') ++cr;
+    }
+    std::string_view end = crlf > 0 && lf == 0 && cr == 0 ? "\r\n" : cr > 0 && lf == 0 && crlf == 0 ? "\r" : "\n";
+    if (end == "\n" && !bom) return out;
+    std::string converted = bom && !out.empty() ? "\xEF\xBB\xBF" : "";
+    converted.reserve(out.size() + out.size() / 16 + 3);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r')) converted += end;
+      else converted += out[i];
+    }
+    return converted;
+  }
+
   // ---- the block tree: where comments can go ----
   //
   // A block is a braced part of the file (the file itself is the outermost)
@@ -379,7 +403,7 @@ class Formatter {
     bool after_newline = false;
     for (uint32_t p = a; p < b; ++p) {
       char c = text_[p];
-      if (c == '\n') {
+      if (c == '\n' || (c == '\r' && (p + 1 >= text_.size() || text_[p + 1] != '\n'))) {
         if (after_newline) return true;
         after_newline = true;
       } else if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') {

@@ -59,9 +59,12 @@
 //   - A comment inside an item that prints on one line (say, in the middle of
 //     an expression) moves to its own line just before the item.
 //   - Comment text is kept verbatim, except that trailing spaces and the `\r`
-//     of CRLF line ends are dropped. Output lines end with "\n" and carry no
-//     trailing spaces (multi-line string literals excepted: they are kept
-//     byte for byte).
+//     of CRLF line ends are dropped. Output lines carry no trailing spaces
+//     (multi-line string literals excepted: they are kept byte for byte).
+// Encoding
+//   - Output lines end with "\n", unless the source ends every line with
+//     "\r\n" (or every line with a lone "\r"): then the output does too.
+//   - A UTF-8 byte order mark at the start of the source is kept.
 //   - The output ends with exactly one newline; a file with no declarations
 //     and no comments formats to the empty string.
 #pragma once

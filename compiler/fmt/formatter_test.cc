@@ -102,8 +102,20 @@ bool CheckProperties(const std::string& name, const std::string& text, const For
   EXPECT_EQ(SortedComments(original->file()), SortedComments(again->file())) << name << ": comments differ\n" << once;
   EXPECT_EQ(Format(again->file(), options), once) << name << ": not idempotent";
 
-  // Layout invariants.
-  if (!once.empty()) {
+  // Layout invariants, on the output with LF line ends and no byte order mark
+  // (the formatter keeps a source's CRLF or CR line ends and its mark).
+  const bool had_cr = text.find('\r') != std::string::npos;
+  std::string lf = once.compare(0, 3, "\xEF\xBB\xBF") == 0 ? once.substr(3) : once;
+  if (had_cr) {
+    std::string t;
+    for (size_t i = 0; i < lf.size(); ++i) {
+      if (lf[i] == '\r' && i + 1 < lf.size() && lf[i + 1] == '\n') continue;
+      t += lf[i] == '\r' ? '\n' : lf[i];
+    }
+    lf = t;
+  }
+  if (!lf.empty()) {
+    const std::string& once = lf;
     EXPECT_EQ(once.back(), '\n') << name;
     EXPECT_EQ(once.find("\n\n\n"), std::string::npos) << name << ": two blank lines\n" << once;
     EXPECT_NE(once.front(), '\n') << name << ": starts with a blank line";
@@ -111,9 +123,9 @@ bool CheckProperties(const std::string& name, const std::string& text, const For
   }
   bool multiline_strings = once.find("\"\"\"") != std::string::npos || once.find("'''") != std::string::npos;
   if (!multiline_strings) {
-    EXPECT_EQ(once.find('\r'), std::string::npos) << name << ": CR in output";
-    EXPECT_EQ(once.find(" \n"), std::string::npos) << name << ": trailing space\n" << once;
-    EXPECT_EQ(once.find("\t\n"), std::string::npos) << name << ": trailing tab\n" << once;
+    if (!had_cr) EXPECT_EQ(once.find('\r'), std::string::npos) << name << ": CR in output";
+    EXPECT_EQ(lf.find(" \n"), std::string::npos) << name << ": trailing space\n" << once;
+    EXPECT_EQ(lf.find("\t\n"), std::string::npos) << name << ": trailing tab\n" << once;
   }
   return true;
 }
@@ -186,6 +198,48 @@ TEST_P(PropertyTest, HoldWithOtherOptions) {
                          text, o))
       GTEST_SKIP() << GetParam() << " has errors: not formatted";
   }
+}
+
+// Issue 13: a line break before '-', '(' or '[' now ends a statement. Every
+// rules file in the repository means the same under the old rules, and
+// `accord fmt --legacy-lines` (old rules in, formatted out) gives text that
+// means under the new rules what the file meant under the old ones.
+TEST_P(PropertyTest, LegacyLineRulesMeanTheSame) {
+  std::string text = ReadFile(kSourceDir / GetParam());
+  auto now = ParseText(GetParam(), text);
+  auto legacy = std::make_unique<Parsed>();
+  legacy->source = std::make_unique<SourceFile>(GetParam(), text);
+  syntax::ParseOptions old_rules;
+  old_rules.legacy_line_breaks = true;
+  legacy->result = syntax::Parse(*legacy->source, old_rules, legacy->sink);
+  EXPECT_EQ(now->clean(), legacy->clean()) << GetParam();
+  if (!now->clean() || !legacy->clean()) return;
+  std::string why;
+  EXPECT_TRUE(ast::SameAst(now->file(), legacy->file(), &why)) << GetParam() << ": " << why;
+}
+
+TEST(Format, LegacyLinesMigration) {
+  const std::string old_text =
+      "sync accounts: salesforce.Account -> hubspot.companies {\n  match domain\n  Website -> website\n"
+      "  [\"x\"][0] -> description\n}\n";
+  // The new rules: two rules, as written.
+  auto now = ParseText("a.accord", old_text);
+  ASSERT_TRUE(now->clean()) << now->Errors();
+  EXPECT_EQ(std::get<ast::SyncDecl>(now->file().decls[0]).items.size(), 3u);
+  // The old rules continued `website` with `["x"]`; migrating keeps that meaning.
+  auto legacy = std::make_unique<Parsed>();
+  legacy->source = std::make_unique<SourceFile>("a.accord", old_text);
+  syntax::ParseOptions old_rules;
+  old_rules.legacy_line_breaks = true;
+  legacy->result = syntax::Parse(*legacy->source, old_rules, legacy->sink);
+  ASSERT_TRUE(legacy->clean()) << legacy->Errors();
+  std::string migrated = Format(legacy->file());
+  EXPECT_EQ(migrated,
+            "sync accounts: salesforce.Account -> hubspot.companies {\n  match domain\n  Website -> website[\"x\"];\n"
+            "  [0]     -> description\n}\n");
+  auto reread = ParseText("b.accord", migrated);
+  ASSERT_TRUE(reread->clean()) << reread->Errors();
+  EXPECT_TRUE(ast::SameAst(legacy->file(), reread->file()));
 }
 
 // A comment may sit between any two tokens: put one after every token of the
@@ -383,11 +437,27 @@ TEST(Format, TrailingAndHeaderComments) {
             "// eof\n");
 }
 
-TEST(Format, CrlfInput) {
+// `accord fmt` changes layout, not encoding: CRLF and lone-CR line ends and a
+// byte order mark are kept (they were turned into LF and dropped).
+TEST(Format, CrlfInputKeepsCrlf) {
   EXPECT_EQ(Fmt("// a\r\n/* b\r\n c */\r\nschema salesforce \"x\"\r\n\r\n\r\nsync s: salesforce.A <-> hubspot.b {\r\n"
-                "  match email\r\n\r\n  a -> b  // t\r\n}\r\n"),
-            "// a\n/* b\n c */\nschema salesforce \"x\"\n\nsync s: salesforce.A <-> hubspot.b {\n"
-            "  match email\n\n  a -> b  // t\n}\n");
+                "  match email\r\n\r\n  a -> b  // t\r\n  c -> d with \"\"\"x\r\ny\"\"\"\r\n}\r\n"),
+            "// a\r\n/* b\r\n c */\r\nschema salesforce \"x\"\r\n\r\nsync s: salesforce.A <-> hubspot.b {\r\n"
+            "  match email\r\n\r\n  a -> b  // t\r\n  c -> d with \"\"\"x\r\ny\"\"\"\r\n}\r\n");
+}
+
+TEST(Format, LoneCrInputKeepsCr) {
+  EXPECT_EQ(Fmt("// a\rschema salesforce \"x\"\r\r\rsync s: salesforce.A <-> hubspot.b {\r  match email\r\r"
+                "  a -> b  // t\r  conflict two_way\r}\r"),
+            "// a\rschema salesforce \"x\"\r\rsync s: salesforce.A <-> hubspot.b {\r  match email\r\r"
+            "  a -> b;  // t\r  conflict two_way\r}\r");
+}
+
+TEST(Format, ByteOrderMarkIsKept) {
+  EXPECT_EQ(Fmt("\xEF\xBB\xBF// a\nschema  salesforce \"x\"\n"), "\xEF\xBB\xBF// a\nschema salesforce \"x\"\n");
+  EXPECT_EQ(Fmt("\xEF\xBB\xBFschema salesforce \"x\"\r\n"), "\xEF\xBB\xBFschema salesforce \"x\"\r\n");
+  // Mixed line ends become LF.
+  EXPECT_EQ(Fmt("schema salesforce \"x\"\r\nschema hubspot \"y\"\n"), "schema salesforce \"x\"\nschema hubspot    \"y\"\n");
 }
 
 TEST(Format, WithoutSourceCommentsGoLast) {

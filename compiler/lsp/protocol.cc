@@ -166,7 +166,9 @@ nlohmann::json Notification(std::string method, nlohmann::json params) {
 // ---- positions -------------------------------------------------------------------
 
 LineIndex::LineIndex(std::string_view text) : text_(text) {
-  starts_.push_back(0);
+  // A UTF-8 byte order mark takes no column (as in `accord check`'s output):
+  // editors do not show it, and strip it from the buffers they send.
+  starts_.push_back(text_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
   for (uint32_t i = 0; i < text_.size(); ++i) {
     if (text_[i] == '\n') {
       starts_.push_back(i + 1);
@@ -188,7 +190,7 @@ uint32_t LineIndex::LineEnd(uint32_t line) const {
 }
 
 Position LineIndex::ToPosition(uint32_t offset, Encoding enc) const {
-  offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  offset = std::max(std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size())), starts_[0]);
   uint32_t line = static_cast<uint32_t>(std::upper_bound(starts_.begin(), starts_.end(), offset) - starts_.begin()) - 1;
   uint32_t end = std::min(offset, LineEnd(line));
   uint32_t units = 0;

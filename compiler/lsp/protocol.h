@@ -79,8 +79,9 @@ struct Position {
 };
 
 // Line starts of one text; converts byte offsets to positions and back.
-// Line breaks are "\n", "\r\n" and a lone "\r", as LSP defines them. Keeps a
-// view of the text: the text must outlive the index.
+// Line breaks are "\n", "\r\n" and a lone "\r", as LSP defines them. A leading
+// UTF-8 byte order mark takes no column. Keeps a view of the text: the text
+// must outlive the index.
 class LineIndex {
  public:
   explicit LineIndex(std::string_view text);

@@ -68,6 +68,18 @@ TEST(LineIndex, LineBreaksCrLfAndLoneCr) {
   EXPECT_EQ(idx.ToOffset(Pos(1, 99), Encoding::kUtf16), 5u);
 }
 
+// A byte order mark takes no column (it shifted line 0 by one).
+TEST(LineIndex, ByteOrderMarkTakesNoColumn) {
+  std::string text = "\xEF\xBB\xBF" "ab\ncd";
+  LineIndex idx(text);
+  EXPECT_EQ(idx.ToPosition(3, Encoding::kUtf16), Pos(0, 0));
+  EXPECT_EQ(idx.ToPosition(4, Encoding::kUtf16), Pos(0, 1));
+  EXPECT_EQ(idx.ToPosition(0, Encoding::kUtf8), Pos(0, 0));
+  EXPECT_EQ(idx.ToOffset(Pos(0, 0), Encoding::kUtf16), 3u);
+  EXPECT_EQ(idx.ToOffset(Pos(0, 2), Encoding::kUtf8), 5u);
+  EXPECT_EQ(idx.ToOffset(Pos(1, 1), Encoding::kUtf16), 7u);
+}
+
 TEST(LineIndex, OutOfRangeIsClamped) {
   std::string text = "ab\ncd";
   LineIndex idx(text);

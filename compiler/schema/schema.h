@@ -10,11 +10,15 @@
 // names lives in one table per system in schema.cc and is documented in docs/types.md.
 //
 // Loaders never throw and never crash on bad input: malformed JSON or a wrong shape becomes
-// a SchemaError value; keys that are not needed are ignored and missing keys take defaults.
+// a SchemaError value with its place in the file; keys that are not needed are ignored and
+// missing keys (or null) take defaults, but a key the compiler reads with a value of the wrong
+// JSON type or range (`"length": -5`, `"nillable": "no"`, `"type": 42`) is an error, and so is
+// a field named twice.
 
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -120,6 +124,14 @@ struct Object {
 struct SchemaError {
   std::string path;
   std::string message;
+  // Where in the file, when known: the bytes [begin, end) of the malformed
+  // JSON or of the value with the wrong shape.
+  static constexpr uint32_t kNoOffset = UINT32_MAX;
+  uint32_t begin = kNoOffset, end = kNoOffset;
+  // False: the file cannot be used (A0901). True: one entry has the wrong
+  // shape (a field named twice, `length: -5`, `nillable: "no"`); the file is
+  // loaded, the entry with defaults for what is wrong (A0903).
+  bool shape = false;
 };
 
 class SchemaSet {
@@ -149,8 +161,9 @@ std::optional<Object> ParseHubSpotProperties(std::string_view json, std::string_
                                              std::string_view path, std::vector<SchemaError>& errors);
 
 // Load every *.json in dir (non-recursive), sorted by file name. For Salesforce,
-// "sobjects-global.json" and any file whose top level has no "fields" are skipped. For HubSpot
-// the object name is the file name without ".json".
+// "sobjects-global.json" and any other global describe (a top level with "sobjects" and no
+// "fields") are skipped; any other file without "fields" is an error. For HubSpot the object
+// name is the file name without ".json".
 void LoadSchemaDir(System system, const std::string& dir, SchemaSet& out, std::vector<SchemaError>& errors);
 
 // Damerau-Levenshtein distance (optimal string alignment), ASCII case-insensitive.

@@ -307,6 +307,90 @@ TEST(SalesforceParse, MalformedJson) {
   EXPECT_EQ(errors.size(), 1u);
 }
 
+// The text of the bytes an error points at.
+std::string At(std::string_view json, const SchemaError& e) {
+  if (e.begin == SchemaError::kNoOffset) return "<no place>";
+  return std::string(json.substr(e.begin, e.end - e.begin));
+}
+
+// Malformed JSON was reported at 1:1: now at the byte where it goes wrong.
+TEST(SalesforceParse, MalformedJsonHasItsPlace) {
+  const std::string json = "{\"name\": \"Lead\",\n \"fields\": [\n  {\"name\": \"A\",}\n]}";
+  std::vector<SchemaError> errors;
+  EXPECT_FALSE(ParseSalesforceDescribe(json, "Lead.json", errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_FALSE(errors[0].shape);
+  EXPECT_EQ(At(json, errors[0]), "}");
+  EXPECT_EQ(errors[0].begin, json.find(",}") + 1);
+  EXPECT_NE(errors[0].message.find("malformed JSON: syntax error"), std::string::npos) << errors[0].message;
+  errors.clear();
+  EXPECT_FALSE(ParseHubSpotProperties("{\"results\": [tru]}", "contacts", "c.json", errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].begin, 16u);  // where the parser stops: the ']' after "tru"
+}
+
+// Wrong shapes passed without a word: each is now an error at its value; the
+// field is kept with defaults for what is wrong.
+TEST(SalesforceParse, WrongValueShapesAreReportedAtTheValue) {
+  const std::string json = R"({"name": "Account", "fields": [
+    {"name": "Id", "type": "id", "nillable": false},
+    {"name": "Industry", "type": "picklist", "picklistValues": "oops"},
+    {"name": "Website", "type": "url", "length": -5},
+    {"name": "Name", "type": "string", "nillable": "no"},
+    {"name": "Rating", "type": 42},
+    {"name": "Name", "type": "string"},
+    {"name": "Kind", "type": "picklist", "picklistValues": [{"value": "a", "active": "yes"}],
+     "referenceTo": [7], "length": 2.5}
+  ]})";
+  std::vector<SchemaError> errors;
+  auto obj = ParseSalesforceDescribe(json, "Account.json", errors);
+  ASSERT_TRUE(obj.has_value());
+  EXPECT_EQ(obj->fields.size(), 7u);
+  ASSERT_EQ(errors.size(), 8u) << ErrorsText(errors);
+  for (const auto& e : errors) EXPECT_TRUE(e.shape) << e.message;
+  EXPECT_EQ(errors[0].message, "field Industry: \"picklistValues\" is \"oops\", not a list");
+  EXPECT_EQ(At(json, errors[0]), "\"oops\"");
+  EXPECT_EQ(errors[1].message, "field Website: \"length\" is -5, not a whole number from 0 up");
+  EXPECT_EQ(At(json, errors[1]), "-5");
+  EXPECT_EQ(errors[2].message, "field Name: \"nillable\" is \"no\", not true or false");
+  EXPECT_EQ(At(json, errors[2]), "\"no\"");
+  EXPECT_EQ(errors[3].message, "field Rating: \"type\" is 42, not a string");
+  EXPECT_EQ(At(json, errors[3]), "42");
+  EXPECT_EQ(errors[4].message, "field Kind: \"length\" is 2.5, not a whole number from 0 up");
+  EXPECT_EQ(errors[5].message, "field Kind: referenceTo[0] is 7, not an object name");
+  EXPECT_EQ(errors[6].message, "field Kind: picklistValues[0]: \"active\" is \"yes\", not true or false");
+  EXPECT_EQ(At(json, errors[6]), "\"yes\"");
+  EXPECT_EQ(errors[7].message, "field Name appears twice (fields[3] and [5]); the first is used");
+  EXPECT_EQ(At(json, errors[7]), "\"Name\"");
+  EXPECT_EQ(errors[7].begin, json.find("{\"name\": \"Name\", \"type\": \"string\"}") + 9);
+  // Defaults where the value was wrong; the first of two same-named fields.
+  EXPECT_EQ(obj->FindField("Website")->length, 0);
+  EXPECT_TRUE(obj->FindField("Name")->nillable);
+  EXPECT_EQ(obj->FindField("Rating")->type, FieldType::kUnsupported);
+  EXPECT_TRUE(obj->FindField("Industry")->values.empty());
+}
+
+TEST(HubSpotParse, WrongValueShapesAreReportedAtTheValue) {
+  const std::string json = R"({"results": [
+    {"name": "stage", "type": "enumeration", "fieldType": "select", "options": "x"},
+    {"name": "score", "type": 42, "calculated": "no"},
+    {"name": "tier", "type": "enumeration", "options": [{"value": "a", "hidden": 1}],
+     "modificationMetadata": {"readOnlyValue": "true"}},
+    {"name": "stage", "type": "string"}
+  ]})";
+  std::vector<SchemaError> errors;
+  auto obj = ParseHubSpotProperties(json, "deals", "deals.json", errors);
+  ASSERT_TRUE(obj.has_value());
+  ASSERT_EQ(errors.size(), 6u) << ErrorsText(errors);
+  EXPECT_EQ(errors[0].message, "property stage: \"options\" is \"x\", not a list");
+  EXPECT_EQ(errors[1].message, "property score: \"type\" is 42, not a string");
+  EXPECT_EQ(errors[2].message, "property score: \"calculated\" is \"no\", not true or false");
+  EXPECT_EQ(errors[3].message, "property tier: modificationMetadata: \"readOnlyValue\" is \"true\", not true or false");
+  EXPECT_EQ(At(json, errors[3]), "\"true\"");
+  EXPECT_EQ(errors[4].message, "property tier: options[0]: \"hidden\" is 1, not true or false");
+  EXPECT_EQ(errors[5].message, "property stage appears twice (results[0] and [3]); the first is used");
+}
+
 TEST(SalesforceParse, WrongShapes) {
   std::vector<SchemaError> errors;
   EXPECT_FALSE(ParseSalesforceDescribe("[1,2,3]", "a.json", errors));
@@ -346,7 +430,8 @@ TEST(SalesforceParse, BadFieldsAreSkippedOthersKept) {
   EXPECT_EQ(obj->name, "Thing__c");
   EXPECT_EQ(obj->label, "Thing");
   EXPECT_EQ(obj->fields.size(), 8u);
-  EXPECT_EQ(errors.size(), 3u) << ErrorsText(errors);
+  EXPECT_EQ(errors.size(), 4u) << ErrorsText(errors);
+  EXPECT_TRUE(HasErrorContaining(errors, "field Weird__c: \"length\" is \"x\", not a whole number"));
   EXPECT_TRUE(HasErrorContaining(errors, "fields[0]: field without \"name\""));
   EXPECT_TRUE(HasErrorContaining(errors, "fields[1]: expected an object"));
   EXPECT_TRUE(HasErrorContaining(errors, "Tags__c: picklistValues[2]"));
@@ -457,8 +542,9 @@ TEST(HubSpotParse, TypesOptionsAndReadOnly) {
   EXPECT_EQ(obj->system, System::kHubSpot);
   EXPECT_EQ(obj->name, "things");
   EXPECT_EQ(obj->source_path, "hubspot/things.json");
-  ASSERT_EQ(errors.size(), 1u) << ErrorsText(errors);
+  ASSERT_EQ(errors.size(), 2u) << ErrorsText(errors);
   EXPECT_NE(errors[0].message.find("stage: options[2]"), std::string::npos);
+  EXPECT_EQ(errors[1].message, "property key: \"modificationMetadata\" is \"odd\", not an object");
 
   const Field* stage = obj->FindField("stage");
   EXPECT_EQ(stage->type, FieldType::kString);
@@ -509,6 +595,7 @@ TEST(LoadSchemaDirTest, SkipsNonDescribesAndReportsBadFiles) {
   auto write = [&](const fs::path& p, std::string_view text) { std::ofstream(p) << text; };
   write(dir / "sobjects-global.json", R"({"encoding": "UTF-8", "sobjects": [], "fields": []})");
   write(dir / "listing.json", R"({"sobjects": []})");
+  write(dir / "NoFields.json", R"({"name": "NoFields", "label": "a describe without fields"})");
   write(dir / "B.json", R"({"name": "B", "fields": [{"name": "Id", "type": "id"}]})");
   write(dir / "A.json", R"({"name": "A", "fields": [{"name": "Id", "type": "id"}]})");
   write(dir / "Broken.json", R"({"name": "Broken", "fields": [)");
@@ -521,8 +608,11 @@ TEST(LoadSchemaDirTest, SkipsNonDescribesAndReportsBadFiles) {
   std::vector<std::string> names;
   for (const Object* o : set.Objects(System::kSalesforce)) names.push_back(o->name);
   EXPECT_EQ(names, (std::vector<std::string>{"A", "B"}));
-  ASSERT_EQ(errors.size(), 1u) << ErrorsText(errors);
+  // A describe without "fields" was skipped silently; a global describe still is.
+  ASSERT_EQ(errors.size(), 2u) << ErrorsText(errors);
   EXPECT_NE(errors[0].path.find("Broken.json"), std::string::npos);
+  EXPECT_NE(errors[1].path.find("NoFields.json"), std::string::npos);
+  EXPECT_EQ(errors[1].message, "describe of NoFields has no \"fields\"");
 
   // The same folder read as HubSpot: every *.json is a properties file named after the file.
   SchemaSet hs;

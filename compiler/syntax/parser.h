@@ -10,10 +10,20 @@
 
 namespace accord::syntax {
 
+// The largest --max-nesting accepted. Every pass after the parser recurses
+// over expressions; at this depth all of them fit an 8 MB stack with room to
+// spare (about 10,000 levels crashed `accord check`).
+inline constexpr int kMaxNestingLimit = 1000;
+
 struct ParseOptions {
   size_t max_source_bytes = 16u << 20;  // larger files get A0002
-  int max_nesting = 256;                // brackets, ternaries and operator chains
+  int max_nesting = 256;                // AST depth: brackets, ternaries, operators; 1..kMaxNestingLimit
   size_t max_syntax_errors = 20;        // per file; later ones are dropped
+  // The rules before issue 13: a line break never ends a statement, so a line
+  // that starts with '-', '(' or '[' continues the previous expression.
+  // `accord fmt --legacy-lines` reads old files this way and writes them in
+  // the current rules (each rule on one line) with the same meaning.
+  bool legacy_line_breaks = false;
 };
 
 struct ParseResult {

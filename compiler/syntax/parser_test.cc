@@ -20,6 +20,12 @@ std::unique_ptr<Parsed> P(std::string text, ParseOptions opt = {}) {
   return p;
 }
 
+std::string Messages(const Parsed& p) {
+  std::string out;
+  for (const auto& d : p.sink.diagnostics()) out += "\n" + d.message;
+  return out;
+}
+
 std::string FirstExpr(const std::string& expr) {
   auto p = P("sync s: salesforce.Contact <-> hubspot.contacts { scope salesforce: " + expr + " }");
   EXPECT_EQ(p->result.syntax_errors, 0u) << expr << ": " << (p->sink.diagnostics().empty() ? "" : p->sink.diagnostics()[0].message);
@@ -209,6 +215,158 @@ TEST(Parser, LongOperatorChainsAndTernariesAreBounded) {
                   std::string(100, ')') + " }",
               opt);
   EXPECT_EQ(ok->result.syntax_errors, 0u);
+}
+
+// Every AST node counts toward --max-nesting, so that no later pass recurses
+// deeper than the limit. Unary operators did not count: 20,000 '!' built an
+// AST 20,000 deep and crashed check, fmt and eval.
+TEST(Parser, NoExpressionIsDeeperThanTheNestingLimit) {
+  auto scope = [](const std::string& e) {
+    return "sync s: salesforce.A <-> hubspot.b {\n  scope salesforce: " + e + "\n  a <-> b\n}\n";
+  };
+  auto nest = [](int levels, const std::string& open, const std::string& leaf, const std::string& close) {
+    std::string s;
+    for (int i = 0; i < levels; ++i) s += open;
+    s += leaf;
+    for (int i = 0; i < levels; ++i) s += close;
+    return s;
+  };
+  std::vector<std::string> inputs = {
+      std::string(20000, '!') + "true",
+      std::string(300, '!') + "true",
+      std::string(300, '-') + "x",
+      std::string(200, '-') + "1",
+      nest(100, "!(a || a || a || a || ", "a", ")"),
+      nest(100, "(a + a + a + a + ", "a", ")"),
+      nest(100, "a.b.c.d(", "a", ")"),
+      nest(100, "[[a, ", "a", "]]"),
+      nest(100, "{1: ", "a", "}"),
+      nest(100, "a ? b : !!", "a", ""),
+      nest(100, "f(!-", "a", ")"),
+  };
+  for (int max : {8, 64, 256}) {
+    for (const std::string& e : inputs) {
+      ParseOptions opt;
+      opt.max_nesting = max;
+      auto p = P(scope(e), opt);
+      EXPECT_LE(ast::MaxExprDepth(*p->result.file), max) << e.substr(0, 60);
+      SourceFile src("e", e);
+      DiagSink sink;
+      ParseResult r = ParseExpression(src, opt, sink);
+      if (r.expr) EXPECT_LE(ast::ExprDepth(*r.expr), max) << e.substr(0, 60);
+      if (!r.expr) {
+        ASSERT_FALSE(sink.diagnostics().empty()) << e.substr(0, 60);
+      }
+    }
+  }
+  // 20,000 '!' is reported as too deep, once.
+  auto p = P(scope(std::string(20000, '!') + "true"));
+  ASSERT_EQ(p->sink.diagnostics().size(), 1u);
+  EXPECT_EQ(p->sink.diagnostics()[0].code, DiagCode::kNestingTooDeep);
+  // Within the limit, unary runs still parse.
+  auto q = P(scope(std::string(100, '!') + "true"));
+  EXPECT_EQ(q->result.syntax_errors, 0u);
+}
+
+TEST(Parser, NestingLimitIsClampedToItsRange) {
+  ParseOptions opt;
+  opt.max_nesting = -5;  // the library clamps to 1; the CLI refuses such values
+  auto p = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: a }", opt);
+  EXPECT_EQ(p->result.syntax_errors, 0u);
+  auto deeper = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: !a }", opt);
+  EXPECT_EQ(deeper->sink.diagnostics().at(0).code, DiagCode::kNestingTooDeep);
+  opt.max_nesting = 1 << 30;
+  auto q = P("sync s: salesforce.A <-> hubspot.b { scope salesforce: " + std::string(5000, '!') + "a }", opt);
+  EXPECT_LE(ast::MaxExprDepth(*q->result.file), kMaxNestingLimit);
+}
+
+// Diagnostics of a file with a byte order mark or lone-CR line ends point at
+// the right line and column (the mark shifted columns by one, CR-only files
+// put everything on line 1), and `conflict` at the start of a CR-ended line
+// starts a new item as it does after LF.
+TEST(Parser, ByteOrderMarkAndLoneCrPositions) {
+  for (std::string end : {"\n", "\r\n", "\r"}) {
+    for (std::string bom : {"", "\xEF\xBB\xBF"}) {
+      auto p = P(bom + "sync s: salesforce.A <-> hubspot.b {" + end + "  a <-> b" + end + "  conflict two_way" + end +
+                 "  c <-> d with 99999999999999999999" + end + "}" + end);
+      ASSERT_EQ(p->sink.diagnostics().size(), 1u) << bom.size() << " " << end.size() << Messages(*p);
+      LineCol lc = p->src->Locate(p->sink.diagnostics()[0].range.begin);
+      EXPECT_EQ(lc.line, 4u);
+      EXPECT_EQ(lc.column, 16u);
+      const auto& sync = std::get<ast::SyncDecl>(p->result.file->decls.at(0));
+      EXPECT_EQ(sync.items.size(), 2u);  // a <-> b, conflict two_way (the bad rule is dropped)
+      EXPECT_TRUE(std::holds_alternative<ast::ConflictDefault>(sync.items.at(1)));
+    }
+  }
+}
+
+// An unclosed '(' or '{' was reported at the end of the file; now at the
+// bracket, without the parser's follow-on errors after it.
+TEST(Parser, UnclosedBracketIsReportedAtTheBracket) {
+  auto p = P("sync s: salesforce.A <-> hubspot.b {\n  a <-> f(b\n  c <-> d\n}\n\nsync t: salesforce.A <-> hubspot.b {\n  e <-> f\n}\n");
+  ASSERT_EQ(p->sink.diagnostics().size(), 1u) << Messages(*p);
+  const Diagnostic& d = p->sink.diagnostics()[0];
+  EXPECT_EQ(d.code, DiagCode::kSyntax);
+  EXPECT_EQ(p->src->Locate(d.range.begin).line, 2u);
+  EXPECT_EQ(p->src->Locate(d.range.begin).column, 10u);
+  EXPECT_EQ(d.message, "this '(' is never closed: ')' is missing before '}' on line 4");
+  EXPECT_GT(p->result.syntax_errors, 0u);
+  // The next declaration is still parsed.
+  ASSERT_EQ(p->result.file->decls.size(), 2u);
+  EXPECT_EQ(std::get<ast::SyncDecl>(p->result.file->decls[1]).name.text, "t");
+
+  auto q = P("sync s: salesforce.A <-> hubspot.b {\n  match email\n  a <-> b\n");
+  ASSERT_EQ(q->sink.diagnostics().size(), 1u);
+  EXPECT_EQ(q->src->Locate(q->sink.diagnostics()[0].range.begin).line, 1u);
+  EXPECT_EQ(q->src->Locate(q->sink.diagnostics()[0].range.begin).column, 36u);
+  EXPECT_EQ(q->sink.diagnostics()[0].message, "this '{' is never closed: '}' is missing before the end of the file");
+}
+
+// A field option given twice is reported and the first kept, but the file is
+// complete: it is not a syntax error, so the checker's errors still show.
+TEST(Parser, DuplicateFieldOptionIsNotASyntaxError) {
+  auto p = P("sync s: salesforce.A <-> hubspot.b {\n  a <-> b with x with y via T via U\n}\n");
+  EXPECT_EQ(p->result.syntax_errors, 0u);
+  ASSERT_EQ(p->sink.diagnostics().size(), 2u);
+  EXPECT_EQ(p->sink.diagnostics()[0].code, DiagCode::kDuplicatePolicy);
+  const auto& rule = std::get<ast::FieldRule>(std::get<ast::SyncDecl>(p->result.file->decls.at(0)).items.at(0));
+  EXPECT_EQ(rule.with->name, "x");
+  EXPECT_EQ(rule.via->text, "T");
+}
+
+// Issue 13: a rule that starts with '-', '(' or '[' on its own line is a new
+// rule, not more of the previous line's expression; inside brackets, after an
+// operator and in a map literal the line break changes nothing.
+TEST(Parser, LineBreakEndsAStatementBeforeMinusParenBracket) {
+  auto items = [](const std::string& body) {
+    auto p = P("sync s: salesforce.A <-> hubspot.b {\n" + body + "}\n");
+    EXPECT_EQ(p->result.syntax_errors, 0u) << body << Messages(*p);
+    std::vector<std::string> out;
+    if (p->result.file->decls.empty()) return out;
+    for (const auto& item : std::get<ast::SyncDecl>(p->result.file->decls[0]).items) {
+      if (const auto* f = std::get_if<ast::FieldRule>(&item))
+        out.push_back(ast::DumpExpr(*f->salesforce) + " " + std::string(ast::DirectionToken(f->dir)) + " " +
+                      ast::DumpExpr(*f->hubspot));
+      else if (const auto* sc = std::get_if<ast::ScopeRule>(&item))
+        out.push_back("scope " + ast::DumpExpr(*sc->condition));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(items("  a -> b\n  -c -> d\n"), (V{"a -> b", "(neg c) -> d"}));
+  EXPECT_EQ(items("  a -> b\n  (c) -> d\n"), (V{"a -> b", "c -> d"}));
+  EXPECT_EQ(items("  a -> b\n  [c][0] -> d\n"), (V{"a -> b", "(index (list c) 0) -> d"}));
+  EXPECT_EQ(items("  scope salesforce: x\n  (y) -> z\n"), (V{"scope x", "y -> z"}));
+  // Continuations: after an operator, inside brackets, inside a map literal, a leading '.', '&&'.
+  EXPECT_EQ(items("  scope salesforce: x -\n  1 > 0\n"), (V{"scope (> (- x 1) 0)"}));
+  EXPECT_EQ(items("  scope salesforce: f(x,\n  -1)\n"), (V{"scope (call f x -1)"}));
+  EXPECT_EQ(items("  scope salesforce: (x\n  - 1) > 0\n"), (V{"scope (> (- x 1) 0)"}));
+  EXPECT_EQ(items("  scope salesforce: {1: x\n  - 1}.size() > 0\n"),
+            (V{"scope (> (call size :recv (map 1 (- x 1))) 0)"}));
+  EXPECT_EQ(items("  scope salesforce: x\n    && y\n"), (V{"scope (&& x y)"}));
+  EXPECT_EQ(items("  a -> b\n    .lowerAscii()\n"), (V{"a -> (call lowerAscii :recv b)"}));
+  // On one line nothing changed: `b (c)` is still a call.
+  EXPECT_EQ(items("  a -> b (c)\n"), (V{"a -> (call b c)"}));
 }
 
 TEST(Parser, SourceSizeLimit) {

@@ -85,6 +85,92 @@ for f in binary latin empty deep big; do
   if [ "$f" = empty ]; then check "bad input $f" 0 $rc; else check "bad input $f" 1 $rc; fi
 done
 
+# Unary operators count toward --max-nesting (issue 13): 20,000 and 200,000 '!' or '-' in a row
+# segfaulted check, fmt and eval (the AST was that deep and every later pass recursed over it).
+mkdir -p "$tmp/unary"
+cp -r "$EX/schemas" "$tmp/unary/"
+for n in 20000 200000; do
+  for op in '!' '-'; do
+    python3 -c "import sys; print('sync s: salesforce.Contact <-> hubspot.contacts {\n  match email\n  scope salesforce: ' + sys.argv[1] * int(sys.argv[2]) + 'true\n}')" "$op" "$n" >"$tmp/unary/deep.accord"
+    timeout 60 "$ACCORD" check "$tmp/unary" >"$tmp/out" 2>&1; check "check $n x '$op'" 1 $?
+    has "check $n x '$op' is A0003" "deep.accord:3:.*error\[A0003\]" "$tmp/out"
+    timeout 60 "$ACCORD" fmt --stdout "$tmp/unary/deep.accord" >"$tmp/out" 2>&1; check "fmt $n x '$op'" 1 $?
+    has "fmt $n x '$op' is A0003" "error\[A0003\]" "$tmp/out"
+    # (one argument is at most 128 KiB)
+    timeout 60 "$ACCORD" eval "$(python3 -c "import sys; print(sys.argv[1] * min(int(sys.argv[2]), 100000) + 'true')" "$op" "$n")" >"$tmp/out" 2>&1
+    check "eval $n x '$op'" 1 $?
+    has "eval $n x '$op' is A0003" "error\[A0003\]" "$tmp/out"
+  done
+done
+rm "$tmp/unary/deep.accord"
+# At the largest --max-nesting every pass still fits the stack; beyond it and below 1 is a usage error.
+python3 -c "
+e = 'Email == \"x\"'
+for i in range(330):
+    e = '!(' + e + ')' if i % 2 else '[' + e + '].exists(q, q)'
+print('sync s: salesforce.Contact -> hubspot.contacts {\n  match email\n  scope salesforce: ' + e + '\n  Email -> email\n}')" >"$tmp/unary/deep.accord"
+"$ACCORD" check --max-nesting 1000 "$tmp/unary" >"$tmp/out" 2>&1; check "check at --max-nesting 1000" 0 $?
+"$ACCORD" check "$tmp/unary" >"$tmp/out" 2>&1; check "the same at the default limit" 1 $?
+has "the same at the default limit is A0003" "error\[A0003\]" "$tmp/out"
+rm "$tmp/unary/deep.accord"
+for n in -5 0 1001; do
+  "$ACCORD" check --max-nesting "$n" "$EX" >"$tmp/out" 2>&1; check "--max-nesting $n refused" 2 $?
+  has "--max-nesting $n says the range" "max-nesting.*1 - 1000|1 to 1000|range" "$tmp/out"
+done
+for o in --max-errors --max-source-bytes; do
+  "$ACCORD" check "$o" -5 "$EX" >"$tmp/out" 2>&1; check "$o -5 refused" 2 $?
+  has "$o -5 says why" "$o.*(positive|-5)" "$tmp/out"
+done
+
+# A byte order mark takes no column, lone-CR line ends count as lines, in text, JSON and SARIF
+# (the mark shifted every column by one; CR-only files put everything on line 1).
+mkdir -p "$tmp/enc"
+cp -r "$EX/schemas" "$tmp/enc/"
+printf '\xef\xbb\xbfsync s: salesforce.Contact <-> hubspot.contacts {\r  match email\r  conflict two_way\r  FirstNme <-> firstname\r}\r' >"$tmp/enc/r.accord"
+"$ACCORD" check "$tmp/enc" >"$tmp/out" 2>&1; check "bom + cr check" 1 $?
+has "bom + cr: text line and column" "r.accord:4:3: error\[A0102\]" "$tmp/out"
+"$ACCORD" check --format json "$tmp/enc" >"$tmp/out.json"
+node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));if(j[0].line!==4||j[0].column!==3)process.exit(1)' "$tmp/out.json"
+check "bom + cr: json line and column" 0 $?
+"$ACCORD" check --format sarif "$tmp/enc" >"$tmp/out.sarif"
+node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1])).runs[0].results[0].locations[0].physicalLocation.region;if(r.startLine!==4||r.startColumn!==3)process.exit(1)' "$tmp/out.sarif"
+check "bom + cr: sarif line and column" 0 $?
+# `accord fmt` keeps CRLF line ends and the byte order mark (it turned CRLF into LF and dropped it).
+printf '\xef\xbb\xbfsync s: salesforce.Contact <-> hubspot.contacts {\r\nmatch email\r\n  conflict two_way\r\n  Email <-> email\r\n}\r\n' >"$tmp/enc/r.accord"
+"$ACCORD" fmt "$tmp/enc/r.accord" >/dev/null 2>&1; check "fmt crlf + bom" 0 $?
+printf '\xef\xbb\xbfsync s: salesforce.Contact <-> hubspot.contacts {\r\n  match email\r\n  conflict two_way\r\n  Email <-> email\r\n}\r\n' >"$tmp/enc/want"
+cmp -s "$tmp/enc/r.accord" "$tmp/enc/want"; check "fmt keeps crlf and the mark" 0 $?
+"$ACCORD" fmt --check "$tmp/enc/r.accord" >/dev/null 2>&1; check "fmt --check on a formatted crlf file" 0 $?
+# Malformed schema JSON is reported where it goes wrong, not at 1:1.
+mkdir -p "$tmp/badjson/schemas/salesforce"
+cp -r "$EX/schemas/hubspot" "$tmp/badjson/schemas/"
+printf '{\n  "name": "Contact",\n  "fields": [\n    {"name": "Email", "type": "email",}\n  ]\n}\n' >"$tmp/badjson/schemas/salesforce/Contact.json"
+printf 'sync s: salesforce.Contact -> hubspot.contacts {\n  match email\n  Email -> email\n}\n' >"$tmp/badjson/r.accord"
+"$ACCORD" check "$tmp/badjson" >"$tmp/out" 2>&1; check "malformed schema" 1 $?
+has "malformed schema at its line and column" "Contact.json:4:39: error\[A0901\]: malformed JSON" "$tmp/out"
+
+# A line that starts with '[' is a new rule (issue 13); `fmt --legacy-lines` keeps the old reading.
+mkdir -p "$tmp/lines"
+cp -r "$EX/schemas" "$tmp/lines/"
+printf 'sync accounts: salesforce.Account -> hubspot.companies {\n  match domain\n  Website -> website\n  ["x"][0] -> description\n}\n' >"$tmp/lines/r.accord"
+"$ACCORD" check "$tmp/lines" >"$tmp/out" 2>&1; check "a line starting with [ is a new rule" 0 $?
+"$ACCORD" fmt --legacy-lines --stdout "$tmp/lines/r.accord" >"$tmp/out" 2>&1; check "fmt --legacy-lines" 0 $?
+has "fmt --legacy-lines keeps the old meaning" 'Website -> website\["x"\];' "$tmp/out"
+
+# An expression may start with '-' (issue 13): it is not an option.
+"$ACCORD" eval '-(42)' >"$tmp/out" 2>&1; check "eval '-(42)'" 0 $?
+has "eval '-(42)' value" "^-42 : int" "$tmp/out"
+"$ACCORD" eval --engine jit '-1 + 3' >"$tmp/out" 2>&1; check "eval option then '-1 + 3'" 0 $?
+has "eval '-1 + 3' value" "^2 : int" "$tmp/out"
+"$ACCORD" eval '-[1][0]' --engine interp >"$tmp/out" 2>&1; check "eval '-[1][0]' then an option" 0 $?
+"$ACCORD" eval -- '-(42)' >"$tmp/out" 2>&1; check "eval -- '-(42)'" 0 $?
+"$ACCORD" eval --no-such-option 1 >"$tmp/out" 2>&1; check "eval unknown option" 2 $?
+
+# A folder named *.accord inside a searched folder is A0007, not silently skipped.
+mkdir -p "$tmp/dirs/x.accord"
+"$ACCORD" check "$tmp/dirs" >"$tmp/out" 2>&1; check "folder named x.accord" 1 $?
+has "folder named x.accord is A0007" "x.accord:1:1: error\[A0007\].*folder" "$tmp/out"
+
 # fmt --check: the examples are formatted; an unformatted file is listed, exit 1.
 "$ACCORD" fmt --check examples >"$tmp/out" 2>&1; check "fmt --check examples" 0 $?
 mkdir -p "$tmp/fmt"
