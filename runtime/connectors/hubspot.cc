@@ -140,13 +140,10 @@ std::string IdText(const json& v) {
 
 json Parse(const std::string& body) { return json::parse(body, nullptr, false); }
 
-// A wait longer than this is not a rate-limit window but the DAILY limit (its
-// Retry-After runs to midnight): the sleep hook refuses it by throwing, and the
-// call ends as a transient failure instead of blocking for hours.
+// A Retry-After longer than this is not a rate-limit window but the DAILY limit (it runs to
+// midnight): the HTTP client returns such a 429 instead of waiting (HttpOptions::
+// max_retry_after_ms), and the call ends as a transient failure instead of blocking for hours.
 constexpr int64_t kLongestWaitMs = 10 * 60 * 1000;
-struct WaitTooLong {
-  int64_t ms;
-};
 
 }  // namespace
 
@@ -192,12 +189,7 @@ HubSpotConnector::HubSpotConnector(HubSpotOptions options)
   secrets_.Add(options_.token);
   while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
   HttpOptions h = options_.http;
-  std::function<void(int64_t)> sleep = h.sleep;
-  if (!sleep) sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
-  h.sleep = [sleep](int64_t ms) {
-    if (ms > kLongestWaitMs) throw WaitTooLong{ms};
-    sleep(ms);
-  };
+  h.max_retry_after_ms = std::min(h.max_retry_after_ms, kLongestWaitMs);
   h.budget = &budget_;
   http_ = std::make_unique<HttpClient>(h);
   h.budget = &search_budget_;
@@ -244,17 +236,14 @@ HttpResponse HubSpotConnector::Send(const std::string& method, const std::string
   }
   req.idempotent = idempotent;
   HttpClient& client = kind == Kind::kSearch ? *search_http_ : *http_;
-  try {
-    r = client.Send(req);
-  } catch (const WaitTooLong& w) {
-    // Only the DAILY limit asks for such a wait; no further call can succeed today.
-    r = HttpResponse();
-    r.status = 429;
-    r.sent = true;
-    r.attempts = 1;
+  r = client.Send(req);
+  // Only the DAILY limit asks for a longer wait than the client makes: no further call can
+  // succeed today
+  if (std::string after = r.Header("retry-after"); r.status == 429 && !after.empty() && AllDigits(after) &&
+                                                     after.size() < 10 && std::stoll(after) * 1000 > kLongestWaitMs) {
     r.body = json{{"status", "error"},
-                  {"message", "You have reached your daily limit (HubSpot asks to wait " + std::to_string(w.ms / 60000) +
-                                  " minutes)."},
+                  {"message", "You have reached your daily limit (HubSpot asks to wait " +
+                                  std::to_string(std::stoll(after) / 60) + " minutes)."},
                   {"policyName", "DAILY"}}
                  .dump();
     daily_remaining_ = 0;
