@@ -1,5 +1,7 @@
 #include "compiler/ir/lower.h"
 
+#include <charconv>
+#include <cstdint>
 #include <map>
 
 #include "compiler/sema/stdlib_decls.h"
@@ -49,26 +51,22 @@ Value ValueLitValue(const ast::ValueLit& v) {
     case ast::LiteralKind::kString: return Value::String(v.value);
     case ast::LiteralKind::kBool: return Value::Bool(v.value == "true");
     case ast::LiteralKind::kNull: return Value::Null();
+    // numbers: the parser leaves only text that reads back exactly (decimal, in range) and
+    // reports any other as A0006, so nothing here turns a bad number into a string
     case ast::LiteralKind::kInt: {
-      try {
-        return Value::Int(std::stoll(v.value));
-      } catch (...) {
-        return Value::String(v.value);
-      }
+      int64_t n = 0;
+      std::from_chars(v.value.data(), v.value.data() + v.value.size(), n);
+      return Value::Int(n);
     }
     case ast::LiteralKind::kUint: {
-      try {
-        return Value::Uint(std::stoull(v.value));
-      } catch (...) {
-        return Value::String(v.value);
-      }
+      uint64_t n = 0;
+      std::from_chars(v.value.data(), v.value.data() + v.value.size(), n);
+      return Value::Uint(n);
     }
     case ast::LiteralKind::kDouble: {
-      try {
-        return Value::Double(std::stod(v.value));
-      } catch (...) {
-        return Value::String(v.value);
-      }
+      double n = 0;
+      std::from_chars(v.value.data(), v.value.data() + v.value.size(), n);
+      return Value::Double(n);
     }
     default: return Value::String(v.value);
   }

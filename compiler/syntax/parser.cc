@@ -16,6 +16,14 @@
 namespace accord::syntax {
 namespace {
 
+// CEL integer digits (decimal, or hex after 0x) -> value; false when they do not fit in 64 bits.
+bool ParseCelDigits(const std::string& digits, unsigned long long* out) {
+  bool hex = digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+  errno = 0;
+  *out = std::strtoull(digits.c_str() + (hex ? 2 : 0), nullptr, hex ? 16 : 10);
+  return errno != ERANGE;
+}
+
 using P = AccordParser;
 
 // ---- UTF-8 --------------------------------------------------------------------
@@ -470,11 +478,22 @@ class Builder {
       }
       v.kind = ast::LiteralKind::kString;
     } else if (c->NUM_INT()) {
+      // the value as decimal text (a hex literal too): lowering reads it back exactly
       v.kind = ast::LiteralKind::kInt;
-      v.value = v.text;
+      unsigned long long n = 0;
+      if (!ParseCelDigits(v.text, &n) || n > 9223372036854775807ULL) {
+        BadLiteral(v.range, "integer literal " + v.text + " does not fit in a 64-bit int");
+        return std::nullopt;
+      }
+      v.value = std::to_string(n);
     } else if (c->NUM_UINT()) {
       v.kind = ast::LiteralKind::kUint;
-      v.value = v.text;
+      unsigned long long n = 0;
+      if (!ParseCelDigits(v.text.substr(0, v.text.size() - 1), &n)) {
+        BadLiteral(v.range, "unsigned literal " + v.text + " does not fit in 64 bits");
+        return std::nullopt;
+      }
+      v.value = std::to_string(n);
     } else if (c->NUM_FLOAT()) {
       v.kind = ast::LiteralKind::kDouble;
       v.value = v.text;
@@ -1120,10 +1139,8 @@ class Builder {
     e->text = negate ? "-" + text : text;
     if (c->NUM_INT()) {
       e->lit = ast::LiteralKind::kInt;
-      bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
-      errno = 0;
-      unsigned long long v = std::strtoull(text.c_str() + (hex ? 2 : 0), nullptr, hex ? 16 : 10);
-      bool overflow = errno == ERANGE || v > (negate ? 9223372036854775808ULL : 9223372036854775807ULL);
+      unsigned long long v = 0;
+      bool overflow = !ParseCelDigits(text, &v) || v > (negate ? 9223372036854775808ULL : 9223372036854775807ULL);
       if (overflow) {
         BadLiteral(r, "integer literal " + e->text + " does not fit in a 64-bit int");
         return nullptr;
@@ -1131,11 +1148,8 @@ class Builder {
       e->int_value = negate ? static_cast<int64_t>(0ULL - v) : static_cast<int64_t>(v);
     } else if (c->NUM_UINT()) {
       e->lit = ast::LiteralKind::kUint;
-      std::string digits = text.substr(0, text.size() - 1);
-      bool hex = digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
-      errno = 0;
-      unsigned long long v = std::strtoull(digits.c_str() + (hex ? 2 : 0), nullptr, hex ? 16 : 10);
-      if (errno == ERANGE) {
+      unsigned long long v = 0;
+      if (!ParseCelDigits(text.substr(0, text.size() - 1), &v)) {
         BadLiteral(r, "unsigned literal " + text + " does not fit in 64 bits");
         return nullptr;
       }
