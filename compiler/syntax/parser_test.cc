@@ -79,6 +79,23 @@ TEST(Parser, BadLiteralsAreDiagnostics) {
   EXPECT_NE(q->sink.diagnostics()[0].message.find("\\q"), std::string::npos);
 }
 
+// Values-table numbers are read as expression literals are: a hex key is 16, not 0 (lowering
+// reads the decimal text back), and one that does not fit is A0006, not a string.
+TEST(Parser, ValuesTableNumbersReadLikeLiterals) {
+  auto p = P("values v: salesforce.A.n -> hubspot.b.m {\n  0x10 -> 1\n  42u -> 0xFFu\n}");
+  ASSERT_TRUE(p->sink.diagnostics().empty()) << p->sink.diagnostics()[0].message;
+  auto& values = std::get<ast::ValuesDecl>(p->result.file->decls[0]);
+  ASSERT_EQ(values.entries.size(), 2u);
+  auto& first = std::get<ast::ValuePair>(values.entries[0]);
+  EXPECT_EQ(first.salesforce.value, "16");
+  auto& second = std::get<ast::ValuePair>(values.entries[1]);
+  EXPECT_EQ(second.salesforce.value, "42");
+  EXPECT_EQ(second.hubspot.value, "255");
+  auto q = P("values v: salesforce.A.n -> hubspot.b.m {\n  99999999999999999999 -> 1\n}");
+  ASSERT_FALSE(q->sink.diagnostics().empty());
+  EXPECT_EQ(q->sink.diagnostics()[0].code, DiagCode::kBadLiteral);
+}
+
 TEST(Parser, AllDeclarationKinds) {
   auto p = P(R"(
 schema salesforce "schemas/salesforce"
