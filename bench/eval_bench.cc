@@ -30,7 +30,7 @@
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
 #include "compiler/syntax/parser.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 #include "runtime/record.h"
 
 using namespace accord;
@@ -218,7 +218,7 @@ void AddMapping(const char* name, const char* sync, const schema::Object& obj, F
 // (DebugString of every result and out slot) when `digest` is set.
 struct Runner {
   const Case& c;
-  jit::Engine engine;
+  jit::Runner engine;
   int handle;
   ir::Frame frame;
   std::vector<rt::Value> out;
@@ -266,7 +266,7 @@ void BM_Eval(benchmark::State& state, const Case* c, jit::EngineKind kind) {
 // The JIT compile time of one benchmarked program (a fresh engine each time).
 void BM_Compile(benchmark::State& state, const Case* c) {
   for (auto _ : state) {
-    jit::Engine e(jit::EngineKind::kJit);
+    jit::Runner e(jit::EngineKind::kJit);
     int h = e.Add(c->program);
     if (!e.is_native(h)) state.SkipWithError("JIT compilation failed");
   }
@@ -288,7 +288,7 @@ void BM_JitCompileExample_PerProgram(benchmark::State& state) {
   auto progs = MappingPrograms();
   double llvm_ms = 0;
   for (auto _ : state) {
-    jit::Engine e(jit::EngineKind::kJit);
+    jit::Runner e(jit::EngineKind::kJit);
     for (const ir::Program* p : progs) e.Add(p);
     llvm_ms += e.compile_ms();
     if (!e.TakeWarnings().empty()) state.SkipWithError("JIT compilation failed");
@@ -303,7 +303,7 @@ void BM_JitCompileExample_OneModule(benchmark::State& state) {
   auto progs = MappingPrograms();
   double llvm_ms = 0;
   for (auto _ : state) {
-    jit::Engine e(jit::EngineKind::kAuto);
+    jit::Runner e(jit::EngineKind::kAuto);
     for (const ir::Program* p : progs) e.Add(p);
     if (!e.CompileAll()) state.SkipWithError("JIT compilation failed");
     llvm_ms += e.compile_ms();
@@ -320,10 +320,10 @@ int ColdCompile(double load_ms) {
   auto t0 = std::chrono::steady_clock::now();
   auto progs = MappingPrograms();
   auto t1 = std::chrono::steady_clock::now();
-  jit::Engine e(jit::EngineKind::kJit);
+  jit::Runner e(jit::EngineKind::kJit);
   for (const ir::Program* p : progs) e.Add(p);
   auto t2 = std::chrono::steady_clock::now();
-  jit::Engine e2(jit::EngineKind::kJit);
+  jit::Runner e2(jit::EngineKind::kJit);
   for (const ir::Program* p : progs) e2.Add(p);
   auto t3 = std::chrono::steady_clock::now();
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };

@@ -8,7 +8,7 @@
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 #include "runtime/record.h"
 
 namespace accord::cli {
@@ -103,7 +103,7 @@ int RunEval(const EvalArgs& a) {
         slots.assign(object->fields.size(), rt::Value());
       }
       const rt::Value* records[2] = {slots.data(), slots.data()};
-      jit::Engine engine(kind);
+      jit::Runner engine(kind);
       int h = engine.Add(&prog);
       ir::Frame frame;
       rt::Value v = engine.Run(h, frame, ir::Inputs{records, nullptr});

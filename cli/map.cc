@@ -16,7 +16,7 @@
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 #include "runtime/record.h"
 
 namespace accord::cli {
@@ -91,7 +91,7 @@ int RunMap(const MapArgs& a) {
     std::cerr << "accord map: sync '" << a.sync << "' does not flow toward " << a.to << "\n";
     return kUsage;
   }
-  jit::Engine engine(kind);
+  jit::Runner engine(kind);
   int handle = engine.Add(&m->program);
   for (const auto& w : engine.TakeWarnings()) std::cerr << "accord map: warning: " << w << "\n";
 

@@ -27,7 +27,7 @@ using namespace accord;
 // replaced, with the programs it ran, every kEngineLife inputs.
 constexpr int kEngineLife = 200;
 struct Shared {
-  std::unique_ptr<jit::Engine> engine;
+  std::unique_ptr<jit::Runner> engine;
   std::vector<std::unique_ptr<difftest::Compiled>> keep;
   int uses = 0;
 };
@@ -36,7 +36,7 @@ Shared& State() {
   if (!s->engine || s->uses >= kEngineLife) {
     s->engine.reset();
     s->keep.clear();
-    s->engine = std::make_unique<jit::Engine>(jit::EngineKind::kJit);
+    s->engine = std::make_unique<jit::Runner>(jit::EngineKind::kJit);
     s->uses = 0;
   }
   return *s;

@@ -25,7 +25,7 @@
 #include "compiler/sema/checker.h"
 #include "compiler/sema/stdlib_decls.h"
 #include "compiler/syntax/parser.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 
 namespace accord {
 namespace {
@@ -216,7 +216,7 @@ Run Evaluate(const ast::Expr& expr, const ast::File& file, const std::vector<std
     run.problem = "lowers to invalid IR: " + verr;
     return run;
   }
-  jit::Engine interp(jit::EngineKind::kInterp), native(jit::EngineKind::kJit);
+  jit::Runner interp(jit::EngineKind::kInterp), native(jit::EngineKind::kJit);
   ir::Frame f1, f2;
   f1.Reset(prog);
   f2.Reset(prog);

@@ -28,7 +28,7 @@
 #include "compiler/ast/ast.h"
 #include "compiler/ir/lower.h"
 #include "compiler/sema/checker.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/connector.h"
 

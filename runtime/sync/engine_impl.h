@@ -135,7 +135,7 @@ using namespace detail;  // NOLINT(google-build-using-namespace): a private head
 
 struct Engine::Impl {
   RuleSetView rs;
-  jit::Engine jit;
+  jit::Runner jit;
   store::StateStore& store;
   Connector* conn[2];
   std::vector<SyncPlan> plans;

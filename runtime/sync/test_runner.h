@@ -21,7 +21,7 @@
 
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 #include "runtime/sync/engine.h"
 
 namespace accord::sync {

@@ -20,7 +20,7 @@
 
 #include "compiler/ir/lower.h"
 #include "compiler/syntax/parser.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 
 using accord::rt::Kind;
 using accord::rt::Value;
@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
     std::cerr << "conformance_test: cannot read " << cases_path << "\n";
     return 2;
   }
-  accord::jit::Engine jit(accord::jit::EngineKind::kJit);
+  accord::jit::Runner jit(accord::jit::EngineKind::kJit);
   std::map<std::string, Tally> per_file;
   std::map<std::string, int> skip_reasons;
   int disagreements = 0, total = 0, needs_proto = 0;

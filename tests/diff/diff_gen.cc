@@ -569,7 +569,7 @@ std::string Show(const Value& v) {
   return "error " + std::string(rt::ErrorCodeName(v.error_code())) + " \"" + v.error_message() + "\" at " + where;
 }
 
-std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Engine& engine, int h, ir::Frame& fj,
+std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Runner& engine, int h, ir::Frame& fj,
                     const Bindings& b, Value* result, bool poison) {
   fi.Reset(p);
   fj.Reset(p);
@@ -656,7 +656,7 @@ std::string DiffExampleMappings(uint64_t seed, int records) {
     for (const ir::Mapping* m : {s.to_hubspot.get(), s.to_salesforce.get(), s.create_hubspot.get(),
                                  s.create_salesforce.get()})
       if (m) maps.push_back(m);
-  jit::Engine engine(jit::EngineKind::kAuto, UINT32_MAX);
+  jit::Runner engine(jit::EngineKind::kAuto, UINT32_MAX);
   std::vector<int> handles;
   for (const ir::Mapping* m : maps) handles.push_back(engine.Add(&m->program));
   if (!engine.CompileAll()) return "CompileAll failed";

@@ -17,7 +17,7 @@
 #include "compiler/ir/interp.h"
 #include "compiler/ir/lower.h"
 #include "compiler/syntax/parser.h"
-#include "jit/engine.h"
+#include "jit/runner.h"
 
 namespace accord::difftest {
 
@@ -93,7 +93,7 @@ std::string Show(const rt::Value& v);
 // frame fj) with `b`; "" when they agree, else a description. With `poison`
 // every non-parameter register first holds a different error value in each
 // frame, so a program that reads a register before writing it disagrees.
-std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Engine& engine, int h, ir::Frame& fj,
+std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Runner& engine, int h, ir::Frame& fj,
                     const Bindings& b, rt::Value* result = nullptr, bool poison = false);
 
 // The example rule set's mapping programs with random records: runs every

@@ -48,7 +48,7 @@ struct Stats {
 void RunSeeds(uint64_t first, uint64_t n, Stats& st, bool verbose) {
   for (uint64_t base = first; base < first + n; base += kBatch) {
     std::vector<std::unique_ptr<Item>> items;
-    jit::Engine engine(jit::EngineKind::kAuto, UINT32_MAX);
+    jit::Runner engine(jit::EngineKind::kAuto, UINT32_MAX);
     for (uint64_t seed = base; seed < std::min(first + n, base + kBatch); ++seed) {
       auto it = std::make_unique<Item>();
       it->seed = seed;

@@ -5,7 +5,7 @@
 // behind a kind check, selected by the checker's static register types; every
 // other case calls back into the interpreter's one-instruction executor, so
 // both engines share one definition of CEL semantics.
-#include "jit/engine.h"
+#include "jit/runner.h"
 
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -496,28 +496,28 @@ std::string ErrText(llvm::Error e) {
 
 }  // namespace
 
-struct Engine::Jit {
+struct Runner::Jit {
   std::unique_ptr<llvm::orc::LLJIT> lljit;
   llvm::orc::ResourceTrackerSP tracker;
   int modules = 0;
 };
 
-Engine::Engine(EngineKind kind, uint32_t hot_after) : kind_(kind), hot_after_(hot_after) {}
+Runner::Runner(EngineKind kind, uint32_t hot_after) : kind_(kind), hot_after_(hot_after) {}
 
-Engine::~Engine() {
+Runner::~Runner() {
   if (jit_ && jit_->tracker) {
     if (auto err = jit_->tracker->remove()) llvm::consumeError(std::move(err));
   }
 }
 
-int Engine::Add(const ir::Program* program) {
+int Runner::Add(const ir::Program* program) {
   entries_.push_back(Entry{program});
   int h = static_cast<int>(entries_.size() - 1);
   if (kind_ == EngineKind::kJit) CompileEntries({h});
   return h;
 }
 
-bool Engine::CompileAll() {
+bool Runner::CompileAll() {
   std::vector<int> todo;
   for (size_t i = 0; i < entries_.size(); ++i)
     if (!entries_[i].native && !entries_[i].failed) todo.push_back(static_cast<int>(i));
@@ -527,7 +527,7 @@ bool Engine::CompileAll() {
   return true;
 }
 
-void Engine::CompileEntries(const std::vector<int>& which) {
+void Runner::CompileEntries(const std::vector<int>& which) {
   auto start = std::chrono::steady_clock::now();
   auto fail = [&](const std::string& why) {
     for (int h : which) entries_[h].failed = true;
@@ -613,7 +613,7 @@ void Engine::CompileEntries(const std::vector<int>& which) {
   compile_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-Value Engine::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
+Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
   Entry& e = entries_[handle];
   if (!e.native && kind_ == EngineKind::kAuto && !e.failed && ++e.runs >= hot_after_) CompileEntries({handle});
   if (e.native) {
@@ -625,9 +625,9 @@ Value Engine::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
   return ir::Interpret(*e.program, frame, in);
 }
 
-bool Engine::is_native(int handle) const { return entries_[handle].native != nullptr; }
+bool Runner::is_native(int handle) const { return entries_[handle].native != nullptr; }
 
-std::vector<std::string> Engine::TakeWarnings() { return std::move(warnings_); }
+std::vector<std::string> Runner::TakeWarnings() { return std::move(warnings_); }
 
 bool EmitLLVM(const ir::Program& program, bool assembly, std::string* out, std::string* error) {
   InitLLVM();

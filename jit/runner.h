@@ -1,5 +1,5 @@
 // Running IR programs: the reference interpreter or native code from LLVM
-// ORC. An Engine owns one LLJIT instance (one ResourceTracker per compiled
+// ORC (jit::Runner; the sync engine is sync::Engine). A Runner owns one LLJIT instance (one ResourceTracker per compiled
 // rule set); `auto` interprets a program first and compiles it once it is
 // hot. A JIT failure falls back to the interpreter with a warning — never a
 // crash.
@@ -20,12 +20,12 @@ bool ParseEngineKind(std::string_view text, EngineKind* out);
 // Native code of one program: same contract as ir::Interpret.
 using NativeFn = void (*)(rt::Value* regs, const rt::Value* const* records, rt::Value* out, rt::Value* result);
 
-class Engine {
+class Runner {
  public:
-  explicit Engine(EngineKind kind, uint32_t hot_after = 1000);
-  ~Engine();
-  Engine(const Engine&) = delete;
-  Engine& operator=(const Engine&) = delete;
+  explicit Runner(EngineKind kind, uint32_t hot_after = 1000);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
 
   // Registers a program (kept by pointer: it must outlive the engine's use).
   // With kJit the program is compiled now.

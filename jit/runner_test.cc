@@ -1,4 +1,4 @@
-#include "jit/engine.h"
+#include "jit/runner.h"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +29,7 @@ struct Compiled {
   }
 };
 
-rt::Value RunProgram(Engine& e, int h, const ir::Program& p, int64_t x, int64_t y) {
+rt::Value RunProgram(Runner& e, int h, const ir::Program& p, int64_t x, int64_t y) {
   ir::Frame f;
   f.Reset(p);
   f.regs[0] = rt::Value::Int(x);
@@ -37,9 +37,9 @@ rt::Value RunProgram(Engine& e, int h, const ir::Program& p, int64_t x, int64_t 
   return e.Run(h, f, ir::Inputs{});
 }
 
-TEST(Engine, JitMatchesInterpreterIncludingErrors) {
+TEST(Runner, JitMatchesInterpreterIncludingErrors) {
   Compiled c("x * 3 + 7 > y && x % 2 == 0 ? x / y : -x");
-  Engine interp(EngineKind::kInterp), jit(EngineKind::kJit);
+  Runner interp(EngineKind::kInterp), jit(EngineKind::kJit);
   int hi = interp.Add(&c.program), hj = jit.Add(&c.program);
   ASSERT_TRUE(jit.is_native(hj));
   EXPECT_TRUE(jit.TakeWarnings().empty());
@@ -57,9 +57,9 @@ TEST(Engine, JitMatchesInterpreterIncludingErrors) {
   EXPECT_EQ(ovf.error_location().line, 1u);
 }
 
-TEST(Engine, FailedCompilationFallsBackToTheInterpreterWithAWarning) {
+TEST(Runner, FailedCompilationFallsBackToTheInterpreterWithAWarning) {
   Compiled c("x + y");
-  Engine jit(EngineKind::kJit);
+  Runner jit(EngineKind::kJit);
   jit.FailNextCompileForTesting();
   int h = jit.Add(&c.program);
   EXPECT_FALSE(jit.is_native(h));
@@ -70,9 +70,9 @@ TEST(Engine, FailedCompilationFallsBackToTheInterpreterWithAWarning) {
   EXPECT_EQ(v.int_value(), 5);
 }
 
-TEST(Engine, AutoCompilesOnceHot) {
+TEST(Runner, AutoCompilesOnceHot) {
   Compiled c("x - y");
-  Engine e(EngineKind::kAuto, /*hot_after=*/3);
+  Runner e(EngineKind::kAuto, /*hot_after=*/3);
   int h = e.Add(&c.program);
   EXPECT_FALSE(e.is_native(h));
   for (int i = 0; i < 2; ++i) EXPECT_EQ(RunProgram(e, h, c.program, 5, i).int_value(), 5 - i);
@@ -82,7 +82,7 @@ TEST(Engine, AutoCompilesOnceHot) {
   EXPECT_EQ(RunProgram(e, h, c.program, 1, 4).int_value(), -3);
 }
 
-TEST(Engine, EmitsLlvmAndAssembly) {
+TEST(Runner, EmitsLlvmAndAssembly) {
   Compiled c("x < y");
   std::string llvm_ir, assembly, error;
   ASSERT_TRUE(EmitLLVM(c.program, false, &llvm_ir, &error)) << error;
@@ -91,7 +91,7 @@ TEST(Engine, EmitsLlvmAndAssembly) {
   EXPECT_NE(assembly.find("accord_program"), std::string::npos);
 }
 
-TEST(Engine, ParsesEngineKinds) {
+TEST(Runner, ParsesEngineKinds) {
   EngineKind k;
   EXPECT_TRUE(ParseEngineKind("auto", &k));
   EXPECT_EQ(k, EngineKind::kAuto);
