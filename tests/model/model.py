@@ -404,15 +404,27 @@ def plan_pass(rules, state, snap, times=None, semantics=None):
         sf_recs = snap["sf"].get(s.sf_obj, {})
         hs_recs = snap["hs"].get(s.hs_obj, {})
 
-        # a pair whose HubSpot record was merged into a linked one waits in the log (Duplicates)
+        # a pair one of whose records was merged into a linked one waits in the log (Duplicates)
         # until neither of its records lives (sync.md "Deletes, merges, tombstones")
         waits = st.merge_waits.setdefault(s.name, {})
+
+        def wait_logged(sid, hid):
+            ex.errors.append((s.name, "Duplicates", SF, sid, "merged into a linked record"))
+            ex.pair_ids[(s.name, sid)] = {sid, hid}
+
+        def merged_into_linked(sid, hid):
+            """the link ends like `delete keep`, nothing is deleted, the pair waits in the log."""
+            del links[sid]
+            st.dead_links.setdefault(s.name, {})[sid] = hid
+            ex.dead.append((s.name, sid, hid))
+            waits[sid] = hid
+            wait_logged(sid, hid)
+
         for sid, hid in list(waits.items()):
             if _deleted(SF, sf_recs.get(sid)) and _deleted(HS, hs_recs.get(hid)):
                 del waits[sid]
             else:
-                ex.errors.append((s.name, "Duplicates", SF, sid, f"{hid} merged into a linked record"))
-                ex.pair_ids[(s.name, sid)] = {sid, hid}
+                wait_logged(sid, hid)
 
         # 3a. deletes of linked pairs
         for sid, hid in list(links.items()):
@@ -438,12 +450,7 @@ def plan_pass(rules, state, snap, times=None, semantics=None):
                     _move_shadows(st, s.name, sid, master)
                     ex.notes.append(f"{s.name} {sid}: Salesforce {sid} merged into {master}: the link moves")
                 else:
-                    del links[sid]
-                    st.dead_links.setdefault(s.name, {})[sid] = hid
-                    ex.dead.append((s.name, sid, hid))
-                    waits[sid] = hid
-                    ex.errors.append((s.name, "Duplicates", SF, sid, f"{sid} merged into a linked record"))
-                    ex.pair_ids[(s.name, sid)] = {sid, hid}
+                    merged_into_linked(sid, hid)
                 continue
             surv = None if sdel else _hs_survivor(hs_recs, hid)
             if surv is not None:
@@ -453,12 +460,7 @@ def plan_pass(rules, state, snap, times=None, semantics=None):
                     links[sid] = surv
                     ex.notes.append(f"{s.name} {sid}: HubSpot {hid} merged into {surv}: the link moves")
                 else:
-                    del links[sid]
-                    st.dead_links.setdefault(s.name, {})[sid] = hid
-                    ex.dead.append((s.name, sid, hid))
-                    waits[sid] = hid
-                    ex.errors.append((s.name, "Duplicates", SF, sid, f"{hid} merged into a linked record"))
-                    ex.pair_ids[(s.name, sid)] = {sid, hid}
+                    merged_into_linked(sid, hid)
                 continue
             if sdel and hdel:
                 del links[sid]
