@@ -1,5 +1,7 @@
 #include "compiler/driver/driver.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -12,20 +14,28 @@ namespace accord::driver {
 namespace fs = std::filesystem;
 
 namespace {
-// Records the wall time of one phase into RuleSet::timings.
+// The process's CPU time (every thread, user + system) in milliseconds.
+double ProcessCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// Records the wall and CPU time of one phase into RuleSet::timings.
 class PhaseTimer {
  public:
   PhaseTimer(RuleSet& set, std::string name)
-      : set_(set), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {}
+      : set_(set), name_(std::move(name)), start_(std::chrono::steady_clock::now()), cpu_start_(ProcessCpuMs()) {}
   ~PhaseTimer() {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
-    set_.timings.emplace_back(name_, ms);
+    set_.timings.push_back({name_, ms, ProcessCpuMs() - cpu_start_});
   }
 
  private:
   RuleSet& set_;
   std::string name_;
   std::chrono::steady_clock::time_point start_;
+  double cpu_start_;
 };
 }  // namespace
 
