@@ -9,9 +9,9 @@
 #include <functional>
 #include <set>
 
-#include "AccordLexer.h"
 #include "AccordParser.h"
 #include "antlr4-runtime.h"
+#include "compiler/syntax/lexer.h"
 
 namespace accord::syntax {
 namespace {
@@ -104,14 +104,18 @@ std::string TokenDescription(size_t type, const antlr4::dfa::Vocabulary& vocab) 
   return vocab.getSymbolicName(type);
 }
 
-std::string ShowToken(const antlr4::Token* t) {
-  if (!t || t->getType() == antlr4::Token::EOF) return "end of file";
-  if (t->getType() == P::NEWLINE) return "a line break";
-  std::string text = t->getText();
+std::string ShowToken(size_t type, std::string text) {
+  if (type == antlr4::Token::EOF || type == kEof) return "end of file";
+  if (type == P::NEWLINE) return "a line break";
   if (text.size() > 30) text = text.substr(0, 27) + "...";
   for (char& c : text)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   return "'" + text + "'";
+}
+
+std::string ShowToken(const antlr4::Token* t) {
+  if (!t) return "end of file";
+  return ShowToken(t->getType(), t->getType() == antlr4::Token::EOF ? std::string() : t->getText());
 }
 
 std::string RuleContextName(size_t rule) {
@@ -146,37 +150,31 @@ std::string RuleContextName(size_t rule) {
   }
 }
 
-// Maps ANTLR's code-point indexes to byte offsets. `base` is the number of
-// bytes before the text ANTLR sees (a UTF-8 byte order mark).
+// Maps token positions to byte offsets in the source. Tokens carry byte
+// offsets into the text the lexer saw; `base` is the number of bytes before it
+// (a UTF-8 byte order mark). Tokens ANTLR conjures up in error recovery have
+// no position: they sit at the end.
 class OffsetMap {
  public:
-  OffsetMap(std::string_view text, uint32_t base) {
-    offsets_.reserve(text.size() + 1);
-    for (uint32_t i = 0; i < text.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(text[i]);
-      if ((c & 0xC0) != 0x80) offsets_.push_back(base + i);
-    }
-    offsets_.push_back(base + static_cast<uint32_t>(text.size()));
-  }
-  uint32_t Byte(size_t cp) const {
-    if (cp >= offsets_.size()) return offsets_.back();
-    return offsets_[cp];
-  }
+  OffsetMap(std::string_view text, uint32_t base) : base_(base), size_(static_cast<uint32_t>(text.size())) {}
   uint32_t Begin(const antlr4::Token* t) const {
     if (!t) return 0;
     auto s = t->getStartIndex();
-    if (s == INVALID_INDEX || s > offsets_.size()) return offsets_.back();
-    return Byte(s);
+    if (s == INVALID_INDEX || s > size_) return base_ + size_;
+    return base_ + static_cast<uint32_t>(s);
   }
   uint32_t End(const antlr4::Token* t) const {
     if (!t) return 0;
     auto s = t->getStopIndex();
-    if (s == INVALID_INDEX || s + 1 > offsets_.size()) return Begin(t);
-    return Byte(s + 1);
+    if (s == INVALID_INDEX || s + 1 > size_) return Begin(t);
+    return base_ + static_cast<uint32_t>(s + 1);
   }
+  uint32_t Begin(const Lexeme& l) const { return base_ + l.begin; }
+  uint32_t End(const Lexeme& l) const { return base_ + l.end; }
 
  private:
-  std::vector<uint32_t> offsets_;
+  uint32_t base_;
+  uint32_t size_;
 };
 
 struct ErrorState {
@@ -218,7 +216,7 @@ struct ErrorState {
 // parser's errors are follow-ons: for '(' and '[' the bracket itself (what
 // comes after it in the expression was swallowed), for '{' the token that
 // ended it (errors inside a block are genuine).
-std::vector<std::pair<size_t, size_t>> ReportUnclosedBrackets(const std::vector<std::unique_ptr<antlr4::Token>>& toks,
+std::vector<std::pair<size_t, size_t>> ReportUnclosedBrackets(const std::vector<Lexeme>& toks, std::string_view text,
                                                               ErrorState& st) {
   auto closer = [](size_t open) -> size_t {
     return open == P::LPAREN ? P::RPAREN : open == P::LBRACKET ? P::RBRACKET : P::RBRACE;
@@ -226,31 +224,32 @@ std::vector<std::pair<size_t, size_t>> ReportUnclosedBrackets(const std::vector<
   std::vector<size_t> stack;
   std::vector<std::pair<size_t, size_t>> ended_by;  // unclosed index -> token index that ended it
   for (size_t i = 0; i < toks.size(); ++i) {
-    size_t t = toks[i]->getType();
+    size_t t = toks[i].type;
     if (t == P::LPAREN || t == P::LBRACKET || t == P::LBRACE) {
       stack.push_back(i);
-    } else if (t == P::RPAREN || t == P::RBRACKET || t == P::RBRACE || t == antlr4::Token::EOF) {
+    } else if (t == P::RPAREN || t == P::RBRACKET || t == P::RBRACE || t == kEof) {
       // A closer that matches an open bracket further down closes the ones above it.
       size_t k = stack.size();
-      while (k > 0 && closer(toks[stack[k - 1]]->getType()) != t) --k;
-      if (k == 0 && t != antlr4::Token::EOF) continue;  // a stray closer: the parser reports it
+      while (k > 0 && closer(toks[stack[k - 1]].type) != t) --k;
+      if (k == 0 && t != kEof) continue;  // a stray closer: the parser reports it
       // Unclosed: everything above the matching bracket (all of it at the end).
-      size_t first = t == antlr4::Token::EOF ? 0 : k;
+      size_t first = t == kEof ? 0 : k;
       for (size_t j = first; j < stack.size(); ++j) ended_by.emplace_back(stack[j], i);
-      stack.resize(t == antlr4::Token::EOF ? 0 : k - 1);
+      stack.resize(t == kEof ? 0 : k - 1);
     }
   }
   std::sort(ended_by.begin(), ended_by.end());
   std::vector<std::pair<size_t, size_t>> mute;
   for (auto [open, end] : ended_by) {
-    mute.emplace_back(open, toks[open]->getType() == P::LBRACE ? end : open);
-    const antlr4::Token* o = toks[open].get();
-    const antlr4::Token* e = toks[end].get();
-    std::string want = o->getType() == P::LPAREN ? "')'" : o->getType() == P::LBRACKET ? "']'" : "'}'";
-    std::string msg = "this '" + o->getText() + "' is never closed: " + want + " is missing before " +
-                      (e->getType() == antlr4::Token::EOF ? std::string("the end of the file")
-                                                           : ShowToken(e) + " on line " + std::to_string(e->getLine()));
-    st.Report(o, msg);
+    mute.emplace_back(open, toks[open].type == P::LBRACE ? end : open);
+    const Lexeme& o = toks[open];
+    const Lexeme& e = toks[end];
+    std::string want = o.type == P::LPAREN ? "')'" : o.type == P::LBRACKET ? "']'" : "'}'";
+    std::string msg = "this '" + std::string(o.Text(text)) + "' is never closed: " + want + " is missing before " +
+                      (e.type == kEof ? std::string("the end of the file")
+                                      : ShowToken(e.type, std::string(e.Text(text))) + " on line " +
+                                            std::to_string(e.line));
+    st.Emit(Range{st.map->Begin(o), st.map->End(o)}, msg);
   }
   return mute;
 }
@@ -1210,37 +1209,68 @@ bool NeedsMore(size_t type) {
   }
 }
 
-void InsertLineBreaks(std::vector<std::unique_ptr<antlr4::Token>>& toks) {
-  std::vector<std::unique_ptr<antlr4::Token>> out;
+void InsertLineBreaks(std::vector<Lexeme>& toks) {
+  std::vector<Lexeme> out;
   out.reserve(toks.size() + toks.size() / 16);
   std::vector<bool> in_expr;  // per open bracket: does it hold an expression (not a block)?
-  const antlr4::Token* prev = nullptr;
-  for (auto& t : toks) {
-    size_t type = t->getType();
-    bool starts_line = prev && t->getLine() > prev->getLine();
+  const Lexeme* prev = nullptr;
+  for (const Lexeme& t : toks) {
+    size_t type = t.type;
+    bool starts_line = prev && t.line > prev->line;
     if (starts_line && (type == P::MINUS || type == P::LPAREN || type == P::LBRACKET) &&
-        (in_expr.empty() || !in_expr.back()) && !NeedsMore(prev->getType())) {
-      // With the lexer and input of its neighbour: error recovery builds
-      // conjured-up tokens from the current token's source.
-      auto nl = std::make_unique<antlr4::CommonToken>(std::make_pair(t->getTokenSource(), t->getInputStream()),
-                                                      P::NEWLINE, antlr4::Token::DEFAULT_CHANNEL,
-                                                      t->getStartIndex(), t->getStartIndex() - 1);
-      nl->setText("\n");
-      nl->setLine(t->getLine());
-      nl->setCharPositionInLine(t->getCharPositionInLine());
-      out.push_back(std::move(nl));
+        (in_expr.empty() || !in_expr.back()) && !NeedsMore(prev->type)) {
+      out.push_back(Lexeme{P::NEWLINE, t.begin, t.begin, t.line, t.column, false});  // zero width, before t
     }
     if (type == P::LPAREN || type == P::LBRACKET) in_expr.push_back(true);
-    else if (type == P::LBRACE) in_expr.push_back(!prev || NeedsMore(prev->getType()));
+    else if (type == P::LBRACE) in_expr.push_back(!prev || NeedsMore(prev->type));
     else if ((type == P::RPAREN || type == P::RBRACKET || type == P::RBRACE) && !in_expr.empty()) in_expr.pop_back();
-    prev = t.get();
-    out.push_back(std::move(t));
+    prev = &t;
+    out.push_back(t);
   }
   toks = std::move(out);
 }
 
+// The source ANTLR tokens name. ANTLR's error recovery reads a token's source
+// (DefaultErrorStrategy::getMissingSymbol) but nothing is read from this one:
+// the tokens carry their text, and the parser reads them from a ListTokenSource.
+class LexemeSource : public antlr4::TokenSource {
+ public:
+  std::unique_ptr<antlr4::Token> nextToken() override { return nullptr; }
+  size_t getLine() const override { return 0; }
+  size_t getCharPositionInLine() override { return 0; }
+  antlr4::CharStream* getInputStream() override { return nullptr; }
+  std::string getSourceName() override { return ""; }
+  antlr4::TokenFactory<antlr4::CommonToken>* getTokenFactory() override {
+    return antlr4::CommonTokenFactory::DEFAULT.get();
+  }
+};
+
+// The ANTLR token of a lexeme. Its start and stop are byte offsets into the
+// lexed text (OffsetMap reads them); its text is its own copy.
+std::unique_ptr<antlr4::Token> MakeToken(const Lexeme& l, std::string_view text) {
+  static LexemeSource source;
+  const bool eof = l.type == kEof;
+  auto t = std::make_unique<antlr4::CommonToken>(std::make_pair(&source, nullptr), eof ? antlr4::Token::EOF : l.type,
+                                                 antlr4::Token::DEFAULT_CHANNEL, l.begin,
+                                                 static_cast<size_t>(l.end) - 1);
+  t->setText(eof ? std::string("<EOF>") : l.type == P::NEWLINE ? std::string("\n") : std::string(l.Text(text)));
+  t->setLine(l.line);
+  t->setCharPositionInLine(l.column);
+  return t;
+}
+
+// ANTLR tokens for lexemes [begin, end), followed by `eof`.
+std::vector<std::unique_ptr<antlr4::Token>> MakeTokens(const std::vector<Lexeme>& toks, size_t begin, size_t end,
+                                                       const Lexeme& eof, std::string_view text) {
+  std::vector<std::unique_ptr<antlr4::Token>> out;
+  out.reserve(end - begin + 1);
+  for (size_t i = begin; i < end; ++i) out.push_back(MakeToken(toks[i], text));
+  out.push_back(MakeToken(eof, text));
+  return out;
+}
+
 // Tokens that open a nesting level the parser handles by recursion.
-bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const OffsetMap& map,
+bool CheckNesting(const std::vector<Lexeme>& toks, const OffsetMap& map,
                   const SourceFile& src, const ParseOptions& opt, DiagSink& sink) {
   // Each bracket level carries its count of open '?' (ternaries nest to the right).
   std::vector<int> ternaries{0};
@@ -1254,14 +1284,14 @@ bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const
   // Each '!' or '-' of a run like `!!!!x` is one level of the parser's recursion.
   int prefix_run = 0;
   for (const auto& t : toks) {
-    prefix_run = t->getType() == P::NOT || t->getType() == P::MINUS ? prefix_run + 1 : 0;
+    prefix_run = t.type == P::NOT || t.type == P::MINUS ? prefix_run + 1 : 0;
     if (prefix_run > opt.max_nesting) {
-      sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t.get()), map.End(t.get())},
+      sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t), map.End(t)},
                   "more than " + std::to_string(opt.max_nesting) +
                       " '!' or '-' in a row; the file is not parsed further (the limit is --max-nesting)");
       return false;
     }
-    switch (t->getType()) {
+    switch (t.type) {
       case P::LBRACE:
       case P::RBRACE:
       case P::BOTH:
@@ -1276,7 +1306,7 @@ bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const
       case P::LPAREN:
       case P::LBRACKET:
         if (++run > max_run) {
-          sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t.get()), map.End(t.get())},
+          sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t), map.End(t)},
                       "this expression is too long (more than " + std::to_string(max_run) +
                           " '-', '(' and '[' in one rule); split it up (the limit is 4 x --max-nesting)");
           return false;
@@ -1285,7 +1315,7 @@ bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const
       default:
         break;
     }
-    switch (t->getType()) {
+    switch (t.type) {
       case P::LPAREN:
       case P::LBRACKET:
       case P::LBRACE:
@@ -1308,7 +1338,7 @@ bool CheckNesting(const std::vector<std::unique_ptr<antlr4::Token>>& toks, const
     }
     int total = depth + ternaries.back();
     if (total > opt.max_nesting) {
-      sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t.get()), map.End(t.get())},
+      sink.Report(DiagCode::kNestingTooDeep, &src, Range{map.Begin(t), map.End(t)},
                   "nesting is deeper than " + std::to_string(opt.max_nesting) +
                       " levels; the file is not parsed further (the limit is --max-nesting)");
       return false;
@@ -1348,52 +1378,40 @@ void RunParse(const Job& job) {
   ErrorState st{&src, &sink, &map};
   st.max = job.opt->max_syntax_errors;
 
-  // Lexes the whole file; the first pass reports stray characters and keeps
-  // comments, and drops both from the token list the parser sees.
-  // Tokens point back into their lexer and input, so both live until the end.
-  std::vector<std::unique_ptr<antlr4::ANTLRInputStream>> inputs;
-  std::vector<std::unique_ptr<AccordLexer>> lexers;
-  auto lex = [&](bool first_pass) {
-    inputs.push_back(std::make_unique<antlr4::ANTLRInputStream>(text));
-    lexers.push_back(std::make_unique<AccordLexer>(inputs.back().get()));
-    AccordLexer& lexer = *lexers.back();
-    lexer.removeErrorListeners();
-    std::vector<std::unique_ptr<antlr4::Token>> out;
-    for (;;) {
-      std::unique_ptr<antlr4::Token> t = lexer.nextToken();
-      size_t type = t->getType();
-      if (type == P::UNKNOWN_CHAR) {
-        if (!first_pass) continue;
-        std::string text = t->getText();
+  // Lexes the whole file, reports stray characters, keeps comments, and drops
+  // both from the token list the parser sees. Tokens are compact lexemes; each
+  // parse below turns only its own part of them into ANTLR tokens.
+  std::vector<Lexeme> kept;
+  {
+    std::vector<Lexeme> all = Lex(text);
+    kept.reserve(all.size());
+    for (const Lexeme& l : all) {
+      if (l.type == P::UNKNOWN_CHAR) {
+        std::string ch(l.Text(text));
         std::string msg;
-        if (text == "\"" || text == "'")
-          msg = "unterminated string: a string must end with " + text +
+        if (ch == "\"" || ch == "'")
+          msg = "unterminated string: a string must end with " + ch +
                 " on the same line (use \"\"\" for text over several lines)";
-        else if (text == "`")
+        else if (ch == "`")
           msg = "unexpected character '`'; strings use \" or '";
         else
-          msg = "unexpected character '" + text + "'";
-        st.Report(t.get(), msg);
+          msg = "unexpected character '" + ch + "'";
+        st.Emit(Range{map.Begin(l), map.End(l)}, msg);
         continue;
       }
-      if (t->getChannel() == antlr4::Token::HIDDEN_CHANNEL) {
-        if (first_pass && (type == P::LINE_COMMENT || type == P::BLOCK_COMMENT))
-          file.comments.push_back(ast::Comment{Range{map.Begin(t.get()), map.End(t.get())}, t->getText()});
+      if (l.hidden) {
+        if (l.type == P::LINE_COMMENT || l.type == P::BLOCK_COMMENT)
+          file.comments.push_back(ast::Comment{Range{map.Begin(l), map.End(l)}, std::string(l.Text(text))});
         continue;
       }
-      bool eof = type == antlr4::Token::EOF;
-      out.push_back(std::move(t));
-      if (eof) break;
+      kept.push_back(l);
     }
-    if (!job.expr_mode && !job.opt->legacy_line_breaks) InsertLineBreaks(out);
-    return out;
-  };
-  std::vector<std::unique_ptr<antlr4::Token>> kept = lex(true);
+  }
+  if (!job.expr_mode && !job.opt->legacy_line_breaks) InsertLineBreaks(kept);
   // An unterminated block comment lexes as '/' '*' ...: say so plainly.
   for (size_t i = 0; i + 1 < kept.size(); ++i) {
-    if (kept[i]->getType() == P::SLASH && kept[i + 1]->getType() == P::STAR &&
-        map.End(kept[i].get()) == map.Begin(kept[i + 1].get())) {
-      st.Report(kept[i].get(), "unterminated comment: '/*' has no matching '*/'");
+    if (kept[i].type == P::SLASH && kept[i + 1].type == P::STAR && kept[i].end == kept[i + 1].begin) {
+      st.Emit(Range{map.Begin(kept[i]), map.End(kept[i])}, "unterminated comment: '/*' has no matching '*/'");
       job.result->syntax_errors = st.count;
       return;
     }
@@ -1402,14 +1420,14 @@ void RunParse(const Job& job) {
     job.result->syntax_errors = st.count + 1;
     return;
   }
+  const Lexeme end_of_file = kept.back();
 
   // Stage 1: fast SLL prediction over the whole file, giving up at the first
   // error. SLL also keeps operator and selection chains linear.
   Builder b(src, map, sink, *job.opt, file);
   if (job.expr_mode) {
     for (int stage = 1; stage <= 2; ++stage) {
-      if (stage == 2) kept = lex(false);
-      antlr4::ListTokenSource source(std::move(kept));
+      antlr4::ListTokenSource source(MakeTokens(kept, 0, kept.size() - 1, end_of_file, text));
       antlr4::CommonTokenStream tokens(&source);
       AccordParser parser(&tokens);
       parser.removeErrorListeners();
@@ -1452,18 +1470,14 @@ void RunParse(const Job& job) {
     size_t begin = 0;
     int depth = 0;
     for (size_t i = 0; i <= n && ok; ++i) {
-      size_t type = kept[i]->getType();
+      size_t type = kept[i].type;
       bool decl_kw = type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
       if (i < n && !(decl_kw && depth == 0 && i > begin)) {
         if (type == P::LBRACE) ++depth;
         if (type == P::RBRACE) --depth;
         continue;
       }
-      std::vector<std::unique_ptr<antlr4::Token>> part;
-      part.reserve(i - begin + 1);
-      for (size_t k = begin; k < i; ++k) part.push_back(std::move(kept[k]));
-      part.push_back(std::make_unique<antlr4::CommonToken>(kept[n].get()));
-      antlr4::ListTokenSource source(std::move(part));
+      antlr4::ListTokenSource source(MakeTokens(kept, begin, i, end_of_file, text));
       antlr4::CommonTokenStream tokens(&source);
       AccordParser parser(&tokens);
       parser.removeErrorListeners();
@@ -1493,8 +1507,7 @@ void RunParse(const Job& job) {
       return;
     }
   }
-  kept = lex(false);  // stage 1 consumed the tokens; errors are rare, so lex again
-  const std::vector<std::pair<size_t, size_t>> unclosed = ReportUnclosedBrackets(kept, st);
+  const std::vector<std::pair<size_t, size_t>> unclosed = ReportUnclosedBrackets(kept, text, st);
   // Stage 2 (files with errors only): split at declaration keywords that
   // start a line or sit outside any braces, and parse each declaration alone
   // with full LL prediction, recovery and friendly messages. An error then
@@ -1505,9 +1518,9 @@ void RunParse(const Job& job) {
     size_t begin = 0;
     int depth = 0;
     for (size_t i = 0; i < n; ++i) {
-      size_t type = kept[i]->getType();
+      size_t type = kept[i].type;
       bool decl_kw = type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
-      bool at_line_start = kept[i]->getCharPositionInLine() == 0;
+      bool at_line_start = kept[i].column == 0;
       if (decl_kw && i > begin && (depth <= 0 || at_line_start)) {
         chunks.emplace_back(begin, i);
         begin = i;
@@ -1524,19 +1537,12 @@ void RunParse(const Job& job) {
     // bracket on only say that something is missing at the end: drop them.
     st.mute_from = UINT32_MAX;
     for (auto [open, from] : unclosed)
-      if (open >= begin && open < end) st.mute_from = std::min(st.mute_from, map.Begin(kept[std::min(from, end)].get()));
-    std::vector<std::unique_ptr<antlr4::Token>> part;
-    for (size_t i = begin; i < end; ++i) part.push_back(std::make_unique<antlr4::CommonToken>(kept[i].get()));
+      if (open >= begin && open < end) st.mute_from = std::min(st.mute_from, map.Begin(kept[std::min(from, end)]));
     // An end-of-input token placed right after the chunk, so "found end of
     // file" is reported where the declaration stops.
-    auto eof = std::make_unique<antlr4::CommonToken>(kept.back().get());
-    if (end < kept.size() - 1) {
-      eof->setStartIndex(kept[end]->getStartIndex());
-      eof->setStopIndex(kept[end]->getStartIndex() - 1);
-      eof->setText("<EOF>");
-    }
-    part.push_back(std::move(eof));
-    antlr4::ListTokenSource source(std::move(part));
+    Lexeme eof = end_of_file;
+    if (end < kept.size() - 1) eof.begin = eof.end = kept[end].begin;
+    antlr4::ListTokenSource source(MakeTokens(kept, begin, end, eof, text));
     antlr4::CommonTokenStream tokens(&source);
     AccordParser parser(&tokens);
     parser.removeErrorListeners();
