@@ -40,7 +40,7 @@ void RegisterCheck(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, syntax::kMaxNestingLimit));
   cmd->add_flag("--color", args->color_always, "colour the text output even when not on a terminal");
   cmd->add_flag("--no-color", args->color_never, "never colour the text output");
-  cmd->add_flag("--timings", args->timings, "print the wall and CPU time each phase took to stderr");
+  cmd->add_flag("--timings", args->timings, "print each phase's wall and CPU time and the peak memory to stderr");
   cmd->callback([args, &exit_code] {
     if (args->paths.empty()) args->paths.push_back(".");
     driver::Options opt;
@@ -57,7 +57,8 @@ void RegisterCheck(CLI::App& app, int& exit_code) {
     }
     if (args->timings) {
       for (const auto& t : set.timings)
-        std::fprintf(stderr, "%-14s %9.2f ms  (cpu %9.2f ms)\n", t.phase.c_str(), t.wall_ms, t.cpu_ms);
+        std::fprintf(stderr, "%-14s %9.2f ms  (cpu %9.2f ms, peak memory %6.1f MB)\n", t.phase.c_str(), t.wall_ms,
+                     t.cpu_ms, t.peak_mb);
     }
     const auto& diags = sink.diagnostics();
     if (args->format == "json") {

@@ -1,5 +1,6 @@
 #include "compiler/driver/driver.h"
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -21,14 +22,16 @@ double ProcessCpuMs() {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-// Records the wall and CPU time of one phase into RuleSet::timings.
+// Records the wall and CPU time of one phase, and the peak memory so far, into RuleSet::timings.
 class PhaseTimer {
  public:
   PhaseTimer(RuleSet& set, std::string name)
       : set_(set), name_(std::move(name)), start_(std::chrono::steady_clock::now()), cpu_start_(ProcessCpuMs()) {}
   ~PhaseTimer() {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
-    set_.timings.push_back({name_, ms, ProcessCpuMs() - cpu_start_});
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    set_.timings.push_back({name_, ms, ProcessCpuMs() - cpu_start_, usage.ru_maxrss / 1024.0});
   }
 
  private:

@@ -34,10 +34,12 @@ struct RuleSet {
   bool all_parsed = true;
   // One phase's wall time and the process's CPU time in it (all threads, user +
   // system), in milliseconds: CPU time stays meaningful on a loaded machine.
+  // peak_mb: the process's peak resident memory when the phase ended.
   struct Timing {
     std::string phase;
     double wall_ms = 0;
     double cpu_ms = 0;
+    double peak_mb = 0;
   };
   // Each phase, in pipeline order (--timings).
   std::vector<Timing> timings;

@@ -403,6 +403,7 @@ void CheckDuplicates(Ctx& c, const std::vector<Field>& fields, const std::vector
 void ParseValues(const Entry& f, std::string_view key, bool hubspot, Field& field) {
   auto arr = f.Array(key);
   if (!arr) return;
+  field.values.reserve(field.values.size() + arr->size());  // exact: big schemas hold many lists
   size_t j = 0;
   for (dom::element pv : *arr) {
     std::string at = Pointer(Pointer(f.at, key), j);

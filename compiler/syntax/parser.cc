@@ -422,9 +422,18 @@ class Builder {
   Range R(antlr4::Token* t) const { return Range{map_.Begin(t), map_.End(t)}; }
   Range R(antlr4::tree::TerminalNode* n) const { return n ? R(n->getSymbol()) : Range{}; }
 
+  // A rule's text. Names and literals are one token: their text is read from
+  // it, not through RuleContext::getText, which builds a stringstream per
+  // call (a tenth of the parse of a big rule set).
+  static std::string Text(antlr4::ParserRuleContext* c) {
+    if (c->children.size() == 1)
+      if (auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(c->children[0])) return t->getText();
+    return c->getText();
+  }
+
   std::optional<ast::Name> N(P::IdentContext* c) {
     if (!c || c->getStart() == nullptr) return std::nullopt;
-    std::string t = c->getText();
+    std::string t = Text(c);
     if (t.empty() || t.find("<missing") != std::string::npos) return std::nullopt;
     return ast::Name{t, R(c)};
   }
@@ -466,7 +475,7 @@ class Builder {
   std::optional<ast::ValueLit> Value(P::ValueLitContext* c) {
     if (!c || !c->getStart()) return std::nullopt;
     ast::ValueLit v;
-    v.text = c->getText();
+    v.text = Text(c);
     v.range = R(c);
     if (c->STRING()) {
       bool bytes = false;
@@ -533,7 +542,9 @@ class Builder {
     d.right = *r;
     d.dir = D(c->arrow());
     d.range = R(c);
-    for (auto* e : c->valueEntry()) {
+    const std::vector<P::ValueEntryContext*> entries = c->valueEntry();
+    d.entries.reserve(entries.size());  // exact: a big rule set holds thousands of tables
+    for (auto* e : entries) {
       if (auto* p = dynamic_cast<P::ValuePairContext*>(e)) {
         auto a = Value(p->valueLit(0)), b = Value(p->valueLit(1));
         if (!a || !b) continue;
@@ -606,7 +617,9 @@ class Builder {
     d.right = *r;
     d.dir = D(c->arrow());
     d.range = R(c);
-    for (auto* item : c->syncItem()) {
+    const std::vector<P::SyncItemContext*> items = c->syncItem();
+    d.items.reserve(items.size());  // exact: a big sync holds hundreds of rules
+    for (auto* item : items) {
       Range ir = R(item);
       // Field rules first: they are most of a big rule set, and each failed
       // dynamic_cast costs (it was 13% of `accord check` on 40,000 rules).
@@ -1078,7 +1091,7 @@ class Builder {
   // or a backtick-quoted field name, which is unquoted here.
   std::optional<ast::Name> MemberName(antlr4::ParserRuleContext* c) {
     if (!c || c->getStart() == nullptr) return std::nullopt;
-    std::string t = c->getText();
+    std::string t = Text(c);
     if (t.empty() || t.find("<missing") != std::string::npos) return std::nullopt;
     if (t.size() >= 2 && t.front() == '`' && t.back() == '`') t = t.substr(1, t.size() - 2);
     return ast::Name{t, R(c)};
@@ -1134,7 +1147,7 @@ class Builder {
     if (!c || !c->getStart()) return nullptr;
     Range r = R(c);
     auto e = New(ast::ExprKind::kLiteral, r);
-    std::string text = c->getText();
+    std::string text = Text(c);
     e->text = negate ? "-" + text : text;
     if (c->NUM_INT()) {
       e->lit = ast::LiteralKind::kInt;
@@ -1210,22 +1223,32 @@ bool NeedsMore(size_t type) {
 }
 
 void InsertLineBreaks(std::vector<Lexeme>& toks) {
-  std::vector<Lexeme> out;
-  out.reserve(toks.size() + toks.size() / 16);
-  std::vector<bool> in_expr;  // per open bracket: does it hold an expression (not a block)?
+  std::vector<size_t> before;  // indexes of the lexemes a NEWLINE goes before (few, if any)
+  std::vector<bool> in_expr;   // per open bracket: does it hold an expression (not a block)?
   const Lexeme* prev = nullptr;
-  for (const Lexeme& t : toks) {
+  for (size_t i = 0; i < toks.size(); ++i) {
+    const Lexeme& t = toks[i];
     size_t type = t.type;
     bool starts_line = prev && t.line > prev->line;
     if (starts_line && (type == P::MINUS || type == P::LPAREN || type == P::LBRACKET) &&
-        (in_expr.empty() || !in_expr.back()) && !NeedsMore(prev->type)) {
-      out.push_back(Lexeme{P::NEWLINE, t.begin, t.begin, t.line, t.column, false});  // zero width, before t
-    }
+        (in_expr.empty() || !in_expr.back()) && !NeedsMore(prev->type))
+      before.push_back(i);
     if (type == P::LPAREN || type == P::LBRACKET) in_expr.push_back(true);
     else if (type == P::LBRACE) in_expr.push_back(!prev || NeedsMore(prev->type));
     else if ((type == P::RPAREN || type == P::RBRACKET || type == P::RBRACE) && !in_expr.empty()) in_expr.pop_back();
     prev = &t;
-    out.push_back(t);
+  }
+  if (before.empty()) return;
+  std::vector<Lexeme> out;
+  out.reserve(toks.size() + before.size());
+  size_t next = 0;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    if (next < before.size() && before[next] == i) {
+      const Lexeme& t = toks[i];
+      out.push_back(Lexeme{P::NEWLINE, t.begin, t.begin, t.line, t.column, false});  // zero width, before t
+      ++next;
+    }
+    out.push_back(toks[i]);
   }
   toks = std::move(out);
 }
@@ -1381,11 +1404,11 @@ void RunParse(const Job& job) {
   // Lexes the whole file, reports stray characters, keeps comments, and drops
   // both from the token list the parser sees. Tokens are compact lexemes; each
   // parse below turns only its own part of them into ANTLR tokens.
-  std::vector<Lexeme> kept;
+  std::vector<Lexeme> kept = Lex(text);
   {
-    std::vector<Lexeme> all = Lex(text);
-    kept.reserve(all.size());
-    for (const Lexeme& l : all) {
+    size_t w = 0;  // filtered in place: a big file's lexemes are tens of megabytes
+    for (size_t r = 0; r < kept.size(); ++r) {
+      const Lexeme l = kept[r];
       if (l.type == P::UNKNOWN_CHAR) {
         std::string ch(l.Text(text));
         std::string msg;
@@ -1404,8 +1427,9 @@ void RunParse(const Job& job) {
           file.comments.push_back(ast::Comment{Range{map.Begin(l), map.End(l)}, std::string(l.Text(text))});
         continue;
       }
-      kept.push_back(l);
+      kept[w++] = l;
     }
+    kept.resize(w);
   }
   if (!job.expr_mode && !job.opt->legacy_line_breaks) InsertLineBreaks(kept);
   // An unterminated block comment lexes as '/' '*' ...: say so plainly.
