@@ -1,7 +1,8 @@
 // libFuzzer target: parse + check arbitrary bytes as a rule file against the
 // example schemas, then format what parses and re-parse the result, lower
 // what checks cleanly, and look up names the way the language server does.
-// Invariants: no crash, no hang, no sanitizer report; no expression (even of a
+// Invariants: no crash, no hang, no sanitizer report; the hand-written lexer
+// gives the lexemes ANTLR's generated lexer gives; no expression (even of a
 // partial AST) is deeper than --max-nesting, which bounds every later
 // recursive pass; formatted output of a clean parse parses again to the same
 // AST; lowered programs verify.
@@ -19,6 +20,7 @@
 #include "compiler/lsp/lookup.h"
 #include "compiler/schema/schema.h"
 #include "compiler/sema/checker.h"
+#include "compiler/syntax/lexer_oracle.h"
 #include "compiler/syntax/parser.h"
 
 namespace {
@@ -39,6 +41,7 @@ const accord::schema::SchemaSet& Schemas() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   accord::SourceFile src("fuzz.accord", std::string(reinterpret_cast<const char*>(data), size));
+  if (!accord::syntax::CompareWithAntlr(src.text()).empty()) std::abort();
   accord::DiagSink sink(50);
   accord::syntax::ParseOptions opt;
   {  // the same bytes as a lone expression (`accord eval`)

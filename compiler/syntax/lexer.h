@@ -37,4 +37,8 @@ inline constexpr uint32_t kEof = static_cast<uint32_t>(-1);
 // Never fails: a character no rule takes is an UNKNOWN_CHAR lexeme.
 std::vector<Lexeme> Lex(std::string_view text);
 
+// The offset of the first byte of `s` that is not valid UTF-8 (or is a NUL,
+// then *is_nul is set), or npos. The parse layer lexes only valid text.
+size_t FindBadUtf8(std::string_view s, bool* is_nul);
+
 }  // namespace accord::syntax

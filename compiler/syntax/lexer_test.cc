@@ -14,54 +14,12 @@
 #include <string>
 
 #include "AccordLexer.h"
-#include "antlr4-runtime.h"
+#include "compiler/syntax/lexer_oracle.h"
 
 namespace accord::syntax {
 namespace {
 
-std::string Show(const Lexeme& l, std::string_view text) {
-  std::ostringstream out;
-  out << l.type << " [" << l.begin << "," << l.end << ") " << l.line << ":" << l.column << (l.hidden ? " hidden" : "")
-      << " '" << (l.type == kEof ? std::string_view("<EOF>") : l.Text(text)) << "'";
-  return out.str();
-}
-
-// ANTLR's lexemes, with its code-point indexes turned into byte offsets.
-std::vector<Lexeme> AntlrLex(const std::string& text) {
-  std::vector<uint32_t> byte_of;  // code point index -> byte offset
-  for (uint32_t i = 0; i < text.size(); ++i)
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) byte_of.push_back(i);
-  byte_of.push_back(static_cast<uint32_t>(text.size()));
-  antlr4::ANTLRInputStream input(text);
-  AccordLexer lexer(&input);
-  lexer.removeErrorListeners();
-  std::vector<Lexeme> out;
-  for (;;) {
-    std::unique_ptr<antlr4::Token> t = lexer.nextToken();
-    bool eof = t->getType() == antlr4::Token::EOF;
-    Lexeme l;
-    l.type = eof ? kEof : static_cast<uint32_t>(t->getType());
-    l.begin = byte_of[t->getStartIndex()];
-    l.end = eof ? l.begin : byte_of[t->getStopIndex() + 1];
-    l.line = static_cast<uint32_t>(t->getLine());
-    l.column = static_cast<uint32_t>(t->getCharPositionInLine());
-    l.hidden = t->getChannel() == antlr4::Token::HIDDEN_CHANNEL;
-    out.push_back(l);
-    if (eof) break;
-  }
-  return out;
-}
-
-// Empty when both lexers agree; else where they part.
-std::string Compare(const std::string& text) {
-  std::vector<Lexeme> want = AntlrLex(text), got = Lex(text);
-  for (size_t i = 0; i < std::max(want.size(), got.size()); ++i) {
-    std::string w = i < want.size() ? Show(want[i], text) : "(none)";
-    std::string g = i < got.size() ? Show(got[i], text) : "(none)";
-    if (w != g) return "lexeme " + std::to_string(i) + ": ANTLR " + w + ", Lex " + g;
-  }
-  return "";
-}
+std::string Compare(const std::string& text) { return CompareWithAntlr(text); }
 
 TEST(Lexer, AgreesWithAntlrOnEveryRuleFileInTheRepository) {
   namespace fs = std::filesystem;
