@@ -145,6 +145,8 @@ bool Accepts(const Params& p, const Value* args, size_t nargs) {
 
 }  // namespace
 
+// ---- used by the other families too (stdlib_internal.h) ----
+
 Value NoOverload(std::string_view name, const Value* args, size_t nargs) {
   std::string m = "no matching overload for ";
   m += name;
@@ -156,8 +158,6 @@ Value NoOverload(std::string_view name, const Value* args, size_t nargs) {
   m += ')';
   return Value::Error(ErrorCode::kNoOverload, std::move(m));
 }
-
-// ---- used by the other families too (stdlib_internal.h) ----
 
 Value Err(ErrorCode code, std::string message) { return Value::Error(code, std::move(message)); }
 
