@@ -7,7 +7,8 @@
 #include "runtime/stdlib.h"
 
 #include <array>
-#include <optional>
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -143,6 +144,12 @@ bool Accepts(const Params& p, const Value* args, size_t nargs) {
   return true;
 }
 
+using Family = Value (*)(Fn fn, const Value* args, size_t nargs);
+constexpr Family kFamilies[] = {CallStringFn, CallConversionFn, CallCrmFn, CallTimeFn, CallMathFn};
+// Per overload: 0 until its first call, then 1 + its index in kFamilies. Every thread finds
+// the same family, so a race only repeats the search.
+std::atomic<uint8_t> family_of[kFnCount];
+
 }  // namespace
 
 // ---- used by the other families too (stdlib_internal.h) ----
@@ -160,6 +167,12 @@ Value NoOverload(std::string_view name, const Value* args, size_t nargs) {
 }
 
 Value Err(ErrorCode code, std::string message) { return Value::Error(code, std::move(message)); }
+
+constexpr std::string_view kNotInFamily = "not an overload of this family";
+Value NotInFamily() { return Err(ErrorCode::kInternal, std::string(kNotInFamily)); }
+bool IsNotInFamily(const Value& v) {
+  return v.is_error() && v.error_code() == ErrorCode::kInternal && v.error_message() == kNotInFamily;
+}
 
 // A string for an error message: quoted, at most 64 bytes of it.
 std::string Quote(std::string_view s) {
@@ -204,9 +217,16 @@ Value CallFn(Fn fn, const Value* args, size_t nargs) {
   // CRM functions keep a missing value missing.
   if ((p.nullable & 1) && a.is(Kind::kNull)) return Value::Null();
 
-  // Each family answers for the overloads it implements (stdlib_internal.h).
-  for (auto* family : {CallStringFn, CallConversionFn, CallCrmFn, CallTimeFn, CallMathFn})
-    if (std::optional<Value> v = family(fn, args, nargs)) return *std::move(v);
+  // The family that implements the overload: known after its first call, found then by
+  // asking each family in turn (stdlib_internal.h).
+  const uint8_t known = family_of[index].load(std::memory_order_relaxed);
+  if (known != 0) return kFamilies[known - 1](fn, args, nargs);
+  for (size_t i = 0; i < std::size(kFamilies); ++i) {
+    Value v = kFamilies[i](fn, args, nargs);
+    if (IsNotInFamily(v)) continue;
+    family_of[index].store(static_cast<uint8_t>(i + 1), std::memory_order_relaxed);
+    return v;
+  }
   // Every overload is in one family (stdlib_examples_test calls each); only an out-of-range id gets here.
   return Err(ErrorCode::kInternal, "no such overload id " + std::to_string(static_cast<int>(fn)));
 }

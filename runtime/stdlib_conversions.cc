@@ -317,7 +317,7 @@ bool RoundDecimal(int64_t c, uint32_t scale, int64_t places, int64_t* out_c, uin
   return true;
 }
 
-std::optional<Value> CallConversionFn(Fn fn, const Value* args, size_t nargs) {
+Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
   const Value& a = args[0];
   switch (fn) {
     // ---- int() ----
@@ -478,7 +478,7 @@ std::optional<Value> CallConversionFn(Fn fn, const Value* args, size_t nargs) {
     }
     case Fn::to_decimal_dec: return a;
 
-    default: return std::nullopt;  // not a conversion
+    default: return NotInFamily();  // not a conversion
   }
 }
 

@@ -122,7 +122,7 @@ Value PicklistText(const Value& v) {
 
 }  // namespace
 
-std::optional<Value> CallCrmFn(Fn fn, const Value* args, size_t nargs) {
+Value CallCrmFn(Fn fn, const Value* args, size_t nargs) {
   const Value& a = args[0];
   switch (fn) {
     // ---- CRM functions ----
@@ -147,7 +147,7 @@ std::optional<Value> CallCrmFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::split_multi: return PicklistValues(a);
     case Fn::join_multi: return PicklistText(a);
 
-    default: return std::nullopt;  // not a CRM function
+    default: return NotInFamily();  // not a CRM function
   }
 }
 

@@ -15,7 +15,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,14 +23,18 @@
 namespace accord::rt::detail {
 
 // ---- the families ----
-// Each returns the result of `fn` when the family implements it, nullopt
+// Each returns the result of `fn` when the family implements it, NotInFamily()
 // otherwise. CallFn has checked the arguments (count, kinds, no errors), so
 // args[0] exists.
-std::optional<Value> CallStringFn(Fn fn, const Value* args, size_t nargs);
-std::optional<Value> CallConversionFn(Fn fn, const Value* args, size_t nargs);
-std::optional<Value> CallTimeFn(Fn fn, const Value* args, size_t nargs);
-std::optional<Value> CallCrmFn(Fn fn, const Value* args, size_t nargs);
-std::optional<Value> CallMathFn(Fn fn, const Value* args, size_t nargs);
+Value CallStringFn(Fn fn, const Value* args, size_t nargs);
+Value CallConversionFn(Fn fn, const Value* args, size_t nargs);
+Value CallTimeFn(Fn fn, const Value* args, size_t nargs);
+Value CallCrmFn(Fn fn, const Value* args, size_t nargs);
+Value CallMathFn(Fn fn, const Value* args, size_t nargs);
+// The answer of a family to an overload it does not implement (an internal
+// error no overload returns), and the test for it.
+Value NotInFamily();
+bool IsNotInFamily(const Value& v);
 
 // ---- errors (stdlib.cc) ----
 Value Err(ErrorCode code, std::string message);

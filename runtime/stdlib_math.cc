@@ -39,7 +39,7 @@ Value NegativeShift(std::string_view name, int64_t n) {
 
 }  // namespace
 
-std::optional<Value> CallMathFn(Fn fn, const Value* args, size_t nargs) {
+Value CallMathFn(Fn fn, const Value* args, size_t nargs) {
   const Value& a = args[0];
   switch (fn) {
     // ---- round, abs ----
@@ -124,7 +124,7 @@ std::optional<Value> CallMathFn(Fn fn, const Value* args, size_t nargs) {
       return a.is(Kind::kInt) ? Value::Int(static_cast<int64_t>(r)) : Value::Uint(r);
     }
 
-    default: return std::nullopt;  // not a math function
+    default: return NotInFamily();  // not a math function
   }
 }
 

@@ -695,7 +695,7 @@ Value MapAscii(const Value& src, std::string_view part, bool lower) {
   return v;
 }
 
-std::optional<Value> CallStringFn(Fn fn, const Value* args, size_t nargs) {
+Value CallStringFn(Fn fn, const Value* args, size_t nargs) {
   const Value& a = args[0];
   switch (fn) {
     // ---- size ----
@@ -767,7 +767,7 @@ std::optional<Value> CallStringFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::base64_encode: return Base64Encode(a.str());
     case Fn::base64_decode: return Base64Decode(a.str());
 
-    default: return std::nullopt;  // not a string function
+    default: return NotInFamily();  // not a string function
   }
 }
 

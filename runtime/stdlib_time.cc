@@ -145,7 +145,7 @@ Value TimestampOutOfRange() { return Err(ErrorCode::kRange, "timestamp out of ra
 
 Value DateOutOfRange() { return Err(ErrorCode::kRange, "date out of range"); }
 
-std::optional<Value> CallTimeFn(Fn fn, const Value* args, size_t nargs) {
+Value CallTimeFn(Fn fn, const Value* args, size_t nargs) {
   const Value& a = args[0];
   switch (fn) {
     // ---- timestamp accessors ----
@@ -244,7 +244,7 @@ std::optional<Value> CallTimeFn(Fn fn, const Value* args, size_t nargs) {
       return Value::Int(fn == Fn::date_month ? m - 1 : d);
     }
 
-    default: return std::nullopt;  // not a time function
+    default: return NotInFamily();  // not a time function
   }
 }
 
