@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
@@ -130,17 +131,7 @@ int RunEval(const EvalArgs& a) {
 
 int RunCompile(const CompileArgs& a) {
   driver::RuleSet set;
-  DiagSink sink(100);
-  std::string io_error;
-  std::vector<std::string> paths = a.paths.empty() ? std::vector<std::string>{"."} : a.paths;
-  if (!driver::LoadAndCheck(paths, driver::Options{}, set, sink, &io_error)) {
-    std::cerr << "accord compile: " << io_error << "\n";
-    return kUsage;
-  }
-  if (sink.error_count() > 0) {
-    std::cerr << RenderText(sink.diagnostics(), RenderOptions{});
-    return kFindings;
-  }
+  if (int code = LoadCheckedRules(a.paths, "compile", set, /*fix_first_hint=*/false); code != kOk) return code;
   if (a.emit == "ast") {
     for (const auto& p : set.parsed) std::cout << ast::Dump(*p.file);
     return kOk;

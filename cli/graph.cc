@@ -12,7 +12,7 @@
 #include <set>
 
 #include "cli/commands.h"
-#include "compiler/diag/render.h"
+#include "cli/load.h"
 #include "compiler/driver/driver.h"
 #include "compiler/fmt/formatter.h"
 
@@ -242,18 +242,7 @@ std::string Dot(const driver::RuleSet& set, const std::string& only) {
 
 int RunGraph(const GraphArgs& a) {
   driver::RuleSet set;
-  DiagSink sink(100);
-  std::string io_error;
-  if (!driver::LoadAndCheck(a.paths.empty() ? std::vector<std::string>{"."} : a.paths, driver::Options{}, set, sink,
-                            &io_error)) {
-    std::cerr << "accord graph: " << io_error << "\n";
-    return kUsage;
-  }
-  if (sink.error_count() > 0) {
-    std::cerr << RenderText(sink.diagnostics(), RenderOptions{});
-    std::cerr << "accord graph: the rules have errors; fix them first (accord check)\n";
-    return kFindings;
-  }
+  if (int code = LoadCheckedRules(a.paths, "graph", set); code != kOk) return code;
   if (!a.sync.empty()) {
     bool found = false;
     for (const auto& s : set.model.syncs) found |= s.decl && s.decl->name.text == a.sync;

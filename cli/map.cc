@@ -12,8 +12,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "runtime/sync/engine.h"
-#include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
 #include "jit/runner.h"
@@ -66,18 +66,7 @@ int RunMap(const MapArgs& a) {
   }
   ast::Side to = a.to == "salesforce" ? ast::Side::kSalesforce : ast::Side::kHubSpot;
   driver::RuleSet set;
-  DiagSink sink(100);
-  std::string io_error;
-  if (!driver::LoadAndCheck(a.paths.empty() ? std::vector<std::string>{"."} : a.paths, driver::Options{}, set, sink,
-                            &io_error)) {
-    std::cerr << "accord map: " << io_error << "\n";
-    return kUsage;
-  }
-  if (sink.error_count() > 0) {
-    std::cerr << RenderText(sink.diagnostics(), RenderOptions{});
-    std::cerr << "accord map: the rules have errors; fix them first (accord check)\n";
-    return kFindings;
-  }
+  if (int code = LoadCheckedRules(a.paths, "map", set); code != kOk) return code;
   ir::CompiledRules rules = ir::LowerRules(set.model);
   const ir::CompiledSync* sync = rules.Find(a.sync);
   if (!sync) {

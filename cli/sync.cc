@@ -13,8 +13,8 @@
 
 #include "cli/commands.h"
 #include "cli/connect.h"
+#include "cli/load.h"
 #include "cli/pass.h"
-#include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
 #include "runtime/store/state_store.h"
@@ -37,20 +37,8 @@ struct Loaded {
 // Loads, checks and compiles; prints diagnostics. nullptr = exit with *code.
 std::unique_ptr<Loaded> LoadRules(const std::vector<std::string>& paths, const char* verb, int* code) {
   auto l = std::make_unique<Loaded>();
-  DiagSink sink(100);
-  std::string io_error;
-  if (!driver::LoadAndCheck(paths.empty() ? std::vector<std::string>{"."} : paths, driver::Options{}, l->set, sink,
-                            &io_error)) {
-    std::cerr << "accord " << verb << ": " << io_error << "\n";
-    *code = kUsage;
-    return nullptr;
-  }
-  if (sink.error_count() > 0) {
-    std::cerr << RenderText(sink.diagnostics(), RenderOptions{});
-    std::cerr << "accord " << verb << ": the rules have errors; fix them first (accord check)\n";
-    *code = kFindings;
-    return nullptr;
-  }
+  *code = LoadCheckedRules(paths, verb, l->set);
+  if (*code != kOk) return nullptr;
   l->rules = ir::LowerRules(l->set.model);
   return l;
 }
