@@ -16,9 +16,9 @@ trap 'rm -rf "$dir"' EXIT
 "$build/bench/check_bench" --generate "$dir" "$syncs" "$fields" "$values" >/dev/null
 echo "rules.accord: $(wc -c <"$dir/rules.accord") bytes, $(wc -l <"$dir/rules.accord") lines"
 for i in $(seq "$runs"); do
-  /usr/bin/time -f "%e s wall, %M KB max RSS" taskset -c 0 "$build/accord" check "$dir" 2>&1 >/dev/null | tail -1
+  /usr/bin/time -f "%e s wall, %U s user + %S s system, %M KB max RSS" taskset -c 0 "$build/accord" check "$dir" 2>&1 >/dev/null | tail -1
 done
 taskset -c 0 "$build/accord" check --timings "$dir" 2>&1 >/dev/null | grep " ms"
 for i in $(seq "$runs"); do
-  /usr/bin/time -f "example: %e s wall, %M KB max RSS" taskset -c 0 "$build/accord" check examples/salesforce-hubspot 2>&1 | tail -1
+  /usr/bin/time -f "example: %e s wall, %U s user + %S s system, %M KB max RSS" taskset -c 0 "$build/accord" check examples/salesforce-hubspot 2>&1 | tail -1
 done
