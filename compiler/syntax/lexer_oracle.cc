@@ -43,7 +43,10 @@ std::vector<Lexeme> AntlrLex(const std::string& text) {
   return out;
 }
 
-std::string CompareWithAntlr(const std::string& text) {
+std::string CompareWithAntlr(const std::string& input) {
+  // ANTLR's input stream drops a leading UTF-8 byte order mark; the parse layer
+  // drops it before lexing too, so both lexers are compared on the rest.
+  const std::string text = input.compare(0, 3, "\xEF\xBB\xBF") == 0 ? input.substr(3) : input;
   // NUL bytes are valid UTF-8 (a lone expression may hold one in a string);
   // anything else that is not UTF-8 is never lexed.
   std::string checked = text;

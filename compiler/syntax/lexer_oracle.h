@@ -14,8 +14,9 @@ namespace accord::syntax {
 // into byte offsets.
 std::vector<Lexeme> AntlrLex(const std::string& text);
 
-// Empty when Lex() and AntlrLex() give the same lexemes for `text`, else where
-// they part. Text that is not valid UTF-8 is never lexed and compares equal.
-std::string CompareWithAntlr(const std::string& text);
+// Empty when Lex() and AntlrLex() give the same lexemes for `input` (after a
+// leading byte order mark, which the parse layer drops before lexing), else
+// where they part. Text that is not valid UTF-8 is never lexed and compares equal.
+std::string CompareWithAntlr(const std::string& input);
 
 }  // namespace accord::syntax
