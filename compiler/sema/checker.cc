@@ -1,5 +1,5 @@
 #include "compiler/sema/checker.h"
-#include "runtime/sync/error_categories.def"
+#include "runtime/error_categories.def"
 
 #include <algorithm>
 #include <filesystem>

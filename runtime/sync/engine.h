@@ -36,7 +36,7 @@ namespace accord::sync {
 
 // The error log's categories (DESIGN §5), declared once in error_categories.def
 // (the checker reads the same list for `expect error`).
-#include "runtime/sync/error_categories.def"
+#include "runtime/error_categories.def"
 #define ACCORD_ERROR_CATEGORIES(X) ACCORD_ERROR_CATEGORY_LIST(X)
 
 enum class Category {
