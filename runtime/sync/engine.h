@@ -30,7 +30,7 @@
 #include "compiler/sema/checker.h"
 #include "jit/runner.h"
 #include "runtime/store/state_store.h"
-#include "runtime/sync/connector.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::sync {
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "compiler/ast/ast.h"
-#include "runtime/sync/connector.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::sync {
 

@@ -10,7 +10,7 @@
 #include "compiler/ir/interp.h"
 #include "runtime/record.h"
 #include "runtime/store/state_store.h"
-#include "runtime/sync/jsonl_connector.h"
+#include "runtime/connectors/jsonl_connector.h"
 
 namespace accord::sync {
 
