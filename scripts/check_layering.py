@@ -92,7 +92,7 @@ def main(argv):
                         continue
                     hit = next((t for t in to if included.startswith(t)), None)
                     # a folder's own files may include each other
-                    if hit and not (hit.endswith("/") and path.startswith(hit)):
+                    if hit and not included.startswith(os.path.dirname(path) + "/"):
                         print(f"{path}:{ln}: includes {included}: forbidden by ARCHITECTURE.md:{n} "
                               f"({frm} !> {hit})")
                         bad += 1
