@@ -25,9 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/ast/ast.h"
-#include "compiler/ir/lower.h"
-#include "compiler/sema/checker.h"
+#include "compiler/ir/rules.h"
 #include "jit/runner.h"
 #include "runtime/store/state_store.h"
 #include "runtime/connectors/connector.h"
@@ -98,10 +96,10 @@ struct PassOptions {
   std::function<void(const std::string&, size_t, size_t)> progress;
 };
 
+// The compiled rules as the engine reads them (compiler/ir/rules.h: no AST).
 struct RuleSetView {
-  const sema::Model* model = nullptr;
   const ir::CompiledRules* rules = nullptr;
-  std::vector<const ast::LifecycleDecl*> lifecycles;
+  std::vector<ir::LifecyclePlan> lifecycles;
   const schema::SchemaSet* schemas = nullptr;
   std::string rules_hash;  // changes when the rules change: waiting errors are retried
 };
