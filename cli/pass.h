@@ -12,7 +12,7 @@
 #include "compiler/sema/checker.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/engine.h"
-#include "runtime/sync/connector.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::cli {
 

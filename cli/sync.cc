@@ -19,7 +19,7 @@
 #include "compiler/ir/lower.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/engine.h"
-#include "runtime/sync/jsonl_connector.h"
+#include "runtime/connectors/jsonl_connector.h"
 #include "runtime/sync/test_runner.h"
 
 namespace accord::cli {

@@ -498,6 +498,14 @@ Program LowerExpression(const ast::Expr& expr, const ast::File& file, const sema
   return p;
 }
 
+const Program* CompiledSync::Scope(Side s) const {
+  return s == Side::kHubSpot ? scope_hubspot.get() : scope_salesforce.get();
+}
+const Program* CompiledSync::CreateWhen(Side in) const {
+  return in == Side::kHubSpot ? create_when_hubspot.get() : create_when_salesforce.get();
+}
+const Mapping* CompiledSync::Toward(Side to) const { return to == Side::kHubSpot ? to_hubspot.get() : to_salesforce.get(); }
+
 const CompiledSync* CompiledRules::Find(std::string_view name) const {
   for (const auto& s : syncs)
     if (s.name == name) return &s;
@@ -708,7 +716,149 @@ std::unique_ptr<Program> LowerCondition(const sema::SyncInfo& si, const std::vec
   return p;
 }
 
+schema::System SystemOf(Side s) { return s == Side::kSalesforce ? schema::System::kSalesforce : schema::System::kHubSpot; }
+
+ConflictPolicy PolicyOf(const ast::ConflictPolicy& c) {
+  ConflictPolicy p;
+  p.side = SystemOf(c.side);
+  switch (c.kind) {
+    case ast::ConflictKind::kTwoWay: p.kind = ConflictKind::kTwoWay; break;
+    case ast::ConflictKind::kPrefer: p.kind = ConflictKind::kPrefer; break;
+    case ast::ConflictKind::kPreferUnlessBlank: p.kind = ConflictKind::kPreferUnlessBlank; break;
+    case ast::ConflictKind::kDontSync: p.kind = ConflictKind::kDontSync; break;
+  }
+  return p;
+}
+
+DeleteKind DeleteKindOf(ast::DeleteKind k) {
+  switch (k) {
+    case ast::DeleteKind::kKeep: return DeleteKind::kKeep;
+    case ast::DeleteKind::kPropagate: return DeleteKind::kPropagate;
+    case ast::DeleteKind::kUnlink: return DeleteKind::kUnlink;
+  }
+  return DeleteKind::kKeep;
+}
+
+Direction DirectionOf(ast::Direction d) {
+  switch (d) {
+    case ast::Direction::kBoth: return Direction::kBoth;
+    case ast::Direction::kToHubSpot: return Direction::kToHubSpot;
+    case ast::Direction::kToSalesforce: return Direction::kToSalesforce;
+  }
+  return Direction::kBoth;
+}
+
+int SlotOf(const schema::Object& o, std::string_view field) {
+  const schema::Field* f = o.FindField(field);
+  return f ? static_cast<int>(f - o.fields.data()) : -1;
+}
+
+// The sync-level rules of `cs` (its mappings already lowered), for the engine.
+SyncRules LowerSyncRules(const ast::SyncDecl& sync, const CompiledSync& cs, const sema::Model& model) {
+  SyncRules out;
+  ast::ConflictPolicy conflict_default;
+  for (const auto& item : sync.items)
+    if (auto* c = std::get_if<ast::ConflictDefault>(&item)) conflict_default = c->policy;
+  const schema::Object* obj[2] = {cs.salesforce, cs.hubspot};
+  const Mapping* mapping[2] = {cs.to_salesforce.get(), cs.to_hubspot.get()};
+  for (const auto& item : sync.items) {
+    if (auto* r = std::get_if<ast::FieldRule>(&item)) {
+      FieldRulePlan rp;
+      rp.policy = PolicyOf(r->conflict ? *r->conflict : conflict_default);
+      std::string names[2];
+      const ast::Expr* side_expr[2] = {r->salesforce.get(), r->hubspot.get()};
+      for (int i = 0; i < 2; ++i) {
+        const sema::FieldRef* fr = PlainField(side_expr[i], model);
+        if (fr && fr->object == obj[i]) {
+          rp.slot[i] = static_cast<int>(fr->field - obj[i]->fields.data());
+          names[i] = fr->field->name;
+        } else {
+          names[i] = "=" + std::to_string(r->range.begin);
+        }
+      }
+      rp.key = names[0] + "|" + names[1];
+      for (int i = 0; i < 2; ++i) {
+        if (!mapping[i]) continue;
+        for (size_t k = 0; k < mapping[i]->outs.size(); ++k)
+          if (mapping[i]->outs[k].decl == r) {
+            rp.out[i] = static_cast<int>(k);
+            rp.loc = mapping[i]->outs[k].rule;
+          }
+      }
+      if (rp.out[0] < 0 && rp.out[1] < 0) continue;
+      // the record id mapped into a field of the other side is an external id
+      if (rp.slot[0] >= 0 && obj[0]->fields[rp.slot[0]].name == "Id" && rp.slot[1] >= 0 && rp.out[1] >= 0)
+        out.extid_slot[1] = rp.slot[1];
+      if (rp.slot[1] >= 0 && obj[1]->fields[rp.slot[1]].name == "hs_object_id" && rp.slot[0] >= 0 && rp.out[0] >= 0)
+        out.extid_slot[0] = rp.slot[0];
+      out.fields.push_back(std::move(rp));
+    } else if (auto* m = std::get_if<ast::MatchRule>(&item)) {
+      if (m->explicit_fields) {
+        out.match = "fields";
+        out.match_slot[0] = SlotOf(*obj[0], m->sf_field.text);
+        out.match_slot[1] = SlotOf(*obj[1], m->hs_field.text);
+      } else {
+        out.match = m->key.text;
+        const char* names[2] = {"", ""};
+        if (out.match == "email") names[0] = "Email", names[1] = "email";
+        if (out.match == "domain") names[0] = "Website", names[1] = "domain";
+        for (int i = 0; i < 2; ++i) out.match_slot[i] = SlotOf(*obj[i], names[i]);
+      }
+    } else if (auto* c = std::get_if<ast::CreateRule>(&item)) {
+      out.create[SideIndex(c->side)] = CreatePlan{true, c->only};
+    } else if (auto* d = std::get_if<ast::DeleteRule>(&item)) {
+      // several delete rules may name different sides: each side keeps its own
+      for (int i = 0; i < 2; ++i)
+        if (!d->from || SideIndex(*d->from) == i) out.del[i] = DeleteKindOf(d->kind);
+    } else if (auto* cv = std::get_if<ast::ConvertsTo>(&item)) {
+      out.converts_to = cv->sync.text;
+    } else if (auto* a = std::get_if<ast::Associate>(&item)) {
+      AssociationPlan as;
+      as.sf_field = a->sf_field.text;
+      as.hs_object = a->hs_object.text;
+      as.dir = DirectionOf(a->dir);
+      if (auto* f = obj[0]->FindField(a->sf_field.text)) {
+        as.sf_slot = static_cast<int>(f - obj[0]->fields.data());
+        if (!f->reference_to.empty()) as.parent_object = f->reference_to.front();
+      }
+      out.associations.push_back(std::move(as));
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<LifecyclePlan> LowerLifecycles(const std::vector<const ast::LifecycleDecl*>& lifecycles,
+                                           const schema::SchemaSet& schemas) {
+  std::vector<LifecyclePlan> out;
+  for (const ast::LifecycleDecl* d : lifecycles) {
+    LifecyclePlan l;
+    if (d->property.side != Side::kHubSpot && d->property.side != Side::kSalesforce) continue;
+    l.object = schemas.Find(SystemOf(d->property.side), d->property.object.text);
+    if (!l.object) continue;
+    l.slot = SlotOf(*l.object, d->property.field.text);
+    for (const auto& item : d->items) {
+      if (auto* o = std::get_if<ast::StageOrder>(&item))
+        for (const auto& st : o->stages) l.order.push_back(st.name);
+      if (std::get_if<ast::ForwardOnly>(&item)) l.forward_only = true;
+      if (auto* tr = std::get_if<ast::Trigger>(&item)) {
+        TriggerPlan t;
+        t.side = SystemOf(tr->field.side);
+        t.object = tr->field.object.text;
+        t.field = tr->field.field.text;
+        t.value = tr->value.value;
+        t.value_text = tr->value.text;
+        t.stage = tr->stage.name;
+        t.for_object = tr->for_object.has_value();
+        if (tr->of_field) t.of_field = tr->of_field->text;
+        l.triggers.push_back(std::move(t));
+      }
+    }
+    if (l.slot >= 0) out.push_back(std::move(l));
+  }
+  return out;
+}
 
 CompiledRules LowerRules(const sema::Model& model, const LowerOptions& options) {
   CompiledRules out;
@@ -738,6 +888,7 @@ CompiledRules LowerRules(const sema::Model& model, const LowerOptions& options) 
       (side == Side::kHubSpot ? cs.scope_hubspot : cs.scope_salesforce) = std::move(sp);
       (side == Side::kHubSpot ? cs.create_when_hubspot : cs.create_when_salesforce) = std::move(wp);
     }
+    cs.rules = LowerSyncRules(*si.decl, cs, model);
     out.syncs.push_back(std::move(cs));
   }
   return out;

@@ -2,7 +2,7 @@
 // — collection, values tables, syncs (sync_checks.cc), associations, lifecycles,
 // tests — then the checks across rules (rule_checks.cc).
 #include "compiler/sema/checker.h"
-#include "runtime/sync/error_categories.def"
+#include "runtime/error_categories.def"
 
 #include <algorithm>
 #include <map>

@@ -1,6 +1,6 @@
 #include "runtime/connectors/hubspot.h"
 
-#include "runtime/sync/wire_values.h"
+#include "runtime/connectors/wire_values.h"
 
 #include <algorithm>
 #include <chrono>

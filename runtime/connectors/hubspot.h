@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/connectors/http.h"
-#include "runtime/sync/connector.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::connectors {
 

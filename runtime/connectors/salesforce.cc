@@ -1,6 +1,6 @@
 #include "runtime/connectors/salesforce.h"
 
-#include "runtime/sync/wire_values.h"
+#include "runtime/connectors/wire_values.h"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>

@@ -29,7 +29,7 @@
 #include <simdjson.h>
 
 #include "runtime/connectors/http.h"
-#include "runtime/sync/connector.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::connectors {
 

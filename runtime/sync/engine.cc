@@ -7,8 +7,6 @@
 
 namespace accord::sync {
 
-using ast::Side;
-using schema::System;
 
 std::string_view CategoryName(Category c) {
   switch (c) {
@@ -87,7 +85,7 @@ SyncStats PassReport::Total() const {
 namespace detail {
 
 int SideIndex(Side s) { return s == Side::kSalesforce ? 0 : 1; }
-System SystemOf(Side s) { return s == Side::kSalesforce ? System::kSalesforce : System::kHubSpot; }
+System SystemOf(Side s) { return s; }
 bool Same(const Text& a, const Text& b) {
   if (IsBlank(a) || IsBlank(b)) return IsBlank(a) && IsBlank(b);
   return *a == *b;
@@ -156,93 +154,32 @@ std::string Engine::Impl::PairStamp(const Record* sf, const Record* hs) {
   return (sf ? sf->modstamp : std::string()) + "|" + (hs ? hs->modstamp : std::string());
 }
 
-const sema::FieldRef* Engine::Impl::PlainField(const ast::Expr* e) const {
-  if (!e || e->parens > 0) return nullptr;
-  if (e->kind != ast::ExprKind::kIdent && e->kind != ast::ExprKind::kSelect) return nullptr;
-  auto it = rs.model->fields.find(e);
-  return it == rs.model->fields.end() || !it->second.field ? nullptr : &it->second;
-}
-
 void Engine::Impl::Build() {
   for (const auto& cs : rs.rules->syncs) {
     SyncPlan p;
     p.cs = &cs;
     p.name = cs.name;
-    ast::ConflictPolicy conflict_default;
-    for (const auto& item : cs.decl->items)
-      if (auto* c = std::get_if<ast::ConflictDefault>(&item)) conflict_default = c->policy;
     for (Side s : {Side::kSalesforce, Side::kHubSpot}) {
       int i = SideIndex(s);
-      p.mapping[i] = cs.Toward(s);
+      p.mapping[i] = s == Side::kHubSpot ? cs.to_hubspot.get() : cs.to_salesforce.get();
       p.on_create[i] = s == Side::kHubSpot ? cs.create_hubspot.get() : cs.create_salesforce.get();
+      const ir::Program* scope = s == Side::kHubSpot ? cs.scope_hubspot.get() : cs.scope_salesforce.get();
+      const ir::Program* when = s == Side::kHubSpot ? cs.create_when_hubspot.get() : cs.create_when_salesforce.get();
       if (p.mapping[i]) p.handle_map[i] = jit.Add(&p.mapping[i]->program);
       if (p.on_create[i]) p.handle_create[i] = jit.Add(&p.on_create[i]->program);
-      if (cs.Scope(s)) p.handle_scope[i] = jit.Add(cs.Scope(s));
-      if (cs.CreateWhen(s)) p.handle_when[i] = jit.Add(cs.CreateWhen(s));
+      if (scope) p.handle_scope[i] = jit.Add(scope);
+      if (when) p.handle_when[i] = jit.Add(when);
     }
-    const schema::Object* obj[2] = {cs.salesforce, cs.hubspot};
-    for (const auto& item : cs.decl->items) {
-      if (auto* r = std::get_if<ast::FieldRule>(&item)) {
-        RulePair rp;
-        rp.rule = r;
-        rp.policy = r->conflict ? *r->conflict : conflict_default;
-        std::string names[2];
-        const ast::Expr* side_expr[2] = {r->salesforce.get(), r->hubspot.get()};
-        for (int i = 0; i < 2; ++i) {
-          const sema::FieldRef* fr = PlainField(side_expr[i]);
-          if (fr && fr->object == obj[i]) {
-            rp.slot[i] = static_cast<int>(fr->field - obj[i]->fields.data());
-            names[i] = fr->field->name;
-          } else {
-            names[i] = "=" + std::to_string(r->range.begin);
-          }
-        }
-        rp.key = names[0] + "|" + names[1];
-        for (int i = 0; i < 2; ++i) {
-          if (!p.mapping[i]) continue;
-          for (size_t k = 0; k < p.mapping[i]->outs.size(); ++k)
-            if (p.mapping[i]->outs[k].decl == r) {
-              rp.out[i] = static_cast<int>(k);
-              rp.loc = p.mapping[i]->outs[k].rule;
-            }
-        }
-        if (rp.out[0] < 0 && rp.out[1] < 0) continue;
-        // the record id mapped into a field of the other side is an external id
-        if (rp.slot[0] >= 0 && obj[0]->fields[rp.slot[0]].name == "Id" && rp.slot[1] >= 0 && rp.out[1] >= 0)
-          p.extid_slot[1] = rp.slot[1];
-        if (rp.slot[1] >= 0 && obj[1]->fields[rp.slot[1]].name == "hs_object_id" && rp.slot[0] >= 0 && rp.out[0] >= 0)
-          p.extid_slot[0] = rp.slot[0];
-        p.pairs.push_back(std::move(rp));
-      } else if (auto* m = std::get_if<ast::MatchRule>(&item)) {
-        if (m->explicit_fields) {
-          p.match = "fields";
-          if (auto* f = obj[0]->FindField(m->sf_field.text)) p.match_slot[0] = static_cast<int>(f - obj[0]->fields.data());
-          if (auto* f = obj[1]->FindField(m->hs_field.text)) p.match_slot[1] = static_cast<int>(f - obj[1]->fields.data());
-        } else {
-          p.match = m->key.text;
-          const char* names[2] = {"", ""};
-          if (p.match == "email") names[0] = "Email", names[1] = "email";
-          if (p.match == "domain") names[0] = "Website", names[1] = "domain";
-          for (int i = 0; i < 2; ++i)
-            if (auto* f = obj[i]->FindField(names[i])) p.match_slot[i] = static_cast<int>(f - obj[i]->fields.data());
-        }
-      } else if (auto* c = std::get_if<ast::CreateRule>(&item)) {
-        p.create[SideIndex(c->side)] = c;
-      } else if (auto* d = std::get_if<ast::DeleteRule>(&item)) {
-        // several delete rules may name different sides: each side keeps its own
-        for (int i = 0; i < 2; ++i)
-          if (!d->from || SideIndex(*d->from) == i) p.del[i] = d->kind;
-      } else if (auto* cv = std::get_if<ast::ConvertsTo>(&item)) {
-        p.converts_to = cv->sync.text;
-      } else if (auto* a = std::get_if<ast::Associate>(&item)) {
-        Assoc as;
-        as.decl = a;
-        if (auto* f = obj[0]->FindField(a->sf_field.text)) {
-          as.sf_slot = static_cast<int>(f - obj[0]->fields.data());
-          if (!f->reference_to.empty()) as.parent_object = f->reference_to.front();
-        }
-        p.assocs.push_back(as);
-      }
+    const ir::SyncRules& r = cs.rules;
+    p.pairs = r.fields;
+    p.assocs = r.associations;
+    p.match = r.match;
+    p.converts_to = r.converts_to;
+    for (int i = 0; i < 2; ++i) {
+      p.match_slot[i] = r.match_slot[i];
+      p.extid_slot[i] = r.extid_slot[i];
+      p.create[i] = r.create[i];
+      p.del[i] = r.del[i];
     }
     plans.push_back(std::move(p));
   }
@@ -254,7 +191,7 @@ void Engine::Impl::Build() {
     for (size_t j = 0; j < plans.size(); ++j) {
       if (j == i) continue;
       bool parent = plans[i].converts_to == plans[j].name;
-      for (const Assoc& a : plans[i].assocs) parent |= plans[j].cs->hubspot->name == a.decl->hs_object.text;
+      for (const Assoc& a : plans[i].assocs) parent |= plans[j].cs->hubspot->name == a.hs_object;
       if (parent) visit(j, depth + 1);
     }
     if (!done[i]) ordered.push_back(std::move(plans[i])), done[i] = true;
@@ -262,19 +199,14 @@ void Engine::Impl::Build() {
   for (size_t i = 0; i < plans.size(); ++i) visit(i, 0);
   plans = std::move(ordered);
 
-  for (const ast::LifecycleDecl* d : rs.lifecycles) {
+  for (const ir::LifecyclePlan& d : rs.lifecycles) {
     Lifecycle l;
-    l.decl = d;
-    if (d->property.side != Side::kHubSpot && d->property.side != Side::kSalesforce) continue;
-    l.object = rs.schemas->Find(SystemOf(d->property.side), d->property.object.text);
-    if (!l.object) continue;
-    if (auto* f = l.object->FindField(d->property.field.text)) l.slot = static_cast<int>(f - l.object->fields.data());
-    for (const auto& item : d->items) {
-      if (auto* o = std::get_if<ast::StageOrder>(&item))
-        for (const auto& st : o->stages) l.order.push_back(st.name);
-      if (std::get_if<ast::ForwardOnly>(&item)) l.forward_only = true;
-    }
-    if (l.slot >= 0) lifecycles.push_back(std::move(l));
+    l.plan = &d;
+    l.object = d.object;
+    l.slot = d.slot;
+    l.order = d.order;
+    l.forward_only = d.forward_only;
+    lifecycles.push_back(std::move(l));
   }
 }
 
@@ -286,13 +218,13 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
   std::vector<ReadProblem> problems;
   std::string error;
   if (!conn[SideIndex(side)]->Load(*object, &t.records, &problems, &error)) {
-    Fail("reading " + std::string(ast::SideName(side)) + "." + object->name + ": " + error);
+    Fail("reading " + std::string(schema::SystemName(side)) + "." + object->name + ": " + error);
     return &t;
   }
   unreadable[SideIndex(side)][object->name] += problems.size();
   // this read's problems replace the last read's: a record read whole again leaves the log
   // (a connector reports a record it could not read on every Load until it reads it whole)
-  const std::string source = std::string(ast::SideName(side)) + "." + object->name;
+  const std::string source = std::string(schema::SystemName(side)) + "." + object->name;
   if (!opts->dry_run) Check(store.ClearReadErrors(source));
   for (const ReadProblem& p : problems) {
     std::string id = p.record_id.empty() ? p.where : p.record_id;

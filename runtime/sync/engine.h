@@ -25,18 +25,16 @@
 #include <string>
 #include <vector>
 
-#include "compiler/ast/ast.h"
-#include "compiler/ir/lower.h"
-#include "compiler/sema/checker.h"
+#include "compiler/ir/rules.h"
 #include "jit/runner.h"
 #include "runtime/store/state_store.h"
-#include "runtime/sync/connector.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::sync {
 
 // The error log's categories (DESIGN §5), declared once in error_categories.def
 // (the checker reads the same list for `expect error`).
-#include "runtime/sync/error_categories.def"
+#include "runtime/error_categories.def"
 #define ACCORD_ERROR_CATEGORIES(X) ACCORD_ERROR_CATEGORY_LIST(X)
 
 enum class Category {
@@ -98,10 +96,10 @@ struct PassOptions {
   std::function<void(const std::string&, size_t, size_t)> progress;
 };
 
+// The compiled rules as the engine reads them (compiler/ir/rules.h: no AST).
 struct RuleSetView {
-  const sema::Model* model = nullptr;
   const ir::CompiledRules* rules = nullptr;
-  std::vector<const ast::LifecycleDecl*> lifecycles;
+  std::vector<ir::LifecyclePlan> lifecycles;
   const schema::SchemaSet* schemas = nullptr;
   std::string rules_hash;  // changes when the rules change: waiting errors are retried
 };

@@ -25,7 +25,8 @@
 namespace accord::sync {
 namespace detail {
 
-using ast::Side;
+// A side of a sync is the system it reads or writes.
+using Side = schema::System;
 using schema::System;
 
 int SideIndex(Side s);
@@ -64,21 +65,9 @@ struct ShadowEntry {
 
 using ShadowMap = std::map<std::string, ShadowEntry>;
 
-// A field rule as the reconcile sees it.
-struct RulePair {
-  const ast::FieldRule* rule = nullptr;
-  std::string key;  // shadow key
-  int slot[2] = {-1, -1};  // plain field slot per side (-1: computed)
-  int out[2] = {-1, -1};   // output index of the mapping toward side (0: to Salesforce, 1: to HubSpot)
-  ast::ConflictPolicy policy;
-  std::string loc;
-};
-
-struct Assoc {
-  const ast::Associate* decl = nullptr;
-  int sf_slot = -1;
-  std::string parent_object;  // Salesforce object of the reference
-};
+// A field rule as the reconcile sees it, and an association (compiler/ir/rules.h).
+using RulePair = ir::FieldRulePlan;
+using Assoc = ir::AssociationPlan;
 
 struct SyncPlan {
   const ir::CompiledSync* cs = nullptr;
@@ -88,9 +77,9 @@ struct SyncPlan {
   std::string match;  // email | domain | link | fields
   int match_slot[2] = {-1, -1};
   int extid_slot[2] = {-1, -1};  // target field holding the other side's record id, per side
-  const ast::CreateRule* create[2] = {nullptr, nullptr};  // create in side
+  ir::CreatePlan create[2];      // create in side
   // the delete policy when side i's record is deleted (`delete K` sets both, `delete K from S` one)
-  ast::DeleteKind del[2] = {ast::DeleteKind::kKeep, ast::DeleteKind::kKeep};
+  ir::DeleteKind del[2] = {ir::DeleteKind::kKeep, ir::DeleteKind::kKeep};
   std::string converts_to;
   int handle_map[2] = {-1, -1};    // mapping toward side
   int handle_create[2] = {-1, -1};  // on create defaults for side
@@ -101,7 +90,7 @@ struct SyncPlan {
 };
 
 struct Lifecycle {
-  const ast::LifecycleDecl* decl = nullptr;
+  const ir::LifecyclePlan* plan = nullptr;
   const schema::Object* object = nullptr;  // HubSpot object
   int slot = -1;
   std::vector<std::string> order;
@@ -225,7 +214,6 @@ struct Engine::Impl {
   // Both records' stamps ("sf|hs"): an error waits until either record changes. (The
   // newest of the two would hide a change of the record whose system's clock is behind.)
   static std::string PairStamp(const Record* sf, const Record* hs);
-  const sema::FieldRef* PlainField(const ast::Expr* e) const;
   void Build();
   Table* Load(Side side, const schema::Object* object);
   void Fail(const std::string& why);
@@ -297,7 +285,7 @@ struct Engine::Impl {
   void Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, const WriteResult& res, Table* table, Work& w);
   void Triggers();
   // The HubSpot records a trigger on Salesforce record `r` sets.
-  std::vector<std::string> TriggerTargets(const Lifecycle& lc, const ast::Trigger& tr, const schema::Object* src,
+  std::vector<std::string> TriggerTargets(const Lifecycle& lc, const ir::TriggerPlan& tr, const schema::Object* src,
                                           const Record& r);
 };
 

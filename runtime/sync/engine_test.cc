@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "compiler/driver/driver.h"
-#include "runtime/sync/jsonl_connector.h"
+#include "runtime/connectors/jsonl_connector.h"
 #include "runtime/sync/test_runner.h"
 
 namespace accord::sync {

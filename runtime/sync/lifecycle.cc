@@ -11,20 +11,20 @@ void Engine::Impl::Triggers() {
     if (lc.object->system != System::kHubSpot) continue;
     // the triggers of each Salesforce field, in declaration order: a change of the field
     // is seen once and every trigger on it is asked (several may watch one field)
-    std::vector<std::pair<std::string, std::vector<const ast::Trigger*>>> fields;
-    for (const auto& item : lc.decl->items) {
-      auto* tr = std::get_if<ast::Trigger>(&item);
-      if (!tr || tr->field.side != Side::kSalesforce) continue;
-      std::string key = tr->field.object.text + "." + tr->field.field.text;
+    std::vector<std::pair<std::string, std::vector<const ir::TriggerPlan*>>> fields;
+    for (const ir::TriggerPlan& t : lc.plan->triggers) {
+      const ir::TriggerPlan* tr = &t;
+      if (tr->side != Side::kSalesforce) continue;
+      std::string key = tr->object + "." + tr->field;
       auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
       if (it == fields.end()) fields.push_back({key, {tr}});
       else it->second.push_back(tr);
     }
     for (const auto& [key, triggers] : fields) {
-      const ast::Trigger& first = *triggers.front();
-      const schema::Object* src = rs.schemas->Find(System::kSalesforce, first.field.object.text);
+      const ir::TriggerPlan& first = *triggers.front();
+      const schema::Object* src = rs.schemas->Find(System::kSalesforce, first.object);
       if (!src) continue;
-      const schema::Field* f = src->FindField(first.field.field.text);
+      const schema::Field* f = src->FindField(first.field);
       if (!f) continue;
       size_t slot = static_cast<size_t>(f - src->fields.data());
       Table* t = Load(Side::kSalesforce, src);
@@ -41,25 +41,25 @@ void Engine::Impl::Triggers() {
         if (Same(now, old) && seen) continue;
         // the stage each target moves to: the furthest of the triggers that fire on the new value
         std::map<std::string, PendingWrite> by_target;
-        for (const ast::Trigger* tr : triggers) {
-          if (IsBlank(now) || *now != tr->value.value) continue;
+        for (const ir::TriggerPlan* tr : triggers) {
+          if (IsBlank(now) || *now != tr->value) continue;
           Table* hs = Load(Side::kHubSpot, lc.object);
           for (const std::string& hid : TriggerTargets(lc, *tr, src, r)) {
             Record* h = hs->Find(hid);
             if (!h || h->deleted) continue;
             Text cur = h->values[lc.slot];
-            if (Same(cur, tr->stage.name)) continue;
-            if (lc.forward_only && lc.Rank(tr->stage.name) <= lc.Rank(cur)) continue;
+            if (Same(cur, tr->stage)) continue;
+            if (lc.forward_only && lc.Rank(tr->stage) <= lc.Rank(cur)) continue;
             auto prev = by_target.find(hid);
-            if (prev != by_target.end() && lc.Rank(tr->stage.name) <= lc.Rank(prev->second.op.fields[0].second)) continue;
+            if (prev != by_target.end() && lc.Rank(tr->stage) <= lc.Rank(prev->second.op.fields[0].second)) continue;
             PendingWrite pw;
             pw.op.kind = WriteOp::Kind::kUpdate;
             pw.op.id = hid;
-            pw.op.fields.push_back({static_cast<size_t>(lc.slot), tr->stage.name});
+            pw.op.fields.push_back({static_cast<size_t>(lc.slot), tr->stage});
             pw.hs_id = hid;
             pw.sf_id = r.id;
-            pw.changes.push_back({lc.object->fields[lc.slot].name, cur, tr->stage.name,
-                                  "when " + key + " becomes " + tr->value.text});
+            pw.changes.push_back({lc.object->fields[lc.slot].name, cur, tr->stage,
+                                  "when " + key + " becomes " + tr->value_text});
             pw.lifecycle_field = key;
             pw.lifecycle_record = r.id;
             pw.lifecycle_value = now;
@@ -106,7 +106,7 @@ void Engine::Impl::Triggers() {
 }
 
 // The HubSpot records a trigger on Salesforce record `r` sets.
-std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const ast::Trigger& tr, const schema::Object* src,
+std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const ir::TriggerPlan& tr, const schema::Object* src,
                                         const Record& r) {
   std::vector<std::string> out;
   auto add = [&](const std::string& id) {
@@ -129,7 +129,7 @@ std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const
     return out;
   }
   // `for contacts of AccountId`: the HubSpot contacts of the referenced account
-  const schema::Field* ref = tr.of_field ? src->FindField(tr.of_field->text) : nullptr;
+  const schema::Field* ref = tr.of_field ? src->FindField(*tr.of_field) : nullptr;
   if (!ref) return out;
   const Text& parent = r.values[static_cast<size_t>(ref - src->fields.data())];
   if (IsBlank(parent)) return out;

@@ -177,7 +177,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
         }
       }
       // `create in X only`: X receives new records and never sends any
-      bool may_create = p.create[o] != nullptr && !(p.create[s] && p.create[s]->only);
+      bool may_create = p.create[o].declared && !(p.create[s].declared && p.create[s].only);
       // 2. the match key
       if (keyed) {
         std::string k = MatchKey(p, s, r);
@@ -273,7 +273,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
 
 bool Engine::Impl::WouldCreate(const SyncPlan& p, int from, const Record& r) {
   int to = 1 - from;
-  if (!p.create[to] || p.handle_map[to] < 0) return false;
+  if (!p.create[to].declared || p.handle_map[to] < 0) return false;
   if (p.handle_when[to] < 0) return true;
   const Record* sf = from == 0 ? &r : nullptr;
   const Record* hs = from == 1 ? &r : nullptr;
@@ -403,15 +403,15 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
   // parents: associate the new HubSpot record when its parent is linked
   if (to == 1 && from == 0) {
     for (const Assoc& a : p.assocs) {
-      if (a.sf_slot < 0 || a.decl->dir == ast::Direction::kToSalesforce || IsBlank(r.values[a.sf_slot])) continue;
+      if (a.sf_slot < 0 || a.dir == ir::Direction::kToSalesforce || IsBlank(r.values[a.sf_slot])) continue;
       std::string parent = ParentHubSpot(a, *r.values[a.sf_slot]);
       if (!parent.empty()) {
-        pw.op.add_associations[a.decl->hs_object.text].push_back(parent);
+        pw.op.add_associations[a.hs_object].push_back(parent);
       } else {
         // the record is created; its association waits for the parent (retried every pass)
         Error(p.name, Category::kAssociations, "", sf_id, hs_id,
               "waiting for " + (a.parent_object.empty() ? "the parent" : a.parent_object) + " " +
-                  *r.values[a.sf_slot] + " to sync before associating " + a.decl->hs_object.text,
+                  *r.values[a.sf_slot] + " to sync before associating " + a.hs_object,
               false, System::kHubSpot, obj[1]->name);
       }
     }

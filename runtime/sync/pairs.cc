@@ -236,7 +236,7 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
     // a two_way field's change on a side: the record's stamp in the pass that first saw
     // this value bounds when the field changed (kept only while its pair cannot settle)
     std::string first_seen[2];
-    if (rp.policy.kind == ast::ConflictKind::kTwoWay && in.has_base && in.flows[0] && in.flows[1] && rp.slot[0] >= 0 &&
+    if (rp.policy.kind == ir::ConflictKind::kTwoWay && in.has_base && in.flows[0] && in.flows[1] && rp.slot[0] >= 0 &&
         rp.slot[1] >= 0)
       for (int s = 0; s < 2; ++s) {
         bool changed = !Same(in.cur[s], in.base[s]);
@@ -349,10 +349,10 @@ void Engine::Impl::Associations(const SyncPlan& p, const std::string& sf_id, con
   for (const Assoc& a : p.assocs) {
     if (a.sf_slot < 0) continue;
     const Text& parent = rec[0]->values[a.sf_slot];
-    const std::string& hs_type = a.decl->hs_object.text;
+    const std::string& hs_type = a.hs_object;
     if (IsBlank(parent)) {
       // HubSpot -> Salesforce: fill an empty reference from the HubSpot association
-      if (a.decl->dir == ast::Direction::kToHubSpot) continue;
+      if (a.dir == ir::Direction::kToHubSpot) continue;
       auto it = rec[1]->associations.find(hs_type);
       if (it == rec[1]->associations.end() || it->second.empty()) continue;
       std::string sf_parent = ParentSalesforce(a, it->second.front());
@@ -363,12 +363,12 @@ void Engine::Impl::Associations(const SyncPlan& p, const std::string& sf_id, con
       pw.op.fields.push_back({static_cast<size_t>(a.sf_slot), sf_parent});
       pw.sf_id = sf_id;
       pw.hs_id = hs_id;
-      pw.changes.push_back({a.decl->sf_field.text, parent, sf_parent, ""});
+      pw.changes.push_back({a.sf_field, parent, sf_parent, ""});
       pw.stamp = cur_stamp;
       Merge(w.writes[0], std::move(pw));
       continue;
     }
-    if (a.decl->dir == ast::Direction::kToSalesforce) continue;
+    if (a.dir == ir::Direction::kToSalesforce) continue;
     std::string hs_parent = ParentHubSpot(a, *parent);
     if (hs_parent.empty()) {
       Error(p.name, Category::kAssociations, "", sf_id, hs_id,
@@ -408,7 +408,7 @@ void Engine::Impl::Merge(std::vector<PendingWrite>& list, PendingWrite pw) {
 
 const SyncPlan* Engine::Impl::ParentPlan(const Assoc& a) {
   for (const SyncPlan& q : plans)
-    if (q.cs->hubspot->name == a.decl->hs_object.text &&
+    if (q.cs->hubspot->name == a.hs_object &&
         (a.parent_object.empty() || q.cs->salesforce->name == a.parent_object))
       return &q;
   return nullptr;
@@ -488,12 +488,12 @@ bool Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
   // (both records gone: an ordinary delete of the pair)
   if (!survivor.empty() && rec[1 - gone] && !rec[1 - gone]->deleted) return MergedAway(p, link, gone, survivor);
   Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", ids[gone]));
-  bool propagate = p.del[gone] == ast::DeleteKind::kPropagate;
+  bool propagate = p.del[gone] == ir::DeleteKind::kPropagate;
   Event e;
   e.sync = p.name;
   e.salesforce_id = link.salesforce_id;
   e.hubspot_id = link.hubspot_id;
-  if (p.del[gone] == ast::DeleteKind::kUnlink) {
+  if (p.del[gone] == ir::DeleteKind::kUnlink) {
     Check(store.RemoveLink(p.name, link.salesforce_id));
     e.kind = Event::Kind::kUnlink;
     e.message = "deleted in " + std::string(gone == 0 ? "salesforce" : "hubspot") + ": unlinked (delete unlink)";
@@ -532,7 +532,7 @@ namespace accord::sync {
 void Engine::Impl::PrefetchFieldTimes(const SyncPlan& p, Table* t[2], const std::vector<store::Link>& own) {
   std::vector<size_t> slots[2];
   for (const RulePair& rp : p.pairs)
-    if (rp.policy.kind == ast::ConflictKind::kTwoWay && rp.slot[0] >= 0 && rp.slot[1] >= 0 && rp.out[0] >= 0 && rp.out[1] >= 0)
+    if (rp.policy.kind == ir::ConflictKind::kTwoWay && rp.slot[0] >= 0 && rp.slot[1] >= 0 && rp.out[0] >= 0 && rp.out[1] >= 0)
       for (int s = 0; s < 2; ++s) slots[s].push_back(static_cast<size_t>(rp.slot[s]));
   if (slots[0].empty()) return;
   std::vector<std::string> ids[2];

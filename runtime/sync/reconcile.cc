@@ -77,7 +77,7 @@ FieldDecision DecideField(const FieldInput& in) {
     d.base[1] = from == 0 ? x.text : in.cur[1];
     d.base_moves = true;
   };
-  if (in.policy.kind == ast::ConflictKind::kDontSync && in.flows[0] && in.flows[1]) {
+  if (in.policy.kind == ir::ConflictKind::kDontSync && in.flows[0] && in.flows[1]) {
     // HubSpot's "Don't sync": once both records exist no data passes either way (a
     // create still carries the value); each side's value is its own
     accept(0), accept(1);
@@ -97,17 +97,17 @@ FieldDecision DecideField(const FieldInput& in) {
       d.conflict = true;
       const char* side_name[2] = {"salesforce", "hubspot"};
       switch (in.policy.kind) {
-        case ast::ConflictKind::kPrefer:
-          d.winner = in.policy.side == ast::Side::kSalesforce ? 0 : 1;
+        case ir::ConflictKind::kPrefer:
+          d.winner = in.policy.side == schema::System::kSalesforce ? 0 : 1;
           d.why = std::string("prefer ") + side_name[d.winner];
           break;
-        case ast::ConflictKind::kPreferUnlessBlank: {
-          int preferred = in.policy.side == ast::Side::kSalesforce ? 0 : 1;
+        case ir::ConflictKind::kPreferUnlessBlank: {
+          int preferred = in.policy.side == schema::System::kSalesforce ? 0 : 1;
           d.winner = IsBlank(in.cur[preferred]) ? 1 - preferred : preferred;
           d.why = std::string("prefer ") + side_name[preferred] + " unless blank";
           break;
         }
-        case ast::ConflictKind::kTwoWay: {
+        case ir::ConflictKind::kTwoWay: {
           // the field's own change time where the system tells it, else the record's: an edit of
           // another field must not make this one "recent"; times of different precision never
           // decide as if exact: within the coarser one it is a tie, and a tie goes to Salesforce
@@ -133,7 +133,7 @@ FieldDecision DecideField(const FieldInput& in) {
                             source(d.winner) + " against " + source(1 - d.winner) + ")";
           break;
         }
-        case ast::ConflictKind::kDontSync:  // a one-way rule: the policy never applies
+        case ir::ConflictKind::kDontSync:  // a one-way rule: the policy never applies
           d.why = "dont_sync: neither side is written";
           break;
       }

@@ -10,8 +10,8 @@
 #include <functional>
 #include <string>
 
-#include "compiler/ast/ast.h"
-#include "runtime/sync/connector.h"
+#include "compiler/ir/rules.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::sync {
 
@@ -42,7 +42,7 @@ struct FieldInput {
   Text cur[2];
   bool flows[2] = {false, false};  // the rule writes toward side i
   Proposal toward[2];
-  ast::ConflictPolicy policy;
+  ir::ConflictPolicy policy;
   // The rank of a stage when the HubSpot side is a `forward only` lifecycle property
   // (never written to a lower stage); null otherwise.
   std::function<int(const Text&)> forward_only_rank;

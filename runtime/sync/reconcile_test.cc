@@ -12,8 +12,8 @@
 namespace accord::sync {
 namespace {
 
-ast::ConflictPolicy Policy(ast::ConflictKind k, ast::Side s = ast::Side::kSalesforce) {
-  ast::ConflictPolicy p;
+ir::ConflictPolicy Policy(ir::ConflictKind k, schema::System s = schema::System::kSalesforce) {
+  ir::ConflictPolicy p;
   p.kind = k;
   p.side = s;
   return p;
@@ -21,7 +21,7 @@ ast::ConflictPolicy Policy(ast::ConflictKind k, ast::Side s = ast::Side::kSalesf
 
 // An identity rule both ways (`Title <-> jobtitle`) with `blank ignore`: a blank
 // source value writes nothing.
-FieldInput Identity(std::optional<std::pair<Text, Text>> base, Text sf, Text hs, ast::ConflictPolicy policy) {
+FieldInput Identity(std::optional<std::pair<Text, Text>> base, Text sf, Text hs, ir::ConflictPolicy policy) {
   FieldInput in;
   in.has_base = base.has_value();
   if (base) in.base[0] = base->first, in.base[1] = base->second;
@@ -37,7 +37,7 @@ FieldInput Identity(std::optional<std::pair<Text, Text>> base, Text sf, Text hs,
   return in;
 }
 
-const ast::ConflictPolicy kTwoWay = Policy(ast::ConflictKind::kTwoWay);
+const ir::ConflictPolicy kTwoWay = Policy(ir::ConflictKind::kTwoWay);
 
 TEST(Reconcile, TheTableOfDocsSync) {
   // neither changed: nothing
@@ -61,7 +61,7 @@ TEST(Reconcile, TheTableOfDocsSync) {
   EXPECT_TRUE(d.base_moves);
   EXPECT_EQ(d.base[0], Text("d"));
   // both changed and disagree: the policy decides
-  d = DecideField(Identity({{"a", "a"}}, "b", "c", Policy(ast::ConflictKind::kPrefer, ast::Side::kHubSpot)));
+  d = DecideField(Identity({{"a", "a"}}, "b", "c", Policy(ir::ConflictKind::kPrefer, schema::System::kHubSpot)));
   EXPECT_TRUE(d.conflict);
   EXPECT_EQ(d.winner, 1);
   EXPECT_EQ(d.write_to, 0);
@@ -73,13 +73,13 @@ TEST(Reconcile, TheTableOfDocsSync) {
 }
 
 TEST(Reconcile, PreferUnlessBlankAndDontSync) {
-  auto unless = Policy(ast::ConflictKind::kPreferUnlessBlank, ast::Side::kSalesforce);
+  auto unless = Policy(ir::ConflictKind::kPreferUnlessBlank, schema::System::kSalesforce);
   FieldDecision d = DecideField(Identity({{"a", "a"}}, "", "c", unless));
   EXPECT_EQ(d.winner, 1) << "Salesforce's new value is blank: HubSpot wins";
   d = DecideField(Identity({{"a", "a"}}, "b", "c", unless));
   EXPECT_EQ(d.winner, 0);
   EXPECT_EQ(d.write_to, 1);
-  auto dont = Policy(ast::ConflictKind::kDontSync);
+  auto dont = Policy(ir::ConflictKind::kDontSync);
   for (const char* sf : {"a", "b"})
     for (const char* hs : {"a", "c"}) {
       d = DecideField(Identity({{"a", "a"}}, sf, hs, dont));
@@ -151,11 +151,11 @@ TEST(Reconcile, StampMsReadsFractionsAndOffsets) {
 // a blank never overwrites a value.
 TEST(Reconcile, ADecisionAppliedDecidesNothingMore) {
   std::vector<Text> values = {std::nullopt, Text(""), Text("a"), Text("b"), Text("c")};
-  std::vector<ast::ConflictPolicy> policies = {
-      kTwoWay, Policy(ast::ConflictKind::kPrefer, ast::Side::kSalesforce),
-      Policy(ast::ConflictKind::kPrefer, ast::Side::kHubSpot),
-      Policy(ast::ConflictKind::kPreferUnlessBlank, ast::Side::kSalesforce),
-      Policy(ast::ConflictKind::kPreferUnlessBlank, ast::Side::kHubSpot), Policy(ast::ConflictKind::kDontSync)};
+  std::vector<ir::ConflictPolicy> policies = {
+      kTwoWay, Policy(ir::ConflictKind::kPrefer, schema::System::kSalesforce),
+      Policy(ir::ConflictKind::kPrefer, schema::System::kHubSpot),
+      Policy(ir::ConflictKind::kPreferUnlessBlank, schema::System::kSalesforce),
+      Policy(ir::ConflictKind::kPreferUnlessBlank, schema::System::kHubSpot), Policy(ir::ConflictKind::kDontSync)};
   int cases = 0;
   for (int has = 0; has < 2; ++has)
     for (const Text& b0 : values)

@@ -10,7 +10,7 @@
 #include "compiler/ir/interp.h"
 #include "runtime/record.h"
 #include "runtime/store/state_store.h"
-#include "runtime/sync/jsonl_connector.h"
+#include "runtime/connectors/jsonl_connector.h"
 
 namespace accord::sync {
 
@@ -19,19 +19,20 @@ using schema::System;
 
 RuleSetView ViewOf(const driver::RuleSet& set, const ir::CompiledRules& rules) {
   RuleSetView v;
-  v.model = &set.model;
   v.rules = &rules;
   v.schemas = &set.schemas;
+  std::vector<const ast::LifecycleDecl*> lifecycles;
   uint64_t h = 1469598103934665603ull;  // FNV-1a over every rule file's path and text
   for (size_t i = 0; i < set.parsed.size(); ++i) {
     for (const auto& d : set.parsed[i].file->decls)
-      if (auto* l = std::get_if<ast::LifecycleDecl>(&d)) v.lifecycles.push_back(l);
+      if (auto* l = std::get_if<ast::LifecycleDecl>(&d)) lifecycles.push_back(l);
     for (const std::string* s : {&set.sources[i]->path(), &set.sources[i]->text()})
       for (unsigned char c : *s) h = (h ^ c) * 1099511628211ull;
   }
   char buf[24];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   v.rules_hash = buf;
+  v.lifecycles = ir::LowerLifecycles(lifecycles, set.schemas);
   return v;
 }
 

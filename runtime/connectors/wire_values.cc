@@ -1,4 +1,4 @@
-#include "runtime/sync/wire_values.h"
+#include "runtime/connectors/wire_values.h"
 
 #include <string>
 #include <string_view>

@@ -1,6 +1,6 @@
-#include "runtime/sync/jsonl_connector.h"
+#include "runtime/connectors/jsonl_connector.h"
 
-#include "runtime/sync/wire_values.h"
+#include "runtime/connectors/wire_values.h"
 
 #include <unistd.h>
 

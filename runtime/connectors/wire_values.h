@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
-#include "runtime/sync/connector.h"
+#include "runtime/connectors/connector.h"
 
 namespace accord::sync {
 

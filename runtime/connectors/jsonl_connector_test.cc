@@ -1,7 +1,7 @@
 // The jsonl connector's reading of bad lines: nesting that would exhaust the
 // stack, values of a JSON type the system never sends for the field. Each is
 // a ReadProblem naming the record and file:line; the other records load.
-#include "runtime/sync/jsonl_connector.h"
+#include "runtime/connectors/jsonl_connector.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runtime/sync/wire_values.h"
+#include "runtime/connectors/wire_values.h"
 
 namespace accord::sync {
 namespace {
