@@ -8,6 +8,7 @@
 // seed's validation and duplicate rules, unique fields) and run the seed's
 // field updates ("triggers") in the same transaction; every write moves
 // LastModifiedDate and SystemModstamp (second precision, as in Salesforce).
+// The implementation is one file per endpoint family; salesforce_internal.h lists them.
 #pragma once
 
 #include <map>
@@ -182,6 +183,13 @@ class SalesforceEmulator : public Emulator {
                                   const std::vector<const Record*>& matches);
 
   // handlers
+  static void Versions(Call& c);
+  void Resources(Call& c);
+  void Limits(Call& c);
+  void RecordCount(Call& c);
+  void SObjects(Call& c);
+  void SObjectBasics(Call& c);
+  void Describe(Call& c);
   void Token(Call& c);
   void Identity(Call& c);
   void Revoke(Call& c);
