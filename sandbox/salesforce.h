@@ -207,7 +207,14 @@ class SalesforceEmulator : public Emulator {
   void UpsertOne(Call& c);
   void GetByExternalId(Call& c);
   void Updated(Call& c, bool deleted);
+  // convertLead, one LeadConvert at a time in named steps (salesforce_apexrest.cc)
+  struct LeadConversion;
   void ConvertLead(Call& c);
+  void CheckLeadToConvert(Call& c, size_t index, LeadConversion& lc);
+  void ConvertToAccount(Call& c, LeadConversion& lc);
+  void ConvertToContact(Call& c, LeadConversion& lc);
+  void ConvertToOpportunity(Call& c, LeadConversion& lc);
+  void MarkLeadConverted(Call& c, LeadConversion& lc);
   void MergeRecords(Call& c);
   bool ParseBody(Call& c, Json* out, bool bare_object_error);
 

@@ -77,6 +77,150 @@ void SalesforceEmulator::MergeRecords(Call& c) {
   c.Send(200, Json{{"id", master_id}, {"success", true}, {"mergedRecordIds", merged}, {"errors", Json::array()}});
 }
 
+// One LeadConvert of a convertLead request: its input, the objects involved, the ids it
+// makes, and its own transaction (rolled back alone when it fails).
+struct SalesforceEmulator::LeadConversion {
+  LeadConversion(const Json& input, Object* lead_obj, Object* account_obj, Object* contact_obj, Object* opp_obj)
+      : input(input), lead_obj(lead_obj), account_obj(account_obj), contact_obj(contact_obj), opp_obj(opp_obj) {}
+
+  const Json& input;  // the LeadConvert
+  Object* lead_obj;
+  Object* account_obj;
+  Object* contact_obj;
+  Object* opp_obj;  // nullptr: no Opportunity in the seed, none created
+  Record* lead = nullptr;
+  std::string lead_id, status, account_id, contact_id, opp_id;
+  Tx tx;
+  std::vector<Error> errors;
+  std::optional<RequestError> request_error;
+
+  std::string Str(const char* k) const {
+    return input.is_object() && input.contains(k) && input[k].is_string() ? input[k].get<std::string>() : std::string();
+  }
+  bool Flag(const char* k) const {
+    return input.is_object() && input.contains(k) && input[k].is_boolean() && input[k].get<bool>();
+  }
+  void Fail(Error e) { errors.push_back(std::move(e)); }
+  bool Ok() const { return errors.empty() && !request_error; }
+  // The lead's values of `table`'s fields for `target` (new, or `existing`; with fill_only,
+  // only where the existing record's field is empty, LeadSource too with overwriteLeadSource).
+  template <class Table>
+  void Copy(Object& target, const Table& table, Json* out, const Record* existing, bool fill_only) const {
+    for (const FieldCopy& fc : table) {
+      const schema::Field* tf = target.schema.FindField(fc.target);
+      if (!tf || !lead_obj->schema.FindField(fc.lead)) continue;
+      if (existing ? !tf->updateable : !tf->createable) continue;
+      auto lv = lead->fields.find(fc.lead);
+      if (lv == lead->fields.end() || lv->is_null()) continue;
+      if (fill_only && existing) {
+        auto cur = existing->fields.find(fc.target);
+        bool overwrite = std::string(fc.lead) == "LeadSource" && Flag("overwriteLeadSource");
+        if (cur != existing->fields.end() && !cur->is_null() && !overwrite) continue;
+      }
+      (*out)[fc.target] = *lv;
+    }
+  }
+};
+
+// The lead exists, is live and unconverted, the status is a converted status (or the partial fault).
+void SalesforceEmulator::CheckLeadToConvert(Call& c, size_t index, LeadConversion& lc) {
+  lc.lead_id = lc.Str("leadId");
+  lc.lead = FindRecord(*lc.lead_obj, lc.lead_id);
+  lc.status = lc.Str("convertedStatus");
+  if (lc.lead_id.empty()) {
+    lc.Fail({"REQUIRED_FIELD_MISSING", "Required fields are missing: [leadId]", {"leadId"}});
+  } else if (!lc.lead) {
+    lc.Fail({"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"leadId"}});
+  } else if (lc.lead->deleted) {
+    lc.Fail({"ENTITY_IS_DELETED", "entity is deleted", {}});
+  } else if (lc.lead->fields.value("IsConverted", false) == true) {
+    lc.Fail({"CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", {}});
+  } else if (std::find(settings_.converted_statuses.begin(), settings_.converted_statuses.end(), lc.status) ==
+             settings_.converted_statuses.end()) {
+    lc.Fail({"INVALID_STATUS", "invalid convertedStatus: " + lc.status, {"convertedStatus"}});
+  } else if (c.PartialFault(index)) {
+    lc.Fail(LockError());
+  }
+}
+
+// 1. the account: existing (fill empty fields) or new
+void SalesforceEmulator::ConvertToAccount(Call& c, LeadConversion& lc) {
+  lc.account_id = lc.Str("accountId");
+  if (!lc.account_id.empty()) {
+    Record* acc = FindRecord(*lc.account_obj, lc.account_id);
+    if (!acc || acc->deleted) {
+      lc.Fail({"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"accountId"}});
+    } else {
+      Json changes = Json::object();
+      lc.Copy(*lc.account_obj, kLeadToAccount, &changes, acc, true);
+      changes.erase("Name");
+      lc.account_id = acc->id;
+      Update(*lc.account_obj, lc.account_id, changes, lc.tx, c, SIZE_MAX, &lc.errors, &lc.request_error);
+    }
+  } else {
+    Json input = Json::object();
+    lc.Copy(*lc.account_obj, kLeadToAccount, &input, nullptr, false);
+    Insert(*lc.account_obj, input, lc.tx, c, SIZE_MAX, &lc.account_id, &lc.errors, &lc.request_error);
+  }
+}
+
+// 2. the contact: existing (fill empty fields) or new, on the account
+void SalesforceEmulator::ConvertToContact(Call& c, LeadConversion& lc) {
+  lc.contact_id = lc.Str("contactId");
+  if (!lc.contact_id.empty()) {
+    Record* con = FindRecord(*lc.contact_obj, lc.contact_id);
+    if (!con || con->deleted) {
+      lc.Fail({"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"contactId"}});
+    } else {
+      Json changes = Json::object();
+      lc.Copy(*lc.contact_obj, kLeadToContact, &changes, con, true);
+      lc.contact_id = con->id;
+      Update(*lc.contact_obj, lc.contact_id, changes, lc.tx, c, SIZE_MAX, &lc.errors, &lc.request_error);
+    }
+  } else {
+    Json input = Json::object();
+    lc.Copy(*lc.contact_obj, kLeadToContact, &input, nullptr, false);
+    if (lc.contact_obj->schema.FindField("AccountId")) input["AccountId"] = lc.account_id;
+    Insert(*lc.contact_obj, input, lc.tx, c, SIZE_MAX, &lc.contact_id, &lc.errors, &lc.request_error);
+  }
+}
+
+// 3. the opportunity: new, on the account, at the first (or default) stage, closing in 30 days
+void SalesforceEmulator::ConvertToOpportunity(Call& c, LeadConversion& lc) {
+  Object* opp_obj = lc.opp_obj;
+  Json input = Json::object();
+  lc.Copy(*opp_obj, kLeadToOpportunity, &input, nullptr, false);
+  std::string name = lc.Str("opportunityName");
+  if (name.empty()) name = lc.lead->fields.value("Company", std::string("")) + "-";
+  input["Name"] = name;
+  if (const schema::Field* stage = opp_obj->schema.FindField("StageName")) {
+    std::string first;
+    for (const schema::PicklistValue& pv : stage->values) {
+      if (pv.active && first.empty()) first = pv.value;
+      if (pv.active && pv.is_default) first = pv.value;
+    }
+    input["StageName"] = first;
+  }
+  if (opp_obj->schema.FindField("CloseDate")) input["CloseDate"] = FormatDate(c.now_ms + 30 * 86400000LL);
+  if (opp_obj->schema.FindField("AccountId")) input["AccountId"] = lc.account_id;
+  Insert(*opp_obj, input, lc.tx, c, SIZE_MAX, &lc.opp_id, &lc.errors, &lc.request_error);
+}
+
+// 4. the lead: converted (system fields, written past writability checks)
+void SalesforceEmulator::MarkLeadConverted(Call& c, LeadConversion& lc) {
+  Object* lead_obj = lc.lead_obj;
+  size_t at = static_cast<size_t>(lc.lead - lead_obj->records.data());
+  Json candidate = lc.lead->fields;
+  candidate["IsConverted"] = true;
+  candidate["Status"] = lc.status;
+  if (lead_obj->schema.FindField("ConvertedDate")) candidate["ConvertedDate"] = FormatDate(c.now_ms);
+  if (lead_obj->schema.FindField("ConvertedAccountId")) candidate["ConvertedAccountId"] = lc.account_id;
+  if (lead_obj->schema.FindField("ConvertedContactId")) candidate["ConvertedContactId"] = lc.contact_id;
+  if (lead_obj->schema.FindField("ConvertedOpportunityId"))
+    candidate["ConvertedOpportunityId"] = lc.opp_id.empty() ? Json() : Json(lc.opp_id);
+  Commit(*lead_obj, at, candidate, false, lc.tx, c.now_ms);
+}
+
 void SalesforceEmulator::ConvertLead(Call& c) {
   Json body;
   if (!ParseBody(c, &body, false)) return;
@@ -96,137 +240,28 @@ void SalesforceEmulator::ConvertLead(Call& c) {
   Tx all;
   Json results = Json::array();
   std::vector<bool> ok;
-  std::string today = FormatDate(c.now_ms);
   for (size_t i = 0; i < converts.size(); ++i) {
-    const Json& lc = converts[i];
-    Tx tx;
-    std::vector<Error> errors;
-    std::string account_id, contact_id, opp_id, lead_id;
-    auto str = [&](const char* k) {
-      return lc.is_object() && lc.contains(k) && lc[k].is_string() ? lc[k].get<std::string>() : std::string();
-    };
-    auto flag = [&](const char* k) { return lc.is_object() && lc.contains(k) && lc[k].is_boolean() && lc[k].get<bool>(); };
-    lead_id = str("leadId");
-    Record* lead = FindRecord(*lead_obj, lead_id);
-    std::string status = str("convertedStatus");
-    auto fail = [&](Error e) { errors.push_back(std::move(e)); };
-    if (lead_id.empty()) {
-      fail({"REQUIRED_FIELD_MISSING", "Required fields are missing: [leadId]", {"leadId"}});
-    } else if (!lead) {
-      fail({"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"leadId"}});
-    } else if (lead->deleted) {
-      fail({"ENTITY_IS_DELETED", "entity is deleted", {}});
-    } else if (lead->fields.value("IsConverted", false) == true) {
-      fail({"CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", {}});
-    } else if (std::find(settings_.converted_statuses.begin(), settings_.converted_statuses.end(), status) ==
-               settings_.converted_statuses.end()) {
-      fail({"INVALID_STATUS", "invalid convertedStatus: " + status, {"convertedStatus"}});
-    } else if (c.PartialFault(i)) {
-      fail(LockError());
+    LeadConversion lc(converts[i], lead_obj, account_obj, contact_obj, opp_obj);
+    CheckLeadToConvert(c, i, lc);
+    if (lc.errors.empty()) ConvertToAccount(c, lc);
+    if (lc.Ok()) ConvertToContact(c, lc);
+    if (lc.Ok() && !lc.Flag("doNotCreateOpportunity") && opp_obj) ConvertToOpportunity(c, lc);
+    if (lc.Ok()) MarkLeadConverted(c, lc);
+    if (lc.request_error) {
+      lc.errors.push_back({lc.request_error->body[0].value("errorCode", "INVALID_FIELD"),
+                           lc.request_error->body[0].value("message", ""), {}});
     }
-    std::optional<RequestError> request_error;
-    auto copy = [&](Object& target, const auto& table, Json* out, const Record* existing, bool fill_only) {
-      for (const FieldCopy& fc : table) {
-        const schema::Field* tf = target.schema.FindField(fc.target);
-        if (!tf || !lead_obj->schema.FindField(fc.lead)) continue;
-        if (existing ? !tf->updateable : !tf->createable) continue;
-        auto lv = lead->fields.find(fc.lead);
-        if (lv == lead->fields.end() || lv->is_null()) continue;
-        if (fill_only && existing) {
-          auto cur = existing->fields.find(fc.target);
-          bool overwrite = std::string(fc.lead) == "LeadSource" && flag("overwriteLeadSource");
-          if (cur != existing->fields.end() && !cur->is_null() && !overwrite) continue;
-        }
-        (*out)[fc.target] = *lv;
-      }
-    };
-    if (errors.empty()) {
-      // 1. the account: existing (fill empty fields) or new
-      account_id = str("accountId");
-      if (!account_id.empty()) {
-        Record* acc = FindRecord(*account_obj, account_id);
-        if (!acc || acc->deleted) {
-          fail({"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"accountId"}});
-        } else {
-          Json changes = Json::object();
-          copy(*account_obj, kLeadToAccount, &changes, acc, true);
-          changes.erase("Name");
-          account_id = acc->id;
-          Update(*account_obj, account_id, changes, tx, c, SIZE_MAX, &errors, &request_error);
-        }
-      } else {
-        Json input = Json::object();
-        copy(*account_obj, kLeadToAccount, &input, nullptr, false);
-        Insert(*account_obj, input, tx, c, SIZE_MAX, &account_id, &errors, &request_error);
-      }
-    }
-    if (errors.empty() && !request_error) {
-      // 2. the contact
-      contact_id = str("contactId");
-      if (!contact_id.empty()) {
-        Record* con = FindRecord(*contact_obj, contact_id);
-        if (!con || con->deleted) {
-          fail({"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"contactId"}});
-        } else {
-          Json changes = Json::object();
-          copy(*contact_obj, kLeadToContact, &changes, con, true);
-          contact_id = con->id;
-          Update(*contact_obj, contact_id, changes, tx, c, SIZE_MAX, &errors, &request_error);
-        }
-      } else {
-        Json input = Json::object();
-        copy(*contact_obj, kLeadToContact, &input, nullptr, false);
-        if (contact_obj->schema.FindField("AccountId")) input["AccountId"] = account_id;
-        Insert(*contact_obj, input, tx, c, SIZE_MAX, &contact_id, &errors, &request_error);
-      }
-    }
-    if (errors.empty() && !request_error && !flag("doNotCreateOpportunity") && opp_obj) {
-      // 3. the opportunity
-      Json input = Json::object();
-      copy(*opp_obj, kLeadToOpportunity, &input, nullptr, false);
-      std::string name = str("opportunityName");
-      if (name.empty()) name = lead->fields.value("Company", std::string("")) + "-";
-      input["Name"] = name;
-      if (const schema::Field* stage = opp_obj->schema.FindField("StageName")) {
-        std::string first;
-        for (const schema::PicklistValue& pv : stage->values) {
-          if (pv.active && first.empty()) first = pv.value;
-          if (pv.active && pv.is_default) first = pv.value;
-        }
-        input["StageName"] = first;
-      }
-      if (opp_obj->schema.FindField("CloseDate")) input["CloseDate"] = FormatDate(c.now_ms + 30 * 86400000LL);
-      if (opp_obj->schema.FindField("AccountId")) input["AccountId"] = account_id;
-      Insert(*opp_obj, input, tx, c, SIZE_MAX, &opp_id, &errors, &request_error);
-    }
-    if (errors.empty() && !request_error) {
-      // 4. the lead: converted (system fields, written past writability checks)
-      size_t at = static_cast<size_t>(lead - lead_obj->records.data());
-      Json candidate = lead->fields;
-      candidate["IsConverted"] = true;
-      candidate["Status"] = status;
-      if (lead_obj->schema.FindField("ConvertedDate")) candidate["ConvertedDate"] = today;
-      if (lead_obj->schema.FindField("ConvertedAccountId")) candidate["ConvertedAccountId"] = account_id;
-      if (lead_obj->schema.FindField("ConvertedContactId")) candidate["ConvertedContactId"] = contact_id;
-      if (lead_obj->schema.FindField("ConvertedOpportunityId"))
-        candidate["ConvertedOpportunityId"] = opp_id.empty() ? Json() : Json(opp_id);
-      Commit(*lead_obj, at, candidate, false, tx, c.now_ms);
-    }
-    if (request_error) {
-      errors.push_back({request_error->body[0].value("errorCode", "INVALID_FIELD"),
-                        request_error->body[0].value("message", ""), {}});
-    }
-    bool success = errors.empty();
-    if (!success) Rollback(tx);
-    for (auto& u : tx.undo) all.undo.push_back(std::move(u));
+    bool success = lc.errors.empty();
+    if (!success) Rollback(lc.tx);
+    for (auto& u : lc.tx.undo) all.undo.push_back(std::move(u));
     ok.push_back(success);
     Json r;
-    r["leadId"] = lead_id.empty() ? Json() : Json(lead ? lead->id : lead_id);
-    r["accountId"] = success ? Json(account_id) : Json();
-    r["contactId"] = success ? Json(contact_id) : Json();
-    r["opportunityId"] = success && !opp_id.empty() ? Json(opp_id) : Json();
+    r["leadId"] = lc.lead_id.empty() ? Json() : Json(lc.lead ? lc.lead->id : lc.lead_id);
+    r["accountId"] = success ? Json(lc.account_id) : Json();
+    r["contactId"] = success ? Json(lc.contact_id) : Json();
+    r["opportunityId"] = success && !lc.opp_id.empty() ? Json(lc.opp_id) : Json();
     r["success"] = success;
-    r["errors"] = SaveResult(nullptr, false, errors)["errors"];
+    r["errors"] = SaveResult(nullptr, false, lc.errors)["errors"];
     results.push_back(r);
   }
   AllOrNone(all_or_none, ok, all, &results, true);
