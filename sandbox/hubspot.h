@@ -7,6 +7,7 @@
 // (enumeration options, numbers, dates at midnight UTC, emails), keep
 // lifecyclestage from moving backwards, keep contact emails unique, and move
 // createdate / lastmodifieddate (contacts) or hs_lastmodifieddate (other types).
+// The implementation is one file per endpoint family; hubspot_internal.h lists them.
 #pragma once
 
 #include <deque>

@@ -8,6 +8,7 @@
 // seed's validation and duplicate rules, unique fields) and run the seed's
 // field updates ("triggers") in the same transaction; every write moves
 // LastModifiedDate and SystemModstamp (second precision, as in Salesforce).
+// The implementation is one file per endpoint family; salesforce_internal.h lists them.
 #pragma once
 
 #include <map>
@@ -182,6 +183,13 @@ class SalesforceEmulator : public Emulator {
                                   const std::vector<const Record*>& matches);
 
   // handlers
+  static void Versions(Call& c);
+  void Resources(Call& c);
+  void Limits(Call& c);
+  void RecordCount(Call& c);
+  void SObjects(Call& c);
+  void SObjectBasics(Call& c);
+  void Describe(Call& c);
   void Token(Call& c);
   void Identity(Call& c);
   void Revoke(Call& c);
@@ -199,7 +207,14 @@ class SalesforceEmulator : public Emulator {
   void UpsertOne(Call& c);
   void GetByExternalId(Call& c);
   void Updated(Call& c, bool deleted);
+  // convertLead, one LeadConvert at a time in named steps (salesforce_apexrest.cc)
+  struct LeadConversion;
   void ConvertLead(Call& c);
+  void CheckLeadToConvert(Call& c, size_t index, LeadConversion& lc);
+  void ConvertToAccount(Call& c, LeadConversion& lc);
+  void ConvertToContact(Call& c, LeadConversion& lc);
+  void ConvertToOpportunity(Call& c, LeadConversion& lc);
+  void MarkLeadConverted(Call& c, LeadConversion& lc);
   void MergeRecords(Call& c);
   bool ParseBody(Call& c, Json* out, bool bare_object_error);
 

@@ -20,6 +20,10 @@ trap cleanup EXIT
 
 # start NAME ARGS...: runs accord sandbox in the background and waits for its banner
 start() {
+  # The previous run's banner must not be mistaken for this one's: the background shell may not
+  # have truncated the file yet when the loop first reads it, and a SIGINT sent before accord
+  # blocks it is lost (a non-interactive shell starts background jobs with SIGINT ignored).
+  rm -f "$tmp/out" "$tmp/err"
   "$ACCORD" sandbox "$@" >"$tmp/out" 2>"$tmp/err" &
   pid=$!
   for _ in $(seq 1 100); do

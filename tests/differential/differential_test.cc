@@ -1,14 +1,14 @@
-// Differential test: random well-typed expressions (tests/diff/diff_gen.h)
+// Differential test: random well-typed expressions (tests/differential/differential_gen.h)
 // run under the interpreter and the JIT with random variable values; the
 // results must be identical (same kind and value, or errors with the same
 // code, message and location). Programs are compiled in batches, one LLVM
 // module per batch (Engine kAuto + CompileAll), to keep the test fast.
 //
-//   ./build/tests/diff_test                              3000 seeds (ACCORD_DIFF_SEEDS=N for more)
-//   ACCORD_DIFF_FIRST=123456 ./build/tests/diff_test     start elsewhere
-//   ACCORD_DIFF_DEPTH=6 ./build/tests/diff_test          deeper expressions (default: 1-3, some 4)
-//   ACCORD_DIFF_SEED=42 ./build/tests/diff_test --gtest_filter=DiffTest.OneSeed
-//                                                        show one seed's expression, values and results
+//   ./build/tests/differential_test                                     3000 seeds (ACCORD_DIFFERENTIAL_SEEDS=N: more)
+//   ACCORD_DIFFERENTIAL_FIRST=123456 ./build/tests/differential_test    start elsewhere
+//   ACCORD_DIFFERENTIAL_DEPTH=6 ./build/tests/differential_test         deeper expressions (default: 1-3, some 4)
+//   ACCORD_DIFFERENTIAL_SEED=42 ./build/tests/differential_test --gtest_filter=DifferentialTest.OneSeed
+//                                                                       show one seed's expression, values and results
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -17,9 +17,9 @@
 #include <cstdlib>
 #include <map>
 
-#include "tests/diff/diff_gen.h"
+#include "tests/differential/differential_gen.h"
 
-namespace accord::difftest {
+namespace accord::differential {
 namespace {
 
 constexpr int kBindingsPerExpr = 6;
@@ -55,7 +55,7 @@ void RunSeeds(uint64_t first, uint64_t n, Stats& st, bool verbose) {
       it->src = std::make_unique<SeedSource>(seed);
       // depth 1-3, every eighth seed 4 (the JIT compile time of deep expressions dominates)
       int depth = seed % 8 == 7 ? 4 : 1 + static_cast<int>(seed % 3);
-      if (uint64_t forced = EnvOr("ACCORD_DIFF_DEPTH", 0)) depth = static_cast<int>(forced);
+      if (uint64_t forced = EnvOr("ACCORD_DIFFERENTIAL_DEPTH", 0)) depth = static_cast<int>(forced);
       std::string text = GenerateExpr(*it->src, depth);
       ++st.generated;
       auto t0 = std::chrono::steady_clock::now();
@@ -87,29 +87,29 @@ void RunSeeds(uint64_t first, uint64_t n, Stats& st, bool verbose) {
         GenerateBindings(*it->src, &b);
         rt::Value r;
         // the first run of a program starts from poisoned registers
-        std::string diff = RunBoth(*it->c.program, fi, engine, it->handle, fj, b, &r, k == 0);
+        std::string disagreement = RunBoth(*it->c.program, fi, engine, it->handle, fj, b, &r, k == 0);
         ++st.runs;
         st.errors += r.is_error();
         ++st.kinds[std::string(rt::KindTypeName(r.kind()))];
         if (verbose)
           std::printf("seed %llu: %s\n%s  = %s\n", (unsigned long long)it->seed, it->c.text.c_str(),
                       b.Describe().c_str(), Show(r).c_str());
-        if (!diff.empty()) {
+        if (!disagreement.empty()) {
           ++st.mismatches;
           if (st.mismatches <= 20)
             ADD_FAILURE() << "engines disagree, seed " << it->seed << " (bindings #" << k << ")\n  expr: "
-                          << it->c.text << "\n" << b.Describe() << "  " << diff
-                          << "\n  reproduce: ACCORD_DIFF_SEED=" << it->seed
-                          << " diff_test --gtest_filter=DiffTest.OneSeed";
+                          << it->c.text << "\n" << b.Describe() << "  " << disagreement
+                          << "\n  reproduce: ACCORD_DIFFERENTIAL_SEED=" << it->seed
+                          << " differential_test --gtest_filter=DifferentialTest.OneSeed";
         }
       }
     }
   }
 }
 
-TEST(DiffTest, RandomExpressions) {
-  uint64_t first = EnvOr("ACCORD_DIFF_FIRST", 1);
-  uint64_t n = EnvOr("ACCORD_DIFF_SEEDS", 3000);
+TEST(DifferentialTest, RandomExpressions) {
+  uint64_t first = EnvOr("ACCORD_DIFFERENTIAL_FIRST", 1);
+  uint64_t n = EnvOr("ACCORD_DIFFERENTIAL_SEEDS", 3000);
   Stats st;
   RunSeeds(first, n, st, false);
   std::printf("%d expressions generated, %d checked (%d parse failures, %d check failures), %d runs, "
@@ -124,16 +124,16 @@ TEST(DiffTest, RandomExpressions) {
   EXPECT_GE(st.checked * 10, st.generated * 8);
 }
 
-TEST(DiffTest, OneSeed) {
-  uint64_t seed = EnvOr("ACCORD_DIFF_SEED", 0);
-  if (seed == 0) GTEST_SKIP() << "set ACCORD_DIFF_SEED";
+TEST(DifferentialTest, OneSeed) {
+  uint64_t seed = EnvOr("ACCORD_DIFFERENTIAL_SEED", 0);
+  if (seed == 0) GTEST_SKIP() << "set ACCORD_DIFFERENTIAL_SEED";
   Stats st;
   RunSeeds(seed, 1, st, true);
   EXPECT_EQ(st.mismatches, 0);
 }
 
 // The comparison is strict where CEL equality is not.
-TEST(DiffTest, SameIsExact) {
+TEST(DifferentialTest, SameIsExact) {
   using rt::Value;
   EXPECT_TRUE(Same(Value::Int(1), Value::Int(1)));
   EXPECT_FALSE(Same(Value::Int(1), Value::Uint(1)));
@@ -151,12 +151,12 @@ TEST(DiffTest, SameIsExact) {
 
 // The example rule set's mapping programs over random records (nulls, blanks,
 // unconvertible values, picklist values and not).
-TEST(DiffTest, ExampleMappings) {
+TEST(DifferentialTest, ExampleMappings) {
   for (uint64_t seed = 1; seed <= 4; ++seed) {
-    std::string diff = DiffExampleMappings(seed, 150);
-    EXPECT_EQ(diff, "") << "seed " << seed;
+    std::string disagreement = CompareExampleMappings(seed, 150);
+    EXPECT_EQ(disagreement, "") << "seed " << seed;
   }
 }
 
 }  // namespace
-}  // namespace accord::difftest
+}  // namespace accord::differential

@@ -5,7 +5,7 @@
 // interpreter and the JIT and compares the results exactly (same kind and
 // value, or both errors with the same code, message and location).
 //
-// Used by tests/diff/diff_test.cc (seeded) and fuzz/diff_fuzzer.cc (bytes).
+// Used by tests/differential/differential_test.cc (seeded) and fuzz/differential_fuzzer.cc (bytes).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@
 #include "compiler/syntax/parser.h"
 #include "jit/runner.h"
 
-namespace accord::difftest {
+namespace accord::differential {
 
 // Where the generator's choices come from.
 class Source {
@@ -99,6 +99,6 @@ std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Runner& engine, in
 // The example rule set's mapping programs with random records: runs every
 // mapping under both engines on `records` random source records; "" or the
 // first disagreement.
-std::string DiffExampleMappings(uint64_t seed, int records);
+std::string CompareExampleMappings(uint64_t seed, int records);
 
-}  // namespace accord::difftest
+}  // namespace accord::differential

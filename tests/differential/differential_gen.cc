@@ -1,4 +1,4 @@
-#include "tests/diff/diff_gen.h"
+#include "tests/differential/differential_gen.h"
 
 #include <cmath>
 #include <cstdio>
@@ -11,7 +11,7 @@
 #include "compiler/schema/schema.h"
 #include "compiler/sema/checker.h"
 
-namespace accord::difftest {
+namespace accord::differential {
 
 using rt::Kind;
 using rt::Value;
@@ -429,20 +429,20 @@ const Env& GetEnv() {
                           ACCORD_SOURCE_DIR "/examples/salesforce-hubspot/schemas/salesforce", e->schemas, errs);
     e->object = e->schemas.Find(schema::System::kSalesforce, "Opportunity");
     if (!e->object) {
-      std::fprintf(stderr, "difftest: cannot load salesforce.Opportunity\n");
+      std::fprintf(stderr, "differential: cannot load salesforce.Opportunity\n");
       std::abort();
     }
     for (const Var& v : kVars) {
       if (!v.decl) {
         if (!e->object->FindField(v.name)) {
-          std::fprintf(stderr, "difftest: Opportunity has no field %s\n", v.name);
+          std::fprintf(stderr, "differential: Opportunity has no field %s\n", v.name);
           std::abort();
         }
         continue;
       }
       sema::Type ty;
       if (!sema::ParseType(v.decl, &ty)) {
-        std::fprintf(stderr, "difftest: bad type %s\n", v.decl);
+        std::fprintf(stderr, "differential: bad type %s\n", v.decl);
         std::abort();
       }
       e->check.vars.emplace_back(v.name, ty);
@@ -504,7 +504,7 @@ std::string Bindings::Describe() const {
 bool Compile(const std::string& text, Compiled* out) {
   const Env& env = GetEnv();
   out->text = text;
-  out->src = std::make_unique<SourceFile>("<diff>", text);
+  out->src = std::make_unique<SourceFile>("<differential>", text);
   DiagSink sink(10);
   out->parsed = syntax::ParseExpression(*out->src, syntax::ParseOptions{}, sink);
   if (!out->parsed.expr) {
@@ -640,7 +640,7 @@ Value RandField(Source& s, const schema::Field& f, Bindings* b) {
 
 }  // namespace
 
-std::string DiffExampleMappings(uint64_t seed, int records) {
+std::string CompareExampleMappings(uint64_t seed, int records) {
   static driver::RuleSet* set = nullptr;
   static ir::CompiledRules* rules = nullptr;
   if (!set) {
@@ -684,14 +684,14 @@ std::string DiffExampleMappings(uint64_t seed, int records) {
       }
       Value x = ir::Interpret(m.program, fi, ir::Inputs{recs, oi.data()});
       Value y = engine.Run(handles[k], fj, ir::Inputs{recs, oj.data()});
-      std::string diff;
-      if (!engine.is_native(handles[k])) diff = "not compiled natively";
-      else if (!Same(x, y)) diff = "result: interp " + Show(x) + ", jit " + Show(y);
-      for (size_t o = 0; diff.empty() && o < oi.size(); ++o)
+      std::string disagreement;
+      if (!engine.is_native(handles[k])) disagreement = "not compiled natively";
+      else if (!Same(x, y)) disagreement = "result: interp " + Show(x) + ", jit " + Show(y);
+      for (size_t o = 0; disagreement.empty() && o < oi.size(); ++o)
         if (!Same(oi[o], oj[o]))
-          diff = "out " + m.target->name + "." + m.outs[o].field->name + ": interp " + Show(oi[o]) + ", jit " +
-                 Show(oj[o]);
-      if (!diff.empty()) {
+          disagreement = "out " + m.target->name + "." + m.outs[o].field->name + ": interp " + Show(oi[o]) +
+                         ", jit " + Show(oj[o]);
+      if (!disagreement.empty()) {
         std::string rec;
         for (int side = 0; side < 2; ++side) {
           const schema::Object* obj = (side == 0) == (m.from == ast::Side::kSalesforce) ? m.source : m.target;
@@ -701,11 +701,11 @@ std::string DiffExampleMappings(uint64_t seed, int records) {
                                                        Show(sides[side][f]) + "\n";
         }
         return "mapping " + m.program.name + ", seed " + std::to_string(seed) + ", record " + std::to_string(r) +
-               ": " + diff + "\nrecord:\n" + rec;
+               ": " + disagreement + "\nrecord:\n" + rec;
       }
     }
   }
   return "";
 }
 
-}  // namespace accord::difftest
+}  // namespace accord::differential
