@@ -1,0 +1,45 @@
+// Status and Result<T>: the error tier for environment failures (a file that
+// cannot be read, a server that refuses, a corrupt state file), DESIGN §8. A
+// user's rules never fail this way: their problems are diagnostics. Both types
+// are [[nodiscard]], so an ignored failure is a compiler warning.
+#pragma once
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace accord::base {
+
+// ok, or a failure with a message for the person running Accord.
+struct [[nodiscard]] Status {
+  bool ok = true;
+  std::string message;
+  static Status Ok() { return {}; }
+  static Status Error(std::string m) { return {false, std::move(m)}; }
+  explicit operator bool() const { return ok; }
+};
+
+// A value, or the Status that says why there is none.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit, as a return value
+  Result(Status status) : status_(std::move(status)) { assert(!status_.ok); }  // NOLINT
+  explicit operator bool() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+  // The value; only when there is one.
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+
+ private:
+  Status status_;
+  std::optional<T> value_;
+};
+
+}  // namespace accord::base
