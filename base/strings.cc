@@ -17,9 +17,8 @@ std::string_view TrimEnd(std::string_view s, std::string_view chars) {
   return s.substr(0, e == std::string_view::npos ? 0 : e + 1);
 }
 
-void QuoteTo(std::string& out, std::string_view s, const QuoteStyle& style) {
+void EscapeTo(std::string& out, std::string_view s, const QuoteStyle& style) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
   for (unsigned char c : s) {
     if (c == '"' || c == '\\') {
       out += '\\';
@@ -35,6 +34,11 @@ void QuoteTo(std::string& out, std::string_view s, const QuoteStyle& style) {
       out += static_cast<char>(c);
     }
   }
+}
+
+void QuoteTo(std::string& out, std::string_view s, const QuoteStyle& style) {
+  out += '"';
+  EscapeTo(out, s, style);
   out += '"';
 }
 

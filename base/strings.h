@@ -28,7 +28,8 @@ struct QuoteStyle {
 inline constexpr QuoteStyle kCelString{};
 inline constexpr QuoteStyle kCelBytes{"\n\r\t", true, true, true};
 
-// `s` in double quotes, escaped as `style` says; QuoteTo appends to `out`.
+// `s` escaped as `style` says, appended to `out` (EscapeTo) or in double quotes.
+void EscapeTo(std::string& out, std::string_view s, const QuoteStyle& style = kCelString);
 void QuoteTo(std::string& out, std::string_view s, const QuoteStyle& style = kCelString);
 std::string Quote(std::string_view s, const QuoteStyle& style = kCelString);
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "base/strings.h"
 #include "base/time.h"
 
 namespace accord::rt {
@@ -115,31 +116,6 @@ Value Value::WithLocation(Location where) const {
 
 // ---- printing ----
 
-namespace {
-void QuoteTo(std::string& out, std::string_view s, bool bytes) {
-  if (bytes) out += 'b';
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80)) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-}  // namespace
-
 std::string FormatDouble(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
@@ -161,8 +137,8 @@ std::string Value::DebugString() const {
       if (!std::isfinite(double_value())) s = "double(\"" + s + "\")";
       return s;
     }
-    case Kind::kString: QuoteTo(out, str(), false); return out;
-    case Kind::kBytes: QuoteTo(out, str(), true); return out;
+    case Kind::kString: base::QuoteTo(out, str()); return out;
+    case Kind::kBytes: out = "b"; base::QuoteTo(out, str(), base::kCelBytes); return out;
     case Kind::kList: {
       out = "[";
       bool first = true;

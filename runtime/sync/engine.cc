@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/strings.h"
 #include "runtime/record.h"
 
 namespace accord::sync {
@@ -129,14 +130,8 @@ std::string Lower(std::string s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return s;
 }
-std::string TrimText(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 std::string NormalizeDomain(std::string s) {
-  s = Lower(TrimText(s));
+  s = Lower(std::string(base::Trim(s)));
   size_t scheme = s.find("://");
   if (scheme != std::string::npos) s = s.substr(scheme + 3);
   size_t at = s.find('@');
