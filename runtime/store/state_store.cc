@@ -293,7 +293,7 @@ Status StateStore::Migrate() {
       st = up.Text(1, std::to_string(v + 1)).Run();
     }
     if (!st) {
-      Exec("ROLLBACK");
+      (void)Exec("ROLLBACK");  // best effort: the migration's failure is the one to report
       return Status::Error("migration to schema version " + std::to_string(v + 1) + " failed: " + st.message);
     }
     if (Status c = Exec("COMMIT"); !c) return c;
