@@ -20,6 +20,13 @@ struct [[nodiscard]] Status {
   explicit operator bool() const { return ok; }
 };
 
+// For code that still passes errors on as text (and tests): true when `s` is
+// ok, else false with its message in *error.
+inline bool Succeeded(const Status& s, std::string* error) {
+  if (!s.ok && error) *error = s.message;
+  return s.ok;
+}
+
 // A value, or the Status that says why there is none.
 template <typename T>
 class [[nodiscard]] Result {

@@ -517,8 +517,9 @@ bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std:
   return true;
 }
 
-bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                            std::vector<sync::ReadProblem>* problems, std::string* error) {
+base::Status HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                                    std::vector<sync::ReadProblem>* problems) {
+  std::string error;  // why the read failed
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& m = mirrors_[object.name];
   // A failed Load leaves the mirror as it was: work on a copy.
@@ -528,16 +529,16 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   auto assoc = options_.associations.find(object.name);
   bool with_assoc = assoc != options_.associations.end() && !assoc->second.empty();
   if (since < 0 && with_assoc) {
-    if (!List(object, assoc->second, next, problems, error)) return false;
-  } else if (!Search(object, since, next, &read_ids, problems, error)) {
-    return false;
+    if (!List(object, assoc->second, next, problems, &error)) return base::Status::Error(error);
+  } else if (!Search(object, since, next, &read_ids, problems, &error)) {
+    return base::Status::Error(error);
   }
-  if (!ReadArchived(object, next, problems, error)) return false;
+  if (!ReadArchived(object, next, problems, &error)) return base::Status::Error(error);
   if (with_assoc && !read_ids.empty()) {
     std::sort(read_ids.begin(), read_ids.end());
     read_ids.erase(std::unique(read_ids.begin(), read_ids.end()), read_ids.end());
     for (const std::string& to : assoc->second)
-      if (!ReadAssociations(object, to, read_ids, next, error)) return false;
+      if (!ReadAssociations(object, to, read_ids, next, &error)) return base::Status::Error(error);
   }
   next.loaded = true;
   m = std::move(next);
@@ -545,7 +546,7 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   out->clear();
   out->reserve(m.order.size());
   for (const std::string& id : m.order) out->push_back(m.records.at(id));
-  return true;
+  return base::Status::Ok();
 }
 
 // POST batch/read with propertiesWithHistory: `history_batch_size` records a

@@ -54,8 +54,8 @@ class HubSpotConnector : public sync::Connector {
   ~HubSpotConnector() override;
 
   schema::System system() const override { return schema::System::kHubSpot; }
-  bool Load(const schema::Object& object, std::vector<sync::Record>* out, std::vector<sync::ReadProblem>* problems,
-            std::string* error) override;
+  base::Status Load(const schema::Object& object, std::vector<sync::Record>* out,
+                    std::vector<sync::ReadProblem>* problems) override;
   std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
   sync::CallCounts calls() const override { return calls_; }
 

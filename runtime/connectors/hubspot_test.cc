@@ -103,7 +103,7 @@ class HubSpotTest : public ::testing::Test {
     std::vector<Record> out;
     std::vector<sync::ReadProblem> problems;
     std::string error;
-    EXPECT_TRUE(c.Load(o, &out, &problems, &error)) << error;
+    EXPECT_TRUE(base::Succeeded(c.Load(o, &out, &problems), &error)) << error;
     EXPECT_TRUE(problems.empty()) << problems[0].message;
     return out;
   }
@@ -652,7 +652,7 @@ TEST_F(HubSpotTest, DailyLimitIsTransientWithoutWaiting) {
   std::vector<Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  EXPECT_FALSE(c->Load(*companies, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(*companies, &recs, &problems), &error));
   EXPECT_NE(error.find("daily"), std::string::npos) << error;
 }
 
@@ -679,7 +679,7 @@ TEST_F(HubSpotTest, ARecordThatCouldNotBeReadIsReportedUntilReadWhole) {
   auto load = [&](std::vector<sync::ReadProblem>* problems) {
     std::vector<Record> recs;
     std::string error;
-    EXPECT_TRUE(c->Load(*companies, &recs, problems, &error)) << error;
+    EXPECT_TRUE(base::Succeeded(c->Load(*companies, &recs, problems), &error)) << error;
     return recs;
   };
   std::vector<sync::ReadProblem> problems;
@@ -799,7 +799,7 @@ TEST(HubSpotSecrets, TokenNeverAppearsInErrors) {
   std::vector<std::string> messages;
   std::vector<Record> recs;
   std::vector<sync::ReadProblem> problems;
-  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
   messages.push_back(error);
   WriteOp cr;
   cr.kind = WriteOp::Kind::kCreate;
@@ -901,7 +901,7 @@ TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
   std::vector<sync::Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contacts, &recs, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contacts, &recs, &problems), &error)) << error;
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].id, "1");
   EXPECT_EQ(recs[0].modstamp, "2025-11-30T08:00:00.000Z");
@@ -922,7 +922,7 @@ TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) 
   std::vector<sync::Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contacts, &recs, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contacts, &recs, &problems), &error)) << error;
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].id, "4");
   EXPECT_EQ(recs[0].values[2], "2000-01-01") << "a date property may be epoch ms";
@@ -940,10 +940,10 @@ TEST_F(FakeHubSpot, AMalformedResponseFailsTheLoad) {
   std::vector<sync::Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
   EXPECT_NE(error.find("results"), std::string::npos) << error;
   search_body = "<html>gateway</html>";
-  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
 }
 
 TEST_F(FakeHubSpot, CreateResultsMapBackByTraceId) {

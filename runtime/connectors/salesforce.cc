@@ -493,8 +493,8 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
   }, error);
 }
 
-bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                               std::vector<ReadProblem>* problems, std::string* error) {
+base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                                       std::vector<ReadProblem>* problems) {
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& mirror = mirrors_[object.name];
   std::string fields = "Id";
@@ -513,7 +513,8 @@ bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>
     target = &fresh;  // a full read replaces the mirror only when it succeeds
   }
   std::vector<ReadProblem> found;
-  if (!Query(object, soql, target, &found, error)) return false;
+  std::string error;
+  if (!Query(object, soql, target, &found, &error)) return base::Status::Error(error);
   if (target == &fresh) {
     mirror = std::move(fresh);
     mirror.loaded = true;
@@ -523,7 +524,7 @@ bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>
   out->clear();
   out->reserve(mirror.order.size());
   for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
-  return true;
+  return base::Status::Ok();
 }
 
 // ---- field history ----------------------------------------------------------------------

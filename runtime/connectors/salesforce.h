@@ -58,8 +58,8 @@ class SalesforceConnector : public sync::Connector {
   ~SalesforceConnector() override;
 
   schema::System system() const override { return schema::System::kSalesforce; }
-  bool Load(const schema::Object& object, std::vector<sync::Record>* out, std::vector<sync::ReadProblem>* problems,
-            std::string* error) override;
+  base::Status Load(const schema::Object& object, std::vector<sync::Record>* out,
+                    std::vector<sync::ReadProblem>* problems) override;
   std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
   // reads = GET exchanges, writes = write exchanges (retries included; the
   // token endpoint is not counted).

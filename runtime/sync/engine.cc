@@ -279,9 +279,8 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
   t.object = object;
   t.system = SystemOf(side);
   std::vector<ReadProblem> problems;
-  std::string error;
-  if (!conn[SideIndex(side)]->Load(*object, &t.records, &problems, &error)) {
-    Fail("reading " + std::string(ast::SideName(side)) + "." + object->name + ": " + error);
+  if (base::Status st = conn[SideIndex(side)]->Load(*object, &t.records, &problems); !st) {
+    Fail("reading " + std::string(ast::SideName(side)) + "." + object->name + ": " + st.message);
     return &t;
   }
   unreadable[SideIndex(side)][object->name] += problems.size();
