@@ -27,6 +27,15 @@ inline bool Succeeded(const Status& s, std::string* error) {
   return s.ok;
 }
 
+template <typename T>
+class Result;
+// The same for a Result: true with its value in *out, else false with the message in *error.
+template <typename T>
+bool Succeeded(Result<T> r, T* out, std::string* error);
+// The value of `r`, or T{} with the message in *error.
+template <typename T>
+T TakeValue(Result<T> r, std::string* error);
+
 // A value, or the Status that says why there is none.
 template <typename T>
 class [[nodiscard]] Result {
@@ -48,5 +57,21 @@ class [[nodiscard]] Result {
   Status status_;
   std::optional<T> value_;
 };
+
+template <typename T>
+bool Succeeded(Result<T> r, T* out, std::string* error) {
+  if (!r) return Succeeded(r.status(), error);
+  *out = std::move(r).value();
+  return true;
+}
+
+template <typename T>
+T TakeValue(Result<T> r, std::string* error) {
+  if (!r) {
+    (void)Succeeded(r.status(), error);
+    return T{};
+  }
+  return std::move(r).value();
+}
 
 }  // namespace accord::base

@@ -34,5 +34,22 @@ TEST(Status, ResultHoldsAValueOrWhyNot) {
   EXPECT_EQ(std::move(s).value(), "text");
 }
 
+TEST(Status, BridgesToErrorText) {
+  std::string error = "unchanged";
+  EXPECT_TRUE(Succeeded(Status::Ok(), &error));
+  EXPECT_EQ(error, "unchanged");
+  EXPECT_FALSE(Succeeded(Status::Error("no"), &error));
+  EXPECT_EQ(error, "no");
+  int out = 0;
+  EXPECT_TRUE(Succeeded(Half(6), &out, &error));
+  EXPECT_EQ(out, 3);
+  EXPECT_FALSE(Succeeded(Half(5), &out, &error));
+  EXPECT_EQ(out, 3);
+  EXPECT_EQ(error, "5 is odd");
+  EXPECT_EQ(TakeValue(Half(10), &error), 5);
+  EXPECT_EQ(TakeValue(Half(7), &error), 0);
+  EXPECT_EQ(error, "7 is odd");
+}
+
 }  // namespace
 }  // namespace accord::base

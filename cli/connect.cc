@@ -113,7 +113,7 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
       return false;
     }
     std::string err;
-    out->salesforce = connectors::SalesforceConnector::Open(std::move(o), &err);
+    out->salesforce = base::TakeValue(connectors::SalesforceConnector::Open(std::move(o)), &err);
     if (!out->salesforce) {
       *error = err.rfind("Salesforce", 0) == 0 ? err : "salesforce: " + err;
       return false;
@@ -150,7 +150,7 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
       }
     }
     std::string err;
-    out->hubspot = connectors::HubSpotConnector::Open(std::move(o), &err);
+    out->hubspot = base::TakeValue(connectors::HubSpotConnector::Open(std::move(o)), &err);
     if (!out->hubspot) {
       *error = err.rfind("HubSpot", 0) == 0 ? err : "hubspot: " + err;
       return false;

@@ -151,21 +151,12 @@ HubSpotConnector::HubSpotConnector(HubSpotOptions options)
 
 HubSpotConnector::~HubSpotConnector() = default;
 
-std::unique_ptr<HubSpotConnector> HubSpotConnector::Open(HubSpotOptions options, std::string* error) {
+base::Result<std::unique_ptr<HubSpotConnector>> HubSpotConnector::Open(HubSpotOptions options) {
   std::unique_ptr<HubSpotConnector> c(new HubSpotConnector(std::move(options)));
-  if (c->options_.base_url.empty()) {
-    *error = "HubSpot: no base URL";
-    return nullptr;
-  }
-  if (c->options_.token.empty()) {
-    *error = "HubSpot: no access token";
-    return nullptr;
-  }
+  if (c->options_.base_url.empty()) return base::Status::Error("HubSpot: no base URL");
+  if (c->options_.token.empty()) return base::Status::Error("HubSpot: no access token");
   HttpResponse r = c->Send("GET", ObjectPath("contacts") + "?limit=1", "", Kind::kRead);
-  if (r.status != 200) {
-    *error = "HubSpot: checking the access token failed: " + c->ErrorText(r);
-    return nullptr;
-  }
+  if (r.status != 200) return base::Status::Error("HubSpot: checking the access token failed: " + c->ErrorText(r));
   return c;
 }
 
@@ -599,19 +590,14 @@ std::string HubSpotConnector::FieldChangedAt(const schema::Object& object, const
   return field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
 }
 
-bool HubSpotConnector::Properties(const std::string& object, std::string* out, std::string* error) {
+base::Result<std::string> HubSpotConnector::Properties(const std::string& object) {
   HttpResponse r = Send("GET", "/crm/v3/properties/" + UrlEncode(object), "", Kind::kRead);
-  if (r.status != 200) {
-    *error = "HubSpot: reading the properties of " + object + " failed: " + ErrorText(r);
-    return false;
-  }
+  if (r.status != 200)
+    return base::Status::Error("HubSpot: reading the properties of " + object + " failed: " + ErrorText(r));
   json j = Parse(r.body);
-  if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
-    *error = "HubSpot: the properties of " + object + ": the response has no results array";
-    return false;
-  }
-  *out = r.body;
-  return true;
+  if (!j.is_object() || !j.contains("results") || !j["results"].is_array())
+    return base::Status::Error("HubSpot: the properties of " + object + ": the response has no results array");
+  return std::move(r.body);
 }
 
 // ---------------------------------------------------------------- writes

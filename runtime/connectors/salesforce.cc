@@ -208,18 +208,17 @@ SalesforceConnector::SalesforceConnector(SalesforceOptions options) : options_(s
 
 SalesforceConnector::~SalesforceConnector() = default;
 
-std::unique_ptr<SalesforceConnector> SalesforceConnector::Open(SalesforceOptions options, std::string* error) {
+base::Result<std::unique_ptr<SalesforceConnector>> SalesforceConnector::Open(SalesforceOptions options) {
   std::unique_ptr<SalesforceConnector> c(new SalesforceConnector(std::move(options)));
   const SalesforceCredentials& cr = c->options_.credentials;
   if (!cr.access_token.empty()) {
     c->access_token_ = cr.access_token;
-    if (c->instance_url_.empty()) {
-      *error = "Salesforce: an instance URL is needed with an access token";
-      return nullptr;
-    }
+    if (c->instance_url_.empty())
+      return base::Status::Error("Salesforce: an instance URL is needed with an access token");
     return c;
   }
-  if (!c->Authenticate(error)) return nullptr;
+  std::string error;
+  if (!c->Authenticate(&error)) return base::Status::Error(error);
   return c;
 }
 
@@ -552,9 +551,8 @@ const SalesforceConnector::HistorySource& SalesforceConnector::HistoryOf(const s
   auto it = history_.find(object.name);
   if (it != history_.end()) return it->second;
   HistorySource h;  // a failed describe counts as none for the process: no call per conflict
-  std::string body, error;
-  if (Describe(object.name, &body, &error)) {
-    json d = json::parse(body, nullptr, false);
+  if (base::Result<std::string> body = Describe(object.name)) {
+    json d = json::parse(*body, nullptr, false);
     const json* rels = d.is_object() && d.contains("childRelationships") ? &d["childRelationships"] : nullptr;
     if (rels && rels->is_array()) {
       for (const json& c : *rels) {
@@ -616,20 +614,13 @@ std::string SalesforceConnector::FieldChangedAt(const schema::Object& object, co
   return field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
 }
 
-bool SalesforceConnector::Describe(const std::string& object, std::string* out, std::string* error) {
+base::Result<std::string> SalesforceConnector::Describe(const std::string& object) {
   HttpClient::Request req;
   req.url = DataUrl("/sobjects/" + UrlEncode(object) + "/describe");
   HttpResponse r = Send(req);
-  if (r.status != 200) {
-    *error = ErrorText("Salesforce describe of " + object, r);
-    return false;
-  }
-  if (!json::accept(r.body)) {
-    *error = "Salesforce describe of " + object + ": the response is not JSON";
-    return false;
-  }
-  *out = r.body;
-  return true;
+  if (r.status != 200) return base::Status::Error(ErrorText("Salesforce describe of " + object, r));
+  if (!json::accept(r.body)) return base::Status::Error("Salesforce describe of " + object + ": the response is not JSON");
+  return std::move(r.body);
 }
 
 bool SalesforceConnector::NormalizeStamp(const std::string& in, std::string* out) {

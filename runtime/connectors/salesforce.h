@@ -54,7 +54,7 @@ struct SalesforceOptions {
 class SalesforceConnector : public sync::Connector {
  public:
   // Authenticates (unless access_token is given). nullptr + *error (secrets redacted) on failure.
-  static std::unique_ptr<SalesforceConnector> Open(SalesforceOptions options, std::string* error);
+  static base::Result<std::unique_ptr<SalesforceConnector>> Open(SalesforceOptions options);
   ~SalesforceConnector() override;
 
   schema::System system() const override { return schema::System::kSalesforce; }
@@ -74,7 +74,7 @@ class SalesforceConnector : public sync::Connector {
   std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
 
   // `accord schema pull`: the describe JSON of an object as the API returns it.
-  bool Describe(const std::string& object, std::string* json, std::string* error);
+  base::Result<std::string> Describe(const std::string& object);
 
   // The last Sforce-Limit-Info api-usage seen (-1 when none yet).
   int64_t api_used() const { return api_used_; }

@@ -69,7 +69,7 @@ class SalesforceTest : public ::testing::Test {
   }
   std::unique_ptr<SalesforceConnector> Connect(SalesforceOptions o) {
     std::string error;
-    auto c = SalesforceConnector::Open(std::move(o), &error);
+    auto c = base::TakeValue(SalesforceConnector::Open(std::move(o)), &error);
     EXPECT_TRUE(c) << error;
     return c;
   }
@@ -351,13 +351,13 @@ TEST_F(SalesforceTest, UnknownSchemaFieldIsAClearError) {
 TEST_F(SalesforceTest, DescribeReturnsTheDescribeJson) {
   auto c = Connect();
   std::string text, error;
-  ASSERT_TRUE(c->Describe("Contact", &text, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Describe("Contact"), &text, &error)) << error;
   json j = json::parse(text);
   EXPECT_EQ(j["name"], "Contact");
   EXPECT_GT(j["fields"].size(), 50u);
   std::vector<schema::SchemaError> errors;
   EXPECT_TRUE(schema::ParseSalesforceDescribe(text, "Contact.json", errors));
-  EXPECT_FALSE(c->Describe("Nope", &text, &error));
+  EXPECT_FALSE(base::Succeeded(c->Describe("Nope"), &text, &error));
   EXPECT_NE(error.find("404"), std::string::npos) << error;
 }
 
@@ -932,10 +932,10 @@ TEST_F(SalesforceTest, JwtBearerFlow) {
   ASSERT_TRUE(base::Succeeded(c->Load(Obj("Account"), &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 3u);
   o.credentials.username = "stranger@example.com";
-  EXPECT_FALSE(SalesforceConnector::Open(o, &error));
+  EXPECT_FALSE(base::TakeValue(SalesforceConnector::Open(o), &error));
   EXPECT_NE(error.find("invalid_grant"), std::string::npos) << error;
   o.credentials.private_key_file = "/nonexistent/key.pem";
-  EXPECT_FALSE(SalesforceConnector::Open(o, &error));
+  EXPECT_FALSE(base::TakeValue(SalesforceConnector::Open(o), &error));
   EXPECT_NE(error.find("private key"), std::string::npos) << error;
   std::filesystem::remove(key);
 }
@@ -1020,7 +1020,7 @@ TEST_F(SalesforceTest, ATokenResponseCannotSendTheTokenToAnotherHost) {
   o.credentials = {};
   o.credentials.refresh_token = "a-refresh-token-5566";
   std::string error;
-  auto c = SalesforceConnector::Open(o, &error);
+  auto c = base::TakeValue(SalesforceConnector::Open(o), &error);
   EXPECT_FALSE(c) << "connected with instance_url " << (c ? c->instance_url() : "");
   if (c) {  // show where the token would have gone
     std::vector<Record> records;
@@ -1046,7 +1046,7 @@ TEST_F(SalesforceTest, InstanceUrlsFromTheTokenResponseAreCheckedBeforeUse) {
     o.credentials = {};
     o.credentials.refresh_token = "a-refresh-token-5566";
     o.credentials.login_url = fake.url();
-    return SalesforceConnector::Open(o, error);
+    return base::TakeValue(SalesforceConnector::Open(o), error);
   };
   const std::vector<std::string> trusted = {
       "https://acme.my.salesforce.com",       "https://acme.my.salesforce.com/",
@@ -1096,7 +1096,7 @@ TEST_F(SalesforceTest, SecretsAppearInNoErrorOrLogLine) {
   o.credentials.client_id = "3MVGclient";
   o.credentials.client_secret = client_secret;
   std::string error;
-  EXPECT_FALSE(SalesforceConnector::Open(o, &error));
+  EXPECT_FALSE(base::TakeValue(SalesforceConnector::Open(o), &error));
   EXPECT_NE(error.find("invalid_grant"), std::string::npos) << error;
   EXPECT_EQ(error.find(planted), std::string::npos) << error;
   EXPECT_EQ(error.find(client_secret), std::string::npos) << error;
