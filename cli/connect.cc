@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
+
 namespace accord::cli {
 
 namespace {
@@ -28,12 +30,6 @@ bool ReadFile(const std::string& path, std::string* out) {
   ss << in.rdbuf();
   *out = ss.str();
   return true;
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
-  size_t b = s.find_first_not_of(" \t\r\n");
-  return b == std::string::npos ? "" : s.substr(b);
 }
 
 // The value of `key` under `section` of the credentials file, else the environment variable.
@@ -117,7 +113,7 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
       return false;
     }
     std::string err;
-    out->salesforce = connectors::SalesforceConnector::Open(std::move(o), &err);
+    out->salesforce = base::TakeValue(connectors::SalesforceConnector::Open(std::move(o)), &err);
     if (!out->salesforce) {
       *error = err.rfind("Salesforce", 0) == 0 ? err : "salesforce: " + err;
       return false;
@@ -135,7 +131,7 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
         *error = "cannot read the HubSpot token file " + file;
         return false;
       }
-      o.token = Trim(o.token);
+      o.token = std::string(base::Trim(o.token));
     }
     if (o.token.empty()) {
       *error = "no HubSpot token: set ACCORD_HUBSPOT_TOKEN or ACCORD_HUBSPOT_TOKEN_FILE (or name a --credentials file)";
@@ -154,7 +150,7 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
       }
     }
     std::string err;
-    out->hubspot = connectors::HubSpotConnector::Open(std::move(o), &err);
+    out->hubspot = base::TakeValue(connectors::HubSpotConnector::Open(std::move(o)), &err);
     if (!out->hubspot) {
       *error = err.rfind("HubSpot", 0) == 0 ? err : "hubspot: " + err;
       return false;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "compiler/schema/schema.h"
 #include "compiler/sema/stdlib_decls.h"
@@ -43,11 +44,8 @@ extern "C" const char accord_functions_def_text[] __attribute__((visibility("hid
 namespace accord::cli {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+// Blanks around a line of functions.def.
+std::string_view Trim(std::string_view s) { return base::Trim(s, " \t\r"); }
 
 // What the comments of functions.def say.
 struct DefComments {
@@ -77,10 +75,7 @@ DefComments ReadDefComments() {
       in_header = false;
     }
     if (line.starts_with("// ----")) {
-      std::string_view t = Trim(line.substr(2));
-      while (!t.empty() && t.front() == '-') t.remove_prefix(1);
-      while (!t.empty() && t.back() == '-') t.remove_suffix(1);
-      current = Capitalized(std::string(Trim(t)));
+      current = Capitalized(std::string(Trim(base::Trim(Trim(line.substr(2)), "-"))));
       in_intro = true;
     } else if (in_intro && line.starts_with("//")) {
       std::string& intro = out.intro[current];

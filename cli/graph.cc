@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "compiler/driver/driver.h"
@@ -40,18 +41,8 @@ std::string Html(std::string_view s) {
   return out;
 }
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
+// A DOT string: only a newline escaped (DOT reads \r and \l as line breaks of its own).
+std::string Quote(std::string_view s) { return base::Quote(s, {"\n", false, false, false}); }
 
 // Colour per conflict policy (HubSpot's names); one-way fields have none.
 const char* PolicyColor(const std::optional<ast::ConflictPolicy>& p) {

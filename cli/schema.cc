@@ -112,8 +112,9 @@ int RunPull(const PullArgs& a) {
     const char* sys = system == schema::System::kSalesforce ? "salesforce" : "hubspot";
     for (const std::string& object : objects) {
       std::string body, err, text;
-      bool ok = system == schema::System::kSalesforce ? c.salesforce->Describe(object, &body, &err)
-                                                      : c.hubspot->Properties(object, &body, &err);
+      bool ok = base::Succeeded(system == schema::System::kSalesforce ? c.salesforce->Describe(object)
+                                                                      : c.hubspot->Properties(object),
+                                &body, &err);
       size_t fields = 0;
       if (ok) ok = Normalize(system, object, body, &text, &fields, &err);
       fs::path path = fs::path(a.out) / sys / (object + ".json");

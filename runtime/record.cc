@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/strings.h"
+
 namespace accord::rec {
 
 using rt::Value;
@@ -36,12 +38,6 @@ Value ConvError(const schema::Field& f, std::string_view text, std::string_view 
   std::string shown(text.substr(0, 60));
   return Value::Error(rt::ErrorCode::kConversion,
                       "field " + f.name + ": cannot read \"" + shown + "\" as " + std::string(as));
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t' || s.back() == ','))
-    s.remove_suffix(1);
-  return s;
 }
 
 bool ParseInt(std::string_view s, int64_t* out) {
@@ -135,7 +131,7 @@ Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v, std:
       return FromText(f, s);
     }
     case simdjson::ondemand::json_type::number: {
-      std::string_view raw = Trim(v.raw_json_token());
+      std::string_view raw = base::TrimEnd(v.raw_json_token(), " \n\r\t,");
       switch (f.type) {
         case FieldType::kString: return Value::StringView(raw);
         case FieldType::kDecimal:
@@ -242,64 +238,6 @@ bool Decoder::Decode(simdjson::ondemand::object obj, std::vector<Value>& slots, 
   if (id) id->clear();
   std::string local;
   return Fields(obj, slots, id ? id : &local, error, false);
-}
-
-namespace {
-// Eight bytes at a time: does any byte need escaping (", \\, or < 0x20)?
-inline bool NeedsEscape8(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  auto has_zero = [&](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  uint64_t quote = has_zero(w ^ (kOnes * '"'));
-  uint64_t slash = has_zero(w ^ (kOnes * '\\'));
-  uint64_t ctrl = (w - kOnes * 0x20) & ~w & kHigh;  // a byte < 0x20
-  return (quote | slash | ctrl) != 0;
-}
-}  // namespace
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  size_t n = s.size();
-  size_t i = 0;
-  while (i + 8 <= n) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (NeedsEscape8(w)) break;
-    i += 8;
-  }
-  for (; i < n; ++i) {
-    unsigned char c = s[i];
-    if (c < 0x20 || c == '"' || c == '\\') break;
-  }
-  if (i == n) {  // the common case: nothing to escape
-    out.push_back('"');
-    out.append(s.data(), n);
-    out.push_back('"');
-    return;
-  }
-  out += '"';
-  out.append(s.data(), i);
-  size_t run = i;
-  for (; i < n; ++i) {
-    unsigned char c = s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      }
-    }
-  }
-  out.append(s.data() + run, n - run);
-  out += '"';
 }
 
 namespace {

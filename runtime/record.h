@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/strings.h"
 #include "compiler/schema/schema.h"
 #include "runtime/value.h"
 
@@ -55,8 +56,8 @@ class Decoder {
 rt::Value FromText(const schema::Field& f, std::string_view text);
 
 // Appends `s` as a JSON string (escapes ", \ and control characters; other
-// bytes as they are).
-void AppendJsonString(std::string& out, std::string_view s);
+// bytes as they are): base/strings.h.
+using base::AppendJsonString;
 
 // Appends the wire form of `v` for field `f` of `system`. Returns false (and
 // appends nothing) when the value cannot be written to that field.

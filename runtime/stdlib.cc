@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/strings.h"
 #include "runtime/stdlib_internal.h"
 
 namespace accord::rt {
@@ -73,12 +74,6 @@ bool IsNamespace(std::string_view prefix) {
   return true;
 }
 
-std::string_view TrimAscii(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
 Params ParseSignature(std::string_view id, std::string_view sig) {
   Params p;
   std::string_view head = sig.substr(0, sig.find(" -> "));
@@ -94,7 +89,7 @@ Params ParseSignature(std::string_view id, std::string_view sig) {
          (std::isalnum(static_cast<unsigned char>(head[name_start - 1])) || head[name_start - 1] == '_'))
     --name_start;
   auto add = [&](std::string_view t) {
-    t = TrimAscii(t);
+    t = base::Trim(t, " ");
     if (!t.empty() && p.arity < kMaxParams) p.kinds[p.arity++] = KindOfTypeText(t);
   };
   if (name_start > 0 && IsNamespace(head.substr(0, name_start - 1))) {

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <optional>
+
+#include "base/strings.h"
+#include "base/time.h"
 
 namespace accord::rt {
 
@@ -112,31 +116,6 @@ Value Value::WithLocation(Location where) const {
 
 // ---- printing ----
 
-namespace {
-void QuoteTo(std::string& out, std::string_view s, bool bytes) {
-  if (bytes) out += 'b';
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80)) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-}  // namespace
-
 std::string FormatDouble(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
@@ -158,8 +137,8 @@ std::string Value::DebugString() const {
       if (!std::isfinite(double_value())) s = "double(\"" + s + "\")";
       return s;
     }
-    case Kind::kString: QuoteTo(out, str(), false); return out;
-    case Kind::kBytes: QuoteTo(out, str(), true); return out;
+    case Kind::kString: base::QuoteTo(out, str()); return out;
+    case Kind::kBytes: out = "b"; base::QuoteTo(out, str(), base::kCelBytes); return out;
     case Kind::kList: {
       out = "[";
       bool first = true;
@@ -356,55 +335,12 @@ bool IsBlank(const Value& v) {
   }
 }
 
-// ---- civil dates (Howard Hinnant's public-domain algorithms, re-derived) ----
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
-namespace {
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char c = s[pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-unsigned DaysInMonth(int64_t y, unsigned m) {
-  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
-}  // namespace
+// ---- civil dates and times (base/time.h) ----
 
 bool ParseDate(std::string_view s, int64_t* days) {
-  int y, m, d;
-  if (s.size() != 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &m) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d))
-    return false;
-  if (m < 1 || m > 12 || d < 1 || static_cast<unsigned>(d) > DaysInMonth(y, m) || y < 1) return false;
-  *days = DaysFromCivil(y, m, d);
+  std::optional<int64_t> d = base::ParseCivilDate(s);
+  if (!d || *d < base::DaysFromCivil(1, 1, 1)) return false;  // CEL's years start at 1
+  *days = *d;
   return true;
 }
 
@@ -418,51 +354,10 @@ std::string FormatDate(int64_t days) {
 }
 
 bool ParseTimestamp(std::string_view s, int64_t* seconds, int32_t* nanos) {
-  int64_t days;
-  if (s.size() < 20 || !ParseDate(s.substr(0, 10), &days)) return false;
-  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return false;
-  int hh, mm, ss;
-  if (!Digits(s, 11, 2, &hh) || s[13] != ':' || !Digits(s, 14, 2, &mm) || s[16] != ':' || !Digits(s, 17, 2, &ss))
-    return false;
-  if (hh > 23 || mm > 59 || ss > 60) return false;
-  size_t i = 19;
-  int32_t ns = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    size_t start = i;
-    int64_t frac = 0;
-    int ndig = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (ndig < 9) { frac = frac * 10 + (s[i] - '0'); ++ndig; }
-      ++i;
-    }
-    if (i == start) return false;
-    while (ndig < 9) { frac *= 10; ++ndig; }
-    ns = static_cast<int32_t>(frac);
-  }
-  if (i >= s.size()) return false;
-  int64_t offset = 0;
-  if (s[i] == 'Z' || s[i] == 'z') {
-    ++i;
-  } else if (s[i] == '+' || s[i] == '-') {
-    int sign = s[i] == '-' ? -1 : 1;
-    int oh, om;
-    ++i;
-    if (!Digits(s, i, 2, &oh)) return false;
-    i += 2;
-    if (i < s.size() && s[i] == ':') ++i;
-    if (!Digits(s, i, 2, &om)) return false;
-    i += 2;
-    if (oh > 23 || om > 59) return false;
-    offset = sign * (oh * 3600 + om * 60);
-  } else {
-    return false;
-  }
-  if (i != s.size()) return false;
-  int64_t secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset;
-  if (secs < kMinTimestampSeconds || secs > kMaxTimestampSeconds) return false;
-  *seconds = secs;
-  *nanos = ns;
+  std::optional<base::Instant> t = base::ParseTime(s, base::kRfc3339);
+  if (!t || t->seconds < kMinTimestampSeconds || t->seconds > kMaxTimestampSeconds) return false;
+  *seconds = t->seconds;
+  *nanos = t->nanos;
   return true;
 }
 

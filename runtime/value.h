@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/time.h"
+
 namespace accord::rt {
 
 #define ACCORD_VALUE_KINDS(X)                                                                   \
@@ -209,8 +211,8 @@ bool ParseDuration(std::string_view text, int64_t* seconds, int32_t* nanos);   /
 std::string FormatDuration(int64_t seconds, int32_t nanos);                     // "90s", "1.5s"
 bool ParseDate(std::string_view text, int64_t* days);
 std::string FormatDate(int64_t days);
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d);
+using base::CivilFromDays;  // civil dates <-> days since the epoch (base/time.h)
+using base::DaysFromCivil;
 // CEL's valid timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;

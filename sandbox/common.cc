@@ -5,12 +5,11 @@
 #include <cmath>
 #include <cstdio>
 
-#include "runtime/value.h"
+#include "base/time.h"
 
 namespace accord::sandbox {
 
-using rt::CivilFromDays;
-using rt::DaysFromCivil;
+using base::CivilFromDays;
 
 int64_t SystemClockMs() {
   using namespace std::chrono;
@@ -34,34 +33,6 @@ Parts Split(int64_t ms) {
   p.second = static_cast<unsigned>(rem / 1000 % 60);
   p.millis = static_cast<unsigned>(rem % 1000);
   return p;
-}
-
-bool Digits(std::string_view s, size_t pos, size_t n, unsigned* out) {
-  if (pos + n > s.size()) return false;
-  unsigned v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char c = s[pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  *out = v;
-  return true;
-}
-
-unsigned DaysInMonth(int64_t y, unsigned m) {
-  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
-
-bool ParseYmd(std::string_view s, int64_t* days) {
-  unsigned y, m, d;
-  if (s.size() < 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &m) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d))
-    return false;
-  if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, m)) return false;
-  *days = DaysFromCivil(y, m, d);
-  return true;
 }
 
 }  // namespace
@@ -95,55 +66,15 @@ int64_t StartOfDayMs(int64_t ms) {
 }
 
 std::optional<int64_t> ParseDate(std::string_view s) {
-  int64_t days;
-  if (s.size() != 10 || !ParseYmd(s, &days)) return std::nullopt;
-  return days * 86400000;
+  std::optional<int64_t> days = base::ParseCivilDate(s);
+  if (!days) return std::nullopt;
+  return *days * 86400000;
 }
 
 std::optional<int64_t> ParseDateTime(std::string_view s, bool require_zone) {
-  int64_t days;
-  unsigned hh, mi, ss = 0;
-  if (!ParseYmd(s, &days) || s.size() < 16 || (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, &hh) ||
-      s[13] != ':' || !Digits(s, 14, 2, &mi))
-    return std::nullopt;
-  size_t pos = 16;
-  if (pos < s.size() && s[pos] == ':') {
-    if (!Digits(s, pos + 1, 2, &ss)) return std::nullopt;
-    pos += 3;
-  }
-  int64_t millis = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    size_t start = pos;
-    int64_t scale = 100;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      millis += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-  }
-  if (hh > 23 || mi > 59 || ss > 60) return std::nullopt;
-  int64_t offset_min = 0;
-  if (pos == s.size()) {
-    if (require_zone) return std::nullopt;
-  } else if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    int sign = s[pos] == '-' ? -1 : 1;
-    unsigned oh, om;
-    if (!Digits(s, pos + 1, 2, &oh)) return std::nullopt;
-    pos += 3;
-    if (pos < s.size() && s[pos] == ':') ++pos;
-    if (!Digits(s, pos, 2, &om)) return std::nullopt;
-    pos += 2;
-    if (oh > 23 || om > 59) return std::nullopt;
-    offset_min = sign * static_cast<int64_t>(oh * 60 + om);
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  return days * 86400000 + (hh * 3600 + mi * 60 + ss) * int64_t{1000} + millis - offset_min * 60000;
+  std::optional<base::Instant> t = base::ParseTime(s, require_zone ? base::kSandboxZoned : base::kSandbox);
+  if (!t) return std::nullopt;
+  return t->ms();
 }
 
 uint64_t Mix64(uint64_t x) {  // splitmix64's finaliser

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/status.h"
+
 namespace accord::sandbox {
 
 // Key order matters on the wire (Salesforce puts "attributes" first and the
@@ -18,13 +20,7 @@ namespace accord::sandbox {
 using Json = nlohmann::ordered_json;
 
 // Environment failures (a missing seed folder, a port in use, a bad state file).
-struct Status {
-  bool ok = true;
-  std::string message;
-  static Status Ok() { return {}; }
-  static Status Error(std::string m) { return {false, std::move(m)}; }
-  explicit operator bool() const { return ok; }
-};
+using base::Status;
 
 // Milliseconds since the Unix epoch. Every timestamp an emulator writes comes
 // from one of these, so tests can pin or advance time.

@@ -253,8 +253,9 @@ void HubSpotEmulator::ResetLocked() {
   search_window_.clear();
   daily_used_ = 0;
   settings_ = HubSpotSettings{};
-  ApplySettings(seed_config_, &settings_);
-  LoadRecords(seed_);
+  // The seed and its settings were read without error when the sandbox started.
+  (void)ApplySettings(seed_config_, &settings_);
+  (void)LoadRecords(seed_);
 }
 
 Json HubSpotEmulator::SettingsLocked() {

@@ -167,8 +167,9 @@ void SalesforceEmulator::ResetLocked() {
   SalesforceSettings fresh;
   fresh.refresh_token = token_;
   settings_ = fresh;
-  ApplySettings(seed_config_, &settings_);
-  LoadRecords(seed_);
+  // The seed and its settings were read without error when the sandbox started.
+  (void)ApplySettings(seed_config_, &settings_);
+  (void)LoadRecords(seed_);
 }
 
 Json SalesforceEmulator::DumpLocked() {

@@ -105,7 +105,7 @@ Status StateFile::Save(const std::string& system, const std::vector<Row>& rows, 
   Status s = Exec("BEGIN IMMEDIATE");
   if (!s) return s;
   auto fail = [&](const std::string& m) {
-    Exec("ROLLBACK");
+    (void)Exec("ROLLBACK");  // best effort: `m` is the failure to report
     return Status::Error("state file: " + m);
   };
   if (replace_all) {

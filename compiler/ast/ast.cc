@@ -1,8 +1,9 @@
 #include "compiler/ast/ast.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
+
+#include "base/strings.h"
 
 namespace accord::ast {
 
@@ -131,22 +132,8 @@ int MaxExprDepth(const File& f) {
 
 namespace {
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+// Dump()'s strings: every control byte and DEL in hex, so a dump stays on one line.
+std::string Quote(std::string_view s) { return base::Quote(s, {"", true, true, false}); }
 
 void DumpExprTo(const Expr& e, std::string& o) {
   switch (e.kind) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace accord {
 
 SourceFile::SourceFile(std::string path, std::string text)
@@ -29,8 +31,7 @@ std::string_view SourceFile::LineText(uint32_t line) const {
   uint32_t begin = line_starts_[line - 1];
   uint32_t end = line < line_starts_.size() ? line_starts_[line] : static_cast<uint32_t>(text_.size());
   std::string_view v(text_.data() + begin, end - begin);
-  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);
-  return v;
+  return base::TrimEnd(v, "\n\r");
 }
 
 std::string_view SeverityName(Severity s) {

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <variant>
 
+#include "base/strings.h"
+
 namespace accord::fmt {
 namespace {
 
@@ -259,11 +261,11 @@ std::string CommentText(const ast::Comment& c) {
     char ch = c.text[i];
     if (ch == '\r' && i + 1 < c.text.size() && c.text[i + 1] == '\n') continue;
     if (ch == '\n') {
-      while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+      out.resize(base::TrimEnd(out, " \t").size());
     }
     out += ch;
   }
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\t' || out.back() == '\r')) out.pop_back();
+  out.resize(base::TrimEnd(out, " \t\r").size());
   return out;
 }
 

@@ -4,6 +4,8 @@
 #include <istream>
 #include <ostream>
 
+#include "base/strings.h"
+
 namespace accord::lsp {
 
 namespace {
@@ -17,12 +19,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i)
     if (Lower(a[i]) != Lower(b[i])) return false;
   return true;
-}
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Length of the UTF-8 sequence that starts with byte `c`; 1 for a byte that
@@ -110,8 +106,8 @@ MessageReader::Status MessageReader::Next(std::string* body, std::string* error)
       *error = "malformed header line (no ':')";
       return Status::kBadFrame;
     }
-    std::string_view name = TrimSpaces(std::string_view(line).substr(0, colon));
-    std::string_view value = TrimSpaces(std::string_view(line).substr(colon + 1));
+    std::string_view name = base::Trim(std::string_view(line).substr(0, colon), " \t");
+    std::string_view value = base::Trim(std::string_view(line).substr(colon + 1), " \t");
     if (!EqualsIgnoreCase(name, "content-length")) continue;
     have_length = true;
     length = 0;

@@ -6,6 +6,7 @@
 #include <istream>
 #include <ostream>
 
+#include "base/strings.h"
 #include "compiler/fmt/formatter.h"
 #include "compiler/lsp/completion.h"
 #include "compiler/lsp/lookup.h"
@@ -33,31 +34,14 @@ json RangeJson(const LineIndex& index, Range r, Encoding enc) {
   return {{"start", PositionJson(index.ToPosition(r.begin, enc))}, {"end", PositionJson(index.ToPosition(r.end, enc))}};
 }
 
-// The body of a double-quoted CEL string literal for `value`.
+// A CEL string literal for `value` (Escaped: its body), a DEL byte as it is.
+constexpr base::QuoteStyle kLiteral{"\n\r\t", true, false, false};
 std::string Escaped(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (char c : value) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\x";
-          out += kHex[(c >> 4) & 15];
-          out += kHex[c & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
+  base::EscapeTo(out, value, kLiteral);
   return out;
 }
-
-std::string Quote(std::string_view value) { return "\"" + Escaped(value) + "\""; }
+std::string Quote(std::string_view value) { return base::Quote(value, kLiteral); }
 
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "compiler/schema/schema.h"
 
 namespace accord::sync {
@@ -177,8 +178,8 @@ class Connector {
   virtual schema::System system() const = 0;
   // Every record of `object` as it is now (deleted ones flagged when the
   // system reports them).
-  virtual bool Load(const schema::Object& object, std::vector<Record>* out, std::vector<ReadProblem>* problems,
-                    std::string* error) = 0;
+  virtual base::Status Load(const schema::Object& object, std::vector<Record>* out,
+                            std::vector<ReadProblem>* problems) = 0;
   // Applies the operations in batches of the system's size; one result per op.
   virtual std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) = 0;
   // API calls made (or, for a dry run, that would be made).

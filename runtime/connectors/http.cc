@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/strings.h"
+
 namespace accord::connectors {
 
 namespace {
@@ -34,9 +36,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   }
   std::string name = line.substr(0, colon);
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  size_t b = line.find_first_not_of(" \t", colon + 1);
-  size_t e = line.find_last_not_of(" \t\r\n");
-  (*headers)[name] = b == std::string::npos || e < b ? std::string() : line.substr(b, e - b + 1);
+  (*headers)[name] = std::string(base::Trim(base::TrimEnd(std::string_view(line).substr(colon + 1)), " \t"));
   return size * n;
 }
 

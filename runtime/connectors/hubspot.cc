@@ -10,6 +10,8 @@
 #include <thread>
 #include <unordered_set>
 
+#include "base/time.h"
+
 namespace accord::connectors {
 
 using json = nlohmann::json;
@@ -23,37 +25,18 @@ namespace {
 constexpr size_t kBatch = 100;  // inputs per batch write / association batch read
 
 // ms since the epoch -> 2026-11-30T08:00:00.000Z / 2026-11-30.
-void CivilFromDays(int64_t z, int* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = static_cast<unsigned>(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t yy = static_cast<int64_t>(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int>(yy + (*m <= 2));
-}
-int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = static_cast<unsigned>(y - era * 400);
-  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 std::string IsoMs(int64_t ms) {
   int64_t days = FloorDiv(ms, 86400000);
   int64_t rest = ms - days * 86400000;
-  int y;
+  int64_t y;
   unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
+  base::CivilFromDays(days, &y, &m, &d);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, static_cast<int>(rest / 3600000),
-                static_cast<int>(rest / 60000 % 60), static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(y), m, d,
+                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60), static_cast<int>(rest / 1000 % 60),
+                static_cast<int>(rest % 1000));
   return buf;
 }
 std::string DateOf(int64_t ms) { return IsoMs(ms).substr(0, 10); }
@@ -66,7 +49,7 @@ bool AllDigits(const std::string& s) {
   return true;
 }
 
-// ISO-8601 (date, or date-time with optional fraction and Z / ±hh:mm) or epoch ms -> ms.
+// ISO-8601 (date, or date-time with optional fraction and Z / ±hh:mm: base::kHubSpotWire) or epoch ms -> ms.
 bool ParseMs(const std::string& s, int64_t* out) {
   if (AllDigits(s)) {
     try {
@@ -76,39 +59,9 @@ bool ParseMs(const std::string& s, int64_t* out) {
       return false;
     }
   }
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, n = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return false;
-  int64_t ms = 0;
-  size_t i = 10;
-  if (i < s.size()) {
-    if (s[i] != 'T' && s[i] != ' ') return false;
-    int n2 = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n2) != 3) return false;
-    i += 1 + n2;
-    if (i < s.size() && s[i] == '.') {
-      int64_t frac = 0, digits = 0;
-      for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits)
-        if (digits < 3) frac = frac * 10 + (s[i] - '0');
-      for (; digits < 3; ++digits) frac *= 10;
-      ms = frac;
-    }
-    int64_t offset_min = 0;
-    if (i < s.size()) {
-      if (s[i] == 'Z') {
-        ++i;
-      } else if (s[i] == '+' || s[i] == '-') {
-        int oh = 0, om = 0;
-        if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) < 1) return false;
-        offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
-        i = s.size();
-      }
-    }
-    if (i != s.size()) return false;
-    ms -= offset_min * 60000;
-  }
-  *out = ((DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 24 + h) * 60 + mi) * 60000 +
-         sec * 1000 + ms;
-  return true;
+  std::optional<base::Instant> t = base::ParseTime(s, base::kHubSpotWire);
+  if (t) *out = t->ms();
+  return t.has_value();
 }
 
 std::string ObjectPath(const std::string& object) { return "/crm/v3/objects/" + UrlEncode(object); }
@@ -198,21 +151,12 @@ HubSpotConnector::HubSpotConnector(HubSpotOptions options)
 
 HubSpotConnector::~HubSpotConnector() = default;
 
-std::unique_ptr<HubSpotConnector> HubSpotConnector::Open(HubSpotOptions options, std::string* error) {
+base::Result<std::unique_ptr<HubSpotConnector>> HubSpotConnector::Open(HubSpotOptions options) {
   std::unique_ptr<HubSpotConnector> c(new HubSpotConnector(std::move(options)));
-  if (c->options_.base_url.empty()) {
-    *error = "HubSpot: no base URL";
-    return nullptr;
-  }
-  if (c->options_.token.empty()) {
-    *error = "HubSpot: no access token";
-    return nullptr;
-  }
+  if (c->options_.base_url.empty()) return base::Status::Error("HubSpot: no base URL");
+  if (c->options_.token.empty()) return base::Status::Error("HubSpot: no access token");
   HttpResponse r = c->Send("GET", ObjectPath("contacts") + "?limit=1", "", Kind::kRead);
-  if (r.status != 200) {
-    *error = "HubSpot: checking the access token failed: " + c->ErrorText(r);
-    return nullptr;
-  }
+  if (r.status != 200) return base::Status::Error("HubSpot: checking the access token failed: " + c->ErrorText(r));
   return c;
 }
 
@@ -564,8 +508,9 @@ bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std:
   return true;
 }
 
-bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                            std::vector<sync::ReadProblem>* problems, std::string* error) {
+base::Status HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                                    std::vector<sync::ReadProblem>* problems) {
+  std::string error;  // why the read failed
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& m = mirrors_[object.name];
   // A failed Load leaves the mirror as it was: work on a copy.
@@ -575,16 +520,16 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   auto assoc = options_.associations.find(object.name);
   bool with_assoc = assoc != options_.associations.end() && !assoc->second.empty();
   if (since < 0 && with_assoc) {
-    if (!List(object, assoc->second, next, problems, error)) return false;
-  } else if (!Search(object, since, next, &read_ids, problems, error)) {
-    return false;
+    if (!List(object, assoc->second, next, problems, &error)) return base::Status::Error(error);
+  } else if (!Search(object, since, next, &read_ids, problems, &error)) {
+    return base::Status::Error(error);
   }
-  if (!ReadArchived(object, next, problems, error)) return false;
+  if (!ReadArchived(object, next, problems, &error)) return base::Status::Error(error);
   if (with_assoc && !read_ids.empty()) {
     std::sort(read_ids.begin(), read_ids.end());
     read_ids.erase(std::unique(read_ids.begin(), read_ids.end()), read_ids.end());
     for (const std::string& to : assoc->second)
-      if (!ReadAssociations(object, to, read_ids, next, error)) return false;
+      if (!ReadAssociations(object, to, read_ids, next, &error)) return base::Status::Error(error);
   }
   next.loaded = true;
   m = std::move(next);
@@ -592,7 +537,7 @@ bool HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* o
   out->clear();
   out->reserve(m.order.size());
   for (const std::string& id : m.order) out->push_back(m.records.at(id));
-  return true;
+  return base::Status::Ok();
 }
 
 // POST batch/read with propertiesWithHistory: `history_batch_size` records a
@@ -645,19 +590,14 @@ std::string HubSpotConnector::FieldChangedAt(const schema::Object& object, const
   return field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
 }
 
-bool HubSpotConnector::Properties(const std::string& object, std::string* out, std::string* error) {
+base::Result<std::string> HubSpotConnector::Properties(const std::string& object) {
   HttpResponse r = Send("GET", "/crm/v3/properties/" + UrlEncode(object), "", Kind::kRead);
-  if (r.status != 200) {
-    *error = "HubSpot: reading the properties of " + object + " failed: " + ErrorText(r);
-    return false;
-  }
+  if (r.status != 200)
+    return base::Status::Error("HubSpot: reading the properties of " + object + " failed: " + ErrorText(r));
   json j = Parse(r.body);
-  if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
-    *error = "HubSpot: the properties of " + object + ": the response has no results array";
-    return false;
-  }
-  *out = r.body;
-  return true;
+  if (!j.is_object() || !j.contains("results") || !j["results"].is_array())
+    return base::Status::Error("HubSpot: the properties of " + object + ": the response has no results array");
+  return std::move(r.body);
 }
 
 // ---------------------------------------------------------------- writes

@@ -50,12 +50,12 @@ struct HubSpotOptions {
 class HubSpotConnector : public sync::Connector {
  public:
   // Checks the token with one cheap call (GET contacts, limit 1).
-  static std::unique_ptr<HubSpotConnector> Open(HubSpotOptions options, std::string* error);
+  static base::Result<std::unique_ptr<HubSpotConnector>> Open(HubSpotOptions options);
   ~HubSpotConnector() override;
 
   schema::System system() const override { return schema::System::kHubSpot; }
-  bool Load(const schema::Object& object, std::vector<sync::Record>* out, std::vector<sync::ReadProblem>* problems,
-            std::string* error) override;
+  base::Status Load(const schema::Object& object, std::vector<sync::Record>* out,
+                    std::vector<sync::ReadProblem>* problems) override;
   std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
   sync::CallCounts calls() const override { return calls_; }
 
@@ -66,7 +66,7 @@ class HubSpotConnector : public sync::Connector {
   std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
 
   // `accord schema pull`: the properties JSON of an object as the API returns it ({"results":[...]}).
-  bool Properties(const std::string& object, std::string* json, std::string* error);
+  base::Result<std::string> Properties(const std::string& object);
 
   // The modstamp property of an object type: lastmodifieddate (contacts), hs_lastmodifieddate (others).
   static std::string ModstampProperty(const std::string& object);

@@ -68,7 +68,7 @@ class HubSpotTest : public ::testing::Test {
   }
   std::unique_ptr<HubSpotConnector> Connect(HubSpotOptions o) {
     std::string error;
-    auto c = HubSpotConnector::Open(std::move(o), &error);
+    auto c = base::TakeValue(HubSpotConnector::Open(std::move(o)), &error);
     EXPECT_TRUE(c) << error;
     return c;
   }
@@ -103,7 +103,7 @@ class HubSpotTest : public ::testing::Test {
     std::vector<Record> out;
     std::vector<sync::ReadProblem> problems;
     std::string error;
-    EXPECT_TRUE(c.Load(o, &out, &problems, &error)) << error;
+    EXPECT_TRUE(base::Succeeded(c.Load(o, &out, &problems), &error)) << error;
     EXPECT_TRUE(problems.empty()) << problems[0].message;
     return out;
   }
@@ -652,7 +652,7 @@ TEST_F(HubSpotTest, DailyLimitIsTransientWithoutWaiting) {
   std::vector<Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  EXPECT_FALSE(c->Load(*companies, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(*companies, &recs, &problems), &error));
   EXPECT_NE(error.find("daily"), std::string::npos) << error;
 }
 
@@ -679,7 +679,7 @@ TEST_F(HubSpotTest, ARecordThatCouldNotBeReadIsReportedUntilReadWhole) {
   auto load = [&](std::vector<sync::ReadProblem>* problems) {
     std::vector<Record> recs;
     std::string error;
-    EXPECT_TRUE(c->Load(*companies, &recs, problems, &error)) << error;
+    EXPECT_TRUE(base::Succeeded(c->Load(*companies, &recs, problems), &error)) << error;
     return recs;
   };
   std::vector<sync::ReadProblem> problems;
@@ -724,13 +724,13 @@ TEST_F(HubSpotTest, PropertiesReturnsTheApiJson) {
   auto c = Connect();
   ASSERT_TRUE(c);
   std::string text, error;
-  ASSERT_TRUE(c->Properties("contacts", &text, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Properties("contacts"), &text, &error)) << error;
   json j = json::parse(text);
   ASSERT_TRUE(j["results"].is_array());
   bool email = false;
   for (const json& p : j["results"]) email = email || p["name"] == "email";
   EXPECT_TRUE(email);
-  EXPECT_FALSE(c->Properties("no_such_object", &text, &error));
+  EXPECT_FALSE(base::Succeeded(c->Properties("no_such_object"), &text, &error));
   EXPECT_NE(error.find("no_such_object"), std::string::npos);
 }
 
@@ -738,7 +738,7 @@ TEST_F(HubSpotTest, BadTokenIsReportedWithoutTheToken) {
   HubSpotOptions o = Options();
   o.token = "pat-na1-SECRET-0123456789-abcdef";
   std::string error;
-  auto c = HubSpotConnector::Open(o, &error);
+  auto c = base::TakeValue(HubSpotConnector::Open(o), &error);
   EXPECT_FALSE(c);
   EXPECT_NE(error.find("401"), std::string::npos) << error;
   EXPECT_EQ(error.find(o.token), std::string::npos) << error;
@@ -794,12 +794,12 @@ TEST(HubSpotSecrets, TokenNeverAppearsInErrors) {
   o.http.max_attempts = 2;
   o.http.sleep = [](int64_t) {};
   std::string error;
-  auto c = HubSpotConnector::Open(o, &error);
+  auto c = base::TakeValue(HubSpotConnector::Open(o), &error);
   ASSERT_TRUE(c) << error;
   std::vector<std::string> messages;
   std::vector<Record> recs;
   std::vector<sync::ReadProblem> problems;
-  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
   messages.push_back(error);
   WriteOp cr;
   cr.kind = WriteOp::Kind::kCreate;
@@ -814,7 +814,7 @@ TEST(HubSpotSecrets, TokenNeverAppearsInErrors) {
     messages.push_back(r.message);
   }
   std::string props;
-  EXPECT_FALSE(c->Properties("contacts", &props, &error));
+  EXPECT_FALSE(base::Succeeded(c->Properties("contacts"), &props, &error));
   messages.push_back(error);
   c.reset();  // closes the keep-alive connection, so the server stops at once
   srv.stop();
@@ -876,7 +876,7 @@ class FakeHubSpot : public ::testing::Test {
     o.http.sleep = [](int64_t) {};
     o.http.max_attempts = 1;
     std::string error;
-    c = HubSpotConnector::Open(o, &error);
+    c = base::TakeValue(HubSpotConnector::Open(o), &error);
     ASSERT_TRUE(c) << error;
   }
   void TearDown() override {
@@ -901,7 +901,7 @@ TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
   std::vector<sync::Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contacts, &recs, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contacts, &recs, &problems), &error)) << error;
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].id, "1");
   EXPECT_EQ(recs[0].modstamp, "2025-11-30T08:00:00.000Z");
@@ -922,7 +922,7 @@ TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) 
   std::vector<sync::Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contacts, &recs, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contacts, &recs, &problems), &error)) << error;
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].id, "4");
   EXPECT_EQ(recs[0].values[2], "2000-01-01") << "a date property may be epoch ms";
@@ -940,10 +940,10 @@ TEST_F(FakeHubSpot, AMalformedResponseFailsTheLoad) {
   std::vector<sync::Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
   EXPECT_NE(error.find("results"), std::string::npos) << error;
   search_body = "<html>gateway</html>";
-  EXPECT_FALSE(c->Load(contacts, &recs, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
 }
 
 TEST_F(FakeHubSpot, CreateResultsMapBackByTraceId) {

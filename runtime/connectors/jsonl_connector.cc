@@ -252,11 +252,12 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
   return true;
 }
 
-bool JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out, std::vector<ReadProblem>* problems,
-                          std::string* error) {
+base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                                  std::vector<ReadProblem>* problems) {
   bool ok;
-  Table& t = Open(object, error, &ok);
-  if (!ok) return false;
+  std::string error;
+  Table& t = Open(object, &error, &ok);
+  if (!ok) return base::Status::Error(error);
   ++calls_.reads;  // a listing (paging is the HTTP connectors' concern)
   problems->insert(problems->end(), t.problems.begin(), t.problems.end());  // lines without a record, every pass
   out->clear();
@@ -273,7 +274,7 @@ bool JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out
     problems->push_back({id, where, where + ": record " + id + ": " + problem});
   }
   out->resize(n);
-  return true;
+  return base::Status::Ok();
 }
 
 std::string JsonlConnector::NewId(const schema::Object& object, Table& t) {

@@ -37,8 +37,8 @@ class JsonlConnector : public Connector {
   JsonlConnector(schema::System system, std::string dir, bool dry_run = false);
 
   schema::System system() const override { return system_; }
-  bool Load(const schema::Object& object, std::vector<Record>* out, std::vector<ReadProblem>* problems,
-            std::string* error) override;
+  base::Status Load(const schema::Object& object, std::vector<Record>* out,
+                    std::vector<ReadProblem>* problems) override;
   std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) override;
   CallCounts calls() const override { return calls_; }
 

@@ -46,7 +46,7 @@ class JsonlRead : public ::testing::Test {
     std::vector<Record> records;
     std::string error;
     problems.clear();
-    EXPECT_TRUE(c.Load(o, &records, &problems, &error)) << error;
+    EXPECT_TRUE(base::Succeeded(c.Load(o, &records, &problems), &error)) << error;
     path = folder + "/" + o.name + ".jsonl";
     return records;
   }
@@ -197,7 +197,7 @@ TEST_F(JsonlRead, ProblemsAreReportedByEveryLoad) {
     std::vector<Record> records;
     std::vector<ReadProblem> found;
     std::string error;
-    ASSERT_TRUE(c.Load(contact, &records, &found, &error)) << error;
+    ASSERT_TRUE(base::Succeeded(c.Load(contact, &records, &found), &error)) << error;
     EXPECT_EQ(records.size(), 1u);
     EXPECT_EQ(found.size(), 2u) << "pass " << pass;
   }

@@ -15,6 +15,8 @@
 
 #include <simdjson.h>
 
+#include "base/time.h"
+
 namespace accord::connectors {
 
 using nlohmann::json;
@@ -31,66 +33,11 @@ constexpr int kLockRetries = 2;    // re-sends of UNABLE_TO_LOCK_ROW records wit
 
 // ---- time -------------------------------------------------------------------
 
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {  // days since 1970-01-01
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-// YYYY-MM-DDTHH:MM:SS[.fff](Z|±HHMM|±HH:MM) -> ms since the epoch.
+// YYYY-MM-DDTHH:MM:SS[.fff](Z|±HHMM|±HH:MM) -> ms since the epoch (base::kSalesforceWire).
 bool ParseStampMs(const std::string& s, int64_t* ms) {
-  int y, mo, d, h, mi, se, frac = 0;
-  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
-      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se))
-    return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
-  size_t p = 19;
-  if (p < s.size() && s[p] == '.') {
-    ++p;
-    int n = 0, v = 0;
-    while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
-      if (n < 3) v = v * 10 + (s[p] - '0'), ++n;
-      ++p;
-    }
-    if (n == 0) return false;
-    while (n < 3) v *= 10, ++n;
-    frac = v;
-  }
-  int64_t offset_min = 0;
-  if (p < s.size()) {
-    if (s[p] == 'Z' && p + 1 == s.size()) {
-      // UTC
-    } else if (s[p] == '+' || s[p] == '-') {
-      int oh, om;
-      std::string rest = s.substr(p + 1);
-      if (rest.size() == 4 && Digits(rest, 0, 2, &oh) && Digits(rest, 2, 2, &om)) {
-      } else if (rest.size() == 5 && rest[2] == ':' && Digits(rest, 0, 2, &oh) && Digits(rest, 3, 2, &om)) {
-      } else {
-        return false;
-      }
-      offset_min = (s[p] == '-' ? -1 : 1) * (oh * 60 + om);
-    } else {
-      return false;
-    }
-  }
-  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  *ms = ((days * 24 + h) * 60 + mi) * 60000 + se * 1000 + frac - offset_min * 60000;
-  return true;
+  std::optional<base::Instant> t = base::ParseTime(s, base::kSalesforceWire);
+  if (t) *ms = t->ms();
+  return t.has_value();
 }
 
 std::string FormatMs(int64_t ms, bool millis) {
@@ -261,18 +208,17 @@ SalesforceConnector::SalesforceConnector(SalesforceOptions options) : options_(s
 
 SalesforceConnector::~SalesforceConnector() = default;
 
-std::unique_ptr<SalesforceConnector> SalesforceConnector::Open(SalesforceOptions options, std::string* error) {
+base::Result<std::unique_ptr<SalesforceConnector>> SalesforceConnector::Open(SalesforceOptions options) {
   std::unique_ptr<SalesforceConnector> c(new SalesforceConnector(std::move(options)));
   const SalesforceCredentials& cr = c->options_.credentials;
   if (!cr.access_token.empty()) {
     c->access_token_ = cr.access_token;
-    if (c->instance_url_.empty()) {
-      *error = "Salesforce: an instance URL is needed with an access token";
-      return nullptr;
-    }
+    if (c->instance_url_.empty())
+      return base::Status::Error("Salesforce: an instance URL is needed with an access token");
     return c;
   }
-  if (!c->Authenticate(error)) return nullptr;
+  std::string error;
+  if (!c->Authenticate(&error)) return base::Status::Error(error);
   return c;
 }
 
@@ -546,8 +492,8 @@ bool SalesforceConnector::Query(const schema::Object& object, const std::string&
   }, error);
 }
 
-bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                               std::vector<ReadProblem>* problems, std::string* error) {
+base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                                       std::vector<ReadProblem>* problems) {
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& mirror = mirrors_[object.name];
   std::string fields = "Id";
@@ -566,7 +512,8 @@ bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>
     target = &fresh;  // a full read replaces the mirror only when it succeeds
   }
   std::vector<ReadProblem> found;
-  if (!Query(object, soql, target, &found, error)) return false;
+  std::string error;
+  if (!Query(object, soql, target, &found, &error)) return base::Status::Error(error);
   if (target == &fresh) {
     mirror = std::move(fresh);
     mirror.loaded = true;
@@ -576,7 +523,7 @@ bool SalesforceConnector::Load(const schema::Object& object, std::vector<Record>
   out->clear();
   out->reserve(mirror.order.size());
   for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
-  return true;
+  return base::Status::Ok();
 }
 
 // ---- field history ----------------------------------------------------------------------
@@ -604,9 +551,8 @@ const SalesforceConnector::HistorySource& SalesforceConnector::HistoryOf(const s
   auto it = history_.find(object.name);
   if (it != history_.end()) return it->second;
   HistorySource h;  // a failed describe counts as none for the process: no call per conflict
-  std::string body, error;
-  if (Describe(object.name, &body, &error)) {
-    json d = json::parse(body, nullptr, false);
+  if (base::Result<std::string> body = Describe(object.name)) {
+    json d = json::parse(*body, nullptr, false);
     const json* rels = d.is_object() && d.contains("childRelationships") ? &d["childRelationships"] : nullptr;
     if (rels && rels->is_array()) {
       for (const json& c : *rels) {
@@ -668,20 +614,13 @@ std::string SalesforceConnector::FieldChangedAt(const schema::Object& object, co
   return field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
 }
 
-bool SalesforceConnector::Describe(const std::string& object, std::string* out, std::string* error) {
+base::Result<std::string> SalesforceConnector::Describe(const std::string& object) {
   HttpClient::Request req;
   req.url = DataUrl("/sobjects/" + UrlEncode(object) + "/describe");
   HttpResponse r = Send(req);
-  if (r.status != 200) {
-    *error = ErrorText("Salesforce describe of " + object, r);
-    return false;
-  }
-  if (!json::accept(r.body)) {
-    *error = "Salesforce describe of " + object + ": the response is not JSON";
-    return false;
-  }
-  *out = r.body;
-  return true;
+  if (r.status != 200) return base::Status::Error(ErrorText("Salesforce describe of " + object, r));
+  if (!json::accept(r.body)) return base::Status::Error("Salesforce describe of " + object + ": the response is not JSON");
+  return std::move(r.body);
 }
 
 bool SalesforceConnector::NormalizeStamp(const std::string& in, std::string* out) {

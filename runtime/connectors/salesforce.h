@@ -54,12 +54,12 @@ struct SalesforceOptions {
 class SalesforceConnector : public sync::Connector {
  public:
   // Authenticates (unless access_token is given). nullptr + *error (secrets redacted) on failure.
-  static std::unique_ptr<SalesforceConnector> Open(SalesforceOptions options, std::string* error);
+  static base::Result<std::unique_ptr<SalesforceConnector>> Open(SalesforceOptions options);
   ~SalesforceConnector() override;
 
   schema::System system() const override { return schema::System::kSalesforce; }
-  bool Load(const schema::Object& object, std::vector<sync::Record>* out, std::vector<sync::ReadProblem>* problems,
-            std::string* error) override;
+  base::Status Load(const schema::Object& object, std::vector<sync::Record>* out,
+                    std::vector<sync::ReadProblem>* problems) override;
   std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
   // reads = GET exchanges, writes = write exchanges (retries included; the
   // token endpoint is not counted).
@@ -74,7 +74,7 @@ class SalesforceConnector : public sync::Connector {
   std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
 
   // `accord schema pull`: the describe JSON of an object as the API returns it.
-  bool Describe(const std::string& object, std::string* json, std::string* error);
+  base::Result<std::string> Describe(const std::string& object);
 
   // The last Sforce-Limit-Info api-usage seen (-1 when none yet).
   int64_t api_used() const { return api_used_; }

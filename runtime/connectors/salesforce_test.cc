@@ -69,7 +69,7 @@ class SalesforceTest : public ::testing::Test {
   }
   std::unique_ptr<SalesforceConnector> Connect(SalesforceOptions o) {
     std::string error;
-    auto c = SalesforceConnector::Open(std::move(o), &error);
+    auto c = base::TakeValue(SalesforceConnector::Open(std::move(o)), &error);
     EXPECT_TRUE(c) << error;
     return c;
   }
@@ -79,7 +79,7 @@ class SalesforceTest : public ::testing::Test {
                               std::vector<sync::ReadProblem>* problems) {
     std::vector<Record> records;
     std::string error;
-    EXPECT_TRUE(c.Load(object, &records, problems, &error)) << error;
+    EXPECT_TRUE(base::Succeeded(c.Load(object, &records, problems), &error)) << error;
     return records;
   }
   // A connector of a fake Salesforce at `url`, with the sandbox token.
@@ -164,7 +164,7 @@ TEST_F(SalesforceTest, FullLoadEqualsTheSeed) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
   EXPECT_TRUE(problems.empty());
   // The seed's 5 contacts, the recycle-bin one flagged deleted.
   std::ifstream in(std::string(ACCORD_SOURCE_DIR) + "/examples/salesforce-hubspot/data/salesforce/Contact.jsonl");
@@ -225,7 +225,7 @@ TEST_F(SalesforceTest, IncrementalLoadSeesChangesAndReturnsTheWholeSet) {
   std::vector<Record> first, second;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contact, &first, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &first, &problems), &error)) << error;
   ASSERT_EQ(first.size(), 5u);
   Advance(5000);
   std::vector<WriteResult> w = other->Write(
@@ -234,7 +234,7 @@ TEST_F(SalesforceTest, IncrementalLoadSeesChangesAndReturnsTheWholeSet) {
   for (const WriteResult& r : w) ASSERT_TRUE(r.ok) << r.status_code << " " << r.message;
   std::string new_id = w[2].id;
   EXPECT_EQ(new_id.size(), 18u);
-  ASSERT_TRUE(c->Load(contact, &second, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &second, &problems), &error)) << error;
   EXPECT_TRUE(problems.empty());
   EXPECT_EQ(c->calls().reads, 2);
   auto m = ById(second);
@@ -250,7 +250,7 @@ TEST_F(SalesforceTest, IncrementalLoadSeesChangesAndReturnsTheWholeSet) {
   // A second write in the same second (same SystemModstamp) is still seen: the cursor overlaps.
   ASSERT_TRUE(other->Write(contact, {Update(new_id, {{Slot(contact, "Title"), "Engineer"}})})[0].ok);
   std::vector<Record> third;
-  ASSERT_TRUE(c->Load(contact, &third, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &third, &problems), &error)) << error;
   EXPECT_EQ(third.size(), 6u);
   EXPECT_EQ(ById(third)[new_id].values[Slot(contact, "Title")], sync::Text("Engineer"));
 }
@@ -309,7 +309,7 @@ TEST_F(SalesforceTest, LeadConversionFieldsAreRead) {
   std::vector<Record> leads;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(lead, &leads, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(lead, &leads, &problems), &error)) << error;
   ASSERT_FALSE(leads.empty());
   std::string id = leads[0].id;
   EXPECT_EQ(leads[0].values[Slot(lead, "IsConverted")], sync::Text("false"));
@@ -323,7 +323,7 @@ TEST_F(SalesforceTest, LeadConversionFieldsAreRead) {
                .dump();
   HttpResponse resp = admin_->Send(r);
   ASSERT_EQ(resp.status, 200) << resp.body;
-  ASSERT_TRUE(c->Load(lead, &leads, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(lead, &leads, &problems), &error)) << error;
   Record converted = ById(leads)[id];
   EXPECT_EQ(converted.values[Slot(lead, "IsConverted")], sync::Text("true"));
   EXPECT_TRUE(converted.values[Slot(lead, "ConvertedContactId")]);
@@ -343,7 +343,7 @@ TEST_F(SalesforceTest, UnknownSchemaFieldIsAClearError) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  EXPECT_FALSE(c->Load(contact, &records, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(contact, &records, &problems), &error));
   EXPECT_NE(error.find("INVALID_FIELD"), std::string::npos) << error;
   EXPECT_NE(error.find("Shoe_Size__c"), std::string::npos) << error;
 }
@@ -351,13 +351,13 @@ TEST_F(SalesforceTest, UnknownSchemaFieldIsAClearError) {
 TEST_F(SalesforceTest, DescribeReturnsTheDescribeJson) {
   auto c = Connect();
   std::string text, error;
-  ASSERT_TRUE(c->Describe("Contact", &text, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Describe("Contact"), &text, &error)) << error;
   json j = json::parse(text);
   EXPECT_EQ(j["name"], "Contact");
   EXPECT_GT(j["fields"].size(), 50u);
   std::vector<schema::SchemaError> errors;
   EXPECT_TRUE(schema::ParseSalesforceDescribe(text, "Contact.json", errors));
-  EXPECT_FALSE(c->Describe("Nope", &text, &error));
+  EXPECT_FALSE(base::Succeeded(c->Describe("Nope"), &text, &error));
   EXPECT_NE(error.find("404"), std::string::npos) << error;
 }
 
@@ -367,7 +367,7 @@ TEST_F(SalesforceTest, FollowsNextRecordsUrl) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(Obj("Contact"), &records, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(Obj("Contact"), &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 5u);
   EXPECT_EQ(ById(records).size(), 5u);
   EXPECT_EQ(c->calls().reads, 3);
@@ -427,7 +427,7 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
     std::vector<Record> records;
     std::vector<sync::ReadProblem> problems;
     std::string error;
-    ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;
+    ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
     ASSERT_EQ(records.size(), 2u);
     EXPECT_EQ(records[0].values[Slot(contact, "MailingLatitude")], sync::Text("51.50"));  // as written
     EXPECT_EQ(records[0].values[Slot(contact, "SystemModstamp")], sync::Text("2026-11-30T08:00:00.000Z"));
@@ -446,7 +446,7 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
     std::vector<Record> records;
     std::vector<sync::ReadProblem> problems;
     std::string error;
-    EXPECT_FALSE(c->Load(contact, &records, &problems, &error)) << page;
+    EXPECT_FALSE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << page;
     EXPECT_NE(error.find("malformed response"), std::string::npos) << error;
   }
 }
@@ -552,8 +552,8 @@ TEST_F(SalesforceTest, TheQueriesSelectTheSchemaAndUseTheCursorWithOverlap) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(lead, &records, &problems, &error)) << error;
-  ASSERT_TRUE(c->Load(lead, &records, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(lead, &records, &problems), &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(lead, &records, &problems), &error)) << error;
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].values[Slot(lead, "IsConverted")], sync::Text("true"));
   EXPECT_EQ(records[0].values[Slot(lead, "ConvertedContactId")], sync::Text("003000000000001AAA"));
@@ -691,7 +691,7 @@ TEST_F(SalesforceTest, StormsAreRetried) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 15u);
   Faults(json::object());
   EXPECT_EQ(Live("Contact").size(), 14u);
@@ -762,7 +762,7 @@ TEST_F(SalesforceTest, LostCreateResponsesOnAWarmConnectionCreateEachRecordOnce)
     std::vector<Record> records;
     std::vector<sync::ReadProblem> problems;
     std::string error;
-    ASSERT_TRUE(c->Load(object, &records, &problems, &error)) << error;  // warms the connection
+    ASSERT_TRUE(base::Succeeded(c->Load(object, &records, &problems), &error)) << error;  // warms the connection
     size_t before = Live(name).size();
     const size_t name_slot = Slot(object, std::string(name) == "Account" ? "Name" : "LastName");
     int64_t writes = c->calls().writes;
@@ -795,7 +795,7 @@ TEST_F(SalesforceTest, CreatesWithAnUpsertKeyAreResentAndLandOnce) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;  // a warm connection, as in a pass
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;  // a warm connection, as in a pass
   size_t before = Live("Contact").size();
   std::vector<WriteOp> ops;
   for (int i = 0; i < 3; ++i) {
@@ -858,7 +858,7 @@ TEST_F(SalesforceTest, DailyLimitStopsWriting) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;  // api-usage=986/1000 > 98%
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;  // api-usage=986/1000 > 98%
   std::vector<WriteResult> w = c->Write(contact, {Create({{Slot(contact, "LastName"), "Late"}})});
   EXPECT_FALSE(w[0].ok);
   EXPECT_TRUE(w[0].transient);
@@ -874,7 +874,7 @@ TEST_F(SalesforceTest, DailyLimitStopsWriting) {
     EXPECT_TRUE(r.transient);
     EXPECT_NE(r.message.find("TotalRequests"), std::string::npos) << r.message;
   }
-  EXPECT_FALSE(fresh->Load(contact, &records, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(fresh->Load(contact, &records, &problems), &error));
   EXPECT_NE(error.find("REQUEST_LIMIT_EXCEEDED"), std::string::npos) << error;
 }
 
@@ -893,9 +893,9 @@ TEST_F(SalesforceTest, ExpiredSessionReauthenticatesWithTheRefreshToken) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
   Admin("POST", "/__sandbox/expire-sessions", json::object());
-  ASSERT_TRUE(c->Load(contact, &records, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 5u);
   EXPECT_EQ(c->calls().reads, 3);  // the 401 and its repeat
   Admin("POST", "/__sandbox/expire-sessions", json::object());
@@ -929,13 +929,13 @@ TEST_F(SalesforceTest, JwtBearerFlow) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(c->Load(Obj("Account"), &records, &problems, &error)) << error;
+  ASSERT_TRUE(base::Succeeded(c->Load(Obj("Account"), &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 3u);
   o.credentials.username = "stranger@example.com";
-  EXPECT_FALSE(SalesforceConnector::Open(o, &error));
+  EXPECT_FALSE(base::TakeValue(SalesforceConnector::Open(o), &error));
   EXPECT_NE(error.find("invalid_grant"), std::string::npos) << error;
   o.credentials.private_key_file = "/nonexistent/key.pem";
-  EXPECT_FALSE(SalesforceConnector::Open(o, &error));
+  EXPECT_FALSE(base::TakeValue(SalesforceConnector::Open(o), &error));
   EXPECT_NE(error.find("private key"), std::string::npos) << error;
   std::filesystem::remove(key);
 }
@@ -1020,12 +1020,12 @@ TEST_F(SalesforceTest, ATokenResponseCannotSendTheTokenToAnotherHost) {
   o.credentials = {};
   o.credentials.refresh_token = "a-refresh-token-5566";
   std::string error;
-  auto c = SalesforceConnector::Open(o, &error);
+  auto c = base::TakeValue(SalesforceConnector::Open(o), &error);
   EXPECT_FALSE(c) << "connected with instance_url " << (c ? c->instance_url() : "");
   if (c) {  // show where the token would have gone
     std::vector<Record> records;
     std::vector<sync::ReadProblem> problems;
-    c->Load(Obj("Contact"), &records, &problems, &error);
+    base::Succeeded(c->Load(Obj("Contact"), &records, &problems), &error);
   }
   EXPECT_EQ(stolen.load(), 0) << "the access token was sent to " << elsewhere;
   EXPECT_NE(error.find("instance_url " + elsewhere + " is refused"), std::string::npos) << error;
@@ -1046,7 +1046,7 @@ TEST_F(SalesforceTest, InstanceUrlsFromTheTokenResponseAreCheckedBeforeUse) {
     o.credentials = {};
     o.credentials.refresh_token = "a-refresh-token-5566";
     o.credentials.login_url = fake.url();
-    return SalesforceConnector::Open(o, error);
+    return base::TakeValue(SalesforceConnector::Open(o), error);
   };
   const std::vector<std::string> trusted = {
       "https://acme.my.salesforce.com",       "https://acme.my.salesforce.com/",
@@ -1096,7 +1096,7 @@ TEST_F(SalesforceTest, SecretsAppearInNoErrorOrLogLine) {
   o.credentials.client_id = "3MVGclient";
   o.credentials.client_secret = client_secret;
   std::string error;
-  EXPECT_FALSE(SalesforceConnector::Open(o, &error));
+  EXPECT_FALSE(base::TakeValue(SalesforceConnector::Open(o), &error));
   EXPECT_NE(error.find("invalid_grant"), std::string::npos) << error;
   EXPECT_EQ(error.find(planted), std::string::npos) << error;
   EXPECT_EQ(error.find(client_secret), std::string::npos) << error;
@@ -1108,7 +1108,7 @@ TEST_F(SalesforceTest, SecretsAppearInNoErrorOrLogLine) {
   ASSERT_TRUE(c);
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
-  EXPECT_FALSE(c->Load(Obj("Contact"), &records, &problems, &error));
+  EXPECT_FALSE(base::Succeeded(c->Load(Obj("Contact"), &records, &problems), &error));
   EXPECT_NE(error.find("INVALID_SESSION_ID"), std::string::npos) << error;
   EXPECT_EQ(error.find(bad_token), std::string::npos) << error;
   std::vector<WriteResult> w = c->Write(Obj("Contact"), {Create({{Slot(Obj("Contact"), "LastName"), bad_token}})});

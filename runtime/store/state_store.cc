@@ -233,7 +233,7 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& path, Status* st
       return nullptr;
     }
   }
-  s->Exec("PRAGMA foreign_keys=ON");
+  (void)s->Exec("PRAGMA foreign_keys=ON");  // unchecked as before issue 14 made Status [[nodiscard]]
   if (Status st = s->Migrate(); !st) {
     *status = Status::Error("state store " + path + ": " + st.message);
     return nullptr;
@@ -293,7 +293,7 @@ Status StateStore::Migrate() {
       st = up.Text(1, std::to_string(v + 1)).Run();
     }
     if (!st) {
-      Exec("ROLLBACK");
+      (void)Exec("ROLLBACK");  // best effort: the migration's failure is the one to report
       return Status::Error("migration to schema version " + std::to_string(v + 1) + " failed: " + st.message);
     }
     if (Status c = Exec("COMMIT"); !c) return c;

@@ -15,18 +15,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace accord::store {
 
-struct Status {
-  bool ok = true;
-  std::string message;
-  static Status Ok() { return {}; }
-  static Status Error(std::string m) { return {false, std::move(m)}; }
-  explicit operator bool() const { return ok; }
-};
+using base::Status;  // base/status.h
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.

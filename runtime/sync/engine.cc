@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/strings.h"
 #include "runtime/record.h"
 
 namespace accord::sync {
@@ -127,14 +128,8 @@ std::string Lower(std::string s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return s;
 }
-std::string TrimText(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 std::string NormalizeDomain(std::string s) {
-  s = Lower(TrimText(s));
+  s = Lower(std::string(base::Trim(s)));
   size_t scheme = s.find("://");
   if (scheme != std::string::npos) s = s.substr(scheme + 3);
   size_t at = s.find('@');
@@ -216,9 +211,8 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
   t.object = object;
   t.system = SystemOf(side);
   std::vector<ReadProblem> problems;
-  std::string error;
-  if (!conn[SideIndex(side)]->Load(*object, &t.records, &problems, &error)) {
-    Fail("reading " + std::string(schema::SystemName(side)) + "." + object->name + ": " + error);
+  if (base::Status st = conn[SideIndex(side)]->Load(*object, &t.records, &problems); !st) {
+    Fail("reading " + std::string(schema::SystemName(side)) + "." + object->name + ": " + st.message);
     return &t;
   }
   unreadable[SideIndex(side)][object->name] += problems.size();
@@ -385,8 +379,10 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   int64_t run = o.dry_run ? -1 : store.StartRun("pass");
   // new rules: every waiting error is due again
   if (!rs.rules_hash.empty() && store.GetMeta("rules_hash") != rs.rules_hash) {
-    store.Requeue("");
-    store.PutMeta("rules_hash", rs.rules_hash);
+    // Unchecked as before base::Status became [[nodiscard]] (issue 14 changes no
+    // behaviour); whether a failed write here should fail the pass is open.
+    (void)store.Requeue("");
+    (void)store.PutMeta("rules_hash", rs.rules_hash);
     full_pass = true;  // new rules: every pair is reconciled again
   }
   LoadLinks();
@@ -400,13 +396,13 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   r.salesforce_calls = {conn[0]->calls().reads - before[0].reads, conn[0]->calls().writes - before[0].writes};
   r.hubspot_calls = {conn[1]->calls().reads - before[1].reads, conn[1]->calls().writes - before[1].writes};
   if (o.dry_run) {
-    store.Rollback();
+    (void)store.Rollback();  // a dry run's writes are discarded; nothing to report
   } else {
     if (run >= 0) {
       SyncStats t = r.Total();
       nlohmann::json stats = {{"created", t.created}, {"updated", t.updated}, {"linked", t.linked},
                               {"conflicts", t.conflicts}, {"errors", t.errors}, {"deleted", t.deleted}};
-      store.FinishRun(run, r.ok ? "ok" : "failed", stats.dump());
+      (void)store.FinishRun(run, r.ok ? "ok" : "failed", stats.dump());  // run history only; Commit below reports
     }
     if (auto st = store.Commit(); !st) Fail("state store: " + st.message);
   }

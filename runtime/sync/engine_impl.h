@@ -40,7 +40,6 @@ Text ValueText(System system, const schema::Field& f, const rt::Value& v, std::s
 // writes them), so that "5000000.0" and "5000000" compare equal.
 Text Canon(System system, const schema::Field& f, const Text& t);
 std::string Lower(std::string s);
-std::string TrimText(const std::string& s);
 std::string NormalizeDomain(std::string s);
 
 // The records of one object in this pass.

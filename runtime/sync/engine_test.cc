@@ -170,8 +170,8 @@ class Wrapper : public Connector {
  public:
   explicit Wrapper(Connector& inner) : inner_(inner) {}
   schema::System system() const override { return inner_.system(); }
-  bool Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p, std::string* e) override {
-    return inner_.Load(o, out, p, e);
+  base::Status Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p) override {
+    return inner_.Load(o, out, p);
   }
   std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
     return inner_.Write(o, ops);
@@ -490,7 +490,7 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   std::vector<ReadProblem> problems;
   std::vector<Record> created;
   std::string error;
-  ASSERT_TRUE(hs.Load(h.Obj(System::kHubSpot, "contacts"), &created, &problems, &error));
+  ASSERT_TRUE(base::Succeeded(hs.Load(h.Obj(System::kHubSpot, "contacts"), &created, &problems), &error));
   std::set<std::string> emails;
   for (const Record& rec : created)
     emails.insert(*rec.values[h.Obj(System::kHubSpot, "contacts").FindField("email") -

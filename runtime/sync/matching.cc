@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
 #include "runtime/sync/engine_impl.h"
 
 namespace accord::sync {
@@ -13,7 +14,7 @@ std::string Engine::Impl::MatchKey(const SyncPlan& p, int side, const Record& r)
   const Text& v = r.values[slot];
   if (IsBlank(v)) return "";
   if (p.match == "domain") return NormalizeDomain(*v);
-  return Lower(TrimText(*v));
+  return Lower(std::string(base::Trim(*v)));
 }
 
 void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done) {

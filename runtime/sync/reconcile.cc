@@ -1,7 +1,9 @@
 #include "runtime/sync/reconcile.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <optional>
+
+#include "base/time.h"
 
 namespace accord::sync {
 namespace {
@@ -14,30 +16,10 @@ bool Same(const Text& a, const Text& b) {
 }  // namespace
 
 int64_t StampMs(const std::string& s, int* precision_ms) {
-  int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-  if (precision_ms) *precision_ms = 1000;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d%n", &y, &mo, &d, &h, &mi, &sec, &n) < 3) return 0;
-  size_t i = n > 0 ? static_cast<size_t>(n) : s.size();
-  int64_t ms = 0;
-  if (n > 0 && i < s.size() && (s[i] == '.' || s[i] == ',')) {
-    int64_t scale = 100;
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10) ms += (s[i] - '0') * scale;
-    if (ms != 0 && precision_ms) *precision_ms = 1;
-  }
-  int64_t offset_min = 0;
-  if (n > 0 && i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) == 2 || std::sscanf(s.c_str() + i + 1, "%2d%2d", &oh, &om) >= 1)
-      offset_min = (s[i] == '+' ? 1 : -1) * (oh * 60 + om);
-  }
-  // days from civil (Howard Hinnant's algorithm)
-  y -= mo <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  int64_t days = era * 146097 + doe - 719468;
-  return ((days * 24 + h) * 60 + mi - offset_min) * 60000 + sec * 1000 + ms;
+  std::optional<base::Instant> t = base::ParseTime(s, base::kModstamp);
+  // whole seconds unless the text gives a millisecond that is not 0
+  if (precision_ms) *precision_ms = t && t->nanos / 1000000 != 0 ? 1 : 1000;
+  return t ? t->ms() : 0;
 }
 
 FieldDecision DecideField(const FieldInput& in) {

@@ -67,9 +67,9 @@ struct FieldDecision {
 
 FieldDecision DecideField(const FieldInput& in);
 
-// ISO-8601 text -> ms since the epoch (0 when unreadable): a fraction of any
-// length (".5" is 500 ms), and Z, +hh:mm or +hhmm offsets (Salesforce writes
-// "+0000"). *precision_ms, when given, is 1000 for a time without a non-zero
+// ISO-8601 text -> ms since the epoch (0 when unreadable), read as
+// base::kModstamp says: a fraction of any length (".5" is 500 ms), and Z,
+// +hh:mm or +hhmm offsets (Salesforce writes "+0000"). *precision_ms, when given, is 1000 for a time without a non-zero
 // fraction, else 1.
 int64_t StampMs(const std::string& s, int* precision_ms = nullptr);
 

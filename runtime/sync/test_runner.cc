@@ -191,7 +191,7 @@ struct Runner {
         conn[side(other)]->Put(*other, c);
         placed[{other, g.key}] = true;
       }
-      store->PutLink(store::Link{cs->name, g.key, g.key, store::LinkState::kActive});
+      (void)store->PutLink(store::Link{cs->name, g.key, g.key, store::LinkState::kActive});  // in-memory store
     }
     RuleSetView view = ViewOf(set, rules);
     view.rules_hash.clear();
@@ -200,7 +200,7 @@ struct Runner {
     if (any_linked && failures.empty()) {
       PassReport before = engine.RunPass(po);
       if (!before.ok) failures.push_back("setting up the linked records failed: " + before.failure);
-      for (const auto& e : store->Errors("")) store->ClearError(e.id);
+      for (const auto& e : store->Errors("")) (void)store->ClearError(e.id);  // in-memory store
     }
     if (!failures.empty()) {
       result.failures = failures;
