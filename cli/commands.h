@@ -23,6 +23,15 @@ void RegisterSchema(CLI::App& app, int& exit_code);  // schema pull
 
 bool StdoutIsTty();
 
+// --jit-cache DIR and --no-jit-cache (map, plan, run): where the JIT keeps
+// compiled object code (default: jit::StandardCacheDir()).
+struct JitCacheArgs {
+  std::string dir;
+  bool off = false;
+};
+void AddJitCacheOptions(CLI::App* cmd, JitCacheArgs& a);
+void ApplyJitCacheOptions(const JitCacheArgs& a);  // before the first jit::Runner
+
 // `accord eval '-(42)'`: an expression may start with '-', which CLI11 would
 // take for an option. Rewrites argv so that such an argument follows a `--`
 // (options stay before it). Other verbs' arguments are left alone.

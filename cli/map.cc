@@ -36,6 +36,7 @@ struct MapArgs {
   std::string engine = "auto";
   std::string input = "-";
   bool stats = false;
+  JitCacheArgs jit_cache;
 };
 
 void ErrorLine(std::string& err, std::string_view id, size_t line, const std::string& rule, const std::string& field,
@@ -80,6 +81,7 @@ int RunMap(const MapArgs& a) {
     std::cerr << "accord map: sync '" << a.sync << "' does not flow toward " << a.to << "\n";
     return kUsage;
   }
+  ApplyJitCacheOptions(a.jit_cache);
   jit::Runner engine(kind);
   int handle = engine.Add(&m->program);
   for (const auto& w : engine.TakeWarnings()) std::cerr << "accord map: warning: " << w << "\n";
@@ -224,14 +226,26 @@ int RunMap(const MapArgs& a) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr,
                  "accord map: %zu lines, %zu written, %zu out of scope, %zu with errors in %.3f s (%.0f records/s, "
-                 "engine %s%s, JIT compile %.1f ms)\n",
+                 "engine %s%s, JIT compile %.1f ms%s)\n",
                  line_no, written, dropped, failed, secs, secs > 0 ? line_no / secs : 0.0, a.engine.c_str(),
-                 engine.is_native(handle) ? ", native" : ", interpreted", engine.compile_ms());
+                 engine.is_native(handle) ? ", native" : ", interpreted", engine.compile_ms(),
+                 engine.cache_stats().hits > 0 ? " from the JIT cache" : "");
   }
   return failed > 0 ? kFindings : kOk;
 }
 
 }  // namespace
+
+void AddJitCacheOptions(CLI::App* cmd, JitCacheArgs& a) {
+  cmd->add_option("--jit-cache", a.dir,
+                  "folder of the JIT's object-code cache (default: $ACCORD_JIT_CACHE, else "
+                  "$XDG_CACHE_HOME/accord/jit or ~/.cache/accord/jit)");
+  cmd->add_flag("--no-jit-cache", a.off, "compile without reading or writing the JIT cache");
+}
+
+void ApplyJitCacheOptions(const JitCacheArgs& a) {
+  jit::SetDefaultCacheDir(a.off ? "" : !a.dir.empty() ? a.dir : jit::StandardCacheDir());
+}
 
 void RegisterMap(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<MapArgs>();
@@ -248,6 +262,7 @@ void RegisterMap(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"interp", "jit", "auto"}));
   cmd->add_option("--input", args->input, "read records from this file instead of stdin");
   cmd->add_flag("--stats", args->stats, "print counts and throughput to stderr");
+  AddJitCacheOptions(cmd, args->jit_cache);
   cmd->callback([args, &exit_code] { exit_code = RunMap(*args); });
 }
 

@@ -95,6 +95,7 @@ struct PassArgs : DataArgs {
   std::string format = "text";
   bool once = false, watch = false, full = false;
   double interval = 1.0;
+  JitCacheArgs jit_cache;
 };
 
 std::atomic<bool> g_stop{false};
@@ -213,6 +214,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   }
   jit::EngineKind kind;
   if (!ParseEngine(a.engine, &kind, verb)) return kUsage;
+  ApplyJitCacheOptions(a.jit_cache);
   std::string error;
   if (!CheckDataArgs(a, verb, &error)) {
     std::cerr << error << "\n";
@@ -391,6 +393,7 @@ void AddPassOptions(CLI::App* cmd, PassArgs& a) {
   AddDataOptions(cmd, a);
   cmd->add_option("--engine", a.engine, "interp, jit or auto (default: auto)");
   cmd->add_option("--format", a.format, "text or json");
+  AddJitCacheOptions(cmd, a.jit_cache);
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 // both engines share one definition of CEL semantics.
 #include "jit/runner.h"
 
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/ObjectCache.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
@@ -16,12 +19,23 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Process.h>
+#include <llvm/Support/SHA256.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/xxhash.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 namespace accord::jit {
@@ -113,7 +127,7 @@ class Codegen {
 
   llvm::Function* Build(const Program& p, const std::string& name) {
     p_ = &p;
-    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_}, false);
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_, ptr_}, false);
     fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
     fn_->addFnAttr(llvm::Attribute::NoUnwind);
     auto args = fn_->arg_begin();
@@ -121,13 +135,13 @@ class Codegen {
     records_ = &*args++;
     out_ = &*args++;
     result_ = &*args++;
+    prog_ = &*args++;  // an argument, not a constant: the object code is position-independent of the program
 
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
     size_t n = p.code.size();
     blocks_.assign(n + 1, nullptr);
     for (size_t i = 0; i <= n; ++i) blocks_[i] = llvm::BasicBlock::Create(ctx_, "pc" + std::to_string(i), fn_);
     b_.SetInsertPoint(entry);
-    prog_ = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&p)), ptr_);
     b_.CreateBr(blocks_[0]);
     for (size_t pc = 0; pc < n; ++pc) {
       b_.SetInsertPoint(blocks_[pc]);
@@ -216,7 +230,9 @@ class Codegen {
     switch (ins.op) {
       case Op::kConst: {
         const Value& c = p_->consts[ins.a];
-        if (IsScalarKind(c.kind())) {
+        // a type's payload is a pointer to its name: loaded from the program
+        // at run time, so that the object code holds no address of this process
+        if (IsScalarKind(c.kind()) && c.kind() != Kind::kType) {
           const auto& raw = c.raw();
           StoreScalar(Reg(ins.dst), KindConst(c.kind()), b_.getInt32(raw.aux), b_.getInt64(raw.u.u));
           b_.CreateBr(next);
@@ -494,15 +510,142 @@ std::string ErrText(llvm::Error e) {
   return os.str();
 }
 
+
+// ---- the object-code cache ----
+// File layout: kMagic, the 64 hex digits of the key, the payload's length and
+// its xxHash64 (8 bytes each, little-endian), then the object file.
+constexpr char kMagic[] = "ACCORD-JIT-OBJ-1\n";
+constexpr size_t kMagicLen = sizeof(kMagic) - 1;
+constexpr size_t kKeyLen = 64;
+constexpr size_t kHeaderLen = kMagicLen + kKeyLen + 16;
+constexpr char kKeyPrefix[] = "accord-jit-";
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string Sha256Hex(llvm::StringRef text) {
+  llvm::SHA256 h;
+  h.update(text);
+  llvm::StringRef digest = h.final();
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : digest) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  return hex;
+}
+
+// Reads and checks one cache file: nullptr if absent or not valid for `key`
+// (*rejected tells which).
+std::unique_ptr<llvm::MemoryBuffer> LoadCached(const std::string& dir, const std::string& key, bool* rejected) {
+  *rejected = false;
+  auto file = llvm::MemoryBuffer::getFile(dir + "/" + key + ".obj", /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!file) return nullptr;
+  llvm::StringRef data = (*file)->getBuffer();
+  *rejected = true;
+  if (data.size() < kHeaderLen || data.substr(0, kMagicLen) != kMagic || data.substr(kMagicLen, kKeyLen) != key)
+    return nullptr;
+  uint64_t len = GetU64(data.data() + kMagicLen + kKeyLen);
+  uint64_t sum = GetU64(data.data() + kMagicLen + kKeyLen + 8);
+  llvm::StringRef payload = data.substr(kHeaderLen);
+  if (payload.size() != len || llvm::xxHash64(payload) != sum) return nullptr;
+  *rejected = false;
+  return llvm::MemoryBuffer::getMemBufferCopy(payload, key);
+}
+
+// Writes one cache file atomically: a temporary file in the same folder,
+// renamed over the final name. "" on success, else why not.
+std::string StoreCached(const std::string& dir, const std::string& key, llvm::StringRef object) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) return "cannot create " + dir + ": " + ec.message();
+  std::string data(kMagic);
+  data += key;
+  PutU64(data, object.size());
+  PutU64(data, llvm::xxHash64(object));
+  data.append(object.data(), object.size());
+  static std::atomic<unsigned> counter{0};
+  std::string final_path = dir + "/" + key + ".obj";
+  std::string tmp = final_path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
+  bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    std::string why = "cannot write " + final_path + ": " + std::strerror(errno);
+    std::remove(tmp.c_str());
+    return why;
+  }
+  return "";
+}
+
+// The llvm::ObjectCache on the JIT's compiler: modules whose identifier is
+// kKeyPrefix + key are looked up and stored in the folder.
+class DiskObjectCache : public llvm::ObjectCache {
+ public:
+  std::string dir;
+  CacheStats* stats = nullptr;
+  std::string last_error;
+
+  static std::string KeyOf(const llvm::Module* m) {
+    llvm::StringRef id = m->getModuleIdentifier();
+    if (!id.startswith(kKeyPrefix)) return "";
+    return id.drop_front(sizeof(kKeyPrefix) - 1).str();
+  }
+  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module* m) override {
+    std::string key = KeyOf(m);
+    if (dir.empty() || key.empty()) return nullptr;
+    bool rejected = false;
+    return LoadCached(dir, key, &rejected);  // Runner looked before optimizing: found only if written since
+  }
+  void notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef obj) override {
+    std::string key = KeyOf(m);
+    if (dir.empty() || key.empty()) return;
+    std::string why = StoreCached(dir, key, obj.getBuffer());
+    if (why.empty()) ++stats->writes;
+    else last_error = why;
+  }
+};
+
 }  // namespace
+
+namespace {
+std::mutex g_cache_dir_mu;
+std::string g_cache_dir;
+}  // namespace
+
+void SetDefaultCacheDir(std::string dir) {
+  std::lock_guard<std::mutex> lock(g_cache_dir_mu);
+  g_cache_dir = std::move(dir);
+}
+
+std::string DefaultCacheDir() {
+  std::lock_guard<std::mutex> lock(g_cache_dir_mu);
+  return g_cache_dir;
+}
+
+std::string StandardCacheDir() {
+  if (const char* env = std::getenv("ACCORD_JIT_CACHE"); env && *env) return std::strcmp(env, "off") == 0 ? "" : env;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/accord/jit";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/accord/jit";
+  return "";
+}
 
 struct Runner::Jit {
   std::unique_ptr<llvm::orc::LLJIT> lljit;
   llvm::orc::ResourceTrackerSP tracker;
   int modules = 0;
+  DiskObjectCache cache;
+  std::string target_id;  // triple, CPU, features, versions, pipeline: part of every key
 };
 
-Runner::Runner(EngineKind kind, uint32_t hot_after) : kind_(kind), hot_after_(hot_after) {}
+Runner::Runner(EngineKind kind, uint32_t hot_after)
+    : kind_(kind), hot_after_(hot_after), cache_dir_(DefaultCacheDir()) {}
 
 Runner::~Runner() {
   if (jit_ && jit_->tracker) {
@@ -550,7 +693,20 @@ void Runner::CompileEntries(const std::vector<int>& which) {
       return;
     }
     jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-    auto j = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+    jit_->target_id = jtmb->getTargetTriple().str() + "\n" + jtmb->getCPU() + "\n" +
+                      jtmb->getFeatures().getString() + "\nLLVM " LLVM_VERSION_STRING "\nAccord " ACCORD_VERSION
+                      "\nIR O2, codegen default\n";
+    jit_->cache.stats = &cache_stats_;
+    DiskObjectCache* cache = &jit_->cache;
+    auto j = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*jtmb))
+                 .setCompileFunctionCreator([cache](llvm::orc::JITTargetMachineBuilder jtmb)
+                                                -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                   auto tm = jtmb.createTargetMachine();
+                   if (!tm) return tm.takeError();
+                   return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*tm), cache);
+                 })
+                 .create();
     if (!j) {
       fail(ErrText(j.takeError()));
       jit_.reset();
@@ -597,10 +753,35 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     fail("invalid LLVM IR: " + vos.str());
     return;
   }
-  OptimizeModule(*mod);
-  if (auto err = jit_->lljit->addIRModule(jit_->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
-    fail(ErrText(std::move(err)));
-    return;
+  jit_->cache.dir = cache_dir_;
+  jit_->cache.last_error.clear();
+  std::unique_ptr<llvm::MemoryBuffer> cached;
+  if (!cache_dir_.empty()) {
+    // the key: everything the object code depends on (the unoptimized IR
+    // holds the program's code, constants and register types)
+    std::string text = jit_->target_id;
+    llvm::raw_string_ostream os(text);
+    mod->print(os, nullptr);
+    std::string key = Sha256Hex(os.str());
+    mod->setModuleIdentifier(kKeyPrefix + key);
+    bool rejected = false;
+    cached = LoadCached(cache_dir_, key, &rejected);
+    if (rejected) ++cache_stats_.rejected;
+    if (cached) ++cache_stats_.hits;
+    else ++cache_stats_.misses;
+  }
+  if (cached) {
+    // skips the O2 pipeline and code generation
+    if (auto err = jit_->lljit->addObjectFile(jit_->tracker, std::move(cached))) {
+      fail(ErrText(std::move(err)));
+      return;
+    }
+  } else {
+    OptimizeModule(*mod);
+    if (auto err = jit_->lljit->addIRModule(jit_->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
+      fail(ErrText(std::move(err)));
+      return;
+    }
   }
   for (size_t i = 0; i < which.size(); ++i) {
     auto sym = jit_->lljit->lookup(names[i]);
@@ -609,6 +790,10 @@ void Runner::CompileEntries(const std::vector<int>& which) {
       return;
     }
     entries_[which[i]].native = reinterpret_cast<NativeFn>(sym->getAddress());
+  }
+  if (!jit_->cache.last_error.empty() && !cache_warned_) {
+    cache_warned_ = true;
+    warnings_.push_back("JIT cache not written (" + jit_->cache.last_error + "); compiling without it");
   }
   compile_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -619,7 +804,7 @@ Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
   if (e.native) {
     frame.Reset(*e.program);
     Value result;
-    e.native(frame.regs.data(), in.records, in.out, &result);
+    e.native(frame.regs.data(), in.records, in.out, &result, e.program);
     return result;
   }
   return ir::Interpret(*e.program, frame, in);

@@ -17,8 +17,32 @@ namespace accord::jit {
 enum class EngineKind { kInterp, kJit, kAuto };
 bool ParseEngineKind(std::string_view text, EngineKind* out);
 
-// Native code of one program: same contract as ir::Interpret.
-using NativeFn = void (*)(rt::Value* regs, const rt::Value* const* records, rt::Value* out, rt::Value* result);
+// Native code of one program: same contract as ir::Interpret. The program is
+// an argument, not a constant in the code, so that the object code does not
+// depend on where the program lives and can be cached across processes.
+using NativeFn = void (*)(rt::Value* regs, const rt::Value* const* records, rt::Value* out, rt::Value* result,
+                          const ir::Program* program);
+
+// The on-disk cache of JIT object code: one file per compiled module, named
+// by a SHA-256 of the module's unoptimized LLVM IR, the target (triple, CPU,
+// features), the LLVM and Accord versions and the pipeline. A file carries
+// its key, its length and a checksum; one that does not match is ignored
+// (the module is compiled and the file rewritten). Writes go to a temporary
+// file renamed into place, so concurrent processes never see half a file.
+// Process-wide default for new Runners; "" (the library default) = no cache.
+// The CLI sets it from --jit-cache / --no-jit-cache / ACCORD_JIT_CACHE.
+void SetDefaultCacheDir(std::string dir);
+std::string DefaultCacheDir();
+// $ACCORD_JIT_CACHE ("off" disables), else $XDG_CACHE_HOME/accord/jit, else
+// $HOME/.cache/accord/jit; "" when none is set.
+std::string StandardCacheDir();
+
+struct CacheStats {
+  int hits = 0;      // modules loaded from the cache (not compiled)
+  int misses = 0;    // modules compiled with the cache enabled
+  int rejected = 0;  // cache files ignored: truncated, corrupt or another key
+  int writes = 0;    // cache files written
+};
 
 class Runner {
  public:
@@ -43,6 +67,10 @@ class Runner {
   std::vector<std::string> TakeWarnings();
   double compile_ms() const { return compile_ms_; }
 
+  // The object-code cache folder ("" = none); set before the first compile.
+  void set_cache_dir(std::string dir) { cache_dir_ = std::move(dir); }
+  const CacheStats& cache_stats() const { return cache_stats_; }
+
  private:
   struct Entry {
     const ir::Program* program;
@@ -57,6 +85,9 @@ class Runner {
   std::vector<std::string> warnings_;
   double compile_ms_ = 0;
   bool fail_next_ = false;
+  std::string cache_dir_;
+  CacheStats cache_stats_;
+  bool cache_warned_ = false;
   struct Jit;
   std::unique_ptr<Jit> jit_;
 };

@@ -1,6 +1,13 @@
 #include "jit/runner.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "compiler/ir/lower.h"
 #include "compiler/syntax/parser.h"
@@ -37,19 +44,29 @@ rt::Value RunProgram(Runner& e, int h, const ir::Program& p, int64_t x, int64_t 
   return e.Run(h, f, ir::Inputs{});
 }
 
-TEST(Runner, JitMatchesInterpreterIncludingErrors) {
-  Compiled c("x * 3 + 7 > y && x % 2 == 0 ? x / y : -x");
-  Runner interp(EngineKind::kInterp), jit(EngineKind::kJit);
-  int hi = interp.Add(&c.program), hj = jit.Add(&c.program);
-  ASSERT_TRUE(jit.is_native(hj));
-  EXPECT_TRUE(jit.TakeWarnings().empty());
+const char kMixed[] = "x * 3 + 7 > y && x % 2 == 0 ? x / y : -x";
+
+// Runs the program `hj` of `jit` and the interpreter on the same inputs
+// (errors included: those go through the executor with the program).
+void ExpectSameAsInterpreter(Runner& jit, int hj, const ir::Program& p) {
+  Runner interp(EngineKind::kInterp);
+  int hi = interp.Add(&p);
   for (int64_t x : std::initializer_list<int64_t>{-4, 0, 3, 10, INT64_MAX / 2, INT64_MAX})
     for (int64_t y : std::initializer_list<int64_t>{-1, 0, 1, 5}) {
-      rt::Value a = RunProgram(interp, hi, c.program, x, y), b = RunProgram(jit, hj, c.program, x, y);
+      rt::Value a = RunProgram(interp, hi, p, x, y), b = RunProgram(jit, hj, p, x, y);
       ASSERT_EQ(a.is_error(), b.is_error()) << x << " " << y;
       if (a.is_error()) EXPECT_EQ(a.error_message(), b.error_message());
       else EXPECT_TRUE(rt::Equal(a, b)) << a.DebugString() << " vs " << b.DebugString();
     }
+}
+
+TEST(Runner, JitMatchesInterpreterIncludingErrors) {
+  Compiled c(kMixed);
+  Runner jit(EngineKind::kJit);
+  int hj = jit.Add(&c.program);
+  ASSERT_TRUE(jit.is_native(hj));
+  EXPECT_TRUE(jit.TakeWarnings().empty());
+  ExpectSameAsInterpreter(jit, hj, c.program);
   // overflow and division by zero are errors with the rule's location, in both engines
   rt::Value ovf = RunProgram(jit, hj, c.program, INT64_MAX - 1, 0);  // even: error && true
   ASSERT_TRUE(ovf.is_error());
@@ -89,6 +106,178 @@ TEST(Runner, EmitsLlvmAndAssembly) {
   EXPECT_NE(llvm_ir.find("define void @accord_program"), std::string::npos);
   ASSERT_TRUE(EmitLLVM(c.program, true, &assembly, &error)) << error;
   EXPECT_NE(assembly.find("accord_program"), std::string::npos);
+}
+
+// ---- the object-code cache ----
+
+// A fresh folder for one test's cache, removed afterwards.
+struct CacheDir {
+  std::filesystem::path path;
+  explicit CacheDir(const std::string& name)
+      : path(std::filesystem::path(testing::TempDir()) /
+             ("accord_jit_cache_" + std::to_string(::getpid()) + "_" + name)) {
+    std::filesystem::remove_all(path);
+  }
+  ~CacheDir() { std::filesystem::remove_all(path); }
+  std::vector<std::filesystem::path> Files() const {
+    std::vector<std::filesystem::path> out;
+    if (std::filesystem::exists(path))
+      for (const auto& e : std::filesystem::directory_iterator(path)) out.push_back(e.path());
+    return out;
+  }
+};
+
+// A kJit runner with the cache in `dir` that has compiled `p`.
+struct Cached {
+  Runner jit{EngineKind::kJit};
+  int h;
+  Cached(const std::string& dir, const ir::Program& p) {
+    jit.set_cache_dir(dir);
+    h = jit.Add(&p);
+  }
+};
+
+TEST(JitCache, WarmRunLoadsTheObjectCodeAndAgreesWithTheInterpreter) {
+  CacheDir dir("warm");
+  double cold_ms;
+  {
+    Compiled c(kMixed);
+    Cached cold(dir.path.string(), c.program);
+    ASSERT_TRUE(cold.jit.is_native(cold.h));
+    EXPECT_EQ(cold.jit.cache_stats().hits, 0);
+    EXPECT_EQ(cold.jit.cache_stats().misses, 1);
+    EXPECT_EQ(cold.jit.cache_stats().writes, 1);
+    ASSERT_EQ(dir.Files().size(), 1u);
+    ExpectSameAsInterpreter(cold.jit, cold.h, c.program);
+    cold_ms = cold.jit.compile_ms();
+  }  // the first Program is gone: the cached code must not refer to it (ASan would tell)
+  Compiled again(kMixed);
+  Cached warm(dir.path.string(), again.program);
+  ASSERT_TRUE(warm.jit.is_native(warm.h));
+  EXPECT_TRUE(warm.jit.TakeWarnings().empty());
+  EXPECT_EQ(warm.jit.cache_stats().hits, 1);
+  EXPECT_EQ(warm.jit.cache_stats().misses, 0);
+  EXPECT_EQ(warm.jit.cache_stats().writes, 0);
+  EXPECT_LT(warm.jit.compile_ms(), cold_ms);
+  ExpectSameAsInterpreter(warm.jit, warm.h, again.program);
+}
+
+TEST(JitCache, CorruptOrTruncatedFileIsIgnoredRecompiledAndRewritten) {
+  CacheDir dir("corrupt");
+  Compiled c(kMixed);
+  { Cached first(dir.path.string(), c.program); }
+  auto files = dir.Files();
+  ASSERT_EQ(files.size(), 1u);
+  auto size = std::filesystem::file_size(files[0]);
+  for (int damage = 0; damage < 3; ++damage) {
+    if (damage == 0) {  // a flipped byte in the object code
+      std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(size - 40));
+      f.put('\x5a');
+    } else if (damage == 1) {  // truncated
+      std::filesystem::resize_file(files[0], size / 2);
+    } else {  // garbage
+      std::ofstream(files[0], std::ios::binary | std::ios::trunc) << "not an object";
+    }
+    Cached next(dir.path.string(), c.program);
+    ASSERT_TRUE(next.jit.is_native(next.h)) << damage;
+    EXPECT_EQ(next.jit.cache_stats().rejected, 1) << damage;
+    EXPECT_EQ(next.jit.cache_stats().hits, 0) << damage;
+    EXPECT_EQ(next.jit.cache_stats().writes, 1) << damage;
+    ExpectSameAsInterpreter(next.jit, next.h, c.program);
+    EXPECT_EQ(std::filesystem::file_size(files[0]), size) << damage;
+  }
+  Cached warm(dir.path.string(), c.program);  // the rewritten file is good
+  EXPECT_EQ(warm.jit.cache_stats().hits, 1);
+}
+
+TEST(JitCache, UnwritableFolderCompilesWithoutTheCacheAndWarnsOnce) {
+  CacheDir dir("unwritable");
+  std::filesystem::create_directories(dir.path);
+  std::ofstream(dir.path / "file") << "x";  // a folder under a file cannot be created, even by root
+  std::string bad = (dir.path / "file" / "jit").string();
+  Compiled c(kMixed), d("x - y");
+  Runner jit(EngineKind::kJit);
+  jit.set_cache_dir(bad);
+  int h = jit.Add(&c.program);
+  jit.Add(&d.program);
+  ASSERT_TRUE(jit.is_native(h));
+  EXPECT_EQ(jit.cache_stats().writes, 0);
+  auto warnings = jit.TakeWarnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("JIT cache not written"), std::string::npos) << warnings[0];
+  ExpectSameAsInterpreter(jit, h, c.program);
+}
+
+TEST(JitCache, DifferentRulesHaveDifferentKeys) {
+  CacheDir dir("keys");
+  Compiled a("x + y"), b("x + y + 1"), a2("x + y");
+  Cached ca(dir.path.string(), a.program);
+  Cached cb(dir.path.string(), b.program);
+  EXPECT_EQ(cb.jit.cache_stats().hits, 0);
+  EXPECT_EQ(dir.Files().size(), 2u);
+  EXPECT_EQ(RunProgram(cb.jit, cb.h, b.program, 2, 3).int_value(), 6);
+  Cached ca2(dir.path.string(), a2.program);
+  EXPECT_EQ(ca2.jit.cache_stats().hits, 1);
+  EXPECT_EQ(RunProgram(ca2.jit, ca2.h, a2.program, 2, 3).int_value(), 5);
+}
+
+TEST(JitCache, ConcurrentCompilersOfTheSameRulesLeaveOneGoodFile) {
+  CacheDir dir("concurrent");
+  Compiled c(kMixed);
+  std::vector<std::thread> threads;
+  std::atomic<int> native{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      Cached r(dir.path.string(), c.program);
+      if (r.jit.is_native(r.h) && RunProgram(r.jit, r.h, c.program, 3, 5).int_value() == -3) ++native;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(native.load(), 4);
+  ASSERT_EQ(dir.Files().size(), 1u);  // no temporary file left behind
+  Cached warm(dir.path.string(), c.program);
+  EXPECT_EQ(warm.jit.cache_stats().hits, 1);
+  ExpectSameAsInterpreter(warm.jit, warm.h, c.program);
+}
+
+// The object code holds no address of the process that compiled it (the
+// program, a type constant's name): another process loads it. The child is
+// this test binary again, run on this one test with the folder in ACCORD_TEST_JIT_CHILD.
+TEST(JitCache, AnotherProcessLoadsTheObjectCode) {
+  const char kRules[] = "type(x) == int && x > 0 ? x / y : -x";
+  if (const char* child = std::getenv("ACCORD_TEST_JIT_CHILD")) {
+    Compiled c(kRules);
+    Cached r(child, c.program);
+    ASSERT_TRUE(r.jit.is_native(r.h));
+    return;
+  }
+  CacheDir dir("process");
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::string cmd = "ACCORD_TEST_JIT_CHILD='" + dir.path.string() + "' '" + self +
+                    "' --gtest_filter=JitCache.AnotherProcessLoadsTheObjectCode >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ASSERT_EQ(dir.Files().size(), 1u);
+  Compiled c(kRules);
+  Cached r(dir.path.string(), c.program);
+  EXPECT_EQ(r.jit.cache_stats().hits, 1);
+  EXPECT_EQ(r.jit.cache_stats().writes, 0);
+  ExpectSameAsInterpreter(r.jit, r.h, c.program);
+}
+
+TEST(JitCache, StandardFolderFollowsTheEnvironment) {
+  const char* home = std::getenv("HOME");
+  std::string saved_home = home ? home : "";
+  ::setenv("ACCORD_JIT_CACHE", "/tmp/x", 1);
+  EXPECT_EQ(StandardCacheDir(), "/tmp/x");
+  ::setenv("ACCORD_JIT_CACHE", "off", 1);
+  EXPECT_EQ(StandardCacheDir(), "");
+  ::unsetenv("ACCORD_JIT_CACHE");
+  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
+  EXPECT_EQ(StandardCacheDir(), "/xdg/accord/jit");
+  ::unsetenv("XDG_CACHE_HOME");
+  ::setenv("HOME", "/home/u", 1);
+  EXPECT_EQ(StandardCacheDir(), "/home/u/.cache/accord/jit");
+  ::setenv("HOME", saved_home.c_str(), 1);
 }
 
 TEST(Runner, ParsesEngineKinds) {
