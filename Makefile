@@ -37,8 +37,9 @@ demo-files: build
 	@echo "== accord errors --data $(DEMO_DATA)"
 	@$(BUILD_DIR)/accord errors --data $(DEMO_DATA)
 
+# The tests' JIT object cache lives in the build folder, not in the user's ~/.cache.
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@cd $(BUILD_DIR) && ACCORD_JIT_CACHE=$(abspath $(BUILD_DIR))/jit-cache-test ctest --output-on-failure -j $(JOBS) --timeout 600
 
 sanitize:
 	@$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS=-DACCORD_SANITIZE=ON
