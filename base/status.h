@@ -40,7 +40,7 @@ T TakeValue(Result<T> r, std::string* error);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit, as a return value
+  Result(T value) : value_(std::move(value)) {}                                // NOLINT: implicit, as a return value
   Result(Status status) : status_(std::move(status)) { assert(!status_.ok); }  // NOLINT
   explicit operator bool() const { return value_.has_value(); }
   const Status& status() const { return status_; }

@@ -69,8 +69,10 @@ std::optional<Instant> ParseTime(std::string_view s, const TimeSyntax& x) {
       s.size() < 16 || s[13] != ':' || !Digits(s, 14, 2, &mi))
     return date_alone();
   size_t i = 16;
-  if (i < s.size() && s[i] == ':' && Digits(s, i + 1, 2, &ss)) i += 3;
-  else if (!x.seconds_optional) return std::nullopt;
+  if (i < s.size() && s[i] == ':' && Digits(s, i + 1, 2, &ss))
+    i += 3;
+  else if (!x.seconds_optional)
+    return std::nullopt;
   if (hh > 23 || mi > 59 || ss > 60) return std::nullopt;
   if (i < s.size() && (s[i] == '.' || (x.comma_fraction && s[i] == ','))) {
     size_t j = i + 1;
@@ -98,9 +100,12 @@ std::optional<Instant> ParseTime(std::string_view s, const TimeSyntax& x) {
     size_t j = i + 3;
     bool read = Digits(s, i + 1, 2, &oh);
     if (read) {
-      if (j < s.size() && s[j] == ':' && Digits(s, j + 1, 2, &om)) j += 3;
-      else if (j < s.size() && s[j] != ':' && Digits(s, j, 2, &om)) j += 2;
-      else read = x.offset_hours_only;
+      if (j < s.size() && s[j] == ':' && Digits(s, j + 1, 2, &om))
+        j += 3;
+      else if (j < s.size() && s[j] != ':' && Digits(s, j, 2, &om))
+        j += 2;
+      else
+        read = x.offset_hours_only;
     }
     if (read) {
       if (oh > 23 || om > 59) return std::nullopt;

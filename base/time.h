@@ -25,14 +25,14 @@ std::optional<int64_t> ParseCivilDate(std::string_view s);
 // (0..23), minutes (0..59), seconds (0..60, a leap second) and offsets
 // (±23:59) their ranges.
 struct TimeSyntax {
-  bool zone_required = true;      // false: no zone means UTC
-  bool date_only = false;         // "YYYY-MM-DD" alone: midnight UTC
-  bool seconds_optional = false;  // "THH:MM", then a fraction or zone as usual
-  bool space_separator = false;   // ' ' for 'T'
-  bool lowercase = false;         // 't' and 'z' for 'T' and 'Z'
-  bool comma_fraction = false;    // ',' for '.' before the fraction
-  bool empty_fraction = false;    // a '.' with no digits after it
-  bool offset_hours_only = false; // "±HH" alone as an offset
+  bool zone_required = true;       // false: no zone means UTC
+  bool date_only = false;          // "YYYY-MM-DD" alone: midnight UTC
+  bool seconds_optional = false;   // "THH:MM", then a fraction or zone as usual
+  bool space_separator = false;    // ' ' for 'T'
+  bool lowercase = false;          // 't' and 'z' for 'T' and 'Z'
+  bool comma_fraction = false;     // ',' for '.' before the fraction
+  bool empty_fraction = false;     // a '.' with no digits after it
+  bool offset_hours_only = false;  // "±HH" alone as an offset
   // Text after the longest readable prefix is ignored ("2024-01-02T10:00:00Z..."),
   // and a time part that does not read leaves the date alone (with date_only).
   bool trailing_text = false;
@@ -44,15 +44,22 @@ inline constexpr TimeSyntax kRfc3339{.zone_required = true, .space_separator = t
 // The Salesforce connector's wire times (SystemModstamp, history CreatedDate).
 inline constexpr TimeSyntax kSalesforceWire{.zone_required = false, .space_separator = true};
 // The HubSpot connector's wire times (it reads epoch milliseconds itself first).
-inline constexpr TimeSyntax kHubSpotWire{.zone_required = false, .date_only = true, .space_separator = true,
-                                         .empty_fraction = true, .offset_hours_only = true};
+inline constexpr TimeSyntax kHubSpotWire{.zone_required = false,
+                                         .date_only = true,
+                                         .space_separator = true,
+                                         .empty_fraction = true,
+                                         .offset_hours_only = true};
 // The sandbox emulators' request times (SOQL literals need the zone, parameters do not).
 inline constexpr TimeSyntax kSandboxZoned{.zone_required = true, .seconds_optional = true, .lowercase = true};
 inline constexpr TimeSyntax kSandbox{.zone_required = false, .seconds_optional = true, .lowercase = true};
 // The sync engine's modstamps and field change times (sync::StampMs): the longest
 // readable prefix, whatever a folder of JSON Lines files holds.
-inline constexpr TimeSyntax kModstamp{.zone_required = false, .date_only = true, .seconds_optional = true,
-                                      .comma_fraction = true, .empty_fraction = true, .offset_hours_only = true,
+inline constexpr TimeSyntax kModstamp{.zone_required = false,
+                                      .date_only = true,
+                                      .seconds_optional = true,
+                                      .comma_fraction = true,
+                                      .empty_fraction = true,
+                                      .offset_hours_only = true,
                                       .trailing_text = true};
 
 // A point in time read from text.

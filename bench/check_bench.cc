@@ -39,16 +39,16 @@ std::string SfField(const std::string& name, const std::string& type, bool pickl
 }
 
 std::string HsProp(const std::string& name, const std::string& type, bool enumeration) {
-  std::string p = "{\"name\":\"" + name + "\",\"label\":\"" + name + "\",\"type\":\"" + type +
-                  "\",\"fieldType\":\"" + (enumeration ? "select" : "text") +
+  std::string p = "{\"name\":\"" + name + "\",\"label\":\"" + name + "\",\"type\":\"" + type + "\",\"fieldType\":\"" +
+                  (enumeration ? "select" : "text") +
                   "\",\"description\":\"\",\"groupName\":\"g\",\"calculated\":false,\"externalOptions\":false,"
                   "\"hasUniqueValue\":false,\"hidden\":false,\"hubspotDefined\":false,"
                   "\"modificationMetadata\":{\"archivable\":true,\"readOnlyDefinition\":false,\"readOnlyValue\":false},"
                   "\"options\":[";
   if (enumeration)
     for (int v = 0; v < kPicklistValues; ++v)
-      p += std::string(v ? "," : "") + "{\"label\":\"V" + std::to_string(v) + "\",\"value\":\"V_" +
-           std::to_string(v) + "\",\"displayOrder\":" + std::to_string(v) + ",\"hidden\":false}";
+      p += std::string(v ? "," : "") + "{\"label\":\"V" + std::to_string(v) + "\",\"value\":\"V_" + std::to_string(v) +
+           "\",\"displayOrder\":" + std::to_string(v) + ",\"hidden\":false}";
   return p + "]}";
 }
 

@@ -94,8 +94,9 @@ struct Records {
 using Filler = std::vector<std::pair<std::string, std::string>> (*)(Rng&, int);
 
 std::vector<std::pair<std::string, std::string>> AccountRow(Rng& r, int i) {
-  static const char* names[] = {"  Acme Corp ", "Globex", " INITECH", "Umbrella Holdings  ", "Stark Industries",
-                                "Wayne Enterprises", "  hooli ", "Vandelay Industries"};
+  static const char* names[] = {
+      "  Acme Corp ",      "Globex",   " INITECH",           "Umbrella Holdings  ", "Stark Industries",
+      "Wayne Enterprises", "  hooli ", "Vandelay Industries"};
   static const char* industries[] = {"Technology", "Banking", "Retail", "Energy", "Other", "Media"};
   return {{"Id", "001" + std::to_string(100000 + i)},
           {"Name", names[r.Int(0, 7)]},
@@ -106,9 +107,9 @@ std::vector<std::pair<std::string, std::string>> AccountRow(Rng& r, int i) {
 }
 
 std::vector<std::pair<std::string, std::string>> OpportunityRow(Rng& r, int i) {
-  static const char* stages[] = {"Prospecting",        "Qualification",        "Needs Analysis",
-                                 "Value Proposition",  "Id. Decision Makers",  "Perception Analysis",
-                                 "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"};
+  static const char* stages[] = {
+      "Prospecting",         "Qualification",        "Needs Analysis",     "Value Proposition", "Id. Decision Makers",
+      "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won",        "Closed Lost"};
   bool closed = r.Int(0, 3) == 0;
   return {{"Id", "006" + std::to_string(100000 + i)},
           {"Name", "Deal " + std::to_string(i)},
@@ -157,7 +158,7 @@ struct Case {
   std::unique_ptr<SourceFile> src;
   syntax::ParseResult parsed;
   sema::Model model;
-  ir::Program own;                      // expression cases
+  ir::Program own;                       // expression cases
   const ir::Program* program = nullptr;  // own or a mapping's
   const Records* records = nullptr;
   int side = 0;  // records[side] = the record
@@ -197,9 +198,7 @@ void AddExpr(const char* name, const char* expr, const schema::Object& obj, Fill
 }
 
 const ir::CompiledRules& ExampleMappings() {
-  static ir::CompiledRules* rules = [] {
-    return new ir::CompiledRules(ir::LowerRules(Rules().set.model));
-  }();
+  static ir::CompiledRules* rules = [] { return new ir::CompiledRules(ir::LowerRules(Rules().set.model)); }();
   return *rules;
 }
 
@@ -343,9 +342,10 @@ int ColdCompile(double load_ms) {
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   size_t instrs = 0;
   for (const ir::Program* p : progs) instrs += p->code.size();
-  std::printf("%zu mapping programs (%zu IR instructions): load+check %.1f ms, lower %.1f ms, first JIT compile "
-              "%.1f ms (engine %.1f ms, CPU %.1f ms), second engine %.1f ms\n",
-              progs.size(), instrs, load_ms, ms(t0, t1), ms(t1, t2), e.compile_ms(), cpu_ms, ms(t2, t3));
+  std::printf(
+      "%zu mapping programs (%zu IR instructions): load+check %.1f ms, lower %.1f ms, first JIT compile "
+      "%.1f ms (engine %.1f ms, CPU %.1f ms), second engine %.1f ms\n",
+      progs.size(), instrs, load_ms, ms(t0, t1), ms(t1, t2), e.compile_ms(), cpu_ms, ms(t2, t3));
   if (!jit::DefaultCacheDir().empty())
     std::printf("JIT cache %s: first engine %d modules loaded, %d compiled, %d files written\n",
                 jit::DefaultCacheDir().c_str(), e.cache_stats().hits, e.cache_stats().misses, e.cache_stats().writes);
@@ -366,9 +366,10 @@ int ColdCompile(double load_ms) {
     for (char ch : text) asm_lines += ch == '\n';
   }
   auto t6 = std::chrono::steady_clock::now();
-  std::printf("breakdown: build + O2 passes %.1f ms (%zu lines of optimized LLVM IR); build + O2 + machine code "
-              "%.1f ms (%zu lines of assembly)\n",
-              ms(t4, t5), llvm_lines, ms(t5, t6), asm_lines);
+  std::printf(
+      "breakdown: build + O2 passes %.1f ms (%zu lines of optimized LLVM IR); build + O2 + machine code "
+      "%.1f ms (%zu lines of assembly)\n",
+      ms(t4, t5), llvm_lines, ms(t5, t6), asm_lines);
   return 0;
 }
 
@@ -377,8 +378,9 @@ int ColdCompile(double load_ms) {
 // same interference; reports the minimum and the median ns per record over
 // `rounds` slices and the ratio of the minima. Prints a markdown table.
 int Paired(int rounds) {
-  std::printf("| case | IR instrs | interp ns/record (min / median) | jit ns/record (min / median) | "
-              "jit speed-up (min / median) |\n|---|--:|--:|--:|--:|\n");
+  std::printf(
+      "| case | IR instrs | interp ns/record (min / median) | jit ns/record (min / median) | "
+      "jit speed-up (min / median) |\n|---|--:|--:|--:|--:|\n");
   for (const Case& c : Cases()) {
     Runner r[2] = {Runner(c, jit::EngineKind::kInterp), Runner(c, jit::EngineKind::kJit)};
     size_t n = c.records->rows.size();
@@ -427,10 +429,9 @@ int main(int argc, char** argv) {
   AddExpr("floor_load", "IsWon", opp, OpportunityRow);
   AddExpr("int_arith", "NumberOfEmployees * 3 + 7 > 100 && NumberOfEmployees % 2 == 0", account, AccountRow);
   AddExpr("int_add_cmp", "NumberOfEmployees + NumberOfEmployees * 2 - 5 >= 1000", account, AccountRow);
-  AddExpr("double_formula", "Probability / 100.0 * TotalOpportunityQuantity * 1.5 - 0.25 * Probability",
-          opp, OpportunityRow);
-  AddExpr("double_cmp", "Probability * TotalOpportunityQuantity > 2500.0 || Probability < 10.0", opp,
+  AddExpr("double_formula", "Probability / 100.0 * TotalOpportunityQuantity * 1.5 - 0.25 * Probability", opp,
           OpportunityRow);
+  AddExpr("double_cmp", "Probability * TotalOpportunityQuantity > 2500.0 || Probability < 10.0", opp, OpportunityRow);
   AddExpr("bool_ternary",
           "IsClosed ? (IsWon ? 1 : 2) : (Probability > 50.0 ? 3 : (FiscalYear >= 2024 && !IsWon ? 4 : 5))", opp,
           OpportunityRow);

@@ -5,10 +5,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 
@@ -64,8 +63,7 @@ bool LoadCredentialsFile(const std::string& path, Source* src, std::string* erro
     }
   struct stat st {};
   if (stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-    std::cerr << "accord: warning: the credentials file " << path
-              << " is readable by other users; chmod 600 it\n";
+    std::cerr << "accord: warning: the credentials file " << path << " is readable by other users; chmod 600 it\n";
   src->file = std::move(j);
   return true;
 }
@@ -83,10 +81,12 @@ void AddRemoteOptions(CLI::App* cmd, RemoteArgs& a) {
   cmd->add_option("--salesforce", a.salesforce_url,
                   "Salesforce instance URL (https://NAME.my.salesforce.com, or the URL `accord sandbox` prints)");
   cmd->add_option("--hubspot", a.hubspot_url, "HubSpot API base URL (https://api.hubapi.com, or the sandbox's)");
-  cmd->add_option("--credentials", a.credentials,
-                  "JSON credentials file {\"salesforce\": {...}, \"hubspot\": {\"token\": ...}} (default: environment)");
+  cmd->add_option(
+      "--credentials", a.credentials,
+      "JSON credentials file {\"salesforce\": {...}, \"hubspot\": {\"token\": ...}} (default: environment)");
   cmd->add_option("--cacert", a.cacert, "CA bundle for TLS verification (verification is always on)");
-  cmd->add_flag("--verbose", a.verbose, "one line per HTTP exchange on stderr (method, path, status, time; never secrets)");
+  cmd->add_flag("--verbose", a.verbose,
+                "one line per HTTP exchange on stderr (method, path, status, time; never secrets)");
 }
 
 bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model, Connectors* out, std::string* error) {

@@ -11,10 +11,9 @@
 //   ACCORD_HUBSPOT_TOKEN or ACCORD_HUBSPOT_TOKEN_FILE     private-app token
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "compiler/sema/checker.h"
 #include "runtime/connectors/hubspot.h"

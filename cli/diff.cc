@@ -7,6 +7,8 @@
 // says the new version cannot deploy. With --data DIR (or the two URLs) both
 // versions are planned over the same data and each change gets its impact
 // (cli/impact.h).
+#include "compiler/diff/diff.h"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,14 +20,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/impact.h"
 #include "cli/pass.h"
 #include "compiler/diag/render.h"
-#include "compiler/diff/diff.h"
 #include "compiler/driver/driver.h"
 
 namespace accord::cli {
@@ -133,11 +133,11 @@ constexpr int kCannotDeploy = 3;
 // One side of the comparison as loaded, with its errors named as the user
 // knows the files (a git revision's temporary folder becomes REV:PATH).
 struct Version {
-  std::string name;  // "old" / "new"
-  std::string path;  // what was loaded
-  std::string root;  // the folder paths in tables are relative to (PATH, or a file's folder)
+  std::string name;           // "old" / "new"
+  std::string path;           // what was loaded
+  std::string root;           // the folder paths in tables are relative to (PATH, or a file's folder)
   std::string tmp_root, rev;  // from git: the temporary folder and the revision
-  diff::Version loaded;  // the rules, checked
+  diff::Version loaded;       // the rules, checked
   std::vector<std::unique_ptr<SourceFile>> renamed;
   std::vector<Diagnostic> errors;
   std::vector<std::string> where;  // per error: PATH:LINE:COL below the version's root
@@ -244,8 +244,11 @@ void PrintText(const Report& r) {
   if (r.changes.empty()) std::cout << "no semantic change\n";
   bool impact = r.impact_asked && r.impact_skipped.empty();
   for (const auto& c : r.changes) {
-    std::cout << RiskName(c.risk) << (c.risk == Risk::kLow ? "    " : c.risk == Risk::kHigh ? "   " : " ") << Message(c)
-              << (c.where.empty() ? "" : "  (" + c.where + ")") << "\n";
+    std::cout << RiskName(c.risk)
+              << (c.risk == Risk::kLow    ? "    "
+                  : c.risk == Risk::kHigh ? "   "
+                                          : " ")
+              << Message(c) << (c.where.empty() ? "" : "  (" + c.where + ")") << "\n";
     if (impact)
       for (const std::string& line : ImpactLines(c)) std::cout << "       impact: " << line << "\n";
   }
@@ -291,8 +294,8 @@ void PrintMarkdown(const Report& r) {
       std::string cell = MarkdownCell(Message(c));
       if (impact)
         for (const std::string& line : ImpactLines(c)) cell += "<br>impact: " + MarkdownCell(line);
-      std::cout << "| " << (c.risk == Risk::kHigh ? "**high**" : RiskName(c.risk)) << " | `" << c.where << "` | " << cell
-                << " |\n";
+      std::cout << "| " << (c.risk == Risk::kHigh ? "**high**" : RiskName(c.risk)) << " | `" << c.where << "` | "
+                << cell << " |\n";
     }
   }
   if (!r.impact_asked) return;
@@ -306,13 +309,19 @@ nlohmann::ordered_json ImpactJson(const Impact& im) {
   nlohmann::ordered_json j;
   j["fields"] = nlohmann::ordered_json::array();
   for (const FieldImpact& f : im.fields)
-    j["fields"].push_back({{"sync", f.sync}, {"system", schema::SystemName(f.system)}, {"object", f.object},
-                           {"field", f.field}, {"records", f.records()}, {"added", f.added}, {"changed", f.changed},
-                           {"removed", f.removed}, {"text", f.Text()}});
+    j["fields"].push_back({{"sync", f.sync},
+                           {"system", schema::SystemName(f.system)},
+                           {"object", f.object},
+                           {"field", f.field},
+                           {"records", f.records()},
+                           {"added", f.added},
+                           {"changed", f.changed},
+                           {"removed", f.removed},
+                           {"text", f.Text()}});
   j["outcomes"] = nlohmann::ordered_json::array();
   for (const OutcomeImpact& o : im.outcomes)
-    j["outcomes"].push_back({{"sync", o.sync}, {"outcome", o.outcome}, {"added", o.added}, {"removed", o.removed},
-                             {"text", o.Text()}});
+    j["outcomes"].push_back(
+        {{"sync", o.sync}, {"outcome", o.outcome}, {"added", o.added}, {"removed", o.removed}, {"text", o.Text()}});
   return j;
 }
 
@@ -330,14 +339,16 @@ void PrintJson(const Report& r) {
   bool impact = r.impact_asked && r.impact_skipped.empty();
   j["changes"] = nlohmann::ordered_json::array();
   for (const auto& c : r.changes) {
-    nlohmann::ordered_json x = {{"risk", RiskName(c.risk)}, {"subject", c.subject}, {"message", c.message}, {"where", c.where}};
+    nlohmann::ordered_json x = {
+        {"risk", RiskName(c.risk)}, {"subject", c.subject}, {"message", c.message}, {"where", c.where}};
     if (!c.does_not_check.empty()) x["does_not_check"] = c.does_not_check;
     if (impact) x["impact"] = ImpactJson(c.impact);
     j["changes"].push_back(x);
   }
   if (r.impact_asked) {
     nlohmann::ordered_json im = {{"over", r.impact_over}};
-    if (!r.impact_skipped.empty()) im["skipped"] = r.impact_skipped;
+    if (!r.impact_skipped.empty())
+      im["skipped"] = r.impact_skipped;
     else {
       im["records"] = r.impact.records;
       nlohmann::ordered_json parts = ImpactJson(r.impact);
@@ -422,7 +433,8 @@ int RunDiff(const DiffArgs& a) {
       report.impact_skipped = "a version with errors cannot be planned";
     } else {
       sync::PassReport plan_old, plan_new;
-      if (!PlanOver(old_v.loaded.set, a.data, &plan_old, &error) || !PlanOver(new_v.loaded.set, a.data, &plan_new, &error)) {
+      if (!PlanOver(old_v.loaded.set, a.data, &plan_old, &error) ||
+          !PlanOver(new_v.loaded.set, a.data, &plan_new, &error)) {
         std::cerr << "accord diff: " << error << "\n";
         return kUsage;
       }
@@ -431,9 +443,12 @@ int RunDiff(const DiffArgs& a) {
     }
   }
   report.changes = std::move(changes);
-  if (a.format == "json") PrintJson(report);
-  else if (a.format == "markdown") PrintMarkdown(report);
-  else PrintText(report);
+  if (a.format == "json")
+    PrintJson(report);
+  else if (a.format == "markdown")
+    PrintMarkdown(report);
+  else
+    PrintText(report);
   if (!new_v.errors.empty()) return kCannotDeploy;
   if (!compared) return kUsage;
   if (!a.fail_on.empty()) {
@@ -460,7 +475,8 @@ void RegisterDiff(CLI::App& app, int& exit_code) {
       "Exit status: 0, or 1 with --fail-on when a change at or above that risk exists; 2 usage or I/O failure\n"
       "(or the old version does not parse: nothing to compare); 3 the new version has errors: it cannot deploy.");
   cmd->add_option("ARGS", args->args, "OLD NEW, or REV1..REV2 [PATH]")->required();
-  cmd->add_option("--format", args->format, "text, markdown or json")->check(CLI::IsMember({"text", "markdown", "json"}));
+  cmd->add_option("--format", args->format, "text, markdown or json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
   cmd->add_option("--fail-on", args->fail_on, "exit 1 when a change of this risk or higher exists")
       ->check(CLI::IsMember({"low", "medium", "high"}));
   AddDataOptions(cmd, args->data);

@@ -118,7 +118,7 @@ int RunEval(const EvalArgs& a) {
       }
       std::cout << v.DebugString() << " : "
                 << (t.Is(sema::TypeKind::kDyn) || t.Is(sema::TypeKind::kNull) ? std::string(rt::KindTypeName(v.kind()))
-                                                                               : t.ToString())
+                                                                              : t.ToString())
                 << "\n";
       return kOk;
     }
@@ -143,7 +143,8 @@ int RunCompile(const CompileArgs& a) {
   for (const auto& s : rules.syncs) {
     if (!a.sync.empty() && s.name != a.sync) continue;
     any = true;
-    for (const ir::Mapping* m : {s.to_hubspot.get(), s.to_salesforce.get(), s.create_hubspot.get(), s.create_salesforce.get()}) {
+    for (const ir::Mapping* m :
+         {s.to_hubspot.get(), s.to_salesforce.get(), s.create_hubspot.get(), s.create_salesforce.get()}) {
       if (!m) continue;
       if (a.emit == "ir") {
         std::cout << ir::Print(m->program);
@@ -183,7 +184,8 @@ void SeparateEvalExpression(std::vector<std::string>& argv) {
       continue;
     }
     // An option: -h, or -- followed by a letter (an unknown one is CLI11's to report).
-    bool option = a == "-h" || (a.size() > 2 && a[0] == '-' && a[1] == '-' && std::isalpha(static_cast<unsigned char>(a[2])));
+    bool option =
+        a == "-h" || (a.size() > 2 && a[0] == '-' && a[1] == '-' && std::isalpha(static_cast<unsigned char>(a[2])));
     if (option || a.size() < 2 || a[0] != '-') continue;
     std::string expr = a;
     argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i));

@@ -29,13 +29,14 @@
 // keeps only the first of the 100+ expansions. Because this file #includes
 // functions.def, the build tracks it as a dependency; ccache never caches an
 // object whose source uses .incbin, so a comment-only edit cannot be served stale.
-#define ACCORD_FN(id, sig, doc, example)                    \
-  asm(".ifndef accord_functions_def_text\n"                 \
-      ".pushsection .rodata\n"                              \
-      "accord_functions_def_text:\n"                        \
-      ".incbin \"" __FILE__ "\"\n"                          \
-      ".byte 0\n"                                           \
-      ".popsection\n"                                       \
+#define ACCORD_FN(id, sig, doc, example)    \
+  asm(".ifndef accord_functions_def_text\n" \
+      ".pushsection .rodata\n"              \
+      "accord_functions_def_text:\n"        \
+      ".incbin \"" __FILE__                 \
+      "\"\n"                                \
+      ".byte 0\n"                           \
+      ".popsection\n"                       \
       ".endif\n");
 #include "stdlib/functions.def"
 #undef ACCORD_FN
@@ -138,7 +139,7 @@ struct Section {
 };
 struct Library {
   std::string header;
-  std::vector<std::string> macros;  // the checker's names that are not library functions
+  std::vector<std::string> macros;                   // the checker's names that are not library functions
   std::vector<std::unique_ptr<Function>> functions;  // in order of first appearance
   std::vector<Section> sections;
 };
@@ -200,8 +201,10 @@ std::string Anchor(std::string_view heading) {
   std::string a;
   for (char c : heading) {
     unsigned char u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_') a += static_cast<char>(std::tolower(u));
-    else if (c == ' ') a += '-';
+    if (std::isalnum(u) || c == '-' || c == '_')
+      a += static_cast<char>(std::tolower(u));
+    else if (c == ' ')
+      a += '-';
   }
   return a;
 }
@@ -216,8 +219,10 @@ std::string Code(std::string_view s) {
 std::string Cell(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else
+      out += c;
   }
   return out;
 }
@@ -289,7 +294,8 @@ void MarkdownLibrary(std::ostream& os, const Library& lib) {
   std::vector<std::string> tolerant = NullTolerant(lib);
   for (size_t i = 0; i < tolerant.size(); ++i)
     os << (i ? ", " : " ") << "[" << Code(tolerant[i]) << "](#" << Anchor(tolerant[i]) << ")";
-  os << (tolerant.empty() ? " none" : "") << "; every other function is strict.\n\n"
+  os << (tolerant.empty() ? " none" : "")
+     << "; every other function is strict.\n\n"
         "Whatever the function, an argument that is an error is never evaluated further: the call's "
         "result is that error (`&&` and `||` absorb an error when their other operand decides the "
         "result). A malformed input (`int(\"x\")`, `timestamp(\"yesterday\")`, an unknown time zone) is "
@@ -388,8 +394,10 @@ struct FunctionsArgs {
 int RunFunctions(const FunctionsArgs& a) {
   Library lib = Build();
   if (a.name.empty()) {
-    if (a.format == "markdown") MarkdownLibrary(std::cout, lib);
-    else TextLibrary(std::cout, lib);
+    if (a.format == "markdown")
+      MarkdownLibrary(std::cout, lib);
+    else
+      TextLibrary(std::cout, lib);
     return kOk;
   }
   for (const auto& f : lib.functions) {

@@ -31,11 +31,20 @@ std::string Html(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -48,10 +57,14 @@ std::string Quote(std::string_view s) { return base::Quote(s, {"\n", false, fals
 const char* PolicyColor(const std::optional<ast::ConflictPolicy>& p) {
   if (!p) return "#444444";
   switch (p->kind) {
-    case ast::ConflictKind::kTwoWay: return "#7b3fb5";
-    case ast::ConflictKind::kPrefer: return p->side == ast::Side::kSalesforce ? "#0176d3" : "#ff5c35";
-    case ast::ConflictKind::kPreferUnlessBlank: return p->side == ast::Side::kSalesforce ? "#5aa9e6" : "#ff9f85";
-    case ast::ConflictKind::kDontSync: return "#9e9e9e";
+    case ast::ConflictKind::kTwoWay:
+      return "#7b3fb5";
+    case ast::ConflictKind::kPrefer:
+      return p->side == ast::Side::kSalesforce ? "#0176d3" : "#ff5c35";
+    case ast::ConflictKind::kPreferUnlessBlank:
+      return p->side == ast::Side::kSalesforce ? "#5aa9e6" : "#ff9f85";
+    case ast::ConflictKind::kDontSync:
+      return "#9e9e9e";
   }
   return "#444444";
 }
@@ -60,9 +73,12 @@ std::string PolicyText(const std::optional<ast::ConflictPolicy>& p) { return p ?
 
 const char* DirAttr(ast::Direction d) {
   switch (d) {
-    case ast::Direction::kBoth: return "both";
-    case ast::Direction::kToHubSpot: return "forward";
-    case ast::Direction::kToSalesforce: return "back";
+    case ast::Direction::kBoth:
+      return "both";
+    case ast::Direction::kToHubSpot:
+      return "forward";
+    case ast::Direction::kToSalesforce:
+      return "back";
   }
   return "forward";
 }
@@ -78,10 +94,14 @@ void Legend(std::string& out) {
   out += "  subgraph cluster_legend {\n    label=\"legend\"; fontsize=10; color=\"#cccccc\";\n";
   out += "    node [shape=plaintext, fontsize=9]; edge [fontsize=9];\n";
   const char* rows[][3] = {
-      {"copy", "solid", "#444444"},        {"with / to transform", "dashed", "#444444"},
-      {"via values table", "bold", "#444444"}, {"computed", "dotted", "#444444"},
-      {"two_way", "solid", "#7b3fb5"},      {"prefer salesforce", "solid", "#0176d3"},
-      {"prefer hubspot", "solid", "#ff5c35"}, {"... unless blank", "solid", "#5aa9e6"},
+      {"copy", "solid", "#444444"},
+      {"with / to transform", "dashed", "#444444"},
+      {"via values table", "bold", "#444444"},
+      {"computed", "dotted", "#444444"},
+      {"two_way", "solid", "#7b3fb5"},
+      {"prefer salesforce", "solid", "#0176d3"},
+      {"prefer hubspot", "solid", "#ff5c35"},
+      {"... unless blank", "solid", "#5aa9e6"},
       {"dont_sync", "solid", "#9e9e9e"},
   };
   int i = 0;
@@ -161,7 +181,7 @@ std::string Dot(const driver::RuleSet& set, const std::string& only) {
         label += std::string(label.empty() ? "" : "\n") + "via " + r->via->text;
       }
       if (r->blank) {
-        const char* b = r->blank->kind == ast::BlankKind::kIgnore ? "blank ignore"
+        const char* b = r->blank->kind == ast::BlankKind::kIgnore  ? "blank ignore"
                         : r->blank->kind == ast::BlankKind::kClear ? "blank clear"
                                                                    : "blank default";
         label += std::string(label.empty() ? "" : "\n") + b;
@@ -174,8 +194,9 @@ std::string Dot(const driver::RuleSet& set, const std::string& only) {
         style = "dotted";
         const ast::Expr* e = from.empty() ? r->salesforce.get() : r->hubspot.get();
         std::string expr = id + "_ex" + std::to_string(k++);
-        out += "    " + expr + " [shape=box, style=\"rounded,dashed\", fontsize=9, label=" +
-               Quote(e ? fmt::FormatExpr(*e) : "?") + "];\n";
+        out += "    " + expr +
+               " [shape=box, style=\"rounded,dashed\", fontsize=9, label=" + Quote(e ? fmt::FormatExpr(*e) : "?") +
+               "];\n";
         (from.empty() ? from : to) = expr;
       }
       out += "    " + from + " -> " + to + " [dir=" + DirAttr(r->dir) + ", style=" + style + ", color=\"" +
@@ -218,7 +239,8 @@ std::string Dot(const driver::RuleSet& set, const std::string& only) {
           if (target == stages.size()) continue;
           std::string node = id + "_t" + std::to_string(t++);
           std::string text = ast::FieldPathText(tr->field) + "\nbecomes " + tr->value.text;
-          if (tr->for_object) text += "\nfor " + tr->for_object->text + (tr->of_field ? " of " + tr->of_field->text : "");
+          if (tr->for_object)
+            text += "\nfor " + tr->for_object->text + (tr->of_field ? " of " + tr->of_field->text : "");
           out += "    " + node + " [shape=note, fontsize=9, label=" + Quote(text) + "];\n";
           out += "    " + node + " -> " + id + "_" + std::to_string(target) + " [style=dashed, color=\"#0176d3\"];\n";
         }

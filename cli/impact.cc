@@ -5,7 +5,6 @@
 #include <set>
 #include <tuple>
 
-
 namespace accord::cli {
 
 namespace {
@@ -110,8 +109,10 @@ Impact ComparePlans(const sync::PassReport& old_plan, const sync::PassReport& ne
   for (const auto& [k, wb] : b.writes) {
     auto it = a.writes.find(k);
     for (const auto& [field, value] : wb.fields) {
-      if (it == a.writes.end() || !it->second.fields.count(field)) ++tally(k, field).added;
-      else if (it->second.fields.at(field) != value) ++tally(k, field).changed;
+      if (it == a.writes.end() || !it->second.fields.count(field))
+        ++tally(k, field).added;
+      else if (it->second.fields.at(field) != value)
+        ++tally(k, field).changed;
     }
   }
   for (const auto& [k, wa] : a.writes) {

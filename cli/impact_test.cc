@@ -111,7 +111,8 @@ TEST(Impact, OutcomesByKindAndCategory) {
 }
 
 TEST(Impact, UpdatesAndLifecycleOfOneRecordAreOneWrite) {
-  auto lc = Write(Kind::kLifecycle, "003", "51", {{"lifecyclestage", "customer"}}, schema::System::kHubSpot, "contacts");
+  auto lc =
+      Write(Kind::kLifecycle, "003", "51", {{"lifecyclestage", "customer"}}, schema::System::kHubSpot, "contacts");
   auto up = Write(Kind::kUpdate, "003", "51", {{"email", "a@b.c"}}, schema::System::kHubSpot, "contacts");
   lc.sync = up.sync = "people";
   Impact im = ComparePlans(Plan({up}), Plan({up, lc}));
@@ -131,7 +132,8 @@ TEST(Impact, CountHasThousandsSeparators) {
   EXPECT_EQ(Count(-1000), "-1,000");
   FieldImpact f;
   f.system = schema::System::kSalesforce, f.object = "Account", f.field = "Industry", f.added = 2, f.changed = 1000;
-  EXPECT_EQ(f.Text(), "rewrites Industry on 1,002 Salesforce Account records (1,000 with another value, 2 newly written)");
+  EXPECT_EQ(f.Text(),
+            "rewrites Industry on 1,002 Salesforce Account records (1,000 with another value, 2 newly written)");
 }
 
 }  // namespace

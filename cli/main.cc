@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
     try {
       std::cout << app.get_subcommand(help_verb)->help();
     } catch (const CLI::OptionNotFound&) {
-      std::cerr << "accord: unknown verb '" << help_verb << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, lsp, sandbox, test, plan, run, errors, retry, help\n";
+      std::cerr << "accord: unknown verb '" << help_verb
+                << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, lsp, sandbox, test, plan, run, "
+                   "errors, retry, help\n";
       exit_code = kUsage;
     }
   });

@@ -13,11 +13,11 @@
 
 #include "cli/commands.h"
 #include "cli/load.h"
-#include "runtime/sync/engine.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
 #include "jit/runner.h"
 #include "runtime/record.h"
+#include "runtime/sync/engine.h"
 
 namespace accord::cli {
 

@@ -2,17 +2,16 @@
 // `accord diff --data` (which plans two versions of the rules over the same data).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/connect.h"
 #include "compiler/driver/driver.h"
 #include "compiler/sema/checker.h"
+#include "runtime/connectors/connector.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/engine.h"
-#include "runtime/connectors/connector.h"
 
 namespace accord::cli {
 

@@ -3,12 +3,13 @@
 // Emulated Salesforce and HubSpot APIs on 127.0.0.1 (sandbox/, docs/sandbox.md),
 // seeded from DIR (default: the built-in example). Prints both base URLs and
 // the access token, then serves until SIGINT or SIGTERM and stops cleanly.
+#include "sandbox/sandbox.h"
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
-#include "sandbox/sandbox.h"
 
 namespace accord::cli {
 
@@ -66,7 +67,8 @@ void RegisterSandbox(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", args->seed, "seed folder (default: the built-in example)");
   cmd->add_option("--port-salesforce", args->port_salesforce, "Salesforce port (default: a free port)")
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--port-hubspot", args->port_hubspot, "HubSpot port (default: a free port)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--port-hubspot", args->port_hubspot, "HubSpot port (default: a free port)")
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--token", args->token, "the access token both APIs accept");
   cmd->add_option("--state", args->state, "keep the state in this SQLite file (default: memory only)");
   cmd->callback([args, &exit_code] { exit_code = RunSandbox(*args); });

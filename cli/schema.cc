@@ -4,16 +4,16 @@
 // (describe) and DIR/hubspot/<object>.json (properties) — from the live APIs
 // (or `accord sandbox`), pretty-printed with sorted keys and fields sorted by
 // name so that a re-pull's diff shows only what changed in the org.
+#include "compiler/schema/schema.h"
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/connect.h"
-#include "compiler/schema/schema.h"
 
 namespace accord::cli {
 
@@ -76,14 +76,15 @@ bool Normalize(schema::System system, const std::string& object, const std::stri
     *error = "the API's answer for " + object + " is not a JSON object";
     return false;
   }
-  if (system == schema::System::kSalesforce) SortByName(j["fields"]);
-  else SortByName(j["results"]);
+  if (system == schema::System::kSalesforce)
+    SortByName(j["fields"]);
+  else
+    SortByName(j["results"]);
   *text = j.dump(2) + "\n";
   std::vector<schema::SchemaError> errors;
-  std::optional<schema::Object> o =
-      system == schema::System::kSalesforce
-          ? schema::ParseSalesforceDescribe(*text, object + ".json", errors)
-          : schema::ParseHubSpotProperties(*text, object, object + ".json", errors);
+  std::optional<schema::Object> o = system == schema::System::kSalesforce
+                                        ? schema::ParseSalesforceDescribe(*text, object + ".json", errors)
+                                        : schema::ParseHubSpotProperties(*text, object, object + ".json", errors);
   if (!o) {
     *error = object + ": the pulled schema does not read back" + (errors.empty() ? "" : ": " + errors[0].message);
     return false;
@@ -112,9 +113,9 @@ int RunPull(const PullArgs& a) {
     const char* sys = system == schema::System::kSalesforce ? "salesforce" : "hubspot";
     for (const std::string& object : objects) {
       std::string body, err, text;
-      bool ok = base::Succeeded(system == schema::System::kSalesforce ? c.salesforce->Describe(object)
-                                                                      : c.hubspot->Properties(object),
-                                &body, &err);
+      bool ok = base::Succeeded(
+          system == schema::System::kSalesforce ? c.salesforce->Describe(object) : c.hubspot->Properties(object), &body,
+          &err);
       size_t fields = 0;
       if (ok) ok = Normalize(system, object, body, &text, &fields, &err);
       fs::path path = fs::path(a.out) / sys / (object + ".json");
@@ -130,8 +131,9 @@ int RunPull(const PullArgs& a) {
   };
   if (c.salesforce)
     pull(schema::System::kSalesforce,
-         a.sf_objects.empty() ? Existing(fs::path(a.out) / "salesforce", {"Account", "Contact", "Lead", "Opportunity", "Task"})
-                              : a.sf_objects);
+         a.sf_objects.empty()
+             ? Existing(fs::path(a.out) / "salesforce", {"Account", "Contact", "Lead", "Opportunity", "Task"})
+             : a.sf_objects);
   if (c.hubspot)
     pull(schema::System::kHubSpot,
          a.hs_objects.empty() ? Existing(fs::path(a.out) / "hubspot", {"companies", "contacts", "deals", "tasks"})
@@ -150,7 +152,8 @@ void RegisterSchema(CLI::App& app, int& exit_code) {
   auto* pull = schema_cmd->add_subcommand("pull", "Write the schema files `accord check` reads from the live APIs");
   AddRemoteOptions(pull, args->remote);
   pull->add_option("--out", args->out, "the schemas folder (writes OUT/salesforce/*.json and OUT/hubspot/*.json)");
-  pull->add_option("--objects", args->sf_objects, "Salesforce objects (default: those already in OUT, else the standard five)")
+  pull->add_option("--objects", args->sf_objects,
+                   "Salesforce objects (default: those already in OUT, else the standard five)")
       ->delimiter(',');
   pull->add_option("--hubspot-objects", args->hs_objects, "HubSpot object types (default: those in OUT, else four)")
       ->delimiter(',');

@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/connect.h"
@@ -17,9 +16,9 @@
 #include "cli/pass.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
+#include "runtime/connectors/jsonl_connector.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/engine.h"
-#include "runtime/connectors/jsonl_connector.h"
 #include "runtime/sync/test_runner.h"
 
 namespace accord::cli {
@@ -127,8 +126,9 @@ json ReportJson(const sync::PassReport& r, bool events) {
   json j;
   json syncs = json::object();
   for (const auto& [name, s] : r.per_sync)
-    syncs[name] = {{"pairs", s.pairs}, {"unchanged", s.unchanged},     {"created", s.created}, {"updated", s.updated}, {"linked", s.linked},
-                   {"conflicts", s.conflicts}, {"skipped", s.skipped}, {"deleted", s.deleted}, {"errors", s.errors}};
+    syncs[name] = {{"pairs", s.pairs},     {"unchanged", s.unchanged}, {"created", s.created},
+                   {"updated", s.updated}, {"linked", s.linked},       {"conflicts", s.conflicts},
+                   {"skipped", s.skipped}, {"deleted", s.deleted},     {"errors", s.errors}};
   j["syncs"] = syncs;
   j["errors_by_category"] = r.errors_by_category;
   j["api_calls"] = {{"salesforce", {{"reads", r.salesforce_calls.reads}, {"writes", r.salesforce_calls.writes}}},
@@ -177,18 +177,24 @@ void PrintPlan(const sync::PassReport& r, std::ostream& out) {
                        (!e.salesforce_id.empty() && !e.hubspot_id.empty() ? " / " : "") +
                        (e.hubspot_id.empty() ? "" : "hubspot " + e.hubspot_id);
     switch (e.kind) {
-      case sync::Event::Kind::kCreate: out << "  create " << target << " (from " << pair << ")\n"; break;
-      case sync::Event::Kind::kUpdate: out << "  update " << target << " (" << pair << ")\n"; break;
-      case sync::Event::Kind::kLifecycle: out << "  lifecycle " << target << " (" << pair << ")\n"; break;
+      case sync::Event::Kind::kCreate:
+        out << "  create " << target << " (from " << pair << ")\n";
+        break;
+      case sync::Event::Kind::kUpdate:
+        out << "  update " << target << " (" << pair << ")\n";
+        break;
+      case sync::Event::Kind::kLifecycle:
+        out << "  lifecycle " << target << " (" << pair << ")\n";
+        break;
       case sync::Event::Kind::kConflict:
         out << "  conflict (" << pair << "): " << e.message << "\n";
         for (size_t i = 0; i < e.changes.size(); ++i)
-          out << "      " << (i == 0 ? "salesforce " : "hubspot ") << e.changes[i].field << " = " << Q(e.changes[i].after)
-              << " (was " << Q(e.changes[i].before) << ")\n";
+          out << "      " << (i == 0 ? "salesforce " : "hubspot ") << e.changes[i].field << " = "
+              << Q(e.changes[i].after) << " (was " << Q(e.changes[i].before) << ")\n";
         continue;
       case sync::Event::Kind::kError:
-        out << "  error " << e.category << " (" << pair << "): " << e.message << (e.rule.empty() ? "" : "  [" + e.rule + "]")
-            << "\n";
+        out << "  error " << e.category << " (" << pair << "): " << e.message
+            << (e.rule.empty() ? "" : "  [" + e.rule + "]") << "\n";
         continue;
       default:
         out << "  " << sync::EventKindName(e.kind) << " (" << pair << ")" << (e.message.empty() ? "" : ": " + e.message)
@@ -196,8 +202,8 @@ void PrintPlan(const sync::PassReport& r, std::ostream& out) {
         continue;
     }
     for (const auto& c : e.changes)
-      out << "      " << c.field << ": " << Q(c.before) << " -> " << Q(c.after) << (c.rule.empty() ? "" : "  [" + c.rule + "]")
-          << "\n";
+      out << "      " << c.field << ": " << Q(c.before) << " -> " << Q(c.after)
+          << (c.rule.empty() ? "" : "  [" + c.rule + "]") << "\n";
   }
   // projected API calls (a pass's reads plus one write call per batch and kind)
   out << "projected API calls: salesforce " << r.salesforce_calls.reads + r.salesforce_calls.writes << " ("
@@ -338,16 +344,24 @@ int RunErrors(const LogArgs& a) {
   }
   // the errors, or with --notes the notes (decisions to review: nothing waits on them)
   auto errors = a.notes ? s->Notes("") : s->Errors("");
-  if (a.format == "csv") std::cout << "id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message,note\n";
+  if (a.format == "csv")
+    std::cout << "id,sync,category,rule,salesforce_id,hubspot_id,attempts,permanent,message,note\n";
   json arr = json::array();
   size_t n = 0;
   for (const auto& e : errors) {
     if (!a.category.empty() && e.category != a.category) continue;
     ++n;
     if (a.format == "json") {
-      arr.push_back({{"id", e.id}, {"sync", e.sync}, {"category", e.category}, {"rule", e.rule},
-                     {"salesforce_id", e.salesforce_id}, {"hubspot_id", e.hubspot_id}, {"message", e.message},
-                     {"attempts", e.attempts}, {"permanent", e.permanent}, {"note", e.note}});
+      arr.push_back({{"id", e.id},
+                     {"sync", e.sync},
+                     {"category", e.category},
+                     {"rule", e.rule},
+                     {"salesforce_id", e.salesforce_id},
+                     {"hubspot_id", e.hubspot_id},
+                     {"message", e.message},
+                     {"attempts", e.attempts},
+                     {"permanent", e.permanent},
+                     {"note", e.note}});
     } else if (a.format == "csv") {
       std::cout << e.id << "," << Csv(e.sync) << "," << e.category << "," << Csv(e.rule) << "," << Csv(e.salesforce_id)
                 << "," << Csv(e.hubspot_id) << "," << e.attempts << "," << (e.permanent ? "true" : "false") << ","
@@ -362,14 +376,17 @@ int RunErrors(const LogArgs& a) {
         std::cout << "(" << e.attempts << (e.attempts == 1 ? " attempt" : " attempts")
                   << (e.permanent ? ", waits for a change" : ", retried") << ")";
       std::cout << "\n    " << e.message
-                << (e.rule.empty() ? "" : (e.sync == store::kReadErrorsSync ? "\n    read from: " : "\n    rule: ") + e.rule) << "\n";
+                << (e.rule.empty() ? ""
+                                   : (e.sync == store::kReadErrorsSync ? "\n    read from: " : "\n    rule: ") + e.rule)
+                << "\n";
     }
   }
   if (a.format == "json") std::cout << arr.dump(2) << "\n";
   if (a.format == "text") {
     std::cout << n << (a.notes ? (n == 1 ? " note" : " notes") : (n == 1 ? " error" : " errors"));
     if (size_t notes = a.notes ? 0 : s->Notes("").size())
-      std::cout << "; " << notes << (notes == 1 ? " note" : " notes") << " (decisions to review): accord errors --notes";
+      std::cout << "; " << notes << (notes == 1 ? " note" : " notes")
+                << " (decisions to review): accord errors --notes";
     std::cout << "\n";
   }
   return kOk;
@@ -408,16 +425,19 @@ bool CheckDataArgs(const DataArgs& a, const char* verb, std::string* error) {
   std::error_code ec;
   std::string v = std::string("accord ") + verb + ": ";
   bool remote = a.remote.remote();
-  if (remote && !a.data.empty()) *error = v + "give either --data DIR or --salesforce URL --hubspot URL, not both";
+  if (remote && !a.data.empty())
+    *error = v + "give either --data DIR or --salesforce URL --hubspot URL, not both";
   else if (remote && (a.remote.salesforce_url.empty() || a.remote.hubspot_url.empty()))
     *error = v + "a sync needs both systems: --salesforce URL and --hubspot URL";
   else if (!remote && a.data.empty())
-    *error = v + "where is the data? --data DIR (jsonl folders) or --salesforce URL --hubspot URL (the APIs or "
-                 "`accord sandbox`)";
+    *error = v +
+             "where is the data? --data DIR (jsonl folders) or --salesforce URL --hubspot URL (the APIs or "
+             "`accord sandbox`)";
   else if (!remote && !fs::is_directory(a.data, ec))
     *error = v + "--data " + a.data + " is not a folder (expected " + a.data + "/salesforce/*.jsonl and " + a.data +
              "/hubspot/*.jsonl)";
-  else return true;
+  else
+    return true;
   return false;
 }
 
@@ -445,10 +465,10 @@ bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSet
     out->salesforce = std::move(c.salesforce);
     out->hubspot = std::move(c.hubspot);
   } else {
-    out->salesforce =
-        std::make_unique<sync::JsonlConnector>(schema::System::kSalesforce, (fs::path(a.data) / "salesforce").string(), dry_run);
-    out->hubspot =
-        std::make_unique<sync::JsonlConnector>(schema::System::kHubSpot, (fs::path(a.data) / "hubspot").string(), dry_run);
+    out->salesforce = std::make_unique<sync::JsonlConnector>(schema::System::kSalesforce,
+                                                             (fs::path(a.data) / "salesforce").string(), dry_run);
+    out->hubspot = std::make_unique<sync::JsonlConnector>(schema::System::kHubSpot,
+                                                          (fs::path(a.data) / "hubspot").string(), dry_run);
   }
   return true;
 }
@@ -457,7 +477,8 @@ bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport
   PassSetup setup;
   if (!OpenPass(data, /*dry_run=*/true, set.model, &setup, error)) return false;
   ir::CompiledRules rules = ir::LowerRules(set.model);
-  sync::Engine engine(sync::ViewOf(set, rules), jit::EngineKind::kAuto, *setup.store, *setup.salesforce, *setup.hubspot);
+  sync::Engine engine(sync::ViewOf(set, rules), jit::EngineKind::kAuto, *setup.store, *setup.salesforce,
+                      *setup.hubspot);
   sync::PassOptions po;
   po.dry_run = true;
   po.keep_events = true;
@@ -476,8 +497,9 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   test->add_option("--engine", targs->engine, "interp, jit or auto (default: interp)");
   test->add_option("--filter", targs->filter, "only tests whose name contains this");
   test->add_flag("-v,--verbose", targs->verbose, "list passing tests too");
-  test->footer("Prints one line per failing test with its location and a final `N passed, N failed`; exit 1 on any "
-               "failure.");
+  test->footer(
+      "Prints one line per failing test with its location and a final `N passed, N failed`; exit 1 on any "
+      "failure.");
   test->callback([targs, &exit_code] { exit_code = RunTestVerb(*targs); });
 
   auto plan_args = std::make_shared<PassArgs>();
@@ -487,7 +509,8 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   plan->callback([plan_args, &exit_code] { exit_code = RunPassVerb(*plan_args, true); });
 
   auto run_args = std::make_shared<PassArgs>();
-  auto* run = app.add_subcommand("run", "Run sync passes against the APIs (or the sandbox) or over a jsonl data folder");
+  auto* run =
+      app.add_subcommand("run", "Run sync passes against the APIs (or the sandbox) or over a jsonl data folder");
   AddPassOptions(run, *run_args);
   run->add_flag("--once", run_args->once, "one pass and exit (the default)");
   run->add_flag("--full", run_args->full, "reconcile every linked pair, not only those changed since the last pass");

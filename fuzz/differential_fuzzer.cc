@@ -7,9 +7,10 @@
 // JIT-compiled and run natively, twice with different values; a disagreement
 // (kind, value, or error code/message/location) aborts.
 //
-// Build (clang):  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DACCORD_FUZZ=ON -DACCORD_TESTS=OFF && ninja -C build-fuzz differential_fuzzer
-// Run:            ./build-fuzz/fuzz/differential_fuzzer fuzz/corpus/differential -max_total_time=300 -rss_limit_mb=4096
-// Replay (any compiler): ./build/tests/differential_fuzz_replay fuzz/corpus/differential
+// Build (clang):  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DACCORD_FUZZ=ON -DACCORD_TESTS=OFF && ninja -C
+// build-fuzz differential_fuzzer Run:            ./build-fuzz/fuzz/differential_fuzzer fuzz/corpus/differential
+// -max_total_time=300 -rss_limit_mb=4096 Replay (any compiler): ./build/tests/differential_fuzz_replay
+// fuzz/corpus/differential
 //                        (CTest: differential_fuzz_replay)
 #include <cstdint>
 #include <cstdio>
@@ -54,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   differential::SeedSource seeded(h);
   differential::Source& values = text_mode ? static_cast<differential::Source&>(seeded) : bytes;
 
-  std::string text = text_mode ? std::string(reinterpret_cast<const char*>(data + 1), size - 1)
-                               : differential::GenerateExpr(bytes, 5);
+  std::string text =
+      text_mode ? std::string(reinterpret_cast<const char*>(data + 1), size - 1) : differential::GenerateExpr(bytes, 5);
   static const bool verbose = std::getenv("ACCORD_DIFFERENTIAL_VERBOSE") != nullptr;
   auto c = std::make_unique<differential::Compiled>();
   bool ok = differential::Compile(text, c.get());

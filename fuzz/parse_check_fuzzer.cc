@@ -7,9 +7,9 @@
 // recursive pass; formatted output of a clean parse parses again to the same
 // AST; lowered programs verify.
 //
-// Build (clang):  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DACCORD_FUZZ=ON -DACCORD_TESTS=OFF && ninja -C build-fuzz parse_check_fuzzer
-// Run:            ./build-fuzz/fuzz/parse_check_fuzzer fuzz/corpus/parse_check -max_total_time=60
-// Every crash found is kept in fuzz/corpus/parse_check; CTest replays the corpus (fuzz_replay).
+// Build (clang):  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DACCORD_FUZZ=ON -DACCORD_TESTS=OFF && ninja -C
+// build-fuzz parse_check_fuzzer Run:            ./build-fuzz/fuzz/parse_check_fuzzer fuzz/corpus/parse_check
+// -max_total_time=60 Every crash found is kept in fuzz/corpus/parse_check; CTest replays the corpus (fuzz_replay).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (sink.error_count() == 0) {
     accord::ir::CompiledRules rules = accord::ir::LowerRules(model);
     for (const auto& s : rules.syncs)
-      for (const accord::ir::Mapping* m : {s.to_hubspot.get(), s.to_salesforce.get(), s.create_hubspot.get(),
-                                           s.create_salesforce.get()})
+      for (const accord::ir::Mapping* m :
+           {s.to_hubspot.get(), s.to_salesforce.get(), s.create_hubspot.get(), s.create_salesforce.get()})
         if (m && !accord::ir::Verify(m->program).empty()) std::abort();
   }
   // The formatter must produce text that parses to the same AST.

@@ -14,8 +14,8 @@
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -24,10 +24,9 @@
 #include <llvm/Support/Process.h>
 #include <llvm/Support/SHA256.h>
 #include <llvm/Support/TargetSelect.h>
-#include <llvm/Support/xxhash.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Support/xxhash.h>
 #include <llvm/Target/TargetMachine.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -47,10 +46,14 @@ using rt::Kind;
 using rt::Value;
 
 bool ParseEngineKind(std::string_view text, EngineKind* out) {
-  if (text == "interp") *out = EngineKind::kInterp;
-  else if (text == "jit") *out = EngineKind::kJit;
-  else if (text == "auto") *out = EngineKind::kAuto;
-  else return false;
+  if (text == "interp")
+    *out = EngineKind::kInterp;
+  else if (text == "jit")
+    *out = EngineKind::kJit;
+  else if (text == "auto")
+    *out = EngineKind::kAuto;
+  else
+    return false;
   return true;
 }
 
@@ -96,8 +99,14 @@ void InitLLVM() {
 
 bool IsScalarKind(Kind k) {
   switch (k) {
-    case Kind::kString: case Kind::kBytes: case Kind::kList: case Kind::kMap: case Kind::kError: return false;
-    default: return true;
+    case Kind::kString:
+    case Kind::kBytes:
+    case Kind::kList:
+    case Kind::kMap:
+    case Kind::kError:
+      return false;
+    default:
+      return true;
   }
 }
 
@@ -116,8 +125,8 @@ class Codegen {
                                      llvm::Function::ExternalLinkage, "accord_jit_branch", m_);
     ret_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, ptr_}, false),
                                   llvm::Function::ExternalLinkage, "accord_jit_return", m_);
-    release_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_}, false),
-                                      llvm::Function::ExternalLinkage, "accord_jit_release", m_);
+    release_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_}, false), llvm::Function::ExternalLinkage,
+                                      "accord_jit_release", m_);
     call_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, i32_, ptr_}, false),
                                    llvm::Function::ExternalLinkage, "accord_jit_call", m_);
     blank_ = llvm::Function::Create(llvm::FunctionType::get(b_.getInt1Ty(), {ptr_}, false),
@@ -161,7 +170,9 @@ class Codegen {
     llvm::Value* p = b_.CreateGEP(i8_, v, b_.getInt64(offset));
     return b_.CreateLoad(t, b_.CreateBitCast(p, t->getPointerTo()));
   }
-  llvm::Value* IsKind(llvm::Value* v, Kind k) { return b_.CreateICmpEQ(KindOf(v), b_.getInt8(static_cast<uint8_t>(k))); }
+  llvm::Value* IsKind(llvm::Value* v, Kind k) {
+    return b_.CreateICmpEQ(KindOf(v), b_.getInt8(static_cast<uint8_t>(k)));
+  }
   llvm::Value* Payload(llvm::Value* v) { return Field(v, 8, i64_); }
 
   // Does the register hold a reference-counted object?
@@ -196,9 +207,7 @@ class Codegen {
   llvm::MDNode* Likely() { return llvm::MDBuilder(ctx_).createBranchWeights(2000, 1); }
 
   void CallExec(uint32_t pc) { b_.CreateCall(exec_, {prog_, b_.getInt32(pc), regs_, records_, out_}); }
-  sema::TypeKind TypeOf(uint16_t r) const {
-    return r < p_->reg_types.size() ? p_->reg_types[r] : sema::TypeKind::kDyn;
-  }
+  sema::TypeKind TypeOf(uint16_t r) const { return r < p_->reg_types.size() ? p_->reg_types[r] : sema::TypeKind::kDyn; }
 
   // Emits `fast` guarded by `guard`; otherwise the interpreter's executor.
   // `fast` must leave the builder in a block that falls through to `next`.
@@ -312,7 +321,9 @@ class Codegen {
         CopyValue(pc, Reg(ins.a), dst);
         return;
       }
-      case Op::kIterInit: case Op::kIterNext: case Op::kIsError:
+      case Op::kIterInit:
+      case Op::kIterNext:
+      case Op::kIsError:
         SlowBranch(pc, ins);
         return;
       case Op::kReturn: {
@@ -351,10 +362,19 @@ class Codegen {
         });
         return;
       }
-      case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kMod:
+      case Op::kAdd:
+      case Op::kSub:
+      case Op::kMul:
+      case Op::kDiv:
+      case Op::kMod:
         Arith(pc, ins);
         return;
-      case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
+      case Op::kEq:
+      case Op::kNe:
+      case Op::kLt:
+      case Op::kLe:
+      case Op::kGt:
+      case Op::kGe:
         Compare(pc, ins);
         return;
       default:
@@ -400,9 +420,10 @@ class Codegen {
       // fast when both are ints, the divisor is not 0 and it is not INT64_MIN / -1
       llvm::Value* x = Payload(a);
       llvm::Value* y = Payload(bb);
-      llvm::Value* ok = b_.CreateAnd(b_.CreateAnd(IsKind(a, Kind::kInt), IsKind(bb, Kind::kInt)),
-                                     b_.CreateICmpNE(y, b_.getInt64(0)));
-      llvm::Value* min_neg1 = b_.CreateAnd(b_.CreateICmpEQ(x, b_.getInt64(INT64_MIN)), b_.CreateICmpEQ(y, b_.getInt64(-1)));
+      llvm::Value* ok =
+          b_.CreateAnd(b_.CreateAnd(IsKind(a, Kind::kInt), IsKind(bb, Kind::kInt)), b_.CreateICmpNE(y, b_.getInt64(0)));
+      llvm::Value* min_neg1 =
+          b_.CreateAnd(b_.CreateICmpEQ(x, b_.getInt64(INT64_MIN)), b_.CreateICmpEQ(y, b_.getInt64(-1)));
       Guarded(pc, b_.CreateAnd(ok, b_.CreateNot(min_neg1)), [&] {
         llvm::Value* r = ins.op == Op::kDiv ? b_.CreateSDiv(x, y) : b_.CreateSRem(x, y);
         StoreScalar(Reg(ins.dst), KindConst(Kind::kInt), b_.getInt32(0), r);
@@ -444,12 +465,24 @@ class Codegen {
         }
         llvm::CmpInst::Predicate pred;
         switch (ins.op) {
-          case Op::kEq: pred = llvm::CmpInst::ICMP_EQ; break;
-          case Op::kNe: pred = llvm::CmpInst::ICMP_NE; break;
-          case Op::kLt: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SLT : llvm::CmpInst::ICMP_ULT; break;
-          case Op::kLe: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SLE : llvm::CmpInst::ICMP_ULE; break;
-          case Op::kGt: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SGT : llvm::CmpInst::ICMP_UGT; break;
-          default: pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SGE : llvm::CmpInst::ICMP_UGE; break;
+          case Op::kEq:
+            pred = llvm::CmpInst::ICMP_EQ;
+            break;
+          case Op::kNe:
+            pred = llvm::CmpInst::ICMP_NE;
+            break;
+          case Op::kLt:
+            pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SLT : llvm::CmpInst::ICMP_ULT;
+            break;
+          case Op::kLe:
+            pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SLE : llvm::CmpInst::ICMP_ULE;
+            break;
+          case Op::kGt:
+            pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SGT : llvm::CmpInst::ICMP_UGT;
+            break;
+          default:
+            pred = k == Kind::kInt ? llvm::CmpInst::ICMP_SGE : llvm::CmpInst::ICMP_UGE;
+            break;
         }
         store_bool(b_.CreateICmp(pred, x, y));
       });
@@ -461,12 +494,24 @@ class Codegen {
         llvm::Value* y = b_.CreateBitCast(Payload(bb), f64_);
         llvm::CmpInst::Predicate pred;
         switch (ins.op) {
-          case Op::kEq: pred = llvm::CmpInst::FCMP_OEQ; break;
-          case Op::kNe: pred = llvm::CmpInst::FCMP_UNE; break;
-          case Op::kLt: pred = llvm::CmpInst::FCMP_OLT; break;
-          case Op::kLe: pred = llvm::CmpInst::FCMP_OLE; break;
-          case Op::kGt: pred = llvm::CmpInst::FCMP_OGT; break;
-          default: pred = llvm::CmpInst::FCMP_OGE; break;
+          case Op::kEq:
+            pred = llvm::CmpInst::FCMP_OEQ;
+            break;
+          case Op::kNe:
+            pred = llvm::CmpInst::FCMP_UNE;
+            break;
+          case Op::kLt:
+            pred = llvm::CmpInst::FCMP_OLT;
+            break;
+          case Op::kLe:
+            pred = llvm::CmpInst::FCMP_OLE;
+            break;
+          case Op::kGt:
+            pred = llvm::CmpInst::FCMP_OGT;
+            break;
+          default:
+            pred = llvm::CmpInst::FCMP_OGE;
+            break;
         }
         store_bool(b_.CreateFCmp(pred, x, y));
       });
@@ -509,7 +554,6 @@ std::string ErrText(llvm::Error e) {
   os << e;
   return os.str();
 }
-
 
 // ---- the object-code cache ----
 // File layout: kMagic, the 64 hex digits of the key, the payload's length and
@@ -607,8 +651,10 @@ class DiskObjectCache : public llvm::ObjectCache {
     std::string key = KeyOf(m);
     if (dir.empty() || key.empty()) return;
     std::string why = StoreCached(dir, key, obj.getBuffer());
-    if (why.empty()) ++stats->writes;
-    else last_error = why;
+    if (why.empty())
+      ++stats->writes;
+    else
+      last_error = why;
   }
 };
 
@@ -693,20 +739,20 @@ void Runner::CompileEntries(const std::vector<int>& which) {
       return;
     }
     jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-    jit_->target_id = jtmb->getTargetTriple().str() + "\n" + jtmb->getCPU() + "\n" +
-                      jtmb->getFeatures().getString() + "\nLLVM " LLVM_VERSION_STRING "\nAccord " ACCORD_VERSION
-                      "\nIR O2, codegen default\n";
+    jit_->target_id = jtmb->getTargetTriple().str() + "\n" + jtmb->getCPU() + "\n" + jtmb->getFeatures().getString() +
+                      "\nLLVM " LLVM_VERSION_STRING "\nAccord " ACCORD_VERSION "\nIR O2, codegen default\n";
     jit_->cache.stats = &cache_stats_;
     DiskObjectCache* cache = &jit_->cache;
-    auto j = llvm::orc::LLJITBuilder()
-                 .setJITTargetMachineBuilder(std::move(*jtmb))
-                 .setCompileFunctionCreator([cache](llvm::orc::JITTargetMachineBuilder jtmb)
-                                                -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
-                   auto tm = jtmb.createTargetMachine();
-                   if (!tm) return tm.takeError();
-                   return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*tm), cache);
-                 })
-                 .create();
+    auto j =
+        llvm::orc::LLJITBuilder()
+            .setJITTargetMachineBuilder(std::move(*jtmb))
+            .setCompileFunctionCreator([cache](llvm::orc::JITTargetMachineBuilder jtmb)
+                                           -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+              auto tm = jtmb.createTargetMachine();
+              if (!tm) return tm.takeError();
+              return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*tm), cache);
+            })
+            .create();
     if (!j) {
       fail(ErrText(j.takeError()));
       jit_.reset();
@@ -718,7 +764,8 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     llvm::orc::MangleAndInterner mangle(jit_->lljit->getExecutionSession(), jit_->lljit->getDataLayout());
     llvm::orc::SymbolMap syms;
     auto add = [&](const char* name, void* addr) {
-      syms[mangle(name)] = llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(addr), llvm::JITSymbolFlags::Exported);
+      syms[mangle(name)] =
+          llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(addr), llvm::JITSymbolFlags::Exported);
     };
     add("accord_jit_exec", reinterpret_cast<void*>(&accord_jit_exec));
     add("accord_jit_branch", reinterpret_cast<void*>(&accord_jit_branch));
@@ -767,8 +814,10 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     bool rejected = false;
     cached = LoadCached(cache_dir_, key, &rejected);
     if (rejected) ++cache_stats_.rejected;
-    if (cached) ++cache_stats_.hits;
-    else ++cache_stats_.misses;
+    if (cached)
+      ++cache_stats_.hits;
+    else
+      ++cache_stats_.misses;
   }
   if (cached) {
     // skips the O2 pipeline and code generation
@@ -778,7 +827,8 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     }
   } else {
     OptimizeModule(*mod);
-    if (auto err = jit_->lljit->addIRModule(jit_->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
+    if (auto err =
+            jit_->lljit->addIRModule(jit_->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
       fail(ErrText(std::move(err)));
       return;
     }

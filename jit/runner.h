@@ -1,8 +1,7 @@
 // Running IR programs: the reference interpreter or native code from LLVM
-// ORC (jit::Runner; the sync engine is sync::Engine). A Runner owns one LLJIT instance (one ResourceTracker per compiled
-// rule set); `auto` interprets a program first and compiles it once it is
-// hot. A JIT failure falls back to the interpreter with a warning — never a
-// crash.
+// ORC (jit::Runner; the sync engine is sync::Engine). A Runner owns one LLJIT instance (one ResourceTracker per
+// compiled rule set); `auto` interprets a program first and compiles it once it is hot. A JIT failure falls back to the
+// interpreter with a warning — never a crash.
 #pragma once
 
 #include <memory>

@@ -55,8 +55,10 @@ void ExpectSameAsInterpreter(Runner& jit, int hj, const ir::Program& p) {
     for (int64_t y : std::initializer_list<int64_t>{-1, 0, 1, 5}) {
       rt::Value a = RunProgram(interp, hi, p, x, y), b = RunProgram(jit, hj, p, x, y);
       ASSERT_EQ(a.is_error(), b.is_error()) << x << " " << y;
-      if (a.is_error()) EXPECT_EQ(a.error_message(), b.error_message());
-      else EXPECT_TRUE(rt::Equal(a, b)) << a.DebugString() << " vs " << b.DebugString();
+      if (a.is_error())
+        EXPECT_EQ(a.error_message(), b.error_message());
+      else
+        EXPECT_TRUE(rt::Equal(a, b)) << a.DebugString() << " vs " << b.DebugString();
     }
 }
 

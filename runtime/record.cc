@@ -56,7 +56,8 @@ Value FromText(const schema::Field& f, std::string_view text) {
     case FieldType::kString:
     case FieldType::kUnsupported:
       return Value::StringView(text);
-    case FieldType::kBytes: return Value::BytesView(text);
+    case FieldType::kBytes:
+      return Value::BytesView(text);
     case FieldType::kInt: {
       int64_t i;
       if (text.empty()) return Value::Null();
@@ -99,7 +100,10 @@ Value FromText(const schema::Field& f, std::string_view text) {
       int64_t ms;
       if (ParseInt(text, &ms)) {
         int64_t sec = ms / 1000, rem = ms % 1000;
-        if (rem < 0) { rem += 1000; --sec; }
+        if (rem < 0) {
+          rem += 1000;
+          --sec;
+        }
         if (sec >= rt::kMinTimestampSeconds && sec <= rt::kMaxTimestampSeconds)
           return Value::Timestamp(sec, static_cast<int32_t>(rem * 1000000));
       }
@@ -124,23 +128,27 @@ Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v, std:
   simdjson::ondemand::json_type t;
   if (v.type().get(t)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed JSON value");
   switch (t) {
-    case simdjson::ondemand::json_type::null: return Value::Null();
+    case simdjson::ondemand::json_type::null:
+      return Value::Null();
     case simdjson::ondemand::json_type::string: {
       std::string_view s;
-      if (v.get_string().get(s)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed string");
+      if (v.get_string().get(s))
+        return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed string");
       return FromText(f, s);
     }
     case simdjson::ondemand::json_type::number: {
       std::string_view raw = base::TrimEnd(v.raw_json_token(), " \n\r\t,");
       switch (f.type) {
-        case FieldType::kString: return Value::StringView(raw);
+        case FieldType::kString:
+          return Value::StringView(raw);
         case FieldType::kDecimal:
         case FieldType::kInt:
         case FieldType::kDouble:
         case FieldType::kTimestamp:
         case FieldType::kDate:
           return FromText(f, raw);
-        default: return ConvError(f, raw, schema::FieldTypeName(f.type));
+        default:
+          return ConvError(f, raw, schema::FieldTypeName(f.type));
       }
     }
     case simdjson::ondemand::json_type::boolean: {
@@ -152,7 +160,8 @@ Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v, std:
     }
     case simdjson::ondemand::json_type::array: {
       simdjson::ondemand::array arr;
-      if (v.get_array().get(arr)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed array");
+      if (v.get_array().get(arr))
+        return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed array");
       std::vector<Value> items;
       for (auto item : arr) {
         std::string_view s;
@@ -182,8 +191,7 @@ bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, 
     // The usual case: the same key as at this position in the previous
     // record, compared raw (no unescaping, no hashing).
     const KeyInfo* info = nullptr;
-    if (position < order_.size() && !order_[position].key.empty() &&
-        field.key().unsafe_is_equal(order_[position].key))
+    if (position < order_.size() && !order_[position].key.empty() && field.key().unsafe_is_equal(order_[position].key))
       info = &order_[position];
     if (!info) {
       std::string_view key;
@@ -218,7 +226,7 @@ bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, 
       continue;
     }
     int slot = info->slot;
-    if (slot < 0) continue;  // not in the schema (attributes, unknown properties): skipped
+    if (slot < 0) continue;                            // not in the schema (attributes, unknown properties): skipped
     if (!wanted_.empty() && !wanted_[slot]) continue;  // no rule reads it
     const schema::Field& f = object_.fields[slot];
     if (f.type == FieldType::kString) {  // the common case first
@@ -244,16 +252,28 @@ namespace {
 // The text form of a scalar (HubSpot property values; Salesforce strings).
 bool ScalarText(const Value& v, std::string* text) {
   switch (v.kind()) {
-    case rt::Kind::kString: *text = std::string(v.str()); return true;
-    case rt::Kind::kInt: *text = std::to_string(v.int_value()); return true;
-    case rt::Kind::kUint: *text = std::to_string(v.uint_value()); return true;
+    case rt::Kind::kString:
+      *text = std::string(v.str());
+      return true;
+    case rt::Kind::kInt:
+      *text = std::to_string(v.int_value());
+      return true;
+    case rt::Kind::kUint:
+      *text = std::to_string(v.uint_value());
+      return true;
     case rt::Kind::kDouble:
       if (!std::isfinite(v.double_value())) return false;
       *text = rt::FormatDouble(v.double_value());
       return true;
-    case rt::Kind::kDecimal: *text = rt::FormatDecimal(v.coefficient(), v.scale()); return true;
-    case rt::Kind::kBool: *text = v.bool_value() ? "true" : "false"; return true;
-    case rt::Kind::kDate: *text = rt::FormatDate(v.days()); return true;
+    case rt::Kind::kDecimal:
+      *text = rt::FormatDecimal(v.coefficient(), v.scale());
+      return true;
+    case rt::Kind::kBool:
+      *text = v.bool_value() ? "true" : "false";
+      return true;
+    case rt::Kind::kDate:
+      *text = rt::FormatDate(v.days());
+      return true;
     case rt::Kind::kTimestamp: {
       // millisecond precision, as both systems store it
       int32_t ms_nanos = v.nanos() / 1000000 * 1000000;
@@ -273,7 +293,8 @@ bool ScalarText(const Value& v, std::string* text) {
       *text = out;
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 }  // namespace
@@ -302,11 +323,21 @@ bool AppendFieldValue(schema::System system, const schema::Field& f, const Value
     return true;
   }
   switch (v.kind()) {
-    case rt::Kind::kNull: out += "null"; return true;
-    case rt::Kind::kBool: out += v.bool_value() ? "true" : "false"; return true;
-    case rt::Kind::kInt: out += std::to_string(v.int_value()); return true;
-    case rt::Kind::kUint: out += std::to_string(v.uint_value()); return true;
-    case rt::Kind::kDecimal: out += rt::FormatDecimal(v.coefficient(), v.scale()); return true;
+    case rt::Kind::kNull:
+      out += "null";
+      return true;
+    case rt::Kind::kBool:
+      out += v.bool_value() ? "true" : "false";
+      return true;
+    case rt::Kind::kInt:
+      out += std::to_string(v.int_value());
+      return true;
+    case rt::Kind::kUint:
+      out += std::to_string(v.uint_value());
+      return true;
+    case rt::Kind::kDecimal:
+      out += rt::FormatDecimal(v.coefficient(), v.scale());
+      return true;
     case rt::Kind::kDouble:
       if (!std::isfinite(v.double_value())) {
         *error = "a non-finite number cannot be written to " + f.name;
@@ -314,7 +345,9 @@ bool AppendFieldValue(schema::System system, const schema::Field& f, const Value
       }
       out += rt::FormatDouble(v.double_value());
       return true;
-    case rt::Kind::kString: AppendJsonString(out, v.str()); return true;
+    case rt::Kind::kString:
+      AppendJsonString(out, v.str());
+      return true;
     default: {
       std::string text;
       if (!ScalarText(v, &text)) {

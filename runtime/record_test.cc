@@ -66,7 +66,8 @@ TEST(Decoder, SalesforceTypesFromJson) {
 TEST(Decoder, BadValuesBecomeErrorValuesNotCrashes) {
   schema::Object o = MakeObject(schema::System::kSalesforce);
   Decoder d(o);
-  Decoded r = DecodeText(d, R"({"Id":"003B","Revenue":"lots","Employees":1.5,"Active":"maybe","Since":"2024-13-01","Name":{"x":1}})");
+  Decoded r = DecodeText(
+      d, R"({"Id":"003B","Revenue":"lots","Employees":1.5,"Active":"maybe","Since":"2024-13-01","Name":{"x":1}})");
   ASSERT_TRUE(r.ok);
   for (int slot : {1, 2, 3, 4, 5}) EXPECT_TRUE(r.slots[slot].is_error()) << slot << " " << r.slots[slot].DebugString();
   EXPECT_EQ(r.slots[2].error_code(), rt::ErrorCode::kConversion);
@@ -76,7 +77,9 @@ TEST(Decoder, BadValuesBecomeErrorValuesNotCrashes) {
 TEST(Decoder, HubSpotNestedPropertiesAsStringsAndKeyOrderChanges) {
   schema::Object o = MakeObject(schema::System::kHubSpot);
   Decoder d(o);
-  Decoded r = DecodeText(d, R"({"id":"501","properties":{"Name":"Bo","Revenue":"10.5","Active":"false","Seen":"1700000000000","Since":"1704067200000"}})");
+  Decoded r = DecodeText(
+      d,
+      R"({"id":"501","properties":{"Name":"Bo","Revenue":"10.5","Active":"false","Seen":"1700000000000","Since":"1704067200000"}})");
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.id, "501");
   EXPECT_EQ(r.slots[1].str(), "Bo");
@@ -111,7 +114,8 @@ TEST(Encode, WireForms) {
   ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Null(), out, &err));
   ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Bool(true), out, &err));
   EXPECT_EQ(out, R"("15.0"15.0"""true")");
-  EXPECT_FALSE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Error(rt::ErrorCode::kRejected, "no"), out, &err));
+  EXPECT_FALSE(
+      AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Error(rt::ErrorCode::kRejected, "no"), out, &err));
   std::string s;
   AppendJsonString(s, "a\"b\\c\n\x01 é");
   EXPECT_EQ(s, "\"a\\\"b\\\\c\\n\\u0001 é\"");

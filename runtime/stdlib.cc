@@ -63,9 +63,8 @@ uint8_t KindOfTypeText(std::string_view t) {
 // A namespace prefix ("math" in math.greatest) rather than a receiver type:
 // a lower-case word that is not a type name.
 bool IsNamespace(std::string_view prefix) {
-  static constexpr std::string_view kTypes[] = {"bool",   "int",  "uint",      "double",   "string", "bytes",
-                                                "null",   "dyn",  "timestamp", "duration", "date",   "decimal",
-                                                "type"};
+  static constexpr std::string_view kTypes[] = {"bool", "int",       "uint",     "double", "string",  "bytes", "null",
+                                                "dyn",  "timestamp", "duration", "date",   "decimal", "type"};
   if (prefix.empty()) return false;
   for (char c : prefix)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;

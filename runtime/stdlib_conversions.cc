@@ -321,7 +321,8 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
   const Value& a = args[0];
   switch (fn) {
     // ---- int() ----
-    case Fn::to_int_int: return a;
+    case Fn::to_int_int:
+      return a;
     case Fn::to_int_uint:
       if (a.uint_value() > static_cast<uint64_t>(INT64_MAX))
         return Err(ErrorCode::kRange, "int: range error converting " + std::to_string(a.uint_value()));
@@ -336,19 +337,24 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::to_int_string: {
       int64_t v;
       switch (ParseInt(a.str(), &v)) {
-        case Parsed::kOk: return Value::Int(v);
-        case Parsed::kRange: return Err(ErrorCode::kRange, "int: " + Quote(a.str()) + " is out of range");
-        case Parsed::kMalformed: break;
+        case Parsed::kOk:
+          return Value::Int(v);
+        case Parsed::kRange:
+          return Err(ErrorCode::kRange, "int: " + Quote(a.str()) + " is out of range");
+        case Parsed::kMalformed:
+          break;
       }
       return ConversionError("int", a.str());
     }
-    case Fn::to_int_ts: return Value::Int(a.seconds());
+    case Fn::to_int_ts:
+      return Value::Int(a.seconds());
     case Fn::to_int_decimal:
       if (!ValidDecimal(a)) return MalformedDecimal();
       return Value::Int(a.coefficient() / kPow10[a.scale()]);
 
     // ---- uint() ----
-    case Fn::to_uint_uint: return a;
+    case Fn::to_uint_uint:
+      return a;
     case Fn::to_uint_int:
       if (a.int_value() < 0)
         return Err(ErrorCode::kRange, "uint: range error converting " + std::to_string(a.int_value()));
@@ -362,23 +368,32 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::to_uint_string: {
       uint64_t v;
       switch (ParseUint(a.str(), &v)) {
-        case Parsed::kOk: return Value::Uint(v);
-        case Parsed::kRange: return Err(ErrorCode::kRange, "uint: " + Quote(a.str()) + " is out of range");
-        case Parsed::kMalformed: break;
+        case Parsed::kOk:
+          return Value::Uint(v);
+        case Parsed::kRange:
+          return Err(ErrorCode::kRange, "uint: " + Quote(a.str()) + " is out of range");
+        case Parsed::kMalformed:
+          break;
       }
       return ConversionError("uint", a.str());
     }
 
     // ---- double() ----
-    case Fn::to_double_double: return a;
-    case Fn::to_double_int: return Value::Double(static_cast<double>(a.int_value()));
-    case Fn::to_double_uint: return Value::Double(static_cast<double>(a.uint_value()));
+    case Fn::to_double_double:
+      return a;
+    case Fn::to_double_int:
+      return Value::Double(static_cast<double>(a.int_value()));
+    case Fn::to_double_uint:
+      return Value::Double(static_cast<double>(a.uint_value()));
     case Fn::to_double_string: {
       double d;
       switch (ParseDouble(a.str(), &d)) {
-        case Parsed::kOk: return Value::Double(d);
-        case Parsed::kRange: return Err(ErrorCode::kRange, "double: " + Quote(a.str()) + " is out of range");
-        case Parsed::kMalformed: break;
+        case Parsed::kOk:
+          return Value::Double(d);
+        case Parsed::kRange:
+          return Err(ErrorCode::kRange, "double: " + Quote(a.str()) + " is out of range");
+        case Parsed::kMalformed:
+          break;
       }
       return ConversionError("double", a.str());
     }
@@ -387,7 +402,8 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
       return Value::Double(DecimalToDouble(a.coefficient(), a.scale()));
 
     // ---- string() ----
-    case Fn::to_string_string: return a;
+    case Fn::to_string_string:
+      return a;
     case Fn::to_string_int: {
       char buf[24];
       auto r = std::to_chars(buf, buf + sizeof buf, a.int_value());
@@ -398,8 +414,10 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
       auto r = std::to_chars(buf, buf + sizeof buf, a.uint_value());
       return Value::String(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
     }
-    case Fn::to_string_double: return Value::String(FormatDoubleG(a.double_value()));
-    case Fn::to_string_bool: return Value::String(a.bool_value() ? "true" : "false");
+    case Fn::to_string_double:
+      return Value::String(FormatDoubleG(a.double_value()));
+    case Fn::to_string_bool:
+      return Value::String(a.bool_value() ? "true" : "false");
     case Fn::to_string_bytes:
       if (!ValidUtf8(a.str())) return Err(ErrorCode::kConversion, "string: invalid UTF-8 in bytes");
       if (a.raw().flags & Value::kBorrowed) return Value::StringView(a.str());
@@ -424,14 +442,16 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::to_bytes_string:
       if (a.raw().flags & Value::kBorrowed) return Value::BytesView(a.str());
       return Value::Bytes(a.str());
-    case Fn::to_bytes_bytes: return a;
+    case Fn::to_bytes_bytes:
+      return a;
     case Fn::to_bool_string: {
       std::string_view s = a.str();
       if (s == "1" || s == "t" || s == "true" || s == "TRUE" || s == "True") return Value::Bool(true);
       if (s == "0" || s == "f" || s == "false" || s == "FALSE" || s == "False") return Value::Bool(false);
       return ConversionError("bool", s);
     }
-    case Fn::to_bool_bool: return a;
+    case Fn::to_bool_bool:
+      return a;
 
     // ---- timestamp(), duration() ----
     case Fn::to_ts_string: {
@@ -442,7 +462,8 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
                    "timestamp: " + Quote(a.str()) + " is not an RFC 3339 timestamp in years 0001-9999");
       return Value::Timestamp(s, n);
     }
-    case Fn::to_ts_ts: return a;
+    case Fn::to_ts_ts:
+      return a;
     case Fn::to_ts_int:
       if (!TimestampInRange(a.int_value())) return TimestampOutOfRange();
       return Value::Timestamp(a.int_value(), 0);
@@ -453,9 +474,12 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
         return Err(ErrorCode::kConversion, "duration: " + Quote(a.str()) + " is not a duration within 10000 years");
       return Value::Duration(s, n);
     }
-    case Fn::to_dur_dur: return a;
-    case Fn::to_dyn: return a;
-    case Fn::type_of: return Value::Type(KindTypeName(a.kind()).data());
+    case Fn::to_dur_dur:
+      return a;
+    case Fn::to_dyn:
+      return a;
+    case Fn::type_of:
+      return Value::Type(KindTypeName(a.kind()).data());
 
     // ---- decimal() ----
     case Fn::to_decimal_string: {
@@ -466,7 +490,8 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
                    "decimal: " + Quote(a.str()) + " is not a decimal number (at most 18 places, 64-bit coefficient)");
       return Value::Decimal(c, s);
     }
-    case Fn::to_decimal_int: return Value::Decimal(a.int_value(), 0);
+    case Fn::to_decimal_int:
+      return Value::Decimal(a.int_value(), 0);
     case Fn::to_decimal_double: {
       double d = a.double_value();
       if (!std::isfinite(d)) return Err(ErrorCode::kConversion, "decimal: cannot convert " + FormatDoubleG(d));
@@ -476,9 +501,11 @@ Value CallConversionFn(Fn fn, const Value* args, size_t nargs) {
         return Err(ErrorCode::kOverflow, "decimal: " + FormatDoubleG(d) + " overflows a decimal");
       return Value::Decimal(c, s);
     }
-    case Fn::to_decimal_dec: return a;
+    case Fn::to_decimal_dec:
+      return a;
 
-    default: return NotInFamily();  // not a conversion
+    default:
+      return NotInFamily();  // not a conversion
   }
 }
 

@@ -126,7 +126,8 @@ Value CallCrmFn(Fn fn, const Value* args, size_t nargs) {
   const Value& a = args[0];
   switch (fn) {
     // ---- CRM functions ----
-    case Fn::is_blank: return Value::Bool(IsBlank(a));
+    case Fn::is_blank:
+      return Value::Bool(IsBlank(a));
     case Fn::coalesce2:
     case Fn::coalesce3:
     case Fn::coalesce4:
@@ -137,17 +138,25 @@ Value CallCrmFn(Fn fn, const Value* args, size_t nargs) {
       for (size_t i = 0; i + 1 < nargs; ++i)
         if (!IsBlank(args[i])) return args[i];
       return args[nargs - 1];  // all blank: the last (often a literal default such as "")
-    case Fn::normalize_email: return MapAscii(a, TrimSpace(a.str()), true);
-    case Fn::email_domain: return EmailDomain(a);
-    case Fn::digits: return Digits(a);
-    case Fn::e164: return E164(a, args[1]);
-    case Fn::domain_of: return DomainOf(a);
+    case Fn::normalize_email:
+      return MapAscii(a, TrimSpace(a.str()), true);
+    case Fn::email_domain:
+      return EmailDomain(a);
+    case Fn::digits:
+      return Digits(a);
+    case Fn::e164:
+      return E164(a, args[1]);
+    case Fn::domain_of:
+      return DomainOf(a);
 
     // ---- multi-select values ----
-    case Fn::split_multi: return PicklistValues(a);
-    case Fn::join_multi: return PicklistText(a);
+    case Fn::split_multi:
+      return PicklistValues(a);
+    case Fn::join_multi:
+      return PicklistText(a);
 
-    default: return NotInFamily();  // not a CRM function
+    default:
+      return NotInFamily();  // not a CRM function
   }
 }
 

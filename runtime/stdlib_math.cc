@@ -67,7 +67,8 @@ Value CallMathFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::abs_int:
       if (a.int_value() == INT64_MIN) return Err(ErrorCode::kOverflow, "abs: int overflow");
       return a.int_value() < 0 ? Value::Int(-a.int_value()) : a;
-    case Fn::abs_double: return Value::Double(std::fabs(a.double_value()));
+    case Fn::abs_double:
+      return Value::Double(std::fabs(a.double_value()));
     case Fn::abs_decimal:
       if (!ValidDecimal(a)) return MalformedDecimal();
       if (a.coefficient() == INT64_MIN) return Err(ErrorCode::kOverflow, "abs: decimal overflow");
@@ -79,38 +80,63 @@ Value CallMathFn(Fn fn, const Value* args, size_t nargs) {
     case Fn::math_greatest_double:
     case Fn::math_least_int:
     case Fn::math_least_uint:
-    case Fn::math_least_double: return a;
-    case Fn::math_greatest_list: return Extreme("math.greatest", a, true);
-    case Fn::math_least_list: return Extreme("math.least", a, false);
-    case Fn::math_ceil: return Value::Double(std::ceil(a.double_value()));
-    case Fn::math_floor: return Value::Double(std::floor(a.double_value()));
-    case Fn::math_round: return Value::Double(std::round(a.double_value()));
-    case Fn::math_trunc: return Value::Double(std::trunc(a.double_value()));
+    case Fn::math_least_double:
+      return a;
+    case Fn::math_greatest_list:
+      return Extreme("math.greatest", a, true);
+    case Fn::math_least_list:
+      return Extreme("math.least", a, false);
+    case Fn::math_ceil:
+      return Value::Double(std::ceil(a.double_value()));
+    case Fn::math_floor:
+      return Value::Double(std::floor(a.double_value()));
+    case Fn::math_round:
+      return Value::Double(std::round(a.double_value()));
+    case Fn::math_trunc:
+      return Value::Double(std::trunc(a.double_value()));
     case Fn::math_abs_int:
       if (a.int_value() == INT64_MIN) return Err(ErrorCode::kOverflow, "math.abs(): int overflow");
       return a.int_value() < 0 ? Value::Int(-a.int_value()) : a;
-    case Fn::math_abs_uint: return a;
-    case Fn::math_abs_double: return Value::Double(std::fabs(a.double_value()));
-    case Fn::math_sign_int: return Value::Int((a.int_value() > 0) - (a.int_value() < 0));
-    case Fn::math_sign_uint: return Value::Uint(a.uint_value() > 0 ? 1 : 0);
+    case Fn::math_abs_uint:
+      return a;
+    case Fn::math_abs_double:
+      return Value::Double(std::fabs(a.double_value()));
+    case Fn::math_sign_int:
+      return Value::Int((a.int_value() > 0) - (a.int_value() < 0));
+    case Fn::math_sign_uint:
+      return Value::Uint(a.uint_value() > 0 ? 1 : 0);
     case Fn::math_sign_double: {
       double d = a.double_value();
       return d > 0 ? Value::Double(1.0) : d < 0 ? Value::Double(-1.0) : a;  // 0.0, -0.0 and NaN as they are
     }
-    case Fn::math_is_nan: return Value::Bool(std::isnan(a.double_value()));
-    case Fn::math_is_inf: return Value::Bool(std::isinf(a.double_value()));
-    case Fn::math_is_finite: return Value::Bool(std::isfinite(a.double_value()));
-    case Fn::math_sqrt_double: return Value::Double(std::sqrt(a.double_value()));
-    case Fn::math_sqrt_int: return Value::Double(std::sqrt(static_cast<double>(a.int_value())));
-    case Fn::math_sqrt_uint: return Value::Double(std::sqrt(static_cast<double>(a.uint_value())));
-    case Fn::math_bit_and_int: return Value::Int(a.int_value() & args[1].int_value());
-    case Fn::math_bit_and_uint: return Value::Uint(a.uint_value() & args[1].uint_value());
-    case Fn::math_bit_or_int: return Value::Int(a.int_value() | args[1].int_value());
-    case Fn::math_bit_or_uint: return Value::Uint(a.uint_value() | args[1].uint_value());
-    case Fn::math_bit_xor_int: return Value::Int(a.int_value() ^ args[1].int_value());
-    case Fn::math_bit_xor_uint: return Value::Uint(a.uint_value() ^ args[1].uint_value());
-    case Fn::math_bit_not_int: return Value::Int(~a.int_value());
-    case Fn::math_bit_not_uint: return Value::Uint(~a.uint_value());
+    case Fn::math_is_nan:
+      return Value::Bool(std::isnan(a.double_value()));
+    case Fn::math_is_inf:
+      return Value::Bool(std::isinf(a.double_value()));
+    case Fn::math_is_finite:
+      return Value::Bool(std::isfinite(a.double_value()));
+    case Fn::math_sqrt_double:
+      return Value::Double(std::sqrt(a.double_value()));
+    case Fn::math_sqrt_int:
+      return Value::Double(std::sqrt(static_cast<double>(a.int_value())));
+    case Fn::math_sqrt_uint:
+      return Value::Double(std::sqrt(static_cast<double>(a.uint_value())));
+    case Fn::math_bit_and_int:
+      return Value::Int(a.int_value() & args[1].int_value());
+    case Fn::math_bit_and_uint:
+      return Value::Uint(a.uint_value() & args[1].uint_value());
+    case Fn::math_bit_or_int:
+      return Value::Int(a.int_value() | args[1].int_value());
+    case Fn::math_bit_or_uint:
+      return Value::Uint(a.uint_value() | args[1].uint_value());
+    case Fn::math_bit_xor_int:
+      return Value::Int(a.int_value() ^ args[1].int_value());
+    case Fn::math_bit_xor_uint:
+      return Value::Uint(a.uint_value() ^ args[1].uint_value());
+    case Fn::math_bit_not_int:
+      return Value::Int(~a.int_value());
+    case Fn::math_bit_not_uint:
+      return Value::Uint(~a.uint_value());
     case Fn::math_shl_int:
     case Fn::math_shl_uint:
     case Fn::math_shr_int:
@@ -124,7 +150,8 @@ Value CallMathFn(Fn fn, const Value* args, size_t nargs) {
       return a.is(Kind::kInt) ? Value::Int(static_cast<int64_t>(r)) : Value::Uint(r);
     }
 
-    default: return NotInFamily();  // not a math function
+    default:
+      return NotInFamily();  // not a math function
   }
 }
 

@@ -262,23 +262,43 @@ constexpr int kMaxPrecision = 100;
 
 bool FormatString(const Value& v, std::string& out) {
   switch (v.kind()) {
-    case Kind::kNull: out += "null"; return true;
-    case Kind::kBool: out += v.bool_value() ? "true" : "false"; return true;
-    case Kind::kInt: out += std::to_string(v.int_value()); return true;
-    case Kind::kUint: out += std::to_string(v.uint_value()); return true;
-    case Kind::kDouble: AppendDoubleFixed(out, v.double_value()); return true;
+    case Kind::kNull:
+      out += "null";
+      return true;
+    case Kind::kBool:
+      out += v.bool_value() ? "true" : "false";
+      return true;
+    case Kind::kInt:
+      out += std::to_string(v.int_value());
+      return true;
+    case Kind::kUint:
+      out += std::to_string(v.uint_value());
+      return true;
+    case Kind::kDouble:
+      AppendDoubleFixed(out, v.double_value());
+      return true;
     case Kind::kString:
-    case Kind::kBytes: out += v.str(); return true;
-    case Kind::kTimestamp: out += FormatTimestampNano(v.seconds(), v.nanos()); return true;
-    case Kind::kDuration: out += FormatDuration(v.seconds(), v.nanos()); return true;
-    case Kind::kDate: out += FormatDate(v.days()); return true;
+    case Kind::kBytes:
+      out += v.str();
+      return true;
+    case Kind::kTimestamp:
+      out += FormatTimestampNano(v.seconds(), v.nanos());
+      return true;
+    case Kind::kDuration:
+      out += FormatDuration(v.seconds(), v.nanos());
+      return true;
+    case Kind::kDate:
+      out += FormatDate(v.days());
+      return true;
     case Kind::kDecimal: {
       if (!ValidDecimal(v)) return false;
       char buf[48];
       out.append(buf, FormatDecimalTo(buf, v.coefficient(), v.scale()));
       return true;
     }
-    case Kind::kType: out += v.type_name(); return true;
+    case Kind::kType:
+      out += v.type_name();
+      return true;
     case Kind::kList: {
       out += '[';
       bool first = true;
@@ -309,7 +329,8 @@ bool FormatString(const Value& v, std::string& out) {
       out += '}';
       return true;
     }
-    case Kind::kError: return false;
+    case Kind::kError:
+      return false;
   }
   return false;
 }
@@ -386,7 +407,8 @@ bool FormatClause(char verb, int precision, const Value& v, std::string& out, st
           return AppendFloatClause(out, static_cast<double>(v.int_value()), verb, precision) || fail(what);
         case Kind::kUint:
           return AppendFloatClause(out, static_cast<double>(v.uint_value()), verb, precision) || fail(what);
-        case Kind::kDouble: return AppendFloatClause(out, v.double_value(), verb, precision) || fail(what);
+        case Kind::kDouble:
+          return AppendFloatClause(out, v.double_value(), verb, precision) || fail(what);
         case Kind::kDecimal: {
           if (!ValidDecimal(v)) return fail(what);
           if (verb == 'e')
@@ -407,7 +429,8 @@ bool FormatClause(char verb, int precision, const Value& v, std::string& out, st
           out.append(static_cast<size_t>(precision) - sc, '0');
           return true;
         }
-        default: return fail(what);
+        default:
+          return fail(what);
       }
     }
     case 'b':
@@ -434,7 +457,8 @@ bool FormatClause(char verb, int precision, const Value& v, std::string& out, st
       }
       return fail("only ints, uints, bytes, and strings can be formatted as hex");
     }
-    default: break;
+    default:
+      break;
   }
   *error = "unrecognized formatting clause";
   return false;
@@ -523,16 +547,35 @@ Value QuoteString(std::string_view s) {
       continue;
     }
     switch (c) {
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      default: out += static_cast<char>(c);
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      default:
+        out += static_cast<char>(c);
     }
     ++i;
   }
@@ -700,20 +743,28 @@ Value CallStringFn(Fn fn, const Value* args, size_t nargs) {
   switch (fn) {
     // ---- size ----
     case Fn::size_string:
-    case Fn::size_string_m: return Value::Int(static_cast<int64_t>(CountCodePoints(a.str())));
+    case Fn::size_string_m:
+      return Value::Int(static_cast<int64_t>(CountCodePoints(a.str())));
     case Fn::size_bytes:
-    case Fn::size_bytes_m: return Value::Int(static_cast<int64_t>(a.str().size()));
+    case Fn::size_bytes_m:
+      return Value::Int(static_cast<int64_t>(a.str().size()));
     case Fn::size_list:
-    case Fn::size_list_m: return Value::Int(static_cast<int64_t>(a.list().size()));
+    case Fn::size_list_m:
+      return Value::Int(static_cast<int64_t>(a.list().size()));
     case Fn::size_map:
-    case Fn::size_map_m: return Value::Int(static_cast<int64_t>(a.map().size()));
+    case Fn::size_map_m:
+      return Value::Int(static_cast<int64_t>(a.map().size()));
 
     // ---- string predicates ----
-    case Fn::contains: return Value::Bool(a.str().find(args[1].str()) != std::string_view::npos);
-    case Fn::starts_with: return Value::Bool(a.str().starts_with(args[1].str()));
-    case Fn::ends_with: return Value::Bool(a.str().ends_with(args[1].str()));
+    case Fn::contains:
+      return Value::Bool(a.str().find(args[1].str()) != std::string_view::npos);
+    case Fn::starts_with:
+      return Value::Bool(a.str().starts_with(args[1].str()));
+    case Fn::ends_with:
+      return Value::Bool(a.str().ends_with(args[1].str()));
     case Fn::matches:
-    case Fn::matches_g: return Matches(a.str(), args[1].str());
+    case Fn::matches_g:
+      return Matches(a.str(), args[1].str());
 
     // ---- strings extension ----
     case Fn::char_at: {
@@ -725,18 +776,28 @@ Value CallStringFn(Fn fn, const Value* args, size_t nargs) {
       if (i == len) return Value::String("");
       return Sub(a, s.substr(b, StepWidth(s, b)));
     }
-    case Fn::index_of: return IndexOf(a.str(), args[1].str(), 0, false);
-    case Fn::index_of_from: return IndexOf(a.str(), args[1].str(), args[2].int_value(), true);
-    case Fn::last_index_of: return LastIndexOf(a.str(), args[1].str(), 0, false);
-    case Fn::last_index_of_from: return LastIndexOf(a.str(), args[1].str(), args[2].int_value(), true);
+    case Fn::index_of:
+      return IndexOf(a.str(), args[1].str(), 0, false);
+    case Fn::index_of_from:
+      return IndexOf(a.str(), args[1].str(), args[2].int_value(), true);
+    case Fn::last_index_of:
+      return LastIndexOf(a.str(), args[1].str(), 0, false);
+    case Fn::last_index_of_from:
+      return LastIndexOf(a.str(), args[1].str(), args[2].int_value(), true);
     case Fn::lower_ascii:
-    case Fn::lower_ascii_g: return MapAscii(a, a.str(), true);
+    case Fn::lower_ascii_g:
+      return MapAscii(a, a.str(), true);
     case Fn::upper_ascii:
-    case Fn::upper_ascii_g: return MapAscii(a, a.str(), false);
-    case Fn::replace: return Replace(a, args[1].str(), args[2].str(), -1);
-    case Fn::replace_n: return Replace(a, args[1].str(), args[2].str(), args[3].int_value());
-    case Fn::split: return Split(a, args[1].str(), -1);
-    case Fn::split_n: return Split(a, args[1].str(), args[2].int_value());
+    case Fn::upper_ascii_g:
+      return MapAscii(a, a.str(), false);
+    case Fn::replace:
+      return Replace(a, args[1].str(), args[2].str(), -1);
+    case Fn::replace_n:
+      return Replace(a, args[1].str(), args[2].str(), args[3].int_value());
+    case Fn::split:
+      return Split(a, args[1].str(), -1);
+    case Fn::split_n:
+      return Split(a, args[1].str(), args[2].int_value());
     case Fn::substring: {
       std::string_view s = a.str();
       int64_t start = args[1].int_value();
@@ -757,17 +818,25 @@ Value CallStringFn(Fn fn, const Value* args, size_t nargs) {
       return Sub(a, s.substr(b, e - b));
     }
     case Fn::trim:
-    case Fn::trim_g: return Sub(a, TrimSpace(a.str()));
-    case Fn::join: return Join("join", a, "");
-    case Fn::join_sep: return Join("join", a, args[1].str());
-    case Fn::format: return Format(a, args[1]);
+    case Fn::trim_g:
+      return Sub(a, TrimSpace(a.str()));
+    case Fn::join:
+      return Join("join", a, "");
+    case Fn::join_sep:
+      return Join("join", a, args[1].str());
+    case Fn::format:
+      return Format(a, args[1]);
 
     // ---- strings.quote, base64 ----
-    case Fn::strings_quote: return QuoteString(a.str());
-    case Fn::base64_encode: return Base64Encode(a.str());
-    case Fn::base64_decode: return Base64Decode(a.str());
+    case Fn::strings_quote:
+      return QuoteString(a.str());
+    case Fn::base64_encode:
+      return Base64Encode(a.str());
+    case Fn::base64_decode:
+      return Base64Decode(a.str());
 
-    default: return NotInFamily();  // not a string function
+    default:
+      return NotInFamily();  // not a string function
   }
 }
 

@@ -180,7 +180,9 @@ TEST(StdlibTable, RandomArgumentsNeverCrash) {
       std::vector<Value> args;
       for (size_t k = 0; k < nargs; ++k) args.push_back(pool[rng() % pool.size()]);
       Value v = CallFn(fn, args.data(), args.size());
-      if (!v.is_error() && v.is(Kind::kString)) { (void)v.str().size(); }
+      if (!v.is_error() && v.is(Kind::kString)) {
+        (void)v.str().size();
+      }
     }
   }
 }

@@ -174,33 +174,47 @@ Value CallTimeFn(Fn fn, const Value* args, size_t nargs) {
       if (!LocalCivil(args, nargs, &c, &error)) return error;
       switch (fn) {
         case Fn::ts_year:
-        case Fn::ts_year_tz: return Value::Int(c.year);
+        case Fn::ts_year_tz:
+          return Value::Int(c.year);
         case Fn::ts_month:
-        case Fn::ts_month_tz: return Value::Int(c.month - 1);
+        case Fn::ts_month_tz:
+          return Value::Int(c.month - 1);
         case Fn::ts_dom:
-        case Fn::ts_dom_tz: return Value::Int(c.day - 1);
+        case Fn::ts_dom_tz:
+          return Value::Int(c.day - 1);
         case Fn::ts_date:
-        case Fn::ts_date_tz: return Value::Int(c.day);
+        case Fn::ts_date_tz:
+          return Value::Int(c.day);
         case Fn::ts_dow:
-        case Fn::ts_dow_tz: return Value::Int(((c.days + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
+        case Fn::ts_dow_tz:
+          return Value::Int(((c.days + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
         case Fn::ts_doy:
-        case Fn::ts_doy_tz: return Value::Int(c.days - DaysFromCivil(c.year, 1, 1));
+        case Fn::ts_doy_tz:
+          return Value::Int(c.days - DaysFromCivil(c.year, 1, 1));
         case Fn::ts_hours:
-        case Fn::ts_hours_tz: return Value::Int(c.second_of_day / 3600);
+        case Fn::ts_hours_tz:
+          return Value::Int(c.second_of_day / 3600);
         case Fn::ts_minutes:
-        case Fn::ts_minutes_tz: return Value::Int(c.second_of_day / 60 % 60);
+        case Fn::ts_minutes_tz:
+          return Value::Int(c.second_of_day / 60 % 60);
         case Fn::ts_seconds:
-        case Fn::ts_seconds_tz: return Value::Int(c.second_of_day % 60);
-        default: return Value::Int(a.nanos() / 1000000);  // ts_millis, ts_millis_tz
+        case Fn::ts_seconds_tz:
+          return Value::Int(c.second_of_day % 60);
+        default:
+          return Value::Int(a.nanos() / 1000000);  // ts_millis, ts_millis_tz
       }
     }
 
     // ---- duration accessors: whole units, truncated toward zero ----
-    case Fn::dur_hours: return Value::Int(a.seconds() / 3600);
-    case Fn::dur_minutes: return Value::Int(a.seconds() / 60);
-    case Fn::dur_seconds: return Value::Int(a.seconds());
+    case Fn::dur_hours:
+      return Value::Int(a.seconds() / 3600);
+    case Fn::dur_minutes:
+      return Value::Int(a.seconds() / 60);
+    case Fn::dur_seconds:
+      return Value::Int(a.seconds());
     // The milliseconds part (0..999, negative for negative durations), as CEL's conformance tests define it.
-    case Fn::dur_millis: return Value::Int(a.nanos() / 1000000);
+    case Fn::dur_millis:
+      return Value::Int(a.nanos() / 1000000);
 
     // ---- dates ----
     case Fn::to_date_string: {
@@ -209,7 +223,8 @@ Value CallTimeFn(Fn fn, const Value* args, size_t nargs) {
         return Err(ErrorCode::kConversion, "date: " + Quote(a.str()) + " is not a date YYYY-MM-DD");
       return Value::Date(days);
     }
-    case Fn::to_date_date: return a;
+    case Fn::to_date_date:
+      return a;
     case Fn::to_date_ts:
     case Fn::to_date_ts_tz: {
       Civil c;
@@ -218,7 +233,8 @@ Value CallTimeFn(Fn fn, const Value* args, size_t nargs) {
       if (!DateInRange(c.days)) return DateOutOfRange();
       return Value::Date(c.days);
     }
-    case Fn::date_to_ts: return DateToTimestamp(a.days(), nullptr);
+    case Fn::date_to_ts:
+      return DateToTimestamp(a.days(), nullptr);
     case Fn::date_to_ts_tz: {
       ZoneRef z;
       if (!ResolveZone(args[1].str(), &z)) return UnknownZone(args[1].str());
@@ -244,7 +260,8 @@ Value CallTimeFn(Fn fn, const Value* args, size_t nargs) {
       return Value::Int(fn == Fn::date_month ? m - 1 : d);
     }
 
-    default: return NotInFamily();  // not a time function
+    default:
+      return NotInFamily();  // not a time function
   }
 }
 

@@ -257,8 +257,12 @@ int32_t Zone::RuleOffset(int64_t utc) const {
   auto at = [&](const RuleDate& r, int32_t offset_before) -> int64_t {
     int64_t yday = 0;
     switch (r.kind) {
-      case RuleDate::kJulian1: yday = r.day - 1 + (IsLeap(y) && r.day >= 60 ? 1 : 0); break;
-      case RuleDate::kJulian0: yday = r.day; break;
+      case RuleDate::kJulian1:
+        yday = r.day - 1 + (IsLeap(y) && r.day >= 60 ? 1 : 0);
+        break;
+      case RuleDate::kJulian0:
+        yday = r.day;
+        break;
       case RuleDate::kMonthWeekDay: {
         int64_t first = DaysFromCivil(y, static_cast<unsigned>(r.month), 1);
         int wd_first = static_cast<int>(((first + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday

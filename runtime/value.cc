@@ -23,13 +23,15 @@ struct ErrorObj : HeapObject {
   ErrorCode code;
   std::string message;
   Location where;
-  ErrorObj(ErrorCode c, std::string m, Location w) : HeapObject(Kind::kError), code(c), message(std::move(m)), where(w) {}
+  ErrorObj(ErrorCode c, std::string m, Location w)
+      : HeapObject(Kind::kError), code(c), message(std::move(m)), where(w) {}
 };
 
 std::string_view KindTypeName(Kind k) {
   switch (k) {
 #define X(name, text) \
-  case Kind::k##name: return text;
+  case Kind::k##name: \
+    return text;
     ACCORD_VALUE_KINDS(X)
 #undef X
   }
@@ -38,8 +40,9 @@ std::string_view KindTypeName(Kind k) {
 
 std::string_view ErrorCodeName(ErrorCode c) {
   switch (c) {
-#define X(name, text) \
-  case ErrorCode::k##name: return text;
+#define X(name, text)      \
+  case ErrorCode::k##name: \
+    return text;
     ACCORD_ERROR_CODES(X)
 #undef X
   }
@@ -84,11 +87,21 @@ Value Value::Error(ErrorCode code, std::string message, Location where) {
 
 void Value::Free(HeapObject* o) {
   switch (o->kind) {
-    case Kind::kString: case Kind::kBytes: delete static_cast<StringObj*>(o); break;
-    case Kind::kList: delete static_cast<ListObj*>(o); break;
-    case Kind::kMap: delete static_cast<MapObj*>(o); break;
-    case Kind::kError: delete static_cast<ErrorObj*>(o); break;
-    default: break;
+    case Kind::kString:
+    case Kind::kBytes:
+      delete static_cast<StringObj*>(o);
+      break;
+    case Kind::kList:
+      delete static_cast<ListObj*>(o);
+      break;
+    case Kind::kMap:
+      delete static_cast<MapObj*>(o);
+      break;
+    case Kind::kError:
+      delete static_cast<ErrorObj*>(o);
+      break;
+    default:
+      break;
   }
 }
 
@@ -127,18 +140,27 @@ std::string FormatDouble(double d) {
 std::string Value::DebugString() const {
   std::string out;
   switch (kind()) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return bool_value() ? "true" : "false";
-    case Kind::kInt: return std::to_string(int_value());
-    case Kind::kUint: return std::to_string(uint_value()) + "u";
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return bool_value() ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(int_value());
+    case Kind::kUint:
+      return std::to_string(uint_value()) + "u";
     case Kind::kDouble: {
       std::string s = FormatDouble(double_value());
       if (std::isfinite(double_value()) && s.find_first_of(".eE") == std::string::npos) s += ".0";
       if (!std::isfinite(double_value())) s = "double(\"" + s + "\")";
       return s;
     }
-    case Kind::kString: base::QuoteTo(out, str()); return out;
-    case Kind::kBytes: out = "b"; base::QuoteTo(out, str(), base::kCelBytes); return out;
+    case Kind::kString:
+      base::QuoteTo(out, str());
+      return out;
+    case Kind::kBytes:
+      out = "b";
+      base::QuoteTo(out, str(), base::kCelBytes);
+      return out;
     case Kind::kList: {
       out = "[";
       bool first = true;
@@ -159,15 +181,21 @@ std::string Value::DebugString() const {
       }
       return out + "}";
     }
-    case Kind::kTimestamp: return "timestamp(\"" + FormatTimestamp(seconds(), nanos()) + "\")";
-    case Kind::kDuration: return "duration(\"" + FormatDuration(seconds(), nanos()) + "\")";
-    case Kind::kDate: return "date(\"" + FormatDate(days()) + "\")";
-    case Kind::kDecimal: return "decimal(\"" + FormatDecimal(coefficient(), scale()) + "\")";
-    case Kind::kType: return type_name();
+    case Kind::kTimestamp:
+      return "timestamp(\"" + FormatTimestamp(seconds(), nanos()) + "\")";
+    case Kind::kDuration:
+      return "duration(\"" + FormatDuration(seconds(), nanos()) + "\")";
+    case Kind::kDate:
+      return "date(\"" + FormatDate(days()) + "\")";
+    case Kind::kDecimal:
+      return "decimal(\"" + FormatDecimal(coefficient(), scale()) + "\")";
+    case Kind::kType:
+      return type_name();
     case Kind::kError: {
       out = "error: " + error_message();
       Location w = error_location();
-      if (w.file != nullptr) out += " (at " + std::string(w.file) + ":" + std::to_string(w.line) + ":" + std::to_string(w.col) + ")";
+      if (w.file != nullptr)
+        out += " (at " + std::string(w.file) + ":" + std::to_string(w.line) + ":" + std::to_string(w.col) + ")";
       return out;
     }
   }
@@ -184,14 +212,17 @@ int CompareNumbers(const Value& a, const Value& b) {
   Kind ka = a.kind(), kb = b.kind();
   if (ka == kb) {
     switch (ka) {
-      case Kind::kInt: return a.int_value() < b.int_value() ? -1 : a.int_value() > b.int_value();
-      case Kind::kUint: return a.uint_value() < b.uint_value() ? -1 : a.uint_value() > b.uint_value();
+      case Kind::kInt:
+        return a.int_value() < b.int_value() ? -1 : a.int_value() > b.int_value();
+      case Kind::kUint:
+        return a.uint_value() < b.uint_value() ? -1 : a.uint_value() > b.uint_value();
       case Kind::kDouble: {
         double x = a.double_value(), y = b.double_value();
         if (std::isnan(x) || std::isnan(y)) return 2;
         return x < y ? -1 : x > y;
       }
-      default: break;
+      default:
+        break;
     }
   }
   if (ka == Kind::kInt && kb == Kind::kUint) {
@@ -202,15 +233,19 @@ int CompareNumbers(const Value& a, const Value& b) {
   if (ka == Kind::kUint && kb == Kind::kInt) return -CompareNumbers(b, a) == -2 ? 2 : -CompareNumbers(b, a);
   auto as_long_double = [](const Value& v) -> long double {
     switch (v.kind()) {
-      case Kind::kInt: return static_cast<long double>(v.int_value());
-      case Kind::kUint: return static_cast<long double>(v.uint_value());
-      case Kind::kDouble: return v.double_value();
+      case Kind::kInt:
+        return static_cast<long double>(v.int_value());
+      case Kind::kUint:
+        return static_cast<long double>(v.uint_value());
+      case Kind::kDouble:
+        return v.double_value();
       case Kind::kDecimal: {
         long double c = static_cast<long double>(v.coefficient());
         for (uint32_t i = 0; i < v.scale(); ++i) c /= 10;
         return c;
       }
-      default: return 0;
+      default:
+        return 0;
     }
   };
   if (ka == Kind::kDecimal && kb == Kind::kDecimal) {
@@ -239,9 +274,13 @@ bool Equal(const Value& a, const Value& b) {
   if (IsNumber(ka) && IsNumber(kb)) return CompareNumbers(a, b) == 0;
   if (ka != kb) return false;
   switch (ka) {
-    case Kind::kNull: return true;
-    case Kind::kBool: return a.bool_value() == b.bool_value();
-    case Kind::kString: case Kind::kBytes: return a.str() == b.str();
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.bool_value() == b.bool_value();
+    case Kind::kString:
+    case Kind::kBytes:
+      return a.str() == b.str();
     case Kind::kList: {
       const auto& x = a.list();
       const auto& y = b.list();
@@ -258,11 +297,15 @@ bool Equal(const Value& a, const Value& b) {
       }
       return true;
     }
-    case Kind::kTimestamp: case Kind::kDuration:
+    case Kind::kTimestamp:
+    case Kind::kDuration:
       return a.seconds() == b.seconds() && a.nanos() == b.nanos();
-    case Kind::kDate: return a.days() == b.days();
-    case Kind::kType: return std::string_view(a.type_name()) == b.type_name();
-    default: return false;
+    case Kind::kDate:
+      return a.days() == b.days();
+    case Kind::kType:
+      return std::string_view(a.type_name()) == b.type_name();
+    default:
+      return false;
   }
 }
 
@@ -271,28 +314,41 @@ int Compare(const Value& a, const Value& b) {
   if (IsNumber(ka) && IsNumber(kb)) return CompareNumbers(a, b);
   if (ka != kb) return 2;
   switch (ka) {
-    case Kind::kBool: return a.bool_value() < b.bool_value() ? -1 : a.bool_value() > b.bool_value();
-    case Kind::kString: case Kind::kBytes: {
+    case Kind::kBool:
+      return a.bool_value() < b.bool_value() ? -1 : a.bool_value() > b.bool_value();
+    case Kind::kString:
+    case Kind::kBytes: {
       int c = a.str().compare(b.str());
       return c < 0 ? -1 : c > 0;
     }
-    case Kind::kTimestamp: case Kind::kDuration:
+    case Kind::kTimestamp:
+    case Kind::kDuration:
       if (a.seconds() != b.seconds()) return a.seconds() < b.seconds() ? -1 : 1;
       return a.nanos() < b.nanos() ? -1 : a.nanos() > b.nanos();
-    case Kind::kDate: return a.days() < b.days() ? -1 : a.days() > b.days();
-    default: return 2;
+    case Kind::kDate:
+      return a.days() < b.days() ? -1 : a.days() > b.days();
+    default:
+      return 2;
   }
 }
 
 size_t Hash(const Value& v) {
   switch (v.kind()) {
-    case Kind::kNull: return 0;
-    case Kind::kBool: return v.bool_value() ? 1 : 2;
-    case Kind::kInt: return std::hash<double>()(static_cast<double>(v.int_value()));
-    case Kind::kUint: return std::hash<double>()(static_cast<double>(v.uint_value()));
-    case Kind::kDouble: return std::hash<double>()(v.double_value());
-    case Kind::kString: case Kind::kBytes: return std::hash<std::string_view>()(v.str());
-    default: return static_cast<size_t>(v.kind()) * 31;
+    case Kind::kNull:
+      return 0;
+    case Kind::kBool:
+      return v.bool_value() ? 1 : 2;
+    case Kind::kInt:
+      return std::hash<double>()(static_cast<double>(v.int_value()));
+    case Kind::kUint:
+      return std::hash<double>()(static_cast<double>(v.uint_value()));
+    case Kind::kDouble:
+      return std::hash<double>()(v.double_value());
+    case Kind::kString:
+    case Kind::kBytes:
+      return std::hash<std::string_view>()(v.str());
+    default:
+      return static_cast<size_t>(v.kind()) * 31;
   }
 }
 
@@ -307,15 +363,22 @@ const Value* MapFind(const Value& map, const Value& key) {
 
 bool IsBlank(const Value& v) {
   switch (v.kind()) {
-    case Kind::kNull: return true;
+    case Kind::kNull:
+      return true;
     case Kind::kString: {
       std::string_view s = v.str();
       size_t i = 0;
       while (i < s.size()) {
         unsigned char c = s[i];
-        if (c == ' ' || (c >= '\t' && c <= '\r')) { ++i; continue; }
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
+          ++i;
+          continue;
+        }
         // U+00A0 NBSP, U+2000..U+200A, U+2028/9, U+202F, U+205F, U+3000, U+FEFF
-        if (c == 0xC2 && i + 1 < s.size() && (unsigned char)s[i + 1] == 0xA0) { i += 2; continue; }
+        if (c == 0xC2 && i + 1 < s.size() && (unsigned char)s[i + 1] == 0xA0) {
+          i += 2;
+          continue;
+        }
         if (c == 0xE2 && i + 2 < s.size()) {
           unsigned char c1 = s[i + 1], c2 = s[i + 2];
           if ((c1 == 0x80 && (c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF)) || (c1 == 0x81 && c2 == 0x9F)) {
@@ -323,15 +386,24 @@ bool IsBlank(const Value& v) {
             continue;
           }
         }
-        if (c == 0xE3 && i + 2 < s.size() && (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x80) { i += 3; continue; }
-        if (c == 0xEF && i + 2 < s.size() && (unsigned char)s[i + 1] == 0xBB && (unsigned char)s[i + 2] == 0xBF) { i += 3; continue; }
+        if (c == 0xE3 && i + 2 < s.size() && (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x80) {
+          i += 3;
+          continue;
+        }
+        if (c == 0xEF && i + 2 < s.size() && (unsigned char)s[i + 1] == 0xBB && (unsigned char)s[i + 2] == 0xBF) {
+          i += 3;
+          continue;
+        }
         return false;
       }
       return true;
     }
-    case Kind::kList: return v.list().empty();
-    case Kind::kMap: return v.map().empty();
-    default: return false;
+    case Kind::kList:
+      return v.list().empty();
+    case Kind::kMap:
+      return v.map().empty();
+    default:
+      return false;
   }
 }
 
@@ -363,7 +435,10 @@ bool ParseTimestamp(std::string_view s, int64_t* seconds, int32_t* nanos) {
 
 std::string FormatTimestamp(int64_t seconds, int32_t nanos) {
   int64_t days = seconds / 86400, rem = seconds % 86400;
-  if (rem < 0) { rem += 86400; --days; }
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
   std::string out = FormatDate(days);
   char buf[48];
   std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
@@ -371,9 +446,12 @@ std::string FormatTimestamp(int64_t seconds, int32_t nanos) {
   out += buf;
   if (nanos != 0) {
     // 3, 6 or 9 digits, as protobuf's JSON mapping prints them
-    if (nanos % 1000000 == 0) std::snprintf(buf, sizeof buf, ".%03d", nanos / 1000000);
-    else if (nanos % 1000 == 0) std::snprintf(buf, sizeof buf, ".%06d", nanos / 1000);
-    else std::snprintf(buf, sizeof buf, ".%09d", nanos);
+    if (nanos % 1000000 == 0)
+      std::snprintf(buf, sizeof buf, ".%03d", nanos / 1000000);
+    else if (nanos % 1000 == 0)
+      std::snprintf(buf, sizeof buf, ".%06d", nanos / 1000);
+    else
+      std::snprintf(buf, sizeof buf, ".%09d", nanos);
     out += buf;
   }
   return out + "Z";
@@ -385,7 +463,11 @@ bool ParseDuration(std::string_view s, int64_t* seconds, int32_t* nanos) {
   bool neg = false;
   if (i < s.size() && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
   if (i == s.size()) return false;
-  if (s.substr(i) == "0") { *seconds = 0; *nanos = 0; return true; }
+  if (s.substr(i) == "0") {
+    *seconds = 0;
+    *nanos = 0;
+    return true;
+  }
   __int128 total = 0;
   while (i < s.size()) {
     __int128 whole = 0;
@@ -400,7 +482,10 @@ bool ParseDuration(std::string_view s, int64_t* seconds, int32_t* nanos) {
     if (i < s.size() && s[i] == '.') {
       ++i;
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        if (scale < (__int128)1000000000000000000LL) { frac = frac * 10 + (s[i] - '0'); scale *= 10; }
+        if (scale < (__int128)1000000000000000000LL) {
+          frac = frac * 10 + (s[i] - '0');
+          scale *= 10;
+        }
         had_frac = true;
         ++i;
       }
@@ -410,13 +495,20 @@ bool ParseDuration(std::string_view s, int64_t* seconds, int32_t* nanos) {
     while (i < s.size() && !(s[i] >= '0' && s[i] <= '9') && s[i] != '.') ++i;
     std::string_view unit = s.substr(us, i - us);
     __int128 mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1000;
-    else if (unit == "ms") mult = 1000000;
-    else if (unit == "s") mult = 1000000000;
-    else if (unit == "m") mult = 60LL * 1000000000;
-    else if (unit == "h") mult = 3600LL * 1000000000;
-    else return false;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1000;
+    else if (unit == "ms")
+      mult = 1000000;
+    else if (unit == "s")
+      mult = 1000000000;
+    else if (unit == "m")
+      mult = 60LL * 1000000000;
+    else if (unit == "h")
+      mult = 3600LL * 1000000000;
+    else
+      return false;
     total += whole * mult + frac * mult / scale;
     if (total > (__int128)kMaxDurationSeconds * 1000000000 + 999999999) return false;
   }

@@ -21,11 +21,14 @@
 
 namespace accord::rt {
 
+// An X-macro list keeps its hand layout.
+// clang-format off
 #define ACCORD_VALUE_KINDS(X)                                                                   \
   X(Null, "null_type") X(Bool, "bool") X(Int, "int") X(Uint, "uint") X(Double, "double")       \
   X(String, "string") X(Bytes, "bytes") X(List, "list") X(Map, "map")                          \
   X(Timestamp, "google.protobuf.Timestamp") X(Duration, "google.protobuf.Duration")            \
   X(Date, "date") X(Decimal, "decimal") X(Type, "type") X(Error, "error")
+// clang-format on
 
 enum class Kind : uint8_t {
 #define X(name, text) k##name,
@@ -37,11 +40,14 @@ std::string_view KindTypeName(Kind k);
 
 // Error codes: what CEL defines (overflow, division by zero, no matching
 // overload, index out of range, ...). The text of an error is free-form.
+// An X-macro list keeps its hand layout.
+// clang-format off
 #define ACCORD_ERROR_CODES(X)                                                                  \
   X(NoOverload, "no_matching_overload") X(Overflow, "overflow") X(DivideByZero, "divide_by_zero") \
   X(ModulusByZero, "modulus_by_zero") X(IndexOutOfRange, "index_out_of_range")                \
   X(NoSuchKey, "no_such_key") X(NoSuchField, "no_such_field") X(InvalidArgument, "invalid_argument") \
   X(Range, "range") X(Conversion, "conversion") X(Rejected, "rejected") X(Internal, "internal")
+// clang-format on
 
 enum class ErrorCode : uint8_t {
 #define X(name, text) k##name,
@@ -76,22 +82,54 @@ class Value {
   Value() noexcept { raw_.kind = Kind::kNull; }
   ~Value() { Release(); }
   Value(const Value& o) noexcept : raw_(o.raw_) { Retain(); }
-  Value(Value&& o) noexcept : raw_(o.raw_) { o.raw_.kind = Kind::kNull; o.raw_.flags = 0; }
+  Value(Value&& o) noexcept : raw_(o.raw_) {
+    o.raw_.kind = Kind::kNull;
+    o.raw_.flags = 0;
+  }
   Value& operator=(const Value& o) noexcept {
-    if (this != &o) { o.Retain(); Release(); raw_ = o.raw_; }
+    if (this != &o) {
+      o.Retain();
+      Release();
+      raw_ = o.raw_;
+    }
     return *this;
   }
   Value& operator=(Value&& o) noexcept {
-    if (this != &o) { Release(); raw_ = o.raw_; o.raw_.kind = Kind::kNull; o.raw_.flags = 0; }
+    if (this != &o) {
+      Release();
+      raw_ = o.raw_;
+      o.raw_.kind = Kind::kNull;
+      o.raw_.flags = 0;
+    }
     return *this;
   }
 
   // ---- constructors ----
   static Value Null() { return Value(); }
-  static Value Bool(bool b) { Value v; v.raw_.kind = Kind::kBool; v.raw_.u.b = b; return v; }
-  static Value Int(int64_t i) { Value v; v.raw_.kind = Kind::kInt; v.raw_.u.i = i; return v; }
-  static Value Uint(uint64_t u) { Value v; v.raw_.kind = Kind::kUint; v.raw_.u.u = u; return v; }
-  static Value Double(double d) { Value v; v.raw_.kind = Kind::kDouble; v.raw_.u.d = d; return v; }
+  static Value Bool(bool b) {
+    Value v;
+    v.raw_.kind = Kind::kBool;
+    v.raw_.u.b = b;
+    return v;
+  }
+  static Value Int(int64_t i) {
+    Value v;
+    v.raw_.kind = Kind::kInt;
+    v.raw_.u.i = i;
+    return v;
+  }
+  static Value Uint(uint64_t u) {
+    Value v;
+    v.raw_.kind = Kind::kUint;
+    v.raw_.u.u = u;
+    return v;
+  }
+  static Value Double(double d) {
+    Value v;
+    v.raw_.kind = Kind::kDouble;
+    v.raw_.u.d = d;
+    return v;
+  }
   static Value String(std::string_view s);
   static Value Bytes(std::string_view s);
   // Borrows `s`: the caller keeps the bytes alive while the value is used.
@@ -103,13 +141,27 @@ class Value {
   static Value Timestamp(int64_t seconds, int32_t nanos) { return Secs(Kind::kTimestamp, seconds, nanos); }
   // seconds + nanos with the same sign
   static Value Duration(int64_t seconds, int32_t nanos) { return Secs(Kind::kDuration, seconds, nanos); }
-  static Value Date(int64_t days_since_epoch) { Value v; v.raw_.kind = Kind::kDate; v.raw_.u.i = days_since_epoch; return v; }
+  static Value Date(int64_t days_since_epoch) {
+    Value v;
+    v.raw_.kind = Kind::kDate;
+    v.raw_.u.i = days_since_epoch;
+    return v;
+  }
   // coefficient * 10^-scale, scale in [0, 18]
   static Value Decimal(int64_t coefficient, uint32_t scale) {
-    Value v; v.raw_.kind = Kind::kDecimal; v.raw_.u.i = coefficient; v.raw_.aux = scale; return v;
+    Value v;
+    v.raw_.kind = Kind::kDecimal;
+    v.raw_.u.i = coefficient;
+    v.raw_.aux = scale;
+    return v;
   }
   // A type value; `name` must be a string literal or otherwise outlive the value.
-  static Value Type(const char* name) { Value v; v.raw_.kind = Kind::kType; v.raw_.u.name = name; return v; }
+  static Value Type(const char* name) {
+    Value v;
+    v.raw_.kind = Kind::kType;
+    v.raw_.u.name = name;
+    return v;
+  }
   static Value Error(ErrorCode code, std::string message, Location where = {});
 
   // ---- accessors ----
@@ -149,7 +201,7 @@ class Value {
     Kind kind;
     uint8_t flags;  // kBorrowed or kHeap (one test tells whether a value owns a reference)
     uint16_t pad;
-    uint32_t aux;   // nanos, decimal scale, borrowed length
+    uint32_t aux;  // nanos, decimal scale, borrowed length
     union {
       bool b;
       int64_t i;
@@ -175,10 +227,16 @@ class Value {
     return v;
   }
   static Value Secs(Kind k, int64_t s, int32_t n) {
-    Value v; v.raw_.kind = k; v.raw_.u.i = s; v.raw_.aux = static_cast<uint32_t>(n); return v;
+    Value v;
+    v.raw_.kind = k;
+    v.raw_.u.i = s;
+    v.raw_.aux = static_cast<uint32_t>(n);
+    return v;
   }
   bool heap() const { return raw_.flags & kHeap; }
-  void Retain() const { if (heap()) ++raw_.u.obj->refs; }
+  void Retain() const {
+    if (heap()) ++raw_.u.obj->refs;
+  }
   void Release() {
     if (heap() && --raw_.u.obj->refs == 0) Free(raw_.u.obj);
   }
@@ -206,9 +264,9 @@ bool IsBlank(const Value& v);
 
 // Time helpers.
 bool ParseTimestamp(std::string_view text, int64_t* seconds, int32_t* nanos);  // RFC 3339, +0000 offsets
-std::string FormatTimestamp(int64_t seconds, int32_t nanos);                    // RFC 3339 UTC
+std::string FormatTimestamp(int64_t seconds, int32_t nanos);                   // RFC 3339 UTC
 bool ParseDuration(std::string_view text, int64_t* seconds, int32_t* nanos);   // 1h30m, 1.5s, -2m
-std::string FormatDuration(int64_t seconds, int32_t nanos);                     // "90s", "1.5s"
+std::string FormatDuration(int64_t seconds, int32_t nanos);                    // "90s", "1.5s"
 bool ParseDate(std::string_view text, int64_t* days);
 std::string FormatDate(int64_t days);
 using base::CivilFromDays;  // civil dates <-> days since the epoch (base/time.h)

@@ -44,7 +44,8 @@ TEST(Time, TimestampsRoundTripAndRejectBadText) {
   EXPECT_EQ(FormatTimestamp(s, n), "2024-03-01T12:34:56.789Z");
   ASSERT_TRUE(ParseTimestamp("2024-03-01T12:34:56-08:00", &s, &n));
   EXPECT_EQ(FormatTimestamp(s, n), "2024-03-01T20:34:56Z");
-  for (const char* bad : {"", "2024-02-30T00:00:00Z", "2024-03-01 12:34", "2024-03-01T25:00:00Z", "10000-01-01T00:00:00Z"})
+  for (const char* bad :
+       {"", "2024-02-30T00:00:00Z", "2024-03-01 12:34", "2024-03-01T25:00:00Z", "10000-01-01T00:00:00Z"})
     EXPECT_FALSE(ParseTimestamp(bad, &s, &n)) << bad;
 }
 

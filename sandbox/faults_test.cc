@@ -63,7 +63,8 @@ TEST_F(Faults, SameSeedSameFaultsDifferentSeedDifferentFaults) {
   EXPECT_GT(ok, 10);
   // A fresh sandbox started with the same faults per run sees the same sequence.
   FaultConfig fc;
-  ASSERT_TRUE(FaultConfig::FromJson(Json{{"seed", 7}, {"error_rate", 0.3}, {"storm_rate", 0.1}, {"storm_length", 2}}, &fc));
+  ASSERT_TRUE(
+      FaultConfig::FromJson(Json{{"seed", 7}, {"error_rate", 0.3}, {"storm_rate", 0.1}, {"storm_length", 2}}, &fc));
   StartWith(ExampleSeed(), std::nullopt, fc);
   hs->Post("/__sandbox/config", Json{{"rate_limit_max", 1000000}});
   EXPECT_EQ(Statuses(*hs, kC, 60), a);
@@ -161,7 +162,8 @@ TEST_F(Faults, RateLimitStorms) {
 TEST_F(Faults, PartialBatchFailures) {
   SetFaults(*sf, {{"seed", 11}, {"partial_rate", 0.3}});
   Json records = Json::array();
-  for (int i = 0; i < 40; ++i) records.push_back({{"attributes", {{"type", "Contact"}}}, {"LastName", "P" + std::to_string(i)}});
+  for (int i = 0; i < 40; ++i)
+    records.push_back({{"attributes", {{"type", "Contact"}}}, {"LastName", "P" + std::to_string(i)}});
   size_t before = SalesforceContacts();
   Resp r = sf->Post(kV + "/composite/sobjects", Json{{"records", records}});
   ASSERT_EQ(r.status, 200) << r.raw;
@@ -232,7 +234,8 @@ TEST_F(Faults, AdminEndpointsNeedTheTokenAndRefuseOtherOrigins) {
     Json body;
   };
   std::vector<Case> cases;
-  for (auto [api, base] : {std::pair<Http*, std::string>{sf.get(), sb->salesforce_url()}, {hs.get(), sb->hubspot_url()}}) {
+  for (auto [api, base] :
+       {std::pair<Http*, std::string>{sf.get(), sb->salesforce_url()}, {hs.get(), sb->hubspot_url()}}) {
     cases.push_back({api, base, "GET", "/__sandbox/dump", nullptr});
     cases.push_back({api, base, "GET", "/__sandbox/faults", nullptr});
     cases.push_back({api, base, "POST", "/__sandbox/faults", Json{{"drop_rate", 1.0}}});
@@ -256,7 +259,8 @@ TEST_F(Faults, AdminEndpointsNeedTheTokenAndRefuseOtherOrigins) {
     EXPECT_EQ(none.status, 401) << none.raw;
     EXPECT_NE(none.raw.find("Authorization: Bearer"), std::string::npos) << none.raw;
     EXPECT_EQ(send(c, "not-the-sandbox-token", {}).status, 401);
-    for (const std::string& origin : std::vector<std::string>{"http://evil.example", "http://127.0.0.1.nip.io:" + c.base.substr(c.base.rfind(':') + 1), "null"}) {
+    for (const std::string& origin : std::vector<std::string>{
+             "http://evil.example", "http://127.0.0.1.nip.io:" + c.base.substr(c.base.rfind(':') + 1), "null"}) {
       Resp cross = send(c, sb->token(), {{"Origin", origin}});
       EXPECT_EQ(cross.status, 403) << origin << ": " << cross.raw;
       EXPECT_NE(cross.raw.find("cross-origin request refused"), std::string::npos) << cross.raw;
@@ -303,13 +307,17 @@ TEST_F(Faults, DumpResetClockAndConfig) {
 
 TEST_F(Faults, SeedFolderSettingsAndErrors) {
   TempSeed seed;
-  seed.Write("sandbox.json", R"({"salesforce": {"daily_api_limit": 2, "faults": {"error_rate": 1.0, "path": "^/nothing"}},
+  seed.Write("sandbox.json",
+             R"({"salesforce": {"daily_api_limit": 2, "faults": {"error_rate": 1.0, "path": "^/nothing"}},
                                  "hubspot": {"lifecycle_backward": "reject"}})");
-  seed.Write("data/hubspot/contacts.jsonl",
-             R"({"id":"501","properties":{"email":"seed@example.com","lifecyclestage":"customer"},"createdAt":"2024-01-02T03:04:05.000Z","updatedAt":"2024-01-02T03:04:05.000Z","archived":false})"
-             "\n");
-  seed.Write("data/hubspot/companies.jsonl", R"({"id":"601","properties":{"name":"Seed Co"}})" "\n");
-  seed.Write("data/hubspot/associations.jsonl", R"({"from":"contacts","fromId":"501","to":"companies","toId":"601"})" "\n");
+  seed.Write(
+      "data/hubspot/contacts.jsonl",
+      R"({"id":"501","properties":{"email":"seed@example.com","lifecyclestage":"customer"},"createdAt":"2024-01-02T03:04:05.000Z","updatedAt":"2024-01-02T03:04:05.000Z","archived":false})"
+      "\n");
+  seed.Write("data/hubspot/companies.jsonl", R"({"id":"601","properties":{"name":"Seed Co"}})"
+                                             "\n");
+  seed.Write("data/hubspot/associations.jsonl", R"({"from":"contacts","fromId":"501","to":"companies","toId":"601"})"
+                                                "\n");
   StartWith(seed.dir());
   EXPECT_EQ(sf->Get("/__sandbox/config").body["daily_api_limit"], 2);
   EXPECT_EQ(sf->Get("/__sandbox/faults").body["path"], "^/nothing");

@@ -99,7 +99,8 @@ class Fidelity : public ::testing::Test {
   std::string Subst(std::string s) {
     for (const auto& [k, v] : vars_) {
       std::string pat = "{" + k + "}";
-      for (size_t at = s.find(pat); at != std::string::npos; at = s.find(pat, at + v.size())) s.replace(at, pat.size(), v);
+      for (size_t at = s.find(pat); at != std::string::npos; at = s.find(pat, at + v.size()))
+        s.replace(at, pat.size(), v);
     }
     return s;
   }
@@ -125,11 +126,13 @@ class Fidelity : public ::testing::Test {
     if (req.contains("token")) headers.emplace("Authorization", "Bearer " + req["token"].get<std::string>());
     if (req.contains("form")) {
       std::string body;
-      for (const auto& [k, v] : req["form"].items()) body += (body.empty() ? "" : "&") + k + "=" + PercentEncode(Subst(v));
+      for (const auto& [k, v] : req["form"].items())
+        body += (body.empty() ? "" : "&") + k + "=" + PercentEncode(Subst(v));
       return h.Do(method, path, body, headers, "application/x-www-form-urlencoded");
     }
-    std::string body = req.contains("raw") ? req["raw"].get<std::string>()
-                                           : req.contains("body") ? DumpJson(SubstJson(req["body"])) : "";
+    std::string body = req.contains("raw")    ? req["raw"].get<std::string>()
+                       : req.contains("body") ? DumpJson(SubstJson(req["body"]))
+                                              : "";
     return h.Do(method, path, body, headers);
   }
 
@@ -137,7 +140,8 @@ class Fidelity : public ::testing::Test {
     SCOPED_TRACE(c["name"].get<std::string>() + " (" + c.value("source", "") + ")");
     TempSeed seed;
     fs::path extra = fs::path(ACCORD_SOURCE_DIR) / "sandbox/testdata/fidelity/schemas";
-    fs::copy(extra, fs::path(seed.dir()) / "schemas", fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    fs::copy(extra, fs::path(seed.dir()) / "schemas",
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     SandboxOptions o;
     o.seed_dir = seed.dir();
     o.clock = [] { return kStartMs; };
@@ -168,8 +172,7 @@ class Fidelity : public ::testing::Test {
     if (!expect.contains("body")) return;
     Json want = expect["body"];
     const Json overrides = c.value("overrides", Json::object());
-    for (const auto& [pointer, value] : overrides.items())
-      want[Json::json_pointer(pointer)] = SubstJson(value);
+    for (const auto& [pointer, value] : overrides.items()) want[Json::json_pointer(pointer)] = SubstJson(value);
     Json got = r.body;
     for (const Json& pointer : c.value("ignore", Json::array())) {
       Json::json_pointer p(pointer.get<std::string>());
@@ -186,7 +189,8 @@ class Fidelity : public ::testing::Test {
     std::string mode = c.value("mode", "exact");
     if (mode == "contains") {
       std::string where;
-      EXPECT_TRUE(Contains(ng, nw, &where)) << where << "\nactual:   " << DumpJson(ng) << "\nexpected: " << DumpJson(nw);
+      EXPECT_TRUE(Contains(ng, nw, &where))
+          << where << "\nactual:   " << DumpJson(ng) << "\nexpected: " << DumpJson(nw);
     } else if (c.value("ordered", false)) {
       EXPECT_EQ(DumpJson(ng), DumpJson(nw));
     } else {
@@ -211,7 +215,8 @@ TEST_F(Fidelity, EveryReferenceExampleReplays) {
 TEST(FidelityNormalizer, NormalizesOnlyVolatileValues) {
   EXPECT_EQ(Normalize(Json("0015500001QdZPKAA3")), "<ID>");
   EXPECT_EQ(Normalize(Json("Sitwell-Bluth")), "Sitwell-Bluth");
-  EXPECT_EQ(Normalize(Json("/services/data/v20.0/sobjects/Whizbang/foo")), "/services/data/vXX.X/sobjects/Whizbang/<ID>");
+  EXPECT_EQ(Normalize(Json("/services/data/v20.0/sobjects/Whizbang/foo")),
+            "/services/data/vXX.X/sobjects/Whizbang/<ID>");
   EXPECT_EQ(Normalize(Json("/services/data/v38.0/query/01gD")), "/services/data/vXX.X/query/<LOCATOR>");
   EXPECT_EQ(Normalize(Json("2013-05-20T20:49:32.000+0000")), "<DATETIME>");
   EXPECT_EQ(Normalize(Json{{"id", "512"}})["id"], "<NUM>");

@@ -2,22 +2,23 @@
 // state file, HubSpot's error shapes, the pipeline hooks (the private-app token, the rate and
 // daily limits), lookups and the unique-value index, and the route table. The endpoint
 // families live in the files hubspot_internal.h lists.
-#include "sandbox/hubspot_internal.h"
+#include <httplib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <httplib.h>
+
+#include "sandbox/hubspot_internal.h"
 
 namespace accord::sandbox {
 
 namespace {
 
 const TypeInfo kTypes[] = {
-    {"contacts", "contact", "0-1"},       {"companies", "company", "0-2"}, {"deals", "deal", "0-3"},
-    {"tickets", "ticket", "0-5"},         {"products", "product", "0-7"},  {"line_items", "line_item", "0-8"},
-    {"tasks", "task", "0-27"},            {"notes", "note", "0-46"},       {"meetings", "meeting", "0-47"},
-    {"calls", "call", "0-48"},            {"emails", "email", "0-49"},
+    {"contacts", "contact", "0-1"}, {"companies", "company", "0-2"}, {"deals", "deal", "0-3"},
+    {"tickets", "ticket", "0-5"},   {"products", "product", "0-7"},  {"line_items", "line_item", "0-8"},
+    {"tasks", "task", "0-27"},      {"notes", "note", "0-46"},       {"meetings", "meeting", "0-47"},
+    {"calls", "call", "0-48"},      {"emails", "email", "0-49"},
 };
 
 }  // namespace
@@ -68,7 +69,8 @@ std::optional<double> NumberValue(const std::string& s) {
 }
 
 Json BatchError(const std::string& category, const std::string& message, Json context) {
-  return Json{{"status", "error"}, {"category", category}, {"message", message}, {"context", std::move(context)},
+  return Json{{"status", "error"},       {"category", category},
+              {"message", message},      {"context", std::move(context)},
               {"errors", Json::array()}, {"links", Json::object()}};
 }
 
@@ -98,8 +100,8 @@ HubSpotEmulator::HubSpotEmulator(const Seed& seed, std::string token, Clock cloc
     obj->properties = so.raw;
     const TypeInfo* t = TypeOf(so.schema.name);
     obj->type_id = t ? t->id : "2-" + std::to_string(objects_.size() + 1);
-    obj->created_prop = obj->schema.FindField("createdate") || !obj->schema.FindField("hs_createdate") ? "createdate"
-                                                                                                       : "hs_createdate";
+    obj->created_prop =
+        obj->schema.FindField("createdate") || !obj->schema.FindField("hs_createdate") ? "createdate" : "hs_createdate";
     obj->modified_prop = so.schema.name == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate";
     objects_.push_back(std::move(obj));
   }
@@ -130,19 +132,32 @@ Status HubSpotEmulator::ApplySettings(const Json& j, HubSpotSettings* out) {
       return Status::Ok();
     };
     Status r = Status::Ok();
-    if (key == "portal_id") r = integer(&s.portal_id, 1, int64_t{1} << 40);
-    else if (key == "rate_limit_max") r = integer(&s.rate_limit_max, 1, 1000000);
-    else if (key == "rate_limit_interval_ms") r = integer(&s.rate_limit_interval_ms, 1, 3600000);
-    else if (key == "daily_limit") r = integer(&s.daily_limit, 1, int64_t{1} << 40);
-    else if (key == "search_per_second") r = integer(&s.search_per_second, 1, 100000);
-    else if (key == "batch_max") r = integer(&s.batch_max, 1, 10000);
-    else if (key == "batch_history_max") r = integer(&s.batch_history_max, 1, 10000);
-    else if (key == "list_page_max") r = integer(&s.list_page_max, 1, 10000);
-    else if (key == "search_page_max") r = integer(&s.search_page_max, 1, 10000);
-    else if (key == "search_result_cap") r = integer(&s.search_result_cap, 1, 100000000);
-    else if (key == "max_filter_groups") r = integer(&s.max_filter_groups, 1, 1000);
-    else if (key == "max_filters_per_group") r = integer(&s.max_filters_per_group, 1, 1000);
-    else if (key == "max_filters") r = integer(&s.max_filters, 1, 10000);
+    if (key == "portal_id")
+      r = integer(&s.portal_id, 1, int64_t{1} << 40);
+    else if (key == "rate_limit_max")
+      r = integer(&s.rate_limit_max, 1, 1000000);
+    else if (key == "rate_limit_interval_ms")
+      r = integer(&s.rate_limit_interval_ms, 1, 3600000);
+    else if (key == "daily_limit")
+      r = integer(&s.daily_limit, 1, int64_t{1} << 40);
+    else if (key == "search_per_second")
+      r = integer(&s.search_per_second, 1, 100000);
+    else if (key == "batch_max")
+      r = integer(&s.batch_max, 1, 10000);
+    else if (key == "batch_history_max")
+      r = integer(&s.batch_history_max, 1, 10000);
+    else if (key == "list_page_max")
+      r = integer(&s.list_page_max, 1, 10000);
+    else if (key == "search_page_max")
+      r = integer(&s.search_page_max, 1, 10000);
+    else if (key == "search_result_cap")
+      r = integer(&s.search_result_cap, 1, 100000000);
+    else if (key == "max_filter_groups")
+      r = integer(&s.max_filter_groups, 1, 1000);
+    else if (key == "max_filters_per_group")
+      r = integer(&s.max_filters_per_group, 1, 1000);
+    else if (key == "max_filters")
+      r = integer(&s.max_filters, 1, 10000);
     else if (key == "lifecycle_backward") {
       if (!v.is_string() || (v != "ignore" && v != "allow" && v != "reject"))
         return Status::Error("hubspot.lifecycle_backward must be \"ignore\", \"allow\" or \"reject\"");
@@ -319,8 +334,8 @@ Json RecordState(const Record& r) {
     for (const auto& e : entries) list.push_back(Json::array({e.value, e.ms}));
     history[k] = list;
   }
-  return Json{{"props", r.props},           {"history", history},         {"created_ms", r.created_ms},
-              {"updated_ms", r.updated_ms}, {"archived", r.archived},     {"archived_ms", r.archived_ms}};
+  return Json{{"props", r.props},           {"history", history},     {"created_ms", r.created_ms},
+              {"updated_ms", r.updated_ms}, {"archived", r.archived}, {"archived_ms", r.archived_ms}};
 }
 
 }  // namespace
@@ -352,8 +367,11 @@ Json HubSpotEmulator::MetaLocked() {
       if (!ids.empty()) assoc.push_back(Json::array({from.type, from.id, to.type, to.id, ids}));
     }
   }
-  return Json{{"id_counter", id_counter_}, {"correlation_counter", correlation_counter_},
-              {"daily_used", daily_used_}, {"day", day_}, {"associations", assoc}};
+  return Json{{"id_counter", id_counter_},
+              {"correlation_counter", correlation_counter_},
+              {"daily_used", daily_used_},
+              {"day", day_},
+              {"associations", assoc}};
 }
 
 Status HubSpotEmulator::LoadStateLocked(const std::vector<StateFile::Row>& rows, const Json& meta) {
@@ -399,8 +417,9 @@ Status HubSpotEmulator::LoadStateLocked(const std::vector<StateFile::Row>& rows,
         if (!a.is_array() || a.size() != 5 || !a[4].is_array()) continue;
         for (const Json& id : a[4]) {
           if (id.is_number_integer())
-            assoc_[{a[0].get<std::string>(), a[1].get<std::string>()}][{a[2].get<std::string>(), a[3].get<std::string>()}]
-                .insert(id.get<int>());
+            assoc_[{a[0].get<std::string>(), a[1].get<std::string>()}]
+                  [{a[2].get<std::string>(), a[3].get<std::string>()}]
+                      .insert(id.get<int>());
         }
       }
     }
@@ -471,10 +490,12 @@ bool HubSpotEmulator::Admit(Call& c) {
   }
   while (!window_.empty() && window_.front() <= now - settings_.rate_limit_interval_ms) window_.pop_front();
   while (!search_window_.empty() && search_window_.front() <= now - 1000) search_window_.pop_front();
-  bool search = c.req.method == "POST" && c.req.path.size() > 7 && c.req.path.substr(c.req.path.size() - 7) == "/search";
+  bool search =
+      c.req.method == "POST" && c.req.path.size() > 7 && c.req.path.substr(c.req.path.size() - 7) == "/search";
   auto headers = [&] {
     c.SetHeader("X-HubSpot-RateLimit-Daily", std::to_string(settings_.daily_limit));
-    c.SetHeader("X-HubSpot-RateLimit-Daily-Remaining", std::to_string(std::max<int64_t>(0, settings_.daily_limit - daily_used_)));
+    c.SetHeader("X-HubSpot-RateLimit-Daily-Remaining",
+                std::to_string(std::max<int64_t>(0, settings_.daily_limit - daily_used_)));
     c.SetHeader("X-HubSpot-RateLimit-Interval-Milliseconds", std::to_string(settings_.rate_limit_interval_ms));
     c.SetHeader("X-HubSpot-RateLimit-Max", std::to_string(settings_.rate_limit_max));
     c.SetHeader("X-HubSpot-RateLimit-Remaining",
@@ -487,13 +508,15 @@ bool HubSpotEmulator::Admit(Call& c) {
     j["errorType"] = "RATE_LIMIT";
     j["correlationId"] = CorrelationId();
     j["policyName"] = policy;
-    j["groupName"] = "publicapi:private-app-api-calls-" + AsciiLower(policy) + ":" + std::to_string(settings_.portal_id);
+    j["groupName"] =
+        "publicapi:private-app-api-calls-" + AsciiLower(policy) + ":" + std::to_string(settings_.portal_id);
     headers();
     c.SetHeader("Retry-After", std::to_string(std::max<int64_t>(1, (retry_ms + 999) / 1000)));
     c.Send(429, j);
     return false;
   };
-  if (daily_used_ >= settings_.daily_limit) return limited("DAILY", "You have reached your daily limit.", day_ + 86400000 - now);
+  if (daily_used_ >= settings_.daily_limit)
+    return limited("DAILY", "You have reached your daily limit.", day_ + 86400000 - now);
   if (static_cast<int64_t>(window_.size()) >= settings_.rate_limit_max)
     return limited("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.",
                    window_.front() + settings_.rate_limit_interval_ms - now);
@@ -536,7 +559,8 @@ void HubSpotEmulator::WriteServerError(Call& c, int status) {
 Object* HubSpotEmulator::FindObject(std::string_view type) {
   const TypeInfo* t = TypeOf(type);
   for (auto& o : objects_) {
-    if (EqualsIgnoreCase(o->schema.name, type) || (t && o->schema.name == t->name) || o->type_id == type) return o.get();
+    if (EqualsIgnoreCase(o->schema.name, type) || (t && o->schema.name == t->name) || o->type_id == type)
+      return o.get();
   }
   return nullptr;
 }
@@ -604,31 +628,46 @@ void HubSpotEmulator::RegisterRoutes() {
   write.mutates = true;
   const std::string o = "/crm/v3/objects/{}";
   Route("GET", o, [this](Call& c) { List(c); });
-  Route("POST", o, [this](Call& c) { CreateOne(c); }, write);
+  Route(
+      "POST", o, [this](Call& c) { CreateOne(c); }, write);
   Route("POST", o + "/search", [this](Call& c) { Search(c); });
   Route("POST", o + "/batch/read", [this](Call& c) { BatchRead(c); });
-  Route("POST", o + "/batch/create", [this](Call& c) { BatchCreate(c); }, write);
-  Route("POST", o + "/batch/update", [this](Call& c) { BatchUpdate(c); }, write);
-  Route("POST", o + "/batch/upsert", [this](Call& c) { BatchUpsert(c); }, write);
-  Route("POST", o + "/batch/archive", [this](Call& c) { BatchArchive(c); }, write);
+  Route(
+      "POST", o + "/batch/create", [this](Call& c) { BatchCreate(c); }, write);
+  Route(
+      "POST", o + "/batch/update", [this](Call& c) { BatchUpdate(c); }, write);
+  Route(
+      "POST", o + "/batch/upsert", [this](Call& c) { BatchUpsert(c); }, write);
+  Route(
+      "POST", o + "/batch/archive", [this](Call& c) { BatchArchive(c); }, write);
   Route("GET", o + "/{}", [this](Call& c) { GetOne(c); });
-  Route("PATCH", o + "/{}", [this](Call& c) { UpdateOne(c); }, write);
-  Route("DELETE", o + "/{}", [this](Call& c) { ArchiveOne(c); }, write);
-  Route("POST", o + "/merge", [this](Call& c) { MergeRecords(c); }, write);
+  Route(
+      "PATCH", o + "/{}", [this](Call& c) { UpdateOne(c); }, write);
+  Route(
+      "DELETE", o + "/{}", [this](Call& c) { ArchiveOne(c); }, write);
+  Route(
+      "POST", o + "/merge", [this](Call& c) { MergeRecords(c); }, write);
   Route("GET", "/crm/v3/properties/{}", [this](Call& c) { Properties(c, false); });
   Route("GET", "/crm/v3/properties/{}/{}", [this](Call& c) { Properties(c, true); });
   Route("POST", "/crm/v3/properties/{}/batch/read", [this](Call& c) { PropertiesBatchRead(c); });
   const std::string a = "/crm/v4/objects/{}/{}/associations";
-  Route("PUT", a + "/default/{}/{}", [this](Call& c) { AssocPut(c, false); }, write);
-  Route("PUT", a + "/{}/{}", [this](Call& c) { AssocPut(c, true); }, write);
-  Route("DELETE", a + "/{}/{}", [this](Call& c) { AssocDelete(c); }, write);
+  Route(
+      "PUT", a + "/default/{}/{}", [this](Call& c) { AssocPut(c, false); }, write);
+  Route(
+      "PUT", a + "/{}/{}", [this](Call& c) { AssocPut(c, true); }, write);
+  Route(
+      "DELETE", a + "/{}/{}", [this](Call& c) { AssocDelete(c); }, write);
   Route("GET", a + "/{}", [this](Call& c) { AssocGet(c); });
   const std::string b = "/crm/v4/associations/{}/{}/batch/";
-  Route("POST", b + "create", [this](Call& c) { AssocBatch(c, "create"); }, write);
+  Route(
+      "POST", b + "create", [this](Call& c) { AssocBatch(c, "create"); }, write);
   Route("POST", b + "read", [this](Call& c) { AssocBatch(c, "read"); });
-  Route("POST", b + "archive", [this](Call& c) { AssocBatch(c, "archive"); }, write);
-  Route("POST", b + "associate/default", [this](Call& c) { AssocBatch(c, "default"); }, write);
-  Route("POST", b + "labels/archive", [this](Call& c) { AssocBatch(c, "labels_archive"); }, write);
+  Route(
+      "POST", b + "archive", [this](Call& c) { AssocBatch(c, "archive"); }, write);
+  Route(
+      "POST", b + "associate/default", [this](Call& c) { AssocBatch(c, "default"); }, write);
+  Route(
+      "POST", b + "labels/archive", [this](Call& c) { AssocBatch(c, "labels_archive"); }, write);
   Route("GET", "/crm/v4/associations/{}/{}/labels", [this](Call& c) { AssocLabels(c); });
 }
 

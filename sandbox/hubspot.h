@@ -58,7 +58,7 @@ class HubSpotEmulator : public Emulator {
   };
   struct Object {
     schema::Object schema;
-    Json properties;  // GET /crm/v3/properties/<type>
+    Json properties;      // GET /crm/v3/properties/<type>
     std::string type_id;  // "0-1"
     std::string created_prop, modified_prop;
     std::vector<Record> records;
@@ -109,16 +109,15 @@ class HubSpotEmulator : public Emulator {
   std::string CorrelationId();
 
   // errors in HubSpot's shape
-  Json ErrorBody(const std::string& category, const std::string& message, Json errors = Json(),
-                 Json context = Json());
+  Json ErrorBody(const std::string& category, const std::string& message, Json errors = Json(), Json context = Json());
   void SendError(Call& c, int status, const std::string& category, const std::string& message, Json errors = Json(),
                  Json context = Json());
   void SendValidation(Call& c, const std::vector<PropError>& errors);
   Json ValidationBody(const std::vector<PropError>& errors);
 
   // the write path
-  bool ValidateProperties(Object& obj, const Json& props, const Record* existing, std::map<std::string, std::string>* out,
-                          std::vector<PropError>* errors);
+  bool ValidateProperties(Object& obj, const Json& props, const Record* existing,
+                          std::map<std::string, std::string>* out, std::vector<PropError>* errors);
   std::optional<std::string> UniqueConflict(Object& obj, const std::map<std::string, std::string>& values,
                                             const std::string& self_id, std::string* message);
   Record& Create(Object& obj, const std::map<std::string, std::string>& values, int64_t now);

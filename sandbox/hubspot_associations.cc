@@ -1,9 +1,9 @@
 // HubSpot associations: the store both directions share (Associate, AssociationsOf, the
 // type list of a pair), inline associations on create, and the v4 endpoints
 // (/crm/v4/objects/.../associations, /crm/v4/associations/{from}/{to}/batch/..., labels).
-#include "sandbox/hubspot_internal.h"
-
 #include <algorithm>
+
+#include "sandbox/hubspot_internal.h"
 
 namespace accord::sandbox {
 
@@ -97,8 +97,9 @@ void HubSpotEmulator::AssocPut(Call& c, bool labelled) {
   const std::string& from_id = c.args[1];
   const std::string& to_id = c.args[3];
   if (!FindRecord(*from, from_id) || !FindRecord(*to, to_id))
-    return SendError(c, 404, "OBJECT_NOT_FOUND", "One or both objects do not exist: " + from->schema.name + " " +
-                                                     from_id + ", " + to->schema.name + " " + to_id);
+    return SendError(c, 404, "OBJECT_NOT_FOUND",
+                     "One or both objects do not exist: " + from->schema.name + " " + from_id + ", " + to->schema.name +
+                         " " + to_id);
   if (!labelled) {
     const AssocType* at = DefaultAssocType(from->schema.name, to->schema.name);
     if (!at)
@@ -106,12 +107,14 @@ void HubSpotEmulator::AssocPut(Call& c, bool labelled) {
                        "No default association type between " + from->schema.name + " and " + to->schema.name);
     Associate(from->schema.name, from_id, to->schema.name, to_id, at->id);
     Json results = Json::array();
-    results.push_back({{"from", {{"id", from_id}}},
-                       {"to", {{"id", to_id}}},
-                       {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", at->id}}}});
-    results.push_back({{"from", {{"id", to_id}}},
-                       {"to", {{"id", from_id}}},
-                       {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", at->inverse}}}});
+    results.push_back(
+        {{"from", {{"id", from_id}}},
+         {"to", {{"id", to_id}}},
+         {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", at->id}}}});
+    results.push_back(
+        {{"from", {{"id", to_id}}},
+         {"to", {{"id", from_id}}},
+         {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", at->inverse}}}});
     return c.Send(200, BatchEnvelope(c.now_ms, c.now_ms, results, Json::array()));
   }
   Json body;
@@ -128,8 +131,9 @@ void HubSpotEmulator::AssocPut(Call& c, bool labelled) {
     bool known = FindAssocType(from->schema.name, to->schema.name, id) != nullptr;
     if (id <= 0 || (category == "HUBSPOT_DEFINED" && !known) ||
         (category != "HUBSPOT_DEFINED" && category != "USER_DEFINED" && category != "INTEGRATOR_DEFINED"))
-      return SendError(c, 400, "VALIDATION_ERROR",
-                       "invalid association type " + DumpJson(spec) + " from " + from->schema.name + " to " + to->schema.name);
+      return SendError(
+          c, 400, "VALIDATION_ERROR",
+          "invalid association type " + DumpJson(spec) + " from " + from->schema.name + " to " + to->schema.name);
     if (!known && id < 1000)
       return SendError(c, 400, "VALIDATION_ERROR", "association type id " + std::to_string(id) + " is not defined");
     ids.push_back(id);
@@ -164,7 +168,8 @@ void HubSpotEmulator::AssocLabels(Call& c) {
   std::sort(types.begin(), types.end(), [](const AssocType* x, const AssocType* y) { return x->id < y->id; });
   Json results = Json::array();
   for (const AssocType* a : types)
-    results.push_back({{"category", "HUBSPOT_DEFINED"}, {"typeId", a->id}, {"label", a->label ? Json(a->label) : Json()}});
+    results.push_back(
+        {{"category", "HUBSPOT_DEFINED"}, {"typeId", a->id}, {"label", a->label ? Json(a->label) : Json()}});
   c.Send(200, Json{{"results", results}});
 }
 
@@ -189,7 +194,8 @@ void HubSpotEmulator::AssocGet(Call& c) {
   int limit = c.HasParam("limit") ? std::max(1, std::min(500, std::atoi(c.Param("limit").c_str()))) : 500;
   auto all = AssociationsOf(from->schema.name, c.args[1], to->schema.name);
   size_t start = 0;
-  if (c.HasParam("after")) start = static_cast<size_t>(std::max(0LL, std::strtoll(c.Param("after").c_str(), nullptr, 10)));
+  if (c.HasParam("after"))
+    start = static_cast<size_t>(std::max(0LL, std::strtoll(c.Param("after").c_str(), nullptr, 10)));
   Json results = Json::array();
   size_t end = std::min(all.size(), start + static_cast<size_t>(limit));
   for (size_t i = start; i < end; ++i) {
@@ -213,9 +219,11 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
   if (!inputs.is_array()) return SendError(c, 400, "VALIDATION_ERROR", "inputs must be an array");
   size_t max = op == "read" ? 1000 : static_cast<size_t>(settings_.batch_max);
   if (inputs.size() > max)
-    return SendError(c, 400, "VALIDATION_ERROR", "The maximum number of inputs supported in a batch request is " + std::to_string(max));
+    return SendError(c, 400, "VALIDATION_ERROR",
+                     "The maximum number of inputs supported in a batch request is " + std::to_string(max));
   auto id_of = [](const Json& j, const char* key) {
-    return j.is_object() && j.contains(key) && j[key].is_object() && j[key].contains("id") ? ValueText(j[key]["id"]) : "";
+    return j.is_object() && j.contains(key) && j[key].is_object() && j[key].contains("id") ? ValueText(j[key]["id"])
+                                                                                           : "";
   };
   Json results = Json::array(), failed = Json::array();
   auto fail = [&](const std::string& category, const std::string& message, const std::string& id) {
@@ -234,7 +242,8 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
       }
       Json tos = Json::array();
       for (const auto& [to_id, ids] : all)
-        tos.push_back({{"toObjectId", std::strtoll(to_id.c_str(), nullptr, 10)}, {"associationTypes", AssociationTypes(ids, fs, ts)}});
+        tos.push_back({{"toObjectId", std::strtoll(to_id.c_str(), nullptr, 10)},
+                       {"associationTypes", AssociationTypes(ids, fs, ts)}});
       results.push_back({{"from", {{"id", id}}}, {"to", tos}});
       continue;
     }
@@ -261,9 +270,10 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
       };
       if (in.is_object() && in.contains("types") && in["types"].is_array()) {
         for (const Json& spec : in["types"]) {
-          int id = spec.is_object() && spec.contains("associationTypeId") && spec["associationTypeId"].is_number_integer()
-                       ? spec["associationTypeId"].get<int>()
-                       : 0;
+          int id =
+              spec.is_object() && spec.contains("associationTypeId") && spec["associationTypeId"].is_number_integer()
+                  ? spec["associationTypeId"].get<int>()
+                  : 0;
           const AssocType* at = FindAssocType(fs, ts, id);
           drop({fs, from_id}, {ts, to_id}, id);
           drop({ts, to_id}, {fs, from_id}, at ? at->inverse : id);
@@ -273,7 +283,8 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
     }
     std::string from_id = id_of(in, "from"), to_id = id_of(in, "to");
     if (!FindRecord(*from, from_id) || !FindRecord(*to, to_id)) {
-      fail("OBJECT_NOT_FOUND", "One or both objects do not exist: " + fs + " " + from_id + ", " + ts + " " + to_id, from_id);
+      fail("OBJECT_NOT_FOUND", "One or both objects do not exist: " + fs + " " + from_id + ", " + ts + " " + to_id,
+           from_id);
       continue;
     }
     if (c.PartialFault(i)) {
@@ -284,9 +295,10 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
       const AssocType* at = DefaultAssocType(fs, ts);
       if (!at) return SendError(c, 400, "VALIDATION_ERROR", "No default association type between " + fs + " and " + ts);
       Associate(fs, from_id, ts, to_id, at->id);
-      results.push_back({{"from", {{"id", from_id}}},
-                         {"to", {{"id", to_id}}},
-                         {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", at->id}}}});
+      results.push_back(
+          {{"from", {{"id", from_id}}},
+           {"to", {{"id", to_id}}},
+           {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", at->id}}}});
       continue;
     }
     // create
@@ -301,7 +313,8 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
                    ? spec["associationTypeId"].get<int>()
                    : 0;
       if (id <= 0 || !Associate(fs, from_id, ts, to_id, id)) {
-        fail("VALIDATION_ERROR", "association type id " + std::to_string(id) + " is not valid from " + fs + " to " + ts, from_id);
+        fail("VALIDATION_ERROR", "association type id " + std::to_string(id) + " is not valid from " + fs + " to " + ts,
+             from_id);
         ok = false;
         break;
       }

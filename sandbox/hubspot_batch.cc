@@ -1,8 +1,8 @@
 // HubSpot's batch endpoints (/crm/v3/objects/{type}/batch/read, create, update, upsert,
 // archive): up to batch_max inputs, per-input errors in a 207 multi-status envelope.
-#include "sandbox/hubspot_internal.h"
-
 #include <algorithm>
+
+#include "sandbox/hubspot_internal.h"
 
 namespace accord::sandbox {
 
@@ -44,9 +44,11 @@ void HubSpotEmulator::BatchRead(Call& c) {
   size_t max = static_cast<size_t>(hist.empty() ? settings_.batch_max : settings_.batch_history_max);
   if (inputs.size() > max) {
     return SendError(c, 400, "VALIDATION_ERROR",
-                     hist.empty() ? "The maximum number of inputs supported in a batch request is " + std::to_string(max)
-                                  : "The maximum number of inputs supported in a batch request for property histories "
-                                    "is " + std::to_string(max) + ". Please reduce the number of items and try again");
+                     hist.empty()
+                         ? "The maximum number of inputs supported in a batch request is " + std::to_string(max)
+                         : "The maximum number of inputs supported in a batch request for property histories "
+                           "is " +
+                               std::to_string(max) + ". Please reduce the number of items and try again");
   }
   std::string id_prop = body.value("idProperty", std::string());
   if (!id_prop.empty() && !obj->schema.FindField(id_prop) && id_prop != "hs_object_id")
@@ -69,8 +71,10 @@ void HubSpotEmulator::BatchRead(Call& c) {
     std::string upper = AsciiLower(obj->schema.name);
     for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     if (!upper.empty() && upper.back() == 'S') upper.pop_back();
-    errors.push_back(BatchError("OBJECT_NOT_FOUND", "Could not get some " + upper +
-                                      " objects, they may be deleted or not exist. Check that ids are valid.", {{"ids", missing}}));
+    errors.push_back(BatchError(
+        "OBJECT_NOT_FOUND",
+        "Could not get some " + upper + " objects, they may be deleted or not exist. Check that ids are valid.",
+        {{"ids", missing}}));
   }
   c.Send(errors.empty() ? 200 : 207, BatchEnvelope(c.now_ms, c.now_ms, results, errors));
 }
@@ -92,8 +96,9 @@ void HubSpotEmulator::BatchCreate(Call& c) {
   if (!errors.empty()) return SendValidation(c, errors);
   std::map<std::string, size_t> emails;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!ParseAssociationInputs(c, *obj, inputs[i].is_object() && inputs[i].contains("associations") ? inputs[i]["associations"] : Json(),
-                                &assocs[i]))
+    if (!ParseAssociationInputs(
+            c, *obj, inputs[i].is_object() && inputs[i].contains("associations") ? inputs[i]["associations"] : Json(),
+            &assocs[i]))
       return;
     std::string message;
     if (UniqueConflict(*obj, values[i], "", &message)) return SendError(c, 409, "CONFLICT", message);
@@ -105,7 +110,8 @@ void HubSpotEmulator::BatchCreate(Call& c) {
   Json results = Json::array(), failed = Json::array();
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (c.PartialFault(i)) {
-      failed.push_back(BatchError("INTERNAL_ERROR", "The input could not be processed; retry it", {{"inputIndex", {std::to_string(i)}}}));
+      failed.push_back(BatchError("INTERNAL_ERROR", "The input could not be processed; retry it",
+                                  {{"inputIndex", {std::to_string(i)}}}));
       continue;
     }
     Record& r = Create(*obj, values[i], c.now_ms);
@@ -146,16 +152,20 @@ void HubSpotEmulator::BatchUpdate(Call& c) {
   if (!errors.empty()) return SendValidation(c, errors);
   for (size_t i = 0; i < inputs.size(); ++i) {
     std::string message;
-    if (recs[i] && UniqueConflict(*obj, values[i], recs[i]->id, &message)) return SendError(c, 409, "CONFLICT", message);
+    if (recs[i] && UniqueConflict(*obj, values[i], recs[i]->id, &message))
+      return SendError(c, 409, "CONFLICT", message);
   }
   Json results = Json::array(), failed = Json::array();
   if (!missing.empty()) {
-    failed.push_back(BatchError("OBJECT_NOT_FOUND", "Could not find some objects, they may be deleted or not exist. Check that ids are valid.", {{"ids", missing}}));
+    failed.push_back(BatchError(
+        "OBJECT_NOT_FOUND", "Could not find some objects, they may be deleted or not exist. Check that ids are valid.",
+        {{"ids", missing}}));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!recs[i]) continue;
     if (c.PartialFault(i)) {
-      failed.push_back(BatchError("INTERNAL_ERROR", "The input could not be processed; retry it", {{"ids", {recs[i]->id}}}));
+      failed.push_back(
+          BatchError("INTERNAL_ERROR", "The input could not be processed; retry it", {{"ids", {recs[i]->id}}}));
       continue;
     }
     Apply(*obj, *recs[i], values[i], c.now_ms);
@@ -180,7 +190,8 @@ void HubSpotEmulator::BatchUpsert(Call& c) {
     if (id_prop.empty()) id_prop = "hs_object_id";
     bool unique = id_prop == "hs_object_id" || obj->IsUnique(id_prop);
     if (!unique)
-      return SendError(c, 400, "VALIDATION_ERROR", "Unable to perform update/upsert by non-unique " + obj->type_id + " property");
+      return SendError(c, 400, "VALIDATION_ERROR",
+                       "Unable to perform update/upsert by non-unique " + obj->type_id + " property");
     auto fail = [&](const std::string& category, const std::string& message) {
       failed.push_back(BatchError(category, message, {{"ids", {key}}}));
     };

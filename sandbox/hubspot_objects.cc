@@ -2,10 +2,10 @@
 // archive, merge) and the write path and response shape every object endpoint shares:
 // property validation, unique values, create and apply (with history and the modified
 // dates), and a record as JSON with its properties, history and associations.
-#include "sandbox/hubspot_internal.h"
-
 #include <algorithm>
 #include <cstdlib>
+
+#include "sandbox/hubspot_internal.h"
 
 namespace accord::sandbox {
 
@@ -158,7 +158,8 @@ bool HubSpotEmulator::ValidateProperties(Object& obj, const Json& props, const R
   return errors->empty();
 }
 
-std::optional<std::string> HubSpotEmulator::UniqueConflict(Object& obj, const std::map<std::string, std::string>& values,
+std::optional<std::string> HubSpotEmulator::UniqueConflict(Object& obj,
+                                                           const std::map<std::string, std::string>& values,
                                                            const std::string& self_id, std::string* message) {
   for (const auto& [k, v] : values) {
     if (v.empty()) continue;
@@ -259,7 +260,9 @@ Json HubSpotEmulator::ObjectJson(const Object& obj, const Record& r, const std::
       Json list = Json::array();
       if (it != r.history.end()) {
         for (auto e = it->second.rbegin(); e != it->second.rend(); ++e) {
-          list.push_back({{"value", e->value}, {"timestamp", FormatIsoMs(e->ms)}, {"sourceType", "INTEGRATION"},
+          list.push_back({{"value", e->value},
+                          {"timestamp", FormatIsoMs(e->ms)},
+                          {"sourceType", "INTEGRATION"},
                           {"sourceId", "accord-sandbox"}});
         }
       }
@@ -336,9 +339,8 @@ void HubSpotEmulator::List(Call& c) {
   j["results"] = results;
   if (end < rows.size()) {
     std::string next = rows[end - 1]->id;
-    j["paging"] = {{"next",
-                    {{"after", next},
-                     {"link", base_url() + "/crm/v3/objects/" + obj->schema.name + "?after=" + next}}}};
+    j["paging"] = {
+        {"next", {{"after", next}, {"link", base_url() + "/crm/v3/objects/" + obj->schema.name + "?after=" + next}}}};
   }
   c.Send(200, j);
 }
@@ -425,7 +427,9 @@ void HubSpotEmulator::MergeRecords(Call& c) {
   auto id_of = [&](const char* key) {
     if (!body.contains(key)) return std::string();
     const Json& v = body[key];
-    return v.is_string() ? v.get<std::string>() : v.is_number_integer() ? std::to_string(v.get<int64_t>()) : std::string();
+    return v.is_string()           ? v.get<std::string>()
+           : v.is_number_integer() ? std::to_string(v.get<int64_t>())
+                                   : std::string();
   };
   std::string primary = id_of("primaryObjectId"), merged = id_of("objectIdToMerge");
   if (primary.empty() || merged.empty() || primary == merged)

@@ -32,18 +32,22 @@ void HubSpotEmulator::PropertiesBatchRead(Call& c) {
   if (!ParseBody(c, &body)) return;
   const Json& inputs = body.is_object() && body.contains("inputs") ? body["inputs"] : Json();
   if (!inputs.is_array()) return SendError(c, 400, "VALIDATION_ERROR", "inputs must be an array");
-  bool archived = body.is_object() && body.contains("archived") && body["archived"].is_boolean() && body["archived"].get<bool>();
+  bool archived =
+      body.is_object() && body.contains("archived") && body["archived"].is_boolean() && body["archived"].get<bool>();
   Json results = Json::array(), errors = Json::array(), missing = Json::array();
   for (const Json& in : inputs) {
-    std::string name = in.is_object() && in.contains("name") && in["name"].is_string() ? in["name"].get<std::string>() : "";
+    std::string name =
+        in.is_object() && in.contains("name") && in["name"].is_string() ? in["name"].get<std::string>() : "";
     const Json* found = nullptr;
     if (!archived && obj->properties.contains("results") && obj->properties["results"].is_array()) {
       for (const Json& p : obj->properties["results"]) {
         if (p.is_object() && p.value("name", "") == name) found = &p;
       }
     }
-    if (found) results.push_back(*found);
-    else missing.push_back(name);
+    if (found)
+      results.push_back(*found);
+    else
+      missing.push_back(name);
   }
   if (!missing.empty())
     errors.push_back(BatchError("OBJECT_NOT_FOUND", "Unable to find some properties on object type " + obj->type_id,

@@ -2,11 +2,11 @@
 // free-text query, the properties to return, and after-paging up to the 10,000-result cap.
 // Search reads like its steps: read the request (ReadSearch), select the records that match
 // (Select), order them (SortRows), send one page.
-#include "sandbox/hubspot_internal.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+
+#include "sandbox/hubspot_internal.h"
 
 namespace accord::sandbox {
 
@@ -65,8 +65,19 @@ std::string ReadFilter(const Json& f, const Object& obj, Filter* flt) {
   if (!flt->field && flt->name != "hs_object_id")
     return "There was a problem with the request: property " + flt->name + " does not exist on " + obj.schema.name;
   flt->op = f["operator"].get<std::string>();
-  static const char* kOps[] = {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN",
-                               "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"};
+  static const char* kOps[] = {"EQ",
+                               "NEQ",
+                               "LT",
+                               "LTE",
+                               "GT",
+                               "GTE",
+                               "BETWEEN",
+                               "IN",
+                               "NOT_IN",
+                               "HAS_PROPERTY",
+                               "NOT_HAS_PROPERTY",
+                               "CONTAINS_TOKEN",
+                               "NOT_CONTAINS_TOKEN"};
   if (std::none_of(std::begin(kOps), std::end(kOps), [&](const char* op) { return flt->op == op; }))
     return "Unknown operator " + flt->op;
   if (f.contains("value")) flt->value = ValueText(f["value"]);
@@ -74,7 +85,8 @@ std::string ReadFilter(const Json& f, const Object& obj, Filter* flt) {
   if (f.contains("values") && f["values"].is_array()) {
     for (const Json& v : f["values"]) flt->values.push_back(ValueText(v));
   }
-  bool needs_value = flt->op != "HAS_PROPERTY" && flt->op != "NOT_HAS_PROPERTY" && flt->op != "IN" && flt->op != "NOT_IN";
+  bool needs_value =
+      flt->op != "HAS_PROPERTY" && flt->op != "NOT_HAS_PROPERTY" && flt->op != "IN" && flt->op != "NOT_IN";
   if (needs_value && !f.contains("value")) return "filter on " + flt->name + " with " + flt->op + " needs a value";
   if ((flt->op == "IN" || flt->op == "NOT_IN") && flt->values.empty())
     return "filter on " + flt->name + " with " + flt->op + " needs values";
@@ -82,8 +94,7 @@ std::string ReadFilter(const Json& f, const Object& obj, Filter* flt) {
   return "";
 }
 
-std::string ReadFilterGroups(const Json& body, const HubSpotSettings& settings, const Object& obj,
-                             SearchRequest* req) {
+std::string ReadFilterGroups(const Json& body, const HubSpotSettings& settings, const Object& obj, SearchRequest* req) {
   if (!body.contains("filterGroups")) return "";
   const Json& fg = body["filterGroups"];
   if (!fg.is_array()) return "filterGroups must be an array";
@@ -107,7 +118,8 @@ std::string ReadFilterGroups(const Json& body, const HubSpotSettings& settings, 
     req->groups.push_back(std::move(group));
   }
   if (total > static_cast<size_t>(settings.max_filters))
-    return "Too many filters: " + std::to_string(total) + " (the maximum is " + std::to_string(settings.max_filters) + ")";
+    return "Too many filters: " + std::to_string(total) + " (the maximum is " + std::to_string(settings.max_filters) +
+           ")";
   return "";
 }
 

@@ -122,7 +122,8 @@ TEST_F(HubSpot, PropertyValidation) {
   EXPECT_EQ(r.body["errors"][0]["code"], "READ_ONLY_VALUE");
   r = hs->Post("/crm/v3/objects/companies", Json{{"properties", {{"annualrevenue", "lots"}}}});
   ExpectError(r, 400, "VALIDATION_ERROR");
-  r = hs->Post("/crm/v3/objects/deals", Json{{"properties", {{"closedate", "2024-05-01T10:00:00Z"}, {"dealstage", "closedwon"}}}});
+  r = hs->Post("/crm/v3/objects/deals",
+               Json{{"properties", {{"closedate", "2024-05-01T10:00:00Z"}, {"dealstage", "closedwon"}}}});
   ASSERT_EQ(r.status, 201) << r.raw;  // closedate is a datetime
   EXPECT_EQ(r.body["properties"]["dealstage"], "closedwon");
   r = hs->Post("/crm/v3/objects/deals", Json{{"properties", {{"dealstage", "nope"}}}});
@@ -135,7 +136,7 @@ TEST_F(HubSpot, LifecycleStageDoesNotMoveBackwards) {
   ASSERT_EQ(r.status, 200);
   Resp g = hs->Get(kC + "/" + id + "?properties=lifecyclestage,firstname");
   EXPECT_EQ(g.body["properties"]["lifecyclestage"], "customer");  // ignored
-  EXPECT_EQ(g.body["properties"]["firstname"], "Lee");             // the rest applied
+  EXPECT_EQ(g.body["properties"]["firstname"], "Lee");            // the rest applied
   hs->Patch(kC + "/" + id, Json{{"properties", {{"lifecyclestage", "evangelist"}}}});
   EXPECT_EQ(hs->Get(kC + "/" + id + "?properties=lifecyclestage").body["properties"]["lifecyclestage"], "evangelist");
   // clear first, then any stage
@@ -144,7 +145,8 @@ TEST_F(HubSpot, LifecycleStageDoesNotMoveBackwards) {
   EXPECT_EQ(hs->Get(kC + "/" + id + "?properties=lifecyclestage").body["properties"]["lifecyclestage"], "subscriber");
   Config({{"lifecycle_backward", "reject"}});
   hs->Patch(kC + "/" + id, Json{{"properties", {{"lifecyclestage", "lead"}}}});
-  ExpectError(hs->Patch(kC + "/" + id, Json{{"properties", {{"lifecyclestage", "subscriber"}}}}), 400, "VALIDATION_ERROR");
+  ExpectError(hs->Patch(kC + "/" + id, Json{{"properties", {{"lifecyclestage", "subscriber"}}}}), 400,
+              "VALIDATION_ERROR");
 }
 
 TEST_F(HubSpot, DuplicateEmailIsAConflict) {
@@ -194,12 +196,14 @@ TEST_F(HubSpot, BatchCreateReadUpdateUpsertArchive) {
   std::string id0 = c.body["results"][0]["id"];
 
   // One invalid input fails the whole create batch; nothing is created.
-  Resp bad = hs->Post(kC + "/batch/create",
-                      Json{{"inputs", {{{"properties", {{"email", "ok@example.com"}}}}, {{"properties", {{"lifecyclestage", "x"}}}}}}});
+  Resp bad = hs->Post(
+      kC + "/batch/create",
+      Json{{"inputs", {{{"properties", {{"email", "ok@example.com"}}}}, {{"properties", {{"lifecyclestage", "x"}}}}}}});
   ExpectError(bad, 400, "VALIDATION_ERROR");
   EXPECT_EQ(hs->Get(kC + "/ok@example.com?idProperty=email").status, 404);
 
-  Resp rd = hs->Post(kC + "/batch/read", Json{{"inputs", {{{"id", id0}}, {{"id", "424242"}}}}, {"properties", {"email"}}});
+  Resp rd =
+      hs->Post(kC + "/batch/read", Json{{"inputs", {{{"id", id0}}, {{"id", "424242"}}}}, {"properties", {"email"}}});
   EXPECT_EQ(rd.status, 207) << rd.raw;
   EXPECT_EQ(rd.body["results"].size(), 1u);
   EXPECT_EQ(rd.body["numErrors"], 1);
@@ -215,18 +219,21 @@ TEST_F(HubSpot, BatchCreateReadUpdateUpsertArchive) {
   up = hs->Post(kC + "/batch/update", Json{{"inputs", {{{"id", "424242"}, {"properties", {{"firstname", "X"}}}}}}});
   EXPECT_EQ(up.status, 207);
 
-  Resp us = hs->Post(kC + "/batch/upsert",
-                     Json{{"inputs",
-                           {{{"id", "b2@example.com"}, {"idProperty", "email"}, {"properties", {{"firstname", "Two"}}}},
-                            {{"id", "fresh@example.com"}, {"idProperty", "email"}, {"properties", {{"firstname", "New"}}}},
-                            {{"id", "bad@example.com"}, {"idProperty", "email"}, {"properties", {{"lifecyclestage", "x"}}}}}}});
+  Resp us = hs->Post(
+      kC + "/batch/upsert",
+      Json{{"inputs",
+            {{{"id", "b2@example.com"}, {"idProperty", "email"}, {"properties", {{"firstname", "Two"}}}},
+             {{"id", "fresh@example.com"}, {"idProperty", "email"}, {"properties", {{"firstname", "New"}}}},
+             {{"id", "bad@example.com"}, {"idProperty", "email"}, {"properties", {{"lifecyclestage", "x"}}}}}}});
   EXPECT_EQ(us.status, 207) << us.raw;
   ASSERT_EQ(us.body["results"].size(), 2u);
   EXPECT_EQ(us.body["results"][0]["new"], false);
   EXPECT_EQ(us.body["results"][1]["new"], true);
   EXPECT_EQ(us.body["errors"][0]["category"], "VALIDATION_ERROR");
   EXPECT_EQ(hs->Get(kC + "/fresh@example.com?idProperty=email").status, 200);
-  Resp nonunique = hs->Post(kC + "/batch/upsert", Json{{"inputs", {{{"id", "x"}, {"idProperty", "firstname"}, {"properties", Json::object()}}}}});
+  Resp nonunique =
+      hs->Post(kC + "/batch/upsert",
+               Json{{"inputs", {{{"id", "x"}, {"idProperty", "firstname"}, {"properties", Json::object()}}}}});
   ExpectError(nonunique, 400, "VALIDATION_ERROR");
   EXPECT_EQ(nonunique.body["message"], "Unable to perform update/upsert by non-unique 0-1 property");
 
@@ -240,9 +247,10 @@ TEST_F(HubSpot, BatchCreateReadUpdateUpsertArchive) {
 
 TEST_F(HubSpot, SearchFiltersSortsAndPaging) {
   for (int i = 0; i < 30; ++i) {
-    hs->Post("/crm/v3/objects/companies",
-             Json{{"properties", {{"name", "Co" + std::to_string(i)}, {"numberofemployees", std::to_string(i * 10)},
-                                  {"industry", i % 2 ? "COMPUTER_SOFTWARE" : "FOOD_BEVERAGES"}}}});
+    hs->Post("/crm/v3/objects/companies", Json{{"properties",
+                                                {{"name", "Co" + std::to_string(i)},
+                                                 {"numberofemployees", std::to_string(i * 10)},
+                                                 {"industry", i % 2 ? "COMPUTER_SOFTWARE" : "FOOD_BEVERAGES"}}}});
     if (i == 9) Advance(60000);
   }
   hs->Post("/crm/v3/objects/companies", Json{{"properties", {{"name", "No size"}}}});
@@ -276,8 +284,8 @@ TEST_F(HubSpot, SearchFiltersSortsAndPaging) {
   EXPECT_EQ(total({f("hs_lastmodifieddate", "GTE", std::to_string(Now()))}), 21);
   EXPECT_EQ(total({f("hs_lastmodifieddate", "LT", FormatIsoMs(Now()))}), 10);
   // groups are OR-ed
-  Resp r = search(Json{{"filterGroups",
-                        {{{"filters", {f("name", "EQ", "Co1")}}}, {{"filters", {f("name", "EQ", "Co2")}}}}}});
+  Resp r = search(
+      Json{{"filterGroups", {{{"filters", {f("name", "EQ", "Co1")}}}, {{"filters", {f("name", "EQ", "Co2")}}}}}});
   EXPECT_EQ(r.body["total"], 2);
   // sorts and paging
   r = search(Json{{"sorts", {{{"propertyName", "numberofemployees"}, {"direction", "DESCENDING"}}}},
@@ -305,9 +313,9 @@ TEST_F(HubSpot, SearchFiltersSortsAndPaging) {
   EXPECT_EQ(seen.size(), 30u);
   // errors
   ExpectError(hs->Post("/crm/v3/objects/companies/search", Json{{"limit", 201}}), 400, "VALIDATION_ERROR");
-  ExpectError(hs->Post("/crm/v3/objects/companies/search",
-                       Json{{"filterGroups", {{{"filters", {f("nope", "EQ", "1")}}}}}}),
-              400, "VALIDATION_ERROR");
+  ExpectError(
+      hs->Post("/crm/v3/objects/companies/search", Json{{"filterGroups", {{{"filters", {f("nope", "EQ", "1")}}}}}}),
+      400, "VALIDATION_ERROR");
   ExpectError(hs->Post("/crm/v3/objects/companies/search",
                        Json{{"filterGroups", {{{"filters", {f("name", "SOUNDS_LIKE", "1")}}}}}}),
               400, "VALIDATION_ERROR");
@@ -323,7 +331,9 @@ TEST_F(HubSpot, SearchStopsAtTenThousandResults) {
     Resp r = hs->Post("/crm/v3/objects/companies/batch/create", Json{{"inputs", inputs}});
     ASSERT_EQ(r.status, 201) << r.raw;
   }
-  Json body{{"limit", 200}, {"after", "9800"}, {"filterGroups", {{{"filters", {{{"propertyName", "name"}, {"operator", "EQ"}, {"value", "Bulk"}}}}}}}};
+  Json body{{"limit", 200},
+            {"after", "9800"},
+            {"filterGroups", {{{"filters", {{{"propertyName", "name"}, {"operator", "EQ"}, {"value", "Bulk"}}}}}}}};
   Resp r = hs->Post("/crm/v3/objects/companies/search", body);
   ASSERT_EQ(r.status, 200) << r.raw.substr(0, 300);
   EXPECT_EQ(r.body["total"], 10100);
@@ -352,7 +362,8 @@ TEST_F(HubSpot, AssociationsV4) {
   std::string contact = NewContact({{"email", "a@assoc.example"}});
   Resp co = hs->Post("/crm/v3/objects/companies", Json{{"properties", {{"name", "Assoc Co"}}}});
   std::string company = co.body["id"];
-  Resp r = hs->Put("/crm/v4/objects/contacts/" + contact + "/associations/default/companies/" + company, Json::object());
+  Resp r =
+      hs->Put("/crm/v4/objects/contacts/" + contact + "/associations/default/companies/" + company, Json::object());
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.body["status"], "COMPLETE");
   EXPECT_EQ(r.body["results"][0]["associationSpec"]["associationTypeId"], 279);
@@ -377,10 +388,13 @@ TEST_F(HubSpot, AssociationsV4) {
               404, "OBJECT_NOT_FOUND");
   // batch create / read / archive
   r = hs->Post("/crm/v4/associations/contacts/companies/batch/create",
-               Json{{"inputs", {{{"from", {{"id", contact}}}, {"to", {{"id", company}}},
-                                 {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}}}}}}}});
+               Json{{"inputs",
+                     {{{"from", {{"id", contact}}},
+                       {"to", {{"id", company}}},
+                       {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}}}}}}}});
   EXPECT_EQ(r.status, 201) << r.raw;
-  r = hs->Post("/crm/v4/associations/contacts/companies/batch/read", Json{{"inputs", {{{"id", contact}}, {{"id", "1"}}}}});
+  r = hs->Post("/crm/v4/associations/contacts/companies/batch/read",
+               Json{{"inputs", {{{"id", contact}}, {{"id", "1"}}}}});
   EXPECT_EQ(r.status, 207) << r.raw;
   EXPECT_EQ(r.body["results"][0]["to"][0]["toObjectId"], std::stoll(company));
   EXPECT_EQ(hs->Post("/crm/v4/associations/contacts/companies/batch/archive",
@@ -390,8 +404,9 @@ TEST_F(HubSpot, AssociationsV4) {
   EXPECT_EQ(hs->Get("/crm/v4/objects/contacts/" + contact + "/associations/companies").body["results"].size(), 0u);
   // associations inline on create
   r = hs->Post(kC, Json{{"properties", {{"email", "inline@example.com"}}},
-                        {"associations", {{{"to", {{"id", company}}},
-                                           {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}}}}}}}});
+                        {"associations",
+                         {{{"to", {{"id", company}}},
+                           {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}}}}}}}});
   ASSERT_EQ(r.status, 201) << r.raw;
   r = hs->Get("/crm/v4/objects/companies/" + company + "/associations/contacts");
   EXPECT_EQ(r.body["results"].size(), 1u);
@@ -423,13 +438,18 @@ TEST_F(HubSpot, AssociationLabelsArchiveKeepsTheOtherTypes) {
   std::string contact = NewContact({{"email", "labels@assoc.example"}});
   std::string company = hs->Post("/crm/v3/objects/companies", Json{{"properties", {{"name", "L Co"}}}}).body["id"];
   Resp r = hs->Post("/crm/v4/associations/contacts/companies/batch/create",
-                    Json{{"inputs", {{{"from", {{"id", contact}}}, {"to", {{"id", company}}},
-                                      {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}},
-                                                 {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 1}}}}}}}});
+                    Json{{"inputs",
+                          {{{"from", {{"id", contact}}},
+                            {"to", {{"id", company}}},
+                            {"types",
+                             {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}},
+                              {{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 1}}}}}}}});
   ASSERT_EQ(r.status, 201) << r.raw;
   r = hs->Post("/crm/v4/associations/contacts/companies/batch/labels/archive",
-               Json{{"inputs", {{{"from", {{"id", contact}}}, {"to", {{"id", company}}},
-                                 {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 1}}}}}}}});
+               Json{{"inputs",
+                     {{{"from", {{"id", contact}}},
+                       {"to", {{"id", company}}},
+                       {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 1}}}}}}}});
   EXPECT_EQ(r.status, 204) << r.raw;
   r = hs->Get("/crm/v4/objects/contacts/" + contact + "/associations/companies");
   ASSERT_EQ(r.body["results"].size(), 1u) << r.raw;
@@ -441,8 +461,10 @@ TEST_F(HubSpot, AssociationLabelsArchiveKeepsTheOtherTypes) {
   EXPECT_EQ(r.body["results"][0]["associationTypes"][0]["typeId"], 280);
   // the last type gone: no association left
   r = hs->Post("/crm/v4/associations/contacts/companies/batch/labels/archive",
-               Json{{"inputs", {{{"from", {{"id", contact}}}, {"to", {{"id", company}}},
-                                 {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}}}}}}}});
+               Json{{"inputs",
+                     {{{"from", {{"id", contact}}},
+                       {"to", {{"id", company}}},
+                       {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 279}}}}}}}});
   EXPECT_EQ(r.status, 204) << r.raw;
   EXPECT_EQ(hs->Get("/crm/v4/objects/contacts/" + contact + "/associations/companies").body["results"].size(), 0u);
 }
@@ -462,7 +484,8 @@ TEST_F(HubSpot, PropertiesBatchRead) {
   EXPECT_EQ(r.body["errors"][0]["category"], "OBJECT_NOT_FOUND");
   EXPECT_EQ(r.body["errors"][0]["context"]["properties"], Json::array({"nope"}));
   ExpectError(hs->Post("/crm/v3/properties/contacts/batch/read", Json{{"inputs", "x"}}), 400, "VALIDATION_ERROR");
-  ExpectError(hs->Post("/crm/v3/properties/widgets/batch/read", Json{{"inputs", Json::array()}}), 400, "VALIDATION_ERROR");
+  ExpectError(hs->Post("/crm/v3/properties/widgets/batch/read", Json{{"inputs", Json::array()}}), 400,
+              "VALIDATION_ERROR");
 }
 
 TEST_F(HubSpot, RateLimitHeadersAnd429) {
@@ -520,11 +543,24 @@ TEST_F(HubSpot, MalformedInputNeverCrashesTheServer) {
       {"POST", "/crm/v4/associations/contacts/companies/batch/read"},
   };
   const std::vector<std::string> bodies = {
-      "", "null", "[]", "{}", "{\"properties\":[]}", "{\"properties\":{\"email\":{}}}", "{\"inputs\":5}",
-      "{\"inputs\":[null,5,\"x\",{}]}", "{\"inputs\":[{\"id\":{},\"properties\":7}]}",
-      "{\"filterGroups\":[{\"filters\":[{}]}]}", "{\"filterGroups\":[5]}", "{\"sorts\":[5]}", "{\"limit\":\"x\"}",
-      "{\"after\":\"-5\"}", "[{\"associationTypeId\":\"x\"}]", "{\"inputs\":[{\"from\":5,\"to\":[5]}]}",
-      std::string(100000, '{'), "{\"associations\":[{\"to\":{\"id\":1},\"types\":[{\"associationTypeId\":99999}]}]}"};
+      "",
+      "null",
+      "[]",
+      "{}",
+      "{\"properties\":[]}",
+      "{\"properties\":{\"email\":{}}}",
+      "{\"inputs\":5}",
+      "{\"inputs\":[null,5,\"x\",{}]}",
+      "{\"inputs\":[{\"id\":{},\"properties\":7}]}",
+      "{\"filterGroups\":[{\"filters\":[{}]}]}",
+      "{\"filterGroups\":[5]}",
+      "{\"sorts\":[5]}",
+      "{\"limit\":\"x\"}",
+      "{\"after\":\"-5\"}",
+      "[{\"associationTypeId\":\"x\"}]",
+      "{\"inputs\":[{\"from\":5,\"to\":[5]}]}",
+      std::string(100000, '{'),
+      "{\"associations\":[{\"to\":{\"id\":1},\"types\":[{\"associationTypeId\":99999}]}]}"};
   for (const auto& [method, path] : targets) {
     for (const std::string& body : bodies) {
       Resp r = hs->Do(method, path, body);

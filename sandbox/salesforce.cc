@@ -2,11 +2,12 @@
 // file, the pipeline hooks (sessions, the daily API limit, Salesforce's error shapes), lookups
 // and the key index, the response shapes, and the route table. The endpoint families live in
 // the files salesforce_internal.h lists.
-#include "sandbox/salesforce_internal.h"
+#include <httplib.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <httplib.h>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -119,7 +120,8 @@ Status SalesforceEmulator::LoadRecords(const Seed& seed) {
           // Seed data is taken as the org holds it: types are checked, rules are not.
           if (!v.is_null() && !v.is_string() && !v.is_number() && !v.is_boolean())
             return Status::Error(where + f->name + ": not a scalar");
-          if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) val = v.is_string() ? v : Json(TextOf(v));
+          if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty()))
+            val = v.is_string() ? v : Json(TextOf(v));
         } else if (!Coerce(*obj, *f, v, &val, &e)) {
           return Status::Error(where + e.message);
         }
@@ -197,7 +199,10 @@ Json SalesforceEmulator::DumpLocked() {
 namespace {
 
 Json RecordState(const Record& r, size_t seq) {
-  return Json{{"seq", seq}, {"fields", r.fields}, {"deleted", r.deleted}, {"deleted_ms", r.deleted_ms},
+  return Json{{"seq", seq},
+              {"fields", r.fields},
+              {"deleted", r.deleted},
+              {"deleted_ms", r.deleted_ms},
               {"modstamp_ms", r.modstamp_ms}};
 }
 
@@ -206,7 +211,8 @@ Json RecordState(const Record& r, size_t seq) {
 std::vector<StateFile::Row> SalesforceEmulator::AllRowsLocked() {
   std::vector<StateFile::Row> rows;
   for (const auto& o : objects_) {
-    for (size_t i = 0; i < o->records.size(); ++i) rows.push_back({o->schema.name, o->records[i].id, RecordState(o->records[i], i)});
+    for (size_t i = 0; i < o->records.size(); ++i)
+      rows.push_back({o->schema.name, o->records[i].id, RecordState(o->records[i], i)});
   }
   dirty_.clear();
   return rows;
@@ -313,8 +319,8 @@ bool SalesforceEmulator::Admit(Call& c) {
 void SalesforceEmulator::Decorate(Call& c) {
   const std::string& p = c.req.path;
   if (p.rfind("/services/data/v", 0) == 0 || p.rfind("/services/apexrest/", 0) == 0) {
-    c.SetHeader("Sforce-Limit-Info", "api-usage=" + std::to_string(settings_.api_usage) + "/" +
-                                         std::to_string(settings_.daily_api_limit));
+    c.SetHeader("Sforce-Limit-Info",
+                "api-usage=" + std::to_string(settings_.api_usage) + "/" + std::to_string(settings_.daily_api_limit));
   }
 }
 
@@ -336,10 +342,11 @@ void SalesforceEmulator::WriteStorm(Call& c) {
 void SalesforceEmulator::WriteServerError(Call& c, int status) {
   if (status == 500) {
     uint64_t h = Hash3(c.faults.seed, c.seq, 77);
-    c.Send(500, ErrorArray("UNKNOWN_EXCEPTION",
-                           "An unexpected error occurred. Please include this ErrorId if you contact support: " +
-                               std::to_string(100000000 + h % 900000000) + "-" + std::to_string(10000 + (h >> 32) % 90000) +
-                               " (" + std::to_string(-static_cast<int64_t>(h % 2000000000)) + ")"));
+    c.Send(500,
+           ErrorArray("UNKNOWN_EXCEPTION",
+                      "An unexpected error occurred. Please include this ErrorId if you contact support: " +
+                          std::to_string(100000000 + h % 900000000) + "-" + std::to_string(10000 + (h >> 32) % 90000) +
+                          " (" + std::to_string(-static_cast<int64_t>(h % 2000000000)) + ")"));
   } else {
     c.Send(status, ErrorArray("SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again"));
   }
@@ -534,40 +541,55 @@ void SalesforceEmulator::RegisterRoutes() {
 
   RouteOptions token_route = open;
   token_route.mutates = true;  // issued sessions go into the state file
-  Route("POST", "/services/oauth2/token", [this](Call& c) { Token(c); }, token_route);
+  Route(
+      "POST", "/services/oauth2/token", [this](Call& c) { Token(c); }, token_route);
   // Token revocation (jsforce's logout() with an OAuth2 session calls it).
-  Route("POST", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
-  Route("GET", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
+  Route(
+      "POST", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
+  Route(
+      "GET", "/services/oauth2/revoke", [this](Call& c) { Revoke(c); }, token_route);
   // The identity URL the token response's "id" points to; not counted against
   // the API limit, so it authenticates in the handler.
-  Route("GET", "/id/{}/{}", [this](Call& c) { Identity(c); }, open);
-  Route("GET", "/services/data", [](Call& c) { Versions(c); }, open);
+  Route(
+      "GET", "/id/{}/{}", [this](Call& c) { Identity(c); }, open);
+  Route(
+      "GET", "/services/data", [](Call& c) { Versions(c); }, open);
   Route("GET", d, [this](Call& c) { Resources(c); });
   Route("GET", d + "/limits", [this](Call& c) { Limits(c); });
   Route("GET", d + "/limits/recordCount", [this](Call& c) { RecordCount(c); });
   Route("GET", d + "/sobjects", [this](Call& c) { SObjects(c); });
   Route("GET", d + "/sobjects/{}", [this](Call& c) { SObjectBasics(c); });
   Route("GET", d + "/sobjects/{}/describe", [this](Call& c) { Describe(c); });
-  Route("POST", d + "/sobjects/{}", [this](Call& c) { CreateOne(c); }, write);
+  Route(
+      "POST", d + "/sobjects/{}", [this](Call& c) { CreateOne(c); }, write);
   Route("GET", d + "/sobjects/{}/updated", [this](Call& c) { Updated(c, false); });
   Route("GET", d + "/sobjects/{}/deleted", [this](Call& c) { Updated(c, true); });
   Route("GET", d + "/sobjects/{}/{}", [this](Call& c) { GetOne(c); });
-  Route("PATCH", d + "/sobjects/{}/{}", [this](Call& c) { UpdateOne(c); }, write);
-  Route("DELETE", d + "/sobjects/{}/{}", [this](Call& c) { DeleteOne(c); }, write);
+  Route(
+      "PATCH", d + "/sobjects/{}/{}", [this](Call& c) { UpdateOne(c); }, write);
+  Route(
+      "DELETE", d + "/sobjects/{}/{}", [this](Call& c) { DeleteOne(c); }, write);
   Route("GET", d + "/sobjects/{}/{}/{}", [this](Call& c) { GetByExternalId(c); });
-  Route("PATCH", d + "/sobjects/{}/{}/{}", [this](Call& c) { UpsertOne(c); }, write);
+  Route(
+      "PATCH", d + "/sobjects/{}/{}/{}", [this](Call& c) { UpsertOne(c); }, write);
   Route("GET", d + "/query", [this](Call& c) { Query(c, false); });
   Route("GET", d + "/queryAll", [this](Call& c) { Query(c, true); });
   Route("GET", d + "/query/{}", [this](Call& c) { QueryMore(c); });
   Route("GET", d + "/queryAll/{}", [this](Call& c) { QueryMore(c); });
-  Route("POST", d + "/composite/sobjects", [this](Call& c) { CollectionsWrite(c, true); }, write);
-  Route("PATCH", d + "/composite/sobjects", [this](Call& c) { CollectionsWrite(c, false); }, write);
-  Route("DELETE", d + "/composite/sobjects", [this](Call& c) { CollectionsDelete(c); }, write);
+  Route(
+      "POST", d + "/composite/sobjects", [this](Call& c) { CollectionsWrite(c, true); }, write);
+  Route(
+      "PATCH", d + "/composite/sobjects", [this](Call& c) { CollectionsWrite(c, false); }, write);
+  Route(
+      "DELETE", d + "/composite/sobjects", [this](Call& c) { CollectionsDelete(c); }, write);
   Route("GET", d + "/composite/sobjects/{}", [this](Call& c) { CollectionsRetrieve(c); });
   Route("POST", d + "/composite/sobjects/{}", [this](Call& c) { CollectionsRetrieve(c); });
-  Route("PATCH", d + "/composite/sobjects/{}/{}", [this](Call& c) { CollectionsUpsert(c); }, write);
-  Route("POST", "/services/apexrest/accord/convertLead", [this](Call& c) { ConvertLead(c); }, write);
-  Route("POST", "/services/apexrest/accord/merge", [this](Call& c) { MergeRecords(c); }, write);
+  Route(
+      "PATCH", d + "/composite/sobjects/{}/{}", [this](Call& c) { CollectionsUpsert(c); }, write);
+  Route(
+      "POST", "/services/apexrest/accord/convertLead", [this](Call& c) { ConvertLead(c); }, write);
+  Route(
+      "POST", "/services/apexrest/accord/merge", [this](Call& c) { MergeRecords(c); }, write);
   Route(
       "POST", "/__sandbox/expire-sessions",
       [this](Call& c) {

@@ -24,8 +24,8 @@ namespace accord::sandbox {
 
 struct SalesforceSettings {
   int64_t daily_api_limit = 100000;
-  int64_t api_usage = 0;        // used so far today
-  int query_page_size = 2000;   // records per query page (Sforce-Query-Options batchSize: 200..2000)
+  int64_t api_usage = 0;       // used so far today
+  int query_page_size = 2000;  // records per query page (Sforce-Query-Options batchSize: 200..2000)
   int max_collection_size = 200;
   int64_t session_seconds = 7200;
   std::vector<std::string> users;  // JWT `sub` values accepted; empty = any

@@ -1,9 +1,9 @@
 // The /services/apexrest/accord/ endpoints: stand-ins for SOAP calls REST has no equivalent
 // of, merge() and convertLead() (lead conversion into an account, a contact and an
 // opportunity), written through the same write path as every other endpoint.
-#include "sandbox/salesforce_internal.h"
-
 #include <algorithm>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -15,19 +15,41 @@ struct FieldCopy {
   const char* target;
 };
 const FieldCopy kLeadToAccount[] = {
-    {"Company", "Name"},          {"Industry", "Industry"},       {"AnnualRevenue", "AnnualRevenue"},
-    {"NumberOfEmployees", "NumberOfEmployees"}, {"Website", "Website"}, {"Phone", "Phone"},
-    {"Street", "BillingStreet"},  {"City", "BillingCity"},        {"State", "BillingState"},
-    {"PostalCode", "BillingPostalCode"}, {"Country", "BillingCountry"}, {"LeadSource", "AccountSource"},
-    {"Rating", "Rating"},         {"Fax", "Fax"},                 {"OwnerId", "OwnerId"},
+    {"Company", "Name"},
+    {"Industry", "Industry"},
+    {"AnnualRevenue", "AnnualRevenue"},
+    {"NumberOfEmployees", "NumberOfEmployees"},
+    {"Website", "Website"},
+    {"Phone", "Phone"},
+    {"Street", "BillingStreet"},
+    {"City", "BillingCity"},
+    {"State", "BillingState"},
+    {"PostalCode", "BillingPostalCode"},
+    {"Country", "BillingCountry"},
+    {"LeadSource", "AccountSource"},
+    {"Rating", "Rating"},
+    {"Fax", "Fax"},
+    {"OwnerId", "OwnerId"},
 };
 const FieldCopy kLeadToContact[] = {
-    {"FirstName", "FirstName"},   {"LastName", "LastName"},       {"Salutation", "Salutation"},
-    {"Email", "Email"},           {"Phone", "Phone"},             {"MobilePhone", "MobilePhone"},
-    {"Fax", "Fax"},               {"Title", "Title"},             {"LeadSource", "LeadSource"},
-    {"Description", "Description"}, {"Street", "MailingStreet"},  {"City", "MailingCity"},
-    {"State", "MailingState"},    {"PostalCode", "MailingPostalCode"}, {"Country", "MailingCountry"},
-    {"HasOptedOutOfEmail", "HasOptedOutOfEmail"}, {"DoNotCall", "DoNotCall"}, {"OwnerId", "OwnerId"},
+    {"FirstName", "FirstName"},
+    {"LastName", "LastName"},
+    {"Salutation", "Salutation"},
+    {"Email", "Email"},
+    {"Phone", "Phone"},
+    {"MobilePhone", "MobilePhone"},
+    {"Fax", "Fax"},
+    {"Title", "Title"},
+    {"LeadSource", "LeadSource"},
+    {"Description", "Description"},
+    {"Street", "MailingStreet"},
+    {"City", "MailingCity"},
+    {"State", "MailingState"},
+    {"PostalCode", "MailingPostalCode"},
+    {"Country", "MailingCountry"},
+    {"HasOptedOutOfEmail", "HasOptedOutOfEmail"},
+    {"DoNotCall", "DoNotCall"},
+    {"OwnerId", "OwnerId"},
 };
 const FieldCopy kLeadToOpportunity[] = {{"LeadSource", "LeadSource"}, {"OwnerId", "OwnerId"}};
 
@@ -235,7 +257,8 @@ void SalesforceEmulator::ConvertLead(Call& c) {
   Object* contact_obj = FindObject("Contact");
   Object* opp_obj = FindObject("Opportunity");
   if (!lead_obj || !account_obj || !contact_obj)
-    return c.Send(400, ErrorArray("INVALID_TYPE", "lead conversion needs the Lead, Account and Contact objects in the seed"));
+    return c.Send(
+        400, ErrorArray("INVALID_TYPE", "lead conversion needs the Lead, Account and Contact objects in the seed"));
   bool all_or_none = body.contains("allOrNone") && body["allOrNone"].is_boolean() && body["allOrNone"].get<bool>();
   Tx all;
   Json results = Json::array();
@@ -249,7 +272,8 @@ void SalesforceEmulator::ConvertLead(Call& c) {
     if (lc.Ok()) MarkLeadConverted(c, lc);
     if (lc.request_error) {
       lc.errors.push_back({lc.request_error->body[0].value("errorCode", "INVALID_FIELD"),
-                           lc.request_error->body[0].value("message", ""), {}});
+                           lc.request_error->body[0].value("message", ""),
+                           {}});
     }
     bool success = lc.errors.empty();
     if (!success) Rollback(lc.tx);

@@ -1,8 +1,8 @@
 // Salesforce's OAuth endpoints and the identity service: POST /services/oauth2/token (JWT
 // bearer, refresh token, client credentials), /services/oauth2/revoke, and GET /id/{org}/{user}.
-#include "sandbox/salesforce_internal.h"
-
 #include <algorithm>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -102,8 +102,7 @@ void SalesforceEmulator::Token(Call& c) {
 // shares them); anything else is 400 unsupported_token_type.
 void SalesforceEmulator::Revoke(Call& c) {
   std::string t = c.Param("token");
-  if (t.empty())
-    return c.Send(400, Json{{"error", "invalid_request"}, {"error_description", "token is required"}});
+  if (t.empty()) return c.Send(400, Json{{"error", "invalid_request"}, {"error_description", "token is required"}});
   if (sessions_.erase(t) > 0 || t == token_ || t == settings_.refresh_token) return c.SendEmpty(200);
   c.Send(400, Json{{"error", "unsupported_token_type"}, {"error_description", "this token type is not supported"}});
 }

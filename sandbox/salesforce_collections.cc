@@ -1,9 +1,9 @@
 // sObject Collections (/services/data/vNN.N/composite/sobjects): create, update, upsert by
 // external id, delete and retrieve up to max_collection_size records per request, with
 // allOrNone.
-#include "sandbox/salesforce_internal.h"
-
 #include <httplib.h>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -11,7 +11,8 @@ namespace accord::sandbox {
 
 void SalesforceEmulator::SendTooMany(Call& c) {
   c.Send(400, ErrorArray("EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than " +
-                                                  std::to_string(settings_.max_collection_size) + " records into this call"));
+                                                  std::to_string(settings_.max_collection_size) +
+                                                  " records into this call"));
 }
 
 bool SalesforceEmulator::CollectionBody(Call& c, Json* body) {
@@ -48,7 +49,8 @@ std::vector<const Record*> SalesforceEmulator::MatchKey(const Object& obj, const
 void SalesforceEmulator::SendMultipleChoices(Call& c, const Object& obj, const std::string& version,
                                              const std::vector<const Record*>& matches) {
   Json urls = Json::array();
-  for (const Record* r : matches) urls.push_back("/services/data/" + version + "/sobjects/" + obj.schema.name + "/" + r->id);
+  for (const Record* r : matches)
+    urls.push_back("/services/data/" + version + "/sobjects/" + obj.schema.name + "/" + r->id);
   c.Send(300, urls);
 }
 
@@ -76,7 +78,9 @@ void SalesforceEmulator::CollectionsWrite(Call& c, bool insert) {
     if (!type || !type->is_string())
       return c.Send(400, ErrorArray("INVALID_TYPE", "No SObject Type defined in attributes"));
     Object* o = FindObject(type->get<std::string>());
-    if (!o) return c.Send(400, ErrorArray("INVALID_TYPE", "sObject type '" + type->get<std::string>() + "' is not supported."));
+    if (!o)
+      return c.Send(400,
+                    ErrorArray("INVALID_TYPE", "sObject type '" + type->get<std::string>() + "' is not supported."));
     objs.push_back(o);
   }
   Tx tx;
@@ -125,8 +129,10 @@ void SalesforceEmulator::CollectionsUpsert(Call& c) {
   for (const Json& rec : records) {
     if (!rec.is_object()) return c.Send(400, ErrorArray("INVALID_TYPE", "No SObject Type defined in attributes"));
     if (rec.contains("attributes") && rec["attributes"].is_object() && rec["attributes"].contains("type") &&
-        !(rec["attributes"]["type"].is_string() && EqualsIgnoreCase(rec["attributes"]["type"].get<std::string>(), obj->schema.name)))
-      return c.Send(400, ErrorArray("INVALID_TYPE", "Upsert requires records of one sObject type: " + obj->schema.name));
+        !(rec["attributes"]["type"].is_string() &&
+          EqualsIgnoreCase(rec["attributes"]["type"].get<std::string>(), obj->schema.name)))
+      return c.Send(400,
+                    ErrorArray("INVALID_TYPE", "Upsert requires records of one sObject type: " + obj->schema.name));
   }
   bool all_or_none = body.contains("allOrNone") && body["allOrNone"].is_boolean() && body["allOrNone"].get<bool>();
   // The key value of each record, and keys given twice in the request.
@@ -199,8 +205,7 @@ void SalesforceEmulator::CollectionsDelete(Call& c) {
     i = j + 1;
   }
   if (ids.empty()) return c.Send(400, ErrorArray("REQUIRED_FIELD_MISSING", "At least 1 Id is required."));
-  if (ids.size() > static_cast<size_t>(settings_.max_collection_size))
-    return SendTooMany(c);
+  if (ids.size() > static_cast<size_t>(settings_.max_collection_size)) return SendTooMany(c);
   bool all_or_none = c.Param("allOrNone") == "true";
   Tx tx;
   Json results = Json::array();
@@ -248,7 +253,8 @@ void SalesforceEmulator::CollectionsRetrieve(Call& c) {
   for (const std::string& f : fields) {
     const schema::Field* field = obj->schema.FindFieldIgnoreCase(f);
     if (!field)
-      return c.Send(400, ErrorArray("INVALID_FIELD", "No such column '" + f + "' on sobject of type " + obj->schema.name));
+      return c.Send(400,
+                    ErrorArray("INVALID_FIELD", "No such column '" + f + "' on sobject of type " + obj->schema.name));
     refs.push_back({field->name, field, 1, 1});
   }
   Json out = Json::array();

@@ -1,9 +1,9 @@
 // What a Salesforce org says about itself: the API versions, a version's resources, the
 // limits (daily API requests, record counts), the sObject list and each object's basic
 // information and describe (the seed's, with its URLs pointed at the sandbox).
-#include "sandbox/salesforce_internal.h"
-
 #include <algorithm>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -81,8 +81,8 @@ void SalesforceEmulator::SObjectBasics(Call& c) {
   Object* o = VersionedObject(c, &v);
   if (!o) return;
   Json e;
-  for (const char* k : {"name", "label", "labelPlural", "keyPrefix", "custom", "createable", "updateable",
-                        "deletable", "queryable"}) {
+  for (const char* k :
+       {"name", "label", "labelPlural", "keyPrefix", "custom", "createable", "updateable", "deletable", "queryable"}) {
     if (o->describe.contains(k)) e[k] = o->describe[k];
   }
   c.Send(200, Json{{"objectDescribe", e}, {"recentItems", Json::array()}});

@@ -1,10 +1,10 @@
 // SOQL over REST: GET /services/data/vNN.N/query and queryAll (rows, order, offset, limit,
 // count()) and the query locators that page through large results. The language itself
 // (parse, bind, match) is soql.cc.
-#include "sandbox/salesforce_internal.h"
-
 #include <algorithm>
 #include <cstdlib>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -20,11 +20,12 @@ void SalesforceEmulator::Query(Call& c, bool all) {
   if (!soql::ParseQuery(q, &query, &err)) return c.Send(400, ErrorArray(err.code, err.message));
   Object* obj = FindObject(query.object.name);
   if (!obj) {
-    std::string msg = "\n" + q.substr(0, q.find('\n')) + "\n" + std::string(query.object.column - 1, ' ') +
-                      "^\nERROR at Row:" + std::to_string(query.object.line) +
-                      ":Column:" + std::to_string(query.object.column) + "\nsObject type '" + query.object.name +
-                      "' is not supported. If you are attempting to use a custom object, be sure to append the '__c' "
-                      "after the entity name. Please reference your WSDL or the describe call for the appropriate names.";
+    std::string msg =
+        "\n" + q.substr(0, q.find('\n')) + "\n" + std::string(query.object.column - 1, ' ') +
+        "^\nERROR at Row:" + std::to_string(query.object.line) + ":Column:" + std::to_string(query.object.column) +
+        "\nsObject type '" + query.object.name +
+        "' is not supported. If you are attempting to use a custom object, be sure to append the '__c' "
+        "after the entity name. Please reference your WSDL or the describe call for the appropriate names.";
     return c.Send(400, ErrorArray("INVALID_TYPE", msg));
   }
   if (!soql::BindQuery(obj->schema, c.now_ms, &query, &err)) return c.Send(400, ErrorArray(err.code, err.message));

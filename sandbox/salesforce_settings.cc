@@ -42,14 +42,18 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
     if (!r.is_object() || !r.contains("object") || !r["object"].is_string())
       return Status::Error("salesforce." + kind + ": each rule needs an \"object\"");
     *out = FindObject(r["object"].get<std::string>());
-    if (!*out) return Status::Error("salesforce." + kind + ": no object " + r["object"].get<std::string>() + " in the seed");
+    if (!*out)
+      return Status::Error("salesforce." + kind + ": no object " + r["object"].get<std::string>() + " in the seed");
     return Status::Ok();
   };
-  auto rule_name = [](const Json& r) { return r.contains("name") && r["name"].is_string() ? r["name"].get<std::string>() : ""; };
+  auto rule_name = [](const Json& r) {
+    return r.contains("name") && r["name"].is_string() ? r["name"].get<std::string>() : "";
+  };
   auto condition = [&](const Json& r, Object* obj, const std::string& kind, std::string* text,
                        std::unique_ptr<soql::Cond>* out) -> Status {
     if (!r.contains("condition") || !r["condition"].is_string())
-      return Status::Error("salesforce." + kind + " " + rule_name(r) + ": needs a \"condition\" (a SOQL WHERE expression)");
+      return Status::Error("salesforce." + kind + " " + rule_name(r) +
+                           ": needs a \"condition\" (a SOQL WHERE expression)");
     *text = r["condition"].get<std::string>();
     soql::Error err;
     *out = soql::ParseCondition(*text, &err);
@@ -88,7 +92,8 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
     } else if (key == "converted_statuses") {
       r = strings(key, &s.converted_statuses);
     } else if (key == "refresh_token") {
-      if (!v.is_string() || v.get<std::string>().empty()) return Status::Error("salesforce.refresh_token must be a non-empty string");
+      if (!v.is_string() || v.get<std::string>().empty())
+        return Status::Error("salesforce.refresh_token must be a non-empty string");
       s.refresh_token = v.get<std::string>();
     } else if (key == "faults") {
       FaultConfig f;
@@ -102,10 +107,11 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
         Status cs = condition(rule, obj, key, &vr.condition_text, &vr.condition);
         if (!cs) return cs;
         vr.message = rule.contains("message") && rule["message"].is_string() ? rule["message"].get<std::string>()
-                                                                              : "Validation rule " + vr.name + " failed";
+                                                                             : "Validation rule " + vr.name + " failed";
         if (rule.contains("field")) {
           const schema::Field* f = field_of(rule["field"], obj);
-          if (!f) return Status::Error("salesforce.validation_rules " + vr.name + ": no field " + DumpJson(rule["field"]));
+          if (!f)
+            return Status::Error("salesforce.validation_rules " + vr.name + ": no field " + DumpJson(rule["field"]));
           vr.field = f->name;
         }
         vrules[obj].push_back(std::move(vr));
@@ -156,7 +162,8 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
         Object* obj = FindObject(oname);
         if (!obj || obj->key_prefix == "017")  // 017: a history object itself
           return Status::Error("salesforce.field_history: no object " + oname + " in the seed");
-        if (!names.is_array()) return Status::Error("salesforce.field_history." + oname + " must be an array of field names");
+        if (!names.is_array())
+          return Status::Error("salesforce.field_history." + oname + " must be an array of field names");
         for (const Json& n : names) {
           const schema::Field* f = field_of(n, obj);
           if (!f) return Status::Error("salesforce.field_history." + oname + ": no field " + DumpJson(n));
@@ -197,9 +204,13 @@ Json SalesforceEmulator::SettingsLocked() {
   Json vr = Json::array(), dr = Json::array(), fu = Json::array();
   for (const auto& o : objects_) {
     for (const auto& r : o->validation_rules)
-      vr.push_back({{"object", o->schema.name}, {"name", r.name}, {"condition", r.condition_text},
-                    {"message", r.message}, {"field", r.field}});
-    for (const auto& r : o->duplicate_rules) dr.push_back({{"object", o->schema.name}, {"name", r.name}, {"fields", r.fields}});
+      vr.push_back({{"object", o->schema.name},
+                    {"name", r.name},
+                    {"condition", r.condition_text},
+                    {"message", r.message},
+                    {"field", r.field}});
+    for (const auto& r : o->duplicate_rules)
+      dr.push_back({{"object", o->schema.name}, {"name", r.name}, {"fields", r.fields}});
     for (const auto& r : o->field_updates)
       fu.push_back({{"object", o->schema.name}, {"name", r.name}, {"condition", r.condition_text}, {"set", r.set}});
   }

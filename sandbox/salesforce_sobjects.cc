@@ -1,8 +1,8 @@
 // One record at a time (/services/data/vNN.N/sobjects/{Object}/...): create, read, update,
 // delete, read and upsert by external id; and the replication API, getUpdated / getDeleted.
-#include "sandbox/salesforce_internal.h"
-
 #include <algorithm>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -38,7 +38,8 @@ void SalesforceEmulator::GetOne(Call& c) {
   if (!obj) return;
   const std::string& id = c.args[2];
   if (!LooksLikeSalesforceId(id))
-    return c.Send(404, ErrorArray("NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + id));
+    return c.Send(404,
+                  ErrorArray("NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + id));
   Record* r = FindRecord(*obj, id);
   if (!r) return WriteNotFound(c);
   if (r->deleted) return c.Send(404, ErrorArray("ENTITY_IS_DELETED", "entity is deleted"));
@@ -52,7 +53,8 @@ void SalesforceEmulator::GetOne(Call& c) {
       std::string name = list.substr(i, j - i);
       const schema::Field* f = obj->schema.FindFieldIgnoreCase(name);
       if (!f)
-        return c.Send(400, ErrorArray("INVALID_FIELD", "No such column '" + name + "' on sobject of type " + obj->schema.name));
+        return c.Send(
+            400, ErrorArray("INVALID_FIELD", "No such column '" + name + "' on sobject of type " + obj->schema.name));
       refs.push_back({f->name, f, 1, 1});
       i = j + 1;
     }
@@ -68,7 +70,8 @@ void SalesforceEmulator::UpdateOne(Call& c) {
   Record* r = FindRecord(*obj, id);
   if (!r) {
     if (!LooksLikeSalesforceId(id))
-      return c.Send(404, ErrorArray("NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + id));
+      return c.Send(404,
+                    ErrorArray("NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + id));
     return WriteNotFound(c);
   }
   if (r->deleted) return c.Send(404, ErrorArray("ENTITY_IS_DELETED", "entity is deleted"));
@@ -166,7 +169,8 @@ void SalesforceEmulator::Updated(Call& c, bool deleted) {
   if (s < c.now_ms - window_days * 86400000)
     return c.Send(400, ErrorArray("INVALID_REPLICATION_DATE",
                                   "start date cannot be more than " + std::to_string(window_days) + " days ago"));
-  if (e < s) return c.Send(400, ErrorArray("INVALID_REPLICATION_DATE", "start date must chronologically precede end date"));
+  if (e < s)
+    return c.Send(400, ErrorArray("INVALID_REPLICATION_DATE", "start date must chronologically precede end date"));
   Json j;
   if (!deleted) {
     Json ids = Json::array();
@@ -180,11 +184,14 @@ void SalesforceEmulator::Updated(Call& c, bool deleted) {
     for (const Record& r : obj->records) {
       if (r.deleted && r.deleted_ms >= s && r.deleted_ms <= e) rows.push_back(&r);
     }
-    std::stable_sort(rows.begin(), rows.end(), [](const Record* a, const Record* b) { return a->deleted_ms < b->deleted_ms; });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Record* a, const Record* b) { return a->deleted_ms < b->deleted_ms; });
     Json list = Json::array();
-    for (const Record* r : rows) list.push_back({{"id", r->id}, {"deletedDate", FormatSalesforceDateTime(r->deleted_ms)}});
+    for (const Record* r : rows)
+      list.push_back({{"id", r->id}, {"deletedDate", FormatSalesforceDateTime(r->deleted_ms)}});
     j["deletedRecords"] = list;
-    j["earliestDateAvailable"] = FormatSalesforceDateTime(TruncateToMinute(std::max<int64_t>(started_ms_, c.now_ms - int64_t{15} * 86400000)));
+    j["earliestDateAvailable"] =
+        FormatSalesforceDateTime(TruncateToMinute(std::max<int64_t>(started_ms_, c.now_ms - int64_t{15} * 86400000)));
     j["latestDateCovered"] = FormatSalesforceDateTime(e);
   }
   c.Send(200, j);

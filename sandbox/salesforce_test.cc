@@ -137,8 +137,8 @@ TEST_F(Salesforce, JwtErrors) {
 }
 
 TEST_F(Salesforce, RefreshTokenGrant) {
-  Resp r = Token({{"grant_type", "refresh_token"}, {"client_id", "x"}, {"client_secret", "y"},
-                  {"refresh_token", sb->token()}});
+  Resp r = Token(
+      {{"grant_type", "refresh_token"}, {"client_id", "x"}, {"client_secret", "y"}, {"refresh_token", sb->token()}});
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_FALSE(r.body["access_token"].get<std::string>().empty());
   r = Token({{"grant_type", "refresh_token"}, {"refresh_token", "stale"}});
@@ -195,7 +195,8 @@ TEST_F(Salesforce, RevokeEndsAnIssuedSession) {
   std::string issued = t.body["access_token"];
   sf->set_token(issued);
   EXPECT_EQ(sf->Get(kV + "/limits").status, 200);
-  Resp r = sf->Do("POST", "/services/oauth2/revoke", Form({{"token", issued}}), {}, "application/x-www-form-urlencoded");
+  Resp r =
+      sf->Do("POST", "/services/oauth2/revoke", Form({{"token", issued}}), {}, "application/x-www-form-urlencoded");
   EXPECT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(sf->Get(kV + "/limits").status, 401);
   r = sf->Do("POST", "/services/oauth2/revoke", Form({{"token", issued}}), {}, "application/x-www-form-urlencoded");
@@ -223,7 +224,8 @@ TEST_F(Salesforce, LimitInfoHeaderOnEveryResponseAndDailyLimit) {
   EXPECT_EQ(sf->Get(Q("SELECT Id FROM Contact")).Header("Sforce-Limit-Info"), "api-usage=3/3");
   Resp over = sf->Get(kV + "/sobjects");
   EXPECT_EQ(over.status, 403);
-  EXPECT_EQ(over.body, Json::parse(R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])"));
+  EXPECT_EQ(over.body,
+            Json::parse(R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])"));
   Resp limits = sf->Get(kV + "/limits");
   EXPECT_EQ(limits.status, 403);
   Advance(24 * 3600 * 1000);  // a new day
@@ -288,7 +290,8 @@ TEST_F(Salesforce, PagingWithNextRecordsUrl) {
   std::set<std::string> created;
   for (int batch = 0; batch < 23; ++batch) {
     Json records = Json::array();
-    for (int i = 0; i < 200 && batch * 200 + i < 4500; ++i) records.push_back(Contact("Page" + std::to_string(batch * 200 + i)));
+    for (int i = 0; i < 200 && batch * 200 + i < 4500; ++i)
+      records.push_back(Contact("Page" + std::to_string(batch * 200 + i)));
     if (records.empty()) break;
     Resp r = Create(records);
     ASSERT_EQ(r.status, 200) << r.raw;
@@ -396,8 +399,8 @@ TEST_F(Salesforce, FieldHistoryRecordsEachChangeOfATrackedField) {
   Advance(5000);
   update({{"Title", "Director"}});  // no change, no row
   update({{"Title", "CTO"}, {"Email", "cto@example.com"}});
-  q = sf->Get(Q("SELECT ContactId, Field, OldValue, NewValue, CreatedDate FROM ContactHistory WHERE ContactId IN ('" + id +
-                "') AND Field IN ('Title', 'Email', 'MailingCity') ORDER BY CreatedDate"));
+  q = sf->Get(Q("SELECT ContactId, Field, OldValue, NewValue, CreatedDate FROM ContactHistory WHERE ContactId IN ('" +
+                id + "') AND Field IN ('Title', 'Email', 'MailingCity') ORDER BY CreatedDate"));
   ASSERT_EQ(q.status, 200) << q.raw;
   ASSERT_EQ(q.body["totalSize"], 3) << q.raw;
   const Json& rows = q.body["records"];
@@ -412,8 +415,9 @@ TEST_F(Salesforce, FieldHistoryRecordsEachChangeOfATrackedField) {
   // a rolled-back write leaves no history
   Resp r = sf->Patch(kV + "/composite/sobjects",
                      Json{{"allOrNone", true},
-                          {"records", {{{"attributes", {{"type", "Contact"}}}, {"id", id}, {"Title", "Rolled back"}},
-                                       {{"attributes", {{"type", "Contact"}}}, {"id", id}, {"LastName", nullptr}}}}});
+                          {"records",
+                           {{{"attributes", {{"type", "Contact"}}}, {"id", id}, {"Title", "Rolled back"}},
+                            {{"attributes", {{"type", "Contact"}}}, {"id", id}, {"LastName", nullptr}}}}});
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(sf->Get(Q("SELECT Id FROM ContactHistory")).body["totalSize"], 3);
   // deleting the contact deletes its history (the relationship cascades)
@@ -421,8 +425,9 @@ TEST_F(Salesforce, FieldHistoryRecordsEachChangeOfATrackedField) {
   EXPECT_EQ(sf->Get(Q("SELECT Id FROM ContactHistory")).body["totalSize"], 0);
   EXPECT_EQ(sf->Get(kV + "/queryAll?q=" + PercentEncode("SELECT Id FROM ContactHistory")).body["totalSize"], 3);
   // settings that cannot be
-  for (const Json& bad : {Json{{"field_history", {{"Nope", {"Title"}}}}}, Json{{"field_history", {{"Contact", {"Nope"}}}}},
-                          Json{{"field_history", {{"ContactHistory", {"Field"}}}}}, Json{{"field_history", "Title"}}})
+  for (const Json& bad :
+       {Json{{"field_history", {{"Nope", {"Title"}}}}}, Json{{"field_history", {{"Contact", {"Nope"}}}}},
+        Json{{"field_history", {{"ContactHistory", {"Field"}}}}}, Json{{"field_history", "Title"}}})
     EXPECT_EQ(sf->Post("/__sandbox/config", bad).status, 400) << DumpJson(bad);
   // reset: back to no tracking and no rows (the history object stays, empty)
   ASSERT_EQ(sf->Post("/__sandbox/reset", Json::object()).status, 200);
@@ -479,7 +484,9 @@ TEST_F(Salesforce, WriteRulesGivePerRecordErrors) {
     std::vector<std::string> fields;
   };
   std::vector<Case> cases = {
-      {Json{{"attributes", {{"type", "Contact"}}}, {"FirstName", "No last name"}}, "REQUIRED_FIELD_MISSING", {"LastName"}},
+      {Json{{"attributes", {{"type", "Contact"}}}, {"FirstName", "No last name"}},
+       "REQUIRED_FIELD_MISSING",
+       {"LastName"}},
       {Contact(std::string(81, 'x')), "STRING_TOO_LONG", {"LastName"}},
       {Contact("P", {{"CleanStatus", "Bogus"}}), "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", {"CleanStatus"}},
       {Contact("N", {{"Name", "Computed"}}), "INVALID_FIELD_FOR_INSERT_UPDATE", {"Name"}},
@@ -508,8 +515,9 @@ TEST_F(Salesforce, WriteRulesGivePerRecordErrors) {
 TEST_F(Salesforce, UnknownFieldFailsTheWholeRequest) {
   Resp r = Create(Json::array({Contact("Ok"), Contact("Bad", {{"Foo__c", 1}})}));
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body,
-            Json::parse(R"([{"message":"No such column 'Foo__c' on sobject of type Contact","errorCode":"INVALID_FIELD"}])"));
+  EXPECT_EQ(
+      r.body,
+      Json::parse(R"([{"message":"No such column 'Foo__c' on sobject of type Contact","errorCode":"INVALID_FIELD"}])"));
   EXPECT_EQ(CountContacts(), 4u);  // "Ok" was rolled back
 }
 
@@ -589,7 +597,8 @@ TEST_F(Salesforce, UpsertByExternalIdOrIdLookupField) {
   EXPECT_EQ(r.body[0]["message"], "Provided external ID field does not exist or is not accessible: FirstName");
   // the same key twice in one request
   r = sf->Patch(kV + "/composite/sobjects/Contact/Email",
-                Json{{"records", {Contact("A", {{"Email", "same@example.com"}}), Contact("B", {{"Email", "SAME@example.com"}})}}});
+                Json{{"records",
+                      {Contact("A", {{"Email", "same@example.com"}}), Contact("B", {{"Email", "SAME@example.com"}})}}});
   EXPECT_EQ(r.body[0]["errors"][0]["statusCode"], "DUPLICATE_EXTERNAL_ID");
   EXPECT_EQ(r.body[1]["errors"][0]["statusCode"], "DUPLICATE_EXTERNAL_ID");
   // single-record upsert: 201 created, 200 updated
@@ -610,10 +619,15 @@ TEST_F(Salesforce, ValidationRulesDuplicateRulesAndFieldUpdates) {
              {"field", "Email"}}}},
           {"duplicate_rules", {{{"object", "Contact"}, {"name", "Same email"}, {"fields", {"Email"}}}}},
           {"field_updates",
-           {{{"object", "Contact"}, {"name", "Web is warm"}, {"condition", "LeadSource = 'Web'"}, {"set", {{"Department", "Inbound"}}}}}}});
+           {{{"object", "Contact"},
+             {"name", "Web is warm"},
+             {"condition", "LeadSource = 'Web'"},
+             {"set", {{"Department", "Inbound"}}}}}}});
   Resp r = Create(Json::array({Contact("V", {{"LeadSource", "Web"}})}));
-  EXPECT_EQ(r.body[0]["errors"][0],
-            Json::parse(R"({"statusCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","message":"Web contacts need an email address","fields":["Email"]})"));
+  EXPECT_EQ(
+      r.body[0]["errors"][0],
+      Json::parse(
+          R"({"statusCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","message":"Web contacts need an email address","fields":["Email"]})"));
   r = Create(Json::array({Contact("D", {{"Email", "GRACE@navy.example.mil"}})}));
   EXPECT_EQ(r.body[0]["success"], false) << r.raw;
   EXPECT_EQ(r.body[0]["errors"][0]["statusCode"], "DUPLICATES_DETECTED") << r.raw;
@@ -622,7 +636,8 @@ TEST_F(Salesforce, ValidationRulesDuplicateRulesAndFieldUpdates) {
   Resp g = sf->Get(kV + "/sobjects/Contact/" + r.body[0]["id"].get<std::string>() + "?fields=Department,LeadSource");
   EXPECT_EQ(g.body["Department"], "Inbound");
   // a bad rule is refused with a message
-  Resp bad = sf->Post("/__sandbox/config", Json{{"validation_rules", {{{"object", "Contact"}, {"condition", "Nope = 1"}}}}});
+  Resp bad =
+      sf->Post("/__sandbox/config", Json{{"validation_rules", {{{"object", "Contact"}, {"condition", "Nope = 1"}}}}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body["error"].get<std::string>().find("INVALID_FIELD"), std::string::npos);
 }
@@ -644,7 +659,10 @@ TEST_F(Salesforce, SingleRecordCrud) {
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body[0]["errorCode"], "NOT_FOUND");
   r = sf->Get(kV + "/sobjects/Account/23foo");
-  EXPECT_EQ(r.body, Json::parse(R"([{"message":"Provided external ID field does not exist or is not accessible: 23foo","errorCode":"NOT_FOUND"}])"));
+  EXPECT_EQ(
+      r.body,
+      Json::parse(
+          R"([{"message":"Provided external ID field does not exist or is not accessible: 23foo","errorCode":"NOT_FOUND"}])"));
   EXPECT_EQ(sf->Delete(kV + "/sobjects/Account/" + id).status, 204);
   r = sf->Get(kV + "/sobjects/Account/" + id);
   EXPECT_EQ(r.body, Json::parse(R"([{"message":"entity is deleted","errorCode":"ENTITY_IS_DELETED"}])"));
@@ -708,27 +726,35 @@ TEST_F(Salesforce, MergeDeletesTheMergedRecordWithMasterRecordId) {
   ASSERT_EQ(a.status, 201);
   ASSERT_EQ(b.status, 201);
   std::string master = a.body["id"], merged = b.body["id"];
-  Resp r = sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {merged}}});
+  Resp r =
+      sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {merged}}});
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.body["mergedRecordIds"][0], merged);
   EXPECT_EQ(sf->Get(kV + "/sobjects/Contact/" + master).body["LastName"], "Lovelace");
-  Resp q = sf->Get(kV + "/queryAll?q=" + PercentEncode("SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '" +
-                                                       merged + "'"));
+  Resp q = sf->Get(kV + "/queryAll?q=" +
+                   PercentEncode("SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '" + merged + "'"));
   ASSERT_EQ(q.status, 200) << q.raw;
   ASSERT_EQ(q.body["records"].size(), 1u);
   EXPECT_EQ(q.body["records"][0]["IsDeleted"], true);
   EXPECT_EQ(q.body["records"][0]["MasterRecordId"], master);
   // a record of another object, itself, or one merged already: refused, nothing changes
-  EXPECT_EQ(sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {master}}}).status,
-            400);
-  EXPECT_EQ(sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {merged}}}).status,
-            400);
+  EXPECT_EQ(
+      sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {master}}})
+          .status,
+      400);
+  EXPECT_EQ(
+      sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}, {"recordToMergeIds", {merged}}})
+          .status,
+      400);
   EXPECT_EQ(sf->Post("/services/apexrest/accord/merge", Json{{"masterRecordId", master}}).status, 400);
 }
 
 TEST_F(Salesforce, LeadConversion) {
-  Resp l = sf->Post(kV + "/sobjects/Lead", Json{{"LastName", "Bluth"}, {"FirstName", "George"}, {"Company", "Bluth Co"},
-                                                 {"Email", "george@bluth.example"}, {"LeadSource", "Web"}});
+  Resp l = sf->Post(kV + "/sobjects/Lead", Json{{"LastName", "Bluth"},
+                                                {"FirstName", "George"},
+                                                {"Company", "Bluth Co"},
+                                                {"Email", "george@bluth.example"},
+                                                {"LeadSource", "Web"}});
   ASSERT_EQ(l.status, 201) << l.raw;
   EXPECT_EQ(sf->Get(kV + "/sobjects/Lead/" + l.body["id"].get<std::string>()).body["Status"], "Open - Not Contacted");
   std::string lead = l.body["id"];
@@ -762,33 +788,46 @@ TEST_F(Salesforce, LeadConversion) {
   r = sf->Post("/services/apexrest/accord/convertLead",
                Json{{"leadConverts", {{{"leadId", lead2}, {"convertedStatus", "Open - Not Contacted"}}}}});
   EXPECT_EQ(r.body[0]["errors"][0]["statusCode"], "INVALID_STATUS");
-  r = sf->Post("/services/apexrest/accord/convertLead",
-               Json{{"leadConverts",
-                     {{{"leadId", lead2},
-                       {"convertedStatus", "Closed - Converted"},
-                       {"accountId", res["accountId"]},
-                       {"contactId", res["contactId"]},
-                       {"doNotCreateOpportunity", true}}}}});
+  r = sf->Post("/services/apexrest/accord/convertLead", Json{{"leadConverts",
+                                                              {{{"leadId", lead2},
+                                                                {"convertedStatus", "Closed - Converted"},
+                                                                {"accountId", res["accountId"]},
+                                                                {"contactId", res["contactId"]},
+                                                                {"doNotCreateOpportunity", true}}}}});
   ASSERT_EQ(r.body[0]["success"], true) << r.raw;
   EXPECT_EQ(r.body[0]["contactId"], res["contactId"]);
   EXPECT_TRUE(r.body[0]["opportunityId"].is_null());
   contact = sf->Get(kV + "/sobjects/Contact/" + res["contactId"].get<std::string>());
-  EXPECT_EQ(contact.body["Phone"], "555-1");  // an empty field is filled
+  EXPECT_EQ(contact.body["Phone"], "555-1");     // an empty field is filled
   EXPECT_EQ(contact.body["LastName"], "Bluth");  // a filled one is kept
 }
 
 TEST_F(Salesforce, MalformedInputNeverCrashesTheServer) {
   const std::vector<std::pair<std::string, std::string>> targets = {
-      {"POST", kV + "/composite/sobjects"},        {"PATCH", kV + "/composite/sobjects"},
-      {"PATCH", kV + "/composite/sobjects/Contact/Email"}, {"POST", kV + "/sobjects/Contact"},
-      {"PATCH", kV + "/sobjects/Contact/0035g00000AbCdEAA1"}, {"POST", "/services/apexrest/accord/convertLead"},
+      {"POST", kV + "/composite/sobjects"},
+      {"PATCH", kV + "/composite/sobjects"},
+      {"PATCH", kV + "/composite/sobjects/Contact/Email"},
+      {"POST", kV + "/sobjects/Contact"},
+      {"PATCH", kV + "/sobjects/Contact/0035g00000AbCdEAA1"},
+      {"POST", "/services/apexrest/accord/convertLead"},
       {"POST", kV + "/composite/sobjects/Contact"},
   };
   const std::vector<std::string> bodies = {
-      "", "null", "[]", "{}", "{\"records\":{}}", "{\"records\":[1,2]}", "{\"records\":[{\"attributes\":5}]}",
-      "{\"records\":[{\"attributes\":{\"type\":[]}}]}", "{\"records\":[{\"attributes\":{\"type\":\"Contact\"},\"LastName\":{}}]}",
-      "{\"LastName\":[1]}", "{\"leadConverts\":[5, null, {\"leadId\":7}]}", "\xff\xfe\x00", "{\"a\":1e99999}",
-      std::string(100000, '['), "{\"records\":[{\"attributes\":{\"type\":\"Contact\"},\"id\":5,\"Birthdate\":true}]}",
+      "",
+      "null",
+      "[]",
+      "{}",
+      "{\"records\":{}}",
+      "{\"records\":[1,2]}",
+      "{\"records\":[{\"attributes\":5}]}",
+      "{\"records\":[{\"attributes\":{\"type\":[]}}]}",
+      "{\"records\":[{\"attributes\":{\"type\":\"Contact\"},\"LastName\":{}}]}",
+      "{\"LastName\":[1]}",
+      "{\"leadConverts\":[5, null, {\"leadId\":7}]}",
+      "\xff\xfe\x00",
+      "{\"a\":1e99999}",
+      std::string(100000, '['),
+      "{\"records\":[{\"attributes\":{\"type\":\"Contact\"},\"id\":5,\"Birthdate\":true}]}",
       "{\"ids\":5,\"fields\":\"x\"}"};
   for (const auto& [method, path] : targets) {
     for (const std::string& body : bodies) {
@@ -797,8 +836,8 @@ TEST_F(Salesforce, MalformedInputNeverCrashesTheServer) {
       EXPECT_NE(r.status, 500) << method << " " << path << " " << body.substr(0, 40) << " -> " << r.raw;
     }
   }
-  for (const std::string& q : {std::string("SELECT"), std::string(5000, '('), std::string("SELECT Id FROM Contact WHERE Id IN ()"),
-                               std::string("\x01\x02")}) {
+  for (const std::string& q : {std::string("SELECT"), std::string(5000, '('),
+                               std::string("SELECT Id FROM Contact WHERE Id IN ()"), std::string("\x01\x02")}) {
     Resp r = sf->Get(Q(q));
     EXPECT_TRUE(r.status == 400 || r.status == 414) << q.substr(0, 20) << " -> " << r.status;  // 414: URI too long
   }

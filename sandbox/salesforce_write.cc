@@ -2,11 +2,11 @@
 // input values to field types, writability, required fields, validation and duplicate rules,
 // unique fields, the commit (stamps, field updates, field history), cascade deletes, and the
 // transaction that allOrNone and failed requests roll back.
-#include "sandbox/salesforce_internal.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+
+#include "sandbox/salesforce_internal.h"
 
 namespace accord::sandbox {
 
@@ -42,7 +42,8 @@ bool SalesforceEmulator::Coerce(Object& obj, const schema::Field& f, const Json&
   if (t == "boolean") {
     if (in.is_boolean()) {
       *out = in;
-    } else if (in.is_string() && (EqualsIgnoreCase(in.get<std::string>(), "true") || EqualsIgnoreCase(in.get<std::string>(), "false"))) {
+    } else if (in.is_string() &&
+               (EqualsIgnoreCase(in.get<std::string>(), "true") || EqualsIgnoreCase(in.get<std::string>(), "false"))) {
       *out = EqualsIgnoreCase(in.get<std::string>(), "true");
     } else {
       return bad_type();
@@ -115,7 +116,8 @@ bool SalesforceEmulator::Coerce(Object& obj, const schema::Field& f, const Json&
     return true;
   }
   if (f.length > 0 && Utf8Length(s) > static_cast<size_t>(f.length)) {
-    *err = {"STRING_TOO_LONG", f.label + ": data value too large: " + s + " (max length=" + std::to_string(f.length) + ")",
+    *err = {"STRING_TOO_LONG",
+            f.label + ": data value too large: " + s + " (max length=" + std::to_string(f.length) + ")",
             {f.name}};
     return false;
   }
@@ -139,7 +141,8 @@ bool SalesforceEmulator::Coerce(Object& obj, const schema::Field& f, const Json&
     for (const std::string& p : parts) {
       const schema::PicklistValue* pv = f.FindValue(p);
       if (!pv || !pv->active) {
-        *err = {"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f.label + ": bad value for restricted picklist field: " + p,
+        *err = {"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f.label + ": bad value for restricted picklist field: " + p,
                 {f.name}};
         return false;
       }
@@ -179,7 +182,8 @@ bool SalesforceEmulator::PrepareFields(Object& obj, const Json& input, bool inse
       const std::string id = val.get<std::string>();
       Object* target = ObjectForId(id);
       if (target) {
-        bool allowed = std::find(f->reference_to.begin(), f->reference_to.end(), target->schema.name) != f->reference_to.end();
+        bool allowed =
+            std::find(f->reference_to.begin(), f->reference_to.end(), target->schema.name) != f->reference_to.end();
         Record* rec = allowed ? FindRecord(*target, id) : nullptr;
         if (!allowed) {
           errors->push_back({"FIELD_INTEGRITY_EXCEPTION", f->label + ": id value of incorrect type: " + id, {f->name}});
@@ -348,34 +352,36 @@ void SalesforceEmulator::EnableHistory(Object& parent) {
   if (!AddHistory(parent, name, parent_field)) return;
   Json& rels = parent.describe["childRelationships"];
   if (!rels.is_array()) rels = Json::array();
-  rels.push_back({{"cascadeDelete", true},         {"childSObject", name},          {"deprecatedAndHidden", false},
-                  {"field", parent_field},         {"junctionIdListNames", Json::array()},
-                  {"junctionReferenceTo", Json::array()}, {"relationshipName", "Histories"},
+  rels.push_back({{"cascadeDelete", true},
+                  {"childSObject", name},
+                  {"deprecatedAndHidden", false},
+                  {"field", parent_field},
+                  {"junctionIdListNames", Json::array()},
+                  {"junctionReferenceTo", Json::array()},
+                  {"relationshipName", "Histories"},
                   {"restrictedDelete", false}});
 }
 
 SalesforceEmulator::Object* SalesforceEmulator::AddHistory(Object& parent, const std::string& name,
                                                            const std::string& parent_field) {
   auto field = [](const std::string& n, const char* type, Json extra) {
-    Json f{{"name", n}, {"label", n}, {"type", type}, {"nillable", true}, {"createable", false},
-           {"updateable", false}, {"filterable", true}, {"length", 0}};
+    Json f{{"name", n},           {"label", n},          {"type", type},       {"nillable", true},
+           {"createable", false}, {"updateable", false}, {"filterable", true}, {"length", 0}};
     for (const auto& [k, v] : extra.items()) f[k] = v;
     return f;
   };
-  Json fields = Json::array({field("Id", "id", {{"nillable", false}, {"length", 18}}),
-                             field(parent_field, "reference", {{"referenceTo", {parent.schema.name}}, {"length", 18}}),
-                             field("Field", "picklist", {{"length", 255}}),
-                             field("DataType", "picklist", {{"length", 40}}),
-                             field("OldValue", "anyType", Json::object()),
-                             field("NewValue", "anyType", Json::object()),
-                             field("CreatedById", "reference", {{"referenceTo", {"User"}}, {"length", 18}}),
-                             field("CreatedDate", "datetime", Json::object()),
-                             field("IsDeleted", "boolean", {{"nillable", false}})});
-  Json describe{{"name", name},          {"label", parent.schema.label + " History"},
-                {"keyPrefix", "017"},    {"createable", false},
-                {"updateable", false},   {"deletable", false},
-                {"queryable", true},     {"custom", false},
-                {"fields", fields},      {"childRelationships", Json::array()}};
+  Json fields = Json::array(
+      {field("Id", "id", {{"nillable", false}, {"length", 18}}),
+       field(parent_field, "reference", {{"referenceTo", {parent.schema.name}}, {"length", 18}}),
+       field("Field", "picklist", {{"length", 255}}), field("DataType", "picklist", {{"length", 40}}),
+       field("OldValue", "anyType", Json::object()), field("NewValue", "anyType", Json::object()),
+       field("CreatedById", "reference", {{"referenceTo", {"User"}}, {"length", 18}}),
+       field("CreatedDate", "datetime", Json::object()), field("IsDeleted", "boolean", {{"nillable", false}})});
+  Json describe{{"name", name},        {"label", parent.schema.label + " History"},
+                {"keyPrefix", "017"},  {"createable", false},
+                {"updateable", false}, {"deletable", false},
+                {"queryable", true},   {"custom", false},
+                {"fields", fields},    {"childRelationships", Json::array()}};
   std::vector<schema::SchemaError> errors;
   std::optional<schema::Object> sch = schema::ParseSalesforceDescribe(DumpJson(describe), name, errors);
   if (!sch) return nullptr;
@@ -403,10 +409,14 @@ void SalesforceEmulator::WriteHistory(Object& obj, size_t index, const Json& bef
     if (old_value == new_value) continue;
     Record row;
     row.id = NewId(h);
-    row.fields = {{"Id", row.id},         {obj.history_parent, obj.records[index].id},
-                  {"Field", name},        {"DataType", "Text"},
-                  {"OldValue", old_value}, {"NewValue", new_value},
-                  {"CreatedById", user_id_}, {"CreatedDate", FormatSalesforceDateTime(now)},
+    row.fields = {{"Id", row.id},
+                  {obj.history_parent, obj.records[index].id},
+                  {"Field", name},
+                  {"DataType", "Text"},
+                  {"OldValue", old_value},
+                  {"NewValue", new_value},
+                  {"CreatedById", user_id_},
+                  {"CreatedDate", FormatSalesforceDateTime(now)},
                   {"IsDeleted", false}};
     row.modstamp_ms = now;
     tx.undo.push_back({&h, h.records.size(), std::nullopt});
@@ -431,8 +441,7 @@ void SalesforceEmulator::RunFieldUpdates(Object& obj, size_t index, int64_t now)
   (void)now;
 }
 
-void SalesforceEmulator::AllOrNone(bool all_or_none, const std::vector<bool>& ok, Tx& tx, Json* results,
-                                   bool keep_id) {
+void SalesforceEmulator::AllOrNone(bool all_or_none, const std::vector<bool>& ok, Tx& tx, Json* results, bool keep_id) {
   if (!all_or_none || std::find(ok.begin(), ok.end(), false) == ok.end()) return;
   Rollback(tx);
   for (size_t i = 0; i < ok.size(); ++i) {
@@ -499,7 +508,7 @@ bool SalesforceEmulator::Insert(Object& obj, const Json& input, Tx& tx, Call& c,
 }
 
 Record* SalesforceEmulator::WriteTarget(Object** obj, const std::string& id, Call& c, size_t index,
-                                       std::vector<Error>* errors) {
+                                        std::vector<Error>* errors) {
   if (!LooksLikeSalesforceId(id)) {
     errors->push_back({"MALFORMED_ID", "malformed id " + id, {}});
     return nullptr;

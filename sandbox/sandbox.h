@@ -23,11 +23,11 @@
 namespace accord::sandbox {
 
 struct SandboxOptions {
-  std::string seed_dir;  // a seed folder; DefaultSeedDir() is the built-in example
+  std::string seed_dir;     // a seed folder; DefaultSeedDir() is the built-in example
   int salesforce_port = 0;  // 0 = a free port
   int hubspot_port = 0;
   std::string token = "accord-sandbox-token";  // accepted by both APIs (and as the Salesforce refresh token)
-  std::string state_file;  // SQLite file the state is kept in; empty = memory only
+  std::string state_file;                      // SQLite file the state is kept in; empty = memory only
   // Override the seed's sandbox.json faults when set.
   std::optional<FaultConfig> salesforce_faults, hubspot_faults;
   Clock clock;  // default: the system clock

@@ -69,7 +69,8 @@ Status LoadJsonl(const fs::path& p, std::vector<Json>* out) {
     Json j;
     std::string err;
     if (!ParseJson(line, &j, &err) || !j.is_object())
-      return Status::Error(p.string() + ":" + std::to_string(n) + ": not a JSON object" + (err.empty() ? "" : ": " + err));
+      return Status::Error(p.string() + ":" + std::to_string(n) + ": not a JSON object" +
+                           (err.empty() ? "" : ": " + err));
     out->push_back(std::move(j));
   }
   return Status::Ok();

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -9,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <regex>
-#include <httplib.h>
 
 namespace accord::sandbox {
 
@@ -285,11 +285,11 @@ Status Emulator::Listen(int port) {
     res.set_content(R"([{"message":"An unexpected error occurred.","errorCode":"UNKNOWN_EXCEPTION"}])",
                     "application/json");
   });
-  int bound = port == 0 ? server_->bind_to_any_port("127.0.0.1") : (server_->bind_to_port("127.0.0.1", port) ? port : -1);
+  int bound =
+      port == 0 ? server_->bind_to_any_port("127.0.0.1") : (server_->bind_to_port("127.0.0.1", port) ? port : -1);
   if (bound <= 0) {
     server_.reset();
-    return Status::Error(name_ + ": cannot listen on 127.0.0.1:" + std::to_string(port) +
-                         " (is the port in use?)");
+    return Status::Error(name_ + ": cannot listen on 127.0.0.1:" + std::to_string(port) + " (is the port in use?)");
   }
   port_ = bound;
   thread_ = std::thread([this] { server_->listen_after_bind(); });
@@ -367,7 +367,8 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
 
   Call c{req, res, *this, std::move(args), 0, FaultConfig{}, 0, {}};
   if (size_t q = target.find('?'); q != std::string_view::npos) ParseForm(target.substr(q + 1), &c.params);
-  if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) ParseForm(req.body, &c.params);
+  if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0)
+    ParseForm(req.body, &c.params);
   if (match && match->options.admin) {
     if (!AdmitAdmin(c)) return;
     std::lock_guard<std::mutex> g(mu_);
@@ -395,9 +396,8 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
       c.seq = ++fault_seq_;
       auto draw = [&](uint64_t salt) { return UnitInterval(Hash3(f.seed, c.seq, salt)); };
       drop = draw(1) < f.drop_rate;
-      latency = f.latency_ms + (f.latency_jitter_ms > 0
-                                    ? static_cast<int>(Hash3(f.seed, c.seq, 2) % (f.latency_jitter_ms + 1))
-                                    : 0);
+      latency = f.latency_ms +
+                (f.latency_jitter_ms > 0 ? static_cast<int>(Hash3(f.seed, c.seq, 2) % (f.latency_jitter_ms + 1)) : 0);
       if (!drop) {
         if (storm_left_ > 0) {
           --storm_left_;
@@ -418,8 +418,7 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
   if (drop) {
     if (!DropConnection(req)) {
       // No socket found: send headers, then abort the body.
-      res.set_content_provider(
-          1024, "application/json", [](size_t, size_t, httplib::DataSink&) { return false; });
+      res.set_content_provider(1024, "application/json", [](size_t, size_t, httplib::DataSink&) { return false; });
     }
     return;
   }
@@ -443,8 +442,10 @@ void Emulator::Dispatch(const httplib::Request& req, httplib::Response& res) {
       } catch (const std::exception&) {
         WriteServerError(c, 500);
       }
-      if (match->options.mutates) Persist(false);
-      else if (c.seq != 0 && c.faults.malformed_rate > 0) MalformRecords(c);
+      if (match->options.mutates)
+        Persist(false);
+      else if (c.seq != 0 && c.faults.malformed_rate > 0)
+        MalformRecords(c);
     }
     Decorate(c);
   }
@@ -457,8 +458,9 @@ bool Emulator::AdmitAdmin(Call& c) {
   // are ever sent, so no other origin can read an answer either.
   std::string origin = c.Header("Origin");
   if (!origin.empty() && origin != base_url() && origin != "http://localhost:" + std::to_string(port_)) {
-    c.Send(403, Json{{"error", "cross-origin request refused: the admin endpoints answer only the sandbox's own origin (" +
-                                   base_url() + "), not " + origin}});
+    c.Send(403,
+           Json{{"error", "cross-origin request refused: the admin endpoints answer only the sandbox's own origin (" +
+                              base_url() + "), not " + origin}});
     return false;
   }
   std::string auth = c.Header("Authorization");
@@ -488,8 +490,10 @@ void Emulator::RegisterAdminRoutes() {
     }
     return true;
   };
-  Route("GET", "/__sandbox/dump", [this](Call& c) { c.Send(200, DumpLocked()); }, admin);
-  Route("GET", "/__sandbox/faults", [this](Call& c) { c.Send(200, Faults().ToJson()); }, admin);
+  Route(
+      "GET", "/__sandbox/dump", [this](Call& c) { c.Send(200, DumpLocked()); }, admin);
+  Route(
+      "GET", "/__sandbox/faults", [this](Call& c) { c.Send(200, Faults().ToJson()); }, admin);
   Route(
       "POST", "/__sandbox/faults",
       [this, bad, body_object](Call& c) {
@@ -510,7 +514,8 @@ void Emulator::RegisterAdminRoutes() {
         c.Send(200, Json{{"reset", true}});
       },
       admin);
-  Route("GET", "/__sandbox/config", [this](Call& c) { c.Send(200, SettingsLocked()); }, admin);
+  Route(
+      "GET", "/__sandbox/config", [this](Call& c) { c.Send(200, SettingsLocked()); }, admin);
   Route(
       "POST", "/__sandbox/config",
       [this, bad, body_object](Call& c) {

@@ -36,18 +36,18 @@ namespace accord::sandbox {
 // sequence number, a salt): the same sequence of requests meets the same faults.
 struct FaultConfig {
   uint64_t seed = 1;
-  int latency_ms = 0;         // added to every request
-  int latency_jitter_ms = 0;  // plus a deterministic 0..jitter
-  double error_rate = 0;      // answered 500/502/503 without being processed
-  double drop_rate = 0;       // connection closed without a response, not processed
+  int latency_ms = 0;          // added to every request
+  int latency_jitter_ms = 0;   // plus a deterministic 0..jitter
+  double error_rate = 0;       // answered 500/502/503 without being processed
+  double drop_rate = 0;        // connection closed without a response, not processed
   double drop_after_rate = 0;  // processed (and committed), then the connection is closed: the response is lost
-  double storm_rate = 0;      // chance that a request starts a storm of storm_length rate-limit errors
+  double storm_rate = 0;       // chance that a request starts a storm of storm_length rate-limit errors
   int storm_length = 5;
-  double partial_rate = 0;  // per record of a batch write: fails transiently (Salesforce UNABLE_TO_LOCK_ROW,
-                            // HubSpot an error entry in a 207), the others succeed
+  double partial_rate = 0;    // per record of a batch write: fails transiently (Salesforce UNABLE_TO_LOCK_ROW,
+                              // HubSpot an error entry in a 207), the others succeed
   double malformed_rate = 0;  // per record of a read page: served with a value of the wrong shape (HubSpot:
                               // `properties` not an object; Salesforce: a field holding an object), the rest intact
-  std::string path;         // ECMAScript regex searched in the request path; empty = every API path
+  std::string path;           // ECMAScript regex searched in the request path; empty = every API path
 
   Json ToJson() const;
   // Replaces the fields present in j; unknown keys and out-of-range values are errors.
@@ -74,7 +74,7 @@ struct Call {
   // Query parameters (and the fields of an application/x-www-form-urlencoded
   // body), decoded with '+' as a space as form encoding has it.
   bool HasParam(const std::string& key) const;
-  std::string Param(const std::string& key) const;  // the first value, or ""
+  std::string Param(const std::string& key) const;                // the first value, or ""
   std::vector<std::string> Params(const std::string& key) const;  // every value
   std::string Header(const std::string& key) const;
   const std::string& Body() const;
@@ -130,9 +130,9 @@ class Emulator {
   virtual void WriteStorm(Call& c) = 0;
   virtual void WriteServerError(Call& c, int status) = 0;
   virtual Json DumpLocked() = 0;
-  virtual void ResetLocked() = 0;                      // back to the seed
-  virtual Json SettingsLocked() = 0;                   // GET /__sandbox/config
-  virtual Status ConfigureLocked(const Json& j) = 0;   // POST /__sandbox/config
+  virtual void ResetLocked() = 0;                     // back to the seed
+  virtual Json SettingsLocked() = 0;                  // GET /__sandbox/config
+  virtual Status ConfigureLocked(const Json& j) = 0;  // POST /__sandbox/config
   // The state file's view of the emulator: every record, the records changed
   // since the last call (a row without body: removed), the global state.
   virtual std::vector<StateFile::Row> AllRowsLocked() = 0;

@@ -69,8 +69,8 @@ std::vector<Token> Lex(std::string_view s) {
       advance(j - i);
     } else if (IsDigit(c) || (c == '-' && i + 1 < s.size() && IsDigit(s[i + 1]))) {
       size_t j = i + 1;
-      while (j < s.size() && (IsDigit(s[j]) || IsIdentStart(s[j]) || s[j] == '.' || s[j] == ':' || s[j] == '-' ||
-                              s[j] == '+'))
+      while (j < s.size() &&
+             (IsDigit(s[j]) || IsIdentStart(s[j]) || s[j] == '.' || s[j] == ':' || s[j] == '-' || s[j] == '+'))
         ++j;
       t.kind = Token::Kind::kNumberLike;
       t.text = std::string(s.substr(i, j - i));
@@ -84,14 +84,29 @@ std::vector<Token> Lex(std::string_view s) {
         if (d == '\\' && j + 1 < s.size()) {
           char e = s[j + 1];
           switch (e) {
-            case 'n': v += '\n'; break;
-            case 't': v += '\t'; break;
-            case 'r': v += '\r'; break;
-            case 'b': v += '\b'; break;
-            case 'f': v += '\f'; break;
-            case '%': v += "\\%"; break;  // kept escaped for LIKE
-            case '_': v += "\\_"; break;
-            default: v += e;
+            case 'n':
+              v += '\n';
+              break;
+            case 't':
+              v += '\t';
+              break;
+            case 'r':
+              v += '\r';
+              break;
+            case 'b':
+              v += '\b';
+              break;
+            case 'f':
+              v += '\f';
+              break;
+            case '%':
+              v += "\\%";
+              break;  // kept escaped for LIKE
+            case '_':
+              v += "\\_";
+              break;
+            default:
+              v += e;
           }
           j += 2;
           continue;
@@ -251,9 +266,9 @@ class Parser {
     return true;
   }
   static bool IsReserved(std::string_view s) {
-    static const char* kReserved[] = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "ORDER", "BY", "LIMIT",
-                                      "OFFSET", "NULL", "TRUE", "FALSE", "IN", "LIKE", "ASC", "DESC", "NULLS",
-                                      "GROUP", "HAVING", "INCLUDES", "EXCLUDES"};
+    static const char* kReserved[] = {"SELECT", "FROM",   "WHERE", "AND",    "OR",       "NOT",     "ORDER", "BY",
+                                      "LIMIT",  "OFFSET", "NULL",  "TRUE",   "FALSE",    "IN",      "LIKE",  "ASC",
+                                      "DESC",   "NULLS",  "GROUP", "HAVING", "INCLUDES", "EXCLUDES"};
     for (const char* r : kReserved) {
       if (EqualsIgnoreCase(s, r)) return true;
     }
@@ -344,8 +359,8 @@ class Parser {
     const Token& t = Peek();
     bool list = false;
     if (t.kind == Token::Kind::kPunct && t.text != "(" && t.text != ")" && t.text != ",") {
-      static const std::pair<const char*, Op> kOps[] = {{"=", Op::kEq},  {"!=", Op::kNe}, {"<>", Op::kNe},
-                                                        {"<", Op::kLt},  {"<=", Op::kLe}, {">", Op::kGt},
+      static const std::pair<const char*, Op> kOps[] = {{"=", Op::kEq}, {"!=", Op::kNe}, {"<>", Op::kNe},
+                                                        {"<", Op::kLt}, {"<=", Op::kLe}, {">", Op::kGt},
                                                         {">=", Op::kGe}};
       for (const auto& [text, op] : kOps) {
         if (t.text == text) c->op = op;
@@ -698,8 +713,10 @@ bool CompareMatches(const Cond& c, const Json& record) {
     return r && *r == 0;
   };
   switch (c.op) {
-    case Op::kEq: return eq(c.values[0]);
-    case Op::kNe: return !eq(c.values[0]);
+    case Op::kEq:
+      return eq(c.values[0]);
+    case Op::kNe:
+      return !eq(c.values[0]);
     case Op::kIn:
       for (const Literal& lit : c.values) {
         if (eq(lit)) return true;
@@ -740,19 +757,27 @@ bool CompareMatches(const Cond& c, const Json& record) {
         auto t = TimeOf(v, cat);
         if (!t) return false;
         switch (c.op) {
-          case Op::kLt: return *t < lit.ms;
-          case Op::kLe: return *t < lit.range_end_ms;
-          case Op::kGt: return *t >= lit.range_end_ms;
-          default: return *t >= lit.ms;
+          case Op::kLt:
+            return *t < lit.ms;
+          case Op::kLe:
+            return *t < lit.range_end_ms;
+          case Op::kGt:
+            return *t >= lit.range_end_ms;
+          default:
+            return *t >= lit.ms;
         }
       }
       auto r = CompareValue(v, cat, lit);
       if (!r) return false;
       switch (c.op) {
-        case Op::kLt: return *r < 0;
-        case Op::kLe: return *r <= 0;
-        case Op::kGt: return *r > 0;
-        default: return *r >= 0;
+        case Op::kLt:
+          return *r < 0;
+        case Op::kLe:
+          return *r <= 0;
+        case Op::kGt:
+          return *r > 0;
+        default:
+          return *r >= 0;
       }
     }
   }

@@ -42,8 +42,8 @@ struct Literal {
   std::string text;  // the decoded string, or the literal as written
   double number = 0;
   bool boolean = false;
-  int64_t ms = 0;                    // kDate / kDateTime; kRelativeDate after Bind: range start
-  int64_t range_end_ms = 0;          // kRelativeDate after Bind: range end (exclusive)
+  int64_t ms = 0;                          // kDate / kDateTime; kRelativeDate after Bind: range start
+  int64_t range_end_ms = 0;                // kRelativeDate after Bind: range end (exclusive)
   int relative_from = 0, relative_to = 0;  // kRelativeDate: day offsets from today, [from, to)
   int line = 1, column = 1;
 };
@@ -89,8 +89,7 @@ std::unique_ptr<Cond> ParseCondition(std::string_view text, Error* error);
 // Resolves field names against the object (case-insensitive, canonical names
 // afterwards), checks each value against its field's type and fixes relative
 // dates against now_ms. `query_text` is used for the error layout.
-bool BindCondition(const schema::Object& object, std::string_view query_text, int64_t now_ms, Cond* cond,
-                   Error* error);
+bool BindCondition(const schema::Object& object, std::string_view query_text, int64_t now_ms, Cond* cond, Error* error);
 bool BindQuery(const schema::Object& object, int64_t now_ms, Query* query, Error* error);
 
 // Evaluates a bound condition on a record: a JSON object keyed by canonical

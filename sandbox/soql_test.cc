@@ -157,14 +157,26 @@ TEST(Soql, ConditionsForRules) {
 }
 
 TEST(Soql, GarbageNeverCrashes) {
-  const char* inputs[] = {"", "SELECT", "SELECT FROM", "SELECT Id FROM", "SELECT Id FROM Contact WHERE",
-                          "SELECT Id FROM Contact WHERE (", "SELECT Id FROM Contact WHERE Email IN (",
-                          "SELECT Id FROM Contact WHERE Email IN ('a',", "SELECT Id FROM Contact LIMIT",
-                          "SELECT Id FROM Contact LIMIT -1", "SELECT Id FROM Contact ORDER",
-                          "SELECT Id FROM Contact ORDER BY", "SELECT COUNT( FROM Contact", "SELECT Id,, FROM Contact",
-                          "SELECT Id FROM Contact WHERE Email = '\\", "SELECT Id FROM Contact WHERE NOT",
-                          "SELECT Id FROM Contact WHERE Email = 2024-13-45", "SELECT Id FROM Contact WHERE Id = 1e999",
-                          "\xff\xfe", "SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:",
+  const char* inputs[] = {"",
+                          "SELECT",
+                          "SELECT FROM",
+                          "SELECT Id FROM",
+                          "SELECT Id FROM Contact WHERE",
+                          "SELECT Id FROM Contact WHERE (",
+                          "SELECT Id FROM Contact WHERE Email IN (",
+                          "SELECT Id FROM Contact WHERE Email IN ('a',",
+                          "SELECT Id FROM Contact LIMIT",
+                          "SELECT Id FROM Contact LIMIT -1",
+                          "SELECT Id FROM Contact ORDER",
+                          "SELECT Id FROM Contact ORDER BY",
+                          "SELECT COUNT( FROM Contact",
+                          "SELECT Id,, FROM Contact",
+                          "SELECT Id FROM Contact WHERE Email = '\\",
+                          "SELECT Id FROM Contact WHERE NOT",
+                          "SELECT Id FROM Contact WHERE Email = 2024-13-45",
+                          "SELECT Id FROM Contact WHERE Id = 1e999",
+                          "\xff\xfe",
+                          "SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:",
                           "SELECT Id FROM Contact WHERE Email NOT Email"};
   for (const char* in : inputs) {
     Query q;

@@ -37,7 +37,8 @@ std::unique_ptr<StateFile> StateFile::Open(const std::string& path, Status* stat
     if (sqlite3_prepare_v2(db, "SELECT value FROM sandbox_meta WHERE key='format'", -1, &st.s, nullptr) == SQLITE_OK &&
         sqlite3_step(st.s) == SQLITE_ROW) {
       std::string format = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
-      if (format != kFormat) s = Status::Error("the state file " + path + " has format '" + format + "', not " + kFormat);
+      if (format != kFormat)
+        s = Status::Error("the state file " + path + " has format '" + format + "', not " + kFormat);
     }
   }
   if (!s) {

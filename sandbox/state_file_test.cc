@@ -1,8 +1,8 @@
 // accord sandbox --state FILE: the state survives a restart; the file is
 // written as requests change state; foreign files are refused.
-#include <filesystem>
-
 #include <sqlite3.h>
+
+#include <filesystem>
 
 #include "sandbox/test_util.h"
 
@@ -51,7 +51,9 @@ TEST_F(StateFileTest, StateSurvivesARestart) {
   Resp h = hs_->Post("/crm/v3/objects/contacts", Json{{"properties", {{"email", "kept@example.com"}}}});
   Resp co = hs_->Post("/crm/v3/objects/companies", Json{{"properties", {{"name", "Kept Co"}}}});
   std::string hid = h.body["id"], cid = co.body["id"];
-  ASSERT_EQ(hs_->Put("/crm/v4/objects/contacts/" + hid + "/associations/default/companies/" + cid, Json::object()).status, 200);
+  ASSERT_EQ(
+      hs_->Put("/crm/v4/objects/contacts/" + hid + "/associations/default/companies/" + cid, Json::object()).status,
+      200);
   Resp u = sf_->Patch(kV + "/sobjects/Contact/" + kept, Json{{"Title", "Kept title"}});
   ASSERT_EQ(u.status, 204);
   int64_t remaining_before = sf_->Get(kV + "/limits").body["DailyApiRequests"]["Remaining"];
@@ -85,7 +87,9 @@ TEST_F(StateFileTest, ForeignOrUnwritableFilesAreErrors) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_exec(db, "CREATE TABLE sandbox_meta(key TEXT PRIMARY KEY, value TEXT); INSERT INTO sandbox_meta VALUES('format','other-9')",
+    sqlite3_exec(db,
+                 "CREATE TABLE sandbox_meta(key TEXT PRIMARY KEY, value TEXT); INSERT INTO sandbox_meta "
+                 "VALUES('format','other-9')",
                  nullptr, nullptr, nullptr);
     sqlite3_close(db);
   }

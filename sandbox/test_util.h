@@ -51,8 +51,8 @@ class Http {
   }
   void set_token(std::string t) { token_ = std::move(t); }
 
-  Resp Do(const std::string& method, const std::string& path, const std::string& body = "",
-          httplib::Headers extra = {}, const std::string& content_type = "application/json") {
+  Resp Do(const std::string& method, const std::string& path, const std::string& body = "", httplib::Headers extra = {},
+          const std::string& content_type = "application/json") {
     httplib::Client cli(host_, port_);
     cli.set_read_timeout(20, 0);
     cli.set_url_encode(false);  // paths go out exactly as written, like curl
@@ -114,7 +114,8 @@ class TempSeed {
  public:
   TempSeed() {
     namespace fs = std::filesystem;
-    dir_ = fs::temp_directory_path() / ("accord-seed-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    dir_ =
+        fs::temp_directory_path() / ("accord-seed-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "data" / "salesforce");
     fs::create_directories(dir_ / "data" / "hubspot");

@@ -82,8 +82,8 @@ TEST(GoldenCoverage, EveryCodeHasACase) {
   for (const auto& info : accord::AllDiagCodes()) {
     std::string id(info.id);
     if (unit_tested.count(id)) continue;
-    EXPECT_NE(all.find("[" + id + "]"), std::string::npos) << "no golden case produces " << id << " ("
-                                                            << info.title << ")";
+    EXPECT_NE(all.find("[" + id + "]"), std::string::npos)
+        << "no golden case produces " << id << " (" << info.title << ")";
   }
 }
 

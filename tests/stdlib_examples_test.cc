@@ -37,16 +37,18 @@ using rt::Value;
 // Examples whose documented behaviour differs from the implementation, by
 // overload id, with the proposed fix of stdlib/functions.def. The test expects
 // them to fail, and fails when one of them passes (then remove it from here).
-const std::map<std::string, std::string> kKnownWrongExamples = {
-};
+const std::map<std::string, std::string> kKnownWrongExamples = {};
 
 // ---- values of free variables -----------------------------------------------
 
 // A string for a variable, by its name: examples use CRM-ish names.
 std::string SampleString(const std::string& var) {
   static const std::map<std::string, std::string> kByName = {
-      {"email", "ann@example.com"}, {"phone", "+1 650 253 0000"}, {"mobilephone", ""},
-      {"zip", "94105"},             {"company", ""},
+      {"email", "ann@example.com"},
+      {"phone", "+1 650 253 0000"},
+      {"mobilephone", ""},
+      {"zip", "94105"},
+      {"company", ""},
   };
   auto it = kByName.find(var);
   return it == kByName.end() ? var : it->second;
@@ -57,11 +59,21 @@ std::string SampleString(const std::string& var) {
 bool Sample(const sema::Type& type, const std::string& var, sema::Type* declared, Value* value) {
   *declared = type;
   switch (type.kind) {
-    case sema::TypeKind::kBool: *value = Value::Bool(true); return true;
-    case sema::TypeKind::kInt: *value = Value::Int(42); return true;
-    case sema::TypeKind::kUint: *value = Value::Uint(42); return true;
-    case sema::TypeKind::kDouble: *value = Value::Double(1.5); return true;
-    case sema::TypeKind::kBytes: *value = Value::Bytes("abc"); return true;
+    case sema::TypeKind::kBool:
+      *value = Value::Bool(true);
+      return true;
+    case sema::TypeKind::kInt:
+      *value = Value::Int(42);
+      return true;
+    case sema::TypeKind::kUint:
+      *value = Value::Uint(42);
+      return true;
+    case sema::TypeKind::kDouble:
+      *value = Value::Double(1.5);
+      return true;
+    case sema::TypeKind::kBytes:
+      *value = Value::Bytes("abc");
+      return true;
     case sema::TypeKind::kTimestamp: {
       int64_t s;
       int32_t n;
@@ -69,14 +81,18 @@ bool Sample(const sema::Type& type, const std::string& var, sema::Type* declared
       *value = Value::Timestamp(s, n);
       return true;
     }
-    case sema::TypeKind::kDuration: *value = Value::Duration(5400, 0); return true;  // 90m
+    case sema::TypeKind::kDuration:
+      *value = Value::Duration(5400, 0);
+      return true;  // 90m
     case sema::TypeKind::kDate: {
       int64_t days;
       if (!rt::ParseDate("2024-02-29", &days)) return false;
       *value = Value::Date(days);
       return true;
     }
-    case sema::TypeKind::kDecimal: *value = Value::Decimal(1999, 2); return true;  // 19.99
+    case sema::TypeKind::kDecimal:
+      *value = Value::Decimal(1999, 2);
+      return true;  // 19.99
     case sema::TypeKind::kList:
       if (type.params.empty() || !type.params[0].Is(sema::TypeKind::kString)) return false;
       *value = Value::List({Value::String("a"), Value::String("b")});
@@ -87,7 +103,8 @@ bool Sample(const sema::Type& type, const std::string& var, sema::Type* declared
       *declared = sema::Type::Of(sema::TypeKind::kString);
       *value = Value::String(SampleString(var));
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -139,9 +156,12 @@ bool Same(const Value& a, const Value& b) {
         if (!Same(a.list()[i], b.list()[i])) return false;
       return true;
     }
-    case Kind::kError: return a.error_code() == b.error_code();
-    case Kind::kType: return std::string_view(a.type_name()) == b.type_name();
-    default: return rt::Equal(a, b);
+    case Kind::kError:
+      return a.error_code() == b.error_code();
+    case Kind::kType:
+      return std::string_view(a.type_name()) == b.type_name();
+    default:
+      return rt::Equal(a, b);
   }
 }
 
@@ -157,13 +177,33 @@ void OpaqueLiterals(ast::Expr& e, std::vector<std::pair<std::string, sema::Type>
     sema::TypeKind k = sema::TypeKind::kNull;
     Value v;
     switch (e.lit) {
-      case ast::LiteralKind::kInt: k = sema::TypeKind::kInt; v = Value::Int(e.int_value); break;
-      case ast::LiteralKind::kUint: k = sema::TypeKind::kUint; v = Value::Uint(e.uint_value); break;
-      case ast::LiteralKind::kDouble: k = sema::TypeKind::kDouble; v = Value::Double(e.double_value); break;
-      case ast::LiteralKind::kString: k = sema::TypeKind::kString; v = Value::String(e.string_value); break;
-      case ast::LiteralKind::kBytes: k = sema::TypeKind::kBytes; v = Value::Bytes(e.string_value); break;
-      case ast::LiteralKind::kBool: k = sema::TypeKind::kBool; v = Value::Bool(e.bool_value); break;
-      case ast::LiteralKind::kNull: v = Value::Null(); break;
+      case ast::LiteralKind::kInt:
+        k = sema::TypeKind::kInt;
+        v = Value::Int(e.int_value);
+        break;
+      case ast::LiteralKind::kUint:
+        k = sema::TypeKind::kUint;
+        v = Value::Uint(e.uint_value);
+        break;
+      case ast::LiteralKind::kDouble:
+        k = sema::TypeKind::kDouble;
+        v = Value::Double(e.double_value);
+        break;
+      case ast::LiteralKind::kString:
+        k = sema::TypeKind::kString;
+        v = Value::String(e.string_value);
+        break;
+      case ast::LiteralKind::kBytes:
+        k = sema::TypeKind::kBytes;
+        v = Value::Bytes(e.string_value);
+        break;
+      case ast::LiteralKind::kBool:
+        k = sema::TypeKind::kBool;
+        v = Value::Bool(e.bool_value);
+        break;
+      case ast::LiteralKind::kNull:
+        v = Value::Null();
+        break;
     }
     std::string name = "accordLit" + std::to_string(vars->size());
     vars->emplace_back(name, sema::Type::Of(k));
@@ -287,8 +327,8 @@ TEST_P(Example, Run) {
     ADD_FAILURE() << o.id << ": example `" << o.example
                   << "` now behaves as documented; remove it from kKnownWrongExamples";
   } else {
-    std::cout << "known wrong example " << o.id << ": `" << o.example << "` " << why << "\n  proposed fix: "
-              << known->second << "\n";
+    std::cout << "known wrong example " << o.id << ": `" << o.example << "` " << why
+              << "\n  proposed fix: " << known->second << "\n";
   }
 }
 

@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   // buffer grows it), as a mapping engine reading standard input would; reading the whole
   // file into fresh memory first costs more in page faults than parsing it.
   std::vector<char> buf(size_t{8} << 20);  // grows when a record does not fit; must exceed kBatchSize
-  size_t filled = 0;  // bytes in buf: a partial line carried over plus new input
+  size_t filled = 0;                       // bytes in buf: a partial line carried over plus new input
   simdjson::ondemand::parser parser;
 #ifdef SIMDJSON_THREADS_ENABLED
   parser.threaded = false;  // one core, like the engines it is compared with
@@ -178,8 +178,8 @@ int main(int argc, char** argv) {
   const double total_s = ms(done - start) / 1000;
   std::printf("records %llu, values %llu, string bytes %llu, number sum %.6g, true %llu, null %llu\n",
               static_cast<unsigned long long>(t.records), static_cast<unsigned long long>(t.values),
-              static_cast<unsigned long long>(t.string_bytes), t.number_sum,
-              static_cast<unsigned long long>(t.trues), static_cast<unsigned long long>(t.nulls));
+              static_cast<unsigned long long>(t.string_bytes), t.number_sum, static_cast<unsigned long long>(t.trues),
+              static_cast<unsigned long long>(t.nulls));
   std::printf("%.1f MB in %.1f ms (parse %.1f ms, read %.1f ms), %.0f MB/s\n", static_cast<double>(bytes) / 1e6,
               total_s * 1000, ms(parse_time), ms(done - start - parse_time),
               total_s > 0 ? static_cast<double>(bytes) / 1e6 / total_s : 0.0);

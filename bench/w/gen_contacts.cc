@@ -36,7 +36,9 @@ struct Rng {
   // True with probability per_mille / 1000.
   bool Chance(unsigned per_mille) { return Below(1000) < per_mille; }
   template <size_t N>
-  const char* Pick(const char* const (&items)[N]) { return items[Below(N)]; }
+  const char* Pick(const char* const (&items)[N]) {
+    return items[Below(N)];
+  }
 };
 
 // A name as written and its ASCII spelling for e-mail addresses.
@@ -46,46 +48,115 @@ struct Name {
 };
 
 constexpr Name kFirstNames[] = {
-    {"James", "james"},     {"Mary", "mary"},         {"Robert", "robert"},
-    {"Patricia", "patricia"}, {"John", "john"},       {"Jennifer", "jennifer"},
-    {"Michael", "michael"}, {"Linda", "linda"},       {"David", "david"},
-    {"Elizabeth", "elizabeth"}, {"William", "william"}, {"Barbara", "barbara"},
-    {"Richard", "richard"}, {"Susan", "susan"},       {"Joseph", "joseph"},
-    {"Jessica", "jessica"}, {"Thomas", "thomas"},     {"Sarah", "sarah"},
-    {"Christopher", "christopher"}, {"Karen", "karen"}, {"Daniel", "daniel"},
-    {"Nancy", "nancy"},     {"Matthew", "matthew"},   {"Lisa", "lisa"},
-    {"Anthony", "anthony"}, {"Betty", "betty"},       {"Mark", "mark"},
-    {"Sandra", "sandra"},   {"Emily", "emily"},       {"Andrew", "andrew"},
-    {"Anna", "anna"},       {"Priya", "priya"},       {"Wei", "wei"},
-    {"Hiroshi", "hiroshi"}, {"Fatima", "fatima"},     {"Olga", "olga"},
-    {"Lars", "lars"},       {"Aoife", "aoife"},       {"Mohammed", "mohammed"},
-    {"Chloe", "chloe"},     {"Noah", "noah"},         {"Liam", "liam"},
+    {"James", "james"},
+    {"Mary", "mary"},
+    {"Robert", "robert"},
+    {"Patricia", "patricia"},
+    {"John", "john"},
+    {"Jennifer", "jennifer"},
+    {"Michael", "michael"},
+    {"Linda", "linda"},
+    {"David", "david"},
+    {"Elizabeth", "elizabeth"},
+    {"William", "william"},
+    {"Barbara", "barbara"},
+    {"Richard", "richard"},
+    {"Susan", "susan"},
+    {"Joseph", "joseph"},
+    {"Jessica", "jessica"},
+    {"Thomas", "thomas"},
+    {"Sarah", "sarah"},
+    {"Christopher", "christopher"},
+    {"Karen", "karen"},
+    {"Daniel", "daniel"},
+    {"Nancy", "nancy"},
+    {"Matthew", "matthew"},
+    {"Lisa", "lisa"},
+    {"Anthony", "anthony"},
+    {"Betty", "betty"},
+    {"Mark", "mark"},
+    {"Sandra", "sandra"},
+    {"Emily", "emily"},
+    {"Andrew", "andrew"},
+    {"Anna", "anna"},
+    {"Priya", "priya"},
+    {"Wei", "wei"},
+    {"Hiroshi", "hiroshi"},
+    {"Fatima", "fatima"},
+    {"Olga", "olga"},
+    {"Lars", "lars"},
+    {"Aoife", "aoife"},
+    {"Mohammed", "mohammed"},
+    {"Chloe", "chloe"},
+    {"Noah", "noah"},
+    {"Liam", "liam"},
     // non-ASCII
-    {"José", "jose"},       {"Zoë", "zoe"},           {"Łukasz", "lukasz"},
-    {"李", "li"},           {"François", "francois"}, {"Björn", "bjorn"},
-    {"Søren", "soren"},     {"María", "maria"},       {"Renée", "renee"},
-    {"Jürgen", "jurgen"},   {"Ångström", "angstrom"}, {"Çelik", "celik"},
-    {"Дмитрий", "dmitry"},  {"さくら", "sakura"},
+    {"José", "jose"},
+    {"Zoë", "zoe"},
+    {"Łukasz", "lukasz"},
+    {"李", "li"},
+    {"François", "francois"},
+    {"Björn", "bjorn"},
+    {"Søren", "soren"},
+    {"María", "maria"},
+    {"Renée", "renee"},
+    {"Jürgen", "jurgen"},
+    {"Ångström", "angstrom"},
+    {"Çelik", "celik"},
+    {"Дмитрий", "dmitry"},
+    {"さくら", "sakura"},
 };
 
 constexpr Name kLastNames[] = {
-    {"Smith", "smith"},       {"Johnson", "johnson"},   {"Williams", "williams"},
-    {"Brown", "brown"},       {"Jones", "jones"},       {"Garcia", "garcia"},
-    {"Miller", "miller"},     {"Davis", "davis"},       {"Rodriguez", "rodriguez"},
-    {"Martinez", "martinez"}, {"Hernandez", "hernandez"}, {"Lopez", "lopez"},
-    {"Wilson", "wilson"},     {"Anderson", "anderson"}, {"Taylor", "taylor"},
-    {"Thomas", "thomas"},     {"Moore", "moore"},       {"Jackson", "jackson"},
-    {"Martin", "martin"},     {"Lee", "lee"},           {"Thompson", "thompson"},
-    {"White", "white"},       {"Harris", "harris"},     {"Clark", "clark"},
-    {"Lewis", "lewis"},       {"Walker", "walker"},     {"Young", "young"},
-    {"Allen", "allen"},       {"King", "king"},         {"Wright", "wright"},
-    {"Patel", "patel"},       {"Kim", "kim"},           {"Nakamura", "nakamura"},
-    {"Kowalski", "kowalski"}, {"Schmidt", "schmidt"},   {"Dubois", "dubois"},
-    {"O'Brien", "obrien"},    {"Van der Berg", "vanderberg"}, {"McAllister", "mcallister"},
+    {"Smith", "smith"},
+    {"Johnson", "johnson"},
+    {"Williams", "williams"},
+    {"Brown", "brown"},
+    {"Jones", "jones"},
+    {"Garcia", "garcia"},
+    {"Miller", "miller"},
+    {"Davis", "davis"},
+    {"Rodriguez", "rodriguez"},
+    {"Martinez", "martinez"},
+    {"Hernandez", "hernandez"},
+    {"Lopez", "lopez"},
+    {"Wilson", "wilson"},
+    {"Anderson", "anderson"},
+    {"Taylor", "taylor"},
+    {"Thomas", "thomas"},
+    {"Moore", "moore"},
+    {"Jackson", "jackson"},
+    {"Martin", "martin"},
+    {"Lee", "lee"},
+    {"Thompson", "thompson"},
+    {"White", "white"},
+    {"Harris", "harris"},
+    {"Clark", "clark"},
+    {"Lewis", "lewis"},
+    {"Walker", "walker"},
+    {"Young", "young"},
+    {"Allen", "allen"},
+    {"King", "king"},
+    {"Wright", "wright"},
+    {"Patel", "patel"},
+    {"Kim", "kim"},
+    {"Nakamura", "nakamura"},
+    {"Kowalski", "kowalski"},
+    {"Schmidt", "schmidt"},
+    {"Dubois", "dubois"},
+    {"O'Brien", "obrien"},
+    {"Van der Berg", "vanderberg"},
+    {"McAllister", "mcallister"},
     // non-ASCII
-    {"Müller", "mueller"},    {"García", "garcia"},     {"Nguyễn", "nguyen"},
-    {"王", "wang"},           {"Søndergaard", "sondergaard"}, {"Łęcki", "lecki"},
-    {"Öztürk", "ozturk"},     {"Ferreira da Conceição", "conceicao"}, {"Иванов", "ivanov"},
+    {"Müller", "mueller"},
+    {"García", "garcia"},
+    {"Nguyễn", "nguyen"},
+    {"王", "wang"},
+    {"Søndergaard", "sondergaard"},
+    {"Łęcki", "lecki"},
+    {"Öztürk", "ozturk"},
+    {"Ferreira da Conceição", "conceicao"},
+    {"Иванов", "ivanov"},
 };
 
 constexpr bool IsAscii(const char* s) {
@@ -106,39 +177,81 @@ static_assert(SplitAt(kFirstNames, kAsciiFirst));
 static_assert(SplitAt(kLastNames, kAsciiLast));
 
 constexpr const char* kDomains[] = {
-    "example.com",   "acme.com",      "globex.com",  "initech.com",   "umbrella-corp.com",
-    "hooli.com",     "stark.io",      "wayne.co.uk", "contoso.de",    "fabrikam.fr",
-    "northwind.net", "tailspin.org",  "gmail.com",   "yahoo.co.jp",   "outlook.com",
-    "cyberdyne.ai",  "soylent.biz",   "vandelay.com", "piedpiper.com", "example.pl",
-    "consolidated-industries.com", "massive-dynamic.com", "international-widgets.co.uk",
-    "blue-sun-corporation.com", "weyland-yutani.space", "oceanic-airlines.com.au",
+    "example.com",
+    "acme.com",
+    "globex.com",
+    "initech.com",
+    "umbrella-corp.com",
+    "hooli.com",
+    "stark.io",
+    "wayne.co.uk",
+    "contoso.de",
+    "fabrikam.fr",
+    "northwind.net",
+    "tailspin.org",
+    "gmail.com",
+    "yahoo.co.jp",
+    "outlook.com",
+    "cyberdyne.ai",
+    "soylent.biz",
+    "vandelay.com",
+    "piedpiper.com",
+    "example.pl",
+    "consolidated-industries.com",
+    "massive-dynamic.com",
+    "international-widgets.co.uk",
+    "blue-sun-corporation.com",
+    "weyland-yutani.space",
+    "oceanic-airlines.com.au",
 };
 
 constexpr const char* kTitles[] = {
-    "CEO", "CFO", "CTO", "VP of Sales", "VP Marketing", "Director of Operations",
-    "Head of Procurement", "Senior Account Executive", "Account Manager", "Sales Representative",
-    "Marketing Manager", "Product Manager", "Senior Software Engineer", "IT Director",
-    "Chief Revenue Officer", "Business Development Manager", "Customer Success Manager",
-    "Office Manager", "Operations Analyst", "Purchasing Agent", "Data Scientist",
-    "Head of \"Special\" Projects", "Directeur Général", "Geschäftsführer", "Jefe de Compras",
-    "Regional Manager, EMEA", "Founder & CEO", "Consultant",
-    "Senior Vice President, Global Strategic Partnerships", "Director, Enterprise Architecture & Cloud Infrastructure",
-    "Associate Director of Clinical Operations", "Head of Revenue Operations (North America)",
+    "CEO",
+    "CFO",
+    "CTO",
+    "VP of Sales",
+    "VP Marketing",
+    "Director of Operations",
+    "Head of Procurement",
+    "Senior Account Executive",
+    "Account Manager",
+    "Sales Representative",
+    "Marketing Manager",
+    "Product Manager",
+    "Senior Software Engineer",
+    "IT Director",
+    "Chief Revenue Officer",
+    "Business Development Manager",
+    "Customer Success Manager",
+    "Office Manager",
+    "Operations Analyst",
+    "Purchasing Agent",
+    "Data Scientist",
+    "Head of \"Special\" Projects",
+    "Directeur Général",
+    "Geschäftsführer",
+    "Jefe de Compras",
+    "Regional Manager, EMEA",
+    "Founder & CEO",
+    "Consultant",
+    "Senior Vice President, Global Strategic Partnerships",
+    "Director, Enterprise Architecture & Cloud Infrastructure",
+    "Associate Director of Clinical Operations",
+    "Head of Revenue Operations (North America)",
 };
 
 constexpr const char* kIndustries[] = {
-    "Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications",
-    "Construction", "Consulting", "Education", "Electronics", "Energy", "Engineering",
-    "Entertainment", "Environmental", "Finance", "Food & Beverage", "Government", "Healthcare",
-    "Hospitality", "Insurance", "Machinery", "Manufacturing", "Media", "Not For Profit",
-    "Other", "Recreation", "Retail", "Shipping", "Technology", "Telecommunications",
+    "Agriculture",    "Apparel",       "Banking",   "Biotechnology",   "Chemicals",  "Communications",
+    "Construction",   "Consulting",    "Education", "Electronics",     "Energy",     "Engineering",
+    "Entertainment",  "Environmental", "Finance",   "Food & Beverage", "Government", "Healthcare",
+    "Hospitality",    "Insurance",     "Machinery", "Manufacturing",   "Media",      "Not For Profit",
+    "Other",          "Recreation",    "Retail",    "Shipping",        "Technology", "Telecommunications",
     "Transportation", "Utilities",
 };
 
 // Not values of the picklist: W maps them to OTHER.
 constexpr const char* kUnknownIndustries[] = {
-    "Space Mining", "Quantum Computing", "Aerospace", "technology", "Crypto", "Pharma",
-    "Real Estate", "FINANCE",
+    "Space Mining", "Quantum Computing", "Aerospace", "technology", "Crypto", "Pharma", "Real Estate", "FINANCE",
 };
 
 constexpr const char* kLeadSources[] = {
@@ -146,9 +259,9 @@ constexpr const char* kLeadSources[] = {
 };
 
 constexpr const char* kCountries[] = {
-    "United States", "United States", "United States", "USA", "Canada", "United Kingdom",
-    "Germany", "Deutschland", "France", "Poland", "Japan", "China", "India", "Brazil",
-    "España", "Österreich", "Sverige", "Australia", "Netherlands", "México",
+    "United States", "United States", "United States", "USA",       "Canada",      "United Kingdom", "Germany",
+    "Deutschland",   "France",        "Poland",        "Japan",     "China",       "India",          "Brazil",
+    "España",        "Österreich",    "Sverige",       "Australia", "Netherlands", "México",
 };
 
 constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -330,8 +443,12 @@ void WriteEmail(Rng& rng, Writer& w, const Name& first, const Name& last) {
   std::string email = StrayCase(rng, local + "@" + rng.Pick(kDomains));
   if (rng.Chance(60)) {  // padded with spaces or tabs
     switch (rng.Below(3)) {
-      case 0: email = rng.Pick(kPads) + email; break;
-      case 1: email += rng.Pick(kPads); break;
+      case 0:
+        email = rng.Pick(kPads) + email;
+        break;
+      case 1:
+        email += rng.Pick(kPads);
+        break;
       default: {
         std::string before = rng.Pick(kPads);  // two statements: the order of the draws is fixed
         email = before + email + rng.Pick(kPads);
@@ -358,14 +475,31 @@ void WritePhone(Rng& rng, Writer& w) {
   unsigned line = static_cast<unsigned>(rng.Below(10000));
   unsigned ex = 200 + static_cast<unsigned>(rng.Below(800));
   switch (rng.Below(8)) {
-    case 0: std::snprintf(buf, sizeof buf, "(%03u) %03u-%04u", area, ex, line); break;
-    case 1: std::snprintf(buf, sizeof buf, "+1 %03u-%03u-%04u", area, ex, line); break;
-    case 2: std::snprintf(buf, sizeof buf, "%03u.%03u.%04u", area, ex, line); break;
-    case 3: std::snprintf(buf, sizeof buf, "%03u%03u%04u", area, ex, line); break;
-    case 4: std::snprintf(buf, sizeof buf, "+44 20 %04u %04u", 7000 + ex, line); break;
-    case 5: std::snprintf(buf, sizeof buf, "+49 30 %06u", static_cast<unsigned>(rng.Below(1000000))); break;
-    case 6: std::snprintf(buf, sizeof buf, "(%03u) %03u-%04u ext. %u", area, ex, line, 10 + static_cast<unsigned>(rng.Below(990))); break;
-    default: std::snprintf(buf, sizeof buf, "%03u-%03u-%04u", area, ex, line); break;
+    case 0:
+      std::snprintf(buf, sizeof buf, "(%03u) %03u-%04u", area, ex, line);
+      break;
+    case 1:
+      std::snprintf(buf, sizeof buf, "+1 %03u-%03u-%04u", area, ex, line);
+      break;
+    case 2:
+      std::snprintf(buf, sizeof buf, "%03u.%03u.%04u", area, ex, line);
+      break;
+    case 3:
+      std::snprintf(buf, sizeof buf, "%03u%03u%04u", area, ex, line);
+      break;
+    case 4:
+      std::snprintf(buf, sizeof buf, "+44 20 %04u %04u", 7000 + ex, line);
+      break;
+    case 5:
+      std::snprintf(buf, sizeof buf, "+49 30 %06u", static_cast<unsigned>(rng.Below(1000000)));
+      break;
+    case 6:
+      std::snprintf(buf, sizeof buf, "(%03u) %03u-%04u ext. %u", area, ex, line,
+                    10 + static_cast<unsigned>(rng.Below(990)));
+      break;
+    default:
+      std::snprintf(buf, sizeof buf, "%03u-%03u-%04u", area, ex, line);
+      break;
   }
   w.String(buf);
 }
@@ -415,8 +549,10 @@ void WriteRecord(Rng& rng, Writer& w, uint64_t index, uint64_t seed) {
   const Name& last = rng.Chance(900) ? kLastNames[rng.Below(kAsciiLast)]
                                      : kLastNames[kAsciiLast + rng.Below(std::size(kLastNames) - kAsciiLast)];
   w.Key("FirstName");
-  if (rng.Chance(50)) w.Raw("null");
-  else w.String(first.text);
+  if (rng.Chance(50))
+    w.Raw("null");
+  else
+    w.String(first.text);
   w.Key("LastName");
   w.String(last.text);
 
@@ -425,33 +561,48 @@ void WriteRecord(Rng& rng, Writer& w, uint64_t index, uint64_t seed) {
 
   w.Key("Title");
   unsigned t = static_cast<unsigned>(rng.Below(1000));
-  if (t < 60) w.Raw("null");
-  else if (t < 65) w.String(" ");  // white space only: blank
-  else w.String(rng.Pick(kTitles));
+  if (t < 60)
+    w.Raw("null");
+  else if (t < 65)
+    w.String(" ");  // white space only: blank
+  else
+    w.String(rng.Pick(kTitles));
 
   w.Key("Industry");
   unsigned ind = static_cast<unsigned>(rng.Below(100));
-  if (ind < 5) w.Raw("null");
-  else if (ind < 10) w.String(rng.Pick(kUnknownIndustries));
-  else w.String(rng.Pick(kIndustries));
+  if (ind < 5)
+    w.Raw("null");
+  else if (ind < 10)
+    w.String(rng.Pick(kUnknownIndustries));
+  else
+    w.String(rng.Pick(kIndustries));
 
   w.Key("LeadSource");
-  if (rng.Chance(60)) w.Raw("null");
-  else w.String(rng.Pick(kLeadSources));
+  if (rng.Chance(60))
+    w.Raw("null");
+  else
+    w.String(rng.Pick(kLeadSources));
 
   WriteRevenue(rng, w);
 
   w.Key("NumberOfEmployees");
-  if (rng.Chance(150)) w.Raw("null");
-  else w.Uint(rng.Chance(700) ? 1 + rng.Below(500) : 1 + rng.Below(250000));
+  if (rng.Chance(150))
+    w.Raw("null");
+  else
+    w.Uint(rng.Chance(700) ? 1 + rng.Below(500) : 1 + rng.Below(250000));
 
   w.Key("Status");
   unsigned s = static_cast<unsigned>(rng.Below(100));
-  if (s < 15) w.Raw("null");
-  else if (s < 45) w.String("New");
-  else if (s < 70) w.String("Working");
-  else if (s < 85) w.String("Qualified");
-  else w.String("Unqualified");
+  if (s < 15)
+    w.Raw("null");
+  else if (s < 45)
+    w.String("New");
+  else if (s < 70)
+    w.String("Working");
+  else if (s < 85)
+    w.String("Qualified");
+  else
+    w.String("Unqualified");
 
   w.Key("IsCustomer");
   w.Raw(rng.Chance(200) ? "true" : "false");
@@ -478,8 +629,10 @@ void WriteRecord(Rng& rng, Writer& w, uint64_t index, uint64_t seed) {
   w.Raw(".000+0000\"");
 
   w.Key("MailingCountry");
-  if (rng.Chance(100)) w.Raw("null");
-  else w.String(rng.Pick(kCountries));
+  if (rng.Chance(100))
+    w.Raw("null");
+  else
+    w.String(rng.Pick(kCountries));
   w.EndRecord();
 }
 

@@ -11,17 +11,21 @@ std::string_view SideName(Side s) { return s == Side::kSalesforce ? "salesforce"
 
 std::string_view DirectionToken(Direction d) {
   switch (d) {
-    case Direction::kBoth: return "<->";
-    case Direction::kToHubSpot: return "->";
-    case Direction::kToSalesforce: return "<-";
+    case Direction::kBoth:
+      return "<->";
+    case Direction::kToHubSpot:
+      return "->";
+    case Direction::kToSalesforce:
+      return "<-";
   }
   return "<->";
 }
 
 std::string_view ExprKindName(ExprKind k) {
   switch (k) {
-#define X(name) \
-  case ExprKind::k##name: return #name;
+#define X(name)           \
+  case ExprKind::k##name: \
+    return #name;
     ACCORD_EXPR_KINDS(X)
 #undef X
   }
@@ -31,7 +35,8 @@ std::string_view ExprKindName(ExprKind k) {
 std::string_view BinaryOpToken(BinaryOp op) {
   switch (op) {
 #define X(name, tok, prec) \
-  case BinaryOp::name: return tok;
+  case BinaryOp::name:     \
+    return tok;
     ACCORD_BINARY_OPS(X)
 #undef X
   }
@@ -41,7 +46,8 @@ std::string_view BinaryOpToken(BinaryOp op) {
 int BinaryOpPrecedence(BinaryOp op) {
   switch (op) {
 #define X(name, tok, prec) \
-  case BinaryOp::name: return prec;
+  case BinaryOp::name:     \
+    return prec;
     ACCORD_BINARY_OPS(X)
 #undef X
   }
@@ -100,9 +106,12 @@ void ForEachExpr(const File& f, Fn fn) {
   for (const auto& decl : f.decls) {
     if (const auto* s = std::get_if<SyncDecl>(&decl)) {
       for (const auto& item : s->items) {
-        if (const auto* r = std::get_if<ScopeRule>(&item)) e(r->condition);
-        else if (const auto* c = std::get_if<CreateRule>(&item)) e(c->when);
-        else if (const auto* b = std::get_if<BlankDefault>(&item)) e(b->policy.default_value);
+        if (const auto* r = std::get_if<ScopeRule>(&item))
+          e(r->condition);
+        else if (const auto* c = std::get_if<CreateRule>(&item))
+          e(c->when);
+        else if (const auto* b = std::get_if<BlankDefault>(&item))
+          e(b->policy.default_value);
         else if (const auto* o = std::get_if<OnCreate>(&item))
           for (const auto& a : o->assignments) e(a.value);
         else if (const auto* fr = std::get_if<FieldRule>(&item)) {
@@ -115,8 +124,10 @@ void ForEachExpr(const File& f, Fn fn) {
       }
     } else if (const auto* t = std::get_if<TestDecl>(&decl)) {
       for (const auto& item : t->items) {
-        if (const auto* g = std::get_if<Given>(&item)) record(g->record);
-        else if (const auto* x = std::get_if<ExpectRecord>(&item)) record(x->record);
+        if (const auto* g = std::get_if<Given>(&item))
+          record(g->record);
+        else if (const auto* x = std::get_if<ExpectRecord>(&item))
+          record(x->record);
       }
     }
   }
@@ -139,8 +150,12 @@ void DumpExprTo(const Expr& e, std::string& o) {
   switch (e.kind) {
     case ExprKind::kLiteral:
       switch (e.lit) {
-        case LiteralKind::kInt: o += std::to_string(e.int_value); break;
-        case LiteralKind::kUint: o += std::to_string(e.uint_value) + "u"; break;
+        case LiteralKind::kInt:
+          o += std::to_string(e.int_value);
+          break;
+        case LiteralKind::kUint:
+          o += std::to_string(e.uint_value) + "u";
+          break;
         case LiteralKind::kDouble: {
           std::ostringstream s;
           s.precision(17);
@@ -148,10 +163,18 @@ void DumpExprTo(const Expr& e, std::string& o) {
           o += "(double " + s.str() + ")";
           break;
         }
-        case LiteralKind::kString: o += Quote(e.string_value); break;
-        case LiteralKind::kBytes: o += "b" + Quote(e.string_value); break;
-        case LiteralKind::kBool: o += e.bool_value ? "true" : "false"; break;
-        case LiteralKind::kNull: o += "null"; break;
+        case LiteralKind::kString:
+          o += Quote(e.string_value);
+          break;
+        case LiteralKind::kBytes:
+          o += "b" + Quote(e.string_value);
+          break;
+        case LiteralKind::kBool:
+          o += e.bool_value ? "true" : "false";
+          break;
+        case LiteralKind::kNull:
+          o += "null";
+          break;
       }
       return;
     case ExprKind::kIdent:
@@ -230,15 +253,16 @@ struct Dumper {
   static std::string E(const Expr* e) { return e ? DumpExpr(*e) : "-"; }
   static std::string Obj(const ObjectRef& r) { return std::string(SideName(r.side)) + "." + r.object.text; }
   static std::string Path(const FieldPath& p) { return FieldPathText(p); }
-  static std::string V(const ValueLit& v) {
-    return v.kind == LiteralKind::kString ? Quote(v.value) : v.value;
-  }
+  static std::string V(const ValueLit& v) { return v.kind == LiteralKind::kString ? Quote(v.value) : v.value; }
   static std::string Conflict(const ConflictPolicy& c) { return ConflictPolicyText(c); }
   static std::string Blank(const BlankPolicy& b) {
     switch (b.kind) {
-      case BlankKind::kIgnore: return "ignore";
-      case BlankKind::kClear: return "clear";
-      case BlankKind::kDefault: return "default " + E(b.default_value.get());
+      case BlankKind::kIgnore:
+        return "ignore";
+      case BlankKind::kClear:
+        return "clear";
+      case BlankKind::kDefault:
+        return "default " + E(b.default_value.get());
     }
     return "?";
   }
@@ -293,7 +317,8 @@ struct Dumper {
     Line("delete " + k + (d.from ? " from " + std::string(SideName(*d.from)) : ""));
   }
   void operator()(const FieldRule& f) {
-    std::string s = "field " + E(f.salesforce.get()) + " " + std::string(DirectionToken(f.dir)) + " " + E(f.hubspot.get());
+    std::string s =
+        "field " + E(f.salesforce.get()) + " " + std::string(DirectionToken(f.dir)) + " " + E(f.hubspot.get());
     if (f.with) s += " with " + E(f.with.get());
     if (f.via) s += " via " + f.via->text;
     if (f.conflict) s += " conflict " + Conflict(*f.conflict);
@@ -349,10 +374,14 @@ std::string Dump(const File& f) {
 
 std::string ConflictPolicyText(const ConflictPolicy& c) {
   switch (c.kind) {
-    case ConflictKind::kTwoWay: return "two_way";
-    case ConflictKind::kPrefer: return "prefer " + std::string(SideName(c.side));
-    case ConflictKind::kPreferUnlessBlank: return "prefer " + std::string(SideName(c.side)) + " unless blank";
-    case ConflictKind::kDontSync: return "dont_sync";
+    case ConflictKind::kTwoWay:
+      return "two_way";
+    case ConflictKind::kPrefer:
+      return "prefer " + std::string(SideName(c.side));
+    case ConflictKind::kPreferUnlessBlank:
+      return "prefer " + std::string(SideName(c.side)) + " unless blank";
+    case ConflictKind::kDontSync:
+      return "dont_sync";
   }
   return "two_way";
 }

@@ -33,8 +33,11 @@ struct Name {
 
 // ---- expressions -------------------------------------------------------------
 
+// An X-macro list keeps its hand layout.
+// clang-format off
 #define ACCORD_EXPR_KINDS(X) \
   X(Literal) X(Ident) X(Select) X(Call) X(Index) X(List) X(Map) X(Unary) X(Binary) X(Conditional)
+// clang-format on
 
 enum class ExprKind {
 #define X(name) k##name,
@@ -45,10 +48,13 @@ std::string_view ExprKindName(ExprKind k);
 
 enum class LiteralKind { kInt, kUint, kDouble, kString, kBytes, kBool, kNull };
 
+// An X-macro list keeps its hand layout.
+// clang-format off
 #define ACCORD_BINARY_OPS(X)                                                  \
   X(Or, "||", 1) X(And, "&&", 2) X(Lt, "<", 3) X(Le, "<=", 3) X(Gt, ">", 3) \
   X(Ge, ">=", 3) X(Eq, "==", 3) X(Ne, "!=", 3) X(In, "in", 3) X(Add, "+", 4) \
   X(Sub, "-", 4) X(Mul, "*", 5) X(Div, "/", 5) X(Mod, "%", 5)
+// clang-format on
 
 enum class BinaryOp {
 #define X(name, tok, prec) name,
@@ -67,8 +73,8 @@ using ExprPtr = std::unique_ptr<Expr>;
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
   Range range;
-  uint32_t id = 0;      // unique within a file; checker side tables key on it
-  int parens = 0;       // how many parentheses the author wrapped it in
+  uint32_t id = 0;  // unique within a file; checker side tables key on it
+  int parens = 0;   // how many parentheses the author wrapped it in
 
   // Literal
   LiteralKind lit = LiteralKind::kNull;
@@ -181,8 +187,8 @@ struct BlankPolicy {
 
 struct MatchRule {
   bool explicit_fields = false;
-  Name key;                    // email | domain | link (when !explicit_fields)
-  Name sf_field, hs_field;     // when explicit_fields
+  Name key;                 // email | domain | link (when !explicit_fields)
+  Name sf_field, hs_field;  // when explicit_fields
   Range range;
 };
 struct ScopeRule {
@@ -193,7 +199,7 @@ struct ScopeRule {
 struct CreateRule {
   Side side = Side::kHubSpot;  // the side that receives new records
   bool only = false;
-  ExprPtr when;                // may be null
+  ExprPtr when;  // may be null
   Range range;
 };
 struct ConflictDefault {
@@ -248,8 +254,8 @@ struct FieldRule {
   Range range;
 };
 
-using SyncItem = std::variant<MatchRule, ScopeRule, CreateRule, ConflictDefault, BlankDefault, ConvertsTo,
-                              OnCreate, Associate, DeleteRule, FieldRule>;
+using SyncItem = std::variant<MatchRule, ScopeRule, CreateRule, ConflictDefault, BlankDefault, ConvertsTo, OnCreate,
+                              Associate, DeleteRule, FieldRule>;
 
 struct SyncDecl {
   Name name;

@@ -6,8 +6,7 @@
 
 namespace accord {
 
-SourceFile::SourceFile(std::string path, std::string text)
-    : path_(std::move(path)), text_(std::move(text)) {
+SourceFile::SourceFile(std::string path, std::string text) : path_(std::move(path)), text_(std::move(text)) {
   // Line breaks are LF, CRLF and a lone CR. A UTF-8 byte order mark is not
   // part of the first line: editors do not show it, so columns skip it.
   bom_ = text_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
@@ -36,9 +35,12 @@ std::string_view SourceFile::LineText(uint32_t line) const {
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kNote: return "note";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
   }
   return "error";
 }

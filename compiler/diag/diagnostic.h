@@ -55,8 +55,8 @@ enum class DiagCode : uint16_t {
 
 struct DiagInfo {
   DiagCode code;
-  std::string_view id;     // "A0101"
-  Severity severity;       // default severity
+  std::string_view id;  // "A0101"
+  Severity severity;    // default severity
   std::string_view title;
 };
 const DiagInfo& Info(DiagCode code);

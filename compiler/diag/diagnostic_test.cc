@@ -1,8 +1,8 @@
 #include "compiler/diag/diagnostic.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "compiler/diag/render.h"
@@ -26,7 +26,9 @@ TEST(SourceFile, LocatesLinesAndColumns) {
 // A byte order mark takes no column; a lone CR ends a line (they shifted
 // every column of line 1 by one and put everything on line 1).
 TEST(SourceFile, ByteOrderMarkAndLoneCr) {
-  SourceFile bom("a.accord", "\xEF\xBB\xBF" "ab\ncd");
+  SourceFile bom("a.accord",
+                 "\xEF\xBB\xBF"
+                 "ab\ncd");
   EXPECT_EQ(bom.Locate(3).line, 1u);
   EXPECT_EQ(bom.Locate(3).column, 1u);
   EXPECT_EQ(bom.Locate(4).column, 2u);

@@ -71,12 +71,13 @@ std::string RenderText(const std::vector<Diagnostic>& diags, const RenderOptions
         out += "  " + Location(n.file, n.range) + ": ";
         out += (opt.color ? std::string(kCyan) : "") + "note" + (opt.color ? kReset : "") + ": " + n.message + "\n";
       } else {
-        out += std::string("  = ") + (opt.color ? kCyan : "") + "note" + (opt.color ? kReset : "") + ": " + n.message + "\n";
+        out += std::string("  = ") + (opt.color ? kCyan : "") + "note" + (opt.color ? kReset : "") + ": " + n.message +
+               "\n";
       }
     }
     if (d.fixit) {
-      out += std::string("  = ") + (opt.color ? kGreen : "") + "help" + (opt.color ? kReset : "") +
-             ": replace with `" + *d.fixit + "`\n";
+      out += std::string("  = ") + (opt.color ? kGreen : "") + "help" + (opt.color ? kReset : "") + ": replace with `" +
+             *d.fixit + "`\n";
     }
   }
   return out;
@@ -155,9 +156,12 @@ std::string RenderSarif(const std::vector<Diagnostic>& diags, const RenderOption
     res["message"] = {{"text", text}};
     if (d.file) {
       LineCol b = d.file->Locate(d.range.begin), e = d.file->Locate(d.range.end);
-      nlohmann::json region = {{"startLine", b.line}, {"startColumn", b.column}, {"endLine", e.line},
+      nlohmann::json region = {{"startLine", b.line},
+                               {"startColumn", b.column},
+                               {"endLine", e.line},
                                {"endColumn", std::max<uint32_t>(e.column, e.line == b.line ? b.column + 1 : 1)},
-                               {"charOffset", d.range.begin}, {"charLength", d.range.end - d.range.begin}};
+                               {"charOffset", d.range.begin},
+                               {"charLength", d.range.end - d.range.begin}};
       res["locations"] = nlohmann::json::array(
           {{{"physicalLocation", {{"artifactLocation", {{"uri", d.file->path()}}}, {"region", region}}}}});
     } else {
@@ -168,12 +172,9 @@ std::string RenderSarif(const std::vector<Diagnostic>& diags, const RenderOption
   nlohmann::json log;
   log["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
   log["version"] = "2.1.0";
-  log["runs"] = nlohmann::json::array({{{"tool",
-                                         {{"driver",
-                                           {{"name", "accord"},
-                                            {"version", opt.tool_version},
-                                            {"rules", rules}}}}},
-                                        {"results", results}}});
+  log["runs"] = nlohmann::json::array(
+      {{{"tool", {{"driver", {{"name", "accord"}, {"version", opt.tool_version}, {"rules", rules}}}}},
+        {"results", results}}});
   return DumpJson(log) + "\n";
 }
 

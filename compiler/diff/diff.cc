@@ -24,7 +24,6 @@ std::string Where(const Version& s, const void* decl, Range r) {
   return std::filesystem::path(it->second->path()).filename().string() + ":" + std::to_string(lc.line);
 }
 
-
 std::string Expr(const ast::ExprPtr& e) { return e ? fmt::FormatExpr(*e) : ""; }
 std::string Dir(ast::Direction d) { return std::string(ast::DirectionToken(d)); }
 
@@ -32,9 +31,12 @@ std::string Policy(const std::optional<ast::ConflictPolicy>& p) { return p ? ast
 std::string Blank(const ast::BlankPolicy* b) {
   if (!b) return "ignore, the default";
   switch (b->kind) {
-    case ast::BlankKind::kIgnore: return "ignore";
-    case ast::BlankKind::kClear: return "clear";
-    case ast::BlankKind::kDefault: return "default " + Expr(b->default_value);
+    case ast::BlankKind::kIgnore:
+      return "ignore";
+    case ast::BlankKind::kClear:
+      return "clear";
+    case ast::BlankKind::kDefault:
+      return "default " + Expr(b->default_value);
   }
   return "";
 }
@@ -51,7 +53,8 @@ std::string RuleName(const ast::FieldRule& r) {
 }
 std::string Transforms(const ast::FieldRule& r) {
   std::string t = r.with ? "with " + Expr(r.with) : "";
-  for (const auto& d : r.transforms) t += (t.empty() ? "" : "; ") + ("to " + std::string(ast::SideName(d.to)) + ": " + Expr(d.expr));
+  for (const auto& d : r.transforms)
+    t += (t.empty() ? "" : "; ") + ("to " + std::string(ast::SideName(d.to)) + ": " + Expr(d.expr));
   return t.empty() ? "(none)" : t;
 }
 
@@ -70,12 +73,18 @@ struct SyncItems {
 SyncItems Collect(const ast::SyncDecl& s) {
   SyncItems it;
   for (const auto& item : s.items) {
-    if (auto* r = std::get_if<ast::FieldRule>(&item)) it.rules.push_back(r);
-    else if (auto* m = std::get_if<ast::MatchRule>(&item)) it.match = m;
-    else if (auto* sc = std::get_if<ast::ScopeRule>(&item)) it.scopes[sc->side] = Expr(sc->condition);
-    else if (auto* c = std::get_if<ast::CreateRule>(&item)) it.creates[c->side] = c;
-    else if (auto* cd = std::get_if<ast::ConflictDefault>(&item)) it.conflict = cd->policy;
-    else if (auto* bd = std::get_if<ast::BlankDefault>(&item)) it.blank = &bd->policy;
+    if (auto* r = std::get_if<ast::FieldRule>(&item))
+      it.rules.push_back(r);
+    else if (auto* m = std::get_if<ast::MatchRule>(&item))
+      it.match = m;
+    else if (auto* sc = std::get_if<ast::ScopeRule>(&item))
+      it.scopes[sc->side] = Expr(sc->condition);
+    else if (auto* c = std::get_if<ast::CreateRule>(&item))
+      it.creates[c->side] = c;
+    else if (auto* cd = std::get_if<ast::ConflictDefault>(&item))
+      it.conflict = cd->policy;
+    else if (auto* bd = std::get_if<ast::BlankDefault>(&item))
+      it.blank = &bd->policy;
     else if (auto* oc = std::get_if<ast::OnCreate>(&item)) {
       for (const auto& a : oc->assignments) it.on_create[oc->side][a.field.text] = Expr(a.value);
     } else if (auto* d = std::get_if<ast::DeleteRule>(&item)) {
@@ -100,7 +109,9 @@ const ast::DeleteRule* DeleteFor(const SyncItems& it, ast::Side side) {
 ast::DeleteKind DeleteKindOf(const ast::DeleteRule* d) { return d ? d->kind : ast::DeleteKind::kKeep; }
 std::string DeleteRuleText(const ast::DeleteRule* d) {
   if (!d) return "keep, the default";
-  const char* k = d->kind == ast::DeleteKind::kKeep ? "keep" : d->kind == ast::DeleteKind::kPropagate ? "propagate" : "unlink";
+  const char* k = d->kind == ast::DeleteKind::kKeep        ? "keep"
+                  : d->kind == ast::DeleteKind::kPropagate ? "propagate"
+                                                           : "unlink";
   return std::string("delete ") + k + (d->from ? " from " + std::string(ast::SideName(*d->from)) : "");
 }
 
@@ -157,8 +168,10 @@ class Differ {
     for (const auto& [name, v] : a_.values) {
       auto it = b_.values.find(name);
       touching_ = ViaTouches(name);
-      if (it == b_.values.end()) Add(Risk::kMedium, "values " + name, "values table removed", a_, v, v->range);
-      else Values(*v, *it->second);
+      if (it == b_.values.end())
+        Add(Risk::kMedium, "values " + name, "values table removed", a_, v, v->range);
+      else
+        Values(*v, *it->second);
     }
     for (const auto& [name, s] : b_.syncs) {
       if (a_.syncs.count(name)) continue;
@@ -172,9 +185,10 @@ class Differ {
       auto it = b_.syncs.find(name);
       touching_ = {WholeSync(name)};
       if (it == b_.syncs.end())
-        Add(Risk::kHigh, "sync " + name, "sync removed: its records stop syncing (links stay in the state store)", a_, s,
-            s->range);
-      else Sync(*s, *it->second);
+        Add(Risk::kHigh, "sync " + name, "sync removed: its records stop syncing (links stay in the state store)", a_,
+            s, s->range);
+      else
+        Sync(*s, *it->second);
     }
     for (const auto& [name, l] : b_.lifecycles) {
       if (a_.lifecycles.count(name)) continue;
@@ -184,8 +198,10 @@ class Differ {
     for (const auto& [name, l] : a_.lifecycles) {
       auto it = b_.lifecycles.find(name);
       touching_ = LifecycleTouches(*l);
-      if (it == b_.lifecycles.end()) Add(Risk::kHigh, "lifecycle " + name, "lifecycle rules removed", a_, l, l->range);
-      else Lifecycle(name, *l, *it->second);
+      if (it == b_.lifecycles.end())
+        Add(Risk::kHigh, "lifecycle " + name, "lifecycle rules removed", a_, l, l->range);
+      else
+        Lifecycle(name, *l, *it->second);
     }
   }
 
@@ -242,7 +258,8 @@ class Differ {
         if (it == ma.end())
           Add(Risk::kLow, subj, k + " now maps to " + v + " " + arrow + " (was unlisted)", b_, &b, b.range);
         else if (it->second != v)
-          Add(Risk::kMedium, subj, k + " now maps to " + v + " " + arrow + " (was " + it->second + ")", b_, &b, b.range);
+          Add(Risk::kMedium, subj, k + " now maps to " + v + " " + arrow + " (was " + it->second + ")", b_, &b,
+              b.range);
       }
       ElseRule eb = Else(b, to);
       for (const auto& [k, v] : ma)
@@ -270,8 +287,8 @@ class Differ {
   // Without an `else` it rejects it, as `else reject` does (compiler/ir/lower.cc).
   struct ElseRule {
     ast::ElseKind kind = ast::ElseKind::kReject;
-    std::string value;      // kValue
-    bool written = false;   // an `else` entry, not the default
+    std::string value;     // kValue
+    bool written = false;  // an `else` entry, not the default
     std::string Effect() const {
       return kind == ast::ElseKind::kReject ? "reject" : kind == ast::ElseKind::kKeep ? "keep" : value;
     }
@@ -282,9 +299,12 @@ class Differ {
       if (!written)
         return "no else rule toward " + SystemTitle(to) + ", so it is rejected (a PropertyValues sync error)";
       switch (kind) {
-        case ast::ElseKind::kReject: return "it falls to else " + arrow + " reject (a PropertyValues sync error)";
-        case ast::ElseKind::kKeep: return "it falls to else " + arrow + " keep: the value is written unchanged";
-        case ast::ElseKind::kValue: return "it falls to else " + arrow + " " + value + ": it now becomes " + value;
+        case ast::ElseKind::kReject:
+          return "it falls to else " + arrow + " reject (a PropertyValues sync error)";
+        case ast::ElseKind::kKeep:
+          return "it falls to else " + arrow + " keep: the value is written unchanged";
+        case ast::ElseKind::kValue:
+          return "it falls to else " + arrow + " " + value + ": it now becomes " + value;
       }
       return "";
     }
@@ -322,15 +342,18 @@ class Differ {
     }
     SyncItems ia = Collect(a), ib = Collect(b);
     if (MatchText(ia.match) != MatchText(ib.match))
-      add(Risk::kHigh, "match changed from " + MatchText(ia.match) + " to " + MatchText(ib.match) +
-                           ": existing unlinked records may link differently (duplicates or merges)",
+      add(Risk::kHigh,
+          "match changed from " + MatchText(ia.match) + " to " + MatchText(ib.match) +
+              ": existing unlinked records may link differently (duplicates or merges)",
           b.range);
     for (ast::Side side : {ast::Side::kSalesforce, ast::Side::kHubSpot}) {
       touching_ = whole;  // the on create defaults below touch one field each
       std::string sn(ast::SideName(side));
       std::string sa = ia.scopes.count(side) ? ia.scopes[side] : "(all records)";
       std::string sb = ib.scopes.count(side) ? ib.scopes[side] : "(all records)";
-      if (sa != sb) add(Risk::kMedium, "scope " + sn + " changed from " + sa + " to " + sb + ": records enter or leave the sync", b.range);
+      if (sa != sb)
+        add(Risk::kMedium, "scope " + sn + " changed from " + sa + " to " + sb + ": records enter or leave the sync",
+            b.range);
       auto ca = ia.creates.count(side) ? ia.creates[side] : nullptr;
       auto cb = ib.creates.count(side) ? ib.creates[side] : nullptr;
       auto ctext = [](const ast::CreateRule* c) {
@@ -419,7 +442,7 @@ class Differ {
     std::string other = SystemTitle(ast::Other(side)),
                 obj = ObjectOf(b, ast::Other(side)) + (side == ast::Side::kSalesforce ? " record" : "");
     auto effect = [&](ast::DeleteKind k) {
-      return k == ast::DeleteKind::kKeep ? "the " + obj + " stays"
+      return k == ast::DeleteKind::kKeep        ? "the " + obj + " stays"
              : k == ast::DeleteKind::kPropagate ? "the " + obj + " is deleted too"
                                                 : "the " + obj + " stays, unlinked";
     };
@@ -461,7 +484,7 @@ class Differ {
     if (a.dir != b.dir) {
       bool gains_sf = ast::Flows(b.dir, ast::Side::kSalesforce) && !ast::Flows(a.dir, ast::Side::kSalesforce);
       bool gains_hs = ast::Flows(b.dir, ast::Side::kHubSpot) && !ast::Flows(a.dir, ast::Side::kHubSpot);
-      std::string what = gains_sf ? ": HubSpot can now overwrite Salesforce " + sf
+      std::string what = gains_sf   ? ": HubSpot can now overwrite Salesforce " + sf
                          : gains_hs ? ": Salesforce can now overwrite HubSpot " + hs
                                     : "";
       add(gains_sf || gains_hs ? Risk::kHigh : Risk::kMedium,
@@ -484,9 +507,13 @@ class Differ {
     if (Blank(a.blank ? &*a.blank : nullptr) != Blank(b.blank ? &*b.blank : nullptr)) {
       bool same = AppliedBlank(a, ia) == AppliedBlank(b, ib);
       bool clears = !same && AppliedBlank(b, ib) == "clear";
-      add(clears ? Risk::kHigh : same ? Risk::kLow : Risk::kMedium,
+      add(clears ? Risk::kHigh
+          : same ? Risk::kLow
+                 : Risk::kMedium,
           name + ": blank policy is now " + EffectiveBlank(b, ib) + " (was " + EffectiveBlank(a, ia) + ")" +
-              (clears ? ": a blank source now erases the target" : same ? ": the same policy" : ""),
+              (clears ? ": a blank source now erases the target"
+               : same ? ": the same policy"
+                      : ""),
           b.range, true);
     }
   }
@@ -514,14 +541,18 @@ class Differ {
                       (tr->for_object ? " for " + tr->for_object->text : ""));
       return t;
     };
-    if (order(a) != order(b)) Add(Risk::kHigh, subj, "stage order is now " + order(b) + " (was " + order(a) + ")", b_, &b, b.range);
-    if (forward(a) && !forward(b)) Add(Risk::kHigh, subj, "no longer forward only: stages can move backwards", b_, &b, b.range);
+    if (order(a) != order(b))
+      Add(Risk::kHigh, subj, "stage order is now " + order(b) + " (was " + order(a) + ")", b_, &b, b.range);
+    if (forward(a) && !forward(b))
+      Add(Risk::kHigh, subj, "no longer forward only: stages can move backwards", b_, &b, b.range);
     if (!forward(a) && forward(b)) Add(Risk::kMedium, subj, "now forward only", b_, &b, b.range);
     auto ta = triggers(a), tb = triggers(b);
     for (const auto& t : tb)
-      if (std::find(ta.begin(), ta.end(), t) == ta.end()) Add(Risk::kMedium, subj, "new trigger: when " + t, b_, &b, b.range);
+      if (std::find(ta.begin(), ta.end(), t) == ta.end())
+        Add(Risk::kMedium, subj, "new trigger: when " + t, b_, &b, b.range);
     for (const auto& t : ta)
-      if (std::find(tb.begin(), tb.end(), t) == tb.end()) Add(Risk::kMedium, subj, "trigger removed: when " + t, b_, &b, b.range);
+      if (std::find(tb.begin(), tb.end(), t) == tb.end())
+        Add(Risk::kMedium, subj, "trigger removed: when " + t, b_, &b, b.range);
   }
 
   const Version& a_;

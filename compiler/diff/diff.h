@@ -36,7 +36,7 @@ struct Change {
   Risk risk = Risk::kLow;
   std::string subject;  // "sync people", "values Industry", "lifecycle hubspot.contacts.lifecyclestage"
   std::string message;
-  std::string where;    // file:line in the new version (or the old one for removals)
+  std::string where;  // file:line in the new version (or the old one for removals)
   // A change to one field rule of the new version: its file and range, so that the
   // checker's errors inside it can be named on the change.
   const SourceFile* rule_file = nullptr;

@@ -67,8 +67,9 @@ TEST(SemanticDiff, HighestRiskFirst) {
   Version a, b;
   std::string error;
   ASSERT_TRUE(Load(kExample, a, &error)) << error;
-  std::string dir = EditedExample("order", "syncs.accord", "  match domain\n  create in hubspot\n",
-                                  "  match domain\n  create in hubspot\n  delete propagate from hubspot\n  scope salesforce: Name != \"\"\n");
+  std::string dir = EditedExample(
+      "order", "syncs.accord", "  match domain\n  create in hubspot\n",
+      "  match domain\n  create in hubspot\n  delete propagate from hubspot\n  scope salesforce: Name != \"\"\n");
   ASSERT_TRUE(Load(dir, b, &error)) << error;
   std::vector<Change> changes = Compare(a, b);
   ASSERT_EQ(changes.size(), 2u);

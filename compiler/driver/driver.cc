@@ -110,8 +110,10 @@ bool ParseFiles(const std::vector<std::string>& paths, const Options& options, R
   std::vector<std::string> files, on_disk;
   for (const std::string& p : paths) {
     std::error_code ec;
-    if (options.overlay.count(p) && !fs::exists(p, ec)) files.push_back(p);
-    else on_disk.push_back(p);
+    if (options.overlay.count(p) && !fs::exists(p, ec))
+      files.push_back(p);
+    else
+      on_disk.push_back(p);
   }
   if (!CollectRuleFiles(on_disk, &files, io_error)) return false;
   for (const std::string& path : files) {

@@ -25,8 +25,8 @@ struct Options {
 
 // Everything one run loaded. Diagnostics point into `sources`.
 struct RuleSet {
-  std::vector<std::unique_ptr<SourceFile>> sources;  // rule files, in path order
-  std::vector<syntax::ParseResult> parsed;           // parallel to sources
+  std::vector<std::unique_ptr<SourceFile>> sources;       // rule files, in path order
+  std::vector<syntax::ParseResult> parsed;                // parallel to sources
   std::vector<std::unique_ptr<SourceFile>> schema_files;  // for schema diagnostics
   std::vector<std::string> schema_dirs[2];                // loaded, per system
   schema::SchemaSet schemas;

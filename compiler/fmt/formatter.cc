@@ -55,14 +55,20 @@ bool IsNegativeLiteral(const ast::Expr& e) {
 
 int Level(const ast::Expr& e) {
   switch (e.kind) {
-    case ast::ExprKind::kConditional: return 0;
-    case ast::ExprKind::kBinary: return ast::BinaryOpPrecedence(e.binary_op);
-    case ast::ExprKind::kUnary: return kUnaryLevel;
+    case ast::ExprKind::kConditional:
+      return 0;
+    case ast::ExprKind::kBinary:
+      return ast::BinaryOpPrecedence(e.binary_op);
+    case ast::ExprKind::kUnary:
+      return kUnaryLevel;
     case ast::ExprKind::kSelect:
     case ast::ExprKind::kCall:
-    case ast::ExprKind::kIndex: return kMemberLevel;
-    case ast::ExprKind::kLiteral: return IsNegativeLiteral(e) ? kUnaryLevel : kPrimaryLevel;
-    default: return kPrimaryLevel;
+    case ast::ExprKind::kIndex:
+      return kMemberLevel;
+    case ast::ExprKind::kLiteral:
+      return IsNegativeLiteral(e) ? kUnaryLevel : kPrimaryLevel;
+    default:
+      return kPrimaryLevel;
   }
 }
 
@@ -105,8 +111,10 @@ void PrintBare(const ast::Expr& e, std::string& out) {
       for (char c : e.name)
         plain &= (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
       if (e.name == "in" || e.name == "true" || e.name == "false" || e.name == "null") plain = false;
-      if (plain) out += e.name;
-      else out += '`' + e.name + '`';
+      if (plain)
+        out += e.name;
+      else
+        out += '`' + e.name + '`';
       return;
     }
     case ast::ExprKind::kCall:
@@ -148,9 +156,9 @@ void PrintBare(const ast::Expr& e, std::string& out) {
       const ast::Expr* x = e.operand.get();
       // The grammar writes `!!x` and `--x` as one run of operators over a member;
       // a negative number literal already is `-` over a member.
-      bool same_run = x && x->parens == 0 &&
-                      ((x->kind == ast::ExprKind::kUnary && x->unary_op == e.unary_op) ||
-                       (!is_not && IsNegativeLiteral(*x)));
+      bool same_run =
+          x && x->parens == 0 &&
+          ((x->kind == ast::ExprKind::kUnary && x->unary_op == e.unary_op) || (!is_not && IsNegativeLiteral(*x)));
       // `-5` would re-parse as the literal -5, not as negation of 5.
       bool bare_number = x && !is_not && x->parens == 0 && x->kind == ast::ExprKind::kLiteral &&
                          (x->lit == ast::LiteralKind::kInt || x->lit == ast::LiteralKind::kDouble) &&
@@ -208,18 +216,24 @@ std::string ConflictText(const ast::ConflictPolicy& c) { return ast::ConflictPol
 
 std::string BlankText(const ast::BlankPolicy& b) {
   switch (b.kind) {
-    case ast::BlankKind::kIgnore: return "ignore";
-    case ast::BlankKind::kClear: return "clear";
-    case ast::BlankKind::kDefault: return "default " + ExprText(b.default_value.get());
+    case ast::BlankKind::kIgnore:
+      return "ignore";
+    case ast::BlankKind::kClear:
+      return "clear";
+    case ast::BlankKind::kDefault:
+      return "default " + ExprText(b.default_value.get());
   }
   return "ignore";
 }
 
 std::string DeleteText(ast::DeleteKind k) {
   switch (k) {
-    case ast::DeleteKind::kKeep: return "keep";
-    case ast::DeleteKind::kPropagate: return "propagate";
-    case ast::DeleteKind::kUnlink: return "unlink";
+    case ast::DeleteKind::kKeep:
+      return "keep";
+    case ast::DeleteKind::kPropagate:
+      return "propagate";
+    case ast::DeleteKind::kUnlink:
+      return "unlink";
   }
   return "keep";
 }
@@ -281,8 +295,10 @@ class Formatter {
   std::string Run() {
     BuildTree();
     for (const auto& c : file_.comments) {
-      if (file_.source) Attach(c, *root_);
-      else block_comments_[root_].dangling.push_back(&c);
+      if (file_.source)
+        Attach(c, *root_);
+      else
+        block_comments_[root_].dangling.push_back(&c);
     }
     Lines lines = RenderFile();
     std::string out;
@@ -303,17 +319,22 @@ class Formatter {
     bool bom = text_.substr(0, 3) == "\xEF\xBB\xBF";
     size_t lf = 0, crlf = 0, cr = 0;
     for (size_t i = 0; i < text_.size(); ++i) {
-      if (text_[i] == '\n') ++lf;
-      else if (text_[i] == '\r' && i + 1 < text_.size() && text_[i + 1] == '\n') ++crlf, ++i;
-      else if (text_[i] == '\r') ++cr;
+      if (text_[i] == '\n')
+        ++lf;
+      else if (text_[i] == '\r' && i + 1 < text_.size() && text_[i + 1] == '\n')
+        ++crlf, ++i;
+      else if (text_[i] == '\r')
+        ++cr;
     }
     std::string_view end = crlf > 0 && lf == 0 && cr == 0 ? "\r\n" : cr > 0 && lf == 0 && crlf == 0 ? "\r" : "\n";
     if (end == "\n" && !bom) return out;
     std::string converted = bom && !out.empty() ? "\xEF\xBB\xBF" : "";
     converted.reserve(out.size() + out.size() / 16 + 3);
     for (size_t i = 0; i < out.size(); ++i) {
-      if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r')) converted += end;
-      else converted += out[i];
+      if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r'))
+        converted += end;
+      else
+        converted += out[i];
     }
     return converted;
   }
@@ -490,8 +511,10 @@ class Formatter {
         kid_comments_[k.key].inner.push_back(&c);
         return;
       }
-      if (k.range.end <= pos) prev = &k;
-      else if (!next) next = &k;
+      if (k.range.end <= pos)
+        prev = &k;
+      else if (!next)
+        next = &k;
     }
     if (prev && SameLine(prev->range.end, kid_comments_[prev->key].trailing, c)) {
       kid_comments_[prev->key].trailing.push_back(&c);
@@ -896,8 +919,6 @@ class Formatter {
 
 std::string FormatExpr(const ast::Expr& expr) { return ExprText(&expr); }
 
-std::string Format(const ast::File& file, const FormatOptions& options) {
-  return Formatter(file, options).Run();
-}
+std::string Format(const ast::File& file, const FormatOptions& options) { return Formatter(file, options).Run(); }
 
 }  // namespace accord::fmt

@@ -76,8 +76,8 @@
 namespace accord::fmt {
 
 struct FormatOptions {
-  int indent = 2;        // spaces per block level
-  int max_width = 100;   // for choosing one-line or multi-line braced parts
+  int indent = 2;       // spaces per block level
+  int max_width = 100;  // for choosing one-line or multi-line braced parts
 };
 
 // Pretty-prints a parsed file in the one canonical layout, keeping every comment.

@@ -98,7 +98,8 @@ bool CheckProperties(const std::string& name, const std::string& text, const For
   EXPECT_TRUE(again->clean()) << name << ": the output does not parse:\n" << again->Errors() << "---\n" << once;
   std::string why;
   EXPECT_TRUE(ast::SameAst(original->file(), again->file(), &why))
-      << name << ": formatting changed the AST: " << why << "\n---\n" << once;
+      << name << ": formatting changed the AST: " << why << "\n---\n"
+      << once;
   EXPECT_EQ(SortedComments(original->file()), SortedComments(again->file())) << name << ": comments differ\n" << once;
   EXPECT_EQ(Format(again->file(), options), once) << name << ": not idempotent";
 
@@ -457,7 +458,8 @@ TEST(Format, ByteOrderMarkIsKept) {
   EXPECT_EQ(Fmt("\xEF\xBB\xBF// a\nschema  salesforce \"x\"\n"), "\xEF\xBB\xBF// a\nschema salesforce \"x\"\n");
   EXPECT_EQ(Fmt("\xEF\xBB\xBFschema salesforce \"x\"\r\n"), "\xEF\xBB\xBFschema salesforce \"x\"\r\n");
   // Mixed line ends become LF.
-  EXPECT_EQ(Fmt("schema salesforce \"x\"\r\nschema hubspot \"y\"\n"), "schema salesforce \"x\"\nschema hubspot    \"y\"\n");
+  EXPECT_EQ(Fmt("schema salesforce \"x\"\r\nschema hubspot \"y\"\n"),
+            "schema salesforce \"x\"\nschema hubspot    \"y\"\n");
 }
 
 TEST(Format, WithoutSourceCommentsGoLast) {

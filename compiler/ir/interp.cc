@@ -18,7 +18,8 @@ Value Err(const Program& p, const Instr& ins, ErrorCode code, std::string msg) {
 }
 
 Value NoOverload(const Program& p, const Instr& ins, std::string_view op, const Value& a, const Value* b = nullptr) {
-  std::string msg = "no matching overload for '" + std::string(op) + "' applied to (" + std::string(rt::KindTypeName(a.kind()));
+  std::string msg =
+      "no matching overload for '" + std::string(op) + "' applied to (" + std::string(rt::KindTypeName(a.kind()));
   if (b) msg += ", " + std::string(rt::KindTypeName(b->kind()));
   return Err(p, ins, ErrorCode::kNoOverload, msg + ")");
 }
@@ -26,15 +27,42 @@ Value NoOverload(const Program& p, const Instr& ins, std::string_view op, const 
 bool IsNumber(Kind k) { return k == Kind::kInt || k == Kind::kUint || k == Kind::kDouble || k == Kind::kDecimal; }
 
 // ---- decimal arithmetic (exact, 64-bit coefficient, scale <= 18) ----
-constexpr __int128 kPow10[] = {1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL, 100000000LL,
-                               1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL, 10000000000000LL,
-                               100000000000000LL, 1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+constexpr __int128 kPow10[] = {1LL,
+                               10LL,
+                               100LL,
+                               1000LL,
+                               10000LL,
+                               100000LL,
+                               1000000LL,
+                               10000000LL,
+                               100000000LL,
+                               1000000000LL,
+                               10000000000LL,
+                               100000000000LL,
+                               1000000000000LL,
+                               10000000000000LL,
+                               100000000000000LL,
+                               1000000000000000LL,
+                               10000000000000000LL,
+                               100000000000000000LL,
                                1000000000000000000LL};
 
 bool AsDecimal(const Value& v, __int128* c, uint32_t* s) {
-  if (v.is(Kind::kDecimal)) { *c = v.coefficient(); *s = v.scale(); return true; }
-  if (v.is(Kind::kInt)) { *c = v.int_value(); *s = 0; return true; }
-  if (v.is(Kind::kUint)) { *c = v.uint_value(); *s = 0; return true; }
+  if (v.is(Kind::kDecimal)) {
+    *c = v.coefficient();
+    *s = v.scale();
+    return true;
+  }
+  if (v.is(Kind::kInt)) {
+    *c = v.int_value();
+    *s = 0;
+    return true;
+  }
+  if (v.is(Kind::kUint)) {
+    *c = v.uint_value();
+    *s = 0;
+    return true;
+  }
   return false;
 }
 
@@ -86,18 +114,28 @@ Value DecimalArith(const Program& p, const Instr& ins, const Value& a, const Val
       __int128 q = num / y, r = num % y;
       if (r != 0 && (r < 0 ? -r : r) * 2 >= (y < 0 ? -y : y)) q += ((num < 0) != (y < 0)) ? -1 : 1;
       // trim trailing zeros beyond the operands' scale
-      while (s > std::max(sx, sy) && q % 10 == 0) { q /= 10; --s; }
+      while (s > std::max(sx, sy) && q % 10 == 0) {
+        q /= 10;
+        --s;
+      }
       return MakeDecimal(q, s, &out) ? out : overflow();
     }
-    default: return NoOverload(p, ins, OpName(ins.op), a, &b);
+    default:
+      return NoOverload(p, ins, OpName(ins.op), a, &b);
   }
 }
 
 bool TsInRange(int64_t s) { return s >= rt::kMinTimestampSeconds && s <= rt::kMaxTimestampSeconds; }
 
 Value MakeTs(const Program& p, const Instr& ins, __int128 s, __int128 n) {
-  while (n < 0) { n += 1000000000; --s; }
-  while (n >= 1000000000) { n -= 1000000000; ++s; }
+  while (n < 0) {
+    n += 1000000000;
+    --s;
+  }
+  while (n >= 1000000000) {
+    n -= 1000000000;
+    ++s;
+  }
   if (s < rt::kMinTimestampSeconds || s > rt::kMaxTimestampSeconds)
     return Err(p, ins, ErrorCode::kRange, "timestamp out of range");
   return Value::Timestamp(static_cast<int64_t>(s), static_cast<int32_t>(n));
@@ -132,7 +170,8 @@ Value Arith(const Program& p, const Instr& ins, const Value& a, const Value& b) 
         if (y == 0) return Err(p, ins, ErrorCode::kModulusByZero, "modulus by zero");
         if (x == INT64_MIN && y == -1) return Err(p, ins, ErrorCode::kOverflow, "integer overflow in %");
         return Value::Int(x % y);
-      default: break;
+      default:
+        break;
     }
   } else if (ka == Kind::kUint && kb == Kind::kUint) {
     uint64_t x = a.uint_value(), y = b.uint_value(), r;
@@ -152,16 +191,22 @@ Value Arith(const Program& p, const Instr& ins, const Value& a, const Value& b) 
       case Op::kMod:
         if (y == 0) return Err(p, ins, ErrorCode::kModulusByZero, "modulus by zero");
         return Value::Uint(x % y);
-      default: break;
+      default:
+        break;
     }
   } else if (ka == Kind::kDouble && kb == Kind::kDouble) {
     double x = a.double_value(), y = b.double_value();
     switch (op) {
-      case Op::kAdd: return Value::Double(x + y);
-      case Op::kSub: return Value::Double(x - y);
-      case Op::kMul: return Value::Double(x * y);
-      case Op::kDiv: return Value::Double(x / y);
-      default: break;
+      case Op::kAdd:
+        return Value::Double(x + y);
+      case Op::kSub:
+        return Value::Double(x - y);
+      case Op::kMul:
+        return Value::Double(x * y);
+      case Op::kDiv:
+        return Value::Double(x / y);
+      default:
+        break;
     }
   } else if ((ka == Kind::kDecimal && (kb == Kind::kDecimal || kb == Kind::kInt || kb == Kind::kUint)) ||
              (kb == Kind::kDecimal && (ka == Kind::kInt || ka == Kind::kUint))) {
@@ -179,15 +224,25 @@ Value Arith(const Program& p, const Instr& ins, const Value& a, const Value& b) 
     return Value::List(std::move(v));
   } else if (ka == Kind::kTimestamp && kb == Kind::kDuration && (op == Op::kAdd || op == Op::kSub)) {
     __int128 s = a.seconds(), n = a.nanos();
-    if (op == Op::kAdd) { s += b.seconds(); n += b.nanos(); }
-    else { s -= b.seconds(); n -= b.nanos(); }
+    if (op == Op::kAdd) {
+      s += b.seconds();
+      n += b.nanos();
+    } else {
+      s -= b.seconds();
+      n -= b.nanos();
+    }
     return MakeTs(p, ins, s, n);
   } else if (ka == Kind::kDuration && kb == Kind::kTimestamp && op == Op::kAdd) {
     return MakeTs(p, ins, (__int128)a.seconds() + b.seconds(), (__int128)a.nanos() + b.nanos());
   } else if (ka == Kind::kDuration && kb == Kind::kDuration && (op == Op::kAdd || op == Op::kSub)) {
     __int128 s = a.seconds(), n = a.nanos();
-    if (op == Op::kAdd) { s += b.seconds(); n += b.nanos(); }
-    else { s -= b.seconds(); n -= b.nanos(); }
+    if (op == Op::kAdd) {
+      s += b.seconds();
+      n += b.nanos();
+    } else {
+      s -= b.seconds();
+      n -= b.nanos();
+    }
     return MakeDur(p, ins, s, n);
   } else if (ka == Kind::kTimestamp && kb == Kind::kTimestamp && op == Op::kSub) {
     // as cel-go: the difference must fit a 64-bit count of nanoseconds
@@ -203,8 +258,10 @@ Value Arith(const Program& p, const Instr& ins, const Value& a, const Value& b) 
 Value Index(const Program& p, const Instr& ins, const Value& c, const Value& i) {
   if (c.is(Kind::kList)) {
     int64_t idx;
-    if (i.is(Kind::kInt)) idx = i.int_value();
-    else if (i.is(Kind::kUint)) idx = i.uint_value() > INT64_MAX ? -1 : static_cast<int64_t>(i.uint_value());
+    if (i.is(Kind::kInt))
+      idx = i.int_value();
+    else if (i.is(Kind::kUint))
+      idx = i.uint_value() > INT64_MAX ? -1 : static_cast<int64_t>(i.uint_value());
     else if (i.is(Kind::kDouble) && std::trunc(i.double_value()) == i.double_value() &&
              std::abs(i.double_value()) < 9.2e18)
       idx = static_cast<int64_t>(i.double_value());
@@ -233,7 +290,8 @@ Value MakeMap(const Program& p, const Instr& ins, const Value* kv, size_t pairs)
     if (k.is_error()) return k;
     if (v.is_error()) return v;
     if (!(k.is(Kind::kString) || k.is(Kind::kInt) || k.is(Kind::kUint) || k.is(Kind::kBool)))
-      return Err(p, ins, ErrorCode::kInvalidArgument, "unsupported key type: " + std::string(rt::KindTypeName(k.kind())));
+      return Err(p, ins, ErrorCode::kInvalidArgument,
+                 "unsupported key type: " + std::string(rt::KindTypeName(k.kind())));
     for (const auto& e : entries)
       if (rt::Equal(e.first, k))
         return Err(p, ins, ErrorCode::kInvalidArgument, "Failed with repeated key: " + k.DebugString());
@@ -247,22 +305,39 @@ Value MakeMap(const Program& p, const Instr& ins, const Value* kv, size_t pairs)
 bool KindMatches(const sema::Type& t, const Value& v) {
   using sema::TypeKind;
   switch (t.kind) {
-    case TypeKind::kDyn: case TypeKind::kParam: return true;
-    case TypeKind::kNull: return v.is(Kind::kNull);
-    case TypeKind::kBool: return v.is(Kind::kBool);
-    case TypeKind::kInt: return v.is(Kind::kInt);
-    case TypeKind::kUint: return v.is(Kind::kUint);
-    case TypeKind::kDouble: return v.is(Kind::kDouble);
-    case TypeKind::kString: return v.is(Kind::kString);
-    case TypeKind::kBytes: return v.is(Kind::kBytes);
-    case TypeKind::kList: return v.is(Kind::kList);
-    case TypeKind::kMap: return v.is(Kind::kMap);
-    case TypeKind::kTimestamp: return v.is(Kind::kTimestamp);
-    case TypeKind::kDuration: return v.is(Kind::kDuration);
-    case TypeKind::kDate: return v.is(Kind::kDate);
-    case TypeKind::kDecimal: return v.is(Kind::kDecimal);
-    case TypeKind::kTypeType: return v.is(Kind::kType);
-    case TypeKind::kError: return false;
+    case TypeKind::kDyn:
+    case TypeKind::kParam:
+      return true;
+    case TypeKind::kNull:
+      return v.is(Kind::kNull);
+    case TypeKind::kBool:
+      return v.is(Kind::kBool);
+    case TypeKind::kInt:
+      return v.is(Kind::kInt);
+    case TypeKind::kUint:
+      return v.is(Kind::kUint);
+    case TypeKind::kDouble:
+      return v.is(Kind::kDouble);
+    case TypeKind::kString:
+      return v.is(Kind::kString);
+    case TypeKind::kBytes:
+      return v.is(Kind::kBytes);
+    case TypeKind::kList:
+      return v.is(Kind::kList);
+    case TypeKind::kMap:
+      return v.is(Kind::kMap);
+    case TypeKind::kTimestamp:
+      return v.is(Kind::kTimestamp);
+    case TypeKind::kDuration:
+      return v.is(Kind::kDuration);
+    case TypeKind::kDate:
+      return v.is(Kind::kDate);
+    case TypeKind::kDecimal:
+      return v.is(Kind::kDecimal);
+    case TypeKind::kTypeType:
+      return v.is(Kind::kType);
+    case TypeKind::kError:
+      return false;
   }
   return false;
 }
@@ -284,25 +359,41 @@ Value CallByName(std::string_view name, bool receiver, const Value* args, size_t
   std::string kinds;
   for (size_t i = 0; i < n; ++i) kinds += (i ? ", " : "") + std::string(rt::KindTypeName(args[i].kind()));
   if (cands.empty()) return Value::Error(ErrorCode::kNoOverload, "unknown function '" + std::string(name) + "'");
-  return Value::Error(ErrorCode::kNoOverload, "no matching overload for '" + std::string(name) + "' applied to (" + kinds + ")");
+  return Value::Error(ErrorCode::kNoOverload,
+                      "no matching overload for '" + std::string(name) + "' applied to (" + kinds + ")");
 }
 
 bool IsControl(Op op) {
   switch (op) {
-    case Op::kJump: case Op::kJumpIfTrue: case Op::kJumpIfFalse: case Op::kJumpIfBlank: case Op::kCondBr:
-    case Op::kAndShort: case Op::kOrShort: case Op::kIterInit: case Op::kIterNext: case Op::kIsError:
+    case Op::kJump:
+    case Op::kJumpIfTrue:
+    case Op::kJumpIfFalse:
+    case Op::kJumpIfBlank:
+    case Op::kCondBr:
+    case Op::kAndShort:
+    case Op::kOrShort:
+    case Op::kIterInit:
+    case Op::kIterNext:
+    case Op::kIsError:
     case Op::kReturn:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
 void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
   Value& dst = r[ins.dst];
   switch (ins.op) {
-    case Op::kConst: dst = p.consts[ins.a]; return;
-    case Op::kLoadField: dst = in.records[ins.b][ins.a]; return;
-    case Op::kMove: dst = r[ins.a]; return;
+    case Op::kConst:
+      dst = p.consts[ins.a];
+      return;
+    case Op::kLoadField:
+      dst = in.records[ins.b][ins.a];
+      return;
+    case Op::kMove:
+      dst = r[ins.a];
+      return;
     case Op::kAndJoin:
     case Op::kOrJoin: {
       const Value& a = r[ins.a];
@@ -317,60 +408,109 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
         dst = Value::Bool(is_and);
         return;
       }
-      if (a.is_error()) { dst = a; return; }
-      if (b.is_error()) { dst = b; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
+      if (b.is_error()) {
+        dst = b;
+        return;
+      }
       dst = NoOverload(p, ins, is_and ? "_&&_" : "_||_", a.is(Kind::kBool) ? b : a);
       return;
     }
     case Op::kNot: {
       const Value& a = r[ins.a];
-      if (a.is(Kind::kBool)) dst = Value::Bool(!a.bool_value());
-      else if (a.is_error()) dst = a;
-      else dst = NoOverload(p, ins, "!_", a);
+      if (a.is(Kind::kBool))
+        dst = Value::Bool(!a.bool_value());
+      else if (a.is_error())
+        dst = a;
+      else
+        dst = NoOverload(p, ins, "!_", a);
       return;
     }
     case Op::kNeg: {
       const Value& a = r[ins.a];
       switch (a.kind()) {
         case Kind::kInt:
-          if (a.int_value() == INT64_MIN) dst = Err(p, ins, ErrorCode::kOverflow, "integer overflow in unary -");
-          else dst = Value::Int(-a.int_value());
+          if (a.int_value() == INT64_MIN)
+            dst = Err(p, ins, ErrorCode::kOverflow, "integer overflow in unary -");
+          else
+            dst = Value::Int(-a.int_value());
           return;
-        case Kind::kDouble: dst = Value::Double(-a.double_value()); return;
+        case Kind::kDouble:
+          dst = Value::Double(-a.double_value());
+          return;
         case Kind::kDecimal:
-          if (a.coefficient() == INT64_MIN) dst = Err(p, ins, ErrorCode::kOverflow, "decimal overflow");
-          else dst = Value::Decimal(-a.coefficient(), a.scale());
+          if (a.coefficient() == INT64_MIN)
+            dst = Err(p, ins, ErrorCode::kOverflow, "decimal overflow");
+          else
+            dst = Value::Decimal(-a.coefficient(), a.scale());
           return;
-        case Kind::kError: dst = a; return;
-        default: dst = NoOverload(p, ins, "-_", a); return;
+        case Kind::kError:
+          dst = a;
+          return;
+        default:
+          dst = NoOverload(p, ins, "-_", a);
+          return;
       }
     }
-    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kMod: {
+    case Op::kAdd:
+    case Op::kSub:
+    case Op::kMul:
+    case Op::kDiv:
+    case Op::kMod: {
       const Value& a = r[ins.a];
       const Value& b = r[ins.b];
-      if (a.is_error()) { dst = a; return; }
-      if (b.is_error()) { dst = b; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
+      if (b.is_error()) {
+        dst = b;
+        return;
+      }
       dst = Arith(p, ins, a, b);
       return;
     }
-    case Op::kEq: case Op::kNe: {
+    case Op::kEq:
+    case Op::kNe: {
       const Value& a = r[ins.a];
       const Value& b = r[ins.b];
-      if (a.is_error()) { dst = a; return; }
-      if (b.is_error()) { dst = b; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
+      if (b.is_error()) {
+        dst = b;
+        return;
+      }
       bool eq = rt::Equal(a, b);
       dst = Value::Bool(ins.op == Op::kEq ? eq : !eq);
       return;
     }
-    case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: {
+    case Op::kLt:
+    case Op::kLe:
+    case Op::kGt:
+    case Op::kGe: {
       const Value& a = r[ins.a];
       const Value& b = r[ins.b];
-      if (a.is_error()) { dst = a; return; }
-      if (b.is_error()) { dst = b; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
+      if (b.is_error()) {
+        dst = b;
+        return;
+      }
       int c = rt::Compare(a, b);
       if (c == 2) {
-        bool nan = (a.is(Kind::kDouble) && std::isnan(a.double_value())) || (b.is(Kind::kDouble) && std::isnan(b.double_value()));
-        if (nan && IsNumber(a.kind()) && IsNumber(b.kind())) { dst = Value::Bool(false); return; }
+        bool nan = (a.is(Kind::kDouble) && std::isnan(a.double_value())) ||
+                   (b.is(Kind::kDouble) && std::isnan(b.double_value()));
+        if (nan && IsNumber(a.kind()) && IsNumber(b.kind())) {
+          dst = Value::Bool(false);
+          return;
+        }
         dst = NoOverload(p, ins, OpName(ins.op), a, &b);
         return;
       }
@@ -381,11 +521,20 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
     case Op::kIn: {
       const Value& a = r[ins.a];
       const Value& b = r[ins.b];
-      if (a.is_error()) { dst = a; return; }
-      if (b.is_error()) { dst = b; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
+      if (b.is_error()) {
+        dst = b;
+        return;
+      }
       if (b.is(Kind::kList)) {
         for (const Value& e : b.list())
-          if (rt::Equal(a, e)) { dst = Value::Bool(true); return; }
+          if (rt::Equal(a, e)) {
+            dst = Value::Bool(true);
+            return;
+          }
         dst = Value::Bool(false);
       } else if (b.is(Kind::kMap)) {
         dst = Value::Bool(rt::MapFind(b, a) != nullptr);
@@ -397,15 +546,25 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
     case Op::kIndex: {
       const Value& a = r[ins.a];
       const Value& b = r[ins.b];
-      if (a.is_error()) { dst = a; return; }
-      if (b.is_error()) { dst = b; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
+      if (b.is_error()) {
+        dst = b;
+        return;
+      }
       Value v = Index(p, ins, a, b);
       dst = std::move(v);
       return;
     }
-    case Op::kSelect: case Op::kHas: {
+    case Op::kSelect:
+    case Op::kHas: {
       const Value& a = r[ins.a];
-      if (a.is_error()) { dst = a; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
       const std::string& key = p.names[ins.c];
       if (!a.is(Kind::kMap)) {
         dst = Err(p, ins, ErrorCode::kNoSuchField,
@@ -413,9 +572,15 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
         return;
       }
       const Value* v = rt::MapFind(a, Value::StringView(key));
-      if (ins.op == Op::kHas) { dst = Value::Bool(v != nullptr); return; }
-      if (v) { Value tmp = *v; dst = std::move(tmp); }
-      else dst = Err(p, ins, ErrorCode::kNoSuchKey, "no such key: " + key);
+      if (ins.op == Op::kHas) {
+        dst = Value::Bool(v != nullptr);
+        return;
+      }
+      if (v) {
+        Value tmp = *v;
+        dst = std::move(tmp);
+      } else
+        dst = Err(p, ins, ErrorCode::kNoSuchKey, "no such key: " + key);
       return;
     }
     case Op::kMakeList: {
@@ -423,7 +588,10 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
       v.reserve(ins.b);
       for (uint16_t i = 0; i < ins.b; ++i) {
         const Value& e = r[ins.a + i];
-        if (e.is_error()) { dst = e; return; }
+        if (e.is_error()) {
+          dst = e;
+          return;
+        }
         v.push_back(e);
       }
       dst = Value::List(std::move(v));
@@ -434,16 +602,23 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
       dst = std::move(m);
       return;
     }
-    case Op::kCall: case Op::kCallDyn: {
+    case Op::kCall:
+    case Op::kCallDyn: {
       for (uint16_t i = 0; i < ins.b; ++i)
-        if (r[ins.a + i].is_error()) { Value e = r[ins.a + i]; dst = std::move(e); return; }
+        if (r[ins.a + i].is_error()) {
+          Value e = r[ins.a + i];
+          dst = std::move(e);
+          return;
+        }
       Value v = ins.op == Op::kCall ? rt::CallFn(static_cast<rt::Fn>(ins.c), &r[ins.a], ins.b)
                                     : CallByName(p.names[ins.c], ins.aux != 0, &r[ins.a], ins.b);
       if (v.is_error()) v = v.WithLocation(p.locs[ins.loc]);
       dst = std::move(v);
       return;
     }
-    case Op::kListAppend: Value::Append(&dst, r[ins.a]); return;
+    case Op::kListAppend:
+      Value::Append(&dst, r[ins.a]);
+      return;
     case Op::kIterVar: {
       const Value& a = r[ins.a];
       int64_t i = r[ins.b].is(Kind::kInt) ? r[ins.b].int_value() - 1 : -1;
@@ -457,17 +632,33 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
       dst = std::move(v);
       return;
     }
-    case Op::kMapInsert: case Op::kMapMerge: {
+    case Op::kMapInsert:
+    case Op::kMapMerge: {
       if (dst.is_error()) return;
       const Value& a = r[ins.a];
-      if (a.is_error()) { Value e = a; dst = std::move(e); return; }
-      if (ins.op == Op::kMapInsert && r[ins.b].is_error()) { Value e = r[ins.b]; dst = std::move(e); return; }
-      if (!dst.is(Kind::kMap)) { dst = Err(p, ins, ErrorCode::kInternal, "internal: map accumulator is not a map"); return; }
-      if (ins.op == Op::kMapMerge && !a.is(Kind::kMap)) { dst = NoOverload(p, ins, "transformMapEntry", a); return; }
+      if (a.is_error()) {
+        Value e = a;
+        dst = std::move(e);
+        return;
+      }
+      if (ins.op == Op::kMapInsert && r[ins.b].is_error()) {
+        Value e = r[ins.b];
+        dst = std::move(e);
+        return;
+      }
+      if (!dst.is(Kind::kMap)) {
+        dst = Err(p, ins, ErrorCode::kInternal, "internal: map accumulator is not a map");
+        return;
+      }
+      if (ins.op == Op::kMapMerge && !a.is(Kind::kMap)) {
+        dst = NoOverload(p, ins, "transformMapEntry", a);
+        return;
+      }
       std::vector<std::pair<Value, Value>> entries = dst.map();
       auto add = [&](const Value& k, const Value& v) {
         if (!(k.is(Kind::kString) || k.is(Kind::kInt) || k.is(Kind::kUint) || k.is(Kind::kBool))) {
-          dst = Err(p, ins, ErrorCode::kInvalidArgument, "unsupported key type: " + std::string(rt::KindTypeName(k.kind())));
+          dst = Err(p, ins, ErrorCode::kInvalidArgument,
+                    "unsupported key type: " + std::string(rt::KindTypeName(k.kind())));
           return false;
         }
         if (rt::MapFind(dst, k)) {
@@ -493,20 +684,32 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
     }
     case Op::kTable: {
       const Value& a = r[ins.a];
-      if (a.is_error()) { dst = a; return; }
+      if (a.is_error()) {
+        dst = a;
+        return;
+      }
       const ValueTable& t = *p.tables[ins.c];
       int k = t.Find(a);
-      if (k >= 0) { dst = t.values[k]; return; }
+      if (k >= 0) {
+        dst = t.values[k];
+        return;
+      }
       switch (t.otherwise) {
-        case ValueTable::Else::kKeep: dst = a; return;
-        case ValueTable::Else::kValue: dst = t.else_value; return;
+        case ValueTable::Else::kKeep:
+          dst = a;
+          return;
+        case ValueTable::Else::kValue:
+          dst = t.else_value;
+          return;
         case ValueTable::Else::kReject:
           dst = Err(p, ins, ErrorCode::kRejected, a.DebugString() + " has no entry in values table " + t.name);
           return;
       }
       return;
     }
-    case Op::kStoreOut: in.out[ins.c] = r[ins.a]; return;
+    case Op::kStoreOut:
+      in.out[ins.c] = r[ins.a];
+      return;
     default:
       dst = Err(p, ins, ErrorCode::kInternal, "internal: control instruction in ExecOp");
       return;
@@ -516,27 +719,51 @@ void ExecOp(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
 int Branch(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
   const Value& a = r[ins.a];
   switch (ins.op) {
-    case Op::kJump: return 1;
-    case Op::kJumpIfTrue: return a.is(Kind::kBool) && a.bool_value() ? 1 : 0;
-    case Op::kJumpIfFalse: return a.is(Kind::kBool) && !a.bool_value() ? 1 : 0;
-    case Op::kJumpIfBlank: return rt::IsBlank(a) ? 1 : 0;
+    case Op::kJump:
+      return 1;
+    case Op::kJumpIfTrue:
+      return a.is(Kind::kBool) && a.bool_value() ? 1 : 0;
+    case Op::kJumpIfFalse:
+      return a.is(Kind::kBool) && !a.bool_value() ? 1 : 0;
+    case Op::kJumpIfBlank:
+      return rt::IsBlank(a) ? 1 : 0;
     case Op::kCondBr:
       if (a.is(Kind::kBool)) return a.bool_value() ? 0 : 1;
-      if (a.is_error()) { Value e = a; r[ins.dst] = std::move(e); }
-      else r[ins.dst] = NoOverload(p, ins, "_?_:_", a);
+      if (a.is_error()) {
+        Value e = a;
+        r[ins.dst] = std::move(e);
+      } else
+        r[ins.dst] = NoOverload(p, ins, "_?_:_", a);
       return 2;
     case Op::kAndShort:
-      if (a.is(Kind::kBool) && !a.bool_value()) { r[ins.dst] = Value::Bool(false); return 1; }
+      if (a.is(Kind::kBool) && !a.bool_value()) {
+        r[ins.dst] = Value::Bool(false);
+        return 1;
+      }
       return 0;
     case Op::kOrShort:
-      if (a.is(Kind::kBool) && a.bool_value()) { r[ins.dst] = Value::Bool(true); return 1; }
+      if (a.is(Kind::kBool) && a.bool_value()) {
+        r[ins.dst] = Value::Bool(true);
+        return 1;
+      }
       return 0;
     case Op::kIsError:
-      if (a.is_error()) { Value e = a; r[ins.dst] = std::move(e); return 1; }
+      if (a.is_error()) {
+        Value e = a;
+        r[ins.dst] = std::move(e);
+        return 1;
+      }
       return 0;
     case Op::kIterInit:
-      if (a.is(Kind::kList) || a.is(Kind::kMap)) { r[ins.b] = Value::Int(0); return 0; }
-      if (a.is_error()) { Value e = a; r[ins.dst] = std::move(e); return 1; }
+      if (a.is(Kind::kList) || a.is(Kind::kMap)) {
+        r[ins.b] = Value::Int(0);
+        return 0;
+      }
+      if (a.is_error()) {
+        Value e = a;
+        r[ins.dst] = std::move(e);
+        return 1;
+      }
       r[ins.dst] = NoOverload(p, ins, "comprehension range", a);
       return 1;
     case Op::kIterNext: {
@@ -549,7 +776,8 @@ int Branch(const Program& p, const Instr& ins, Value* r, const Inputs& in) {
       idx = Value::Int(i + 1);
       return 0;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -562,10 +790,20 @@ Value Interpret(const Program& p, Frame& frame, const Inputs& in) {
   while (pc < n) {
     const Instr& ins = code[pc];
     switch (ins.op) {
-      case Op::kReturn: return r[ins.a];
-      case Op::kJump: pc = ins.c; continue;
-      case Op::kJumpIfTrue: case Op::kJumpIfFalse: case Op::kJumpIfBlank: case Op::kCondBr: case Op::kAndShort:
-      case Op::kOrShort: case Op::kIterInit: case Op::kIterNext: case Op::kIsError: {
+      case Op::kReturn:
+        return r[ins.a];
+      case Op::kJump:
+        pc = ins.c;
+        continue;
+      case Op::kJumpIfTrue:
+      case Op::kJumpIfFalse:
+      case Op::kJumpIfBlank:
+      case Op::kCondBr:
+      case Op::kAndShort:
+      case Op::kOrShort:
+      case Op::kIterInit:
+      case Op::kIterNext:
+      case Op::kIsError: {
         int s = Branch(p, ins, r, in);
         pc = s == 0 ? pc + 1 : s == 1 ? ins.c : ins.b;
         continue;

@@ -11,7 +11,8 @@ namespace accord::ir {
 std::string_view OpName(Op op) {
   switch (op) {
 #define X(name, doc) \
-  case Op::k##name: return #name;
+  case Op::k##name:  \
+    return #name;
     ACCORD_IR_OPS(X)
 #undef X
   }
@@ -48,8 +49,10 @@ void ValueTable::Build() {
       for (size_t i = 0; i < keys.size() && ok; ++i) {
         if (!keys[i].is(rt::Kind::kString)) continue;
         uint32_t slot = static_cast<uint32_t>(Mix(keys[i].str(), s)) & (size - 1);
-        if (b[slot] != -1) ok = false;
-        else b[slot] = static_cast<int32_t>(i);
+        if (b[slot] != -1)
+          ok = false;
+        else
+          b[slot] = static_cast<int32_t>(i);
       }
       if (ok) {
         seed = s;
@@ -80,22 +83,60 @@ namespace {
 // Registers an instruction reads.
 void ForEachRead(Instr& i, const std::function<void(uint16_t&)>& f) {
   switch (i.op) {
-    case Op::kConst: case Op::kLoadField: case Op::kJump: return;
-    case Op::kMove: case Op::kJumpIfTrue: case Op::kJumpIfFalse: case Op::kJumpIfBlank: case Op::kCondBr:
-    case Op::kAndShort: case Op::kOrShort: case Op::kNot: case Op::kNeg: case Op::kSelect: case Op::kHas:
-    case Op::kIsError: case Op::kTable: case Op::kStoreOut: case Op::kReturn:
+    case Op::kConst:
+    case Op::kLoadField:
+    case Op::kJump:
+      return;
+    case Op::kMove:
+    case Op::kJumpIfTrue:
+    case Op::kJumpIfFalse:
+    case Op::kJumpIfBlank:
+    case Op::kCondBr:
+    case Op::kAndShort:
+    case Op::kOrShort:
+    case Op::kNot:
+    case Op::kNeg:
+    case Op::kSelect:
+    case Op::kHas:
+    case Op::kIsError:
+    case Op::kTable:
+    case Op::kStoreOut:
+    case Op::kReturn:
       f(i.a);
       return;
-    case Op::kCheckBool: f(i.a); return;
-    case Op::kListAppend: case Op::kMapMerge: f(i.a); f(i.dst); return;
-    case Op::kMapInsert: f(i.a); f(i.b); f(i.dst); return;
-    case Op::kIterInit: f(i.a); return;
-    case Op::kIterNext: f(i.a); f(i.b); return;
-    case Op::kMakeList: case Op::kCall: case Op::kCallDyn:
-      for (uint16_t k = 0; k < i.b; ++k) { uint16_t r = static_cast<uint16_t>(i.a + k); f(r); }
+    case Op::kCheckBool:
+      f(i.a);
+      return;
+    case Op::kListAppend:
+    case Op::kMapMerge:
+      f(i.a);
+      f(i.dst);
+      return;
+    case Op::kMapInsert:
+      f(i.a);
+      f(i.b);
+      f(i.dst);
+      return;
+    case Op::kIterInit:
+      f(i.a);
+      return;
+    case Op::kIterNext:
+      f(i.a);
+      f(i.b);
+      return;
+    case Op::kMakeList:
+    case Op::kCall:
+    case Op::kCallDyn:
+      for (uint16_t k = 0; k < i.b; ++k) {
+        uint16_t r = static_cast<uint16_t>(i.a + k);
+        f(r);
+      }
       return;
     case Op::kMakeMap:
-      for (uint16_t k = 0; k < 2 * i.b; ++k) { uint16_t r = static_cast<uint16_t>(i.a + k); f(r); }
+      for (uint16_t k = 0; k < 2 * i.b; ++k) {
+        uint16_t r = static_cast<uint16_t>(i.a + k);
+        f(r);
+      }
       return;
     default:  // binary ops and joins
       f(i.a);
@@ -107,31 +148,53 @@ void ForEachRead(Instr& i, const std::function<void(uint16_t&)>& f) {
 // Registers an instruction writes (dst, and the extras).
 void ForEachWrite(const Instr& i, const std::function<void(uint16_t)>& f) {
   switch (i.op) {
-    case Op::kJump: case Op::kJumpIfTrue: case Op::kJumpIfFalse: case Op::kJumpIfBlank: case Op::kStoreOut:
+    case Op::kJump:
+    case Op::kJumpIfTrue:
+    case Op::kJumpIfFalse:
+    case Op::kJumpIfBlank:
+    case Op::kStoreOut:
     case Op::kReturn:
       return;
-    case Op::kCheckBool: f(i.a); return;
-    case Op::kIterInit: f(i.dst); f(i.b); return;
-    case Op::kIterNext: f(i.dst); f(i.b); return;
-    default: f(i.dst); return;
+    case Op::kCheckBool:
+      f(i.a);
+      return;
+    case Op::kIterInit:
+      f(i.dst);
+      f(i.b);
+      return;
+    case Op::kIterNext:
+      f(i.dst);
+      f(i.b);
+      return;
+    default:
+      f(i.dst);
+      return;
   }
 }
 
 bool IsPure(Op op) {
   switch (op) {
-    case Op::kStoreOut: case Op::kReturn: case Op::kListAppend: case Op::kMapInsert: case Op::kMapMerge:
+    case Op::kStoreOut:
+    case Op::kReturn:
+    case Op::kListAppend:
+    case Op::kMapInsert:
+    case Op::kMapMerge:
     case Op::kCheckBool:
       return false;
-    default: return !IsControl(op);
+    default:
+      return !IsControl(op);
   }
 }
 
 // Successor pcs of the instruction at pc.
 std::vector<uint32_t> Successors(const Instr& i, uint32_t pc) {
   switch (i.op) {
-    case Op::kReturn: return {};
-    case Op::kJump: return {i.c};
-    case Op::kCondBr: return {pc + 1, i.c, i.b};
+    case Op::kReturn:
+      return {};
+    case Op::kJump:
+      return {i.c};
+    case Op::kCondBr:
+      return {pc + 1, i.c, i.b};
     default:
       if (IsControl(i.op)) return {pc + 1, i.c};
       return {pc + 1};
@@ -175,8 +238,12 @@ int CseFieldLoads(Program& p) {
     const Instr& i = p.code[k];
     if (i.op != Op::kLoadField || writes[i.dst] != 1) continue;
     auto [it, fresh] = canon.emplace(std::make_pair(i.a, i.b), i.dst);
-    if (fresh) prologue.push_back(i);
-    else { rename[i.dst] = it->second; ++removed; }
+    if (fresh)
+      prologue.push_back(i);
+    else {
+      rename[i.dst] = it->second;
+      ++removed;
+    }
     keep[k] = false;  // loads move to the prologue (they cannot fail and have no effects)
   }
   if (prologue.empty()) return 0;
@@ -291,8 +358,7 @@ int EliminateDeadCode(Program& p) {
     std::vector<bool> keep(n, true);
     for (size_t k = 0; k < n; ++k) {
       const Instr& i = p.code[k];
-      bool dead = !reach[k] || (IsPure(i.op) && !read[i.dst]) ||
-                  (i.op == Op::kJump && i.c == k + 1);
+      bool dead = !reach[k] || (IsPure(i.op) && !read[i.dst]) || (i.op == Op::kJump && i.c == k + 1);
       if (dead) {
         keep[k] = false;
         ++removed;
@@ -317,7 +383,8 @@ PassStats Optimize(Program& p) {
 std::string Verify(const Program& p) {
   size_t n = p.code.size();
   if (n == 0) return "empty program";
-  if (p.code.back().op != Op::kReturn && p.code.back().op != Op::kJump) return "the last instruction must end the program";
+  if (p.code.back().op != Op::kReturn && p.code.back().op != Op::kJump)
+    return "the last instruction must end the program";
   for (size_t k = 0; k < n; ++k) {
     Instr i = p.code[k];
     std::string where = "instruction " + std::to_string(k) + " (" + std::string(OpName(i.op)) + "): ";
@@ -340,8 +407,8 @@ std::string Verify(const Program& p) {
 }
 
 std::string Print(const Program& p) {
-  std::string out = "program " + p.name + " (params " + std::to_string(p.params) + ", regs " +
-                    std::to_string(p.num_regs()) + ")\n";
+  std::string out =
+      "program " + p.name + " (params " + std::to_string(p.params) + ", regs " + std::to_string(p.num_regs()) + ")\n";
   auto reg = [&](uint16_t r) {
     std::string s = "%" + std::to_string(r);
     if (r < p.reg_types.size() && p.reg_types[r] != sema::TypeKind::kDyn) {
@@ -357,36 +424,89 @@ std::string Print(const Program& p) {
     std::string line = num;
     std::string name(OpName(i.op));
     switch (i.op) {
-      case Op::kConst: line += reg(i.dst) + " = const " + p.consts[i.a].DebugString(); break;
-      case Op::kLoadField: line += reg(i.dst) + " = load " + (i.b == 0 ? "salesforce" : "hubspot") + "[" + std::to_string(i.a) + "]"; break;
-      case Op::kMove: line += reg(i.dst) + " = " + reg(i.a); break;
-      case Op::kJump: line += "jump " + std::to_string(i.c); break;
-      case Op::kJumpIfTrue: case Op::kJumpIfFalse: case Op::kJumpIfBlank:
+      case Op::kConst:
+        line += reg(i.dst) + " = const " + p.consts[i.a].DebugString();
+        break;
+      case Op::kLoadField:
+        line += reg(i.dst) + " = load " + (i.b == 0 ? "salesforce" : "hubspot") + "[" + std::to_string(i.a) + "]";
+        break;
+      case Op::kMove:
+        line += reg(i.dst) + " = " + reg(i.a);
+        break;
+      case Op::kJump:
+        line += "jump " + std::to_string(i.c);
+        break;
+      case Op::kJumpIfTrue:
+      case Op::kJumpIfFalse:
+      case Op::kJumpIfBlank:
         line += name + " " + reg(i.a) + " -> " + std::to_string(i.c);
         break;
-      case Op::kCondBr: line += "condbr " + reg(i.a) + " else " + std::to_string(i.c) + " error " + reg(i.dst) + " -> " + std::to_string(i.b); break;
-      case Op::kAndShort: case Op::kOrShort: line += reg(i.dst) + " = " + name + " " + reg(i.a) + " -> " + std::to_string(i.c); break;
-      case Op::kSelect: case Op::kHas: line += reg(i.dst) + " = " + name + " " + reg(i.a) + "." + p.names[i.c]; break;
-      case Op::kMakeList: case Op::kMakeMap:
-        line += reg(i.dst) + " = " + name + " %" + std::to_string(i.a) + ".." + std::to_string(i.a + (i.op == Op::kMakeMap ? 2 : 1) * i.b);
+      case Op::kCondBr:
+        line += "condbr " + reg(i.a) + " else " + std::to_string(i.c) + " error " + reg(i.dst) + " -> " +
+                std::to_string(i.b);
         break;
-      case Op::kCall: line += reg(i.dst) + " = call " + std::string(rt::FnId(static_cast<rt::Fn>(i.c))) + "(%" + std::to_string(i.a) + " x" + std::to_string(i.b) + ")"; break;
-      case Op::kCallDyn: line += reg(i.dst) + " = calldyn " + p.names[i.c] + "(%" + std::to_string(i.a) + " x" + std::to_string(i.b) + ")"; break;
-      case Op::kIterInit: line += "iterinit " + reg(i.a) + " index " + reg(i.b) + " else error " + reg(i.dst) + " -> " + std::to_string(i.c); break;
-      case Op::kIterNext: line += reg(i.dst) + " = iternext " + reg(i.a) + " index " + reg(i.b) + " done -> " + std::to_string(i.c); break;
-      case Op::kIsError: line += "iserror " + reg(i.a) + " -> " + reg(i.dst) + ", " + std::to_string(i.c); break;
-      case Op::kCheckBool: line += "checkbool " + reg(i.a); break;
-      case Op::kListAppend: line += "append " + reg(i.dst) + ", " + reg(i.a); break;
+      case Op::kAndShort:
+      case Op::kOrShort:
+        line += reg(i.dst) + " = " + name + " " + reg(i.a) + " -> " + std::to_string(i.c);
+        break;
+      case Op::kSelect:
+      case Op::kHas:
+        line += reg(i.dst) + " = " + name + " " + reg(i.a) + "." + p.names[i.c];
+        break;
+      case Op::kMakeList:
+      case Op::kMakeMap:
+        line += reg(i.dst) + " = " + name + " %" + std::to_string(i.a) + ".." +
+                std::to_string(i.a + (i.op == Op::kMakeMap ? 2 : 1) * i.b);
+        break;
+      case Op::kCall:
+        line += reg(i.dst) + " = call " + std::string(rt::FnId(static_cast<rt::Fn>(i.c))) + "(%" + std::to_string(i.a) +
+                " x" + std::to_string(i.b) + ")";
+        break;
+      case Op::kCallDyn:
+        line +=
+            reg(i.dst) + " = calldyn " + p.names[i.c] + "(%" + std::to_string(i.a) + " x" + std::to_string(i.b) + ")";
+        break;
+      case Op::kIterInit:
+        line +=
+            "iterinit " + reg(i.a) + " index " + reg(i.b) + " else error " + reg(i.dst) + " -> " + std::to_string(i.c);
+        break;
+      case Op::kIterNext:
+        line += reg(i.dst) + " = iternext " + reg(i.a) + " index " + reg(i.b) + " done -> " + std::to_string(i.c);
+        break;
+      case Op::kIsError:
+        line += "iserror " + reg(i.a) + " -> " + reg(i.dst) + ", " + std::to_string(i.c);
+        break;
+      case Op::kCheckBool:
+        line += "checkbool " + reg(i.a);
+        break;
+      case Op::kListAppend:
+        line += "append " + reg(i.dst) + ", " + reg(i.a);
+        break;
       case Op::kIterVar:
         line += reg(i.dst) + " = itervar " + reg(i.a) + " index " + reg(i.b) + (i.aux == 0 ? " key" : " value");
         break;
-      case Op::kMapInsert: line += "mapinsert " + reg(i.dst) + "[" + reg(i.a) + "] = " + reg(i.b); break;
-      case Op::kMapMerge: line += "mapmerge " + reg(i.dst) + ", " + reg(i.a); break;
-      case Op::kTable: line += reg(i.dst) + " = table " + p.tables[i.c]->name + "[" + reg(i.a) + "]"; break;
-      case Op::kStoreOut: line += "out[" + std::to_string(i.c) + "] = " + reg(i.a); break;
-      case Op::kReturn: line += "return " + reg(i.a); break;
-      case Op::kNot: case Op::kNeg: line += reg(i.dst) + " = " + name + " " + reg(i.a); break;
-      default: line += reg(i.dst) + " = " + name + " " + reg(i.a) + ", " + reg(i.b); break;
+      case Op::kMapInsert:
+        line += "mapinsert " + reg(i.dst) + "[" + reg(i.a) + "] = " + reg(i.b);
+        break;
+      case Op::kMapMerge:
+        line += "mapmerge " + reg(i.dst) + ", " + reg(i.a);
+        break;
+      case Op::kTable:
+        line += reg(i.dst) + " = table " + p.tables[i.c]->name + "[" + reg(i.a) + "]";
+        break;
+      case Op::kStoreOut:
+        line += "out[" + std::to_string(i.c) + "] = " + reg(i.a);
+        break;
+      case Op::kReturn:
+        line += "return " + reg(i.a);
+        break;
+      case Op::kNot:
+      case Op::kNeg:
+        line += reg(i.dst) + " = " + name + " " + reg(i.a);
+        break;
+      default:
+        line += reg(i.dst) + " = " + name + " " + reg(i.a) + ", " + reg(i.b);
+        break;
     }
     if (i.loc != 0 && i.loc < p.locs.size() && p.locs[i.loc].file)
       line += "    ; " + std::to_string(p.locs[i.loc].line) + ":" + std::to_string(p.locs[i.loc].col);

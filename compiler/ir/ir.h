@@ -23,6 +23,8 @@
 namespace accord::ir {
 
 // X(name, operands) — the one list of opcodes. Fields: dst, a, b, c (see Instr).
+// An X-macro list keeps its hand layout.
+// clang-format off
 #define ACCORD_IR_OPS(X)                                                                             \
   X(Const, "dst = consts[a]")                                                                       \
   X(LoadField, "dst = record[b].slot[a]")                                                           \
@@ -59,6 +61,7 @@ namespace accord::ir {
   X(Table, "dst = tables[c][a] (else/keep/reject)")                                                 \
   X(StoreOut, "out[c] = a")                                                                         \
   X(Return, "return a")
+// clang-format on
 
 enum class Op : uint8_t {
 #define X(name, doc) k##name,
@@ -98,14 +101,14 @@ struct Program {
   std::string name;
   std::vector<Instr> code;
   std::vector<rt::Value> consts;
-  std::vector<std::string> names;       // Select/Has keys, CallDyn function names
+  std::vector<std::string> names;  // Select/Has keys, CallDyn function names
   std::vector<rt::Location> locs{rt::Location{}};
   std::vector<sema::TypeKind> reg_types;  // static type per register (kDyn when unknown)
   uint16_t params = 0;
   std::vector<std::string> param_names;
   std::vector<std::shared_ptr<ValueTable>> tables;
   std::shared_ptr<std::deque<std::string>> strings;  // owns file names used by locs
-  uint32_t out_slots = 0;  // mapping programs: size of the output record
+  uint32_t out_slots = 0;                            // mapping programs: size of the output record
 
   uint16_t num_regs() const { return static_cast<uint16_t>(reg_types.size()); }
 };

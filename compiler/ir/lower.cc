@@ -22,11 +22,20 @@ int SideIndex(Side s) { return s == Side::kSalesforce ? 0 : 1; }
 // CEL type names usable as values (`type(x) == int`).
 const char* TypeValueName(std::string_view name) {
   static const std::pair<const char*, rt::Kind> kNames[] = {
-      {"int", rt::Kind::kInt},           {"uint", rt::Kind::kUint},     {"double", rt::Kind::kDouble},
-      {"bool", rt::Kind::kBool},         {"string", rt::Kind::kString}, {"bytes", rt::Kind::kBytes},
-      {"list", rt::Kind::kList},         {"map", rt::Kind::kMap},       {"null_type", rt::Kind::kNull},
-      {"type", rt::Kind::kType},         {"date", rt::Kind::kDate},     {"decimal", rt::Kind::kDecimal},
-      {"timestamp", rt::Kind::kTimestamp}, {"duration", rt::Kind::kDuration},
+      {"int", rt::Kind::kInt},
+      {"uint", rt::Kind::kUint},
+      {"double", rt::Kind::kDouble},
+      {"bool", rt::Kind::kBool},
+      {"string", rt::Kind::kString},
+      {"bytes", rt::Kind::kBytes},
+      {"list", rt::Kind::kList},
+      {"map", rt::Kind::kMap},
+      {"null_type", rt::Kind::kNull},
+      {"type", rt::Kind::kType},
+      {"date", rt::Kind::kDate},
+      {"decimal", rt::Kind::kDecimal},
+      {"timestamp", rt::Kind::kTimestamp},
+      {"duration", rt::Kind::kDuration},
   };
   for (const auto& [n, k] : kNames)
     if (name == n) return rt::KindTypeName(k).data();
@@ -35,22 +44,32 @@ const char* TypeValueName(std::string_view name) {
 
 Value LiteralValue(const Expr& e) {
   switch (e.lit) {
-    case ast::LiteralKind::kInt: return Value::Int(e.int_value);
-    case ast::LiteralKind::kUint: return Value::Uint(e.uint_value);
-    case ast::LiteralKind::kDouble: return Value::Double(e.double_value);
-    case ast::LiteralKind::kString: return Value::String(e.string_value);
-    case ast::LiteralKind::kBytes: return Value::Bytes(e.string_value);
-    case ast::LiteralKind::kBool: return Value::Bool(e.bool_value);
-    case ast::LiteralKind::kNull: return Value::Null();
+    case ast::LiteralKind::kInt:
+      return Value::Int(e.int_value);
+    case ast::LiteralKind::kUint:
+      return Value::Uint(e.uint_value);
+    case ast::LiteralKind::kDouble:
+      return Value::Double(e.double_value);
+    case ast::LiteralKind::kString:
+      return Value::String(e.string_value);
+    case ast::LiteralKind::kBytes:
+      return Value::Bytes(e.string_value);
+    case ast::LiteralKind::kBool:
+      return Value::Bool(e.bool_value);
+    case ast::LiteralKind::kNull:
+      return Value::Null();
   }
   return Value::Null();
 }
 
 Value ValueLitValue(const ast::ValueLit& v) {
   switch (v.kind) {
-    case ast::LiteralKind::kString: return Value::String(v.value);
-    case ast::LiteralKind::kBool: return Value::Bool(v.value == "true");
-    case ast::LiteralKind::kNull: return Value::Null();
+    case ast::LiteralKind::kString:
+      return Value::String(v.value);
+    case ast::LiteralKind::kBool:
+      return Value::Bool(v.value == "true");
+    case ast::LiteralKind::kNull:
+      return Value::Null();
     // numbers: the parser leaves only text that reads back exactly (decimal, in range) and
     // reports any other as A0006, so nothing here turns a bad number into a string
     case ast::LiteralKind::kInt: {
@@ -68,7 +87,8 @@ Value ValueLitValue(const ast::ValueLit& v) {
       std::from_chars(v.value.data(), v.value.data() + v.value.size(), n);
       return Value::Double(n);
     }
-    default: return Value::String(v.value);
+    default:
+      return Value::String(v.value);
   }
 }
 
@@ -155,15 +175,17 @@ class Lowerer {
     if (auto it = m_.fields.find(&e); it != m_.fields.end() && it->second.field && it->second.object)
       return Field(it->second, TypeOf(e));
     switch (e.kind) {
-      case ExprKind::kLiteral: return Const(LiteralValue(e), TypeOf(e));
+      case ExprKind::kLiteral:
+        return Const(LiteralValue(e), TypeOf(e));
       case ExprKind::kIdent: {
         for (auto it = vars.rbegin(); it != vars.rend(); ++it)
           if (it->first == e.name) return it->second;
         if (e.name == "_" && !underscore.empty()) return underscore.back();
         if (const char* tn = TypeValueName(e.name)) return Const(Value::Type(tn), sema::TypeKind::kTypeType);
         uint16_t r = NewReg();
-        Emit(Op::kConst, r, static_cast<uint16_t>(ConstIndex(Value::Error(
-                                rt::ErrorCode::kNoSuchField, "undeclared reference to '" + e.name + "'"))));
+        Emit(Op::kConst, r,
+             static_cast<uint16_t>(
+                 ConstIndex(Value::Error(rt::ErrorCode::kNoSuchField, "undeclared reference to '" + e.name + "'"))));
         return r;
       }
       case ExprKind::kSelect: {
@@ -172,15 +194,18 @@ class Lowerer {
         if (DottedName(e, &dotted)) {
           for (auto it = vars.rbegin(); it != vars.rend(); ++it)
             if (it->first == dotted) return it->second;
-          if (dotted == "google.protobuf.Timestamp") return Const(Value::Type(rt::KindTypeName(rt::Kind::kTimestamp).data()));
-          if (dotted == "google.protobuf.Duration") return Const(Value::Type(rt::KindTypeName(rt::Kind::kDuration).data()));
+          if (dotted == "google.protobuf.Timestamp")
+            return Const(Value::Type(rt::KindTypeName(rt::Kind::kTimestamp).data()));
+          if (dotted == "google.protobuf.Duration")
+            return Const(Value::Type(rt::KindTypeName(rt::Kind::kDuration).data()));
         }
         uint16_t a = Lower(*e.operand);
         uint16_t r = RegFor(e);
         Emit(Op::kSelect, r, a, 0, Name(e.name), Loc(e.name_range));
         return r;
       }
-      case ExprKind::kCall: return Call(e);
+      case ExprKind::kCall:
+        return Call(e);
       case ExprKind::kIndex: {
         uint16_t a = Lower(*e.operand);
         uint16_t b = Lower(*e.args[0]);
@@ -206,7 +231,8 @@ class Lowerer {
         Emit(e.unary_op == ast::UnaryOp::kNot ? Op::kNot : Op::kNeg, r, a, 0, 0, Loc(e.range));
         return r;
       }
-      case ExprKind::kBinary: return Binary(e);
+      case ExprKind::kBinary:
+        return Binary(e);
       case ExprKind::kConditional: {
         uint16_t c = Lower(*e.args[0]);
         uint16_t r = RegFor(e);
@@ -264,19 +290,44 @@ class Lowerer {
     uint16_t b = Lower(*e.args[1]);
     Op o = Op::kAdd;
     switch (op) {
-      case BinaryOp::Add: o = Op::kAdd; break;
-      case BinaryOp::Sub: o = Op::kSub; break;
-      case BinaryOp::Mul: o = Op::kMul; break;
-      case BinaryOp::Div: o = Op::kDiv; break;
-      case BinaryOp::Mod: o = Op::kMod; break;
-      case BinaryOp::Eq: o = Op::kEq; break;
-      case BinaryOp::Ne: o = Op::kNe; break;
-      case BinaryOp::Lt: o = Op::kLt; break;
-      case BinaryOp::Le: o = Op::kLe; break;
-      case BinaryOp::Gt: o = Op::kGt; break;
-      case BinaryOp::Ge: o = Op::kGe; break;
-      case BinaryOp::In: o = Op::kIn; break;
-      default: break;
+      case BinaryOp::Add:
+        o = Op::kAdd;
+        break;
+      case BinaryOp::Sub:
+        o = Op::kSub;
+        break;
+      case BinaryOp::Mul:
+        o = Op::kMul;
+        break;
+      case BinaryOp::Div:
+        o = Op::kDiv;
+        break;
+      case BinaryOp::Mod:
+        o = Op::kMod;
+        break;
+      case BinaryOp::Eq:
+        o = Op::kEq;
+        break;
+      case BinaryOp::Ne:
+        o = Op::kNe;
+        break;
+      case BinaryOp::Lt:
+        o = Op::kLt;
+        break;
+      case BinaryOp::Le:
+        o = Op::kLe;
+        break;
+      case BinaryOp::Gt:
+        o = Op::kGt;
+        break;
+      case BinaryOp::Ge:
+        o = Op::kGe;
+        break;
+      case BinaryOp::In:
+        o = Op::kIn;
+        break;
+      default:
+        break;
     }
     uint16_t r = RegFor(e);
     Emit(o, r, a, b, 0, Loc(e.range));
@@ -332,8 +383,8 @@ class Lowerer {
     bool has_filter = false;
     std::string v1, v2;
     if (e.operand && ns.empty() && e.name != "has" && sema::IsMacroName(e.name) &&
-        sema::ComprehensionShape(e.name, e.args.size(), &nvars, &has_filter) &&
-        sema::MacroVarName(*e.args[0], &v1) && (nvars == 1 || sema::MacroVarName(*e.args[1], &v2)))
+        sema::ComprehensionShape(e.name, e.args.size(), &nvars, &has_filter) && sema::MacroVarName(*e.args[0], &v1) &&
+        (nvars == 1 || sema::MacroVarName(*e.args[1], &v2)))
       return Comprehension(e, nvars, has_filter, v1, v2);
     const std::string& name = ns.empty() ? e.name : ns;
     const Expr* receiver = ns.empty() ? e.operand.get() : nullptr;
@@ -362,8 +413,7 @@ class Lowerer {
     if (fn != rt::Fn::kCount)
       Emit(Op::kCall, r, first, static_cast<uint16_t>(regs.size()), static_cast<uint32_t>(fn), Loc(e.range));
     else
-      Emit(Op::kCallDyn, r, first, static_cast<uint16_t>(regs.size()), Name(name), Loc(e.range),
-           receiver ? 1 : 0);
+      Emit(Op::kCallDyn, r, first, static_cast<uint16_t>(regs.size()), Name(name), Loc(e.range), receiver ? 1 : 0);
     return r;
   }
 
@@ -391,11 +441,16 @@ class Lowerer {
     uint16_t acc = RegFor(e);
     uint32_t loc = Loc(e.range);
     bool to_map = kind == "transformMap" || kind == "transformMapEntry";
-    if (kind == "all") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(true))));
-    else if (kind == "exists") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(false))));
-    else if (kind == "exists_one") Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Int(0))));
-    else if (to_map) Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Map({}))));
-    else Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::List({}))));
+    if (kind == "all")
+      Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(true))));
+    else if (kind == "exists")
+      Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Bool(false))));
+    else if (kind == "exists_one")
+      Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Int(0))));
+    else if (to_map)
+      Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::Map({}))));
+    else
+      Emit(Op::kConst, acc, static_cast<uint16_t>(ConstIndex(Value::List({}))));
     uint32_t init = Emit(Op::kIterInit, acc, range, idx, 0, loc);
     uint32_t loop = Here();
     uint32_t next;
@@ -410,7 +465,7 @@ class Lowerer {
     vars.emplace_back(v1, var1);
     if (nvars == 2) vars.emplace_back(v2, var2);
     const Expr& body = *e.args[static_cast<size_t>(nvars)];  // the predicate, filter or transform
-    std::vector<uint32_t> to_end;  // jumps that leave with acc holding the result
+    std::vector<uint32_t> to_end;                            // jumps that leave with acc holding the result
     if (kind == "all" || kind == "exists") {
       uint16_t pr = Lower(body);
       Emit(kind == "all" ? Op::kAndJoin : Op::kOrJoin, acc, acc, pr, 0, loc);
@@ -504,7 +559,9 @@ const Program* CompiledSync::Scope(Side s) const {
 const Program* CompiledSync::CreateWhen(Side in) const {
   return in == Side::kHubSpot ? create_when_hubspot.get() : create_when_salesforce.get();
 }
-const Mapping* CompiledSync::Toward(Side to) const { return to == Side::kHubSpot ? to_hubspot.get() : to_salesforce.get(); }
+const Mapping* CompiledSync::Toward(Side to) const {
+  return to == Side::kHubSpot ? to_hubspot.get() : to_salesforce.get();
+}
 
 const CompiledSync* CompiledRules::Find(std::string_view name) const {
   for (const auto& s : syncs)
@@ -532,8 +589,12 @@ std::shared_ptr<ValueTable> BuildTable(const ast::ValuesDecl& decl, Side to) {
     } else if (auto* e = std::get_if<ast::ValueElse>(&entry)) {
       if (e->dir != want) continue;
       switch (e->kind) {
-        case ast::ElseKind::kReject: t->otherwise = ValueTable::Else::kReject; break;
-        case ast::ElseKind::kKeep: t->otherwise = ValueTable::Else::kKeep; break;
+        case ast::ElseKind::kReject:
+          t->otherwise = ValueTable::Else::kReject;
+          break;
+        case ast::ElseKind::kKeep:
+          t->otherwise = ValueTable::Else::kKeep;
+          break;
         case ast::ElseKind::kValue:
           t->otherwise = ValueTable::Else::kValue;
           t->else_value = ValueLitValue(e->value);
@@ -716,34 +777,50 @@ std::unique_ptr<Program> LowerCondition(const sema::SyncInfo& si, const std::vec
   return p;
 }
 
-schema::System SystemOf(Side s) { return s == Side::kSalesforce ? schema::System::kSalesforce : schema::System::kHubSpot; }
+schema::System SystemOf(Side s) {
+  return s == Side::kSalesforce ? schema::System::kSalesforce : schema::System::kHubSpot;
+}
 
 ConflictPolicy PolicyOf(const ast::ConflictPolicy& c) {
   ConflictPolicy p;
   p.side = SystemOf(c.side);
   switch (c.kind) {
-    case ast::ConflictKind::kTwoWay: p.kind = ConflictKind::kTwoWay; break;
-    case ast::ConflictKind::kPrefer: p.kind = ConflictKind::kPrefer; break;
-    case ast::ConflictKind::kPreferUnlessBlank: p.kind = ConflictKind::kPreferUnlessBlank; break;
-    case ast::ConflictKind::kDontSync: p.kind = ConflictKind::kDontSync; break;
+    case ast::ConflictKind::kTwoWay:
+      p.kind = ConflictKind::kTwoWay;
+      break;
+    case ast::ConflictKind::kPrefer:
+      p.kind = ConflictKind::kPrefer;
+      break;
+    case ast::ConflictKind::kPreferUnlessBlank:
+      p.kind = ConflictKind::kPreferUnlessBlank;
+      break;
+    case ast::ConflictKind::kDontSync:
+      p.kind = ConflictKind::kDontSync;
+      break;
   }
   return p;
 }
 
 DeleteKind DeleteKindOf(ast::DeleteKind k) {
   switch (k) {
-    case ast::DeleteKind::kKeep: return DeleteKind::kKeep;
-    case ast::DeleteKind::kPropagate: return DeleteKind::kPropagate;
-    case ast::DeleteKind::kUnlink: return DeleteKind::kUnlink;
+    case ast::DeleteKind::kKeep:
+      return DeleteKind::kKeep;
+    case ast::DeleteKind::kPropagate:
+      return DeleteKind::kPropagate;
+    case ast::DeleteKind::kUnlink:
+      return DeleteKind::kUnlink;
   }
   return DeleteKind::kKeep;
 }
 
 Direction DirectionOf(ast::Direction d) {
   switch (d) {
-    case ast::Direction::kBoth: return Direction::kBoth;
-    case ast::Direction::kToHubSpot: return Direction::kToHubSpot;
-    case ast::Direction::kToSalesforce: return Direction::kToSalesforce;
+    case ast::Direction::kBoth:
+      return Direction::kBoth;
+    case ast::Direction::kToHubSpot:
+      return Direction::kToHubSpot;
+    case ast::Direction::kToSalesforce:
+      return Direction::kToSalesforce;
   }
   return Direction::kBoth;
 }

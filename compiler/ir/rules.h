@@ -102,7 +102,7 @@ struct CompiledSync {
   const ast::SyncDecl* decl = nullptr;
   const schema::Object* salesforce = nullptr;
   const schema::Object* hubspot = nullptr;
-  std::unique_ptr<Mapping> to_hubspot, to_salesforce;        // null when the sync does not flow that way
+  std::unique_ptr<Mapping> to_hubspot, to_salesforce;          // null when the sync does not flow that way
   std::unique_ptr<Mapping> create_hubspot, create_salesforce;  // `on create` defaults
   // The scope filter of each side, on that side's record (records[0] = Salesforce,
   // records[1] = HubSpot); null when the side has none. Returns a bool or an error.
@@ -135,7 +135,7 @@ struct LifecyclePlan {
   int slot = -1;                           // the property
   std::vector<std::string> order;          // the stages, lowest first
   bool forward_only = false;
-  std::vector<TriggerPlan> triggers;       // in declaration order
+  std::vector<TriggerPlan> triggers;  // in declaration order
 };
 
 }  // namespace accord::ir

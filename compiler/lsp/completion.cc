@@ -169,26 +169,38 @@ bool ContinuesAfter(const Token* t) {
 }
 // ...or when it starts with these.
 bool ContinuesBefore(const Token* t) {
-  return IsArrow(t) || IsAny(t, {".", "?", ":", "&&", "||", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/",
-                                 "%", "with", "via"});
+  return IsArrow(t) || IsAny(t, {".", "?", ":", "&&", "||", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
+                                 "with", "via"});
 }
 
 const std::vector<std::string> kDeclKeywords = {"schema", "values", "sync", "lifecycle", "test"};
-const std::vector<std::string> kSyncKeywords = {"match",     "scope",  "create", "conflict", "blank",
-                                                "converts",  "on",     "associate", "delete"};
+const std::vector<std::string> kSyncKeywords = {"match",    "scope", "create",    "conflict", "blank",
+                                                "converts", "on",    "associate", "delete"};
 const std::vector<std::string> kSides = {"salesforce", "hubspot"};
 const std::vector<std::string> kFieldOptions = {"with", "via", "conflict", "blank"};
 
 // ---- blocks -----------------------------------------------------------------------------
 
-enum class Block { kTop, kValues, kSync, kLifecycle, kTest, kOnCreate, kTransforms, kRecord, kBraces, kParen, kBracket };
+enum class Block {
+  kTop,
+  kValues,
+  kSync,
+  kLifecycle,
+  kTest,
+  kOnCreate,
+  kTransforms,
+  kRecord,
+  kBraces,
+  kParen,
+  kBracket
+};
 
 bool IsItemBlock(Block b) { return b != Block::kBraces && b != Block::kParen && b != Block::kBracket; }
 
 struct Frame {
   Block kind = Block::kTop;
-  size_t open = 0;  // index of the opening token
-  size_t item = 0;  // index of the current item's first token
+  size_t open = 0;    // index of the opening token
+  size_t item = 0;    // index of the current item's first token
   ObjectName object;  // kOnCreate: the receiving side (object filled later); kRecord: the record's object
 };
 
@@ -222,7 +234,8 @@ class Analyzer {
     Lexed lx = Lex(text_);
     for (const Range& c : lx.comments) {
       // Inside a line comment up to its line break; inside a closed block comment up to its `*/`.
-      bool closed_block = c.end - c.begin >= 4 && text_.substr(c.begin, 2) == "/*" && text_.substr(c.end - 2, 2) == "*/";
+      bool closed_block =
+          c.end - c.begin >= 4 && text_.substr(c.begin, 2) == "/*" && text_.substr(c.end - 2, 2) == "*/";
       if (c.begin < offset_ && (closed_block ? offset_ < c.end : offset_ <= c.end)) return Empty();
     }
     // The token the cursor is in, and the tokens before it.
@@ -344,10 +357,14 @@ class Analyzer {
     switch (f.kind) {
       case Block::kTop:
         ReadHeader(i);
-        if (decl_.keyword == "values") nf.kind = Block::kValues;
-        else if (decl_.keyword == "sync") nf.kind = Block::kSync;
-        else if (decl_.keyword == "lifecycle") nf.kind = Block::kLifecycle;
-        else if (decl_.keyword == "test") nf.kind = Block::kTest;
+        if (decl_.keyword == "values")
+          nf.kind = Block::kValues;
+        else if (decl_.keyword == "sync")
+          nf.kind = Block::kSync;
+        else if (decl_.keyword == "lifecycle")
+          nf.kind = Block::kLifecycle;
+        else if (decl_.keyword == "test")
+          nf.kind = Block::kTest;
         break;
       case Block::kSync:
         if (item.size() == 3 && Is(item[0], "on") && Is(item[1], "create") && IsSide(item[2])) {
@@ -398,7 +415,7 @@ class Analyzer {
         decl_.paths.push_back(p);
         k += used - 1;
       } else if (IsArrow(h[k])) {
-        decl_.dir = Is(h[k], "<->") ? ast::Direction::kBoth
+        decl_.dir = Is(h[k], "<->")  ? ast::Direction::kBoth
                     : Is(h[k], "->") ? ast::Direction::kToHubSpot
                                      : ast::Direction::kToSalesforce;
       }
@@ -440,15 +457,24 @@ class Analyzer {
     nested_ = e != stack_.size();
     std::vector<const Token*> item = Level0(f, prior_.size());
     switch (f.kind) {
-      case Block::kTop: return Header(item);
-      case Block::kSync: return SyncItem(item);
-      case Block::kValues: return ValuesItem(item);
-      case Block::kLifecycle: return LifecycleItem(item);
-      case Block::kTest: return TestItem(item);
-      case Block::kOnCreate: return OnCreateItem(item, f.object.side);
-      case Block::kTransforms: return TransformItem(item);
-      case Block::kRecord: return RecordItem(item, f.object);
-      default: return;
+      case Block::kTop:
+        return Header(item);
+      case Block::kSync:
+        return SyncItem(item);
+      case Block::kValues:
+        return ValuesItem(item);
+      case Block::kLifecycle:
+        return LifecycleItem(item);
+      case Block::kTest:
+        return TestItem(item);
+      case Block::kOnCreate:
+        return OnCreateItem(item, f.object.side);
+      case Block::kTransforms:
+        return TransformItem(item);
+      case Block::kRecord:
+        return RecordItem(item, f.object);
+      default:
+        return;
     }
   }
 
@@ -484,8 +510,10 @@ class Analyzer {
   void Expression(std::optional<ObjectName> bare, bool underscore) {
     const Token *p1 = Back(1), *p2 = Back(2), *p3 = Back(3), *p4 = Back(4), *p5 = Back(5);
     if (Is(p1, ".")) {
-      if (IsSide(p2) && !Is(p3, ".")) ctx_.fields = SyncObject(SideOf(p2));
-      else ctx_.methods = true;
+      if (IsSide(p2) && !Is(p3, "."))
+        ctx_.fields = SyncObject(SideOf(p2));
+      else
+        ctx_.methods = true;
       return;
     }
     // A picklist field compared with a value: `Field == "..."`, `hubspot.field != "..."`.
@@ -521,10 +549,10 @@ class Analyzer {
   }
 
   void SyncItem(const std::vector<const Token*>& item) {
-    ObjectName left = decl_.paths.size() > 0 ? ObjectName{decl_.paths[0].side, decl_.paths[0].object}
-                                             : SyncObject(Side::kSalesforce);
-    ObjectName right = decl_.paths.size() > 1 ? ObjectName{decl_.paths[1].side, decl_.paths[1].object}
-                                              : SyncObject(Side::kHubSpot);
+    ObjectName left =
+        decl_.paths.size() > 0 ? ObjectName{decl_.paths[0].side, decl_.paths[0].object} : SyncObject(Side::kSalesforce);
+    ObjectName right =
+        decl_.paths.size() > 1 ? ObjectName{decl_.paths[1].side, decl_.paths[1].object} : SyncObject(Side::kHubSpot);
     size_t n = item.size();
     if (n == 0) {
       if (nested_) return Expression(left, false);
@@ -546,31 +574,42 @@ class Analyzer {
       return;
     }
     if (first == "scope" && !has_arrow) {
-      if (n == 1) ctx_.keywords = kSides;
-      else if (n >= 3 && IsSide(at(1)) && Is(at(2), ":")) Expression(SyncObject(SideOf(at(1))), false);
+      if (n == 1)
+        ctx_.keywords = kSides;
+      else if (n >= 3 && IsSide(at(1)) && Is(at(2), ":"))
+        Expression(SyncObject(SideOf(at(1))), false);
       return;
     }
     if (first == "create" && !has_arrow) {
-      if (n == 1) ctx_.keywords = {"in"};
-      else if (n == 2 && Is(at(1), "in")) ctx_.keywords = kSides;
+      if (n == 1)
+        ctx_.keywords = {"in"};
+      else if (n == 2 && Is(at(1), "in"))
+        ctx_.keywords = kSides;
       else if (n >= 3 && IsSide(at(2))) {
         auto when = std::find_if(item.begin(), item.end(), [](const Token* t) { return Is(t, "when"); });
-        if (when != item.end()) Expression(SyncObject(ast::Other(SideOf(at(2)))), false);
-        else if (n == 3) ctx_.keywords = {"only", "when"};
-        else if (n == 4 && Is(at(3), "only")) ctx_.keywords = {"when"};
+        if (when != item.end())
+          Expression(SyncObject(ast::Other(SideOf(at(2)))), false);
+        else if (n == 3)
+          ctx_.keywords = {"only", "when"};
+        else if (n == 4 && Is(at(3), "only"))
+          ctx_.keywords = {"when"};
       }
       return;
     }
     if (first == "conflict" && !has_arrow) return Policy(item, 1);
     if (first == "blank" && !has_arrow) return Blank(item, 1);
     if (first == "converts" && !has_arrow) {
-      if (n == 1) ctx_.keywords = {"to"};
-      else if (n == 2 && Is(at(1), "to")) ctx_.syncs = true;
+      if (n == 1)
+        ctx_.keywords = {"to"};
+      else if (n == 2 && Is(at(1), "to"))
+        ctx_.syncs = true;
       return;
     }
     if (first == "on" && !has_arrow) {
-      if (n == 1) ctx_.keywords = {"create"};
-      else if (n == 2 && Is(at(1), "create")) ctx_.keywords = kSides;
+      if (n == 1)
+        ctx_.keywords = {"create"};
+      else if (n == 2 && Is(at(1), "create"))
+        ctx_.keywords = kSides;
       return;
     }
     if (first == "associate" && (n == 1 || IsArrow(at(2)))) {
@@ -583,9 +622,12 @@ class Analyzer {
       return;
     }
     if (first == "delete" && !has_arrow) {
-      if (n == 1) ctx_.keywords = {"keep", "propagate", "unlink"};
-      else if (n == 2) ctx_.keywords = {"from"};
-      else if (n == 3 && Is(at(2), "from")) ctx_.keywords = kSides;
+      if (n == 1)
+        ctx_.keywords = {"keep", "propagate", "unlink"};
+      else if (n == 2)
+        ctx_.keywords = {"from"};
+      else if (n == 3 && Is(at(2), "from"))
+        ctx_.keywords = kSides;
       return;
     }
     FieldRule(item, left, right);
@@ -603,14 +645,18 @@ class Analyzer {
     const Token* p1 = Back(1);
     bool after_operand = !nested_ && EndsOperand(p1) && n > arrow + 1;
     if (opt == n) {
-      if (after_operand) ctx_.keywords = kFieldOptions;
-      else Expression(right, false);
+      if (after_operand)
+        ctx_.keywords = kFieldOptions;
+      else
+        Expression(right, false);
       return;
     }
     std::string_view o = item[opt]->text;
     if (o == "via") {
-      if (opt == n - 1) ctx_.value_tables = true;
-      else if (after_operand) ctx_.keywords = kFieldOptions;
+      if (opt == n - 1)
+        ctx_.value_tables = true;
+      else if (after_operand)
+        ctx_.keywords = kFieldOptions;
     } else if (o == "conflict") {
       Policy(item, opt + 1);
     } else if (o == "blank") {
@@ -628,16 +674,22 @@ class Analyzer {
   // `conflict` policies from item[k] on.
   void Policy(const std::vector<const Token*>& item, size_t k) {
     size_t n = item.size();
-    if (n == k) ctx_.keywords = {"two_way", "prefer", "dont_sync"};
-    else if (n == k + 1 && Is(item[k], "prefer")) ctx_.keywords = kSides;
-    else if (n == k + 2 && Is(item[k], "prefer")) ctx_.keywords = {"unless"};
-    else if (n == k + 3 && Is(item[k + 2], "unless")) ctx_.keywords = {"blank"};
+    if (n == k)
+      ctx_.keywords = {"two_way", "prefer", "dont_sync"};
+    else if (n == k + 1 && Is(item[k], "prefer"))
+      ctx_.keywords = kSides;
+    else if (n == k + 2 && Is(item[k], "prefer"))
+      ctx_.keywords = {"unless"};
+    else if (n == k + 3 && Is(item[k + 2], "unless"))
+      ctx_.keywords = {"blank"};
   }
 
   void Blank(const std::vector<const Token*>& item, size_t k) {
     size_t n = item.size();
-    if (n == k) ctx_.keywords = {"ignore", "clear", "default"};
-    else if (Is(item[k], "default")) Expression(std::nullopt, false);
+    if (n == k)
+      ctx_.keywords = {"ignore", "clear", "default"};
+    else if (Is(item[k], "default"))
+      Expression(std::nullopt, false);
   }
 
   void ValuesItem(const std::vector<const Token*>& item) {
@@ -679,13 +731,20 @@ class Analyzer {
       if (PathCompletion(item)) return;
       FieldName trigger;
       if (ReadPath(item, 1, &trigger) != 5) return;
-      if (n == 6) ctx_.keywords = {"becomes"};
-      else if (n == 7 && Is(item[6], "becomes")) ctx_.values = trigger;
-      else if (n == 8) ctx_.keywords = {"then"};
-      else if (n == 9 && Is(item[8], "then")) ctx_.stages = property;
-      else if (n == 10) ctx_.keywords = {"for"};
-      else if (n == 11 && Is(item[10], "for")) ctx_.objects = Side::kHubSpot;
-      else if (n == 12) ctx_.keywords = {"of"};
+      if (n == 6)
+        ctx_.keywords = {"becomes"};
+      else if (n == 7 && Is(item[6], "becomes"))
+        ctx_.values = trigger;
+      else if (n == 8)
+        ctx_.keywords = {"then"};
+      else if (n == 9 && Is(item[8], "then"))
+        ctx_.stages = property;
+      else if (n == 10)
+        ctx_.keywords = {"for"};
+      else if (n == 11 && Is(item[10], "for"))
+        ctx_.objects = Side::kHubSpot;
+      else if (n == 12)
+        ctx_.keywords = {"of"};
       else if (n == 13 && Is(item[12], "of")) {
         ctx_.fields = ObjectName{trigger.side, trigger.object};
         ctx_.references_only = true;
@@ -702,11 +761,15 @@ class Analyzer {
     if (PathCompletion(item)) return;
     std::string_view first = item[0]->text;
     if (first == "given") {
-      if (n == 1) ctx_.keywords = {"linked", "salesforce", "hubspot"};
-      else if (n == 2 && Is(item[1], "linked")) ctx_.keywords = kSides;
+      if (n == 1)
+        ctx_.keywords = {"linked", "salesforce", "hubspot"};
+      else if (n == 2 && Is(item[1], "linked"))
+        ctx_.keywords = kSides;
     } else if (first == "expect") {
-      if (n == 1) ctx_.keywords = {"salesforce", "hubspot", "nothing", "error"};
-      else if (n == 2 && Is(item[1], "error")) ctx_.keywords = sema::ErrorCategories();
+      if (n == 1)
+        ctx_.keywords = {"salesforce", "hubspot", "nothing", "error"};
+      else if (n == 2 && Is(item[1], "error"))
+        ctx_.keywords = sema::ErrorCategories();
     }
   }
 
@@ -729,9 +792,12 @@ class Analyzer {
 
   void TransformItem(const std::vector<const Token*>& item) {
     size_t n = item.size();
-    if (n == 0) ctx_.keywords = {"to"};
-    else if (n == 1 && Is(item[0], "to")) ctx_.keywords = kSides;
-    else if (n > 3 && !nested_ && EndsOperand(Back(1)) && Is(item[0], "to")) ctx_.keywords = {"to"};
+    if (n == 0)
+      ctx_.keywords = {"to"};
+    else if (n == 1 && Is(item[0], "to"))
+      ctx_.keywords = kSides;
+    else if (n > 3 && !nested_ && EndsOperand(Back(1)) && Is(item[0], "to"))
+      ctx_.keywords = {"to"};
     else if (n >= 3 && Is(item[0], "to") && IsSide(item[1]) && Is(item[2], ":"))
       Expression(SyncObject(ast::Other(SideOf(item[1]))), true);
   }
@@ -763,8 +829,6 @@ class Analyzer {
 
 }  // namespace
 
-CompletionContext FindCompletionContext(std::string_view text, uint32_t offset) {
-  return Analyzer(text, offset).Run();
-}
+CompletionContext FindCompletionContext(std::string_view text, uint32_t offset) { return Analyzer(text, offset).Run(); }
 
 }  // namespace accord::lsp

@@ -38,20 +38,20 @@ struct CompletionContext {
   // The bytes a chosen item replaces: the word under the cursor, or the
   // contents of the string literal the cursor is in (quotes excluded).
   Range replace;
-  std::string prefix;        // the part of `replace` before the cursor
-  bool in_string = false;    // inside a string literal: values go in without quotes
-  bool close_quote = false;  // ...which is not closed yet: values end with the quote
-  std::vector<std::string> keywords;     // words that fit here
-  std::optional<ast::Side> objects;      // object names of this side
-  std::optional<ObjectName> fields;      // fields of this object
-  bool references_only = false;          // ...only reference (lookup) fields
-  std::optional<FieldName> values;       // picklist values of this field
-  std::optional<FieldName> stages;       // lifecycle stages: values of this property
-  bool functions = false;    // global stdlib functions: an expression can start here
-  bool methods = false;      // receiver functions: after `expr.`
-  bool underscore = false;   // `_` (the field value) is in scope
-  bool value_tables = false; // names of values tables (`via`)
-  bool syncs = false;        // names of syncs (`converts to`)
+  std::string prefix;                 // the part of `replace` before the cursor
+  bool in_string = false;             // inside a string literal: values go in without quotes
+  bool close_quote = false;           // ...which is not closed yet: values end with the quote
+  std::vector<std::string> keywords;  // words that fit here
+  std::optional<ast::Side> objects;   // object names of this side
+  std::optional<ObjectName> fields;   // fields of this object
+  bool references_only = false;       // ...only reference (lookup) fields
+  std::optional<FieldName> values;    // picklist values of this field
+  std::optional<FieldName> stages;    // lifecycle stages: values of this property
+  bool functions = false;             // global stdlib functions: an expression can start here
+  bool methods = false;               // receiver functions: after `expr.`
+  bool underscore = false;            // `_` (the field value) is in scope
+  bool value_tables = false;          // names of values tables (`via`)
+  bool syncs = false;                 // names of syncs (`converts to`)
 
   bool empty() const {
     return keywords.empty() && !objects && !fields && !values && !stages && !functions && !methods && !underscore &&

@@ -61,8 +61,8 @@ TEST(Completion, HeaderObjectsFieldsAndSides) {
 
 TEST(Completion, SyncItemStart) {
   CompletionContext c = At(kPeople + "  ^\n}\n");
-  EXPECT_THAT(c.keywords, ElementsAre("match", "scope", "create", "conflict", "blank", "converts", "on", "associate",
-                                      "delete"));
+  EXPECT_THAT(c.keywords,
+              ElementsAre("match", "scope", "create", "conflict", "blank", "converts", "on", "associate", "delete"));
   EXPECT_EQ(c.fields, kContact);
   EXPECT_TRUE(c.functions);
   EXPECT_FALSE(c.underscore);
@@ -120,7 +120,8 @@ TEST(Completion, WithTransform) {
 }
 
 TEST(Completion, DirectedTransforms) {
-  const std::string rule = "sync a: salesforce.Account <-> hubspot.companies {\n  NumberOfEmployees <-> numberofemployees ";
+  const std::string rule =
+      "sync a: salesforce.Account <-> hubspot.companies {\n  NumberOfEmployees <-> numberofemployees ";
   EXPECT_THAT(At(rule + "{ ^").keywords, ElementsAre("to"));
   EXPECT_THAT(At(rule + "{ to ^").keywords, ElementsAre("salesforce", "hubspot"));
   CompletionContext c = At(rule + "{ to salesforce: int(^");
@@ -227,8 +228,7 @@ TEST(Completion, Lifecycle) {
   EXPECT_THAT(At(kLifecycle + "  when salesforce.Lead.Status ^").keywords, ElementsAre("becomes"));
   EXPECT_EQ(At(kLifecycle + "  when salesforce.Lead.Status becomes \"^\"").values,
             (FieldName{Side::kSalesforce, "Lead", "Status"}));
-  EXPECT_THAT(At(kLifecycle + "  when salesforce.Lead.Status becomes \"Qualified\" ^").keywords,
-              ElementsAre("then"));
+  EXPECT_THAT(At(kLifecycle + "  when salesforce.Lead.Status becomes \"Qualified\" ^").keywords, ElementsAre("then"));
   EXPECT_EQ(At(kLifecycle + "  when salesforce.Lead.Status becomes \"Qualified\" then ^").stages, stage);
   CompletionContext c =
       At(kLifecycle + "  when salesforce.Opportunity.StageName becomes \"Closed Won\" then customer for contacts of ^");
@@ -301,7 +301,8 @@ TEST(Completion, ExampleFiles) {
 TEST(Completion, EveryOffsetOfEveryRuleFile) {
   size_t files = 0;
   for (const char* sub : {"examples", "tests/diagnostics", "tests/fmt"}) {
-    for (const auto& e : std::filesystem::recursive_directory_iterator(std::filesystem::path(ACCORD_SOURCE_DIR) / sub)) {
+    for (const auto& e :
+         std::filesystem::recursive_directory_iterator(std::filesystem::path(ACCORD_SOURCE_DIR) / sub)) {
       if (e.path().extension() != ".accord") continue;
       ++files;
       std::string text = Slurp(e.path());

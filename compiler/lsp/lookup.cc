@@ -23,9 +23,11 @@ class Finder {
 
   Symbol Run(const ast::File& file) {
     for (const ast::Decl& d : file.decls) {
-      std::visit([&](const auto& decl) {
-        if (!found() && Contains(decl.range, off_)) Visit(decl);
-      }, d);
+      std::visit(
+          [&](const auto& decl) {
+            if (!found() && Contains(decl.range, off_)) Visit(decl);
+          },
+          d);
       if (found()) break;
     }
     return sym_;
@@ -45,7 +47,8 @@ class Finder {
     if (Contains(object.range, off_)) Set(Symbol::kObject, object.range, FieldName{side, object.text, ""});
   }
   void Field(const ObjectName& object, const ast::Name& field) {
-    if (!found() && Contains(field.range, off_)) Set(Symbol::kField, field.range, FieldName{object.side, object.object, field.text});
+    if (!found() && Contains(field.range, off_))
+      Set(Symbol::kField, field.range, FieldName{object.side, object.object, field.text});
   }
   void Path(const ast::FieldPath& p) {
     Object(p.side, p.object);
@@ -91,9 +94,11 @@ class Finder {
       (r->side == Side::kSalesforce ? env.sf : env.hs) = ObjectName{r->side, r->object.text};
     for (const ast::SyncItem& item : d.items) {
       if (found()) return;
-      std::visit([&](const auto& it) {
-        if (Contains(it.range, off_)) Item(it, env);
-      }, item);
+      std::visit(
+          [&](const auto& it) {
+            if (Contains(it.range, off_)) Item(it, env);
+          },
+          item);
     }
   }
 
@@ -153,8 +158,10 @@ class Finder {
   void Visit(const ast::TestDecl& d) {
     for (const ast::TestItem& item : d.items) {
       if (found()) return;
-      if (auto* g = std::get_if<ast::Given>(&item)) Record(g->object, g->record);
-      else if (auto* e = std::get_if<ast::ExpectRecord>(&item)) Record(e->object, e->record);
+      if (auto* g = std::get_if<ast::Given>(&item))
+        Record(g->object, g->record);
+      else if (auto* e = std::get_if<ast::ExpectRecord>(&item))
+        Record(e->object, e->record);
     }
   }
 
@@ -164,8 +171,7 @@ class Finder {
     for (const ast::RecordField& f : rec.fields) {
       Field(object, f.field);
       if (!found() && f.value && IsString(*f.value) && Contains(f.value->range, off_)) {
-        Set(Symbol::kValue, f.value->range, FieldName{ref.side, ref.object.text, f.field.text},
-            f.value->string_value);
+        Set(Symbol::kValue, f.value->range, FieldName{ref.side, ref.object.text, f.field.text}, f.value->string_value);
       }
       Expr(f.value.get(), std::nullopt, Env{});
     }
@@ -177,8 +183,7 @@ class Finder {
 
   // The field an expression names, if it is `Name` (bare) or `side.name`.
   static std::optional<FieldName> FieldOf(const ast::Expr& e, const std::optional<ObjectName>& bare, const Env& env) {
-    if (e.kind == ast::ExprKind::kIdent && bare && !e.leading_dot)
-      return FieldName{bare->side, bare->object, e.name};
+    if (e.kind == ast::ExprKind::kIdent && bare && !e.leading_dot) return FieldName{bare->side, bare->object, e.name};
     if (e.kind == ast::ExprKind::kSelect && e.operand && e.operand->kind == ast::ExprKind::kIdent &&
         e.operand->parens == 0 && (e.operand->name == "salesforce" || e.operand->name == "hubspot")) {
       Side side = e.operand->name == "hubspot" ? Side::kHubSpot : Side::kSalesforce;
@@ -200,7 +205,8 @@ class Finder {
         std::vector<const ast::Expr*> lits;
         if (v.kind == ast::ExprKind::kList && e->binary_op == ast::BinaryOp::In)
           for (const auto& a : v.args) lits.push_back(a.get());
-        else lits.push_back(&v);
+        else
+          lits.push_back(&v);
         for (const ast::Expr* l : lits)
           if (!found() && IsString(*l) && Contains(l->range, off_))
             Set(Symbol::kValue, l->range, *field, l->string_value);

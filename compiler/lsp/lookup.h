@@ -18,11 +18,11 @@ namespace accord::lsp {
 struct Symbol {
   enum Kind { kNone, kObject, kField, kValue, kFunction, kValueTable, kSync, kStage };
   Kind kind = kNone;
-  Range range;      // the name (or literal) in the file
-  FieldName field;  // kObject: the object (field empty); kField; kValue, kStage: the field the value belongs to
-  std::string name;          // kValue, kStage: the value; kFunction, kValueTable, kSync: the name
-  bool receiver = false;     // kFunction: called as x.name(...)
-  bool declaration = false;  // kValueTable, kSync: the name in its own declaration
+  Range range;            // the name (or literal) in the file
+  FieldName field;        // kObject: the object (field empty); kField; kValue, kStage: the field the value belongs to
+  std::string name;       // kValue, kStage: the value; kFunction, kValueTable, kSync: the name
+  bool receiver = false;  // kFunction: called as x.name(...)
+  bool declaration = false;         // kValueTable, kSync: the name in its own declaration
   const ast::Expr* expr = nullptr;  // set when the symbol is an expression: the checker's Model knows it best
 };
 

@@ -70,8 +70,10 @@ bool MessageReader::SkipToHeader() {
     int c = buf->sbumpc();
     if (c == std::char_traits<char>::eof()) return false;
     char l = Lower(static_cast<char>(c));
-    if (l == kHeader[matched]) ++matched;
-    else matched = l == kHeader[0] ? 1 : 0;
+    if (l == kHeader[matched])
+      ++matched;
+    else
+      matched = l == kHeader[0] ? 1 : 0;
   }
   return true;
 }
@@ -113,8 +115,10 @@ MessageReader::Status MessageReader::Next(std::string* body, std::string* error)
     length = 0;
     bad_length = value.empty() || value.size() > 18;  // up to 10^18: no overflow
     for (char c : value) {
-      if (c < '0' || c > '9') bad_length = true;
-      else length = length * 10 + static_cast<size_t>(c - '0');
+      if (c < '0' || c > '9')
+        bad_length = true;
+      else
+        length = length * 10 + static_cast<size_t>(c - '0');
     }
   }
   if (!have_length || bad_length) {
@@ -127,8 +131,7 @@ MessageReader::Status MessageReader::Next(std::string* body, std::string* error)
     // Stay in step: consume the body without keeping it.
     for (size_t left = length; left > 0; --left)
       if (buf->sbumpc() == std::char_traits<char>::eof()) return Status::kEof;
-    *error = "message of " + std::to_string(length) + " bytes is larger than the limit of " +
-             std::to_string(max_body_);
+    *error = "message of " + std::to_string(length) + " bytes is larger than the limit of " + std::to_string(max_body_);
     return Status::kBadFrame;
   }
   body->resize(length);

@@ -70,7 +70,9 @@ TEST(LineIndex, LineBreaksCrLfAndLoneCr) {
 
 // A byte order mark takes no column (it shifted line 0 by one).
 TEST(LineIndex, ByteOrderMarkTakesNoColumn) {
-  std::string text = "\xEF\xBB\xBF" "ab\ncd";
+  std::string text =
+      "\xEF\xBB\xBF"
+      "ab\ncd";
   LineIndex idx(text);
   EXPECT_EQ(idx.ToPosition(3, Encoding::kUtf16), Pos(0, 0));
   EXPECT_EQ(idx.ToPosition(4, Encoding::kUtf16), Pos(0, 1));
@@ -134,7 +136,9 @@ std::vector<Read> ReadAll(const std::string& input, size_t max_body = 1 << 20) {
   return out;
 }
 
-std::string Frame(const std::string& body) { return "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body; }
+std::string Frame(const std::string& body) {
+  return "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 TEST(MessageReader, ReadsFramesBackToBack) {
   auto got = ReadAll(Frame("{\"a\":1}") + Frame("{}") +

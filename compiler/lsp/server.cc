@@ -20,12 +20,23 @@ using nlohmann::json;
 namespace {
 
 // LSP enumerations used here.
-enum CompletionItemKind { kMethod = 2, kFunction = 3, kField = 5, kVariable = 6, kClass = 7, kModule = 9,
-                          kKeyword = 14, kEnum = 13, kEnumMember = 20 };
+enum CompletionItemKind {
+  kMethod = 2,
+  kFunction = 3,
+  kField = 5,
+  kVariable = 6,
+  kClass = 7,
+  kModule = 9,
+  kKeyword = 14,
+  kEnum = 13,
+  kEnumMember = 20
+};
 enum DiagnosticSeverity { kSevError = 1, kSevWarning = 2, kSevInformation = 3 };
 enum TextDocumentSyncKind { kSyncFull = 1 };
 
-schema::System Sys(ast::Side s) { return s == ast::Side::kSalesforce ? schema::System::kSalesforce : schema::System::kHubSpot; }
+schema::System Sys(ast::Side s) {
+  return s == ast::Side::kSalesforce ? schema::System::kSalesforce : schema::System::kHubSpot;
+}
 std::string SideText(ast::Side s) { return std::string(ast::SideName(s)); }
 
 json PositionJson(Position p) { return {{"line", p.line}, {"character", p.character}}; }
@@ -45,7 +56,8 @@ std::string Quote(std::string_view value) { return base::Quote(value, kLiteral);
 
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 // Markdown inline code that survives backticks in the text.
@@ -104,10 +116,14 @@ std::string FieldMarkdown(ast::Side side, const schema::Object& o, const schema:
         Code(f.native_type + (f.field_type_hint.empty() ? "" : "/" + f.field_type_hint)) + ")\n";
   if (f.length > 0) md += "- at most " + std::to_string(f.length) + " characters\n";
   if (f.required_on_create()) md += "- required on create\n";
-  if (f.calculated) md += "- calculated: read-only\n";
-  else if (f.read_only()) md += "- read-only\n";
-  else if (!f.createable) md += "- cannot be set on create\n";
-  else if (!f.updateable) md += "- set on create only\n";
+  if (f.calculated)
+    md += "- calculated: read-only\n";
+  else if (f.read_only())
+    md += "- read-only\n";
+  else if (!f.createable)
+    md += "- cannot be set on create\n";
+  else if (!f.updateable)
+    md += "- set on create only\n";
   if (f.unique) md += "- unique\n";
   if (f.external_id) md += "- external id\n";
   if (!f.reference_to.empty()) {
@@ -117,8 +133,10 @@ std::string FieldMarkdown(ast::Side side, const schema::Object& o, const schema:
   }
   if (!f.values.empty()) {
     md += "\n";
-    if (f.is_picklist) md += std::string("Picklist") + (f.restricted_picklist ? " (restricted)" : "");
-    else md += "Suggested values";
+    if (f.is_picklist)
+      md += std::string("Picklist") + (f.restricted_picklist ? " (restricted)" : "");
+    else
+      md += "Suggested values";
     md += ", " + std::to_string(f.values.size()) + " value" + (f.values.size() == 1 ? "" : "s") + ":\n\n";
     md += PicklistText(f, 40);
   }
@@ -147,7 +165,8 @@ std::string FunctionMarkdown(const std::string& name, bool receiver) {
   bool same_doc = std::all_of(overloads.begin(), overloads.end(),
                               [&](const sema::Overload* o) { return o->doc == overloads[0]->doc; });
   for (const sema::Overload* o : overloads) {
-    md += "\n" + (same_doc ? std::string() : Code(o->signature) + ": ") + o->doc + " Example: " + Code(o->example) + "\n";
+    md +=
+        "\n" + (same_doc ? std::string() : Code(o->signature) + ": ") + o->doc + " Example: " + Code(o->example) + "\n";
     if (same_doc) break;
   }
   return md;
@@ -207,12 +226,9 @@ Server::Server(driver::Options options) : options_(std::move(options)) {
       {"textDocument/codeAction", &Server::CodeAction},
   };
   notifications_ = {
-      {"initialized", &Server::Initialized},
-      {"exit", &Server::Exit},
-      {"textDocument/didOpen", &Server::DidOpen},
-      {"textDocument/didChange", &Server::DidChange},
-      {"textDocument/didSave", &Server::DidSave},
-      {"textDocument/didClose", &Server::DidClose},
+      {"initialized", &Server::Initialized},      {"exit", &Server::Exit},
+      {"textDocument/didOpen", &Server::DidOpen}, {"textDocument/didChange", &Server::DidChange},
+      {"textDocument/didSave", &Server::DidSave}, {"textDocument/didClose", &Server::DidClose},
   };
 }
 
@@ -237,7 +253,8 @@ std::vector<json> Server::Handle(const json& message) {
       std::string method = message.is_object() && message.contains("method") && message["method"].is_string()
                                ? message["method"].get<std::string>()
                                : "";
-      out.push_back(Notification("window/logMessage", {{"type", 1}, {"message", "accord lsp: ignored " + method + ": " + what}}));
+      out.push_back(
+          Notification("window/logMessage", {{"type", 1}, {"message", "accord lsp: ignored " + method + ": " + what}}));
     }
   }
   return out;
@@ -435,15 +452,17 @@ json Server::DiagnosticJson(const Diagnostic& d, Indexes& indexes) const {
   json related = json::array();
   for (const Note& n : d.notes) {
     if (n.file) {
-      related.push_back({{"location", {{"uri", UriOf(n.file->path())}, {"range", RangeJson(indexes.Of(n.file), n.range, encoding_)}}},
-                         {"message", n.message}});
+      related.push_back(
+          {{"location", {{"uri", UriOf(n.file->path())}, {"range", RangeJson(indexes.Of(n.file), n.range, encoding_)}}},
+           {"message", n.message}});
     } else {
       message += "\n" + n.message;
     }
   }
   if (d.fixit) message += "\nhelp: replace with `" + *d.fixit + "`";
-  j["severity"] = d.severity == Severity::kError ? kSevError : d.severity == Severity::kWarning ? kSevWarning
-                                                                                                 : kSevInformation;
+  j["severity"] = d.severity == Severity::kError     ? kSevError
+                  : d.severity == Severity::kWarning ? kSevWarning
+                                                     : kSevInformation;
   j["code"] = std::string(Info(d.code).id);
   j["source"] = "accord";
   j["message"] = message;
@@ -535,7 +554,8 @@ Server::Reply Server::Hover(const json& params) {
   Symbol sym = FindSymbol(*set.parsed[at.index].file, at.offset);
   std::string md;
   switch (sym.kind) {
-    case Symbol::kNone: return {nullptr};
+    case Symbol::kNone:
+      return {nullptr};
     case Symbol::kField:
     case Symbol::kObject: {
       // The checker's resolution when it made one; else the names as scoped.
@@ -548,8 +568,10 @@ Server::Reply Server::Hover(const json& params) {
       }
       const schema::Object* o = nullptr;
       const schema::Field* f = FindField(set.schemas, sym.field, &o);
-      if (sym.kind == Symbol::kObject && o) md = ObjectMarkdown(*o);
-      else if (f) md = FieldMarkdown(sym.field.side, *o, *f);
+      if (sym.kind == Symbol::kObject && o)
+        md = ObjectMarkdown(*o);
+      else if (f)
+        md = FieldMarkdown(sym.field.side, *o, *f);
       break;
     }
     case Symbol::kValue:
@@ -568,8 +590,8 @@ Server::Reply Server::Hover(const json& params) {
     case Symbol::kFunction:
       md = FunctionMarkdown(sym.name, sym.receiver);
       // The overload the checker chose, when there is a choice and the argument types decide it.
-      if (auto it = set.model.overloads.find(sym.expr); sema::FindOverloads(sym.name, sym.receiver).size() > 1 &&
-                                                        it != set.model.overloads.end() && it->second)
+      if (auto it = set.model.overloads.find(sym.expr);
+          sema::FindOverloads(sym.name, sym.receiver).size() > 1 && it != set.model.overloads.end() && it->second)
         md += "\nThis call: " + Code(it->second->signature) + "\n";
       break;
     case Symbol::kValueTable: {
@@ -616,8 +638,10 @@ Server::Reply Server::Completion(const json& params) {
   auto add = [&](const std::string& label, int kind, const std::string& insert, const std::string& detail,
                  json data = nullptr) {
     json item = {{"label", label}, {"kind", kind}};
-    if (ctx.replace.begin != ctx.replace.end) item["textEdit"] = {{"range", range}, {"newText", insert}};
-    else if (insert != label) item["insertText"] = insert;
+    if (ctx.replace.begin != ctx.replace.end)
+      item["textEdit"] = {{"range", range}, {"newText", insert}};
+    else if (insert != label)
+      item["insertText"] = insert;
     if (!detail.empty()) item["detail"] = detail;
     if (!data.is_null()) item["data"] = std::move(data);
     items.push_back(std::move(item));
@@ -635,7 +659,8 @@ Server::Reply Server::Completion(const json& params) {
     if (const schema::Object* o = FindObject(set.schemas, ctx.fields->side, ctx.fields->object)) {
       for (const schema::Field& f : o->fields) {
         if (ctx.references_only && f.reference_to.empty()) continue;
-        add(f.name, kField, f.name, FieldSummary(f), {{"field", SideText(ctx.fields->side) + "." + o->name + "." + f.name}});
+        add(f.name, kField, f.name, FieldSummary(f),
+            {{"field", SideText(ctx.fields->side) + "." + o->name + "." + f.name}});
       }
     }
   }
@@ -657,16 +682,19 @@ Server::Reply Server::Completion(const json& params) {
       if (!(o.receiver ? ctx.methods : ctx.functions)) continue;
       if (!seen.insert(o.name).second) continue;
       size_t more = sema::FindOverloads(o.name, o.receiver).size() - 1;
-      std::string detail = o.signature + (more ? " (+" + std::to_string(more) + " overload" + (more == 1 ? ")" : "s)") : "");
+      std::string detail =
+          o.signature + (more ? " (+" + std::to_string(more) + " overload" + (more == 1 ? ")" : "s)") : "");
       add(o.name, o.receiver ? kMethod : kFunction, o.name, detail, {{"function", o.name}});
     }
   }
   if (ctx.underscore) add("_", kVariable, "_", "the field value");
   if (ctx.value_tables) {
-    for (const auto& [file, v] : Decls<ast::ValuesDecl>(set, "")) add(v->name.text, kEnum, v->name.text, ValuesHeader(*v));
+    for (const auto& [file, v] : Decls<ast::ValuesDecl>(set, ""))
+      add(v->name.text, kEnum, v->name.text, ValuesHeader(*v));
   }
   if (ctx.syncs) {
-    for (const auto& [file, s] : Decls<ast::SyncDecl>(set, "")) add(s->name.text, kModule, s->name.text, SyncHeader(*s));
+    for (const auto& [file, s] : Decls<ast::SyncDecl>(set, ""))
+      add(s->name.text, kModule, s->name.text, SyncHeader(*s));
   }
   return {json{{"isIncomplete", false}, {"items", items}}};
 }

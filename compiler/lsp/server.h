@@ -12,11 +12,10 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "compiler/driver/driver.h"
 #include "compiler/lsp/protocol.h"
@@ -47,8 +46,8 @@ class Server {
   struct Workspace {
     std::unique_ptr<driver::RuleSet> set;
     std::vector<Diagnostic> diagnostics;
-    std::string io_error;               // the folder could not be read
-    std::set<std::string> published;    // URIs last sent a non-empty list (or open)
+    std::string io_error;             // the folder could not be read
+    std::set<std::string> published;  // URIs last sent a non-empty list (or open)
   };
   using Out = std::vector<nlohmann::json>;
   // A request's answer: its result, or a JSON-RPC error when `error` is set.

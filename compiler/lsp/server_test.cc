@@ -111,7 +111,8 @@ TEST(Server, LifecycleAndErrors) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0]["method"], "window/logMessage");
   EXPECT_FALSE(out[0].contains("id"));
-  EXPECT_THAT(out[0]["params"]["message"].get<std::string>(), HasSubstr("ignored textDocument/didOpen: invalid params"));
+  EXPECT_THAT(out[0]["params"]["message"].get<std::string>(),
+              HasSubstr("ignored textDocument/didOpen: invalid params"));
   // Requests on a document that is not open: null results.
   out = s.Handle(Req(5, "textDocument/hover", At("file:///nowhere.accord", 0, 0)));
   EXPECT_TRUE(out[0]["result"].is_null());
@@ -227,11 +228,14 @@ TEST(Server, AFileInTheHomeFolderIsNotCheckedWithEverythingBelow) {
   Server s;
   Init(s);
   // The example's files are below HOME: they are not read, so `via Industry` is unknown.
-  std::string text = "schema salesforce \"schemas/salesforce\"\nschema hubspot \"schemas/hubspot\"\n"
-                     "sync a: salesforce.Account -> hubspot.companies {\n  match domain\n  Industry -> industry via Industry\n}\n";
+  std::string text =
+      "schema salesforce \"schemas/salesforce\"\nschema hubspot \"schemas/hubspot\"\n"
+      "sync a: salesforce.Account -> hubspot.companies {\n  match domain\n  Industry -> industry via Industry\n}\n";
   auto out = s.Handle(Open(ws.Uri("home.accord"), text));
-  if (old_home) setenv("HOME", saved.c_str(), 1);
-  else unsetenv("HOME");
+  if (old_home)
+    setenv("HOME", saved.c_str(), 1);
+  else
+    unsetenv("HOME");
   json d = DiagnosticsFor(out, ws.Uri("home.accord"));
   ASSERT_EQ(d.size(), 1u) << d;
   EXPECT_EQ(d[0]["code"], "A0103");
@@ -266,12 +270,14 @@ TEST(Server, FormattingRefusesFilesWithSyntaxErrors) {
   Server s;
   Init(s);
   s.Handle(Open(ws.Uri("bad.accord"), "sync x: salesforce.Contact -> {\n"));
-  auto out = s.Handle(Req(2, "textDocument/formatting", {{"textDocument", {{"uri", ws.Uri("bad.accord")}}},
-                                                          {"options", {{"tabSize", 2}, {"insertSpaces", true}}}}));
+  auto out = s.Handle(
+      Req(2, "textDocument/formatting",
+          {{"textDocument", {{"uri", ws.Uri("bad.accord")}}}, {"options", {{"tabSize", 2}, {"insertSpaces", true}}}}));
   EXPECT_EQ(out[0]["error"]["code"], kRequestFailed);
   // A bad escape is not a syntax error, but formatting would drop its rule.
-  s.Handle(Open(ws.Uri("escape.accord"), "values V: salesforce.Lead.LeadSource -> hubspot.contacts.lead_source {\n"
-                                         "  \"W\\qeb\" -> \"Web\"\n}\n"));
+  s.Handle(Open(ws.Uri("escape.accord"),
+                "values V: salesforce.Lead.LeadSource -> hubspot.contacts.lead_source {\n"
+                "  \"W\\qeb\" -> \"Web\"\n}\n"));
   out = s.Handle(Req(3, "textDocument/formatting", {{"textDocument", {{"uri", ws.Uri("escape.accord")}}}}));
   EXPECT_EQ(out[0]["error"]["code"], kRequestFailed);
   // A formatted file needs no edit.

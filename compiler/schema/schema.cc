@@ -2,11 +2,10 @@
 
 #include <simdjson.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <system_error>
 #include <utility>
 
@@ -102,9 +101,12 @@ std::string Pointer(std::string_view base, std::string_view key) {
   std::string out(base);
   out += '/';
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -136,7 +138,8 @@ struct Entry {
     return e;
   }
   void Wrong(std::string_view key, dom::element e, std::string_view expected) const {
-    ShapeError(c, Pointer(at, key), who + ": \"" + std::string(key) + "\" is " + Shown(e) + ", not " + std::string(expected));
+    ShapeError(c, Pointer(at, key),
+               who + ": \"" + std::string(key) + "\" is " + Shown(e) + ", not " + std::string(expected));
   }
   std::string_view String(std::string_view key, std::string_view fallback = {}) const {
     auto e = Get(key);
@@ -304,8 +307,8 @@ std::pair<size_t, size_t> FindPointer(std::string_view j, std::string_view point
     if (i >= j.size()) return;
     if (j[i] == '"') return skip_string();
     if (j[i] != '{' && j[i] != '[') {
-      while (i < j.size() && j[i] != ',' && j[i] != '}' && j[i] != ']' && j[i] != ' ' && j[i] != '\n' &&
-             j[i] != '\r' && j[i] != '\t')
+      while (i < j.size() && j[i] != ',' && j[i] != '}' && j[i] != ']' && j[i] != ' ' && j[i] != '\n' && j[i] != '\r' &&
+             j[i] != '\t')
         ++i;
       return;
     }
@@ -461,8 +464,11 @@ std::optional<Field> ParseSalesforceField(Ctx& c, dom::element elem, size_t inde
     size_t j = 0;
     for (dom::element r : *refs) {
       std::string_view s;
-      if (r.get(s) == simdjson::SUCCESS) f.reference_to.emplace_back(s);
-      else ShapeError(c, Pointer(Pointer(at, "referenceTo"), j), e.who + ": referenceTo[" + std::to_string(j) + "] is " + Shown(r) + ", not an object name");
+      if (r.get(s) == simdjson::SUCCESS)
+        f.reference_to.emplace_back(s);
+      else
+        ShapeError(c, Pointer(Pointer(at, "referenceTo"), j),
+                   e.who + ": referenceTo[" + std::to_string(j) + "] is " + Shown(r) + ", not an object name");
       ++j;
     }
   }
@@ -547,8 +553,10 @@ std::optional<Field> ParseHubSpotProperty(Ctx& c, dom::element elem, size_t inde
   f.createable = f.updateable = !f.calculated;
   std::string_view ref = e.String("referencedObjectType");
   if (!ref.empty()) f.reference_to.emplace_back(ref);
-  if (f.is_picklist) ParseValues(e, "options", true, f);
-  else (void)e.Array("options");  // checked for its shape only
+  if (f.is_picklist)
+    ParseValues(e, "options", true, f);
+  else
+    (void)e.Array("options");  // checked for its shape only
   return f;
 }
 
@@ -749,8 +757,8 @@ std::optional<Object> ParseSalesforceDescribe(std::string_view json, std::string
   }
 }
 
-std::optional<Object> ParseHubSpotProperties(std::string_view json, std::string_view object_name,
-                                             std::string_view path, std::vector<SchemaError>& errors) {
+std::optional<Object> ParseHubSpotProperties(std::string_view json, std::string_view object_name, std::string_view path,
+                                             std::vector<SchemaError>& errors) {
   try {
     dom::parser parser;
     dom::element doc;

@@ -157,8 +157,8 @@ std::optional<Object> ParseSalesforceDescribe(std::string_view json, std::string
 // Parse a HubSpot properties response {"results":[...]}; the object name is given (from the file
 // name, e.g. "contacts"). Never throws. Returns nullopt for malformed JSON or when "results" is
 // missing or not an array; a bad property entry is skipped with an error.
-std::optional<Object> ParseHubSpotProperties(std::string_view json, std::string_view object_name,
-                                             std::string_view path, std::vector<SchemaError>& errors);
+std::optional<Object> ParseHubSpotProperties(std::string_view json, std::string_view object_name, std::string_view path,
+                                             std::vector<SchemaError>& errors);
 
 // Load every *.json in dir (non-recursive), sorted by file name. For Salesforce,
 // "sobjects-global.json" and any other global describe (a top level with "sobjects" and no

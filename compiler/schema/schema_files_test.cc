@@ -6,10 +6,7 @@
 // absent, as in a user's fresh clone, the tests that need it skip with a message; the checks
 // that need no recording always run.
 
-#include "compiler/schema/schema.h"
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,10 +14,13 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "compiler/schema/schema.h"
 
 #ifndef ACCORD_SOURCE_DIR
 #error "ACCORD_SOURCE_DIR must be defined (the repository root)"
@@ -80,7 +80,8 @@ std::vector<fs::path> SourceTreeFiles() {
     if (ec) break;
     const std::string name = it->path().filename().string();
     if (it->is_directory(ec)) {
-      if (name.rfind('.', 0) == 0 || name.rfind("build", 0) == 0 || name == "node_modules") it.disable_recursion_pending();
+      if (name.rfind('.', 0) == 0 || name.rfind("build", 0) == 0 || name == "node_modules")
+        it.disable_recursion_pending();
       continue;
     }
     if (it->is_regular_file(ec)) out.push_back(it->path());
@@ -229,8 +230,8 @@ TEST_F(RecordedDescribes, OwnStandardFieldsAgreeWithARealOrg) {
     for (const Json& f : d["fields"]) {
       auto it = real.find(f["name"].get<std::string>());
       if (it == real.end()) continue;
-      for (const char* k : {"type", "length", "nillable", "createable", "updateable", "calculated",
-                            "defaultedOnCreate", "restrictedPicklist", "referenceTo", "relationshipName"}) {
+      for (const char* k : {"type", "length", "nillable", "createable", "updateable", "calculated", "defaultedOnCreate",
+                            "restrictedPicklist", "referenceTo", "relationshipName"}) {
         EXPECT_EQ(f[k], (*it->second)[k]) << name << "." << it->first << ": " << k;
       }
       ++compared;

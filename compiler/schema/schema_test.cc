@@ -1,6 +1,7 @@
 #include "compiler/schema/schema.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #ifndef ACCORD_SOURCE_DIR
 #error "ACCORD_SOURCE_DIR must be defined (the repository root)"
@@ -172,7 +171,7 @@ TEST_F(ExampleSchemas, SalesforcePicklists) {
 
   const Field& status = F(Sf("Lead"), "Status");
   EXPECT_EQ(Names(status.values), (std::vector<std::string>{"Open - Not Contacted", "Working - Contacted", "Qualified",
-                                                             "Closed - Converted", "Closed - Not Converted"}));
+                                                            "Closed - Converted", "Closed - Not Converted"}));
   EXPECT_TRUE(status.values[0].is_default);
   EXPECT_FALSE(status.values[2].is_default);
   EXPECT_TRUE(status.values[2].active);
@@ -183,8 +182,8 @@ TEST_F(ExampleSchemas, SalesforcePicklists) {
   EXPECT_EQ(Names(F(Sf("Lead"), "LeadSource").values),
             (std::vector<std::string>{"Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"}));
   EXPECT_EQ(F(Sf("Opportunity"), "StageName").values.size(), 10u);
-  EXPECT_EQ(Names(F(Sf("Task"), "Status").values),
-            (std::vector<std::string>{"Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"}));
+  EXPECT_EQ(Names(F(Sf("Task"), "Status").values), (std::vector<std::string>{"Not Started", "In Progress", "Completed",
+                                                                             "Waiting on someone else", "Deferred"}));
   EXPECT_EQ(Names(F(Sf("Task"), "Priority").values), (std::vector<std::string>{"High", "Normal", "Low"}));
   EXPECT_EQ(F(Sf("Task"), "Priority").default_value, "Normal");
 }

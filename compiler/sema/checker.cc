@@ -2,7 +2,6 @@
 // — collection, values tables, syncs (sync_checks.cc), associations, lifecycles,
 // tests — then the checks across rules (rule_checks.cc).
 #include "compiler/sema/checker.h"
-#include "runtime/error_categories.def"
 
 #include <algorithm>
 #include <map>
@@ -12,6 +11,7 @@
 
 #include "compiler/sema/checker_impl.h"
 #include "compiler/sema/rule_checks.h"
+#include "runtime/error_categories.def"
 
 namespace accord::sema {
 
@@ -117,8 +117,7 @@ void Checker::CheckValues(const ast::ValuesDecl& d, const ast::File* f) {
         if (!fresh && it->second->hubspot.value != p->hubspot.value) {
           auto& diag = Report(DiagCode::kNonInjective, f, p->range,
                               "Salesforce value " + LitDesc(p->salesforce) + " maps to both " +
-                                  LitDesc(it->second->hubspot) + " and " + LitDesc(p->hubspot) +
-                                  " toward HubSpot" +
+                                  LitDesc(it->second->hubspot) + " and " + LitDesc(p->hubspot) + " toward HubSpot" +
                                   (p->dir == ast::Direction::kBoth && it->second->dir == ast::Direction::kBoth
                                        ? "; make one of the pairs one-way (<-)"
                                        : ""));
@@ -129,13 +128,13 @@ void Checker::CheckValues(const ast::ValuesDecl& d, const ast::File* f) {
       if (ast::Flows(p->dir, Side::kSalesforce)) {
         auto [it, fresh] = to_sf.emplace(p->hubspot.value, p);
         if (!fresh && it->second->salesforce.value != p->salesforce.value) {
-          auto& diag = Report(DiagCode::kNonInjective, f, p->range,
-                              "HubSpot value " + LitDesc(p->hubspot) + " maps to both " +
-                                  LitDesc(it->second->salesforce) + " and " + LitDesc(p->salesforce) +
-                                  " toward Salesforce" +
-                                  (p->dir == ast::Direction::kBoth && it->second->dir == ast::Direction::kBoth
-                                       ? "; make one of the pairs one-way (->)"
-                                       : ""));
+          auto& diag =
+              Report(DiagCode::kNonInjective, f, p->range,
+                     "HubSpot value " + LitDesc(p->hubspot) + " maps to both " + LitDesc(it->second->salesforce) +
+                         " and " + LitDesc(p->salesforce) + " toward Salesforce" +
+                         (p->dir == ast::Direction::kBoth && it->second->dir == ast::Direction::kBoth
+                              ? "; make one of the pairs one-way (->)"
+                              : ""));
           AddNote(diag, f, it->second->range, "first mapping here");
         }
         hs_listed[p->hubspot.value] = true;
@@ -175,12 +174,13 @@ void Checker::CheckValues(const ast::ValuesDecl& d, const ast::File* f) {
     for (size_t i = 0; i < missing.size() && i < 8; ++i) list += (i ? ", " : "") + Q(missing[i]);
     if (missing.size() > 8) list += ", ... (" + std::to_string(missing.size() - 8) + " more)";
     auto& diag = Report(DiagCode::kPicklistCoverage, f, d.name.range,
-                        std::to_string(missing.size()) + " active value" + (missing.size() == 1 ? "" : "s") +
-                            " of " + FieldName(o, fl) + " " + (missing.size() == 1 ? "has" : "have") +
-                            " no mapping in " + d.name.text + ": " + list);
+                        std::to_string(missing.size()) + " active value" + (missing.size() == 1 ? "" : "s") + " of " +
+                            FieldName(o, fl) + " " + (missing.size() == 1 ? "has" : "have") + " no mapping in " +
+                            d.name.text + ": " + list);
     diag.notes.push_back(accord::Note{std::string("add pairs or `else ") + std::string(ast::DirectionToken(dir)) +
                                           " reject` / a default value to decide what happens to them",
-                                      nullptr, {}});
+                                      nullptr,
+                                      {}});
   };
   coverage(info.sf_obj, info.sf, sf_listed, else_hs, ast::Direction::kToHubSpot);
   coverage(info.hs_obj, info.hs, hs_listed, else_sf, ast::Direction::kToSalesforce);
@@ -201,8 +201,7 @@ void Checker::CheckAssociations() {
     for (const auto& other : m_.syncs) {
       if (!other.hubspot || !other.salesforce) continue;
       if (other.hubspot->name != as->hs_object.text) continue;
-      if (std::find(fl->reference_to.begin(), fl->reference_to.end(), other.salesforce->name) !=
-          fl->reference_to.end())
+      if (std::find(fl->reference_to.begin(), fl->reference_to.end(), other.salesforce->name) != fl->reference_to.end())
         parent = &other;
     }
     if (!parent) {
@@ -214,7 +213,8 @@ void Checker::CheckAssociations() {
                               ", so the association has no linked parent to point to");
       diag.notes.push_back(accord::Note{"add a sync such as `sync accounts: salesforce." + fl->reference_to[0] +
                                             " <-> hubspot." + as->hs_object.text + " { ... }`",
-                                        nullptr, {}});
+                                        nullptr,
+                                        {}});
     }
   }
 }
@@ -243,7 +243,8 @@ void Checker::CheckLifecycle(const ast::LifecycleDecl& d, const ast::File* f) {
   if (o->system != schema::System::kHubSpot) {
     Report(DiagCode::kBadLifecycle, f, d.property.range,
            "a lifecycle is a HubSpot property (such as hubspot.contacts.lifecyclestage) driven by Salesforce "
-           "triggers; " + FieldName(o, prop) + " is a Salesforce field");
+           "triggers; " +
+               FieldName(o, prop) + " is a Salesforce field");
     return;
   }
   if (!prop->is_picklist || prop->type != schema::FieldType::kString) {
@@ -283,9 +284,11 @@ void Checker::CheckLifecycle(const ast::LifecycleDecl& d, const ast::File* f) {
           auto& diag = Report(DiagCode::kStageOrder, f, st.range,
                               Q(st.name) + " comes before " + Q(last_stage->name) + " in the options of " +
                                   FieldName(o, prop) + ", but after it here");
-          diag.notes.push_back(accord::Note{"order the stages as the property does, or reorder the property's "
-                                            "options first",
-                                            nullptr, {}});
+          diag.notes.push_back(
+              accord::Note{"order the stages as the property does, or reorder the property's "
+                           "options first",
+                           nullptr,
+                           {}});
         }
         last = std::max(last, idx);
         last_stage = &st;
@@ -308,8 +311,7 @@ void Checker::CheckLifecycle(const ast::LifecycleDecl& d, const ast::File* f) {
                  " not in the order, so no trigger can move a record there");
     }
   } else {
-    Report(DiagCode::kBadLifecycle, f, d.property.range,
-           "a lifecycle needs an `order` of its stages, lowest first");
+    Report(DiagCode::kBadLifecycle, f, d.property.range, "a lifecycle needs an `order` of its stages, lowest first");
   }
   // Records created through a sync only when they have reached a stage are at
   // least at that stage: a trigger to a lower stage would move them back.
@@ -319,21 +321,20 @@ void Checker::CheckLifecycle(const ast::LifecycleDecl& d, const ast::File* f) {
     if (!t) continue;
     // One change, one stage: two triggers on the same value that name different stages
     // leave the outcome to an ordering rule, not to the author.
-    auto key = std::make_tuple(t->field.object.text, t->field.field.text, static_cast<int>(t->value.kind),
-                               t->value.value);
+    auto key =
+        std::make_tuple(t->field.object.text, t->field.field.text, static_cast<int>(t->value.kind), t->value.value);
     if (auto [prev, fresh] = trigger_on.emplace(key, t); !fresh) {
       auto targets = [](const ast::Trigger& tr) {
         return (tr.for_object ? tr.for_object->text : "") + "/" + (tr.of_field ? tr.of_field->text : "");
       };
       bool same_targets = targets(*t) == targets(*prev->second);
       if (same_targets) {
-        auto& diag =
-            prev->second->stage.name == t->stage.name
-                ? Report(DiagCode::kDuplicatePolicy, f, t->range, "this trigger is given twice")
-                : Report(DiagCode::kBadLifecycle, f, t->stage.range,
-                         "salesforce." + t->field.object.text + "." + t->field.field.text + " becoming " +
-                             t->value.text + " already moves records to " + Q(prev->second->stage.name) +
-                             "; a second trigger on the same value contradicts it");
+        auto& diag = prev->second->stage.name == t->stage.name
+                         ? Report(DiagCode::kDuplicatePolicy, f, t->range, "this trigger is given twice")
+                         : Report(DiagCode::kBadLifecycle, f, t->stage.range,
+                                  "salesforce." + t->field.object.text + "." + t->field.field.text + " becoming " +
+                                      t->value.text + " already moves records to " + Q(prev->second->stage.name) +
+                                      "; a second trigger on the same value contradicts it");
         AddNote(diag, f, prev->second->range, "the other trigger is here");
         continue;
       }
@@ -342,7 +343,8 @@ void Checker::CheckLifecycle(const ast::LifecycleDecl& d, const ast::File* f) {
     const Field* src = ResolvePath(t->field, f, &src_obj);
     if (src) {
       if (t->value.kind == ast::LiteralKind::kString) {
-        if (src->is_picklist) CheckPicklistValue(src_obj, src, t->value.value, t->value.range, f, /*written=*/false);
+        if (src->is_picklist)
+          CheckPicklistValue(src_obj, src, t->value.value, t->value.range, f, /*written=*/false);
         else if (!FromField(src->type).Is(TypeKind::kString))
           Report(DiagCode::kExprTypeMismatch, f, t->value.range,
                  FieldName(src_obj, src) + " is " + FromField(src->type).ToString() + ", not a string");
@@ -382,8 +384,9 @@ void Checker::CheckLifecycle(const ast::LifecycleDecl& d, const ast::File* f) {
     int target_rank = rank[t->stage.name];
     if (target_rank == 0) {
       Report(DiagCode::kBackwardTrigger, f, t->stage.range,
-             Q(t->stage.name) + " is the lowest stage: under `forward only` this trigger can only set records "
-                                "that have no stage yet");
+             Q(t->stage.name) +
+                 " is the lowest stage: under `forward only` this trigger can only set records "
+                 "that have no stage yet");
       continue;
     }
     for (const auto& s : m_.syncs) {
@@ -415,8 +418,8 @@ std::optional<std::string> Checker::StageFloor(const ast::Expr& e, const std::st
   for (int i = 0; i < 2; ++i) {
     const ast::Expr& a = *e.args[i];
     const ast::Expr& b = *e.args[1 - i];
-    bool is_prop = (a.kind == ast::ExprKind::kSelect && a.name == prop) ||
-                   (a.kind == ast::ExprKind::kIdent && a.name == prop);
+    bool is_prop =
+        (a.kind == ast::ExprKind::kSelect && a.name == prop) || (a.kind == ast::ExprKind::kIdent && a.name == prop);
     if (is_prop && b.kind == ast::ExprKind::kLiteral && b.lit == ast::LiteralKind::kString) return b.string_value;
   }
   return std::nullopt;
@@ -435,8 +438,8 @@ void Checker::CheckTest(const ast::TestDecl& d, const ast::File* f) {
       has_expect = true;
       const auto& cats = ErrorCategories();
       if (std::find(cats.begin(), cats.end(), er->category.text) == cats.end()) {
-        auto& diag = Report(DiagCode::kBadTest, f, er->category.range,
-                            "unknown error category " + Q(er->category.text));
+        auto& diag =
+            Report(DiagCode::kBadTest, f, er->category.range, "unknown error category " + Q(er->category.text));
         Suggest(diag, er->category.text, cats, "categories");
       }
     } else if (std::get_if<ast::ExpectNothing>(&item)) {

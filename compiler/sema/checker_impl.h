@@ -40,7 +40,9 @@ class Checker : public ExprChecker {
   };
   std::map<const ast::ValuesDecl*, ValuesInfo> values_info_;
   std::map<const ast::ValuesDecl*, const ast::File*> value_file_;
-  static std::string LitDesc(const ast::ValueLit& v) { return v.kind == ast::LiteralKind::kString ? Q(v.value) : v.value; }
+  static std::string LitDesc(const ast::ValueLit& v) {
+    return v.kind == ast::LiteralKind::kString ? Q(v.value) : v.value;
+  }
   void CheckValues(const ast::ValuesDecl& d, const ast::File* f);
 
   // ---- associations ----

@@ -9,9 +9,9 @@
 namespace accord::sema {
 namespace {
 
-const char* kSchemas =
-    "schema salesforce \"" ACCORD_SOURCE_DIR "/examples/salesforce-hubspot/schemas/salesforce\"\n"
-    "schema hubspot \"" ACCORD_SOURCE_DIR "/examples/salesforce-hubspot/schemas/hubspot\"\n";
+const char* kSchemas = "schema salesforce \"" ACCORD_SOURCE_DIR
+                       "/examples/salesforce-hubspot/schemas/salesforce\"\n"
+                       "schema hubspot \"" ACCORD_SOURCE_DIR "/examples/salesforce-hubspot/schemas/hubspot\"\n";
 
 struct CheckRun {
   SourceFile src;

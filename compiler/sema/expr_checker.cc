@@ -71,8 +71,10 @@ bool ExprChecker::HaveSchema(Side s, const ast::File* f, Range r) {
         if (!sd || sd->side != s || !file->source) continue;
         std::error_code ec;
         std::filesystem::path dir = std::filesystem::path(file->source->path()).parent_path() / sd->path;
-        if (!std::filesystem::is_directory(dir, ec)) missing = true;
-        else if (declared.empty()) declared = dir.lexically_normal().string();
+        if (!std::filesystem::is_directory(dir, ec))
+          missing = true;
+        else if (declared.empty())
+          declared = dir.lexically_normal().string();
       }
     }
     if (missing) return false;
@@ -92,8 +94,7 @@ bool ExprChecker::HaveSchema(Side s, const ast::File* f, Range r) {
 const Object* ExprChecker::ResolveObject(Side side, const ast::Name& name, const ast::File* f) {
   if (!HaveSchema(side, f, name.range)) return nullptr;
   if (auto* o = in_.schemas->Find(Sys(side), name.text)) return o;
-  auto& d = Report(DiagCode::kUnknownObject, f, name.range,
-                   "unknown " + SideStr(side) + " object " + Q(name.text));
+  auto& d = Report(DiagCode::kUnknownObject, f, name.range, "unknown " + SideStr(side) + " object " + Q(name.text));
   std::vector<std::string> names;
   for (auto* o : in_.schemas->Objects(Sys(side))) names.push_back(o->name);
   Suggest(d, name.text, names, "objects in the " + SideStr(side) + " schema");
@@ -174,18 +175,28 @@ Type ExprChecker::ExprImpl(const ast::Expr& e, Scope& s, const ast::File* f) {
   switch (e.kind) {
     case ast::ExprKind::kLiteral:
       switch (e.lit) {
-        case ast::LiteralKind::kInt: return Type::Of(TypeKind::kInt);
-        case ast::LiteralKind::kUint: return Type::Of(TypeKind::kUint);
-        case ast::LiteralKind::kDouble: return Type::Of(TypeKind::kDouble);
-        case ast::LiteralKind::kString: return Type::Of(TypeKind::kString);
-        case ast::LiteralKind::kBytes: return Type::Of(TypeKind::kBytes);
-        case ast::LiteralKind::kBool: return Type::Of(TypeKind::kBool);
-        case ast::LiteralKind::kNull: return Type::Of(TypeKind::kNull);
+        case ast::LiteralKind::kInt:
+          return Type::Of(TypeKind::kInt);
+        case ast::LiteralKind::kUint:
+          return Type::Of(TypeKind::kUint);
+        case ast::LiteralKind::kDouble:
+          return Type::Of(TypeKind::kDouble);
+        case ast::LiteralKind::kString:
+          return Type::Of(TypeKind::kString);
+        case ast::LiteralKind::kBytes:
+          return Type::Of(TypeKind::kBytes);
+        case ast::LiteralKind::kBool:
+          return Type::Of(TypeKind::kBool);
+        case ast::LiteralKind::kNull:
+          return Type::Of(TypeKind::kNull);
       }
       return Err();
-    case ast::ExprKind::kIdent: return Ident(e, s, f);
-    case ast::ExprKind::kSelect: return Select(e, s, f);
-    case ast::ExprKind::kCall: return Call(e, s, f);
+    case ast::ExprKind::kIdent:
+      return Ident(e, s, f);
+    case ast::ExprKind::kSelect:
+      return Select(e, s, f);
+    case ast::ExprKind::kCall:
+      return Call(e, s, f);
     case ast::ExprKind::kIndex: {
       Type c = Expr(*e.operand, s, f);
       Type i = Expr(*e.args[0], s, f);
@@ -216,8 +227,10 @@ Type ExprChecker::ExprImpl(const ast::Expr& e, Scope& s, const ast::File* f) {
       for (const auto& a : e.args) {
         Type t = Expr(*a, s, f);
         if (t.Is(TypeKind::kError) || t.Is(TypeKind::kNull)) continue;
-        if (!elem) elem = t;
-        else if (*elem != t) mixed = true;
+        if (!elem)
+          elem = t;
+        else if (*elem != t)
+          mixed = true;
       }
       return Type::List(mixed || !elem ? Type::Of(TypeKind::kDyn) : *elem);
     }
@@ -232,19 +245,24 @@ Type ExprChecker::ExprImpl(const ast::Expr& e, Scope& s, const ast::File* f) {
             Report(DiagCode::kNoOverload, f, e.args[i]->range,
                    "map keys must be string, int, uint or bool, not " + k.ToString());
           }
-          if (!kt) kt = k;
-          else if (*kt != k) mk = true;
+          if (!kt)
+            kt = k;
+          else if (*kt != k)
+            mk = true;
         }
         if (!v.Is(TypeKind::kError) && !v.Is(TypeKind::kNull)) {
-          if (!vt) vt = v;
-          else if (*vt != v) mv = true;
+          if (!vt)
+            vt = v;
+          else if (*vt != v)
+            mv = true;
         }
       }
       return Type::Map(mk || !kt ? Type::Of(TypeKind::kDyn) : *kt, mv || !vt ? Type::Of(TypeKind::kDyn) : *vt);
     }
     case ast::ExprKind::kUnary: {
       Type t = Expr(*e.operand, s, f);
-      if (t.Is(TypeKind::kError) || t.Is(TypeKind::kDyn)) return t.Is(TypeKind::kDyn) && e.unary_op == ast::UnaryOp::kNot ? Type::Of(TypeKind::kBool) : t;
+      if (t.Is(TypeKind::kError) || t.Is(TypeKind::kDyn))
+        return t.Is(TypeKind::kDyn) && e.unary_op == ast::UnaryOp::kNot ? Type::Of(TypeKind::kBool) : t;
       if (e.unary_op == ast::UnaryOp::kNot) {
         if (!t.Is(TypeKind::kBool)) {
           Report(DiagCode::kNoOverload, f, e.range, "'!' needs a bool, not " + t.ToString());
@@ -258,7 +276,8 @@ Type ExprChecker::ExprImpl(const ast::Expr& e, Scope& s, const ast::File* f) {
       }
       return t;
     }
-    case ast::ExprKind::kBinary: return Binary(e, s, f);
+    case ast::ExprKind::kBinary:
+      return Binary(e, s, f);
     case ast::ExprKind::kConditional: {
       Type c = Expr(*e.args[0], s, f);
       Type a = Expr(*e.args[1], s, f);
@@ -300,15 +319,15 @@ Type ExprChecker::Ident(const ast::Expr& e, Scope& s, const ast::File* f) {
   }
   // Type names may be used as values (type(x) == string).
   Type tt;
-  if (e.name != "dyn" && ((ParseType(e.name, &tt) && tt.kind != TypeKind::kParam && tt.kind != TypeKind::kError &&
-                           e.name != "param") ||
-                          e.name == "list" || e.name == "map" || e.name == "null_type" || e.name == "type")) {
+  if (e.name != "dyn" &&
+      ((ParseType(e.name, &tt) && tt.kind != TypeKind::kParam && tt.kind != TypeKind::kError && e.name != "param") ||
+       e.name == "list" || e.name == "map" || e.name == "null_type" || e.name == "type")) {
     return Type::Of(TypeKind::kTypeType);
   }
   if (s.bare) {
-    auto& d = Report(DiagCode::kUnknownField, f, e.range,
-                     std::string(schema::SystemName(s.bare->system)) + "." + s.bare->name + " has no field " +
-                         Q(e.name));
+    auto& d =
+        Report(DiagCode::kUnknownField, f, e.range,
+               std::string(schema::SystemName(s.bare->system)) + "." + s.bare->name + " has no field " + Q(e.name));
     std::vector<std::string> cands = FieldNames(s.bare);
     for (const auto& v : s.vars) cands.push_back(v.first);
     Suggest(d, e.name, cands);
@@ -535,9 +554,9 @@ Type ExprChecker::BoundRef(const ast::Expr& e, const std::string& ns, Scope& s, 
   for (auto it = s.vars.rbegin(); it != s.vars.rend(); ++it)
     if (it->first == name) return it->second;
   Report(DiagCode::kUnknownIdentifier, f, e.range,
-         ns == "cel.index" ? "cel.index(" + std::to_string(e.args[0]->int_value) +
-                                 ") names no binding of an enclosing cel.block()"
-                           : "cel.iterVar() names no variable of an enclosing comprehension");
+         ns == "cel.index"
+             ? "cel.index(" + std::to_string(e.args[0]->int_value) + ") names no binding of an enclosing cel.block()"
+             : "cel.iterVar() names no variable of an enclosing comprehension");
   return Err();
 }
 
@@ -561,8 +580,10 @@ Type ExprChecker::Extreme(const ast::Expr& e, const std::string& ns, Scope& s, c
       bad = true;
       continue;
     }
-    if (!common) common = t;
-    else if (*common != t) mixed = true;
+    if (!common)
+      common = t;
+    else if (*common != t)
+      mixed = true;
   }
   if (bad) return Err();
   // Evaluated as the list overload on [a, b, ...].
@@ -584,8 +605,8 @@ bool ExprChecker::UnknownNamespaced(const ast::Expr& e, const Scope& s, const as
     if (n.size() > ns.size() && n.compare(0, ns.size() + 1, ns + ".") == 0) in_ns.push_back(n);
   if (in_ns.empty()) return false;
   std::string q = ns + "." + e.name;
-  auto& d = Report(DiagCode::kUnknownFunction, f, Range::Join(e.operand->range, e.name_range),
-                   "unknown function " + Q(q));
+  auto& d =
+      Report(DiagCode::kUnknownFunction, f, Range::Join(e.operand->range, e.name_range), "unknown function " + Q(q));
   Suggest(d, q, in_ns, "the " + ns + " functions");
   return true;
 }
@@ -687,8 +708,8 @@ Type ExprChecker::Binary(const ast::Expr& e, Scope& s, const ast::File* f) {
   bool dyn = a.Is(TypeKind::kDyn) || b.Is(TypeKind::kDyn);
   auto fail = [&](const std::string& why) {
     Report(DiagCode::kNoOverload, f, e.range,
-           "no overload of '" + std::string(ast::BinaryOpToken(op)) + "' takes (" + a.ToString() + ", " +
-               b.ToString() + ")" + (why.empty() ? "" : "; " + why));
+           "no overload of '" + std::string(ast::BinaryOpToken(op)) + "' takes (" + a.ToString() + ", " + b.ToString() +
+               ")" + (why.empty() ? "" : "; " + why));
     return Err();
   };
   switch (op) {
@@ -737,8 +758,7 @@ Type ExprChecker::Binary(const ast::Expr& e, Scope& s, const ast::File* f) {
       if (a.Is(TypeKind::kList) && b.Is(TypeKind::kList)) return Type::List(Type::Of(TypeKind::kDyn));
       if (a.IsNumeric() && b.IsNumeric())
         return fail("CEL does not mix number types; convert one side, e.g. double(x)");
-      if (a.Is(TypeKind::kString) || b.Is(TypeKind::kString))
-        return fail("convert the other side with string(...)");
+      if (a.Is(TypeKind::kString) || b.Is(TypeKind::kString)) return fail("convert the other side with string(...)");
       return fail("");
     case BinaryOp::Sub:
       if (dyn) return a.Is(TypeKind::kDyn) ? b : a;
@@ -793,8 +813,10 @@ ExprChecker::Fit ExprChecker::Fits(const Type& to, const Type& from) {
 
 std::string ExprChecker::ConversionHint(const Type& to, const Type& from) {
   if (to.Is(TypeKind::kString)) return "convert it with `with string(_)`";
-  if (to.Is(TypeKind::kDate) && from.Is(TypeKind::kTimestamp)) return "convert it with `with date(_)` (UTC) or `with date(_, \"Europe/Berlin\")`";
-  if (to.Is(TypeKind::kTimestamp) && from.Is(TypeKind::kDate)) return "convert it with `with timestamp(_)` (midnight UTC)";
+  if (to.Is(TypeKind::kDate) && from.Is(TypeKind::kTimestamp))
+    return "convert it with `with date(_)` (UTC) or `with date(_, \"Europe/Berlin\")`";
+  if (to.Is(TypeKind::kTimestamp) && from.Is(TypeKind::kDate))
+    return "convert it with `with timestamp(_)` (midnight UTC)";
   if (to.Is(TypeKind::kInt)) return "convert it with `with int(_)`";
   if (to.Is(TypeKind::kDouble)) return "convert it with `with double(_)`";
   if (to.Is(TypeKind::kDecimal)) return "convert it with `with decimal(_)`";
@@ -810,9 +832,9 @@ void ExprChecker::CheckFit(const Type& to, const Type& from, const Object* to_ob
   if (fit == Fit::kOk) return;
   DiagCode code = fit == Fit::kDateTime ? DiagCode::kDateTimeMismatch : DiagCode::kTypeMismatch;
   std::string native = to_field->native_type == to.ToString() ? "" : " (" + to_field->native_type + ")";
-  auto& d = Report(code, f, r,
-                   source_desc + " is " + from.ToString() + " but " + FieldName(to_obj, to_field) + " is " +
-                       to.ToString() + native);
+  auto& d = Report(
+      code, f, r,
+      source_desc + " is " + from.ToString() + " but " + FieldName(to_obj, to_field) + " is " + to.ToString() + native);
   std::string hint = ConversionHint(to, from);
   if (to_side) {
     // `with` would convert both directions; a directed transform converts this one.
@@ -827,7 +849,8 @@ void ExprChecker::CheckFit(const Type& to, const Type& from, const Object* to_ob
   d.notes.push_back(accord::Note{hint, nullptr, {}});
   if (two_way_with && to_side) {
     d.notes.push_back(accord::Note{"`with` applies in both directions; move it into `{ to " +
-                                       SideStr(ast::Other(*to_side)) + ": ... }` so that each direction "
+                                       SideStr(ast::Other(*to_side)) +
+                                       ": ... }` so that each direction "
                                        "converts on its own",
                                    f ? f->source : nullptr, two_way_with->range});
   }

@@ -52,7 +52,9 @@ class ExprChecker {
   // ---- names ----
   bool HaveSchema(Side s, const ast::File* f, Range r);
   const Object* ResolveObject(Side side, const ast::Name& name, const ast::File* f);
-  const Object* ResolveObject(const ast::ObjectRef& r, const ast::File* f) { return ResolveObject(r.side, r.object, f); }
+  const Object* ResolveObject(const ast::ObjectRef& r, const ast::File* f) {
+    return ResolveObject(r.side, r.object, f);
+  }
   static std::vector<std::string> FieldNames(const Object* o);
   const Field* ResolveField(const Object* o, const ast::Name& name, const ast::File* f);
   const Field* ResolvePath(const ast::FieldPath& p, const ast::File* f, const Object** obj);

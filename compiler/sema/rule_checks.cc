@@ -113,8 +113,10 @@ void CollectConjunct(const ast::Expr& e, ScopeFacts& out) {
       const ast::Expr* f = FieldOf(*e.args[i]);
       auto v = LiteralText(*e.args[1 - i]);
       if (!f || !v) continue;
-      if (e.binary_op == ast::BinaryOp::Ne) out.excluded[f->name].insert(*v);
-      else out.only[f->name].insert(*v);
+      if (e.binary_op == ast::BinaryOp::Ne)
+        out.excluded[f->name].insert(*v);
+      else
+        out.only[f->name].insert(*v);
     }
   } else if (e.binary_op == ast::BinaryOp::In) {
     const ast::Expr* f = FieldOf(*e.args[0]);
@@ -168,7 +170,9 @@ class RuleChecks {
   }
   static void Help(Diagnostic& d, std::string msg) { d.notes.push_back(accord::Note{std::move(msg), nullptr, {}}); }
 
-  const Object* ObjectOf(const SyncInfo& si, Side s) const { return s == Side::kSalesforce ? si.salesforce : si.hubspot; }
+  const Object* ObjectOf(const SyncInfo& si, Side s) const {
+    return s == Side::kSalesforce ? si.salesforce : si.hubspot;
+  }
 
   // ---- one sync ----
   void Sync(const SyncInfo& si) {
@@ -215,8 +219,9 @@ class RuleChecks {
         auto& diag = Report(DiagCode::kBlankDefaultTwoWay, f, rs.rule->blank->range,
                             "`blank default` on a two-way field: the default is written as a real value, so it "
                             "flows back to the side that was blank and both sides end up holding it");
-        Help(diag, "make the rule one-way toward the side that needs the default, or set new records with "
-                   "`on create`");
+        Help(diag,
+             "make the rule one-way toward the side that needs the default, or set new records with "
+             "`on create`");
       }
     }
     if (match) Match(si, *match, rules, creates, on_creates);
@@ -232,16 +237,18 @@ class RuleChecks {
     const ast::Expr* src_at = rs.ExprOf(ast::Other(to));
     const ast::FieldRule& r = *rs.rule;
     if (to == Side::kSalesforce && !r.via && HubSpotIdIntoSalesforceId(*src, *dst)) {
-      auto& diag = Report(DiagCode::kHubSpotIdToSalesforceId, f, src_at->range,
-                          FieldName(src_obj, src) + " holds HubSpot " +
-                              (src->reference_to.empty()            ? std::string("record ids")
-                               : src->reference_to.front() == "OWNER" ? std::string("owner ids")
-                                                                      : "ids of " + src->reference_to.front() + " records") +
-                              ", never a Salesforce id, but " + FieldName(dst_obj, dst) +
-                              " is a Salesforce " + (dst->native_type == "id" ? "record id" : "lookup") +
-                              (dst->reference_to.empty() ? "" : " to " + dst->reference_to.front()));
-      Help(diag, "translate with a `values` table (`via`), e.g. HubSpot owner ids to Salesforce User ids, or "
-                 "keep the lookup in Salesforce (`associate` fills lookups from HubSpot associations)");
+      auto& diag =
+          Report(DiagCode::kHubSpotIdToSalesforceId, f, src_at->range,
+                 FieldName(src_obj, src) + " holds HubSpot " +
+                     (src->reference_to.empty()              ? std::string("record ids")
+                      : src->reference_to.front() == "OWNER" ? std::string("owner ids")
+                                                             : "ids of " + src->reference_to.front() + " records") +
+                     ", never a Salesforce id, but " + FieldName(dst_obj, dst) + " is a Salesforce " +
+                     (dst->native_type == "id" ? "record id" : "lookup") +
+                     (dst->reference_to.empty() ? "" : " to " + dst->reference_to.front()));
+      Help(diag,
+           "translate with a `values` table (`via`), e.g. HubSpot owner ids to Salesforce User ids, or "
+           "keep the lookup in Salesforce (`associate` fills lookups from HubSpot associations)");
       return;
     }
     if (r.via || rs.Transformed(to)) return;
@@ -249,12 +256,12 @@ class RuleChecks {
     // Salesforce picklists) or adds an unlisted value (other Salesforce picklists).
     if (IsText(src) && dst->is_picklist && dst->type == schema::FieldType::kString && !dst->values.empty()) {
       bool restricted = dst->restricted_picklist || dst_obj->system == schema::System::kHubSpot;
-      auto& diag = Report(DiagCode::kFreeTextToPicklist, f, src_at->range,
-                          FieldName(src_obj, src) + " is free text but " + FieldName(dst_obj, dst) +
-                              " is a picklist: " +
-                              (restricted ? "every value that is not one of its options is rejected"
-                                          : "every value that is not one of its options is stored as a new, "
-                                            "unlisted value"));
+      auto& diag =
+          Report(DiagCode::kFreeTextToPicklist, f, src_at->range,
+                 FieldName(src_obj, src) + " is free text but " + FieldName(dst_obj, dst) + " is a picklist: " +
+                     (restricted ? "every value that is not one of its options is rejected"
+                                 : "every value that is not one of its options is stored as a new, "
+                                   "unlisted value"));
       Help(diag, "translate with a `values` table (`via`) that lists the texts and ends with `else " +
                      std::string(ast::DirectionToken(to == Side::kHubSpot ? ast::Direction::kToHubSpot
                                                                           : ast::Direction::kToSalesforce)) +
@@ -298,17 +305,21 @@ class RuleChecks {
                             "neither " + FieldName(si.salesforce, a) + " nor " + FieldName(si.hubspot, b) +
                                 " is unique: records that share a value (two accounts named \"Acme\") match "
                                 "several records and wait as Duplicates errors instead of linking");
-        Help(diag, "match on an id or a unique external-id field (`match Id <-> salesforce_account_id`), or on "
-                   "`email`/`domain`");
+        Help(diag,
+             "match on an id or a unique external-id field (`match Id <-> salesforce_account_id`), or on "
+             "`email`/`domain`");
       }
       return;
     }
     // `match email` / `match domain`: records this sync creates need the key, or nothing
     // (a later match after an unlink, HubSpot's own deduplication) can find them by it.
     std::string hs_key, sf_key;
-    if (m.key.text == "email") hs_key = "email", sf_key = "Email";
-    else if (m.key.text == "domain") hs_key = "domain", sf_key = "Website";
-    else return;
+    if (m.key.text == "email")
+      hs_key = "email", sf_key = "Email";
+    else if (m.key.text == "domain")
+      hs_key = "domain", sf_key = "Website";
+    else
+      return;
     for (const ast::CreateRule* c : creates) {
       const std::string& key = c->side == Side::kHubSpot ? hs_key : sf_key;
       const Object* target = ObjectOf(si, c->side);
@@ -326,8 +337,7 @@ class RuleChecks {
                               ": the records it creates have no " + m.key.text + " to be matched by");
       AddNote(diag, f, c->range, "records are created here");
       Help(diag, c->side == Side::kHubSpot && m.key.text == "domain" ? "add `Website -> domain with domainOf(_)`"
-                                                                      : "map the key field toward " +
-                                                                            SideStr(c->side));
+                                                                     : "map the key field toward " + SideStr(c->side));
     }
   }
 
@@ -339,7 +349,8 @@ class RuleChecks {
       const Field* fl = si.hubspot->FindField(name);
       if (!fl) continue;
       bool covered = false;
-      for (const RuleSides& rs : rules) covered |= ast::Flows(rs.rule->dir, Side::kHubSpot) && rs.Of(Side::kHubSpot) == fl;
+      for (const RuleSides& rs : rules)
+        covered |= ast::Flows(rs.rule->dir, Side::kHubSpot) && rs.Of(Side::kHubSpot) == fl;
       for (const ast::OnCreate* oc : on_creates)
         if (oc->side == Side::kHubSpot)
           for (const auto& a : oc->assignments) covered |= a.field.text == name;
@@ -371,8 +382,9 @@ class RuleChecks {
     auto& diag = Report(DiagCode::kPropagateBothWays, si.file, last->range,
                         "deletions propagate in both directions: a record deleted on either side (by a merge, a "
                         "cleanup job, a mistake) deletes its partner, so one slip empties both systems");
-    Help(diag, "propagate from the system of record only (`delete propagate from salesforce`) and keep or unlink "
-               "on the other side");
+    Help(diag,
+         "propagate from the system of record only (`delete propagate from salesforce`) and keep or unlink "
+         "on the other side");
   }
 
   // ---- values tables: `else keep` ----
@@ -394,7 +406,8 @@ class RuleChecks {
       if (!dst->is_picklist || dst->values.empty()) continue;
       std::set<std::string> listed;
       for (const auto& e2 : d.entries)
-        if (auto* p = std::get_if<ast::ValuePair>(&e2); p && ast::Flows(p->dir, to_hs ? Side::kHubSpot : Side::kSalesforce))
+        if (auto* p = std::get_if<ast::ValuePair>(&e2);
+            p && ast::Flows(p->dir, to_hs ? Side::kHubSpot : Side::kSalesforce))
           listed.insert(to_hs ? p->salesforce.value : p->hubspot.value);
       if (!src->is_picklist) {
         Report(DiagCode::kElseKeepUnknown, f, el->range,
@@ -470,31 +483,34 @@ class RuleChecks {
       std::string list;
       for (size_t i = 0; i < sh.fields.size() && i < 6; ++i) list += (i ? ", " : "") + sh.fields[i];
       if (sh.fields.size() > 6) list += ", ... (" + std::to_string(sh.fields.size() - 6) + " more)";
-      std::string what = sh.fields.size() == 1
-                             ? FieldName(w.object, w.field) + " is"
-                             : std::to_string(sh.fields.size()) + " fields of " +
-                                   std::string(schema::SystemName(w.object->system)) + "." + w.object->name + " (" +
-                                   list + ") are";
+      std::string what = sh.fields.size() == 1 ? FieldName(w.object, w.field) + " is"
+                                               : std::to_string(sh.fields.size()) + " fields of " +
+                                                     std::string(schema::SystemName(w.object->system)) + "." +
+                                                     w.object->name + " (" + list + ") are";
       auto& diag = Report(DiagCode::kCrossSyncWrite, w.sync->file, w.at->range,
                           what + " written by sync " + p.sync->decl->name.text + " and by sync " +
                               w.sync->decl->name.text + ": a record both link is overwritten back and forth");
-      AddNote(diag, p.sync->file, p.at->range, "sync " + p.sync->decl->name.text + " writes " + p.field->name + " here");
+      AddNote(diag, p.sync->file, p.at->range,
+              "sync " + p.sync->decl->name.text + " writes " + p.field->name + " here");
       Help(diag, "let one sync write each field, or make the syncs exclusive (`converts to`)");
     }
     // A rule that writes a property a forward-only lifecycle drives.
     for (auto [lc, lf] : lifecycles_) {
-      bool forward_only = std::any_of(lc->items.begin(), lc->items.end(),
-                                      [](const ast::LifecycleItem& it) { return std::holds_alternative<ast::ForwardOnly>(it); });
+      bool forward_only = std::any_of(lc->items.begin(), lc->items.end(), [](const ast::LifecycleItem& it) {
+        return std::holds_alternative<ast::ForwardOnly>(it);
+      });
       if (!forward_only || lc->property.side != Side::kHubSpot) continue;
       for (const Write& w : writes_) {
-        if (w.to != Side::kHubSpot || w.object->name != lc->property.object.text || w.field->name != lc->property.field.text)
+        if (w.to != Side::kHubSpot || w.object->name != lc->property.object.text ||
+            w.field->name != lc->property.field.text)
           continue;
         auto& diag = Report(DiagCode::kLifecycleWritten, w.sync->file, w.at->range,
                             FieldName(w.object, w.field) + " is driven by a `forward only` lifecycle, but sync " +
                                 w.sync->decl->name.text + " writes it directly and can move records backwards");
         AddNote(diag, lf, lc->property.range, "the lifecycle is declared here");
-        Help(diag, "drive the stage with `when ... becomes ... then` triggers only, or set it for new records in "
-                   "`on create hubspot`");
+        Help(diag,
+             "drive the stage with `when ... becomes ... then` triggers only, or set it for new records in "
+             "`on create hubspot`");
       }
     }
   }
@@ -527,14 +543,15 @@ class RuleChecks {
           // A converted Lead's trigger reaches its Contact through the other sync.
           bool excluded = sc && Excludes(facts, t->field.field.text, t->value.value) &&
                           !(converts && t->field.field.text == "IsConverted");
-          if (!excluded) all_exclude = false;
-          else if (!excluding) excluding = s, scope = sc;
+          if (!excluded)
+            all_exclude = false;
+          else if (!excluding)
+            excluding = s, scope = sc;
         }
         if (!all_exclude || !excluding) continue;
         auto& diag = Report(DiagCode::kTriggerOutOfScope, f, t->value.range,
-                            "sync " + excluding->decl->name.text + " keeps only records whose " +
-                                t->field.field.text + " is not " + t->value.text +
-                                ", so when it becomes " + t->value.text +
+                            "sync " + excluding->decl->name.text + " keeps only records whose " + t->field.field.text +
+                                " is not " + t->value.text + ", so when it becomes " + t->value.text +
                                 " the link is out of scope and this trigger reaches no record");
         AddNote(diag, excluding->file, scope->range, "the scope is here");
         Help(diag, "trigger on a value the scope keeps, or widen the scope");
@@ -551,8 +568,6 @@ class RuleChecks {
 
 }  // namespace
 
-void CheckRuleMistakes(const CheckInput& in, const Model& m, DiagSink& sink) {
-  RuleChecks(in, m, sink).Run();
-}
+void CheckRuleMistakes(const CheckInput& in, const Model& m, DiagSink& sink) { RuleChecks(in, m, sink).Run(); }
 
 }  // namespace accord::sema

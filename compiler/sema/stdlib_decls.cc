@@ -60,9 +60,12 @@ bool ParseSignature(const Raw& r, Overload* o) {
   size_t dot = std::string::npos;
   int depth = 0;
   for (size_t i = 0; i < open; ++i) {
-    if (s[i] == '(') ++depth;
-    else if (s[i] == ')') --depth;
-    else if (s[i] == '.' && depth == 0) dot = i;
+    if (s[i] == '(')
+      ++depth;
+    else if (s[i] == ')')
+      --depth;
+    else if (s[i] == '.' && depth == 0)
+      dot = i;
   }
   if (dot != std::string::npos && dot < open && IsNamespace(s.substr(0, dot))) {
     o->name = s.substr(0, open);
@@ -130,10 +133,9 @@ std::vector<const Overload*> FindOverloads(std::string_view name, bool receiver)
 }
 
 namespace {
-constexpr std::string_view kMacros[] = {"has",           "all",           "exists",           "exists_one",
-                                        "existsOne",     "map",           "filter",           "transformList",
-                                        "transformMap",  "transformMapEntry", "cel.bind",     "cel.block",
-                                        "cel.index",     "cel.iterVar"};
+constexpr std::string_view kMacros[] = {"has",      "all",       "exists",        "exists_one",   "existsOne",
+                                        "map",      "filter",    "transformList", "transformMap", "transformMapEntry",
+                                        "cel.bind", "cel.block", "cel.index",     "cel.iterVar"};
 }  // namespace
 
 std::vector<std::string> StdlibFunctionNames() {

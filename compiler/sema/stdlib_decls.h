@@ -11,10 +11,10 @@
 namespace accord::sema {
 
 struct Overload {
-  std::string id;         // e.g. "lower_ascii"
-  std::string name;       // "lowerAscii"; namespaced functions keep their namespace: "math.greatest"
-  bool receiver = false;  // called as x.name(...)
-  std::vector<Type> args; // receiver first when receiver == true
+  std::string id;          // e.g. "lower_ascii"
+  std::string name;        // "lowerAscii"; namespaced functions keep their namespace: "math.greatest"
+  bool receiver = false;   // called as x.name(...)
+  std::vector<Type> args;  // receiver first when receiver == true
   Type result;
   std::string signature, doc, example;
 };

@@ -52,9 +52,9 @@ void Checker::CheckSync(const SyncInfo& si) {
     } else if (auto* s = std::get_if<ast::ScopeRule>(&item)) {
       const ast::ScopeRule*& prev = scope_seen[s->side == Side::kSalesforce ? 0 : 1];
       if (prev) {
-        auto& diag = Report(DiagCode::kDuplicatePolicy, f, s->range,
-                            "sync " + d.name.text + " already has a " + SideStr(s->side) +
-                                " scope; combine the conditions with &&");
+        auto& diag = Report(
+            DiagCode::kDuplicatePolicy, f, s->range,
+            "sync " + d.name.text + " already has a " + SideStr(s->side) + " scope; combine the conditions with &&");
         AddNote(diag, f, prev->range, "the first one is here");
       }
       prev = s;
@@ -139,18 +139,22 @@ void Checker::CheckSync(const SyncInfo& si) {
   if (!match) {
     auto& diag = Report(DiagCode::kNoMatchRule, f, d.name.range,
                         "sync " + d.name.text + " has no match rule: unlinked records would be duplicated");
-    diag.notes.push_back(accord::Note{"add `match email` (people), `match domain` (companies), `match link` "
-                                      "(records linked by id only) or `match Field <-> field`",
-                                      nullptr, {}});
+    diag.notes.push_back(
+        accord::Note{"add `match email` (people), `match domain` (companies), `match link` "
+                     "(records linked by id only) or `match Field <-> field`",
+                     nullptr,
+                     {}});
   }
   // Conflict policy for two-way fields, blank clear on them.
   for (const ast::FieldRule* fr : two_way_rules) {
     if (!fr->conflict && !conflict_default) {
       auto& diag = Report(DiagCode::kNoConflictPolicy, f, fr->arrow_range,
                           "this two-way field has no conflict policy and sync " + d.name.text + " has no default");
-      diag.notes.push_back(accord::Note{"add `conflict two_way` to the sync or a per-field `conflict prefer "
-                                        "salesforce` (or hubspot, `unless blank`, dont_sync)",
-                                        nullptr, {}});
+      diag.notes.push_back(
+          accord::Note{"add `conflict two_way` to the sync or a per-field `conflict prefer "
+                       "salesforce` (or hubspot, `unless blank`, dont_sync)",
+                       nullptr,
+                       {}});
     }
     const ast::BlankPolicy* bp = fr->blank ? &*fr->blank : blank_default;
     if (bp && bp->kind == ast::BlankKind::kClear) {
@@ -173,8 +177,8 @@ void Checker::CheckSync(const SyncInfo& si) {
     auto& diag = Report(DiagCode::kPhantomPipeline, f, d.name.range,
                         "deals can be created from both sides: a deal made in HubSpot becomes a Salesforce "
                         "Opportunity nobody forecast (phantom pipeline)");
-    diag.notes.push_back(accord::Note{"deals usually originate in Salesforce: keep only `create in hubspot`",
-                                      nullptr, {}});
+    diag.notes.push_back(
+        accord::Note{"deals usually originate in Salesforce: keep only `create in hubspot`", nullptr, {}});
   }
   for (auto* c : creates) CheckRequired(*c, d, c->side == Side::kSalesforce ? sf : hs, on_creates, f);
 }
@@ -195,7 +199,8 @@ void Checker::CheckMatch(const ast::MatchRule& m, const Object* sf, const Object
         hs->FindField(m.sf_field.text) && sf->FindField(m.hs_field.text)) {
       auto& d = Report(DiagCode::kSideOrder, f, m.range,
                        "this match names the HubSpot property first; the Salesforce field goes on the left: "
-                       "`match " + m.hs_field.text + " <-> " + m.sf_field.text + "`");
+                       "`match " +
+                           m.hs_field.text + " <-> " + m.sf_field.text + "`");
       d.fixit = "match " + m.hs_field.text + " <-> " + m.sf_field.text;
       return;
     }
@@ -203,8 +208,8 @@ void Checker::CheckMatch(const ast::MatchRule& m, const Object* sf, const Object
     const Field* b = ResolveField(hs, m.hs_field, f);
     if (a && b && Fits(FromField(b->type), FromField(a->type)) != Fit::kOk) {
       Report(DiagCode::kBadMatchKey, f, m.range,
-             "match keys have different types: " + FieldName(sf, a) + " is " + FromField(a->type).ToString() +
-                 ", " + FieldName(hs, b) + " is " + FromField(b->type).ToString());
+             "match keys have different types: " + FieldName(sf, a) + " is " + FromField(a->type).ToString() + ", " +
+                 FieldName(hs, b) + " is " + FromField(b->type).ToString());
     }
     return;
   }
@@ -212,16 +217,20 @@ void Checker::CheckMatch(const ast::MatchRule& m, const Object* sf, const Object
   if (k == "link") return;
   if (k == "email") {
     if (sf && !sf->FindField("Email"))
-      Report(DiagCode::kBadMatchKey, f, m.key.range, "`match email` needs an Email field, and salesforce." + sf->name + " has none");
+      Report(DiagCode::kBadMatchKey, f, m.key.range,
+             "`match email` needs an Email field, and salesforce." + sf->name + " has none");
     if (hs && !hs->FindField("email"))
-      Report(DiagCode::kBadMatchKey, f, m.key.range, "`match email` needs an email property, and hubspot." + hs->name + " has none");
+      Report(DiagCode::kBadMatchKey, f, m.key.range,
+             "`match email` needs an email property, and hubspot." + hs->name + " has none");
     return;
   }
   if (k == "domain") {
     if (sf && !sf->FindField("Website"))
-      Report(DiagCode::kBadMatchKey, f, m.key.range, "`match domain` needs a Website field, and salesforce." + sf->name + " has none");
+      Report(DiagCode::kBadMatchKey, f, m.key.range,
+             "`match domain` needs a Website field, and salesforce." + sf->name + " has none");
     if (hs && !hs->FindField("domain"))
-      Report(DiagCode::kBadMatchKey, f, m.key.range, "`match domain` needs a domain property, and hubspot." + hs->name + " has none");
+      Report(DiagCode::kBadMatchKey, f, m.key.range,
+             "`match domain` needs a domain property, and hubspot." + hs->name + " has none");
     return;
   }
   auto& diag = Report(DiagCode::kBadMatchKey, f, m.key.range, "unknown match key " + Q(k));
@@ -271,13 +280,15 @@ void Checker::CheckWritable(const Object* o, const Field* fl, bool on_create_onl
   }
   if (!on_create_only && !fl->updateable) {
     auto& d = Report(DiagCode::kNotUpdateable, f, r,
-                     FieldName(o, fl) + " can be set on create but never updated, so this mapping would fail on "
-                                        "every update");
-    d.notes.push_back(accord::Note{"set it in an `on create " + SideStr(o->system == schema::System::kSalesforce
-                                                                           ? Side::kSalesforce
-                                                                           : Side::kHubSpot) +
-                                       " { ... }` block instead",
-                                   nullptr, {}});
+                     FieldName(o, fl) +
+                         " can be set on create but never updated, so this mapping would fail on "
+                         "every update");
+    d.notes.push_back(
+        accord::Note{"set it in an `on create " +
+                         SideStr(o->system == schema::System::kSalesforce ? Side::kSalesforce : Side::kHubSpot) +
+                         " { ... }` block instead",
+                     nullptr,
+                     {}});
   }
 }
 
@@ -318,8 +329,8 @@ void Checker::CheckLiteralForField(const ast::Expr& e, const Object* o, const Fi
     for (unsigned char c : l->string_value) chars += (c & 0xC0) != 0x80;
     if (fl->length > 0 && chars > static_cast<size_t>(fl->length)) {
       Report(DiagCode::kStringTooLong, f, l->range,
-             "this text is " + std::to_string(chars) + " characters but " + FieldName(o, fl) +
-                 " holds at most " + std::to_string(fl->length));
+             "this text is " + std::to_string(chars) + " characters but " + FieldName(o, fl) + " holds at most " +
+                 std::to_string(fl->length));
     }
   }
 }
@@ -354,7 +365,8 @@ void Checker::CheckFieldRule(const ast::FieldRule& r, const ast::SyncDecl& d, co
     }
   }
   if (d.dir != ast::Direction::kBoth && r.dir != d.dir) {
-    if (r.dir == ast::Direction::kBoth || !ast::Flows(d.dir, r.dir == ast::Direction::kToHubSpot ? Side::kHubSpot : Side::kSalesforce)) {
+    if (r.dir == ast::Direction::kBoth ||
+        !ast::Flows(d.dir, r.dir == ast::Direction::kToHubSpot ? Side::kHubSpot : Side::kSalesforce)) {
       Report(DiagCode::kBadDirection, f, r.arrow_range,
              "sync " + d.name.text + " only flows " + std::string(ast::DirectionToken(d.dir)) +
                  "; this field rule flows " + std::string(ast::DirectionToken(r.dir)));
@@ -380,15 +392,16 @@ void Checker::CheckFieldRule(const ast::FieldRule& r, const ast::SyncDecl& d, co
     auto [it, fresh] = written.emplace(key, Target{f, dst.expr->range});
     if (!fresh) {
       auto& diag = Report(DiagCode::kDoubleWrite, f, dst.expr->range,
-                          FieldName(dst.obj, dst.field) + " is already written by another rule of sync " +
-                              d.name.text + "; the two would overwrite each other");
+                          FieldName(dst.obj, dst.field) + " is already written by another rule of sync " + d.name.text +
+                              "; the two would overwrite each other");
       AddNote(diag, it->second.file, it->second.range, "the other rule writes it here");
     }
     CheckWritable(dst.obj, dst.field, false, dst.expr->range, f);
     if (!src.ok || !dst.ok) continue;
     // A0308 (rule_checks.cc) instead of a type finding: no conversion makes a HubSpot id a
     // Salesforce one.
-    bool hubspot_id = to == Side::kSalesforce && !r.via && src.field && HubSpotIdIntoSalesforceId(*src.field, *dst.field);
+    bool hubspot_id =
+        to == Side::kSalesforce && !r.via && src.field && HubSpotIdIntoSalesforceId(*src.field, *dst.field);
     // Value pipeline: source -> with -> directed transform -> via.
     Type t = src.type;
     bool transformed = false;
@@ -432,10 +445,10 @@ void Checker::CheckFieldRule(const ast::FieldRule& r, const ast::SyncDecl& d, co
       }
       Direction_ dir = to == Side::kHubSpot ? ast::Direction::kToHubSpot : ast::Direction::kToSalesforce;
       if (vd->dir != ast::Direction::kBoth && vd->dir != dir) {
-        auto& diag = Report(DiagCode::kValueTableDirection, f, r.via->range,
-                            "values table " + vd->name.text + " only maps " +
-                                std::string(ast::DirectionToken(vd->dir)) + ", but this rule also flows " +
-                                std::string(ast::DirectionToken(dir)));
+        auto& diag =
+            Report(DiagCode::kValueTableDirection, f, r.via->range,
+                   "values table " + vd->name.text + " only maps " + std::string(ast::DirectionToken(vd->dir)) +
+                       ", but this rule also flows " + std::string(ast::DirectionToken(dir)));
         AddNote(diag, value_file_[vd], vd->name.range, "declared here");
       }
       t = dst.type;  // the table yields target values
@@ -451,8 +464,8 @@ void Checker::CheckFieldRule(const ast::FieldRule& r, const ast::SyncDecl& d, co
           src.type.Is(TypeKind::kString)) {
         Report(DiagCode::kStringTooLong, f, src.expr->range,
                FieldName(src.obj, src.field) + " holds up to " + std::to_string(src.field->length) +
-                   " characters but " + FieldName(dst.obj, dst.field) + " only " +
-                   std::to_string(dst.field->length) + "; longer values will be rejected");
+                   " characters but " + FieldName(dst.obj, dst.field) + " only " + std::to_string(dst.field->length) +
+                   "; longer values will be rejected");
       }
       if (src.field->is_picklist && dst.field->is_picklist && !dst.field->values.empty()) {
         std::vector<std::string> missing;
@@ -468,8 +481,8 @@ void Checker::CheckFieldRule(const ast::FieldRule& r, const ast::SyncDecl& d, co
           if (missing.size() > 5) list += ", ...";
           auto& diag = Report(DiagCode::kPicklistNoTable, f, r.range,
                               std::to_string(missing.size()) + " value" + (missing.size() == 1 ? "" : "s") + " of " +
-                                  FieldName(src.obj, src.field) + " do not exist in " +
-                                  FieldName(dst.obj, dst.field) + " (" + list + ")");
+                                  FieldName(src.obj, src.field) + " do not exist in " + FieldName(dst.obj, dst.field) +
+                                  " (" + list + ")");
           diag.notes.push_back(accord::Note{"declare a `values` table and map through it with `via`", nullptr, {}});
         }
       }
@@ -497,8 +510,10 @@ void Checker::CheckRequired(const ast::CreateRule& c, const ast::SyncDecl& d, co
     if (auto* fr = std::get_if<ast::FieldRule>(&item)) {
       const ast::Expr* e = AsField(c.side == Side::kSalesforce ? fr->salesforce.get() : fr->hubspot.get());
       if (!e) continue;
-      if (ast::Flows(fr->dir, c.side)) covered.insert(e->name);
-      else other_way.emplace(e->name, fr);
+      if (ast::Flows(fr->dir, c.side))
+        covered.insert(e->name);
+      else
+        other_way.emplace(e->name, fr);
     }
   }
   for (auto* oc : on_creates)
@@ -511,20 +526,20 @@ void Checker::CheckRequired(const ast::CreateRule& c, const ast::SyncDecl& d, co
     auto ow = other_way.find(fl->name);
     if (ow != other_way.end()) {
       auto& diag = Report(DiagCode::kRequiredMissing, f, c.range,
-                          FieldName(target, fl) + " is required when a record is created, but sync " +
-                              d.name.text + " maps it only toward " + SideStr(ast::Other(c.side)) +
-                              " and does not set it on create");
+                          FieldName(target, fl) + " is required when a record is created, but sync " + d.name.text +
+                              " maps it only toward " + SideStr(ast::Other(c.side)) + " and does not set it on create");
       AddNote(diag, f, ow->second->arrow_range, "this rule flows away from " + SideStr(c.side));
-      diag.notes.push_back(accord::Note{"make the rule two-way (`<->`) or add `on create " + SideStr(c.side) +
-                                            " { " + fl->name + " = ... }`",
-                                        nullptr, {}});
+      diag.notes.push_back(accord::Note{
+          "make the rule two-way (`<->`) or add `on create " + SideStr(c.side) + " { " + fl->name + " = ... }`",
+          nullptr,
+          {}});
       continue;
     }
     auto& diag = Report(DiagCode::kRequiredMissing, f, c.range,
                         FieldName(target, fl) + " is required when a record is created, but sync " + d.name.text +
                             " neither maps it nor sets it on create");
-    diag.notes.push_back(accord::Note{"add `on create " + SideStr(c.side) + " { " + fl->name + " = ... }`",
-                                      nullptr, {}});
+    diag.notes.push_back(
+        accord::Note{"add `on create " + SideStr(c.side) + " { " + fl->name + " = ... }`", nullptr, {}});
   }
 }
 

@@ -10,9 +10,10 @@ std::string Type::ToString() const {
     return "map(" + (params.size() < 2 ? "dyn, dyn" : params[0].ToString() + ", " + params[1].ToString()) + ")";
   if (kind == TypeKind::kParam) return name;
   switch (kind) {
-#define X(name, text) \
-  case TypeKind::k##name: return text;
-      ACCORD_TYPE_KINDS(X)
+#define X(name, text)     \
+  case TypeKind::k##name: \
+    return text;
+    ACCORD_TYPE_KINDS(X)
 #undef X
   }
   return "?";
@@ -21,16 +22,26 @@ std::string Type::ToString() const {
 Type FromField(schema::FieldType t) {
   using F = schema::FieldType;
   switch (t) {
-    case F::kString: return Type::Of(TypeKind::kString);
-    case F::kInt: return Type::Of(TypeKind::kInt);
-    case F::kDouble: return Type::Of(TypeKind::kDouble);
-    case F::kDecimal: return Type::Of(TypeKind::kDecimal);
-    case F::kBool: return Type::Of(TypeKind::kBool);
-    case F::kDate: return Type::Of(TypeKind::kDate);
-    case F::kTimestamp: return Type::Of(TypeKind::kTimestamp);
-    case F::kStringList: return Type::List(Type::Of(TypeKind::kString));
-    case F::kBytes: return Type::Of(TypeKind::kBytes);
-    case F::kUnsupported: return Type::Of(TypeKind::kDyn);
+    case F::kString:
+      return Type::Of(TypeKind::kString);
+    case F::kInt:
+      return Type::Of(TypeKind::kInt);
+    case F::kDouble:
+      return Type::Of(TypeKind::kDouble);
+    case F::kDecimal:
+      return Type::Of(TypeKind::kDecimal);
+    case F::kBool:
+      return Type::Of(TypeKind::kBool);
+    case F::kDate:
+      return Type::Of(TypeKind::kDate);
+    case F::kTimestamp:
+      return Type::Of(TypeKind::kTimestamp);
+    case F::kStringList:
+      return Type::List(Type::Of(TypeKind::kString));
+    case F::kBytes:
+      return Type::Of(TypeKind::kBytes);
+    case F::kUnsupported:
+      return Type::Of(TypeKind::kDyn);
   }
   return Type::Of(TypeKind::kDyn);
 }
@@ -108,7 +119,7 @@ struct TypeParser {
 #define X(name, text)                   \
   if (word == text) {                   \
     *out = Type::Of(TypeKind::k##name); \
-    return true;                     \
+    return true;                        \
   }
     ACCORD_TYPE_KINDS(X)
 #undef X

@@ -11,11 +11,14 @@
 
 namespace accord::sema {
 
+// An X-macro list keeps its hand layout.
+// clang-format off
 #define ACCORD_TYPE_KINDS(X)                                                                          \
   X(Dyn, "dyn") X(Null, "null") X(Bool, "bool") X(Int, "int") X(Uint, "uint") X(Double, "double")    \
   X(String, "string") X(Bytes, "bytes") X(List, "list") X(Map, "map") X(Timestamp, "timestamp")      \
   X(Duration, "duration") X(Date, "date") X(Decimal, "decimal") X(TypeType, "type") X(Param, "param") \
   X(Error, "error")
+// clang-format on
 
 enum class TypeKind {
 #define X(name, text) k##name,

@@ -72,9 +72,7 @@ class AstBuilder::Impl {
     if (t.empty() || t.find("<missing") != std::string::npos) return std::nullopt;
     return ast::Name{t, R(c)};
   }
-  static ast::Side S(P::SideContext* c) {
-    return c && c->HUBSPOT() ? ast::Side::kHubSpot : ast::Side::kSalesforce;
-  }
+  static ast::Side S(P::SideContext* c) { return c && c->HUBSPOT() ? ast::Side::kHubSpot : ast::Side::kSalesforce; }
   static ast::Direction D(P::ArrowContext* c) {
     if (!c) return ast::Direction::kBoth;
     if (c->TO_HS()) return ast::Direction::kToHubSpot;
@@ -104,7 +102,8 @@ class AstBuilder::Impl {
   // complete, so this does not count as a syntax error: the checker still
   // checks the file (a second `with` hid every other error in it).
   void Duplicate(Range r, const std::string& what) {
-    sink_.Report(DiagCode::kDuplicatePolicy, &src_, r, "this field rule already has " + what + "; the first one is used");
+    sink_.Report(DiagCode::kDuplicatePolicy, &src_, r,
+                 "this field rule already has " + what + "; the first one is used");
   }
 
   std::optional<ast::ValueLit> Value(P::ValueLitContext* c) {
@@ -272,23 +271,31 @@ class AstBuilder::Impl {
           if (auto* w = dynamic_cast<P::WithOptionContext*>(o)) {
             auto e = Expr(w->expr());
             ok &= e != nullptr;
-            if (rule.with) Duplicate(R(o), "a `with` transform");
-            else rule.with = std::move(e);
+            if (rule.with)
+              Duplicate(R(o), "a `with` transform");
+            else
+              rule.with = std::move(e);
           } else if (auto* v = dynamic_cast<P::ViaOptionContext*>(o)) {
             auto n = N(v->ident());
             ok &= n.has_value();
-            if (rule.via) Duplicate(R(o), "a `via` table");
-            else if (n) rule.via = *n;
+            if (rule.via)
+              Duplicate(R(o), "a `via` table");
+            else if (n)
+              rule.via = *n;
           } else if (auto* fc = dynamic_cast<P::FieldConflictOptionContext*>(o)) {
             auto c = Conflict(fc->conflictPolicy());
             ok &= c.has_value();
-            if (rule.conflict) Duplicate(R(o), "a conflict policy");
-            else rule.conflict = c;
+            if (rule.conflict)
+              Duplicate(R(o), "a conflict policy");
+            else
+              rule.conflict = c;
           } else if (auto* fb = dynamic_cast<P::FieldBlankOptionContext*>(o)) {
             auto b = Blank(fb->blankPolicy());
             ok &= b.has_value();
-            if (rule.blank) Duplicate(R(o), "a blank policy");
-            else if (b) rule.blank = std::move(*b);
+            if (rule.blank)
+              Duplicate(R(o), "a blank policy");
+            else if (b)
+              rule.blank = std::move(*b);
           } else if (auto* t = dynamic_cast<P::TransformOptionContext*>(o)) {
             bool second_block = !rule.transforms.empty();
             if (second_block) Duplicate(R(o), "a `{ to ...: }` transform block");
@@ -301,8 +308,10 @@ class AstBuilder::Impl {
               if (second_block) continue;
               bool twice = false;
               for (const auto& prev : rule.transforms) twice |= prev.to == S(dt->side());
-              if (twice) Duplicate(R(dt), "a transform in this direction");
-              else rule.transforms.push_back(ast::DirectedTransform{S(dt->side()), std::move(e), R(dt)});
+              if (twice)
+                Duplicate(R(dt), "a transform in this direction");
+              else
+                rule.transforms.push_back(ast::DirectedTransform{S(dt->side()), std::move(e), R(dt)});
             }
           }
         }
@@ -539,21 +548,36 @@ class AstBuilder::Impl {
   static std::optional<ast::BinaryOp> OpOf(antlr4::Token* t) {
     if (!t) return std::nullopt;
     switch (t->getType()) {
-      case P::OR: return ast::BinaryOp::Or;
-      case P::AND: return ast::BinaryOp::And;
-      case P::LT: return ast::BinaryOp::Lt;
-      case P::LE: return ast::BinaryOp::Le;
-      case P::GT: return ast::BinaryOp::Gt;
-      case P::GE: return ast::BinaryOp::Ge;
-      case P::EQ: return ast::BinaryOp::Eq;
-      case P::NE: return ast::BinaryOp::Ne;
-      case P::IN: return ast::BinaryOp::In;
-      case P::PLUS: return ast::BinaryOp::Add;
-      case P::MINUS: return ast::BinaryOp::Sub;
-      case P::STAR: return ast::BinaryOp::Mul;
-      case P::SLASH: return ast::BinaryOp::Div;
-      case P::PERCENT: return ast::BinaryOp::Mod;
-      default: return std::nullopt;
+      case P::OR:
+        return ast::BinaryOp::Or;
+      case P::AND:
+        return ast::BinaryOp::And;
+      case P::LT:
+        return ast::BinaryOp::Lt;
+      case P::LE:
+        return ast::BinaryOp::Le;
+      case P::GT:
+        return ast::BinaryOp::Gt;
+      case P::GE:
+        return ast::BinaryOp::Ge;
+      case P::EQ:
+        return ast::BinaryOp::Eq;
+      case P::NE:
+        return ast::BinaryOp::Ne;
+      case P::IN:
+        return ast::BinaryOp::In;
+      case P::PLUS:
+        return ast::BinaryOp::Add;
+      case P::MINUS:
+        return ast::BinaryOp::Sub;
+      case P::STAR:
+        return ast::BinaryOp::Mul;
+      case P::SLASH:
+        return ast::BinaryOp::Div;
+      case P::PERCENT:
+        return ast::BinaryOp::Mod;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -579,11 +603,16 @@ class AstBuilder::Impl {
     for (;;) {
       P::ExprContext* next = nullptr;
       if (dynamic_cast<P::ExprPrimaryContext*>(cur)) break;  // the usual case: a name or literal
-      if (auto* bi = dynamic_cast<P::ExprBinaryContext*>(cur)) next = bi->expr(0);
-      else if (auto* s = dynamic_cast<P::ExprSelectContext*>(cur)) next = s->expr();
-      else if (auto* k = dynamic_cast<P::ExprCallContext*>(cur)) next = k->expr();
-      else if (auto* i = dynamic_cast<P::ExprIndexContext*>(cur)) next = i->expr(0);
-      else if (auto* co = dynamic_cast<P::ExprConditionalContext*>(cur)) next = co->expr(0);
+      if (auto* bi = dynamic_cast<P::ExprBinaryContext*>(cur))
+        next = bi->expr(0);
+      else if (auto* s = dynamic_cast<P::ExprSelectContext*>(cur))
+        next = s->expr();
+      else if (auto* k = dynamic_cast<P::ExprCallContext*>(cur))
+        next = k->expr();
+      else if (auto* i = dynamic_cast<P::ExprIndexContext*>(cur))
+        next = i->expr(0);
+      else if (auto* co = dynamic_cast<P::ExprConditionalContext*>(cur))
+        next = co->expr(0);
       if (!next) break;
       spine.push_back(cur);
       cur = next;
@@ -675,8 +704,8 @@ class AstBuilder::Impl {
     }
     if (count == 0 || !operand) return nullptr;
     if (IsPrefix(operand)) {  // CEL: unary = '!'+ member | '-'+ member
-      NotCel(R(operand), std::string("'") + (is_not ? "!" : "-") + "' cannot be followed by '" +
-                             (is_not ? "-" : "!") + "' here; write " + (is_not ? "!(-x)" : "-(!x)"));
+      NotCel(R(operand), std::string("'") + (is_not ? "!" : "-") + "' cannot be followed by '" + (is_not ? "-" : "!") +
+                             "' here; write " + (is_not ? "!(-x)" : "-(!x)"));
       return nullptr;
     }
     DepthGuard g(this, static_cast<int>(std::min<size_t>(count, kMaxDepth)));

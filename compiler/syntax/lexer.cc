@@ -139,27 +139,48 @@ class Lexer {
       case '<':
         if (At(i + 1) == '-') return At(i + 2) == '>' ? Op(i, 3, L::BOTH, type) : Op(i, 2, L::TO_SF, type);
         return At(i + 1) == '=' ? Op(i, 2, L::LE, type) : Op(i, 1, L::LT, type);
-      case '>': return At(i + 1) == '=' ? Op(i, 2, L::GE, type) : Op(i, 1, L::GT, type);
-      case '-': return At(i + 1) == '>' ? Op(i, 2, L::TO_HS, type) : Op(i, 1, L::MINUS, type);
-      case '=': return At(i + 1) == '=' ? Op(i, 2, L::EQ, type) : Op(i, 1, L::ASSIGN, type);
-      case '!': return At(i + 1) == '=' ? Op(i, 2, L::NE, type) : Op(i, 1, L::NOT, type);
-      case '&': return At(i + 1) == '&' ? Op(i, 2, L::AND, type) : Unknown(i, type);
-      case '|': return At(i + 1) == '|' ? Op(i, 2, L::OR, type) : Unknown(i, type);
-      case '?': return Op(i, 1, L::QUESTION, type);
-      case ':': return Op(i, 1, L::COLON, type);
-      case '+': return Op(i, 1, L::PLUS, type);
-      case '*': return Op(i, 1, L::STAR, type);
-      case '%': return Op(i, 1, L::PERCENT, type);
-      case '.': return Op(i, 1, L::DOT, type);
-      case ',': return Op(i, 1, L::COMMA, type);
-      case ';': return Op(i, 1, L::SEMI, type);
-      case '(': return Op(i, 1, L::LPAREN, type);
-      case ')': return Op(i, 1, L::RPAREN, type);
-      case '[': return Op(i, 1, L::LBRACKET, type);
-      case ']': return Op(i, 1, L::RBRACKET, type);
-      case '{': return Op(i, 1, L::LBRACE, type);
-      case '}': return Op(i, 1, L::RBRACE, type);
-      default: return Unknown(i, type);
+      case '>':
+        return At(i + 1) == '=' ? Op(i, 2, L::GE, type) : Op(i, 1, L::GT, type);
+      case '-':
+        return At(i + 1) == '>' ? Op(i, 2, L::TO_HS, type) : Op(i, 1, L::MINUS, type);
+      case '=':
+        return At(i + 1) == '=' ? Op(i, 2, L::EQ, type) : Op(i, 1, L::ASSIGN, type);
+      case '!':
+        return At(i + 1) == '=' ? Op(i, 2, L::NE, type) : Op(i, 1, L::NOT, type);
+      case '&':
+        return At(i + 1) == '&' ? Op(i, 2, L::AND, type) : Unknown(i, type);
+      case '|':
+        return At(i + 1) == '|' ? Op(i, 2, L::OR, type) : Unknown(i, type);
+      case '?':
+        return Op(i, 1, L::QUESTION, type);
+      case ':':
+        return Op(i, 1, L::COLON, type);
+      case '+':
+        return Op(i, 1, L::PLUS, type);
+      case '*':
+        return Op(i, 1, L::STAR, type);
+      case '%':
+        return Op(i, 1, L::PERCENT, type);
+      case '.':
+        return Op(i, 1, L::DOT, type);
+      case ',':
+        return Op(i, 1, L::COMMA, type);
+      case ';':
+        return Op(i, 1, L::SEMI, type);
+      case '(':
+        return Op(i, 1, L::LPAREN, type);
+      case ')':
+        return Op(i, 1, L::RPAREN, type);
+      case '[':
+        return Op(i, 1, L::LBRACKET, type);
+      case ']':
+        return Op(i, 1, L::RBRACKET, type);
+      case '{':
+        return Op(i, 1, L::LBRACE, type);
+      case '}':
+        return Op(i, 1, L::RBRACE, type);
+      default:
+        return Unknown(i, type);
     }
   }
 
@@ -285,8 +306,10 @@ class Lexer {
       }
     } else if (is(i, 'b')) {
       *type = L::BYTES;
-      if (IsQuote(At(i + 1))) e = StrBody(i + 1);
-      else if (is(i + 1, 'r') && IsQuote(At(i + 2))) e = RawBody(i + 2);
+      if (IsQuote(At(i + 1)))
+        e = StrBody(i + 1);
+      else if (is(i + 1, 'r') && IsQuote(At(i + 2)))
+        e = RawBody(i + 2);
     }
     return e;
   }
@@ -329,6 +352,5 @@ size_t FindBadUtf8(std::string_view s, bool* is_nul) {
   }
   return std::string_view::npos;
 }
-
 
 }  // namespace accord::syntax

@@ -41,14 +41,43 @@ TEST(Lexer, AgreesWithAntlrOnEveryRuleFileInTheRepository) {
 
 TEST(Lexer, AgreesWithAntlrOnTheCornerCases) {
   const char* cases[] = {
-      "", " ", "\n\n x", "a\r\nb", "sync syncs _sync sync_ Sync", "in inx else",
+      "",
+      " ",
+      "\n\n x",
+      "a\r\nb",
+      "sync syncs _sync sync_ Sync",
+      "in inx else",
       "1 1. 1.5 1.5.x .5 .5e3 1e 1e+ 1e+5 1E-2 1e5u 1u 1U 1.5u 0x 0x1 0xfu 0XAbU 0x1g 00 09.e1",
-      "\"a\" 'b' \"\" '' \"a\\\"b\" 'a\\'b' \"a\\\\\" \"unterminated", "\"\"\"a\n\"b\"\"\" '''x'''y",
-      "\"\"\"\"\"\"", "\"\"\"a\"\"\"\"", "\"\"\"", "\"\"\"a\\\nb\"\"\"", "\"a\\\nb\"", "\"\\", "'''\\''''",
-      "r\"a\\\" R'x' r\"\"\"a\\\"\"\"\" r'''\n''' r\"open", "b\"x\" B'y' br\"\\\" bR'' rb\"x\" RB'''z''' rb bar\"x\"",
-      "r r1 rb1\"x\" b\"\"\"\\q\"\"\"", "`a-b c/d.e` `` `x `é`", "<-> <- <= < <-> -> - == = != ! >= > && & || |",
-      "a // comment\nb /* block */ c /* open", "/*/ x */", "/**/", "//", "a/b*c%d", "x.y?z:w", "[1,2]{a:b};()",
-      "é € 𝄞 \x01 \\ # @ $ ~ ^", "\t\f\r", "a\rb", "\"é\" 'ü' `x`", "x\"y\"", "0xu", "1e5e5", "..5", "5..",
+      "\"a\" 'b' \"\" '' \"a\\\"b\" 'a\\'b' \"a\\\\\" \"unterminated",
+      "\"\"\"a\n\"b\"\"\" '''x'''y",
+      "\"\"\"\"\"\"",
+      "\"\"\"a\"\"\"\"",
+      "\"\"\"",
+      "\"\"\"a\\\nb\"\"\"",
+      "\"a\\\nb\"",
+      "\"\\",
+      "'''\\''''",
+      "r\"a\\\" R'x' r\"\"\"a\\\"\"\"\" r'''\n''' r\"open",
+      "b\"x\" B'y' br\"\\\" bR'' rb\"x\" RB'''z''' rb bar\"x\"",
+      "r r1 rb1\"x\" b\"\"\"\\q\"\"\"",
+      "`a-b c/d.e` `` `x `é`",
+      "<-> <- <= < <-> -> - == = != ! >= > && & || |",
+      "a // comment\nb /* block */ c /* open",
+      "/*/ x */",
+      "/**/",
+      "//",
+      "a/b*c%d",
+      "x.y?z:w",
+      "[1,2]{a:b};()",
+      "é € 𝄞 \x01 \\ # @ $ ~ ^",
+      "\t\f\r",
+      "a\rb",
+      "\"é\" 'ü' `x`",
+      "x\"y\"",
+      "0xu",
+      "1e5e5",
+      "..5",
+      "5..",
   };
   for (const char* c : cases) EXPECT_EQ(Compare(c), "") << "input: " << c;
 }
@@ -56,9 +85,10 @@ TEST(Lexer, AgreesWithAntlrOnTheCornerCases) {
 TEST(Lexer, AgreesWithAntlrOnRandomText) {
   // Pieces every lexer rule turns on; a text is 1..14 of them.
   const std::vector<std::string> pieces = {
-      "\"", "'", "\"\"\"", "'''", "\\", "\n", "\r", " ", "\t", "r", "b", "R", "B", "x", "X", "0", "1", "9",
-      ".", "e", "E", "+", "-", "u", "U", "0x", "a", "_", "/", "*", "//", "/*", "*/", "`", "<", ">", "=", "!",
-      "&", "|", "?", ":", "é", "𝄞", "{", "}", "(", ")", "[", "]", ",", ";", "%", "sync", "in", "else", "\\n",
+      "\"", "'",  "\"\"\"", "'''", "\\", "\n", "\r", " ", "\t",   "r",  "b",    "R",   "B", "x", "X",
+      "0",  "1",  "9",      ".",   "e",  "E",  "+",  "-", "u",    "U",  "0x",   "a",   "_", "/", "*",
+      "//", "/*", "*/",     "`",   "<",  ">",  "=",  "!", "&",    "|",  "?",    ":",   "é", "𝄞", "{",
+      "}",  "(",  ")",      "[",   "]",  ",",  ";",  "%", "sync", "in", "else", "\\n",
   };
   std::mt19937 rng(20261207);
   std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1), len(1, 14);

@@ -49,16 +49,24 @@ int HexVal(char c) {
 
 std::string TokenDescription(size_t type, const antlr4::dfa::Vocabulary& vocab) {
   switch (type) {
-    case antlr4::Token::EOF: return "end of file";
-    case P::NEWLINE: return "a line break";
-    case P::IDENT: return "a name";
-    case P::QUOTED_IDENT: return "a `quoted` field name";
-    case P::STRING: return "a string";
-    case P::BYTES: return "a bytes literal";
+    case antlr4::Token::EOF:
+      return "end of file";
+    case P::NEWLINE:
+      return "a line break";
+    case P::IDENT:
+      return "a name";
+    case P::QUOTED_IDENT:
+      return "a `quoted` field name";
+    case P::STRING:
+      return "a string";
+    case P::BYTES:
+      return "a bytes literal";
     case P::NUM_INT:
     case P::NUM_UINT:
-    case P::NUM_FLOAT: return "a number";
-    default: break;
+    case P::NUM_FLOAT:
+      return "a number";
+    default:
+      break;
   }
   std::string lit = vocab.getLiteralName(type);
   if (!lit.empty()) return lit;  // already quoted: 'sync'
@@ -81,33 +89,44 @@ std::string ShowToken(const antlr4::Token* t) {
 
 std::string RuleContextName(size_t rule) {
   switch (rule) {
-    case P::RuleSchemaDecl: return "a schema declaration";
+    case P::RuleSchemaDecl:
+      return "a schema declaration";
     case P::RuleValuesDecl:
     case P::RuleValueEntry:
     case P::RuleElseTarget:
-    case P::RuleValueLit: return "a values table";
+    case P::RuleValueLit:
+      return "a values table";
     case P::RuleSyncDecl:
     case P::RuleSyncItem:
     case P::RuleMatchKey:
     case P::RuleCreateDefault:
     case P::RuleFieldOption:
-    case P::RuleDirectedTransform: return "a sync block";
-    case P::RuleConflictPolicy: return "a conflict policy";
-    case P::RuleBlankPolicy: return "a blank policy";
-    case P::RuleDeletePolicy: return "a delete policy";
+    case P::RuleDirectedTransform:
+      return "a sync block";
+    case P::RuleConflictPolicy:
+      return "a conflict policy";
+    case P::RuleBlankPolicy:
+      return "a blank policy";
+    case P::RuleDeletePolicy:
+      return "a delete policy";
     case P::RuleLifecycleDecl:
     case P::RuleLifecycleItem:
-    case P::RuleStage: return "a lifecycle block";
+    case P::RuleStage:
+      return "a lifecycle block";
     case P::RuleTestDecl:
     case P::RuleTestItem:
     case P::RuleRecordLit:
-    case P::RuleRecordField: return "a test block";
+    case P::RuleRecordField:
+      return "a test block";
     case P::RuleObjectRef:
     case P::RuleFieldPath:
-    case P::RuleSide: return "an object reference";
+    case P::RuleSide:
+      return "an object reference";
     case P::RuleFile:
-    case P::RuleDecl: return "";
-    default: return "an expression";
+    case P::RuleDecl:
+      return "";
+    default:
+      return "an expression";
   }
 }
 
@@ -179,10 +198,10 @@ std::vector<std::pair<size_t, size_t>> ReportUnclosedBrackets(const std::vector<
     const Lexeme& o = toks[open];
     const Lexeme& e = toks[end];
     std::string want = o.type == P::LPAREN ? "')'" : o.type == P::LBRACKET ? "']'" : "'}'";
-    std::string msg = "this '" + std::string(o.Text(text)) + "' is never closed: " + want + " is missing before " +
-                      (e.type == kEof ? std::string("the end of the file")
-                                      : ShowToken(e.type, std::string(e.Text(text))) + " on line " +
-                                            std::to_string(e.line));
+    std::string msg =
+        "this '" + std::string(o.Text(text)) + "' is never closed: " + want + " is missing before " +
+        (e.type == kEof ? std::string("the end of the file")
+                        : ShowToken(e.type, std::string(e.Text(text))) + " on line " + std::to_string(e.line));
     st.Emit(Range{st.map->Begin(o), st.map->End(o)}, msg);
   }
   return mute;
@@ -253,10 +272,10 @@ class FriendlyErrorStrategy : public antlr4::DefaultErrorStrategy {
     if (FollowOn(tok)) return;
     std::string exp = ExpectedList(e.getExpectedTokens(), p->getVocabulary());
     if (!exp.empty() && AtEndOfLine(p, tok)) {
-      st_->ReportAfter(p->getTokenStream()->LT(-1),
-                       "expected " + exp + Where(p) + " at the end of this line" +
-                           (tok->getType() == P::NEWLINE ? std::string()
-                                                         : ", found " + ShowToken(tok) + " on the next"));
+      st_->ReportAfter(
+          p->getTokenStream()->LT(-1),
+          "expected " + exp + Where(p) + " at the end of this line" +
+              (tok->getType() == P::NEWLINE ? std::string() : ", found " + ShowToken(tok) + " on the next"));
       return;
     }
     std::string msg = exp.empty() ? "unexpected " + ShowToken(tok) + Where(p)
@@ -329,10 +348,35 @@ class QuietListener : public antlr4::BaseErrorListener {
 // already unambiguous, so no other NEWLINE is needed.
 bool NeedsMore(size_t type) {
   switch (type) {
-    case P::OR: case P::AND: case P::NOT: case P::EQ: case P::NE: case P::LT: case P::LE: case P::GT:
-    case P::GE: case P::PLUS: case P::MINUS: case P::STAR: case P::SLASH: case P::PERCENT: case P::QUESTION:
-    case P::COLON: case P::DOT: case P::COMMA: case P::LPAREN: case P::LBRACKET: case P::LBRACE: case P::ASSIGN:
-    case P::BOTH: case P::TO_HS: case P::TO_SF: case P::IN: case P::WITH: case P::WHEN: case P::DEFAULT:
+    case P::OR:
+    case P::AND:
+    case P::NOT:
+    case P::EQ:
+    case P::NE:
+    case P::LT:
+    case P::LE:
+    case P::GT:
+    case P::GE:
+    case P::PLUS:
+    case P::MINUS:
+    case P::STAR:
+    case P::SLASH:
+    case P::PERCENT:
+    case P::QUESTION:
+    case P::COLON:
+    case P::DOT:
+    case P::COMMA:
+    case P::LPAREN:
+    case P::LBRACKET:
+    case P::LBRACE:
+    case P::ASSIGN:
+    case P::BOTH:
+    case P::TO_HS:
+    case P::TO_SF:
+    case P::IN:
+    case P::WITH:
+    case P::WHEN:
+    case P::DEFAULT:
     case P::SEMI:
       return true;
     default:
@@ -351,9 +395,12 @@ void InsertLineBreaks(std::vector<Lexeme>& toks) {
     if (starts_line && (type == P::MINUS || type == P::LPAREN || type == P::LBRACKET) &&
         (in_expr.empty() || !in_expr.back()) && !NeedsMore(prev->type))
       before.push_back(i);
-    if (type == P::LPAREN || type == P::LBRACKET) in_expr.push_back(true);
-    else if (type == P::LBRACE) in_expr.push_back(!prev || NeedsMore(prev->type));
-    else if ((type == P::RPAREN || type == P::RBRACKET || type == P::RBRACE) && !in_expr.empty()) in_expr.pop_back();
+    if (type == P::LPAREN || type == P::LBRACKET)
+      in_expr.push_back(true);
+    else if (type == P::LBRACE)
+      in_expr.push_back(!prev || NeedsMore(prev->type));
+    else if ((type == P::RPAREN || type == P::RBRACKET || type == P::RBRACE) && !in_expr.empty())
+      in_expr.pop_back();
     prev = &t;
   }
   if (before.empty()) return;
@@ -391,9 +438,9 @@ class LexemeSource : public antlr4::TokenSource {
 std::unique_ptr<antlr4::Token> MakeToken(const Lexeme& l, std::string_view text) {
   static LexemeSource source;
   const bool eof = l.type == kEof;
-  auto t = std::make_unique<antlr4::CommonToken>(std::make_pair(&source, nullptr), eof ? antlr4::Token::EOF : l.type,
-                                                 antlr4::Token::DEFAULT_CHANNEL, l.begin,
-                                                 static_cast<size_t>(l.end) - 1);
+  auto t =
+      std::make_unique<antlr4::CommonToken>(std::make_pair(&source, nullptr), eof ? antlr4::Token::EOF : l.type,
+                                            antlr4::Token::DEFAULT_CHANNEL, l.begin, static_cast<size_t>(l.end) - 1);
   t->setText(eof ? std::string("<EOF>") : l.type == P::NEWLINE ? std::string("\n") : std::string(l.Text(text)));
   t->setLine(l.line);
   t->setCharPositionInLine(l.column);
@@ -411,8 +458,8 @@ std::vector<std::unique_ptr<antlr4::Token>> MakeTokens(const std::vector<Lexeme>
 }
 
 // Tokens that open a nesting level the parser handles by recursion.
-bool CheckNesting(const std::vector<Lexeme>& toks, const OffsetMap& map,
-                  const SourceFile& src, const ParseOptions& opt, DiagSink& sink) {
+bool CheckNesting(const std::vector<Lexeme>& toks, const OffsetMap& map, const SourceFile& src, const ParseOptions& opt,
+                  DiagSink& sink) {
   // Each bracket level carries its count of open '?' (ternaries nest to the right).
   std::vector<int> ternaries{0};
   int depth = 0;
@@ -613,7 +660,8 @@ void RunParse(const Job& job) {
     int depth = 0;
     for (size_t i = 0; i <= n && ok; ++i) {
       size_t type = kept[i].type;
-      bool decl_kw = type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
+      bool decl_kw =
+          type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
       if (i < n && !(decl_kw && depth == 0 && i > begin)) {
         if (type == P::LBRACE) ++depth;
         if (type == P::RBRACE) --depth;
@@ -631,8 +679,10 @@ void RunParse(const Job& job) {
       } catch (const antlr4::ParseCancellationException&) {
         tree = nullptr;
       }
-      if (tree) sb.BuildFile(tree);
-      else ok = false;
+      if (tree)
+        sb.BuildFile(tree);
+      else
+        ok = false;
       begin = i;
       if (type == P::LBRACE) ++depth;
       if (type == P::RBRACE) --depth;
@@ -661,7 +711,8 @@ void RunParse(const Job& job) {
     int depth = 0;
     for (size_t i = 0; i < n; ++i) {
       size_t type = kept[i].type;
-      bool decl_kw = type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
+      bool decl_kw =
+          type == P::SCHEMA || type == P::VALUES || type == P::SYNC || type == P::LIFECYCLE || type == P::TEST;
       bool at_line_start = kept[i].column == 0;
       if (decl_kw && i > begin && (depth <= 0 || at_line_start)) {
         chunks.emplace_back(begin, i);
@@ -722,8 +773,10 @@ bool DecodeCelString(std::string_view text, bool* is_bytes, std::string* out, st
   bool raw = false, bytes = false;
   size_t i = 0;
   while (i < text.size() && (text[i] == 'r' || text[i] == 'R' || text[i] == 'b' || text[i] == 'B')) {
-    if (text[i] == 'r' || text[i] == 'R') raw = true;
-    else bytes = true;
+    if (text[i] == 'r' || text[i] == 'R')
+      raw = true;
+    else
+      bytes = true;
     ++i;
   }
   *is_bytes = bytes;
@@ -750,18 +803,42 @@ bool DecodeCelString(std::string_view text, bool* is_bytes, std::string* out, st
     }
     char e = body[++k];
     switch (e) {
-      case 'a': *out += '\a'; break;
-      case 'b': *out += '\b'; break;
-      case 'f': *out += '\f'; break;
-      case 'n': *out += '\n'; break;
-      case 'r': *out += '\r'; break;
-      case 't': *out += '\t'; break;
-      case 'v': *out += '\v'; break;
-      case '\\': *out += '\\'; break;
-      case '\'': *out += '\''; break;
-      case '"': *out += '"'; break;
-      case '`': *out += '`'; break;
-      case '?': *out += '?'; break;
+      case 'a':
+        *out += '\a';
+        break;
+      case 'b':
+        *out += '\b';
+        break;
+      case 'f':
+        *out += '\f';
+        break;
+      case 'n':
+        *out += '\n';
+        break;
+      case 'r':
+        *out += '\r';
+        break;
+      case 't':
+        *out += '\t';
+        break;
+      case 'v':
+        *out += '\v';
+        break;
+      case '\\':
+        *out += '\\';
+        break;
+      case '\'':
+        *out += '\'';
+        break;
+      case '"':
+        *out += '"';
+        break;
+      case '`':
+        *out += '`';
+        break;
+      case '?':
+        *out += '?';
+        break;
       case 'x':
       case 'X': {
         int h1 = k + 1 < body.size() ? HexVal(body[k + 1]) : -1;
@@ -771,8 +848,10 @@ bool DecodeCelString(std::string_view text, bool* is_bytes, std::string* out, st
           return false;
         }
         uint32_t v = static_cast<uint32_t>(h1 * 16 + h2);
-        if (bytes) *out += static_cast<char>(v);
-        else AppendUtf8(v, *out);
+        if (bytes)
+          *out += static_cast<char>(v);
+        else
+          AppendUtf8(v, *out);
         k += 2;
         break;
       }
@@ -814,8 +893,10 @@ bool DecodeCelString(std::string_view text, bool* is_bytes, std::string* out, st
           return false;
         }
         uint32_t v = static_cast<uint32_t>((e - '0') * 64 + (o1 - '0') * 8 + (o2 - '0'));
-        if (bytes) *out += static_cast<char>(v);
-        else AppendUtf8(v, *out);
+        if (bytes)
+          *out += static_cast<char>(v);
+        else
+          AppendUtf8(v, *out);
         k += 2;
         break;
       }

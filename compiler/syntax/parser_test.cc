@@ -28,7 +28,8 @@ std::string Messages(const Parsed& p) {
 
 std::string FirstExpr(const std::string& expr) {
   auto p = P("sync s: salesforce.Contact <-> hubspot.contacts { scope salesforce: " + expr + " }");
-  EXPECT_EQ(p->result.syntax_errors, 0u) << expr << ": " << (p->sink.diagnostics().empty() ? "" : p->sink.diagnostics()[0].message);
+  EXPECT_EQ(p->result.syntax_errors, 0u) << expr << ": "
+                                         << (p->sink.diagnostics().empty() ? "" : p->sink.diagnostics()[0].message);
   if (p->result.file->decls.empty()) return "<none>";
   auto& sync = std::get<ast::SyncDecl>(p->result.file->decls[0]);
   if (sync.items.empty()) return "<none>";
@@ -64,7 +65,9 @@ TEST(Parser, Literals) {
   EXPECT_EQ(FirstExpr(".5"), "(double 0.5)");
   EXPECT_EQ(FirstExpr("r'\\d+'"), "\"\\\\d+\"");
   EXPECT_EQ(FirstExpr("'''a\nb'''"), "\"a\\x0ab\"");
-  EXPECT_EQ(FirstExpr("\"\\u00e9\\x41\\101\\t\""), "\"\xc3\xa9" "AA\\x09\"");
+  EXPECT_EQ(FirstExpr("\"\\u00e9\\x41\\101\\t\""),
+            "\"\xc3\xa9"
+            "AA\\x09\"");
   EXPECT_EQ(FirstExpr("b'\\xff'"), "b\"\xff\"");
   EXPECT_EQ(FirstExpr("true != null"), "(!= true null)");
 }
@@ -172,7 +175,8 @@ TEST(Parser, RangesAreByteOffsets) {
   ASSERT_EQ(p->result.syntax_errors, 0u);
   auto& sync = std::get<ast::SyncDecl>(p->result.file->decls[0]);
   auto& rule = std::get<ast::FieldRule>(sync.items[0]);
-  EXPECT_EQ(text.substr(rule.salesforce->range.begin, rule.salesforce->range.end - rule.salesforce->range.begin), "Email");
+  EXPECT_EQ(text.substr(rule.salesforce->range.begin, rule.salesforce->range.end - rule.salesforce->range.begin),
+            "Email");
   EXPECT_EQ(text.substr(sync.left.object.range.begin, 7), "Contact");
 }
 
@@ -320,7 +324,9 @@ TEST(Parser, ByteOrderMarkAndLoneCrPositions) {
 // An unclosed '(' or '{' was reported at the end of the file; now at the
 // bracket, without the parser's follow-on errors after it.
 TEST(Parser, UnclosedBracketIsReportedAtTheBracket) {
-  auto p = P("sync s: salesforce.A <-> hubspot.b {\n  a <-> f(b\n  c <-> d\n}\n\nsync t: salesforce.A <-> hubspot.b {\n  e <-> f\n}\n");
+  auto p =
+      P("sync s: salesforce.A <-> hubspot.b {\n  a <-> f(b\n  c <-> d\n}\n\nsync t: salesforce.A <-> hubspot.b {\n  e "
+        "<-> f\n}\n");
   ASSERT_EQ(p->sink.diagnostics().size(), 1u) << Messages(*p);
   const Diagnostic& d = p->sink.diagnostics()[0];
   EXPECT_EQ(d.code, DiagCode::kSyntax);
@@ -414,7 +420,8 @@ TEST(Parser, ErrorLimitPerFile) {
 
 TEST(Parser, RandomBytesNeverCrash) {
   std::mt19937 rng(1234);
-  const std::string alphabet = "sync values { } ( ) [ ] < - > <-> -> <- \" ' . : , ; a b 1 0x 2u ? ! && || == \n /* */ //";
+  const std::string alphabet =
+      "sync values { } ( ) [ ] < - > <-> -> <- \" ' . : , ; a b 1 0x 2u ? ! && || == \n /* */ //";
   for (int iter = 0; iter < 300; ++iter) {
     std::string s;
     int n = rng() % 200;

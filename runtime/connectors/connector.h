@@ -43,8 +43,10 @@ class Values {
   void set(size_t slot, Text t) {
     auto it = Find(slot);
     if (it != items_.end() && it->first == slot) {
-      if (t) it->second = std::move(t);
-      else items_.erase(it);
+      if (t)
+        it->second = std::move(t);
+      else
+        items_.erase(it);
     } else if (t) {
       items_.insert(it, {static_cast<uint32_t>(slot), std::move(t)});
     }
@@ -92,8 +94,8 @@ struct ReadProblem {
 struct WriteOp {
   enum class Kind { kCreate, kUpdate, kDelete };
   Kind kind = Kind::kUpdate;
-  std::string id;                                // update/delete
-  std::vector<std::pair<size_t, Text>> fields;   // schema slot -> value
+  std::string id;                                                    // update/delete
+  std::vector<std::pair<size_t, Text>> fields;                       // schema slot -> value
   std::map<std::string, std::vector<std::string>> add_associations;  // HubSpot
   // Creates: the target field that holds the source record's id (the rules' external
   // id), set only where the system can upsert by it (a HubSpot property with
@@ -115,13 +117,17 @@ struct WriteResult {
   WriteResult() = default;
   WriteResult(bool ok, std::string id, std::string status_code, std::string message, bool transient,
               std::optional<Record> stored)
-      : ok(ok), id(std::move(id)), status_code(std::move(status_code)), message(std::move(message)),
-        transient(transient), stored(std::move(stored)) {}
+      : ok(ok),
+        id(std::move(id)),
+        status_code(std::move(status_code)),
+        message(std::move(message)),
+        transient(transient),
+        stored(std::move(stored)) {}
   bool ok = false;
-  std::string id;          // the record written (the new id for a create)
+  std::string id;           // the record written (the new id for a create)
   std::string status_code;  // the system's code on failure: STRING_TOO_LONG, INVALID_OPTION, ...
   std::string message;
-  bool transient = false;   // retry later (locks, 5xx, limits)
+  bool transient = false;  // retry later (locks, 5xx, limits)
   // The record as the system stored it, when the write's response says
   // (defaults and values the system fills in on create).
   std::optional<Record> stored;
@@ -158,7 +164,8 @@ class FieldTimeCache {
   }
   // The time of the field at `slot` of `record`; `read` (the connector's read of this pair
   // alone) runs first when the pair was never asked.
-  std::string Answer(const schema::Object& object, const std::string& id, size_t slot, const std::function<void()>& read) {
+  std::string Answer(const schema::Object& object, const std::string& id, size_t slot,
+                     const std::function<void()>& read) {
     if (slot >= object.fields.size() || id.empty()) return "";
     std::string key = Key(id, object.fields[slot].name);
     auto& times = times_[object.name];

@@ -53,8 +53,11 @@ int64_t ParseRetryAfterMs(const std::string& v) {
 // ---- RateBudget -------------------------------------------------------------
 
 RateBudget::RateBudget(double rate_per_second, double burst)
-    : rate_(rate_per_second > 0 ? rate_per_second : 1), burst_(burst >= 1 ? burst : 1), tokens_(burst_),
-      last_(Clock::now()), paused_until_(last_) {}
+    : rate_(rate_per_second > 0 ? rate_per_second : 1),
+      burst_(burst >= 1 ? burst : 1),
+      tokens_(burst_),
+      last_(Clock::now()),
+      paused_until_(last_) {}
 
 void RateBudget::Take(const std::function<void(int64_t)>& sleep) {
   for (;;) {
@@ -116,8 +119,7 @@ HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
                       ? options_.jitter_seed
                       : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   rng_.seed(seed);
-  if (!options_.sleep)
-    options_.sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+  if (!options_.sleep) options_.sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
 }
 
 HttpClient::~HttpClient() {
@@ -195,8 +197,9 @@ HttpResponse HttpClient::Once(const Request& req) {
     resp.status = 0;
     resp.transport_error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     // only a failed connect is certain not to have delivered the request
-    resp.sent = !(rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
-                  rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION);
+    resp.sent =
+        !(rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+          rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION);
   }
   if (options_.verbose) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();

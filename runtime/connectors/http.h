@@ -22,12 +22,12 @@
 namespace accord::connectors {
 
 struct HttpResponse {
-  long status = 0;                            // 0: no HTTP response (transport failure)
+  long status = 0;  // 0: no HTTP response (transport failure)
   std::string body;
   std::map<std::string, std::string> headers;  // names lower-cased; the last value of a repeated header
   std::string transport_error;                 // curl's message when status == 0
-  bool sent = false;  // false: the request certainly did not reach the server (connect failed)
-  int attempts = 0;   // exchanges made for this request, retries included
+  bool sent = false;                           // false: the request certainly did not reach the server (connect failed)
+  int attempts = 0;                            // exchanges made for this request, retries included
   std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? std::string() : it->second;
@@ -68,7 +68,7 @@ struct HttpOptions {
   long connect_timeout_ms = 10000;
   long timeout_ms = 120000;
   bool verify_tls = true;
-  std::string cacert;  // a CA bundle file (--cacert)
+  std::string cacert;    // a CA bundle file (--cacert)
   int max_attempts = 6;  // per request, the first included
   int64_t backoff_base_ms = 200;
   int64_t backoff_max_ms = 30000;

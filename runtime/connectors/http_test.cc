@@ -4,10 +4,9 @@
 // waits go through a fake sleep so the backoff is observed, not slept.
 #include "runtime/connectors/http.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -89,8 +88,8 @@ class ScriptedServer {
     return n;
   }
   static std::string Ok(const std::string& body) {
-    return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-           body;
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
   }
 
  private:
@@ -215,7 +214,8 @@ TEST(HttpClient, SendsMethodHeadersAndBody) {
   });
   Sleeps sl;
   HttpClient c(Fast(sl));
-  HttpResponse r = c.Send({"PATCH", s.url("/x"), {"Authorization: Bearer abc", "Content-Type: application/json"}, "{\"a\":1}", true, {}});
+  HttpResponse r = c.Send(
+      {"PATCH", s.url("/x"), {"Authorization: Bearer abc", "Content-Type: application/json"}, "{\"a\":1}", true, {}});
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(got_method, "PATCH");
   EXPECT_EQ(got_body, "{\"a\":1}");
@@ -243,8 +243,10 @@ TEST(HttpClient, RetriesServerErrorsWithGrowingBackoff) {
   Server s;
   std::atomic<int> n{0};
   s.srv().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {
-    if (++n < 4) res.status = 503;
-    else res.set_content("done", "text/plain");
+    if (++n < 4)
+      res.status = 503;
+    else
+      res.set_content("done", "text/plain");
   });
   Sleeps sl;
   HttpClient c(Fast(sl));
@@ -343,7 +345,8 @@ TEST(HttpClient, ACreateIsSentAtMostOnceWhenAReusedConnectionClosesWithoutARespo
   Sleeps sl;
   HttpClient c(Fast(sl));
   ASSERT_EQ(c.Send({"GET", s.url("/warm"), {}, "", true, {}}).status, 200);  // leaves a keep-alive connection
-  HttpResponse r = c.Send({"POST", s.url("/batch/create"), {"Content-Type: application/json"}, "{\"inputs\":[]}", false, {}});
+  HttpResponse r =
+      c.Send({"POST", s.url("/batch/create"), {"Content-Type: application/json"}, "{\"inputs\":[]}", false, {}});
   EXPECT_EQ(s.Count("POST"), 1) << "the create reached the server more than once";
   EXPECT_EQ(r.status, 0);
   EXPECT_TRUE(r.sent) << "the create may have been processed: it must not look unsent";
@@ -374,8 +377,10 @@ TEST(HttpClient, NonIdempotentRequestsAreRetriedWhenRefusedBeforeProcessing) {
   Server s;
   std::atomic<int> n{0};
   s.srv().Post("/create", [&](const httplib::Request&, httplib::Response& res) {
-    if (++n == 1) res.status = 429;
-    else res.status = 201;
+    if (++n == 1)
+      res.status = 429;
+    else
+      res.status = 201;
   });
   Sleeps sl;
   HttpClient c(Fast(sl));
@@ -390,8 +395,9 @@ TEST(HttpClient, ACallerPredicateAddsRetryableResponses) {
   s.srv().Post("/sf", [&](const httplib::Request&, httplib::Response& res) {
     if (++n == 1) {
       res.status = 403;
-      res.set_content("[{\"errorCode\":\"REQUEST_LIMIT_EXCEEDED\",\"message\":\"ConcurrentPerOrgLongTxn Limit exceeded.\"}]",
-                      "application/json");
+      res.set_content(
+          "[{\"errorCode\":\"REQUEST_LIMIT_EXCEEDED\",\"message\":\"ConcurrentPerOrgLongTxn Limit exceeded.\"}]",
+          "application/json");
     } else {
       res.status = 200;
     }
@@ -432,7 +438,12 @@ TEST(HttpClient, VerboseLinesCarryNoQueryNoHeadersNoBody) {
   std::vector<std::string> lines;
   o.verbose = [&](const std::string& l) { lines.push_back(l); };
   HttpClient c(o);
-  c.Send({"GET", s.url("/services/data/v59.0/query?q=SELECT+Email+FROM+Contact"), {"Authorization: Bearer tok-123456"}, "", true, {}});
+  c.Send({"GET",
+          s.url("/services/data/v59.0/query?q=SELECT+Email+FROM+Contact"),
+          {"Authorization: Bearer tok-123456"},
+          "",
+          true,
+          {}});
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("GET /services/data/v59.0/query -> 200"), std::string::npos) << lines[0];
   EXPECT_EQ(lines[0].find("SELECT"), std::string::npos);
@@ -446,8 +457,10 @@ TEST(HttpClient, VerifiesTlsAndTrustsAGivenCaBundle) {
   char tmpl[] = "/tmp/accord-tls-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
-                    "subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir + "/cert.pem 2>/dev/null";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "needs the openssl command (scripts/install-deps installs it)";
   httplib::SSLServer srv((dir + "/cert.pem").c_str(), (dir + "/key.pem").c_str());
   ASSERT_TRUE(srv.is_valid());
@@ -516,7 +529,8 @@ TEST(Secrets, RedactsPlainAndUrlEncodedForms) {
   Secrets s;
   s.Add("5Aep861.rEf/r3sh+tok==");
   s.Add("abc");  // too short to be a secret: ignored, ordinary text is left alone
-  std::string msg = "invalid_grant for 5Aep861.rEf/r3sh+tok== (body refresh_token=" + UrlEncode("5Aep861.rEf/r3sh+tok==") + ") abc";
+  std::string msg =
+      "invalid_grant for 5Aep861.rEf/r3sh+tok== (body refresh_token=" + UrlEncode("5Aep861.rEf/r3sh+tok==") + ") abc";
   std::string out = s.Redact(msg);
   EXPECT_EQ(out.find("5Aep861"), std::string::npos) << out;
   EXPECT_NE(out.find("[redacted]"), std::string::npos);
@@ -527,7 +541,8 @@ TEST(Url, PathEncodeAndForm) {
   EXPECT_EQ(PathOf("https://acme.my.salesforce.com/services/data/v59.0/query?q=x#f"), "/services/data/v59.0/query");
   EXPECT_EQ(PathOf("http://127.0.0.1:80"), "/");
   EXPECT_EQ(UrlEncode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-  EXPECT_EQ(FormBody({{"grant_type", "refresh_token"}, {"refresh_token", "x y"}}), "grant_type=refresh_token&refresh_token=x%20y");
+  EXPECT_EQ(FormBody({{"grant_type", "refresh_token"}, {"refresh_token", "x y"}}),
+            "grant_type=refresh_token&refresh_token=x%20y");
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "runtime/connectors/hubspot.h"
 
-#include "runtime/connectors/wire_values.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +9,7 @@
 #include <unordered_set>
 
 #include "base/time.h"
+#include "runtime/connectors/wire_values.h"
 
 namespace accord::connectors {
 
@@ -35,8 +34,8 @@ std::string IsoMs(int64_t ms) {
   base::CivilFromDays(days, &y, &m, &d);
   char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(y), m, d,
-                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60), static_cast<int>(rest / 1000 % 60),
-                static_cast<int>(rest % 1000));
+                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
+                static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
   return buf;
 }
 std::string DateOf(int64_t ms) { return IsoMs(ms).substr(0, 10); }
@@ -74,8 +73,10 @@ std::vector<std::string> ContextList(const json& e, const char* key) {
   if (!c.contains(key)) return out;
   const json& v = c[key];
   auto add = [&](const json& x) {
-    if (x.is_string()) out.push_back(x.get<std::string>());
-    else if (x.is_number_integer()) out.push_back(std::to_string(x.get<int64_t>()));
+    if (x.is_string())
+      out.push_back(x.get<std::string>());
+    else if (x.is_number_integer())
+      out.push_back(std::to_string(x.get<int64_t>()));
   };
   if (v.is_array()) {
     for (const json& x : v) add(x);
@@ -184,7 +185,7 @@ HttpResponse HubSpotConnector::Send(const std::string& method, const std::string
   // Only the DAILY limit asks for a longer wait than the client makes: no further call can
   // succeed today
   if (std::string after = r.Header("retry-after"); r.status == 429 && !after.empty() && AllDigits(after) &&
-                                                     after.size() < 10 && std::stoll(after) * 1000 > kLongestWaitMs) {
+                                                   after.size() < 10 && std::stoll(after) * 1000 > kLongestWaitMs) {
     r.body = json{{"status", "error"},
                   {"message", "You have reached your daily limit (HubSpot asks to wait " +
                                   std::to_string(std::stoll(after) / 60) + " minutes)."},
@@ -195,7 +196,8 @@ HttpResponse HubSpotConnector::Send(const std::string& method, const std::string
   int64_t n = std::max(1, r.attempts);
   (kind == Kind::kWrite ? calls_.writes : calls_.reads) += n;
   // Slow down before the 10-second limit: the server says what is left of its window.
-  std::string rem = r.Header("x-hubspot-ratelimit-remaining"), win = r.Header("x-hubspot-ratelimit-interval-milliseconds");
+  std::string rem = r.Header("x-hubspot-ratelimit-remaining"),
+              win = r.Header("x-hubspot-ratelimit-interval-milliseconds");
   if (!rem.empty() && !win.empty() && AllDigits(rem) && AllDigits(win)) {
     int64_t floor = std::max<int64_t>(2, options_.rate_limit_max / 20);
     budget_.Observe(std::stoll(rem), std::stoll(win), floor);
@@ -257,7 +259,7 @@ bool HubSpotConnector::ParseRecord(const schema::Object& object, const json& j, 
   r->modstamp.clear();
   int64_t ms;
   auto st = p.find(stamp_prop);
-  std::string stamp = st != p.end() && st->is_string() ? st->get<std::string>()
+  std::string stamp = st != p.end() && st->is_string()   ? st->get<std::string>()
                       : st != p.end() && st->is_number() ? std::to_string(st->get<int64_t>())
                                                          : "";
   if (stamp.empty() && j.contains("updatedAt") && j["updatedAt"].is_string()) stamp = j["updatedAt"].get<std::string>();
@@ -281,8 +283,10 @@ bool HubSpotConnector::ParseRecord(const schema::Object& object, const json& j, 
 }
 
 void HubSpotConnector::Unreadable(Mirror& m, sync::ReadProblem p, std::vector<sync::ReadProblem>* problems) {
-  if (p.record_id.empty()) problems->push_back(std::move(p));
-  else m.unreadable[p.record_id] = std::move(p);
+  if (p.record_id.empty())
+    problems->push_back(std::move(p));
+  else
+    m.unreadable[p.record_id] = std::move(p);
 }
 
 void HubSpotConnector::Merge(Mirror& m, Record r) {
@@ -323,7 +327,8 @@ bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mi
     json body;
     if (from >= 0) {
       body["filterGroups"] = json::array(
-          {{{"filters", json::array({{{"propertyName", stamp_prop}, {"operator", "GTE"}, {"value", std::to_string(from)}}})}}});
+          {{{"filters",
+             json::array({{{"propertyName", stamp_prop}, {"operator", "GTE"}, {"value", std::to_string(from)}}})}}});
     }
     body["sorts"] = json::array({{{"propertyName", stamp_prop}, {"direction", "ASCENDING"}}});
     body["properties"] = props;
@@ -412,28 +417,31 @@ bool HubSpotConnector::List(const schema::Object& object, const std::vector<std:
   for (const std::string& extra : {std::string("hs_merged_object_ids"), ModstampProperty(object.name)})
     if (!object.FindField(extra)) props += "," + UrlEncode(extra);
   for (const std::string& t : assoc_types) types += (types.empty() ? "" : ",") + UrlEncode(t);
-  return ListPages(object, "properties=" + props + "&associations=" + types, object.name, [&](const json& item) {
-    Record rec;
-    std::string problem;
-    if (!ParseRecord(object, item, &rec, &problem)) {
-      Unreadable(m, {rec.id, object.name + " list", problem}, problems);
-      return;
-    }
-    // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
-    for (const std::string& t : assoc_types) {
-      std::vector<std::string>& list = rec.associations[t];
-      const json* a = item.contains("associations") && item["associations"].is_object() &&
-                              item["associations"].contains(t) && item["associations"][t].is_object()
-                          ? &item["associations"][t]
-                          : nullptr;
-      if (!a || !a->contains("results") || !(*a)["results"].is_array()) continue;
-      for (const json& e : (*a)["results"]) {
-        std::string id = e.is_object() && e.contains("id") ? IdText(e["id"]) : "";
-        if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
-      }
-    }
-    Merge(m, std::move(rec));  // a first read: the mirror is empty, the inline associations stay
-  }, error);
+  return ListPages(
+      object, "properties=" + props + "&associations=" + types, object.name,
+      [&](const json& item) {
+        Record rec;
+        std::string problem;
+        if (!ParseRecord(object, item, &rec, &problem)) {
+          Unreadable(m, {rec.id, object.name + " list", problem}, problems);
+          return;
+        }
+        // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
+        for (const std::string& t : assoc_types) {
+          std::vector<std::string>& list = rec.associations[t];
+          const json* a = item.contains("associations") && item["associations"].is_object() &&
+                                  item["associations"].contains(t) && item["associations"][t].is_object()
+                              ? &item["associations"][t]
+                              : nullptr;
+          if (!a || !a->contains("results") || !(*a)["results"].is_array()) continue;
+          for (const json& e : (*a)["results"]) {
+            std::string id = e.is_object() && e.contains("id") ? IdText(e["id"]) : "";
+            if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
+          }
+        }
+        Merge(m, std::move(rec));  // a first read: the mirror is empty, the inline associations stay
+      },
+      error);
 }
 
 // Archived records are only listed by GET /crm/v3/objects/{type}?archived=true
@@ -443,24 +451,27 @@ bool HubSpotConnector::List(const schema::Object& object, const std::vector<std:
 bool HubSpotConnector::ReadArchived(const schema::Object& object, Mirror& m, std::vector<sync::ReadProblem>* problems,
                                     std::string* error) {
   std::string props = UrlEncode(ModstampProperty(object.name)) + "," + "hs_merged_object_ids";
-  return ListPages(object, "archived=true&properties=" + props, "archived " + object.name, [&](const json& item) {
-    Record rec;
-    std::string problem;
-    if (!ParseRecord(object, item, &rec, &problem)) {
-      problems->push_back({rec.id, object.name + " archived", problem});
-      return;
-    }
-    rec.deleted = true;
-    m.unreadable.erase(rec.id);  // known now: archived
-    auto it = m.records.find(rec.id);
-    if (it != m.records.end()) {
-      // Keep the values last read; only the flag and the stamp move.
-      it->second.deleted = true;
-      if (!rec.modstamp.empty() && rec.modstamp > it->second.modstamp) it->second.modstamp = rec.modstamp;
-    } else {
-      Merge(m, std::move(rec));
-    }
-  }, error);
+  return ListPages(
+      object, "archived=true&properties=" + props, "archived " + object.name,
+      [&](const json& item) {
+        Record rec;
+        std::string problem;
+        if (!ParseRecord(object, item, &rec, &problem)) {
+          problems->push_back({rec.id, object.name + " archived", problem});
+          return;
+        }
+        rec.deleted = true;
+        m.unreadable.erase(rec.id);  // known now: archived
+        auto it = m.records.find(rec.id);
+        if (it != m.records.end()) {
+          // Keep the values last read; only the flag and the stamp move.
+          it->second.deleted = true;
+          if (!rec.modstamp.empty() && rec.modstamp > it->second.modstamp) it->second.modstamp = rec.modstamp;
+        } else {
+          Merge(m, std::move(rec));
+        }
+      },
+      error);
 }
 
 bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std::string& to,
@@ -487,8 +498,8 @@ bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std:
     if (j.contains("errors") && j["errors"].is_array()) {
       for (const json& e : j["errors"]) {
         if (e.value("category", std::string()) == "INTERNAL_ERROR") {
-          *error = "HubSpot: reading " + object.name + " -> " + to + " associations: " +
-                   secrets_.Redact(e.value("message", std::string("internal error")));
+          *error = "HubSpot: reading " + object.name + " -> " + to +
+                   " associations: " + secrets_.Redact(e.value("message", std::string("internal error")));
           return false;
         }
       }
@@ -510,7 +521,7 @@ bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std:
 
 base::Status HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
                                     std::vector<sync::ReadProblem>* problems) {
-  std::string error;  // why the read failed
+  std::string error;                // why the read failed
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& m = mirrors_[object.name];
   // A failed Load leaves the mirror as it was: work on a copy.
@@ -562,8 +573,9 @@ void HubSpotConnector::PrefetchFieldChanges(const schema::Object& object, const 
       inputs.push_back({{"id", ids[i]}});
       for (const std::string& name : names) field_times_.Ask(object.name, ids[i], name);
     }
-    HttpResponse r = Send("POST", path, json{{"inputs", inputs}, {"properties", names}, {"propertiesWithHistory", names}}.dump(),
-                          Kind::kRead);
+    HttpResponse r =
+        Send("POST", path, json{{"inputs", inputs}, {"properties", names}, {"propertiesWithHistory", names}}.dump(),
+             Kind::kRead);
     if (r.status != 200 && r.status != 207) continue;  // 207: OBJECT_NOT_FOUND for some ids
     // {"results": [{"id", "propertiesWithHistory": {"jobtitle": [{"value", "timestamp", ...}, ...]}}]}
     json j = Parse(r.body);
@@ -661,8 +673,9 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     }
     inputs.push_back(std::move(in));
   }
-  const std::string path =
-      ObjectPath(object.name) + (upsert ? "/batch/upsert" : create ? "/batch/create" : "/batch/update");
+  const std::string path = ObjectPath(object.name) + (upsert   ? "/batch/upsert"
+                                                      : create ? "/batch/create"
+                                                               : "/batch/update");
   // Creates are not idempotent: the HTTP layer only retries them when they cannot have been processed.
   HttpResponse r = Send("POST", path, json{{"inputs", inputs}}.dump(), Kind::kWrite, /*idempotent=*/!create || upsert);
 
@@ -670,12 +683,14 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     json j = Parse(r.body);
     if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
       for (size_t i : idx) {
-        out[i] = WriteResult{false, ops[i].id, "BAD_RESPONSE",
-                             "HubSpot answered " + std::to_string(r.status) + " without a results array", true, std::nullopt};
+        out[i] =
+            WriteResult{false,          ops[i].id,
+                        "BAD_RESPONSE", "HubSpot answered " + std::to_string(r.status) + " without a results array",
+                        true,           std::nullopt};
       }
       return;
     }
-    std::vector<int> state(idx.size(), 0);  // 0 unknown, 1 ok, 2 failed, 3 retry
+    std::vector<int> state(idx.size(), 0);              // 0 unknown, 1 ok, 2 failed, 3 retry
     std::unordered_map<std::string, size_t> pos_of_id;  // upserts: by the key (results and errors name it)
     if (!create || upsert)
       for (size_t k = 0; k < idx.size(); ++k)
@@ -713,7 +728,8 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
       if (key != pos_of_id.end() && state[key->second] == 0) {
         k = key->second;
       } else if (create) {
-        std::string trace = res.is_object() && res.contains("objectWriteTraceId") ? IdText(res["objectWriteTraceId"]) : "";
+        std::string trace =
+            res.is_object() && res.contains("objectWriteTraceId") ? IdText(res["objectWriteTraceId"]) : "";
         if (!trace.empty()) {
           for (size_t q = 0; q < idx.size(); ++q)
             if (std::to_string(idx[q]) == trace && state[q] == 0) k = q;
@@ -738,10 +754,13 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     for (size_t k = 0; k < idx.size(); ++k) {
       if (state[k] == 3) retry.push_back(idx[k]);
       if (state[k] == 0) {
-        out[idx[k]] = WriteResult{false, ops[idx[k]].id, "NO_RESULT",
+        out[idx[k]] = WriteResult{false,
+                                  ops[idx[k]].id,
+                                  "NO_RESULT",
                                   "HubSpot's response has no result for this input" +
                                       std::string(create ? "; it may have been created, so it is not re-sent" : ""),
-                                  true, std::nullopt};
+                                  true,
+                                  std::nullopt};
         out[idx[k]].maybe_applied = create;
       }
     }
@@ -750,10 +769,13 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
         WriteBatch(object, ops, retry, create, retries_left - 1, out);
       } else {
         for (size_t i : retry)
-          out[i] = WriteResult{false, ops[i].id, "INTERNAL_ERROR",
+          out[i] = WriteResult{false,
+                               ops[i].id,
+                               "INTERNAL_ERROR",
                                "HubSpot could not process the input (INTERNAL_ERROR) after " +
                                    std::to_string(options_.write_retries + 1) + " tries",
-                               true, std::nullopt};
+                               true,
+                               std::nullopt};
       }
     }
     return;
@@ -787,10 +809,14 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
         if (hit.empty()) {
           rest.push_back(i);
         } else {
-          out[i] = WriteResult{false, ops[i].id, first_code,
-                               secrets_.Redact("HTTP " + std::to_string(r.status) + " VALIDATION_ERROR: " +
-                                               j.value("message", std::string("property ") + hit + " cannot be written")),
-                               false, std::nullopt};
+          out[i] =
+              WriteResult{false,
+                          ops[i].id,
+                          first_code,
+                          secrets_.Redact("HTTP " + std::to_string(r.status) + " VALIDATION_ERROR: " +
+                                          j.value("message", std::string("property ") + hit + " cannot be written")),
+                          false,
+                          std::nullopt};
           out[i].field = hit;
         }
       }
@@ -846,7 +872,8 @@ void HubSpotConnector::ArchiveBatch(const schema::Object& object, const std::vec
                                     const std::vector<size_t>& idx, std::vector<WriteResult>& out) {
   json inputs = json::array();
   for (size_t i : idx) inputs.push_back({{"id", ops[i].id}});
-  HttpResponse r = Send("POST", ObjectPath(object.name) + "/batch/archive", json{{"inputs", inputs}}.dump(), Kind::kWrite);
+  HttpResponse r =
+      Send("POST", ObjectPath(object.name) + "/batch/archive", json{{"inputs", inputs}}.dump(), Kind::kWrite);
   for (size_t i : idx) {
     out[i].id = ops[i].id;
     if (r.status == 204 || r.status == 200) {
@@ -911,8 +938,10 @@ void HubSpotConnector::Associate(const schema::Object& object, const std::vector
             for (const std::string& s : ContextList(e, "fromObjectId")) froms.insert(s);
             for (const Pair& p : todo) {
               if (!froms.count(p.from)) continue;
-              if (cat == "INTERNAL_ERROR" && attempt < options_.write_retries) retry.push_back(p);
-              else fail(p.op, cat, msg, cat == "INTERNAL_ERROR");
+              if (cat == "INTERNAL_ERROR" && attempt < options_.write_retries)
+                retry.push_back(p);
+              else
+                fail(p.op, cat, msg, cat == "INTERNAL_ERROR");
             }
           }
         }
@@ -928,9 +957,13 @@ std::vector<WriteResult> HubSpotConnector::Write(const schema::Object& object, c
   std::map<std::string, std::vector<size_t>> upserts;  // creates by the property they upsert by
   for (size_t i = 0; i < ops.size(); ++i) {
     out[i].id = ops[i].id;
-    if (sync::UpsertValue(object, ops[i])) upserts[ops[i].upsert_field].push_back(i);
-    else (ops[i].kind == WriteOp::Kind::kCreate ? creates : ops[i].kind == WriteOp::Kind::kUpdate ? updates : deletes)
-        .push_back(i);
+    if (sync::UpsertValue(object, ops[i]))
+      upserts[ops[i].upsert_field].push_back(i);
+    else
+      (ops[i].kind == WriteOp::Kind::kCreate   ? creates
+       : ops[i].kind == WriteOp::Kind::kUpdate ? updates
+                                               : deletes)
+          .push_back(i);
   }
   if (options_.dry_run) {
     auto calls = [](size_t n) { return static_cast<int64_t>((n + kBatch - 1) / kBatch); };
@@ -951,10 +984,13 @@ std::vector<WriteResult> HubSpotConnector::Write(const schema::Object& object, c
       fn(std::vector<size_t>(all.begin() + static_cast<std::ptrdiff_t>(b),
                              all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), b + kBatch))));
   };
-  chunks(creates, [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), true, options_.write_retries, out); });
+  chunks(creates,
+         [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), true, options_.write_retries, out); });
   for (const auto& [field, idx] : upserts)
-    chunks(idx, [&](std::vector<size_t> b) { WriteBatch(object, ops, std::move(b), true, options_.write_retries, out); });
-  chunks(updates, [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), false, options_.write_retries, out); });
+    chunks(idx,
+           [&](std::vector<size_t> b) { WriteBatch(object, ops, std::move(b), true, options_.write_retries, out); });
+  chunks(updates,
+         [&](std::vector<size_t> idx) { WriteBatch(object, ops, std::move(idx), false, options_.write_retries, out); });
   chunks(deletes, [&](std::vector<size_t> idx) { ArchiveBatch(object, ops, idx, out); });
   Associate(object, ops, out);
   return out;

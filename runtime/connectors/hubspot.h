@@ -16,35 +16,34 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "runtime/connectors/http.h"
 #include "runtime/connectors/connector.h"
+#include "runtime/connectors/http.h"
 
 namespace accord::connectors {
 
 struct HubSpotOptions {
-  std::string base_url;  // e.g. http://127.0.0.1:PORT or https://api.hubapi.com
-  std::string token;     // private-app token (bearer)
-  HttpOptions http;      // timeouts, cacert, verbose hook, retry settings (its `budget` is the connector's own)
-  bool dry_run = false;  // Write answers ok with fake ids, sends nothing, still counts calls
+  std::string base_url;        // e.g. http://127.0.0.1:PORT or https://api.hubapi.com
+  std::string token;           // private-app token (bearer)
+  HttpOptions http;            // timeouts, cacert, verbose hook, retry settings (its `budget` is the connector's own)
+  bool dry_run = false;        // Write answers ok with fake ids, sends nothing, still counts calls
   int64_t overlap_ms = 60000;  // incremental re-read overlap
   // Association types to read per object ("contacts" -> {"companies"}); the CLI fills it from the rules.
   std::map<std::string, std::vector<std::string>> associations;
 
   // The portal's limits (defaults: Professional). The connector paces itself
   // under them and slows further on the X-HubSpot-RateLimit-* headers.
-  int rate_limit_max = 190;            // requests per interval
+  int rate_limit_max = 190;  // requests per interval
   int64_t rate_limit_interval_ms = 10000;
-  double search_per_second = 4;        // search has its own per-second limit
-  int search_page_size = 200;          // search `limit` (HubSpot's maximum)
-  int search_result_cap = 10000;       // results one search query can page through
-  int write_retries = 2;               // extra tries of 207 INTERNAL_ERROR inputs
-  int history_batch_size = 50;         // batch/read inputs with propertiesWithHistory (HubSpot's limit)
+  double search_per_second = 4;   // search has its own per-second limit
+  int search_page_size = 200;     // search `limit` (HubSpot's maximum)
+  int search_result_cap = 10000;  // results one search query can page through
+  int write_retries = 2;          // extra tries of 207 INTERNAL_ERROR inputs
+  int history_batch_size = 50;    // batch/read inputs with propertiesWithHistory (HubSpot's limit)
 };
 
 class HubSpotConnector : public sync::Connector {

@@ -93,7 +93,8 @@ class HubSpotTest : public ::testing::Test {
     for (auto& [k, v] : values) op.fields.emplace_back(Slot(o, k), v);
     return op;
   }
-  WriteOp Update(const schema::Object& o, const std::string& id, std::vector<std::pair<std::string, std::string>> values) {
+  WriteOp Update(const schema::Object& o, const std::string& id,
+                 std::vector<std::pair<std::string, std::string>> values) {
     WriteOp op = Create(o, std::move(values));
     op.kind = WriteOp::Kind::kUpdate;
     op.id = id;
@@ -276,7 +277,8 @@ TEST_F(HubSpotTest, BatchesSplitAtOneHundred) {
   for (size_t i = 0; i < res.size(); ++i)  // each result is its own op's record
     EXPECT_EQ(dump[res[i].id]["name"], "Co " + std::to_string(i));
   std::vector<WriteOp> upd;
-  for (size_t i = 0; i < res.size(); ++i) upd.push_back(Update(*companies, res[i].id, {{"city", "Town " + std::to_string(i)}}));
+  for (size_t i = 0; i < res.size(); ++i)
+    upd.push_back(Update(*companies, res[i].id, {{"city", "Town " + std::to_string(i)}}));
   auto ures = c->Write(*companies, upd);
   EXPECT_EQ(c->calls().writes, 6);
   dump = Dump("companies");
@@ -320,10 +322,9 @@ TEST_F(HubSpotTest, OneInvalidInputFailsAloneAndTheOthersLand) {
   EXPECT_LT(c->calls().writes, 20);
 
   // Updates: an unknown property fails only its op.
-  std::vector<WriteOp> upd = {Update(*contacts, res[0].id, {{"firstname", "A"}}),
-                              Update(*contacts, res[1].id, {{"lifecyclestage", "bogus"}}),
-                              Update(*contacts, res[2].id, {{"firstname", "C"}}),
-                              Update(*contacts, "99999999", {{"firstname", "Nobody"}})};
+  std::vector<WriteOp> upd = {
+      Update(*contacts, res[0].id, {{"firstname", "A"}}), Update(*contacts, res[1].id, {{"lifecyclestage", "bogus"}}),
+      Update(*contacts, res[2].id, {{"firstname", "C"}}), Update(*contacts, "99999999", {{"firstname", "Nobody"}})};
   auto ures = c->Write(*contacts, upd);
   EXPECT_TRUE(ures[0].ok);
   EXPECT_EQ(ures[1].status_code, "INVALID_OPTION");
@@ -461,7 +462,8 @@ TEST_F(HubSpotTest, CreatesWhoseResponseIsLostAreNotDuplicated) {
   size_t before = Dump("contacts").size();
   Admin("/__sandbox/faults", {{"drop_after_rate", 1.0}, {"path", "/batch/create"}});
   std::vector<WriteOp> ops;
-  for (int i = 0; i < 5; ++i) ops.push_back(Create(*contacts, {{"email", "lost" + std::to_string(i) + "@example.com"}}));
+  for (int i = 0; i < 5; ++i)
+    ops.push_back(Create(*contacts, {{"email", "lost" + std::to_string(i) + "@example.com"}}));
   auto res = c->Write(*contacts, ops);
   for (const auto& r : res) {
     EXPECT_FALSE(r.ok);
@@ -618,7 +620,8 @@ TEST_F(HubSpotTest, PartialFailuresAreRetried) {
   for (const auto& r : res) EXPECT_TRUE(r.ok) << r.status_code << " " << r.message;
   EXPECT_GT(c->calls().writes, 1);  // some inputs went again
   std::vector<WriteOp> upd;
-  for (size_t i = 0; i < res.size(); ++i) upd.push_back(Update(*companies, res[i].id, {{"city", "P" + std::to_string(i)}}));
+  for (size_t i = 0; i < res.size(); ++i)
+    upd.push_back(Update(*companies, res[i].id, {{"city", "P" + std::to_string(i)}}));
   auto ures = c->Write(*companies, upd);
   for (const auto& r : ures) EXPECT_TRUE(r.ok) << r.status_code << " " << r.message;
   Admin("/__sandbox/faults", json::object());
@@ -916,9 +919,11 @@ TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) 
   search_body = R"({"total":5,"results":[
     {"id":"1","properties":{"email":42}},
     {"id":"2","properties":{"email":true}},
-    {"id":"3","properties":{"email":)" + std::string(100000, '[') + std::string(100000, ']') + R"(}},
+    {"id":"3","properties":{"email":)" +
+                std::string(100000, '[') + std::string(100000, ']') + R"(}},
     {"id":"4","properties":{"email":"d@example.com","birthday":946684800000}},
-    {"id":"5","properties":{"email":"e@example.com"},"extra":)" + std::string(100000, '[') + std::string(100000, ']') + R"(}]})";
+    {"id":"5","properties":{"email":"e@example.com"},"extra":)" +
+                std::string(100000, '[') + std::string(100000, ']') + R"(}]})";
   std::vector<sync::Record> recs;
   std::vector<sync::ReadProblem> problems;
   std::string error;

@@ -1,7 +1,5 @@
 #include "runtime/connectors/jsonl_connector.h"
 
-#include "runtime/connectors/wire_values.h"
-
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +9,8 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+
+#include "runtime/connectors/wire_values.h"
 
 namespace accord::sync {
 
@@ -57,22 +57,29 @@ json JsonlConnector::JsonValue(schema::System system, const schema::Field& f, co
 
 Text JsonlConnector::TextOf(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return std::nullopt;
-    case json::value_t::string: return v.get<std::string>();
-    case json::value_t::boolean: return std::string(v.get<bool>() ? "true" : "false");
+    case json::value_t::null:
+      return std::nullopt;
+    case json::value_t::string:
+      return v.get<std::string>();
+    case json::value_t::boolean:
+      return std::string(v.get<bool>() ? "true" : "false");
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return v.dump();
+    case json::value_t::number_float:
+      return v.dump();
     case json::value_t::array: {
       std::string s;  // a multi-select as the APIs write it: a;b;c
       for (const auto& e : v) {
         if (!s.empty()) s += ';';
-        if (e.is_string()) s += e.get<std::string>();
-        else s += e.dump();
+        if (e.is_string())
+          s += e.get<std::string>();
+        else
+          s += e.dump();
       }
       return s;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -142,8 +149,9 @@ JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::s
     if (JsonDepth(line) > kMaxRecordDepth) {
       // Never kept: reading, copying or writing it back would recurse that deep. Its
       // earlier lines are not its current state, so the record is unknown, not old.
-      t.problems.push_back({id, where, where + ": record " + id + " is nested deeper than " +
-                                           std::to_string(kMaxRecordDepth) + " levels"});
+      t.problems.push_back(
+          {id, where,
+           where + ": record " + id + " is nested deeper than " + std::to_string(kMaxRecordDepth) + " levels"});
       if (t.records.erase(id)) t.order.erase(std::find(t.order.begin(), t.order.end(), id));
       t.lines.erase(id);
       continue;
@@ -196,9 +204,12 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
       if (!ShapeText(system_, key, key == "archived" ? schema::FieldType::kBool : schema::FieldType::kString, v, &t,
                      problem))
         return false;
-      if (key == "id") r->id = t ? *t : "";
-      else if (key == "updatedAt" && t) updated_at = *t;
-      else r->deleted = t == Text("true");
+      if (key == "id")
+        r->id = t ? *t : "";
+      else if (key == "updatedAt" && t)
+        updated_at = *t;
+      else
+        r->deleted = t == Text("true");
     } else if (key == "properties") {
       od::object props;
       if (v.get_object().get(props)) return *problem = "properties is not an object", false;
@@ -312,8 +323,9 @@ WriteResult JsonlConnector::Validate(const schema::Object& object, const WriteOp
     return r;
   };
   if (op.kind != WriteOp::Kind::kCreate) {
-    if (!existing) return fail(IsSalesforce(system_) ? "INVALID_CROSS_REFERENCE_KEY" : "OBJECT_NOT_FOUND",
-                               "no " + object.name + " with id " + op.id);
+    if (!existing)
+      return fail(IsSalesforce(system_) ? "INVALID_CROSS_REFERENCE_KEY" : "OBJECT_NOT_FOUND",
+                  "no " + object.name + " with id " + op.id);
     bool deleted = IsSalesforce(system_) ? existing->value("IsDeleted", false) : existing->value("archived", false);
     if (deleted) return fail("ENTITY_IS_DELETED", "entity is deleted");
     if (op.kind == WriteOp::Kind::kDelete) {
@@ -326,16 +338,19 @@ WriteResult JsonlConnector::Validate(const schema::Object& object, const WriteOp
     if (IsSalesforce(system_)) {
       if (op.kind == WriteOp::Kind::kCreate ? !f.createable : !f.updateable)
         return fail("INVALID_FIELD_FOR_INSERT_UPDATE", "Unable to create/update fields: " + f.name, f.name);
-      if (text && f.length > 0 && f.type == schema::FieldType::kString && CodePoints(*text) > static_cast<size_t>(f.length))
-        return fail("STRING_TOO_LONG", f.label + ": data value too large: " + text->substr(0, 40) +
-                                           " (max length=" + std::to_string(f.length) + ")", f.name);
+      if (text && f.length > 0 && f.type == schema::FieldType::kString &&
+          CodePoints(*text) > static_cast<size_t>(f.length))
+        return fail("STRING_TOO_LONG",
+                    f.label + ": data value too large: " + text->substr(0, 40) +
+                        " (max length=" + std::to_string(f.length) + ")",
+                    f.name);
       if (text && !text->empty() && f.is_picklist && f.restricted_picklist && !f.values.empty()) {
         // a multi-select is checked value by value
         std::stringstream ss(*text);
         for (std::string part; std::getline(ss, part, ';');)
           if (!f.FindValue(part))
-            return fail("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f.label + ": bad value for restricted picklist field: " + part,
-                        f.name);
+            return fail("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                        f.label + ": bad value for restricted picklist field: " + part, f.name);
       }
     } else if (text && !text->empty() && f.is_picklist && !f.values.empty()) {
       std::stringstream ss(*text);
@@ -361,7 +376,8 @@ void JsonlConnector::Apply(const schema::Object& object, const WriteOp& op, json
   std::string stamp = NextStamp();
   if (IsSalesforce(system_)) {
     if (op.kind == WriteOp::Kind::kDelete) j["IsDeleted"] = true;
-    for (const auto& [slot, text] : op.fields) j[object.fields[slot].name] = WireJson(system_, object.fields[slot], text);
+    for (const auto& [slot, text] : op.fields)
+      j[object.fields[slot].name] = WireJson(system_, object.fields[slot], text);
     j["SystemModstamp"] = stamp;
     j["LastModifiedDate"] = stamp;
     return;
@@ -369,7 +385,8 @@ void JsonlConnector::Apply(const schema::Object& object, const WriteOp& op, json
   if (op.kind == WriteOp::Kind::kDelete) j["archived"] = true;
   json& props = j["properties"];
   if (!props.is_object()) props = json::object();
-  for (const auto& [slot, text] : op.fields) props[object.fields[slot].name] = WireJson(system_, object.fields[slot], text);
+  for (const auto& [slot, text] : op.fields)
+    props[object.fields[slot].name] = WireJson(system_, object.fields[slot], text);
   props[object.name == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate"] = stamp;
   j["updatedAt"] = stamp;
   for (const auto& [type, ids] : op.add_associations) {
@@ -380,7 +397,8 @@ void JsonlConnector::Apply(const schema::Object& object, const WriteOp& op, json
   }
 }
 
-bool JsonlConnector::Append(const std::string& object, const std::vector<const std::string*>& records, std::string* error) {
+bool JsonlConnector::Append(const std::string& object, const std::vector<const std::string*>& records,
+                            std::string* error) {
   if (dir_.empty() || dry_run_ || records.empty()) return true;
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -479,7 +497,8 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
     }
     if (!Append(object.name, stored, &error)) {
       // the batch was not stored: nothing of it is acknowledged
-      for (size_t i = start; i < end; ++i) results[i] = WriteResult{false, ops[i].id, "UNKNOWN", error, true, std::nullopt};
+      for (size_t i = start; i < end; ++i)
+        results[i] = WriteResult{false, ops[i].id, "UNKNOWN", error, true, std::nullopt};
     }
   }
   return results;

@@ -13,15 +13,15 @@
 // An empty folder path keeps everything in memory (accord test, plan).
 #pragma once
 
+#include <simdjson.h>
+
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <simdjson.h>
 
 #include "runtime/connectors/connector.h"
 

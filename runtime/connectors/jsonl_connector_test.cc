@@ -72,8 +72,7 @@ TEST_F(JsonlRead, DeeplyNestedLinesAreProblemsAndTheRecordsAfterThemLoad) {
   const schema::Object& contact = Obj(System::kSalesforce, "Contact");
   std::vector<Record> recs = Load(System::kSalesforce, contact,
                                   {R"({"Id":"003A","LastName":"Before","Email":"a@example.com"})",
-                                   R"({"Id":"003D","LastName":"Deep","Title":)" + Nested(100000) + "}",
-                                   Nested(100000),
+                                   R"({"Id":"003D","LastName":"Deep","Title":)" + Nested(100000) + "}", Nested(100000),
                                    R"({"Id":"003U","LastName":"Unknown key","Extra":)" + Nested(100000) + "}",
                                    R"({"Id":"003B","LastName":"After","Email":"b@example.com"})"});
   ASSERT_EQ(recs.size(), 2u);
@@ -104,8 +103,8 @@ TEST_F(JsonlRead, NestingUpToTheLimitIsRead) {
   // a compound field nested exactly to the limit (the record itself is level 1)
   std::string inner = "1";
   for (int i = 2; i < kMaxRecordDepth; ++i) inner = "{\"x\":" + inner + "}";
-  std::vector<Record> recs = Load(System::kSalesforce, contact,
-                                  {R"({"Id":"003A","LastName":"Ok","MailingAddress":)" + inner + "}"});
+  std::vector<Record> recs =
+      Load(System::kSalesforce, contact, {R"({"Id":"003A","LastName":"Ok","MailingAddress":)" + inner + "}"});
   ASSERT_EQ(recs.size(), 1u) << (problems.empty() ? "" : problems[0].message);
   EXPECT_FALSE(recs[0].values[Slot(contact, "MailingAddress")]);
   EXPECT_EQ(JsonDepth(R"({"a":"[[[[","b":[{}]})"), 3) << "brackets inside strings do not count";
@@ -114,17 +113,19 @@ TEST_F(JsonlRead, NestingUpToTheLimitIsRead) {
 
 TEST_F(JsonlRead, SalesforceValuesOfTheWrongJsonTypeAreProblemsNotCoerced) {
   const schema::Object& contact = Obj(System::kSalesforce, "Contact");
-  std::vector<Record> recs = Load(
-      System::kSalesforce, contact,
-      {R"({"Id":"003G","LastName":"Good","Email":"g@example.com","MailingLatitude":51.5,"IsEmailBounced":true,)"
-       R"("MailingAddress":{"city":"London"},"attributes":{"type":"Contact"}})",
-       R"({"Id":"003E","LastName":"Number email","Email":42})",
-       R"({"Id":"003O","LastName":{"first":"Object","last":"Name"}})",
-       R"({"Id":"003P","LastName":"Array picklist","LeadSource":["Web","Phone Inquiry"]})",
-       R"({"Id":"003N","LastName":"Text number","MailingLatitude":"51.5"})",
-       R"({"Id":"003C","LastName":"Text checkbox","IsEmailBounced":"yes"})",
-       R"({"Id":"003T","LastName":"Number title","Title":1e3})",
-       R"({"Id":"003S","LastName":"Object id"})" "\n" R"({"Id":{"x":1}})"});
+  std::vector<Record> recs =
+      Load(System::kSalesforce, contact,
+           {R"({"Id":"003G","LastName":"Good","Email":"g@example.com","MailingLatitude":51.5,"IsEmailBounced":true,)"
+            R"("MailingAddress":{"city":"London"},"attributes":{"type":"Contact"}})",
+            R"({"Id":"003E","LastName":"Number email","Email":42})",
+            R"({"Id":"003O","LastName":{"first":"Object","last":"Name"}})",
+            R"({"Id":"003P","LastName":"Array picklist","LeadSource":["Web","Phone Inquiry"]})",
+            R"({"Id":"003N","LastName":"Text number","MailingLatitude":"51.5"})",
+            R"({"Id":"003C","LastName":"Text checkbox","IsEmailBounced":"yes"})",
+            R"({"Id":"003T","LastName":"Number title","Title":1e3})",
+            R"({"Id":"003S","LastName":"Object id"})"
+            "\n"
+            R"({"Id":{"x":1}})"});
   ASSERT_EQ(recs.size(), 2u) << Problems();
   EXPECT_EQ(recs[0].values[Slot(contact, "MailingLatitude")], Text("51.5"));
   EXPECT_EQ(recs[0].values[Slot(contact, "IsEmailBounced")], Text("true"));
@@ -134,7 +135,8 @@ TEST_F(JsonlRead, SalesforceValuesOfTheWrongJsonTypeAreProblemsNotCoerced) {
     EXPECT_NE(ProblemOf(id)->where.find(path + ":"), std::string::npos) << ProblemOf(id)->where;
   }
   EXPECT_EQ(ProblemOf("003E")->where, path + ":2");
-  EXPECT_NE(ProblemOf("003E")->message.find("Email is a number (42) where Salesforce sends a string"), std::string::npos)
+  EXPECT_NE(ProblemOf("003E")->message.find("Email is a number (42) where Salesforce sends a string"),
+            std::string::npos)
       << ProblemOf("003E")->message;
   EXPECT_NE(ProblemOf("003O")->message.find("LastName is an object"), std::string::npos) << ProblemOf("003O")->message;
   EXPECT_NE(ProblemOf("003P")->message.find("LeadSource is an array"), std::string::npos) << ProblemOf("003P")->message;
@@ -151,8 +153,7 @@ TEST_F(JsonlRead, HubSpotValuesOfTheWrongJsonTypeAreProblemsNotCoerced) {
       System::kHubSpot, contacts,
       {R"({"id":"101","properties":{"email":"g@example.com","hs_object_id":101,"lastmodifieddate":"2026-01-01T00:00:00.000Z"},)"
        R"("associations":{"companies":["201"]}})",
-       R"({"id":"102","properties":{"email":42}})",
-       R"({"id":"103","properties":{"firstname":{"text":"Ada"}}})",
+       R"({"id":"102","properties":{"email":42}})", R"({"id":"103","properties":{"firstname":{"text":"Ada"}}})",
        R"({"id":"104","properties":{"lifecyclestage":["lead","customer"]}})",
        R"({"id":"105","properties":"email=x@example.com"})",
        R"({"id":"106","properties":{"email":"a@example.com"},"associations":{"companies":[201]}})",
@@ -180,9 +181,10 @@ TEST_F(JsonlRead, AMultiSelectMayBeAnArrayOfStrings) {
     o.fields.push_back(f);
   }
   o.Finalize();
-  std::vector<Record> recs = Load(System::kSalesforce, o,
-                                  {R"({"Id":"a0X1","Topics__c":["Red","Blue"]})", R"({"Id":"a0X2","Topics__c":"Red;Blue"})",
-                                   R"({"Id":"a0X3","Topics__c":["Red",7]})"});
+  std::vector<Record> recs =
+      Load(System::kSalesforce, o,
+           {R"({"Id":"a0X1","Topics__c":["Red","Blue"]})", R"({"Id":"a0X2","Topics__c":"Red;Blue"})",
+            R"({"Id":"a0X3","Topics__c":["Red",7]})"});
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].values[1], Text("Red;Blue"));
   EXPECT_EQ(recs[1].values[1], Text("Red;Blue"));

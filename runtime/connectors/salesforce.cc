@@ -1,10 +1,9 @@
 #include "runtime/connectors/salesforce.h"
 
-#include "runtime/connectors/wire_values.h"
-
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,23 +12,22 @@
 #include <fstream>
 #include <sstream>
 
-#include <simdjson.h>
-
 #include "base/time.h"
+#include "runtime/connectors/wire_values.h"
 
 namespace accord::connectors {
 
 using nlohmann::json;
-using sync::Record;
 using sync::ReadProblem;
+using sync::Record;
 using sync::Text;
 using sync::WriteOp;
 using sync::WriteResult;
 
 namespace {
 
-constexpr size_t kBatch = 200;     // sObject Collections' limit
-constexpr int kLockRetries = 2;    // re-sends of UNABLE_TO_LOCK_ROW records within one Write
+constexpr size_t kBatch = 200;   // sObject Collections' limit
+constexpr int kLockRetries = 2;  // re-sends of UNABLE_TO_LOCK_ROW records within one Write
 
 // ---- time -------------------------------------------------------------------
 
@@ -46,8 +44,8 @@ std::string FormatMs(int64_t ms, bool millis) {
   gmtime_r(&secs, &tm);
   char buf[64];
   if (millis)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
   else
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -70,8 +68,10 @@ bool Contains(const std::string& s, const char* what) { return s.find(what) != s
 void FirstError(const std::string& body, std::string* code, std::string* message) {
   json j = json::parse(body, nullptr, false);
   const json* e = nullptr;
-  if (j.is_array() && !j.empty() && j[0].is_object()) e = &j[0];
-  else if (j.is_object()) e = &j;
+  if (j.is_array() && !j.empty() && j[0].is_object())
+    e = &j[0];
+  else if (j.is_object())
+    e = &j;
   if (!e) return;
   auto str = [&](const char* k) { return e->contains(k) && (*e)[k].is_string() ? (*e)[k].get<std::string>() : ""; };
   *code = str("errorCode");
@@ -134,8 +134,8 @@ std::string TrimSlash(std::string s) {
 // The domain families Salesforce serves orgs' API hosts from (My Domain URL
 // formats: production, sandbox and partitioned orgs, Government Cloud Plus,
 // Alibaba Cloud, and the setup/trial hosts). Only subdomains are accepted.
-constexpr const char* kSalesforceDomains[] = {"salesforce.com",     "force.com",        "salesforce.mil",
-                                              "cloudforce.com",     "sfcrmproducts.cn", "salesforce-setup.com"};
+constexpr const char* kSalesforceDomains[] = {"salesforce.com", "force.com",        "salesforce.mil",
+                                              "cloudforce.com", "sfcrmproducts.cn", "salesforce-setup.com"};
 
 struct UrlParts {
   std::string scheme, host, port;  // lower-cased; port "" when absent
@@ -398,8 +398,8 @@ bool SalesforceConnector::QueryPages(const std::string& resource, const std::str
     }
     std::string where = object + " query page " + std::to_string(page);
     auto malformed = [&](const std::string& why) {
-      *error = secrets_.Redact("Salesforce query of " + object + ": malformed response (page " +
-                               std::to_string(page) + "): " + why);
+      *error = secrets_.Redact("Salesforce query of " + object + ": malformed response (page " + std::to_string(page) +
+                               "): " + why);
       return false;
     };
     simdjson::padded_string padded(r.body);
@@ -443,53 +443,59 @@ bool SalesforceConnector::QueryPages(const std::string& resource, const std::str
 bool SalesforceConnector::Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
                                 std::vector<ReadProblem>* problems, std::string* error) {
   namespace od = simdjson::ondemand;
-  return QueryPages("queryAll", object.name, soql, [&](od::value rv, const std::string& where, std::string* malformed) {
-    od::object o;
-    if (rv.get_object().get(o)) {
-      problems->push_back({"", where, "a record that is not a JSON object"});
-      return true;
-    }
-    Record rec;
-    rec.values.assign(object.fields.size(), std::nullopt);
-    std::string problem;
-    for (auto m : o) {
-      std::string_view k;
-      od::value fv;
-      if (m.unescaped_key().get(k) || m.value().get(fv)) return *malformed = "invalid JSON in a record", false;
-      if (!sync::ReadSalesforceMember(object, k, fv, &rec, &problem)) break;
-    }
-    auto unreadable = [&](ReadProblem p) {
-      if (p.record_id.empty()) problems->push_back(std::move(p));
-      else mirror->unreadable[p.record_id] = std::move(p);
-      return true;
-    };
-    if (!problem.empty() || rec.id.empty())
-      // a value of the wrong type (or nested too deeply): a problem of the record, not of the page
-      return unreadable({rec.id, where, (rec.id.empty() ? "a record" : "record " + rec.id) + ": " +
-                                            (problem.empty() ? "no Id" : problem)});
-    std::string stamp_raw = rec.modstamp;
-    if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp))
-      return unreadable({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
-    mirror->unreadable.erase(rec.id);
-    if (const schema::Field* f = object.FindField("SystemModstamp"); f && !rec.modstamp.empty())
-      rec.values.set(static_cast<size_t>(f - object.fields.data()), rec.modstamp);
-    // Checkboxes are never null: an absent one reads as its default.
-    for (size_t i = 0; i < object.fields.size(); ++i) {
-      const schema::Field& f = object.fields[i];
-      if (!rec.values[i] && f.type == schema::FieldType::kBool && !f.nillable && Selectable(f))
-        rec.values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
-    }
-    if (rec.modstamp > mirror->newest) mirror->newest = rec.modstamp;
-    auto it = mirror->records.find(rec.id);
-    if (it == mirror->records.end()) {
-      mirror->order.push_back(rec.id);
-      std::string id = rec.id;
-      mirror->records.emplace(std::move(id), std::move(rec));
-    } else if (rec.modstamp >= it->second.modstamp) {
-      it->second = std::move(rec);
-    }
-    return true;
-  }, error);
+  return QueryPages(
+      "queryAll", object.name, soql,
+      [&](od::value rv, const std::string& where, std::string* malformed) {
+        od::object o;
+        if (rv.get_object().get(o)) {
+          problems->push_back({"", where, "a record that is not a JSON object"});
+          return true;
+        }
+        Record rec;
+        rec.values.assign(object.fields.size(), std::nullopt);
+        std::string problem;
+        for (auto m : o) {
+          std::string_view k;
+          od::value fv;
+          if (m.unescaped_key().get(k) || m.value().get(fv)) return *malformed = "invalid JSON in a record", false;
+          if (!sync::ReadSalesforceMember(object, k, fv, &rec, &problem)) break;
+        }
+        auto unreadable = [&](ReadProblem p) {
+          if (p.record_id.empty())
+            problems->push_back(std::move(p));
+          else
+            mirror->unreadable[p.record_id] = std::move(p);
+          return true;
+        };
+        if (!problem.empty() || rec.id.empty())
+          // a value of the wrong type (or nested too deeply): a problem of the record, not of the page
+          return unreadable(
+              {rec.id, where,
+               (rec.id.empty() ? "a record" : "record " + rec.id) + ": " + (problem.empty() ? "no Id" : problem)});
+        std::string stamp_raw = rec.modstamp;
+        if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp))
+          return unreadable({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
+        mirror->unreadable.erase(rec.id);
+        if (const schema::Field* f = object.FindField("SystemModstamp"); f && !rec.modstamp.empty())
+          rec.values.set(static_cast<size_t>(f - object.fields.data()), rec.modstamp);
+        // Checkboxes are never null: an absent one reads as its default.
+        for (size_t i = 0; i < object.fields.size(); ++i) {
+          const schema::Field& f = object.fields[i];
+          if (!rec.values[i] && f.type == schema::FieldType::kBool && !f.nillable && Selectable(f))
+            rec.values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
+        }
+        if (rec.modstamp > mirror->newest) mirror->newest = rec.modstamp;
+        auto it = mirror->records.find(rec.id);
+        if (it == mirror->records.end()) {
+          mirror->order.push_back(rec.id);
+          std::string id = rec.id;
+          mirror->records.emplace(std::move(id), std::move(rec));
+        } else if (rec.modstamp >= it->second.modstamp) {
+          it->second = std::move(rec);
+        }
+        return true;
+      },
+      error);
 }
 
 base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
@@ -557,7 +563,8 @@ const SalesforceConnector::HistorySource& SalesforceConnector::HistoryOf(const s
     if (rels && rels->is_array()) {
       for (const json& c : *rels) {
         if (!c.is_object() || !c.contains("relationshipName") || c["relationshipName"] != "Histories" ||
-            !c.contains("childSObject") || !c["childSObject"].is_string() || !c.contains("field") || !c["field"].is_string())
+            !c.contains("childSObject") || !c["childSObject"].is_string() || !c.contains("field") ||
+            !c["field"].is_string())
           continue;
         h.object = c["childSObject"].get<std::string>();
         h.parent_field = c["field"].get<std::string>();
@@ -575,7 +582,8 @@ void SalesforceConnector::PrefetchFieldChanges(const schema::Object& object, con
   namespace od = simdjson::ondemand;
   std::vector<std::string> fields, ids;
   for (size_t slot : slots)
-    if (slot < object.fields.size() && std::find(fields.begin(), fields.end(), object.fields[slot].name) == fields.end())
+    if (slot < object.fields.size() &&
+        std::find(fields.begin(), fields.end(), object.fields[slot].name) == fields.end())
       fields.push_back(object.fields[slot].name);
   for (const std::string& id : record_ids)
     if (!id.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
@@ -590,23 +598,29 @@ void SalesforceConnector::PrefetchFieldChanges(const schema::Object& object, con
                        h.parent_field + " IN (" + SoqlList(ids, b, std::min(ids.size(), b + chunk)) +
                        ") AND Field IN (" + SoqlList(fields, 0, fields.size()) + ")";
     std::string error;
-    QueryPages("query", h.object, soql, [&](od::value rv, const std::string&, std::string*) {
-      od::object o;
-      if (rv.get_object().get(o)) return true;
-      std::string_view parent, field, created;
-      for (auto m : o) {
-        std::string_view key, text;
-        od::value v;
-        if (m.unescaped_key().get(key) || m.value().get(v) || v.get_string().get(text)) continue;
-        if (key == h.parent_field) parent = text;
-        else if (key == "Field") field = text;
-        else if (key == "CreatedDate") created = text;
-      }
-      std::string at;
-      if (NormalizeStamp(std::string(created), &at))
-        field_times_.Set(object.name, std::string(parent), std::string(field), at);
-      return true;
-    }, &error);
+    QueryPages(
+        "query", h.object, soql,
+        [&](od::value rv, const std::string&, std::string*) {
+          od::object o;
+          if (rv.get_object().get(o)) return true;
+          std::string_view parent, field, created;
+          for (auto m : o) {
+            std::string_view key, text;
+            od::value v;
+            if (m.unescaped_key().get(key) || m.value().get(v) || v.get_string().get(text)) continue;
+            if (key == h.parent_field)
+              parent = text;
+            else if (key == "Field")
+              field = text;
+            else if (key == "CreatedDate")
+              created = text;
+          }
+          std::string at;
+          if (NormalizeStamp(std::string(created), &at))
+            field_times_.Set(object.name, std::string(parent), std::string(field), at);
+          return true;
+        },
+        &error);
   }
 }
 
@@ -619,7 +633,8 @@ base::Result<std::string> SalesforceConnector::Describe(const std::string& objec
   req.url = DataUrl("/sobjects/" + UrlEncode(object) + "/describe");
   HttpResponse r = Send(req);
   if (r.status != 200) return base::Status::Error(ErrorText("Salesforce describe of " + object, r));
-  if (!json::accept(r.body)) return base::Status::Error("Salesforce describe of " + object + ": the response is not JSON");
+  if (!json::accept(r.body))
+    return base::Status::Error("Salesforce describe of " + object + ": the response is not JSON");
   return std::move(r.body);
 }
 
@@ -695,8 +710,8 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
       FirstError(r.body, &code, &message);
       std::string text = r.status == 200 ? secrets_.Redact(what + ": unexpected response (not one result per record)")
                                          : ErrorText(what, r);
-      bool transient = r.status == 0 || r.status >= 500 || r.status == 401 || r.status == 403 || r.status == 429 ||
-                       r.status == 200;
+      bool transient =
+          r.status == 0 || r.status >= 500 || r.status == 401 || r.status == 403 || r.status == 429 || r.status == 200;
       bool maybe_applied = create && (r.status == 0 || r.status >= 500 || r.status == 200) && r.sent;
       if (maybe_applied && upsert)
         text += " — the records may have been upserted; the next pass finds them by " + ops[idx[0]].upsert_field;
@@ -768,7 +783,9 @@ std::vector<WriteResult> SalesforceConnector::Write(const schema::Object& object
       if (ops[i].kind == kind) idx.push_back(i);
     std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return upsert_field(a) < upsert_field(b); });
     for (size_t start = 0, end; start < idx.size(); start = end) {
-      for (end = start + 1; end < idx.size() && end - start < kBatch && upsert_field(idx[end]) == upsert_field(idx[start]);) ++end;
+      for (end = start + 1;
+           end < idx.size() && end - start < kBatch && upsert_field(idx[end]) == upsert_field(idx[start]);)
+        ++end;
       std::vector<size_t> chunk(idx.begin() + static_cast<std::ptrdiff_t>(start),
                                 idx.begin() + static_cast<std::ptrdiff_t>(end));
       if (options_.dry_run) {

@@ -17,36 +17,36 @@
 // a URL; bodies are never logged.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-#include <simdjson.h>
-
-#include "runtime/connectors/http.h"
 #include "runtime/connectors/connector.h"
+#include "runtime/connectors/http.h"
 
 namespace accord::connectors {
 
 struct SalesforceCredentials {
-  std::string access_token;                            // used as is when set
+  std::string access_token;                             // used as is when set
   std::string refresh_token, client_id, client_secret;  // refresh-token flow
-  std::string username, private_key_file;              // JWT bearer flow (RS256 with OpenSSL), with client_id
-  std::string login_url;                               // token endpoint host; empty = instance_url
+  std::string username, private_key_file;               // JWT bearer flow (RS256 with OpenSSL), with client_id
+  std::string login_url;                                // token endpoint host; empty = instance_url
 };
 
 struct SalesforceOptions {
-  std::string instance_url;  // e.g. http://127.0.0.1:PORT or https://acme.my.salesforce.com
+  std::string instance_url;           // e.g. http://127.0.0.1:PORT or https://acme.my.salesforce.com
   std::string api_version = "v59.0";  // the sandbox accepts v20.0 .. v62.0
   SalesforceCredentials credentials;
-  HttpOptions http;  // timeouts, cacert, verbose hook, retry settings
-  bool dry_run = false;  // Write answers ok with fake ids, sends nothing, still counts calls
-  int64_t overlap_ms = 60000;  // incremental re-read overlap (SystemModstamp has second precision)
+  HttpOptions http;                // timeouts, cacert, verbose hook, retry settings
+  bool dry_run = false;            // Write answers ok with fake ids, sends nothing, still counts calls
+  int64_t overlap_ms = 60000;      // incremental re-read overlap (SystemModstamp has second precision)
   double daily_limit_stop = 0.98;  // stop writing (transient error) when api-usage passes this share
   int history_batch_size = 200;    // record ids per field-history query (keeps the GET URL under 16 KB)
 };
@@ -91,7 +91,7 @@ class SalesforceConnector : public sync::Connector {
   // The in-memory mirror of one object.
   struct Mirror {
     bool loaded = false;
-    std::string newest;  // the newest SystemModstamp seen (normalized)
+    std::string newest;              // the newest SystemModstamp seen (normalized)
     std::vector<std::string> order;  // ids in order of first appearance
     std::unordered_map<std::string, sync::Record> records;
     // Records a read could not parse, by id: unknown is not absent. An incremental read
@@ -113,7 +113,8 @@ class SalesforceConnector : public sync::Connector {
   // Runs a query through all its pages (`resource` "query" or "queryAll"); `each`
   // gets every record with where it is ("Contact query page 2 record 7") and
   // returns false with *malformed to fail the read.
-  using RecordFn = std::function<bool(simdjson::ondemand::value record, const std::string& where, std::string* malformed)>;
+  using RecordFn =
+      std::function<bool(simdjson::ondemand::value record, const std::string& where, std::string* malformed)>;
   bool QueryPages(const std::string& resource, const std::string& object, const std::string& soql, const RecordFn& each,
                   std::string* error);
   // One query (all pages) merged into `mirror`.
@@ -121,8 +122,8 @@ class SalesforceConnector : public sync::Connector {
              std::vector<sync::ReadProblem>* problems, std::string* error);
 
   // Sends one chunk (≤ 200) of one kind; fills results[idx] for every op of `idx`.
-  void WriteChunk(const schema::Object& object, const std::vector<sync::WriteOp>& ops,
-                  sync::WriteOp::Kind kind, const std::vector<size_t>& idx, std::vector<sync::WriteResult>* results);
+  void WriteChunk(const schema::Object& object, const std::vector<sync::WriteOp>& ops, sync::WriteOp::Kind kind,
+                  const std::vector<size_t>& idx, std::vector<sync::WriteResult>* results);
 
   SalesforceOptions options_;
   Secrets secrets_;

@@ -187,14 +187,19 @@ TEST_F(SalesforceTest, FullLoadEqualsTheSeed) {
       const schema::Field* f = contact.FindField(k);
       ASSERT_TRUE(f) << k;
       sync::Text want;
-      if (v.is_string()) want = v.get<std::string>();
-      else if (v.is_boolean()) want = v.get<bool>() ? "true" : "false";
-      else if (v.is_number()) want = v.dump();
+      if (v.is_string())
+        want = v.get<std::string>();
+      else if (v.is_boolean())
+        want = v.get<bool>() ? "true" : "false";
+      else if (v.is_number())
+        want = v.dump();
       // Salesforce stores blank strings as null
       if (want && want->empty()) want.reset();
       const sync::Text& got = r.values[Slot(contact, k)];
-      if (v.is_number() && got && want) EXPECT_DOUBLE_EQ(std::stod(*got), std::stod(*want)) << id << " " << k;
-      else EXPECT_EQ(got, want) << id << " " << k;
+      if (v.is_number() && got && want)
+        EXPECT_DOUBLE_EQ(std::stod(*got), std::stod(*want)) << id << " " << k;
+      else
+        EXPECT_EQ(got, want) << id << " " << k;
     }
   }
   EXPECT_EQ(deleted, 1);
@@ -270,7 +275,8 @@ TEST_F(SalesforceTest, ARecordThatCouldNotBeReadIsReportedUntilReadWhole) {
   int64_t newest = 0;
   for (const Record& r : first) newest = std::max(newest, sandbox::ParseDateTime(r.modstamp).value_or(0));
   size_t n = 2;
-  for (const Record& r : first) n += r.id != a && r.id != b && sandbox::ParseDateTime(r.modstamp).value_or(0) >= newest - 60000;
+  for (const Record& r : first)
+    n += r.id != a && r.id != b && sandbox::ParseDateTime(r.modstamp).value_or(0) >= newest - 60000;
   Advance(120000);
   ASSERT_TRUE(other->Write(account, {Update(a, {{Slot(account, "Description"), "A edited"}})})[0].ok);
   Advance(120000);
@@ -319,7 +325,8 @@ TEST_F(SalesforceTest, LeadConversionFieldsAreRead) {
   r.url = sb_->salesforce_url() + "/services/apexrest/accord/convertLead";
   r.headers = {"Authorization: Bearer " + sb_->token(), "Content-Type: application/json"};
   r.body = json{{"allOrNone", false},
-                {"leadConverts", {{{"leadId", id}, {"convertedStatus", "Closed - Converted"}, {"doNotCreateOpportunity", true}}}}}
+                {"leadConverts",
+                 {{{"leadId", id}, {"convertedStatus", "Closed - Converted"}, {"doNotCreateOpportunity", true}}}}}
                .dump();
   HttpResponse resp = admin_->Send(r);
   ASSERT_EQ(resp.status, 200) << resp.body;
@@ -439,8 +446,8 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
     EXPECT_NE(problems[2].message.find("SystemModstamp"), std::string::npos);
     EXPECT_EQ(c->api_used(), 5);
   }
-  for (const char* page : {"{\"done\":true,\"records\":[{\"Id\":", "[1,2]", "{\"done\":true}",
-                           "{\"done\":false,\"records\":[]}"}) {
+  for (const char* page :
+       {"{\"done\":true,\"records\":[{\"Id\":", "[1,2]", "{\"done\":true}", "{\"done\":false,\"records\":[]}"}) {
     FakeSalesforce fake(std::map<std::string, std::string>{{"first", page}});
     auto c = ConnectTo(fake.url());
     std::vector<Record> records;
@@ -457,7 +464,8 @@ TEST_F(SalesforceTest, WrongTypedAndDeeplyNestedRecordsAreProblemsWithTheirIds) 
   FakeSalesforce fake(std::map<std::string, std::string>{{"first", R"({"totalSize":5,"done":true,"records":[
       {"Id":"003000000000001AAA","LastName":"Number email","Email":42},
       {"Id":"003000000000002AAA","LastName":{"first":"Object"}},
-      {"Id":"003000000000003AAA","LastName":"Deep","MailingAddress":{"street":)" + deep + R"(}},
+      {"Id":"003000000000003AAA","LastName":"Deep","MailingAddress":{"street":)" +
+                                                                       deep + R"(}},
       {"Id":"003000000000004AAA","LastName":"Text number","MailingLatitude":"51.5"},
       {"Id":"003000000000005AAA","LastName":"Good","Email":"good@example.com","MailingLatitude":51.5,
        "MailingAddress":{"city":"London"},"attributes":{"type":"Contact"}}]})"}});
@@ -469,7 +477,8 @@ TEST_F(SalesforceTest, WrongTypedAndDeeplyNestedRecordsAreProblemsWithTheirIds) 
   EXPECT_EQ(records[0].values[Slot(contact, "Email")], sync::Text("good@example.com"));
   ASSERT_EQ(problems.size(), 4u);
   const char* expected[] = {"Email is a number (42) where Salesforce sends a string", "LastName is an object",
-                            "MailingAddress: nested deeper than 32 levels", "MailingLatitude is a string (\"51.5\") where Salesforce sends a number"};
+                            "MailingAddress: nested deeper than 32 levels",
+                            "MailingLatitude is a string (\"51.5\") where Salesforce sends a number"};
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(problems[i].record_id, "00300000000000" + std::to_string(i + 1) + "AAA");
     EXPECT_EQ(problems[i].where, "Contact query page 1 record " + std::to_string(i + 1));
@@ -597,8 +606,8 @@ TEST_F(SalesforceTest, BatchesOf200InOpOrder) {
   EXPECT_EQ(ids.size(), n);
   std::vector<WriteOp> updates, deletes;
   for (size_t i = 0; i < n; ++i) {
-    updates.push_back(Update(w[i].id, {{Slot(contact, "Title"), "T" + std::to_string(i)},
-                                       {Slot(contact, "MailingLatitude"), "-1.25"}}));
+    updates.push_back(Update(
+        w[i].id, {{Slot(contact, "Title"), "T" + std::to_string(i)}, {Slot(contact, "MailingLatitude"), "-1.25"}}));
     deletes.push_back(Delete(w[i].id));
   }
   std::vector<WriteResult> u = c->Write(contact, updates);
@@ -637,12 +646,12 @@ TEST_F(SalesforceTest, MixedKindsComeBackInOpOrder) {
 TEST_F(SalesforceTest, PerRecordErrorsComeBackPerOp) {
   auto c = Connect();
   const schema::Object& contact = Obj("Contact");
-  std::vector<WriteResult> w = c->Write(
-      contact, {Create({{Slot(contact, "FirstName"), "NoLastName"}}),
-                Create({{Slot(contact, "LastName"), "Picky"}, {Slot(contact, "CleanStatus"), "Bogus"}}),
-                Create({{Slot(contact, "LastName"), std::string(81, 'x')}}),
-                Create({{Slot(contact, "LastName"), "Fine"}}),
-                Update("0035g00000AbCdEAA1", {{Slot(contact, "LastName"), std::nullopt}})});
+  std::vector<WriteResult> w =
+      c->Write(contact, {Create({{Slot(contact, "FirstName"), "NoLastName"}}),
+                         Create({{Slot(contact, "LastName"), "Picky"}, {Slot(contact, "CleanStatus"), "Bogus"}}),
+                         Create({{Slot(contact, "LastName"), std::string(81, 'x')}}),
+                         Create({{Slot(contact, "LastName"), "Fine"}}),
+                         Update("0035g00000AbCdEAA1", {{Slot(contact, "LastName"), std::nullopt}})});
   ASSERT_EQ(w.size(), 5u);
   EXPECT_FALSE(w[0].ok);
   EXPECT_EQ(w[0].status_code, "REQUIRED_FIELD_MISSING");
@@ -684,7 +693,8 @@ TEST_F(SalesforceTest, StormsAreRetried) {
   Faults({{"seed", 3}, {"storm_rate", 0.4}, {"storm_length", 2}});
   std::vector<WriteOp> creates;
   for (int i = 0; i < 10; ++i) {
-    std::vector<WriteResult> w = c->Write(contact, {Create({{Slot(contact, "LastName"), "Storm" + std::to_string(i)}})});
+    std::vector<WriteResult> w =
+        c->Write(contact, {Create({{Slot(contact, "LastName"), "Storm" + std::to_string(i)}})});
     ASSERT_TRUE(w[0].ok) << w[0].status_code << " " << w[0].message;
   }
   EXPECT_GT(c->calls().writes, 10);  // retries included
@@ -767,7 +777,8 @@ TEST_F(SalesforceTest, LostCreateResponsesOnAWarmConnectionCreateEachRecordOnce)
     const size_t name_slot = Slot(object, std::string(name) == "Account" ? "Name" : "LastName");
     int64_t writes = c->calls().writes;
     Faults({{"drop_after_rate", 1.0}, {"path", "/composite/"}});
-    std::vector<WriteResult> w = c->Write(object, {Create({{name_slot, "Lost answer 1"}}), Create({{name_slot, "Lost answer 2"}})});
+    std::vector<WriteResult> w =
+        c->Write(object, {Create({{name_slot, "Lost answer 1"}}), Create({{name_slot, "Lost answer 2"}})});
     Faults(json::object());
     for (const WriteResult& r : w) {
       EXPECT_FALSE(r.ok);
@@ -795,7 +806,8 @@ TEST_F(SalesforceTest, CreatesWithAnUpsertKeyAreResentAndLandOnce) {
   std::vector<Record> records;
   std::vector<sync::ReadProblem> problems;
   std::string error;
-  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;  // a warm connection, as in a pass
+  ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error))
+      << error;  // a warm connection, as in a pass
   size_t before = Live("Contact").size();
   std::vector<WriteOp> ops;
   for (int i = 0; i < 3; ++i) {
@@ -841,8 +853,10 @@ TEST_F(SalesforceTest, LockedRowsAreRetried) {
   Faults(json::object());
   int ok = 0;
   for (const WriteResult& r : w) {
-    if (r.ok) ++ok;
-    else EXPECT_TRUE(r.transient && r.status_code == "UNABLE_TO_LOCK_ROW") << r.status_code;
+    if (r.ok)
+      ++ok;
+    else
+      EXPECT_TRUE(r.transient && r.status_code == "UNABLE_TO_LOCK_ROW") << r.status_code;
   }
   EXPECT_GT(c->calls().writes, 1);  // a fresh call with the locked records
   EXPECT_GE(ok, 36);                // 0.3^3 of 40 stay locked on average
@@ -916,7 +930,8 @@ std::string WriteKey(const std::string& path) {
 }
 
 TEST_F(SalesforceTest, JwtBearerFlow) {
-  std::string key = WriteKey((std::filesystem::temp_directory_path() / ("accord-sf-key-" + std::to_string(getpid()) + ".pem")).string());
+  std::string key = WriteKey(
+      (std::filesystem::temp_directory_path() / ("accord-sf-key-" + std::to_string(getpid()) + ".pem")).string());
   SalesforceOptions o = Options();
   o.credentials = {};
   o.credentials.username = "integration@example.com";
@@ -944,8 +959,8 @@ std::string B64UrlDecode(std::string in) {
   for (char& ch : in) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
   while (in.size() % 4) in += '=';
   std::string out(in.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
   out.resize(n < 0 ? 0 : static_cast<size_t>(n));
   while (!out.empty() && in.size() >= 2 && in[in.size() - 1] == '=') {  // padding decoded as zero bytes
     out.pop_back();
@@ -955,7 +970,8 @@ std::string B64UrlDecode(std::string in) {
 }
 
 TEST_F(SalesforceTest, TheJwtIsSignedRs256WithTheRightClaims) {
-  std::string key = WriteKey((std::filesystem::temp_directory_path() / ("accord-sf-key2-" + std::to_string(getpid()) + ".pem")).string());
+  std::string key = WriteKey(
+      (std::filesystem::temp_directory_path() / ("accord-sf-key2-" + std::to_string(getpid()) + ".pem")).string());
   FakeSalesforce fake(std::map<std::string, std::string>{});
   SalesforceOptions o = Options();
   o.instance_url = "";
@@ -1048,13 +1064,17 @@ TEST_F(SalesforceTest, InstanceUrlsFromTheTokenResponseAreCheckedBeforeUse) {
     o.credentials.login_url = fake.url();
     return base::TakeValue(SalesforceConnector::Open(o), error);
   };
-  const std::vector<std::string> trusted = {
-      "https://acme.my.salesforce.com",       "https://acme.my.salesforce.com/",
-      "https://ACME--uat.sandbox.my.salesforce.com", "https://na1.salesforce.com",
-      "https://acme.lightning.force.com",     "https://acme.my.salesforce.mil",
-      "https://acme.my.sfcrmproducts.cn",     "https://acme.cloudforce.com",
-      "https://acme.my.salesforce-setup.com", fake.url(),  // the login URL the user gave
-      "http://127.0.0.1:" + port + "/"};
+  const std::vector<std::string> trusted = {"https://acme.my.salesforce.com",
+                                            "https://acme.my.salesforce.com/",
+                                            "https://ACME--uat.sandbox.my.salesforce.com",
+                                            "https://na1.salesforce.com",
+                                            "https://acme.lightning.force.com",
+                                            "https://acme.my.salesforce.mil",
+                                            "https://acme.my.sfcrmproducts.cn",
+                                            "https://acme.cloudforce.com",
+                                            "https://acme.my.salesforce-setup.com",
+                                            fake.url(),  // the login URL the user gave
+                                            "http://127.0.0.1:" + port + "/"};
   for (const std::string& ok : trusted) {
     std::string error;
     auto c = open(ok, &error);
@@ -1075,7 +1095,7 @@ TEST_F(SalesforceTest, InstanceUrlsFromTheTokenResponseAreCheckedBeforeUse) {
       "https://evil.example?.salesforce.com",
       "ftp://acme.my.salesforce.com",
       "acme.my.salesforce.com",
-      "http://localhost:" + port,     // loopback, but not the host the user gave
+      "http://localhost:" + port,    // loopback, but not the host the user gave
       "http://127.0.0.1:1" + port};  // the user's host on another port
   for (const std::string& bad : refused) {
     std::string error;

@@ -14,8 +14,10 @@ int JsonDepth(std::string_view text, int limit) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -42,12 +44,18 @@ bool Numeric(FieldType t) { return t == FieldType::kInt || t == FieldType::kDoub
 
 const char* KindName(JsonKind k) {
   switch (k) {
-    case JsonKind::kNull: return "null";
-    case JsonKind::kString: return "a string";
-    case JsonKind::kNumber: return "a number";
-    case JsonKind::kBool: return "true or false";
-    case JsonKind::kArray: return "an array of strings";
-    case JsonKind::kObject: return "an object";
+    case JsonKind::kNull:
+      return "null";
+    case JsonKind::kString:
+      return "a string";
+    case JsonKind::kNumber:
+      return "a number";
+    case JsonKind::kBool:
+      return "true or false";
+    case JsonKind::kArray:
+      return "an array of strings";
+    case JsonKind::kObject:
+      return "an object";
   }
   return "?";
 }
@@ -76,7 +84,8 @@ bool ScalarText(od::value v, JsonKind kind, Text* out) {
       *out = std::string(raw);
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -84,12 +93,24 @@ bool Kind(od::value v, JsonKind* kind) {
   od::json_type type;
   if (v.type().get(type)) return false;
   switch (type) {
-    case od::json_type::null: *kind = JsonKind::kNull; break;
-    case od::json_type::string: *kind = JsonKind::kString; break;
-    case od::json_type::number: *kind = JsonKind::kNumber; break;
-    case od::json_type::boolean: *kind = JsonKind::kBool; break;
-    case od::json_type::array: *kind = JsonKind::kArray; break;
-    case od::json_type::object: *kind = JsonKind::kObject; break;
+    case od::json_type::null:
+      *kind = JsonKind::kNull;
+      break;
+    case od::json_type::string:
+      *kind = JsonKind::kString;
+      break;
+    case od::json_type::number:
+      *kind = JsonKind::kNumber;
+      break;
+    case od::json_type::boolean:
+      *kind = JsonKind::kBool;
+      break;
+    case od::json_type::array:
+      *kind = JsonKind::kArray;
+      break;
+    case od::json_type::object:
+      *kind = JsonKind::kObject;
+      break;
   }
   return true;
 }
@@ -130,13 +151,18 @@ bool Fits(schema::System system, const schema::Field& f, JsonKind kind) {
   const bool hubspot = system == schema::System::kHubSpot;
   const bool any = f.type == FieldType::kUnsupported;
   switch (kind) {
-    case JsonKind::kNull: return true;
-    case JsonKind::kString: return hubspot || !(Numeric(f.type) || f.type == FieldType::kBool);
+    case JsonKind::kNull:
+      return true;
+    case JsonKind::kString:
+      return hubspot || !(Numeric(f.type) || f.type == FieldType::kBool);
     case JsonKind::kNumber:
       return Numeric(f.type) || any || (hubspot && (f.type == FieldType::kDate || f.type == FieldType::kTimestamp));
-    case JsonKind::kBool: return f.type == FieldType::kBool || any;
-    case JsonKind::kArray: return f.type == FieldType::kStringList;
-    case JsonKind::kObject: return !hubspot && any;
+    case JsonKind::kBool:
+      return f.type == FieldType::kBool || any;
+    case JsonKind::kArray:
+      return f.type == FieldType::kStringList;
+    case JsonKind::kObject:
+      return !hubspot && any;
   }
   return false;
 }
@@ -147,8 +173,9 @@ std::string WrongType(schema::System system, const schema::Field& f, JsonKind ki
     if (Fits(system, f, k)) expected += std::string(expected.empty() ? "" : " or ") + KindName(k);
   std::string shown(raw.substr(0, 40));
   if (raw.size() > 40) shown += "...";
-  return f.name + " is " + (kind == JsonKind::kArray ? "an array" : KindName(kind)) + (kind == JsonKind::kObject || kind == JsonKind::kArray ? "" : " (" + shown + ")") +
-         " where " + (system == schema::System::kSalesforce ? "Salesforce" : "HubSpot") + " sends " + expected;
+  return f.name + " is " + (kind == JsonKind::kArray ? "an array" : KindName(kind)) +
+         (kind == JsonKind::kObject || kind == JsonKind::kArray ? "" : " (" + shown + ")") + " where " +
+         (system == schema::System::kSalesforce ? "Salesforce" : "HubSpot") + " sends " + expected;
 }
 
 bool FieldText(schema::System system, const schema::Field& f, od::value v, Text* out, std::string* problem) {
@@ -160,7 +187,9 @@ bool FieldText(schema::System system, const schema::Field& f, od::value v, Text*
     return false;
   }
   switch (kind) {
-    case JsonKind::kNull: *out = std::nullopt; return true;
+    case JsonKind::kNull:
+      *out = std::nullopt;
+      return true;
     case JsonKind::kObject: {  // a compound field (address, location): read through, not compared
       if (!Skip(v, 1, problem)) return *problem = f.name + ": " + *problem, false;
       *out = std::nullopt;
@@ -216,10 +245,14 @@ bool ReadSalesforceMember(const schema::Object& object, std::string_view key, od
   if (f ? !FieldText(schema::System::kSalesforce, *f, v, &t, problem)
         : !ShapeText(schema::System::kSalesforce, key, is_bool ? FieldType::kBool : FieldType::kString, v, &t, problem))
     return false;
-  if (key == "Id") r->id = t.value_or("");
-  else if (key == "SystemModstamp") r->modstamp = t.value_or("");
-  else if (key == "IsDeleted") r->deleted = t == Text("true");
-  else if (key == "MasterRecordId") r->master_id = t.value_or("");
+  if (key == "Id")
+    r->id = t.value_or("");
+  else if (key == "SystemModstamp")
+    r->modstamp = t.value_or("");
+  else if (key == "IsDeleted")
+    r->deleted = t == Text("true");
+  else if (key == "MasterRecordId")
+    r->master_id = t.value_or("");
   if (f) r->values.set(static_cast<size_t>(f - object.fields.data()), std::move(t));
   return true;
 }
@@ -239,7 +272,8 @@ nlohmann::json WireJson(schema::System system, const schema::Field& f, const Tex
       json n = json::parse(*t, nullptr, false);
       return n.is_number() ? n : json(*t);
     }
-    default: return *t;
+    default:
+      return *t;
   }
 }
 

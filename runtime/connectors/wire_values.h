@@ -10,11 +10,11 @@
 // skipped, the rest of the read proceeds.
 #pragma once
 
-#include <string>
-#include <string_view>
+#include <simdjson.h>
 
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
+#include <string>
+#include <string_view>
 
 #include "runtime/connectors/connector.h"
 

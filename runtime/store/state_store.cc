@@ -5,12 +5,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace accord::store {
@@ -152,8 +150,10 @@ class Stmt {
       return;
     }
     rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
-    if (rc_ == SQLITE_OK) cache.emplace(sql, s_);
-    else owned_ = true;
+    if (rc_ == SQLITE_OK)
+      cache.emplace(sql, s_);
+    else
+      owned_ = true;
   }
   ~Stmt() {
     if (owned_) {
@@ -210,9 +210,12 @@ LinkState StateFromName(const std::string& s) {
 
 std::string_view LinkStateName(LinkState s) {
   switch (s) {
-    case LinkState::kActive: return "active";
-    case LinkState::kOutOfScope: return "out_of_scope";
-    case LinkState::kDeleted: return "deleted";
+    case LinkState::kActive:
+      return "active";
+    case LinkState::kOutOfScope:
+      return "out_of_scope";
+    case LinkState::kDeleted:
+      return "deleted";
   }
   return "active";
 }
@@ -288,8 +291,9 @@ Status StateStore::Migrate() {
     if (Status st = Exec("BEGIN IMMEDIATE"); !st) return st;
     Status st = Exec(kMigrations[v]);
     if (st) {
-      Stmt up(db_, cache_, "INSERT INTO accord_meta (key, value) VALUES ('schema_version', ?1) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+      Stmt up(db_, cache_,
+              "INSERT INTO accord_meta (key, value) VALUES ('schema_version', ?1) "
+              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
       st = up.Text(1, std::to_string(v + 1)).Run();
     }
     if (!st) {
@@ -307,10 +311,14 @@ Status StateStore::Commit() { return Exec("COMMIT"); }
 Status StateStore::Rollback() { return Exec("ROLLBACK"); }
 
 Status StateStore::PutLink(const Link& l) {
-  Stmt s(db_, cache_, "INSERT INTO links (sync, salesforce_id, hubspot_id, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-              "ON CONFLICT(sync, salesforce_id) DO UPDATE SET hubspot_id = excluded.hubspot_id, "
-              "state = excluded.state, updated_at = excluded.updated_at");
-  return s.Text(1, l.sync).Text(2, l.salesforce_id).Text(3, l.hubspot_id).Text(4, std::string(LinkStateName(l.state)))
+  Stmt s(db_, cache_,
+         "INSERT INTO links (sync, salesforce_id, hubspot_id, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+         "ON CONFLICT(sync, salesforce_id) DO UPDATE SET hubspot_id = excluded.hubspot_id, "
+         "state = excluded.state, updated_at = excluded.updated_at");
+  return s.Text(1, l.sync)
+      .Text(2, l.salesforce_id)
+      .Text(3, l.hubspot_id)
+      .Text(4, std::string(LinkStateName(l.state)))
       .Int(5, Now())
       .Run();
 }
@@ -398,8 +406,9 @@ std::vector<Shadow> DecodeShadows(const std::string& text) {
 }  // namespace
 
 Status StateStore::PutShadows(const std::string& sync, const std::string& sf_id, const std::vector<Shadow>& shadows) {
-  Stmt s(db_, cache_, "INSERT INTO pair_shadows (sync, salesforce_id, data) VALUES (?1, ?2, ?3) "
-                      "ON CONFLICT(sync, salesforce_id) DO UPDATE SET data = excluded.data");
+  Stmt s(db_, cache_,
+         "INSERT INTO pair_shadows (sync, salesforce_id, data) VALUES (?1, ?2, ?3) "
+         "ON CONFLICT(sync, salesforce_id) DO UPDATE SET data = excluded.data");
   return s.Text(1, sync).Text(2, sf_id).Text(3, EncodeShadows(shadows)).Run();
 }
 
@@ -439,8 +448,9 @@ std::unordered_map<std::string, std::vector<Shadow>> StateStore::AllShadows(cons
 
 Status StateStore::PutPending(const std::string& sync, const std::string& sf_id, const std::string& target,
                               const std::string& data) {
-  Stmt s(db_, cache_, "INSERT INTO pending_updates (sync, salesforce_id, target_system, data) VALUES (?1, ?2, ?3, ?4) "
-                      "ON CONFLICT(sync, salesforce_id, target_system) DO UPDATE SET data = excluded.data");
+  Stmt s(db_, cache_,
+         "INSERT INTO pending_updates (sync, salesforce_id, target_system, data) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT(sync, salesforce_id, target_system) DO UPDATE SET data = excluded.data");
   return s.Text(1, sync).Text(2, sf_id).Text(3, target).Text(4, data).Run();
 }
 
@@ -465,13 +475,15 @@ std::optional<std::string> StateStore::GetMeta(const std::string& key) {
 }
 
 Status StateStore::PutMeta(const std::string& key, const std::string& value) {
-  Stmt s(db_, cache_, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  Stmt s(db_, cache_,
+         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   return s.Text(1, key).Text(2, value).Run();
 }
 
 Status StateStore::PutCursor(const std::string& system, const std::string& object, const Cursor& c) {
-  Stmt s(db_, cache_, "INSERT INTO cursors (system, object, modstamp, last_id) VALUES (?1, ?2, ?3, ?4) "
-              "ON CONFLICT(system, object) DO UPDATE SET modstamp = excluded.modstamp, last_id = excluded.last_id");
+  Stmt s(db_, cache_,
+         "INSERT INTO cursors (system, object, modstamp, last_id) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT(system, object) DO UPDATE SET modstamp = excluded.modstamp, last_id = excluded.last_id");
   return s.Text(1, system).Text(2, object).Text(3, c.modstamp).Text(4, c.last_id).Run();
 }
 
@@ -504,7 +516,8 @@ Status StateStore::RemoveIntent(const std::string& sync, const std::string& targ
 }
 
 std::vector<std::string> StateStore::Intents(const std::string& sync, const std::string& target) {
-  Stmt s(db_, cache_, "SELECT source_id FROM create_intents WHERE sync = ?1 AND target_system = ?2 ORDER BY created_at, source_id");
+  Stmt s(db_, cache_,
+         "SELECT source_id FROM create_intents WHERE sync = ?1 AND target_system = ?2 ORDER BY created_at, source_id");
   s.Text(1, sync).Text(2, target);
   std::vector<std::string> out;
   while (s.Row()) out.push_back(s.Col(0));
@@ -526,14 +539,24 @@ Status StateStore::RecordError(const SyncError& e) {
   int64_t now = Now();
   // Transient errors are due again after a backoff that doubles per attempt
   // (1 s, 2 s, 4 s ... capped at an hour); permanent ones wait for a change.
-  Stmt s(db_, cache_, "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
-              "first_seen, last_seen, retry_at, record_stamp, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + 1000, ?9, ?10) "
-              "ON CONFLICT(sync, category, salesforce_id, hubspot_id) DO UPDATE SET rule = excluded.rule, "
-              "message = excluded.message, attempts = attempts + 1, permanent = excluded.permanent, "
-              "last_seen = excluded.last_seen, record_stamp = excluded.record_stamp, "
-              "retry_at = excluded.last_seen + min(3600000, 1000 * (1 << min(attempts, 12)))");
-  return s.Text(1, e.sync).Text(2, e.category).Text(3, e.rule).Text(4, e.salesforce_id).Text(5, e.hubspot_id)
-      .Text(6, e.message).Int(7, e.permanent ? 1 : 0).Int(8, now).Text(9, e.record_stamp).Int(10, e.note ? 1 : 0)
+  Stmt s(db_, cache_,
+         "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
+         "first_seen, last_seen, retry_at, record_stamp, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + "
+         "1000, ?9, ?10) "
+         "ON CONFLICT(sync, category, salesforce_id, hubspot_id) DO UPDATE SET rule = excluded.rule, "
+         "message = excluded.message, attempts = attempts + 1, permanent = excluded.permanent, "
+         "last_seen = excluded.last_seen, record_stamp = excluded.record_stamp, "
+         "retry_at = excluded.last_seen + min(3600000, 1000 * (1 << min(attempts, 12)))");
+  return s.Text(1, e.sync)
+      .Text(2, e.category)
+      .Text(3, e.rule)
+      .Text(4, e.salesforce_id)
+      .Text(5, e.hubspot_id)
+      .Text(6, e.message)
+      .Int(7, e.permanent ? 1 : 0)
+      .Int(8, now)
+      .Text(9, e.record_stamp)
+      .Int(10, e.note ? 1 : 0)
       .Run();
 }
 
@@ -541,8 +564,9 @@ std::vector<SyncError> StateStore::Errors(const std::string& sync) { return Entr
 std::vector<SyncError> StateStore::Notes(const std::string& sync) { return Entries(sync, true); }
 
 std::vector<SyncError> StateStore::Entries(const std::string& sync, bool notes) {
-  Stmt s(db_, cache_, "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, retry_at, "
-              "sync, last_seen, record_stamp FROM sync_errors WHERE (?1 = '' OR sync = ?1) AND note = ?2 ORDER BY id");
+  Stmt s(db_, cache_,
+         "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, retry_at, "
+         "sync, last_seen, record_stamp FROM sync_errors WHERE (?1 = '' OR sync = ?1) AND note = ?2 ORDER BY id");
   s.Text(1, sync).Int(2, notes ? 1 : 0);
   std::vector<SyncError> out;
   while (s.Row()) {
@@ -567,14 +591,16 @@ std::vector<SyncError> StateStore::Entries(const std::string& sync, bool notes) 
 }
 
 Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
-  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0");
+  Stmt s(db_, cache_,
+         "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0");
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
 Status StateStore::ClearErrorsBefore(const std::string& sync, const std::string& sf_id, const std::string& hs_id,
                                      int64_t since_ms) {
-  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0 "
-              "AND last_seen < ?4");
+  Stmt s(db_, cache_,
+         "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0 "
+         "AND last_seen < ?4");
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Int(4, since_ms).Run();
 }
 
@@ -590,9 +616,13 @@ int StateStore::ClearNotes() {
 }
 
 Status StateStore::LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
-  Stmt a(db_, cache_, "UPDATE OR REPLACE sync_errors SET hubspot_id = ?3 WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ''");
+  Stmt a(
+      db_, cache_,
+      "UPDATE OR REPLACE sync_errors SET hubspot_id = ?3 WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ''");
   if (Status st = a.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run(); !st) return st;
-  Stmt b(db_, cache_, "UPDATE OR REPLACE sync_errors SET salesforce_id = ?2 WHERE sync = ?1 AND hubspot_id = ?3 AND salesforce_id = ''");
+  Stmt b(db_, cache_,
+         "UPDATE OR REPLACE sync_errors SET salesforce_id = ?2 WHERE sync = ?1 AND hubspot_id = ?3 AND salesforce_id = "
+         "''");
   return b.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
@@ -602,15 +632,23 @@ Status StateStore::ClearError(int64_t id) {
 }
 
 int StateStore::Requeue(const std::string& category) {
-  Stmt s(db_, cache_, "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE (?1 = '' OR category = ?1) AND note = 0");
+  Stmt s(db_, cache_,
+         "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE (?1 = '' OR category = ?1) AND note = 0");
   if (!s.Text(1, category).Run()) return -1;
   return sqlite3_changes(db_);
 }
 
 Status StateStore::PutSeen(const SeenChange& c) {
-  Stmt s(db_, cache_, "INSERT INTO changes_seen (sync, salesforce_id, field, side, value, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-              "ON CONFLICT(sync, salesforce_id, field, side) DO UPDATE SET value = excluded.value, stamp = excluded.stamp");
-  return s.Text(1, c.sync).Text(2, c.salesforce_id).Text(3, c.field).Int(4, c.side).OptText(5, c.value).Text(6, c.stamp).Run();
+  Stmt s(db_, cache_,
+         "INSERT INTO changes_seen (sync, salesforce_id, field, side, value, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+         "ON CONFLICT(sync, salesforce_id, field, side) DO UPDATE SET value = excluded.value, stamp = excluded.stamp");
+  return s.Text(1, c.sync)
+      .Text(2, c.salesforce_id)
+      .Text(3, c.field)
+      .Int(4, c.side)
+      .OptText(5, c.value)
+      .Text(6, c.stamp)
+      .Run();
 }
 
 Status StateStore::DropSeen(const std::string& sync, const std::string& sf_id, const std::string& field, int side) {

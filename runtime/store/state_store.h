@@ -60,8 +60,8 @@ struct SyncError {
   std::string sync, category, rule, salesforce_id, hubspot_id, message;
   int attempts = 0;
   bool permanent = false;
-  int64_t retry_at = 0;   // ms since the epoch: a transient error is due again then (0: requeued)
-  int64_t last_seen = 0;  // ms since the epoch
+  int64_t retry_at = 0;      // ms since the epoch: a transient error is due again then (0: requeued)
+  int64_t last_seen = 0;     // ms since the epoch
   std::string record_stamp;  // the record's modstamp when logged: a permanent error waits until it moves
   // A note: a decision to review (a two_way conflict the record's time decided), not an
   // error; nothing waits on it and `accord run`'s exit status ignores it.
@@ -120,7 +120,7 @@ class StateStore {
   // Shadows: stored as one row per linked pair.
   Status PutShadow(const std::string& sync, const std::string& sf_id, const Shadow& shadow);
   Status PutShadows(const std::string& sync, const std::string& sf_id, const std::vector<Shadow>& shadows);
-  std::vector<Shadow> Shadows(const std::string& sync, const std::string& sf_id);  // sorted by field
+  std::vector<Shadow> Shadows(const std::string& sync, const std::string& sf_id);            // sorted by field
   std::unordered_map<std::string, std::vector<Shadow>> AllShadows(const std::string& sync);  // by salesforce id
 
   // Write-ahead record of updates in flight (see PendingUpdate).
@@ -166,7 +166,8 @@ class StateStore {
   Status LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id);
   Status ClearError(int64_t id);
   // The pair's entries not logged again since `since_ms` (their problems are over).
-  Status ClearErrorsBefore(const std::string& sync, const std::string& sf_id, const std::string& hs_id, int64_t since_ms);
+  Status ClearErrorsBefore(const std::string& sync, const std::string& sf_id, const std::string& hs_id,
+                           int64_t since_ms);
   // The entries of records that could not be read from `source` ("hubspot.contacts"):
   // replaced by each read's.
   Status ClearReadErrors(const std::string& source);

@@ -136,8 +136,10 @@ TEST(StateStore, ChangesSeenAreKeptPerFieldAndSideAndLeaveWithTheirLink) {
   auto all = s->AllSeen("people");
   ASSERT_EQ(all.size(), 2u);
   for (const SeenChange& c : all) {
-    if (c.side == 0) EXPECT_EQ(c.value, std::optional<std::string>("Dean"));
-    else EXPECT_FALSE(c.value.has_value()) << "a blank is kept as null";
+    if (c.side == 0)
+      EXPECT_EQ(c.value, std::optional<std::string>("Dean"));
+    else
+      EXPECT_FALSE(c.value.has_value()) << "a blank is kept as null";
   }
   ASSERT_TRUE(s->DropSeen("people", "003A", "Title", 1));
   EXPECT_EQ(s->AllSeen("people").size(), 1u);
@@ -201,7 +203,7 @@ INSERT INTO shadows VALUES ('people', '003A', 'Phone|phone', NULL, '');
     EXPECT_EQ(sh[0].field, "Email|email");
     EXPECT_EQ(sh[0].base_sf, std::optional<std::string>("a@x.com"));
     EXPECT_EQ(sh[1].field, "Phone|phone");
-    EXPECT_EQ(sh[1].base_sf, std::nullopt);                  // null stays null
+    EXPECT_EQ(sh[1].base_sf, std::nullopt);                    // null stays null
     EXPECT_EQ(sh[1].base_hs, std::optional<std::string>(""));  // and "" stays ""
     EXPECT_TRUE(s->FindBySalesforce("people", "003A"));
   }
@@ -214,8 +216,9 @@ TEST(StateStore, ANewerFileIsAClearError) {
   { OpenOk(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE accord_meta SET value = '99' WHERE key = 'schema_version'", nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "UPDATE accord_meta SET value = '99' WHERE key = 'schema_version'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   Status st;
   auto s = StateStore::Open(path, &st);

@@ -30,8 +30,8 @@ void Engine::Impl::Conversions() {
       std::string contact = *lead->values[cid_slot];
       if (taken[0].count(Key(target->cs->salesforce->name, contact))) {
         Error(p.name, Category::kDuplicates, "", link.salesforce_id, link.hubspot_id,
-              "lead converted to Contact " + contact + ", which is already synced with another HubSpot record",
-              true, System::kHubSpot, p.cs->hubspot->name);
+              "lead converted to Contact " + contact + ", which is already synced with another HubSpot record", true,
+              System::kHubSpot, p.cs->hubspot->name);
         continue;
       }
       // shadows translate through the HubSpot field both syncs share
@@ -64,8 +64,8 @@ void Engine::Impl::Conversions() {
       e.object = target->cs->salesforce->name;
       e.salesforce_id = contact;
       e.hubspot_id = link.hubspot_id;
-      e.message = "lead " + link.salesforce_id + " converted: its link moves to Contact " + contact +
-                  " (sync " + target->name + ")";
+      e.message = "lead " + link.salesforce_id + " converted: its link moves to Contact " + contact + " (sync " +
+                  target->name + ")";
       Emit(e);
     }
   }

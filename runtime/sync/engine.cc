@@ -1,18 +1,17 @@
-#include "runtime/sync/engine_impl.h"
-
 #include <algorithm>
 #include <chrono>
 
 #include "base/strings.h"
 #include "runtime/record.h"
+#include "runtime/sync/engine_impl.h"
 
 namespace accord::sync {
 
-
 std::string_view CategoryName(Category c) {
   switch (c) {
-#define X(name, doc) \
-  case Category::k##name: return #name;
+#define X(name, doc)      \
+  case Category::k##name: \
+    return #name;
     ACCORD_ERROR_CATEGORIES(X)
 #undef X
   }
@@ -52,16 +51,26 @@ Category CategoryOfStatus(const std::string& code) {
 
 std::string_view EventKindName(Event::Kind k) {
   switch (k) {
-    case Event::Kind::kCreate: return "create";
-    case Event::Kind::kUpdate: return "update";
-    case Event::Kind::kLink: return "link";
-    case Event::Kind::kConflict: return "conflict";
-    case Event::Kind::kSkip: return "skip";
-    case Event::Kind::kError: return "error";
-    case Event::Kind::kDelete: return "delete";
-    case Event::Kind::kConvert: return "convert";
-    case Event::Kind::kLifecycle: return "lifecycle";
-    case Event::Kind::kUnlink: return "unlink";
+    case Event::Kind::kCreate:
+      return "create";
+    case Event::Kind::kUpdate:
+      return "update";
+    case Event::Kind::kLink:
+      return "link";
+    case Event::Kind::kConflict:
+      return "conflict";
+    case Event::Kind::kSkip:
+      return "skip";
+    case Event::Kind::kError:
+      return "error";
+    case Event::Kind::kDelete:
+      return "delete";
+    case Event::Kind::kConvert:
+      return "convert";
+    case Event::Kind::kLifecycle:
+      return "lifecycle";
+    case Event::Kind::kUnlink:
+      return "unlink";
   }
   return "update";
 }
@@ -252,12 +261,14 @@ void Engine::Impl::Emit(Event e) {
 }
 
 void Engine::Impl::Error(const std::string& sync, Category cat, const std::string& rule, const std::string& sf_id,
-           const std::string& hs_id, const std::string& message, bool permanent, System target,
-           const std::string& object) {
+                         const std::string& hs_id, const std::string& message, bool permanent, System target,
+                         const std::string& object) {
   ++report->errors_by_category[std::string(CategoryName(cat))];
   logged_now.insert({sync, sf_id + "|" + hs_id});
-  if (!sync.empty()) ++report->per_sync[sync].errors;
-  else ++report->read_errors;
+  if (!sync.empty())
+    ++report->per_sync[sync].errors;
+  else
+    ++report->read_errors;
   Event e;
   e.kind = Event::Kind::kError;
   e.sync = sync;
@@ -400,8 +411,8 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   } else {
     if (run >= 0) {
       SyncStats t = r.Total();
-      nlohmann::json stats = {{"created", t.created}, {"updated", t.updated}, {"linked", t.linked},
-                              {"conflicts", t.conflicts}, {"errors", t.errors}, {"deleted", t.deleted}};
+      nlohmann::json stats = {{"created", t.created},     {"updated", t.updated}, {"linked", t.linked},
+                              {"conflicts", t.conflicts}, {"errors", t.errors},   {"deleted", t.deleted}};
       (void)store.FinishRun(run, r.ok ? "ok" : "failed", stats.dump());  // run history only; Commit below reports
     }
     if (auto st = store.Commit(); !st) Fail("state store: " + st.message);
@@ -458,7 +469,8 @@ void Engine::Impl::Check(const store::Status& st) {
   if (!st) Fail("state store: " + st.message);
 }
 
-Text Engine::Impl::SideValue(const SyncPlan& p, const RulePair& rp, int side, const Record* r, const rt::Value* mapped_out) {
+Text Engine::Impl::SideValue(const SyncPlan& p, const RulePair& rp, int side, const Record* r,
+                             const rt::Value* mapped_out) {
   if (rp.slot[side] >= 0) return r ? r->values[rp.slot[side]] : std::nullopt;
   // a computed side: its value is what the rule computes toward the other side
   int other = 1 - side;

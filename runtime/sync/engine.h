@@ -27,8 +27,8 @@
 
 #include "compiler/ir/rules.h"
 #include "jit/runner.h"
-#include "runtime/store/state_store.h"
 #include "runtime/connectors/connector.h"
+#include "runtime/store/state_store.h"
 
 namespace accord::sync {
 
@@ -68,7 +68,8 @@ struct Event {
 std::string_view EventKindName(Event::Kind k);
 
 struct SyncStats {
-  int64_t pairs = 0, unchanged = 0, created = 0, updated = 0, linked = 0, conflicts = 0, skipped = 0, deleted = 0, errors = 0;
+  int64_t pairs = 0, unchanged = 0, created = 0, updated = 0, linked = 0, conflicts = 0, skipped = 0, deleted = 0,
+          errors = 0;
 };
 
 struct PassReport {
@@ -77,21 +78,21 @@ struct PassReport {
   std::map<std::string, int64_t> errors_by_category;
   CallCounts salesforce_calls, hubspot_calls;
   int64_t records_read = 0;
-  int64_t read_errors = 0;  // records that could not be read (malformed lines, wrong shapes)
+  int64_t read_errors = 0;     // records that could not be read (malformed lines, wrong shapes)
   int64_t errors_waiting = 0;  // entries in the error log once the pass is done (this pass's and earlier ones)
-  bool ok = true;         // false: the pass stopped (store or connector failure)
+  bool ok = true;              // false: the pass stopped (store or connector failure)
   std::string failure;
   SyncStats Total() const;  // (unchanged pairs were not reconciled: both records unchanged since the last pass)
 };
 
 struct PassOptions {
-  bool dry_run = false;        // plan: compute everything, write nothing, roll the store back
-  bool keep_events = true;     // `run` over large data keeps counts only
-  bool full = false;           // reconcile every pair, not only those changed since the last pass
+  bool dry_run = false;     // plan: compute everything, write nothing, roll the store back
+  bool keep_events = true;  // `run` over large data keeps counts only
+  bool full = false;        // reconcile every pair, not only those changed since the last pass
   // A record stamped up to this long before the previous pass's newest record
   // counts as changed again (clock granularity; writes landing while that pass read).
   int64_t cursor_overlap_ms = 60000;
-  size_t chunk = 1000;         // pairs per write batch + store transaction
+  size_t chunk = 1000;  // pairs per write batch + store transaction
   // Progress: (sync, done, total) after every chunk.
   std::function<void(const std::string&, size_t, size_t)> progress;
 };

@@ -11,13 +11,12 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "runtime/sync/engine.h"
 #include "runtime/sync/reconcile.h"
@@ -46,8 +45,8 @@ std::string NormalizeDomain(std::string s);
 struct Table {
   const schema::Object* object = nullptr;
   System system = System::kSalesforce;
-  int64_t since_ms = -1;   // the previous pass's cursor minus the overlap; -1: every record is new
-  store::Cursor newest;    // the newest record as read (before this pass writes), the next cursor
+  int64_t since_ms = -1;  // the previous pass's cursor minus the overlap; -1: every record is new
+  store::Cursor newest;   // the newest record as read (before this pass writes), the next cursor
   std::vector<Record> records;
   std::unordered_map<std::string, size_t> by_id;
   // HubSpot merges: a merged-away record's id -> the surviving record's (hs_merged_object_ids)
@@ -80,7 +79,7 @@ struct SyncPlan {
   // the delete policy when side i's record is deleted (`delete K` sets both, `delete K from S` one)
   ir::DeleteKind del[2] = {ir::DeleteKind::kKeep, ir::DeleteKind::kKeep};
   std::string converts_to;
-  int handle_map[2] = {-1, -1};    // mapping toward side
+  int handle_map[2] = {-1, -1};     // mapping toward side
   int handle_create[2] = {-1, -1};  // on create defaults for side
   int handle_scope[2] = {-1, -1};
   int handle_when[2] = {-1, -1};
@@ -109,7 +108,7 @@ struct PendingWrite {
   size_t plan_index = 0;
   std::string sf_id, hs_id;  // the pair (the new side is empty for a create)
   Side source = Side::kSalesforce;
-  ShadowMap shadows_on_ack;   // for creates: the shadows of the new pair
+  ShadowMap shadows_on_ack;                                         // for creates: the shadows of the new pair
   std::vector<std::pair<std::string, ShadowEntry>> shadow_updates;  // for updates
   std::vector<FieldChange> changes;
   std::string lifecycle_field;  // lifecycle trigger bookkeeping (shadow key)
@@ -133,7 +132,7 @@ struct Engine::Impl {
   // per pass
   PassReport* report = nullptr;
   const PassOptions* opts = nullptr;
-  std::map<std::string, Table> tables[2];  // per side, by object name
+  std::map<std::string, Table> tables[2];                 // per side, by object name
   std::map<std::string, std::vector<store::Link>> links;  // per sync
   // ids linked in any sync, per object: "object\x1fid" -> sync
   std::unordered_map<std::string, std::string> taken[2];
@@ -279,7 +278,8 @@ struct Engine::Impl {
   // A record the system refused for one field it named is sent once more without
   // that field: the other fields land, the refused one waits with its error (its
   // shadow does not move, so it is carried once the value or the rules change).
-  void WithoutRefusedFields(const SyncPlan& p, int to, std::vector<PendingWrite>& writes, std::vector<WriteResult>& results);
+  void WithoutRefusedFields(const SyncPlan& p, int to, std::vector<PendingWrite>& writes,
+                            std::vector<WriteResult>& results);
   void PutShadowMap(const std::string& sync, const std::string& sf_id, const ShadowMap& sm);
   void Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, const WriteResult& res, Table* table, Work& w);
   void Triggers();

@@ -57,8 +57,9 @@ struct Harness {
   const schema::Object& Obj(System s, const char* name) { return *set.schemas.Find(s, name); }
   // the systems' clocks: now, one second more per edit
   std::string Stamp() {
-    static const int64_t start = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch()).count();
+    static const int64_t start =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     return IsoMillis(start + 1000 * ++clock);
   }
 
@@ -120,8 +121,8 @@ sync people: salesforce.Contact <-> hubspot.contacts {
 TEST(SyncEngine, EchoAndPingPong) {
   Harness h(kPeople);
   for (int i = 0; i < 50; ++i)
-    h.PutContact("003E" + std::to_string(i),
-                 {{"LastName", "L" + std::to_string(i)}, {"Email", "  Mixed.Case" + std::to_string(i) + "@Example.COM "}});
+    h.PutContact("003E" + std::to_string(i), {{"LastName", "L" + std::to_string(i)},
+                                              {"Email", "  Mixed.Case" + std::to_string(i) + "@Example.COM "}});
   PassReport first = h.Pass();
   EXPECT_EQ(first.Total().created, 50);
   // no external change: ten more passes write nothing, although lowercasing is not invertible
@@ -136,7 +137,8 @@ TEST(SyncEngine, EchoAndPingPong) {
 TEST(SyncEngine, IncrementalPassesReconcileOnlyChangedPairs) {
   Harness h(kPeople);
   for (int i = 0; i < 20; ++i)
-    h.PutContact("003I" + std::to_string(i), {{"LastName", "L" + std::to_string(i)}, {"Email", "i" + std::to_string(i) + "@example.com"}});
+    h.PutContact("003I" + std::to_string(i),
+                 {{"LastName", "L" + std::to_string(i)}, {"Email", "i" + std::to_string(i) + "@example.com"}});
   PassOptions o;
   o.cursor_overlap_ms = 0;
   EXPECT_EQ(h.engine->RunPass(o).Total().created, 20);
@@ -192,7 +194,8 @@ class FlakyConnector : public Wrapper {
     if (failures_ > 0) {
       --failures_;
       std::vector<WriteResult> out(ops.size());
-      for (auto& r : out) r = WriteResult{false, "", "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", true, {}};
+      for (auto& r : out)
+        r = WriteResult{false, "", "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", true, {}};
       return out;
     }
     return inner_.Write(o, ops);
@@ -256,7 +259,6 @@ class FieldTimesConnector : public Wrapper {
   int asked = 0, prefetches = 0;
   std::vector<std::string> prefetched_ids;
   size_t prefetched_slots = 0;
-
 };
 
 TEST(SyncEngine, TwoWayUsesTheFieldsOwnChangeTimeWhenTheSystemKnowsIt) {
@@ -270,7 +272,8 @@ TEST(SyncEngine, TwoWayUsesTheFieldsOwnChangeTimeWhenTheSystemKnowsIt) {
   // HubSpot edits the title first, Salesforce later, then HubSpot edits another field:
   // the HubSpot record is the newer one, but its title change is the older one
   h.EditHs(hs_id, {{"jobtitle", "Professor"}});
-  std::string hubspot_title_time = *h.hs.Get("contacts", hs_id)->at("properties").at("lastmodifieddate").get_ptr<const std::string*>();
+  std::string hubspot_title_time =
+      *h.hs.Get("contacts", hs_id)->at("properties").at("lastmodifieddate").get_ptr<const std::string*>();
   h.EditContact("003F1", {{"Title", "Director"}});
   h.EditHs(hs_id, {{"city", "Stockholm"}});
   hs.times[hs_id + "/jobtitle"] = hubspot_title_time;
@@ -391,32 +394,47 @@ std::pair<std::string, std::string> Expected(const Case& c) {
   if (sfv.empty() && hsv.empty()) return {"", ""};
   std::string p = c.policy;
   int winner;  // 0 Salesforce, 1 HubSpot, -1 none
-  if (p == "two_way") winner = c.hs_later ? 1 : 0;
-  else if (p == "prefer salesforce") winner = 0;
-  else if (p == "prefer hubspot") winner = 1;
-  else if (p == "prefer salesforce unless blank") winner = sfv.empty() ? 1 : 0;
-  else if (p == "prefer hubspot unless blank") winner = hsv.empty() ? 0 : 1;
-  else winner = -1;  // dont_sync
+  if (p == "two_way")
+    winner = c.hs_later ? 1 : 0;
+  else if (p == "prefer salesforce")
+    winner = 0;
+  else if (p == "prefer hubspot")
+    winner = 1;
+  else if (p == "prefer salesforce unless blank")
+    winner = sfv.empty() ? 1 : 0;
+  else if (p == "prefer hubspot unless blank")
+    winner = hsv.empty() ? 0 : 1;
+  else
+    winner = -1;  // dont_sync
   if (winner < 0) return {sfv, hsv};
   std::string win = winner == 0 ? sfv : hsv, lose = winner == 0 ? hsv : sfv;
   std::string b = c.blank;
   std::string loser_gets;
-  if (!win.empty()) loser_gets = win;
-  else if (b == "ignore") return {lose, lose};  // a blank never erases: the loser's value fills the blank
-  else if (b == "clear") loser_gets = "";
-  else loser_gets = "dflt";  // default "dflt"
+  if (!win.empty())
+    loser_gets = win;
+  else if (b == "ignore")
+    return {lose, lose};  // a blank never erases: the loser's value fills the blank
+  else if (b == "clear")
+    loser_gets = "";
+  else
+    loser_gets = "dflt";  // default "dflt"
   return winner == 0 ? std::make_pair(win, loser_gets) : std::make_pair(loser_gets, win);
 }
 
 TEST(SyncEngine, ConcurrentEditsFollowEveryPolicy) {
-  const char* policies[] = {"two_way", "prefer salesforce", "prefer hubspot", "prefer salesforce unless blank",
-                            "prefer hubspot unless blank", "dont_sync"};
+  const char* policies[] = {"two_way",
+                            "prefer salesforce",
+                            "prefer hubspot",
+                            "prefer salesforce unless blank",
+                            "prefer hubspot unless blank",
+                            "dont_sync"};
   const char* blanks[] = {"ignore", "clear", "default \"dflt\""};
   int cases = 0;
   for (const char* policy : policies) {
     for (const char* blank : blanks) {
-      std::string rules = std::string("sync people: salesforce.Contact <-> hubspot.contacts {\n  match email\n  conflict two_way\n") +
-                          "  Email <-> email\n  Title <-> jobtitle conflict " + policy + " blank " + blank + "\n}\n";
+      std::string rules =
+          std::string("sync people: salesforce.Contact <-> hubspot.contacts {\n  match email\n  conflict two_way\n") +
+          "  Email <-> email\n  Title <-> jobtitle conflict " + policy + " blank " + blank + "\n}\n";
       for (int mask = 0; mask < 8; ++mask) {
         Case c{policy, blank[0] == 'd' ? "default" : blank, (mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0};
         Harness h(rules);
@@ -458,14 +476,21 @@ TEST(SyncEngine, BadDataIsLoggedAndTheRestProceeds) {
   fs::create_directories(dir + "/hubspot");
   {
     std::ofstream sf(dir + "/salesforce/Contact.jsonl");
-    sf << R"({"Id":"003G","LastName":"Good","Email":"good@example.com","SystemModstamp":"2026-01-01T00:00:00.000Z"})" "\n";
-    sf << R"({"Id":"003M","LastName": "Malformed",)" "\n";                             // malformed JSON
-    sf << R"(["not", "an", "object"])" "\n";                                           // wrong shape
-    sf << R"({"LastName":"No id","Email":"noid@example.com"})" "\n";                 // no Id
-    sf << R"({"Id":"003T","LastName":"Typed","Email":"typed@example.com","Birthdate":"not a date"})" "\n";  // wrong type
-    sf << R"({"Id":"003P","LastName":"Pick","Email":"pick@example.com","LeadSource":"Carrier Pigeon"})" "\n";
+    sf << R"({"Id":"003G","LastName":"Good","Email":"good@example.com","SystemModstamp":"2026-01-01T00:00:00.000Z"})"
+          "\n";
+    sf << R"({"Id":"003M","LastName": "Malformed",)"
+          "\n";  // malformed JSON
+    sf << R"(["not", "an", "object"])"
+          "\n";  // wrong shape
+    sf << R"({"LastName":"No id","Email":"noid@example.com"})"
+          "\n";  // no Id
+    sf << R"({"Id":"003T","LastName":"Typed","Email":"typed@example.com","Birthdate":"not a date"})"
+          "\n";  // wrong type
+    sf << R"({"Id":"003P","LastName":"Pick","Email":"pick@example.com","LeadSource":"Carrier Pigeon"})"
+          "\n";
     sf << R"({"Id":"003L","LastName":"Long","Email":"long@example.com","Title":")" << std::string(200, 'z') << "\"}\n";
-    sf << R"({"Id":"003G2","LastName":"Also good","Email":"good2@example.com"})" "\n";
+    sf << R"({"Id":"003G2","LastName":"Also good","Email":"good2@example.com"})"
+          "\n";
   }
   Harness h(R"(
 sync people: salesforce.Contact <-> hubspot.contacts {
@@ -689,15 +714,17 @@ TEST(SyncEngine, DryRunWritesNothing) {
   char tmpl[] = "/tmp/accord-dry-run-XXXXXX";
   std::string dir = mkdtemp(tmpl);
   fs::create_directories(dir + "/salesforce");
-  const std::string line = R"({"Id":"003A","LastName":"Lovelace","Email":"ada@example.com"})" "\n";
+  const std::string line = R"({"Id":"003A","LastName":"Lovelace","Email":"ada@example.com"})"
+                           "\n";
   std::ofstream(dir + "/salesforce/Contact.jsonl") << line;
-  JsonlConnector sf_dry(System::kSalesforce, dir + "/salesforce", true), hs_dry(System::kHubSpot, dir + "/hubspot", true);
+  JsonlConnector sf_dry(System::kSalesforce, dir + "/salesforce", true),
+      hs_dry(System::kHubSpot, dir + "/hubspot", true);
   Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, sf_dry, hs_dry);
   PassOptions o;
   o.dry_run = true;
   PassReport r = engine.RunPass(o);
   EXPECT_EQ(r.Total().created, 1);
-  EXPECT_EQ(r.hubspot_calls.writes, 1);  // the projected call
+  EXPECT_EQ(r.hubspot_calls.writes, 1);        // the projected call
   EXPECT_FALSE(fs::exists(dir + "/hubspot"));  // nothing stored
   std::ifstream in(dir + "/salesforce/Contact.jsonl");
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), line);
@@ -716,7 +743,8 @@ class LostAckConnector : public Wrapper {
  public:
   LostAckConnector(Connector& inner, int lost, int copies = 1) : Wrapper(inner), lost_(lost), copies_(copies) {}
   std::vector<WriteResult> Write(const schema::Object& o, const std::vector<WriteOp>& ops) override {
-    bool creates = std::any_of(ops.begin(), ops.end(), [](const WriteOp& op) { return op.kind == WriteOp::Kind::kCreate; });
+    bool creates =
+        std::any_of(ops.begin(), ops.end(), [](const WriteOp& op) { return op.kind == WriteOp::Kind::kCreate; });
     if (!creates || lost_ <= 0) return inner_.Write(o, ops);
     --lost_;
     for (int i = 0; i < copies_; ++i) inner_.Write(o, ops);
@@ -771,7 +799,8 @@ TEST(SyncEngine, LostCreateResponseSentTwiceIsQuarantinedNotCreatedAThirdTime) {
 
 TEST(SyncEngine, LostCreateResponseWithNothingToFindItByWaitsVisibly) {
   std::string rules = kLinkOnly;
-  rules.replace(rules.find("  Id -> salesforce_contact_id\n"), std::string("  Id -> salesforce_contact_id\n").size(), "");
+  rules.replace(rules.find("  Id -> salesforce_contact_id\n"), std::string("  Id -> salesforce_contact_id\n").size(),
+                "");
   Harness h(rules);
   LostAckConnector lossy(h.hs, 1);
   Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, lossy);
@@ -844,8 +873,10 @@ TEST(SyncEngine, AnUnreadableRecordBlocksCreatesIntoItsObject) {
   char tmpl[] = "/tmp/accord-unreadable-XXXXXX";
   std::string dir = mkdtemp(tmpl);
   fs::create_directories(dir + "/hubspot");
-  std::string good = R"({"id":"201","properties":{"email":"ada@example.com","lastname":"Lovelace","lastmodifieddate":"2026-01-01T00:00:00.000Z"},"archived":false})";
-  std::ofstream(dir + "/hubspot/contacts.jsonl") << R"({"id":"201","properties":{"email":"ada@example.com",)" << "\n";
+  std::string good =
+      R"({"id":"201","properties":{"email":"ada@example.com","lastname":"Lovelace","lastmodifieddate":"2026-01-01T00:00:00.000Z"},"archived":false})";
+  std::ofstream(dir + "/hubspot/contacts.jsonl") << R"({"id":"201","properties":{"email":"ada@example.com",)"
+                                                 << "\n";
   Harness h(kPeople);
   JsonlConnector hs(System::kHubSpot, dir + "/hubspot");
   Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, hs);
@@ -908,7 +939,8 @@ class NoWrites : public Wrapper {
   explicit NoWrites(Connector& inner) : Wrapper(inner) {}
   std::vector<WriteResult> Write(const schema::Object&, const std::vector<WriteOp>& ops) override {
     std::vector<WriteResult> out;
-    for (const WriteOp& op : ops) out.push_back(WriteResult{true, op.kind == WriteOp::Kind::kCreate ? "dry" : op.id, "", "", false, {}});
+    for (const WriteOp& op : ops)
+      out.push_back(WriteResult{true, op.kind == WriteOp::Kind::kCreate ? "dry" : op.id, "", "", false, {}});
     return out;
   }
 };
@@ -927,8 +959,13 @@ lifecycle hubspot.contacts.lifecyclestage {
   std::string hs_id = h.store->FindBySalesforce("people", "003A")->hubspot_id;
   const auto& opp = h.Obj(System::kSalesforce, "Opportunity");
   auto put_opp = [&](const char* stage) {
-    h.sf.Put(opp, {{"Id", "006A"}, {"Name", "Engine"}, {"AccountId", "001A"}, {"StageName", stage},
-                   {"CloseDate", "2026-12-31"}, {"IsDeleted", false}, {"SystemModstamp", h.Stamp()}});
+    h.sf.Put(opp, {{"Id", "006A"},
+                   {"Name", "Engine"},
+                   {"AccountId", "001A"},
+                   {"StageName", stage},
+                   {"CloseDate", "2026-12-31"},
+                   {"IsDeleted", false},
+                   {"SystemModstamp", h.Stamp()}});
   };
   put_opp("Prospecting");
   h.Pass();
@@ -990,7 +1027,8 @@ sync people: salesforce.Contact -> hubspot.contacts {
   std::string ada = h.store->FindBySalesforce("people", "003A")->hubspot_id;
   std::string cb = h.store->FindBySalesforce("people", "003B")->hubspot_id;
   EXPECT_EQ(h.HsProp(ada, "lead_source"), "Web");
-  EXPECT_TRUE(h.HsProp(cb, "lead_source").is_null() || h.HsProp(cb, "lead_source") == "") << h.HsProp(cb, "lead_source");
+  EXPECT_TRUE(h.HsProp(cb, "lead_source").is_null() || h.HsProp(cb, "lead_source") == "")
+      << h.HsProp(cb, "lead_source");
   h.EditContact("003A", {{"LeadSource", "Phone Inquiry"}});
   h.Pass();
   EXPECT_EQ(h.HsProp(ada, "lead_source"), "") << "the unlisted value cleared the property";
@@ -1238,7 +1276,6 @@ class RecordingConnector : public Wrapper {
     return inner_.Write(o, ops);
   }
   std::vector<WriteOp> sent;
-
 };
 
 // Issue 12 defect 1: a create is an upsert where the rules write the source's id into a

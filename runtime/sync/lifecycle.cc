@@ -17,8 +17,10 @@ void Engine::Impl::Triggers() {
       if (tr->side != Side::kSalesforce) continue;
       std::string key = tr->object + "." + tr->field;
       auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
-      if (it == fields.end()) fields.push_back({key, {tr}});
-      else it->second.push_back(tr);
+      if (it == fields.end())
+        fields.push_back({key, {tr}});
+      else
+        it->second.push_back(tr);
     }
     for (const auto& [key, triggers] : fields) {
       const ir::TriggerPlan& first = *triggers.front();
@@ -58,8 +60,8 @@ void Engine::Impl::Triggers() {
             pw.op.fields.push_back({static_cast<size_t>(lc.slot), tr->stage});
             pw.hs_id = hid;
             pw.sf_id = r.id;
-            pw.changes.push_back({lc.object->fields[lc.slot].name, cur, tr->stage,
-                                  "when " + key + " becomes " + tr->value_text});
+            pw.changes.push_back(
+                {lc.object->fields[lc.slot].name, cur, tr->stage, "when " + key + " becomes " + tr->value_text});
             pw.lifecycle_field = key;
             pw.lifecycle_record = r.id;
             pw.lifecycle_value = now;
@@ -85,7 +87,8 @@ void Engine::Impl::Triggers() {
         }
         ++report->per_sync["lifecycle"].updated;
         if (!opts->dry_run)
-          Check(store.PutShadow("~lifecycle", pw.lifecycle_record, store::Shadow{pw.lifecycle_field, pw.lifecycle_value, std::nullopt}));
+          Check(store.PutShadow("~lifecycle", pw.lifecycle_record,
+                                store::Shadow{pw.lifecycle_field, pw.lifecycle_value, std::nullopt}));
         if (Record* h = hs->Find(pw.op.id)) h->values.set(static_cast<size_t>(lc.slot), pw.op.fields[0].second);
         Event e;
         e.kind = Event::Kind::kLifecycle;
@@ -106,8 +109,8 @@ void Engine::Impl::Triggers() {
 }
 
 // The HubSpot records a trigger on Salesforce record `r` sets.
-std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const ir::TriggerPlan& tr, const schema::Object* src,
-                                        const Record& r) {
+std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const ir::TriggerPlan& tr,
+                                                      const schema::Object* src, const Record& r) {
   std::vector<std::string> out;
   auto add = [&](const std::string& id) {
     if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
@@ -154,7 +157,8 @@ std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const
       Table* hs = Load(Side::kHubSpot, lc.object);
       for (const Record& h : hs->records) {
         auto it = h.associations.find(q.cs->hubspot->name);
-        if (it != h.associations.end() && std::find(it->second.begin(), it->second.end(), l.hubspot_id) != it->second.end())
+        if (it != h.associations.end() &&
+            std::find(it->second.begin(), it->second.end(), l.hubspot_id) != it->second.end())
           add(h.id);
       }
     }

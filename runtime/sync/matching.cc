@@ -17,7 +17,8 @@ std::string Engine::Impl::MatchKey(const SyncPlan& p, int side, const Record& r)
   return Lower(std::string(base::Trim(*v)));
 }
 
-void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done) {
+void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w,
+                            size_t& done) {
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   std::vector<std::pair<std::string, std::string>> requarantine;  // (sf id, hs id) decided again
   struct ClearResolved {  // on every way out: a quarantine nothing logged again is resolved
@@ -26,7 +27,8 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
     std::vector<std::pair<std::string, std::string>>& ids;
     ~ClearResolved() {
       for (const auto& [sf, hs] : ids)
-        if (!self->logged_now.count({p.name, sf + "|" + hs}) && !self->opts->dry_run) self->Check(self->store.ClearErrors(p.name, sf, hs));
+        if (!self->logged_now.count({p.name, sf + "|" + hs}) && !self->opts->dry_run)
+          self->Check(self->store.ClearErrors(p.name, sf, hs));
     }
   } clear_resolved{this, p, requarantine};
   // candidates per side: not deleted, not tombstoned, not linked here or in a sibling sync, in scope
@@ -71,10 +73,12 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       const Record& r = t[s]->records[i];
       if (r.deleted) continue;
       if (linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) {
-        if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]])) ext_linked[s].insert(*r.values[p.extid_slot[s]]);
+        if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]]))
+          ext_linked[s].insert(*r.values[p.extid_slot[s]]);
         continue;
       }
-      if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]])) by_ext[s][*r.values[p.extid_slot[s]]].push_back(i);
+      if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]]))
+        by_ext[s][*r.values[p.extid_slot[s]]].push_back(i);
       if (keyed && !intents[p.name].empty()) {
         std::string k = MatchKey(p, s, r);
         if (!k.empty()) by_key_all[s][k].push_back(i);
@@ -90,7 +94,8 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
         auto it = taken[s].find(Key(obj[s]->name, r.id));
         if (it == taken[s].end() || r.deleted) continue;
         std::string k = MatchKey(p, s, r);
-        if (!k.empty()) sibling_key[s].emplace(k, (it->second == p.name ? "this sync" : it->second) + " (" + r.id + ")");
+        if (!k.empty())
+          sibling_key[s].emplace(k, (it->second == p.name ? "this sync" : it->second) + " (" + r.id + ")");
       }
   }
   std::unordered_set<size_t> used[2];
@@ -149,8 +154,10 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       if (auto it = s == 0 ? errors_sf.find({p.name, r.id}) : errors_hs.find({p.name, r.id});
           it != (s == 0 ? errors_sf.end() : errors_hs.end()))
         prior = &it->second;
-      if (prior && prior->category == CategoryName(Category::kDuplicates)) requarantine.push_back({sf_id, hs_id});
-      else if (Waiting(p, sf_id, hs_id, recp)) continue;
+      if (prior && prior->category == CategoryName(Category::kDuplicates))
+        requarantine.push_back({sf_id, hs_id});
+      else if (Waiting(p, sf_id, hs_id, recp))
+        continue;
       // 1. the external id a rule wrote on the other side (our own earlier create)
       if (p.extid_slot[o] >= 0) {
         auto it = by_ext[o].find(r.id);
@@ -159,8 +166,10 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
           for (size_t j : it->second)
             if (!used[o].count(j)) free.push_back(j);
           if (free.size() == 1) {
-            if (s == 0) link_pair(i, free[0], "linked by the external id a previous pass wrote");
-            else link_pair(free[0], i, "linked by the external id a previous pass wrote");
+            if (s == 0)
+              link_pair(i, free[0], "linked by the external id a previous pass wrote");
+            else
+              link_pair(free[0], i, "linked by the external id a previous pass wrote");
             continue;
           }
           if (free.size() > 1) {
@@ -194,8 +203,10 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
         for (size_t j : by_key[o][k])
           if (!used[o].count(j)) theirs.push_back(j);
         if (theirs.size() == 1 && mine.size() == 1) {
-          if (s == 0) link_pair(i, theirs[0], ("matched by " + p.match).c_str());
-          else link_pair(theirs[0], i, ("matched by " + p.match).c_str());
+          if (s == 0)
+            link_pair(i, theirs[0], ("matched by " + p.match).c_str());
+          else
+            link_pair(theirs[0], i, ("matched by " + p.match).c_str());
           continue;
         }
         if (theirs.size() > 1 || (mine.size() > 1 && (theirs.size() == 1 || may_create))) {
@@ -203,8 +214,10 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
           for (size_t j : theirs.size() > 1 ? theirs : mine)
             ids += (ids.empty() ? "" : ", ") + t[theirs.size() > 1 ? o : s]->records[j].id;
           Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
-                p.match + " " + k + " is ambiguous: " + std::to_string(theirs.size() > 1 ? theirs.size() : mine.size()) +
-                    " " + std::string(theirs.size() > 1 ? (o == 0 ? "Salesforce" : "HubSpot") : (s == 0 ? "Salesforce" : "HubSpot")) +
+                p.match + " " + k +
+                    " is ambiguous: " + std::to_string(theirs.size() > 1 ? theirs.size() : mine.size()) + " " +
+                    std::string(theirs.size() > 1 ? (o == 0 ? "Salesforce" : "HubSpot")
+                                                  : (s == 0 ? "Salesforce" : "HubSpot")) +
                     " records have it (" + ids + "); quarantined, not linked or created",
                 true, o == 0 ? System::kSalesforce : System::kHubSpot, obj[o]->name);
           continue;
@@ -223,7 +236,8 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       if (auto u = unreadable[o].find(obj[o]->name); u != unreadable[o].end() && u->second > 0) {
         Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
               "not created: " + std::to_string(u->second) + " " + std::string(o == 0 ? "Salesforce " : "HubSpot ") +
-                  obj[o]->name + " record(s) could not be read in this pass (see the Transport errors) and one of "
+                  obj[o]->name +
+                  " record(s) could not be read in this pass (see the Transport errors) and one of "
                   "them may be this record; retried when they read again",
               false, o == 0 ? System::kSalesforce : System::kHubSpot, obj[o]->name);
         continue;
@@ -236,8 +250,10 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
           for (size_t j : by_key_all[o][k])
             if (!used[o].count(j)) found.push_back(j);
         if (found.size() == 1) {
-          if (s == 0) link_pair(i, found[0], ("matched by " + p.match + " (outside the scope)").c_str());
-          else link_pair(found[0], i, ("matched by " + p.match + " (outside the scope)").c_str());
+          if (s == 0)
+            link_pair(i, found[0], ("matched by " + p.match + " (outside the scope)").c_str());
+          else
+            link_pair(found[0], i, ("matched by " + p.match + " (outside the scope)").c_str());
           continue;
         }
         bool findable = p.extid_slot[o] >= 0 || !k.empty();
@@ -323,8 +339,9 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
     if (!v.is_error()) text = ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v, &err);
     if (v.is_error() || !err.empty()) {
       rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
-      field_errors.push_back({ev, of.rule, of.field->name + ": " + ev.error_message() + " (the record is created without " +
-                                               of.field->name + ", which waits until the value or the rules change)"});
+      field_errors.push_back({ev, of.rule,
+                              of.field->name + ": " + ev.error_message() + " (the record is created without " +
+                                  of.field->name + ", which waits until the value or the rules change)"});
       bad.insert(of.target_slot);
       continue;
     }
@@ -344,7 +361,8 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
       if (v.is_error() || !err.empty()) {
         rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
         field_errors.push_back(
-            {ev, of.rule, of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name + ")"});
+            {ev, of.rule,
+             of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name + ")"});
         bad.insert(of.target_slot);
         continue;
       }
@@ -411,8 +429,8 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
       } else {
         // the record is created; its association waits for the parent (retried every pass)
         Error(p.name, Category::kAssociations, "", sf_id, hs_id,
-              "waiting for " + (a.parent_object.empty() ? "the parent" : a.parent_object) + " " +
-                  *r.values[a.sf_slot] + " to sync before associating " + a.hs_object,
+              "waiting for " + (a.parent_object.empty() ? "the parent" : a.parent_object) + " " + *r.values[a.sf_slot] +
+                  " to sync before associating " + a.hs_object,
               false, System::kHubSpot, obj[1]->name);
       }
     }

@@ -38,7 +38,8 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     if (link.state == store::LinkState::kDeleted) {
       // an ended link's entry (a merge the other system has not followed) is over once neither record lives
       bool live = (rec[0] && !rec[0]->deleted) || (rec[1] && !rec[1]->deleted);
-      if (!live && HasError(p, link) && !opts->dry_run) Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
+      if (!live && HasError(p, link) && !opts->dry_run)
+        Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
       continue;
     }
     // unchanged on both sides since the last pass, nothing pending: in agreement already
@@ -48,8 +49,8 @@ void Engine::Impl::RunSync(SyncPlan& p) {
       continue;
     }
     // deletes
-    if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ||
-        store.IsTombstoned("hubspot", link.hubspot_id)) {
+    if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) ||
+        store.IsTombstoned("salesforce", link.salesforce_id) || store.IsTombstoned("hubspot", link.hubspot_id)) {
       // a merge moved the link: the pair, as it is now, reconciles in this same pass
       if (!HandleDelete(p, link, rec, w)) continue;
       rec[0] = t[0]->Find(link.salesforce_id);
@@ -58,9 +59,11 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     }
     if (!rec[0] || !rec[1]) {
       Error(p.name, Category::kTransport, "", link.salesforce_id, link.hubspot_id,
-            std::string("the linked ") + (!rec[0] ? "Salesforce " + p.cs->salesforce->name : "HubSpot " + p.cs->hubspot->name) +
+            std::string("the linked ") +
+                (!rec[0] ? "Salesforce " + p.cs->salesforce->name : "HubSpot " + p.cs->hubspot->name) +
                 " record is missing from the data; nothing is written until it is back or reported deleted",
-            false, rec[0] ? System::kHubSpot : System::kSalesforce, rec[0] ? p.cs->hubspot->name : p.cs->salesforce->name);
+            false, rec[0] ? System::kHubSpot : System::kSalesforce,
+            rec[0] ? p.cs->hubspot->name : p.cs->salesforce->name);
       continue;
     }
     SetStamp(rec[0], rec[1]);
@@ -68,14 +71,14 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     rt::Value serr;
     bool in[2] = {InScope(p, Side::kSalesforce, rec[0], rec[1], &serr), true};
     if (serr.is_error()) {
-      Error(p.name, CategoryOfValue(serr), ErrorRule(serr, ""), link.salesforce_id, link.hubspot_id, serr.error_message(),
-            true, System::kHubSpot, p.cs->hubspot->name);
+      Error(p.name, CategoryOfValue(serr), ErrorRule(serr, ""), link.salesforce_id, link.hubspot_id,
+            serr.error_message(), true, System::kHubSpot, p.cs->hubspot->name);
       continue;
     }
     in[1] = InScope(p, Side::kHubSpot, rec[0], rec[1], &serr);
     if (serr.is_error()) {
-      Error(p.name, CategoryOfValue(serr), ErrorRule(serr, ""), link.salesforce_id, link.hubspot_id, serr.error_message(),
-            true, System::kSalesforce, p.cs->salesforce->name);
+      Error(p.name, CategoryOfValue(serr), ErrorRule(serr, ""), link.salesforce_id, link.hubspot_id,
+            serr.error_message(), true, System::kSalesforce, p.cs->salesforce->name);
       continue;
     }
     if (!in[0] || !in[1]) {
@@ -171,8 +174,10 @@ bool Engine::Impl::HasError(const SyncPlan& p, const store::Link& l) {
 // transient one for its backoff.
 bool Engine::Impl::Waiting(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2]) {
   const store::SyncError* e = nullptr;
-  if (auto it = errors_sf.find({p.name, sf_id}); !sf_id.empty() && it != errors_sf.end()) e = &it->second;
-  else if (auto it2 = errors_hs.find({p.name, hs_id}); !hs_id.empty() && it2 != errors_hs.end()) e = &it2->second;
+  if (auto it = errors_sf.find({p.name, sf_id}); !sf_id.empty() && it != errors_sf.end())
+    e = &it->second;
+  else if (auto it2 = errors_hs.find({p.name, hs_id}); !hs_id.empty() && it2 != errors_hs.end())
+    e = &it2->second;
   if (!e) return false;
   if (e->retry_at == 0) return false;  // requeued (accord retry, or the rules changed)
   std::string now = PairStamp(rec[0], rec[1]);
@@ -183,14 +188,14 @@ bool Engine::Impl::Waiting(const SyncPlan& p, const std::string& sf_id, const st
   return true;
 }
 
-void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2], ShadowMap& sm,
-               bool has_shadows, Work& w) {
+void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2],
+                             ShadowMap& sm, bool has_shadows, Work& w) {
   Mapped m[2] = {Map(p, 0, rec[0], rec[1]), Map(p, 1, rec[0], rec[1])};
   // a mapping program's own error (its scope expression failed) stops the pair
   for (int i = 0; i < 2; ++i)
     if (m[i].ran && m[i].result.is_error()) {
-      Error(p.name, CategoryOfValue(m[i].result), ErrorRule(m[i].result, ""), sf_id, hs_id,
-            m[i].result.error_message(), true, i == 0 ? System::kSalesforce : System::kHubSpot,
+      Error(p.name, CategoryOfValue(m[i].result), ErrorRule(m[i].result, ""), sf_id, hs_id, m[i].result.error_message(),
+            true, i == 0 ? System::kSalesforce : System::kHubSpot,
             i == 0 ? p.cs->salesforce->name : p.cs->hubspot->name);
       return;
     }
@@ -225,7 +230,8 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
         continue;
       }
       std::string verr;
-      in.toward[i].text = ValueText(i == 0 ? System::kSalesforce : System::kHubSpot, obj[i]->fields[rp.slot[i]], v, &verr);
+      in.toward[i].text =
+          ValueText(i == 0 ? System::kSalesforce : System::kHubSpot, obj[i]->fields[rp.slot[i]], v, &verr);
       if (!verr.empty()) {
         in.toward[i].error = true;
         err[i] = rt::Value::Error(rt::ErrorCode::kConversion, verr);
@@ -279,7 +285,8 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
       // one bad value holds back only its own field: the record's other fields are written
       Error(p.name, CategoryOfValue(err[to]), ErrorRule(err[to], rp.loc), sf_id, hs_id,
             obj[to]->fields[rp.slot[to]].name + ": " + err[to].error_message() + " (only " +
-                obj[to]->fields[rp.slot[to]].name + " waits, until the value or the rules change; the record's "
+                obj[to]->fields[rp.slot[to]].name +
+                " waits, until the value or the rules change; the record's "
                 "other fields are written)",
             true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
       bad[to] = true;
@@ -292,8 +299,10 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
       e.salesforce_id = sf_id;
       e.hubspot_id = hs_id;
       e.rule = rp.loc;
-      e.changes.push_back({rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)", in.base[0], in.cur[0], rp.loc});
-      e.changes.push_back({rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)", in.base[1], in.cur[1], rp.loc});
+      e.changes.push_back(
+          {rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)", in.base[0], in.cur[0], rp.loc});
+      e.changes.push_back(
+          {rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)", in.base[1], in.cur[1], rp.loc});
       e.message = d.why;
       Emit(e);
     }
@@ -308,8 +317,10 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
   };
   std::vector<const RulePair*> computed;
   for (const RulePair& rp : p.pairs) {
-    if (rp.slot[0] < 0 || rp.slot[1] < 0) computed.push_back(&rp);
-    else decide(rp);
+    if (rp.slot[0] < 0 || rp.slot[1] < 0)
+      computed.push_back(&rp);
+    else
+      decide(rp);
   }
   if (!computed.empty() && (!pw[0].op.fields.empty() || !pw[1].op.fields.empty())) {
     Record after[2] = {*rec[0], *rec[1]};
@@ -345,7 +356,8 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
 
 // Associations of a linked pair: the HubSpot record is associated with the
 // HubSpot twin of the Salesforce parent; a parent not synced yet waits.
-void Engine::Impl::Associations(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2], Work& w) {
+void Engine::Impl::Associations(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2],
+                                Work& w) {
   for (const Assoc& a : p.assocs) {
     if (a.sf_slot < 0) continue;
     const Text& parent = rec[0]->values[a.sf_slot];
@@ -408,8 +420,7 @@ void Engine::Impl::Merge(std::vector<PendingWrite>& list, PendingWrite pw) {
 
 const SyncPlan* Engine::Impl::ParentPlan(const Assoc& a) {
   for (const SyncPlan& q : plans)
-    if (q.cs->hubspot->name == a.hs_object &&
-        (a.parent_object.empty() || q.cs->salesforce->name == a.parent_object))
+    if (q.cs->hubspot->name == a.hs_object && (a.parent_object.empty() || q.cs->salesforce->name == a.parent_object))
       return &q;
   return nullptr;
 }
@@ -472,7 +483,8 @@ bool Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
   // a deleted record's entries in the error log are over (a delete that fails logs anew)
   if (!opts->dry_run)
     for (const auto& [sf, hs] : {std::pair<std::string, std::string>{link.salesforce_id, link.hubspot_id},
-                                 {link.salesforce_id, ""}, {"", link.hubspot_id}})
+                                 {link.salesforce_id, ""},
+                                 {"", link.hubspot_id}})
       Check(store.ClearErrors(p.name, sf, hs));
   int gone = (rec[0] && rec[0]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ? 0 : 1;
   std::string ids[2] = {link.salesforce_id, link.hubspot_id};
@@ -532,7 +544,8 @@ namespace accord::sync {
 void Engine::Impl::PrefetchFieldTimes(const SyncPlan& p, Table* t[2], const std::vector<store::Link>& own) {
   std::vector<size_t> slots[2];
   for (const RulePair& rp : p.pairs)
-    if (rp.policy.kind == ir::ConflictKind::kTwoWay && rp.slot[0] >= 0 && rp.slot[1] >= 0 && rp.out[0] >= 0 && rp.out[1] >= 0)
+    if (rp.policy.kind == ir::ConflictKind::kTwoWay && rp.slot[0] >= 0 && rp.slot[1] >= 0 && rp.out[0] >= 0 &&
+        rp.out[1] >= 0)
       for (int s = 0; s < 2; ++s) slots[s].push_back(static_cast<size_t>(rp.slot[s]));
   if (slots[0].empty()) return;
   std::vector<std::string> ids[2];

@@ -32,7 +32,7 @@ FieldDecision DecideField(const FieldInput& in) {
   if (!in.flows[1]) ch[0] = false;
   if (!in.flows[0]) ch[1] = false;
   auto accept = [&](int i) { basev[i] = in.cur[i]; };  // this side's current value becomes its shadow
-  auto write = [&](int to, int from) {                  // `from` changed: carry it to `to`
+  auto write = [&](int to, int from) {                 // `from` changed: carry it to `to`
     const Proposal& x = in.toward[to];
     if (x.skip) {
       accept(from);
@@ -71,7 +71,8 @@ FieldDecision DecideField(const FieldInput& in) {
     write(0, 1);
   } else {
     const Proposal* w = in.toward;
-    bool agree = (IsBlank(in.cur[0]) && IsBlank(in.cur[1])) || (!w[1].skip && !w[1].error && Same(w[1].text, in.cur[1])) ||
+    bool agree = (IsBlank(in.cur[0]) && IsBlank(in.cur[1])) ||
+                 (!w[1].skip && !w[1].error && Same(w[1].text, in.cur[1])) ||
                  (!w[0].skip && !w[0].error && Same(w[0].text, in.cur[0]));
     if (agree) {
       accept(0), accept(1);
@@ -109,8 +110,8 @@ FieldDecision DecideField(const FieldInput& in) {
                    (t[s].at.empty() ? " (none known)" : " " + t[s].at);
           };
           d.by_record_time = !t[0].field || !t[1].field;
-          d.why = tie ? "two_way: a tie within " + std::to_string(grain) + " ms (salesforce " + source(0) + ", hubspot " +
-                            source(1) + "); a tie goes to salesforce"
+          d.why = tie ? "two_way: a tie within " + std::to_string(grain) + " ms (salesforce " + source(0) +
+                            ", hubspot " + source(1) + "); a tie goes to salesforce"
                       : "two_way: the more recent change (" + std::string(side_name[d.winner]) + ", by " +
                             source(d.winner) + " against " + source(1 - d.winner) + ")";
           break;
@@ -123,8 +124,10 @@ FieldDecision DecideField(const FieldInput& in) {
         int w = d.winner, l = 1 - w;
         // the winner's new value is a blank the rules do not write (`blank ignore`): a blank never
         // erases, so the loser's value fills it in this same pass (not one pass later)
-        if (in.toward[l].skip && !in.toward[w].skip) write(w, l);
-        else write(l, w);
+        if (in.toward[l].skip && !in.toward[w].skip)
+          write(w, l);
+        else
+          write(l, w);
       }
     }
   }

@@ -19,9 +19,9 @@ namespace accord::sync {
 // change time where known, else the record's; `precision_ms` is the
 // granularity of that clock (Salesforce SystemModstamp: 1000).
 struct ChangeTime {
-  std::string at;  // ISO-8601
+  std::string at;        // ISO-8601
   int precision_ms = 0;  // 0: unknown, then read off the text (no fraction: whole seconds)
-  bool field = false;  // the field's own change time (not the record's)
+  bool field = false;    // the field's own change time (not the record's)
   // Not the field's time: the record's stamp in the pass that first saw this value, which
   // bounds when the field changed (an edit of another field since then moved the record's
   // time, not this field's).

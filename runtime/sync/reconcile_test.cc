@@ -90,9 +90,7 @@ TEST(Reconcile, PreferUnlessBlankAndDontSync) {
 
 FieldInput TwoWayAt(const std::string& sf_at, int sf_prec, const std::string& hs_at, int hs_prec) {
   FieldInput in = Identity({{"a", "a"}}, "b", "c", kTwoWay);
-  in.changed_at = [=](int s) {
-    return s == 0 ? ChangeTime{sf_at, sf_prec, false} : ChangeTime{hs_at, hs_prec, true};
-  };
+  in.changed_at = [=](int s) { return s == 0 ? ChangeTime{sf_at, sf_prec, false} : ChangeTime{hs_at, hs_prec, true}; };
   return in;
 }
 
@@ -127,7 +125,9 @@ TEST(Reconcile, SaysWhenARecordsTimeStoodForAFields) {
   EXPECT_TRUE(d.by_record_time);
   EXPECT_NE(d.why.find("when a pass first saw the change"), std::string::npos) << d.why;
   // both fields' own times: exact, nothing to note
-  in.changed_at = [](int s) { return ChangeTime{s == 0 ? "2026-01-01T10:00:01Z" : "2026-01-01T10:00:03Z", 1000, true}; };
+  in.changed_at = [](int s) {
+    return ChangeTime{s == 0 ? "2026-01-01T10:00:01Z" : "2026-01-01T10:00:03Z", 1000, true};
+  };
   EXPECT_FALSE(DecideField(in).by_record_time);
 }
 
@@ -151,11 +151,12 @@ TEST(Reconcile, StampMsReadsFractionsAndOffsets) {
 // a blank never overwrites a value.
 TEST(Reconcile, ADecisionAppliedDecidesNothingMore) {
   std::vector<Text> values = {std::nullopt, Text(""), Text("a"), Text("b"), Text("c")};
-  std::vector<ir::ConflictPolicy> policies = {
-      kTwoWay, Policy(ir::ConflictKind::kPrefer, schema::System::kSalesforce),
-      Policy(ir::ConflictKind::kPrefer, schema::System::kHubSpot),
-      Policy(ir::ConflictKind::kPreferUnlessBlank, schema::System::kSalesforce),
-      Policy(ir::ConflictKind::kPreferUnlessBlank, schema::System::kHubSpot), Policy(ir::ConflictKind::kDontSync)};
+  std::vector<ir::ConflictPolicy> policies = {kTwoWay,
+                                              Policy(ir::ConflictKind::kPrefer, schema::System::kSalesforce),
+                                              Policy(ir::ConflictKind::kPrefer, schema::System::kHubSpot),
+                                              Policy(ir::ConflictKind::kPreferUnlessBlank, schema::System::kSalesforce),
+                                              Policy(ir::ConflictKind::kPreferUnlessBlank, schema::System::kHubSpot),
+                                              Policy(ir::ConflictKind::kDontSync)};
   int cases = 0;
   for (int has = 0; has < 2; ++has)
     for (const Text& b0 : values)

@@ -4,13 +4,12 @@
 #include <ctime>
 #include <functional>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "compiler/ir/interp.h"
+#include "runtime/connectors/jsonl_connector.h"
 #include "runtime/record.h"
 #include "runtime/store/state_store.h"
-#include "runtime/connectors/jsonl_connector.h"
 
 namespace accord::sync {
 
@@ -51,7 +50,8 @@ struct Runner {
   }
 
   const schema::Object* ObjectOf(const ast::ObjectRef& ref) const {
-    return set.schemas.Find(ref.side == ast::Side::kSalesforce ? System::kSalesforce : System::kHubSpot, ref.object.text);
+    return set.schemas.Find(ref.side == ast::Side::kSalesforce ? System::kSalesforce : System::kHubSpot,
+                            ref.object.text);
   }
 
   // The text of a given/expected value as the system would store it.
@@ -114,9 +114,9 @@ struct Runner {
     }
     JsonlConnector sf(System::kSalesforce, ""), hs(System::kHubSpot, "");
     JsonlConnector* conn[2] = {&sf, &hs};
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+    int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::string past = IsoMillis(now - 86400000);
 
     // keys: the given id, or one per given record
@@ -147,8 +147,10 @@ struct Runner {
         if (!ValueOf(*g.o, rf, &v)) continue;
         const schema::Field* f = g.o->FindField(rf.field.text);
         json jv = JsonlConnector::JsonValue(g.o->system, *f, v);
-        if (hubspot) (*rec)["properties"][f->name] = jv;
-        else (*rec)[f->name] = jv;
+        if (hubspot)
+          (*rec)["properties"][f->name] = jv;
+        else
+          (*rec)[f->name] = jv;
       }
     };
     auto shell = [&](const schema::Object* o, const std::string& key, const std::string& stamp) {
@@ -216,8 +218,10 @@ struct Runner {
       json j = existing ? *existing : shell(g.o, g.key, IsoMillis(stamp));
       fields_of(g, &j);
       std::string s = IsoMillis(stamp += 1000);
-      if (g.o->system == System::kSalesforce) j["SystemModstamp"] = s;
-      else j["properties"][g.o->name == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate"] = s;
+      if (g.o->system == System::kSalesforce)
+        j["SystemModstamp"] = s;
+      else
+        j["properties"][g.o->name == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate"] = s;
       c.Put(*g.o, j);
     }
     if (!failures.empty()) {
@@ -279,9 +283,10 @@ struct Runner {
         }
         if (!found) {
           std::string exp;
-          for (const auto& [f, v] : want) exp += (exp.empty() ? "" : ", ") + f->name + ": " + (v ? "\"" + *v + "\"" : "null");
-          failures.push_back(Loc(er->range) + ": expected a write to " + std::string(ast::SideName(er->object.side)) + "." +
-                             o->name + " with {" + exp + "}" +
+          for (const auto& [f, v] : want)
+            exp += (exp.empty() ? "" : ", ") + f->name + ": " + (v ? "\"" + *v + "\"" : "null");
+          failures.push_back(Loc(er->range) + ": expected a write to " + std::string(ast::SideName(er->object.side)) +
+                             "." + o->name + " with {" + exp + "}" +
                              (ids.empty() ? "; nothing of that object was written" : "; the records written:" + seen));
         }
       } else if (auto* en = std::get_if<ast::ExpectNothing>(&item)) {
@@ -289,8 +294,8 @@ struct Runner {
         for (const Event& e : r.events)
           if (e.kind == Event::Kind::kCreate || e.kind == Event::Kind::kUpdate || e.kind == Event::Kind::kDelete ||
               e.kind == Event::Kind::kLifecycle) {
-            seen += "\n      " + std::string(EventKindName(e.kind)) + " " +
-                    std::string(schema::SystemName(e.target)) + "." + e.object;
+            seen += "\n      " + std::string(EventKindName(e.kind)) + " " + std::string(schema::SystemName(e.target)) +
+                    "." + e.object;
             for (const auto& c : e.changes) seen += " " + c.field + "=" + (c.after ? "\"" + *c.after + "\"" : "null");
           }
         if (!seen.empty()) failures.push_back(Loc(en->range) + ": expected no writes; the pass wrote:" + seen);

@@ -53,7 +53,8 @@ void Engine::Impl::Flush(const SyncPlan& p, Work& w) {
     Table* table = &tables[to][obj[to]->name];
     for (size_t i = 0; i < w.writes[to].size(); ++i) {
       PendingWrite& pw = w.writes[to][i];
-      WriteResult res = i < results.size() ? results[i] : WriteResult{false, pw.op.id, "UNKNOWN", "no result", true, std::nullopt};
+      WriteResult res =
+          i < results.size() ? results[i] : WriteResult{false, pw.op.id, "UNKNOWN", "no result", true, std::nullopt};
       if (pw.op.kind == WriteOp::Kind::kUpdate && !pw.shadow_updates.empty() && !opts->dry_run)
         Check(store.ClearPending(p.name, pw.sf_id, to == 0 ? "salesforce" : "hubspot"));
       if (!res.ok) {
@@ -111,7 +112,8 @@ void Engine::Impl::Flush(const SyncPlan& p, Work& w) {
 // A record the system refused for one field it named is sent once more without
 // that field: the other fields land, the refused one waits with its error (its
 // shadow does not move, so it is carried once the value or the rules change).
-void Engine::Impl::WithoutRefusedFields(const SyncPlan& p, int to, std::vector<PendingWrite>& writes, std::vector<WriteResult>& results) {
+void Engine::Impl::WithoutRefusedFields(const SyncPlan& p, int to, std::vector<PendingWrite>& writes,
+                                        std::vector<WriteResult>& results) {
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   std::vector<size_t> again;
   std::vector<WriteOp> ops;
@@ -160,8 +162,8 @@ void Engine::Impl::WithoutRefusedFields(const SyncPlan& p, int to, std::vector<P
   }
   std::vector<WriteResult> second = conn[to]->Write(*obj[to], ops);
   for (size_t k = 0; k < again.size(); ++k)
-    results[again[k]] = k < second.size() ? second[k]
-                                          : WriteResult{false, ops[k].id, "UNKNOWN", "no result", true, std::nullopt};
+    results[again[k]] =
+        k < second.size() ? second[k] : WriteResult{false, ops[k].id, "UNKNOWN", "no result", true, std::nullopt};
 }
 
 void Engine::Impl::PutShadowMap(const std::string& sync, const std::string& sf_id, const ShadowMap& sm) {
@@ -172,7 +174,8 @@ void Engine::Impl::PutShadowMap(const std::string& sync, const std::string& sf_i
   Check(store.PutShadows(sync, sf_id, v));
 }
 
-void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, const WriteResult& res, Table* table, Work& w) {
+void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, const WriteResult& res, Table* table,
+                                Work& w) {
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   SyncStats& stats = report->per_sync[p.name];
   Event e;
@@ -185,16 +188,19 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     if (res.id.empty() || taken[to].count(Key(obj[to]->name, res.id))) {
       // a wrong answer: the new record's id is missing or already linked to another record
       cur_stamp = pw.stamp;
-      Error(p.name, Category::kTransport, "", pw.sf_id, pw.hs_id,
-            "the create was answered with " + (res.id.empty() ? std::string("no id") : "id " + res.id + ", which is already linked to another record") +
-                "; not linked (the create's intent is kept, so it is not created again blindly)",
-            true, e.target, obj[to]->name);
+      Error(
+          p.name, Category::kTransport, "", pw.sf_id, pw.hs_id,
+          "the create was answered with " +
+              (res.id.empty() ? std::string("no id") : "id " + res.id + ", which is already linked to another record") +
+              "; not linked (the create's intent is kept, so it is not created again blindly)",
+          true, e.target, obj[to]->name);
       return;
     }
     store::Link l{p.name, sf_id, hs_id, store::LinkState::kActive};
     if (!opts->dry_run) {
       Check(store.PutLink(l));
-      Check(store.RemoveIntent(p.name, to == 0 ? "salesforce" : "hubspot", pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id));
+      Check(store.RemoveIntent(p.name, to == 0 ? "salesforce" : "hubspot",
+                               pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id));
     }
     PutShadowMap(p.name, sf_id, pw.shadows_on_ack);
     LinkErrors(p, sf_id, hs_id);
@@ -245,7 +251,8 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     if (!pw.lifecycle_field.empty()) {
       e.kind = Event::Kind::kLifecycle;
       if (!opts->dry_run)
-        Check(store.PutShadow("~lifecycle", pw.lifecycle_record, store::Shadow{pw.lifecycle_field, pw.lifecycle_value, std::nullopt}));
+        Check(store.PutShadow("~lifecycle", pw.lifecycle_record,
+                              store::Shadow{pw.lifecycle_field, pw.lifecycle_value, std::nullopt}));
     }
     // the shadows of the fields this write carried move now that it is acknowledged
     if (auto it = w.pair_shadows.find(pw.sf_id); it != w.pair_shadows.end())

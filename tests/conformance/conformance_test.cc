@@ -13,10 +13,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "compiler/ir/lower.h"
 #include "compiler/syntax/parser.h"
@@ -53,10 +52,14 @@ bool Decode(const json& v, Value* out, std::string* why) {
   auto it = v.begin();
   const std::string& k = it.key();
   const json& x = it.value();
-  if (k == "null") *out = Value::Null();
-  else if (k == "bool") *out = Value::Bool(x.get<bool>());
-  else if (k == "int") *out = Value::Int(std::stoll(x.get<std::string>()));
-  else if (k == "uint") *out = Value::Uint(std::stoull(x.get<std::string>()));
+  if (k == "null")
+    *out = Value::Null();
+  else if (k == "bool")
+    *out = Value::Bool(x.get<bool>());
+  else if (k == "int")
+    *out = Value::Int(std::stoll(x.get<std::string>()));
+  else if (k == "uint")
+    *out = Value::Uint(std::stoull(x.get<std::string>()));
   else if (k == "double") {
     if (x.is_string()) {
       std::string s = x.get<std::string>();
@@ -64,8 +67,10 @@ bool Decode(const json& v, Value* out, std::string* why) {
     } else {
       *out = Value::Double(x.get<double>());
     }
-  } else if (k == "string") *out = Value::String(x.get<std::string>());
-  else if (k == "bytes") *out = Value::Bytes(Base64Decode(x.get<std::string>()));
+  } else if (k == "string")
+    *out = Value::String(x.get<std::string>());
+  else if (k == "bytes")
+    *out = Value::Bytes(Base64Decode(x.get<std::string>()));
   else if (k == "list") {
     std::vector<Value> items;
     for (const auto& e : x) {
@@ -140,9 +145,12 @@ bool Same(const Value& a, const Value& b) {
       }
       return true;
     }
-    case Kind::kError: return true;
-    case Kind::kType: return std::string_view(a.type_name()) == b.type_name();
-    default: return accord::rt::Equal(a, b);
+    case Kind::kError:
+      return true;
+    case Kind::kType:
+      return std::string_view(a.type_name()) == b.type_name();
+    default:
+      return accord::rt::Equal(a, b);
   }
 }
 
@@ -162,9 +170,12 @@ int main(int argc, char** argv) {
   bool verbose = false;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--report" && i + 1 < argc) report_path = argv[++i];
-    else if (a == "--min-pass" && i + 1 < argc) min_pass = std::stoi(argv[++i]);
-    else if (a == "--verbose") verbose = true;
+    if (a == "--report" && i + 1 < argc)
+      report_path = argv[++i];
+    else if (a == "--min-pass" && i + 1 < argc)
+      min_pass = std::stoi(argv[++i]);
+    else if (a == "--verbose")
+      verbose = true;
   }
   std::map<std::string, std::string> skips;
   {
@@ -200,10 +211,14 @@ int main(int argc, char** argv) {
     Tally& t = per_file[file];
     if (c.value("needs_proto", false)) ++needs_proto;
     std::string reason;
-    if (c.contains("skip_reason")) reason = c["skip_reason"];
-    else if (skips.count(file)) reason = skips[file];
-    else if (skips.count(file + "/" + section)) reason = skips[file + "/" + section];
-    else if (skips.count(id)) reason = skips[id];
+    if (c.contains("skip_reason"))
+      reason = c["skip_reason"];
+    else if (skips.count(file))
+      reason = skips[file];
+    else if (skips.count(file + "/" + section))
+      reason = skips[file + "/" + section];
+    else if (skips.count(id))
+      reason = skips[id];
     if (!reason.empty()) {
       ++t.skipped;
       ++skip_reasons[reason];
@@ -211,7 +226,9 @@ int main(int argc, char** argv) {
     }
     ++t.run;
     auto fail = [&](const std::string& engine, const std::string& why) {
-      if (verbose) std::cout << "FAIL [" << engine << "] line " << line_no << " " << id << ": " << why << "\n    " << c["expr"].get<std::string>() << "\n";
+      if (verbose)
+        std::cout << "FAIL [" << engine << "] line " << line_no << " " << id << ": " << why << "\n    "
+                  << c["expr"].get<std::string>() << "\n";
     };
     accord::SourceFile src("<conformance>", c["expr"].get<std::string>());
     accord::DiagSink sink(10);
@@ -272,13 +289,16 @@ int main(int argc, char** argv) {
         ++t.type_checked;
         std::string want = c["deduced_type"];
         std::string got = ty.ToString();
-        if (want == got) ++t.type_match;
-        else if (verbose) std::cout << "TYPE " << id << ": want " << want << ", got " << got << "\n";
+        if (want == got)
+          ++t.type_match;
+        else if (verbose)
+          std::cout << "TYPE " << id << ": want " << want << ", got " << got << "\n";
       }
     }
     accord::ir::ExprEnv lenv;
     lenv.params = params;
-    auto prog = std::make_unique<accord::ir::Program>(accord::ir::LowerExpression(*parsed.expr, *parsed.file, model, lenv));
+    auto prog =
+        std::make_unique<accord::ir::Program>(accord::ir::LowerExpression(*parsed.expr, *parsed.file, model, lenv));
     std::string verr = accord::ir::Verify(*prog);
     if (!verr.empty()) {
       fail("verify", verr);
@@ -348,10 +368,11 @@ int main(int argc, char** argv) {
   for (const auto& [r, n] : skip_reasons) rep << "- " << n << ": " << r << "\n";
   std::cout << rep.str();
   int no_proto = total - needs_proto;
-  std::printf("\n%d cases, %d need protobuf messages, %d without: interp passes %d (%.1f%%), jit passes %d (%.1f%%); "
-              "%d engine disagreements\n",
-              total, needs_proto, no_proto, sum.pass_interp, 100.0 * sum.pass_interp / std::max(1, no_proto),
-              sum.pass_jit, 100.0 * sum.pass_jit / std::max(1, no_proto), disagreements);
+  std::printf(
+      "\n%d cases, %d need protobuf messages, %d without: interp passes %d (%.1f%%), jit passes %d (%.1f%%); "
+      "%d engine disagreements\n",
+      total, needs_proto, no_proto, sum.pass_interp, 100.0 * sum.pass_interp / std::max(1, no_proto), sum.pass_jit,
+      100.0 * sum.pass_jit / std::max(1, no_proto), disagreements);
   if (!report_path.empty()) {
     std::ofstream out(report_path);
     out << rep.str();

@@ -93,8 +93,8 @@ std::string Show(const rt::Value& v);
 // frame fj) with `b`; "" when they agree, else a description. With `poison`
 // every non-parameter register first holds a different error value in each
 // frame, so a program that reads a register before writing it disagrees.
-std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Runner& engine, int h, ir::Frame& fj,
-                    const Bindings& b, rt::Value* result = nullptr, bool poison = false);
+std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Runner& engine, int h, ir::Frame& fj, const Bindings& b,
+                    rt::Value* result = nullptr, bool poison = false);
 
 // The example rule set's mapping programs with random records: runs every
 // mapping under both engines on `records` random source records; "" or the

@@ -62,7 +62,8 @@ void RunSeeds(uint64_t first, uint64_t n, Stats& st, bool verbose) {
       bool ok = Compile(text, &it->c);
       st.front_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!ok) {
-        if (it->c.why.rfind("VERIFY", 0) == 0) ADD_FAILURE() << "seed " << seed << ": " << text << "\n" << it->c.why;
+        if (it->c.why.rfind("VERIFY", 0) == 0)
+          ADD_FAILURE() << "seed " << seed << ": " << text << "\n" << it->c.why;
         else if (it->c.why.rfind("parse", 0) == 0) {
           ++st.parse_fail;
           if (verbose) std::printf("seed %llu: %s\n  %s\n", (unsigned long long)seed, text.c_str(), it->c.why.c_str());
@@ -97,8 +98,9 @@ void RunSeeds(uint64_t first, uint64_t n, Stats& st, bool verbose) {
         if (!disagreement.empty()) {
           ++st.mismatches;
           if (st.mismatches <= 20)
-            ADD_FAILURE() << "engines disagree, seed " << it->seed << " (bindings #" << k << ")\n  expr: "
-                          << it->c.text << "\n" << b.Describe() << "  " << disagreement
+            ADD_FAILURE() << "engines disagree, seed " << it->seed << " (bindings #" << k << ")\n  expr: " << it->c.text
+                          << "\n"
+                          << b.Describe() << "  " << disagreement
                           << "\n  reproduce: ACCORD_DIFFERENTIAL_SEED=" << it->seed
                           << " differential_test --gtest_filter=DifferentialTest.OneSeed";
         }
@@ -112,9 +114,10 @@ TEST(DifferentialTest, RandomExpressions) {
   uint64_t n = EnvOr("ACCORD_DIFFERENTIAL_SEEDS", 3000);
   Stats st;
   RunSeeds(first, n, st, false);
-  std::printf("%d expressions generated, %d checked (%d parse failures, %d check failures), %d runs, "
-              "%d error results, %d mismatches\nresult kinds:",
-              st.generated, st.checked, st.parse_fail, st.check_fail, st.runs, st.errors, st.mismatches);
+  std::printf(
+      "%d expressions generated, %d checked (%d parse failures, %d check failures), %d runs, "
+      "%d error results, %d mismatches\nresult kinds:",
+      st.generated, st.checked, st.parse_fail, st.check_fail, st.runs, st.errors, st.mismatches);
   for (const auto& [k, c] : st.kinds) std::printf(" %s %d", k.c_str(), c);
   std::printf("\nparse+check+lower %.0f ms, JIT compile %.0f ms\n", st.front_ms, st.compile_ms);
   for (const auto& [why, c] : st.check_failures) std::printf("  %d x %s\n", c, why.c_str());

@@ -69,7 +69,8 @@ std::vector<std::string> Sessions() {
 }
 
 void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
 }
 
 // LSP position of a byte offset, counted here independently of the server:
@@ -387,8 +388,7 @@ std::string RunSession(const std::string& name) {
     if (!server.Write(Frame(message))) break;
     if (message.contains("id") && message.contains("method")) {
       json id = message["id"];
-      if (!read_until([&](const json& m) { return m.contains("id") && m["id"] == id && !m.contains("method"); }))
-        break;
+      if (!read_until([&](const json& m) { return m.contains("id") && m["id"] == id && !m.contains("method"); })) break;
     } else if (message.value("method", "") != "exit") {
       if (!server.Write(Frame(barrier)) || !read_until([](const json&) { return false; })) break;
     }
