@@ -271,6 +271,11 @@ struct Engine::Impl {
   // the survivor has a link of its own, ends without deleting anything, with a Duplicates entry.
   bool MergedAway(const SyncPlan& p, store::Link& link, int gone, const std::string& survivor);
   std::string MatchKey(const SyncPlan& p, int side, const Record& r);
+  static bool IntentWrote(const nlohmann::json& sent, const std::vector<schema::Field>& fields, int slot);
+  std::vector<size_t> SentBy(const nlohmann::json& sent, const schema::Object& obj, const Table& t,
+                             const std::unordered_set<std::string>& linked_ids,
+                             const std::unordered_map<std::string, std::string>& taken,
+                             const std::unordered_set<size_t>& used);
   void Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done);
   bool WouldCreate(const SyncPlan& p, int from, const Record& r);
   void Create(const SyncPlan& p, int from, const Record& r, Work& w);

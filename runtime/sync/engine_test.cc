@@ -780,6 +780,13 @@ sync people: salesforce.Contact -> hubspot.contacts {
 }
 )";
 
+// kLinkOnly without `Id -> salesforce_contact_id`: a create's result has no external id to be found by
+std::string LinkOnlyWithoutExternalId() {
+  std::string rules = kLinkOnly;
+  const std::string extid = "  Id -> salesforce_contact_id\n";
+  return rules.replace(rules.find(extid), extid.size(), "");
+}
+
 TEST(SyncEngine, LostCreateResponseSentTwiceIsQuarantinedNotCreatedAThirdTime) {
   Harness h(kLinkOnly);
   LostAckConnector lossy(h.hs, 1, 2);
@@ -798,15 +805,15 @@ TEST(SyncEngine, LostCreateResponseSentTwiceIsQuarantinedNotCreatedAThirdTime) {
 }
 
 TEST(SyncEngine, LostCreateResponseWithNothingToFindItByWaitsVisibly) {
-  std::string rules = kLinkOnly;
-  rules.replace(rules.find("  Id -> salesforce_contact_id\n"), std::string("  Id -> salesforce_contact_id\n").size(),
-                "");
+  const std::string rules = LinkOnlyWithoutExternalId();
   Harness h(rules);
   LostAckConnector lossy(h.hs, 1);
   Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, lossy);
   h.PutContact("003E", {{"LastName", "Noether"}});
   ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
   ASSERT_EQ(h.hs.All("contacts").size(), 1u);
+  // a user edits the record the create made: no record holds what the create sent
+  h.EditHs((*h.hs.All("contacts").begin())["id"], {{"lastname", "Noether-Emmy"}});
   WaitBackoff(*h.store);
   h.EditContact("003E", {{"Title", "Professor"}});  // a later edit makes the record fresh again
   PassReport r = engine.RunPass(PassOptions{});
@@ -824,6 +831,27 @@ TEST(SyncEngine, LostCreateResponseWithNothingToFindItByWaitsVisibly) {
   e2.RunPass(PassOptions{});
   WaitBackoff(*g.store);
   EXPECT_EQ(e2.RunPass(PassOptions{}).Total().created, 1);
+}
+
+// The soak's seed 20261217 (tests/model/regressions/seed-20261217-lost-create-without-key.json):
+// the create writes no key field (here: no email), so only the values it sent find what it made.
+TEST(SyncEngine, LostCreateResponseWithoutKeyIsFoundByTheValuesItSent) {
+  const std::string rules = LinkOnlyWithoutExternalId();
+  Harness h(rules);
+  LostAckConnector lossy(h.hs, 1);
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, lossy);
+  h.PutContact("003E", {{"LastName", "Noether"}});
+  h.PutContact("003H", {{"LastName", "Meitner"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  ASSERT_EQ(h.hs.All("contacts").size(), 2u);
+  WaitBackoff(*h.store);
+  h.EditContact("003E", {{"Title", "Professor"}});
+  PassReport r = engine.RunPass(PassOptions{});
+  ASSERT_TRUE(r.ok) << r.failure;
+  EXPECT_EQ(r.Total().created, 0);
+  EXPECT_EQ(h.hs.All("contacts").size(), 2u) << "the create whose response was lost is not sent again";
+  EXPECT_FALSE(FindError(*h.store, "Duplicates"));
+  EXPECT_EQ(h.store->AllLinks("people").size(), 2u) << "both are linked, each to the record its create made";
 }
 
 TEST(SyncEngine, RelinkAfterALostCreateResponseTakesItsShadowsFromTheIntent) {

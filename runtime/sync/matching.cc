@@ -17,6 +17,42 @@ std::string Engine::Impl::MatchKey(const SyncPlan& p, int side, const Record& r)
   return Lower(std::string(base::Trim(*v)));
 }
 
+// Whether a create's intent (its "fields": target field name -> text) wrote a
+// non-blank value into `slot`.
+bool Engine::Impl::IntentWrote(const nlohmann::json& sent, const std::vector<schema::Field>& fields, int slot) {
+  if (slot < 0 || !sent.is_object()) return false;
+  auto it = sent.find(fields[slot].name);
+  return it != sent.end() && it->is_string() && !base::Trim(it->get_ref<const std::string&>()).empty();
+}
+
+// The unlinked, unused records of `t` that hold every non-blank value a create
+// sent: the record a create whose response was lost made, when nothing else
+// (an external id, a key the create wrote) finds it. A create that sent no
+// value finds nothing.
+std::vector<size_t> Engine::Impl::SentBy(const nlohmann::json& sent, const schema::Object& obj, const Table& t,
+                                         const std::unordered_set<std::string>& linked_ids,
+                                         const std::unordered_map<std::string, std::string>& taken,
+                                         const std::unordered_set<size_t>& used) {
+  std::vector<std::pair<int, std::string>> want;
+  if (sent.is_object())
+    for (int slot = 0; slot < static_cast<int>(obj.fields.size()); ++slot)
+      if (IntentWrote(sent, obj.fields, slot)) want.emplace_back(slot, sent[obj.fields[slot].name]);
+  std::vector<size_t> found;
+  if (want.empty()) return found;
+  for (size_t j = 0; j < t.records.size(); ++j) {
+    const Record& c = t.records[j];
+    if (c.deleted || used.count(j) || linked_ids.count(c.id) || taken.count(Key(obj.name, c.id))) continue;
+    bool all = true;
+    for (const auto& [slot, text] : want)
+      if (IsBlank(c.values[slot]) || *c.values[slot] != text) {
+        all = false;
+        break;
+      }
+    if (all) found.push_back(j);
+  }
+  return found;
+}
+
 void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w,
                             size_t& done) {
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
@@ -244,16 +280,28 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       }
       // an earlier create of this record has no acknowledgement: find what it made first
       if (IntentOf(p, o, r.id)) {
+        const nlohmann::json& sent = (*IntentOf(p, o, r.id))["fields"];
+        // the key finds the record only if the create wrote the target's key field
+        // (`Website -> domain` creates a Salesforce Account without one)
         std::string k = keyed ? MatchKey(p, s, r) : "";
+        if (!k.empty() && !IntentWrote(sent, obj[o]->fields, p.match_slot[o])) k.clear();
         std::vector<size_t> found;
-        if (!k.empty())
+        const char* how = "";
+        if (!k.empty()) {
           for (size_t j : by_key_all[o][k])
             if (!used[o].count(j)) found.push_back(j);
+          how = " (outside the scope)";
+        } else {
+          // no key: an unlinked record that holds every value the create sent is what it made
+          found = SentBy(sent, *obj[o], *t[o], linked_ids[o], taken[o], used[o]);
+          how = " (the values an earlier create sent)";
+        }
         if (found.size() == 1) {
+          std::string by = (k.empty() ? std::string("found by") : "matched by " + p.match) + how;
           if (s == 0)
-            link_pair(i, found[0], ("matched by " + p.match + " (outside the scope)").c_str());
+            link_pair(i, found[0], by.c_str());
           else
-            link_pair(found[0], i, ("matched by " + p.match + " (outside the scope)").c_str());
+            link_pair(found[0], i, by.c_str());
           continue;
         }
         bool findable = p.extid_slot[o] >= 0 || !k.empty();
