@@ -1038,11 +1038,19 @@ def short(rec):
         "hs_lastmodifieddate", "hs_object_id", "OwnerId", "CreatedById", "LastModifiedById")}
 
 
-def commit(rules, state, ex, after):
+def _unexpected(ex, side, obj, rid, field, rec):
+    c = ex.fields.get((side, obj, rid, field)) if field else None
+    return c is not None and norm(rec.get(field)) not in c
+
+
+def commit(rules, state, ex, after, unverified=False):
     """Moves the model's store after an observed pass: links from the expectation (creates
     resolved to the ids the systems gave), shadows = what each side holds now ('the shadows
     hold exactly what each side has'), except fields held back (errors, dont_sync conflicts,
-    out of scope)."""
+    out of scope). `unverified`: the pass ran under faults or beside edits and was not
+    checked; a field whose value after it is not one the expectation allows (a write that did
+    not land) keeps its shadow from before the pass, as the engine's store does (soak seed
+    30261250: adopting the disagreeing pair as the shadow lost the HubSpot edit)."""
     st = ex.state_after
     for c in ex.creates:
         if c.new_id is None:
@@ -1072,6 +1080,9 @@ def commit(rules, state, ex, after):
                     st.unsettled[(s.name, sid, i)] = tag
                     continue
                 st.unsettled.pop((s.name, sid, i), None)
+                if unverified and (s.name, sid, i) in st.shadows and (
+                        _unexpected(ex, SF, s.sf_obj, sid, r.sf, srec) or _unexpected(ex, HS, s.hs_obj, hid, r.hs, hrec)):
+                    continue
                 st.shadows[(s.name, sid, i)] = (r.value(SF, srec), r.value(HS, hrec))
     state.__dict__.update(st.__dict__)
     return state
