@@ -1034,6 +1034,32 @@ TEST(SyncEngine, AComputedFieldSeesTheValuesThePassDecides) {
   EXPECT_EQ(Harness::Writes(h.engine->RunPass(full)), 0) << "one pass converges";
 }
 
+// Soak seed 20261231: a pair whose own write takes it out of scope (HubSpot's job title
+// reaches Salesforce, `Title != "Excluded"` then excludes it) keeps its computed field: it
+// was in scope when the pass read it, and out of scope a pair gets no updates (docs/sync.md).
+TEST(SyncEngine, APairThePassWritesOutOfScopeKeepsItsComputedField) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  scope salesforce: Title != "Excluded"
+  LastName  <-> lastname
+  Email     <-> email
+  Title     <- jobtitle
+  coalesce(FirstName, "") + " " + LastName -> full_name
+}
+)");
+  h.PutContact("003A", {{"FirstName", "Ada"}, {"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  h.Pass();
+  std::string hs_id = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  ASSERT_EQ(h.HsProp(hs_id, "full_name"), "Ada Lovelace");
+  h.EditHs(hs_id, {{"jobtitle", "Excluded"}});
+  h.Pass();
+  EXPECT_EQ(h.SfField("003A", "Title"), "Excluded");
+  EXPECT_EQ(h.HsProp(hs_id, "full_name"), "Ada Lovelace") << "not blanked by the pair leaving scope";
+}
+
 // `else -> null` in a values table (docs/language.md §4): an unlisted value clears the
 // target, on create and on update; a listed one is translated.
 TEST(SyncEngine, AValuesTableElseNullClearsTheTarget) {

@@ -327,13 +327,19 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
     for (int to = 0; to < 2; ++to)
       for (const auto& [slot, text] : pw[to].op.fields) after[to].values.set(slot, text);
     for (int i = 0; i < 2; ++i) {
-      m[i] = Map(p, i, &after[0], &after[1]);
-      if (m[i].ran && m[i].result.is_error()) {
-        Error(p.name, CategoryOfValue(m[i].result), ErrorRule(m[i].result, ""), sf_id, hs_id,
-              m[i].result.error_message(), true, i == 0 ? System::kSalesforce : System::kHubSpot,
+      Mapped again = Map(p, i, &after[0], &after[1]);
+      if (again.ran && again.result.is_error()) {
+        Error(p.name, CategoryOfValue(again.result), ErrorRule(again.result, ""), sf_id, hs_id,
+              again.result.error_message(), true, i == 0 ? System::kSalesforce : System::kHubSpot,
               i == 0 ? p.cs->salesforce->name : p.cs->hubspot->name);
         return;
       }
+      // this pass's own writes take the pair out of scope: the program stopped before its
+      // outputs (which are not values to write). The pair was in scope when the pass read it;
+      // its computed fields keep what the records as read give, and it gets no further update
+      // while out of scope.
+      if (again.ran && again.result.is(rt::Kind::kBool) && !again.result.bool_value()) continue;
+      m[i] = std::move(again);
     }
   }
   for (const RulePair* rp : computed) decide(*rp);
