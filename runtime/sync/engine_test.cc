@@ -1060,6 +1060,45 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_EQ(h.HsProp(hs_id, "full_name"), "Ada Lovelace") << "not blanked by the pair leaving scope";
 }
 
+// Soak seed 30261224: a blank toward a Salesforce field an update may not clear (not nillable:
+// REQUIRED_FIELD_MISSING) is refused by the engine from the schema, the same in plan and run,
+// instead of plan announcing a write that run then has refused.
+TEST(SyncEngine, ABlankTowardARequiredSalesforceFieldIsAnErrorInPlanAndRun) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict prefer salesforce
+  blank clear
+  Email     <-> email
+  LastName  <-> lastname
+  Title     <-> jobtitle
+}
+)");
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"Title", "Countess"}});
+  h.Pass();
+  std::string hs_id = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  h.EditHs(hs_id, {{"lastname", nullptr}, {"jobtitle", "Analyst"}});
+  NoWrites dry_sf(h.sf), dry_hs(h.hs);
+  Engine planner(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, dry_sf, dry_hs);
+  PassOptions plan;
+  plan.dry_run = true;
+  PassReport planned = planner.RunPass(plan);
+  auto blanks_last_name = [](const PassReport& r) {
+    for (const Event& e : r.events)
+      for (const auto& c : e.changes)
+        if (e.kind == Event::Kind::kUpdate && c.field == "LastName") return true;
+    return false;
+  };
+  EXPECT_FALSE(blanks_last_name(planned)) << "plan does not announce a write Salesforce refuses";
+  h.Pass();
+  EXPECT_EQ(h.SfField("003A", "LastName"), "Lovelace");
+  EXPECT_EQ(h.SfField("003A", "Title"), "Analyst") << "the record's other fields are written";
+  const store::SyncError* e = FindError(*h.store, "PropertyValues");
+  ASSERT_TRUE(e) << "the refused blank waits visibly";
+  EXPECT_NE(e->message.find("LastName"), std::string::npos) << e->message;
+}
+
 // `else -> null` in a values table (docs/language.md §4): an unlisted value clears the
 // target, on create and on update; a listed one is translated.
 TEST(SyncEngine, AValuesTableElseNullClearsTheTarget) {

@@ -280,6 +280,22 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
                    " — a record's time stood for the field's; review the value (field history tracking on the field "
                    "makes this exact)";
     }
+    // a blank toward a Salesforce field an update may not clear: Salesforce refuses it
+    // (REQUIRED_FIELD_MISSING); decided from the schema so that plan and run agree and no
+    // request is spent on it. Only this field waits; its shadow stays.
+    if (d.write_to == 0 && rp.slot[0] >= 0 && IsBlank(d.value)) {
+      const schema::Field& f = obj[0]->fields[rp.slot[0]];
+      if (!f.nillable && f.updateable && f.native_type != "boolean") {
+        Error(p.name, Category::kPropertyValues, rp.loc, sf_id, hs_id,
+              "REQUIRED_FIELD_MISSING: " + f.name +
+                  ": Salesforce requires a value and the rules would clear it (only " + f.name +
+                  " waits, until the value or the rules change; the record's other fields are written)",
+              true, System::kSalesforce, obj[0]->name);
+        bad[0] = true;
+        d.write_to = -1;
+        d.base_moves = false;
+      }
+    }
     if (d.error_to >= 0) {
       int to = d.error_to;
       // one bad value holds back only its own field: the record's other fields are written
