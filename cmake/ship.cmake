@@ -59,4 +59,9 @@ if(ACCORD_TESTS)
            COMMAND bash ${ACCORD_PACKAGING_TESTS}/install_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   add_test(NAME deb_test COMMAND bash ${ACCORD_PACKAGING_TESTS}/deb_test.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(deb_test PROPERTIES TIMEOUT 600)
+  # docs/ci.md's sh blocks and workflow, and action.yml's steps, run against a local git repository.
+  add_test(NAME ci_docs_test
+           COMMAND python3 ${ACCORD_PACKAGING_TESTS}/ci_docs_test.py $<TARGET_FILE:accord> ${CMAKE_SOURCE_DIR})
+  # The Dockerfile, checked without Docker (structure, COPY sources, the runtime stage installs the .deb).
+  add_test(NAME dockerfile_test COMMAND python3 ${ACCORD_PACKAGING_TESTS}/dockerfile_test.py ${CMAKE_SOURCE_DIR})
 endif()
