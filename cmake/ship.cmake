@@ -64,4 +64,7 @@ if(ACCORD_TESTS)
            COMMAND python3 ${ACCORD_PACKAGING_TESTS}/ci_docs_test.py $<TARGET_FILE:accord> ${CMAKE_SOURCE_DIR})
   # The Dockerfile, checked without Docker (structure, COPY sources, the runtime stage installs the .deb).
   add_test(NAME dockerfile_test COMMAND python3 ${ACCORD_PACKAGING_TESTS}/dockerfile_test.py ${CMAKE_SOURCE_DIR})
+  # The VS Code extension through `vsce package` (npm ci in editors/vscode; skipped, exit 77, without npm).
+  add_test(NAME vscode_package_test COMMAND bash ${ACCORD_PACKAGING_TESTS}/vscode_package_test.sh ${CMAKE_SOURCE_DIR})
+  set_tests_properties(vscode_package_test PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 endif()
