@@ -2,6 +2,9 @@
 # completions generated from the CLI definition, `cmake --install` rules (GNUInstallDirs), the
 # Debian package (CPack DEB) and their tests. Included at the end of the top-level CMakeLists.txt.
 include(GNUInstallDirs)
+# `ninja install` and cpack install what is built and never rebuild "all" first: deb_test runs cpack
+# while other tests run the binary, and `make install` / `make deb` build before installing anyway.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 # ---- `accord --version`: the source tree's git revision, refreshed at every build ----
 set(ACCORD_GIT_REVISION "" CACHE STRING "git revision for `accord --version` (empty: ask git at build time)")
