@@ -305,6 +305,15 @@ std::string ZshText(const std::string& s) {
   return out;
 }
 
+// A verb's own options where its commands are completed ("accord schema -"): names only.
+std::string ZshFlags(const VerbDoc& v) {
+  std::string out;
+  for (const OptionDoc& o : v.options) {
+    for (const std::string& n : o.names) out += " '" + n + "[" + ZshText(o.description) + "]'";
+  }
+  return out;
+}
+
 void ZshArguments(std::ostream& out, const VerbDoc& v, const std::string& indent) {
   out << indent << "_arguments -s";
   for (const OptionDoc& o : v.options) {
@@ -340,6 +349,7 @@ void ZshVerb(std::ostream& out, const VerbDoc& v, int depth) {
   }
   out << " )\n"
       << indent << "  _describe -t commands 'accord " << v.name << " command' subs\n"
+      << indent << "  _arguments" << ZshFlags(v) << "\n"
       << indent << "  return\n"
       << indent << "fi\n"
       << indent << "shift words; (( CURRENT-- ))\n"
@@ -362,11 +372,7 @@ std::string Zsh(const VerbDoc& root) {
   for (const VerbDoc& v : root.subs) out << " '" << ZshText(v.name) << ":" << ZshText(v.description) << "'";
   out << " )\n"
       << "    _describe -t commands 'accord command' verbs\n"
-      << "    _arguments";
-  for (const OptionDoc& o : root.options) {
-    for (const std::string& n : o.names) out << " '" << n << "[" << ZshText(o.description) << "]'";
-  }
-  out << "\n"
+      << "    _arguments" << ZshFlags(root) << "\n"
       << "    return\n"
       << "  fi\n"
       << "  shift words; (( CURRENT-- ))\n"

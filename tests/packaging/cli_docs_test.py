@@ -3,8 +3,9 @@
 --help shows: every verb (nested ones too), every option and positional of each, and every value
 of an option with a fixed set. The list is read from `accord --help` and `accord VERB --help`,
 never written down here. The pages render with groff without a warning; the bash completion is
-run (COMP_WORDS/COMPREPLY), the fish one through `fish -c 'complete -C ...'` and the zsh one is
-parsed by `zsh -n` where those shells are installed (scripts/install-deps installs them).
+run (COMP_WORDS/COMPREPLY), the fish one through `fish -c 'complete -C ...'` and the zsh one in an
+interactive zsh in a pseudo-terminal (zsh/zpty), where those shells are installed
+(scripts/install-deps installs them).
 
     cli_docs_test.py ACCORD SHARE_DIR    (SHARE_DIR: build/share, with man1/ and completions/)
 """
@@ -18,13 +19,13 @@ ACCORD, SHARE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 passed = failed = 0
 
 
-def check(ok, what):
+def check(ok, what, detail=""):
     global passed, failed
     if ok:
         passed += 1
     else:
         failed += 1
-        print("FAIL:", what)
+        print("FAIL:", what, detail)
 
 
 def help_of(words):
@@ -177,10 +178,47 @@ for words, options, positionals, subs in tree:
             check(f"({' '.join(choices)})" in zsh_text, f"_accord offers the values of {names[-1]}")
     for s in subs:
         check(f"'{s}:" in zsh_text, f"_accord describes the verb {s}")
+# zsh completes only in an interactive shell: one runs in a pseudo-terminal (zsh/zpty) with compinit
+# and the generated _accord on fpath; a wrapped compadd prints each candidate it is given.
+ZSH_CAPTURE = r"""
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z 'PS1=""; fpath=(%s $fpath); autoload -Uz compinit; compinit -u -D'
+zpty -w z 'compadd () { builtin compadd -O __hits "$@"; print -l -- "" "<<${^__hits[@]}>>"; builtin compadd "$@" }'
+zpty -w z "$1"$'\t'
+local out="" chunk
+integer idle=0 i
+# read until the candidates have come and nothing more follows (at most 4 s)
+for (( i = 0; i < 80; i++ )); do
+  if zpty -rt z chunk; then out+=$chunk; idle=0; else sleep 0.05; (( idle++ )); fi
+  [[ $out == *$'\n<<'[^\$]* ]] && (( idle >= 4 )) && break
+done
+print -r -- "$out"
+zpty -d z
+"""
 zsh = shutil.which("zsh")
 if zsh:
     r = subprocess.run([zsh, "-n", zsh_file], capture_output=True, text=True)
     check(r.returncode == 0 and r.stderr == "", f"zsh -n _accord: {r.stderr}")
+    capture = os.path.join(SHARE, "zsh_capture.zsh")
+    with open(capture, "w") as f:
+        f.write(ZSH_CAPTURE % comp_dir)
+
+    def zsh_complete(line):
+        r = subprocess.run([zsh, "-f", capture, line], capture_output=True, text=True, timeout=30,
+                           env={"PATH": os.environ.get("PATH", ""), "HOME": SHARE, "TERM": "xterm"})
+        return set(re.findall(r"<<([^>\s]+)>>", r.stdout))
+
+    for words, options, positionals, subs in tree:
+        got = zsh_complete("accord " + " ".join((*words, "-")))
+        for names, choices in options:
+            for n in names:
+                check(n in got, f"zsh completes {n} after `accord {' '.join(words)}`", sorted(got)[:8])
+        if subs:
+            check(set(subs) <= zsh_complete("accord " + " ".join((*words, ""))),
+                  f"zsh completes the verbs after `accord {' '.join(words)}`")
+    check({"text", "json", "sarif"} <= zsh_complete("accord check --format "), "zsh completes check --format's values")
+    os.remove(capture)
 else:
     print("skip: zsh is not installed (_accord is checked as text only)")
 
