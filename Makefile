@@ -3,13 +3,14 @@
 #               `accord sandbox` (emulated Salesforce + HubSpot APIs) and show edits crossing over
 #   (make demo-files: the same sync over a copy of the jsonl sample data)
 #   make test   install deps, build (RelWithDebInfo), run every test
-# Other targets: build, sanitize (ASan+UBSan test run), bench, soak (model harness, SOAK_SECONDS), fmt, clean.
+# Other targets: build, sanitize (ASan+UBSan test run), bench, soak (model harness, SOAK_SECONDS), fmt, clean,
+#   install (PREFIX=/usr/local, DESTDIR=), deb (build/accord_VERSION_ARCH.deb).
 
 BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build demo demo-files test sanitize bench fmt clean soak
+.PHONY: deps configure build demo demo-files test sanitize bench fmt clean soak install deb
 
 deps:
 	@scripts/install-deps
@@ -40,6 +41,16 @@ demo-files: build
 # The tests' JIT object cache lives in the build folder, not in the user's ~/.cache.
 test: build
 	@cd $(BUILD_DIR) && ACCORD_JIT_CACHE=$(abspath $(BUILD_DIR))/jit-cache-test ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The binary, man pages, completions, docs and TextMate grammar under PREFIX (cmake/ship.cmake);
+# DESTDIR=/tmp/stage stages them for a package.
+PREFIX ?= /usr/local
+install: build
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# The Debian package, accord_VERSION_ARCH.deb in BUILD_DIR (cmake/package.cmake).
+deb: build
+	@cd $(BUILD_DIR) && cpack -G DEB
 
 sanitize:
 	@$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS=-DACCORD_SANITIZE=ON

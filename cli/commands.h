@@ -20,6 +20,11 @@ void RegisterSync(CLI::App& app, int& exit_code);  // test, plan, run, errors, r
 void RegisterLsp(CLI::App& app, int& exit_code);
 void RegisterSandbox(CLI::App& app, int& exit_code);
 void RegisterSchema(CLI::App& app, int& exit_code);  // schema pull
+// Hidden build steps: `__man DIR` and `__completions bash|zsh|fish` (cli/docgen.cc). Register last.
+void RegisterDocGen(CLI::App& app, int& exit_code);
+
+// The source tree's `git describe` at build time, or "unknown" (cmake/git_revision.cmake).
+extern const char kGitRevision[];
 
 bool StdoutIsTty();
 

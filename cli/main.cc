@@ -15,7 +15,7 @@ bool StdoutIsTty() { return isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR"
 int main(int argc, char** argv) {
   using namespace accord::cli;
   CLI::App app{"accord: compiler and runtime for Salesforce <-> HubSpot sync rules", "accord"};
-  app.set_version_flag("--version", std::string("accord ") + ACCORD_VERSION);
+  app.set_version_flag("--version", std::string("accord ") + ACCORD_VERSION + " (git " + kGitRevision + ")");
   app.require_subcommand(0, 1);
   int exit_code = kOk;
   RegisterCheck(app, exit_code);
@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
       exit_code = kUsage;
     }
   });
+
+  RegisterDocGen(app, exit_code);
 
   std::vector<std::string> args(argv, argv + argc);
   SeparateEvalExpression(args);
