@@ -50,6 +50,8 @@ void Engine::Impl::Conversions() {
         moved.push_back(store::Shadow{rp.key, it->second.base_sf, it->second.base_hs});
       }
       Check(store.MoveLink(p.name, link.salesforce_id, target->name, contact));
+      // the lead's pair is over in this sync: nothing waits on its entries any more
+      if (HasError(p, link)) Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
       Check(store.PutShadows(target->name, contact, moved));
       taken[0].erase(Key(p.cs->salesforce->name, link.salesforce_id));
       taken[0][Key(target->cs->salesforce->name, contact)] = target->name;

@@ -1099,6 +1099,33 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_NE(e->message.find("LastName"), std::string::npos) << e->message;
 }
 
+// Soak seed 20261288: a Lead whose LastName waited (REQUIRED_FIELD_MISSING) is converted and so
+// leaves the leads sync's scope; the pair gets no updates, so nothing waits on the entry any more
+// and it leaves the log (docs/sync.md "The error log"), as the entry of a deleted record does.
+TEST(SyncEngine, APairLeavingTheScopeTakesItsErrorsOutOfTheLog) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict prefer salesforce
+  scope salesforce: Title != "Excluded"
+  blank clear
+  Email     <-> email
+  LastName  <-> lastname
+  Title     -> jobtitle
+}
+)");
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"Title", "Countess"}});
+  h.Pass();
+  std::string hs_id = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  h.EditHs(hs_id, {{"lastname", nullptr}});
+  h.Pass();
+  ASSERT_TRUE(FindError(*h.store, "PropertyValues"));
+  h.EditContact("003A", {{"Title", "Excluded"}});
+  h.Pass();
+  EXPECT_FALSE(FindError(*h.store, "PropertyValues")) << "out of scope, nothing waits on the entry";
+}
+
 // `else -> null` in a values table (docs/language.md §4): an unlisted value clears the
 // target, on create and on update; a listed one is translated.
 TEST(SyncEngine, AValuesTableElseNullClearsTheTarget) {

@@ -82,6 +82,8 @@ void Engine::Impl::RunSync(SyncPlan& p) {
       continue;
     }
     if (!in[0] || !in[1]) {
+      // out of scope the pair gets no updates: nothing waits on its entries any more
+      if (HasError(p, link) && !opts->dry_run) Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
       if (link.state != store::LinkState::kOutOfScope) {
         Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kOutOfScope));
         link.state = store::LinkState::kOutOfScope;
