@@ -72,6 +72,8 @@ void accord_jit_return(Value* result, const Value* src) { *result = *src; }
 void accord_jit_call(const Program* p, uint32_t pc, Value* regs) {
   const Instr& ins = p->code[pc];
   const Value* args = regs + ins.a;
+  // one-argument string functions on a string: no overload check, no family dispatch
+  if (ins.b == 1 && rt::CallStringFast(static_cast<rt::Fn>(ins.c), args[0], &regs[ins.dst])) return;
   for (uint16_t i = 0; i < ins.b; ++i)
     if (args[i].is_error()) {
       Value e = args[i];
@@ -83,6 +85,28 @@ void accord_jit_call(const Program* p, uint32_t pc, Value* regs) {
   regs[ins.dst] = std::move(v);
 }
 bool accord_jit_is_blank(const Value* v) { return rt::IsBlank(*v); }
+// A non-scalar constant (string, type, list, ...): a reference-counted copy.
+void accord_jit_const(const Program* p, uint32_t index, Value* dst) { *dst = p->consts[index]; }
+// A values table applied to a string key: found, or the table's `else` value; other cases
+// (errors, other kinds, keep, reject) through the executor.
+void accord_jit_table(const Program* p, uint32_t pc, Value* regs, const Value* const* records, Value* out) {
+  const Instr& ins = p->code[pc];
+  const Value& a = regs[ins.a];
+  if (a.is(Kind::kString)) {
+    const ir::ValueTable& t = *p->tables[ins.c];
+    int k = t.Find(a);
+    if (k >= 0) {
+      regs[ins.dst] = t.values[k];
+      return;
+    }
+    if (t.otherwise == ir::ValueTable::Else::kValue) {
+      regs[ins.dst] = t.else_value;
+      return;
+    }
+  }
+  ir::Inputs in{records, out};
+  ir::ExecOp(*p, ins, regs, in);
+}
 void accord_jit_release(Value* v) { *v = Value(); }
 }
 
@@ -131,7 +155,12 @@ class Codegen {
                                    llvm::Function::ExternalLinkage, "accord_jit_call", m_);
     blank_ = llvm::Function::Create(llvm::FunctionType::get(b_.getInt1Ty(), {ptr_}, false),
                                     llvm::Function::ExternalLinkage, "accord_jit_is_blank", m_);
-    for (llvm::Function* f : {exec_, branch_, ret_, release_, call_, blank_}) f->addFnAttr(llvm::Attribute::NoUnwind);
+    const_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, i32_, ptr_}, false),
+                                    llvm::Function::ExternalLinkage, "accord_jit_const", m_);
+    table_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, i32_, ptr_, ptr_, ptr_}, false),
+                                    llvm::Function::ExternalLinkage, "accord_jit_table", m_);
+    for (llvm::Function* f : {exec_, branch_, ret_, release_, call_, blank_, const_, table_})
+      f->addFnAttr(llvm::Attribute::NoUnwind);
   }
 
   llvm::Function* Build(const Program& p, const std::string& name) {
@@ -246,11 +275,15 @@ class Codegen {
           StoreScalar(Reg(ins.dst), KindConst(c.kind()), b_.getInt32(raw.aux), b_.getInt64(raw.u.u));
           b_.CreateBr(next);
         } else {
-          CallExec(pc);
+          b_.CreateCall(const_, {prog_, b_.getInt32(ins.a), Reg(ins.dst)});
           b_.CreateBr(next);
         }
         return;
       }
+      case Op::kTable:
+        b_.CreateCall(table_, {prog_, b_.getInt32(pc), regs_, records_, out_});
+        b_.CreateBr(next);
+        return;
       case Op::kLoadField: {
         llvm::Value* recs = b_.CreateBitCast(records_, ptr_->getPointerTo());
         llvm::Value* rec = b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, recs, b_.getInt64(ins.b)));
@@ -526,7 +559,7 @@ class Codegen {
   llvm::IRBuilder<> b_;
   llvm::Type *i8_, *i32_, *i64_, *f64_;
   llvm::PointerType* ptr_;
-  llvm::Function *exec_, *branch_, *ret_, *release_, *call_, *blank_;
+  llvm::Function *exec_, *branch_, *ret_, *release_, *call_, *blank_, *const_, *table_;
   const Program* p_ = nullptr;
   llvm::Function* fn_ = nullptr;
   llvm::Value *regs_ = nullptr, *records_ = nullptr, *out_ = nullptr, *result_ = nullptr, *prog_ = nullptr;
@@ -773,6 +806,8 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     add("accord_jit_release", reinterpret_cast<void*>(&accord_jit_release));
     add("accord_jit_call", reinterpret_cast<void*>(&accord_jit_call));
     add("accord_jit_is_blank", reinterpret_cast<void*>(&accord_jit_is_blank));
+    add("accord_jit_const", reinterpret_cast<void*>(&accord_jit_const));
+    add("accord_jit_table", reinterpret_cast<void*>(&accord_jit_table));
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms)))) {
       fail(ErrText(std::move(err)));
       jit_.reset();
