@@ -895,6 +895,17 @@ Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
   return ir::Interpret(*e.program, frame, in);
 }
 
+Value Runner::RunOn(int handle, const ir::Program& program, ir::Frame& frame, const ir::Inputs& in) const {
+  const Entry& e = entries_[handle];
+  if (e.native) {
+    frame.Reset(program);
+    Value result;
+    e.native(frame.regs.data(), in.records, in.out, &result, &program);
+    return result;
+  }
+  return ir::Interpret(program, frame, in);
+}
+
 bool Runner::is_native(int handle) const { return entries_[handle].native != nullptr; }
 
 std::vector<std::string> Runner::TakeWarnings() { return std::move(warnings_); }

@@ -56,6 +56,11 @@ class Runner {
   // Compiles every registered program not compiled yet, in one module.
   bool CompileAll();
   rt::Value Run(int handle, ir::Frame& frame, const ir::Inputs& in);
+  // Runs `handle`'s native code, or the interpreter when it has none, on `program`: a copy of
+  // the registered program (same code) with constants of its own. Never compiles and changes
+  // nothing in the Runner, so threads may call it at once, each with its own program copy and
+  // frame (Values' reference counts are not atomic: threads must not share constants).
+  rt::Value RunOn(int handle, const ir::Program& program, ir::Frame& frame, const ir::Inputs& in) const;
   bool is_native(int handle) const;
 
   // Makes the next compilation fail as a real LLVM failure would (tests of
