@@ -121,6 +121,9 @@ void InitLLVM() {
   });
 }
 
+static_assert(offsetof(rt::HeapObject, refs) == 0 && sizeof(rt::HeapObject::refs) == 4,
+              "CopyValue raises a heap object's reference count at offset 0");
+
 bool IsScalarKind(Kind k) {
   switch (k) {
     case Kind::kString:
@@ -254,11 +257,22 @@ class Codegen {
   }
 
   void CopyValue(uint32_t pc, llvm::Value* src, llvm::Value* dst) {
-    // a copy of a scalar or borrowed string needs no reference count
-    Guarded(pc, b_.CreateNot(IsHeap(src)), [&] {
-      llvm::Value* head = b_.CreateLoad(i32_, b_.CreateBitCast(src, i32_->getPointerTo()));
-      ReleaseThenStore(dst, head, Field(src, 4, i32_), Payload(src));
-    });
+    // A scalar or borrowed string is copied as it is; a heap value (a string a function or
+    // a values table made) gets its reference count (HeapObject::refs, offset 0) raised
+    // first, so a copy onto itself stays valid when ReleaseThenStore releases dst.
+    llvm::Value* head = b_.CreateLoad(i32_, b_.CreateBitCast(src, i32_->getPointerTo()));
+    llvm::Value* aux = Field(src, 4, i32_);
+    llvm::Value* payload = Payload(src);
+    auto* retain = llvm::BasicBlock::Create(ctx_, "retain", fn_);
+    auto* copy = llvm::BasicBlock::Create(ctx_, "copy", fn_);
+    b_.CreateCondBr(IsHeap(src), retain, copy);
+    b_.SetInsertPoint(retain);
+    llvm::Value* refs_ptr = b_.CreateIntToPtr(payload, i32_->getPointerTo());
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, refs_ptr), b_.getInt32(1)), refs_ptr);
+    b_.CreateBr(copy);
+    b_.SetInsertPoint(copy);
+    ReleaseThenStore(dst, head, aux, payload);
+    b_.CreateBr(blocks_[pc + 1]);
   }
 
   llvm::Value* KindConst(Kind k) { return b_.getInt8(static_cast<uint8_t>(k)); }
