@@ -458,8 +458,10 @@ int RunMap(const MapArgs& a) {
   ApplyJitCacheOptions(a.jit_cache);
   jit::Runner engine(kind);
   int handle = engine.Add(&m->program);
-  // threads share the compiled code: `auto` compiles before the first record
+  // threads share the compiled code: `auto` compiles before the first record; on one thread
+  // it interprets while the program compiles on a background thread
   if (a.jobs > 1 && kind == jit::EngineKind::kAuto) engine.CompileAll();
+  engine.set_background_compile(true);
   for (const auto& w : engine.TakeWarnings()) std::cerr << "accord map: warning: " << w << "\n";
 
   FILE* in_file = a.input == "-" ? stdin : std::fopen(a.input.c_str(), "rb");

@@ -741,12 +741,19 @@ Runner::Runner(EngineKind kind, uint32_t hot_after)
     : kind_(kind), hot_after_(hot_after), cache_dir_(DefaultCacheDir()) {}
 
 Runner::~Runner() {
+  JoinBackground();
   if (jit_ && jit_->tracker) {
     if (auto err = jit_->tracker->remove()) llvm::consumeError(std::move(err));
   }
 }
 
+void Runner::JoinBackground() const {
+  if (bg_.joinable()) bg_.join();
+  bg_handle_ = -1;
+}
+
 int Runner::Add(const ir::Program* program) {
+  JoinBackground();
   entries_.push_back(Entry{program});
   int h = static_cast<int>(entries_.size() - 1);
   if (kind_ == EngineKind::kJit) CompileEntries({h});
@@ -754,6 +761,7 @@ int Runner::Add(const ir::Program* program) {
 }
 
 bool Runner::CompileAll() {
+  JoinBackground();
   std::vector<int> todo;
   for (size_t i = 0; i < entries_.size(); ++i)
     if (!entries_[i].native && !entries_[i].failed) todo.push_back(static_cast<int>(i));
@@ -899,7 +907,25 @@ void Runner::CompileEntries(const std::vector<int>& which) {
 
 Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
   Entry& e = entries_[handle];
-  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && ++e.runs >= hot_after_) CompileEntries({handle});
+  if (bg_handle_ >= 0) {  // a compile is running on the background thread
+    if (bg_done_.load(std::memory_order_acquire))
+      JoinBackground();  // its entry's native code (or failure) is visible from here on
+    else if (bg_handle_ == handle)
+      return ir::Interpret(*e.program, frame, in);
+  }
+  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && ++e.runs >= hot_after_) {
+    if (!background_) {
+      CompileEntries({handle});
+    } else if (bg_handle_ < 0) {
+      bg_done_.store(false, std::memory_order_relaxed);
+      bg_handle_ = handle;
+      bg_ = std::thread([this, handle] {
+        CompileEntries({handle});
+        bg_done_.store(true, std::memory_order_release);
+      });
+      return ir::Interpret(*e.program, frame, in);
+    }
+  }
   if (e.native) {
     frame.Reset(*e.program);
     Value result;
@@ -920,9 +946,15 @@ Value Runner::RunOn(int handle, const ir::Program& program, ir::Frame& frame, co
   return ir::Interpret(program, frame, in);
 }
 
-bool Runner::is_native(int handle) const { return entries_[handle].native != nullptr; }
+bool Runner::is_native(int handle) const {
+  JoinBackground();
+  return entries_[handle].native != nullptr;
+}
 
-std::vector<std::string> Runner::TakeWarnings() { return std::move(warnings_); }
+std::vector<std::string> Runner::TakeWarnings() {
+  JoinBackground();
+  return std::move(warnings_);
+}
 
 bool EmitLLVM(const ir::Program& program, bool assembly, std::string* out, std::string* error) {
   InitLLVM();
