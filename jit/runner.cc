@@ -355,8 +355,26 @@ class Codegen {
         b_.CreateCondBr(needs_look, look, decided);
         b_.SetInsertPoint(decided);
         b_.CreateCondBr(is_null, blocks_[ins.c], next);
+        // a borrowed string (a decoded field) is decided inline when it is empty or starts
+        // with a printable ASCII character other than a space (then it is not blank)
         b_.SetInsertPoint(look);
-        b_.CreateCondBr(b_.CreateCall(blank_, {Reg(ins.a)}), blocks_[ins.c], next);
+        llvm::Value* a = Reg(ins.a);
+        auto* borrowed = llvm::BasicBlock::Create(ctx_, "borrowed", fn_);
+        auto* nonempty = llvm::BasicBlock::Create(ctx_, "nonempty", fn_);
+        auto* call = llvm::BasicBlock::Create(ctx_, "blankcall", fn_);
+        llvm::Value* is_borrowed_str =
+            b_.CreateAnd(eq(Kind::kString),
+                         b_.CreateICmpNE(b_.CreateAnd(Field(a, 1, i8_), b_.getInt8(Value::kBorrowed)), b_.getInt8(0)));
+        b_.CreateCondBr(is_borrowed_str, borrowed, call, Likely());
+        b_.SetInsertPoint(borrowed);
+        b_.CreateCondBr(b_.CreateICmpEQ(Field(a, 4, i32_), b_.getInt32(0)), blocks_[ins.c], nonempty);
+        b_.SetInsertPoint(nonempty);
+        llvm::Value* first = b_.CreateLoad(i8_, b_.CreateIntToPtr(Payload(a), ptr_));
+        llvm::Value* printable =
+            b_.CreateAnd(b_.CreateICmpUGT(first, b_.getInt8(0x20)), b_.CreateICmpULT(first, b_.getInt8(0x7f)));
+        b_.CreateCondBr(printable, next, call, Likely());
+        b_.SetInsertPoint(call);
+        b_.CreateCondBr(b_.CreateCall(blank_, {a}), blocks_[ins.c], next);
         return;
       }
       case Op::kCall:
