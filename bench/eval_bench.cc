@@ -202,6 +202,48 @@ const ir::CompiledRules& ExampleMappings() {
   return *rules;
 }
 
+// Workload W's rule set (bench/w), loaded, checked and lowered once.
+struct WorkloadW {
+  driver::RuleSet set;
+  std::unique_ptr<ir::CompiledRules> rules;
+};
+WorkloadW& W() {
+  static WorkloadW* w = [] {
+    auto* x = new WorkloadW();
+    DiagSink sink(100);
+    std::string io;
+    const char* dir = ACCORD_SOURCE_DIR "/bench/w";
+    if (!driver::LoadAndCheck({dir}, driver::Options{}, x->set, sink, &io) || sink.error_count() > 0) {
+      std::fprintf(stderr, "eval_bench: cannot load %s: %s\n", dir, io.c_str());
+      std::exit(2);
+    }
+    x->rules = std::make_unique<ir::CompiledRules>(ir::LowerRules(x->set.model));
+    return x;
+  }();
+  return *w;
+}
+
+// A Contact as w_gen writes them (bench/w/gen_contacts.cc), in a smaller variety.
+std::vector<std::pair<std::string, std::string>> ContactRow(Rng& r, int i) {
+  static const char* emails[] = {"ann.lee@example.com", "  Bob.Stone@Example.COM ", "carla@acme.io", "\tdan@x.org",
+                                 "Eve.Moss@Globex.com"};
+  static const char* phones[] = {"(415) 555-0134", "+1 415-555-0134", "4155550134", "+44 20 7946 0958", "n/a"};
+  static const char* industries[] = {"Technology", "Banking", "Retail", "Space Mining", "Media", "Healthcare"};
+  static const char* statuses[] = {"New", "Working", "Qualified", "Unqualified"};
+  std::vector<std::pair<std::string, std::string>> row = {
+      {"Id", "0035e" + std::to_string(1000000 + i)},
+      {"FirstName", "Ann"},
+      {"LastName", "Lee " + std::to_string(i)},
+      {"Email", emails[r.Int(0, 4)]},
+      {"Phone", phones[r.Int(0, 4)]},
+      {"Title", r.Int(0, 9) ? "VP Sales" : " "},
+      {"Industry", industries[r.Int(0, 5)]},
+      {"AnnualRevenue", std::to_string(r.Int(0, 5000000)) + (r.Int(0, 1) ? ".5" : "")},
+      {"IsCustomer", r.Int(0, 4) ? "false" : "true"}};
+  if (r.Int(0, 6)) row.emplace_back("Status", statuses[r.Int(0, 3)]);
+  return row;
+}
+
 void AddMapping(const char* name, const char* sync, const schema::Object& obj, Filler fill) {
   const ir::CompiledSync* s = ExampleMappings().Find(sync);
   if (!s || !s->to_hubspot) {
@@ -440,6 +482,16 @@ int main(int argc, char** argv) {
   AddExpr("string_eq", "StageName == \"Closed Won\" || StageName.startsWith(\"Neg\")", opp, OpportunityRow);
   AddMapping("mapping_deals", "deals", opp, OpportunityRow);
   AddMapping("mapping_accounts", "accounts", account, AccountRow);
+  {  // workload W's mapping (issue 16): the evaluation alone, without JSON
+    const ir::CompiledSync* w = W().rules->Find("w");
+    Case& c = Cases().emplace_back();
+    c.name = "mapping_w";
+    c.source = w->to_hubspot->program.name;
+    c.program = &w->to_hubspot->program;
+    c.records = &MakeRecords(*w->to_hubspot->source, ContactRow);
+    c.side = 0;
+    c.out_slots = w->to_hubspot->program.out_slots;
+  }
 
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--paired") == 0) return Paired(i + 1 < argc ? std::atoi(argv[i + 1]) : 30);

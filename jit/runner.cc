@@ -72,6 +72,8 @@ void accord_jit_return(Value* result, const Value* src) { *result = *src; }
 void accord_jit_call(const Program* p, uint32_t pc, Value* regs) {
   const Instr& ins = p->code[pc];
   const Value* args = regs + ins.a;
+  // one-argument string functions on a string: no overload check, no family dispatch
+  if (ins.b == 1 && rt::CallStringFast(static_cast<rt::Fn>(ins.c), args[0], &regs[ins.dst])) return;
   for (uint16_t i = 0; i < ins.b; ++i)
     if (args[i].is_error()) {
       Value e = args[i];
@@ -83,6 +85,28 @@ void accord_jit_call(const Program* p, uint32_t pc, Value* regs) {
   regs[ins.dst] = std::move(v);
 }
 bool accord_jit_is_blank(const Value* v) { return rt::IsBlank(*v); }
+// A non-scalar constant (string, type, list, ...): a reference-counted copy.
+void accord_jit_const(const Program* p, uint32_t index, Value* dst) { *dst = p->consts[index]; }
+// A values table applied to a string key: found, or the table's `else` value; other cases
+// (errors, other kinds, keep, reject) through the executor.
+void accord_jit_table(const Program* p, uint32_t pc, Value* regs, const Value* const* records, Value* out) {
+  const Instr& ins = p->code[pc];
+  const Value& a = regs[ins.a];
+  if (a.is(Kind::kString)) {
+    const ir::ValueTable& t = *p->tables[ins.c];
+    int k = t.Find(a);
+    if (k >= 0) {
+      regs[ins.dst] = t.values[k];
+      return;
+    }
+    if (t.otherwise == ir::ValueTable::Else::kValue) {
+      regs[ins.dst] = t.else_value;
+      return;
+    }
+  }
+  ir::Inputs in{records, out};
+  ir::ExecOp(*p, ins, regs, in);
+}
 void accord_jit_release(Value* v) { *v = Value(); }
 }
 
@@ -96,6 +120,9 @@ void InitLLVM() {
     llvm::InitializeNativeTargetAsmParser();
   });
 }
+
+static_assert(offsetof(rt::HeapObject, refs) == 0 && sizeof(rt::HeapObject::refs) == 4,
+              "CopyValue raises a heap object's reference count at offset 0");
 
 bool IsScalarKind(Kind k) {
   switch (k) {
@@ -131,7 +158,12 @@ class Codegen {
                                    llvm::Function::ExternalLinkage, "accord_jit_call", m_);
     blank_ = llvm::Function::Create(llvm::FunctionType::get(b_.getInt1Ty(), {ptr_}, false),
                                     llvm::Function::ExternalLinkage, "accord_jit_is_blank", m_);
-    for (llvm::Function* f : {exec_, branch_, ret_, release_, call_, blank_}) f->addFnAttr(llvm::Attribute::NoUnwind);
+    const_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, i32_, ptr_}, false),
+                                    llvm::Function::ExternalLinkage, "accord_jit_const", m_);
+    table_ = llvm::Function::Create(llvm::FunctionType::get(void_ty, {ptr_, i32_, ptr_, ptr_, ptr_}, false),
+                                    llvm::Function::ExternalLinkage, "accord_jit_table", m_);
+    for (llvm::Function* f : {exec_, branch_, ret_, release_, call_, blank_, const_, table_})
+      f->addFnAttr(llvm::Attribute::NoUnwind);
   }
 
   llvm::Function* Build(const Program& p, const std::string& name) {
@@ -225,11 +257,22 @@ class Codegen {
   }
 
   void CopyValue(uint32_t pc, llvm::Value* src, llvm::Value* dst) {
-    // a copy of a scalar or borrowed string needs no reference count
-    Guarded(pc, b_.CreateNot(IsHeap(src)), [&] {
-      llvm::Value* head = b_.CreateLoad(i32_, b_.CreateBitCast(src, i32_->getPointerTo()));
-      ReleaseThenStore(dst, head, Field(src, 4, i32_), Payload(src));
-    });
+    // A scalar or borrowed string is copied as it is; a heap value (a string a function or
+    // a values table made) gets its reference count (HeapObject::refs, offset 0) raised
+    // first, so a copy onto itself stays valid when ReleaseThenStore releases dst.
+    llvm::Value* head = b_.CreateLoad(i32_, b_.CreateBitCast(src, i32_->getPointerTo()));
+    llvm::Value* aux = Field(src, 4, i32_);
+    llvm::Value* payload = Payload(src);
+    auto* retain = llvm::BasicBlock::Create(ctx_, "retain", fn_);
+    auto* copy = llvm::BasicBlock::Create(ctx_, "copy", fn_);
+    b_.CreateCondBr(IsHeap(src), retain, copy);
+    b_.SetInsertPoint(retain);
+    llvm::Value* refs_ptr = b_.CreateIntToPtr(payload, i32_->getPointerTo());
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, refs_ptr), b_.getInt32(1)), refs_ptr);
+    b_.CreateBr(copy);
+    b_.SetInsertPoint(copy);
+    ReleaseThenStore(dst, head, aux, payload);
+    b_.CreateBr(blocks_[pc + 1]);
   }
 
   llvm::Value* KindConst(Kind k) { return b_.getInt8(static_cast<uint8_t>(k)); }
@@ -246,11 +289,15 @@ class Codegen {
           StoreScalar(Reg(ins.dst), KindConst(c.kind()), b_.getInt32(raw.aux), b_.getInt64(raw.u.u));
           b_.CreateBr(next);
         } else {
-          CallExec(pc);
+          b_.CreateCall(const_, {prog_, b_.getInt32(ins.a), Reg(ins.dst)});
           b_.CreateBr(next);
         }
         return;
       }
+      case Op::kTable:
+        b_.CreateCall(table_, {prog_, b_.getInt32(pc), regs_, records_, out_});
+        b_.CreateBr(next);
+        return;
       case Op::kLoadField: {
         llvm::Value* recs = b_.CreateBitCast(records_, ptr_->getPointerTo());
         llvm::Value* rec = b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, recs, b_.getInt64(ins.b)));
@@ -308,8 +355,26 @@ class Codegen {
         b_.CreateCondBr(needs_look, look, decided);
         b_.SetInsertPoint(decided);
         b_.CreateCondBr(is_null, blocks_[ins.c], next);
+        // a borrowed string (a decoded field) is decided inline when it is empty or starts
+        // with a printable ASCII character other than a space (then it is not blank)
         b_.SetInsertPoint(look);
-        b_.CreateCondBr(b_.CreateCall(blank_, {Reg(ins.a)}), blocks_[ins.c], next);
+        llvm::Value* a = Reg(ins.a);
+        auto* borrowed = llvm::BasicBlock::Create(ctx_, "borrowed", fn_);
+        auto* nonempty = llvm::BasicBlock::Create(ctx_, "nonempty", fn_);
+        auto* call = llvm::BasicBlock::Create(ctx_, "blankcall", fn_);
+        llvm::Value* is_borrowed_str =
+            b_.CreateAnd(eq(Kind::kString),
+                         b_.CreateICmpNE(b_.CreateAnd(Field(a, 1, i8_), b_.getInt8(Value::kBorrowed)), b_.getInt8(0)));
+        b_.CreateCondBr(is_borrowed_str, borrowed, call, Likely());
+        b_.SetInsertPoint(borrowed);
+        b_.CreateCondBr(b_.CreateICmpEQ(Field(a, 4, i32_), b_.getInt32(0)), blocks_[ins.c], nonempty);
+        b_.SetInsertPoint(nonempty);
+        llvm::Value* first = b_.CreateLoad(i8_, b_.CreateIntToPtr(Payload(a), ptr_));
+        llvm::Value* printable =
+            b_.CreateAnd(b_.CreateICmpUGT(first, b_.getInt8(0x20)), b_.CreateICmpULT(first, b_.getInt8(0x7f)));
+        b_.CreateCondBr(printable, next, call, Likely());
+        b_.SetInsertPoint(call);
+        b_.CreateCondBr(b_.CreateCall(blank_, {a}), blocks_[ins.c], next);
         return;
       }
       case Op::kCall:
@@ -526,7 +591,7 @@ class Codegen {
   llvm::IRBuilder<> b_;
   llvm::Type *i8_, *i32_, *i64_, *f64_;
   llvm::PointerType* ptr_;
-  llvm::Function *exec_, *branch_, *ret_, *release_, *call_, *blank_;
+  llvm::Function *exec_, *branch_, *ret_, *release_, *call_, *blank_, *const_, *table_;
   const Program* p_ = nullptr;
   llvm::Function* fn_ = nullptr;
   llvm::Value *regs_ = nullptr, *records_ = nullptr, *out_ = nullptr, *result_ = nullptr, *prog_ = nullptr;
@@ -694,12 +759,19 @@ Runner::Runner(EngineKind kind, uint32_t hot_after)
     : kind_(kind), hot_after_(hot_after), cache_dir_(DefaultCacheDir()) {}
 
 Runner::~Runner() {
+  JoinBackground();
   if (jit_ && jit_->tracker) {
     if (auto err = jit_->tracker->remove()) llvm::consumeError(std::move(err));
   }
 }
 
+void Runner::JoinBackground() const {
+  if (bg_.joinable()) bg_.join();
+  bg_handle_ = -1;
+}
+
 int Runner::Add(const ir::Program* program) {
+  JoinBackground();
   entries_.push_back(Entry{program});
   int h = static_cast<int>(entries_.size() - 1);
   if (kind_ == EngineKind::kJit) CompileEntries({h});
@@ -707,6 +779,7 @@ int Runner::Add(const ir::Program* program) {
 }
 
 bool Runner::CompileAll() {
+  JoinBackground();
   std::vector<int> todo;
   for (size_t i = 0; i < entries_.size(); ++i)
     if (!entries_[i].native && !entries_[i].failed) todo.push_back(static_cast<int>(i));
@@ -773,6 +846,8 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     add("accord_jit_release", reinterpret_cast<void*>(&accord_jit_release));
     add("accord_jit_call", reinterpret_cast<void*>(&accord_jit_call));
     add("accord_jit_is_blank", reinterpret_cast<void*>(&accord_jit_is_blank));
+    add("accord_jit_const", reinterpret_cast<void*>(&accord_jit_const));
+    add("accord_jit_table", reinterpret_cast<void*>(&accord_jit_table));
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms)))) {
       fail(ErrText(std::move(err)));
       jit_.reset();
@@ -850,7 +925,25 @@ void Runner::CompileEntries(const std::vector<int>& which) {
 
 Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
   Entry& e = entries_[handle];
-  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && ++e.runs >= hot_after_) CompileEntries({handle});
+  if (bg_handle_ >= 0) {  // a compile is running on the background thread
+    if (bg_done_.load(std::memory_order_acquire))
+      JoinBackground();  // its entry's native code (or failure) is visible from here on
+    else if (bg_handle_ == handle)
+      return ir::Interpret(*e.program, frame, in);
+  }
+  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && ++e.runs >= hot_after_) {
+    if (!background_) {
+      CompileEntries({handle});
+    } else if (bg_handle_ < 0) {
+      bg_done_.store(false, std::memory_order_relaxed);
+      bg_handle_ = handle;
+      bg_ = std::thread([this, handle] {
+        CompileEntries({handle});
+        bg_done_.store(true, std::memory_order_release);
+      });
+      return ir::Interpret(*e.program, frame, in);
+    }
+  }
   if (e.native) {
     frame.Reset(*e.program);
     Value result;
@@ -860,9 +953,26 @@ Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
   return ir::Interpret(*e.program, frame, in);
 }
 
-bool Runner::is_native(int handle) const { return entries_[handle].native != nullptr; }
+Value Runner::RunOn(int handle, const ir::Program& program, ir::Frame& frame, const ir::Inputs& in) const {
+  const Entry& e = entries_[handle];
+  if (e.native) {
+    frame.Reset(program);
+    Value result;
+    e.native(frame.regs.data(), in.records, in.out, &result, &program);
+    return result;
+  }
+  return ir::Interpret(program, frame, in);
+}
 
-std::vector<std::string> Runner::TakeWarnings() { return std::move(warnings_); }
+bool Runner::is_native(int handle) const {
+  JoinBackground();
+  return entries_[handle].native != nullptr;
+}
+
+std::vector<std::string> Runner::TakeWarnings() {
+  JoinBackground();
+  return std::move(warnings_);
+}
 
 bool EmitLLVM(const ir::Program& program, bool assembly, std::string* out, std::string* error) {
   InitLLVM();

@@ -4,8 +4,10 @@
 // interpreter with a warning — never a crash.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compiler/ir/interp.h"
@@ -56,7 +58,17 @@ class Runner {
   // Compiles every registered program not compiled yet, in one module.
   bool CompileAll();
   rt::Value Run(int handle, ir::Frame& frame, const ir::Inputs& in);
+  // Runs `handle`'s native code, or the interpreter when it has none, on `program`: a copy of
+  // the registered program (same code) with constants of its own. Never compiles and changes
+  // nothing in the Runner, so threads may call it at once, each with its own program copy and
+  // frame (Values' reference counts are not atomic: threads must not share constants). Not
+  // while a background compile runs (CompileAll first).
+  rt::Value RunOn(int handle, const ir::Program& program, ir::Frame& frame, const ir::Inputs& in) const;
   bool is_native(int handle) const;
+  // kAuto: a hot program is compiled on a background thread while Run goes on interpreting
+  // it, and Run switches to the native code once it is ready (accord map). Off (the default):
+  // Run compiles it before going on. Every other member waits for a running compile.
+  void set_background_compile(bool on) { background_ = on; }
 
   // Makes the next compilation fail as a real LLVM failure would (tests of
   // the fallback path).
@@ -64,11 +76,17 @@ class Runner {
 
   // Warnings (JIT failures and fallbacks), for the CLI to print once.
   std::vector<std::string> TakeWarnings();
-  double compile_ms() const { return compile_ms_; }
+  double compile_ms() const {
+    JoinBackground();
+    return compile_ms_;
+  }
 
   // The object-code cache folder ("" = none); set before the first compile.
   void set_cache_dir(std::string dir) { cache_dir_ = std::move(dir); }
-  const CacheStats& cache_stats() const { return cache_stats_; }
+  const CacheStats& cache_stats() const {
+    JoinBackground();
+    return cache_stats_;
+  }
 
  private:
   struct Entry {
@@ -78,6 +96,7 @@ class Runner {
     bool failed = false;
   };
   void CompileEntries(const std::vector<int>& which);
+  void JoinBackground() const;
   EngineKind kind_;
   uint32_t hot_after_;
   std::vector<Entry> entries_;
@@ -87,6 +106,10 @@ class Runner {
   std::string cache_dir_;
   CacheStats cache_stats_;
   bool cache_warned_ = false;
+  bool background_ = false;
+  mutable std::thread bg_;      // the background compile, if one was started and not joined
+  mutable int bg_handle_ = -1;  // the program it compiles
+  std::atomic<bool> bg_done_{false};
   struct Jit;
   std::unique_ptr<Jit> jit_;
 };

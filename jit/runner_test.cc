@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +100,35 @@ TEST(Runner, AutoCompilesOnceHot) {
   EXPECT_EQ(RunProgram(e, h, c.program, 9, 4).int_value(), 5);
   EXPECT_TRUE(e.is_native(h));
   EXPECT_EQ(RunProgram(e, h, c.program, 1, 4).int_value(), -3);
+}
+
+// Background compile (issue 16): Run interprets while the program compiles on another thread,
+// gives the same results throughout, and runs natively once the compile is done; a failed
+// background compile falls back to the interpreter with a warning.
+TEST(Runner, AutoCompilesInTheBackground) {
+  Compiled c("x - y");
+  Runner e(EngineKind::kAuto, /*hot_after=*/3);
+  e.set_background_compile(true);
+  int h = e.Add(&c.program);
+  for (int i = 0; i < 3000; ++i) {  // ~30 ms of sleeps: the compile finishes during the loop or after
+    ASSERT_EQ(RunProgram(e, h, c.program, i, 4).int_value(), i - 4);
+    if (i % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  bool went_native = e.is_native(h);  // waits for the compile
+  EXPECT_TRUE(went_native);
+  EXPECT_EQ(RunProgram(e, h, c.program, 1, 4).int_value(), -3);
+  EXPECT_TRUE(e.TakeWarnings().empty());
+}
+
+TEST(Runner, BackgroundCompileFailureFallsBack) {
+  Compiled c("x - y");
+  Runner e(EngineKind::kAuto, /*hot_after=*/2);
+  e.set_background_compile(true);
+  e.FailNextCompileForTesting();
+  int h = e.Add(&c.program);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(RunProgram(e, h, c.program, 7, i).int_value(), 7 - i);
+  EXPECT_FALSE(e.is_native(h));
+  EXPECT_EQ(e.TakeWarnings().size(), 1u);
 }
 
 TEST(Runner, EmitsLlvmAndAssembly) {

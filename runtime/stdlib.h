@@ -39,4 +39,11 @@ std::string_view FnId(Fn fn);
 
 Value CallFn(Fn fn, const Value* args, size_t nargs);
 
+// The JIT's shortcut for the one-argument string functions of mapping rules (trim,
+// lowerAscii, upperAscii, digits, normalizeEmail, isBlank) applied to a string: sets *out to
+// what CallFn would return, without its overload checks and family dispatch, and returns
+// true. Returns false (and leaves *out alone) for any other function or argument kind; the
+// caller then calls CallFn. `out` may alias `a`.
+bool CallStringFast(Fn fn, const Value& a, Value* out);
+
 }  // namespace accord::rt

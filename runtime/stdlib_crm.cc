@@ -161,3 +161,39 @@ Value CallCrmFn(Fn fn, const Value* args, size_t nargs) {
 }
 
 }  // namespace accord::rt::detail
+
+namespace accord::rt {
+
+bool CallStringFast(Fn fn, const Value& a, Value* out) {
+  if (!a.is(Kind::kString)) return false;
+  Value v;
+  switch (fn) {
+    case Fn::trim:
+    case Fn::trim_g:
+      v = detail::Sub(a, detail::TrimSpace(a.str()));
+      break;
+    case Fn::lower_ascii:
+    case Fn::lower_ascii_g:
+      v = detail::MapAscii(a, a.str(), true);
+      break;
+    case Fn::upper_ascii:
+    case Fn::upper_ascii_g:
+      v = detail::MapAscii(a, a.str(), false);
+      break;
+    case Fn::normalize_email:
+      v = detail::MapAscii(a, detail::TrimSpace(a.str()), true);
+      break;
+    case Fn::digits:
+      v = detail::Digits(a);
+      break;
+    case Fn::is_blank:
+      v = Value::Bool(IsBlank(a));
+      break;
+    default:
+      return false;
+  }
+  *out = std::move(v);
+  return true;
+}
+
+}  // namespace accord::rt

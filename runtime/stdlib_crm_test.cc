@@ -151,5 +151,40 @@ TEST(Crm, Picklists) {
   EXPECT_EQ(R("join_multi", {S("a;b")}), kNoOverload);
 }
 
+// The JIT's shortcut (issue 16) returns what CallFn returns, for owned and borrowed strings,
+// and declines every other argument kind and function. CallFn is the oracle.
+TEST(Crm, CallStringFastAgreesWithCallFn) {
+  const Fn fns[] = {Fn::trim,          Fn::trim_g,          Fn::lower_ascii, Fn::lower_ascii_g, Fn::upper_ascii,
+                    Fn::upper_ascii_g, Fn::normalize_email, Fn::digits,      Fn::is_blank};
+  const std::string texts[] = {
+      "",    " ",       "\t Ann.Lee@Example.COM \n", "+1 (415) 555-0134", "4155550134", "\u00a0x\u3000", "ÉCOLE", "abc",
+      "n/a", "\xff\xfe"};
+  for (Fn fn : fns) {
+    for (const std::string& t : texts) {
+      for (bool borrowed : {false, true}) {
+        Value a = borrowed ? Value::StringView(t) : Value::String(t);
+        Value want = CallFn(fn, &a, 1);
+        Value got;
+        ASSERT_TRUE(CallStringFast(fn, a, &got)) << FnId(fn);
+        EXPECT_EQ(got.kind(), want.kind()) << FnId(fn) << " " << t;
+        EXPECT_TRUE(Equal(got, want)) << FnId(fn) << " \"" << t << "\": " << got.DebugString() << " vs "
+                                      << want.DebugString();
+        Value self = a;  // out aliasing the argument
+        ASSERT_TRUE(CallStringFast(fn, self, &self));
+        EXPECT_TRUE(Equal(self, want)) << FnId(fn) << " aliased";
+      }
+    }
+    for (const Value& other :
+         {Value::Null(), Value::Int(1), Value::Bytes("A"), Value::Error(ErrorCode::kInternal, "e")}) {
+      Value out = Value::Int(7);
+      EXPECT_FALSE(CallStringFast(fn, other, &out)) << FnId(fn);
+      EXPECT_TRUE(out.is(Kind::kInt));
+    }
+  }
+  Value a = Value::String("x");
+  Value out;
+  EXPECT_FALSE(CallStringFast(Fn::size_string, a, &out));
+}
+
 }  // namespace
 }  // namespace accord::rt

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <map>
+#include <memory>
 
 #include "compiler/driver/driver.h"
 #include "compiler/schema/schema.h"
@@ -357,7 +359,7 @@ class Gen {
     }
   }
   std::string String(int d) {
-    switch (s_.Pick(23)) {
+    switch (s_.Pick(24)) {
       case 0:
       case 1:
         return Bin(T::kString, "+", d);
@@ -402,6 +404,11 @@ class Gen {
         return P(Expr(T::kString, d)) + ".trim()";
       case 21:
         return "normalizeEmail(" + Expr(T::kString, d) + ")";
+      case 22: {  // the fused shapes of mapping rules (issue 16): a string function of a string function
+        static const char* const outer[] = {"lowerAscii", "upperAscii", "digits", "trim"};
+        static const char* const inner[] = {"trim", "lowerAscii", "normalizeEmail"};
+        return std::string(outer[s_.Pick(4)]) + "(" + inner[s_.Pick(3)] + "(" + Expr(T::kString, d) + "))";
+      }
       default:
         return Cond(T::kString, d);
     }
@@ -892,16 +899,25 @@ Value RandField(Source& s, const schema::Field& f, Bindings* b) {
 }  // namespace
 
 std::string CompareExampleMappings(uint64_t seed, int records) {
-  static driver::RuleSet* set = nullptr;
-  static ir::CompiledRules* rules = nullptr;
-  if (!set) {
-    set = new driver::RuleSet();
+  return CompareMappings(ACCORD_SOURCE_DIR "/examples/salesforce-hubspot", seed, records);
+}
+
+std::string CompareMappings(const std::string& dir, uint64_t seed, int records) {
+  struct Loaded {
+    driver::RuleSet set;
+    std::unique_ptr<ir::CompiledRules> rules;
+  };
+  static auto* loaded = new std::map<std::string, std::unique_ptr<Loaded>>();  // kept for the process
+  std::unique_ptr<Loaded>& slot = (*loaded)[dir];
+  if (!slot) {
+    auto l = std::make_unique<Loaded>();
     DiagSink sink(100);
     std::string io;
-    if (!driver::LoadAndCheck({ACCORD_SOURCE_DIR "/examples/salesforce-hubspot"}, driver::Options{}, *set, sink, &io))
-      return "cannot load the example: " + io;
-    rules = new ir::CompiledRules(ir::LowerRules(set->model));
+    if (!driver::LoadAndCheck({dir}, driver::Options{}, l->set, sink, &io)) return "cannot load " + dir + ": " + io;
+    l->rules = std::make_unique<ir::CompiledRules>(ir::LowerRules(l->set.model));
+    slot = std::move(l);
   }
+  const ir::CompiledRules* rules = slot->rules.get();
   std::vector<const ir::Mapping*> maps;
   for (const auto& s : rules->syncs)
     for (const ir::Mapping* m :

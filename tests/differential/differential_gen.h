@@ -100,5 +100,7 @@ std::string RunBoth(const ir::Program& p, ir::Frame& fi, jit::Runner& engine, in
 // mapping under both engines on `records` random source records; "" or the
 // first disagreement.
 std::string CompareExampleMappings(uint64_t seed, int records);
+// The same for the rule set in folder `dir` (loaded once per process).
+std::string CompareMappings(const std::string& dir, uint64_t seed, int records);
 
 }  // namespace accord::differential

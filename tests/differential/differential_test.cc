@@ -161,5 +161,14 @@ TEST(DifferentialTest, ExampleMappings) {
   }
 }
 
+// Workload W's mapping (bench/w): both values tables (`else` a value and `else reject`), the
+// fused lowerAscii(trim(_)), digits and the table fast paths of the JIT (issue 16).
+TEST(DifferentialTest, WorkloadWMapping) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    std::string disagreement = CompareMappings(ACCORD_SOURCE_DIR "/bench/w", seed, 300);
+    EXPECT_EQ(disagreement, "") << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace accord::differential
