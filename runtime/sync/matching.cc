@@ -134,6 +134,20 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
           sibling_key[s].emplace(k, (it->second == p.name ? "this sync" : it->second) + " (" + r.id + ")");
       }
   }
+  // keys of live records whose link ended (merged into a linked record in the other system,
+  // waiting for the same merge here): a new record with such a key on the same side is that
+  // person again, and its twin was merged away on the other side
+  std::unordered_map<std::string, std::string> ended_key[2];
+  if (keyed)
+    for (const store::Link& l : links[p.name]) {
+      if (l.state != store::LinkState::kDeleted) continue;
+      for (int s = 0; s < 2; ++s) {
+        const Record* r = t[s]->Find(s == 0 ? l.salesforce_id : l.hubspot_id);
+        if (!r || r->deleted) continue;
+        std::string k = MatchKey(p, s, *r);
+        if (!k.empty()) ended_key[s].emplace(k, r->id);
+      }
+    }
   std::unordered_set<size_t> used[2];
   auto link_pair = [&](size_t si, size_t hi, const char* how) {
     Record* rec[2] = {&t[0]->records[si], &t[1]->records[hi]};
@@ -256,6 +270,15 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
                                                   : (s == 0 ? "Salesforce" : "HubSpot")) +
                     " records have it (" + ids + "); quarantined, not linked or created",
                 true, o == 0 ? System::kSalesforce : System::kHubSpot, obj[o]->name);
+          continue;
+        }
+        if (auto end = ended_key[s].find(k); end != ended_key[s].end() && end->second != r.id) {
+          if (may_create && WouldCreate(p, s, r))
+            Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
+                  p.match + " " + k + " is also " + std::string(s == 0 ? "Salesforce " : "HubSpot ") + obj[s]->name +
+                      " " + end->second + ", whose twin was merged into a record linked to another one (see its " +
+                      "entry); not created, so that the merged-away record does not come back",
+                  true, o == 0 ? System::kSalesforce : System::kHubSpot, obj[o]->name);
           continue;
         }
         if (auto sib = sibling_key[o].find(k); sib != sibling_key[o].end()) {

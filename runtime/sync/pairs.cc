@@ -37,7 +37,10 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     Record* rec[2] = {t[0]->Find(link.salesforce_id), t[1]->Find(link.hubspot_id)};
     if (link.state == store::LinkState::kDeleted) {
       // an ended link's entry (a merge the other system has not followed) is over once neither record lives
-      bool live = (rec[0] && !rec[0]->deleted) || (rec[1] && !rec[1]->deleted);
+      // (a record this pass did not read is not gone: an incremental read skips the unchanged;
+      // a deleted one is read as deleted or has its tombstone)
+      bool live = (rec[0] ? !rec[0]->deleted : !store.IsTombstoned("salesforce", link.salesforce_id)) ||
+                  (rec[1] ? !rec[1]->deleted : !store.IsTombstoned("hubspot", link.hubspot_id));
       if (!live && HasError(p, link) && !opts->dry_run)
         Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
       continue;
