@@ -15,7 +15,7 @@ namespace accord::store {
 
 namespace {
 
-using StmtCache = std::unordered_map<const char*, sqlite3_stmt*>;
+using StmtCache = StateStore::Statements;
 
 // The schema, one migration per version; migration N takes a version N-1
 // file to version N. Plain SQL shared with a future PostgreSQL store.
@@ -142,7 +142,7 @@ int64_t Now() {
 // address: every statement is a string literal).
 class Stmt {
  public:
-  Stmt(sqlite3* db, StmtCache& cache, const char* sql) : db_(db) {
+  Stmt(sqlite3* db, StmtCache& cache, const char* sql) : phase_(cache.clock, "state"), db_(db) {
     auto it = cache.find(sql);
     if (it != cache.end()) {
       s_ = it->second;
@@ -194,6 +194,7 @@ class Stmt {
   int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
 
  private:
+  base::ScopedPhase phase_;  // --timings: from before the statement is prepared to after it is reset
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
   int rc_;
@@ -266,6 +267,7 @@ Status StateStore::LockExclusive() {
 }
 
 Status StateStore::Exec(const std::string& sql) {
+  base::ScopedPhase phase(cache_.clock, "state");
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string m = err ? err : "unknown SQLite error";

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/timings.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -184,6 +185,14 @@ class StateStore {
   int64_t StartRun(const std::string& command);
   Status FinishRun(int64_t run, const std::string& status, const std::string& stats_json);
 
+  // --timings: every statement's time is charged to the phase "state" of `clock` (null: not measured).
+  void SetPhaseClock(base::PhaseClock* clock) { cache_.clock = clock; }
+
+  // The prepared statements, by their SQL text's address (every statement is a string literal).
+  struct Statements : std::unordered_map<const char*, sqlite3_stmt*> {
+    base::PhaseClock* clock = nullptr;
+  };
+
  private:
   explicit StateStore(sqlite3* db) : db_(db) {}
   Status Exec(const std::string& sql);
@@ -192,7 +201,7 @@ class StateStore {
   sqlite3* db_;
   std::string path_;
   int lock_fd_ = -1;
-  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  Statements cache_;
   int version_ = 0;
 };
 

@@ -217,6 +217,7 @@ void Engine::Impl::Build() {
 Table* Engine::Impl::Load(Side side, const schema::Object* object) {
   auto& t = tables[SideIndex(side)][object->name];
   if (t.object) return &t;
+  base::ScopedPhase phase(clock, "read");
   t.object = object;
   t.system = SystemOf(side);
   std::vector<ReadProblem> problems;
@@ -371,6 +372,9 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   PassReport r;
   report = &r;
   opts = &o;
+  clock = o.timings;
+  store.SetPhaseClock(clock);
+  base::ScopedPhase phase(clock, "other");  // what no phase below claims
   full_pass = false;
   pass_started_ms = NowMs();
   // the connectors count over their lifetime (a --watch process runs many passes): a pass reports its own
@@ -418,6 +422,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
     if (auto st = store.Commit(); !st) Fail("state store: " + st.message);
   }
   report = nullptr;
+  store.SetPhaseClock(nullptr);
   return r;
 }
 

@@ -132,6 +132,7 @@ struct Engine::Impl {
   // per pass
   PassReport* report = nullptr;
   const PassOptions* opts = nullptr;
+  base::PhaseClock* clock = nullptr;                      // --timings (opts->timings)
   std::map<std::string, Table> tables[2];                 // per side, by object name
   std::map<std::string, std::vector<store::Link>> links;  // per sync
   // ids linked in any sync, per object: "object\x1fid" -> sync

@@ -19,6 +19,7 @@ std::string Engine::Impl::MatchKey(const SyncPlan& p, int side, const Record& r)
 
 void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w,
                             size_t& done) {
+  base::ScopedPhase phase(clock, "match");
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   std::vector<std::pair<std::string, std::string>> requarantine;  // (sf id, hs id) decided again
   struct ClearResolved {  // on every way out: a quarantine nothing logged again is resolved

@@ -8,6 +8,7 @@
 namespace accord::sync {
 
 void Engine::Impl::RunSync(SyncPlan& p) {
+  base::ScopedPhase phase(clock, "reconcile");  // linked pairs; reads, matching and writes are their own phases
   SyncStats& stats = report->per_sync[p.name];
   Table* t[2] = {Load(Side::kSalesforce, p.cs->salesforce), Load(Side::kHubSpot, p.cs->hubspot)};
   if (!report->ok) return;
@@ -190,6 +191,7 @@ bool Engine::Impl::Waiting(const SyncPlan& p, const std::string& sf_id, const st
 
 void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2],
                              ShadowMap& sm, bool has_shadows, Work& w) {
+  base::ScopedPhase phase(clock, "reconcile");  // also a pair just matched, or just created
   Mapped m[2] = {Map(p, 0, rec[0], rec[1]), Map(p, 1, rec[0], rec[1])};
   // a mapping program's own error (its scope expression failed) stops the pair
   for (int i = 0; i < 2; ++i)
@@ -542,6 +544,7 @@ namespace accord::sync {
 // ones that can conflict (HubSpot: 50 records a request; Salesforce: its field history,
 // 200 records a query), instead of one request per conflicting record.
 void Engine::Impl::PrefetchFieldTimes(const SyncPlan& p, Table* t[2], const std::vector<store::Link>& own) {
+  base::ScopedPhase phase(clock, "read");
   std::vector<size_t> slots[2];
   for (const RulePair& rp : p.pairs)
     if (rp.policy.kind == ir::ConflictKind::kTwoWay && rp.slot[0] >= 0 && rp.slot[1] >= 0 && rp.out[0] >= 0 &&

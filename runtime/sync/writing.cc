@@ -9,6 +9,7 @@ namespace accord::sync {
 
 void Engine::Impl::Flush(const SyncPlan& p, Work& w) {
   if (!report->ok) return;
+  base::ScopedPhase phase(clock, "write");
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   // 1. write-ahead intents for creates (their own committed transaction)
   bool any_create = false;
