@@ -7,10 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -314,9 +313,9 @@ std::vector<ReadProblem> JsonlConnector::Problems(const std::string& object, con
     else if (p.kind == 'n')
       out.push_back({"", where, where + ": record without a string \"" + id_key + "\""});
     else
-      out.push_back({p.id, where,
-                     where + ": record " + p.id + " is nested deeper than " + std::to_string(kMaxRecordDepth) +
-                         " levels"});
+      out.push_back(
+          {p.id, where,
+           where + ": record " + p.id + " is nested deeper than " + std::to_string(kMaxRecordDepth) + " levels"});
   }
   return out;
 }

@@ -87,8 +87,8 @@ class JsonlConnector : public Connector {
     };
     std::vector<Problem> problems;
     int64_t next_number = 1;
-    uint64_t size = 0;  // the bytes of the file read so far (always whole lines)
-    size_t lines = 0;   // the lines read so far
+    uint64_t size = 0;              // the bytes of the file read so far (always whole lines)
+    size_t lines = 0;               // the lines read so far
     std::optional<uint64_t> print;  // Fingerprint(size) when read: a file rewritten under it shows
   };
   base::Result<Table*> Open(const schema::Object& object);

@@ -273,7 +273,9 @@ TEST_F(JsonlRead, TheOffsetIndexReadsWhatAWholeReadReads) {
           append(line().substr(0, 10 + pick(20)));
           break;
         case 4:  // lines that are no record
-          append(pick(2) ? "{not json\n" : R"({"LastName":"no id"})" "\n");
+          append(pick(2) ? "{not json\n"
+                         : R"({"LastName":"no id"})"
+                           "\n");
           break;
         case 5: {  // the user rewrites the file in place: shuffled, some lines gone
           std::vector<std::string> lines;
@@ -350,7 +352,8 @@ TEST_F(JsonlRead, APassOverAnUnchangedFileReadsNoLine) {
   std::string folder = dir + "/salesforce", file = folder + "/Contact.jsonl";
   std::vector<std::string> lines;
   for (int i = 0; i < 1000; ++i)
-    lines.push_back(R"({"Id":"003Y)" + std::to_string(1000 + i) + R"(","LastName":"L","SystemModstamp":"2026-01-01T00:00:00.000Z"})");
+    lines.push_back(R"({"Id":"003Y)" + std::to_string(1000 + i) +
+                    R"(","LastName":"L","SystemModstamp":"2026-01-01T00:00:00.000Z"})");
   Load(System::kSalesforce, contact, lines);  // the first read: every line, and the index
   ASSERT_TRUE(fs::exists(file + ".index"));
   JsonlConnector again(System::kSalesforce, folder);
@@ -360,7 +363,8 @@ TEST_F(JsonlRead, APassOverAnUnchangedFileReadsNoLine) {
   EXPECT_EQ(again.lines_scanned(), 0u) << "nothing changed: no line is read again";
   {
     std::ofstream out(file, std::ios::app);
-    out << R"({"Id":"003Y1000","LastName":"Changed","SystemModstamp":"2026-02-01T00:00:00.000Z"})" << "\n";
+    out << R"({"Id":"003Y1000","LastName":"Changed","SystemModstamp":"2026-02-01T00:00:00.000Z"})"
+        << "\n";
   }
   JsonlConnector third(System::kSalesforce, folder);
   ASSERT_TRUE(third.Load(contact, &recs, &problems));
