@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/status.h"
@@ -153,6 +154,11 @@ class StateStore {
   // Tombstones: a deleted record never comes back through a late update.
   Status AddTombstone(const std::string& system, const std::string& record_id);
   bool IsTombstoned(const std::string& system, const std::string& record_id);
+  // Those of `ids` that have a tombstone: one statement per kKeyBatch ids (a pass asks
+  // for a batch of records at a time, not one query per record).
+  base::Result<std::unordered_set<std::string>> Tombstoned(const std::string& system,
+                                                           const std::vector<std::string>& ids);
+  static constexpr size_t kKeyBatch = 1000;
 
   // The sync error log: one row per record and category; a repeat increments attempts.
   Status RecordError(const SyncError& e);
