@@ -1,7 +1,7 @@
 // accord check [PATH...] [--format text|json|sarif]
-#include <cstdio>
 #include <iostream>
 
+#include "base/timings.h"
 #include "cli/commands.h"
 #include "compiler/diag/render.h"
 #include "compiler/driver/driver.h"
@@ -55,11 +55,7 @@ void RegisterCheck(CLI::App& app, int& exit_code) {
       exit_code = kUsage;
       return;
     }
-    if (args->timings) {
-      for (const auto& t : set.timings)
-        std::fprintf(stderr, "%-14s %9.2f ms  (cpu %9.2f ms, peak memory %6.1f MB)\n", t.phase.c_str(), t.wall_ms,
-                     t.cpu_ms, t.peak_mb);
-    }
+    if (args->timings) std::cerr << base::FormatTimings(set.timings);
     const auto& diags = sink.diagnostics();
     if (args->format == "json") {
       std::cout << RenderJson(diags);

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
+#include "base/timings.h"
 #include "cli/commands.h"
 #include "cli/connect.h"
 #include "cli/load.h"
@@ -92,7 +94,7 @@ struct PassArgs : DataArgs {
   std::vector<std::string> paths;
   std::string engine = "auto";
   std::string format = "text";
-  bool once = false, watch = false, full = false;
+  bool once = false, watch = false, full = false, timings = false;
   double interval = 1.0;
   JitCacheArgs jit_cache;
 };
@@ -226,8 +228,11 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     std::cerr << error << "\n";
     return kUsage;
   }
+  base::PhaseClock clock;  // --timings: the first pass's report includes loading and compiling the rules
+  std::optional<base::ScopedPhase> phase(std::in_place, a.timings ? &clock : nullptr, "load rules");
   auto l = LoadRules(a.paths, verb, &code);
   if (!l) return code;
+  phase.emplace(a.timings ? &clock : nullptr, "open");
   PassSetup setup;
   if (!OpenPass(a, dry_run, l->set.model, &setup, &error)) {
     std::cerr << "accord " << verb << ": " << error << "\n";
@@ -237,7 +242,9 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   auto& store = setup.store;
   auto& sf = setup.salesforce;
   auto& hs = setup.hubspot;
+  phase.emplace(a.timings ? &clock : nullptr, "compile");
   sync::Engine engine(sync::ViewOf(l->set, l->rules), kind, *store, *sf, *hs);
+  phase.reset();
   sync::PassOptions po;
   po.dry_run = dry_run;
   po.full = a.full;
@@ -265,9 +272,14 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   int exit_code = kOk;
   do {
     auto t0 = std::chrono::steady_clock::now();
+    po.timings = a.timings ? &clock : nullptr;
     sync::PassReport r = engine.RunPass(po);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (tty && po.progress) std::fprintf(stderr, "\r%70s\r", "");
+    if (a.timings) {
+      std::cerr << base::FormatTimings(clock.timings());
+      clock = base::PhaseClock();  // --watch: each pass its own
+    }
     for (const auto& w : engine.TakeWarnings()) std::cerr << "accord " << verb << ": warning: " << w << "\n";
     if (a.format == "json") {
       std::cout << ReportJson(r, po.keep_events).dump(dry_run ? 2 : -1) << "\n";
@@ -410,6 +422,9 @@ void AddPassOptions(CLI::App* cmd, PassArgs& a) {
   AddDataOptions(cmd, a);
   cmd->add_option("--engine", a.engine, "interp, jit or auto (default: auto)");
   cmd->add_option("--format", a.format, "text or json");
+  cmd->add_flag("--timings", a.timings,
+                "print where each pass's time went (read, match, reconcile, write, state), its wall and CPU time and "
+                "the peak memory, to stderr");
   AddJitCacheOptions(cmd, a.jit_cache);
 }
 

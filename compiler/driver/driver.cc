@@ -1,10 +1,6 @@
 #include "compiler/driver/driver.h"
 
-#include <sys/resource.h>
-#include <time.h>
-
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -13,34 +9,6 @@
 namespace accord::driver {
 
 namespace fs = std::filesystem;
-
-namespace {
-// The process's CPU time (every thread, user + system) in milliseconds.
-double ProcessCpuMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-// Records the wall and CPU time of one phase, and the peak memory so far, into RuleSet::timings.
-class PhaseTimer {
- public:
-  PhaseTimer(RuleSet& set, std::string name)
-      : set_(set), name_(std::move(name)), start_(std::chrono::steady_clock::now()), cpu_start_(ProcessCpuMs()) {}
-  ~PhaseTimer() {
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    set_.timings.push_back({name_, ms, ProcessCpuMs() - cpu_start_, usage.ru_maxrss / 1024.0});
-  }
-
- private:
-  RuleSet& set_;
-  std::string name_;
-  std::chrono::steady_clock::time_point start_;
-  double cpu_start_;
-};
-}  // namespace
 
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {
   std::error_code ec;
@@ -206,14 +174,15 @@ void LoadSchemas(const std::vector<std::string>& paths, RuleSet& set, DiagSink& 
 
 bool LoadAndCheck(const std::vector<std::string>& paths, const Options& options, RuleSet& set, DiagSink& sink,
                   std::string* io_error) {
+  base::PhaseClock clock;  // --timings
   // 1. Read and parse every rule file.
   {
-    PhaseTimer t(set, "read + parse");
+    base::ScopedPhase t(&clock, "read + parse");
     if (!ParseFiles(paths, options, set, sink, io_error)) return false;
   }
   // 2. Load the schemas the files name.
   {
-    PhaseTimer t(set, "load schemas");
+    base::ScopedPhase t(&clock, "load schemas");
     LoadSchemas(paths, set, sink);
   }
   // 3. Resolve names, check types and rules. Files with syntax errors are
@@ -225,9 +194,10 @@ bool LoadAndCheck(const std::vector<std::string>& paths, const Options& options,
   input.have_salesforce_schema = !set.schemas.Objects(schema::System::kSalesforce).empty();
   input.have_hubspot_schema = !set.schemas.Objects(schema::System::kHubSpot).empty();
   {
-    PhaseTimer t(set, "check");
+    base::ScopedPhase t(&clock, "check");
     set.model = sema::Check(input, sink);
   }
+  set.timings = clock.timings();
   // 4. Deterministic order for every output format.
   sink.Sort();
   return true;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/timings.h"
 #include "compiler/diag/diagnostic.h"
 #include "compiler/schema/schema.h"
 #include "compiler/sema/checker.h"
@@ -32,17 +33,8 @@ struct RuleSet {
   schema::SchemaSet schemas;
   sema::Model model;
   bool all_parsed = true;
-  // One phase's wall time and the process's CPU time in it (all threads, user +
-  // system), in milliseconds: CPU time stays meaningful on a loaded machine.
-  // peak_mb: the process's peak resident memory when the phase ended.
-  struct Timing {
-    std::string phase;
-    double wall_ms = 0;
-    double cpu_ms = 0;
-    double peak_mb = 0;
-  };
-  // Each phase, in pipeline order (--timings).
-  std::vector<Timing> timings;
+  // Each phase, in pipeline order (--timings; base/timings.h).
+  std::vector<base::Timing> timings;
 };
 
 // Expands PATH arguments: a file is itself; a folder is every *.accord below

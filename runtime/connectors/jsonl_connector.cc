@@ -1,9 +1,15 @@
 #include "runtime/connectors/jsonl_connector.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -85,82 +91,243 @@ Text JsonlConnector::TextOf(const json& v) {
 
 std::string JsonlConnector::Path(const std::string& object) const { return dir_ + "/" + object + ".jsonl"; }
 
-JsonlConnector::Table& JsonlConnector::Open(const schema::Object& object, std::string* error, bool* ok) {
-  *ok = true;
+namespace {
+
+// FNV-1a, 64 bits: a stable hash for the index's fingerprint (the same in every build).
+uint64_t Fnv(uint64_t h, std::string_view bytes) {
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+constexpr char kIndexMagic[] = "accord-jsonl-index 1";
+
+}  // namespace
+
+std::string JsonlConnector::IndexPath(const std::string& object) const { return Path(object) + ".index"; }
+
+std::optional<uint64_t> JsonlConnector::Fingerprint(const std::string& object, uint64_t size) const {
+  int fd = ::open(Path(object).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  uint64_t h = Fnv(14695981039346656037ull, std::to_string(size));
+  char buf[4096];
+  auto window = [&](uint64_t at, size_t n) {
+    ssize_t got = ::pread(fd, buf, n, static_cast<off_t>(at));
+    h = Fnv(h, std::string_view(buf, got > 0 ? static_cast<size_t>(got) : 0));
+    return got == static_cast<ssize_t>(n);
+  };
+  size_t edge = static_cast<size_t>(std::min<uint64_t>(size, sizeof buf));
+  bool ok = window(0, edge) && window(size - edge, edge);
+  // windows spread over the rest: an edit in the middle of the file shows too
+  for (uint64_t k = 1; k < 64 && ok && size > 64; ++k) ok = window(size * k / 64 - 64 * (k == 63), 64);
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  return h;
+}
+
+base::Result<JsonlConnector::Table*> JsonlConnector::Open(const schema::Object& object) {
   Table& t = tables_[object.name];
-  if (t.loaded) return t;
-  t.loaded = true;
-  if (dir_.empty()) return t;
-  std::string path = Path(object.name);
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return t;  // no records yet
-  std::string data;
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-    std::fclose(f);
-  } else {
-    *error = "cannot read " + path;
-    *ok = false;
-    return t;
+  if (dir_.empty()) {
+    t.loaded = true;
+    return &t;
   }
+  if (t.loaded) {
+    // read before in this process: only what was appended since, unless the file changed under it
+    struct stat st {};
+    bool same = ::stat(Path(object.name).c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) >= t.size &&
+                Fingerprint(object.name, t.size) == t.print;
+    if (!same) Forget(t);
+  } else {
+    t.loaded = true;
+    if (!LoadIndex(object.name, t)) t = Table{.loaded = true};
+  }
+  uint64_t indexed = t.size;
+  auto read = Scan(object.name, t);
+  if (!read) return read.status();
+  if (*read > 0 || (indexed == 0 && t.size > 0)) SaveIndex(object.name, t);
+  return &t;
+}
+
+void JsonlConnector::Forget(Table& t) {
+  std::vector<std::pair<std::string, Entry>> unsaved;  // records only in memory (a dry run's writes) stay
+  for (const std::string& id : t.order)
+    if (t.records[id].offset < 0) unsaved.emplace_back(id, std::move(t.records[id]));
+  int64_t next = t.next_number;
+  t = Table();
+  t.loaded = true;
+  t.next_number = next;  // never an id handed out before
+  for (auto& [id, e] : unsaved) {
+    t.order.push_back(id);
+    t.records[id] = std::move(e);
+  }
+}
+
+base::Result<size_t> JsonlConnector::Scan(const std::string& object, Table& t) {
+  std::string path = Path(object);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return size_t{0};  // no records yet
+    return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
+  }
+  const char* id_key = IsSalesforce(system_) ? "Id" : "id";
+  size_t count = 0;
+  std::string buf;        // bytes read and not yet consumed
+  uint64_t pos = t.size;  // the file offset of buf[0]
+  std::vector<char> chunk(1 << 20);
+  for (uint64_t off = t.size;;) {
+    ssize_t n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(off));
+    if (n < 0) {
+      std::string why = std::strerror(errno);
+      ::close(fd);
+      return base::Status::Error("cannot read " + path + ": " + why);
+    }
+    if (n == 0) break;
+    off += static_cast<uint64_t>(n);
+    buf.append(chunk.data(), static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::string_view line(buf.data() + start, nl - start);
+      uint64_t at = pos + start;
+      size_t line_no = ++t.lines;
+      ++count;
+      ++lines_scanned_;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      // only the id here; the whole record is read (and checked) by Load
+      std::string id;
+      {
+        simdjson::padded_string padded(line);
+        simdjson::ondemand::document doc;
+        simdjson::ondemand::object obj;
+        std::string_view sv;
+        if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) {
+          t.problems.push_back({'m', line_no, ""});
+          continue;
+        }
+        auto field = obj.find_field_unordered(id_key);
+        if (field.error() == simdjson::NO_SUCH_FIELD || field.get_string().get(sv) || sv.empty()) {
+          t.problems.push_back({'n', line_no, ""});
+          continue;
+        }
+        id = std::string(sv);
+      }
+      NoteId(t, id);
+      if (JsonDepth(line) > kMaxRecordDepth) {
+        // Never kept: reading, copying or writing it back would recurse that deep. Its
+        // earlier lines are not its current state, so the record is unknown, not old.
+        t.problems.push_back({'d', line_no, id});
+        if (t.records.erase(id)) t.order.erase(std::find(t.order.begin(), t.order.end(), id));
+        continue;
+      }
+      auto [it, fresh] = t.records.try_emplace(id);
+      if (fresh) t.order.push_back(id);
+      it->second = Entry{static_cast<int64_t>(at), static_cast<uint32_t>(line.size()), line_no, {}};
+    }
+    buf.erase(0, start);
+    pos += start;
+  }
+  ::close(fd);
   // A line without its newline was never completely stored (the writer died
   // mid-append): the system never acknowledged it, so it is dropped.
-  size_t end = data.rfind('\n');
-  size_t keep = end == std::string::npos ? 0 : end + 1;
-  if (keep < data.size() && !dry_run_) {
-    fs::resize_file(path, keep, ec);
-    if (ec) {
-      *error = "cannot truncate the unfinished last line of " + path + ": " + ec.message();
-      *ok = false;
-      return t;
+  if (!buf.empty() && !dry_run_) {
+    std::error_code ec;
+    fs::resize_file(path, pos, ec);
+    if (ec) return base::Status::Error("cannot truncate the unfinished last line of " + path + ": " + ec.message());
+  }
+  t.size = pos;
+  t.print = Fingerprint(object, t.size);
+  return count;
+}
+
+bool JsonlConnector::LoadIndex(const std::string& object, Table& t) {
+  std::ifstream in(IndexPath(object), std::ios::binary);
+  std::string line;
+  if (!in || !std::getline(in, line) || line != kIndexMagic || !std::getline(in, line)) return false;
+  unsigned long long size = 0, lines = 0, print = 0;
+  long long next = 0;
+  if (std::sscanf(line.c_str(), "size %llu lines %llu next %lld print %llu", &size, &lines, &next, &print) != 4)
+    return false;
+  // the file must still start with what was indexed (appended to, not rewritten)
+  struct stat st {};
+  if (::stat(Path(object).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < size) return false;
+  std::optional<uint64_t> now = Fingerprint(object, size);
+  if (!now || *now != print) return false;
+  while (std::getline(in, line)) {
+    // R offset length line id | P kind line id
+    char tag = 0, kind = 0;
+    unsigned long long a = 0, b = 0, c = 0;
+    int used = 0;
+    if (line.size() > 2 && line[0] == 'R' &&
+        std::sscanf(line.c_str(), "%c %llu %llu %llu %n", &tag, &a, &b, &c, &used) == 4 && used > 0) {
+      std::string id = line.substr(static_cast<size_t>(used));
+      if (id.empty() || a + b >= size) return false;
+      auto [it, fresh] = t.records.try_emplace(id, Entry{static_cast<int64_t>(a), static_cast<uint32_t>(b), c, {}});
+      if (!fresh) return false;
+      t.order.push_back(std::move(id));
+    } else if (line.size() > 2 && line[0] == 'P' &&
+               std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 && used > 0) {
+      t.problems.push_back({kind, a, line.substr(static_cast<size_t>(used))});
+    } else {
+      return false;
     }
   }
-  data.resize(keep);
+  t.size = size;
+  t.lines = lines;
+  t.next_number = next;
+  t.print = print;
+  return true;
+}
+
+void JsonlConnector::SaveIndex(const std::string& object, const Table& t) const {
+  if (dry_run_ || !t.print) return;
+  std::string out = std::string(kIndexMagic) + "\n";
+  out += "size " + std::to_string(t.size) + " lines " + std::to_string(t.lines) + " next " +
+         std::to_string(t.next_number) + " print " + std::to_string(*t.print) + "\n";
+  for (const Table::Problem& p : t.problems) {
+    if (p.id.find('\n') != std::string::npos) return;  // not representable: no index, the file is read whole
+    out += "P " + std::string(1, p.kind) + " " + std::to_string(p.line) + " " + p.id + "\n";
+  }
+  for (const std::string& id : t.order) {
+    const Entry& e = t.records.at(id);
+    // a record only in memory (Put) is not in the file: an index without it would lose it
+    if (e.offset < 0 || id.find('\n') != std::string::npos) return;
+    out += "R " + std::to_string(e.offset) + " " + std::to_string(e.length) + " " + std::to_string(e.line) + " " + id +
+           "\n";
+  }
+  // written whole, then renamed over the old one: a crash leaves one or the other
+  std::string tmp = IndexPath(object) + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return;  // an index is an optimization: without one the file is read whole
+  bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+  ok &= std::fclose(f) == 0;
+  std::error_code ec;
+  if (ok) fs::rename(tmp, IndexPath(object), ec);
+  if (!ok || ec) fs::remove(tmp, ec);
+}
+
+std::vector<ReadProblem> JsonlConnector::Problems(const std::string& object, const Table& t) const {
+  std::vector<ReadProblem> out;
   const char* id_key = IsSalesforce(system_) ? "Id" : "id";
-  size_t line_no = 0, pos = 0;
-  while (pos < data.size()) {
-    size_t nl = data.find('\n', pos);
-    std::string line = data.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    std::string where = path + ":" + std::to_string(line_no);
-    // only the id here; the whole record is read (and checked) by Load
-    std::string id;
-    {
-      simdjson::padded_string padded(line);
-      simdjson::ondemand::document doc;
-      simdjson::ondemand::object obj;
-      std::string_view sv;
-      if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) {
-        t.problems.push_back({"", where, where + ": malformed JSON record"});
-        continue;
-      }
-      auto field = obj.find_field_unordered(id_key);
-      if (field.error() == simdjson::NO_SUCH_FIELD || field.get_string().get(sv) || sv.empty()) {
-        t.problems.push_back({"", where, where + ": record without a string \"" + id_key + "\""});
-        continue;
-      }
-      id = std::string(sv);
-    }
-    NoteId(t, id);
-    if (JsonDepth(line) > kMaxRecordDepth) {
-      // Never kept: reading, copying or writing it back would recurse that deep. Its
-      // earlier lines are not its current state, so the record is unknown, not old.
-      t.problems.push_back(
-          {id, where,
-           where + ": record " + id + " is nested deeper than " + std::to_string(kMaxRecordDepth) + " levels"});
-      if (t.records.erase(id)) t.order.erase(std::find(t.order.begin(), t.order.end(), id));
-      t.lines.erase(id);
-      continue;
-    }
-    if (!t.records.count(id)) t.order.push_back(id);
-    t.lines[id] = line_no;
-    t.records[id] = std::move(line);
+  for (const Table::Problem& p : t.problems) {
+    std::string where = Path(object) + ":" + std::to_string(p.line);
+    if (p.kind == 'm')
+      out.push_back({"", where, where + ": malformed JSON record"});
+    else if (p.kind == 'n')
+      out.push_back({"", where, where + ": record without a string \"" + id_key + "\""});
+    else
+      out.push_back(
+          {p.id, where,
+           where + ": record " + p.id + " is nested deeper than " + std::to_string(kMaxRecordDepth) + " levels"});
   }
-  return t;
+  return out;
+}
+
+base::Result<std::string> JsonlConnector::TextOf(const std::string& object, const Entry& e) const {
+  if (e.offset < 0) return e.text;
+  std::string text(e.length, '\0');
+  int fd = ::open(Path(object).c_str(), O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : ::pread(fd, text.data(), text.size(), static_cast<off_t>(e.offset));
+  if (fd >= 0) ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return base::Status::Error("cannot read " + Path(object));
+  return text;
 }
 
 void JsonlConnector::NoteId(Table& t, const std::string& rid) const {
@@ -175,7 +342,7 @@ void JsonlConnector::NoteId(Table& t, const std::string& rid) const {
   }
 }
 
-bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& text, Record* r,
+bool JsonlConnector::ToRecord(const schema::Object& object, std::string_view text, Record* r,
                               std::string* problem) const {
   namespace od = simdjson::ondemand;
   r->id.clear();
@@ -265,27 +432,64 @@ bool JsonlConnector::ToRecord(const schema::Object& object, const std::string& t
 
 base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Record>* out,
                                   std::vector<ReadProblem>* problems) {
-  bool ok;
-  std::string error;
-  Table& t = Open(object, &error, &ok);
-  if (!ok) return base::Status::Error(error);
+  auto opened = Open(object);
+  if (!opened) return opened.status();
   ++calls_.reads;  // a listing (paging is the HTTP connectors' concern)
-  problems->insert(problems->end(), t.problems.begin(), t.problems.end());  // lines without a record, every pass
-  out->clear();
-  out->resize(t.order.size());
-  size_t n = 0;
-  for (const std::string& id : t.order) {
-    std::string problem;
-    if (ToRecord(object, t.records[id], &(*out)[n], &problem)) {
-      ++n;
+  for (int attempt = 0;; ++attempt) {
+    Table& t = **opened;
+    // the file's lines through one mapping; each record is read where the index says it is
+    const std::string path = Path(object.name);
+    const char* map = nullptr;
+    int fd = t.size > 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+      void* m = ::mmap(nullptr, t.size, PROT_READ, MAP_PRIVATE, fd, 0);
+      ::close(fd);
+      if (m != MAP_FAILED) map = static_cast<const char*>(m);
+    }
+    if (t.size > 0 && !map) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
+    std::vector<ReadProblem> found = Problems(object.name, t);  // lines without a record, every pass
+    out->clear();
+    out->resize(t.order.size());
+    size_t n = 0;
+    bool stale = false;  // a line is not where the index says: the file changed under it
+    for (const std::string& id : t.order) {
+      const Entry& e = t.records[id];
+      std::string_view text = e.text;
+      if (e.offset >= 0) {
+        uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
+        if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {
+          stale = true;
+          break;
+        }
+        text = std::string_view(map + e.offset, e.length);
+      }
+      std::string problem;
+      Record& r = (*out)[n];
+      if (ToRecord(object, text, &r, &problem)) {
+        if (r.id != id) {
+          stale = true;
+          break;
+        }
+        ++n;
+        continue;
+      }
+      std::string where = path + (e.line ? ":" + std::to_string(e.line) : "");
+      found.push_back({id, where, where + ": record " + id + ": " + problem});
+    }
+    if (map) ::munmap(const_cast<char*>(map), t.size);
+    if (stale && attempt == 0) {
+      // read the file whole, once
+      Forget(t);
+      auto read = Scan(object.name, t);
+      if (!read) return read.status();
+      SaveIndex(object.name, t);
       continue;
     }
-    auto line = t.lines.find(id);
-    std::string where = Path(object.name) + (line == t.lines.end() ? "" : ":" + std::to_string(line->second));
-    problems->push_back({id, where, where + ": record " + id + ": " + problem});
+    if (stale) return base::Status::Error(path + " changed while it was read; run again");
+    out->resize(n);
+    problems->insert(problems->end(), found.begin(), found.end());
+    return base::Status::Ok();
   }
-  out->resize(n);
-  return base::Status::Ok();
 }
 
 std::string JsonlConnector::NewId(const schema::Object& object, Table& t) {
@@ -397,34 +601,57 @@ void JsonlConnector::Apply(const schema::Object& object, const WriteOp& op, json
   }
 }
 
-bool JsonlConnector::Append(const std::string& object, const std::vector<const std::string*>& records,
-                            std::string* error) {
-  if (dir_.empty() || dry_run_ || records.empty()) return true;
+base::Status JsonlConnector::Append(const std::string& object, Table& t, const std::vector<std::string>& ids) {
+  if (dir_.empty() || dry_run_ || ids.empty()) return base::Status::Ok();
   std::error_code ec;
   fs::create_directories(dir_, ec);
+  std::string path = Path(object);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return base::Status::Error("cannot write " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != t.size) {
+    // someone else appended since it was read: those lines first, then ours after them
+    ::close(fd);
+    auto read = Scan(object, t);
+    if (!read) return read.status();
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return base::Status::Error("cannot write " + path + ": " + std::strerror(errno));
+  }
   std::string buf;
-  for (const std::string* line : records) {
-    buf += *line;
+  std::vector<std::pair<Entry*, uint64_t>> placed;
+  for (const std::string& id : ids) {
+    Entry& e = t.records[id];
+    placed.emplace_back(&e, t.size + buf.size());
+    buf += e.text;
     buf += '\n';
   }
-  FILE* f = std::fopen(Path(object).c_str(), "ab");
-  if (!f) {
-    *error = "cannot write " + Path(object);
-    return false;
+  bool ok = true;
+  for (size_t done = 0; ok && done < buf.size();) {
+    ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
   }
-  bool ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-  ok &= std::fflush(f) == 0;
-  ok &= std::fclose(f) == 0;
-  if (!ok) *error = "cannot write " + Path(object);
-  return ok;
+  std::string why = ok ? "" : std::strerror(errno);
+  ok &= ::close(fd) == 0;
+  if (!ok) return base::Status::Error("cannot write " + path + (why.empty() ? "" : ": " + why));
+  // the records now live in the file: memory keeps where
+  for (auto& [e, at] : placed) {
+    e->offset = static_cast<int64_t>(at);
+    e->length = static_cast<uint32_t>(e->text.size());
+    e->line = ++t.lines;
+    e->text = std::string();
+  }
+  t.size += buf.size();
+  t.print = Fingerprint(object, t.size);
+  return base::Status::Ok();
 }
 
 std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
   std::vector<WriteResult> results;
   results.reserve(ops.size());
-  std::string error;
-  bool ok;
-  Table& t = Open(object, &error, &ok);
+  auto opened = Open(object);
+  Table& t = opened ? **opened : tables_[object.name];  // not read: every write fails below
+  std::string error = opened ? "" : opened.status().message;
   size_t batch = static_cast<size_t>(batch_size());
   // creates that upsert: the live records by their value of the upsert field (built at the first)
   std::string upsert_field;
@@ -435,32 +662,35 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
     bool kinds[3] = {false, false, false};
     for (size_t i = start; i < end; ++i) kinds[static_cast<int>(ops[i].kind)] = true;
     calls_.writes += kinds[0] + kinds[1] + kinds[2];
-    std::vector<const std::string*> stored;
+    std::vector<std::string> stored;
     for (size_t i = start; i < end; ++i) {
       const WriteOp& op = ops[i];
       auto it = op.kind == WriteOp::Kind::kCreate ? t.records.end() : t.records.find(op.id);
       // a create that upserts updates the live record that already has its value, as the APIs do
       const Text* key = UpsertValue(object, op);
-      if (key && upsert_field != op.upsert_field) {
+      if (key && upsert_field != op.upsert_field && error.empty()) {
         upsert_field = op.upsert_field;
         by_upsert_value.clear();
         const schema::Field* f = object.FindField(upsert_field);
         size_t slot = static_cast<size_t>(f - object.fields.data());
         Record rec;
         std::string problem;
-        for (const std::string& id : t.order)
-          if (ToRecord(object, t.records[id], &rec, &problem) && !rec.deleted && !IsBlank(rec.values[slot]))
+        for (const std::string& id : t.order) {
+          auto text = TextOf(object.name, t.records[id]);
+          if (text && ToRecord(object, *text, &rec, &problem) && !rec.deleted && !IsBlank(rec.values[slot]))
             by_upsert_value.emplace(*rec.values[slot], id);
+        }
       }
       if (key)
         if (auto u = by_upsert_value.find(**key); u != by_upsert_value.end()) it = t.records.find(u->second);
       std::optional<json> existing;
       if (it != t.records.end()) {
-        json j = json::parse(it->second, nullptr, false);
+        auto text = TextOf(object.name, it->second);
+        json j = text ? json::parse(*text, nullptr, false) : json();
         if (j.is_object()) existing = std::move(j);
       }
       WriteResult r = Validate(object, op, existing ? &*existing : nullptr);
-      if (!ok) r = WriteResult{false, op.id, "UNKNOWN", error, true, std::nullopt};
+      if (!error.empty()) r = WriteResult{false, op.id, "UNKNOWN", error, true, std::nullopt};
       // a dry run keeps its writes in memory (later reads in the pass see them) and never appends
       if (r.ok) {
         json j;
@@ -479,41 +709,40 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
           Apply(object, op, j);
           if (!IsSalesforce(system_)) j["properties"]["hs_object_id"] = r.id;
           t.order.push_back(r.id);
-          it = t.records.emplace(r.id, std::string()).first;
+          it = t.records.emplace(r.id, Entry()).first;
         } else {
           if (op.kind == WriteOp::Kind::kCreate) r.id = it->first;  // upserted into this record
           j = std::move(*existing);
           Apply(object, op, j);
         }
-        it->second = j.dump(-1, ' ', false, json::error_handler_t::replace);
-        stored.push_back(&it->second);
+        it->second = Entry{-1, 0, 0, j.dump(-1, ' ', false, json::error_handler_t::replace)};
+        stored.push_back(it->first);
         if (op.kind != WriteOp::Kind::kDelete) {
           Record rec;
           std::string problem;
-          if (ToRecord(object, it->second, &rec, &problem)) r.stored = std::move(rec);
+          if (ToRecord(object, it->second.text, &rec, &problem)) r.stored = std::move(rec);
         }
       }
       results.push_back(std::move(r));
     }
-    if (!Append(object.name, stored, &error)) {
+    if (base::Status st = Append(object.name, t, stored); !st) {
       // the batch was not stored: nothing of it is acknowledged
       for (size_t i = start; i < end; ++i)
-        results[i] = WriteResult{false, ops[i].id, "UNKNOWN", error, true, std::nullopt};
+        results[i] = WriteResult{false, ops[i].id, "UNKNOWN", st.message, true, std::nullopt};
     }
   }
   return results;
 }
 
 std::string JsonlConnector::Put(const schema::Object& object, json j) {
-  std::string error;
-  bool ok;
-  Table& t = Open(object, &error, &ok);
+  auto opened = Open(object);
+  Table& t = opened ? **opened : tables_[object.name];
   const char* id_key = IsSalesforce(system_) ? "Id" : "id";
   std::string id = j.contains(id_key) && j[id_key].is_string() ? j[id_key].get<std::string>() : NewId(object, t);
   j[id_key] = id;
   if (!t.records.count(id)) t.order.push_back(id);
   NoteId(t, id);
-  t.records[id] = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  t.records[id] = Entry{-1, 0, 0, j.dump(-1, ' ', false, json::error_handler_t::replace)};
   return id;
 }
 
@@ -522,14 +751,17 @@ std::optional<json> JsonlConnector::Get(const std::string& object, const std::st
   if (t == tables_.end()) return std::nullopt;
   auto r = t->second.records.find(id);
   if (r == t->second.records.end()) return std::nullopt;
-  return json::parse(r->second, nullptr, false);
+  auto text = TextOf(object, r->second);
+  if (!text) return std::nullopt;
+  return json::parse(*text, nullptr, false);
 }
 
 std::vector<json> JsonlConnector::All(const std::string& object) const {
   std::vector<json> out;
   auto t = tables_.find(object);
   if (t == tables_.end()) return out;
-  for (const std::string& id : t->second.order) out.push_back(json::parse(t->second.records.at(id), nullptr, false));
+  for (const std::string& id : t->second.order)
+    if (auto text = TextOf(object, t->second.records.at(id))) out.push_back(json::parse(*text, nullptr, false));
   return out;
 }
 

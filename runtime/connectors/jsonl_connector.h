@@ -11,6 +11,11 @@
 //   HubSpot     {"id": "101", "properties": {<name>: "<string>"}, "archived": false,
 //                "associations": {"companies": ["201"]}}
 // An empty folder path keeps everything in memory (accord test, plan).
+//
+// Memory and time follow the change, not the file: the connector keeps each record's
+// offset, not its text, and an offset index beside each file (OBJECT.jsonl.index, written
+// by every run that read new lines) lets the next process read only the lines appended
+// since; a file rewritten, truncated or replaced invalidates the index and is read whole.
 #pragma once
 
 #include <simdjson.h>
@@ -50,34 +55,73 @@ class JsonlConnector : public Connector {
   // Every stored record of an object, in id order of first appearance.
   std::vector<nlohmann::json> All(const std::string& object) const;
 
+  // The lines read from the files since construction: a pass reads only those appended since
+  // the last (tests).
+  size_t lines_scanned() const { return lines_scanned_; }
+
   // Text form of a JSON value as the engine compares it.
   static Text TextOf(const nlohmann::json& v);
   // The JSON a system stores for a field's text (HubSpot: always a string).
   static nlohmann::json JsonValue(schema::System system, const schema::Field& f, const Text& t);
 
  private:
-  // Records are kept as their JSON text (parsed with simdjson to read, and
-  // into nlohmann::json only when written).
+  // Where a record's current line is: in the file (`offset`, `length`), or in memory
+  // (`text`: a dry run's writes, Put, a folder-less connector, a write not yet appended).
+  struct Entry {
+    int64_t offset = -1;  // -1: in `text`
+    uint32_t length = 0;
+    size_t line = 0;  // its line number, for messages
+    std::string text;
+  };
+  // What is known of one object's file: its records' current lines, not their text, so that
+  // memory holds an offset per record, not a copy of the org.
   struct Table {
     bool loaded = false;
     std::vector<std::string> order;  // ids in order of first appearance
-    std::unordered_map<std::string, std::string> records;
-    std::unordered_map<std::string, size_t> lines;  // the line each record was read from
+    std::unordered_map<std::string, Entry> records;
     // Lines that are no record (malformed, no id, nested too deeply), reported by every Load.
-    std::vector<ReadProblem> problems;
+    struct Problem {
+      char kind;  // 'm' malformed, 'n' no id, 'd' too deep
+      size_t line;
+      std::string id;
+    };
+    std::vector<Problem> problems;
     int64_t next_number = 1;
+    uint64_t size = 0;              // the bytes of the file read so far (always whole lines)
+    size_t lines = 0;               // the lines read so far
+    std::optional<uint64_t> print;  // Fingerprint(size) when read: a file rewritten under it shows
   };
-  Table& Open(const schema::Object& object, std::string* error, bool* ok);
+  base::Result<Table*> Open(const schema::Object& object);
+  // Drops what was read of the file (it changed under the table); records only in memory stay.
+  void Forget(Table& t);
+  // Reads the lines of `t`'s file after t.size (every line when t.size is 0); a torn last
+  // line (no newline: its writer died mid-append) is dropped, and cut off the file unless a
+  // dry run. Returns how many lines it read.
+  base::Result<size_t> Scan(const std::string& object, Table& t);
+  // The offset index beside the file (OBJECT.jsonl.index): what a Scan found up to a size
+  // of the file, so that the next process reads only the lines appended since. Load
+  // refuses an index whose file no longer starts with what it indexed (rewritten,
+  // truncated, replaced): the file is then read whole.
+  std::string IndexPath(const std::string& object) const;
+  bool LoadIndex(const std::string& object, Table& t);
+  void SaveIndex(const std::string& object, const Table& t) const;
+  // A hash of sampled windows of the file's first `size` bytes (its start, its end, and
+  // windows spread between): what an index checks the file against.
+  std::optional<uint64_t> Fingerprint(const std::string& object, uint64_t size) const;
+  std::vector<ReadProblem> Problems(const std::string& object, const Table& t) const;
+  // A record's current text.
+  base::Result<std::string> TextOf(const std::string& object, const Entry& e) const;
   std::string Path(const std::string& object) const;
   std::string NewId(const schema::Object& object, Table& t);
   std::string NextStamp();
   // false with *problem when the record is malformed or a value does not fit its field.
-  bool ToRecord(const schema::Object& object, const std::string& text, Record* r, std::string* problem) const;
+  bool ToRecord(const schema::Object& object, std::string_view text, Record* r, std::string* problem) const;
   void NoteId(Table& t, const std::string& id) const;
   // The system's own checks of one write; empty code = accepted.
   WriteResult Validate(const schema::Object& object, const WriteOp& op, const nlohmann::json* existing) const;
   void Apply(const schema::Object& object, const WriteOp& op, nlohmann::json& j);
-  bool Append(const std::string& object, const std::vector<const std::string*>& records, std::string* error);
+  // Appends the records' current texts (in memory) to the file; they then live there.
+  base::Status Append(const std::string& object, Table& t, const std::vector<std::string>& ids);
 
   schema::System system_;
   std::string dir_;
@@ -86,6 +130,7 @@ class JsonlConnector : public Connector {
   mutable simdjson::ondemand::parser parser_;
   CallCounts calls_;
   int64_t last_ms_ = 0;
+  size_t lines_scanned_ = 0;
 };
 
 }  // namespace accord::sync

@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
 
 #include "runtime/connectors/wire_values.h"
 
@@ -203,6 +207,170 @@ TEST_F(JsonlRead, ProblemsAreReportedByEveryLoad) {
     EXPECT_EQ(records.size(), 1u);
     EXPECT_EQ(found.size(), 2u) << "pass " << pass;
   }
+}
+
+// ---- the offset index (issue 15) ---------------------------------------------------------
+// Property: what a pass reads through the index (a new connector: a new process, reading the
+// index a previous one left, or the same connector again: --watch) equals what a simple
+// reference reader of the whole file yields (the last whole line of an id is its record, in
+// order of first appearance; a torn last line is no line), through random histories of
+// appends, torn last lines, writes by the connector, and files rewritten, truncated or
+// replaced by the user. And a pass over an unchanged file reads none of its lines.
+
+// The reference reader (the oracle): the file whole, parsed with nlohmann::json.
+std::vector<std::pair<std::string, std::string>> Reference(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  data.resize(data.rfind('\n') == std::string::npos ? 0 : data.rfind('\n') + 1);
+  std::vector<std::string> order;
+  std::map<std::string, std::string> last;
+  std::stringstream ss(data);
+  for (std::string line; std::getline(ss, line);) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("Id") || !j["Id"].is_string() || j["Id"].get<std::string>().empty()) continue;
+    std::string id = j["Id"].get<std::string>();
+    if (!last.count(id)) order.push_back(id);
+    last[id] = j.value("LastName", "");
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& id : order) out.emplace_back(id, last[id]);
+  return out;
+}
+
+TEST_F(JsonlRead, TheOffsetIndexReadsWhatAWholeReadReads) {
+  const schema::Object& contact = Obj(System::kSalesforce, "Contact");
+  const size_t last_name = Slot(contact, "LastName");
+  std::string folder = dir + "/salesforce", file = folder + "/Contact.jsonl";
+  auto names = [&](const std::vector<Record>& recs) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Record& r : recs) out.emplace_back(r.id, r.values[last_name].value_or(""));
+    return out;
+  };
+  for (unsigned seed = 1; seed <= 40; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    fs::remove_all(folder);
+    fs::create_directories(folder);
+    std::mt19937 rnd(seed);
+    auto pick = [&](int n) { return static_cast<int>(rnd() % static_cast<unsigned>(n)); };
+    int serial = 0;
+    auto line = [&] {
+      return R"({"Id":"003X)" + std::to_string(100 + pick(30)) + R"(","LastName":"N)" + std::to_string(++serial) +
+             R"(","SystemModstamp":"2026-01-01T00:00:00.000Z"})";
+    };
+    auto append = [&](const std::string& text) {
+      std::ofstream out(file, std::ios::app | std::ios::binary);
+      out << text;
+    };
+    JsonlConnector watch(System::kSalesforce, folder);  // one process across the steps
+    for (int step = 0; step < 14; ++step) {
+      switch (pick(9)) {
+        case 0:
+        case 1:
+        case 2:
+          for (int k = pick(5); k >= 0; --k) append(line() + "\n");
+          break;
+        case 3:  // a torn last line (the next reader drops it)
+          append(line().substr(0, 10 + pick(20)));
+          break;
+        case 4:  // lines that are no record
+          append(pick(2) ? "{not json\n"
+                         : R"({"LastName":"no id"})"
+                           "\n");
+          break;
+        case 5: {  // the user rewrites the file in place: shuffled, some lines gone
+          std::vector<std::string> lines;
+          {
+            std::ifstream in(file);
+            for (std::string l; std::getline(in, l);) lines.push_back(l);
+          }
+          std::shuffle(lines.begin(), lines.end(), rnd);
+          if (!lines.empty()) lines.resize(lines.size() - static_cast<size_t>(pick(static_cast<int>(lines.size()))));
+          std::ofstream out(file, std::ios::trunc | std::ios::binary);
+          for (const std::string& l : lines) out << l << "\n";
+          break;
+        }
+        case 6: {  // truncated at any byte
+          std::error_code ec;
+          auto size = fs::file_size(file, ec);
+          if (!ec && size > 0) fs::resize_file(file, static_cast<uintmax_t>(pick(static_cast<int>(size))), ec);
+          break;
+        }
+        case 7: {  // replaced by a new file of the same size or larger (rename over it)
+          std::ofstream out(file + ".new", std::ios::binary);
+          for (int k = pick(8); k >= 0; --k) out << line() << "\n";
+          out.close();
+          fs::rename(file + ".new", file);
+          break;
+        }
+        case 8: {  // a pass writes: an update appended by the connector
+          JsonlConnector c(System::kSalesforce, folder);
+          std::vector<Record> recs;
+          ASSERT_TRUE(c.Load(contact, &recs, &problems));
+          if (recs.empty()) break;
+          WriteOp op;
+          op.kind = WriteOp::Kind::kUpdate;
+          op.id = recs[static_cast<size_t>(pick(static_cast<int>(recs.size())))].id;
+          op.fields.push_back({last_name, "W" + std::to_string(++serial)});
+          auto res = c.Write(contact, {op});
+          ASSERT_EQ(res.size(), 1u);
+          EXPECT_TRUE(res[0].ok) << res[0].message;
+          break;
+        }
+      }
+      // a new process: through the index the last one left (or a whole read when it is stale)
+      JsonlConnector fresh(System::kSalesforce, folder);
+      std::vector<Record> got;
+      problems.clear();
+      std::string error;
+      ASSERT_TRUE(base::Succeeded(fresh.Load(contact, &got, &problems), &error)) << error;
+      auto expected = Reference(file);  // after the torn tail is cut: the reader cut it
+      EXPECT_EQ(names(got), expected) << "step " << step;
+      // the same process again (--watch): the lines appended since its last read
+      std::vector<Record> again;
+      std::vector<ReadProblem> again_problems;
+      ASSERT_TRUE(base::Succeeded(watch.Load(contact, &again, &again_problems), &error)) << error;
+      EXPECT_EQ(names(again), expected) << "step " << step << " (watch)";
+      // and the problems are those of a whole read, line for line
+      std::vector<Record> whole;
+      std::vector<ReadProblem> whole_problems;
+      fs::remove(file + ".index");
+      JsonlConnector reread(System::kSalesforce, folder);
+      ASSERT_TRUE(base::Succeeded(reread.Load(contact, &whole, &whole_problems), &error)) << error;
+      EXPECT_EQ(names(whole), expected);
+      auto wheres = [](const std::vector<ReadProblem>& ps) {
+        std::vector<std::string> w;
+        for (const ReadProblem& p : ps) w.push_back(p.where);
+        return w;
+      };
+      EXPECT_EQ(wheres(problems), wheres(whole_problems)) << "step " << step;
+    }
+  }
+}
+
+TEST_F(JsonlRead, APassOverAnUnchangedFileReadsNoLine) {
+  const schema::Object& contact = Obj(System::kSalesforce, "Contact");
+  std::string folder = dir + "/salesforce", file = folder + "/Contact.jsonl";
+  std::vector<std::string> lines;
+  for (int i = 0; i < 1000; ++i)
+    lines.push_back(R"({"Id":"003Y)" + std::to_string(1000 + i) +
+                    R"(","LastName":"L","SystemModstamp":"2026-01-01T00:00:00.000Z"})");
+  Load(System::kSalesforce, contact, lines);  // the first read: every line, and the index
+  ASSERT_TRUE(fs::exists(file + ".index"));
+  JsonlConnector again(System::kSalesforce, folder);
+  std::vector<Record> recs;
+  ASSERT_TRUE(again.Load(contact, &recs, &problems));
+  EXPECT_EQ(recs.size(), 1000u);
+  EXPECT_EQ(again.lines_scanned(), 0u) << "nothing changed: no line is read again";
+  {
+    std::ofstream out(file, std::ios::app);
+    out << R"({"Id":"003Y1000","LastName":"Changed","SystemModstamp":"2026-02-01T00:00:00.000Z"})"
+        << "\n";
+  }
+  JsonlConnector third(System::kSalesforce, folder);
+  ASSERT_TRUE(third.Load(contact, &recs, &problems));
+  EXPECT_EQ(recs.size(), 1000u);
+  EXPECT_EQ(third.lines_scanned(), 1u) << "only the appended line";
+  EXPECT_EQ(recs[0].values[Slot(contact, "LastName")], Text("Changed"));
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ namespace accord::store {
 
 namespace {
 
-using StmtCache = std::unordered_map<const char*, sqlite3_stmt*>;
+using StmtCache = StateStore::Statements;
 
 // The schema, one migration per version; migration N takes a version N-1
 // file to version N. Plain SQL shared with a future PostgreSQL store.
@@ -142,7 +142,7 @@ int64_t Now() {
 // address: every statement is a string literal).
 class Stmt {
  public:
-  Stmt(sqlite3* db, StmtCache& cache, const char* sql) : db_(db) {
+  Stmt(sqlite3* db, StmtCache& cache, const char* sql) : phase_(cache.clock, "state"), db_(db) {
     auto it = cache.find(sql);
     if (it != cache.end()) {
       s_ = it->second;
@@ -177,6 +177,9 @@ class Stmt {
     return *this;
   }
   bool Row() { return rc_ == SQLITE_OK && sqlite3_step(s_) == SQLITE_ROW; }
+  // The next step's SQLite code (SQLITE_ROW, SQLITE_DONE or an error): a loop that must
+  // tell the end of the rows from a failure.
+  int Step() { return rc_ == SQLITE_OK ? sqlite3_step(s_) : rc_; }
   Status Run() {
     if (rc_ != SQLITE_OK) return Status::Error(sqlite3_errmsg(db_));
     int rc = sqlite3_step(s_);
@@ -194,6 +197,7 @@ class Stmt {
   int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
 
  private:
+  base::ScopedPhase phase_;  // --timings: from before the statement is prepared to after it is reset
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
   int rc_;
@@ -266,6 +270,7 @@ Status StateStore::LockExclusive() {
 }
 
 Status StateStore::Exec(const std::string& sql) {
+  base::ScopedPhase phase(cache_.clock, "state");
   char* err = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string m = err ? err : "unknown SQLite error";
@@ -533,6 +538,28 @@ bool StateStore::IsTombstoned(const std::string& system, const std::string& reco
   Stmt s(db_, cache_, "SELECT 1 FROM tombstones WHERE system = ?1 AND record_id = ?2");
   s.Text(1, system).Text(2, record_id);
   return s.Row();
+}
+
+base::Result<std::unordered_set<std::string>> StateStore::Tombstoned(const std::string& system,
+                                                                     const std::vector<std::string>& ids) {
+  std::unordered_set<std::string> out;
+  for (size_t start = 0; start < ids.size(); start += kKeyBatch) {
+    // the batch's ids as one JSON array: one prepared statement whatever the batch's size,
+    // each id looked up through the primary key
+    nlohmann::json keys = nlohmann::json::array();
+    for (size_t i = start; i < std::min(ids.size(), start + kKeyBatch); ++i) keys.push_back(ids[i]);
+    Stmt s(db_, cache_,
+           "SELECT t.record_id FROM json_each(?2) AS k JOIN tombstones AS t "
+           "ON t.system = ?1 AND t.record_id = k.value");
+    s.Text(1, system).Text(2, keys.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    for (;;) {
+      int rc = s.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return Status::Error(std::string("reading tombstones: ") + sqlite3_errmsg(db_));
+      out.insert(s.Col(0));
+    }
+  }
+  return out;
 }
 
 Status StateStore::RecordError(const SyncError& e) {

@@ -13,9 +13,11 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/status.h"
+#include "base/timings.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -152,6 +154,11 @@ class StateStore {
   // Tombstones: a deleted record never comes back through a late update.
   Status AddTombstone(const std::string& system, const std::string& record_id);
   bool IsTombstoned(const std::string& system, const std::string& record_id);
+  // Those of `ids` that have a tombstone: one statement per kKeyBatch ids (a pass asks
+  // for a batch of records at a time, not one query per record).
+  base::Result<std::unordered_set<std::string>> Tombstoned(const std::string& system,
+                                                           const std::vector<std::string>& ids);
+  static constexpr size_t kKeyBatch = 1000;
 
   // The sync error log: one row per record and category; a repeat increments attempts.
   Status RecordError(const SyncError& e);
@@ -184,6 +191,14 @@ class StateStore {
   int64_t StartRun(const std::string& command);
   Status FinishRun(int64_t run, const std::string& status, const std::string& stats_json);
 
+  // --timings: every statement's time is charged to the phase "state" of `clock` (null: not measured).
+  void SetPhaseClock(base::PhaseClock* clock) { cache_.clock = clock; }
+
+  // The prepared statements, by their SQL text's address (every statement is a string literal).
+  struct Statements : std::unordered_map<const char*, sqlite3_stmt*> {
+    base::PhaseClock* clock = nullptr;
+  };
+
  private:
   explicit StateStore(sqlite3* db) : db_(db) {}
   Status Exec(const std::string& sql);
@@ -192,7 +207,7 @@ class StateStore {
   sqlite3* db_;
   std::string path_;
   int lock_fd_ = -1;
-  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  Statements cache_;
   int version_ = 0;
 };
 

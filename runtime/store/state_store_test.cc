@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 namespace accord::store {
 namespace {
@@ -107,6 +108,32 @@ TEST(StateStore, CursorsIntentsTombstonesErrorsRuns) {
   int64_t run = s->StartRun("run");
   ASSERT_GT(run, 0);
   ASSERT_TRUE(s->FinishRun(run, "ok", "{\"written\":3}"));
+}
+
+// The batched lookup answers what one IsTombstoned per id answers (the oracle), across
+// batch boundaries, per system, with duplicates and ids that need JSON escaping.
+TEST(StateStore, TombstonedAnswersAsOneLookupPerId) {
+  auto s = OpenOk(":memory:");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2 * static_cast<int>(StateStore::kKeyBatch) + 7; ++i) ids.push_back("id" + std::to_string(i));
+  ids.push_back("quote\"back\\slash\x01");
+  ids.push_back("id5");  // asked twice
+  for (size_t i = 0; i < ids.size(); i += 333) ASSERT_TRUE(s->AddTombstone("hubspot", ids[i]));
+  ASSERT_TRUE(s->AddTombstone("hubspot", ids[ids.size() - 2]));
+  ASSERT_TRUE(s->AddTombstone("salesforce", "id1"));
+  auto got = s->Tombstoned("hubspot", ids);
+  ASSERT_TRUE(got) << got.status().message;
+  size_t expected = 0;
+  for (const std::string& id : std::set<std::string>(ids.begin(), ids.end())) {
+    EXPECT_EQ(got->count(id) > 0, s->IsTombstoned("hubspot", id)) << id;
+    expected += s->IsTombstoned("hubspot", id);
+  }
+  EXPECT_EQ(got->size(), expected);
+  EXPECT_GE(expected, 3u);
+  EXPECT_FALSE(got->count("id1"));  // another system's
+  auto none = s->Tombstoned("hubspot", {});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
 }
 
 TEST(StateStore, NotesAreNotErrorsAndStayUntilCleared) {

@@ -217,6 +217,7 @@ void Engine::Impl::Build() {
 Table* Engine::Impl::Load(Side side, const schema::Object* object) {
   auto& t = tables[SideIndex(side)][object->name];
   if (t.object) return &t;
+  base::ScopedPhase phase(clock, "read");
   t.object = object;
   t.system = SystemOf(side);
   std::vector<ReadProblem> problems;
@@ -371,6 +372,9 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   PassReport r;
   report = &r;
   opts = &o;
+  clock = o.timings;
+  store.SetPhaseClock(clock);
+  base::ScopedPhase phase(clock, "other");  // what no phase below claims
   full_pass = false;
   pass_started_ms = NowMs();
   // the connectors count over their lifetime (a --watch process runs many passes): a pass reports its own
@@ -380,6 +384,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   for (auto& t : taken) t.clear();
   for (auto& u : unreadable) u.clear();
   logged_now.clear();
+  for (int s = 0; s < 2; ++s) tomb_known[s].clear(), tomb_set[s].clear();
   intents.clear();
   errors_sf.clear();
   errors_hs.clear();
@@ -418,6 +423,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
     if (auto st = store.Commit(); !st) Fail("state store: " + st.message);
   }
   report = nullptr;
+  store.SetPhaseClock(nullptr);
   return r;
 }
 
@@ -463,6 +469,26 @@ void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
   seen_now.clear();
   notes_now.clear();
   seen.clear();
+}
+
+void Engine::Impl::PrefetchTombstones(int side, std::vector<std::string> ids) {
+  tomb_known[side].clear();
+  tomb_set[side].clear();
+  auto got = store.Tombstoned(SystemName(side), ids);
+  if (!got) return Fail("state store: " + got.status().message);
+  tomb_set[side] = std::move(*got);
+  tomb_known[side].insert(std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()));
+}
+
+bool Engine::Impl::Tombstoned(int side, const std::string& id) {
+  if (tomb_set[side].count(id)) return true;
+  if (tomb_known[side].count(id)) return false;
+  return store.IsTombstoned(SystemName(side), id);
+}
+
+void Engine::Impl::AddTombstone(int side, const std::string& id) {
+  Check(store.AddTombstone(SystemName(side), id));
+  tomb_set[side].insert(id);
 }
 
 void Engine::Impl::Check(const store::Status& st) {

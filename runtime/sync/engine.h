@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "base/timings.h"
 #include "compiler/ir/rules.h"
 #include "jit/runner.h"
 #include "runtime/connectors/connector.h"
@@ -95,6 +96,8 @@ struct PassOptions {
   size_t chunk = 1000;  // pairs per write batch + store transaction
   // Progress: (sync, done, total) after every chunk.
   std::function<void(const std::string&, size_t, size_t)> progress;
+  // --timings: where the pass's time goes (read, match, reconcile, write, state, other); null: not measured.
+  base::PhaseClock* timings = nullptr;
 };
 
 // The compiled rules as the engine reads them (compiler/ir/rules.h: no AST).

@@ -132,6 +132,7 @@ struct Engine::Impl {
   // per pass
   PassReport* report = nullptr;
   const PassOptions* opts = nullptr;
+  base::PhaseClock* clock = nullptr;                      // --timings (opts->timings)
   std::map<std::string, Table> tables[2];                 // per side, by object name
   std::map<std::string, std::vector<store::Link>> links;  // per sync
   // ids linked in any sync, per object: "object\x1fid" -> sync
@@ -174,6 +175,15 @@ struct Engine::Impl {
   // Keeps the changes its pair could not settle, drops the settled ones, writes the notes.
   void SaveSeenAndNotes(const SyncPlan& p);
   bool full_pass = false;
+  // Tombstones, looked up a batch of records at a time (store::StateStore::Tombstoned): of the
+  // ids last prefetched per side, those known and those tombstoned (and every tombstone added
+  // since). An id not prefetched is asked of the store alone.
+  std::unordered_set<std::string> tomb_known[2], tomb_set[2];
+  void PrefetchTombstones(int side, std::vector<std::string> ids);
+  bool Tombstoned(int side, const std::string& id);
+  void AddTombstone(int side, const std::string& id);
+  // Unchanged on both sides since the last pass and nothing pending: in agreement already.
+  bool Unchanged(const SyncPlan& p, const store::Link& link, Record* rec[2], Table* t[2]);
   void SetStamp(const Record* a, const Record* b) { cur_stamp = PairStamp(a, b); }
 
   Impl(RuleSetView r, jit::EngineKind kind, store::StateStore& s, Connector& sf, Connector& hs)
@@ -278,6 +288,8 @@ struct Engine::Impl {
                              const std::unordered_set<size_t>& used);
   void Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w, size_t& done);
   bool WouldCreate(const SyncPlan& p, int from, const Record& r);
+  // An unlinked record of side `s` with nothing to do this pass (see matching.cc).
+  bool Stale(const SyncPlan& p, int s, const Record& r, const Table& t);
   void Create(const SyncPlan& p, int from, const Record& r, Work& w);
   void Flush(const SyncPlan& p, Work& w);
   // A record the system refused for one field it named is sent once more without

@@ -55,6 +55,7 @@ std::vector<size_t> Engine::Impl::SentBy(const nlohmann::json& sent, const schem
 
 void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w,
                             size_t& done) {
+  base::ScopedPhase phase(clock, "match");
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   std::vector<std::pair<std::string, std::string>> requarantine;  // (sf id, hs id) decided again
   struct ClearResolved {  // on every way out: a quarantine nothing logged again is resolved
@@ -70,10 +71,26 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
   // candidates per side: not deleted, not tombstoned, not linked here or in a sibling sync, in scope
   std::vector<size_t> cand[2];
   for (int s = 0; s < 2; ++s) {
-    for (size_t i = 0; i < t[s]->records.size(); ++i) {
+    auto unlinked = [&](const Record& r) {
+      return !linked_ids[s].count(r.id) && !taken[s].count(Key(obj[s]->name, r.id));
+    };
+    std::vector<char> open;  // of the current batch: not linked
+    for (size_t i = 0; i < t[s]->records.size() && report->ok; ++i) {
+      const size_t batch = store::StateStore::kKeyBatch;
+      if (i % batch == 0) {
+        // the next batch's tombstones in one query
+        std::vector<std::string> ids;
+        open.assign(std::min(batch, t[s]->records.size() - i), 0);
+        for (size_t k = 0; k < open.size(); ++k) {
+          const Record& r = t[s]->records[i + k];
+          open[k] = unlinked(r);
+          if (open[k] && !r.deleted) ids.push_back(r.id);
+        }
+        PrefetchTombstones(s, std::move(ids));
+      }
       const Record& r = t[s]->records[i];
-      if (linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) continue;
-      if (r.deleted || store.IsTombstoned(s == 0 ? "salesforce" : "hubspot", r.id)) {
+      if (!open[i % batch]) continue;
+      if (r.deleted || Tombstoned(s, r.id)) {
         // a deleted record's quarantine (ambiguous key, ...) is over
         bool logged = s == 0 ? errors_sf.count({p.name, r.id}) > 0 : errors_hs.count({p.name, r.id}) > 0;
         if (logged && !opts->dry_run) Check(store.ClearErrors(p.name, s == 0 ? r.id : "", s == 1 ? r.id : ""));
@@ -90,6 +107,20 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       }
       cand[s].push_back(i);
     }
+  }
+  // nothing below has work unless a candidate changed since the last pass, has an error waiting
+  // or a create unaccounted for (the loop at the end skips every other one): then the indexes
+  // over every record of both sides are not built (an incremental pass over linked records)
+  bool any_work = false;
+  for (int s = 0; s < 2 && !any_work; ++s)
+    for (size_t i : cand[s])
+      if (!Stale(p, s, t[s]->records[i], *t[s])) {
+        any_work = true;
+        break;
+      }
+  if (!any_work) {
+    done += cand[0].size() + cand[1].size();
+    return;
   }
   bool keyed = p.match == "email" || p.match == "domain" || p.match == "fields";
   // indexes: match key over the candidates of each side; the external id and, for
@@ -190,11 +221,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       ++done;
       if (used[s].count(i)) continue;
       Record& r = t[s]->records[i];
-      // unchanged since the last pass, no error waiting and no create of it unaccounted for:
-      // it was matched or created then, or could not be
-      if (!Fresh(*t[s], r) && !errors_sf.count({p.name, s == 0 ? r.id : ""}) &&
-          !errors_hs.count({p.name, s == 1 ? r.id : ""}) && !IntentOf(p, o, r.id))
-        continue;
+      if (Stale(p, s, r, *t[s])) continue;
       std::string sf_id = s == 0 ? r.id : "", hs_id = s == 1 ? r.id : "";
       Record* recp[2] = {s == 0 ? &r : nullptr, s == 1 ? &r : nullptr};
       SetStamp(recp[0], recp[1]);
@@ -357,6 +384,13 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       }
     }
   }
+}
+
+// Unchanged since the last pass, no error waiting and no create of it unaccounted for:
+// it was matched or created then, or could not be.
+bool Engine::Impl::Stale(const SyncPlan& p, int s, const Record& r, const Table& t) {
+  return !Fresh(t, r) && (errors_sf.empty() || !errors_sf.count({p.name, s == 0 ? r.id : ""})) &&
+         (errors_hs.empty() || !errors_hs.count({p.name, s == 1 ? r.id : ""})) && !IntentOf(p, 1 - s, r.id);
 }
 
 bool Engine::Impl::WouldCreate(const SyncPlan& p, int from, const Record& r) {

@@ -8,6 +8,7 @@
 namespace accord::sync {
 
 void Engine::Impl::RunSync(SyncPlan& p) {
+  base::ScopedPhase phase(clock, "reconcile");  // linked pairs; reads, matching and writes are their own phases
   SyncStats& stats = report->per_sync[p.name];
   Table* t[2] = {Load(Side::kSalesforce, p.cs->salesforce), Load(Side::kHubSpot, p.cs->hubspot)};
   if (!report->ok) return;
@@ -31,6 +32,18 @@ void Engine::Impl::RunSync(SyncPlan& p) {
 
   // linked pairs
   for (size_t li = 0; li < own.size() && report->ok; ++li) {
+    if (li % store::StateStore::kKeyBatch == 0) {
+      // the tombstones of the next batch's pairs that are looked at, in one query per side
+      std::vector<std::string> ids[2];
+      for (size_t k = li; k < std::min(own.size(), li + store::StateStore::kKeyBatch); ++k) {
+        Record* r[2] = {t[0]->Find(own[k].salesforce_id), t[1]->Find(own[k].hubspot_id)};
+        if (own[k].state == store::LinkState::kDeleted || Unchanged(p, own[k], r, t)) continue;
+        ids[0].push_back(own[k].salesforce_id);
+        ids[1].push_back(own[k].hubspot_id);
+      }
+      for (int s = 0; s < 2; ++s) PrefetchTombstones(s, std::move(ids[s]));
+      if (!report->ok) return;
+    }
     store::Link& link = own[li];
     ++done;
     ++stats.pairs;
@@ -45,15 +58,13 @@ void Engine::Impl::RunSync(SyncPlan& p) {
         Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
       continue;
     }
-    // unchanged on both sides since the last pass, nothing pending: in agreement already
-    if (rec[0] && rec[1] && !Fresh(*t[0], *rec[0]) && !Fresh(*t[1], *rec[1]) && !HasError(p, link) &&
-        !recovered.count(link.salesforce_id)) {
+    if (Unchanged(p, link, rec, t)) {
       ++stats.unchanged;
       continue;
     }
     // deletes
-    if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) ||
-        store.IsTombstoned("salesforce", link.salesforce_id) || store.IsTombstoned("hubspot", link.hubspot_id)) {
+    if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) || Tombstoned(0, link.salesforce_id) ||
+        Tombstoned(1, link.hubspot_id)) {
       // a merge moved the link: the pair, as it is now, reconciles in this same pass
       if (!HandleDelete(p, link, rec, w)) continue;
       rec[0] = t[0]->Find(link.salesforce_id);
@@ -171,8 +182,15 @@ void Engine::Impl::Recover(const SyncPlan& p, Table* t[2]) {
   }
 }
 
+bool Engine::Impl::Unchanged(const SyncPlan& p, const store::Link& link, Record* rec[2], Table* t[2]) {
+  return rec[0] && rec[1] && !Fresh(*t[0], *rec[0]) && !Fresh(*t[1], *rec[1]) && !HasError(p, link) &&
+         !recovered.count(link.salesforce_id);
+}
+
 bool Engine::Impl::HasError(const SyncPlan& p, const store::Link& l) {
-  return errors_sf.count({p.name, l.salesforce_id}) || errors_hs.count({p.name, l.hubspot_id});
+  // (an empty log, the usual case, builds no (sync, id) key per pair)
+  return (!errors_sf.empty() && errors_sf.count({p.name, l.salesforce_id})) ||
+         (!errors_hs.empty() && errors_hs.count({p.name, l.hubspot_id}));
 }
 
 // A record with a permanent error waits for a change of its data; a
@@ -195,6 +213,7 @@ bool Engine::Impl::Waiting(const SyncPlan& p, const std::string& sf_id, const st
 
 void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const std::string& hs_id, Record* rec[2],
                              ShadowMap& sm, bool has_shadows, Work& w) {
+  base::ScopedPhase phase(clock, "reconcile");  // also a pair just matched, or just created
   Mapped m[2] = {Map(p, 0, rec[0], rec[1]), Map(p, 1, rec[0], rec[1])};
   // a mapping program's own error (its scope expression failed) stops the pair
   for (int i = 0; i < 2; ++i)
@@ -492,7 +511,7 @@ bool Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, co
   }
   // the survivor has a link of its own: the other system keeps both records (deleting one would
   // lose what only it holds); the link ends, and someone merges them there too
-  Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", merged));
+  AddTombstone(gone, merged);
   Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kDeleted));
   link.state = store::LinkState::kDeleted;
   int other = 1 - gone;
@@ -513,7 +532,7 @@ bool Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
                                  {link.salesforce_id, ""},
                                  {"", link.hubspot_id}})
       Check(store.ClearErrors(p.name, sf, hs));
-  int gone = (rec[0] && rec[0]->deleted) || store.IsTombstoned("salesforce", link.salesforce_id) ? 0 : 1;
+  int gone = (rec[0] && rec[0]->deleted) || Tombstoned(0, link.salesforce_id) ? 0 : 1;
   std::string ids[2] = {link.salesforce_id, link.hubspot_id};
   // a merge is not a delete: the record lives on in the survivor (Salesforce MasterRecordId,
   // HubSpot hs_merged_object_ids), whatever the delete rule says
@@ -526,7 +545,7 @@ bool Engine::Impl::HandleDelete(const SyncPlan& p, store::Link& link, Record* re
   }
   // (both records gone: an ordinary delete of the pair)
   if (!survivor.empty() && rec[1 - gone] && !rec[1 - gone]->deleted) return MergedAway(p, link, gone, survivor);
-  Check(store.AddTombstone(gone == 0 ? "salesforce" : "hubspot", ids[gone]));
+  AddTombstone(gone, ids[gone]);
   bool propagate = p.del[gone] == ir::DeleteKind::kPropagate;
   Event e;
   e.sync = p.name;
@@ -569,6 +588,7 @@ namespace accord::sync {
 // ones that can conflict (HubSpot: 50 records a request; Salesforce: its field history,
 // 200 records a query), instead of one request per conflicting record.
 void Engine::Impl::PrefetchFieldTimes(const SyncPlan& p, Table* t[2], const std::vector<store::Link>& own) {
+  base::ScopedPhase phase(clock, "read");
   std::vector<size_t> slots[2];
   for (const RulePair& rp : p.pairs)
     if (rp.policy.kind == ir::ConflictKind::kTwoWay && rp.slot[0] >= 0 && rp.slot[1] >= 0 && rp.out[0] >= 0 &&

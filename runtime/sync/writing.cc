@@ -9,6 +9,7 @@ namespace accord::sync {
 
 void Engine::Impl::Flush(const SyncPlan& p, Work& w) {
   if (!report->ok) return;
+  base::ScopedPhase phase(clock, "write");
   const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
   // 1. write-ahead intents for creates (their own committed transaction)
   bool any_create = false;
@@ -236,7 +237,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     table->records.push_back(std::move(nr));
   } else if (pw.op.kind == WriteOp::Kind::kDelete) {
     ++stats.deleted;
-    Check(store.AddTombstone(to == 0 ? "salesforce" : "hubspot", pw.op.id));
+    AddTombstone(to, pw.op.id);
     Check(store.SetLinkState(p.name, pw.sf_id, store::LinkState::kDeleted));
     e.kind = Event::Kind::kDelete;
     e.salesforce_id = pw.sf_id;

@@ -283,6 +283,18 @@ has "plan: projected API calls" '^projected API calls: salesforce [0-9]+ \([0-9]
 cmp -s "$tmp/before" "$tmp/after"; check "plan writes nothing (no data change, no state file)" 0 $?
 "$ACCORD" plan "$EX" --data "$tmp/data" --format json >"$tmp/out" 2>/dev/null
 node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); if(!j.events.some(e=>e.kind==="create")||!j.api_calls.hubspot.writes) process.exit(1)' "$tmp/out"; check "plan json" 0 $?
+# --timings: every phase of the pass on stderr, with its wall and CPU time and the peak memory (not the figures)
+"$ACCORD" plan "$EX" --data "$tmp/data" --timings >/dev/null 2>"$tmp/err"
+for phase in "load rules" compile read match reconcile write state other; do
+  has "plan --timings: $phase" "^$phase +[0-9.]+ ms  \(cpu +[0-9.]+ ms, peak memory +[0-9.]+ MB\)$" "$tmp/err"
+done
+cp -r "$tmp/data" "$tmp/data-timings"
+"$ACCORD" run "$EX" --data "$tmp/data-timings" --timings >/dev/null 2>"$tmp/err"
+for phase in "load rules" compile read match reconcile write state other; do
+  has "run --timings: $phase" "^$phase +[0-9.]+ ms  \(cpu +[0-9.]+ ms, peak memory +[0-9.]+ MB\)$" "$tmp/err"
+done
+"$ACCORD" run "$EX" --data "$tmp/data-timings" >/dev/null 2>"$tmp/err"
+! grep -q " ms  (cpu" "$tmp/err"; check "run without --timings prints no timings" 0 $?
 "$ACCORD" run "$EX" --data "$tmp/data" >"$tmp/out" 2>&1; check "run exits 1 with logged errors" 1 $?
 has "run: summary" '^total: 7 created, [0-9]+ updated, 3 linked, 2 conflicts, 1 errors \(Duplicates 1\)' "$tmp/out"
 has "run: api calls" '^api calls: salesforce [0-9]+ reads \+ [0-9]+ writes, hubspot' "$tmp/out"
