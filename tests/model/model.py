@@ -728,7 +728,11 @@ def match_and_create(R, s, st, ex, snap, final, times, sem):
     hs_live = {i: r for i, r in hs_recs.items() if live(HS, i, r)}
     linked_sf = set(links) | set(dead)
     linked_hs = set(links.values()) | set(dead.values())
-    taken = {h: st.hs_taken(s.hs_obj, h, R, s.name) for h in hs_live}
+    # a HubSpot record another sync links, or creates a Salesforce twin of in this same pass
+    # ('The Contact wins because `converts to` makes people run before leads', sync.md)
+    created_from = {c.src_id: c.sync for c in ex.creates
+                    if c.to == SF and c.sync != s.name and R.by_name[c.sync].hs_obj == s.hs_obj}
+    taken = {h: st.hs_taken(s.hs_obj, h, R, s.name) or created_from.get(h) for h in hs_live}
     un_sf = {i: r for i, r in sf_live.items() if i not in linked_sf}
     un_hs = {i: r for i, r in hs_live.items() if i not in linked_hs and not taken[i]}
 
