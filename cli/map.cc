@@ -152,7 +152,7 @@ int RunMap(const MapArgs& a) {
     size_t capacity = static_cast<size_t>(input.data() + input.size() - line.data());
     derr.clear();
     if (parser.iterate(line.data(), line.size(), capacity).get(doc) || doc.get_object().get(obj) ||
-        !decoder.Decode(obj, slots, &id, &derr)) {
+        !base::Succeeded(decoder.Decode(obj, slots, &id), &derr)) {
       ErrorLine(err, "", line_no, "", "", derr.empty() ? "malformed JSON record" : derr, "Malformed");
       ++failed;
       continue;
@@ -192,7 +192,7 @@ int RunMap(const MapArgs& a) {
       buf += keys[k];
       if (v.is(rt::Kind::kString)) {
         rec::AppendJsonString(buf, v.str());
-      } else if (!rec::AppendFieldValue(target_system, *of.field, v, buf, &value_error)) {
+      } else if (!base::Succeeded(rec::AppendFieldValue(target_system, *of.field, v, buf), &value_error)) {
         buf.resize(before);
         ErrorLine(err, id, line_no, of.rule, of.field->name, value_error, "PropertyValues");
         bad = true;

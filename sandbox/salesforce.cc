@@ -501,9 +501,8 @@ Json SalesforceEmulator::RecordJson(const Object& obj, const Record& r, const st
 }
 
 bool SalesforceEmulator::ParseBody(Call& c, Json* out, bool bare_object_error) {
-  std::string err;
   int line = 1, col = 1;
-  if (ParseJson(c.Body(), out, &err, &line, &col)) return true;
+  if (ParseJson(c.Body(), out, &line, &col)) return true;
   // The offending character (or end of input), as Jackson names it in Salesforce's messages.
   std::string_view body = c.Body();
   size_t pos = 0;

@@ -479,13 +479,12 @@ void Emulator::RegisterAdminRoutes() {
   admin.admin = true;
   auto bad = [](Call& c, const std::string& message) { c.Send(400, Json{{"error", message}}); };
   auto body_object = [bad](Call& c, Json* out) {
-    std::string err;
     if (c.Body().empty()) {
       *out = Json::object();
       return true;
     }
-    if (!ParseJson(c.Body(), out, &err) || !out->is_object()) {
-      bad(c, "the body must be a JSON object" + (err.empty() ? "" : ": " + err));
+    if (Status parsed = ParseJson(c.Body(), out); !parsed || !out->is_object()) {
+      bad(c, "the body must be a JSON object" + (parsed.message.empty() ? "" : ": " + parsed.message));
       return false;
     }
     return true;

@@ -96,19 +96,18 @@ class HubSpotConnector : public sync::Connector {
   static void Unreadable(Mirror& m, sync::ReadProblem p, std::vector<sync::ReadProblem>* problems);
   bool ParseRecord(const schema::Object& object, const nlohmann::json& j, sync::Record* r, std::string* problem) const;
   void Merge(Mirror& m, sync::Record r);
-  bool Search(const schema::Object& object, int64_t since_ms, Mirror& m, std::vector<std::string>* read_ids,
-              std::vector<sync::ReadProblem>* problems, std::string* error);
-  bool ListPages(const schema::Object& object, const std::string& query, const std::string& what,
-                 const std::function<void(const nlohmann::json&)>& each, std::string* error);
+  base::Status Search(const schema::Object& object, int64_t since_ms, Mirror& m, std::vector<std::string>* read_ids,
+                      std::vector<sync::ReadProblem>* problems);
+  base::Status ListPages(const schema::Object& object, const std::string& query, const std::string& what,
+                         const std::function<void(const nlohmann::json&)>& each);
   // The first read of an object whose associations the rules read: the list
   // endpoint with the associations inline (one call per 100 records, where
   // search + the v4 batch read take 1.5).
-  bool List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
-            std::vector<sync::ReadProblem>* problems, std::string* error);
-  bool ReadArchived(const schema::Object& object, Mirror& m, std::vector<sync::ReadProblem>* problems,
-                    std::string* error);
-  bool ReadAssociations(const schema::Object& object, const std::string& to, const std::vector<std::string>& ids,
-                        Mirror& m, std::string* error);
+  base::Status List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
+                    std::vector<sync::ReadProblem>* problems);
+  base::Status ReadArchived(const schema::Object& object, Mirror& m, std::vector<sync::ReadProblem>* problems);
+  base::Status ReadAssociations(const schema::Object& object, const std::string& to,
+                                const std::vector<std::string>& ids, Mirror& m);
 
   // Writes one batch (≤ 100 ops) of creates or updates into `out`.
   void WriteBatch(const schema::Object& object, const std::vector<sync::WriteOp>& ops, std::vector<size_t> idx,

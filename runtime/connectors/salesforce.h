@@ -100,7 +100,7 @@ class SalesforceConnector : public sync::Connector {
     std::map<std::string, sync::ReadProblem> unreadable;
   };
 
-  bool Authenticate(std::string* error);
+  base::Status Authenticate();
   bool CanReauthenticate() const;
   // Adds the session, counts the exchange, reads Sforce-Limit-Info, and
   // re-authenticates once on 401.
@@ -115,11 +115,11 @@ class SalesforceConnector : public sync::Connector {
   // returns false with *malformed to fail the read.
   using RecordFn =
       std::function<bool(simdjson::ondemand::value record, const std::string& where, std::string* malformed)>;
-  bool QueryPages(const std::string& resource, const std::string& object, const std::string& soql, const RecordFn& each,
-                  std::string* error);
+  base::Status QueryPages(const std::string& resource, const std::string& object, const std::string& soql,
+                          const RecordFn& each);
   // One query (all pages) merged into `mirror`.
-  bool Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
-             std::vector<sync::ReadProblem>* problems, std::string* error);
+  base::Status Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
+                     std::vector<sync::ReadProblem>* problems);
 
   // Sends one chunk (≤ 200) of one kind; fills results[idx] for every op of `idx`.
   void WriteChunk(const schema::Object& object, const std::vector<sync::WriteOp>& ops, sync::WriteOp::Kind kind,

@@ -112,7 +112,7 @@ Text ValueText(System system, const schema::Field& f, const rt::Value& v, std::s
   if (v.is(rt::Kind::kNull)) return std::nullopt;
   if (v.is(rt::Kind::kString)) return std::string(v.str());
   std::string out;
-  if (!rec::AppendFieldValue(system, f, v, out, error)) return std::nullopt;
+  if (!base::Succeeded(rec::AppendFieldValue(system, f, v, out), error)) return std::nullopt;
   if (!out.empty() && out[0] == '"') {
     nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_string()) return j.get<std::string>();

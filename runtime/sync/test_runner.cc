@@ -69,7 +69,6 @@ struct Runner {
       failures.push_back(Loc(rf.range) + ": " + v.error_message());
       return false;
     }
-    std::string err;
     if (v.is(rt::Kind::kNull)) {
       *out = std::nullopt;
       return true;
@@ -79,8 +78,8 @@ struct Runner {
       return true;
     }
     std::string text;
-    if (!rec::AppendFieldValue(o.system, *f, v, text, &err)) {
-      failures.push_back(Loc(rf.range) + ": " + err);
+    if (base::Status s = rec::AppendFieldValue(o.system, *f, v, text); !s) {
+      failures.push_back(Loc(rf.range) + ": " + s.message);
       return false;
     }
     json j = json::parse(text, nullptr, false);
