@@ -394,11 +394,12 @@ int RunErrors(const LogArgs& a) {
 int RunRetry(const LogArgs& a) {
   auto s = OpenLog(a, "retry");
   if (!s) return kUsage;
-  int n = s->Requeue(a.category);
-  if (n < 0) {
+  base::Result<int> requeued = s->Requeue(a.category);
+  if (!requeued) {
     std::cerr << "accord retry: cannot update the error log\n";
     return kUsage;
   }
+  int n = *requeued;
   std::cout << n << (n == 1 ? " error" : " errors") << " requeued; the next `accord run` retries "
             << (n == 1 ? "it" : "them") << "\n";
   return kOk;
