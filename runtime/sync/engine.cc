@@ -390,10 +390,13 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   int64_t run = o.dry_run ? -1 : store.StartRun("pass");
   // new rules: every waiting error is due again
   if (!rs.rules_hash.empty() && store.GetMeta("rules_hash") != rs.rules_hash) {
-    // Unchecked as before base::Status became [[nodiscard]] (issue 14 changes no
-    // behaviour); whether a failed write here should fail the pass is open.
-    (void)store.Requeue("");
-    (void)store.PutMeta("rules_hash", rs.rules_hash);
+    // Both or the pass fails: new rules recorded without the re-queue would leave the
+    // errors waiting under the old ones in their backoff.
+    base::Result<int> requeued = store.Requeue("");
+    if (!requeued)
+      Fail("state store: re-queueing the error log for the new rules failed: " + requeued.status().message);
+    else if (base::Status st = store.PutMeta("rules_hash", rs.rules_hash); !st)
+      Fail("state store: recording the new rules failed: " + st.message);
     full_pass = true;  // new rules: every pair is reconciled again
   }
   LoadLinks();
