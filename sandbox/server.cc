@@ -508,8 +508,9 @@ void Emulator::RegisterAdminRoutes() {
   Route(
       "POST", "/__sandbox/reset",
       [this](Call& c) {
-        ResetLocked();
-        Persist(true);
+        Status s = ResetLocked();
+        Persist(true);  // what is in memory now, loaded or not
+        if (!s) return c.Send(500, Json{{"error", "the seed does not load again: " + s.message}});
         c.Send(200, Json{{"reset", true}});
       },
       admin);
