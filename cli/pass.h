@@ -32,7 +32,7 @@ base::Status CheckDataArgs(const DataArgs& a, const char* verb);
 struct PassSetup {
   std::string state;  // the state file opened (":memory:" for a plan without one)
   std::unique_ptr<store::StateStore> store;
-  std::unique_ptr<sync::Connector> salesforce, hubspot;
+  std::unique_ptr<connectors::Connector> salesforce, hubspot;
 };
 
 // Opens the state store and both connectors for one pass. A dry run never

@@ -50,7 +50,7 @@ bool ParseEngine(const std::string& text, jit::EngineKind* kind, const char* ver
 
 std::string DefaultState(const std::string& data) { return (fs::path(data) / "accord-state.db").string(); }
 
-std::string Q(const sync::Text& t) { return t ? "\"" + *t + "\"" : "null"; }
+std::string Q(const connectors::Text& t) { return t ? "\"" + *t + "\"" : "null"; }
 
 // ---- accord test -------------------------------------------------------------
 

@@ -14,10 +14,6 @@
 namespace accord::connectors {
 
 using json = nlohmann::json;
-using sync::Record;
-using sync::Text;
-using sync::WriteOp;
-using sync::WriteResult;
 
 namespace {
 
@@ -282,7 +278,7 @@ bool HubSpotConnector::ParseRecord(const schema::Object& object, const json& j, 
   return true;
 }
 
-void HubSpotConnector::Unreadable(Mirror& m, sync::ReadProblem p, std::vector<sync::ReadProblem>* problems) {
+void HubSpotConnector::Unreadable(Mirror& m, ReadProblem p, std::vector<ReadProblem>* problems) {
   if (p.record_id.empty())
     problems->push_back(std::move(p));
   else
@@ -312,7 +308,7 @@ void HubSpotConnector::Merge(Mirror& m, Record r) {
 // list endpoint cannot filter by modstamp, and one code path serves the full
 // and the incremental read (200 records per call instead of 100, too).
 base::Status HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mirror& m,
-                                      std::vector<std::string>* read_ids, std::vector<sync::ReadProblem>* problems) {
+                                      std::vector<std::string>* read_ids, std::vector<ReadProblem>* problems) {
   const std::string stamp_prop = ModstampProperty(object.name);
   json props = json::array();
   for (const schema::Field& f : object.fields) props.push_back(f.name);
@@ -399,7 +395,7 @@ base::Status HubSpotConnector::ListPages(const schema::Object& object, const std
 }
 
 base::Status HubSpotConnector::List(const schema::Object& object, const std::vector<std::string>& assoc_types,
-                                    Mirror& m, std::vector<sync::ReadProblem>* problems) {
+                                    Mirror& m, std::vector<ReadProblem>* problems) {
   std::string props, types;
   for (const schema::Field& f : object.fields) props += (props.empty() ? "" : ",") + UrlEncode(f.name);
   for (const std::string& extra : {std::string("hs_merged_object_ids"), ModstampProperty(object.name)})
@@ -434,7 +430,7 @@ base::Status HubSpotConnector::List(const schema::Object& object, const std::vec
 // per call, which costs one call per 100 archived records (HubSpot keeps them
 // 90 days). Only the id, modstamp and merge properties are requested.
 base::Status HubSpotConnector::ReadArchived(const schema::Object& object, Mirror& m,
-                                            std::vector<sync::ReadProblem>* problems) {
+                                            std::vector<ReadProblem>* problems) {
   std::string props = UrlEncode(ModstampProperty(object.name)) + "," + "hs_merged_object_ids";
   return ListPages(object, "archived=true&properties=" + props, "archived " + object.name, [&](const json& item) {
     Record rec;
@@ -498,7 +494,7 @@ base::Status HubSpotConnector::ReadAssociations(const schema::Object& object, co
 }
 
 base::Status HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                                    std::vector<sync::ReadProblem>* problems) {
+                                    std::vector<ReadProblem>* problems) {
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& m = mirrors_[object.name];
   // A failed Load leaves the mirror as it was: work on a copy.
@@ -629,7 +625,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
   if (idx.empty()) return;
   // Creates with an upsert key (Write groups them by field) upsert by that unique property:
   // sent again, an upsert updates the record the first try made.
-  const bool upsert = create && sync::UpsertValue(object, ops[idx[0]]);
+  const bool upsert = create && UpsertValue(object, ops[idx[0]]);
   const std::string upsert_field = upsert ? ops[idx[0]].upsert_field : "";
   json inputs = json::array();
   for (size_t i : idx) {
@@ -641,7 +637,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     json in{{"properties", props}};
     if (!create) in["id"] = ops[i].id;
     if (upsert) {
-      in["id"] = **sync::UpsertValue(object, ops[i]);
+      in["id"] = **UpsertValue(object, ops[i]);
       in["idProperty"] = upsert_field;
     } else if (create) {
       // HubSpot echoes objectWriteTraceId in the result of each input: creates map back by it
@@ -671,7 +667,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     std::unordered_map<std::string, size_t> pos_of_id;  // upserts: by the key (results and errors name it)
     if (!create || upsert)
       for (size_t k = 0; k < idx.size(); ++k)
-        pos_of_id.emplace(upsert ? **sync::UpsertValue(object, ops[idx[k]]) : ops[idx[k]].id, k);
+        pos_of_id.emplace(upsert ? **UpsertValue(object, ops[idx[k]]) : ops[idx[k]].id, k);
     if (j.contains("errors") && j["errors"].is_array()) {
       for (const json& e : j["errors"]) {
         std::string cat = e.is_object() ? e.value("category", std::string("ERROR")) : "ERROR";
@@ -807,7 +803,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
       for (size_t i : idx) {
         bool s = false;
         for (const auto& [slot, text] : ops[i].fields)
-          s = s || (slot < object.fields.size() && named.count(object.fields[slot].name) && !sync::IsBlank(text));
+          s = s || (slot < object.fields.size() && named.count(object.fields[slot].name) && !IsBlank(text));
         (s ? suspects : rest).push_back(i);
       }
     }
@@ -934,7 +930,7 @@ std::vector<WriteResult> HubSpotConnector::Write(const schema::Object& object, c
   std::map<std::string, std::vector<size_t>> upserts;  // creates by the property they upsert by
   for (size_t i = 0; i < ops.size(); ++i) {
     out[i].id = ops[i].id;
-    if (sync::UpsertValue(object, ops[i]))
+    if (UpsertValue(object, ops[i]))
       upserts[ops[i].upsert_field].push_back(i);
     else
       (ops[i].kind == WriteOp::Kind::kCreate   ? creates

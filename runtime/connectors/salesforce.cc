@@ -18,11 +18,6 @@
 namespace accord::connectors {
 
 using nlohmann::json;
-using sync::ReadProblem;
-using sync::Record;
-using sync::Text;
-using sync::WriteOp;
-using sync::WriteResult;
 
 namespace {
 
@@ -632,7 +627,7 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
   const bool create = kind == WriteOp::Kind::kCreate;
   // Creates with an upsert key (Write groups them by field) upsert by that External ID /
   // idLookup field: sent again, an upsert updates the record the first try made.
-  const bool upsert = create && !idx.empty() && sync::UpsertValue(object, ops[idx[0]]);
+  const bool upsert = create && !idx.empty() && UpsertValue(object, ops[idx[0]]);
   const char* verb = upsert ? "upsert" : create ? "create" : kind == WriteOp::Kind::kUpdate ? "update" : "delete";
   auto fail_all = [&](const std::vector<size_t>& which, const std::string& code, const std::string& message,
                       bool transient, bool maybe_applied = false) {
@@ -756,7 +751,7 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
 std::vector<WriteResult> SalesforceConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
   std::vector<WriteResult> results(ops.size());
   // creates that upsert go in requests of their own, by the field they upsert by
-  auto upsert_field = [&](size_t i) { return sync::UpsertValue(object, ops[i]) ? ops[i].upsert_field : std::string(); };
+  auto upsert_field = [&](size_t i) { return UpsertValue(object, ops[i]) ? ops[i].upsert_field : std::string(); };
   for (WriteOp::Kind kind : {WriteOp::Kind::kCreate, WriteOp::Kind::kUpdate, WriteOp::Kind::kDelete}) {
     std::vector<size_t> idx;
     for (size_t i = 0; i < ops.size(); ++i)
