@@ -1,9 +1,11 @@
 #include "runtime/connectors/hubspot.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -44,15 +46,22 @@ bool AllDigits(const std::string& s) {
   return true;
 }
 
+// The value of digits (a leading '-' allowed) the server sent; nullopt when `s` is not
+// such a number or does not fit int64 (bad input, never an exception).
+std::optional<int64_t> IntOf(const std::string& s) {
+  if (!AllDigits(s)) return std::nullopt;
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return n;
+}
+
 // ISO-8601 (date, or date-time with optional fraction and Z / ±hh:mm: base::kHubSpotWire) or epoch ms -> ms.
 bool ParseMs(const std::string& s, int64_t* out) {
   if (AllDigits(s)) {
-    try {
-      *out = std::stoll(s);
-      return true;
-    } catch (...) {
-      return false;
-    }
+    std::optional<int64_t> n = IntOf(s);
+    if (n) *out = *n;
+    return n.has_value();
   }
   std::optional<base::Instant> t = base::ParseTime(s, base::kHubSpotWire);
   if (t) *out = t->ms();
@@ -194,12 +203,11 @@ HttpResponse HubSpotConnector::Send(const std::string& method, const std::string
   // Slow down before the 10-second limit: the server says what is left of its window.
   std::string rem = r.Header("x-hubspot-ratelimit-remaining"),
               win = r.Header("x-hubspot-ratelimit-interval-milliseconds");
-  if (!rem.empty() && !win.empty() && AllDigits(rem) && AllDigits(win)) {
+  if (std::optional<int64_t> left = IntOf(rem), window = IntOf(win); left && window) {
     int64_t floor = std::max<int64_t>(2, options_.rate_limit_max / 20);
-    budget_.Observe(std::stoll(rem), std::stoll(win), floor);
+    budget_.Observe(*left, *window, floor);
   }
-  std::string daily = r.Header("x-hubspot-ratelimit-daily-remaining");
-  if (!daily.empty() && AllDigits(daily)) daily_remaining_ = std::stoll(daily);
+  if (std::optional<int64_t> daily = IntOf(r.Header("x-hubspot-ratelimit-daily-remaining"))) daily_remaining_ = *daily;
   if (r.status == 429 && r.body.find("\"DAILY\"") != std::string::npos) daily_remaining_ = 0;
   return r;
 }
@@ -352,10 +360,11 @@ base::Status HubSpotConnector::Search(const schema::Object& object, int64_t sinc
         j["paging"]["next"].is_object() && j["paging"]["next"].contains("after"))
       next = IdText(j["paging"]["next"]["after"]);
     if (next.empty() || j["results"].empty()) break;
-    if (!AllDigits(next))
+    std::optional<int64_t> cursor = IntOf(next);
+    if (!cursor)
       return base::Status::Error("HubSpot: searching " + object.name + ": unexpected paging cursor " +
                                  secrets_.Redact(next));
-    int64_t n = std::stoll(next);
+    int64_t n = *cursor;
     if (n >= options_.search_result_cap) {
       // The query cannot page further: start again from the last modstamp read.
       if (last_ms <= from)
@@ -674,7 +683,8 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
         std::string msg = secrets_.Redact(e.is_object() ? e.value("message", std::string()) : "");
         std::vector<size_t> hit;
         for (const std::string& s : ContextList(e, "inputIndex"))
-          if (AllDigits(s) && std::stoull(s) < idx.size()) hit.push_back(std::stoull(s));
+          if (std::optional<int64_t> i = IntOf(s); i && *i >= 0 && static_cast<uint64_t>(*i) < idx.size())
+            hit.push_back(static_cast<size_t>(*i));
         for (const std::string& s : ContextList(e, "ids")) {
           auto it = pos_of_id.find(s);
           if (it != pos_of_id.end()) hit.push_back(it->second);

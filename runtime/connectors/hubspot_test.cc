@@ -842,6 +842,7 @@ class FakeHubSpot : public ::testing::Test {
       res.set_content(R"({"results":[]})", "application/json");
     });
     srv.Post("/crm/v3/objects/contacts/search", [this](const httplib::Request&, httplib::Response& res) {
+      for (const auto& [k, v] : search_headers) res.set_header(k, v);
       res.set_content(search_body, "application/json");
     });
     srv.Post("/crm/v3/objects/contacts/batch/create", [](const httplib::Request& req, httplib::Response& res) {
@@ -888,6 +889,7 @@ class FakeHubSpot : public ::testing::Test {
   std::thread thread;
   int port = 0;
   std::string search_body;
+  std::map<std::string, std::string> search_headers;
   schema::Object contacts;
   std::unique_ptr<HubSpotConnector> c;
 };
@@ -910,6 +912,28 @@ TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
   EXPECT_EQ(recs[1].modstamp, "2026-11-30T08:00:00.000Z");
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[1].record_id, "3");
+}
+
+// Numbers a server sends as digits but past int64 (a paging cursor, the rate-limit headers)
+// are bad input: a read error or an ignored header, never an exception out of the connector.
+TEST_F(FakeHubSpot, DigitsPastInt64AreNotAThrow) {
+  const std::string huge = "123456789012345678901234567890";
+  search_headers = {{"X-HubSpot-RateLimit-Remaining", huge},
+                    {"X-HubSpot-RateLimit-Interval-Milliseconds", huge},
+                    {"X-HubSpot-RateLimit-Daily-Remaining", huge}};
+  search_body = R"({"results":[{"id":"1","properties":{"email":"a@example.com"}}]})";
+  std::vector<Record> recs;
+  std::vector<ReadProblem> problems;
+  base::Status loaded = base::Status::Ok();
+  EXPECT_NO_THROW(loaded = c->Load(contacts, &recs, &problems));
+  EXPECT_TRUE(loaded) << loaded.message;
+  EXPECT_EQ(recs.size(), 1u);
+  search_headers.clear();
+  search_body = R"({"results":[{"id":"1","properties":{"email":"a@example.com"}}],"paging":{"next":{"after":")" + huge +
+                R"("}}})";
+  EXPECT_NO_THROW(loaded = c->Load(contacts, &recs, &problems));
+  EXPECT_FALSE(loaded);
+  EXPECT_NE(loaded.message.find("unexpected paging cursor " + huge), std::string::npos) << loaded.message;
 }
 
 TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) {
