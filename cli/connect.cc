@@ -42,30 +42,24 @@ struct Source {
   }
 };
 
-bool LoadCredentialsFile(const std::string& path, Source* src, std::string* error) {
-  if (path.empty()) return true;
+base::Status LoadCredentialsFile(const std::string& path, Source* src) {
+  if (path.empty()) return base::Status::Ok();
   std::string text;
-  if (!ReadFile(path, &text)) {
-    *error = "cannot read the credentials file " + path;
-    return false;
-  }
+  if (!ReadFile(path, &text)) return base::Status::Error("cannot read the credentials file " + path);
   // never echo the file's contents: a parse error names the position only
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    *error = "the credentials file " + path +
-             " is not a JSON object like {\"salesforce\": {\"refresh_token\": ...}, \"hubspot\": {\"token\": ...}}";
-    return false;
-  }
+  if (j.is_discarded() || !j.is_object())
+    return base::Status::Error(
+        "the credentials file " + path +
+        " is not a JSON object like {\"salesforce\": {\"refresh_token\": ...}, \"hubspot\": {\"token\": ...}}");
   for (const char* section : {"salesforce", "hubspot"})
-    if (j.contains(section) && !j[section].is_object()) {
-      *error = std::string("the credentials file's \"") + section + "\" must be an object";
-      return false;
-    }
+    if (j.contains(section) && !j[section].is_object())
+      return base::Status::Error(std::string("the credentials file's \"") + section + "\" must be an object");
   struct stat st {};
   if (stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
     std::cerr << "accord: warning: the credentials file " << path << " is readable by other users; chmod 600 it\n";
   src->file = std::move(j);
-  return true;
+  return base::Status::Ok();
 }
 
 connectors::HttpOptions Http(const RemoteArgs& a) {
@@ -89,9 +83,10 @@ void AddRemoteOptions(CLI::App* cmd, RemoteArgs& a) {
                 "one line per HTTP exchange on stderr (method, path, status, time; never secrets)");
 }
 
-bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model, Connectors* out, std::string* error) {
+base::Result<Connectors> OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model) {
   Source src;
-  if (!LoadCredentialsFile(a.credentials, &src, error)) return false;
+  if (base::Status s = LoadCredentialsFile(a.credentials, &src); !s) return s;
+  Connectors out;
   if (!a.salesforce_url.empty()) {
     connectors::SalesforceOptions o;
     o.instance_url = a.salesforce_url;
@@ -105,19 +100,17 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
     c.username = src.Get("salesforce", "username", "ACCORD_SALESFORCE_USERNAME");
     c.private_key_file = src.Get("salesforce", "private_key_file", "ACCORD_SALESFORCE_PRIVATE_KEY_FILE");
     c.login_url = src.Get("salesforce", "login_url", "ACCORD_SALESFORCE_LOGIN_URL");
-    if (c.access_token.empty() && c.refresh_token.empty() && c.private_key_file.empty()) {
-      *error =
+    if (c.access_token.empty() && c.refresh_token.empty() && c.private_key_file.empty())
+      return base::Status::Error(
           "no Salesforce credentials: set ACCORD_SALESFORCE_ACCESS_TOKEN, or ACCORD_SALESFORCE_REFRESH_TOKEN + "
           "ACCORD_SALESFORCE_CLIENT_ID, or ACCORD_SALESFORCE_USERNAME + ACCORD_SALESFORCE_CLIENT_ID + "
-          "ACCORD_SALESFORCE_PRIVATE_KEY_FILE (or name a --credentials file)";
-      return false;
+          "ACCORD_SALESFORCE_PRIVATE_KEY_FILE (or name a --credentials file)");
+    auto opened = connectors::SalesforceConnector::Open(std::move(o));
+    if (!opened) {
+      const std::string& err = opened.status().message;
+      return base::Status::Error(err.rfind("Salesforce", 0) == 0 ? err : "salesforce: " + err);
     }
-    std::string err;
-    out->salesforce = base::TakeValue(connectors::SalesforceConnector::Open(std::move(o)), &err);
-    if (!out->salesforce) {
-      *error = err.rfind("Salesforce", 0) == 0 ? err : "salesforce: " + err;
-      return false;
-    }
+    out.salesforce = std::move(opened).value();
   }
   if (!a.hubspot_url.empty()) {
     connectors::HubSpotOptions o;
@@ -127,16 +120,13 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
     o.token = src.Get("hubspot", "token", "ACCORD_HUBSPOT_TOKEN");
     if (o.token.empty()) {
       std::string file = src.Get("hubspot", "token_file", "ACCORD_HUBSPOT_TOKEN_FILE");
-      if (!file.empty() && !ReadFile(file, &o.token)) {
-        *error = "cannot read the HubSpot token file " + file;
-        return false;
-      }
+      if (!file.empty() && !ReadFile(file, &o.token))
+        return base::Status::Error("cannot read the HubSpot token file " + file);
       o.token = std::string(base::Trim(o.token));
     }
-    if (o.token.empty()) {
-      *error = "no HubSpot token: set ACCORD_HUBSPOT_TOKEN or ACCORD_HUBSPOT_TOKEN_FILE (or name a --credentials file)";
-      return false;
-    }
+    if (o.token.empty())
+      return base::Status::Error(
+          "no HubSpot token: set ACCORD_HUBSPOT_TOKEN or ACCORD_HUBSPOT_TOKEN_FILE (or name a --credentials file)");
     // the associations the rules read: `associate F <-> companies` in a sync of contacts
     if (model) {
       for (const sema::SyncInfo& s : model->syncs) {
@@ -149,14 +139,14 @@ bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model,
           }
       }
     }
-    std::string err;
-    out->hubspot = base::TakeValue(connectors::HubSpotConnector::Open(std::move(o)), &err);
-    if (!out->hubspot) {
-      *error = err.rfind("HubSpot", 0) == 0 ? err : "hubspot: " + err;
-      return false;
+    auto opened = connectors::HubSpotConnector::Open(std::move(o));
+    if (!opened) {
+      const std::string& err = opened.status().message;
+      return base::Status::Error(err.rfind("HubSpot", 0) == 0 ? err : "hubspot: " + err);
     }
+    out.hubspot = std::move(opened).value();
   }
-  return true;
+  return out;
 }
 
 }  // namespace accord::cli

@@ -37,7 +37,8 @@ struct Connectors {
 };
 
 // Opens the connectors the arguments name. `model` (may be null) tells which
-// HubSpot associations the rules read. false + *error (secrets redacted).
-bool OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model, Connectors* out, std::string* error);
+// HubSpot associations the rules read. An error status (secrets redacted) when
+// credentials are missing or a connector cannot open.
+base::Result<Connectors> OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model);
 
 }  // namespace accord::cli

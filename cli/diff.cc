@@ -74,48 +74,44 @@ int Spawn(const std::vector<std::string>& args, const std::string& err_file) {
 // A revision as the user wrote it in REV1..REV2 goes to git as one argument
 // after --end-of-options; text that git could take for an option anywhere else
 // (`--output=FILE` makes `git archive` write FILE) is refused first.
-bool ValidRevision(const std::string& rev, std::string* error) {
-  if (rev.empty()) {
-    *error = "the old revision is missing in REV1..REV2 (e.g. main..HEAD; only REV2 may be empty, for HEAD)";
-    return false;
-  }
-  if (rev[0] == '-') {
-    *error = "'" + rev + "' is not a git revision: a revision cannot start with '-'";
-    return false;
-  }
+base::Status ValidRevision(const std::string& rev) {
+  if (rev.empty())
+    return base::Status::Error(
+        "the old revision is missing in REV1..REV2 (e.g. main..HEAD; only REV2 may be empty, for HEAD)");
+  if (rev[0] == '-')
+    return base::Status::Error("'" + rev + "' is not a git revision: a revision cannot start with '-'");
   for (unsigned char c : rev) {
     if (c <= ' ' || c == 0x7f) {
-      *error = "'" + rev + "' is not a git revision: it contains a space or a control character";
-      return false;
+      return base::Status::Error("'" + rev + "' is not a git revision: it contains a space or a control character");
     }
   }
-  return true;
+  return base::Status::Ok();
 }
 
 // Materializes PATH at a git revision into a temporary folder.
-bool GitExport(const std::string& rev, const std::string& path, std::string* dir, std::string* error) {
-  if (!ValidRevision(rev, error)) return false;
+// *dir is set once the folder exists, also on failure: the caller removes it.
+base::Status GitExport(const std::string& rev, const std::string& path, std::string* dir) {
+  if (base::Status s = ValidRevision(rev); !s) return s;
   char tmpl[] = "/tmp/accord-diff-XXXXXX";
-  if (!mkdtemp(tmpl)) {
-    *error = "cannot create a temporary folder";
-    return false;
-  }
+  if (!mkdtemp(tmpl)) return base::Status::Error("cannot create a temporary folder");
   *dir = tmpl;
   const std::string tar = *dir + "/.accord-archive.tar", err = *dir + "/.accord-git-error";
   // After --end-of-options every argument is a revision or a path, even one that
   // starts with '-' (git archive would take a "--" after it for a path).
   int rc = Spawn({"git", "archive", "--format=tar", "--output=" + tar, "--end-of-options", rev, path}, err);
   if (rc == 0) rc = Spawn({"tar", "-x", "-f", tar, "-C", *dir}, "");
+  std::string why;
   if (rc != 0) {
-    std::string why;
     std::ifstream in(err);
     std::getline(in, why);
-    *error = "cannot read " + path + " at revision " + rev + " from git" +
-             (why.empty() ? " (is this a git repository, and does the path exist there?)" : ": " + why);
   }
   std::filesystem::remove(tar);
   std::filesystem::remove(err);
-  return rc == 0;
+  if (rc != 0)
+    return base::Status::Error(
+        "cannot read " + path + " at revision " + rev + " from git" +
+        (why.empty() ? " (is this a git repository, and does the path exist there?)" : ": " + why));
+  return base::Status::Ok();
 }
 
 struct DiffArgs {
@@ -386,11 +382,12 @@ int RunDiff(const DiffArgs& a) {
     if (r2.empty()) r2 = "HEAD";
     std::string path = a.args.size() > 1 ? a.args[1] : ".";
     std::string d1, d2;
-    bool ok = GitExport(r1, path, &d1, &error) && GitExport(r2, path, &d2, &error);
+    base::Status exported = GitExport(r1, path, &d1);
+    if (exported) exported = GitExport(r2, path, &d2);
     cleanup = {d1, d2};
-    if (!ok) {
+    if (!exported) {
       remove_all();
-      std::cerr << "accord diff: " << error << "\n";
+      std::cerr << "accord diff: " << exported.message << "\n";
       return kUsage;
     }
     old_v.SetPath(d1 + "/" + path), old_v.tmp_root = d1, old_v.rev = r1;
@@ -402,10 +399,12 @@ int RunDiff(const DiffArgs& a) {
     std::cerr << "accord diff: give OLD NEW (files or folders) or REV1..REV2 [PATH]\n";
     return kUsage;
   }
-  if (a.impact() && !CheckDataArgs(a.data, "diff", &error)) {
-    remove_all();
-    std::cerr << error << "\n";
-    return kUsage;
+  if (a.impact()) {
+    if (base::Status s = CheckDataArgs(a.data, "diff"); !s) {
+      remove_all();
+      std::cerr << s.message << "\n";
+      return kUsage;
+    }
   }
   bool ok = diff::Load(old_v.path, old_v.loaded, &error) && diff::Load(new_v.path, new_v.loaded, &error);
   remove_all();  // the sources are in memory
@@ -432,13 +431,14 @@ int RunDiff(const DiffArgs& a) {
     if (!compared || !new_v.errors.empty() || !old_v.errors.empty()) {
       report.impact_skipped = "a version with errors cannot be planned";
     } else {
-      sync::PassReport plan_old, plan_new;
-      if (!PlanOver(old_v.loaded.set, a.data, &plan_old, &error) ||
-          !PlanOver(new_v.loaded.set, a.data, &plan_new, &error)) {
-        std::cerr << "accord diff: " << error << "\n";
+      base::Result<sync::PassReport> plan_old = PlanOver(old_v.loaded.set, a.data);
+      base::Result<sync::PassReport> plan_new =
+          plan_old ? PlanOver(new_v.loaded.set, a.data) : base::Result<sync::PassReport>(plan_old.status());
+      if (!plan_new) {
+        std::cerr << "accord diff: " << plan_new.status().message << "\n";
         return kUsage;
       }
-      report.impact = ComparePlans(plan_old, plan_new);
+      report.impact = ComparePlans(*plan_old, *plan_new);
       for (Reviewed& c : changes) c.impact = Touched(report.impact, c.touches);
     }
   }

@@ -95,7 +95,8 @@ int RunEval(const EvalArgs& a) {
         simdjson::ondemand::object obj;
         std::string id, err;
         rec::Decoder dec(*object);
-        if (parser.iterate(json).get(doc) || doc.get_object().get(obj) || !dec.Decode(obj, slots, &id, &err)) {
+        if (parser.iterate(json).get(doc) || doc.get_object().get(obj) ||
+            !base::Succeeded(dec.Decode(obj, slots, &id), &err)) {
           std::cerr << "accord eval: " << a.record_path << ": not a JSON object" << (err.empty() ? "" : ": " + err)
                     << "\n";
           return kUsage;

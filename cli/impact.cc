@@ -35,7 +35,7 @@ std::string Outcome(const sync::Event& e) {
 }
 
 struct Written {
-  std::map<std::string, sync::Text> fields;  // field -> value written
+  std::map<std::string, connectors::Text> fields;  // field -> value written
 };
 using WriteKey = std::tuple<std::string, schema::System, std::string, std::string>;  // sync, system, object, record
 

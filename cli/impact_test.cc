@@ -8,7 +8,8 @@ namespace {
 
 using Kind = sync::Event::Kind;
 
-sync::Event Write(Kind kind, std::string sf, std::string hs, std::vector<std::pair<std::string, sync::Text>> fields,
+sync::Event Write(Kind kind, std::string sf, std::string hs,
+                  std::vector<std::pair<std::string, connectors::Text>> fields,
                   schema::System target = schema::System::kHubSpot, std::string object = "companies") {
   sync::Event e;
   e.kind = kind;

@@ -232,7 +232,7 @@ class Mapper {
     simdjson::ondemand::object obj;
     derr_.clear();
     if (parser_.iterate(line.data(), line.size(), capacity).get(doc) || doc.get_object().get(obj) ||
-        !decoder_.Decode(obj, slots_, &id_, &derr_)) {
+        !base::Succeeded(decoder_.Decode(obj, slots_, &id_), &derr_)) {
       Error(r, line_no, "", "", "", derr_.empty() ? "malformed JSON record" : derr_, "Malformed");
       ++r.counts.failed;
       return;
@@ -275,7 +275,7 @@ class Mapper {
       buf += keys_[k];
       if (v.is(rt::Kind::kString)) {
         rec::AppendJsonString(buf, v.str());
-      } else if (!rec::AppendFieldValue(target_system, *of.field, v, buf, &value_error_)) {
+      } else if (!base::Succeeded(rec::AppendFieldValue(target_system, *of.field, v, buf), &value_error_)) {
         buf.resize(before);
         Error(r, line_no, id_, of.rule, of.field->name, value_error_, "PropertyValues");
         bad = true;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "base/status.h"
 #include "cli/connect.h"
 #include "compiler/driver/driver.h"
 #include "compiler/sema/checker.h"
@@ -24,22 +25,23 @@ struct DataArgs {
 // --data DIR, --salesforce URL --hubspot URL (and their TLS and credential options), --state FILE.
 void AddDataOptions(CLI::App* cmd, DataArgs& a);
 
-// --data DIR, or --salesforce URL and --hubspot URL; false + *error (prefixed
-// "accord VERB: ") when neither, both, or only one URL is given, or DIR is not a folder.
-bool CheckDataArgs(const DataArgs& a, const char* verb, std::string* error);
+// --data DIR, or --salesforce URL and --hubspot URL; an error (prefixed "accord VERB: ")
+// when neither, both, or only one URL is given, or DIR is not a folder.
+base::Status CheckDataArgs(const DataArgs& a, const char* verb);
 
 struct PassSetup {
   std::string state;  // the state file opened (":memory:" for a plan without one)
   std::unique_ptr<store::StateStore> store;
-  std::unique_ptr<sync::Connector> salesforce, hubspot;
+  std::unique_ptr<connectors::Connector> salesforce, hubspot;
 };
 
 // Opens the state store and both connectors for one pass. A dry run never
 // creates a state file and writes nothing; a real run locks the store.
-bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out, std::string* error);
+base::Status OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out);
 
 // Plans one pass of a checked rule set (no errors) over the data, writing
-// nothing, with every event kept (`accord diff --data`).
-bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error);
+// nothing, with every event kept (`accord diff --data`). An error when the data
+// cannot be opened or the pass fails.
+base::Result<sync::PassReport> PlanOver(const driver::RuleSet& set, const DataArgs& data);
 
 }  // namespace accord::cli

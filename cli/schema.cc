@@ -47,7 +47,7 @@ void SortByName(json& array) {
   });
 }
 
-bool WriteAtomically(const fs::path& path, const std::string& text, std::string* error) {
+base::Status WriteAtomically(const fs::path& path, const std::string& text) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   fs::path tmp = path;
@@ -55,27 +55,19 @@ bool WriteAtomically(const fs::path& path, const std::string& text, std::string*
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << text;
-    if (!out) {
-      *error = "cannot write " + tmp.string();
-      return false;
-    }
+    if (!out) return base::Status::Error("cannot write " + tmp.string());
   }
   fs::rename(tmp, path, ec);
-  if (ec) {
-    *error = "cannot write " + path.string() + ": " + ec.message();
-    return false;
-  }
-  return true;
+  if (ec) return base::Status::Error("cannot write " + path.string() + ": " + ec.message());
+  return base::Status::Ok();
 }
 
 // Parses, normalizes and checks that `accord check` will read it; the text to write.
-bool Normalize(schema::System system, const std::string& object, const std::string& body, std::string* text,
-               size_t* fields, std::string* error) {
+base::Status Normalize(schema::System system, const std::string& object, const std::string& body, std::string* text,
+                       size_t* fields) {
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    *error = "the API's answer for " + object + " is not a JSON object";
-    return false;
-  }
+  if (j.is_discarded() || !j.is_object())
+    return base::Status::Error("the API's answer for " + object + " is not a JSON object");
   if (system == schema::System::kSalesforce)
     SortByName(j["fields"]);
   else
@@ -85,12 +77,11 @@ bool Normalize(schema::System system, const std::string& object, const std::stri
   std::optional<schema::Object> o = system == schema::System::kSalesforce
                                         ? schema::ParseSalesforceDescribe(*text, object + ".json", errors)
                                         : schema::ParseHubSpotProperties(*text, object, object + ".json", errors);
-  if (!o) {
-    *error = object + ": the pulled schema does not read back" + (errors.empty() ? "" : ": " + errors[0].message);
-    return false;
-  }
+  if (!o)
+    return base::Status::Error(object + ": the pulled schema does not read back" +
+                               (errors.empty() ? "" : ": " + errors[0].message));
   *fields = o->fields.size();
-  return true;
+  return base::Status::Ok();
 }
 
 int RunPull(const PullArgs& a) {
@@ -102,26 +93,26 @@ int RunPull(const PullArgs& a) {
     std::cerr << "accord schema pull: --out DIR is required (the rules' schemas/ folder)\n";
     return kUsage;
   }
-  Connectors c;
-  std::string error;
-  if (!OpenConnectors(a.remote, false, nullptr, &c, &error)) {
-    std::cerr << "accord schema pull: " << error << "\n";
+  base::Result<Connectors> opened = OpenConnectors(a.remote, false, nullptr);
+  if (!opened) {
+    std::cerr << "accord schema pull: " << opened.status().message << "\n";
     return kUsage;
   }
+  Connectors& c = *opened;
   int failures = 0, written = 0;
   auto pull = [&](schema::System system, const std::vector<std::string>& objects) {
     const char* sys = system == schema::System::kSalesforce ? "salesforce" : "hubspot";
     for (const std::string& object : objects) {
-      std::string body, err, text;
-      bool ok = base::Succeeded(
-          system == schema::System::kSalesforce ? c.salesforce->Describe(object) : c.hubspot->Properties(object), &body,
-          &err);
+      base::Result<std::string> body =
+          system == schema::System::kSalesforce ? c.salesforce->Describe(object) : c.hubspot->Properties(object);
+      std::string text;
       size_t fields = 0;
-      if (ok) ok = Normalize(system, object, body, &text, &fields, &err);
+      base::Status done = body.status();
+      if (body) done = Normalize(system, object, *body, &text, &fields);
       fs::path path = fs::path(a.out) / sys / (object + ".json");
-      if (ok) ok = WriteAtomically(path, text, &err);
-      if (!ok) {
-        std::cerr << "accord schema pull: " << sys << "." << object << ": " << err << "\n";
+      if (done) done = WriteAtomically(path, text);
+      if (!done) {
+        std::cerr << "accord schema pull: " << sys << "." << object << ": " << done.message << "\n";
         ++failures;
         continue;
       }

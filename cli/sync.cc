@@ -52,7 +52,7 @@ bool ParseEngine(const std::string& text, jit::EngineKind* kind, const char* ver
 
 std::string DefaultState(const std::string& data) { return (fs::path(data) / "accord-state.db").string(); }
 
-std::string Q(const sync::Text& t) { return t ? "\"" + *t + "\"" : "null"; }
+std::string Q(const connectors::Text& t) { return t ? "\"" + *t + "\"" : "null"; }
 
 // ---- accord test -------------------------------------------------------------
 
@@ -223,9 +223,8 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   jit::EngineKind kind;
   if (!ParseEngine(a.engine, &kind, verb)) return kUsage;
   ApplyJitCacheOptions(a.jit_cache);
-  std::string error;
-  if (!CheckDataArgs(a, verb, &error)) {
-    std::cerr << error << "\n";
+  if (base::Status s = CheckDataArgs(a, verb); !s) {
+    std::cerr << s.message << "\n";
     return kUsage;
   }
   base::PhaseClock clock;  // --timings: the first pass's report includes loading and compiling the rules
@@ -234,8 +233,8 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   if (!l) return code;
   phase.emplace(a.timings ? &clock : nullptr, "open");
   PassSetup setup;
-  if (!OpenPass(a, dry_run, l->set.model, &setup, &error)) {
-    std::cerr << "accord " << verb << ": " << error << "\n";
+  if (base::Status s = OpenPass(a, dry_run, l->set.model, &setup); !s) {
+    std::cerr << "accord " << verb << ": " << s.message << "\n";
     return kUsage;
   }
   const std::string& state = setup.state;
@@ -407,11 +406,12 @@ int RunErrors(const LogArgs& a) {
 int RunRetry(const LogArgs& a) {
   auto s = OpenLog(a, "retry");
   if (!s) return kUsage;
-  int n = s->Requeue(a.category);
-  if (n < 0) {
+  base::Result<int> requeued = s->Requeue(a.category);
+  if (!requeued) {
     std::cerr << "accord retry: cannot update the error log\n";
     return kUsage;
   }
+  int n = *requeued;
   std::cout << n << (n == 1 ? " error" : " errors") << " requeued; the next `accord run` retries "
             << (n == 1 ? "it" : "them") << "\n";
   return kOk;
@@ -436,27 +436,25 @@ void AddDataOptions(CLI::App* cmd, DataArgs& a) {
   cmd->add_option("--state", a.state, "the state file (default: DIR/accord-state.db; with URLs ./accord-state.db)");
 }
 
-bool CheckDataArgs(const DataArgs& a, const char* verb, std::string* error) {
+base::Status CheckDataArgs(const DataArgs& a, const char* verb) {
   std::error_code ec;
   std::string v = std::string("accord ") + verb + ": ";
   bool remote = a.remote.remote();
   if (remote && !a.data.empty())
-    *error = v + "give either --data DIR or --salesforce URL --hubspot URL, not both";
-  else if (remote && (a.remote.salesforce_url.empty() || a.remote.hubspot_url.empty()))
-    *error = v + "a sync needs both systems: --salesforce URL and --hubspot URL";
-  else if (!remote && a.data.empty())
-    *error = v +
-             "where is the data? --data DIR (jsonl folders) or --salesforce URL --hubspot URL (the APIs or "
-             "`accord sandbox`)";
-  else if (!remote && !fs::is_directory(a.data, ec))
-    *error = v + "--data " + a.data + " is not a folder (expected " + a.data + "/salesforce/*.jsonl and " + a.data +
-             "/hubspot/*.jsonl)";
-  else
-    return true;
-  return false;
+    return base::Status::Error(v + "give either --data DIR or --salesforce URL --hubspot URL, not both");
+  if (remote && (a.remote.salesforce_url.empty() || a.remote.hubspot_url.empty()))
+    return base::Status::Error(v + "a sync needs both systems: --salesforce URL and --hubspot URL");
+  if (!remote && a.data.empty())
+    return base::Status::Error(v +
+                               "where is the data? --data DIR (jsonl folders) or --salesforce URL --hubspot URL (the "
+                               "APIs or `accord sandbox`)");
+  if (!remote && !fs::is_directory(a.data, ec))
+    return base::Status::Error(v + "--data " + a.data + " is not a folder (expected " + a.data +
+                               "/salesforce/*.jsonl and " + a.data + "/hubspot/*.jsonl)");
+  return base::Status::Ok();
 }
 
-bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out, std::string* error) {
+base::Status OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out) {
   std::error_code ec;
   bool remote = a.remote.remote();
   out->state = !a.state.empty() ? a.state : remote ? std::string("accord-state.db") : DefaultState(a.data);
@@ -464,45 +462,36 @@ bool OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSet
   if (dry_run && !fs::exists(out->state, ec)) out->state = ":memory:";
   store::Status st;
   out->store = store::StateStore::Open(out->state, &st);
-  if (!out->store) {
-    *error = st.message;
-    return false;
-  }
+  if (!out->store) return st;
   if (!dry_run) {
-    if (store::Status lk = out->store->LockExclusive(); !lk) {
-      *error = lk.message;
-      return false;
-    }
+    if (store::Status lk = out->store->LockExclusive(); !lk) return lk;
   }
   if (remote) {
-    Connectors c;
-    if (!OpenConnectors(a.remote, dry_run, &model, &c, error)) return false;
-    out->salesforce = std::move(c.salesforce);
-    out->hubspot = std::move(c.hubspot);
+    base::Result<Connectors> c = OpenConnectors(a.remote, dry_run, &model);
+    if (!c) return c.status();
+    out->salesforce = std::move(c->salesforce);
+    out->hubspot = std::move(c->hubspot);
   } else {
     out->salesforce = std::make_unique<sync::JsonlConnector>(schema::System::kSalesforce,
                                                              (fs::path(a.data) / "salesforce").string(), dry_run);
     out->hubspot = std::make_unique<sync::JsonlConnector>(schema::System::kHubSpot,
                                                           (fs::path(a.data) / "hubspot").string(), dry_run);
   }
-  return true;
+  return base::Status::Ok();
 }
 
-bool PlanOver(const driver::RuleSet& set, const DataArgs& data, sync::PassReport* out, std::string* error) {
+base::Result<sync::PassReport> PlanOver(const driver::RuleSet& set, const DataArgs& data) {
   PassSetup setup;
-  if (!OpenPass(data, /*dry_run=*/true, set.model, &setup, error)) return false;
+  if (base::Status s = OpenPass(data, /*dry_run=*/true, set.model, &setup); !s) return s;
   ir::CompiledRules rules = ir::LowerRules(set.model);
   sync::Engine engine(sync::ViewOf(set, rules), jit::EngineKind::kAuto, *setup.store, *setup.salesforce,
                       *setup.hubspot);
   sync::PassOptions po;
   po.dry_run = true;
   po.keep_events = true;
-  *out = engine.RunPass(po);
-  if (!out->ok) {
-    *error = out->failure;
-    return false;
-  }
-  return true;
+  sync::PassReport report = engine.RunPass(po);
+  if (!report.ok) return base::Status::Error(report.failure);
+  return report;
 }
 
 void RegisterSync(CLI::App& app, int& exit_code) {

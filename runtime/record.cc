@@ -124,7 +124,7 @@ Value FromText(const schema::Field& f, std::string_view text) {
   return Value::Null();
 }
 
-Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v, std::string* error) {
+Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v) {
   simdjson::ondemand::json_type t;
   if (v.type().get(t)) return Value::Error(rt::ErrorCode::kConversion, "field " + f.name + ": malformed JSON value");
   switch (t) {
@@ -174,20 +174,15 @@ Value Decoder::Convert(const schema::Field& f, simdjson::ondemand::value v, std:
     case simdjson::ondemand::json_type::object:
       return ConvError(f, "{...}", schema::FieldTypeName(f.type));
   }
-  (void)error;
   return Value::Null();
 }
 
-bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, std::string* id, std::string* error,
-                     bool nested) {
+base::Status Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, std::string* id, bool nested) {
   size_t position = nested ? 256 : 0;
   if (nested && order_.size() < 256) order_.resize(256);
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
-    if (std::move(field_result).get(field)) {
-      *error = "malformed JSON object";
-      return false;
-    }
+    if (std::move(field_result).get(field)) return base::Status::Error("malformed JSON object");
     // The usual case: the same key as at this position in the previous
     // record, compared raw (no unescaping, no hashing).
     const KeyInfo* info = nullptr;
@@ -195,10 +190,7 @@ bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, 
       info = &order_[position];
     if (!info) {
       std::string_view key;
-      if (field.unescaped_key().get(key)) {
-        *error = "malformed JSON: bad key";
-        return false;
-      }
+      if (field.unescaped_key().get(key)) return base::Status::Error("malformed JSON: bad key");
       info = &Lookup(key, position, nested);
     }
     ++position;
@@ -218,11 +210,8 @@ bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, 
     }
     if (info->special == 2) {
       simdjson::ondemand::object props;
-      if (v.get_object().get(props)) {
-        *error = "\"properties\" is not an object";
-        return false;
-      }
-      if (!Fields(props, slots, id, error, true)) return false;
+      if (v.get_object().get(props)) return base::Status::Error("\"properties\" is not an object");
+      if (base::Status s = Fields(props, slots, id, true); !s) return s;
       continue;
     }
     int slot = info->slot;
@@ -236,16 +225,16 @@ bool Decoder::Fields(simdjson::ondemand::object obj, std::vector<Value>& slots, 
         continue;
       }
     }
-    slots[slot] = Convert(f, v, error);
+    slots[slot] = Convert(f, v);
   }
-  return true;
+  return base::Status::Ok();
 }
 
-bool Decoder::Decode(simdjson::ondemand::object obj, std::vector<Value>& slots, std::string* id, std::string* error) {
+base::Status Decoder::Decode(simdjson::ondemand::object obj, std::vector<Value>& slots, std::string* id) {
   slots.assign(object_.fields.size(), Value());
   if (id) id->clear();
   std::string local;
-  return Fields(obj, slots, id ? id : &local, error, false);
+  return Fields(obj, slots, id ? id : &local, false);
 }
 
 namespace {
@@ -299,63 +288,53 @@ bool ScalarText(const Value& v, std::string* text) {
 }
 }  // namespace
 
-bool AppendFieldValue(schema::System system, const schema::Field& f, const Value& v, std::string& out,
-                      std::string* error) {
-  if (v.is_error()) {
-    *error = v.error_message();
-    return false;
-  }
+base::Status AppendFieldValue(schema::System system, const schema::Field& f, const Value& v, std::string& out) {
+  if (v.is_error()) return base::Status::Error(v.error_message());
   if (system == schema::System::kHubSpot) {
     if (v.is(rt::Kind::kNull)) {
       out += "\"\"";  // HubSpot clears a property with an empty string
-      return true;
+      return base::Status::Ok();
     }
     if (v.is(rt::Kind::kString)) {
       AppendJsonString(out, v.str());
-      return true;
+      return base::Status::Ok();
     }
     std::string text;
-    if (!ScalarText(v, &text)) {
-      *error = "a " + std::string(rt::KindTypeName(v.kind())) + " cannot be written to " + f.name;
-      return false;
-    }
+    if (!ScalarText(v, &text))
+      return base::Status::Error("a " + std::string(rt::KindTypeName(v.kind())) + " cannot be written to " + f.name);
     AppendJsonString(out, text);
-    return true;
+    return base::Status::Ok();
   }
   switch (v.kind()) {
     case rt::Kind::kNull:
       out += "null";
-      return true;
+      return base::Status::Ok();
     case rt::Kind::kBool:
       out += v.bool_value() ? "true" : "false";
-      return true;
+      return base::Status::Ok();
     case rt::Kind::kInt:
       out += std::to_string(v.int_value());
-      return true;
+      return base::Status::Ok();
     case rt::Kind::kUint:
       out += std::to_string(v.uint_value());
-      return true;
+      return base::Status::Ok();
     case rt::Kind::kDecimal:
       out += rt::FormatDecimal(v.coefficient(), v.scale());
-      return true;
+      return base::Status::Ok();
     case rt::Kind::kDouble:
-      if (!std::isfinite(v.double_value())) {
-        *error = "a non-finite number cannot be written to " + f.name;
-        return false;
-      }
+      if (!std::isfinite(v.double_value()))
+        return base::Status::Error("a non-finite number cannot be written to " + f.name);
       out += rt::FormatDouble(v.double_value());
-      return true;
+      return base::Status::Ok();
     case rt::Kind::kString:
       AppendJsonString(out, v.str());
-      return true;
+      return base::Status::Ok();
     default: {
       std::string text;
-      if (!ScalarText(v, &text)) {
-        *error = "a " + std::string(rt::KindTypeName(v.kind())) + " cannot be written to " + f.name;
-        return false;
-      }
+      if (!ScalarText(v, &text))
+        return base::Status::Error("a " + std::string(rt::KindTypeName(v.kind())) + " cannot be written to " + f.name);
       AppendJsonString(out, text);
-      return true;
+      return base::Status::Ok();
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "base/strings.h"
 #include "compiler/schema/schema.h"
 #include "runtime/value.h"
@@ -27,23 +28,22 @@ class Decoder {
   // null). A HubSpot record may be {"id": .., "properties": {..}} or flat.
   // Sets *id to the record id ("Id" / "id"), empty when absent. A value that
   // does not fit its field's type becomes an error value in its slot; a
-  // malformed document returns false with *error set.
-  bool Decode(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, std::string* error);
+  // malformed document is an error status.
+  base::Status Decode(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id);
   const schema::Object& object() const { return object_; }
   // Only these slots are decoded (the fields a program loads); others stay
   // null. Empty = all.
   void Want(std::vector<bool> slots) { wanted_ = std::move(slots); }
 
  private:
-  bool Fields(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, std::string* error,
-              bool nested);
+  base::Status Fields(simdjson::ondemand::object obj, std::vector<rt::Value>& slots, std::string* id, bool nested);
   struct KeyInfo {
     std::string key;
     int slot = -1;
     uint8_t special = 0;  // 1: the record id, 2: HubSpot's nested "properties"
   };
   const KeyInfo& Lookup(std::string_view key, size_t position, bool nested);
-  rt::Value Convert(const schema::Field& f, simdjson::ondemand::value v, std::string* error);
+  rt::Value Convert(const schema::Field& f, simdjson::ondemand::value v);
 
   const schema::Object& object_;
   std::vector<KeyInfo> order_;  // key order seen last (nested properties from 256)
@@ -59,9 +59,8 @@ rt::Value FromText(const schema::Field& f, std::string_view text);
 // bytes as they are): base/strings.h.
 using base::AppendJsonString;
 
-// Appends the wire form of `v` for field `f` of `system`. Returns false (and
-// appends nothing) when the value cannot be written to that field.
-bool AppendFieldValue(schema::System system, const schema::Field& f, const rt::Value& v, std::string& out,
-                      std::string* error);
+// Appends the wire form of `v` for field `f` of `system`. An error status (and
+// nothing appended) when the value cannot be written to that field.
+base::Status AppendFieldValue(schema::System system, const schema::Field& f, const rt::Value& v, std::string& out);
 
 }  // namespace accord::rec

@@ -40,7 +40,7 @@ Decoded DecodeText(Decoder& d, const std::string& json) {
   simdjson::ondemand::document doc;
   simdjson::ondemand::object obj;
   if (parser.iterate(p).get(doc) || doc.get_object().get(obj)) return r;
-  r.ok = d.Decode(obj, r.slots, &r.id, &r.error);
+  r.ok = base::Succeeded(d.Decode(obj, r.slots, &r.id), &r.error);
   // copy out of the parser's buffers before they go away
   for (auto& v : r.slots)
     if (v.is(rt::Kind::kString)) v = rt::Value::String(v.str());
@@ -108,14 +108,16 @@ TEST(Decoder, WantedFieldsOnly) {
 TEST(Encode, WireForms) {
   schema::Field f;
   f.name = "x";
-  std::string out, err;
-  ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Decimal(150, 1), out, &err));
-  ASSERT_TRUE(AppendFieldValue(schema::System::kSalesforce, f, rt::Value::Decimal(150, 1), out, &err));
-  ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Null(), out, &err));
-  ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Bool(true), out, &err));
+  std::string out;
+  ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Decimal(150, 1), out));
+  ASSERT_TRUE(AppendFieldValue(schema::System::kSalesforce, f, rt::Value::Decimal(150, 1), out));
+  ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Null(), out));
+  ASSERT_TRUE(AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Bool(true), out));
   EXPECT_EQ(out, R"("15.0"15.0"""true")");
-  EXPECT_FALSE(
-      AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Error(rt::ErrorCode::kRejected, "no"), out, &err));
+  base::Status bad =
+      AppendFieldValue(schema::System::kHubSpot, f, rt::Value::Error(rt::ErrorCode::kRejected, "no"), out);
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.message, "no");
   std::string s;
   AppendJsonString(s, "a\"b\\c\n\x01 é");
   EXPECT_EQ(s, "\"a\\\"b\\\\c\\n\\u0001 é\"");

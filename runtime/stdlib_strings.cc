@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "runtime/stdlib_internal.h"
 
 namespace accord::rt::detail {
@@ -377,26 +378,27 @@ bool AppendFloatClause(std::string& out, double d, char verb, int precision) {
   return true;
 }
 
-// One formatting clause; false with *error set when the argument does not fit it.
-bool FormatClause(char verb, int precision, const Value& v, std::string& out, std::string* error) {
+// One formatting clause; an error status, which Format turns into an error
+// value, when the argument does not fit it.
+base::Status FormatClause(char verb, int precision, const Value& v, std::string& out) {
   auto fail = [&](const char* what) {
-    *error = std::string(what) + ", was given " + std::string(KindTypeName(v.kind()));
-    return false;
+    return base::Status::Error(std::string(what) + ", was given " + std::string(KindTypeName(v.kind())));
   };
+  auto done = [](bool ok) { return ok ? base::Status::Ok() : base::Status::Error(""); };
   switch (verb) {
     case 's':
       if (!FormatString(v, out))
         return fail(
             "string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, "
             "and timestamps");
-      return true;
+      return base::Status::Ok();
     case 'd':
-      if (AppendIntBase(out, v, 10, false)) return true;
+      if (AppendIntBase(out, v, 10, false)) return base::Status::Ok();
       if (v.is(Kind::kDouble)) {
         AppendDoubleFixed(out, v.double_value());
-        return true;
+        return base::Status::Ok();
       }
-      if (v.is(Kind::kDecimal) && ValidDecimal(v)) return FormatString(v, out);
+      if (v.is(Kind::kDecimal) && ValidDecimal(v)) return done(FormatString(v, out));
       return fail("decimal clause can only be used on ints, uints, and doubles");
     case 'f':
     case 'e': {
@@ -404,15 +406,19 @@ bool FormatClause(char verb, int precision, const Value& v, std::string& out, st
                                      : "scientific clause can only be used on ints, uints, and doubles";
       switch (v.kind()) {
         case Kind::kInt:
-          return AppendFloatClause(out, static_cast<double>(v.int_value()), verb, precision) || fail(what);
+          return AppendFloatClause(out, static_cast<double>(v.int_value()), verb, precision) ? base::Status::Ok()
+                                                                                             : fail(what);
         case Kind::kUint:
-          return AppendFloatClause(out, static_cast<double>(v.uint_value()), verb, precision) || fail(what);
+          return AppendFloatClause(out, static_cast<double>(v.uint_value()), verb, precision) ? base::Status::Ok()
+                                                                                              : fail(what);
         case Kind::kDouble:
-          return AppendFloatClause(out, v.double_value(), verb, precision) || fail(what);
+          return AppendFloatClause(out, v.double_value(), verb, precision) ? base::Status::Ok() : fail(what);
         case Kind::kDecimal: {
           if (!ValidDecimal(v)) return fail(what);
           if (verb == 'e')
-            return AppendFloatClause(out, DecimalToDouble(v.coefficient(), v.scale()), verb, precision) || fail(what);
+            return AppendFloatClause(out, DecimalToDouble(v.coefficient(), v.scale()), verb, precision)
+                       ? base::Status::Ok()
+                       : fail(what);
           // Exact: round half away from zero, then pad with zeros.
           int64_t c = v.coefficient();
           uint32_t sc = v.scale();
@@ -427,7 +433,7 @@ bool FormatClause(char verb, int precision, const Value& v, std::string& out, st
           out.append(buf, FormatDecimalTo(buf, c, sc));
           if (precision > 0 && sc == 0) out += '.';
           out.append(static_cast<size_t>(precision) - sc, '0');
-          return true;
+          return base::Status::Ok();
         }
         default:
           return fail(what);
@@ -436,32 +442,31 @@ bool FormatClause(char verb, int precision, const Value& v, std::string& out, st
     case 'b':
       if (v.is(Kind::kBool)) {
         out += v.bool_value() ? '1' : '0';
-        return true;
+        return base::Status::Ok();
       }
-      if (AppendIntBase(out, v, 2, false)) return true;
+      if (AppendIntBase(out, v, 2, false)) return base::Status::Ok();
       return fail("only ints, uints, and bools can be formatted as binary");
     case 'o':
-      if (AppendIntBase(out, v, 8, false)) return true;
+      if (AppendIntBase(out, v, 8, false)) return base::Status::Ok();
       return fail("octal clause can only be used on ints and uints");
     case 'x':
     case 'X': {
       bool upper = verb == 'X';
-      if (AppendIntBase(out, v, 16, upper)) return true;
+      if (AppendIntBase(out, v, 16, upper)) return base::Status::Ok();
       if (v.is(Kind::kString) || v.is(Kind::kBytes)) {
         const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
         for (unsigned char c : v.str()) {
           out += digits[c >> 4];
           out += digits[c & 15];
         }
-        return true;
+        return base::Status::Ok();
       }
       return fail("only ints, uints, bytes, and strings can be formatted as hex");
     }
     default:
       break;
   }
-  *error = "unrecognized formatting clause";
-  return false;
+  return base::Status::Error("unrecognized formatting clause");
 }
 
 Value Format(const Value& fmt, const Value& list) {
@@ -509,15 +514,14 @@ Value Format(const Value& fmt, const Value& list) {
       precision = static_cast<int>(p);
     }
     char verb = f[j++];
-    std::string error;
-    if (!FormatClause(verb, precision, items[arg], out, &error)) {
-      if (error == "unrecognized formatting clause") {
+    if (base::Status clause = FormatClause(verb, precision, items[arg], out); !clause) {
+      if (clause.message == "unrecognized formatting clause") {
         std::string shown(1, verb);
         if (static_cast<unsigned char>(verb) >= 0x80) shown = std::string(f.substr(j - 1, StepWidth(f, j - 1)));
         return Err(ErrorCode::kInvalidArgument,
                    "could not parse formatting clause: unrecognized formatting clause \"" + shown + "\"");
       }
-      return Err(ErrorCode::kInvalidArgument, "error during formatting: " + error);
+      return Err(ErrorCode::kInvalidArgument, "error during formatting: " + clause.message);
     }
     i = j;
     ++arg;

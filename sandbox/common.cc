@@ -136,12 +136,11 @@ bool LooksLikeSalesforceId(std::string_view s) {
   return true;
 }
 
-bool ParseJson(std::string_view text, Json* out, std::string* error, int* line, int* column) {
+Status ParseJson(std::string_view text, Json* out, int* line, int* column) {
   try {
     *out = Json::parse(text.begin(), text.end());
-    return true;
+    return Status::Ok();
   } catch (const Json::parse_error& e) {
-    if (error) *error = e.what();
     size_t byte = e.byte == 0 ? 0 : e.byte - 1;
     int l = 1, c = 1;
     for (size_t i = 0; i < byte && i < text.size(); ++i) {
@@ -154,12 +153,11 @@ bool ParseJson(std::string_view text, Json* out, std::string* error, int* line, 
     }
     if (line) *line = l;
     if (column) *column = c;
-    return false;
+    return Status::Error(e.what());
   } catch (const std::exception& e) {
-    if (error) *error = e.what();
     if (line) *line = 1;
     if (column) *column = 1;
-    return false;
+    return Status::Error(e.what());
   }
 }
 

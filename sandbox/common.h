@@ -58,9 +58,9 @@ std::string MakeSalesforceId(std::string_view key_prefix, uint64_t counter);
 bool LooksLikeSalesforceId(std::string_view s);
 
 // ---- JSON ----
-// Parses without throwing. On failure *error gets nlohmann's message and
+// Parses without throwing. On failure the status has nlohmann's message and
 // *line / *column the 1-based position of the failure.
-bool ParseJson(std::string_view text, Json* out, std::string* error, int* line = nullptr, int* column = nullptr);
+Status ParseJson(std::string_view text, Json* out, int* line = nullptr, int* column = nullptr);
 // dump() that never throws on invalid UTF-8 (it is replaced).
 std::string DumpJson(const Json& j, int indent = -1);
 

@@ -354,6 +354,31 @@ TEST_F(Faults, SeedFolderSettingsAndErrors) {
   EXPECT_NE(s.message.find("does not exist"), std::string::npos);
 }
 
+// Reset loads the seed again. When that fails — a record the seed leaves without an Id gets the
+// next generated id, which the seed gives another record — the reset answers 500 with the
+// seed's error instead of 200 over a half-loaded org.
+TEST_F(Faults, AResetWhoseSeedNoLongerLoadsIsAnError) {
+  const std::string generated = "{\"LastName\":\"Generated\"}\n";
+  std::string first;
+  {
+    TempSeed probe;
+    probe.Write("data/salesforce/Contact.jsonl", generated);
+    StartWith(probe.dir());
+    first = sf->Get("/__sandbox/dump").body["objects"]["Contact"]["records"][0]["Id"];
+  }
+  const std::string prefix = first.substr(0, 3);
+  uint64_t n = 1;
+  while (n < 100000 && MakeSalesforceId(prefix, n) != first) ++n;
+  ASSERT_LT(n, 100000u) << first;
+  TempSeed seed;
+  seed.Write("data/salesforce/Contact.jsonl",
+             generated + "{\"Id\":\"" + MakeSalesforceId(prefix, n + 1) + "\",\"LastName\":\"Seeded\"}\n");
+  StartWith(seed.dir());  // loads: the generated record comes first and gets id n
+  Resp r = sf->Post("/__sandbox/reset", Json::object());
+  EXPECT_EQ(r.status, 500) << r.raw;
+  EXPECT_NE(r.body.value("error", std::string()).find("Contact.jsonl:2: duplicate Id"), std::string::npos) << r.raw;
+}
+
 TEST_F(Faults, PortInUseIsAnError) {
   SandboxOptions o;
   o.seed_dir = ExampleSeed();

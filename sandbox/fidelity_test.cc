@@ -91,8 +91,8 @@ class Fidelity : public ::testing::Test {
     std::ifstream in(p);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     Json j;
-    std::string err;
-    EXPECT_TRUE(ParseJson(text, &j, &err)) << err;
+    Status parsed = ParseJson(text, &j);
+    EXPECT_TRUE(parsed) << parsed.message;
     return j["cases"];
   }
 

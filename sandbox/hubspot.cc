@@ -258,7 +258,7 @@ Status HubSpotEmulator::LoadRecords(const Seed& seed) {
   return Status::Ok();
 }
 
-void HubSpotEmulator::ResetLocked() {
+Status HubSpotEmulator::ResetLocked() {
   for (auto& o : objects_) {
     o->records.clear();
     o->by_id.clear();
@@ -268,9 +268,11 @@ void HubSpotEmulator::ResetLocked() {
   search_window_.clear();
   daily_used_ = 0;
   settings_ = HubSpotSettings{};
-  // The seed and its settings were read without error when the sandbox started.
-  (void)ApplySettings(seed_config_, &settings_);
-  (void)LoadRecords(seed_);
+  // The seed loaded when the sandbox started (ids restart from the seed's largest, so it
+  // loads again); a failure would be reported all the same.
+  Status s = ApplySettings(seed_config_, &settings_);
+  if (s) s = LoadRecords(seed_);
+  return s;
 }
 
 Json HubSpotEmulator::SettingsLocked() {

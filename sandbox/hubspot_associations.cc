@@ -118,8 +118,7 @@ void HubSpotEmulator::AssocPut(Call& c, bool labelled) {
     return c.Send(200, BatchEnvelope(c.now_ms, c.now_ms, results, Json::array()));
   }
   Json body;
-  std::string err;
-  if (!ParseJson(c.Body(), &body, &err) || !body.is_array() || body.empty())
+  if (!ParseJson(c.Body(), &body) || !body.is_array() || body.empty())
     return SendError(c, 400, "VALIDATION_ERROR",
                      "The body must be a non-empty array of {associationCategory, associationTypeId}");
   std::vector<int> ids;

@@ -212,10 +212,11 @@ void HubSpotEmulator::Apply(Object& obj, Record& r, const std::map<std::string, 
 }
 
 bool HubSpotEmulator::ParseBody(Call& c, Json* out) {
-  std::string err;
-  if (ParseJson(c.Body(), out, &err) && out->is_object()) return true;
+  Status parsed = ParseJson(c.Body(), out);
+  if (parsed && out->is_object()) return true;
   SendError(c, 400, "VALIDATION_ERROR",
-            "Invalid input JSON on line 1: " + (err.empty() ? std::string("the body must be a JSON object") : err));
+            "Invalid input JSON on line 1: " +
+                (parsed.message.empty() ? std::string("the body must be a JSON object") : parsed.message));
   return false;
 }
 

@@ -158,7 +158,7 @@ Status SalesforceEmulator::LoadRecords(const Seed& seed) {
   return Status::Ok();
 }
 
-void SalesforceEmulator::ResetLocked() {
+Status SalesforceEmulator::ResetLocked() {
   for (auto& o : objects_) {
     o->records.clear();
     o->by_id15.clear();
@@ -169,9 +169,11 @@ void SalesforceEmulator::ResetLocked() {
   SalesforceSettings fresh;
   fresh.refresh_token = token_;
   settings_ = fresh;
-  // The seed and its settings were read without error when the sandbox started.
-  (void)ApplySettings(seed_config_, &settings_);
-  (void)LoadRecords(seed_);
+  // The seed loaded when the sandbox started, but not every seed loads twice (generated
+  // ids go on counting: one may be the Id a later seed record gives).
+  Status s = ApplySettings(seed_config_, &settings_);
+  if (s) s = LoadRecords(seed_);
+  return s;
 }
 
 Json SalesforceEmulator::DumpLocked() {
@@ -501,9 +503,8 @@ Json SalesforceEmulator::RecordJson(const Object& obj, const Record& r, const st
 }
 
 bool SalesforceEmulator::ParseBody(Call& c, Json* out, bool bare_object_error) {
-  std::string err;
   int line = 1, col = 1;
-  if (ParseJson(c.Body(), out, &err, &line, &col)) return true;
+  if (ParseJson(c.Body(), out, &line, &col)) return true;
   // The offending character (or end of input), as Jackson names it in Salesforce's messages.
   std::string_view body = c.Body();
   size_t pos = 0;

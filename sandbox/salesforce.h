@@ -52,7 +52,7 @@ class SalesforceEmulator : public Emulator {
   void WriteStorm(Call& c) override;
   void WriteServerError(Call& c, int status) override;
   Json DumpLocked() override;
-  void ResetLocked() override;
+  Status ResetLocked() override;
   Json SettingsLocked() override;
   Status ConfigureLocked(const Json& j) override;
   const char* ContentType() const override { return "application/json;charset=UTF-8"; }

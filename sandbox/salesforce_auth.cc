@@ -52,12 +52,10 @@ void SalesforceEmulator::Token(Call& c) {
     size_t a = assertion.find('.'), b = a == std::string::npos ? a : assertion.find('.', a + 1);
     std::string header_text, payload_text;
     Json header, payload;
-    std::string err;
     if (b == std::string::npos || assertion.find('.', b + 1) != std::string::npos ||
         !DecodeBase64Url(assertion.substr(0, a), &header_text) ||
-        !DecodeBase64Url(assertion.substr(a + 1, b - a - 1), &payload_text) || !ParseJson(header_text, &header, &err) ||
-        !ParseJson(payload_text, &payload, &err) || !header.is_object() || !payload.is_object() ||
-        !header.contains("alg"))
+        !DecodeBase64Url(assertion.substr(a + 1, b - a - 1), &payload_text) || !ParseJson(header_text, &header) ||
+        !ParseJson(payload_text, &payload) || !header.is_object() || !payload.is_object() || !header.contains("alg"))
       return oauth_error("invalid_grant", "invalid assertion");
     for (const char* claim : {"iss", "sub", "aud", "exp"}) {
       if (!payload.contains(claim)) return oauth_error("invalid_grant", std::string("invalid assertion: no ") + claim);

@@ -36,11 +36,10 @@ Status LoadSchemas(const fs::path& dir, schema::System system, std::vector<SeedO
     std::string text;
     if (!ReadFile(p, &text)) return Status::Error("cannot read " + p.string());
     Json raw;
-    std::string err;
     int line = 0, col = 0;
-    if (!ParseJson(text, &raw, &err, &line, &col))
+    if (Status parsed = ParseJson(text, &raw, &line, &col); !parsed)
       return Status::Error(p.string() + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                           ": malformed JSON: " + err);
+                           ": malformed JSON: " + parsed.message);
     std::vector<schema::SchemaError> errors;
     std::optional<schema::Object> obj;
     if (system == schema::System::kSalesforce) {
@@ -67,10 +66,9 @@ Status LoadJsonl(const fs::path& p, std::vector<Json>* out) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     Json j;
-    std::string err;
-    if (!ParseJson(line, &j, &err) || !j.is_object())
+    if (Status parsed = ParseJson(line, &j); !parsed || !j.is_object())
       return Status::Error(p.string() + ":" + std::to_string(n) + ": not a JSON object" +
-                           (err.empty() ? "" : ": " + err));
+                           (parsed.message.empty() ? "" : ": " + parsed.message));
     out->push_back(std::move(j));
   }
   return Status::Ok();
@@ -110,12 +108,12 @@ Status LoadSeed(const std::string& dir, Seed* out) {
   if (!s) return s;
   fs::path config = root / "sandbox.json";
   if (fs::exists(config, ec)) {
-    std::string text, err;
+    std::string text;
     if (!ReadFile(config, &text)) return Status::Error("cannot read " + config.string());
     int line = 0, col = 0;
-    if (!ParseJson(text, &out->config, &err, &line, &col) || !out->config.is_object())
+    if (Status parsed = ParseJson(text, &out->config, &line, &col); !parsed || !out->config.is_object())
       return Status::Error(config.string() + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                           ": not a JSON object" + (err.empty() ? "" : ": " + err));
+                           ": not a JSON object" + (parsed.message.empty() ? "" : ": " + parsed.message));
   }
   return Status::Ok();
 }

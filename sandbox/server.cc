@@ -479,13 +479,12 @@ void Emulator::RegisterAdminRoutes() {
   admin.admin = true;
   auto bad = [](Call& c, const std::string& message) { c.Send(400, Json{{"error", message}}); };
   auto body_object = [bad](Call& c, Json* out) {
-    std::string err;
     if (c.Body().empty()) {
       *out = Json::object();
       return true;
     }
-    if (!ParseJson(c.Body(), out, &err) || !out->is_object()) {
-      bad(c, "the body must be a JSON object" + (err.empty() ? "" : ": " + err));
+    if (Status parsed = ParseJson(c.Body(), out); !parsed || !out->is_object()) {
+      bad(c, "the body must be a JSON object" + (parsed.message.empty() ? "" : ": " + parsed.message));
       return false;
     }
     return true;
@@ -509,8 +508,9 @@ void Emulator::RegisterAdminRoutes() {
   Route(
       "POST", "/__sandbox/reset",
       [this](Call& c) {
-        ResetLocked();
-        Persist(true);
+        Status s = ResetLocked();
+        Persist(true);  // what is in memory now, loaded or not
+        if (!s) return c.Send(500, Json{{"error", "the seed does not load again: " + s.message}});
         c.Send(200, Json{{"reset", true}});
       },
       admin);

@@ -130,7 +130,7 @@ class Emulator {
   virtual void WriteStorm(Call& c) = 0;
   virtual void WriteServerError(Call& c, int status) = 0;
   virtual Json DumpLocked() = 0;
-  virtual void ResetLocked() = 0;                     // back to the seed
+  virtual Status ResetLocked() = 0;                   // back to the seed; an error when it does not load
   virtual Json SettingsLocked() = 0;                  // GET /__sandbox/config
   virtual Status ConfigureLocked(const Json& j) = 0;  // POST /__sandbox/config
   // The state file's view of the emulator: every record, the records changed

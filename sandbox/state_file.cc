@@ -81,9 +81,9 @@ Status StateFile::Load(const std::string& system, std::vector<Row>* rows, Json* 
     r.object = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
     r.id = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1));
     Json body;
-    std::string err;
-    if (!ParseJson(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 2)), &body, &err))
-      return Status::Error("state file: record " + system + "/" + r.object + "/" + r.id + " is not JSON: " + err);
+    if (Status parsed = ParseJson(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 2)), &body); !parsed)
+      return Status::Error("state file: record " + system + "/" + r.object + "/" + r.id +
+                           " is not JSON: " + parsed.message);
     r.body = std::move(body);
     rows->push_back(std::move(r));
   }
@@ -94,9 +94,8 @@ Status StateFile::Load(const std::string& system, std::vector<Row>* rows, Json* 
     return Status::Error(sqlite3_errmsg(db_));
   sqlite3_bind_text(m.s, 1, system.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(m.s) == SQLITE_ROW) {
-    std::string err;
-    if (!ParseJson(reinterpret_cast<const char*>(sqlite3_column_text(m.s, 0)), meta, &err))
-      return Status::Error("state file: the " + system + " state is not JSON: " + err);
+    if (Status parsed = ParseJson(reinterpret_cast<const char*>(sqlite3_column_text(m.s, 0)), meta); !parsed)
+      return Status::Error("state file: the " + system + " state is not JSON: " + parsed.message);
   }
   return Status::Ok();
 }

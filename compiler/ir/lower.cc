@@ -659,7 +659,7 @@ std::unique_ptr<Mapping> LowerDirection(const sema::SyncInfo& si, Side to, const
     out.field = target->field;
     out.target_slot = static_cast<uint32_t>(target->field - target->object->fields.data());
     out.rule = l.LocText(rule->range);
-    out.decl = rule;
+    out.rule_begin = rule->range.begin;
     uint32_t k = static_cast<uint32_t>(map->outs.size());
     map->outs.push_back(out);
     uint32_t loc = l.Loc(rule->range);
@@ -857,7 +857,7 @@ SyncRules LowerSyncRules(const ast::SyncDecl& sync, const CompiledSync& cs, cons
       for (int i = 0; i < 2; ++i) {
         if (!mapping[i]) continue;
         for (size_t k = 0; k < mapping[i]->outs.size(); ++k)
-          if (mapping[i]->outs[k].decl == r) {
+          if (mapping[i]->outs[k].rule_begin == static_cast<int64_t>(r->range.begin)) {  // one file: unique
             rp.out[i] = static_cast<int>(k);
             rp.loc = mapping[i]->outs[k].rule;
           }
@@ -943,7 +943,6 @@ CompiledRules LowerRules(const sema::Model& model, const LowerOptions& options) 
     if (!si.decl || !si.file || !si.salesforce || !si.hubspot) continue;
     CompiledSync cs;
     cs.name = si.decl->name.text;
-    cs.decl = si.decl;
     cs.salesforce = si.salesforce;
     cs.hubspot = si.hubspot;
     if (ast::Flows(si.decl->dir, Side::kHubSpot)) cs.to_hubspot = LowerDirection(si, Side::kHubSpot, model, options);

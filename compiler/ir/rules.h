@@ -7,6 +7,7 @@
 // Index 0 is Salesforce, 1 HubSpot, wherever a pair holds one per side.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,10 +18,9 @@
 #include "compiler/schema/schema.h"
 
 namespace accord::ast {
-// Declared in compiler/ast/ast.h; here only as the lowering's and the CLI's handles.
+// Declared in compiler/ast/ast.h; here only as the lowering's and the CLI's handle
+// (`accord map --to`). The engine uses schema::System.
 enum class Side;
-struct FieldRule;
-struct SyncDecl;
 }  // namespace accord::ast
 
 namespace accord::ir {
@@ -34,7 +34,7 @@ struct OutField {
   const schema::Field* field = nullptr;  // target field
   uint32_t target_slot = 0;              // index in the target object's fields
   std::string rule;                      // "file:line:col" of the field rule
-  const ast::FieldRule* decl = nullptr;  // the field rule (null for `on create` defaults)
+  int64_t rule_begin = -1;               // its byte offset in the sync's file (-1 for `on create` defaults)
 };
 
 // Records are passed as records[0] = Salesforce slots, records[1] = HubSpot
@@ -99,7 +99,6 @@ struct SyncRules {
 
 struct CompiledSync {
   std::string name;
-  const ast::SyncDecl* decl = nullptr;
   const schema::Object* salesforce = nullptr;
   const schema::Object* hubspot = nullptr;
   std::unique_ptr<Mapping> to_hubspot, to_salesforce;          // null when the sync does not flow that way

@@ -17,7 +17,7 @@
 #include "base/status.h"
 #include "compiler/schema/schema.h"
 
-namespace accord::sync {
+namespace accord::connectors {
 
 // A field value in its text form: Salesforce scalars as JSON writes them
 // (strings as they are, numbers as written, true/false), HubSpot property
@@ -219,4 +219,20 @@ class Connector {
   int batch_size() const { return system() == schema::System::kSalesforce ? 200 : 100; }
 };
 
+}  // namespace accord::connectors
+
+// The engine (runtime/sync) speaks this vocabulary unqualified, as do the jsonl
+// connector and wire_values, which are still in accord::sync.
+namespace accord::sync {
+using connectors::CallCounts;
+using connectors::Connector;
+using connectors::FieldTimeCache;
+using connectors::IsBlank;
+using connectors::ReadProblem;
+using connectors::Record;
+using connectors::Text;
+using connectors::UpsertValue;
+using connectors::Values;
+using connectors::WriteOp;
+using connectors::WriteResult;
 }  // namespace accord::sync

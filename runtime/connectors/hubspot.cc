@@ -1,9 +1,11 @@
 #include "runtime/connectors/hubspot.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -14,10 +16,6 @@
 namespace accord::connectors {
 
 using json = nlohmann::json;
-using sync::Record;
-using sync::Text;
-using sync::WriteOp;
-using sync::WriteResult;
 
 namespace {
 
@@ -48,15 +46,22 @@ bool AllDigits(const std::string& s) {
   return true;
 }
 
+// The value of digits (a leading '-' allowed) the server sent; nullopt when `s` is not
+// such a number or does not fit int64 (bad input, never an exception).
+std::optional<int64_t> IntOf(const std::string& s) {
+  if (!AllDigits(s)) return std::nullopt;
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return n;
+}
+
 // ISO-8601 (date, or date-time with optional fraction and Z / ±hh:mm: base::kHubSpotWire) or epoch ms -> ms.
 bool ParseMs(const std::string& s, int64_t* out) {
   if (AllDigits(s)) {
-    try {
-      *out = std::stoll(s);
-      return true;
-    } catch (...) {
-      return false;
-    }
+    std::optional<int64_t> n = IntOf(s);
+    if (n) *out = *n;
+    return n.has_value();
   }
   std::optional<base::Instant> t = base::ParseTime(s, base::kHubSpotWire);
   if (t) *out = t->ms();
@@ -198,12 +203,11 @@ HttpResponse HubSpotConnector::Send(const std::string& method, const std::string
   // Slow down before the 10-second limit: the server says what is left of its window.
   std::string rem = r.Header("x-hubspot-ratelimit-remaining"),
               win = r.Header("x-hubspot-ratelimit-interval-milliseconds");
-  if (!rem.empty() && !win.empty() && AllDigits(rem) && AllDigits(win)) {
+  if (std::optional<int64_t> left = IntOf(rem), window = IntOf(win); left && window) {
     int64_t floor = std::max<int64_t>(2, options_.rate_limit_max / 20);
-    budget_.Observe(std::stoll(rem), std::stoll(win), floor);
+    budget_.Observe(*left, *window, floor);
   }
-  std::string daily = r.Header("x-hubspot-ratelimit-daily-remaining");
-  if (!daily.empty() && AllDigits(daily)) daily_remaining_ = std::stoll(daily);
+  if (std::optional<int64_t> daily = IntOf(r.Header("x-hubspot-ratelimit-daily-remaining"))) daily_remaining_ = *daily;
   if (r.status == 429 && r.body.find("\"DAILY\"") != std::string::npos) daily_remaining_ = 0;
   return r;
 }
@@ -282,7 +286,7 @@ bool HubSpotConnector::ParseRecord(const schema::Object& object, const json& j, 
   return true;
 }
 
-void HubSpotConnector::Unreadable(Mirror& m, sync::ReadProblem p, std::vector<sync::ReadProblem>* problems) {
+void HubSpotConnector::Unreadable(Mirror& m, ReadProblem p, std::vector<ReadProblem>* problems) {
   if (p.record_id.empty())
     problems->push_back(std::move(p));
   else
@@ -311,9 +315,8 @@ void HubSpotConnector::Merge(Mirror& m, Record r) {
 // that modstamp) merge by id. Search rather than the list endpoint because the
 // list endpoint cannot filter by modstamp, and one code path serves the full
 // and the incremental read (200 records per call instead of 100, too).
-bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mirror& m,
-                              std::vector<std::string>* read_ids, std::vector<sync::ReadProblem>* problems,
-                              std::string* error) {
+base::Status HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mirror& m,
+                                      std::vector<std::string>* read_ids, std::vector<ReadProblem>* problems) {
   const std::string stamp_prop = ModstampProperty(object.name);
   json props = json::array();
   for (const schema::Field& f : object.fields) props.push_back(f.name);
@@ -335,15 +338,11 @@ bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mi
     body["limit"] = options_.search_page_size;
     if (after > 0) body["after"] = std::to_string(after);
     HttpResponse r = Send("POST", path, body.dump(), Kind::kSearch);
-    if (r.status != 200) {
-      *error = "HubSpot: searching " + object.name + " failed: " + ErrorText(r);
-      return false;
-    }
+    if (r.status != 200) return base::Status::Error("HubSpot: searching " + object.name + " failed: " + ErrorText(r));
     json j = Parse(r.body);
-    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
-      *error = "HubSpot: searching " + object.name + ": the response is not a search result (no results array)";
-      return false;
-    }
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array())
+      return base::Status::Error("HubSpot: searching " + object.name +
+                                 ": the response is not a search result (no results array)");
     for (const json& item : j["results"]) {
       Record rec;
       std::string problem;
@@ -361,45 +360,39 @@ bool HubSpotConnector::Search(const schema::Object& object, int64_t since_ms, Mi
         j["paging"]["next"].is_object() && j["paging"]["next"].contains("after"))
       next = IdText(j["paging"]["next"]["after"]);
     if (next.empty() || j["results"].empty()) break;
-    if (!AllDigits(next)) {
-      *error = "HubSpot: searching " + object.name + ": unexpected paging cursor " + secrets_.Redact(next);
-      return false;
-    }
-    int64_t n = std::stoll(next);
+    std::optional<int64_t> cursor = IntOf(next);
+    if (!cursor)
+      return base::Status::Error("HubSpot: searching " + object.name + ": unexpected paging cursor " +
+                                 secrets_.Redact(next));
+    int64_t n = *cursor;
     if (n >= options_.search_result_cap) {
       // The query cannot page further: start again from the last modstamp read.
-      if (last_ms <= from) {
-        *error = "HubSpot: searching " + object.name + ": more than " + std::to_string(options_.search_result_cap) +
-                 " records share the " + stamp_prop + " " + IsoMs(last_ms) + "; they cannot be paged through search";
-        return false;
-      }
+      if (last_ms <= from)
+        return base::Status::Error("HubSpot: searching " + object.name + ": more than " +
+                                   std::to_string(options_.search_result_cap) + " records share the " + stamp_prop +
+                                   " " + IsoMs(last_ms) + "; they cannot be paged through search");
       from = last_ms;
       after = 0;
       continue;
     }
     after = n;
   }
-  return true;
+  return base::Status::Ok();
 }
 
 // Pages through GET /crm/v3/objects/{type}?<query>, 100 per call, `after` from
 // paging.next; each result goes to `each`.
-bool HubSpotConnector::ListPages(const schema::Object& object, const std::string& query, const std::string& what,
-                                 const std::function<void(const json&)>& each, std::string* error) {
+base::Status HubSpotConnector::ListPages(const schema::Object& object, const std::string& query,
+                                         const std::string& what, const std::function<void(const json&)>& each) {
   std::string after;
   for (;;) {
     std::string path = ObjectPath(object.name) + "?limit=100&" + query;
     if (!after.empty()) path += "&after=" + UrlEncode(after);
     HttpResponse r = Send("GET", path, "", Kind::kRead);
-    if (r.status != 200) {
-      *error = "HubSpot: listing " + what + " failed: " + ErrorText(r);
-      return false;
-    }
+    if (r.status != 200) return base::Status::Error("HubSpot: listing " + what + " failed: " + ErrorText(r));
     json j = Parse(r.body);
-    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
-      *error = "HubSpot: listing " + what + ": the response has no results array";
-      return false;
-    }
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array())
+      return base::Status::Error("HubSpot: listing " + what + ": the response has no results array");
     for (const json& item : j["results"]) each(item);
     after.clear();
     if (j.contains("paging") && j["paging"].is_object() && j["paging"].contains("next") &&
@@ -407,75 +400,69 @@ bool HubSpotConnector::ListPages(const schema::Object& object, const std::string
       after = IdText(j["paging"]["next"]["after"]);
     if (after.empty() || j["results"].empty()) break;
   }
-  return true;
+  return base::Status::Ok();
 }
 
-bool HubSpotConnector::List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
-                            std::vector<sync::ReadProblem>* problems, std::string* error) {
+base::Status HubSpotConnector::List(const schema::Object& object, const std::vector<std::string>& assoc_types,
+                                    Mirror& m, std::vector<ReadProblem>* problems) {
   std::string props, types;
   for (const schema::Field& f : object.fields) props += (props.empty() ? "" : ",") + UrlEncode(f.name);
   for (const std::string& extra : {std::string("hs_merged_object_ids"), ModstampProperty(object.name)})
     if (!object.FindField(extra)) props += "," + UrlEncode(extra);
   for (const std::string& t : assoc_types) types += (types.empty() ? "" : ",") + UrlEncode(t);
-  return ListPages(
-      object, "properties=" + props + "&associations=" + types, object.name,
-      [&](const json& item) {
-        Record rec;
-        std::string problem;
-        if (!ParseRecord(object, item, &rec, &problem)) {
-          Unreadable(m, {rec.id, object.name + " list", problem}, problems);
-          return;
-        }
-        // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
-        for (const std::string& t : assoc_types) {
-          std::vector<std::string>& list = rec.associations[t];
-          const json* a = item.contains("associations") && item["associations"].is_object() &&
-                                  item["associations"].contains(t) && item["associations"][t].is_object()
-                              ? &item["associations"][t]
-                              : nullptr;
-          if (!a || !a->contains("results") || !(*a)["results"].is_array()) continue;
-          for (const json& e : (*a)["results"]) {
-            std::string id = e.is_object() && e.contains("id") ? IdText(e["id"]) : "";
-            if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
-          }
-        }
-        Merge(m, std::move(rec));  // a first read: the mirror is empty, the inline associations stay
-      },
-      error);
+  return ListPages(object, "properties=" + props + "&associations=" + types, object.name, [&](const json& item) {
+    Record rec;
+    std::string problem;
+    if (!ParseRecord(object, item, &rec, &problem)) {
+      Unreadable(m, {rec.id, object.name + " list", problem}, problems);
+      return;
+    }
+    // {"associations": {"companies": {"results": [{"id": "201", "type": "contact_to_company"}]}}}
+    for (const std::string& t : assoc_types) {
+      std::vector<std::string>& list = rec.associations[t];
+      const json* a = item.contains("associations") && item["associations"].is_object() &&
+                              item["associations"].contains(t) && item["associations"][t].is_object()
+                          ? &item["associations"][t]
+                          : nullptr;
+      if (!a || !a->contains("results") || !(*a)["results"].is_array()) continue;
+      for (const json& e : (*a)["results"]) {
+        std::string id = e.is_object() && e.contains("id") ? IdText(e["id"]) : "";
+        if (!id.empty() && std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
+      }
+    }
+    Merge(m, std::move(rec));  // a first read: the mirror is empty, the inline associations stay
+  });
 }
 
 // Archived records are only listed by GET /crm/v3/objects/{type}?archived=true
 // (search has no archived filter): every Load pages through all of them, 100
 // per call, which costs one call per 100 archived records (HubSpot keeps them
 // 90 days). Only the id, modstamp and merge properties are requested.
-bool HubSpotConnector::ReadArchived(const schema::Object& object, Mirror& m, std::vector<sync::ReadProblem>* problems,
-                                    std::string* error) {
+base::Status HubSpotConnector::ReadArchived(const schema::Object& object, Mirror& m,
+                                            std::vector<ReadProblem>* problems) {
   std::string props = UrlEncode(ModstampProperty(object.name)) + "," + "hs_merged_object_ids";
-  return ListPages(
-      object, "archived=true&properties=" + props, "archived " + object.name,
-      [&](const json& item) {
-        Record rec;
-        std::string problem;
-        if (!ParseRecord(object, item, &rec, &problem)) {
-          problems->push_back({rec.id, object.name + " archived", problem});
-          return;
-        }
-        rec.deleted = true;
-        m.unreadable.erase(rec.id);  // known now: archived
-        auto it = m.records.find(rec.id);
-        if (it != m.records.end()) {
-          // Keep the values last read; only the flag and the stamp move.
-          it->second.deleted = true;
-          if (!rec.modstamp.empty() && rec.modstamp > it->second.modstamp) it->second.modstamp = rec.modstamp;
-        } else {
-          Merge(m, std::move(rec));
-        }
-      },
-      error);
+  return ListPages(object, "archived=true&properties=" + props, "archived " + object.name, [&](const json& item) {
+    Record rec;
+    std::string problem;
+    if (!ParseRecord(object, item, &rec, &problem)) {
+      problems->push_back({rec.id, object.name + " archived", problem});
+      return;
+    }
+    rec.deleted = true;
+    m.unreadable.erase(rec.id);  // known now: archived
+    auto it = m.records.find(rec.id);
+    if (it != m.records.end()) {
+      // Keep the values last read; only the flag and the stamp move.
+      it->second.deleted = true;
+      if (!rec.modstamp.empty() && rec.modstamp > it->second.modstamp) it->second.modstamp = rec.modstamp;
+    } else {
+      Merge(m, std::move(rec));
+    }
+  });
 }
 
-bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std::string& to,
-                                        const std::vector<std::string>& ids, Mirror& m, std::string* error) {
+base::Status HubSpotConnector::ReadAssociations(const schema::Object& object, const std::string& to,
+                                                const std::vector<std::string>& ids, Mirror& m) {
   const std::string path = "/crm/v4/associations/" + UrlEncode(object.name) + "/" + UrlEncode(to) + "/batch/read";
   for (size_t b = 0; b < ids.size(); b += kBatch) {
     json inputs = json::array();
@@ -485,23 +472,19 @@ bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std:
       if (it != m.records.end()) it->second.associations[to].clear();
     }
     HttpResponse r = Send("POST", path, json{{"inputs", inputs}}.dump(), Kind::kRead);
-    if (r.status != 200 && r.status != 207) {
-      *error = "HubSpot: reading " + object.name + " -> " + to + " associations failed: " + ErrorText(r);
-      return false;
-    }
+    if (r.status != 200 && r.status != 207)
+      return base::Status::Error("HubSpot: reading " + object.name + " -> " + to +
+                                 " associations failed: " + ErrorText(r));
     json j = Parse(r.body);
-    if (!j.is_object() || !j.contains("results") || !j["results"].is_array()) {
-      *error = "HubSpot: reading " + object.name + " -> " + to + " associations: the response has no results array";
-      return false;
-    }
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array())
+      return base::Status::Error("HubSpot: reading " + object.name + " -> " + to +
+                                 " associations: the response has no results array");
     // 207 errors are OBJECT_NOT_FOUND entries for records without associations.
     if (j.contains("errors") && j["errors"].is_array()) {
       for (const json& e : j["errors"]) {
-        if (e.value("category", std::string()) == "INTERNAL_ERROR") {
-          *error = "HubSpot: reading " + object.name + " -> " + to +
-                   " associations: " + secrets_.Redact(e.value("message", std::string("internal error")));
-          return false;
-        }
+        if (e.value("category", std::string()) == "INTERNAL_ERROR")
+          return base::Status::Error("HubSpot: reading " + object.name + " -> " + to + " associations: " +
+                                     secrets_.Redact(e.value("message", std::string("internal error"))));
       }
     }
     for (const json& res : j["results"]) {
@@ -516,12 +499,11 @@ bool HubSpotConnector::ReadAssociations(const schema::Object& object, const std:
       }
     }
   }
-  return true;
+  return base::Status::Ok();
 }
 
 base::Status HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                                    std::vector<sync::ReadProblem>* problems) {
-  std::string error;                // why the read failed
+                                    std::vector<ReadProblem>* problems) {
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& m = mirrors_[object.name];
   // A failed Load leaves the mirror as it was: work on a copy.
@@ -531,16 +513,16 @@ base::Status HubSpotConnector::Load(const schema::Object& object, std::vector<Re
   auto assoc = options_.associations.find(object.name);
   bool with_assoc = assoc != options_.associations.end() && !assoc->second.empty();
   if (since < 0 && with_assoc) {
-    if (!List(object, assoc->second, next, problems, &error)) return base::Status::Error(error);
-  } else if (!Search(object, since, next, &read_ids, problems, &error)) {
-    return base::Status::Error(error);
+    if (base::Status s = List(object, assoc->second, next, problems); !s) return s;
+  } else if (base::Status s = Search(object, since, next, &read_ids, problems); !s) {
+    return s;
   }
-  if (!ReadArchived(object, next, problems, &error)) return base::Status::Error(error);
+  if (base::Status s = ReadArchived(object, next, problems); !s) return s;
   if (with_assoc && !read_ids.empty()) {
     std::sort(read_ids.begin(), read_ids.end());
     read_ids.erase(std::unique(read_ids.begin(), read_ids.end()), read_ids.end());
     for (const std::string& to : assoc->second)
-      if (!ReadAssociations(object, to, read_ids, next, &error)) return base::Status::Error(error);
+      if (base::Status s = ReadAssociations(object, to, read_ids, next); !s) return s;
   }
   next.loaded = true;
   m = std::move(next);
@@ -652,7 +634,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
   if (idx.empty()) return;
   // Creates with an upsert key (Write groups them by field) upsert by that unique property:
   // sent again, an upsert updates the record the first try made.
-  const bool upsert = create && sync::UpsertValue(object, ops[idx[0]]);
+  const bool upsert = create && UpsertValue(object, ops[idx[0]]);
   const std::string upsert_field = upsert ? ops[idx[0]].upsert_field : "";
   json inputs = json::array();
   for (size_t i : idx) {
@@ -664,7 +646,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     json in{{"properties", props}};
     if (!create) in["id"] = ops[i].id;
     if (upsert) {
-      in["id"] = **sync::UpsertValue(object, ops[i]);
+      in["id"] = **UpsertValue(object, ops[i]);
       in["idProperty"] = upsert_field;
     } else if (create) {
       // HubSpot echoes objectWriteTraceId in the result of each input: creates map back by it
@@ -694,14 +676,15 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
     std::unordered_map<std::string, size_t> pos_of_id;  // upserts: by the key (results and errors name it)
     if (!create || upsert)
       for (size_t k = 0; k < idx.size(); ++k)
-        pos_of_id.emplace(upsert ? **sync::UpsertValue(object, ops[idx[k]]) : ops[idx[k]].id, k);
+        pos_of_id.emplace(upsert ? **UpsertValue(object, ops[idx[k]]) : ops[idx[k]].id, k);
     if (j.contains("errors") && j["errors"].is_array()) {
       for (const json& e : j["errors"]) {
         std::string cat = e.is_object() ? e.value("category", std::string("ERROR")) : "ERROR";
         std::string msg = secrets_.Redact(e.is_object() ? e.value("message", std::string()) : "");
         std::vector<size_t> hit;
         for (const std::string& s : ContextList(e, "inputIndex"))
-          if (AllDigits(s) && std::stoull(s) < idx.size()) hit.push_back(std::stoull(s));
+          if (std::optional<int64_t> i = IntOf(s); i && *i >= 0 && static_cast<uint64_t>(*i) < idx.size())
+            hit.push_back(static_cast<size_t>(*i));
         for (const std::string& s : ContextList(e, "ids")) {
           auto it = pos_of_id.find(s);
           if (it != pos_of_id.end()) hit.push_back(it->second);
@@ -830,7 +813,7 @@ void HubSpotConnector::WriteBatch(const schema::Object& object, const std::vecto
       for (size_t i : idx) {
         bool s = false;
         for (const auto& [slot, text] : ops[i].fields)
-          s = s || (slot < object.fields.size() && named.count(object.fields[slot].name) && !sync::IsBlank(text));
+          s = s || (slot < object.fields.size() && named.count(object.fields[slot].name) && !IsBlank(text));
         (s ? suspects : rest).push_back(i);
       }
     }
@@ -957,7 +940,7 @@ std::vector<WriteResult> HubSpotConnector::Write(const schema::Object& object, c
   std::map<std::string, std::vector<size_t>> upserts;  // creates by the property they upsert by
   for (size_t i = 0; i < ops.size(); ++i) {
     out[i].id = ops[i].id;
-    if (sync::UpsertValue(object, ops[i]))
+    if (UpsertValue(object, ops[i]))
       upserts[ops[i].upsert_field].push_back(i);
     else
       (ops[i].kind == WriteOp::Kind::kCreate   ? creates

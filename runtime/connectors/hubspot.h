@@ -46,23 +46,23 @@ struct HubSpotOptions {
   int history_batch_size = 50;    // batch/read inputs with propertiesWithHistory (HubSpot's limit)
 };
 
-class HubSpotConnector : public sync::Connector {
+class HubSpotConnector : public Connector {
  public:
   // Checks the token with one cheap call (GET contacts, limit 1).
   static base::Result<std::unique_ptr<HubSpotConnector>> Open(HubSpotOptions options);
   ~HubSpotConnector() override;
 
   schema::System system() const override { return schema::System::kHubSpot; }
-  base::Status Load(const schema::Object& object, std::vector<sync::Record>* out,
-                    std::vector<sync::ReadProblem>* problems) override;
-  std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
-  sync::CallCounts calls() const override { return calls_; }
+  base::Status Load(const schema::Object& object, std::vector<Record>* out,
+                    std::vector<ReadProblem>* problems) override;
+  std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) override;
+  CallCounts calls() const override { return calls_; }
 
   // Two_way conflicts: when the properties last changed, from propertiesWithHistory, read
   // by POST batch/read (history_batch_size records a request); empty when HubSpot does not say.
   void PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
                             const std::vector<size_t>& slots) override;
-  std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
+  std::string FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) override;
 
   // `accord schema pull`: the properties JSON of an object as the API returns it ({"results":[...]}).
   base::Result<std::string> Properties(const std::string& object);
@@ -71,7 +71,7 @@ class HubSpotConnector : public sync::Connector {
   static std::string ModstampProperty(const std::string& object);
   // A property value as the API sent it -> the engine's text, by the property's type
   // (date epoch-ms -> YYYY-MM-DD, datetime epoch-ms -> ISO-8601 ms Z, bools, numbers).
-  static sync::Text DecodeValue(const schema::Field& field, const nlohmann::json& value);
+  static Text DecodeValue(const schema::Field& field, const nlohmann::json& value);
 
  private:
   explicit HubSpotConnector(HubSpotOptions options);
@@ -84,49 +84,47 @@ class HubSpotConnector : public sync::Connector {
   struct Mirror {
     bool loaded = false;
     std::vector<std::string> order;  // ids in order of first appearance
-    std::unordered_map<std::string, sync::Record> records;
+    std::unordered_map<std::string, Record> records;
     int64_t newest_ms = -1;  // the newest modstamp seen (ms)
     // Records a read could not parse, by id: unknown is not absent. An incremental read
     // returns a record again only when it changes, so each Load reports these until a read
     // gets the record whole (or archived).
-    std::map<std::string, sync::ReadProblem> unreadable;
+    std::map<std::string, ReadProblem> unreadable;
   };
   // A record of a page that could not be read: kept in the mirror's unreadable set when
   // it has an id (Load reports them all), else reported now.
-  static void Unreadable(Mirror& m, sync::ReadProblem p, std::vector<sync::ReadProblem>* problems);
-  bool ParseRecord(const schema::Object& object, const nlohmann::json& j, sync::Record* r, std::string* problem) const;
-  void Merge(Mirror& m, sync::Record r);
-  bool Search(const schema::Object& object, int64_t since_ms, Mirror& m, std::vector<std::string>* read_ids,
-              std::vector<sync::ReadProblem>* problems, std::string* error);
-  bool ListPages(const schema::Object& object, const std::string& query, const std::string& what,
-                 const std::function<void(const nlohmann::json&)>& each, std::string* error);
+  static void Unreadable(Mirror& m, ReadProblem p, std::vector<ReadProblem>* problems);
+  bool ParseRecord(const schema::Object& object, const nlohmann::json& j, Record* r, std::string* problem) const;
+  void Merge(Mirror& m, Record r);
+  base::Status Search(const schema::Object& object, int64_t since_ms, Mirror& m, std::vector<std::string>* read_ids,
+                      std::vector<ReadProblem>* problems);
+  base::Status ListPages(const schema::Object& object, const std::string& query, const std::string& what,
+                         const std::function<void(const nlohmann::json&)>& each);
   // The first read of an object whose associations the rules read: the list
   // endpoint with the associations inline (one call per 100 records, where
   // search + the v4 batch read take 1.5).
-  bool List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
-            std::vector<sync::ReadProblem>* problems, std::string* error);
-  bool ReadArchived(const schema::Object& object, Mirror& m, std::vector<sync::ReadProblem>* problems,
-                    std::string* error);
-  bool ReadAssociations(const schema::Object& object, const std::string& to, const std::vector<std::string>& ids,
-                        Mirror& m, std::string* error);
+  base::Status List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
+                    std::vector<ReadProblem>* problems);
+  base::Status ReadArchived(const schema::Object& object, Mirror& m, std::vector<ReadProblem>* problems);
+  base::Status ReadAssociations(const schema::Object& object, const std::string& to,
+                                const std::vector<std::string>& ids, Mirror& m);
 
   // Writes one batch (≤ 100 ops) of creates or updates into `out`.
-  void WriteBatch(const schema::Object& object, const std::vector<sync::WriteOp>& ops, std::vector<size_t> idx,
-                  bool create, int retries_left, std::vector<sync::WriteResult>& out);
-  void ArchiveBatch(const schema::Object& object, const std::vector<sync::WriteOp>& ops, const std::vector<size_t>& idx,
-                    std::vector<sync::WriteResult>& out);
-  void Associate(const schema::Object& object, const std::vector<sync::WriteOp>& ops,
-                 std::vector<sync::WriteResult>& out);
+  void WriteBatch(const schema::Object& object, const std::vector<WriteOp>& ops, std::vector<size_t> idx, bool create,
+                  int retries_left, std::vector<WriteResult>& out);
+  void ArchiveBatch(const schema::Object& object, const std::vector<WriteOp>& ops, const std::vector<size_t>& idx,
+                    std::vector<WriteResult>& out);
+  void Associate(const schema::Object& object, const std::vector<WriteOp>& ops, std::vector<WriteResult>& out);
   // Sets a result to a failure from an error response (or transport failure).
-  void Fail(sync::WriteResult& r, const HttpResponse& resp, bool create) const;
+  void Fail(WriteResult& r, const HttpResponse& resp, bool create) const;
 
   HubSpotOptions options_;
   Secrets secrets_;
   RateBudget budget_, search_budget_;
   std::unique_ptr<HttpClient> http_, search_http_;
   std::map<std::string, Mirror> mirrors_;
-  sync::FieldTimeCache field_times_;
-  sync::CallCounts calls_;
+  FieldTimeCache field_times_;
+  CallCounts calls_;
   int64_t daily_remaining_ = -1;  // from X-HubSpot-RateLimit-Daily-Remaining; 0 = stop calling
   int64_t dry_counter_ = 0;
 };

@@ -21,9 +21,6 @@ namespace accord::connectors {
 namespace {
 
 using sandbox::testing::Http;
-using sync::Record;
-using sync::WriteOp;
-using sync::WriteResult;
 using json = nlohmann::json;
 
 class HubSpotTest : public ::testing::Test {
@@ -102,7 +99,7 @@ class HubSpotTest : public ::testing::Test {
   }
   std::vector<Record> Load(HubSpotConnector& c, const schema::Object& o) {
     std::vector<Record> out;
-    std::vector<sync::ReadProblem> problems;
+    std::vector<ReadProblem> problems;
     std::string error;
     EXPECT_TRUE(base::Succeeded(c.Load(o, &out, &problems), &error)) << error;
     EXPECT_TRUE(problems.empty()) << problems[0].message;
@@ -163,7 +160,7 @@ TEST_F(HubSpotTest, FullLoadEqualsSeededData) {
         if (p.contains(name) && p[name].is_string() && !p[name].get<std::string>().empty())
           EXPECT_EQ(r.values[slot], p[name].get<std::string>()) << r.id << " " << name;
         else
-          EXPECT_TRUE(sync::IsBlank(r.values[slot])) << r.id << " " << name;
+          EXPECT_TRUE(IsBlank(r.values[slot])) << r.id << " " << name;
       }
     }
   }
@@ -195,7 +192,7 @@ TEST_F(HubSpotTest, IncrementalLoadSeesWritesAndReturnsTheWholeSet) {
   ASSERT_TRUE(m.count(created));
   EXPECT_EQ(m[created].values[Slot(*contacts, "email")], "new.person@example.com");
   EXPECT_EQ(m[upd].values[Slot(*contacts, "firstname")], "Renamed");
-  EXPECT_TRUE(sync::IsBlank(m[upd].values[Slot(*contacts, "jobtitle")]));
+  EXPECT_TRUE(IsBlank(m[upd].values[Slot(*contacts, "jobtitle")]));
   EXPECT_TRUE(m[del].deleted);
   EXPECT_GT(m[upd].modstamp, ById(first)[upd].modstamp);
   for (const Record& r : first)
@@ -653,7 +650,7 @@ TEST_F(HubSpotTest, DailyLimitIsTransientWithoutWaiting) {
   EXPECT_EQ(more[0].status_code, "DAILY");
   EXPECT_NE(more[0].message.find("daily"), std::string::npos) << more[0].message;
   std::vector<Record> recs;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   EXPECT_FALSE(base::Succeeded(c->Load(*companies, &recs, &problems), &error));
   EXPECT_NE(error.find("daily"), std::string::npos) << error;
@@ -679,13 +676,13 @@ TEST_F(HubSpotTest, ARecordThatCouldNotBeReadIsReportedUntilReadWhole) {
            sandbox::UnitInterval(sandbox::Hash3(seed, 1, 3001)) >= 0.5))
     ++seed;
   Admin("/__sandbox/faults", {{"seed", seed}, {"malformed_rate", 0.5}, {"path", "/search"}});
-  auto load = [&](std::vector<sync::ReadProblem>* problems) {
+  auto load = [&](std::vector<ReadProblem>* problems) {
     std::vector<Record> recs;
     std::string error;
     EXPECT_TRUE(base::Succeeded(c->Load(*companies, &recs, problems), &error)) << error;
     return recs;
   };
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   load(&problems);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].record_id, a);
@@ -801,7 +798,7 @@ TEST(HubSpotSecrets, TokenNeverAppearsInErrors) {
   ASSERT_TRUE(c) << error;
   std::vector<std::string> messages;
   std::vector<Record> recs;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
   messages.push_back(error);
   WriteOp cr;
@@ -845,6 +842,7 @@ class FakeHubSpot : public ::testing::Test {
       res.set_content(R"({"results":[]})", "application/json");
     });
     srv.Post("/crm/v3/objects/contacts/search", [this](const httplib::Request&, httplib::Response& res) {
+      for (const auto& [k, v] : search_headers) res.set_header(k, v);
       res.set_content(search_body, "application/json");
     });
     srv.Post("/crm/v3/objects/contacts/batch/create", [](const httplib::Request& req, httplib::Response& res) {
@@ -891,6 +889,7 @@ class FakeHubSpot : public ::testing::Test {
   std::thread thread;
   int port = 0;
   std::string search_body;
+  std::map<std::string, std::string> search_headers;
   schema::Object contacts;
   std::unique_ptr<HubSpotConnector> c;
 };
@@ -901,8 +900,8 @@ TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
     {"properties":{"email":"no-id@example.com"}},
     {"id":"3","properties":{"email":{"nested":true}}},
     {"id":"4","properties":{"email":"d@example.com","lastmodifieddate":"2026-11-30T08:00:00Z"}}]})";
-  std::vector<sync::Record> recs;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<Record> recs;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contacts, &recs, &problems), &error)) << error;
   ASSERT_EQ(recs.size(), 2u);
@@ -915,6 +914,28 @@ TEST_F(FakeHubSpot, AMalformedRecordIsAProblemAndTheRestLoads) {
   EXPECT_EQ(problems[1].record_id, "3");
 }
 
+// Numbers a server sends as digits but past int64 (a paging cursor, the rate-limit headers)
+// are bad input: a read error or an ignored header, never an exception out of the connector.
+TEST_F(FakeHubSpot, DigitsPastInt64AreNotAThrow) {
+  const std::string huge = "123456789012345678901234567890";
+  search_headers = {{"X-HubSpot-RateLimit-Remaining", huge},
+                    {"X-HubSpot-RateLimit-Interval-Milliseconds", huge},
+                    {"X-HubSpot-RateLimit-Daily-Remaining", huge}};
+  search_body = R"({"results":[{"id":"1","properties":{"email":"a@example.com"}}]})";
+  std::vector<Record> recs;
+  std::vector<ReadProblem> problems;
+  base::Status loaded = base::Status::Ok();
+  EXPECT_NO_THROW(loaded = c->Load(contacts, &recs, &problems));
+  EXPECT_TRUE(loaded) << loaded.message;
+  EXPECT_EQ(recs.size(), 1u);
+  search_headers.clear();
+  search_body = R"({"results":[{"id":"1","properties":{"email":"a@example.com"}}],"paging":{"next":{"after":")" + huge +
+                R"("}}})";
+  EXPECT_NO_THROW(loaded = c->Load(contacts, &recs, &problems));
+  EXPECT_FALSE(loaded);
+  EXPECT_NE(loaded.message.find("unexpected paging cursor " + huge), std::string::npos) << loaded.message;
+}
+
 TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) {
   search_body = R"({"total":5,"results":[
     {"id":"1","properties":{"email":42}},
@@ -924,8 +945,8 @@ TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) 
     {"id":"4","properties":{"email":"d@example.com","birthday":946684800000}},
     {"id":"5","properties":{"email":"e@example.com"},"extra":)" +
                 std::string(100000, '[') + std::string(100000, ']') + R"(}]})";
-  std::vector<sync::Record> recs;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<Record> recs;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contacts, &recs, &problems), &error)) << error;
   ASSERT_EQ(recs.size(), 2u);
@@ -942,8 +963,8 @@ TEST_F(FakeHubSpot, WrongTypedAndDeeplyNestedPropertiesAreProblemsWithTheirIds) 
 
 TEST_F(FakeHubSpot, AMalformedResponseFailsTheLoad) {
   search_body = R"({"total":3,"results":{}})";
-  std::vector<sync::Record> recs;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<Record> recs;
+  std::vector<ReadProblem> problems;
   std::string error;
   EXPECT_FALSE(base::Succeeded(c->Load(contacts, &recs, &problems), &error));
   EXPECT_NE(error.find("results"), std::string::npos) << error;
@@ -952,9 +973,9 @@ TEST_F(FakeHubSpot, AMalformedResponseFailsTheLoad) {
 }
 
 TEST_F(FakeHubSpot, CreateResultsMapBackByTraceId) {
-  std::vector<sync::WriteOp> ops(3);
+  std::vector<WriteOp> ops(3);
   for (size_t i = 0; i < ops.size(); ++i) {
-    ops[i].kind = sync::WriteOp::Kind::kCreate;
+    ops[i].kind = WriteOp::Kind::kCreate;
     ops[i].fields.emplace_back(0, "p" + std::to_string(i) + "@example.com");
   }
   auto res = c->Write(contacts, ops);

@@ -18,11 +18,6 @@
 namespace accord::connectors {
 
 using nlohmann::json;
-using sync::ReadProblem;
-using sync::Record;
-using sync::Text;
-using sync::WriteOp;
-using sync::WriteResult;
 
 namespace {
 
@@ -100,28 +95,26 @@ std::string B64Url(const std::string& in) {
   return out;
 }
 
-bool SignRs256(const std::string& pem, const std::string& data, std::string* sig, std::string* error) {
+base::Result<std::string> SignRs256(const std::string& pem, const std::string& data) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
   if (bio) BIO_free(bio);
-  if (!key) {
-    *error = "the private key file is not a PEM private key";
-    return false;
-  }
+  if (!key) return base::Status::Error("the private key file is not a PEM private key");
+  std::string sig;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;
   bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
             EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   if (ok) {
-    sig->assign(len, '\0');
-    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig->data()), &len,
+    sig.assign(len, '\0');
+    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
                         reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
-    sig->resize(len);
+    sig.resize(len);
   }
   if (ctx) EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(key);
-  if (!ok) *error = "signing the JWT failed (an RSA private key is needed for RS256)";
-  return ok;
+  if (!ok) return base::Status::Error("signing the JWT failed (an RSA private key is needed for RS256)");
+  return sig;
 }
 
 std::string TrimSlash(std::string s) {
@@ -217,8 +210,7 @@ base::Result<std::unique_ptr<SalesforceConnector>> SalesforceConnector::Open(Sal
       return base::Status::Error("Salesforce: an instance URL is needed with an access token");
     return c;
   }
-  std::string error;
-  if (!c->Authenticate(&error)) return base::Status::Error(error);
+  if (base::Status s = c->Authenticate(); !s) return s;
   return c;
 }
 
@@ -227,13 +219,10 @@ bool SalesforceConnector::CanReauthenticate() const {
   return !c.refresh_token.empty() || (!c.username.empty() && !c.private_key_file.empty() && !c.client_id.empty());
 }
 
-bool SalesforceConnector::Authenticate(std::string* error) {
+base::Status SalesforceConnector::Authenticate() {
   const SalesforceCredentials& c = options_.credentials;
   std::string host = TrimSlash(c.login_url.empty() ? instance_url_ : c.login_url);
-  if (host.empty()) {
-    *error = "Salesforce: no instance URL or login URL to authenticate against";
-    return false;
-  }
+  if (host.empty()) return base::Status::Error("Salesforce: no instance URL or login URL to authenticate against");
   std::vector<std::pair<std::string, std::string>> form;
   std::string flow;
   if (!c.refresh_token.empty()) {
@@ -244,10 +233,9 @@ bool SalesforceConnector::Authenticate(std::string* error) {
   } else if (!c.username.empty() && !c.private_key_file.empty() && !c.client_id.empty()) {
     flow = "JWT bearer";
     std::ifstream in(c.private_key_file, std::ios::binary);
-    if (!in) {
-      *error = "Salesforce authentication (JWT bearer): cannot read the private key file " + c.private_key_file;
-      return false;
-    }
+    if (!in)
+      return base::Status::Error("Salesforce authentication (JWT bearer): cannot read the private key file " +
+                                 c.private_key_file);
     std::stringstream ss;
     ss << in.rdbuf();
     std::string pem = ss.str();
@@ -258,17 +246,14 @@ bool SalesforceConnector::Authenticate(std::string* error) {
                 {"aud", host},
                 {"exp", static_cast<int64_t>(std::time(nullptr)) + 180}};
     std::string signing_input = B64Url(header.dump()) + "." + B64Url(claims.dump());
-    std::string sig, sign_error;
-    if (!SignRs256(pem, signing_input, &sig, &sign_error)) {
-      *error = "Salesforce authentication (JWT bearer): " + sign_error;
-      return false;
-    }
-    std::string assertion = signing_input + "." + B64Url(sig);
+    base::Result<std::string> sig = SignRs256(pem, signing_input);
+    if (!sig) return base::Status::Error("Salesforce authentication (JWT bearer): " + sig.status().message);
+    std::string assertion = signing_input + "." + B64Url(*sig);
     secrets_.Add(assertion);
     form = {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", assertion}};
   } else {
-    *error = "Salesforce: no credentials (an access token, a refresh token, or a username, private key and client id)";
-    return false;
+    return base::Status::Error(
+        "Salesforce: no credentials (an access token, a refresh token, or a username, private key and client id)");
   }
   HttpClient::Request req;
   req.method = "POST";
@@ -282,29 +267,27 @@ bool SalesforceConnector::Authenticate(std::string* error) {
     std::string why = r.status == 0 ? "no response (" + r.transport_error + ")"
                                     : "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
                                           (message.empty() ? "" : ": " + message);
-    *error = secrets_.Redact("Salesforce authentication (" + flow + ") at " + PathOf(req.url) + " failed: " + why);
-    return false;
+    return base::Status::Error(
+        secrets_.Redact("Salesforce authentication (" + flow + ") at " + PathOf(req.url) + " failed: " + why));
   }
   json j = json::parse(r.body, nullptr, false);
-  if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string()) {
-    *error = "Salesforce authentication (" + flow + ") failed: the token response has no access_token";
-    return false;
-  }
+  if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string())
+    return base::Status::Error("Salesforce authentication (" + flow +
+                               ") failed: the token response has no access_token");
   secrets_.Add(j["access_token"].get<std::string>());
   if (j.contains("instance_url") && j["instance_url"].is_string() && !j["instance_url"].get<std::string>().empty()) {
     // The token goes wherever instance_url says: a forged or tampered response must
     // not send it to another host, or in clear text over the network.
     std::string url = j["instance_url"].get<std::string>();
     std::string why = UntrustedInstanceUrl(url, {options_.instance_url, c.login_url});
-    if (!why.empty()) {
-      *error = secrets_.Redact("Salesforce authentication (" + flow + ") failed: the token response's instance_url " +
-                               url + " is refused: " + why + "; no request was sent to it");
-      return false;
-    }
+    if (!why.empty())
+      return base::Status::Error(secrets_.Redact("Salesforce authentication (" + flow +
+                                                 ") failed: the token response's instance_url " + url +
+                                                 " is refused: " + why + "; no request was sent to it"));
     instance_url_ = TrimSlash(url);
   }
   access_token_ = j["access_token"].get<std::string>();
-  return true;
+  return base::Status::Ok();
 }
 
 // ---- the exchange ------------------------------------------------------------------
@@ -347,9 +330,9 @@ HttpResponse SalesforceConnector::Send(HttpClient::Request req) {
     (write ? calls_.writes : calls_.reads) += http_->exchanges() - before;
     NoteLimits(r);
     if (r.status == 401 && attempt == 0 && CanReauthenticate()) {
-      std::string ignored;
-      // A 401 is answered before processing: re-sending a create is safe.
-      if (Authenticate(&ignored)) continue;
+      // A 401 is answered before processing: re-sending a create is safe. A failed
+      // re-authentication returns the 401 itself, whose message the caller reports.
+      if (Authenticate()) continue;
     }
     if (r.status == 403 && Contains(r.body, "TotalRequests")) daily_limit_hit_ = true;
     return r;
@@ -374,8 +357,8 @@ std::string SalesforceConnector::ErrorText(const std::string& what, const HttpRe
 
 // ---- reading -------------------------------------------------------------------------
 
-bool SalesforceConnector::QueryPages(const std::string& resource, const std::string& object, const std::string& soql,
-                                     const RecordFn& each, std::string* error) {
+base::Status SalesforceConnector::QueryPages(const std::string& resource, const std::string& object,
+                                             const std::string& soql, const RecordFn& each) {
   namespace od = simdjson::ondemand;
   std::string url = DataUrl("/" + resource + "?q=" + UrlEncode(soql));
   od::parser parser;
@@ -387,20 +370,19 @@ bool SalesforceConnector::QueryPages(const std::string& resource, const std::str
     HttpResponse r = Send(req);
     if (r.status != 200) {
       std::string what = "Salesforce query of " + object + (page > 1 ? " (page " + std::to_string(page) + ")" : "");
-      *error = ErrorText(what, r);
+      std::string error = ErrorText(what, r);
       std::string code, message;
       FirstError(r.body, &code, &message);
       if (code == "INVALID_FIELD")
-        *error += secrets_.Redact(" — the schema of " + object +
-                                  " names a field this org does not have (or the user cannot see); "
-                                  "update the schema (accord schema pull)");
-      return false;
+        error += secrets_.Redact(" — the schema of " + object +
+                                 " names a field this org does not have (or the user cannot see); "
+                                 "update the schema (accord schema pull)");
+      return base::Status::Error(error);
     }
     std::string where = object + " query page " + std::to_string(page);
     auto malformed = [&](const std::string& why) {
-      *error = secrets_.Redact("Salesforce query of " + object + ": malformed response (page " + std::to_string(page) +
-                               "): " + why);
-      return false;
+      return base::Status::Error(secrets_.Redact("Salesforce query of " + object + ": malformed response (page " +
+                                                 std::to_string(page) + "): " + why));
     };
     simdjson::padded_string padded(r.body);
     od::document doc;
@@ -437,65 +419,62 @@ bool SalesforceConnector::QueryPages(const std::string& resource, const std::str
     if (!next.empty() && next[0] != '/') return malformed("nextRecordsUrl is not a path");
     url = next.empty() ? "" : instance_url_ + next;
   }
-  return true;
+  return base::Status::Ok();
 }
 
-bool SalesforceConnector::Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
-                                std::vector<ReadProblem>* problems, std::string* error) {
+base::Status SalesforceConnector::Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
+                                        std::vector<ReadProblem>* problems) {
   namespace od = simdjson::ondemand;
-  return QueryPages(
-      "queryAll", object.name, soql,
-      [&](od::value rv, const std::string& where, std::string* malformed) {
-        od::object o;
-        if (rv.get_object().get(o)) {
-          problems->push_back({"", where, "a record that is not a JSON object"});
-          return true;
-        }
-        Record rec;
-        rec.values.assign(object.fields.size(), std::nullopt);
-        std::string problem;
-        for (auto m : o) {
-          std::string_view k;
-          od::value fv;
-          if (m.unescaped_key().get(k) || m.value().get(fv)) return *malformed = "invalid JSON in a record", false;
-          if (!sync::ReadSalesforceMember(object, k, fv, &rec, &problem)) break;
-        }
-        auto unreadable = [&](ReadProblem p) {
-          if (p.record_id.empty())
-            problems->push_back(std::move(p));
-          else
-            mirror->unreadable[p.record_id] = std::move(p);
-          return true;
-        };
-        if (!problem.empty() || rec.id.empty())
-          // a value of the wrong type (or nested too deeply): a problem of the record, not of the page
-          return unreadable(
-              {rec.id, where,
-               (rec.id.empty() ? "a record" : "record " + rec.id) + ": " + (problem.empty() ? "no Id" : problem)});
-        std::string stamp_raw = rec.modstamp;
-        if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp))
-          return unreadable({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
-        mirror->unreadable.erase(rec.id);
-        if (const schema::Field* f = object.FindField("SystemModstamp"); f && !rec.modstamp.empty())
-          rec.values.set(static_cast<size_t>(f - object.fields.data()), rec.modstamp);
-        // Checkboxes are never null: an absent one reads as its default.
-        for (size_t i = 0; i < object.fields.size(); ++i) {
-          const schema::Field& f = object.fields[i];
-          if (!rec.values[i] && f.type == schema::FieldType::kBool && !f.nillable && Selectable(f))
-            rec.values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
-        }
-        if (rec.modstamp > mirror->newest) mirror->newest = rec.modstamp;
-        auto it = mirror->records.find(rec.id);
-        if (it == mirror->records.end()) {
-          mirror->order.push_back(rec.id);
-          std::string id = rec.id;
-          mirror->records.emplace(std::move(id), std::move(rec));
-        } else if (rec.modstamp >= it->second.modstamp) {
-          it->second = std::move(rec);
-        }
-        return true;
-      },
-      error);
+  return QueryPages("queryAll", object.name, soql, [&](od::value rv, const std::string& where, std::string* malformed) {
+    od::object o;
+    if (rv.get_object().get(o)) {
+      problems->push_back({"", where, "a record that is not a JSON object"});
+      return true;
+    }
+    Record rec;
+    rec.values.assign(object.fields.size(), std::nullopt);
+    std::string problem;
+    for (auto m : o) {
+      std::string_view k;
+      od::value fv;
+      if (m.unescaped_key().get(k) || m.value().get(fv)) return *malformed = "invalid JSON in a record", false;
+      if (!sync::ReadSalesforceMember(object, k, fv, &rec, &problem)) break;
+    }
+    auto unreadable = [&](ReadProblem p) {
+      if (p.record_id.empty())
+        problems->push_back(std::move(p));
+      else
+        mirror->unreadable[p.record_id] = std::move(p);
+      return true;
+    };
+    if (!problem.empty() || rec.id.empty())
+      // a value of the wrong type (or nested too deeply): a problem of the record, not of the page
+      return unreadable(
+          {rec.id, where,
+           (rec.id.empty() ? "a record" : "record " + rec.id) + ": " + (problem.empty() ? "no Id" : problem)});
+    std::string stamp_raw = rec.modstamp;
+    if (!stamp_raw.empty() && !NormalizeStamp(stamp_raw, &rec.modstamp))
+      return unreadable({rec.id, where, "SystemModstamp is not a date-time: " + stamp_raw});
+    mirror->unreadable.erase(rec.id);
+    if (const schema::Field* f = object.FindField("SystemModstamp"); f && !rec.modstamp.empty())
+      rec.values.set(static_cast<size_t>(f - object.fields.data()), rec.modstamp);
+    // Checkboxes are never null: an absent one reads as its default.
+    for (size_t i = 0; i < object.fields.size(); ++i) {
+      const schema::Field& f = object.fields[i];
+      if (!rec.values[i] && f.type == schema::FieldType::kBool && !f.nillable && Selectable(f))
+        rec.values.set(i, std::string(f.default_value == "true" ? "true" : "false"));
+    }
+    if (rec.modstamp > mirror->newest) mirror->newest = rec.modstamp;
+    auto it = mirror->records.find(rec.id);
+    if (it == mirror->records.end()) {
+      mirror->order.push_back(rec.id);
+      std::string id = rec.id;
+      mirror->records.emplace(std::move(id), std::move(rec));
+    } else if (rec.modstamp >= it->second.modstamp) {
+      it->second = std::move(rec);
+    }
+    return true;
+  });
 }
 
 base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
@@ -518,8 +497,7 @@ base::Status SalesforceConnector::Load(const schema::Object& object, std::vector
     target = &fresh;  // a full read replaces the mirror only when it succeeds
   }
   std::vector<ReadProblem> found;
-  std::string error;
-  if (!Query(object, soql, target, &found, &error)) return base::Status::Error(error);
+  if (base::Status s = Query(object, soql, target, &found); !s) return s;
   if (target == &fresh) {
     mirror = std::move(fresh);
     mirror.loaded = true;
@@ -597,30 +575,27 @@ void SalesforceConnector::PrefetchFieldChanges(const schema::Object& object, con
     std::string soql = "SELECT " + h.parent_field + ", Field, CreatedDate FROM " + h.object + " WHERE " +
                        h.parent_field + " IN (" + SoqlList(ids, b, std::min(ids.size(), b + chunk)) +
                        ") AND Field IN (" + SoqlList(fields, 0, fields.size()) + ")";
-    std::string error;
-    QueryPages(
-        "query", h.object, soql,
-        [&](od::value rv, const std::string&, std::string*) {
-          od::object o;
-          if (rv.get_object().get(o)) return true;
-          std::string_view parent, field, created;
-          for (auto m : o) {
-            std::string_view key, text;
-            od::value v;
-            if (m.unescaped_key().get(key) || m.value().get(v) || v.get_string().get(text)) continue;
-            if (key == h.parent_field)
-              parent = text;
-            else if (key == "Field")
-              field = text;
-            else if (key == "CreatedDate")
-              created = text;
-          }
-          std::string at;
-          if (NormalizeStamp(std::string(created), &at))
-            field_times_.Set(object.name, std::string(parent), std::string(field), at);
-          return true;
-        },
-        &error);
+    // A chunk that fails leaves its times unknown: the record times decide.
+    (void)QueryPages("query", h.object, soql, [&](od::value rv, const std::string&, std::string*) {
+      od::object o;
+      if (rv.get_object().get(o)) return true;
+      std::string_view parent, field, created;
+      for (auto m : o) {
+        std::string_view key, text;
+        od::value v;
+        if (m.unescaped_key().get(key) || m.value().get(v) || v.get_string().get(text)) continue;
+        if (key == h.parent_field)
+          parent = text;
+        else if (key == "Field")
+          field = text;
+        else if (key == "CreatedDate")
+          created = text;
+      }
+      std::string at;
+      if (NormalizeStamp(std::string(created), &at))
+        field_times_.Set(object.name, std::string(parent), std::string(field), at);
+      return true;
+    });
   }
 }
 
@@ -652,7 +627,7 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
   const bool create = kind == WriteOp::Kind::kCreate;
   // Creates with an upsert key (Write groups them by field) upsert by that External ID /
   // idLookup field: sent again, an upsert updates the record the first try made.
-  const bool upsert = create && !idx.empty() && sync::UpsertValue(object, ops[idx[0]]);
+  const bool upsert = create && !idx.empty() && UpsertValue(object, ops[idx[0]]);
   const char* verb = upsert ? "upsert" : create ? "create" : kind == WriteOp::Kind::kUpdate ? "update" : "delete";
   auto fail_all = [&](const std::vector<size_t>& which, const std::string& code, const std::string& message,
                       bool transient, bool maybe_applied = false) {
@@ -776,7 +751,7 @@ void SalesforceConnector::WriteChunk(const schema::Object& object, const std::ve
 std::vector<WriteResult> SalesforceConnector::Write(const schema::Object& object, const std::vector<WriteOp>& ops) {
   std::vector<WriteResult> results(ops.size());
   // creates that upsert go in requests of their own, by the field they upsert by
-  auto upsert_field = [&](size_t i) { return sync::UpsertValue(object, ops[i]) ? ops[i].upsert_field : std::string(); };
+  auto upsert_field = [&](size_t i) { return UpsertValue(object, ops[i]) ? ops[i].upsert_field : std::string(); };
   for (WriteOp::Kind kind : {WriteOp::Kind::kCreate, WriteOp::Kind::kUpdate, WriteOp::Kind::kDelete}) {
     std::vector<size_t> idx;
     for (size_t i = 0; i < ops.size(); ++i)

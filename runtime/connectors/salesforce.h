@@ -51,19 +51,19 @@ struct SalesforceOptions {
   int history_batch_size = 200;    // record ids per field-history query (keeps the GET URL under 16 KB)
 };
 
-class SalesforceConnector : public sync::Connector {
+class SalesforceConnector : public Connector {
  public:
   // Authenticates (unless access_token is given). nullptr + *error (secrets redacted) on failure.
   static base::Result<std::unique_ptr<SalesforceConnector>> Open(SalesforceOptions options);
   ~SalesforceConnector() override;
 
   schema::System system() const override { return schema::System::kSalesforce; }
-  base::Status Load(const schema::Object& object, std::vector<sync::Record>* out,
-                    std::vector<sync::ReadProblem>* problems) override;
-  std::vector<sync::WriteResult> Write(const schema::Object& object, const std::vector<sync::WriteOp>& ops) override;
+  base::Status Load(const schema::Object& object, std::vector<Record>* out,
+                    std::vector<ReadProblem>* problems) override;
+  std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) override;
   // reads = GET exchanges, writes = write exchanges (retries included; the
   // token endpoint is not counted).
-  sync::CallCounts calls() const override { return calls_; }
+  CallCounts calls() const override { return calls_; }
   // Two_way conflicts: when fields last changed, from the object's field history (the
   // <Object>History records its describe names as the "Histories" child relationship:
   // ContactHistory, OpportunityFieldHistory, Foo__History), one query per
@@ -71,7 +71,7 @@ class SalesforceConnector : public sync::Connector {
   // tracked or has not changed since tracking began: the record time decides.
   void PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
                             const std::vector<size_t>& slots) override;
-  std::string FieldChangedAt(const schema::Object& object, const sync::Record& record, size_t slot) override;
+  std::string FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) override;
 
   // `accord schema pull`: the describe JSON of an object as the API returns it.
   base::Result<std::string> Describe(const std::string& object);
@@ -93,14 +93,14 @@ class SalesforceConnector : public sync::Connector {
     bool loaded = false;
     std::string newest;              // the newest SystemModstamp seen (normalized)
     std::vector<std::string> order;  // ids in order of first appearance
-    std::unordered_map<std::string, sync::Record> records;
+    std::unordered_map<std::string, Record> records;
     // Records a read could not parse, by id: unknown is not absent. An incremental read
     // returns a record again only when it changes, so each Load reports these until a read
     // gets the record whole.
-    std::map<std::string, sync::ReadProblem> unreadable;
+    std::map<std::string, ReadProblem> unreadable;
   };
 
-  bool Authenticate(std::string* error);
+  base::Status Authenticate();
   bool CanReauthenticate() const;
   // Adds the session, counts the exchange, reads Sforce-Limit-Info, and
   // re-authenticates once on 401.
@@ -115,21 +115,21 @@ class SalesforceConnector : public sync::Connector {
   // returns false with *malformed to fail the read.
   using RecordFn =
       std::function<bool(simdjson::ondemand::value record, const std::string& where, std::string* malformed)>;
-  bool QueryPages(const std::string& resource, const std::string& object, const std::string& soql, const RecordFn& each,
-                  std::string* error);
+  base::Status QueryPages(const std::string& resource, const std::string& object, const std::string& soql,
+                          const RecordFn& each);
   // One query (all pages) merged into `mirror`.
-  bool Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
-             std::vector<sync::ReadProblem>* problems, std::string* error);
+  base::Status Query(const schema::Object& object, const std::string& soql, Mirror* mirror,
+                     std::vector<ReadProblem>* problems);
 
   // Sends one chunk (≤ 200) of one kind; fills results[idx] for every op of `idx`.
-  void WriteChunk(const schema::Object& object, const std::vector<sync::WriteOp>& ops, sync::WriteOp::Kind kind,
-                  const std::vector<size_t>& idx, std::vector<sync::WriteResult>* results);
+  void WriteChunk(const schema::Object& object, const std::vector<WriteOp>& ops, WriteOp::Kind kind,
+                  const std::vector<size_t>& idx, std::vector<WriteResult>* results);
 
   SalesforceOptions options_;
   Secrets secrets_;
   std::unique_ptr<HttpClient> http_;
   std::string access_token_, instance_url_;
-  sync::CallCounts calls_;
+  CallCounts calls_;
   int64_t api_used_ = -1, api_max_ = -1;
   bool daily_limit_hit_ = false;
   int64_t dry_counter_ = 0;
@@ -141,7 +141,7 @@ class SalesforceConnector : public sync::Connector {
   };
   const HistorySource& HistoryOf(const schema::Object& object);
   std::map<std::string, HistorySource> history_;
-  sync::FieldTimeCache field_times_;
+  FieldTimeCache field_times_;
 };
 
 }  // namespace accord::connectors

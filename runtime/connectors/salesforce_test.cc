@@ -22,9 +22,6 @@ namespace accord::connectors {
 namespace {
 
 using nlohmann::json;
-using sync::Record;
-using sync::WriteOp;
-using sync::WriteResult;
 
 // 2026-11-30T08:00:00.000Z
 constexpr int64_t kStartMs = 1796025600000;
@@ -76,7 +73,7 @@ class SalesforceTest : public ::testing::Test {
   std::unique_ptr<SalesforceConnector> Connect() { return Connect(Options()); }
   // Every record of `object`; the load must succeed.
   std::vector<Record> LoadAll(SalesforceConnector& c, const schema::Object& object,
-                              std::vector<sync::ReadProblem>* problems) {
+                              std::vector<ReadProblem>* problems) {
     std::vector<Record> records;
     std::string error;
     EXPECT_TRUE(base::Succeeded(c.Load(object, &records, problems), &error)) << error;
@@ -124,13 +121,13 @@ class SalesforceTest : public ::testing::Test {
   }
   void Advance(int64_t ms) { clock_->fetch_add(ms); }
 
-  static WriteOp Create(std::vector<std::pair<size_t, sync::Text>> fields) {
+  static WriteOp Create(std::vector<std::pair<size_t, Text>> fields) {
     WriteOp op;
     op.kind = WriteOp::Kind::kCreate;
     op.fields = std::move(fields);
     return op;
   }
-  static WriteOp Update(std::string id, std::vector<std::pair<size_t, sync::Text>> fields) {
+  static WriteOp Update(std::string id, std::vector<std::pair<size_t, Text>> fields) {
     WriteOp op;
     op.kind = WriteOp::Kind::kUpdate;
     op.id = std::move(id);
@@ -162,7 +159,7 @@ TEST_F(SalesforceTest, FullLoadEqualsTheSeed) {
   auto c = Connect();
   const schema::Object& contact = Obj("Contact");
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
   EXPECT_TRUE(problems.empty());
@@ -186,7 +183,7 @@ TEST_F(SalesforceTest, FullLoadEqualsTheSeed) {
       if (k == "attributes" || k == "IsDeleted") continue;
       const schema::Field* f = contact.FindField(k);
       ASSERT_TRUE(f) << k;
-      sync::Text want;
+      Text want;
       if (v.is_string())
         want = v.get<std::string>();
       else if (v.is_boolean())
@@ -195,7 +192,7 @@ TEST_F(SalesforceTest, FullLoadEqualsTheSeed) {
         want = v.dump();
       // Salesforce stores blank strings as null
       if (want && want->empty()) want.reset();
-      const sync::Text& got = r.values[Slot(contact, k)];
+      const Text& got = r.values[Slot(contact, k)];
       if (v.is_number() && got && want)
         EXPECT_DOUBLE_EQ(std::stod(*got), std::stod(*want)) << id << " " << k;
       else
@@ -228,7 +225,7 @@ TEST_F(SalesforceTest, IncrementalLoadSeesChangesAndReturnsTheWholeSet) {
   auto other = Connect();  // changes made by someone else
   const schema::Object& contact = Obj("Contact");
   std::vector<Record> first, second;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contact, &first, &problems), &error)) << error;
   ASSERT_EQ(first.size(), 5u);
@@ -244,20 +241,20 @@ TEST_F(SalesforceTest, IncrementalLoadSeesChangesAndReturnsTheWholeSet) {
   EXPECT_EQ(c->calls().reads, 2);
   auto m = ById(second);
   ASSERT_EQ(second.size(), 6u);
-  EXPECT_EQ(m["0035g00000AbCdEAA1"].values[Slot(contact, "Title")], sync::Text("Countess"));
+  EXPECT_EQ(m["0035g00000AbCdEAA1"].values[Slot(contact, "Title")], Text("Countess"));
   EXPECT_EQ(m["0035g00000AbCdEAA1"].modstamp, "2026-11-30T08:00:05.000Z");
   EXPECT_TRUE(m["0035g00000AbCdFAA1"].deleted);
-  EXPECT_EQ(m[new_id].values[Slot(contact, "LastName")], sync::Text("Babbage"));
+  EXPECT_EQ(m[new_id].values[Slot(contact, "LastName")], Text("Babbage"));
   EXPECT_FALSE(m[new_id].deleted);
   // untouched records come from the mirror
   EXPECT_EQ(m["0035g00000AbCdGAA1"].modstamp, "2026-11-30T08:00:00.000Z");
-  EXPECT_EQ(m["0035g00000AbCdGAA1"].values[Slot(contact, "Id")], sync::Text("0035g00000AbCdGAA1"));
+  EXPECT_EQ(m["0035g00000AbCdGAA1"].values[Slot(contact, "Id")], Text("0035g00000AbCdGAA1"));
   // A second write in the same second (same SystemModstamp) is still seen: the cursor overlaps.
   ASSERT_TRUE(other->Write(contact, {Update(new_id, {{Slot(contact, "Title"), "Engineer"}})})[0].ok);
   std::vector<Record> third;
   ASSERT_TRUE(base::Succeeded(c->Load(contact, &third, &problems), &error)) << error;
   EXPECT_EQ(third.size(), 6u);
-  EXPECT_EQ(ById(third)[new_id].values[Slot(contact, "Title")], sync::Text("Engineer"));
+  EXPECT_EQ(ById(third)[new_id].values[Slot(contact, "Title")], Text("Engineer"));
 }
 
 // Unknown is not absent, on Accounts: a record a query page served malformed stays reported on
@@ -267,7 +264,7 @@ TEST_F(SalesforceTest, ARecordThatCouldNotBeReadIsReportedUntilReadWhole) {
   auto c = Connect();
   auto other = Connect();
   const schema::Object& account = Obj("Account");
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::vector<Record> first = LoadAll(*c, account, &problems);
   ASSERT_GE(first.size(), 2u);
   std::string a = first[0].id, b = first[1].id;
@@ -306,19 +303,19 @@ TEST_F(SalesforceTest, ARecordThatCouldNotBeReadIsReportedUntilReadWhole) {
   problems.clear();
   auto now = ById(LoadAll(*c, account, &problems));
   EXPECT_FALSE(reported(a));
-  EXPECT_EQ(now[a].values[Slot(account, "Description")], sync::Text("A again"));
+  EXPECT_EQ(now[a].values[Slot(account, "Description")], Text("A again"));
 }
 
 TEST_F(SalesforceTest, LeadConversionFieldsAreRead) {
   auto c = Connect();
   const schema::Object& lead = Obj("Lead");
   std::vector<Record> leads;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(lead, &leads, &problems), &error)) << error;
   ASSERT_FALSE(leads.empty());
   std::string id = leads[0].id;
-  EXPECT_EQ(leads[0].values[Slot(lead, "IsConverted")], sync::Text("false"));
+  EXPECT_EQ(leads[0].values[Slot(lead, "IsConverted")], Text("false"));
   Advance(2000);
   HttpClient::Request r;
   r.method = "POST";
@@ -332,7 +329,7 @@ TEST_F(SalesforceTest, LeadConversionFieldsAreRead) {
   ASSERT_EQ(resp.status, 200) << resp.body;
   ASSERT_TRUE(base::Succeeded(c->Load(lead, &leads, &problems), &error)) << error;
   Record converted = ById(leads)[id];
-  EXPECT_EQ(converted.values[Slot(lead, "IsConverted")], sync::Text("true"));
+  EXPECT_EQ(converted.values[Slot(lead, "IsConverted")], Text("true"));
   EXPECT_TRUE(converted.values[Slot(lead, "ConvertedContactId")]);
   EXPECT_TRUE(converted.values[Slot(lead, "ConvertedAccountId")]);
   EXPECT_EQ(converted.modstamp, "2026-11-30T08:00:02.000Z");
@@ -348,7 +345,7 @@ TEST_F(SalesforceTest, UnknownSchemaFieldIsAClearError) {
   contact.fields.push_back(extra);
   contact.Finalize();
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   EXPECT_FALSE(base::Succeeded(c->Load(contact, &records, &problems), &error));
   EXPECT_NE(error.find("INVALID_FIELD"), std::string::npos) << error;
@@ -372,7 +369,7 @@ TEST_F(SalesforceTest, FollowsNextRecordsUrl) {
   Admin("POST", "/__sandbox/config", {{"query_page_size", 2}});
   auto c = Connect();
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(Obj("Contact"), &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 5u);
@@ -432,12 +429,12 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
                     "IsDeleted":true,"MasterRecordId":"003000000000001AAA"}]})"}});
     auto c = ConnectTo(fake.url());
     std::vector<Record> records;
-    std::vector<sync::ReadProblem> problems;
+    std::vector<ReadProblem> problems;
     std::string error;
     ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
     ASSERT_EQ(records.size(), 2u);
-    EXPECT_EQ(records[0].values[Slot(contact, "MailingLatitude")], sync::Text("51.50"));  // as written
-    EXPECT_EQ(records[0].values[Slot(contact, "SystemModstamp")], sync::Text("2026-11-30T08:00:00.000Z"));
+    EXPECT_EQ(records[0].values[Slot(contact, "MailingLatitude")], Text("51.50"));  // as written
+    EXPECT_EQ(records[0].values[Slot(contact, "SystemModstamp")], Text("2026-11-30T08:00:00.000Z"));
     EXPECT_TRUE(records[1].deleted);
     EXPECT_EQ(records[1].master_id, "003000000000001AAA");
     EXPECT_EQ(records[1].modstamp, "2026-11-30T09:00:00.000Z");
@@ -451,7 +448,7 @@ TEST_F(SalesforceTest, MalformedRecordsAreProblemsMalformedPagesFailTheLoad) {
     FakeSalesforce fake(std::map<std::string, std::string>{{"first", page}});
     auto c = ConnectTo(fake.url());
     std::vector<Record> records;
-    std::vector<sync::ReadProblem> problems;
+    std::vector<ReadProblem> problems;
     std::string error;
     EXPECT_FALSE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << page;
     EXPECT_NE(error.find("malformed response"), std::string::npos) << error;
@@ -470,11 +467,11 @@ TEST_F(SalesforceTest, WrongTypedAndDeeplyNestedRecordsAreProblemsWithTheirIds) 
       {"Id":"003000000000005AAA","LastName":"Good","Email":"good@example.com","MailingLatitude":51.5,
        "MailingAddress":{"city":"London"},"attributes":{"type":"Contact"}}]})"}});
   auto c = ConnectTo(fake.url());
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::vector<Record> records = LoadAll(*c, contact, &problems);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].id, "003000000000005AAA");
-  EXPECT_EQ(records[0].values[Slot(contact, "Email")], sync::Text("good@example.com"));
+  EXPECT_EQ(records[0].values[Slot(contact, "Email")], Text("good@example.com"));
   ASSERT_EQ(problems.size(), 4u);
   const char* expected[] = {"Email is a number (42) where Salesforce sends a string", "LastName is an object",
                             "MailingAddress: nested deeper than 32 levels",
@@ -507,7 +504,7 @@ TEST_F(SalesforceTest, FieldChangeTimesComeFromTheHistoryOneQueryPer200Records) 
   Advance(5000);
   for (size_t i = 0; i < n; ++i) cities.push_back(Update(ids[i], {{Slot(contact, "MailingCity"), "Paris"}}));
   for (const WriteResult& r : c->Write(contact, cities)) ASSERT_TRUE(r.ok) << r.message;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::map<std::string, Record> by_id = ById(LoadAll(*c, contact, &problems));
   auto usage = [&] { return Admin("GET", "/__sandbox/dump")["api_usage"].get<int64_t>(); };
   int64_t before = usage();
@@ -535,7 +532,7 @@ TEST_F(SalesforceTest, FieldChangeTimesComeFromTheHistoryOneQueryPer200Records) 
 TEST_F(SalesforceTest, ObjectsWithoutFieldHistoryAreNotQueried) {
   auto c = Connect();
   const schema::Object& contact = Obj("Contact");
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::vector<Record> records = LoadAll(*c, contact, &problems);
   // the example's Contact describe names no field history: unknown, after the describe alone
   int64_t before = Admin("GET", "/__sandbox/dump")["api_usage"].get<int64_t>();
@@ -559,13 +556,13 @@ TEST_F(SalesforceTest, TheQueriesSelectTheSchemaAndUseTheCursorWithOverlap) {
        "ConvertedContactId":"003000000000001AAA","SystemModstamp":"2026-11-30T09:00:00.000+0000"}]})"}});
   auto c = ConnectTo(fake.url());
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(lead, &records, &problems), &error)) << error;
   ASSERT_TRUE(base::Succeeded(c->Load(lead, &records, &problems), &error)) << error;
   ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].values[Slot(lead, "IsConverted")], sync::Text("true"));
-  EXPECT_EQ(records[0].values[Slot(lead, "ConvertedContactId")], sync::Text("003000000000001AAA"));
+  EXPECT_EQ(records[0].values[Slot(lead, "IsConverted")], Text("true"));
+  EXPECT_EQ(records[0].values[Slot(lead, "ConvertedContactId")], Text("003000000000001AAA"));
   ASSERT_EQ(fake.queries.size(), 2u);
   const std::string& full = fake.queries[0];
   EXPECT_EQ(full.rfind("SELECT Id, ", 0), 0u) << full;
@@ -699,7 +696,7 @@ TEST_F(SalesforceTest, StormsAreRetried) {
   }
   EXPECT_GT(c->calls().writes, 10);  // retries included
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 15u);
@@ -770,7 +767,7 @@ TEST_F(SalesforceTest, LostCreateResponsesOnAWarmConnectionCreateEachRecordOnce)
     SCOPED_TRACE(name);
     const schema::Object& object = Obj(name);
     std::vector<Record> records;
-    std::vector<sync::ReadProblem> problems;
+    std::vector<ReadProblem> problems;
     std::string error;
     ASSERT_TRUE(base::Succeeded(c->Load(object, &records, &problems), &error)) << error;  // warms the connection
     size_t before = Live(name).size();
@@ -804,7 +801,7 @@ TEST_F(SalesforceTest, CreatesWithAnUpsertKeyAreResentAndLandOnce) {
   const schema::Object& contact = Obj("Contact");
   ASSERT_TRUE(contact.FindField("Email")->id_lookup);
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error))
       << error;  // a warm connection, as in a pass
@@ -870,7 +867,7 @@ TEST_F(SalesforceTest, DailyLimitStopsWriting) {
   const schema::Object& contact = Obj("Contact");
   Admin("POST", "/__sandbox/config", {{"daily_api_limit", 1000}, {"api_usage", 985}});
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;  // api-usage=986/1000 > 98%
   std::vector<WriteResult> w = c->Write(contact, {Create({{Slot(contact, "LastName"), "Late"}})});
@@ -905,7 +902,7 @@ TEST_F(SalesforceTest, ExpiredSessionReauthenticatesWithTheRefreshToken) {
   EXPECT_EQ(c->instance_url(), sb_->salesforce_url());
   const schema::Object& contact = Obj("Contact");
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(contact, &records, &problems), &error)) << error;
   Admin("POST", "/__sandbox/expire-sessions", json::object());
@@ -942,7 +939,7 @@ TEST_F(SalesforceTest, JwtBearerFlow) {
   auto c = Connect(o);
   ASSERT_TRUE(c);
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   std::string error;
   ASSERT_TRUE(base::Succeeded(c->Load(Obj("Account"), &records, &problems), &error)) << error;
   EXPECT_EQ(records.size(), 3u);
@@ -1040,7 +1037,7 @@ TEST_F(SalesforceTest, ATokenResponseCannotSendTheTokenToAnotherHost) {
   EXPECT_FALSE(c) << "connected with instance_url " << (c ? c->instance_url() : "");
   if (c) {  // show where the token would have gone
     std::vector<Record> records;
-    std::vector<sync::ReadProblem> problems;
+    std::vector<ReadProblem> problems;
     base::Succeeded(c->Load(Obj("Contact"), &records, &problems), &error);
   }
   EXPECT_EQ(stolen.load(), 0) << "the access token was sent to " << elsewhere;
@@ -1127,7 +1124,7 @@ TEST_F(SalesforceTest, SecretsAppearInNoErrorOrLogLine) {
   auto c = Connect(o);
   ASSERT_TRUE(c);
   std::vector<Record> records;
-  std::vector<sync::ReadProblem> problems;
+  std::vector<ReadProblem> problems;
   EXPECT_FALSE(base::Succeeded(c->Load(Obj("Contact"), &records, &problems), &error));
   EXPECT_NE(error.find("INVALID_SESSION_ID"), std::string::npos) << error;
   EXPECT_EQ(error.find(bad_token), std::string::npos) << error;

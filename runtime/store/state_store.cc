@@ -240,7 +240,9 @@ std::unique_ptr<StateStore> StateStore::Open(const std::string& path, Status* st
       return nullptr;
     }
   }
-  (void)s->Exec("PRAGMA foreign_keys=ON");  // unchecked as before issue 14 made Status [[nodiscard]]
+  // Unchecked: no table declares a foreign key (the pragma only guards future ones), and
+  // SQLite does not fail it outside a transaction.
+  (void)s->Exec("PRAGMA foreign_keys=ON");
   if (Status st = s->Migrate(); !st) {
     *status = Status::Error("state store " + path + ": " + st.message);
     return nullptr;
@@ -658,10 +660,10 @@ Status StateStore::ClearError(int64_t id) {
   return s.Int(1, id).Run();
 }
 
-int StateStore::Requeue(const std::string& category) {
+base::Result<int> StateStore::Requeue(const std::string& category) {
   Stmt s(db_, cache_,
          "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE (?1 = '' OR category = ?1) AND note = 0");
-  if (!s.Text(1, category).Run()) return -1;
+  if (Status st = s.Text(1, category).Run(); !st) return st;
   return sqlite3_changes(db_);
 }
 

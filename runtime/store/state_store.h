@@ -179,8 +179,8 @@ class StateStore {
   // replaced by each read's.
   Status ClearReadErrors(const std::string& source);
   // `accord retry`: every error (of one category, "" = all) is due now and
-  // no longer permanent. Returns how many, -1 on failure.
-  int Requeue(const std::string& category);
+  // no longer permanent. Returns how many.
+  base::Result<int> Requeue(const std::string& category);
 
   // Changes seen but not settled (see SeenChange); RemoveLink and MoveLink drop a pair's.
   Status PutSeen(const SeenChange& c);

@@ -146,7 +146,7 @@ TEST(StateStore, NotesAreNotErrorsAndStayUntilCleared) {
   ASSERT_EQ(s->Errors("").size(), 1u) << "a note is not an error";
   ASSERT_EQ(s->Notes("people").size(), 1u);
   EXPECT_TRUE(s->Notes("people")[0].note);
-  EXPECT_EQ(s->Requeue(""), 1) << "nothing waits on a note";
+  EXPECT_EQ(*s->Requeue(""), 1) << "nothing waits on a note";
   ASSERT_TRUE(s->ClearErrors("people", "003A", "501"));
   EXPECT_TRUE(s->Errors("").empty());
   EXPECT_EQ(s->Notes("").size(), 1u) << "the pair syncing cleanly does not clear a decision to review";

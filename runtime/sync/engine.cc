@@ -107,18 +107,18 @@ int64_t NowMs() {
 }
 
 // The text a value has once written to `f` of `system` (what the system
-// would store and give back); an error value gives *error.
-Text ValueText(System system, const schema::Field& f, const rt::Value& v, std::string* error) {
-  if (v.is(rt::Kind::kNull)) return std::nullopt;
-  if (v.is(rt::Kind::kString)) return std::string(v.str());
+// would store and give back).
+base::Result<Text> ValueText(System system, const schema::Field& f, const rt::Value& v) {
+  if (v.is(rt::Kind::kNull)) return Text();
+  if (v.is(rt::Kind::kString)) return Text(std::string(v.str()));
   std::string out;
-  if (!rec::AppendFieldValue(system, f, v, out, error)) return std::nullopt;
+  if (base::Status s = rec::AppendFieldValue(system, f, v, out); !s) return s;
   if (!out.empty() && out[0] == '"') {
     nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
-    if (j.is_string()) return j.get<std::string>();
+    if (j.is_string()) return Text(j.get<std::string>());
   }
-  if (out == "null") return std::nullopt;
-  return out;
+  if (out == "null") return Text();
+  return Text(std::move(out));
 }
 
 // A field's text in its canonical form (numbers and dates as the engine
@@ -127,9 +127,8 @@ Text Canon(System system, const schema::Field& f, const Text& t) {
   if (!t || t->empty() || f.type == schema::FieldType::kString) return t;
   rt::Value v = rec::FromText(f, *t);
   if (v.is_error()) return t;
-  std::string err;
-  Text c = ValueText(system, f, v, &err);
-  return err.empty() ? c : t;
+  base::Result<Text> c = ValueText(system, f, v);
+  return c ? *c : t;
 }
 
 std::string Lower(std::string s) {
@@ -395,10 +394,13 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   int64_t run = o.dry_run ? -1 : store.StartRun("pass");
   // new rules: every waiting error is due again
   if (!rs.rules_hash.empty() && store.GetMeta("rules_hash") != rs.rules_hash) {
-    // Unchecked as before base::Status became [[nodiscard]] (issue 14 changes no
-    // behaviour); whether a failed write here should fail the pass is open.
-    (void)store.Requeue("");
-    (void)store.PutMeta("rules_hash", rs.rules_hash);
+    // Both or the pass fails: new rules recorded without the re-queue would leave the
+    // errors waiting under the old ones in their backoff.
+    base::Result<int> requeued = store.Requeue("");
+    if (!requeued)
+      Fail("state store: re-queueing the error log for the new rules failed: " + requeued.status().message);
+    else if (base::Status st = store.PutMeta("rules_hash", rs.rules_hash); !st)
+      Fail("state store: recording the new rules failed: " + st.message);
     full_pass = true;  // new rules: every pair is reconciled again
   }
   LoadLinks();
@@ -503,9 +505,9 @@ Text Engine::Impl::SideValue(const SyncPlan& p, const RulePair& rp, int side, co
   if (rp.out[other] < 0 || !mapped_out) return std::nullopt;
   const rt::Value& v = mapped_out[rp.out[other]];
   if (v.is_error() || ir::IsSkip(v)) return std::nullopt;
-  std::string err;
   const ir::OutField& of = p.mapping[other]->outs[rp.out[other]];
-  return ValueText(SystemOf(other == 0 ? Side::kSalesforce : Side::kHubSpot), *of.field, v, &err);
+  base::Result<Text> text = ValueText(SystemOf(other == 0 ? Side::kSalesforce : Side::kHubSpot), *of.field, v);
+  return text ? *text : Text();
 }
 
 // The lifecycle of a HubSpot field, if it has one.

@@ -33,8 +33,8 @@ System SystemOf(Side s);
 bool Same(const Text& a, const Text& b);
 int64_t NowMs();
 // The text a value has once written to `f` of `system` (what the system
-// would store and give back); an error value gives *error.
-Text ValueText(System system, const schema::Field& f, const rt::Value& v, std::string* error);
+// would store and give back); an error when it cannot be written there.
+base::Result<Text> ValueText(System system, const schema::Field& f, const rt::Value& v);
 // A field's text in its canonical form (numbers and dates as the engine
 // writes them), so that "5000000.0" and "5000000" compare equal.
 Text Canon(System system, const schema::Field& f, const Text& t);

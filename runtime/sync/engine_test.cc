@@ -4,6 +4,7 @@
 #include "runtime/sync/engine.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -1465,6 +1466,48 @@ TEST(SyncEngine, CreatesUpsertOnlyByAUniqueExternalIdNobodyElseCarries) {
     }
   EXPECT_TRUE(created);
   EXPECT_EQ((*h.hs.Get("contacts", ada))["properties"]["lastname"], "Lovelace");
+}
+
+// Makes every write to `table` of a state file fail, as a full disk or an I/O error
+// would: a trigger that aborts the statement (raw SQL beside the store, which cannot tell).
+void FailWritesTo(const std::string& path, const std::string& table) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string sql;
+  for (const char* op : {"INSERT", "UPDATE"})
+    sql += std::string("CREATE TRIGGER fail_") + op + " BEFORE " + op + " ON " + table +
+           " BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END;";
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+// New rules make every waiting error due again and are recorded (RuleSetView::rules_hash).
+// A state file that takes neither write fails the pass: ignored, a failed re-queue still
+// recorded the new rules, and the errors waiting under the old ones kept their backoff.
+TEST(SyncEngine, AStateStoreThatCannotTakeTheNewRulesFailsThePass) {
+  for (const std::string table : {"sync_errors", "meta"}) {
+    SCOPED_TRACE(table);
+    Harness h(kPeople);
+    const std::string path = h.dir + "/state.db";
+    {
+      store::Status st;
+      auto s = store::StateStore::Open(path, &st);
+      ASSERT_TRUE(s) << st.message;
+      ASSERT_TRUE(s->RecordError(store::SyncError{0, "people", "PropertyValues", "", "003A", "501", "bad value"}));
+    }
+    FailWritesTo(path, table);
+    store::Status st;
+    auto file = store::StateStore::Open(path, &st);
+    ASSERT_TRUE(file) << st.message;
+    Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *file, h.sf, h.hs);
+    PassReport r = engine.RunPass(PassOptions{});
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.failure.rfind("state store: ", 0), 0u) << r.failure;
+    EXPECT_NE(r.failure.find("disk I/O error (test)"), std::string::npos) << r.failure;
+    EXPECT_EQ(file->GetMeta("rules_hash"), std::nullopt) << "not recorded: the next pass re-queues the errors";
+  }
 }
 
 }  // namespace

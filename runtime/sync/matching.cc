@@ -439,18 +439,17 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
     const rt::Value& v = m.out[k];
     if (ir::IsSkip(v)) continue;
     const ir::OutField& of = mp->outs[k];
-    std::string err;
-    Text text;
-    if (!v.is_error()) text = ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v, &err);
-    if (v.is_error() || !err.empty()) {
-      rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
+    base::Result<Text> text = v.is_error() ? base::Result<Text>(Text())
+                                           : ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v);
+    if (v.is_error() || !text) {
+      rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, text.status().message);
       field_errors.push_back({ev, of.rule,
                               of.field->name + ": " + ev.error_message() + " (the record is created without " +
                                   of.field->name + ", which waits until the value or the rules change)"});
       bad.insert(of.target_slot);
       continue;
     }
-    if (!IsBlank(text)) fields[of.target_slot] = text;
+    if (!IsBlank(*text)) fields[of.target_slot] = *text;
   }
   // `on create` defaults fill what the mapping left blank
   if (p.handle_create[to] >= 0) {
@@ -460,18 +459,18 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
       const rt::Value& v = outs[k];
       const ir::OutField& of = oc->outs[k];
       if (fields.count(of.target_slot)) continue;
-      std::string err;
-      Text text;
-      if (!v.is_error()) text = ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v, &err);
-      if (v.is_error() || !err.empty()) {
-        rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, err);
+      base::Result<Text> text = v.is_error()
+                                    ? base::Result<Text>(Text())
+                                    : ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v);
+      if (v.is_error() || !text) {
+        rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, text.status().message);
         field_errors.push_back(
             {ev, of.rule,
              of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name + ")"});
         bad.insert(of.target_slot);
         continue;
       }
-      if (!IsBlank(text)) fields[of.target_slot] = text;
+      if (!IsBlank(*text)) fields[of.target_slot] = *text;
     }
   }
   // a record the target side's scope excludes is not created: the sync would never sync it

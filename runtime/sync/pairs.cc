@@ -253,12 +253,13 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
         err[i] = v;
         continue;
       }
-      std::string verr;
-      in.toward[i].text =
-          ValueText(i == 0 ? System::kSalesforce : System::kHubSpot, obj[i]->fields[rp.slot[i]], v, &verr);
-      if (!verr.empty()) {
+      base::Result<Text> text =
+          ValueText(i == 0 ? System::kSalesforce : System::kHubSpot, obj[i]->fields[rp.slot[i]], v);
+      if (text) {
+        in.toward[i].text = *text;
+      } else {
         in.toward[i].error = true;
-        err[i] = rt::Value::Error(rt::ErrorCode::kConversion, verr);
+        err[i] = rt::Value::Error(rt::ErrorCode::kConversion, text.status().message);
       }
     }
     if (const Lifecycle* lc = rp.slot[1] >= 0 ? LifecycleOf(obj[1], rp.slot[1]) : nullptr; lc && lc->forward_only)

@@ -69,7 +69,6 @@ struct Runner {
       failures.push_back(Loc(rf.range) + ": " + v.error_message());
       return false;
     }
-    std::string err;
     if (v.is(rt::Kind::kNull)) {
       *out = std::nullopt;
       return true;
@@ -79,8 +78,8 @@ struct Runner {
       return true;
     }
     std::string text;
-    if (!rec::AppendFieldValue(o.system, *f, v, text, &err)) {
-      failures.push_back(Loc(rf.range) + ": " + err);
+    if (base::Status s = rec::AppendFieldValue(o.system, *f, v, text); !s) {
+      failures.push_back(Loc(rf.range) + ": " + s.message);
       return false;
     }
     json j = json::parse(text, nullptr, false);
@@ -193,7 +192,8 @@ struct Runner {
         conn[side(other)]->Put(*other, c);
         placed[{other, g.key}] = true;
       }
-      (void)store->PutLink(store::Link{cs->name, g.key, g.key, store::LinkState::kActive});  // in-memory store
+      // the test's own in-memory store: a write fails only when memory runs out
+      (void)store->PutLink(store::Link{cs->name, g.key, g.key, store::LinkState::kActive});
     }
     RuleSetView view = ViewOf(set, rules);
     view.rules_hash.clear();
@@ -202,7 +202,8 @@ struct Runner {
     if (any_linked && failures.empty()) {
       PassReport before = engine.RunPass(po);
       if (!before.ok) failures.push_back("setting up the linked records failed: " + before.failure);
-      for (const auto& e : store->Errors("")) (void)store->ClearError(e.id);  // in-memory store
+      // the set-up pass's errors are not the test's; an in-memory store fails only when memory runs out
+      for (const auto& e : store->Errors("")) (void)store->ClearError(e.id);
     }
     if (!failures.empty()) {
       result.failures = failures;
