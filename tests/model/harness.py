@@ -225,7 +225,10 @@ class Runner:
         if self.sb:
             self.sb.stop()
             self.sb.err.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get("ACCORD_MODEL_KEEP"):
+            print(f"    kept {self.tmp} (ACCORD_MODEL_KEEP)")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def accord(self, args, kill_after=None, timeout=180):
         env = dict(os.environ)
@@ -534,8 +537,9 @@ class Runner:
             if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for e in eng):
                 self.violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the log has not "
                                                f"({[x for x in ex.errors if x[3] == m[2]][:1]})")
+        maybe = sorted(ex.maybe_errors)
         for e in eng:
-            if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for m in mod):
+            if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for m in mod + maybe):
                 self.violate("errors-extra", f"the log has {e[1]} for {sorted(e[2])} in sync {e[0]}; the model "
                                              f"does not: {e[3]}")
 
@@ -676,7 +680,7 @@ class Runner:
             mark_v, mark_k = len(self.violations), len(self.known_hits)
             self.count_expectation(ex, before)
             raced = self.sync_point(rnd["sync"], n)
-            after, _ = snapshot(self.sb)
+            after, self.after_times = snapshot(self.sb)
             if raced:
                 # edits landed during the pass: which of them the pass read is not known.
                 # Check only what does not depend on it, then take the systems' word.
@@ -684,7 +688,7 @@ class Runner:
             else:
                 self.check_model(ex, before, after)
                 self.check_errors(ex)
-                model.commit(self.rules, self.state, ex, after)
+                model.commit(self.rules, self.state, ex, after, times_after=self.after_times)
             self.check_duplicates(after)
             self.check_lifecycle(before, after)
             dup = any(t == "issue12-1" for t, _ in self.known_hits[mark_k:]) or any(
@@ -744,7 +748,7 @@ class Runner:
             dups = [text for text in dups if text in dups2]
         for text in dups:
             self.violate("model-duplicate", text + " (after an edit during the pass)")
-        model.commit(self.rules, self.state, ex, after, unverified=True)
+        model.commit(self.rules, self.state, ex, after, unverified=True, times_after=self.after_times)
 
     def with_edits(self, snap, during):
         """`snap` with the field edits of `during` applied (what a pass that read them saw)."""

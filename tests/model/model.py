@@ -257,6 +257,12 @@ class State:
         self.seen = {}         # (Object, id, Field) -> value (lifecycle "old")
         self.unsettled = {}    # (sync, sf_id, rule index) -> tag: a known defect's outcome was accepted
         self.merge_waits = {}  # sync -> {sf_id: hs_id}: merged into a linked record, waiting in the log
+        # two_way's first-seen bound (sync.md): (sync, sf_id, rule index) -> (Salesforce value,
+        # lo, hi): the Salesforce record time of the pass that first saw the value, for a pair
+        # that could not settle. lo..hi brackets it where the harness cannot know the exact
+        # pass (several passes, faults); hi None: the engine may also have kept no bound.
+        self.first_seen = {}
+        self.null_base = set()  # (sync, sf_id, rule index): a create's held field (the engine's shadow: null, null)
 
     def link_of(self, sync, side, rid):
         m = self.links.setdefault(sync, {})
@@ -313,6 +319,9 @@ class Expectation:
         self.notes = []
         self.checked = {}     # (side, obj) -> set of fields the rules touch
         self.lifecycle_new = {}  # create index -> Cands of the lifecycle property
+        self.maybe_errors = set()  # (sync, category, id): an entry the pass may or may not log
+        self.seen_now = []    # ((sync, sf_id, rule index), value, changed, hs_id): first-seen candidates
+        self.times = {}       # the times the pass was planned with
 
     def expect(self, side, obj, rid, field, cands):
         self.fields[(side, obj, rid, field)] = cands
@@ -342,15 +351,25 @@ def _hs_survivor(hs_recs, hid):
     return None
 
 
-def _time_cmp(times, sf_obj, sid, srec, hs_obj, hid, hs_field):
+def _time_cmp(times, sf_obj, sid, srec, hs_obj, hid, hs_field, bound=None):
     """two_way: 'the side whose field changed more recently (Salesforce on a tie)'.
-    Salesforce: the record's SystemModstamp (second precision) stands for the field's;
+    Salesforce: the record's SystemModstamp (second precision) stands for the field's,
+    bounded by the pass that first saw the change (`bound`: a State.first_seen entry);
     HubSpot: the property's own change time (ms). Returns SF, HS or None (a tie within
     the coarser precision: the docs do not decide it exactly, see model-findings)."""
     sf_t = times.get(("sf", sf_obj, sid)) if times else None
     hs_t = times.get(("hs", hs_obj, hid, hs_field)) if times else None
     if sf_t is None or hs_t is None:
         return None
+    if bound is not None:
+        _, lo, hi = bound
+        w_lo = _time_cmp(times, sf_obj, sid, srec, hs_obj, hid, hs_field) if lo >= sf_t else \
+            _time_cmp({("sf", sf_obj, sid): lo, ("hs", hs_obj, hid, hs_field): hs_t}, sf_obj, sid, srec, hs_obj, hid,
+                      hs_field)
+        hi_t = sf_t if hi is None else min(hi, sf_t)
+        w_hi = _time_cmp({("sf", sf_obj, sid): hi_t, ("hs", hs_obj, hid, hs_field): hs_t}, sf_obj, sid, srec, hs_obj,
+                         hid, hs_field)
+        return w_lo if w_lo == w_hi else None
     sf_sec = int(sf_t // 1000)
     hs_sec = int(hs_t // 1000)
     if sf_sec > hs_sec:
@@ -369,6 +388,7 @@ def plan_pass(rules, state, snap, times=None, semantics=None):
     R = rules
     st = state.copy()  # working copy: links made during the pass matter to later syncs
     ex = Expectation()
+    ex.times = dict(times or {})
     tables = R.tables
     for s in R.syncs:
         for side in (SF, HS):
@@ -512,6 +532,7 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
     base = {i: st.shadows.get((s.name, sid, i)) for i in range(len(s.rules))}
     out_sf, out_hs = {}, {}   # field -> Cands of the value after the pass
     errors_to = {SF: [], HS: []}
+    optional = set()  # rule indexes decided by either side: their errors may or may not be logged
     decided = {}
     plain = [i for i, r in enumerate(s.rules) if not r.expr]
     comp = [i for i, r in enumerate(s.rules) if r.expr]
@@ -532,6 +553,16 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
             hsc = False   # a one-way rule ignores edits on its target side
         if r.dir == "<-":
             sfc = False
+        # two_way's first-seen bound: a Salesforce change the engine saw but could not settle
+        # is dated no later than the record time of the pass that first saw it (sync.md). The
+        # engine keeps it for a field with shadows (a create's held field has null ones).
+        bound = None
+        if r.conflict == "two_way" and r.dir == "<->" and r.sf and not r.expr and (
+                b is not None or (s.name, sid, i) in st.null_base):
+            bound = st.first_seen.get((s.name, sid, i))
+            if bound is not None and bound[0] != sf_cur:
+                bound = None
+            ex.seen_now.append(((s.name, sid, i), sf_cur, sfc, hid))
         alts = []  # (winner side or None, tag)
         if not sfc and not hsc:
             alts = [(None, None)]
@@ -557,9 +588,10 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
                 ex.hold.add((s.name, sid, i))
                 alts = [(None, None)]
             else:  # two_way
-                w = _time_cmp(times, s.sf_obj, sid, srec, s.hs_obj, hid, r.hs)
+                w = _time_cmp(times, s.sf_obj, sid, srec, s.hs_obj, hid, r.hs, bound)
                 if w is None:  # a time the harness does not know: either side
-                    ex.notes.append(f"{s.name} {sid}/{hid} {r.hs}: two_way without both times: either side")
+                    ex.notes.append(f"{s.name} {sid}/{hid} {r.hs}: two_way without both times (or an uncertain "
+                                    "first-seen bound): either side")
                     alts = [(SF, None), (HS, None)]
                 else:
                     alts = [(w, None)]
@@ -576,6 +608,8 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
             # a known defect left this field behind; it may stay behind (the same defect)
             alts.append((None, unsettled))
         res_sf, res_hs = Cands(), Cands()
+        if sum(1 for _, tag in alts if tag is None) > 1:
+            optional.add(i)  # either side may win: an error only one of them makes may be absent
         for w, tag in alts:
             if w is None:
                 res_sf.add(sf_cur if not r.expr else None, tag)
@@ -639,6 +673,9 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
             rid = sid if to == SF else hid
             ex.pair_ids[(s.name, rid)] = {sid, hid}
             for i, msg in errors_to[to]:
+                if i in optional:
+                    ex.maybe_errors.add((s.name, "PropertyValues", rid))
+                    continue
                 ex.errors.append((s.name, "PropertyValues", to, rid, msg))
                 ex.hold.add((s.name, sid, i))
             outs = out_sf if to == SF else out_hs
@@ -1047,15 +1084,17 @@ def _unexpected(ex, side, obj, rid, field, rec):
     return c is not None and norm(rec.get(field)) not in c
 
 
-def commit(rules, state, ex, after, unverified=False):
+def commit(rules, state, ex, after, unverified=False, times_after=None):
     """Moves the model's store after an observed pass: links from the expectation (creates
     resolved to the ids the systems gave), shadows = what each side holds now ('the shadows
     hold exactly what each side has'), except fields held back (errors, dont_sync conflicts,
     out of scope). `unverified`: the pass ran under faults or beside edits and was not
     checked; a field whose value after it is not one the expectation allows (a write that did
     not land) keeps its shadow from before the pass, as the engine's store does (soak seed
-    30261250: adopting the disagreeing pair as the shadow lost the HubSpot edit)."""
+    30261250: adopting the disagreeing pair as the shadow lost the HubSpot edit).
+    `times_after`: the systems' times after the pass (bounds the first-seen stamps)."""
     st = ex.state_after
+    seen = list(ex.seen_now)
     for c in ex.creates:
         if c.new_id is None:
             continue
@@ -1064,8 +1103,18 @@ def commit(rules, state, ex, after, unverified=False):
             links[c.src_id] = c.new_id
         else:
             links[c.new_id] = c.src_id
+        s = next(x for x in rules.syncs if x.name == c.sync)
         for i in c.held:
-            ex.hold.add((c.sync, c.src_id if c.to == HS else c.new_id, i))
+            sid = c.src_id if c.to == HS else c.new_id
+            ex.hold.add((c.sync, sid, i))
+            st.null_base.add((c.sync, sid, i))
+            r = s.rules[i]
+            srec = after["sf"].get(s.sf_obj, {}).get(sid)
+            if c.to == HS and srec is not None and r.conflict == "two_way" and r.dir == "<->" and r.sf and not r.expr:
+                # the create's pass reconciles the new pair again: the held Salesforce value
+                # is a change (over the null shadow) that cannot settle
+                seen.append(((c.sync, sid, i), r.value(SF, srec), not is_blank(r.value(SF, srec)), c.new_id))
+    _first_seen(rules, st, ex, seen, unverified, times_after or {})
     for s in rules.syncs:
         for sid, hid in st.links.get(s.name, {}).items():
             srec = after["sf"].get(s.sf_obj, {}).get(sid)
@@ -1084,9 +1133,41 @@ def commit(rules, state, ex, after, unverified=False):
                     st.unsettled[(s.name, sid, i)] = tag
                     continue
                 st.unsettled.pop((s.name, sid, i), None)
-                if unverified and (s.name, sid, i) in st.shadows and (
+                if unverified and ((s.name, sid, i) in st.shadows or (s.name, sid, i) in st.null_base) and (
                         _unexpected(ex, SF, s.sf_obj, sid, r.sf, srec) or _unexpected(ex, HS, s.hs_obj, hid, r.hs, hrec)):
                     continue
                 st.shadows[(s.name, sid, i)] = (r.value(SF, srec), r.value(HS, hrec))
+                st.null_base.discard((s.name, sid, i))
     state.__dict__.update(st.__dict__)
     return state
+
+
+def _first_seen(rules, st, ex, seen, unverified, times_after):
+    """the engine keeps a first-seen stamp for a changed two_way value while its pair ends the
+    pass with an error, and drops it otherwise (engine.cc SaveSeenAndNotes)."""
+    objs = {s.name: s.sf_obj for s in rules.syncs}
+    erred = {(e[0], e[3]) for e in ex.errors}
+    for key, val, changed, hid in seen:
+        sync, sid, _ = key
+        t0 = ex.times.get(("sf", objs[sync], sid))
+        t1 = times_after.get(("sf", objs[sync], sid), t0)
+        if t0 is None:
+            t0 = t1
+        old = st.first_seen.get(key)
+        same = old is not None and old[0] == val
+        keep = changed and ((sync, sid) in erred or (sync, hid) in erred)
+        if unverified:
+            # which passes ran, and whether the pair settled, is not known. A stamp kept for
+            # this value stays (had the pair settled, the value would not count as changed
+            # again); a new one is any of the round's passes' times, or none yet (its passes
+            # did not commit: a later pass dates it then).
+            if same:
+                continue
+            if keep:
+                st.first_seen[key] = (val, t0, None)
+            else:
+                st.first_seen.pop(key, None)
+        elif not keep:
+            st.first_seen.pop(key, None)
+        elif not same and t0 is not None:
+            st.first_seen[key] = (val, t0, t1)

@@ -158,6 +158,44 @@ class Tables(unittest.TestCase):
         self.assertEqual(value(ex, SF, "Contact", "c", "LeadSource"), ["Other"])
 
 
+class FirstSeen(unittest.TestCase):
+    # sync.md, two_way: where Salesforce keeps no field history its record time stands for the
+    # field's, 'bounded by the pass that first saw the change' while the pair cannot settle
+    def test_a_change_an_erring_pass_saw_keeps_that_pass_time(self):
+        t = {"LS": {"pairs": [["Web", "<->", "Web"], ["Partner", "<->", "Partner"]], "else_to_hs": "reject",
+                    "else_to_sf": "keep"}}
+        R = rules(people([{"sf": "LeadSource", "hs": "lead_source", "table": "LS"},
+                          {"sf": "FirstName", "hs": "firstname"}]), tables=t)
+        sf = {"Contact": {"c": {"Email": "a@x.test", "LeadSource": "Web", "FirstName": "Ada"}}}
+        hs = {"contacts": {"h": {"email": "a@x.test", "lead_source": "Web", "firstname": "Ada"}}}
+        st = linked(R, sf, hs, {"c": "h"})
+        # pass 1 at 10 s: Salesforce's 'Other' has no entry toward HubSpot; the pair errs
+        s1 = snap(sf, hs)
+        s1["sf"]["Contact"]["c"]["LeadSource"] = "Other"
+        t1 = {("sf", "Contact", "c"): 10_000}
+        ex = model.plan_pass(R, st, s1, t1)
+        self.assertIn("PropertyValues", [e[1] for e in ex.errors])
+        model.commit(R, st, ex, s1, times_after=t1)
+        # pass 2: HubSpot changed it at 12.5 s; a FirstName edit at 20 s moved the Contact's time
+        s2 = snap(sf, hs)
+        s2["sf"]["Contact"]["c"].update({"LeadSource": "Other", "FirstName": "Ann"})
+        s2["hs"]["contacts"]["h"]["lead_source"] = "Partner"
+        t2 = {("sf", "Contact", "c"): 20_000, ("hs", "contacts", "h", "lead_source"): 12_500,
+              ("hs", "contacts", "h", "firstname"): 0}
+        ex = model.plan_pass(R, st, s2, t2)
+        self.assertEqual(value(ex, SF, "Contact", "c", "LeadSource"), ["Partner"])
+        self.assertNotIn("PropertyValues", [e[1] for e in ex.errors])
+        # without the erring pass, the record's time decides: Salesforce's value, rejected
+        st0 = linked(R, sf, hs, {"c": "h"})
+        ex = model.plan_pass(R, st0, s2, t2)
+        self.assertEqual(value(ex, SF, "Contact", "c", "LeadSource"), ["Other"])
+        self.assertIn("PropertyValues", [e[1] for e in ex.errors])
+        # a pass that settles the pair drops the bound
+        ex = model.plan_pass(R, st, s2, t2)
+        model.commit(R, st, ex, s2, times_after=t2)
+        self.assertEqual(st.first_seen, {})
+
+
 class Computed(unittest.TestCase):
     def test_computed_field_sees_the_values_the_pass_decides(self):
         R = rules(people([{"sf": "FirstName", "hs": "firstname"}, {"sf": "LastName", "hs": "lastname"},
