@@ -7,6 +7,9 @@
 // Records a scope excludes are dropped. A record with a rule error is not
 // written; its errors go to stderr as JSON lines. Malformed lines too.
 // -j N maps chunks of lines on N threads and writes them in input order.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -429,6 +432,20 @@ void MapParallel(ChunkReader& reader, std::vector<std::unique_ptr<Mapper>>& mapp
   for (auto& th : threads) th.join();
 }
 
+// The number of lines of a regular file, estimated from its size and its first 64 KB (0: not
+// a regular file, or empty). Reads with pread: the file's position does not move.
+uint64_t EstimateLines(FILE* f) {
+  struct stat st;
+  int fd = fileno(f);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return 0;
+  std::string head(std::min<size_t>(65536, static_cast<size_t>(st.st_size)), '\0');
+  ssize_t n = pread(fd, head.data(), head.size(), 0);
+  if (n <= 0) return 0;
+  size_t lines = static_cast<size_t>(std::count(head.begin(), head.begin() + n, '\n'));
+  if (lines == 0) return 1;  // one long line so far: at least one record
+  return static_cast<uint64_t>(static_cast<double>(st.st_size) * static_cast<double>(lines) / static_cast<double>(n));
+}
+
 int RunMap(const MapArgs& a) {
   jit::EngineKind kind;
   if (!jit::ParseEngineKind(a.engine, &kind)) {
@@ -458,17 +475,25 @@ int RunMap(const MapArgs& a) {
   ApplyJitCacheOptions(a.jit_cache);
   jit::Runner engine(kind);
   int handle = engine.Add(&m->program);
-  // threads share the compiled code: `auto` compiles before the first record; on one thread
-  // it interprets while the program compiles on a background thread
-  if (a.jobs > 1 && kind == jit::EngineKind::kAuto) engine.CompileAll();
-  engine.set_background_compile(true);
-  for (const auto& w : engine.TakeWarnings()) std::cerr << "accord map: warning: " << w << "\n";
-
   FILE* in_file = a.input == "-" ? stdin : std::fopen(a.input.c_str(), "rb");
   if (!in_file) {
     std::cerr << "accord map: cannot read " << a.input << "\n";
     return kUsage;
   }
+  // `auto` compiles only when the input repays it: a regular file's size tells how many
+  // records come (unknown on a pipe: the program compiles once it is hot)
+  uint64_t expected = kind == jit::EngineKind::kAuto ? EstimateLines(in_file) : 0;
+  engine.set_expected_runs(expected);
+  // threads share the compiled code: `auto` compiles before the first record; on one thread
+  // it interprets while the program compiles on a background thread
+  if (a.jobs > 1 && kind == jit::EngineKind::kAuto) {
+    if (expected == 0 || expected >= jit::Runner::kColdBreakEven)
+      engine.CompileAll();
+    else if (expected >= jit::Runner::kWarmBreakEven)
+      engine.CompileAll(/*only_cached=*/true);
+  }
+  engine.set_background_compile(true);
+  for (const auto& w : engine.TakeWarnings()) std::cerr << "accord map: warning: " << w << "\n";
   auto start = std::chrono::steady_clock::now();
   ChunkReader reader(in_file);
   Writer writer;
@@ -490,10 +515,11 @@ int RunMap(const MapArgs& a) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr,
                  "accord map: %zu lines, %zu written, %zu out of scope, %zu with errors in %.3f s (%.0f records/s, "
-                 "engine %s%s, %d thread%s, JIT compile %.1f ms%s)\n",
+                 "engine %s%s, %d thread%s, JIT compile %.1f ms%s%s)\n",
                  c.lines, c.written, c.dropped, c.failed, secs, secs > 0 ? c.lines / secs : 0.0, a.engine.c_str(),
                  engine.is_native(handle) ? ", native" : ", interpreted", a.jobs, a.jobs == 1 ? "" : "s",
-                 engine.compile_ms(), engine.cache_stats().hits > 0 ? " from the JIT cache" : "");
+                 engine.compile_ms(), engine.cache_stats().hits > 0 ? " from the JIT cache" : "",
+                 expected > 0 ? (", auto expected ~" + std::to_string(expected) + " records").c_str() : "");
   }
   return c.failed > 0 ? kFindings : kOk;
 }

@@ -782,18 +782,19 @@ int Runner::Add(const ir::Program* program) {
   return h;
 }
 
-bool Runner::CompileAll() {
+bool Runner::CompileAll(bool only_cached) {
   JoinBackground();
   std::vector<int> todo;
   for (size_t i = 0; i < entries_.size(); ++i)
     if (!entries_[i].native && !entries_[i].failed) todo.push_back(static_cast<int>(i));
-  if (!todo.empty()) CompileEntries(todo);
+  if (!todo.empty() && !CompileEntries(todo, only_cached) && only_cached) return false;
   for (const auto& e : entries_)
     if (e.failed) return false;
   return true;
 }
 
-void Runner::CompileEntries(const std::vector<int>& which) {
+bool Runner::CompileEntries(const std::vector<int>& which, bool only_cached) {
+  if (only_cached && cache_dir_.empty()) return false;
   auto start = std::chrono::steady_clock::now();
   auto fail = [&](const std::string& why) {
     for (int h : which) entries_[h].failed = true;
@@ -802,7 +803,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
   if (fail_next_) {
     fail_next_ = false;
     fail("simulated failure");
-    return;
+    return false;
   }
   InitLLVM();
   if (!jit_) {
@@ -813,7 +814,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     if (!jtmb) {
       fail(ErrText(jtmb.takeError()));
       jit_.reset();
-      return;
+      return false;
     }
     jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
     jit_->target_id = jtmb->getTargetTriple().str() + "\n" + jtmb->getCPU() + "\n" + jtmb->getFeatures().getString() +
@@ -833,7 +834,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     if (!j) {
       fail(ErrText(j.takeError()));
       jit_.reset();
-      return;
+      return false;
     }
     jit_->lljit = std::move(*j);
     auto& jd = jit_->lljit->getMainJITDylib();
@@ -855,7 +856,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms)))) {
       fail(ErrText(std::move(err)));
       jit_.reset();
-      return;
+      return false;
     }
   }
   auto ctx = std::make_unique<llvm::LLVMContext>();
@@ -868,7 +869,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     std::string verr = ir::Verify(*entries_[h].program);
     if (!verr.empty()) {
       fail("invalid IR: " + verr);
-      return;
+      return false;
     }
     cg.Build(*entries_[h].program, name);
     names.push_back(name);
@@ -877,7 +878,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
   llvm::raw_string_ostream vos(verify_msg);
   if (llvm::verifyModule(*mod, &vos)) {
     fail("invalid LLVM IR: " + vos.str());
-    return;
+    return false;
   }
   jit_->cache.dir = cache_dir_;
   jit_->cache.last_error.clear();
@@ -893,6 +894,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     bool rejected = false;
     cached = LoadCached(cache_dir_, key, &rejected);
     if (rejected) ++cache_stats_.rejected;
+    if (!cached && only_cached) return false;  // the module is dropped; nothing else changed
     if (cached)
       ++cache_stats_.hits;
     else
@@ -902,21 +904,21 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     // skips the O2 pipeline and code generation
     if (auto err = jit_->lljit->addObjectFile(jit_->tracker, std::move(cached))) {
       fail(ErrText(std::move(err)));
-      return;
+      return false;
     }
   } else {
     OptimizeModule(*mod);
     if (auto err =
             jit_->lljit->addIRModule(jit_->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
       fail(ErrText(std::move(err)));
-      return;
+      return false;
     }
   }
   for (size_t i = 0; i < which.size(); ++i) {
     auto sym = jit_->lljit->lookup(names[i]);
     if (!sym) {
       fail(ErrText(sym.takeError()));
-      return;
+      return false;
     }
     entries_[which[i]].native = reinterpret_cast<NativeFn>(sym->getAddress());
   }
@@ -925,6 +927,7 @@ void Runner::CompileEntries(const std::vector<int>& which) {
     warnings_.push_back("JIT cache not written (" + jit_->cache.last_error + "); compiling without it");
   }
   compile_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return true;
 }
 
 Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
@@ -935,7 +938,16 @@ Value Runner::Run(int handle, ir::Frame& frame, const ir::Inputs& in) {
     else if (bg_handle_ == handle)
       return ir::Interpret(*e.program, frame, in);
   }
-  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && ++e.runs >= hot_after_) {
+  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && !e.interpret_only && expected_runs_ > 0 && e.runs == 0) {
+    // the caller said how many runs come: decide once, at the first
+    if (expected_runs_ < kColdBreakEven) {
+      e.interpret_only = true;
+      if (expected_runs_ >= kWarmBreakEven) CompileEntries({handle}, /*only_cached=*/true);
+    } else {
+      e.runs = hot_after_ - 1;  // compile now (below)
+    }
+  }
+  if (!e.native && kind_ == EngineKind::kAuto && !e.failed && !e.interpret_only && ++e.runs >= hot_after_) {
     if (!background_) {
       CompileEntries({handle});
     } else if (bg_handle_ < 0) {

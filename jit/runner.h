@@ -55,8 +55,9 @@ class Runner {
   // Registers a program (kept by pointer: it must outlive the engine's use).
   // With kJit the program is compiled now.
   int Add(const ir::Program* program);
-  // Compiles every registered program not compiled yet, in one module.
-  bool CompileAll();
+  // Compiles every registered program not compiled yet, in one module. only_cached: only if
+  // the object-code cache has that module (else nothing changes and false is returned).
+  bool CompileAll(bool only_cached = false);
   rt::Value Run(int handle, ir::Frame& frame, const ir::Inputs& in);
   // Runs `handle`'s native code, or the interpreter when it has none, on `program`: a copy of
   // the registered program (same code) with constants of its own. Never compiles and changes
@@ -69,6 +70,16 @@ class Runner {
   // it, and Run switches to the native code once it is ready (accord map). Off (the default):
   // Run compiles it before going on. Every other member waits for a running compile.
   void set_background_compile(bool on) { background_ = on; }
+  // kAuto: the caller's estimate of how many times each program will run (accord map knows a
+  // file's size). With it the first run decides, instead of the 1,000th: compile when the
+  // runs repay a cold compile (kColdBreakEven), load the object code when they repay only a
+  // cache hit and the cache has it (kWarmBreakEven), else interpret throughout. 0: unknown.
+  void set_expected_runs(uint64_t runs) { expected_runs_ = runs; }
+  // Measured on workload W (docs/benchmarks.md, issue 16): a cold compile costs ~0.5 ms and the
+  // JIT saves ~1.6-3.5 ns per IR instruction and record, so a compile repays itself after
+  // ~150,000-450,000 records whatever the program's size; a cache hit (~7 ms) after ~70,000.
+  static constexpr uint64_t kColdBreakEven = 400'000;
+  static constexpr uint64_t kWarmBreakEven = 60'000;
 
   // Makes the next compilation fail as a real LLVM failure would (tests of
   // the fallback path).
@@ -94,11 +105,14 @@ class Runner {
     NativeFn native = nullptr;
     uint32_t runs = 0;
     bool failed = false;
+    bool interpret_only = false;  // kAuto decided it will not pay for itself
   };
-  void CompileEntries(const std::vector<int>& which);
+  // only_cached: load the object code if the cache has it; otherwise change nothing (false)
+  bool CompileEntries(const std::vector<int>& which, bool only_cached = false);
   void JoinBackground() const;
   EngineKind kind_;
   uint32_t hot_after_;
+  uint64_t expected_runs_ = 0;
   std::vector<Entry> entries_;
   std::vector<std::string> warnings_;
   double compile_ms_ = 0;

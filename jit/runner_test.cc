@@ -194,6 +194,42 @@ TEST(JitCache, WarmRunLoadsTheObjectCodeAndAgreesWithTheInterpreter) {
   ExpectSameAsInterpreter(warm.jit, warm.h, again.program);
 }
 
+// `auto` told how many runs come (accord map on a regular file): it decides at the first run
+// whether a compile pays for itself - never below the cache-hit break-even, only from the
+// cache in between, at once above the cold break-even.
+TEST(JitCache, AutoWithExpectedRunsCompilesOnlyWhenItPays) {
+  CacheDir dir("expected");
+  Compiled c(kMixed);
+  auto runner = [&](uint64_t expected) {
+    auto e = std::make_unique<Runner>(EngineKind::kAuto, /*hot_after=*/3);
+    e->set_cache_dir(dir.path.string());
+    e->set_expected_runs(expected);
+    return e;
+  };
+  auto few = runner(Runner::kWarmBreakEven - 1);  // never compiles, however often it runs
+  int h = few->Add(&c.program);
+  ExpectSameAsInterpreter(*few, h, c.program);
+  EXPECT_FALSE(few->is_native(h));
+  EXPECT_EQ(few->cache_stats().misses + few->cache_stats().hits, 0);
+  auto mid = runner(Runner::kWarmBreakEven);  // the cache is empty: interprets, writes nothing
+  h = mid->Add(&c.program);
+  ExpectSameAsInterpreter(*mid, h, c.program);
+  EXPECT_FALSE(mid->is_native(h));
+  EXPECT_TRUE(dir.Files().empty());
+  auto many = runner(Runner::kColdBreakEven);  // compiles at the first run, and fills the cache
+  h = many->Add(&c.program);
+  RunProgram(*many, h, c.program, 1, 2);
+  EXPECT_TRUE(many->is_native(h));
+  ExpectSameAsInterpreter(*many, h, c.program);
+  ASSERT_EQ(dir.Files().size(), 1u);
+  auto mid2 = runner(Runner::kColdBreakEven - 1);  // now the cache has it: loaded at the first run
+  h = mid2->Add(&c.program);
+  RunProgram(*mid2, h, c.program, 1, 2);
+  EXPECT_TRUE(mid2->is_native(h));
+  EXPECT_EQ(mid2->cache_stats().hits, 1);
+  ExpectSameAsInterpreter(*mid2, h, c.program);
+}
+
 TEST(JitCache, CorruptOrTruncatedFileIsIgnoredRecompiledAndRewritten) {
   CacheDir dir("corrupt");
   Compiled c(kMixed);
