@@ -1127,6 +1127,33 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_FALSE(FindError(*h.store, "PropertyValues")) << "out of scope, nothing waits on the entry";
 }
 
+// Soak seed 70261217: a create whose response was lost (it had not landed) leaves a transient
+// Transport entry for its source; the source then leaves the sync's scope (a Lead converted)
+// before a pass could send the create again. Nothing waits on the entry any more, so it
+// leaves the log (docs/sync.md "The error log") - before, it stayed there forever, unresolved.
+TEST(SyncEngine, AnUnlinkedRecordLeavingTheScopeTakesItsErrorsOutOfTheLog) {
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict prefer salesforce
+  scope salesforce: Title != "Excluded"
+  Email     <-> email
+  LastName  <-> lastname
+}
+)");
+  LostAckConnector dropped(h.hs, 1, /*copies=*/0);  // the request never reached HubSpot
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, dropped);
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"Title", "Countess"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  ASSERT_TRUE(FindError(*h.store, "Transport")) << "the lost response waits visibly";
+  h.EditContact("003A", {{"Title", "Excluded"}});
+  WaitBackoff(*h.store);
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  EXPECT_FALSE(FindError(*h.store, "Transport")) << "out of scope, nothing waits on the entry";
+  EXPECT_TRUE(h.hs.All("contacts").empty()) << "and nothing was created out of scope";
+}
+
 // `else -> null` in a values table (docs/language.md §4): an unlisted value clears the
 // target, on create and on update; a listed one is translated.
 TEST(SyncEngine, AValuesTableElseNullClearsTheTarget) {

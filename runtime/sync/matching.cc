@@ -100,9 +100,14 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
       const Record* sf = s == 0 ? &r : nullptr;
       const Record* hs = s == 1 ? &r : nullptr;
       if (!InScope(p, s == 0 ? Side::kSalesforce : Side::kHubSpot, sf, hs, &err)) {
-        if (err.is_error())
+        if (err.is_error()) {
           Error(p.name, CategoryOfValue(err), ErrorRule(err, ""), s == 0 ? r.id : "", s == 1 ? r.id : "",
                 err.error_message(), true, s == 0 ? System::kHubSpot : System::kSalesforce, obj[1 - s]->name);
+        } else if ((s == 0 ? errors_sf.count({p.name, r.id}) : errors_hs.count({p.name, r.id})) && !opts->dry_run) {
+          // out of scope the record is neither matched nor created: nothing waits on its
+          // entries any more (a lost create's Transport entry, a quarantine), as for a pair
+          Check(store.ClearErrors(p.name, s == 0 ? r.id : "", s == 1 ? r.id : ""));
+        }
         continue;
       }
       cand[s].push_back(i);
