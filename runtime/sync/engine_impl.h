@@ -301,8 +301,11 @@ struct Engine::Impl {
   void Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, const WriteResult& res, Table* table, Work& w);
   void Triggers();
   // The HubSpot records a trigger on Salesforce record `r` sets.
+  // `pending`: set when a target is still to come - a Salesforce record the trigger would reach,
+  // not linked yet, whose create or link this pass could not finish (an error this pass, or an
+  // open create intent)
   std::vector<std::string> TriggerTargets(const Lifecycle& lc, const ir::TriggerPlan& tr, const schema::Object* src,
-                                          const Record& r);
+                                          const Record& r, bool* pending);
 };
 
 }  // namespace accord::sync

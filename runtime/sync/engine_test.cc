@@ -1154,6 +1154,41 @@ sync people: salesforce.Contact <-> hubspot.contacts {
   EXPECT_TRUE(h.hs.All("contacts").empty()) << "and nothing was created out of scope";
 }
 
+// Soak seed 80261246: a record created with a trigger's value whose create toward HubSpot failed
+// (transiently) fired the trigger with no target yet and was marked seen, so the pass that then
+// created its twin did not promote it: the promotion was lost to a transient fault (one pass
+// without the fault creates and promotes). A trigger whose target is still to come waits.
+TEST(SyncEngine, ATriggerWhoseTargetsCreateFailedFiresWhenTheTargetExists) {
+  Harness h(R"(
+lifecycle hubspot.contacts.lifecyclestage {
+  order subscriber < lead < marketingqualifiedlead < salesqualifiedlead < customer
+  forward only
+  when salesforce.Contact.Title becomes "CTO" then salesqualifiedlead
+}
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict prefer salesforce
+  Email     <-> email
+  LastName  <-> lastname
+}
+)");
+  LostAckConnector dropped(h.hs, 1, /*copies=*/0);  // the first create never reaches HubSpot
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, dropped);
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"Title", "CTO"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  ASSERT_TRUE(h.hs.All("contacts").empty());
+  WaitBackoff(*h.store);
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  auto link = h.store->FindBySalesforce("people", "003A");
+  ASSERT_TRUE(link) << "created on the second pass";
+  EXPECT_EQ(h.HsProp(link->hubspot_id, "lifecyclestage"), "salesqualifiedlead");
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  h.EditHs(link->hubspot_id, {{"lifecyclestage", "customer"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  EXPECT_EQ(h.HsProp(link->hubspot_id, "lifecyclestage"), "customer") << "fired once: seen now";
+}
+
 // `else -> null` in a values table (docs/language.md §4): an unlisted value clears the
 // target, on create and on update; a listed one is translated.
 TEST(SyncEngine, AValuesTableElseNullClearsTheTarget) {

@@ -35,6 +35,7 @@ void Engine::Impl::Triggers() {
       for (const Record& r : t->records) {
         if (r.deleted) continue;
         Text now = r.values[slot];
+        bool pending = false;  // a target is still to come: the change is not seen yet
         auto old_sh = store.Shadows("~lifecycle", r.id);
         Text old;
         bool seen = false;
@@ -46,7 +47,7 @@ void Engine::Impl::Triggers() {
         for (const ir::TriggerPlan* tr : triggers) {
           if (IsBlank(now) || *now != tr->value) continue;
           Table* hs = Load(Side::kHubSpot, lc.object);
-          for (const std::string& hid : TriggerTargets(lc, *tr, src, r)) {
+          for (const std::string& hid : TriggerTargets(lc, *tr, src, r, &pending)) {
             Record* h = hs->Find(hid);
             if (!h || h->deleted) continue;
             Text cur = h->values[lc.slot];
@@ -69,7 +70,14 @@ void Engine::Impl::Triggers() {
           }
         }
         for (auto& [hid, pw] : by_target) writes.push_back(std::move(pw));
-        if (by_target.empty() && !opts->dry_run)
+        // A target still to come (its create failed this pass): under `forward only` the change
+        // is not marked seen, so the trigger fires again once the target exists; firing again
+        // never lowers a stage. Without it a second firing could undo a user's change of a
+        // target already set, so the change is seen now, as before.
+        if (!lc.forward_only) pending = false;
+        if (pending)
+          for (auto& [hid, pw] : by_target) pw.lifecycle_field.clear();
+        if (by_target.empty() && !pending && !opts->dry_run)
           Check(store.PutShadow("~lifecycle", r.id, store::Shadow{key, now, std::nullopt}));
       }
       if (writes.empty()) continue;
@@ -86,7 +94,7 @@ void Engine::Impl::Triggers() {
           continue;
         }
         ++report->per_sync["lifecycle"].updated;
-        if (!opts->dry_run)
+        if (!opts->dry_run && !pw.lifecycle_field.empty())
           Check(store.PutShadow("~lifecycle", pw.lifecycle_record,
                                 store::Shadow{pw.lifecycle_field, pw.lifecycle_value, std::nullopt}));
         if (Record* h = hs->Find(pw.op.id)) h->values.set(static_cast<size_t>(lc.slot), pw.op.fields[0].second);
@@ -110,7 +118,7 @@ void Engine::Impl::Triggers() {
 
 // The HubSpot records a trigger on Salesforce record `r` sets.
 std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const ir::TriggerPlan& tr,
-                                                      const schema::Object* src, const Record& r) {
+                                                      const schema::Object* src, const Record& r, bool* pending) {
   std::vector<std::string> out;
   auto add = [&](const std::string& id) {
     if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
@@ -118,8 +126,10 @@ std::vector<std::string> Engine::Impl::TriggerTargets(const Lifecycle& lc, const
   auto linked_hs = [&](const std::string& sf_object, const std::string& sf_id) {
     for (const SyncPlan& p : plans) {
       if (p.cs->salesforce->name != sf_object || p.cs->hubspot != lc.object) continue;
+      bool linked = false;
       for (const store::Link& l : links[p.name])
-        if (l.salesforce_id == sf_id && l.state == store::LinkState::kActive) add(l.hubspot_id);
+        if (l.salesforce_id == sf_id && l.state == store::LinkState::kActive) add(l.hubspot_id), linked = true;
+      if (!linked && (logged_now.count({p.name, sf_id + "|"}) || IntentOf(p, 1, sf_id))) *pending = true;
     }
   };
   if (!tr.for_object) {
