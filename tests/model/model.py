@@ -840,7 +840,11 @@ def match_and_create(R, s, st, ex, snap, final, times, sem):
         elif len(S) == 1 and not H:
             if would_create:
                 create(HS, sid, r, k)
-        elif H or would_create:
+        elif [h for h in H if h in un_hs] or would_create:
+            # sync.md: 'Two candidates, or two records on this side with the key and a create
+            # that would follow' - a linked record on the other side is no candidate (soak
+            # seed 80261250: a second Contact with a linked person's email under `create in
+            # salesforce` is left alone: nothing would be linked or created)
             ex.errors.append((s.name, "Duplicates", SF, sid, f"key {k}: {len(S)} here, {len(H)} there"))
 
     for hid in sorted(un_hs):
@@ -860,7 +864,7 @@ def match_and_create(R, s, st, ex, snap, final, times, sem):
             # 'not created a second time: a Duplicates error says which record has it'
             if would_create and S[0] not in un_sf:
                 ex.errors.append((s.name, "Duplicates", HS, hid, f"key {k} belongs to a linked record"))
-        elif S or would_create:
+        elif [x for x in S if x in un_sf and x not in links] or would_create:
             ex.errors.append((s.name, "Duplicates", HS, hid, f"key {k}: {len(H)} here, {len(S)} there"))
     # HubSpot records another sync links whose key an unlinked record here has
     for hid, t in taken.items():

@@ -225,6 +225,18 @@ class Matching(unittest.TestCase):
         self.assertEqual(ex.creates, [])
         self.assertIn("Duplicates", [e[1] for e in ex.errors])
 
+    def test_a_second_record_with_a_linked_persons_key_waits_only_if_it_would_be_created(self):
+        # sync.md: 'two records on this side with the key and a create that would follow'
+        sf = {"Contact": {"c": {"Email": "a@x.test"}}}
+        hs = {"contacts": {"h": {"email": "a@x.test"}}}
+        for create, quarantined in (({"salesforce": {}}, False), ({"hubspot": {}}, True)):
+            R = rules(people([], create=create))
+            st = linked(R, sf, hs, {"c": "h"})
+            s = snap({"Contact": {"c": {"Email": "a@x.test"}, "d": {"Email": "A@X.TEST"}}}, hs)
+            ex = model.plan_pass(R, st, s)
+            self.assertEqual([e[3] for e in ex.errors if e[1] == "Duplicates"], ["d"] if quarantined else [])
+            self.assertEqual(ex.creates, [])
+
     def test_no_match_creates_and_a_blank_key_is_quarantined(self):
         R = rules(people([{"sf": "FirstName", "hs": "firstname"}, {"sf": "Id", "hs": "salesforce_contact_id",
                                                                     "dir": "->"}]))
