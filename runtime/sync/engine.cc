@@ -230,6 +230,7 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
   const std::string source = std::string(schema::SystemName(side)) + "." + object->name;
   if (!opts->dry_run) Check(store.ClearReadErrors(source));
   for (const ReadProblem& p : problems) {
+    if (!p.record_id.empty()) unreadable_ids[SideIndex(side)].insert(p.record_id);
     std::string id = p.record_id.empty() ? p.where : p.record_id;
     Error("", Category::kTransport, source, side == Side::kSalesforce ? id : "", side == Side::kHubSpot ? id : "",
           p.message, true, t.system, object->name);
@@ -382,6 +383,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   links.clear();
   for (auto& t : taken) t.clear();
   for (auto& u : unreadable) u.clear();
+  for (auto& u : unreadable_ids) u.clear();
   logged_now.clear();
   for (int s = 0; s < 2; ++s) tomb_known[s].clear(), tomb_set[s].clear();
   intents.clear();

@@ -152,6 +152,7 @@ struct Engine::Impl {
   // Records that could not be read this pass, per side and object: one of them may be
   // the record a create would duplicate.
   std::map<std::string, size_t> unreadable[2];
+  std::unordered_set<std::string> unreadable_ids[2];  // records this pass could not read (ids known)
   // (sync, "sf|hs") of every error logged in this pass
   std::set<std::pair<std::string, std::string>> logged_now;
   // Create intents left by earlier passes (a lost response, a crash), per sync:

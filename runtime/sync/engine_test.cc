@@ -588,6 +588,52 @@ void MergeHs(Harness& h, const std::string& merged, const std::string& survivor)
   h.EditHs(survivor, {{"hs_merged_object_ids", merged}});
 }
 
+// A system whose record `id` cannot be read (malformed on the wire): Load leaves it out and
+// reports it, as the connectors do.
+class UnreadableRecordConnector : public Wrapper {
+ public:
+  UnreadableRecordConnector(Connector& inner, std::string id) : Wrapper(inner), id_(std::move(id)) {}
+  base::Status Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p) override {
+    base::Status st = inner_.Load(o, out, p);
+    auto it = std::find_if(out->begin(), out->end(), [&](const Record& r) { return r.id == id_; });
+    if (it != out->end()) {
+      out->erase(it);
+      p->push_back({id_, "", "record " + id_ + ": IsDeleted is an object"});
+    }
+    return st;
+  }
+
+ private:
+  std::string id_;
+};
+
+// Soak seed 80261274: HubSpot merged A's contact into B's (both linked) while Salesforce's 003A
+// could not be read. The pass took the merge for a delete (the kept record unknown), ended the
+// link with a tombstone and logged nothing: the merge's "merge it in Salesforce too" entry was
+// lost. Unknown is not absent: the pair waits until 003A reads again.
+TEST(SyncEngine, AMergeSeenWhileTheOtherRecordIsUnreadableWaitsForIt) {
+  Harness h(kPeoplePropagate);
+  h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}});
+  h.PutContact("003B", {{"LastName", "Lovelace"}, {"Email", "ada.lovelace@example.com"}});
+  h.Pass();
+  std::string hs_a = h.store->FindBySalesforce("people", "003A")->hubspot_id;
+  std::string hs_b = h.store->FindBySalesforce("people", "003B")->hubspot_id;
+  MergeHs(h, hs_a, hs_b);
+  UnreadableRecordConnector sf(h.sf, "003A");
+  Engine blind(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, sf, h.hs);
+  ASSERT_TRUE(blind.RunPass(PassOptions{}).ok);
+  auto link = h.store->FindBySalesforce("people", "003A");
+  ASSERT_TRUE(link);
+  EXPECT_EQ(link->state, store::LinkState::kActive) << "nothing is decided for a pair with an unreadable record";
+  PassReport r = h.Pass();  // 003A reads again
+  EXPECT_EQ(r.Total().deleted, 0);
+  EXPECT_NE((*h.sf.Get("Contact", "003A"))["IsDeleted"], true);
+  bool logged = false;
+  for (const auto& e : h.store->Errors("people"))
+    logged |= e.category == "Duplicates" && e.salesforce_id == "003A" && e.message.find("merged") != std::string::npos;
+  EXPECT_TRUE(logged) << "the merge's entry: someone must merge them in Salesforce too";
+}
+
 TEST(SyncEngine, AHubSpotMergeMovesTheLinkToTheSurvivorAndDeletesNothing) {
   Harness h(kPeoplePropagate);
   h.PutContact("003A", {{"LastName", "Lovelace"}, {"Email", "ada@example.com"}, {"Title", "Countess"}});

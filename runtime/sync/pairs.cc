@@ -62,6 +62,13 @@ void Engine::Impl::RunSync(SyncPlan& p) {
       ++stats.unchanged;
       continue;
     }
+    // unknown is not absent: a record of the pair this pass could not read (its read error is
+    // in the log) may be alive, or the survivor of a merge; nothing is decided for the pair
+    // (soak seed 80261274: a merge in HubSpot was taken for a delete while the Contact was
+    // unreadable, and the link ended without the merge's entry)
+    if ((!rec[0] && unreadable_ids[0].count(link.salesforce_id)) ||
+        (!rec[1] && unreadable_ids[1].count(link.hubspot_id)))
+      continue;
     // deletes
     if ((rec[0] && rec[0]->deleted) || (rec[1] && rec[1]->deleted) || Tombstoned(0, link.salesforce_id) ||
         Tombstoned(1, link.hubspot_id)) {

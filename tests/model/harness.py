@@ -272,6 +272,9 @@ class Runner:
                 self.stats["faults_seen"] += 1
         if self.verbose:
             print(f"    pass: exit {rc} in {time.time() - t0:.2f}s")
+        if os.environ.get("ACCORD_MODEL_KEEP"):  # every pass's report and stderr, for inspection
+            with open(os.path.join(self.tmp, "passes.log"), "a") as f:
+                f.write(f"=== pass {self.stats['passes'] + 1}: exit {rc}\n{out}\n{err}\n")
         self.stats["passes"] += 1
         if faulted:
             self.stats["faulted_passes"] += 1
