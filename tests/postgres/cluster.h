@@ -30,6 +30,8 @@ class PostgresCluster {
   // postgresql://accord@127.0.0.1:PORT/postgres (trust authentication, no password).
   const std::string& url() const { return url_; }
   int port() const { return port_; }
+  // The cluster's data folder (its postmaster.pid names the server process).
+  std::string data_dir() const { return dir_ + "/data"; }
   // A new empty schema of the cluster's database and the URL whose search_path is it:
   // a clean state store per test without creating a database.
   base::Result<std::string> FreshSchema(const std::string& name);

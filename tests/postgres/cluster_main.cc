@@ -1,5 +1,5 @@
 // pg_cluster [--durable]: starts a throwaway PostgreSQL cluster (cluster.h), prints its
-// URL on one line, and stops and removes it when its standard input closes (or on
+// URL on one line and its data folder on the next, and stops and removes it when its standard input closes (or on
 // SIGINT/SIGTERM). For scripts: tests/e2e/postgres_test.py, bench/sync/run.sh.
 #include <unistd.h>
 
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     std::cerr << "pg_cluster: " << why << "\n";
     return 1;
   }
-  std::cout << c->url() << std::endl;
+  std::cout << c->url() << "\n" << c->data_dir() << std::endl;
   // a signal interrupts the read below (no SA_RESTART) and the cluster is stopped
   struct sigaction sa = {};
   sa.sa_handler = Ignore;
