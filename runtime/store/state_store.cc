@@ -142,6 +142,18 @@ CREATE TABLE changes_seen (
   PRIMARY KEY (sync, salesforce_id, field, side)
 ) WITHOUT ROWID;
 )sql",
+    // 5: leases for `accord serve` (one worker per project, a fencing token checked by every
+    //    commit), and the token each write-ahead record was written under.
+    R"sql(
+CREATE TABLE leases (
+  project TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  token INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+ALTER TABLE pending_updates ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE create_intents ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
@@ -319,7 +331,22 @@ Status StateStore::Migrate() {
 }
 
 Status StateStore::Begin() { return db_->Begin(/*exclusive=*/false); }
-Status StateStore::Commit() { return db_->Commit(); }
+Status StateStore::Commit() {
+  if (!fence_project_.empty()) {
+    // the lease row stays locked (PostgreSQL) until the commit: a takeover waits for it, and
+    // one that committed first leaves another token here
+    Stmt s(*db_, "UPDATE leases SET token = token WHERE project = ?1 AND token = ?2");
+    Status st = s.Text(1, fence_project_).Int(2, fence_token_).Run();
+    if (st && s.Changes() == 0)
+      st = Status::Error("lost the lease of " + fence_project_ + " (fencing token " + std::to_string(fence_token_) +
+                         "): another worker holds it now; this transaction is rolled back");
+    if (!st) {
+      (void)db_->Rollback();  // the lost lease is the failure to report
+      return st;
+    }
+  }
+  return db_->Commit();
+}
 Status StateStore::Rollback() { return db_->Rollback(); }
 
 Status StateStore::PutLink(const Link& l) {
@@ -461,9 +488,9 @@ std::unordered_map<std::string, std::vector<Shadow>> StateStore::AllShadows(cons
 Status StateStore::PutPending(const std::string& sync, const std::string& sf_id, const std::string& target,
                               const std::string& data) {
   Stmt s(*db_,
-         "INSERT INTO pending_updates (sync, salesforce_id, target_system, data) VALUES (?1, ?2, ?3, ?4) "
-         "ON CONFLICT(sync, salesforce_id, target_system) DO UPDATE SET data = excluded.data");
-  return s.Text(1, sync).Text(2, sf_id).Text(3, target).Text(4, data).Run();
+         "INSERT INTO pending_updates (sync, salesforce_id, target_system, data, fence) VALUES (?1, ?2, ?3, ?4, ?5) "
+         "ON CONFLICT(sync, salesforce_id, target_system) DO UPDATE SET data = excluded.data, fence = excluded.fence");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, target).Text(4, data).Int(5, fence_token_).Run();
 }
 
 Status StateStore::ClearPending(const std::string& sync, const std::string& sf_id, const std::string& target) {
@@ -472,10 +499,10 @@ Status StateStore::ClearPending(const std::string& sync, const std::string& sf_i
 }
 
 std::vector<PendingUpdate> StateStore::Pending(const std::string& sync) {
-  Stmt s(*db_, "SELECT salesforce_id, target_system, data FROM pending_updates WHERE sync = ?1");
+  Stmt s(*db_, "SELECT salesforce_id, target_system, data, fence FROM pending_updates WHERE sync = ?1");
   s.Text(1, sync);
   std::vector<PendingUpdate> out;
-  while (s.Row()) out.push_back(PendingUpdate{s.Col(0), s.Col(1), s.Col(2)});
+  while (s.Row()) out.push_back(PendingUpdate{s.Col(0), s.Col(1), s.Col(2), s.ColInt(3)});
   return out;
 }
 
@@ -508,16 +535,17 @@ std::optional<Cursor> StateStore::GetCursor(const std::string& system, const std
 Status StateStore::AddIntent(const std::string& sync, const std::string& target, const std::string& source_id,
                              const std::string& data) {
   Stmt s(*db_,
-         "INSERT INTO create_intents (sync, target_system, source_id, created_at, data) VALUES (?1, ?2, ?3, ?4, ?5) "
-         "ON CONFLICT(sync, target_system, source_id) DO UPDATE SET data = excluded.data");
-  return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Text(5, data).Run();
+         "INSERT INTO create_intents (sync, target_system, source_id, created_at, data, fence) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+         "ON CONFLICT(sync, target_system, source_id) DO UPDATE SET data = excluded.data, fence = excluded.fence");
+  return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Text(5, data).Int(6, fence_token_).Run();
 }
 
 std::vector<Intent> StateStore::AllIntents(const std::string& sync) {
-  Stmt s(*db_, "SELECT target_system, source_id, data FROM create_intents WHERE sync = ?1");
+  Stmt s(*db_, "SELECT target_system, source_id, data, fence FROM create_intents WHERE sync = ?1");
   s.Text(1, sync);
   std::vector<Intent> out;
-  while (s.Row()) out.push_back(Intent{s.Col(0), s.Col(1), s.Col(2)});
+  while (s.Row()) out.push_back(Intent{s.Col(0), s.Col(1), s.Col(2), s.ColInt(3)});
   return out;
 }
 
@@ -704,6 +732,44 @@ std::vector<SeenChange> StateStore::AllSeen(const std::string& sync) {
   while (s.Row())
     out.push_back(SeenChange{sync, s.Col(0), s.Col(1), static_cast<int>(s.ColInt(2)), s.OptCol(3), s.Col(4)});
   return out;
+}
+
+base::Result<int64_t> StateStore::AcquireLease(const std::string& project, const std::string& holder, int64_t ttl_ms) {
+  int64_t now = Now();
+  {
+    Stmt s(*db_,
+           "INSERT INTO leases (project, holder, token, expires_at) VALUES (?1, ?2, 1, ?3) "
+           "ON CONFLICT(project) DO UPDATE SET "
+           "token = CASE WHEN leases.holder = excluded.holder THEN leases.token ELSE leases.token + 1 END, "
+           "holder = excluded.holder, expires_at = excluded.expires_at "
+           "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4 "
+           "RETURNING token");
+    s.Text(1, project).Text(2, holder).Int(3, now + ttl_ms).Int(4, now);
+    sql::StepResult r = s.Step();
+    if (r == sql::StepResult::kError) return Status::Error("taking the lease of " + project + ": " + s.error());
+    if (r == sql::StepResult::kRow) return s.ColInt(0);
+  }
+  std::optional<Lease> held = GetLease(project);
+  if (!held) return Status::Error("the lease of " + project + " is held by another worker");
+  return Status::Error("the lease of " + project + " is held by " + held->holder + " for another " +
+                       std::to_string(std::max<int64_t>(0, held->expires_at - now)) + " ms");
+}
+
+Status StateStore::ReleaseLease(const std::string& project, const std::string& holder) {
+  Stmt s(*db_, "UPDATE leases SET expires_at = 0 WHERE project = ?1 AND holder = ?2");
+  return s.Text(1, project).Text(2, holder).Run();
+}
+
+std::optional<Lease> StateStore::GetLease(const std::string& project) {
+  Stmt s(*db_, "SELECT holder, token, expires_at FROM leases WHERE project = ?1");
+  s.Text(1, project);
+  if (!s.Row()) return std::nullopt;
+  return Lease{s.Col(0), s.ColInt(1), s.ColInt(2)};
+}
+
+void StateStore::Fence(const std::string& project, int64_t token) {
+  fence_project_ = project;
+  fence_token_ = token;
 }
 
 int64_t StateStore::StartRun(const std::string& command) {

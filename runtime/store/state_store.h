@@ -37,7 +37,7 @@ std::string RedactLocation(const std::string& location);
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -45,6 +45,7 @@ std::string_view LinkStateName(LinkState s);
 // A create sent (or about to be) whose acknowledgement has not been stored.
 struct Intent {
   std::string target_system, source_id, data;
+  int64_t fence = 0;  // the fencing token of the lease it was written under (0: none)
 };
 
 struct Link {
@@ -93,6 +94,15 @@ struct SeenChange {
 // shadows that move if it landed (checked on the next pass after a crash).
 struct PendingUpdate {
   std::string salesforce_id, target_system, data;
+  int64_t fence = 0;  // the fencing token of the lease it was written under (0: none)
+};
+
+// A project's lease (`accord serve`: one worker at a time per project). `token` grows by
+// one whenever the lease changes holder: the fencing token.
+struct Lease {
+  std::string holder;
+  int64_t token = 0;
+  int64_t expires_at = 0;  // ms since the epoch, by the clock of the worker that took it
 };
 
 class StateStore {
@@ -201,6 +211,21 @@ class StateStore {
   Status DropSeen(const std::string& sync, const std::string& sf_id, const std::string& field, int side);
   std::vector<SeenChange> AllSeen(const std::string& sync);
 
+  // Leases. AcquireLease takes the lease of `project` for `ttl_ms` when it is free, expired
+  // or already `holder`'s (a renewal), and returns its fencing token: unchanged on a renewal,
+  // one more than any before when the holder changes. Another holder's live lease is an
+  // error that names it. `holder` names one process (host, pid, a random part): a restarted
+  // worker must not inherit its predecessor's token. Clocks only decide when a lease
+  // expires; the token keeps the state safe when they disagree.
+  base::Result<int64_t> AcquireLease(const std::string& project, const std::string& holder, int64_t ttl_ms);
+  Status ReleaseLease(const std::string& project, const std::string& holder);  // expires it now
+  std::optional<Lease> GetLease(const std::string& project);
+  // From now on every Commit checks, inside its transaction, that `project`'s lease still
+  // has `token` (and holds its row until the commit, so a takeover waits for it); when
+  // another worker took the lease over, the transaction is rolled back and Commit fails.
+  // Write-ahead records (intents, pending updates) carry the token.
+  void Fence(const std::string& project, int64_t token);
+
   // Run history.
   int64_t StartRun(const std::string& command);
   Status FinishRun(int64_t run, const std::string& status, const std::string& stats_json);
@@ -214,6 +239,8 @@ class StateStore {
   std::vector<SyncError> Entries(const std::string& sync, bool notes);
   std::unique_ptr<sql::Connection> db_;
   int version_ = 0;
+  std::string fence_project_;  // Fence: "" = not fenced
+  int64_t fence_token_ = 0;
 };
 
 }  // namespace accord::store

@@ -9,9 +9,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -358,6 +361,116 @@ TEST_P(StateStoreTest, TextABackendCannotHoldIsAnError) {
     EXPECT_EQ(back->hubspot_id, "501" + id);
   }
   EXPECT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive})) << "the store still works";
+}
+
+// accord serve: one holder per project; the token grows when the holder changes, never on a renewal.
+TEST_P(StateStoreTest, LeasesGoToOneHolderAtATime) {
+  auto s = Fresh();
+  auto a = s->AcquireLease("acme", "host-a:1", 60000);
+  ASSERT_TRUE(a) << a.status().message;
+  EXPECT_EQ(*a, 1);
+  auto b = s->AcquireLease("acme", "host-b:2", 60000);
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.status().message.find("held by host-a:1"), std::string::npos) << b.status().message;
+  EXPECT_EQ(*s->AcquireLease("acme", "host-a:1", 60000), 1) << "a renewal keeps the token";
+  EXPECT_EQ(*s->AcquireLease("globex", "host-b:2", 60000), 1) << "leases are per project";
+  ASSERT_TRUE(s->ReleaseLease("acme", "host-a:1"));
+  EXPECT_EQ(*s->AcquireLease("acme", "host-b:2", 60000), 2);
+  EXPECT_FALSE(s->AcquireLease("acme", "host-a:1", 60000));
+  EXPECT_EQ(s->GetLease("acme")->holder, "host-b:2");
+  // an expired lease is taken over without its holder's consent
+  ASSERT_TRUE(s->AcquireLease("initech", "host-a:1", 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(*s->AcquireLease("initech", "host-b:2", 60000), 2);
+}
+
+// A worker whose lease was taken over never commits again, whatever it wrote since, and
+// its write-ahead records say which token they were written under.
+TEST_P(StateStoreTest, AFencedWorkerThatLostItsLeaseCommitsNothing) {
+  auto a = OpenOk(Durable());
+  auto b = OpenOk(Durable());
+  auto token = a->AcquireLease("acme", "host-a:1", 1);
+  ASSERT_TRUE(token);
+  a->Fence("acme", *token);
+  ASSERT_TRUE(a->Begin());
+  ASSERT_TRUE(a->AddIntent("people", "hubspot", "003A", "{}"));
+  ASSERT_TRUE(a->PutLink({"people", "003A", "501", LinkState::kActive}));
+  ASSERT_TRUE(a->Commit()) << "still the holder";
+  ASSERT_EQ(b->AllIntents("people").size(), 1u);
+  EXPECT_EQ(b->AllIntents("people")[0].fence, *token);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a's lease expires; b takes over
+  auto taken = b->AcquireLease("acme", "host-b:2", 60000);
+  ASSERT_TRUE(taken) << taken.status().message;
+  EXPECT_GT(*taken, *token);
+  b->Fence("acme", *taken);
+
+  ASSERT_TRUE(a->Begin());
+  ASSERT_TRUE(a->PutLink({"people", "003B", "502", LinkState::kActive}));
+  ASSERT_TRUE(a->PutPending("people", "003A", "hubspot", "{}"));
+  Status st = a->Commit();
+  EXPECT_FALSE(st.ok);
+  EXPECT_NE(st.message.find("lost the lease of acme"), std::string::npos) << st.message;
+  EXPECT_FALSE(b->FindBySalesforce("people", "003B")) << "nothing of the lost transaction is kept";
+  EXPECT_TRUE(b->Pending("people").empty());
+
+  ASSERT_TRUE(b->Begin());
+  ASSERT_TRUE(b->PutPending("people", "003A", "hubspot", "{}"));
+  ASSERT_TRUE(b->Commit()) << "the new holder commits";
+  ASSERT_EQ(a->Pending("people").size(), 1u);
+  EXPECT_EQ(a->Pending("people")[0].fence, *taken);
+}
+
+// Workers racing for one project with short leases: a commit under token t never lands after
+// one under a larger token (each transaction reads the largest token committed so far; when
+// it is larger than its own, the lease had moved on before it, and its commit must fail).
+TEST_P(StateStoreTest, RacingWorkersNeverCommitUnderAnOldToken) {
+  { OpenOk(Durable()); }  // migrated once, before the race
+  std::atomic<int> commits{0}, refused{0}, stale_commits{0};
+  std::vector<std::string> failures;
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w)
+    workers.emplace_back([&, w, location = Durable()] {
+      Status st;
+      auto s = StateStore::Open(location, &st);
+      if (!s) {
+        std::lock_guard<std::mutex> l(mu);
+        failures.push_back(st.message);
+        return;
+      }
+      std::string me = "worker-" + std::to_string(w);
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+      while (std::chrono::steady_clock::now() < deadline) {
+        auto token = s->AcquireLease("acme", me, 15);
+        if (!token) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          continue;
+        }
+        s->Fence("acme", *token);
+        for (int i = 0; i < 5; ++i) {
+          if (!s->Begin()) break;
+          int64_t seen = std::stoll(s->GetMeta("max_token").value_or("0"));
+          (void)s->PutMeta("max_token", std::to_string(std::max(seen, *token)));  // checked by the commit
+          (void)s->PutLink({"people", me + "-" + std::to_string(i), me + "-" + std::to_string(i), LinkState::kActive});
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a takeover may commit meanwhile
+          if (s->Commit()) {
+            ++commits;
+            if (seen > *token) ++stale_commits;
+          } else {
+            ++refused;
+            break;
+          }
+          // outside a transaction (SQLite lets no one else write during one): the lease may expire
+          std::this_thread::sleep_for(std::chrono::milliseconds(3 * (w + 1)));
+        }
+      }
+    });
+  for (auto& t : workers) t.join();
+  for (const std::string& f : failures) ADD_FAILURE() << f;
+  EXPECT_EQ(stale_commits.load(), 0);
+  EXPECT_GT(commits.load(), 10);
+  EXPECT_GT(refused.load(), 0) << "the leases never changed hands during a transaction: the race did not happen";
 }
 
 TEST(StateStore, GarbageFileIsAClearErrorNotACrash) {
