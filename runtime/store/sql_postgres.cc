@@ -101,10 +101,7 @@ class PgStatement : public Statement {
   }
   std::string Error() override { return error_; }
   // The session was replaced (a reconnect): prepare again on the next run.
-  void Forget(PGconn* conn) {
-    conn_ = conn;
-    prepared_ = false;
-  }
+  void Forget() { prepared_ = false; }
 
  private:
   bool Slot(int i) {
@@ -176,8 +173,18 @@ class PgConnection : public Connection {
     return out;
   }
 
+  // A session lost since the last transaction (the server restarted, the network dropped)
+  // is opened again here, between transactions, where nothing is in flight.
   Status Begin(bool exclusive) override {
-    if (Status st = Exec("BEGIN", false); !st) return st;
+    if (want_lock_ && !locked_) {  // lost with a session, and another process took it meanwhile
+      if (Status l = LockExclusive(); !l) return l;
+    }
+    Status st = Exec("BEGIN", false);
+    if (!st && PQstatus(conn_) == CONNECTION_BAD) {
+      if (Status r = Reconnect(); !r) return r;
+      st = Exec("BEGIN", false);
+    }
+    if (!st) return st;
     return exclusive ? Exec(kMigrationLock, false) : Status::Ok();
   }
 
@@ -198,6 +205,7 @@ class PgConnection : public Connection {
   // A lock whose holder just exited is released when its server process notices, a
   // moment later: tried for up to two seconds.
   Status LockExclusive() override {
+    want_lock_ = true;
     for (int attempt = 0; !locked_; ++attempt) {
       PGresult* r = PQexec(conn_, kWriterLock);
       bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
@@ -227,8 +235,21 @@ class PgConnection : public Connection {
   bool postgresql() const override { return true; }
 
  private:
+  // The same server again: statements are prepared again (they belong to a session), and
+  // the writer's lock taken again, which fails if another process took it meanwhile.
+  Status Reconnect() {
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK)
+      return Status::Error("lost the connection to the PostgreSQL state store " + shown_ +
+                           " and cannot reconnect: " + FirstLine(PQerrorMessage(conn_)));
+    for (auto& [sql, st] : cache_) st->Forget();
+    locked_ = false;
+    return want_lock_ ? LockExclusive() : Status::Ok();
+  }
+
   PGconn* conn_;
   std::string shown_;
+  bool want_lock_ = false;  // LockExclusive was asked for: every transaction needs the lock
   bool locked_ = false;
   std::unordered_map<const char*, std::unique_ptr<PgStatement>> cache_;
 };

@@ -473,6 +473,36 @@ TEST_P(StateStoreTest, RacingWorkersNeverCommitUnderAnOldToken) {
   EXPECT_GT(refused.load(), 0) << "the leases never changed hands during a transaction: the race did not happen";
 }
 
+// A server restart between transactions (PostgreSQL: every session cut) costs nothing: the
+// next transaction reconnects, prepares its statements again and takes the writer's lock again.
+TEST_P(StateStoreTest, AServerRestartBetweenTransactionsIsSurvived) {
+  auto a = OpenOk(Durable());
+  ASSERT_TRUE(a->LockExclusive());
+  ASSERT_TRUE(a->PutLink({"people", "003A", "501", LinkState::kActive}));
+  EXPECT_TRUE(a->FindBySalesforce("people", "003A"));  // its statements prepared
+  if (pg()) ASSERT_TRUE(cluster_->Restart());
+  ASSERT_TRUE(a->Begin());
+  ASSERT_TRUE(a->PutLink({"people", "003B", "502", LinkState::kActive}));
+  EXPECT_TRUE(a->FindBySalesforce("people", "003A"));
+  ASSERT_TRUE(a->Commit());
+  auto b = OpenOk(Durable());
+  EXPECT_TRUE(b->FindBySalesforce("people", "003B"));
+  EXPECT_FALSE(b->LockExclusive()) << "the writer's lock is held again";
+  if (!pg()) return;
+  // another process takes the lock while the session is gone: no transaction runs without it
+  ASSERT_TRUE(cluster_->Restart());
+  b.reset();
+  auto c = OpenOk(Durable());
+  ASSERT_TRUE(c->LockExclusive());
+  Status st = a->Begin();
+  EXPECT_FALSE(st.ok);
+  EXPECT_NE(st.message.find("another accord process"), std::string::npos) << st.message;
+  EXPECT_FALSE(a->Begin()) << "nor the one after";
+  c.reset();
+  EXPECT_TRUE(a->Begin()) << "free again";
+  EXPECT_TRUE(a->Rollback());
+}
+
 TEST(StateStore, GarbageFileIsAClearErrorNotACrash) {
   std::string path = TempPath("garbage");
   {

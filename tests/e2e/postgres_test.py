@@ -31,6 +31,16 @@ from sandbox_client import Sandbox  # noqa: E402
 PG_CLUSTER = os.environ.get("PG_CLUSTER", "build/tests/pg_cluster")
 PG_BIN = os.environ.get("ACCORD_PG_BIN", "/usr/lib/postgresql/15/bin")
 PASSWORD = "Pl4nted-pg-Secret"
+DATA_DIR = None  # the cluster's data folder (pg_cluster's second line)
+
+
+def restart_cluster():
+    """pg_ctl restart -m fast: every session is cut (as the postgres user when root, as pg_cluster runs it)."""
+    cmd = [os.path.join(PG_BIN, "pg_ctl"), "-D", DATA_DIR, "-l", os.path.join(os.path.dirname(DATA_DIR), "server.log"),
+           "-m", "fast", "-w", "restart"]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
 def start_cluster():
@@ -39,6 +49,8 @@ def start_cluster():
                          text=True)
     url = p.stdout.readline().strip()
     if url:
+        global DATA_DIR
+        DATA_DIR = p.stdout.readline().strip()
         return p, url
     why = p.stderr.read().strip()
     p.wait()
@@ -91,6 +103,23 @@ def one_writer(sb, url, tmp):
                   "another accord process is using the state store" in r.stderr, f"rc {r.returncode}: {r.stderr}")
         r = e2e.accord(["errors", "--state", url])
         e2e.check("accord errors reads the state while --watch holds it", r.returncode in (0, 1), r.stderr)
+
+        # PostgreSQL restarts under the watch: its next pass reconnects and syncs the next edit
+        r = restart_cluster()
+        e2e.check("the PostgreSQL cluster restarts", r.returncode == 0, r.stdout + r.stderr)
+        ada = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Lovelace'")[0]["Id"]
+        sb.http(sb.sf, "PATCH", f"{e2e.API}/sobjects/Contact/{ada}", {"Title": "After the restart"})
+        arrived = False
+        deadline = time.time() + 60
+        while time.time() < deadline and not arrived:
+            found = sb.hs_search("contacts", "email", "ada.lovelace@example.com")
+            arrived = bool(found) and found[0]["properties"].get("jobtitle") == "After the restart"
+            time.sleep(0.3)
+        e2e.check("--watch syncs again after PostgreSQL restarted", arrived and watch.poll() is None,
+                  open(os.path.join(tmp, "watch.log")).read()[-2000:])
+        r = e2e.run_pass(sb, url)
+        e2e.check("the watch took its lock again after the restart", r.returncode == 2 and
+                  "another accord process is using the state store" in r.stderr, f"rc {r.returncode}: {r.stderr}")
     finally:
         watch.terminate()
         watch.wait(20)

@@ -176,6 +176,15 @@ PostgresCluster::~PostgresCluster() {
   waitpid(watchdog_, &status, 0);
 }
 
+base::Status PostgresCluster::Restart() {
+  std::string log = dir_ + "/commands.log";
+  if (Run({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/server.log", "-m", "fast", "-w", "-t", "60",
+           "restart"},
+          as_postgres_, log) != 0)
+    return base::Status::Error("pg_ctl restart failed:\n" + Tail(log));
+  return base::Status::Ok();
+}
+
 base::Status PostgresCluster::Exec(const std::string& url, const std::string& sql) {
   PGconn* conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -35,6 +35,8 @@ class PostgresCluster {
   // A new empty schema of the cluster's database and the URL whose search_path is it:
   // a clean state store per test without creating a database.
   base::Result<std::string> FreshSchema(const std::string& name);
+  // Restarts the server (pg_ctl restart -m fast): every session is cut.
+  base::Status Restart();
   // Runs SQL (no parameters) against `url`.
   static base::Status Exec(const std::string& url, const std::string& sql);
 
