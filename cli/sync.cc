@@ -302,7 +302,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } while (!g_stop);
   if (!dry_run && exit_code == kFindings && a.format == "text")
-    std::cout << "see the error log: accord errors --state " << state << "\n";
+    std::cout << "see the error log: accord errors --state " << store::RedactLocation(state) << "\n";
   return a.watch ? kOk : exit_code;
 }
 
@@ -316,12 +316,18 @@ struct LogArgs {
 std::unique_ptr<store::StateStore> OpenLog(const LogArgs& a, const char* verb) {
   std::string state = !a.state.empty() ? a.state : !a.data.empty() ? DefaultState(a.data) : "";
   if (state.empty()) {
-    std::cerr << "accord " << verb << ": name the state file (--state FILE) or the data folder (--data DIR)\n";
+    std::cerr << "accord " << verb
+              << ": name the state (--state FILE or --state postgresql://...) or the data folder (--data DIR)\n";
     return nullptr;
   }
-  std::error_code ec;
-  if (!fs::exists(state, ec)) {
-    std::cerr << "accord " << verb << ": no state file " << state << " (has `accord run` run yet?)\n";
+  base::Result<bool> exists = store::StateStore::Exists(state);
+  if (!exists) {
+    std::cerr << "accord " << verb << ": " << exists.status().message << "\n";
+    return nullptr;
+  }
+  if (!*exists) {
+    std::cerr << "accord " << verb << ": no state " << (store::IsPostgresLocation(state) ? "in " : "file ")
+              << store::RedactLocation(state) << " (has `accord run` run yet?)\n";
     return nullptr;
   }
   store::Status st;
@@ -433,7 +439,9 @@ void AddPassOptions(CLI::App* cmd, PassArgs& a) {
 void AddDataOptions(CLI::App* cmd, DataArgs& a) {
   cmd->add_option("--data", a.data, "a jsonl data folder: DIR/salesforce/<Object>.jsonl, DIR/hubspot/<object>.jsonl");
   AddRemoteOptions(cmd, a.remote);
-  cmd->add_option("--state", a.state, "the state file (default: DIR/accord-state.db; with URLs ./accord-state.db)");
+  cmd->add_option("--state", a.state,
+                  "the state: a SQLite file (default: DIR/accord-state.db; with URLs ./accord-state.db) or "
+                  "postgresql://USER@HOST:PORT/DB");
 }
 
 base::Status CheckDataArgs(const DataArgs& a, const char* verb) {
@@ -455,11 +463,14 @@ base::Status CheckDataArgs(const DataArgs& a, const char* verb) {
 }
 
 base::Status OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out) {
-  std::error_code ec;
   bool remote = a.remote.remote();
   out->state = !a.state.empty() ? a.state : remote ? std::string("accord-state.db") : DefaultState(a.data);
-  // a plan never creates a state file
-  if (dry_run && !fs::exists(out->state, ec)) out->state = ":memory:";
+  // a plan never creates a state file, nor the tables of a PostgreSQL state
+  if (dry_run) {
+    base::Result<bool> exists = store::StateStore::Exists(out->state);
+    if (!exists) return exists.status();
+    if (!*exists) out->state = ":memory:";
+  }
   store::Status st;
   out->store = store::StateStore::Open(out->state, &st);
   if (!out->store) return st;
@@ -525,7 +536,7 @@ void RegisterSync(CLI::App& app, int& exit_code) {
 
   auto eargs = std::make_shared<LogArgs>();
   auto* errors = app.add_subcommand("errors", "List the sync error log");
-  errors->add_option("--state", eargs->state, "the state file");
+  errors->add_option("--state", eargs->state, "the state: a SQLite file or postgresql://USER@HOST:PORT/DB");
   errors->add_option("--data", eargs->data, "the data folder (its accord-state.db)");
   errors->add_option("--category", eargs->category, "only this category (e.g. PropertyValues, RecordTime)");
   errors->add_flag("--notes", eargs->notes, "list the notes (decisions to review) instead of the errors");
@@ -535,7 +546,7 @@ void RegisterSync(CLI::App& app, int& exit_code) {
 
   auto rargs = std::make_shared<LogArgs>();
   auto* retry = app.add_subcommand("retry", "Requeue logged errors for the next pass");
-  retry->add_option("--state", rargs->state, "the state file");
+  retry->add_option("--state", rargs->state, "the state: a SQLite file or postgresql://USER@HOST:PORT/DB");
   retry->add_option("--data", rargs->data, "the data folder (its accord-state.db)");
   retry->add_option("--category", rargs->category, "only this category");
   retry->callback([rargs, &exit_code] { exit_code = RunRetry(*rargs); });

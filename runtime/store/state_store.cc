@@ -1,24 +1,38 @@
+// The state store over either backend (sql.h). Every statement is written once, here,
+// in SQL that SQLite and PostgreSQL both run:
+//
+// - Add a statement: a string literal passed to Stmt (`Stmt s(*db_, "SELECT ... WHERE a = ?1");`),
+//   parameters `?1`, `?2` ... bound with Text/OptText/Int; it is prepared once per connection.
+//   Read rows with Row() (or Step() to tell the end from a failure), Col/OptCol/ColInt.
+// - Portable spellings only: `INSERT ... ON CONFLICT (...) DO UPDATE SET x = excluded.x` or
+//   `DO NOTHING` (never INSERT OR REPLACE/IGNORE, UPDATE OR REPLACE, REPLACE INTO); CASE, not
+//   two-argument min()/max(); `INSERT ... RETURNING id`, not last_insert_rowid(); Stmt::Changes(),
+//   not changes(); a list of keys as one JSON array parameter through `json_each(?N) AS k`
+//   (then `k.value`; PostgreSQL gets json_array_elements_text); an integer operand of `<<`
+//   or of a function cast to INTEGER. Integers bind as BIGINT, texts as TEXT.
+// - Text is compared and ordered bytewise on both (PostgreSQL columns are COLLATE "C").
+// - A schema change is a new entry at the end of kMigrations and a bump of kSchemaVersion;
+//   never edit a shipped migration. Write types as INTEGER (BIGINT on PostgreSQL), TEXT
+//   and `id INTEGER PRIMARY KEY` (an identity column on PostgreSQL); sql.h lists the
+//   translation (which also renames the JSON functions of migration 2).
+// state_store_test runs every test on both backends: a statement that one of them
+// refuses fails there.
 #include "runtime/store/state_store.h"
 
-#include <fcntl.h>
-#include <sqlite3.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "runtime/store/sql.h"
 
 namespace accord::store {
 
 namespace {
 
-using StmtCache = StateStore::Statements;
-
 // The schema, one migration per version; migration N takes a version N-1
-// file to version N. Plain SQL shared with a future PostgreSQL store.
+// store to version N. Plain SQL for both backends (PostgreSQL runs it translated: sql.h).
 const char* const kMigrations[] = {
     // 1: the initial schema
     R"sql(
@@ -128,6 +142,18 @@ CREATE TABLE changes_seen (
   PRIMARY KEY (sync, salesforce_id, field, side)
 ) WITHOUT ROWID;
 )sql",
+    // 5: leases for `accord serve` (one worker per project, a fencing token checked by every
+    //    commit), and the token each write-ahead record was written under.
+    R"sql(
+CREATE TABLE leases (
+  project TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  token INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+ALTER TABLE pending_updates ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE create_intents ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
@@ -137,71 +163,52 @@ int64_t Now() {
       .count();
 }
 
-// A prepared statement with positional text binding; finalizes itself.
-// Statements are prepared once per store and reused (keyed by the SQL text's
-// address: every statement is a string literal).
+// A statement of the connection's cache (see the top of this file), bound and run; reset
+// for its next use when it goes out of scope.
 class Stmt {
  public:
-  Stmt(sqlite3* db, StmtCache& cache, const char* sql) : phase_(cache.clock, "state"), db_(db) {
-    auto it = cache.find(sql);
-    if (it != cache.end()) {
-      s_ = it->second;
-      rc_ = SQLITE_OK;
-      return;
-    }
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
-    if (rc_ == SQLITE_OK)
-      cache.emplace(sql, s_);
-    else
-      owned_ = true;
-  }
+  Stmt(sql::Connection& db, const char* text) : phase_(db.clock, "state") { s_ = db.Prepare(text, &error_); }
   ~Stmt() {
-    if (owned_) {
-      sqlite3_finalize(s_);
-    } else if (s_) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
+    if (s_) s_->Reset();
   }
   Stmt& Text(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    if (s_) s_->BindText(i, v);
     return *this;
   }
   Stmt& OptText(int i, const std::optional<std::string>& v) {
     if (v) return Text(i, *v);
-    sqlite3_bind_null(s_, i);
+    if (s_) s_->BindNull(i);
     return *this;
   }
   Stmt& Int(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
+    if (s_) s_->BindInt(i, v);
     return *this;
   }
-  bool Row() { return rc_ == SQLITE_OK && sqlite3_step(s_) == SQLITE_ROW; }
-  // The next step's SQLite code (SQLITE_ROW, SQLITE_DONE or an error): a loop that must
-  // tell the end of the rows from a failure.
-  int Step() { return rc_ == SQLITE_OK ? sqlite3_step(s_) : rc_; }
+  bool Row() { return Step() == sql::StepResult::kRow; }
+  // kRow, kDone or kError: a loop that must tell the end of the rows from a failure.
+  sql::StepResult Step() {
+    if (!s_) return sql::StepResult::kError;
+    sql::StepResult r = s_->Step();
+    if (r == sql::StepResult::kError) error_ = s_->Error();
+    return r;
+  }
   Status Run() {
-    if (rc_ != SQLITE_OK) return Status::Error(sqlite3_errmsg(db_));
-    int rc = sqlite3_step(s_);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Status::Error(sqlite3_errmsg(db_));
+    if (Step() == sql::StepResult::kError) return Status::Error(error_);
     return Status::Ok();
   }
-  std::string Col(int i) {
-    const unsigned char* t = sqlite3_column_text(s_, i);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
+  std::string Col(int i) { return s_->Text(i); }
   std::optional<std::string> OptCol(int i) {
-    if (sqlite3_column_type(s_, i) == SQLITE_NULL) return std::nullopt;
+    if (s_->IsNull(i)) return std::nullopt;
     return Col(i);
   }
-  int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
+  int64_t ColInt(int i) { return s_->Int(i); }
+  int64_t Changes() { return s_ ? s_->Changes() : 0; }
+  const std::string& error() const { return error_; }
 
  private:
   base::ScopedPhase phase_;  // --timings: from before the statement is prepared to after it is reset
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  int rc_;
-  bool owned_ = false;
+  sql::Statement* s_ = nullptr;
+  std::string error_;
 };
 
 LinkState StateFromName(const std::string& s) {
@@ -224,101 +231,126 @@ std::string_view LinkStateName(LinkState s) {
   return "active";
 }
 
-std::unique_ptr<StateStore> StateStore::Open(const std::string& path, Status* status) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    *status = Status::Error("cannot open state store " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
-    sqlite3_close(db);
-    return nullptr;
+bool IsPostgresLocation(std::string_view location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+std::string RedactLocation(const std::string& location) {
+  if (!IsPostgresLocation(location)) return location;
+  std::string out = location;
+  // postgresql://USER:PASSWORD@HOST...: the user info ends at the last '@' before the query
+  size_t start = out.find("://") + 3;
+  size_t end = std::min(out.find('/', start), out.find('?', start));
+  size_t at = out.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at != std::string::npos && at >= start && (end == std::string::npos || at < end)) {
+    size_t colon = out.find(':', start);
+    if (colon < at) out.replace(colon + 1, at - colon - 1, "***");
   }
-  sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<StateStore> s(new StateStore(db));
-  s->path_ = path;
-  if (path != ":memory:") {
-    if (Status st = s->Exec("PRAGMA journal_mode=WAL"); !st) {
-      *status = Status::Error("state store " + path + " is not usable: " + st.message);
-      return nullptr;
-    }
+  // ...?password=SECRET&...
+  for (size_t p = out.find('?'); p != std::string::npos && p < out.size(); p = out.find('&', p + 1)) {
+    if (out.compare(p + 1, 9, "password=") != 0) continue;
+    size_t v = p + 10, e = out.find('&', v);
+    out.replace(v, (e == std::string::npos ? out.size() : e) - v, "***");
   }
-  // Unchecked: no table declares a foreign key (the pragma only guards future ones), and
-  // SQLite does not fail it outside a transaction.
-  (void)s->Exec("PRAGMA foreign_keys=ON");
+  return out;
+}
+
+StateStore::StateStore(std::unique_ptr<sql::Connection> db) : db_(std::move(db)) {}
+StateStore::~StateStore() = default;
+
+bool StateStore::postgresql() const { return db_->postgresql(); }
+void StateStore::SetPhaseClock(base::PhaseClock* clock) { db_->clock = clock; }
+
+std::unique_ptr<StateStore> StateStore::Open(const std::string& location, Status* status) {
+  bool pg = IsPostgresLocation(location);
+  std::unique_ptr<sql::Connection> db = pg ? sql::OpenPostgres(location, status) : sql::OpenSqlite(location, status);
+  if (!db) return nullptr;
+  std::unique_ptr<StateStore> s(new StateStore(std::move(db)));
   if (Status st = s->Migrate(); !st) {
-    *status = Status::Error("state store " + path + ": " + st.message);
+    *status = Status::Error("state store " + RedactLocation(location) + ": " + st.message);
     return nullptr;
   }
   *status = Status::Ok();
   return s;
 }
 
-StateStore::~StateStore() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-  sqlite3_close(db_);
-  if (lock_fd_ >= 0) close(lock_fd_);
-}
-
-Status StateStore::LockExclusive() {
-  if (path_ == ":memory:" || lock_fd_ >= 0) return Status::Ok();
-  std::string lock = path_ + ".lock";
-  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Error("cannot open " + lock + ": " + std::strerror(errno));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    close(fd);
-    return Status::Error("another accord process is using " + path_ + " (" + lock +
-                         " is locked); one run at a time keeps links and shadows consistent");
+base::Result<bool> StateStore::Exists(const std::string& location) {
+  if (!IsPostgresLocation(location)) {
+    std::error_code ec;
+    return location != ":memory:" && std::filesystem::exists(location, ec);
   }
-  lock_fd_ = fd;
-  return Status::Ok();
+  Status st;
+  std::unique_ptr<sql::Connection> db = sql::OpenPostgres(location, &st);
+  if (!db) return st;
+  base::Result<bool> has = db->HasState();
+  if (!has) return Status::Error("state store " + RedactLocation(location) + ": " + has.status().message);
+  return has;
 }
 
-Status StateStore::Exec(const std::string& sql) {
-  base::ScopedPhase phase(cache_.clock, "state");
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "unknown SQLite error";
-    sqlite3_free(err);
-    return Status::Error(m);
-  }
-  return Status::Ok();
-}
+Status StateStore::LockExclusive() { return db_->LockExclusive(); }
 
+// Every migration a store lacks in one transaction that excludes any other process
+// migrating the same store (PostgreSQL: an advisory lock; workers may start together).
 Status StateStore::Migrate() {
-  if (Status st = Exec("CREATE TABLE IF NOT EXISTS accord_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"); !st)
+  if (Status st = db_->Begin(/*exclusive=*/true); !st)
     return Status::Error("not an Accord state store or unreadable (" + st.message + ")");
-  int version = 0;
-  {
-    Stmt q(db_, cache_, "SELECT value FROM accord_meta WHERE key = 'schema_version'");
-    if (q.Row()) version = std::atoi(q.Col(0).c_str());
-  }
-  if (version > kSchemaVersion)
-    return Status::Error("written by a newer Accord (schema version " + std::to_string(version) +
-                         "; this build knows up to " + std::to_string(kSchemaVersion) +
-                         "): upgrade accord, or restore a backup made by this version");
-  for (int v = version; v < kSchemaVersion; ++v) {
-    if (Status st = Exec("BEGIN IMMEDIATE"); !st) return st;
-    Status st = Exec(kMigrations[v]);
-    if (st) {
-      Stmt up(db_, cache_,
-              "INSERT INTO accord_meta (key, value) VALUES ('schema_version', ?1) "
-              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-      st = up.Text(1, std::to_string(v + 1)).Run();
+  Status st = [&]() -> Status {
+    if (Status c = db_->Exec("CREATE TABLE IF NOT EXISTS accord_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                             /*ddl=*/true);
+        !c)
+      return Status::Error("not an Accord state store or unreadable (" + c.message + ")");
+    int version = 0;
+    {
+      Stmt q(*db_, "SELECT value FROM accord_meta WHERE key = 'schema_version'");
+      if (q.Step() == sql::StepResult::kRow) version = std::atoi(q.Col(0).c_str());
+      if (!q.error().empty()) return Status::Error("reading the schema version: " + q.error());
     }
-    if (!st) {
-      (void)Exec("ROLLBACK");  // best effort: the migration's failure is the one to report
-      return Status::Error("migration to schema version " + std::to_string(v + 1) + " failed: " + st.message);
+    if (version > kSchemaVersion)
+      return Status::Error("written by a newer Accord (schema version " + std::to_string(version) +
+                           "; this build knows up to " + std::to_string(kSchemaVersion) +
+                           "): upgrade accord, or restore a backup made by this version");
+    for (int v = version; v < kSchemaVersion; ++v) {
+      Status mt = db_->Exec(kMigrations[v], /*ddl=*/true);
+      if (mt) {
+        Stmt up(*db_,
+                "INSERT INTO accord_meta (key, value) VALUES ('schema_version', ?1) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        mt = up.Text(1, std::to_string(v + 1)).Run();
+      }
+      if (!mt) return Status::Error("migration to schema version " + std::to_string(v + 1) + " failed: " + mt.message);
     }
-    if (Status c = Exec("COMMIT"); !c) return c;
+    return Status::Ok();
+  }();
+  if (!st) {
+    (void)db_->Rollback();  // best effort: the migration's failure is the one to report
+    return st;
   }
+  if (Status c = db_->Commit(); !c) return c;
   version_ = kSchemaVersion;
   return Status::Ok();
 }
 
-Status StateStore::Begin() { return Exec("BEGIN IMMEDIATE"); }
-Status StateStore::Commit() { return Exec("COMMIT"); }
-Status StateStore::Rollback() { return Exec("ROLLBACK"); }
+Status StateStore::Begin() { return db_->Begin(/*exclusive=*/false); }
+Status StateStore::Commit() {
+  if (!fence_project_.empty()) {
+    // the lease row stays locked (PostgreSQL) until the commit: a takeover waits for it, and
+    // one that committed first leaves another token here
+    Stmt s(*db_, "UPDATE leases SET token = token WHERE project = ?1 AND token = ?2");
+    Status st = s.Text(1, fence_project_).Int(2, fence_token_).Run();
+    if (st && s.Changes() == 0)
+      st = Status::Error("lost the lease of " + fence_project_ + " (fencing token " + std::to_string(fence_token_) +
+                         "): another worker holds it now; this transaction is rolled back");
+    if (!st) {
+      (void)db_->Rollback();  // the lost lease is the failure to report
+      return st;
+    }
+  }
+  return db_->Commit();
+}
+Status StateStore::Rollback() { return db_->Rollback(); }
 
 Status StateStore::PutLink(const Link& l) {
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "INSERT INTO links (sync, salesforce_id, hubspot_id, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
          "ON CONFLICT(sync, salesforce_id) DO UPDATE SET hubspot_id = excluded.hubspot_id, "
          "state = excluded.state, updated_at = excluded.updated_at");
@@ -331,44 +363,44 @@ Status StateStore::PutLink(const Link& l) {
 }
 
 std::optional<Link> StateStore::FindBySalesforce(const std::string& sync, const std::string& sf_id) {
-  Stmt s(db_, cache_, "SELECT hubspot_id, state FROM links WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt s(*db_, "SELECT hubspot_id, state FROM links WHERE sync = ?1 AND salesforce_id = ?2");
   s.Text(1, sync).Text(2, sf_id);
   if (!s.Row()) return std::nullopt;
   return Link{sync, sf_id, s.Col(0), StateFromName(s.Col(1))};
 }
 
 std::optional<Link> StateStore::FindByHubSpot(const std::string& sync, const std::string& hs_id) {
-  Stmt s(db_, cache_, "SELECT salesforce_id, state FROM links WHERE sync = ?1 AND hubspot_id = ?2");
+  Stmt s(*db_, "SELECT salesforce_id, state FROM links WHERE sync = ?1 AND hubspot_id = ?2");
   s.Text(1, sync).Text(2, hs_id);
   if (!s.Row()) return std::nullopt;
   return Link{sync, s.Col(0), hs_id, StateFromName(s.Col(1))};
 }
 
 Status StateStore::SetLinkState(const std::string& sync, const std::string& sf_id, LinkState state) {
-  Stmt s(db_, cache_, "UPDATE links SET state = ?3, updated_at = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt s(*db_, "UPDATE links SET state = ?3, updated_at = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
   return s.Text(1, sync).Text(2, sf_id).Text(3, std::string(LinkStateName(state))).Int(4, Now()).Run();
 }
 
 Status StateStore::RemoveLink(const std::string& sync, const std::string& sf_id) {
-  Stmt a(db_, cache_, "DELETE FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt a(*db_, "DELETE FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
   if (Status st = a.Text(1, sync).Text(2, sf_id).Run(); !st) return st;
-  Stmt c(db_, cache_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt c(*db_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2");
   if (Status st = c.Text(1, sync).Text(2, sf_id).Run(); !st) return st;
-  Stmt b(db_, cache_, "DELETE FROM links WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt b(*db_, "DELETE FROM links WHERE sync = ?1 AND salesforce_id = ?2");
   return b.Text(1, sync).Text(2, sf_id).Run();
 }
 
 Status StateStore::MoveLink(const std::string& from_sync, const std::string& from_sf_id, const std::string& to_sync,
                             const std::string& to_sf_id) {
-  Stmt a(db_, cache_,
+  Stmt a(*db_,
          "UPDATE links SET sync = ?3, salesforce_id = ?4, updated_at = ?5 WHERE sync = ?1 AND salesforce_id = ?2");
   if (Status st = a.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Int(5, Now()).Run(); !st)
     return st;
-  if (sqlite3_changes(db_) == 0) return Status::Error("no link for " + from_sync + "/" + from_sf_id + " to move");
-  Stmt b(db_, cache_, "UPDATE pair_shadows SET sync = ?3, salesforce_id = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
+  if (a.Changes() == 0) return Status::Error("no link for " + from_sync + "/" + from_sf_id + " to move");
+  Stmt b(*db_, "UPDATE pair_shadows SET sync = ?3, salesforce_id = ?4 WHERE sync = ?1 AND salesforce_id = ?2");
   if (Status st = b.Text(1, from_sync).Text(2, from_sf_id).Text(3, to_sync).Text(4, to_sf_id).Run(); !st) return st;
   // a change seen on the record it was is not a change of the one it became
-  Stmt c(db_, cache_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt c(*db_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2");
   return c.Text(1, from_sync).Text(2, from_sf_id).Run();
 }
 
@@ -413,7 +445,7 @@ std::vector<Shadow> DecodeShadows(const std::string& text) {
 }  // namespace
 
 Status StateStore::PutShadows(const std::string& sync, const std::string& sf_id, const std::vector<Shadow>& shadows) {
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "INSERT INTO pair_shadows (sync, salesforce_id, data) VALUES (?1, ?2, ?3) "
          "ON CONFLICT(sync, salesforce_id) DO UPDATE SET data = excluded.data");
   return s.Text(1, sync).Text(2, sf_id).Text(3, EncodeShadows(shadows)).Run();
@@ -429,7 +461,7 @@ Status StateStore::PutShadow(const std::string& sync, const std::string& sf_id, 
 }
 
 std::vector<Shadow> StateStore::Shadows(const std::string& sync, const std::string& sf_id) {
-  Stmt s(db_, cache_, "SELECT data FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
+  Stmt s(*db_, "SELECT data FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
   s.Text(1, sync).Text(2, sf_id);
   std::vector<Shadow> out;
   if (s.Row()) out = DecodeShadows(s.Col(0));
@@ -438,7 +470,7 @@ std::vector<Shadow> StateStore::Shadows(const std::string& sync, const std::stri
 }
 
 std::vector<Link> StateStore::AllLinks(const std::string& sync) {
-  Stmt s(db_, cache_, "SELECT salesforce_id, hubspot_id, state FROM links WHERE sync = ?1");
+  Stmt s(*db_, "SELECT salesforce_id, hubspot_id, state FROM links WHERE sync = ?1");
   s.Text(1, sync);
   std::vector<Link> out;
   while (s.Row()) out.push_back(Link{sync, s.Col(0), s.Col(1), StateFromName(s.Col(2))});
@@ -446,7 +478,7 @@ std::vector<Link> StateStore::AllLinks(const std::string& sync) {
 }
 
 std::unordered_map<std::string, std::vector<Shadow>> StateStore::AllShadows(const std::string& sync) {
-  Stmt s(db_, cache_, "SELECT salesforce_id, data FROM pair_shadows WHERE sync = ?1");
+  Stmt s(*db_, "SELECT salesforce_id, data FROM pair_shadows WHERE sync = ?1");
   s.Text(1, sync);
   std::unordered_map<std::string, std::vector<Shadow>> out;
   while (s.Row()) out.emplace(s.Col(0), DecodeShadows(s.Col(1)));
@@ -455,47 +487,46 @@ std::unordered_map<std::string, std::vector<Shadow>> StateStore::AllShadows(cons
 
 Status StateStore::PutPending(const std::string& sync, const std::string& sf_id, const std::string& target,
                               const std::string& data) {
-  Stmt s(db_, cache_,
-         "INSERT INTO pending_updates (sync, salesforce_id, target_system, data) VALUES (?1, ?2, ?3, ?4) "
-         "ON CONFLICT(sync, salesforce_id, target_system) DO UPDATE SET data = excluded.data");
-  return s.Text(1, sync).Text(2, sf_id).Text(3, target).Text(4, data).Run();
+  Stmt s(*db_,
+         "INSERT INTO pending_updates (sync, salesforce_id, target_system, data, fence) VALUES (?1, ?2, ?3, ?4, ?5) "
+         "ON CONFLICT(sync, salesforce_id, target_system) DO UPDATE SET data = excluded.data, fence = excluded.fence");
+  return s.Text(1, sync).Text(2, sf_id).Text(3, target).Text(4, data).Int(5, fence_token_).Run();
 }
 
 Status StateStore::ClearPending(const std::string& sync, const std::string& sf_id, const std::string& target) {
-  Stmt s(db_, cache_, "DELETE FROM pending_updates WHERE sync = ?1 AND salesforce_id = ?2 AND target_system = ?3");
+  Stmt s(*db_, "DELETE FROM pending_updates WHERE sync = ?1 AND salesforce_id = ?2 AND target_system = ?3");
   return s.Text(1, sync).Text(2, sf_id).Text(3, target).Run();
 }
 
 std::vector<PendingUpdate> StateStore::Pending(const std::string& sync) {
-  Stmt s(db_, cache_, "SELECT salesforce_id, target_system, data FROM pending_updates WHERE sync = ?1");
+  Stmt s(*db_, "SELECT salesforce_id, target_system, data, fence FROM pending_updates WHERE sync = ?1");
   s.Text(1, sync);
   std::vector<PendingUpdate> out;
-  while (s.Row()) out.push_back(PendingUpdate{s.Col(0), s.Col(1), s.Col(2)});
+  while (s.Row()) out.push_back(PendingUpdate{s.Col(0), s.Col(1), s.Col(2), s.ColInt(3)});
   return out;
 }
 
 std::optional<std::string> StateStore::GetMeta(const std::string& key) {
-  Stmt s(db_, cache_, "SELECT value FROM meta WHERE key = ?1");
+  Stmt s(*db_, "SELECT value FROM meta WHERE key = ?1");
   s.Text(1, key);
   if (!s.Row()) return std::nullopt;
   return s.Col(0);
 }
 
 Status StateStore::PutMeta(const std::string& key, const std::string& value) {
-  Stmt s(db_, cache_,
-         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  Stmt s(*db_, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   return s.Text(1, key).Text(2, value).Run();
 }
 
 Status StateStore::PutCursor(const std::string& system, const std::string& object, const Cursor& c) {
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "INSERT INTO cursors (system, object, modstamp, last_id) VALUES (?1, ?2, ?3, ?4) "
          "ON CONFLICT(system, object) DO UPDATE SET modstamp = excluded.modstamp, last_id = excluded.last_id");
   return s.Text(1, system).Text(2, object).Text(3, c.modstamp).Text(4, c.last_id).Run();
 }
 
 std::optional<Cursor> StateStore::GetCursor(const std::string& system, const std::string& object) {
-  Stmt s(db_, cache_, "SELECT modstamp, last_id FROM cursors WHERE system = ?1 AND object = ?2");
+  Stmt s(*db_, "SELECT modstamp, last_id FROM cursors WHERE system = ?1 AND object = ?2");
   s.Text(1, system).Text(2, object);
   if (!s.Row()) return std::nullopt;
   return Cursor{s.Col(0), s.Col(1)};
@@ -503,27 +534,28 @@ std::optional<Cursor> StateStore::GetCursor(const std::string& system, const std
 
 Status StateStore::AddIntent(const std::string& sync, const std::string& target, const std::string& source_id,
                              const std::string& data) {
-  Stmt s(db_, cache_,
-         "INSERT INTO create_intents (sync, target_system, source_id, created_at, data) VALUES (?1, ?2, ?3, ?4, ?5) "
-         "ON CONFLICT(sync, target_system, source_id) DO UPDATE SET data = excluded.data");
-  return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Text(5, data).Run();
+  Stmt s(*db_,
+         "INSERT INTO create_intents (sync, target_system, source_id, created_at, data, fence) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+         "ON CONFLICT(sync, target_system, source_id) DO UPDATE SET data = excluded.data, fence = excluded.fence");
+  return s.Text(1, sync).Text(2, target).Text(3, source_id).Int(4, Now()).Text(5, data).Int(6, fence_token_).Run();
 }
 
 std::vector<Intent> StateStore::AllIntents(const std::string& sync) {
-  Stmt s(db_, cache_, "SELECT target_system, source_id, data FROM create_intents WHERE sync = ?1");
+  Stmt s(*db_, "SELECT target_system, source_id, data, fence FROM create_intents WHERE sync = ?1");
   s.Text(1, sync);
   std::vector<Intent> out;
-  while (s.Row()) out.push_back(Intent{s.Col(0), s.Col(1), s.Col(2)});
+  while (s.Row()) out.push_back(Intent{s.Col(0), s.Col(1), s.Col(2), s.ColInt(3)});
   return out;
 }
 
 Status StateStore::RemoveIntent(const std::string& sync, const std::string& target, const std::string& source_id) {
-  Stmt s(db_, cache_, "DELETE FROM create_intents WHERE sync = ?1 AND target_system = ?2 AND source_id = ?3");
+  Stmt s(*db_, "DELETE FROM create_intents WHERE sync = ?1 AND target_system = ?2 AND source_id = ?3");
   return s.Text(1, sync).Text(2, target).Text(3, source_id).Run();
 }
 
 std::vector<std::string> StateStore::Intents(const std::string& sync, const std::string& target) {
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "SELECT source_id FROM create_intents WHERE sync = ?1 AND target_system = ?2 ORDER BY created_at, source_id");
   s.Text(1, sync).Text(2, target);
   std::vector<std::string> out;
@@ -532,12 +564,12 @@ std::vector<std::string> StateStore::Intents(const std::string& sync, const std:
 }
 
 Status StateStore::AddTombstone(const std::string& system, const std::string& record_id) {
-  Stmt s(db_, cache_, "INSERT OR IGNORE INTO tombstones (system, record_id, deleted_at) VALUES (?1, ?2, ?3)");
+  Stmt s(*db_, "INSERT INTO tombstones (system, record_id, deleted_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
   return s.Text(1, system).Text(2, record_id).Int(3, Now()).Run();
 }
 
 bool StateStore::IsTombstoned(const std::string& system, const std::string& record_id) {
-  Stmt s(db_, cache_, "SELECT 1 FROM tombstones WHERE system = ?1 AND record_id = ?2");
+  Stmt s(*db_, "SELECT 1 FROM tombstones WHERE system = ?1 AND record_id = ?2");
   s.Text(1, system).Text(2, record_id);
   return s.Row();
 }
@@ -550,14 +582,14 @@ base::Result<std::unordered_set<std::string>> StateStore::Tombstoned(const std::
     // each id looked up through the primary key
     nlohmann::json keys = nlohmann::json::array();
     for (size_t i = start; i < std::min(ids.size(), start + kKeyBatch); ++i) keys.push_back(ids[i]);
-    Stmt s(db_, cache_,
+    Stmt s(*db_,
            "SELECT t.record_id FROM json_each(?2) AS k JOIN tombstones AS t "
            "ON t.system = ?1 AND t.record_id = k.value");
     s.Text(1, system).Text(2, keys.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     for (;;) {
-      int rc = s.Step();
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) return Status::Error(std::string("reading tombstones: ") + sqlite3_errmsg(db_));
+      sql::StepResult rc = s.Step();
+      if (rc == sql::StepResult::kDone) break;
+      if (rc == sql::StepResult::kError) return Status::Error("reading tombstones: " + s.error());
       out.insert(s.Col(0));
     }
   }
@@ -568,14 +600,15 @@ Status StateStore::RecordError(const SyncError& e) {
   int64_t now = Now();
   // Transient errors are due again after a backoff that doubles per attempt
   // (1 s, 2 s, 4 s ... capped at an hour); permanent ones wait for a change.
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "INSERT INTO sync_errors (sync, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, "
          "first_seen, last_seen, retry_at, record_stamp, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?8, ?8 + "
          "1000, ?9, ?10) "
          "ON CONFLICT(sync, category, salesforce_id, hubspot_id) DO UPDATE SET rule = excluded.rule, "
-         "message = excluded.message, attempts = attempts + 1, permanent = excluded.permanent, "
+         "message = excluded.message, attempts = sync_errors.attempts + 1, permanent = excluded.permanent, "
          "last_seen = excluded.last_seen, record_stamp = excluded.record_stamp, "
-         "retry_at = excluded.last_seen + min(3600000, 1000 * (1 << min(attempts, 12)))");
+         "retry_at = excluded.last_seen + CASE WHEN sync_errors.attempts >= 12 THEN 3600000 "
+         "ELSE 1000 * (1 << CAST(sync_errors.attempts AS INTEGER)) END");
   return s.Text(1, e.sync)
       .Text(2, e.category)
       .Text(3, e.rule)
@@ -593,7 +626,7 @@ std::vector<SyncError> StateStore::Errors(const std::string& sync) { return Entr
 std::vector<SyncError> StateStore::Notes(const std::string& sync) { return Entries(sync, true); }
 
 std::vector<SyncError> StateStore::Entries(const std::string& sync, bool notes) {
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "SELECT id, category, rule, salesforce_id, hubspot_id, message, attempts, permanent, retry_at, "
          "sync, last_seen, record_stamp FROM sync_errors WHERE (?1 = '' OR sync = ?1) AND note = ?2 ORDER BY id");
   s.Text(1, sync).Int(2, notes ? 1 : 0);
@@ -620,55 +653,62 @@ std::vector<SyncError> StateStore::Entries(const std::string& sync, bool notes) 
 }
 
 Status StateStore::ClearErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
-  Stmt s(db_, cache_,
-         "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0");
+  Stmt s(*db_, "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0");
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
 Status StateStore::ClearErrorsBefore(const std::string& sync, const std::string& sf_id, const std::string& hs_id,
                                      int64_t since_ms) {
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND note = 0 "
          "AND last_seen < ?4");
   return s.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Int(4, since_ms).Run();
 }
 
 Status StateStore::ClearReadErrors(const std::string& source) {
-  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE sync = ?1 AND rule = ?2");
+  Stmt s(*db_, "DELETE FROM sync_errors WHERE sync = ?1 AND rule = ?2");
   return s.Text(1, kReadErrorsSync).Text(2, source).Run();
 }
 
 int StateStore::ClearNotes() {
-  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE note = 1");
+  Stmt s(*db_, "DELETE FROM sync_errors WHERE note = 1");
   if (!s.Run()) return -1;
-  return sqlite3_changes(db_);
+  return static_cast<int>(s.Changes());
 }
 
+// An entry logged with one id takes the pair's other id; where the pair already has an
+// entry of that category, the one logged first stays (it holds the attempts so far).
 Status StateStore::LinkErrors(const std::string& sync, const std::string& sf_id, const std::string& hs_id) {
-  Stmt a(
-      db_, cache_,
-      "UPDATE OR REPLACE sync_errors SET hubspot_id = ?3 WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ''");
-  if (Status st = a.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run(); !st) return st;
-  Stmt b(db_, cache_,
-         "UPDATE OR REPLACE sync_errors SET salesforce_id = ?2 WHERE sync = ?1 AND hubspot_id = ?3 AND salesforce_id = "
-         "''");
-  return b.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
+  if (!hs_id.empty()) {
+    Stmt a(*db_,
+           "DELETE FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ?3 AND category IN "
+           "(SELECT category FROM sync_errors WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = '')");
+    if (Status st = a.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run(); !st) return st;
+    Stmt b(*db_, "UPDATE sync_errors SET hubspot_id = ?3 WHERE sync = ?1 AND salesforce_id = ?2 AND hubspot_id = ''");
+    if (Status st = b.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run(); !st) return st;
+  }
+  if (sf_id.empty()) return Status::Ok();
+  Stmt c(*db_,
+         "DELETE FROM sync_errors WHERE sync = ?1 AND hubspot_id = ?3 AND salesforce_id = ?2 AND category IN "
+         "(SELECT category FROM sync_errors WHERE sync = ?1 AND hubspot_id = ?3 AND salesforce_id = '')");
+  if (Status st = c.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run(); !st) return st;
+  Stmt d(*db_, "UPDATE sync_errors SET salesforce_id = ?2 WHERE sync = ?1 AND hubspot_id = ?3 AND salesforce_id = ''");
+  return d.Text(1, sync).Text(2, sf_id).Text(3, hs_id).Run();
 }
 
 Status StateStore::ClearError(int64_t id) {
-  Stmt s(db_, cache_, "DELETE FROM sync_errors WHERE id = ?1");
+  Stmt s(*db_, "DELETE FROM sync_errors WHERE id = ?1");
   return s.Int(1, id).Run();
 }
 
 base::Result<int> StateStore::Requeue(const std::string& category) {
-  Stmt s(db_, cache_,
-         "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE (?1 = '' OR category = ?1) AND note = 0");
+  Stmt s(*db_, "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE (?1 = '' OR category = ?1) AND note = 0");
   if (Status st = s.Text(1, category).Run(); !st) return st;
-  return sqlite3_changes(db_);
+  return static_cast<int>(s.Changes());
 }
 
 Status StateStore::PutSeen(const SeenChange& c) {
-  Stmt s(db_, cache_,
+  Stmt s(*db_,
          "INSERT INTO changes_seen (sync, salesforce_id, field, side, value, stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
          "ON CONFLICT(sync, salesforce_id, field, side) DO UPDATE SET value = excluded.value, stamp = excluded.stamp");
   return s.Text(1, c.sync)
@@ -681,12 +721,12 @@ Status StateStore::PutSeen(const SeenChange& c) {
 }
 
 Status StateStore::DropSeen(const std::string& sync, const std::string& sf_id, const std::string& field, int side) {
-  Stmt s(db_, cache_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2 AND field = ?3 AND side = ?4");
+  Stmt s(*db_, "DELETE FROM changes_seen WHERE sync = ?1 AND salesforce_id = ?2 AND field = ?3 AND side = ?4");
   return s.Text(1, sync).Text(2, sf_id).Text(3, field).Int(4, side).Run();
 }
 
 std::vector<SeenChange> StateStore::AllSeen(const std::string& sync) {
-  Stmt s(db_, cache_, "SELECT salesforce_id, field, side, value, stamp FROM changes_seen WHERE sync = ?1");
+  Stmt s(*db_, "SELECT salesforce_id, field, side, value, stamp FROM changes_seen WHERE sync = ?1");
   s.Text(1, sync);
   std::vector<SeenChange> out;
   while (s.Row())
@@ -694,14 +734,52 @@ std::vector<SeenChange> StateStore::AllSeen(const std::string& sync) {
   return out;
 }
 
+base::Result<int64_t> StateStore::AcquireLease(const std::string& project, const std::string& holder, int64_t ttl_ms) {
+  int64_t now = Now();
+  {
+    Stmt s(*db_,
+           "INSERT INTO leases (project, holder, token, expires_at) VALUES (?1, ?2, 1, ?3) "
+           "ON CONFLICT(project) DO UPDATE SET "
+           "token = CASE WHEN leases.holder = excluded.holder THEN leases.token ELSE leases.token + 1 END, "
+           "holder = excluded.holder, expires_at = excluded.expires_at "
+           "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4 "
+           "RETURNING token");
+    s.Text(1, project).Text(2, holder).Int(3, now + ttl_ms).Int(4, now);
+    sql::StepResult r = s.Step();
+    if (r == sql::StepResult::kError) return Status::Error("taking the lease of " + project + ": " + s.error());
+    if (r == sql::StepResult::kRow) return s.ColInt(0);
+  }
+  std::optional<Lease> held = GetLease(project);
+  if (!held) return Status::Error("the lease of " + project + " is held by another worker");
+  return Status::Error("the lease of " + project + " is held by " + held->holder + " for another " +
+                       std::to_string(std::max<int64_t>(0, held->expires_at - now)) + " ms");
+}
+
+Status StateStore::ReleaseLease(const std::string& project, const std::string& holder) {
+  Stmt s(*db_, "UPDATE leases SET expires_at = 0 WHERE project = ?1 AND holder = ?2");
+  return s.Text(1, project).Text(2, holder).Run();
+}
+
+std::optional<Lease> StateStore::GetLease(const std::string& project) {
+  Stmt s(*db_, "SELECT holder, token, expires_at FROM leases WHERE project = ?1");
+  s.Text(1, project);
+  if (!s.Row()) return std::nullopt;
+  return Lease{s.Col(0), s.ColInt(1), s.ColInt(2)};
+}
+
+void StateStore::Fence(const std::string& project, int64_t token) {
+  fence_project_ = project;
+  fence_token_ = token;
+}
+
 int64_t StateStore::StartRun(const std::string& command) {
-  Stmt s(db_, cache_, "INSERT INTO runs (command, started_at) VALUES (?1, ?2)");
-  if (!s.Text(1, command).Int(2, Now()).Run()) return -1;
-  return sqlite3_last_insert_rowid(db_);
+  Stmt s(*db_, "INSERT INTO runs (command, started_at) VALUES (?1, ?2) RETURNING id");
+  if (!s.Text(1, command).Int(2, Now()).Row()) return -1;
+  return s.ColInt(0);
 }
 
 Status StateStore::FinishRun(int64_t run, const std::string& status, const std::string& stats_json) {
-  Stmt s(db_, cache_, "UPDATE runs SET finished_at = ?2, status = ?3, stats = ?4 WHERE id = ?1");
+  Stmt s(*db_, "UPDATE runs SET finished_at = ?2, status = ?3, stats = ?4 WHERE id = ?1");
   return s.Int(1, run).Int(2, Now()).Text(3, status).Text(4, stats_json).Run();
 }
 

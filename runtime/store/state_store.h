@@ -2,7 +2,8 @@
 // both systems, per-side shadows of every linked field, change cursors,
 // write-ahead create intents, tombstones, the sync error log and the run
 // history. SQLite is the embedded default (one file, WAL, every pass in a
-// transaction); the schema is plain SQL that a PostgreSQL store can share.
+// transaction); PostgreSQL (a postgresql:// URL) holds the same schema for several
+// machines. The SQL is written once for both (state_store.cc, sql.h).
 //
 // Environment failures (I/O, a corrupt or newer file) are Status values.
 // A store belongs to one thread.
@@ -12,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -19,16 +21,23 @@
 #include "base/status.h"
 #include "base/timings.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace accord::store {
 
 using base::Status;  // base/status.h
 
+namespace sql {
+class Connection;  // sql.h: one per backend
+}
+
+// A state location: a SQLite file (or ":memory:"), or a PostgreSQL URL
+// (postgresql://USER@HOST:PORT/DB or postgres://...).
+bool IsPostgresLocation(std::string_view location);
+// The location as it may be printed: a PostgreSQL URL without its password.
+std::string RedactLocation(const std::string& location);
+
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -36,6 +45,7 @@ std::string_view LinkStateName(LinkState s);
 // A create sent (or about to be) whose acknowledgement has not been stored.
 struct Intent {
   std::string target_system, source_id, data;
+  int64_t fence = 0;  // the fencing token of the lease it was written under (0: none)
 };
 
 struct Link {
@@ -84,20 +94,34 @@ struct SeenChange {
 // shadows that move if it landed (checked on the next pass after a crash).
 struct PendingUpdate {
   std::string salesforce_id, target_system, data;
+  int64_t fence = 0;  // the fencing token of the lease it was written under (0: none)
+};
+
+// A project's lease (`accord serve`: one worker at a time per project). `token` grows by
+// one whenever the lease changes holder: the fencing token.
+struct Lease {
+  std::string holder;
+  int64_t token = 0;
+  int64_t expires_at = 0;  // ms since the epoch, by the clock of the worker that took it
 };
 
 class StateStore {
  public:
-  // Opens (creating if needed) and migrates. ":memory:" works for tests.
-  static std::unique_ptr<StateStore> Open(const std::string& path, Status* status);
+  // Opens (creating if needed) and migrates a SQLite file or a PostgreSQL database
+  // (IsPostgresLocation). ":memory:" works for tests. Errors never carry a password.
+  static std::unique_ptr<StateStore> Open(const std::string& location, Status* status);
+  // Does `location` hold an Accord state already? (A SQLite file that exists; a PostgreSQL
+  // database with its tables.) An error when PostgreSQL cannot be reached.
+  static base::Result<bool> Exists(const std::string& location);
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
   int schema_version() const { return version_; }
+  bool postgresql() const;
 
-  // One writer at a time: an exclusive lock on PATH.lock held until the store
-  // closes. Fails (with who to blame) when another process holds it.
+  // One writer at a time: an exclusive lock on PATH.lock (PostgreSQL: an advisory lock)
+  // held until the store closes. Fails (with who to blame) when another process holds it.
   Status LockExclusive();
 
   // Transactions: every pass runs inside one; shadows move only in the
@@ -187,28 +211,36 @@ class StateStore {
   Status DropSeen(const std::string& sync, const std::string& sf_id, const std::string& field, int side);
   std::vector<SeenChange> AllSeen(const std::string& sync);
 
+  // Leases. AcquireLease takes the lease of `project` for `ttl_ms` when it is free, expired
+  // or already `holder`'s (a renewal), and returns its fencing token: unchanged on a renewal,
+  // one more than any before when the holder changes. Another holder's live lease is an
+  // error that names it. `holder` names one process (host, pid, a random part): a restarted
+  // worker must not inherit its predecessor's token. Clocks only decide when a lease
+  // expires; the token keeps the state safe when they disagree.
+  base::Result<int64_t> AcquireLease(const std::string& project, const std::string& holder, int64_t ttl_ms);
+  Status ReleaseLease(const std::string& project, const std::string& holder);  // expires it now
+  std::optional<Lease> GetLease(const std::string& project);
+  // From now on every Commit checks, inside its transaction, that `project`'s lease still
+  // has `token` (and holds its row until the commit, so a takeover waits for it); when
+  // another worker took the lease over, the transaction is rolled back and Commit fails.
+  // Write-ahead records (intents, pending updates) carry the token.
+  void Fence(const std::string& project, int64_t token);
+
   // Run history.
   int64_t StartRun(const std::string& command);
   Status FinishRun(int64_t run, const std::string& status, const std::string& stats_json);
 
   // --timings: every statement's time is charged to the phase "state" of `clock` (null: not measured).
-  void SetPhaseClock(base::PhaseClock* clock) { cache_.clock = clock; }
-
-  // The prepared statements, by their SQL text's address (every statement is a string literal).
-  struct Statements : std::unordered_map<const char*, sqlite3_stmt*> {
-    base::PhaseClock* clock = nullptr;
-  };
+  void SetPhaseClock(base::PhaseClock* clock);
 
  private:
-  explicit StateStore(sqlite3* db) : db_(db) {}
-  Status Exec(const std::string& sql);
+  explicit StateStore(std::unique_ptr<sql::Connection> db);
   Status Migrate();
   std::vector<SyncError> Entries(const std::string& sync, bool notes);
-  sqlite3* db_;
-  std::string path_;
-  int lock_fd_ = -1;
-  Statements cache_;
+  std::unique_ptr<sql::Connection> db_;
   int version_ = 0;
+  std::string fence_project_;  // Fence: "" = not fenced
+  int64_t fence_token_ = 0;
 };
 
 }  // namespace accord::store

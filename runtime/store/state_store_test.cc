@@ -1,18 +1,35 @@
+// Every test runs on both backends: SQLite (in memory or a temporary file) and
+// PostgreSQL (a throwaway cluster started once for the binary by
+// tests/postgres/cluster.h, a fresh schema per test). Where PostgreSQL is installed
+// or in CI, a cluster that cannot start fails the PostgreSQL tests; elsewhere they are
+// skipped with the reason.
 #include "runtime/store/state_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <set>
+#include <thread>
+
+#include "runtime/store/sql.h"
+#include "tests/postgres/cluster.h"
 
 namespace accord::store {
 namespace {
 
-std::string TempPath(const char* name) {
-  return (testing::TempDir() + "accord_store_" + std::to_string(getpid()) + "_" + name + ".db");
+using accord::testing::PostgresCluster;
+
+enum class Backend { kSqlite, kPostgres };
+
+std::string TempPath(const std::string& name) {
+  return (::testing::TempDir() + "accord_store_" + std::to_string(getpid()) + "_" + name + ".db");
 }
 
 std::unique_ptr<StateStore> OpenOk(const std::string& path) {
@@ -22,8 +39,75 @@ std::unique_ptr<StateStore> OpenOk(const std::string& path) {
   return s;
 }
 
-TEST(StateStore, LinksAreOneToOnePerSync) {
-  auto s = OpenOk(":memory:");
+// The binary's one cluster: started by the first PostgreSQL test, stopped at exit.
+class PostgresEnvironment : public ::testing::Environment {
+ public:
+  static PostgresCluster* Get(std::string* why) {
+    if (!tried_) {
+      tried_ = true;
+      cluster_ = PostgresCluster::Start({}, &why_);
+    }
+    *why = why_;
+    return cluster_.get();
+  }
+  void TearDown() override { cluster_.reset(); }
+
+ private:
+  static inline bool tried_ = false;
+  static inline std::unique_ptr<PostgresCluster> cluster_;
+  static inline std::string why_;
+};
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+
+class StateStoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    for (char c : std::string(info->name())) name_ += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (GetParam() == Backend::kSqlite) return;
+    std::string why;
+    cluster_ = PostgresEnvironment::Get(&why);
+    if (!cluster_) {
+      if (accord::testing::PostgresRequired())
+        FAIL() << "PostgreSQL is installed (or CI is set) but its cluster did not start: " << why;
+      GTEST_SKIP() << "no PostgreSQL cluster for these tests: " << why;
+    }
+    auto url = cluster_->FreshSchema("t_" + name_.substr(0, 50));
+    ASSERT_TRUE(url) << url.status().message;
+    url_ = *url;
+  }
+  void TearDown() override {
+    if (GetParam() == Backend::kSqlite) std::remove(TempPath(name_).c_str());
+  }
+  bool pg() const { return GetParam() == Backend::kPostgres; }
+  // A location that outlives a store: a file, or the test's schema.
+  std::string Durable() const { return pg() ? url_ : TempPath(name_); }
+  // A store of its own for the test: SQLite in memory, or the test's schema.
+  std::unique_ptr<StateStore> Fresh() { return OpenOk(pg() ? url_ : ":memory:"); }
+  // SQL outside the store, as another program (or an older Accord) would run it.
+  void Raw(const std::string& sql) {
+    if (pg()) {
+      Status st = PostgresCluster::Exec(url_, sql::ToPostgres(sql, /*ddl=*/true));
+      ASSERT_TRUE(st) << st.message;
+      return;
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Durable().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  std::string name_, url_;
+  PostgresCluster* cluster_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StateStoreTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) { return info.param == Backend::kSqlite ? "SQLite" : "PostgreSQL"; });
+
+TEST_P(StateStoreTest, LinksAreOneToOnePerSync) {
+  auto s = Fresh();
   ASSERT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive}));
   auto l = s->FindByHubSpot("people", "501");
   ASSERT_TRUE(l);
@@ -35,8 +119,8 @@ TEST(StateStore, LinksAreOneToOnePerSync) {
   EXPECT_EQ(s->FindBySalesforce("people", "003A")->state, LinkState::kOutOfScope);  // the link is kept
 }
 
-TEST(StateStore, ShadowsMoveWithTheLinkOnLeadConversion) {
-  auto s = OpenOk(":memory:");
+TEST_P(StateStoreTest, ShadowsMoveWithTheLinkOnLeadConversion) {
+  auto s = Fresh();
   ASSERT_TRUE(s->PutLink({"leads", "00QA", "501", LinkState::kActive}));
   ASSERT_TRUE(s->PutShadow("leads", "00QA", {"Email", std::string("a@x.com"), std::string("a@x.com")}));
   ASSERT_TRUE(s->PutShadow("leads", "00QA", {"Phone", std::nullopt, std::string("")}));
@@ -55,8 +139,8 @@ TEST(StateStore, ShadowsMoveWithTheLinkOnLeadConversion) {
   EXPECT_TRUE(s->Shadows("people", "003C").empty());
 }
 
-TEST(StateStore, TransactionsRollBack) {
-  auto s = OpenOk(":memory:");
+TEST_P(StateStoreTest, TransactionsRollBack) {
+  auto s = Fresh();
   ASSERT_TRUE(s->Begin());
   ASSERT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive}));
   ASSERT_TRUE(s->PutShadow("people", "003A", {"Email", std::string("a"), std::string("a")}));
@@ -65,8 +149,8 @@ TEST(StateStore, TransactionsRollBack) {
   EXPECT_TRUE(s->Shadows("people", "003A").empty());
 }
 
-TEST(StateStore, CursorsIntentsTombstonesErrorsRuns) {
-  auto s = OpenOk(":memory:");
+TEST_P(StateStoreTest, CursorsIntentsTombstonesErrorsRuns) {
+  auto s = Fresh();
   ASSERT_TRUE(s->PutCursor("salesforce", "Contact", {"2024-03-01T12:00:00.000Z", "003A"}));
   ASSERT_TRUE(s->PutCursor("salesforce", "Contact", {"2024-03-01T12:00:05.000Z", "003B"}));
   EXPECT_EQ(s->GetCursor("salesforce", "Contact")->last_id, "003B");
@@ -112,8 +196,8 @@ TEST(StateStore, CursorsIntentsTombstonesErrorsRuns) {
 
 // The batched lookup answers what one IsTombstoned per id answers (the oracle), across
 // batch boundaries, per system, with duplicates and ids that need JSON escaping.
-TEST(StateStore, TombstonedAnswersAsOneLookupPerId) {
-  auto s = OpenOk(":memory:");
+TEST_P(StateStoreTest, TombstonedAnswersAsOneLookupPerId) {
+  auto s = Fresh();
   std::vector<std::string> ids;
   for (int i = 0; i < 2 * static_cast<int>(StateStore::kKeyBatch) + 7; ++i) ids.push_back("id" + std::to_string(i));
   ids.push_back("quote\"back\\slash\x01");
@@ -136,8 +220,8 @@ TEST(StateStore, TombstonedAnswersAsOneLookupPerId) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST(StateStore, NotesAreNotErrorsAndStayUntilCleared) {
-  auto s = OpenOk(":memory:");
+TEST_P(StateStoreTest, NotesAreNotErrorsAndStayUntilCleared) {
+  auto s = Fresh();
   SyncError e{0, "people", "PropertyValues", "", "003A", "501", "bad picklist value"};
   ASSERT_TRUE(s->RecordError(e));
   SyncError n{0, "people", "RecordTime", "", "003A", "501", "two_way decided by the record's time"};
@@ -154,8 +238,8 @@ TEST(StateStore, NotesAreNotErrorsAndStayUntilCleared) {
   EXPECT_TRUE(s->Notes("").empty());
 }
 
-TEST(StateStore, ChangesSeenAreKeptPerFieldAndSideAndLeaveWithTheirLink) {
-  auto s = OpenOk(":memory:");
+TEST_P(StateStoreTest, ChangesSeenAreKeptPerFieldAndSideAndLeaveWithTheirLink) {
+  auto s = Fresh();
   ASSERT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive}));
   ASSERT_TRUE(s->PutSeen({"people", "003A", "Title", 0, "Professor", "2026-01-01T10:00:00.000+0000"}));
   ASSERT_TRUE(s->PutSeen({"people", "003A", "Title", 1, std::nullopt, "2026-01-01T10:00:01.000Z"}));
@@ -174,29 +258,27 @@ TEST(StateStore, ChangesSeenAreKeptPerFieldAndSideAndLeaveWithTheirLink) {
   EXPECT_TRUE(s->AllSeen("people").empty());
 }
 
-TEST(StateStore, PersistsAndReopensAtTheSameVersion) {
-  std::string path = TempPath("persist");
-  std::remove(path.c_str());
+TEST_P(StateStoreTest, PersistsAndReopensAtTheSameVersion) {
+  auto missing = StateStore::Exists(Durable());
+  ASSERT_TRUE(missing) << missing.status().message;
+  EXPECT_FALSE(*missing);
   {
-    auto s = OpenOk(path);
+    auto s = OpenOk(Durable());
     ASSERT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive}));
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    EXPECT_EQ(s->postgresql(), pg());
   }
+  EXPECT_TRUE(*StateStore::Exists(Durable()));
   {
-    auto s = OpenOk(path);
+    auto s = OpenOk(Durable());
     EXPECT_TRUE(s->FindBySalesforce("people", "003A"));
   }
-  std::remove(path.c_str());
 }
 
-// A file written by schema version 1 (a shadow row per field) is migrated:
-// its shadows come back from the per-pair rows.
-TEST(StateStore, AVersionOneFileIsMigrated) {
-  std::string path = TempPath("v1");
-  std::remove(path.c_str());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  const char* v1 = R"sql(
+// A store written by schema version 1 (a shadow row per field) is migrated:
+// its shadows come back from the per-pair rows (on PostgreSQL with its JSON functions).
+TEST_P(StateStoreTest, AVersionOneFileIsMigrated) {
+  Raw(R"sql(
 CREATE TABLE accord_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO accord_meta VALUES ('schema_version', '1');
 CREATE TABLE links (sync TEXT NOT NULL, salesforce_id TEXT NOT NULL, hubspot_id TEXT NOT NULL,
@@ -219,40 +301,206 @@ CREATE TABLE runs (id INTEGER PRIMARY KEY, command TEXT NOT NULL, started_at INT
 INSERT INTO links VALUES ('people', '003A', '501', 'active', 0);
 INSERT INTO shadows VALUES ('people', '003A', 'Email|email', 'a@x.com', 'a@x.com');
 INSERT INTO shadows VALUES ('people', '003A', 'Phone|phone', NULL, '');
-)sql";
-  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
-  {
-    auto s = OpenOk(path);
-    EXPECT_EQ(s->schema_version(), kSchemaVersion);
-    auto sh = s->Shadows("people", "003A");
-    ASSERT_EQ(sh.size(), 2u);
-    EXPECT_EQ(sh[0].field, "Email|email");
-    EXPECT_EQ(sh[0].base_sf, std::optional<std::string>("a@x.com"));
-    EXPECT_EQ(sh[1].field, "Phone|phone");
-    EXPECT_EQ(sh[1].base_sf, std::nullopt);                    // null stays null
-    EXPECT_EQ(sh[1].base_hs, std::optional<std::string>(""));  // and "" stays ""
-    EXPECT_TRUE(s->FindBySalesforce("people", "003A"));
-  }
-  std::remove(path.c_str());
+)sql");
+  auto s = OpenOk(Durable());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->schema_version(), kSchemaVersion);
+  auto sh = s->Shadows("people", "003A");
+  ASSERT_EQ(sh.size(), 2u);
+  EXPECT_EQ(sh[0].field, "Email|email");
+  EXPECT_EQ(sh[0].base_sf, std::optional<std::string>("a@x.com"));
+  EXPECT_EQ(sh[1].field, "Phone|phone");
+  EXPECT_EQ(sh[1].base_sf, std::nullopt);                    // null stays null
+  EXPECT_EQ(sh[1].base_hs, std::optional<std::string>(""));  // and "" stays ""
+  EXPECT_TRUE(s->FindBySalesforce("people", "003A"));
 }
 
-TEST(StateStore, ANewerFileIsAClearError) {
-  std::string path = TempPath("newer");
-  std::remove(path.c_str());
-  { OpenOk(path); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "UPDATE accord_meta SET value = '99' WHERE key = 'schema_version'", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
+TEST_P(StateStoreTest, ANewerFileIsAClearError) {
+  { OpenOk(Durable()); }
+  Raw("UPDATE accord_meta SET value = '99' WHERE key = 'schema_version'");
   Status st;
-  auto s = StateStore::Open(path, &st);
+  auto s = StateStore::Open(Durable(), &st);
   EXPECT_FALSE(s);
   EXPECT_FALSE(st.ok);
   EXPECT_NE(st.message.find("newer Accord (schema version 99"), std::string::npos) << st.message;
-  std::remove(path.c_str());
+}
+
+// One writer at a time, and the lock goes with its store.
+TEST_P(StateStoreTest, OneWriterAtATime) {
+  auto a = OpenOk(Durable());
+  auto b = OpenOk(Durable());
+  ASSERT_TRUE(a->LockExclusive());
+  Status st = b->LockExclusive();
+  EXPECT_FALSE(st.ok);
+  EXPECT_NE(st.message.find("another accord process"), std::string::npos) << st.message;
+  a.reset();
+  EXPECT_TRUE(b->LockExclusive());
+}
+
+// Workers that start together migrate the same empty store once between them.
+TEST_P(StateStoreTest, ConcurrentOpensMigrateOnce) {
+  std::vector<std::thread> threads;
+  std::vector<Status> got(4);
+  for (Status& st : got)
+    threads.emplace_back([&st, location = Durable()] {
+      auto s = StateStore::Open(location, &st);
+      if (s && s->schema_version() != kSchemaVersion) st = Status::Error("wrong version");
+    });
+  for (auto& t : threads) t.join();
+  for (const Status& st : got) EXPECT_TRUE(st.ok) << st.message;
+}
+
+// Bytes a backend cannot hold are an error from the store, never a crash or a silent change.
+TEST_P(StateStoreTest, TextABackendCannotHoldIsAnError) {
+  auto s = Fresh();
+  for (std::string id : {std::string("nul\0byte", 8), std::string("\xff\xfe")}) {
+    Status st = s->PutLink({"people", id, "501" + id, LinkState::kActive});
+    if (!st.ok) continue;  // PostgreSQL refuses both; SQLite keeps them as given
+    auto back = s->FindBySalesforce("people", id);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->hubspot_id, "501" + id);
+  }
+  EXPECT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive})) << "the store still works";
+}
+
+// accord serve: one holder per project; the token grows when the holder changes, never on a renewal.
+TEST_P(StateStoreTest, LeasesGoToOneHolderAtATime) {
+  auto s = Fresh();
+  auto a = s->AcquireLease("acme", "host-a:1", 60000);
+  ASSERT_TRUE(a) << a.status().message;
+  EXPECT_EQ(*a, 1);
+  auto b = s->AcquireLease("acme", "host-b:2", 60000);
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.status().message.find("held by host-a:1"), std::string::npos) << b.status().message;
+  EXPECT_EQ(*s->AcquireLease("acme", "host-a:1", 60000), 1) << "a renewal keeps the token";
+  EXPECT_EQ(*s->AcquireLease("globex", "host-b:2", 60000), 1) << "leases are per project";
+  ASSERT_TRUE(s->ReleaseLease("acme", "host-a:1"));
+  EXPECT_EQ(*s->AcquireLease("acme", "host-b:2", 60000), 2);
+  EXPECT_FALSE(s->AcquireLease("acme", "host-a:1", 60000));
+  EXPECT_EQ(s->GetLease("acme")->holder, "host-b:2");
+  // an expired lease is taken over without its holder's consent
+  ASSERT_TRUE(s->AcquireLease("initech", "host-a:1", 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(*s->AcquireLease("initech", "host-b:2", 60000), 2);
+}
+
+// A worker whose lease was taken over never commits again, whatever it wrote since, and
+// its write-ahead records say which token they were written under.
+TEST_P(StateStoreTest, AFencedWorkerThatLostItsLeaseCommitsNothing) {
+  auto a = OpenOk(Durable());
+  auto b = OpenOk(Durable());
+  auto token = a->AcquireLease("acme", "host-a:1", 1);
+  ASSERT_TRUE(token);
+  a->Fence("acme", *token);
+  ASSERT_TRUE(a->Begin());
+  ASSERT_TRUE(a->AddIntent("people", "hubspot", "003A", "{}"));
+  ASSERT_TRUE(a->PutLink({"people", "003A", "501", LinkState::kActive}));
+  ASSERT_TRUE(a->Commit()) << "still the holder";
+  ASSERT_EQ(b->AllIntents("people").size(), 1u);
+  EXPECT_EQ(b->AllIntents("people")[0].fence, *token);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a's lease expires; b takes over
+  auto taken = b->AcquireLease("acme", "host-b:2", 60000);
+  ASSERT_TRUE(taken) << taken.status().message;
+  EXPECT_GT(*taken, *token);
+  b->Fence("acme", *taken);
+
+  ASSERT_TRUE(a->Begin());
+  ASSERT_TRUE(a->PutLink({"people", "003B", "502", LinkState::kActive}));
+  ASSERT_TRUE(a->PutPending("people", "003A", "hubspot", "{}"));
+  Status st = a->Commit();
+  EXPECT_FALSE(st.ok);
+  EXPECT_NE(st.message.find("lost the lease of acme"), std::string::npos) << st.message;
+  EXPECT_FALSE(b->FindBySalesforce("people", "003B")) << "nothing of the lost transaction is kept";
+  EXPECT_TRUE(b->Pending("people").empty());
+
+  ASSERT_TRUE(b->Begin());
+  ASSERT_TRUE(b->PutPending("people", "003A", "hubspot", "{}"));
+  ASSERT_TRUE(b->Commit()) << "the new holder commits";
+  ASSERT_EQ(a->Pending("people").size(), 1u);
+  EXPECT_EQ(a->Pending("people")[0].fence, *taken);
+}
+
+// Workers racing for one project with short leases: a commit under token t never lands after
+// one under a larger token (each transaction reads the largest token committed so far; when
+// it is larger than its own, the lease had moved on before it, and its commit must fail).
+TEST_P(StateStoreTest, RacingWorkersNeverCommitUnderAnOldToken) {
+  { OpenOk(Durable()); }  // migrated once, before the race
+  std::atomic<int> commits{0}, refused{0}, stale_commits{0};
+  std::vector<std::string> failures;
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w)
+    workers.emplace_back([&, w, location = Durable()] {
+      Status st;
+      auto s = StateStore::Open(location, &st);
+      if (!s) {
+        std::lock_guard<std::mutex> l(mu);
+        failures.push_back(st.message);
+        return;
+      }
+      std::string me = "worker-" + std::to_string(w);
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+      while (std::chrono::steady_clock::now() < deadline) {
+        auto token = s->AcquireLease("acme", me, 15);
+        if (!token) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          continue;
+        }
+        s->Fence("acme", *token);
+        for (int i = 0; i < 5; ++i) {
+          if (!s->Begin()) break;
+          int64_t seen = std::stoll(s->GetMeta("max_token").value_or("0"));
+          (void)s->PutMeta("max_token", std::to_string(std::max(seen, *token)));  // checked by the commit
+          (void)s->PutLink({"people", me + "-" + std::to_string(i), me + "-" + std::to_string(i), LinkState::kActive});
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a takeover may commit meanwhile
+          if (s->Commit()) {
+            ++commits;
+            if (seen > *token) ++stale_commits;
+          } else {
+            ++refused;
+            break;
+          }
+          // outside a transaction (SQLite lets no one else write during one): the lease may expire
+          std::this_thread::sleep_for(std::chrono::milliseconds(3 * (w + 1)));
+        }
+      }
+    });
+  for (auto& t : workers) t.join();
+  for (const std::string& f : failures) ADD_FAILURE() << f;
+  EXPECT_EQ(stale_commits.load(), 0);
+  EXPECT_GT(commits.load(), 10);
+  EXPECT_GT(refused.load(), 0) << "the leases never changed hands during a transaction: the race did not happen";
+}
+
+// A server restart between transactions (PostgreSQL: every session cut) costs nothing: the
+// next transaction reconnects, prepares its statements again and takes the writer's lock again.
+TEST_P(StateStoreTest, AServerRestartBetweenTransactionsIsSurvived) {
+  auto a = OpenOk(Durable());
+  ASSERT_TRUE(a->LockExclusive());
+  ASSERT_TRUE(a->PutLink({"people", "003A", "501", LinkState::kActive}));
+  EXPECT_TRUE(a->FindBySalesforce("people", "003A"));  // its statements prepared
+  if (pg()) ASSERT_TRUE(cluster_->Restart());
+  ASSERT_TRUE(a->Begin());
+  ASSERT_TRUE(a->PutLink({"people", "003B", "502", LinkState::kActive}));
+  EXPECT_TRUE(a->FindBySalesforce("people", "003A"));
+  ASSERT_TRUE(a->Commit());
+  auto b = OpenOk(Durable());
+  EXPECT_TRUE(b->FindBySalesforce("people", "003B"));
+  EXPECT_FALSE(b->LockExclusive()) << "the writer's lock is held again";
+  if (!pg()) return;
+  // another process takes the lock while the session is gone: no transaction runs without it
+  ASSERT_TRUE(cluster_->Restart());
+  b.reset();
+  auto c = OpenOk(Durable());
+  ASSERT_TRUE(c->LockExclusive());
+  Status st = a->Begin();
+  EXPECT_FALSE(st.ok);
+  EXPECT_NE(st.message.find("another accord process"), std::string::npos) << st.message;
+  EXPECT_FALSE(a->Begin()) << "nor the one after";
+  c.reset();
+  EXPECT_TRUE(a->Begin()) << "free again";
+  EXPECT_TRUE(a->Rollback());
 }
 
 TEST(StateStore, GarbageFileIsAClearErrorNotACrash) {
@@ -267,6 +515,48 @@ TEST(StateStore, GarbageFileIsAClearErrorNotACrash) {
   EXPECT_FALSE(st.ok);
   EXPECT_NE(st.message.find(path), std::string::npos) << st.message;
   std::remove(path.c_str());
+}
+
+// A server that does not answer is one line that names it, without the password.
+TEST(StateStore, AnUnreachableServerIsOneLineWithoutThePassword) {
+  for (std::string url :
+       {"postgresql://accord:s3cr%21t@127.0.0.1:1/state", "postgres://accord@127.0.0.1:1/state?password=s3cr%21t"}) {
+    Status st;
+    auto s = StateStore::Open(url, &st);
+    EXPECT_FALSE(s);
+    EXPECT_FALSE(st.ok);
+    EXPECT_EQ(st.message.find("s3cr"), std::string::npos) << st.message;
+    EXPECT_EQ(st.message.find('\n'), std::string::npos) << st.message;
+    EXPECT_NE(st.message.find("127.0.0.1:1"), std::string::npos) << st.message;
+    auto exists = StateStore::Exists(url);
+    EXPECT_FALSE(exists);
+    EXPECT_EQ(exists.status().message.find("s3cr"), std::string::npos);
+  }
+}
+
+TEST(StateStore, LocationsArePrintedWithoutTheirPassword) {
+  EXPECT_EQ(RedactLocation("state.db"), "state.db");
+  EXPECT_EQ(RedactLocation("postgresql://u@h:5432/db"), "postgresql://u@h:5432/db");
+  EXPECT_EQ(RedactLocation("postgresql://u:pw@h:5432/db"), "postgresql://u:***@h:5432/db");
+  EXPECT_EQ(RedactLocation("postgres://u:p@w@h/db"), "postgres://u:***@h/db");
+  EXPECT_EQ(RedactLocation("postgresql://h/db?sslmode=require&password=pw&x=1"),
+            "postgresql://h/db?sslmode=require&password=***&x=1");
+  EXPECT_EQ(RedactLocation("postgresql://h/db?password=pw"), "postgresql://h/db?password=***");
+  EXPECT_TRUE(IsPostgresLocation("postgres://h/db"));
+  EXPECT_FALSE(IsPostgresLocation("./postgresql.db"));
+}
+
+// The few spellings sql.h lists, and nothing else.
+TEST(StateStore, PostgresSpellings) {
+  EXPECT_EQ(sql::ToPostgres("SELECT a FROM t WHERE b = ?1 AND c = '?2' AND d = ?12", false),
+            "SELECT a FROM t WHERE b = $1 AND c = '?2' AND d = $12");
+  EXPECT_EQ(sql::ToPostgres("SELECT t.x FROM json_each(?2) AS k JOIN t ON t.x = k.value", false),
+            "SELECT t.x FROM json_array_elements_text($2::json) AS k(value) JOIN t ON t.x = k.value");
+  EXPECT_EQ(sql::ToPostgres("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, s TEXT) WITHOUT ROWID;", true),
+            "CREATE TABLE t (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, n BIGINT NOT NULL, s TEXT COLLATE "
+            "\"C\");");
+  EXPECT_EQ(sql::ToPostgres("SELECT CAST(a AS INTEGER), 'TEXT' FROM texts", false),
+            "SELECT CAST(a AS INTEGER), 'TEXT' FROM texts");
 }
 
 }  // namespace

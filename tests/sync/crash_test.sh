@@ -6,6 +6,8 @@
 # After a final clean pass: no duplicate, every contact linked once, every
 # pair agrees field by field, no edit lost, and one more pass writes nothing.
 # Usage: crash_test.sh [ITERATIONS] (env ACCORD, ACCORD_SOURCE_DIR)
+#   STATE=pg keeps the state in PostgreSQL (issue 18): a throwaway cluster from $PG_CLUSTER
+#   (build/tests/pg_cluster), stopped when the script exits.
 set -euo pipefail
 ACCORD=${ACCORD:?set ACCORD to the accord binary}
 SRC=${ACCORD_SOURCE_DIR:?set ACCORD_SOURCE_DIR}
@@ -15,11 +17,19 @@ T=$(mktemp -d /tmp/accord-crash-XXXXXX)
 [ -n "${KEEP:-}" ] && echo "crash_test: keeping $T" || trap 'rm -rf "$T"' EXIT
 CONTACTS=${CONTACTS:-10000}
 python3 "$SRC/tests/sync/gen.py" init "$T/data" --contacts "$CONTACTS" --seed 7
-run() { "$ACCORD" run "$RULES" --data "$T/data" --engine interp "$@"; }
+state=()
+if [ "${STATE:-}" = pg ]; then
+  coproc PG { "${PG_CLUSTER:?set PG_CLUSTER to the pg_cluster binary for STATE=pg}"; }
+  read -r url <&"${PG[0]}" || true
+  [ -n "${url:-}" ] || { echo "crash_test: FAIL: the PostgreSQL cluster did not start"; exit 1; }
+  state=(--state "$url")
+  echo "crash_test: state in PostgreSQL ($url)"
+fi
+run() { "$ACCORD" run "$RULES" --data "$T/data" "${state[@]}" --engine interp "$@"; }
 killed=0
 attempt() {  # attempt SEED MAX_DELAY: a pass killed at a random point
   # exec: $! must be accord itself, not a subshell (killing a subshell leaves accord running)
-  (exec "$ACCORD" run "$RULES" --data "$T/data" --engine interp >/dev/null 2>&1) &
+  (exec "$ACCORD" run "$RULES" --data "$T/data" "${state[@]}" --engine interp >/dev/null 2>&1) &
   local pid=$!
   sleep "$(python3 -c "import random; random.seed($1); print(round(random.uniform(0.02, $2), 3))")"
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
