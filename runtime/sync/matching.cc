@@ -448,9 +448,16 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
                                            : ValueText(to == 0 ? System::kSalesforce : System::kHubSpot, *of.field, v);
     if (v.is_error() || !text) {
       rt::Value ev = v.is_error() ? v : rt::Value::Error(rt::ErrorCode::kConversion, text.status().message);
-      field_errors.push_back({ev, of.rule,
-                              of.field->name + ": " + ev.error_message() + " (the record is created without " +
-                                  of.field->name + ", which waits until the value or the rules change)"});
+      // a dont_sync field is never written once both records exist: nothing waits on it
+      bool dont_sync = std::any_of(p.pairs.begin(), p.pairs.end(), [&](const RulePair& rp) {
+        return rp.out[to] == static_cast<int>(k) && rp.out[from] >= 0 && rp.policy.kind == ir::ConflictKind::kDontSync;
+      });
+      field_errors.push_back(
+          {ev, of.rule,
+           of.field->name + ": " + ev.error_message() + " (the record is created without " + of.field->name +
+               (dont_sync ? "; the rule is dont_sync, so no later pass writes it: set it by hand; this entry "
+                            "leaves the log at the next pass)"
+                          : ", which waits until the value or the rules change)")});
       bad.insert(of.target_slot);
       continue;
     }
