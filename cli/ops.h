@@ -42,4 +42,8 @@ struct WhyReport {
 base::Result<WhyReport> Why(store::StateStore& s, const std::string& system, const std::string& id,
                             const std::string& field, size_t limit);
 
+// The state in the Prometheus text format (cli/status.cc, /metrics): counters summed over the
+// run history, gauges of the error log, links and write history now.
+std::string MetricsText(store::StateStore& s);
+
 }  // namespace accord::cli

@@ -129,7 +129,8 @@ CREATE TABLE changes_seen (
 ) WITHOUT ROWID;
 )sql",
     // 5: the write history (`accord why`): a row per field the engine wrote, with the rule
-    //    and the policy that decided it; pruned by age and count after every pass.
+    //    and the policy that decided it; pruned by age and count after every pass (by id: ids
+    //    grow with time, so no index on `at`).
     R"sql(
 CREATE TABLE write_history (
   id INTEGER PRIMARY KEY,
@@ -148,7 +149,6 @@ CREATE TABLE write_history (
 );
 CREATE INDEX write_history_salesforce ON write_history (salesforce_id);
 CREATE INDEX write_history_hubspot ON write_history (hubspot_id);
-CREATE INDEX write_history_at ON write_history (at);
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -783,7 +783,11 @@ std::vector<StateStore::HistoryEntry> StateStore::History(const std::string& sys
 
 base::Result<int64_t> StateStore::PruneHistory(int64_t min_at_ms, int64_t keep_rows) {
   int64_t gone = 0;
-  Stmt old(db_, cache_, "DELETE FROM write_history WHERE at < ?1");
+  // by age without an index on `at`: ids grow with time, so the oldest row still young enough
+  // is found by reading from the oldest, no further than the rows that go
+  Stmt old(db_, cache_,
+           "DELETE FROM write_history WHERE id < coalesce((SELECT id FROM write_history WHERE at >= ?1 ORDER BY id "
+           "LIMIT 1), (SELECT max(id) + 1 FROM write_history))");
   if (Status st = old.Int(1, min_at_ms).Run(); !st) return st;
   gone += sqlite3_changes(db_);
   // at most the newest keep_rows: ids grow by one with every insert (a gap only drops more)
@@ -822,6 +826,13 @@ std::vector<Link> StateStore::LinksOf(const std::string& system, const std::stri
   s.Text(1, id);
   std::vector<Link> out;
   while (s.Row()) out.push_back(Link{s.Col(0), s.Col(1), s.Col(2), StateFromName(s.Col(3))});
+  return out;
+}
+
+std::vector<std::tuple<std::string, LinkState, int64_t>> StateStore::LinkCounts() {
+  Stmt s(db_, cache_, "SELECT sync, state, count(*) FROM links GROUP BY sync, state ORDER BY sync, state");
+  std::vector<std::tuple<std::string, LinkState, int64_t>> out;
+  while (s.Row()) out.emplace_back(s.Col(0), StateFromName(s.Col(1)), s.ColInt(2));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -243,6 +244,8 @@ class StateStore {
   std::vector<Link> LinksOf(const std::string& system, const std::string& id);
   // `accord status`'s retry: one entry of the error log is due now and no longer permanent.
   Status RequeueEntry(int64_t id);
+  // How many links each sync has in each state: (sync, state, count), by sync.
+  std::vector<std::tuple<std::string, LinkState, int64_t>> LinkCounts();
 };
 
 }  // namespace accord::store

@@ -1543,7 +1543,7 @@ TEST(SyncEngine, TheWriteHistoryHasARowPerAcknowledgedWrite) {
       EXPECT_EQ(row.new_value, Text("CTO"));
       EXPECT_EQ(row.old_value, std::nullopt);
       EXPECT_TRUE(RuleAtLine(row.rule, RuleLine(kPeople, "Title     <-> jobtitle"))) << row.rule;
-      EXPECT_EQ(row.policy, "create in hubspot from salesforce 003H1");
+      EXPECT_EQ(row.policy, "create in hubspot");
     }
   EXPECT_TRUE(title);
   // an edit: one row, old and new value, the rule's line and the policy that decided

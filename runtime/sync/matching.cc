@@ -500,8 +500,7 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
   for (auto& [slot, text] : fields) {
     pw.op.fields.push_back({slot, text});
     const auto& [rule, how] = decided_by[slot];
-    pw.changes.push_back({obj[to]->fields[slot].name, std::nullopt, text, rule,
-                          how + " in " + SystemName(to) + " from " + SystemName(from) + " " + r.id});
+    pw.changes.push_back({obj[to]->fields[slot].name, std::nullopt, text, rule, how + " in " + SystemName(to)});
   }
   // the record's id written into a field the target can upsert by (HubSpot hasUniqueValue,
   // Salesforce External ID / idLookup): the create is an upsert, which a retry cannot duplicate
