@@ -65,7 +65,8 @@ std::string DriftSummary(const std::vector<sync::DriftItem>& items) {
   std::map<std::pair<std::string, std::string>, bool> pairs;
   for (const auto& d : items) ++by_reason[d.reason], pairs[{d.sync, d.salesforce_id}] = true;
   std::string s = std::to_string(items.size()) + (items.size() == 1 ? " field" : " fields") + " of " +
-                  std::to_string(pairs.size()) + (pairs.size() == 1 ? " linked pair" : " linked pairs") + " disagree";
+                  std::to_string(pairs.size()) + (pairs.size() == 1 ? " linked pair" : " linked pairs") +
+                  (items.size() == 1 ? " disagrees" : " disagree");
   bool first = true;
   for (const auto& [reason, n] : by_reason)
     s += (first ? ": " : ", ") + reason + " " + std::to_string(n), first = false;

@@ -119,7 +119,8 @@ DriftExplanation ExplainDrift(const FieldInput& in, const FieldDecision& d, cons
     int to = in.flows[0] ? 0 : 1, from = 1 - to;
     x.reason = DriftReason::kOneWay;
     x.detail = "the rule flows " + std::string(kSide[from]) + " -> " + kSide[to] + " only: " + named(to) +
-               " was changed in " + kSide[to] + " and keeps " + Quoted(in.cur[to]) + " until " + named(from) +
+               " was changed in " + kSide[to] + " and keeps " + Quoted(in.cur[to]) + " until " +
+               (field[from] == "(computed)" ? "what the rule computes from " + std::string(kSide[from]) : named(from)) +
                " changes";
     return x;
   }
