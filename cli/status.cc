@@ -256,7 +256,9 @@ int RunStatus(const StatusArgs& a) {
   server.Get("/errors", [&](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(mu);
     std::string flash =
-        req.has_param("requeued") ? req.get_param_value("requeued") + " requeued: the next pass retries them" : "";
+        req.has_param("failed")     ? "The state file is busy (a pass is running?): nothing was requeued; try again."
+        : req.has_param("requeued") ? req.get_param_value("requeued") + " requeued: the next pass retries them"
+                                    : "";
     html(res, web::ErrorsPage(s->Errors(""), s->Notes(""), csrf, flash));
   });
   server.Post("/retry", [&](const httplib::Request& req, httplib::Response& res) {
@@ -269,14 +271,19 @@ int RunStatus(const StatusArgs& a) {
     }
     std::lock_guard<std::mutex> lock(mu);
     int n = 0;
+    base::Status done;
     if (req.has_param("id")) {
-      int64_t id = std::atoll(req.get_param_value("id").c_str());
-      if (s->RequeueEntry(id)) n = 1;
+      done = s->RequeueEntry(std::atoll(req.get_param_value("id").c_str()));
+      n = done ? 1 : 0;
     } else {
       base::Result<int> r = s->Requeue(req.has_param("category") ? req.get_param_value("category") : "");
-      if (r) n = *r;
+      if (r)
+        n = *r;
+      else
+        done = r.status();
     }
-    res.set_redirect("/errors?requeued=" + std::to_string(n), 303);
+    // (a pass holds the state's write lock while it runs: a retry then may wait and fail; it says so)
+    res.set_redirect(done ? "/errors?requeued=" + std::to_string(n) : "/errors?failed=1", 303);
   });
   server.Get("/record", [&](const httplib::Request& req, httplib::Response& res) {
     if (!req.has_param("id") || req.get_param_value("id").empty()) return html(res, web::RecordPage(nullptr, ""));
