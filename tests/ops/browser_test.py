@@ -198,6 +198,17 @@ def main():
               "POST /retry: %s %s" % (status, headers.get("Location")))
         listed = subprocess.run([ACCORD, "errors", "--data", data, "--format", "json"], capture_output=True, text=True)
         check(json.loads(listed.stdout)[0]["permanent"] is False, "the entry was requeued")
+        # a pass holds the state's write lock while it runs: a retry then waits (5 s) and says it failed
+        import sqlite3
+        db = sqlite3.connect(os.path.join(data, "accord-state.db"), isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        status, _, headers = get(base + "retry", data=urllib.parse.urlencode({"csrf": token, "id": "1"}).encode())
+        db.execute("ROLLBACK")
+        db.close()
+        check(status == 303 and headers.get("Location") == "/errors?failed=1",
+              "a retry while the state is locked: %s %s" % (status, headers.get("Location")))
+        status, text, _ = get(base + "errors?failed=1")
+        check("nothing was requeued" in text, "the errors page says the retry failed")
         status, _, _ = get(base + "record?system=zendesk&id=1")
         check(status == 400, "a bad SYSTEM is a 400 page: %s" % status)
         status, text, _ = get(base + "nowhere<b>")
