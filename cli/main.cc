@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   RegisterLsp(app, exit_code);
   RegisterSandbox(app, exit_code);
   RegisterSchema(app, exit_code);
+  RegisterOps(app, exit_code);
+  RegisterStatus(app, exit_code);
 
   std::string help_verb;
   auto* help = app.add_subcommand("help", "Show help for a verb: accord help check");
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::OptionNotFound&) {
       std::cerr << "accord: unknown verb '" << help_verb
                 << "'; verbs: check, fmt, eval, compile, map, functions, graph, diff, lsp, sandbox, test, plan, run, "
-                   "errors, retry, help\n";
+                   "errors, retry, drift, why, status, help\n";
       exit_code = kUsage;
     }
   });

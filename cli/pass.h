@@ -39,6 +39,11 @@ struct PassSetup {
 // creates a state file and writes nothing; a real run locks the store.
 base::Status OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out);
 
+// Opens an existing state (a file or a postgresql:// URL) for the verbs that read it (`errors`,
+// `retry`, `why`, `status`): null after printing "accord VERB: ..." when `state` is empty,
+// missing or cannot be opened. Nothing is created.
+std::unique_ptr<store::StateStore> OpenExistingState(const std::string& state, const char* verb);
+
 // Plans one pass of a checked rule set (no errors) over the data, writing
 // nothing, with every event kept (`accord diff --data`). An error when the data
 // cannot be opened or the pass fails.

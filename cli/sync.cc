@@ -97,6 +97,7 @@ struct PassArgs : DataArgs {
   bool once = false, watch = false, full = false, timings = false;
   double interval = 1.0;
   JitCacheArgs jit_cache;
+  int64_t history_days = 90, history_rows = 1000000;  // the write history's retention (`accord why`)
 };
 
 std::atomic<bool> g_stop{false};
@@ -248,6 +249,8 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   po.dry_run = dry_run;
   po.full = a.full;
   po.keep_events = dry_run || a.format == "json";
+  po.history_days = a.history_days;
+  po.history_rows = a.history_rows;
   bool tty = isatty(STDERR_FILENO) == 1;
   auto started = std::chrono::steady_clock::now();
   if (tty && !dry_run) {
@@ -314,7 +317,12 @@ struct LogArgs {
 };
 
 std::unique_ptr<store::StateStore> OpenLog(const LogArgs& a, const char* verb) {
-  std::string state = !a.state.empty() ? a.state : !a.data.empty() ? DefaultState(a.data) : "";
+  return OpenExistingState(!a.state.empty() ? a.state : !a.data.empty() ? DefaultState(a.data) : "", verb);
+}
+
+}  // namespace
+
+std::unique_ptr<store::StateStore> OpenExistingState(const std::string& state, const char* verb) {
   if (state.empty()) {
     std::cerr << "accord " << verb
               << ": name the state (--state FILE or --state postgresql://...) or the data folder (--data DIR)\n";
@@ -335,6 +343,8 @@ std::unique_ptr<store::StateStore> OpenLog(const LogArgs& a, const char* verb) {
   if (!s) std::cerr << "accord " << verb << ": " << st.message << "\n";
   return s;
 }
+
+namespace {
 
 std::string Csv(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -531,6 +541,10 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   run->add_flag("--full", run_args->full, "reconcile every linked pair, not only those changed since the last pass");
   run->add_flag("--watch", run_args->watch, "a pass every --interval seconds until Ctrl-C");
   run->add_option("--interval", run_args->interval, "seconds between passes with --watch (default 1)");
+  run->add_option("--history-days", run_args->history_days,
+                  "keep the write history (accord why) this many days (default 90; 0: keep none)");
+  run->add_option("--history-rows", run_args->history_rows,
+                  "keep at most this many write history rows, the newest (default 1000000; 0: keep none)");
   run->footer("Exit status: 0 no errors, 1 some records logged errors (see `accord errors`), 2 usage or I/O failure.");
   run->callback([run_args, &exit_code] { exit_code = RunPassVerb(*run_args, false); });
 

@@ -12,6 +12,8 @@
 #   processes' user+sys, backends included), and the state's size is the schema's tables.
 #   PERF=1 also records the incremental pass with `perf record` (software cpu-clock
 #   event) into $W/perf.data and prints the top of `perf report`.
+#   RUN_ARGS="--history-rows 0" passes more options to every `accord run` (issue 19:
+#   the write history's cost is the difference with and without it).
 set -euo pipefail
 N=${1:-100000}
 ENGINE=${2:-jit}
@@ -59,7 +61,8 @@ pass() {
   [ "$name" = incremental ] && [ -n "${PERF:-}" ] && wrap=(perf record -e cpu-clock -g -o "$W/perf.data" --)
   [ -n "$PG_DATA" ] && before=$(pg_cpu)
   /usr/bin/time -f "%e s wall %U user %S sys %M KB" -o "$W/$name.time" \
-    "${wrap[@]}" "$ACCORD" run "$RULES" --data "$W/data" "${state[@]}" --engine "$ENGINE" --timings >"$W/$name.txt" 2>"$W/$name.err" || true
+    "${wrap[@]}" "$ACCORD" run "$RULES" --data "$W/data" "${state[@]}" --engine "$ENGINE" --timings ${RUN_ARGS:-} \
+      >"$W/$name.txt" 2>"$W/$name.err" || true
   echo "$name pass: $(cat "$W/$name.time")  (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   [ -n "$PG_DATA" ] && python3 -c "import sys; print('  PostgreSQL server CPU: %.2f s' % (float(sys.argv[2]) - float(sys.argv[1])))" "$before" "$(pg_cpu)"
   echo "  $(grep '^total' "$W/$name.txt")"
@@ -81,6 +84,12 @@ print(sqlite3.connect(sys.argv[1]).execute("select count(*) from links where syn
 PY
 )
   size=$(stat -c %s "$W/data/accord-state.db")
+  python3 - "$W/data/accord-state.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select run, count(*) from write_history group by run order by run").fetchall()
+print("write history rows per pass: %s" % (", ".join("pass %d: %d" % r for r in rows) or "none"))
+PY
 fi
 python3 -c "import sys; p=int(sys.argv[1]); t=float(sys.argv[2]); print('linked pairs: %d; incremental pass: %.0f linked pairs reconciled per second' % (p, p / t))" "$pairs" "$(wall incremental)"
 python3 -c "import sys; s=int(sys.argv[1]); p=int(sys.argv[2]); print('state: %.1f MB, %.0f bytes per linked pair' % (s/1e6, s/p))" "$size" "$pairs"

@@ -154,6 +154,28 @@ CREATE TABLE leases (
 ALTER TABLE pending_updates ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE create_intents ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 6: the write history (`accord why`): a row per field the engine wrote, with the rule
+    //    and the policy that decided it; pruned by age and count after every pass (by id: ids
+    //    grow with time, so no index on `at`).
+    R"sql(
+CREATE TABLE write_history (
+  id INTEGER PRIMARY KEY,
+  run INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  sync TEXT NOT NULL,
+  salesforce_id TEXT NOT NULL,
+  hubspot_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT,
+  new_value TEXT,
+  rule TEXT NOT NULL,
+  policy TEXT NOT NULL
+);
+CREATE INDEX write_history_salesforce ON write_history (salesforce_id);
+CREATE INDEX write_history_hubspot ON write_history (hubspot_id);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
@@ -781,6 +803,120 @@ int64_t StateStore::StartRun(const std::string& command) {
 Status StateStore::FinishRun(int64_t run, const std::string& status, const std::string& stats_json) {
   Stmt s(*db_, "UPDATE runs SET finished_at = ?2, status = ?3, stats = ?4 WHERE id = ?1");
   return s.Int(1, run).Int(2, Now()).Text(3, status).Text(4, stats_json).Run();
+}
+
+// ---- operations (issue 19): write history, runs, links by id ----
+
+Status StateStore::AddHistory(const HistoryEntry& h) {
+  Stmt s(*db_,
+         "INSERT INTO write_history (run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, "
+         "new_value, rule, policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  return s.Int(1, h.run)
+      .Int(2, h.at)
+      .Text(3, h.sync)
+      .Text(4, h.salesforce_id)
+      .Text(5, h.hubspot_id)
+      .Text(6, h.target)
+      .Text(7, h.kind)
+      .Text(8, h.field)
+      .OptText(9, h.old_value)
+      .OptText(10, h.new_value)
+      .Text(11, h.rule)
+      .Text(12, h.policy)
+      .Run();
+}
+
+std::vector<StateStore::HistoryEntry> StateStore::History(const std::string& system, const std::string& id,
+                                                          size_t limit) {
+  // (two statements: each is answered by its own index)
+  const char* by_sf =
+      "SELECT id, run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, new_value, rule, policy "
+      "FROM write_history WHERE salesforce_id = ?1 ORDER BY id DESC LIMIT ?2";
+  const char* by_hs =
+      "SELECT id, run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, new_value, rule, policy "
+      "FROM write_history WHERE hubspot_id = ?1 ORDER BY id DESC LIMIT ?2";
+  Stmt s(*db_, system == "salesforce" ? by_sf : by_hs);
+  s.Text(1, id).Int(2, static_cast<int64_t>(limit));
+  std::vector<HistoryEntry> out;
+  while (s.Row()) {
+    HistoryEntry h;
+    h.id = s.ColInt(0);
+    h.run = s.ColInt(1);
+    h.at = s.ColInt(2);
+    h.sync = s.Col(3);
+    h.salesforce_id = s.Col(4);
+    h.hubspot_id = s.Col(5);
+    h.target = s.Col(6);
+    h.kind = s.Col(7);
+    h.field = s.Col(8);
+    h.old_value = s.OptCol(9);
+    h.new_value = s.OptCol(10);
+    h.rule = s.Col(11);
+    h.policy = s.Col(12);
+    out.push_back(std::move(h));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+base::Result<int64_t> StateStore::PruneHistory(int64_t min_at_ms, int64_t keep_rows) {
+  int64_t gone = 0;
+  // by age without an index on `at`: ids grow with time, so the oldest row still young enough
+  // is found by reading from the oldest, no further than the rows that go
+  Stmt old(*db_,
+           "DELETE FROM write_history WHERE id < coalesce((SELECT id FROM write_history WHERE at >= ?1 ORDER BY id "
+           "LIMIT 1), (SELECT max(id) + 1 FROM write_history))");
+  if (Status st = old.Int(1, min_at_ms).Run(); !st) return st;
+  gone += old.Changes();
+  // at most the newest keep_rows: ids grow by one with every insert (a gap only drops more)
+  Stmt many(*db_, "DELETE FROM write_history WHERE id <= (SELECT max(id) FROM write_history) - ?1");
+  if (Status st = many.Int(1, keep_rows).Run(); !st) return st;
+  gone += many.Changes();
+  return gone;
+}
+
+int64_t StateStore::HistoryRows() {
+  Stmt s(*db_, "SELECT count(*) FROM write_history");
+  return s.Row() ? s.ColInt(0) : 0;
+}
+
+std::vector<StateStore::RunRecord> StateStore::Runs(size_t limit) {
+  Stmt s(*db_, "SELECT id, command, started_at, finished_at, status, stats FROM runs ORDER BY id DESC LIMIT ?1");
+  s.Int(1, static_cast<int64_t>(limit));
+  std::vector<RunRecord> out;
+  while (s.Row()) {
+    RunRecord r;
+    r.id = s.ColInt(0);
+    r.command = s.Col(1);
+    r.started_at = s.ColInt(2);
+    r.finished_at = s.ColInt(3);
+    r.status = s.Col(4);
+    r.stats = s.Col(5);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<Link> StateStore::LinksOf(const std::string& system, const std::string& id) {
+  const char* by_sf = "SELECT sync, salesforce_id, hubspot_id, state FROM links WHERE salesforce_id = ?1 ORDER BY sync";
+  const char* by_hs = "SELECT sync, salesforce_id, hubspot_id, state FROM links WHERE hubspot_id = ?1 ORDER BY sync";
+  Stmt s(*db_, system == "salesforce" ? by_sf : by_hs);
+  s.Text(1, id);
+  std::vector<Link> out;
+  while (s.Row()) out.push_back(Link{s.Col(0), s.Col(1), s.Col(2), StateFromName(s.Col(3))});
+  return out;
+}
+
+std::vector<std::tuple<std::string, LinkState, int64_t>> StateStore::LinkCounts() {
+  Stmt s(*db_, "SELECT sync, state, count(*) FROM links GROUP BY sync, state ORDER BY sync, state");
+  std::vector<std::tuple<std::string, LinkState, int64_t>> out;
+  while (s.Row()) out.emplace_back(s.Col(0), StateFromName(s.Col(1)), s.ColInt(2));
+  return out;
+}
+
+Status StateStore::RequeueEntry(int64_t id) {
+  Stmt s(*db_, "UPDATE sync_errors SET permanent = 0, retry_at = 0 WHERE id = ?1 AND note = 0");
+  return s.Int(1, id).Run();
 }
 
 }  // namespace accord::store

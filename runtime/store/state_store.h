@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -37,7 +38,7 @@ std::string RedactLocation(const std::string& location);
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -241,6 +242,42 @@ class StateStore {
   int version_ = 0;
   std::string fence_project_;  // Fence: "" = not fenced
   int64_t fence_token_ = 0;
+
+  // ---- operations (issue 19): the write history behind `accord why`, the run history and
+  // links read back for `accord status` ----
+ public:
+  // One field the engine wrote (or a record it created or deleted: field "(record)").
+  struct HistoryEntry {
+    int64_t id = 0;
+    int64_t run = -1;  // the pass (runs.id)
+    int64_t at = 0;    // ms since the epoch, when the target acknowledged the write
+    std::string sync, salesforce_id, hubspot_id;
+    std::string target;  // "hubspot.contacts": the system and object written
+    std::string kind;    // create, update, delete, lifecycle
+    std::string field;
+    std::optional<std::string> old_value, new_value;
+    std::string rule;    // file:line:col of the rule ("" where none: an association)
+    std::string policy;  // what decided it: "two_way: only salesforce changed", "prefer salesforce", ...
+  };
+  Status AddHistory(const HistoryEntry& h);
+  // The writes to or from a record (its id on `system`, "salesforce" or "hubspot"), oldest first,
+  // at most the newest `limit`.
+  std::vector<HistoryEntry> History(const std::string& system, const std::string& id, size_t limit);
+  // Keeps the rows younger than `min_at_ms` and among the newest `keep_rows`. Returns how many went.
+  base::Result<int64_t> PruneHistory(int64_t min_at_ms, int64_t keep_rows);
+  int64_t HistoryRows();
+
+  struct RunRecord {
+    int64_t id = 0, started_at = 0, finished_at = 0;  // ms since the epoch (finished 0: not finished)
+    std::string command, status, stats;               // stats: the pass's counts as JSON
+  };
+  std::vector<RunRecord> Runs(size_t limit);  // newest first
+  // The links of a record in any sync (its id on `system`).
+  std::vector<Link> LinksOf(const std::string& system, const std::string& id);
+  // `accord status`'s retry: one entry of the error log is due now and no longer permanent.
+  Status RequeueEntry(int64_t id);
+  // How many links each sync has in each state: (sync, state, count), by sync.
+  std::vector<std::tuple<std::string, LinkState, int64_t>> LinkCounts();
 };
 
 }  // namespace accord::store

@@ -313,6 +313,94 @@ INSERT INTO shadows VALUES ('people', '003A', 'Phone|phone', NULL, '');
   EXPECT_EQ(sh[1].base_sf, std::nullopt);                    // null stays null
   EXPECT_EQ(sh[1].base_hs, std::optional<std::string>(""));  // and "" stays ""
   EXPECT_TRUE(s->FindBySalesforce("people", "003A"));
+  // and it has the newer tables, empty (version 6: the write history)
+  EXPECT_EQ(s->HistoryRows(), 0);
+  StateStore::HistoryEntry h;
+  h.sync = "people", h.salesforce_id = "003A", h.hubspot_id = "501", h.field = "email";
+  EXPECT_TRUE(s->AddHistory(h));
+  EXPECT_EQ(s->HistoryRows(), 1);
+}
+
+// ---- operations (issue 19) ----
+
+TEST_P(StateStoreTest, TheWriteHistoryIsReadPerRecordOldestFirstAndPrunedByAgeAndCount) {
+  auto s = Fresh();
+  auto add = [&](int64_t at, const std::string& sf, const std::string& hs, const std::string& field,
+                 std::optional<std::string> old_value, std::optional<std::string> new_value) {
+    StateStore::HistoryEntry h;
+    h.run = at / 10;
+    h.at = at;
+    h.sync = "people";
+    h.salesforce_id = sf;
+    h.hubspot_id = hs;
+    h.target = "hubspot.contacts";
+    h.kind = "update";
+    h.field = field;
+    h.old_value = std::move(old_value);
+    h.new_value = std::move(new_value);
+    h.rule = "rules.accord:3:3";
+    h.policy = "two_way: only salesforce changed";
+    ASSERT_TRUE(s->AddHistory(h));
+  };
+  add(100, "003A", "501", "jobtitle", std::nullopt, "CTO");
+  add(200, "003B", "502", "jobtitle", "x", "y");
+  add(300, "003A", "501", "jobtitle", "CTO", "");  // null and "" stay apart
+  add(400, "003A", "501", "city", "Rome", std::nullopt);
+  auto rows = s->History("salesforce", "003A", 10);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].at, 100);
+  EXPECT_EQ(rows[0].old_value, std::nullopt);
+  EXPECT_EQ(rows[1].new_value, std::optional<std::string>(""));
+  EXPECT_EQ(rows[2].field, "city");
+  EXPECT_EQ(rows[2].new_value, std::nullopt);
+  EXPECT_EQ(rows[2].rule, "rules.accord:3:3");
+  EXPECT_EQ(s->History("hubspot", "501", 10).size(), 3u);
+  ASSERT_EQ(s->History("salesforce", "003A", 2).size(), 2u);  // the newest two, oldest first
+  EXPECT_EQ(s->History("salesforce", "003A", 2)[0].at, 300);
+  // by age: rows before 150 go; by count: the newest two stay
+  auto gone = s->PruneHistory(150, 1000);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(*gone, 1);
+  gone = s->PruneHistory(0, 2);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(*gone, 1);
+  EXPECT_EQ(s->HistoryRows(), 2);
+  EXPECT_EQ(s->History("salesforce", "003A", 10).front().at, 300);
+  EXPECT_TRUE(s->PruneHistory(0, 0));  // keep none
+  EXPECT_EQ(s->HistoryRows(), 0);
+}
+
+TEST_P(StateStoreTest, RunsLinksByIdAndOneEntryRequeued) {
+  auto s = Fresh();
+  int64_t a = s->StartRun("pass");
+  ASSERT_TRUE(s->FinishRun(a, "ok", "{\"created\":1}"));
+  int64_t b = s->StartRun("pass");
+  auto runs = s->Runs(10);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].id, b);  // newest first
+  EXPECT_EQ(runs[0].finished_at, 0);
+  EXPECT_EQ(runs[1].stats, "{\"created\":1}");
+  EXPECT_EQ(runs[1].status, "ok");
+  ASSERT_TRUE(s->PutLink({"people", "003A", "501", LinkState::kActive}));
+  ASSERT_TRUE(s->PutLink({"leads", "00QA", "501", LinkState::kOutOfScope}));
+  auto links = s->LinksOf("hubspot", "501");
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0].sync, "leads");
+  EXPECT_EQ(links[0].state, LinkState::kOutOfScope);
+  EXPECT_EQ(s->LinksOf("salesforce", "003A").size(), 1u);
+  EXPECT_TRUE(s->LinksOf("salesforce", "nope").empty());
+  SyncError e{0, "people", "PropertyValues", "", "003A", "501", "bad"};
+  e.permanent = true;
+  ASSERT_TRUE(s->RecordError(e));
+  e.salesforce_id = "003B";
+  ASSERT_TRUE(s->RecordError(e));
+  auto errors = s->Errors("");
+  ASSERT_EQ(errors.size(), 2u);
+  ASSERT_TRUE(s->RequeueEntry(errors[0].id));
+  errors = s->Errors("");
+  EXPECT_FALSE(errors[0].permanent);
+  EXPECT_EQ(errors[0].retry_at, 0);
+  EXPECT_TRUE(errors[1].permanent);  // only that one
 }
 
 TEST_P(StateStoreTest, ANewerFileIsAClearError) {

@@ -394,6 +394,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
     return r;
   }
   int64_t run = o.dry_run ? -1 : store.StartRun("pass");
+  run_id = run;
   // new rules: every waiting error is due again
   if (!rs.rules_hash.empty() && store.GetMeta("rules_hash") != rs.rules_hash) {
     // Both or the pass fails: new rules recorded without the re-queue would leave the
@@ -412,6 +413,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
     RunSync(p);
   }
   if (r.ok) Triggers();
+  if (r.ok && !o.dry_run) PruneHistory();
   if (r.ok) r.errors_waiting = static_cast<int64_t>(store.Errors("").size());
   r.salesforce_calls = {conn[0]->calls().reads - before[0].reads, conn[0]->calls().writes - before[0].writes};
   r.hubspot_calls = {conn[1]->calls().reads - before[1].reads, conn[1]->calls().writes - before[1].writes};
@@ -422,6 +424,15 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
       SyncStats t = r.Total();
       nlohmann::json stats = {{"created", t.created},     {"updated", t.updated}, {"linked", t.linked},
                               {"conflicts", t.conflicts}, {"errors", t.errors},   {"deleted", t.deleted}};
+      // per sync and the API calls, for `accord status` and /metrics
+      for (const auto& [name, s] : r.per_sync)
+        stats["syncs"][name] = {{"created", s.created},     {"updated", s.updated}, {"linked", s.linked},
+                                {"conflicts", s.conflicts}, {"errors", s.errors},   {"deleted", s.deleted}};
+      stats["api_calls"] = {
+          {"salesforce", {{"reads", r.salesforce_calls.reads}, {"writes", r.salesforce_calls.writes}}},
+          {"hubspot", {{"reads", r.hubspot_calls.reads}, {"writes", r.hubspot_calls.writes}}}};
+      stats["records_read"] = r.records_read;
+      stats["errors_by_category"] = r.errors_by_category;
       (void)store.FinishRun(run, r.ok ? "ok" : "failed", stats.dump());  // run history only; Commit below reports
     }
     if (auto st = store.Commit(); !st) Fail("state store: " + st.message);

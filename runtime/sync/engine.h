@@ -50,7 +50,8 @@ Category CategoryOfStatus(const std::string& status_code);
 struct FieldChange {
   std::string field;
   Text before, after;
-  std::string rule;  // file:line:col
+  std::string rule;    // file:line:col
+  std::string policy;  // what decided it (explain.h WritePolicy; "create in hubspot", ...): the write history's
 };
 
 // One thing a pass did (or, for a plan, would do).
@@ -86,6 +87,16 @@ struct PassReport {
   SyncStats Total() const;  // (unchanged pairs were not reconciled: both records unchanged since the last pass)
 };
 
+// A field of a linked pair whose two values disagree, and why (explain.h DriftReason).
+struct DriftItem {
+  std::string sync, salesforce_id, hubspot_id;
+  std::string field[2];  // each side's field ("(computed)" where the rule computes that side)
+  Text value[2];         // each side's value as read
+  std::string reason;    // DriftReasonName: pending, one_way, dont_sync, blank_ignore, ...
+  std::string detail;
+  std::string rule;  // the field rule, file:line:col
+};
+
 struct PassOptions {
   bool dry_run = false;     // plan: compute everything, write nothing, roll the store back
   bool keep_events = true;  // `run` over large data keeps counts only
@@ -98,6 +109,13 @@ struct PassOptions {
   std::function<void(const std::string&, size_t, size_t)> progress;
   // --timings: where the pass's time goes (read, match, reconcile, write, state, other); null: not measured.
   base::PhaseClock* timings = nullptr;
+  // The write history (`accord why`): a row per field written, kept while younger than
+  // `history_days` and among the newest `history_rows`; either 0: no history is kept.
+  int64_t history_days = 90;
+  int64_t history_rows = 1000000;
+  // `accord drift`: where a dry, full pass puts every field of a linked pair whose values
+  // disagree once the pass has decided, with the reason (null: not collected).
+  std::vector<DriftItem>* drift = nullptr;
 };
 
 // The compiled rules as the engine reads them (compiler/ir/rules.h: no AST).

@@ -6,6 +6,7 @@
 //   writing.cc     batched writes, acknowledgements, shadows, the refused-field retry
 //   lifecycle.cc   lifecycle triggers
 //   conversion.cc  Lead conversion
+//   ops.cc         what operators see: drift (`accord drift`), the write history (`accord why`)
 // The decision for one field is the pure function in reconcile.h.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "runtime/sync/engine.h"
+#include "runtime/sync/explain.h"
 #include "runtime/sync/reconcile.h"
 
 namespace accord::sync {
@@ -301,6 +303,20 @@ struct Engine::Impl {
   void PutShadowMap(const std::string& sync, const std::string& sf_id, const ShadowMap& sm);
   void Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, const WriteResult& res, Table* table, Work& w);
   void Triggers();
+  // ---- operations (ops.cc): `accord drift` and the write history ----
+  bool drift_pair = false;  // the pair reconciled now was linked before the pass (drift reports it)
+  std::string drift_held;   // its error-log entry when it waits (nothing is written)
+  int64_t run_id = -1;      // this pass in the store's run history (-1: a dry run)
+  // A field decided for a linked pair: into opts->drift when its values disagree.
+  void NoteDrift(const SyncPlan& p, const RulePair& rp, const std::string& sf_id, const std::string& hs_id,
+                 const FieldInput& in, const FieldDecision& d, const bool refused[2]);
+  // A pair the pass does not reconcile: waiting on its error-log entry, or out of scope.
+  void DriftHeld(const SyncPlan& p, const store::Link& link, Record* rec[2]);
+  void DriftOutOfScope(const SyncPlan& p, const store::Link& link, Record* rec[2], const bool in[2]);
+  // A write acknowledged by `to`'s system: a history row per field (none in a dry run).
+  void RecordHistory(const std::string& sync, int to, const std::string& object, const PendingWrite& pw,
+                     std::string_view kind, const std::string& sf_id, const std::string& hs_id);
+  void PruneHistory();
   // The HubSpot records a trigger on Salesforce record `r` sets.
   // `pending`: set when a target is still to come - a Salesforce record the trigger would reach,
   // not linked yet, whose create or link this pass could not finish (an error this pass, or an

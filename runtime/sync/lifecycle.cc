@@ -62,7 +62,8 @@ void Engine::Impl::Triggers() {
             pw.hs_id = hid;
             pw.sf_id = r.id;
             pw.changes.push_back(
-                {lc.object->fields[lc.slot].name, cur, tr->stage, "when " + key + " becomes " + tr->value_text});
+                {lc.object->fields[lc.slot].name, cur, tr->stage, "when " + key + " becomes " + tr->value_text,
+                 lc.forward_only ? "lifecycle trigger, forward only (never regresses)" : "lifecycle trigger"});
             pw.lifecycle_field = key;
             pw.lifecycle_record = r.id;
             pw.lifecycle_value = now;
@@ -98,6 +99,7 @@ void Engine::Impl::Triggers() {
           Check(store.PutShadow("~lifecycle", pw.lifecycle_record,
                                 store::Shadow{pw.lifecycle_field, pw.lifecycle_value, std::nullopt}));
         if (Record* h = hs->Find(pw.op.id)) h->values.set(static_cast<size_t>(lc.slot), pw.op.fields[0].second);
+        RecordHistory("lifecycle", 1, lc.object->name, pw, "lifecycle", pw.sf_id, pw.hs_id);
         Event e;
         e.kind = Event::Kind::kLifecycle;
         e.sync = "lifecycle";

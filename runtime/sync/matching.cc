@@ -433,6 +433,7 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
   pw.hs_id = hs_id;
   std::set<size_t> bad;  // target slots whose value could not be made: created without them
   std::map<size_t, Text> fields;
+  std::map<size_t, std::pair<std::string, std::string>> decided_by;  // slot -> the rule and its policy
   // logged once the record is known to be created (its errors name the record it creates)
   struct FieldError {
     rt::Value error;
@@ -461,7 +462,7 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
       bad.insert(of.target_slot);
       continue;
     }
-    if (!IsBlank(*text)) fields[of.target_slot] = *text;
+    if (!IsBlank(*text)) fields[of.target_slot] = *text, decided_by[of.target_slot] = {of.rule, "create"};
   }
   // `on create` defaults fill what the mapping left blank
   if (p.handle_create[to] >= 0) {
@@ -482,7 +483,7 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
         bad.insert(of.target_slot);
         continue;
       }
-      if (!IsBlank(*text)) fields[of.target_slot] = *text;
+      if (!IsBlank(*text)) fields[of.target_slot] = *text, decided_by[of.target_slot] = {of.rule, "on create default"};
     }
   }
   // a record the target side's scope excludes is not created: the sync would never sync it
@@ -510,7 +511,8 @@ void Engine::Impl::Create(const SyncPlan& p, int from, const Record& r, Work& w)
           to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
   for (auto& [slot, text] : fields) {
     pw.op.fields.push_back({slot, text});
-    pw.changes.push_back({obj[to]->fields[slot].name, std::nullopt, text, ""});
+    const auto& [rule, how] = decided_by[slot];
+    pw.changes.push_back({obj[to]->fields[slot].name, std::nullopt, text, rule, how + " in " + SystemName(to)});
   }
   // the record's id written into a field the target can upsert by (HubSpot hasUniqueValue,
   // Salesforce External ID / idLookup): the create is an upsert, which a retry cannot duplicate

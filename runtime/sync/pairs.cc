@@ -88,7 +88,10 @@ void Engine::Impl::RunSync(SyncPlan& p) {
       continue;
     }
     SetStamp(rec[0], rec[1]);
-    if (Waiting(p, link.salesforce_id, link.hubspot_id, rec)) continue;
+    if (Waiting(p, link.salesforce_id, link.hubspot_id, rec)) {
+      if (opts->drift) DriftHeld(p, link, rec);
+      continue;
+    }
     rt::Value serr;
     bool in[2] = {InScope(p, Side::kSalesforce, rec[0], rec[1], &serr), true};
     if (serr.is_error()) {
@@ -103,6 +106,7 @@ void Engine::Impl::RunSync(SyncPlan& p) {
       continue;
     }
     if (!in[0] || !in[1]) {
+      if (opts->drift) DriftOutOfScope(p, link, rec, in);
       // out of scope the pair gets no updates: nothing waits on its entries any more
       if (HasError(p, link) && !opts->dry_run) Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
       if (link.state != store::LinkState::kOutOfScope) {
@@ -128,7 +132,9 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     std::vector<store::Shadow> list = store.Shadows(p.name, link.salesforce_id);
     bool has_shadows = !list.empty();
     for (const auto& sh : list) sm[sh.field] = ShadowEntry{sh.base_sf, sh.base_hs};
+    drift_pair = opts->drift != nullptr;
     Reconcile(p, link.salesforce_id, link.hubspot_id, rec, sm, has_shadows, w);
+    drift_pair = false;
     Associations(p, link.salesforce_id, link.hubspot_id, rec, w);
     if (w.writes[0].size() + w.writes[1].size() + w.pair_shadows.size() >= opts->chunk) flush();
   }
@@ -296,6 +302,7 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
       return t;
     };
     FieldDecision d = DecideField(in);
+    bool refused[2] = {false, false};  // a write the decision makes that is held back below
     if (d.conflict && d.by_record_time) {
       // the record's time decided: a note in the error log says so, with what to turn on
       std::string field[2] = {rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)",
@@ -323,7 +330,7 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
                   ": Salesforce requires a value and the rules would clear it (only " + f.name +
                   " waits, until the value or the rules change; the record's other fields are written)",
               true, System::kSalesforce, obj[0]->name);
-        bad[0] = true;
+        bad[0] = refused[0] = true;
         d.write_to = -1;
         d.base_moves = false;
       }
@@ -337,8 +344,9 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
                 " waits, until the value or the rules change; the record's "
                 "other fields are written)",
             true, to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
-      bad[to] = true;
+      bad[to] = refused[to] = true;
     }
+    if (drift_pair) NoteDrift(p, rp, sf_id, hs_id, in, d, refused);
     if (d.conflict) {
       ++report->per_sync[p.name].conflicts;
       Event e;
@@ -348,16 +356,16 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
       e.hubspot_id = hs_id;
       e.rule = rp.loc;
       e.changes.push_back(
-          {rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)", in.base[0], in.cur[0], rp.loc});
+          {rp.slot[0] >= 0 ? obj[0]->fields[rp.slot[0]].name : "(computed)", in.base[0], in.cur[0], rp.loc, d.why});
       e.changes.push_back(
-          {rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)", in.base[1], in.cur[1], rp.loc});
+          {rp.slot[1] >= 0 ? obj[1]->fields[rp.slot[1]].name : "(computed)", in.base[1], in.cur[1], rp.loc, d.why});
       e.message = d.why;
       Emit(e);
     }
     if (d.write_to >= 0) {
       int to = d.write_to;
       pw[to].op.fields.push_back({static_cast<size_t>(rp.slot[to]), d.value});
-      pw[to].changes.push_back({obj[to]->fields[rp.slot[to]].name, in.cur[to], d.value, rp.loc});
+      pw[to].changes.push_back({obj[to]->fields[rp.slot[to]].name, in.cur[to], d.value, rp.loc, WritePolicy(in, d)});
       pw[to].shadow_updates.push_back({rp.key, ShadowEntry{d.base[0], d.base[1]}});  // moves once acknowledged
     } else if (d.base_moves) {
       immediate.push_back({rp.key, ShadowEntry{d.base[0], d.base[1]}});
@@ -429,7 +437,7 @@ void Engine::Impl::Associations(const SyncPlan& p, const std::string& sf_id, con
       pw.op.fields.push_back({static_cast<size_t>(a.sf_slot), sf_parent});
       pw.sf_id = sf_id;
       pw.hs_id = hs_id;
-      pw.changes.push_back({a.sf_field, parent, sf_parent, ""});
+      pw.changes.push_back({a.sf_field, parent, sf_parent, "", "associate: the HubSpot association"});
       pw.stamp = cur_stamp;
       Merge(w.writes[0], std::move(pw));
       continue;
@@ -453,7 +461,8 @@ void Engine::Impl::Associations(const SyncPlan& p, const std::string& sf_id, con
     pw.op.add_associations[hs_type].push_back(hs_parent);
     pw.sf_id = sf_id;
     pw.hs_id = hs_id;
-    pw.changes.push_back({"associations." + hs_type, std::nullopt, hs_parent, ""});
+    pw.changes.push_back(
+        {"associations." + hs_type, std::nullopt, hs_parent, "", "associate: the Salesforce parent's twin"});
     pw.stamp = cur_stamp;
     Merge(w.writes[1], std::move(pw));
   }

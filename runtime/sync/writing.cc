@@ -211,6 +211,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     taken[to][Key(obj[to]->name, res.id)] = p.name;
     taken[1 - to][Key(obj[1 - to]->name, to == 0 ? pw.hs_id : pw.sf_id)] = p.name;
     ++stats.created;
+    RecordHistory(p.name, to, obj[to]->name, pw, "create", sf_id, hs_id);
     e.kind = Event::Kind::kCreate;
     e.salesforce_id = sf_id;
     e.hubspot_id = hs_id;
@@ -237,6 +238,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     table->records.push_back(std::move(nr));
   } else if (pw.op.kind == WriteOp::Kind::kDelete) {
     ++stats.deleted;
+    RecordHistory(p.name, to, obj[to]->name, pw, "delete", pw.sf_id, pw.hs_id);
     AddTombstone(to, pw.op.id);
     Check(store.SetLinkState(p.name, pw.sf_id, store::LinkState::kDeleted));
     e.kind = Event::Kind::kDelete;
@@ -246,6 +248,8 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     if (Record* r = table->Find(pw.op.id)) r->deleted = true;
   } else {
     ++stats.updated;
+    RecordHistory(p.name, to, obj[to]->name, pw, pw.lifecycle_field.empty() ? "update" : "lifecycle", pw.sf_id,
+                  pw.hs_id);
     e.kind = Event::Kind::kUpdate;
     e.salesforce_id = pw.sf_id;
     e.hubspot_id = pw.hs_id;

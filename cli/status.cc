@@ -1,0 +1,357 @@
+// `accord status --state FILE --listen ADDR:PORT [PATH --data DIR | --salesforce URL --hubspot URL]`
+// (issue 19): the pages of cli/status_pages.h over cpp-httplib, /metrics in the
+// Prometheus text format (prometheus-cpp's registry and serializer), and a retry
+// action (POST with a CSRF token). Loopback by default; any other address needs
+// --token, which every request then carries (a cookie set by ?token=, or a bearer header).
+#include <fcntl.h>
+#include <httplib.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "cli/ops.h"
+#include "cli/pass.h"
+#include "cli/status_pages.h"
+
+namespace accord::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct StatusArgs : DataArgs {
+  std::vector<std::string> paths;
+  std::string listen = "127.0.0.1:8080", token, engine = "auto";
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string out;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  unsigned char buf[64];
+  if (fd >= 0 && bytes <= sizeof buf && read(fd, buf, bytes) == static_cast<ssize_t>(bytes)) {
+    static const char* hex = "0123456789abcdef";
+    for (size_t i = 0; i < bytes; ++i) out += hex[buf[i] >> 4], out += hex[buf[i] & 15];
+  }
+  if (fd >= 0) close(fd);
+  return out;
+}
+
+bool SameSecret(const std::string& a, const std::string& b) {  // constant time for equal lengths
+  if (a.size() != b.size() || a.empty()) return false;
+  unsigned char d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return d == 0;
+}
+
+bool IsLoopback(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
+
+std::atomic<bool> g_stop{false};
+httplib::Server* g_server = nullptr;
+void OnSignal(int) {
+  g_stop = true;
+  if (g_server) g_server->stop();
+}
+
+}  // namespace
+
+// The Prometheus exposition of a state: counters summed over the run history (every pass
+// recorded), gauges of what is in the state now. A registry per scrape: the state, not this
+// process, holds the counts.
+std::string MetricsText(store::StateStore& s) {
+  using namespace prometheus;
+  auto registry = std::make_shared<Registry>();
+  auto& passes = BuildCounter()
+                     .Name("accord_passes_total")
+                     .Help("Sync passes recorded in the state, by outcome")
+                     .Register(*registry);
+  auto& written = BuildCounter()
+                      .Name("accord_records_written_total")
+                      .Help("Records written by the passes, by sync and kind (created, updated, deleted)")
+                      .Register(*registry);
+  auto& conflicts =
+      BuildCounter().Name("accord_conflicts_total").Help("Conflicts the passes decided, by sync").Register(*registry);
+  auto& pass_errors = BuildCounter()
+                          .Name("accord_pass_errors_total")
+                          .Help("Errors the passes logged, by category (a record logged again counts again)")
+                          .Register(*registry);
+  auto& api = BuildCounter()
+                  .Name("accord_api_calls_total")
+                  .Help("API calls the passes made, by system and kind (read, write)")
+                  .Register(*registry);
+  auto& waiting =
+      BuildGauge().Name("accord_errors_waiting").Help("Entries of the error log now, by category").Register(*registry);
+  auto& links = BuildGauge().Name("accord_links").Help("Links now, by sync and state").Register(*registry);
+  auto& last = BuildGauge()
+                   .Name("accord_last_pass_timestamp_seconds")
+                   .Help("When the last finished pass ended (Unix time)")
+                   .Register(*registry);
+  auto& last_duration = BuildGauge()
+                            .Name("accord_last_pass_duration_seconds")
+                            .Help("How long the last finished pass took")
+                            .Register(*registry);
+  auto& history = BuildGauge().Name("accord_write_history_rows").Help("Rows of the write history").Register(*registry);
+  auto num = [](const json& j, const char* k) {
+    return j.is_object() && j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
+  };
+  bool have_last = false;
+  for (const auto& r : s.Runs(static_cast<size_t>(1) << 40)) {
+    if (r.finished_at == 0) continue;
+    passes.Add({{"status", r.status == "ok" ? "ok" : "failed"}}).Increment();
+    if (!have_last) {
+      last.Add({}).Set(static_cast<double>(r.finished_at) / 1000.0);
+      last_duration.Add({}).Set(static_cast<double>(r.finished_at - r.started_at) / 1000.0);
+      have_last = true;
+    }
+    json st = json::parse(r.stats.empty() ? "{}" : r.stats, nullptr, false);
+    if (!st.is_object()) continue;
+    if (st.contains("syncs") && st["syncs"].is_object())
+      for (auto& [sync, v] : st["syncs"].items()) {
+        for (const char* kind : {"created", "updated", "deleted"})
+          written.Add({{"sync", sync}, {"kind", kind}}).Increment(num(v, kind));
+        conflicts.Add({{"sync", sync}}).Increment(num(v, "conflicts"));
+      }
+    if (st.contains("errors_by_category") && st["errors_by_category"].is_object())
+      for (auto& [cat, n] : st["errors_by_category"].items())
+        if (n.is_number()) pass_errors.Add({{"category", cat}}).Increment(n.get<double>());
+    if (st.contains("api_calls") && st["api_calls"].is_object())
+      for (auto& [sys, c] : st["api_calls"].items())
+        for (const char* kind : {"reads", "writes"})
+          api.Add({{"system", sys}, {"kind", std::string(kind, std::strlen(kind) - 1)}}).Increment(num(c, kind));
+  }
+  std::map<std::string, double> cats;
+  for (const auto& e : s.Errors("")) cats[e.category] += 1;
+  for (const auto& [cat, n] : cats) waiting.Add({{"category", cat}}).Set(n);
+  for (const auto& [sync, state, n] : s.LinkCounts())
+    links.Add({{"sync", sync}, {"state", std::string(store::LinkStateName(state))}}).Set(static_cast<double>(n));
+  history.Add({}).Set(static_cast<double>(s.HistoryRows()));
+  return TextSerializer().Serialize(registry->Collect());
+}
+
+namespace {
+
+int RunStatus(const StatusArgs& a) {
+  size_t colon = a.listen.rfind(':');
+  int port = colon == std::string::npos ? -1 : std::atoi(a.listen.c_str() + colon + 1);
+  std::string host = colon == std::string::npos ? "" : a.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || port < 0 || port > 65535) {
+    std::cerr << "accord status: --listen must be ADDR:PORT (e.g. 127.0.0.1:8080; port 0 picks a free one)\n";
+    return kUsage;
+  }
+  if (!IsLoopback(host) && a.token.empty()) {
+    std::cerr << "accord status: listening on " << host
+              << " (not loopback) needs --token TOKEN: the pages show record data and can requeue errors\n";
+    return kUsage;
+  }
+  std::string state = !a.state.empty()  ? a.state
+                      : !a.data.empty() ? (fs::path(a.data) / "accord-state.db").string()
+                                        : "";
+  std::unique_ptr<store::StateStore> s = OpenExistingState(state, "status");  // a file or a postgresql:// URL
+  if (!s) return kUsage;
+  // drift needs the rules and the data: optional
+  std::unique_ptr<driver::RuleSet> rules;
+  std::string drift_off =
+      "Drift needs the rules and the data: start accord status with PATH and --data DIR (or "
+      "--salesforce URL --hubspot URL).";
+  jit::EngineKind kind = jit::EngineKind::kAuto;
+  DataArgs data = a;
+  data.state = state;
+  if (!a.paths.empty()) {
+    if (!jit::ParseEngineKind(a.engine, &kind)) {
+      std::cerr << "accord status: --engine must be interp, jit or auto\n";
+      return kUsage;
+    }
+    if (base::Status c = CheckDataArgs(data, "status"); !c) {
+      std::cerr << c.message << "\n";
+      return kUsage;
+    }
+    rules = std::make_unique<driver::RuleSet>();
+    if (int code = LoadCheckedRules(a.paths, "status", *rules); code != kOk) return code;
+  }
+
+  std::mutex mu;  // the store and the drift cache: one request at a time touches them
+  std::optional<DriftResult> drift;
+  int64_t drift_at = 0;
+  std::string drift_error;
+  const std::string csrf = RandomHex(16);
+  if (csrf.empty()) {
+    std::cerr << "accord status: cannot read /dev/urandom for the CSRF token\n";
+    return kUsage;
+  }
+
+  httplib::Server server;
+  auto html = [](httplib::Response& res, const std::string& body, int status = 200) {
+    res.status = status;
+    res.set_content(body, "text/html; charset=utf-8");
+  };
+  server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                   "frame-ancestors 'none'; base-uri 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-store");
+    if (a.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.has_param("token") && SameSecret(req.get_param_value("token"), a.token)) {
+      res.set_header("Set-Cookie", "accord_status=" + a.token + "; HttpOnly; SameSite=Strict; Path=/");
+      res.set_redirect(req.path.empty() ? "/" : req.path, 303);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    std::string auth = req.get_header_value("Authorization");
+    std::string cookie = req.get_header_value("Cookie");
+    bool ok = auth.rfind("Bearer ", 0) == 0 && SameSecret(auth.substr(7), a.token);
+    for (size_t at = cookie.find("accord_status="); !ok && at != std::string::npos;
+         at = cookie.find("accord_status=", at + 1)) {
+      size_t end = cookie.find(';', at);
+      ok = SameSecret(cookie.substr(at + 14, end == std::string::npos ? std::string::npos : end - at - 14), a.token);
+    }
+    if (ok) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 401;
+    res.set_content("accord status: a token is required (open /?token=TOKEN once, or send Authorization: Bearer)\n",
+                    "text/plain; charset=utf-8");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    web::Overview o;
+    o.state = state;
+    o.now_ms = NowMs();
+    o.runs = s->Runs(500);
+    o.links = s->LinkCounts();
+    o.errors = s->Errors("");
+    o.notes = s->Notes("");
+    o.history_rows = s->HistoryRows();
+    html(res, web::OverviewPage(o));
+  });
+  server.Get("/errors", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string flash =
+        req.has_param("failed")     ? "The state file is busy (a pass is running?): nothing was requeued; try again."
+        : req.has_param("requeued") ? req.get_param_value("requeued") + " requeued: the next pass retries them"
+                                    : "";
+    html(res, web::ErrorsPage(s->Errors(""), s->Notes(""), csrf, flash));
+  });
+  server.Post("/retry", [&](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("csrf") || !SameSecret(req.get_param_value("csrf"), csrf)) {
+      html(res,
+           "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forbidden</title></head><body>"
+           "<p>The form's CSRF token is missing or stale: reload the errors page.</p></body></html>",
+           403);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    int n = 0;
+    base::Status done;
+    if (req.has_param("id")) {
+      done = s->RequeueEntry(std::atoll(req.get_param_value("id").c_str()));
+      n = done ? 1 : 0;
+    } else {
+      base::Result<int> r = s->Requeue(req.has_param("category") ? req.get_param_value("category") : "");
+      if (r)
+        n = *r;
+      else
+        done = r.status();
+    }
+    // (a pass holds the state's write lock while it runs: a retry then may wait and fail; it says so)
+    res.set_redirect(done ? "/errors?requeued=" + std::to_string(n) : "/errors?failed=1", 303);
+  });
+  server.Get("/record", [&](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("id") || req.get_param_value("id").empty()) return html(res, web::RecordPage(nullptr, ""));
+    std::lock_guard<std::mutex> lock(mu);
+    base::Result<WhyReport> r = Why(*s, req.get_param_value("system"), req.get_param_value("id"),
+                                    req.has_param("field") ? req.get_param_value("field") : "", 500);
+    if (!r) return html(res, web::RecordPage(nullptr, r.status().message), 400);
+    html(res, web::RecordPage(&*r, ""));
+  });
+  auto compute_drift = [&] {
+    base::Result<DriftResult> d = DriftOver(*rules, data, kind);
+    drift_at = NowMs();
+    if (d)
+      drift = std::move(*d), drift_error.clear();
+    else
+      drift.reset(), drift_error = "Drift could not be computed: " + d.status().message;
+  };
+  server.Get("/drift", [&](const httplib::Request&, httplib::Response& res) {
+    if (!rules) return html(res, web::DriftPage(nullptr, drift_off, 0, csrf));
+    std::lock_guard<std::mutex> lock(mu);
+    if (!drift && drift_error.empty()) compute_drift();
+    html(res, web::DriftPage(drift ? &*drift : nullptr, drift_error, drift_at, csrf));
+  });
+  server.Post("/drift", [&](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("csrf") || !SameSecret(req.get_param_value("csrf"), csrf)) {
+      res.status = 403;
+      return;
+    }
+    if (rules) {
+      std::lock_guard<std::mutex> lock(mu);
+      compute_drift();
+    }
+    res.set_redirect("/drift", 303);
+  });
+  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    res.set_content(MetricsText(*s), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/static/ops.js", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(web::kOpsJs, "text/javascript; charset=utf-8");
+  });
+  server.Get("/static/ops.css", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(web::kOpsCss, "text/css; charset=utf-8");
+  });
+  server.set_error_handler([&](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty()) html(res, web::NotFoundPage(req.path), 404);
+  });
+
+  int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    std::cerr << "accord status: cannot listen on " << a.listen << " (is the port in use?)\n";
+    return kUsage;
+  }
+  std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::cout << "accord status: http://" << shown << ":" << bound << "/  (state " << state << ")" << std::endl;
+  g_server = &server;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  server.listen_after_bind();
+  g_server = nullptr;
+  return kOk;
+}
+
+}  // namespace
+
+void RegisterStatus(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<StatusArgs>();
+  auto* cmd = app.add_subcommand("status", "Serve a status page of a sync's state: passes, errors, records, drift");
+  cmd->add_option("PATH", args->paths, "rule files or folders (for the drift page; optional)");
+  AddDataOptions(cmd, *args);
+  cmd->add_option("--listen", args->listen, "ADDR:PORT to serve on (default 127.0.0.1:8080; port 0: a free one)");
+  cmd->add_option("--token", args->token, "required to listen on anything but loopback; every request carries it");
+  cmd->add_option("--engine", args->engine, "interp, jit or auto (the drift page's pass)");
+  cmd->footer(
+      "Pages: / (the last passes per sync, links, errors by category), /errors (with retry), /record?system=&id= "
+      "(links, shadows, write history), /drift, /metrics (Prometheus text format). Stops on Ctrl-C.");
+  cmd->callback([args, &exit_code] { exit_code = RunStatus(*args); });
+}
+
+}  // namespace accord::cli

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""`accord status` in a real browser (issue 19).
+
+A demo state (tests/ops: rules and data, synced and edited between passes as in
+ops_golden.py, plus a value that is an HTML tag) is served by `accord status` on a
+free loopback port. For each page:
+  - the HTML as served must parse without a single error under html5lib's strict
+    HTML5 parser (python3-html5lib: the WHATWG parsing algorithm; not our code);
+  - Debian's chromium, headless, loads it: the DOM after the page's JavaScript ran must
+    hold the page's key elements (and body[data-ready], set by ops.js at its end), and the
+    browser's console must show no error (no exception, no CSP refusal, no failed load);
+  - a screenshot is saved under $ARTIFACTS (default build/ops-screenshots).
+/metrics is parsed by the official Prometheus Python client's text-format parser
+(python3-prometheus-client) and checked against the state. The retry action needs the
+page's CSRF token; a non-loopback address needs --token, then every request does.
+Run: ACCORD=build/accord python3 tests/ops/browser_test.py
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+# the parsers are Debian packages (scripts/install-deps): found there when python3 is another install
+try:
+    import html5lib  # noqa: F401
+    import prometheus_client  # noqa: F401
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")
+import ops_golden  # noqa: E402  (its edit(): a record's next state appended to the jsonl file)
+
+ACCORD = os.path.abspath(os.environ.get("ACCORD", "build/accord"))
+ARTIFACTS = os.path.abspath(os.environ.get("ARTIFACTS", os.path.join(os.path.dirname(ACCORD), "ops-screenshots")))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RULES = "tests/ops/rules"  # relative to ROOT, where accord runs: the pages show rule locations as in the repository
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+XSS = '<img src=x onerror="document.title=1">'
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def demo_state(data):
+    """The golden scenario's state, plus a Title that is an HTML tag (it must stay text)."""
+    run = lambda *a: subprocess.run([ACCORD, *a], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    run("run", RULES, "--data", data)
+    ops_golden.edit(data, "hubspot", "contacts", "101", {"jobtitle": "Countess"})
+    ops_golden.edit(data, "salesforce", "Contact", "0035g00000OpsAAA03", {"MailingCity": None})
+    ops_golden.edit(data, "salesforce", "Contact", "0035g00000OpsAAA04", {"Title": "Excluded", "MailingCity": "Houston"})
+    ops_golden.edit(data, "salesforce", "Contact", "0035g00000OpsAAA02", {"Title": XSS})
+    run("run", RULES, "--data", data)
+    ops_golden.edit(data, "salesforce", "Contact", "0035g00000OpsAAA01", {"FirstName": "Augusta Ada"})
+    run("run", RULES, "--data", data)
+    ops_golden.edit(data, "hubspot", "contacts", "101", {"firstname": "Ada"})
+
+
+def serve(*args):
+    p = subprocess.Popen([ACCORD, "status", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         cwd=ROOT)
+    line = p.stdout.readline()
+    m = re.search(r"(http://\S+/)", line)
+    if not m:
+        p.kill()
+        return p, None, line + p.stderr.read()
+    return p, m.group(1), line
+
+
+def get(url, headers=None, data=None):
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(req, timeout=60) as r:
+            return r.status, r.read().decode(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+
+
+def valid_html(name, text):
+    import html5lib
+    parser = html5lib.HTMLParser(strict=True)
+    try:
+        parser.parse(text)
+        check(not parser.errors, "%s: HTML parse errors %s" % (name, parser.errors))
+    except Exception as e:  # strict mode raises on the first error
+        check(False, "%s: invalid HTML: %s" % (name, e))
+
+
+def chromium(url, *args, profile):
+    p = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0",
+                        "--window-size=1280,900", *args, url],
+                       capture_output=True, text=True, timeout=120)
+    return p.stdout, p.stderr
+
+
+def console_errors(stderr):
+    bad = []
+    for line in stderr.splitlines():
+        if "CONSOLE" in line and ("ERROR" in line or "Uncaught" in line or "Refused" in line):
+            bad.append(line)
+        elif "Uncaught" in line or "Content Security Policy" in line:
+            bad.append(line)
+    return bad
+
+
+def page(base, path, name, must, profile):
+    status, text, headers = get(base + path.lstrip("/"))
+    check(status == 200, "%s: HTTP %s" % (name, status))
+    check("script-src 'self'" in headers.get("Content-Security-Policy", ""), name + ": no CSP header")
+    valid_html(name, text)
+    check(XSS not in text, name + ": a value reached the page unescaped")
+    dom, err = chromium(base + path.lstrip("/"), "--dump-dom", profile=profile)
+    check('data-ready="1"' in dom, name + ": ops.js did not run to its end")
+    for m in must:
+        check(m in dom, "%s: the page lacks %r" % (name, m))
+    check("<img src=\"x\"" not in dom and "<img src=x" not in dom, name + ": an HTML tag from data became an element")
+    errs = console_errors(err)
+    check(not errs, "%s: console errors: %s" % (name, errs[:3]))
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shot = os.path.join(ARTIFACTS, "status-%s.png" % name)
+    chromium(base + path.lstrip("/"), "--screenshot=" + shot, "--hide-scrollbars", profile=profile)
+    check(os.path.exists(shot) and os.path.getsize(shot) > 5000, name + ": no screenshot")
+    print("ok: %s (%s)" % (name, shot))
+    return text
+
+
+def metrics(base):
+    from prometheus_client.parser import text_string_to_metric_families
+    status, text, headers = get(base + "metrics")
+    check(status == 200 and headers.get("Content-Type", "").startswith("text/plain"), "/metrics: %s" % status)
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+    # (the parser names a counter family without its _total suffix)
+    for name in ("accord_passes", "accord_records_written", "accord_conflicts", "accord_pass_errors",
+                 "accord_api_calls", "accord_errors_waiting", "accord_links", "accord_write_history_rows",
+                 "accord_last_pass_timestamp_seconds"):
+        check(name in fams, "/metrics lacks " + name)
+    val = lambda fam, **labels: sum(s.value for s in fams[fam].samples
+                                    if all(s.labels.get(k) == v for k, v in labels.items()) and not s.name.endswith("_created"))
+    check(val("accord_passes", status="ok") == 3, "/metrics: 3 passes ok, got %s" % val("accord_passes", status="ok"))
+    check(val("accord_links", sync="people", state="active") == 5, "/metrics: 5 active links")
+    check(val("accord_links", sync="people", state="out_of_scope") == 1, "/metrics: 1 link out of scope")
+    check(val("accord_records_written", sync="people", kind="created") == 1, "/metrics: 1 created")
+    check(val("accord_errors_waiting", category="PropertyValues") == 1, "/metrics: 1 PropertyValues error")
+    check(val("accord_api_calls", system="hubspot", kind="read") == 3, "/metrics: 3 HubSpot reads")
+    print("ok: /metrics parsed: %d families" % len(fams))
+
+
+def main():
+    if not CHROMIUM:
+        print("SKIP: chromium is not installed (scripts/install-deps installs it)")
+        return 77
+    work = tempfile.mkdtemp(prefix="accord-ops-browser-")
+    procs = []
+    try:
+        data = os.path.join(work, "data")
+        shutil.copytree(os.path.join(HERE, "data"), data)
+        demo_state(data)
+        profile = os.path.join(work, "chromium")
+        p, base, out = serve(RULES, "--data", data, "--listen", "127.0.0.1:0")
+        procs.append(p)
+        if not base:
+            print("FAIL: accord status did not start:", out)
+            return 1
+        page(base, "/", "overview", ['id="health"', 'data-sync="people"', 'id="passes"', "<time"], profile)
+        errors = page(base, "/errors", "errors", ['id="cat-PropertyValues"', "INVALID_OPTION", 'name="csrf"'], profile)
+        page(base, "/drift", "drift", ['id="drift"', "one_way", "blank_ignore", "dont_sync", "out_of_scope",
+                                       "pending"], profile)
+        page(base, "/record?system=salesforce&id=0035g00000OpsAAA01", "record",
+             ['id="record"', 'id="history"', "two_way: only salesforce changed", "Augusta Ada"], profile)
+        page(base, "/record?system=salesforce&id=0035g00000OpsAAA02", "record-escaped", ['id="history"'], profile)
+        metrics(base)
+        # the retry action: refused without the page's CSRF token, done with it
+        status, _, _ = get(base + "retry", data=b"category=PropertyValues")
+        check(status == 403, "POST /retry without a CSRF token: %s" % status)
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', errors).group(1)
+        status, _, headers = get(base + "retry", data=urllib.parse.urlencode({"csrf": token, "category": "PropertyValues"}).encode())
+        check(status == 303 and headers.get("Location", "").startswith("/errors?requeued=1"),
+              "POST /retry: %s %s" % (status, headers.get("Location")))
+        listed = subprocess.run([ACCORD, "errors", "--data", data, "--format", "json"], capture_output=True, text=True)
+        check(json.loads(listed.stdout)[0]["permanent"] is False, "the entry was requeued")
+        # a pass holds the state's write lock while it runs: a retry then waits (5 s) and says it failed
+        import sqlite3
+        db = sqlite3.connect(os.path.join(data, "accord-state.db"), isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        status, _, headers = get(base + "retry", data=urllib.parse.urlencode({"csrf": token, "id": "1"}).encode())
+        db.execute("ROLLBACK")
+        db.close()
+        check(status == 303 and headers.get("Location") == "/errors?failed=1",
+              "a retry while the state is locked: %s %s" % (status, headers.get("Location")))
+        status, text, _ = get(base + "errors?failed=1")
+        check("nothing was requeued" in text, "the errors page says the retry failed")
+        status, _, _ = get(base + "record?system=zendesk&id=1")
+        check(status == 400, "a bad SYSTEM is a 400 page: %s" % status)
+        status, text, _ = get(base + "nowhere<b>")
+        check(status == 404 and "<b>" not in text, "404 page, escaped: %s" % status)
+        # anything but loopback needs a token; then every request carries it
+        p2, base2, out2 = serve("--data", data, "--listen", "0.0.0.0:0")
+        p2.wait(timeout=10)
+        check(p2.returncode == 2 and "--token" in out2 + p2.stderr.read(), "0.0.0.0 without --token refused")
+        p3, base3, out3 = serve("--data", data, "--listen", "127.0.0.1:0", "--token", "s3cret")
+        procs.append(p3)
+        check(get(base3)[0] == 401, "a request without the token: 401")
+        check(get(base3, {"Authorization": "Bearer s3cret"})[0] == 200, "the bearer token: 200")
+        status, _, headers = get(base3 + "?token=s3cret")
+        check(status == 303 and "accord_status=s3cret" in headers.get("Set-Cookie", ""), "?token= sets the cookie")
+        check(get(base3, {"Cookie": "accord_status=s3cret"})[0] == 200, "the cookie: 200")
+        check(get(base3, {"Cookie": "accord_status=wrong"})[0] == 401, "a wrong cookie: 401")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            check(p.returncode in (0, -signal.SIGTERM), "accord status exits cleanly on SIGTERM: %s" % p.returncode)
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d failures; screenshots in %s" % (len(failures), ARTIFACTS))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
