@@ -477,41 +477,6 @@ base::Status SalesforceConnector::Query(const schema::Object& object, const std:
   });
 }
 
-base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                                       std::vector<ReadProblem>* problems) {
-  field_times_.Clear(object.name);  // a new pass asks again
-  Mirror& mirror = mirrors_[object.name];
-  std::string fields = "Id";
-  for (const schema::Field& f : object.fields)
-    if (f.name != "Id" && Selectable(f)) fields += ", " + f.name;
-  const bool incremental_ok = object.FindField("SystemModstamp") != nullptr;
-  std::string soql = "SELECT " + fields + " FROM " + object.name;
-  Mirror fresh;
-  Mirror* target = &mirror;
-  if (mirror.loaded && incremental_ok && !mirror.newest.empty()) {
-    int64_t ms = 0;
-    ParseStampMs(mirror.newest, &ms);
-    // Second precision: the literal is rounded down, which only widens the overlap.
-    soql += " WHERE SystemModstamp >= " + FormatMs(ms - options_.overlap_ms, false) + " ORDER BY SystemModstamp, Id";
-  } else {
-    target = &fresh;  // a full read replaces the mirror only when it succeeds
-  }
-  std::vector<ReadProblem> found;
-  if (base::Status s = Query(object, soql, target, &found); !s) return s;
-  if (target == &fresh) {
-    mirror = std::move(fresh);
-    mirror.loaded = true;
-  }
-  problems->insert(problems->end(), found.begin(), found.end());
-  for (const auto& [id, p] : mirror.unreadable) problems->push_back(p);
-  out->clear();
-  out->reserve(mirror.order.size());
-  for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
-  return base::Status::Ok();
-}
-
-// ---- field history ----------------------------------------------------------------------
-
 namespace {
 
 std::string SoqlString(const std::string& s) {
@@ -530,6 +495,56 @@ std::string SoqlList(const std::vector<std::string>& items, size_t begin, size_t
 }
 
 }  // namespace
+
+base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                                       std::vector<ReadProblem>* problems) {
+  field_times_.Clear(object.name);  // a new pass asks again
+  Mirror& mirror = mirrors_[object.name];
+  std::string fields = "Id";
+  for (const schema::Field& f : object.fields)
+    if (f.name != "Id" && Selectable(f)) fields += ", " + f.name;
+  const bool incremental_ok = object.FindField("SystemModstamp") != nullptr;
+  std::string soql = "SELECT " + fields + " FROM " + object.name;
+  Mirror fresh;
+  Mirror* target = &mirror;
+  std::vector<ReadProblem> found;
+  if (scope_ && mirror.loaded && !scope_->Whole(object.name)) {
+    // push: only the records named, by Id, 200 a query (none: nothing is read); the cursor stays
+    auto named = scope_->ids.find(object.name);
+    std::vector<std::string> ids = named == scope_->ids.end() ? std::vector<std::string>() : named->second;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    Mirror next = mirror;
+    for (size_t b = 0; b < ids.size(); b += 200) {
+      std::string query = soql + " WHERE Id IN (" + SoqlList(ids, b, std::min(ids.size(), b + 200)) + ")";
+      if (base::Status s = Query(object, query, &next, &found); !s) return s;
+    }
+    next.newest = mirror.newest;
+    mirror = std::move(next);
+    soql.clear();
+  } else if (mirror.loaded && incremental_ok && !mirror.newest.empty()) {
+    int64_t ms = 0;
+    ParseStampMs(mirror.newest, &ms);
+    // Second precision: the literal is rounded down, which only widens the overlap.
+    soql += " WHERE SystemModstamp >= " + FormatMs(ms - options_.overlap_ms, false) + " ORDER BY SystemModstamp, Id";
+  } else {
+    target = &fresh;  // a full read replaces the mirror only when it succeeds
+  }
+  if (!soql.empty())
+    if (base::Status s = Query(object, soql, target, &found); !s) return s;
+  if (target == &fresh) {
+    mirror = std::move(fresh);
+    mirror.loaded = true;
+  }
+  problems->insert(problems->end(), found.begin(), found.end());
+  for (const auto& [id, p] : mirror.unreadable) problems->push_back(p);
+  out->clear();
+  out->reserve(mirror.order.size());
+  for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
+  return base::Status::Ok();
+}
+
+// ---- field history ----------------------------------------------------------------------
 
 const SalesforceConnector::HistorySource& SalesforceConnector::HistoryOf(const schema::Object& object) {
   auto it = history_.find(object.name);

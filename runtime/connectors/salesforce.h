@@ -64,6 +64,13 @@ class SalesforceConnector : public Connector {
   // reads = GET exchanges, writes = write exchanges (retries included; the
   // token endpoint is not counted).
   CallCounts calls() const override { return calls_; }
+  void SetReadScope(std::optional<ReadScope> scope) override { scope_ = std::move(scope); }
+  ApiLimits limits() const override {
+    ApiLimits l;
+    l.daily_max = api_max_;
+    l.daily_used = api_used_;
+    return l;
+  }
   // Two_way conflicts: when fields last changed, from the object's field history (the
   // <Object>History records its describe names as the "Histories" child relationship:
   // ContactHistory, OpportunityFieldHistory, Foo__History), one query per
@@ -134,6 +141,7 @@ class SalesforceConnector : public Connector {
   bool daily_limit_hit_ = false;
   int64_t dry_counter_ = 0;
   std::map<std::string, Mirror> mirrors_;
+  std::optional<ReadScope> scope_;  // push: what the next Loads read (nullopt: the usual read)
 
   // The field history of an object, from its describe (read once per object).
   struct HistorySource {

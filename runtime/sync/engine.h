@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "base/timings.h"
@@ -86,6 +87,11 @@ struct PassReport {
   SyncStats Total() const;  // (unchanged pairs were not reconciled: both records unchanged since the last pass)
 };
 
+// Push: the records events said changed, by object, per system.
+struct ChangedRecords {
+  std::map<std::string, std::unordered_set<std::string>> salesforce, hubspot;  // object -> record ids
+};
+
 struct PassOptions {
   bool dry_run = false;     // plan: compute everything, write nothing, roll the store back
   bool keep_events = true;  // `run` over large data keeps counts only
@@ -98,6 +104,10 @@ struct PassOptions {
   std::function<void(const std::string&, size_t, size_t)> progress;
   // --timings: where the pass's time goes (read, match, reconcile, write, state, other); null: not measured.
   base::PhaseClock* timings = nullptr;
+  // Push (a targeted pass): set, the pass reconciles, matches and creates only the records
+  // named here, whatever else the connectors return, and moves no cursor: the next pass
+  // without it still sees every change since the last such pass (docs/sync.md "Push").
+  const ChangedRecords* only = nullptr;
 };
 
 // The compiled rules as the engine reads them (compiler/ir/rules.h: no AST).
