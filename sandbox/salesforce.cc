@@ -166,6 +166,8 @@ Status SalesforceEmulator::ResetLocked() {
   }
   cursors_.clear();
   sessions_.clear();
+  cdc_log_.clear();  // replay ids go on counting: a position from before the reset is a gap
+  comet_clients_.clear();
   SalesforceSettings fresh;
   fresh.refresh_token = token_;
   settings_ = fresh;
@@ -536,6 +538,9 @@ bool SalesforceEmulator::ParseBody(Call& c, Json* out, bool bare_object_error) {
 void SalesforceEmulator::RegisterRoutes() {
   RouteOptions open;
   open.authenticated = false;
+  // Streaming (CometD): authorized in the handler, not counted against the daily REST limit
+  Route(
+      "POST", "/cometd/{}", [this](Call& c) { CometD(c); }, open);
   RouteOptions write;
   write.mutates = true;
   const std::string d = "/services/data/{}";
