@@ -12,7 +12,8 @@ void AddUnique(std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
-PushPlan PlanPush(const std::vector<connectors::WebhookEvent>& events, const ir::CompiledRules& rules,
+PushPlan PlanPush(const std::vector<connectors::WebhookEvent>& events,
+                  const std::vector<connectors::ChangeEvent>& changes, const ir::CompiledRules& rules,
                   store::StateStore& store) {
   PushPlan plan;
   // one HubSpot record that changed: read it (and its twin in every sync of its object)
@@ -39,6 +40,26 @@ PushPlan PlanPush(const std::vector<connectors::WebhookEvent>& events, const ir:
     const bool whole = e.kind == "deletion" || e.kind == "merge" || e.kind == "restore" || e.kind == "privacyDeletion";
     for (const std::string& id : e.ids) named(e.object, id, whole);
     if (e.kind == "associationChange") named(e.to_object, e.to_id, false);
+  }
+  // one Salesforce record that changed: read it (and its twin in every sync of its object)
+  auto named_sf = [&](const std::string& object, const std::string& id) {
+    if (object.empty() || id.empty()) return;
+    if (plan.changed.salesforce[object].insert(id).second) ++plan.records;
+    AddUnique(plan.salesforce.ids[object], id);
+    for (const ir::CompiledSync& cs : rules.syncs) {
+      if (!cs.hubspot || !cs.salesforce || cs.salesforce->name != object) continue;
+      const std::string& hs_object = cs.hubspot->name;
+      if (std::optional<store::Link> link = store.FindBySalesforce(cs.name, id)) {
+        plan.changed.hubspot[hs_object].insert(link->hubspot_id);
+        AddUnique(plan.hubspot.ids[hs_object], link->hubspot_id);
+      } else {
+        AddUnique(plan.hubspot.whole, hs_object);
+      }
+    }
+  };
+  for (const connectors::ChangeEvent& e : changes) {
+    if (e.change_type == "GAP_OVERFLOW") AddUnique(plan.salesforce.whole, e.object);
+    for (const std::string& id : e.ids) named_sf(e.object, id);  // deletes too: queryAll reads them by id
   }
   // an object read whole needs no read by id
   for (auto* scope : {&plan.salesforce, &plan.hubspot})

@@ -1,5 +1,5 @@
-// Push for `accord run --watch --listen`: HubSpot webhook events -> one targeted
-// pass (docs/sync.md "Push"). The events name records; the pass reads just those
+// Push for `accord run --watch --listen/--cdc`: HubSpot webhook events and Salesforce
+// change events -> one targeted pass (docs/sync.md "Push"). The events name records; the pass reads just those
 // (by id, in batches) and their linked twins on the other side, and the engine
 // reconciles only them (sync::PassOptions::only). Deletions and merges read the
 // object the usual way (the archived listing says which record went where);
@@ -12,6 +12,7 @@
 
 #include "compiler/ir/rules.h"
 #include "runtime/connectors/connector.h"
+#include "runtime/connectors/salesforce_cdc.h"
 #include "runtime/connectors/webhooks.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/engine.h"
@@ -21,10 +22,13 @@ namespace accord::cli {
 struct PushPlan {
   connectors::ReadScope salesforce, hubspot;
   sync::ChangedRecords changed;
-  size_t records = 0;  // HubSpot records named
+  size_t records = 0;  // records the events named
 };
 
-PushPlan PlanPush(const std::vector<connectors::WebhookEvent>& events, const ir::CompiledRules& rules,
+// HubSpot webhook events and Salesforce change events -> one targeted pass's scope. A
+// Salesforce GAP_OVERFLOW reads the object the usual way.
+PushPlan PlanPush(const std::vector<connectors::WebhookEvent>& events,
+                  const std::vector<connectors::ChangeEvent>& changes, const ir::CompiledRules& rules,
                   store::StateStore& store);
 
 }  // namespace accord::cli

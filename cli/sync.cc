@@ -22,6 +22,8 @@
 #include "compiler/ir/lower.h"
 #include "runtime/connectors/budget.h"
 #include "runtime/connectors/jsonl_connector.h"
+#include "runtime/connectors/salesforce.h"
+#include "runtime/connectors/salesforce_cdc.h"
 #include "runtime/connectors/webhooks.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/engine.h"
@@ -103,6 +105,7 @@ struct PassArgs : DataArgs {
   std::string listen;      // --listen ADDR:PORT: HubSpot webhooks (push)
   std::string public_url;  // --public-url: the URL HubSpot calls (signatures cover it)
   std::string budget;      // --budget salesforce=20%,hubspot=30% | off
+  bool cdc = false;        // --cdc: Salesforce Change Data Capture (push)
   JitCacheArgs jit_cache;
 };
 
@@ -323,6 +326,34 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     }
     std::cerr << "accord " << verb << ": listening for HubSpot webhooks on " << addr << ":" << receiver->port() << "\n";
   }
+  // --cdc: Salesforce change events start targeted passes too; the replay id of each channel is
+  // kept in the state store once its records are synced, and resumed after a restart
+  std::unique_ptr<connectors::ChangeEventStream> cdc;
+  if (a.cdc) {
+    auto* salesforce = dynamic_cast<connectors::SalesforceConnector*>(sf.get());
+    if (!a.watch || dry_run || !salesforce) {
+      std::cerr << "accord " << verb << ": --cdc needs --watch and the APIs (--salesforce URL --hubspot URL)\n";
+      return kUsage;
+    }
+    connectors::ChangeStreamOptions co;
+    co.instance_url = salesforce->instance_url();
+    co.token = [salesforce] { return salesforce->SessionToken(); };
+    co.http.timeout_ms = 130000;  // past the server's 110 s long poll
+    co.http.cacert = a.remote.cacert;
+    for (const ir::CompiledSync& cs : l->rules.syncs) {
+      if (!cs.salesforce || std::find(co.objects.begin(), co.objects.end(), cs.salesforce->name) != co.objects.end())
+        continue;
+      co.objects.push_back(cs.salesforce->name);
+      std::string channel = connectors::ChangeEventChannel(cs.salesforce->name);
+      if (std::optional<std::string> kept = store->GetMeta("cdc.replay." + channel)) {
+        char* end = nullptr;
+        long long id = std::strtoll(kept->c_str(), &end, 10);
+        if (end && *end == '\0') co.replay[channel] = id;
+      }
+    }
+    cdc = std::make_unique<connectors::ChangeEventStream>(std::move(co));
+    cdc->Start();
+  }
   connectors::Budget budget;
   if (!a.budget.empty()) {
     base::Result<connectors::Budget> b = connectors::ParseBudget(a.budget);
@@ -395,7 +426,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     // exit 1 while anything waits in the error log, logged now or earlier: cron and CI alert on it
     if (r.Total().errors > 0 || r.errors_waiting > 0) exit_code = kFindings;
     if (!a.watch) break;
-    if (!receiver) {
+    if (!receiver && !cdc) {
       for (double slept = 0; slept < interval && !g_stop; slept += 0.1)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
@@ -404,9 +435,26 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     auto next = std::chrono::steady_clock::now() + std::chrono::duration<double>(interval);
     while (!g_stop && std::chrono::steady_clock::now() < next) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now());
-      std::vector<connectors::WebhookEvent> events = receiver->Wait(std::min<int64_t>(200, left.count()));
-      if (events.empty()) continue;
-      PushPlan plan = PlanPush(events, l->rules, *store);
+      int64_t wait = std::min<int64_t>(receiver && cdc ? 50 : 200, left.count());
+      std::vector<connectors::WebhookEvent> events;
+      std::vector<connectors::ChangeEvent> changes;
+      if (receiver) events = receiver->Wait(wait);
+      if (cdc) {
+        changes = cdc->Wait(wait);
+        if (std::string problem = cdc->TakeProblem(); !problem.empty())
+          std::cerr << "accord " << verb << ": " << problem << "\n";
+        std::vector<std::string> gaps = cdc->TakeGaps();
+        if (!gaps.empty()) {
+          // the kept replay id is past the retention window: read everything the usual way now
+          for (const std::string& g : gaps)
+            std::cout << "change events: the kept replay id of " << g
+                      << " is past the retention window; a reconciliation pass reads the object instead\n";
+          std::cout.flush();
+          break;
+        }
+      }
+      if (events.empty() && changes.empty()) continue;
+      PushPlan plan = PlanPush(events, changes, l->rules, *store);
       sf->SetReadScope(plan.salesforce);
       hs->SetReadScope(plan.hubspot);
       sync::PassOptions pp = po;
@@ -418,24 +466,34 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       hs->SetReadScope(std::nullopt);
       double psecs = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
       for (const auto& w : engine.TakeWarnings()) std::cerr << "accord " << verb << ": warning: " << w << "\n";
+      // the change events are synced: their replay ids are where a restart resumes
+      if (pr.ok && !changes.empty()) {
+        std::map<std::string, int64_t> last;
+        for (const connectors::ChangeEvent& e : changes) last[e.channel] = std::max(last[e.channel], e.replay_id);
+        for (const auto& [channel, id] : last)
+          if (base::Status ms = store->PutMeta("cdc.replay." + channel, std::to_string(id)); !ms)
+            std::cerr << "accord " << verb << ": keeping the replay id: " << ms.message << "\n";
+      }
+      size_t n = events.size() + changes.size();
       if (a.format == "json") {
         json j = ReportJson(pr, po.keep_events);
-        j["push"] = {{"events", events.size()}, {"records", plan.records}};
+        j["push"] = {{"events", events.size()}, {"change_events", changes.size()}, {"records", plan.records}};
         std::cout << j.dump(-1) << "\n";
       } else {
-        std::cout << "push pass: " << events.size() << (events.size() == 1 ? " event, " : " events, ") << plan.records
+        std::cout << "push pass: " << n << (n == 1 ? " event, " : " events, ") << plan.records
                   << (plan.records == 1 ? " record\n" : " records\n");
         PrintSummary(pr, psecs, std::cout);
       }
       std::cout.flush();
       if (!pr.ok) std::cerr << "accord " << verb << ": " << pr.failure << "\n";
     }
-    if (a.format == "text") {
+    if (a.format == "text" && receiver) {
       PrintPushCounters(receiver->counters(), std::cout);
       std::cout.flush();
     }
   } while (!g_stop);
   if (receiver) receiver->Stop();
+  if (cdc) cdc->Stop();
   if (!dry_run && exit_code == kFindings && a.format == "text")
     std::cout << "see the error log: accord errors --state " << state << "\n";
   return a.watch ? kOk : exit_code;
@@ -662,6 +720,9 @@ void RegisterSync(CLI::App& app, int& exit_code) {
   run->add_option("--listen", run_args->listen,
                   "with --watch: receive HubSpot webhooks on ADDR:PORT; each batch of events starts a pass over "
                   "just those records (the app secret: ACCORD_HUBSPOT_APP_SECRET)");
+  run->add_flag("--cdc", run_args->cdc,
+                "with --watch: subscribe to Salesforce Change Data Capture (CometD) for the synced objects; each "
+                "batch of change events starts a pass over just those records (the replay id is kept in the state)");
   run->add_option("--public-url", run_args->public_url,
                   "the webhook URL as registered in the HubSpot app (its signatures cover it; default: http:// + "
                   "the Host header + the path)");

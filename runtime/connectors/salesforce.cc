@@ -205,7 +205,7 @@ base::Result<std::unique_ptr<SalesforceConnector>> SalesforceConnector::Open(Sal
   std::unique_ptr<SalesforceConnector> c(new SalesforceConnector(std::move(options)));
   const SalesforceCredentials& cr = c->options_.credentials;
   if (!cr.access_token.empty()) {
-    c->access_token_ = cr.access_token;
+    c->SetToken(cr.access_token);
     if (c->instance_url_.empty())
       return base::Status::Error("Salesforce: an instance URL is needed with an access token");
     return c;
@@ -286,7 +286,7 @@ base::Status SalesforceConnector::Authenticate() {
                                                  " is refused: " + why + "; no request was sent to it"));
     instance_url_ = TrimSlash(url);
   }
-  access_token_ = j["access_token"].get<std::string>();
+  SetToken(j["access_token"].get<std::string>());
   return base::Status::Ok();
 }
 

@@ -101,6 +101,90 @@ def budget():
         sb.stop()
 
 
+def cdc():
+    """Salesforce Change Data Capture: an edit reaches HubSpot through the change events; the
+    replay id is kept in the state store and resumed after a restart; a kept id past the
+    retention window falls back to a reconciliation read."""
+    import sqlite3
+    sb = Sandbox(ACCORD, TOKEN)
+    tmp = tempfile.mkdtemp(prefix="accord-cdc-")
+    state = os.path.join(tmp, "state.db")
+    env = dict(os.environ, ACCORD_SALESFORCE_REFRESH_TOKEN=TOKEN, ACCORD_SALESFORCE_CLIENT_ID="push-test",
+               ACCORD_HUBSPOT_TOKEN=TOKEN)
+    cmd = [ACCORD, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state", state, "--watch",
+           "--interval", str(INTERVAL), "--budget", "off", "--cdc"]
+    procs = []
+
+    def start(name):
+        out = open(os.path.join(tmp, name), "w+")
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        procs.append(p)
+        deadline = time.time() + 60
+        while "total:" not in open(out.name).read() and time.time() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        return p, out
+
+    def stop(p):
+        p.terminate()
+        p.wait(20)
+
+    try:
+        p, out = start("cdc1.out")
+        sf_id = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Lovelace'")[0]["Id"]
+        hs_id = sb.hs_search("contacts", "email", "ada.lovelace@example.com")[0]["id"]
+
+        def title():
+            for r in sb.admin(sb.hs, "dump")["objects"]["contacts"]["records"]:
+                if r["id"] == hs_id:
+                    return r["properties"].get("jobtitle")
+
+        def arrives(value, limit):
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < limit:
+                if title() == value:
+                    return time.monotonic() - t0
+                time.sleep(0.02)
+            return None
+
+        time.sleep(1.0)
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": "Streamed Countess"})
+        took = arrives("Streamed Countess", 5.0)
+        check(took is not None and took < 3.0, f"a Salesforce edit reached HubSpot through change events in {took} s")
+        time.sleep(0.5)
+        stop(p)
+        kept = sqlite3.connect(state).execute(
+            "SELECT value FROM meta WHERE key = 'cdc.replay./data/ContactChangeEvent'").fetchall()
+        check(len(kept) == 1 and int(kept[0][0]) > 0, f"the replay id is kept in the state store ({kept})")
+
+        # accord down: an edit is replayed from the kept id after the restart
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": "While Down"})
+        p, out = start("cdc2.out")
+        deadline = time.time() + 10
+        while "push pass:" not in open(out.name).read() and time.time() < deadline:
+            time.sleep(0.1)
+        check("push pass:" in open(out.name).read(), "after a restart the events after the kept replay id are delivered (a push pass with no new edit)")
+        check(arrives("While Down", 5.0) is not None, "the edit made while accord was down arrived")
+        stop(p)
+
+        # a kept replay id past the retention window: a reconciliation read instead
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": "Past Retention"})
+        sb.admin(sb.sf, "config", {"cdc_retention_ms": 1})
+        time.sleep(0.05)
+        p, out = start("cdc3.out")
+        deadline = time.time() + 10
+        gap = "is past the retention window; a reconciliation pass reads the object instead"
+        while gap not in open(out.name).read() and time.time() < deadline:
+            time.sleep(0.1)
+        check(gap in open(out.name).read(), "a kept replay id past retention falls back to a reconciliation read")
+        check(arrives("Past Retention", 5.0) is not None, "the edit past retention arrived")
+        stop(p)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        sb.stop()
+
+
 def main():
 
     port = free_port()
@@ -200,6 +284,7 @@ def main():
 
 
 budget()
+cdc()
 main()
 if failures:
     print(f"{len(failures)} failed")
