@@ -13,10 +13,10 @@ direction and overall.
   bench/connectors/latency.py [--edits K] [--interval S]
 
 With --push the sandbox delivers HubSpot webhooks (--webhook-url) to `accord run
---watch --listen` at the default --budget, the edits are HubSpot -> Salesforce only
-(Salesforce change events are not implemented: that direction waits for the
-reconciliation pass). Before the edits, once the passes are paced, accord is left
-idle for --idle seconds while the sandbox counts the API calls it takes. Prints one line:
+--watch --listen --cdc` at the default --budget, which also takes Salesforce's change
+events (CometD); the edits alternate directions as above. Before the edits, once the
+passes are paced, accord is left idle for --idle seconds while the sandbox counts
+the API calls it takes (CometD requests are not counted, as in Salesforce). Prints one line:
 `push: p50 X s, p99 Y s, idle calls/hour Z` (Z = Salesforce + HubSpot).
 """
 import argparse, os, random, socket, statistics, subprocess, sys, tempfile, time
@@ -56,16 +56,23 @@ def push():
     base = [a.accord, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state", state]
     subprocess.run(base, env=env, capture_output=True)
     log = open(os.path.join(tmp, "watch.out"), "w+")
-    watch = subprocess.Popen(base + ["--watch", "--listen", f"127.0.0.1:{port}"], env=env, stdout=log,
+    watch = subprocess.Popen(base + ["--watch", "--listen", f"127.0.0.1:{port}", "--cdc"], env=env, stdout=log,
                              stderr=subprocess.STDOUT)
     try:
         sf_grace = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Hopper'")[0]["Id"]
         hs_id = sb.hs_search("contacts", "email", "grace@navy.example.mil")[0]["id"]
+        sf_ada = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Lovelace'")[0]["Id"]
+        hs_ada = sb.hs_search("contacts", "email", "ada.lovelace@example.com")[0]["id"]
 
         def sf_value(obj, rid, field):
             for r in sb.admin(sb.sf, "dump")["objects"][obj]["records"]:
                 if r["Id"] == rid:
                     return r.get(field)
+
+        def hs_value(obj, rid, prop):
+            for r in sb.admin(sb.hs, "dump")["objects"][obj]["records"]:
+                if r["id"] == rid:
+                    return r["properties"].get(prop)
 
         # idle first, once the passes are paced (the wait after the first, full read is --interval):
         # what accord alone costs, counted by the sandbox (admin calls are not counted)
@@ -80,24 +87,35 @@ def push():
         hours = (time.monotonic() - t0) / 3600
         rnd = random.Random(5)
         lat = []
+        by_dir = {"salesforce->hubspot": [], "hubspot->salesforce": []}
         for k in range(a.edits):
             time.sleep(rnd.uniform(0, 1.0))
             value = "p%d-%d" % (k, rnd.randrange(10 ** 6))
-            sb.http(sb.hs, "PATCH", f"/crm/v3/objects/contacts/{hs_id}", {"properties": {"city": value}})
+            if k % 2 == 0:
+                sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_ada}", {"Title": value})
+                seen = lambda: hs_value("contacts", hs_ada, "jobtitle") == value
+                key = "salesforce->hubspot"
+            else:
+                sb.http(sb.hs, "PATCH", f"/crm/v3/objects/contacts/{hs_id}", {"properties": {"city": value}})
+                seen = lambda: sf_value("Contact", sf_grace, "MailingCity") == value
+                key = "hubspot->salesforce"
             t0 = time.monotonic()
-            while sf_value("Contact", sf_grace, "MailingCity") != value:
+            while not seen():
                 if time.monotonic() - t0 > 120:
-                    raise SystemExit(f"edit {k} did not arrive within 120 s")
+                    raise SystemExit(f"edit {k} ({key}) did not arrive within 120 s")
                 time.sleep(0.02)
             lat.append(time.monotonic() - t0)
+            by_dir[key].append(lat[-1])
     finally:
         watch.terminate()
         watch.wait(10)
         sb.stop()
     text = open(log.name).read()
     paced = [line for line in text.splitlines() if line.startswith("next reconciliation pass in")]
-    print(f"accord run --watch --listen (default --budget) against accord sandbox --webhook-url; {a.edits} edits "
-          f"HubSpot -> Salesforce; before them idle {a.idle:.0f} s: salesforce {(sf1 - sf0) / hours:.0f}/h, "
+    for name, xs in by_dir.items():
+        print(f"{name:22s} n={len(xs):3d}  p50 {pct(xs, .5):.2f} s  p99 {pct(xs, .99):.2f} s  max {max(xs):.2f} s")
+    print(f"accord run --watch --listen --cdc (default --budget) against accord sandbox --webhook-url; {a.edits} "
+          f"edits, both directions; before them idle {a.idle:.0f} s: salesforce {(sf1 - sf0) / hours:.0f}/h, "
           f"hubspot {(hs1 - hs0) / hours:.0f}/h; {paced[0] if paced else 'no paced pass seen'}; after the edits: "
           f"{paced[-1] if paced else '-'}")
     print(f"push: p50 {pct(lat, .5):.2f} s, p99 {pct(lat, .99):.2f} s, "
