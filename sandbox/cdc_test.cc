@@ -73,6 +73,15 @@ TEST_F(Cdc, AnUpdateIsAChangeEventWithItsHeader) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["event"]["replayId"], replay);
 
+  // a write naming its client (Sforce-Call-Options) says so in changeOrigin
+  ASSERT_EQ(sf->Do("PATCH", kV + "/sobjects/Contact/" + id, DumpJson(Json{{"Title", "Mine"}}),
+                   {{"Sforce-Call-Options", "client=accord"}})
+                .status,
+            204);
+  events = Connect(client);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["payload"]["ChangeEventHeader"]["changeOrigin"], "com/salesforce/api/rest/59.0;client=accord");
+
   // a delete
   ASSERT_EQ(sf->Delete(kV + "/sobjects/Contact/" + id).status, 204);
   events = Connect(client);

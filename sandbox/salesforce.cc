@@ -289,6 +289,11 @@ Status SalesforceEmulator::LoadStateLocked(const std::vector<StateFile::Row>& ro
 // ---------------------------------------------------------------- pipeline hooks
 
 bool SalesforceEmulator::Authorize(Call& c) {
+  // the change events of this request's writes name its client (Sforce-Call-Options: client=X)
+  change_origin_ = "com/salesforce/api/rest/59.0";
+  std::string options = c.Header("Sforce-Call-Options");
+  if (size_t p = options.find("client="); p != std::string::npos)
+    change_origin_ += ";client=" + options.substr(p + 7, options.find_first_of(", ;", p + 7) - (p + 7));
   std::string auth = c.Header("Authorization");
   std::string token;
   for (const char* scheme : {"Bearer ", "OAuth "}) {

@@ -249,6 +249,7 @@ class SalesforceEmulator : public Emulator {
     std::map<std::string, int64_t> channels;  // channel -> the last replay id delivered
   };
   std::map<std::string, CometClient> comet_clients_;
+  std::string change_origin_;  // the current request's: its Sforce-Call-Options client, if any
   uint64_t comet_counter_ = 0;
   // Appends the change event of one record write (before: the fields before an update, else null).
   void AddChangeEvent(const Object& obj, const Record& r, const Json& before, const char* change_type, Tx& tx,

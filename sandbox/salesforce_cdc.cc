@@ -75,7 +75,7 @@ void SalesforceEmulator::AddChangeEvent(const Object& obj, const Record& r, cons
   Json header = {{"entityName", obj.schema.name},
                  {"recordIds", Json::array({r.id})},
                  {"changeType", change_type},
-                 {"changeOrigin", "com/salesforce/api/rest/59.0"},
+                 {"changeOrigin", change_origin_.empty() ? "com/salesforce/api/rest/59.0" : change_origin_},
                  {"transactionKey", UuidFromHash(Hash3(0xcdc, static_cast<uint64_t>(now), tx.cdc_mark))},
                  {"sequenceNumber", static_cast<int64_t>(cdc_log_.size() - tx.cdc_mark + 1)},
                  {"commitTimestamp", now},

@@ -324,6 +324,9 @@ HttpResponse SalesforceConnector::Send(HttpClient::Request req) {
     req.headers = base;
     req.headers.push_back("Authorization: Bearer " + access_token_);
     req.headers.push_back("Accept: application/json");
+    // names accord as the client of its writes: their change events say so in changeOrigin
+    // (";client=accord"), and the change-event stream skips them (docs/connectors.md)
+    if (write) req.headers.push_back("Sforce-Call-Options: client=accord");
     if (!req.body.empty()) req.headers.push_back("Content-Type: application/json");
     int64_t before = http_->exchanges();
     HttpResponse r = http_->Send(req);

@@ -194,7 +194,11 @@ void ChangeEventStream::Run() {
       if (data.contains("event") && data["event"].is_object() && data["event"].contains("replayId") &&
           data["event"]["replayId"].is_number_integer())
         e.replay_id = data["event"]["replayId"].get<int64_t>();
+      e.origin = header.value("changeOrigin", std::string());
       if (e.replay_id > pos->second) pos->second = e.replay_id;
+      if (!options_.own_client.empty() && e.origin.find(";client=" + options_.own_client) != std::string::npos &&
+          e.change_type.rfind("GAP_", 0) != 0)
+        continue;  // accord's own write
       if (!e.object.empty() && (!e.ids.empty() || e.change_type == "GAP_OVERFLOW")) events.push_back(std::move(e));
     }
     if (!events.empty()) {

@@ -30,6 +30,7 @@ struct ChangeEvent {
   int64_t replay_id = 0;
   int64_t commit_ms = 0;
   std::vector<std::string> changed_fields;
+  std::string origin;  // changeOrigin: com/salesforce/api/rest/59.0;client=accord
 };
 
 struct ChangeStreamOptions {
@@ -39,6 +40,9 @@ struct ChangeStreamOptions {
   HttpOptions http;                       // its timeout must exceed the server's long poll (110 s)
   std::vector<std::string> objects;       // Contact, Lead, ... -> /data/ContactChangeEvent
   std::map<std::string, int64_t> replay;  // channel -> the replay id to resume after; absent: -1 (new only)
+  // Events whose changeOrigin names this client (Sforce-Call-Options: client=...) are accord's own
+  // writes: nothing to sync, they are skipped (their replay ids still count). Empty: none skipped.
+  std::string own_client = "accord";
 };
 
 // "/data/ContactChangeEvent" for Contact, "/data/Foo__ChangeEvent" for Foo__c.

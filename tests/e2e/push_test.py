@@ -146,7 +146,9 @@ def cdc():
                 time.sleep(0.02)
             return None
 
-        time.sleep(1.0)
+        time.sleep(1.5)
+        check("push pass:" not in open(out.name).read(),
+              "the change events of accord's own writes (changeOrigin client=accord) start no pass")
         sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": "Streamed Countess"})
         took = arrives("Streamed Countess", 5.0)
         check(took is not None and took < 3.0, f"a Salesforce edit reached HubSpot through change events in {took} s")
