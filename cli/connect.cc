@@ -149,4 +149,15 @@ base::Result<Connectors> OpenConnectors(const RemoteArgs& a, bool dry_run, const
   return out;
 }
 
+base::Result<std::string> HubSpotAppSecret(const RemoteArgs& a) {
+  Source src;
+  if (base::Status s = LoadCredentialsFile(a.credentials, &src); !s) return s;
+  std::string secret = src.Get("hubspot", "app_secret", "ACCORD_HUBSPOT_APP_SECRET");
+  if (secret.empty())
+    return base::Status::Error(
+        "--listen needs the HubSpot app's client secret, which signs its webhooks: set ACCORD_HUBSPOT_APP_SECRET (or "
+        "\"app_secret\" under \"hubspot\" in the --credentials file)");
+  return secret;
+}
+
 }  // namespace accord::cli

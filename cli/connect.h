@@ -9,6 +9,7 @@
 //   ACCORD_SALESFORCE_USERNAME + _CLIENT_ID + _PRIVATE_KEY_FILE       JWT bearer flow
 //   ACCORD_SALESFORCE_LOGIN_URL                           token endpoint host (default: the instance URL)
 //   ACCORD_HUBSPOT_TOKEN or ACCORD_HUBSPOT_TOKEN_FILE     private-app token
+//   ACCORD_HUBSPOT_APP_SECRET                             the app's client secret (webhook signatures, --listen)
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -40,5 +41,9 @@ struct Connectors {
 // HubSpot associations the rules read. An error status (secrets redacted) when
 // credentials are missing or a connector cannot open.
 base::Result<Connectors> OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model);
+
+// The HubSpot app's client secret that signs its webhooks (`run --watch --listen`): an
+// error when neither the credentials file nor the environment has one.
+base::Result<std::string> HubSpotAppSecret(const RemoteArgs& a);
 
 }  // namespace accord::cli

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -20,6 +21,8 @@ struct SandboxArgs {
   int port_salesforce = 0, port_hubspot = 0;
   std::string token = "accord-sandbox-token";
   std::string state;
+  std::string webhook_url, webhook_secret;
+  int webhook_batch_ms = -1;
 };
 
 int RunSandbox(const SandboxArgs& a) {
@@ -43,10 +46,23 @@ int RunSandbox(const SandboxArgs& a) {
     std::cerr << "accord sandbox: " << status.message << "\n";
     return kUsage;
   }
+  if (!a.webhook_url.empty()) {
+    std::string secret = a.webhook_secret;
+    if (secret.empty())
+      if (const char* e = std::getenv("ACCORD_SANDBOX_WEBHOOK_SECRET")) secret = e;
+    sandbox::Json w{{"url", a.webhook_url}, {"secret", secret}};
+    if (a.webhook_batch_ms >= 0) w["batch_ms"] = a.webhook_batch_ms;
+    if (sandbox::Status ws = sb->hubspot().ConfigureWebhooks(w); !ws) {
+      std::cerr << "accord sandbox: " << ws.message << "\n";
+      sb->Stop();
+      return kUsage;
+    }
+  }
   std::cout << "salesforce: " << sb->salesforce_url() << "   (instance URL; REST at /services/data/v62.0)\n"
             << "hubspot:    " << sb->hubspot_url() << "   (CRM API at /crm/v3, /crm/v4)\n"
             << "token:      " << sb->token() << "\n"
             << "seed:       " << o.seed_dir << "\n"
+            << (a.webhook_url.empty() ? "" : "webhooks:   HubSpot events to " + a.webhook_url + "\n")
             << "Ctrl-C stops. Admin (with the token): GET /__sandbox/dump, POST /__sandbox/faults (docs/sandbox.md)"
             << std::endl;
   int sig = 0;
@@ -71,6 +87,11 @@ void RegisterSandbox(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--token", args->token, "the access token both APIs accept");
   cmd->add_option("--state", args->state, "keep the state in this SQLite file (default: memory only)");
+  cmd->add_option("--webhook-url", args->webhook_url,
+                  "deliver HubSpot webhook events (signed, batched, retried) to this http:// URL");
+  cmd->add_option("--webhook-secret", args->webhook_secret,
+                  "the HubSpot app secret that signs them (default: $ACCORD_SANDBOX_WEBHOOK_SECRET)");
+  cmd->add_option("--webhook-batch-ms", args->webhook_batch_ms, "events made within this long go out together (50)");
   cmd->callback([args, &exit_code] { exit_code = RunSandbox(*args); });
 }
 

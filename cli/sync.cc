@@ -1,6 +1,7 @@
 // The sync verbs: test, plan, run, errors, retry.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -16,9 +17,14 @@
 #include "cli/connect.h"
 #include "cli/load.h"
 #include "cli/pass.h"
+#include "cli/push.h"
 #include "compiler/driver/driver.h"
 #include "compiler/ir/lower.h"
+#include "runtime/connectors/budget.h"
 #include "runtime/connectors/jsonl_connector.h"
+#include "runtime/connectors/salesforce.h"
+#include "runtime/connectors/salesforce_cdc.h"
+#include "runtime/connectors/webhooks.h"
 #include "runtime/store/state_store.h"
 #include "runtime/sync/engine.h"
 #include "runtime/sync/test_runner.h"
@@ -96,9 +102,33 @@ struct PassArgs : DataArgs {
   std::string format = "text";
   bool once = false, watch = false, full = false, timings = false;
   double interval = 1.0;
+  std::string listen;      // --listen ADDR:PORT: HubSpot webhooks (push)
+  std::string public_url;  // --public-url: the URL HubSpot calls (signatures cover it)
+  std::string budget;      // --budget salesforce=20%,hubspot=30% | off
+  bool cdc = false;        // --cdc: Salesforce Change Data Capture (push)
   JitCacheArgs jit_cache;
   int64_t history_days = 90, history_rows = 1000000;  // the write history's retention (`accord why`)
 };
+
+// --listen ADDR:PORT (or PORT: 127.0.0.1).
+bool ParseListen(const std::string& text, std::string* addr, int* port) {
+  size_t colon = text.rfind(':');
+  *addr = colon == std::string::npos ? "127.0.0.1" : text.substr(0, colon);
+  std::string p = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  *port = std::stoi(p);
+  return *port <= 65535 && !addr->empty();
+}
+
+void PrintPushCounters(const connectors::WebhookCounters& c, std::ostream& out) {
+  out << "push: " << c.events << " events in " << c.accepted << " requests (" << c.duplicates << " duplicates), "
+      << c.refused() << " refused";
+  if (c.refused() > 0)
+    out << " (unsigned " << c.unsigned_ << ", bad signature " << c.bad_signature << ", stale " << c.stale
+        << ", replayed " << c.replayed << ", malformed " << c.malformed << ")";
+  out << "\n";
+}
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
@@ -271,6 +301,74 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
   }
+  // --listen: HubSpot webhooks start targeted passes between the reconciliation passes
+  std::unique_ptr<connectors::WebhookReceiver> receiver;
+  if (!a.listen.empty()) {
+    std::string addr;
+    int port = 0;
+    if (!a.watch || dry_run || !a.remote.remote()) {
+      std::cerr << "accord " << verb << ": --listen needs --watch and the APIs (--salesforce URL --hubspot URL)\n";
+      return kUsage;
+    }
+    if (!ParseListen(a.listen, &addr, &port)) {
+      std::cerr << "accord " << verb << ": --listen takes ADDR:PORT (e.g. 127.0.0.1:8787) or PORT\n";
+      return kUsage;
+    }
+    base::Result<std::string> secret = HubSpotAppSecret(a.remote);
+    if (!secret) {
+      std::cerr << "accord " << verb << ": " << secret.status().message << "\n";
+      return kUsage;
+    }
+    connectors::WebhookOptions wo;
+    wo.secret = *secret;
+    wo.public_url = a.public_url;
+    receiver = std::make_unique<connectors::WebhookReceiver>(std::move(wo));
+    if (base::Status ls = receiver->Listen(addr, port); !ls) {
+      std::cerr << "accord " << verb << ": " << ls.message << "\n";
+      return kUsage;
+    }
+    std::cerr << "accord " << verb << ": listening for HubSpot webhooks on " << addr << ":" << receiver->port() << "\n";
+  }
+  // --cdc: Salesforce change events start targeted passes too; the replay id of each channel is
+  // kept in the state store once its records are synced, and resumed after a restart
+  std::unique_ptr<connectors::ChangeEventStream> cdc;
+  if (a.cdc) {
+    auto* salesforce = dynamic_cast<connectors::SalesforceConnector*>(sf.get());
+    if (!a.watch || dry_run || !salesforce) {
+      std::cerr << "accord " << verb << ": --cdc needs --watch and the APIs (--salesforce URL --hubspot URL)\n";
+      return kUsage;
+    }
+    connectors::ChangeStreamOptions co;
+    co.instance_url = salesforce->instance_url();
+    co.token = [salesforce] { return salesforce->SessionToken(); };
+    co.http.timeout_ms = 130000;  // past the server's 110 s long poll
+    co.http.cacert = a.remote.cacert;
+    for (const ir::CompiledSync& cs : l->rules.syncs) {
+      if (!cs.salesforce || std::find(co.objects.begin(), co.objects.end(), cs.salesforce->name) != co.objects.end())
+        continue;
+      co.objects.push_back(cs.salesforce->name);
+      std::string channel = connectors::ChangeEventChannel(cs.salesforce->name);
+      if (std::optional<std::string> kept = store->GetMeta("cdc.replay." + channel)) {
+        char* end = nullptr;
+        long long id = std::strtoll(kept->c_str(), &end, 10);
+        if (end && *end == '\0') co.replay[channel] = id;
+      }
+    }
+    cdc = std::make_unique<connectors::ChangeEventStream>(std::move(co));
+    cdc->Start();
+  }
+  connectors::Budget budget;
+  if (!a.budget.empty()) {
+    base::Result<connectors::Budget> b = connectors::ParseBudget(a.budget);
+    if (!b) {
+      std::cerr << "accord " << verb << ": " << b.status().message << "\n";
+      return kUsage;
+    }
+    budget = *b;
+  }
+  auto total_calls = [](const connectors::Connector& c) { return c.calls().reads + c.calls().writes; };
+  int64_t cycle_start[2] = {0, 0};  // the calls made when the last reconciliation pass ended
+  bool first_pass = true;
   int exit_code = kOk;
   do {
     auto t0 = std::chrono::steady_clock::now();
@@ -284,14 +382,44 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     }
     for (const auto& w : engine.TakeWarnings()) std::cerr << "accord " << verb << ": warning: " << w << "\n";
     if (a.format == "json") {
-      std::cout << ReportJson(r, po.keep_events).dump(dry_run ? 2 : -1) << "\n";
+      json j = ReportJson(r, po.keep_events);
+      if (a.remote.remote()) {
+        auto lim = [](const connectors::ApiLimits& l) {
+          return json{{"daily_max", l.daily_max},
+                      {"daily_used", l.daily_used},
+                      {"burst_max", l.burst_max},
+                      {"burst_remaining", l.burst_remaining},
+                      {"burst_window_ms", l.burst_window_ms}};
+        };
+        j["api_limits"] = {{"salesforce", lim(sf->limits())}, {"hubspot", lim(hs->limits())}};
+      }
+      std::cout << j.dump(dry_run ? 2 : -1) << "\n";
     } else if (dry_run) {
       PrintPlan(r, std::cout);
       PrintSummary(r, secs, std::cout);
     } else {
       std::cout << (a.watch ? "pass:\n" : "");
       PrintSummary(r, secs, std::cout);
+      if (a.remote.remote())
+        std::cout << "api limits: " << connectors::DescribeLimits(sf->limits(), hs->limits()) << "\n";
     }
+    // budget pacing: what this cycle cost (this pass, and the push passes of the wait before it),
+    // within the declared share of each system's limits, sets the wait before the next one
+    double interval = a.interval;
+    if (a.watch && a.remote.remote() && !first_pass) {
+      connectors::Pace pace = connectors::PaceInterval(budget, a.interval, total_calls(*sf) - cycle_start[0],
+                                                       sf->limits(), total_calls(*hs) - cycle_start[1], hs->limits());
+      interval = pace.interval_s;
+      if (a.format == "text") {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "next reconciliation pass in %.1f s (%s)\n", interval,
+                      pace.reason == "interval" ? "--interval" : ("budget: " + pace.reason).c_str());
+        std::cout << buf;
+      }
+    }
+    cycle_start[0] = total_calls(*sf);
+    cycle_start[1] = total_calls(*hs);
+    first_pass = false;
     std::cout.flush();
     if (!r.ok) {
       std::cerr << "accord " << verb << ": " << r.failure << "\n";
@@ -301,9 +429,74 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     // exit 1 while anything waits in the error log, logged now or earlier: cron and CI alert on it
     if (r.Total().errors > 0 || r.errors_waiting > 0) exit_code = kFindings;
     if (!a.watch) break;
-    for (double slept = 0; slept < a.interval && !g_stop; slept += 0.1)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!receiver && !cdc) {
+      for (double slept = 0; slept < interval && !g_stop; slept += 0.1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    // push: until the next reconciliation pass, every batch of events is a targeted pass
+    auto next = std::chrono::steady_clock::now() + std::chrono::duration<double>(interval);
+    while (!g_stop && std::chrono::steady_clock::now() < next) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now());
+      int64_t wait = std::min<int64_t>(receiver && cdc ? 50 : 200, left.count());
+      std::vector<connectors::WebhookEvent> events;
+      std::vector<connectors::ChangeEvent> changes;
+      if (receiver) events = receiver->Wait(wait);
+      if (cdc) {
+        changes = cdc->Wait(wait);
+        if (std::string problem = cdc->TakeProblem(); !problem.empty())
+          std::cerr << "accord " << verb << ": " << problem << "\n";
+        std::vector<std::string> gaps = cdc->TakeGaps();
+        if (!gaps.empty()) {
+          // the kept replay id is past the retention window: read everything the usual way now
+          for (const std::string& g : gaps)
+            std::cout << "change events: the kept replay id of " << g
+                      << " is past the retention window; a reconciliation pass reads the object instead\n";
+          std::cout.flush();
+          break;
+        }
+      }
+      if (events.empty() && changes.empty()) continue;
+      PushPlan plan = PlanPush(events, changes, l->rules, *store);
+      sf->SetReadScope(plan.salesforce);
+      hs->SetReadScope(plan.hubspot);
+      sync::PassOptions pp = po;
+      pp.only = &plan.changed;
+      pp.progress = nullptr;
+      auto p0 = std::chrono::steady_clock::now();
+      sync::PassReport pr = engine.RunPass(pp);
+      sf->SetReadScope(std::nullopt);
+      hs->SetReadScope(std::nullopt);
+      double psecs = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
+      for (const auto& w : engine.TakeWarnings()) std::cerr << "accord " << verb << ": warning: " << w << "\n";
+      // the change events are synced: their replay ids are where a restart resumes
+      if (pr.ok && !changes.empty()) {
+        std::map<std::string, int64_t> last;
+        for (const connectors::ChangeEvent& e : changes) last[e.channel] = std::max(last[e.channel], e.replay_id);
+        for (const auto& [channel, id] : last)
+          if (base::Status ms = store->PutMeta("cdc.replay." + channel, std::to_string(id)); !ms)
+            std::cerr << "accord " << verb << ": keeping the replay id: " << ms.message << "\n";
+      }
+      size_t n = events.size() + changes.size();
+      if (a.format == "json") {
+        json j = ReportJson(pr, po.keep_events);
+        j["push"] = {{"events", events.size()}, {"change_events", changes.size()}, {"records", plan.records}};
+        std::cout << j.dump(-1) << "\n";
+      } else {
+        std::cout << "push pass: " << n << (n == 1 ? " event, " : " events, ") << plan.records
+                  << (plan.records == 1 ? " record\n" : " records\n");
+        PrintSummary(pr, psecs, std::cout);
+      }
+      std::cout.flush();
+      if (!pr.ok) std::cerr << "accord " << verb << ": " << pr.failure << "\n";
+    }
+    if (a.format == "text" && receiver) {
+      PrintPushCounters(receiver->counters(), std::cout);
+      std::cout.flush();
+    }
   } while (!g_stop);
+  if (receiver) receiver->Stop();
+  if (cdc) cdc->Stop();
   if (!dry_run && exit_code == kFindings && a.format == "text")
     std::cout << "see the error log: accord errors --state " << store::RedactLocation(state) << "\n";
   return a.watch ? kOk : exit_code;
@@ -545,6 +738,19 @@ void RegisterSync(CLI::App& app, int& exit_code) {
                   "keep the write history (accord why) this many days (default 90; 0: keep none)");
   run->add_option("--history-rows", run_args->history_rows,
                   "keep at most this many write history rows, the newest (default 1000000; 0: keep none)");
+  run->add_option("--budget", run_args->budget,
+                  "with --watch against the APIs: the share of each system's API limits the reconciliation passes "
+                  "may use, e.g. salesforce=20%,hubspot=30% (default salesforce=10%,hubspot=10%; off: --interval "
+                  "alone); it sets the time between passes, --interval is the least");
+  run->add_option("--listen", run_args->listen,
+                  "with --watch: receive HubSpot webhooks on ADDR:PORT; each batch of events starts a pass over "
+                  "just those records (the app secret: ACCORD_HUBSPOT_APP_SECRET)");
+  run->add_flag("--cdc", run_args->cdc,
+                "with --watch: subscribe to Salesforce Change Data Capture (CometD) for the synced objects; each "
+                "batch of change events starts a pass over just those records (the replay id is kept in the state)");
+  run->add_option("--public-url", run_args->public_url,
+                  "the webhook URL as registered in the HubSpot app (its signatures cover it; default: http:// + "
+                  "the Host header + the path)");
   run->footer("Exit status: 0 no errors, 1 some records logged errors (see `accord errors`), 2 usage or I/O failure.");
   run->callback([run_args, &exit_code] { exit_code = RunPassVerb(*run_args, false); });
 

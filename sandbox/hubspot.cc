@@ -111,9 +111,13 @@ HubSpotEmulator::HubSpotEmulator(const Seed& seed, std::string token, Clock cloc
   if (s) s = LoadRecords(seed);
   if (status) *status = s;
   RegisterRoutes();
+  webhooks_ = std::make_unique<WebhookSender>([this] { return Now(); }, [this] { return Faults(); });
 }
 
-HubSpotEmulator::~HubSpotEmulator() { Stop(); }
+HubSpotEmulator::~HubSpotEmulator() {
+  Stop();
+  webhooks_.reset();  // its thread reads the clock and the faults of this emulator
+}
 
 Status HubSpotEmulator::Configure(const Json& j) {
   std::lock_guard<std::mutex> g(mu_);
@@ -671,6 +675,24 @@ void HubSpotEmulator::RegisterRoutes() {
   Route(
       "POST", b + "labels/archive", [this](Call& c) { AssocBatch(c, "labels_archive"); }, write);
   Route("GET", "/crm/v4/associations/{}/{}/labels", [this](Call& c) { AssocLabels(c); });
+  RouteOptions admin;
+  admin.admin = true;
+  auto webhooks = [this](Call& c) {
+    c.Send(200, Json{{"settings", webhooks_->settings().ToJson()}, {"stats", WebhookStatsJson(webhooks_->stats())}});
+  };
+  Route("GET", "/__sandbox/webhooks", webhooks, admin);
+  Route(
+      "POST", "/__sandbox/webhooks",
+      [this, webhooks](Call& c) {
+        Json j;
+        if (Status parsed = ParseJson(c.Body(), &j); !parsed || !j.is_object())
+          return c.Send(400, Json{{"error", "the body must be a JSON object of webhook settings"}});
+        WebhookSettings s = webhooks_->settings();
+        if (Status st = WebhookSettings::FromJson(j, &s); !st) return c.Send(400, Json{{"error", st.message}});
+        webhooks_->Configure(s);
+        webhooks(c);
+      },
+      admin);
 }
 
 }  // namespace accord::sandbox

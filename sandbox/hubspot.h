@@ -18,6 +18,7 @@
 
 #include "sandbox/seed.h"
 #include "sandbox/server.h"
+#include "sandbox/webhooks.h"
 
 namespace accord::sandbox {
 
@@ -44,6 +45,9 @@ class HubSpotEmulator : public Emulator {
   ~HubSpotEmulator() override;
 
   Status Configure(const Json& j);
+  // Webhook delivery (sandbox/webhooks.h; also POST /__sandbox/webhooks).
+  Status ConfigureWebhooks(const Json& j);
+  WebhookSender& webhooks() { return *webhooks_; }
 
   struct HistoryEntry {
     std::string value;
@@ -175,12 +179,19 @@ class HubSpotEmulator : public Emulator {
   void Touch(const Object& obj, const Record& r) {
     if (persistent()) dirty_.emplace(obj.schema.name, r.id);
   }
-  void Archive(Object& obj, Record& r, int64_t now) {
+  void Archive(Object& obj, Record& r, int64_t now, bool event = true) {
     IndexUnique(obj, r, false);
     r.archived = true;
     r.archived_ms = now;
     Touch(obj, r);
+    if (event) Emit(obj, "deletion", r.id, now);
   }
+  // A webhook event (hubspot_webhooks.cc): `kind` is the subscription type's suffix
+  // (creation, propertyChange, deletion, merge, associationChange); `extra` its own fields.
+  void Emit(const Object& obj, const std::string& kind, const std::string& id, int64_t now, Json extra = Json());
+  void EmitAssociation(const std::string& from_type, const std::string& from_id, const std::string& to_type,
+                       const std::string& to_id, bool removed);
+  std::unique_ptr<WebhookSender> webhooks_;
 };
 
 }  // namespace accord::sandbox

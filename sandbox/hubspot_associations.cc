@@ -53,8 +53,9 @@ bool HubSpotEmulator::Associate(const std::string& from_type, const std::string&
   const AssocType* at = FindAssocType(from_type, to_type, type_id);
   int inverse = at ? at->inverse : type_id;  // user-defined labels: the same id both ways
   if (!at && type_id < 1000) return false;   // HUBSPOT_DEFINED ids must be known
-  assoc_[{from_type, from_id}][{to_type, to_id}].insert(type_id);
+  bool added = assoc_[{from_type, from_id}][{to_type, to_id}].insert(type_id).second;
   assoc_[{to_type, to_id}][{from_type, from_id}].insert(inverse);
+  if (added) EmitAssociation(from_type, from_id, to_type, to_id, false);
   return true;
 }
 
@@ -177,7 +178,8 @@ void HubSpotEmulator::AssocDelete(Call& c) {
   if (!from) return;
   Object* to = FindObject(c.args[2]);
   if (!to) return SendError(c, 400, "VALIDATION_ERROR", "Unable to infer object type from: " + c.args[2]);
-  assoc_[{from->schema.name, c.args[1]}].erase({to->schema.name, c.args[3]});
+  if (assoc_[{from->schema.name, c.args[1]}].erase({to->schema.name, c.args[3]}))
+    EmitAssociation(from->schema.name, c.args[1], to->schema.name, c.args[3], true);
   assoc_[{to->schema.name, c.args[3]}].erase({from->schema.name, c.args[1]});
   c.SendEmpty(204);
 }
@@ -253,7 +255,7 @@ void HubSpotEmulator::AssocBatch(Call& c, const std::string& op) {
       if (in.is_object() && in.contains("to") && in["to"].is_array()) {
         for (const Json& t : in["to"]) {
           std::string to_id = t.is_object() && t.contains("id") ? ValueText(t["id"]) : "";
-          assoc_[{fs, id}].erase({ts, to_id});
+          if (assoc_[{fs, id}].erase({ts, to_id})) EmitAssociation(fs, id, ts, to_id, true);
           assoc_[{ts, to_id}].erase({fs, id});
         }
       }

@@ -187,12 +187,14 @@ Record& HubSpotEmulator::Create(Object& obj, const std::map<std::string, std::st
   all["hs_object_id"] = rec.id;
   all[obj.created_prop] = FormatIsoMs(now);
   Apply(obj, rec, all, now);
+  Emit(obj, "creation", rec.id, now);
   return rec;
 }
 
 void HubSpotEmulator::Apply(Object& obj, Record& r, const std::map<std::string, std::string>& values, int64_t now) {
   // updatedAt moves strictly forward, so two writes in one millisecond stay ordered.
   int64_t t = std::max(now, r.updated_ms + 1);
+  const bool creating = r.updated_ms == 0;  // Create's first Apply: its event is the creation
   IndexUnique(obj, r, false);
   for (const auto& [k, v] : values) {
     auto it = r.props.find(k);
@@ -202,7 +204,10 @@ void HubSpotEmulator::Apply(Object& obj, Record& r, const std::map<std::string, 
     } else {
       r.props[k] = v;
     }
-    if (old != v) r.history[k].push_back({v, t});
+    if (old != v) {
+      r.history[k].push_back({v, t});
+      if (!creating) Emit(obj, "propertyChange", r.id, t, Json{{"propertyName", k}, {"propertyValue", v}});
+    }
   }
   r.updated_ms = t;
   r.props[obj.modified_prop] = FormatIsoMs(t);
@@ -450,8 +455,13 @@ void HubSpotEmulator::MergeRecords(Call& c) {
   }
   std::string ids = p->props.count("hs_merged_object_ids") ? p->props["hs_merged_object_ids"] : "";
   values["hs_merged_object_ids"] = ids + (ids.empty() ? "" : ";") + merged;
-  Archive(*obj, *m, c.now_ms);  // first: the merged record's unique values are free for the primary
+  Archive(*obj, *m, c.now_ms, false);  // first: the merged record's unique values are free for the primary
   Apply(*obj, *p, values, c.now_ms);
+  Emit(*obj, "merge", p->id, c.now_ms,
+       Json{{"primaryObjectId", Json(std::strtoll(p->id.c_str(), nullptr, 10))},
+            {"mergedObjectIds", Json::array({Json(std::strtoll(merged.c_str(), nullptr, 10))})},
+            {"newObjectId", Json(std::strtoll(p->id.c_str(), nullptr, 10))},
+            {"numberOfPropertiesMoved", static_cast<int64_t>(values.size()) - 1}});
   c.Send(200, ObjectJson(*obj, *p, nullptr, nullptr, nullptr));
 }
 

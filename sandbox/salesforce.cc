@@ -166,6 +166,8 @@ Status SalesforceEmulator::ResetLocked() {
   }
   cursors_.clear();
   sessions_.clear();
+  cdc_log_.clear();  // replay ids go on counting: a position from before the reset is a gap
+  comet_clients_.clear();
   SalesforceSettings fresh;
   fresh.refresh_token = token_;
   settings_ = fresh;
@@ -287,6 +289,11 @@ Status SalesforceEmulator::LoadStateLocked(const std::vector<StateFile::Row>& ro
 // ---------------------------------------------------------------- pipeline hooks
 
 bool SalesforceEmulator::Authorize(Call& c) {
+  // the change events of this request's writes name its client (Sforce-Call-Options: client=X)
+  change_origin_ = "com/salesforce/api/rest/59.0";
+  std::string options = c.Header("Sforce-Call-Options");
+  if (size_t p = options.find("client="); p != std::string::npos)
+    change_origin_ += ";client=" + options.substr(p + 7, options.find_first_of(", ;", p + 7) - (p + 7));
   std::string auth = c.Header("Authorization");
   std::string token;
   for (const char* scheme : {"Bearer ", "OAuth "}) {
@@ -536,6 +543,9 @@ bool SalesforceEmulator::ParseBody(Call& c, Json* out, bool bare_object_error) {
 void SalesforceEmulator::RegisterRoutes() {
   RouteOptions open;
   open.authenticated = false;
+  // Streaming (CometD): authorized in the handler, not counted against the daily REST limit
+  Route(
+      "POST", "/cometd/{}", [this](Call& c) { CometD(c); }, open);
   RouteOptions write;
   write.mutates = true;
   const std::string d = "/services/data/{}";

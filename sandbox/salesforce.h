@@ -11,6 +11,7 @@
 // The implementation is one file per endpoint family; salesforce_internal.h lists them.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -31,6 +32,7 @@ struct SalesforceSettings {
   std::vector<std::string> users;  // JWT `sub` values accepted; empty = any
   std::string refresh_token;       // the refresh token the token endpoint accepts
   std::vector<std::string> converted_statuses{"Closed - Converted"};
+  int64_t cdc_retention_ms = int64_t{72} * 3600 * 1000;  // change events kept for replay (72 hours)
 };
 
 class SalesforceEmulator : public Emulator {
@@ -233,6 +235,26 @@ class SalesforceEmulator : public Emulator {
   int64_t usage_day_ = 0;
   std::set<std::pair<std::string, std::string>> dirty_;  // (object, id) written since the state file was
   int64_t started_ms_ = 0;
+
+  // Change Data Capture over CometD (salesforce_cdc.cc): the change events of committed writes,
+  // with their replay ids, kept for cdc_retention_ms; CometD clients and their positions.
+  struct ChangeEvent {
+    int64_t replay_id = 0, commit_ms = 0;
+    std::string channel;  // /data/ContactChangeEvent
+    Json payload;         // {"ChangeEventHeader": {...}, changed fields...}
+  };
+  std::deque<ChangeEvent> cdc_log_;
+  int64_t cdc_next_replay_ = 1;
+  struct CometClient {
+    std::map<std::string, int64_t> channels;  // channel -> the last replay id delivered
+  };
+  std::map<std::string, CometClient> comet_clients_;
+  std::string change_origin_;  // the current request's: its Sforce-Call-Options client, if any
+  uint64_t comet_counter_ = 0;
+  // Appends the change event of one record write (before: the fields before an update, else null).
+  void AddChangeEvent(const Object& obj, const Record& r, const Json& before, const char* change_type, Tx& tx,
+                      int64_t now);
+  void CometD(Call& c);
 };
 
 }  // namespace accord::sandbox

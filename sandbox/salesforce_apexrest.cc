@@ -278,6 +278,7 @@ void SalesforceEmulator::ConvertLead(Call& c) {
     bool success = lc.errors.empty();
     if (!success) Rollback(lc.tx);
     for (auto& u : lc.tx.undo) all.undo.push_back(std::move(u));
+    if (all.cdc_mark == SIZE_MAX) all.cdc_mark = lc.tx.cdc_mark;  // its change events, if any stayed
     ok.push_back(success);
     Json r;
     r["leadId"] = lc.lead_id.empty() ? Json() : Json(lc.lead ? lc.lead->id : lc.lead_id);

@@ -12,8 +12,10 @@
 //   salesforce_query.cc        query, queryAll and query locators (the SOQL subset is soql.cc)
 //   salesforce_collections.cc  sObject Collections
 //   salesforce_apexrest.cc     the apexrest stand-ins for merge() and convertLead()
+//   salesforce_cdc.cc          Change Data Capture: change events and the CometD endpoint
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +53,7 @@ struct SalesforceEmulator::Tx {
     std::optional<Record> before;  // nullopt: the record was created
   };
   std::vector<Undo> undo;
+  size_t cdc_mark = SIZE_MAX;  // the change-event log's size before this request's first event
 };
 
 }  // namespace accord::sandbox

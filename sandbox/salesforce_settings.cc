@@ -79,6 +79,8 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
     Status r = Status::Ok();
     if (key == "daily_api_limit") {
       r = integer(key, 1, int64_t{1} << 40, &s.daily_api_limit);
+    } else if (key == "cdc_retention_ms") {
+      r = integer(key, 1, int64_t{1} << 40, &s.cdc_retention_ms);
     } else if (key == "api_usage") {
       r = integer(key, 0, int64_t{1} << 40, &s.api_usage);
     } else if (key == "query_page_size") {
@@ -174,7 +176,7 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
       return Status::Error("unknown salesforce setting '" + key +
                            "' (known: daily_api_limit, api_usage, query_page_size, max_collection_size, "
                            "session_seconds, users, refresh_token, converted_statuses, validation_rules, "
-                           "duplicate_rules, field_updates, field_history, faults)");
+                           "duplicate_rules, field_updates, field_history, cdc_retention_ms, faults)");
     }
     if (!r) return r;
   }
@@ -201,6 +203,7 @@ Json SalesforceEmulator::SettingsLocked() {
   j["users"] = settings_.users;
   j["refresh_token"] = settings_.refresh_token;
   j["converted_statuses"] = settings_.converted_statuses;
+  j["cdc_retention_ms"] = settings_.cdc_retention_ms;
   Json vr = Json::array(), dr = Json::array(), fu = Json::array();
   for (const auto& o : objects_) {
     for (const auto& r : o->validation_rules)

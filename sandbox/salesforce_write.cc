@@ -301,8 +301,8 @@ void SalesforceEmulator::Commit(Object& obj, size_t index, const Json& candidate
     obj.by_id15[r.id.substr(0, 15)] = index;
     obj.records.push_back(std::move(r));
   }
-  // the values before an update, for the field history
-  Json before = !insert && obj.history && !obj.tracked.empty() ? obj.records[index].fields : Json();
+  // the values before an update, for the field history and the change event
+  Json before = !insert ? obj.records[index].fields : Json();
   if (!insert) {
     tx.undo.push_back({&obj, index, obj.records[index]});
     Unindex(obj, index);
@@ -310,8 +310,9 @@ void SalesforceEmulator::Commit(Object& obj, size_t index, const Json& candidate
     obj.records[index].modstamp_ms = now_s;
   }
   RunFieldUpdates(obj, index, now_s);
-  if (!insert) WriteHistory(obj, index, before, tx, now_s);
+  if (!insert && obj.history && !obj.tracked.empty()) WriteHistory(obj, index, before, tx, now_s);
   Index(obj, index);
+  AddChangeEvent(obj, obj.records[index], before, insert ? "CREATE" : "UPDATE", tx, now);
   if (persistent()) dirty_.emplace(obj.schema.name, obj.records[index].id);
 }
 
@@ -461,6 +462,11 @@ void SalesforceEmulator::AllOrNone(bool all_or_none, const std::vector<bool>& ok
 }
 
 void SalesforceEmulator::Rollback(Tx& tx) {
+  // the request's change events go with its writes (requests run one at a time)
+  if (tx.cdc_mark != SIZE_MAX) {
+    while (cdc_log_.size() > tx.cdc_mark) cdc_log_.pop_back(), --cdc_next_replay_;
+    tx.cdc_mark = SIZE_MAX;
+  }
   for (auto it = tx.undo.rbegin(); it != tx.undo.rend(); ++it) {
     Object& obj = *it->obj;
     Unindex(obj, it->index);
@@ -566,6 +572,7 @@ bool SalesforceEmulator::Delete(const std::string& id, Tx& tx, Call& c, size_t i
     if (o->schema.FindField("IsDeleted")) r.fields["IsDeleted"] = true;
     if (o->schema.FindField("SystemModstamp")) r.fields["SystemModstamp"] = FormatSalesforceDateTime(now_s);
     r.modstamp_ms = now_s;
+    AddChangeEvent(*o, r, Json(), "DELETE", tx, c.now_ms);
     auto rels = o->describe.find("childRelationships");
     if (rels == o->describe.end() || !rels->is_array()) continue;
     for (const Json& rel : *rels) {

@@ -28,6 +28,10 @@ Json FaultConfig::ToJson() const {
   j["partial_rate"] = partial_rate;
   j["malformed_rate"] = malformed_rate;
   j["path"] = path;
+  j["webhook_drop_rate"] = webhook_drop_rate;
+  j["webhook_duplicate_rate"] = webhook_duplicate_rate;
+  j["webhook_reorder_rate"] = webhook_reorder_rate;
+  j["webhook_delay_ms"] = webhook_delay_ms;
   return j;
 }
 
@@ -69,6 +73,14 @@ Status FaultConfig::FromJson(const Json& j, FaultConfig* out) {
       s = rate(&f.partial_rate);
     } else if (key == "malformed_rate") {
       s = rate(&f.malformed_rate);
+    } else if (key == "webhook_drop_rate") {
+      s = rate(&f.webhook_drop_rate);
+    } else if (key == "webhook_duplicate_rate") {
+      s = rate(&f.webhook_duplicate_rate);
+    } else if (key == "webhook_reorder_rate") {
+      s = rate(&f.webhook_reorder_rate);
+    } else if (key == "webhook_delay_ms") {
+      s = count(&f.webhook_delay_ms, 600000);
     } else if (key == "path") {
       if (!v.is_string()) return Status::Error("faults.path must be a string (a regular expression)");
       try {
@@ -80,7 +92,8 @@ Status FaultConfig::FromJson(const Json& j, FaultConfig* out) {
     } else {
       return Status::Error("unknown fault setting '" + key +
                            "' (known: seed, latency_ms, latency_jitter_ms, error_rate, drop_rate, drop_after_rate, "
-                           "storm_rate, storm_length, partial_rate, malformed_rate, path)");
+                           "storm_rate, storm_length, partial_rate, malformed_rate, path, webhook_drop_rate, "
+                           "webhook_duplicate_rate, webhook_reorder_rate, webhook_delay_ms)");
     }
     if (!s) return s;
   }

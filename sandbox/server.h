@@ -48,6 +48,10 @@ struct FaultConfig {
   double malformed_rate = 0;  // per record of a read page: served with a value of the wrong shape (HubSpot:
                               // `properties` not an object; Salesforce: a field holding an object), the rest intact
   std::string path;           // ECMAScript regex searched in the request path; empty = every API path
+  // Push events (HubSpot webhooks): per event, never sent / sent twice; per batch, sent out
+  // of order (after the next ones, reversed); every batch held back this long.
+  double webhook_drop_rate = 0, webhook_duplicate_rate = 0, webhook_reorder_rate = 0;
+  int webhook_delay_ms = 0;
 
   Json ToJson() const;
   // Replaces the fields present in j; unknown keys and out-of-range values are errors.

@@ -145,6 +145,28 @@ struct CallCounts {
   int64_t reads = 0, writes = 0;
 };
 
+// A system's API limits as its responses last reported them (-1: not reported yet).
+// Salesforce: the org's daily requests (Sforce-Limit-Info api-usage=used/max). HubSpot:
+// the daily limit (X-HubSpot-RateLimit-Daily, -Daily-Remaining) and the burst window
+// (X-HubSpot-RateLimit-Max, -Remaining, -Interval-Milliseconds).
+struct ApiLimits {
+  int64_t daily_max = -1, daily_used = -1;
+  int64_t burst_max = -1, burst_remaining = -1, burst_window_ms = -1;
+};
+
+// Push (webhooks, change events): what the next Loads read. An object named in
+// `ids` is read by record id only (in the system's batch size) and merged into
+// what the connector holds; one in `whole` gets the connector's usual read (the
+// incremental one after the first); any other object is not read at all. Load
+// returns every record held either way. A targeted read leaves the usual read's
+// cursor where it was: the next usual read still sees every change since the
+// last one, so an event lost on the way costs latency, not data.
+struct ReadScope {
+  std::map<std::string, std::vector<std::string>> ids;  // object -> record ids
+  std::vector<std::string> whole;                       // objects read the usual way
+  bool Whole(const std::string& object) const { return std::find(whole.begin(), whole.end(), object) != whole.end(); }
+};
+
 // Field change times a connector has read (PrefetchFieldChanges below), per
 // object, until the object's next Load clears them. A pair asked but not in
 // the system's answer is known to be unknown ("").
@@ -215,6 +237,11 @@ class Connector {
   // history CreatedDate keep whole seconds whatever digits they show). Two
   // times closer than the coarser precision of their sides are a tie.
   virtual int64_t TimePrecisionMs() const { return system() == schema::System::kSalesforce ? 1000 : 1; }
+  // The API limits last reported (budget pacing, the pass summary); none by default.
+  virtual ApiLimits limits() const { return {}; }
+  // Push: the scope of the next Loads (ReadScope above), until set again; nullopt (the
+  // default) = the usual read. A connector with no read by id reads whole (the default).
+  virtual void SetReadScope(std::optional<ReadScope> scope) { (void)scope; }
   // The batch size of the system's write endpoint (200 Salesforce, 100 HubSpot).
   int batch_size() const { return system() == schema::System::kSalesforce ? 200 : 100; }
 };
@@ -224,11 +251,13 @@ class Connector {
 // The engine (runtime/sync) speaks this vocabulary unqualified, as do the jsonl
 // connector and wire_values, which are still in accord::sync.
 namespace accord::sync {
+using connectors::ApiLimits;
 using connectors::CallCounts;
 using connectors::Connector;
 using connectors::FieldTimeCache;
 using connectors::IsBlank;
 using connectors::ReadProblem;
+using connectors::ReadScope;
 using connectors::Record;
 using connectors::Text;
 using connectors::UpsertValue;

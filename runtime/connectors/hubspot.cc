@@ -208,6 +208,13 @@ HttpResponse HubSpotConnector::Send(const std::string& method, const std::string
     budget_.Observe(*left, *window, floor);
   }
   if (std::optional<int64_t> daily = IntOf(r.Header("x-hubspot-ratelimit-daily-remaining"))) daily_remaining_ = *daily;
+  if (std::optional<int64_t> daily = IntOf(r.Header("x-hubspot-ratelimit-daily"))) {
+    limits_.daily_max = *daily;
+    if (daily_remaining_ >= 0) limits_.daily_used = std::max<int64_t>(0, *daily - daily_remaining_);
+  }
+  if (std::optional<int64_t> max = IntOf(r.Header("x-hubspot-ratelimit-max"))) limits_.burst_max = *max;
+  if (std::optional<int64_t> left = IntOf(rem)) limits_.burst_remaining = *left;
+  if (std::optional<int64_t> window = IntOf(win)) limits_.burst_window_ms = *window;
   if (r.status == 429 && r.body.find("\"DAILY\"") != std::string::npos) daily_remaining_ = 0;
   return r;
 }
@@ -502,22 +509,77 @@ base::Status HubSpotConnector::ReadAssociations(const schema::Object& object, co
   return base::Status::Ok();
 }
 
+// Push: the records named, by POST batch/read (100 a call), merged into the mirror; the
+// search cursor (newest_ms) stays where the last search left it. An id HubSpot does not
+// find is archived or merged away: the archived listing says which.
+base::Status HubSpotConnector::ReadByIds(const schema::Object& object, const std::vector<std::string>& ids_in,
+                                         Mirror& m, std::vector<std::string>* read_ids,
+                                         std::vector<ReadProblem>* problems) {
+  std::vector<std::string> ids;
+  std::unordered_set<std::string> seen;
+  for (const std::string& id : ids_in)
+    if (!id.empty() && seen.insert(id).second) ids.push_back(id);
+  const std::string stamp_prop = ModstampProperty(object.name);
+  json props = json::array();
+  for (const schema::Field& f : object.fields) props.push_back(f.name);
+  if (!object.FindField("hs_merged_object_ids")) props.push_back("hs_merged_object_ids");
+  if (!object.FindField(stamp_prop)) props.push_back(stamp_prop);
+  const int64_t cursor = m.newest_ms;
+  bool missing = false;
+  const std::string path = ObjectPath(object.name) + "/batch/read";
+  for (size_t b = 0; b < ids.size(); b += kBatch) {
+    json inputs = json::array();
+    for (size_t i = b; i < std::min(ids.size(), b + kBatch); ++i) inputs.push_back({{"id", ids[i]}});
+    HttpResponse r = Send("POST", path, json{{"inputs", inputs}, {"properties", props}}.dump(), Kind::kRead);
+    if (r.status != 200 && r.status != 207)
+      return base::Status::Error("HubSpot: reading " + object.name + " by id failed: " + ErrorText(r));
+    json j = Parse(r.body);
+    if (!j.is_object() || !j.contains("results") || !j["results"].is_array())
+      return base::Status::Error("HubSpot: reading " + object.name + " by id: the response has no results array");
+    size_t found = 0;
+    for (const json& item : j["results"]) {
+      Record rec;
+      std::string problem;
+      ++found;
+      if (!ParseRecord(object, item, &rec, &problem)) {
+        Unreadable(m, {rec.id, object.name + " batch read", problem}, problems);
+        continue;
+      }
+      read_ids->push_back(rec.id);
+      Merge(m, std::move(rec));
+    }
+    if (found < inputs.size()) missing = true;
+  }
+  if (missing)
+    if (base::Status s = ReadArchived(object, m, problems); !s) return s;
+  m.newest_ms = cursor;
+  return base::Status::Ok();
+}
+
 base::Status HubSpotConnector::Load(const schema::Object& object, std::vector<Record>* out,
                                     std::vector<ReadProblem>* problems) {
   field_times_.Clear(object.name);  // a new pass asks again
   Mirror& m = mirrors_[object.name];
   // A failed Load leaves the mirror as it was: work on a copy.
   Mirror next = m;
-  int64_t since = next.loaded && next.newest_ms >= 0 ? std::max<int64_t>(0, next.newest_ms - options_.overlap_ms) : -1;
   std::vector<std::string> read_ids;
   auto assoc = options_.associations.find(object.name);
   bool with_assoc = assoc != options_.associations.end() && !assoc->second.empty();
-  if (since < 0 && with_assoc) {
-    if (base::Status s = List(object, assoc->second, next, problems); !s) return s;
-  } else if (base::Status s = Search(object, since, next, &read_ids, problems); !s) {
-    return s;
+  if (scope_ && m.loaded && !scope_->Whole(object.name)) {
+    // push: only the records named (none: nothing is read)
+    auto named = scope_->ids.find(object.name);
+    if (named != scope_->ids.end())
+      if (base::Status s = ReadByIds(object, named->second, next, &read_ids, problems); !s) return s;
+  } else {
+    int64_t since =
+        next.loaded && next.newest_ms >= 0 ? std::max<int64_t>(0, next.newest_ms - options_.overlap_ms) : -1;
+    if (since < 0 && with_assoc) {
+      if (base::Status s = List(object, assoc->second, next, problems); !s) return s;
+    } else if (base::Status s = Search(object, since, next, &read_ids, problems); !s) {
+      return s;
+    }
+    if (base::Status s = ReadArchived(object, next, problems); !s) return s;
   }
-  if (base::Status s = ReadArchived(object, next, problems); !s) return s;
   if (with_assoc && !read_ids.empty()) {
     std::sort(read_ids.begin(), read_ids.end());
     read_ids.erase(std::unique(read_ids.begin(), read_ids.end()), read_ids.end());

@@ -57,6 +57,8 @@ class HubSpotConnector : public Connector {
                     std::vector<ReadProblem>* problems) override;
   std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) override;
   CallCounts calls() const override { return calls_; }
+  void SetReadScope(std::optional<ReadScope> scope) override { scope_ = std::move(scope); }
+  ApiLimits limits() const override { return limits_; }
 
   // Two_way conflicts: when the properties last changed, from propertiesWithHistory, read
   // by POST batch/read (history_batch_size records a request); empty when HubSpot does not say.
@@ -105,6 +107,8 @@ class HubSpotConnector : public Connector {
   // search + the v4 batch read take 1.5).
   base::Status List(const schema::Object& object, const std::vector<std::string>& assoc_types, Mirror& m,
                     std::vector<ReadProblem>* problems);
+  base::Status ReadByIds(const schema::Object& object, const std::vector<std::string>& ids, Mirror& m,
+                         std::vector<std::string>* read_ids, std::vector<ReadProblem>* problems);
   base::Status ReadArchived(const schema::Object& object, Mirror& m, std::vector<ReadProblem>* problems);
   base::Status ReadAssociations(const schema::Object& object, const std::string& to,
                                 const std::vector<std::string>& ids, Mirror& m);
@@ -123,8 +127,10 @@ class HubSpotConnector : public Connector {
   RateBudget budget_, search_budget_;
   std::unique_ptr<HttpClient> http_, search_http_;
   std::map<std::string, Mirror> mirrors_;
+  std::optional<ReadScope> scope_;  // push: what the next Loads read (nullopt: the usual read)
   FieldTimeCache field_times_;
   CallCounts calls_;
+  ApiLimits limits_;              // as the X-HubSpot-RateLimit-* headers last said
   int64_t daily_remaining_ = -1;  // from X-HubSpot-RateLimit-Daily-Remaining; 0 = stop calling
   int64_t dry_counter_ = 0;
 };

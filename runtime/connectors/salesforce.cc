@@ -205,7 +205,7 @@ base::Result<std::unique_ptr<SalesforceConnector>> SalesforceConnector::Open(Sal
   std::unique_ptr<SalesforceConnector> c(new SalesforceConnector(std::move(options)));
   const SalesforceCredentials& cr = c->options_.credentials;
   if (!cr.access_token.empty()) {
-    c->access_token_ = cr.access_token;
+    c->SetToken(cr.access_token);
     if (c->instance_url_.empty())
       return base::Status::Error("Salesforce: an instance URL is needed with an access token");
     return c;
@@ -286,7 +286,7 @@ base::Status SalesforceConnector::Authenticate() {
                                                  " is refused: " + why + "; no request was sent to it"));
     instance_url_ = TrimSlash(url);
   }
-  access_token_ = j["access_token"].get<std::string>();
+  SetToken(j["access_token"].get<std::string>());
   return base::Status::Ok();
 }
 
@@ -324,6 +324,9 @@ HttpResponse SalesforceConnector::Send(HttpClient::Request req) {
     req.headers = base;
     req.headers.push_back("Authorization: Bearer " + access_token_);
     req.headers.push_back("Accept: application/json");
+    // names accord as the client of its writes: their change events say so in changeOrigin
+    // (";client=accord"), and the change-event stream skips them (docs/connectors.md)
+    if (write) req.headers.push_back("Sforce-Call-Options: client=accord");
     if (!req.body.empty()) req.headers.push_back("Content-Type: application/json");
     int64_t before = http_->exchanges();
     HttpResponse r = http_->Send(req);
@@ -477,41 +480,6 @@ base::Status SalesforceConnector::Query(const schema::Object& object, const std:
   });
 }
 
-base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
-                                       std::vector<ReadProblem>* problems) {
-  field_times_.Clear(object.name);  // a new pass asks again
-  Mirror& mirror = mirrors_[object.name];
-  std::string fields = "Id";
-  for (const schema::Field& f : object.fields)
-    if (f.name != "Id" && Selectable(f)) fields += ", " + f.name;
-  const bool incremental_ok = object.FindField("SystemModstamp") != nullptr;
-  std::string soql = "SELECT " + fields + " FROM " + object.name;
-  Mirror fresh;
-  Mirror* target = &mirror;
-  if (mirror.loaded && incremental_ok && !mirror.newest.empty()) {
-    int64_t ms = 0;
-    ParseStampMs(mirror.newest, &ms);
-    // Second precision: the literal is rounded down, which only widens the overlap.
-    soql += " WHERE SystemModstamp >= " + FormatMs(ms - options_.overlap_ms, false) + " ORDER BY SystemModstamp, Id";
-  } else {
-    target = &fresh;  // a full read replaces the mirror only when it succeeds
-  }
-  std::vector<ReadProblem> found;
-  if (base::Status s = Query(object, soql, target, &found); !s) return s;
-  if (target == &fresh) {
-    mirror = std::move(fresh);
-    mirror.loaded = true;
-  }
-  problems->insert(problems->end(), found.begin(), found.end());
-  for (const auto& [id, p] : mirror.unreadable) problems->push_back(p);
-  out->clear();
-  out->reserve(mirror.order.size());
-  for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
-  return base::Status::Ok();
-}
-
-// ---- field history ----------------------------------------------------------------------
-
 namespace {
 
 std::string SoqlString(const std::string& s) {
@@ -530,6 +498,56 @@ std::string SoqlList(const std::vector<std::string>& items, size_t begin, size_t
 }
 
 }  // namespace
+
+base::Status SalesforceConnector::Load(const schema::Object& object, std::vector<Record>* out,
+                                       std::vector<ReadProblem>* problems) {
+  field_times_.Clear(object.name);  // a new pass asks again
+  Mirror& mirror = mirrors_[object.name];
+  std::string fields = "Id";
+  for (const schema::Field& f : object.fields)
+    if (f.name != "Id" && Selectable(f)) fields += ", " + f.name;
+  const bool incremental_ok = object.FindField("SystemModstamp") != nullptr;
+  std::string soql = "SELECT " + fields + " FROM " + object.name;
+  Mirror fresh;
+  Mirror* target = &mirror;
+  std::vector<ReadProblem> found;
+  if (scope_ && mirror.loaded && !scope_->Whole(object.name)) {
+    // push: only the records named, by Id, 200 a query (none: nothing is read); the cursor stays
+    auto named = scope_->ids.find(object.name);
+    std::vector<std::string> ids = named == scope_->ids.end() ? std::vector<std::string>() : named->second;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    Mirror next = mirror;
+    for (size_t b = 0; b < ids.size(); b += 200) {
+      std::string query = soql + " WHERE Id IN (" + SoqlList(ids, b, std::min(ids.size(), b + 200)) + ")";
+      if (base::Status s = Query(object, query, &next, &found); !s) return s;
+    }
+    next.newest = mirror.newest;
+    mirror = std::move(next);
+    soql.clear();
+  } else if (mirror.loaded && incremental_ok && !mirror.newest.empty()) {
+    int64_t ms = 0;
+    ParseStampMs(mirror.newest, &ms);
+    // Second precision: the literal is rounded down, which only widens the overlap.
+    soql += " WHERE SystemModstamp >= " + FormatMs(ms - options_.overlap_ms, false) + " ORDER BY SystemModstamp, Id";
+  } else {
+    target = &fresh;  // a full read replaces the mirror only when it succeeds
+  }
+  if (!soql.empty())
+    if (base::Status s = Query(object, soql, target, &found); !s) return s;
+  if (target == &fresh) {
+    mirror = std::move(fresh);
+    mirror.loaded = true;
+  }
+  problems->insert(problems->end(), found.begin(), found.end());
+  for (const auto& [id, p] : mirror.unreadable) problems->push_back(p);
+  out->clear();
+  out->reserve(mirror.order.size());
+  for (const std::string& id : mirror.order) out->push_back(mirror.records.at(id));
+  return base::Status::Ok();
+}
+
+// ---- field history ----------------------------------------------------------------------
 
 const SalesforceConnector::HistorySource& SalesforceConnector::HistoryOf(const schema::Object& object) {
   auto it = history_.find(object.name);

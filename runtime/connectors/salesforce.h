@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -64,6 +65,13 @@ class SalesforceConnector : public Connector {
   // reads = GET exchanges, writes = write exchanges (retries included; the
   // token endpoint is not counted).
   CallCounts calls() const override { return calls_; }
+  void SetReadScope(std::optional<ReadScope> scope) override { scope_ = std::move(scope); }
+  ApiLimits limits() const override {
+    ApiLimits l;
+    l.daily_max = api_max_;
+    l.daily_used = api_used_;
+    return l;
+  }
   // Two_way conflicts: when fields last changed, from the object's field history (the
   // <Object>History records its describe names as the "Histories" child relationship:
   // ContactHistory, OpportunityFieldHistory, Foo__History), one query per
@@ -80,6 +88,11 @@ class SalesforceConnector : public Connector {
   int64_t api_used() const { return api_used_; }
   int64_t api_max() const { return api_max_; }
   const std::string& instance_url() const { return instance_url_; }
+  // The current session token, for the change-event stream's own connection (another thread).
+  std::string SessionToken() const {
+    std::lock_guard<std::mutex> g(token_mu_);
+    return access_token_;
+  }
 
   // "2026-11-30T08:00:00.000+0000" (or Z, +00:00, another offset, no millis)
   // -> "2026-11-30T08:00:00.000Z"; false when it is not a date-time.
@@ -101,6 +114,10 @@ class SalesforceConnector : public Connector {
   };
 
   base::Status Authenticate();
+  void SetToken(std::string token) {
+    std::lock_guard<std::mutex> g(token_mu_);
+    access_token_ = std::move(token);
+  }
   bool CanReauthenticate() const;
   // Adds the session, counts the exchange, reads Sforce-Limit-Info, and
   // re-authenticates once on 401.
@@ -128,12 +145,14 @@ class SalesforceConnector : public Connector {
   SalesforceOptions options_;
   Secrets secrets_;
   std::unique_ptr<HttpClient> http_;
-  std::string access_token_, instance_url_;
+  std::string access_token_, instance_url_;  // access_token_ written under token_mu_
+  mutable std::mutex token_mu_;
   CallCounts calls_;
   int64_t api_used_ = -1, api_max_ = -1;
   bool daily_limit_hit_ = false;
   int64_t dry_counter_ = 0;
   std::map<std::string, Mirror> mirrors_;
+  std::optional<ReadScope> scope_;  // push: what the next Loads read (nullopt: the usual read)
 
   // The field history of an object, from its describe (read once per object).
   struct HistorySource {

@@ -235,7 +235,12 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
     Error("", Category::kTransport, source, side == Side::kSalesforce ? id : "", side == Side::kHubSpot ? id : "",
           p.message, true, t.system, object->name);
   }
-  if (!opts->full && !full_pass) {
+  if (opts->only) {
+    const auto& named = side == Side::kSalesforce ? opts->only->salesforce : opts->only->hubspot;
+    auto it = named.find(object->name);
+    t.targeted = true;
+    t.only = it == named.end() ? nullptr : &it->second;
+  } else if (!opts->full && !full_pass) {
     if (auto c = store.GetCursor(side == Side::kSalesforce ? "salesforce" : "hubspot", object->name))
       t.since_ms = StampMs(c->modstamp) - opts->cursor_overlap_ms;
   }

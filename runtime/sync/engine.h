@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "base/timings.h"
@@ -97,6 +98,11 @@ struct DriftItem {
   std::string rule;  // the field rule, file:line:col
 };
 
+// Push: the records events said changed, by object, per system.
+struct ChangedRecords {
+  std::map<std::string, std::unordered_set<std::string>> salesforce, hubspot;  // object -> record ids
+};
+
 struct PassOptions {
   bool dry_run = false;     // plan: compute everything, write nothing, roll the store back
   bool keep_events = true;  // `run` over large data keeps counts only
@@ -116,6 +122,10 @@ struct PassOptions {
   // `accord drift`: where a dry, full pass puts every field of a linked pair whose values
   // disagree once the pass has decided, with the reason (null: not collected).
   std::vector<DriftItem>* drift = nullptr;
+  // Push (a targeted pass): set, the pass reconciles, matches and creates only the records
+  // named here, whatever else the connectors return, and moves no cursor: the next pass
+  // without it still sees every change since the last such pass (docs/sync.md "Push").
+  const ChangedRecords* only = nullptr;
 };
 
 // The compiled rules as the engine reads them (compiler/ir/rules.h: no AST).

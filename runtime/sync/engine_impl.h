@@ -48,7 +48,11 @@ struct Table {
   const schema::Object* object = nullptr;
   System system = System::kSalesforce;
   int64_t since_ms = -1;  // the previous pass's cursor minus the overlap; -1: every record is new
-  store::Cursor newest;   // the newest record as read (before this pass writes), the next cursor
+  // A targeted pass (PassOptions::only): the records that changed are these ids, not the recent ones.
+  bool targeted = false;
+  const std::unordered_set<std::string>* only = nullptr;
+  bool Named(const std::string& id) const { return only && only->count(id) > 0; }
+  store::Cursor newest;  // the newest record as read (before this pass writes), the next cursor
   std::vector<Record> records;
   std::unordered_map<std::string, size_t> by_id;
   // HubSpot merges: a merged-away record's id -> the surviving record's (hs_merged_object_ids)
@@ -220,7 +224,10 @@ struct Engine::Impl {
 
   // Changed since the previous pass (with an overlap, so that a record
   // stamped while that pass was reading is seen again).
-  static bool Fresh(const Table& t, const Record& r) { return t.since_ms < 0 || StampMs(r.modstamp) >= t.since_ms; }
+  static bool Fresh(const Table& t, const Record& r) {
+    if (t.targeted) return t.Named(r.id);
+    return t.since_ms < 0 || StampMs(r.modstamp) >= t.since_ms;
+  }
 
   // Both records' stamps ("sf|hs"): an error waits until either record changes. (The
   // newest of the two would hide a change of the record whose system's clock is behind.)

@@ -167,6 +167,37 @@ TEST(SyncEngine, IncrementalPassesReconcileOnlyChangedPairs) {
   EXPECT_EQ(Harness::Writes(f), 0);
 }
 
+// Push: a targeted pass reconciles only the records named and moves no cursor, so the
+// next usual pass still reconciles an edit that no event named (a lost webhook).
+TEST(SyncEngine, ATargetedPassReconcilesOnlyTheNamedRecordsAndKeepsTheCursor) {
+  Harness h(kPeople);
+  for (int i = 0; i < 6; ++i)
+    h.PutContact("003P" + std::to_string(i),
+                 {{"LastName", "L" + std::to_string(i)}, {"Email", "p" + std::to_string(i) + "@example.com"}});
+  PassOptions o;
+  o.cursor_overlap_ms = 0;
+  ASSERT_EQ(h.engine->RunPass(o).Total().created, 6);
+  h.engine->RunPass(o);  // the echo
+  std::string hs1 = h.store->FindBySalesforce("people", "003P1")->hubspot_id;
+  std::string hs2 = h.store->FindBySalesforce("people", "003P2")->hubspot_id;
+  h.EditHs(hs2, {{"city", "Lost Event"}});  // its webhook never arrives
+  h.EditHs(hs1, {{"city", "Pushed"}});
+  ChangedRecords changed;
+  changed.hubspot["contacts"] = {hs1};
+  changed.salesforce["Contact"] = {"003P1"};
+  PassOptions push = o;
+  push.only = &changed;
+  PassReport r = h.engine->RunPass(push);
+  ASSERT_TRUE(r.ok) << r.failure;
+  EXPECT_EQ(r.Total().updated, 1);
+  EXPECT_EQ(h.SfField("003P1", "MailingCity"), "Pushed");
+  EXPECT_EQ(h.SfField("003P2", "MailingCity"), nullptr);
+  // the usual pass after it: the edit no event named is reconciled (the cursor did not pass it)
+  PassReport next = h.engine->RunPass(o);
+  EXPECT_EQ(h.SfField("003P2", "MailingCity"), "Lost Event");
+  EXPECT_EQ(next.Total().updated, 1);
+}
+
 // A system seen through a test's wrapper: everything passes through to `inner`
 // unless the wrapper overrides it.
 class Wrapper : public Connector {

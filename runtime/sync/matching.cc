@@ -394,6 +394,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
 // Unchanged since the last pass, no error waiting and no create of it unaccounted for:
 // it was matched or created then, or could not be.
 bool Engine::Impl::Stale(const SyncPlan& p, int s, const Record& r, const Table& t) {
+  if (t.targeted) return !t.Named(r.id);  // push: only the records named
   return !Fresh(t, r) && (errors_sf.empty() || !errors_sf.count({p.name, s == 0 ? r.id : ""})) &&
          (errors_hs.empty() || !errors_hs.count({p.name, s == 1 ? r.id : ""})) && !IntentOf(p, 1 - s, r.id);
 }

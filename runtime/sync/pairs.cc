@@ -147,7 +147,7 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   SaveSeenAndNotes(p);
   // cursors: the newest change read (our own writes come back once as
   // changes and reconcile to nothing)
-  for (int s = 0; s < 2 && !opts->dry_run && report->ok; ++s)
+  for (int s = 0; s < 2 && !opts->dry_run && report->ok && !opts->only; ++s)
     if (!t[s]->newest.modstamp.empty())
       Check(store.PutCursor(s == 0 ? "salesforce" : "hubspot", t[s]->object->name, t[s]->newest));
 }
@@ -196,6 +196,8 @@ void Engine::Impl::Recover(const SyncPlan& p, Table* t[2]) {
 }
 
 bool Engine::Impl::Unchanged(const SyncPlan& p, const store::Link& link, Record* rec[2], Table* t[2]) {
+  if (t[0]->targeted)  // push: only the pairs named (waiting errors wait for the next full pass)
+    return !t[0]->Named(link.salesforce_id) && !t[1]->Named(link.hubspot_id) && !recovered.count(link.salesforce_id);
   return rec[0] && rec[1] && !Fresh(*t[0], *rec[0]) && !Fresh(*t[1], *rec[1]) && !HasError(p, link) &&
          !recovered.count(link.salesforce_id);
 }

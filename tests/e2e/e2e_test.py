@@ -266,7 +266,7 @@ def watch_survives_an_outage(tmp):
     env.pop("ACCORD_SALESFORCE_ACCESS_TOKEN", None)
     log = open(os.path.join(tmp, "watch.log"), "w+")
     watch = subprocess.Popen([ACCORD, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state",
-                              os.path.join(tmp, "watch.db"), "--watch", "--interval", "0.5"],
+                              os.path.join(tmp, "watch.db"), "--watch", "--interval", "0.5", "--budget", "off"],
                              env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         def arrived(value, timeout=30):
