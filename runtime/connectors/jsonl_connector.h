@@ -46,6 +46,13 @@ class JsonlConnector : public Connector {
                     std::vector<ReadProblem>* problems) override;
   std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) override;
   CallCounts calls() const override { return calls_; }
+  // Targeted reads: the offset index keeps each record's stamp, so the changed ids are
+  // known without reading a record, and a record by id is one read at its offset.
+  bool TargetedReads() const override { return true; }
+  base::Status ChangedIds(const schema::Object& object, int64_t since_ms, std::vector<std::string>* ids,
+                          std::vector<ReadProblem>* problems) override;
+  base::Status ReadByIds(const schema::Object& object, const std::vector<std::string>& ids, std::vector<Record>* out,
+                         std::vector<ReadProblem>* problems) override;
 
   // Adds a record as it is now (tests; in-memory folders). `json` has the
   // system's record shape; returns its id (generated when absent).
@@ -72,7 +79,13 @@ class JsonlConnector : public Connector {
     uint32_t length = 0;
     size_t line = 0;  // its line number, for messages
     std::string text;
+    // its modstamp in ms since the epoch as the engine reads it (kUnknownStamp: not readable,
+    // so it counts as changed for ChangedIds)
+    int64_t stamp_ms = kUnknownStamp;
   };
+  static constexpr int64_t kUnknownStamp = INT64_MAX;
+  // The stamp of a record's JSON text (Entry::stamp_ms).
+  int64_t StampOf(std::string_view text) const;
   // What is known of one object's file: its records' current lines, not their text, so that
   // memory holds an offset per record, not a copy of the org.
   struct Table {

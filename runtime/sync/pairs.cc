@@ -30,7 +30,16 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   seen.clear();
   for (store::SeenChange& c : store.AllSeen(p.name)) seen[SeenKey(c.salesforce_id, c.field, c.side)] = std::move(c);
 
-  // linked pairs
+  // linked pairs (a targeted pass holds those of the changed and logged records: the others
+  // are unchanged, and counted so)
+  if (targeted) {
+    auto counts = store.LinkCounts(p.name);
+    if (!counts) return Fail("state store: " + counts.status().message);
+    int64_t live = 0;
+    for (const store::Link& l : own) live += l.state != store::LinkState::kDeleted;
+    stats.pairs += counts->first - static_cast<int64_t>(own.size());
+    stats.unchanged += counts->first - counts->second - live;
+  }
   for (size_t li = 0; li < own.size() && report->ok; ++li) {
     if (li % store::StateStore::kKeyBatch == 0) {
       // the tombstones of the next batch's pairs that are looked at, in one query per side
@@ -477,6 +486,9 @@ std::string Engine::Impl::ParentHubSpot(const Assoc& a, const std::string& sf_pa
   if (!q) return "";
   for (const store::Link& l : links[q->name])
     if (l.salesforce_id == sf_parent && l.state != store::LinkState::kDeleted) return l.hubspot_id;
+  // a targeted pass holds the links it read: the others are in the store
+  if (auto l = targeted ? store.FindBySalesforce(q->name, sf_parent) : std::nullopt)
+    if (l->state != store::LinkState::kDeleted) return l->hubspot_id;
   return "";
 }
 
@@ -485,6 +497,8 @@ std::string Engine::Impl::ParentSalesforce(const Assoc& a, const std::string& hs
   if (!q) return "";
   for (const store::Link& l : links[q->name])
     if (l.hubspot_id == hs_parent && l.state != store::LinkState::kDeleted) return l.salesforce_id;
+  if (auto l = targeted ? store.FindByHubSpot(q->name, hs_parent) : std::nullopt)
+    if (l->state != store::LinkState::kDeleted) return l->salesforce_id;
   return "";
 }
 
@@ -494,7 +508,7 @@ bool Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, co
   std::string merged = gone == 0 ? link.salesforce_id : link.hubspot_id;
   Event e;
   e.sync = p.name;
-  if (!taken[gone].count(Key(obj[gone]->name, survivor))) {
+  if (!TakenBy(gone, obj[gone]->name, survivor)) {
     if (gone == 0) {
       Check(store.MoveLink(p.name, link.salesforce_id, p.name, survivor));
       link.salesforce_id = survivor;
@@ -502,7 +516,7 @@ bool Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, co
       Check(store.PutLink({p.name, link.salesforce_id, survivor, store::LinkState::kActive}));
       link.hubspot_id = survivor;
     }
-    taken[gone][Key(obj[gone]->name, survivor)] = p.name;
+    Take(gone, obj[gone]->name, survivor, p.name);
     e.kind = Event::Kind::kLink;
     e.salesforce_id = link.salesforce_id;
     e.hubspot_id = link.hubspot_id;

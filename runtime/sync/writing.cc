@@ -186,7 +186,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
   e.changes = pw.changes;
   if (pw.op.kind == WriteOp::Kind::kCreate) {
     std::string sf_id = to == 0 ? res.id : pw.sf_id, hs_id = to == 1 ? res.id : pw.hs_id;
-    if (res.id.empty() || taken[to].count(Key(obj[to]->name, res.id))) {
+    if (res.id.empty() || TakenBy(to, obj[to]->name, res.id)) {
       // a wrong answer: the new record's id is missing or already linked to another record
       cur_stamp = pw.stamp;
       Error(
@@ -208,8 +208,8 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     w.created_pairs.push_back({sf_id, hs_id});
     w.created_shadows.push_back(pw.shadows_on_ack);
     links[p.name].push_back(l);
-    taken[to][Key(obj[to]->name, res.id)] = p.name;
-    taken[1 - to][Key(obj[1 - to]->name, to == 0 ? pw.hs_id : pw.sf_id)] = p.name;
+    Take(to, obj[to]->name, res.id, p.name);
+    Take(1 - to, obj[1 - to]->name, to == 0 ? pw.hs_id : pw.sf_id, p.name);
     ++stats.created;
     e.kind = Event::Kind::kCreate;
     e.salesforce_id = sf_id;
@@ -233,6 +233,8 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
           nr.values.set(slot, Canon(table->system, obj[to]->fields[slot], obj[to]->fields[slot].default_value));
     }
     nr.id = res.id;
+    IndexRecord(*table, nr);  // (its key as written: the index knows it before the record comes back)
+    table->absent.erase(nr.id);
     table->by_id[nr.id] = table->records.size();
     table->records.push_back(std::move(nr));
   } else if (pw.op.kind == WriteOp::Kind::kDelete) {
@@ -263,6 +265,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
       for (auto& [slot, text] : pw.op.fields) r->values.set(slot, text);
       for (auto& [k, ids] : pw.op.add_associations)
         for (auto& id : ids) r->associations[k].push_back(id);
+      IndexRecord(*table, *r);
     }
   }
   Emit(e);
