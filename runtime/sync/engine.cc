@@ -691,7 +691,16 @@ void Engine::Impl::LoadTargeted() {
       std::optional<store::Cursor> c = store.GetCursor(SystemName(s), name);
       t.since_ms = c ? StampMs(c->modstamp) - opts->cursor_overlap_ms : -1;
       t.fetch = [this](Table& table, const std::vector<std::string>& want) { Fetch(table, want, false); };
-      Fetch(t, ids, true);
+      // the change feed read once, a batch at a time, for the next cursor, the merges and the key
+      // index; the pairs' windows read their records again by id
+      for (size_t start = 0; start < ids.size() && report->ok; start += store::StateStore::kKeyBatch) {
+        Fetch(t,
+              std::vector<std::string>(
+                  ids.begin() + static_cast<long>(start),
+                  ids.begin() + static_cast<long>(std::min(ids.size(), start + store::StateStore::kKeyBatch))),
+              true);
+        t.Clear();
+      }
     }
 }
 
@@ -733,9 +742,6 @@ void Engine::Impl::LoadLinksTargeted() {
       ids[s].insert(ids[s].end(), logged[s].begin(), logged[s].end());
       AddLinksOf(p, s, ids[s]);
     }
-    Table* t[2] = {&tables[0][p.cs->salesforce->name], &tables[1][p.cs->hubspot->name]};
-    for (const store::Link& l : links[p.name]) logged[0].push_back(l.salesforce_id), logged[1].push_back(l.hubspot_id);
-    for (int s = 0; s < 2 && report->ok; ++s) t[s]->Prefetch(logged[s]);
   }
 }
 

@@ -65,6 +65,17 @@ struct Table {
     it = by_id.find(id);
     return it == by_id.end() ? nullptr : &records[it->second];
   }
+  // A record already here (never read for the asking).
+  Record* Loaded(const std::string& id) {
+    auto it = by_id.find(id);
+    return it == by_id.end() ? nullptr : &records[it->second];
+  }
+  // Targeted: forgets the records read so far (memory follows a window of pairs, not the
+  // change); the cursor, the merges seen and the ids known absent stay.
+  void Clear() {
+    records.clear();
+    by_id.clear();
+  }
   // Reads those of `ids` not here yet in batches (targeted; nothing for a whole table).
   void Prefetch(const std::vector<std::string>& ids) {
     if (!fetch) return;

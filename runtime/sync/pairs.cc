@@ -26,7 +26,7 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     if (opts->progress) opts->progress(p.name, done, total);
   };
 
-  PrefetchFieldTimes(p, t, own);
+  if (!targeted) PrefetchFieldTimes(p, t, own);  // (a targeted pass: per window, below)
   seen.clear();
   for (store::SeenChange& c : store.AllSeen(p.name)) seen[SeenKey(c.salesforce_id, c.field, c.side)] = std::move(c);
 
@@ -41,6 +41,23 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     stats.unchanged += counts->first - counts->second - live;
   }
   for (size_t li = 0; li < own.size() && report->ok; ++li) {
+    if (li % store::StateStore::kKeyBatch == 0 && targeted) {
+      // a window of pairs at a time: the last window's writes go out, its records are
+      // forgotten, this window's are read in two batched reads (memory follows the window)
+      if (li > 0) {
+        flush();
+        if (!report->ok) return;
+        for (Table* x : t) x->Clear();
+      }
+      std::vector<store::Link> window(
+          own.begin() + static_cast<long>(li),
+          own.begin() + static_cast<long>(std::min(own.size(), li + store::StateStore::kKeyBatch)));
+      std::vector<std::string> want[2];
+      for (const store::Link& l : window) want[0].push_back(l.salesforce_id), want[1].push_back(l.hubspot_id);
+      for (int s = 0; s < 2; ++s) t[s]->Prefetch(want[s]);
+      PrefetchFieldTimes(p, t, window);
+      if (!report->ok) return;
+    }
     if (li % store::StateStore::kKeyBatch == 0) {
       // the tombstones of the next batch's pairs that are looked at, in one query per side
       std::vector<std::string> ids[2];
@@ -137,7 +154,23 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   if (!report->ok) return;
   flush();
 
-  // unlinked records: match, then create
+  // unlinked records: match, then create (a targeted pass reads the changed and logged ones
+  // linked nowhere; Unlinked reads what they may match)
+  if (targeted) {
+    for (int s = 0; s < 2; ++s) {
+      t[s]->Clear();
+      const std::string& object = t[s]->object->name;
+      std::vector<std::string> ids = changed_ids[s][object];
+      for (const auto& [key, e] : s == 0 ? errors_sf : errors_hs)
+        if (key.first == p.name) ids.push_back(key.second);
+      PrefetchTaken(s, object, ids);
+      std::vector<std::string> open;
+      for (const std::string& id : ids)
+        if (!linked_ids[s].count(id) && !TakenBy(s, object, id)) open.push_back(id);
+      t[s]->Prefetch(open);
+    }
+    if (!report->ok) return;
+  }
   Unlinked(p, t, linked_ids, w, done);
   if (report->ok) flush();
   SaveSeenAndNotes(p);

@@ -245,7 +245,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     e.salesforce_id = pw.sf_id;
     e.hubspot_id = pw.hs_id;
     e.message = "deleted to follow the other side (delete propagate)";
-    if (Record* r = table->Find(pw.op.id)) r->deleted = true;
+    if (Record* r = table->Loaded(pw.op.id)) r->deleted = true;
   } else {
     ++stats.updated;
     e.kind = Event::Kind::kUpdate;
@@ -260,7 +260,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     // the shadows of the fields this write carried move now that it is acknowledged
     if (auto it = w.pair_shadows.find(pw.sf_id); it != w.pair_shadows.end())
       for (auto& [k, v] : pw.shadow_updates) it->second[k] = v;
-    if (Record* r = table->Find(pw.op.id)) {
+    if (Record* r = table->Loaded(pw.op.id)) {  // (a targeted pass may have forgotten it: it reads it anew)
       if (res.stored) r->modstamp = res.stored->modstamp;
       for (auto& [slot, text] : pw.op.fields) r->values.set(slot, text);
       for (auto& [k, ids] : pw.op.add_associations)
