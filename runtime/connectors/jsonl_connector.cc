@@ -831,23 +831,28 @@ base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::
   calls_.reads += static_cast<int64_t>((ids.size() + 99) / 100);  // a batch read of 100 ids, as HubSpot's
   Table& t = **opened;
   const std::string path = Path(object.name);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  std::string text;
+  // the file through one mapping (as Load); each record read where the index says it is
+  const char* map = nullptr;
+  int fd = t.size > 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  if (fd >= 0) {
+    void* m = ::mmap(nullptr, t.size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (m != MAP_FAILED) map = static_cast<const char*>(m);
+  }
+  if (t.size > 0 && !map) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
+  base::Status status = base::Status::Ok();
   for (const std::string& id : ids) {
     auto it = t.records.find(id);
     if (it == t.records.end()) continue;
     const Entry& e = it->second;
+    std::string_view text = e.text;
     if (e.offset >= 0) {
-      text.resize(e.length + 1);
-      // the line and its newline: a line not where the index says shows as not ending there
-      ssize_t n = fd < 0 ? -1 : ::pread(fd, text.data(), text.size(), static_cast<off_t>(e.offset));
-      if (n != static_cast<ssize_t>(text.size()) || text.back() != '\n') {
-        if (fd >= 0) ::close(fd);
-        return base::Status::Error(path + " changed while it was read; run again");
+      uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
+      if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {
+        status = base::Status::Error(path + " changed while it was read; run again");
+        break;
       }
-      text.pop_back();
-    } else {
-      text = e.text;
+      text = std::string_view(map + e.offset, e.length);
     }
     Record r;
     std::string problem;
@@ -858,8 +863,8 @@ base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::
     }
     out->push_back(std::move(r));
   }
-  if (fd >= 0) ::close(fd);
-  return base::Status::Ok();
+  if (map) ::munmap(const_cast<char*>(map), t.size);
+  return status;
 }
 
 }  // namespace accord::sync

@@ -767,7 +767,7 @@ base::Result<std::pair<int64_t, int64_t>> StateStore::LinkCounts(const std::stri
 Status StateStore::PrepareRecordKeys() {
   return Exec(
       "CREATE TABLE IF NOT EXISTS record_keys (kind TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, "
-      "PRIMARY KEY (kind, record_id)); "
+      "PRIMARY KEY (kind, record_id)) WITHOUT ROWID; "
       "CREATE INDEX IF NOT EXISTS record_keys_by_key ON record_keys (kind, key)");
 }
 
@@ -781,6 +781,15 @@ Status StateStore::PutRecordKey(const std::string& kind, const std::string& reco
 Status StateStore::DropRecordKey(const std::string& kind, const std::string& record_id) {
   Stmt s(db_, cache_, "DELETE FROM record_keys WHERE kind = ? AND record_id = ?");
   return s.Text(1, kind).Text(2, record_id).Run();
+}
+
+base::Result<std::unordered_map<std::string, std::string>> StateStore::KeysOf(const std::string& kind,
+                                                                              const std::vector<std::string>& ids) {
+  static const std::string sql = InList("SELECT record_id, key FROM record_keys WHERE kind = ? AND record_id");
+  std::unordered_map<std::string, std::string> out;
+  Status st = EachBatch(db_, cache_, sql, {kind}, ids, [&](Stmt& s) { out.emplace(s.Col(0), s.Col(1)); });
+  if (!st) return Status::Error("reading record keys: " + st.message);
+  return out;
 }
 
 base::Result<std::vector<std::pair<std::string, std::string>>> StateStore::RecordsByKey(

@@ -214,6 +214,9 @@ class StateStore {
   Status PrepareRecordKeys();
   Status PutRecordKey(const std::string& kind, const std::string& record_id, const std::string& key);
   Status DropRecordKey(const std::string& kind, const std::string& record_id);
+  // The keys of `kind` of those of `ids` that have one (record id -> key).
+  base::Result<std::unordered_map<std::string, std::string>> KeysOf(const std::string& kind,
+                                                                    const std::vector<std::string>& ids);
   // (key, record id) of the records of `kind` whose key is one of `keys`.
   base::Result<std::vector<std::pair<std::string, std::string>>> RecordsByKey(const std::string& kind,
                                                                               const std::vector<std::string>& keys);

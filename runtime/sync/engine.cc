@@ -274,20 +274,50 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
 }
 
 void Engine::Impl::AddRecords(Table& t, std::vector<Record> recs, bool feed) {
+  std::vector<size_t> at;  // where each went
   for (Record& rec : recs) {
     if (feed && (rec.modstamp > t.newest.modstamp || (rec.modstamp == t.newest.modstamp && rec.id > t.newest.last_id)))
       t.newest = {rec.modstamp, rec.id};
     for (auto& [f, text] : rec.values.items()) text = Canon(t.system, t.object->fields[f], text);
     if (!rec.deleted)
       for (const std::string& gone : rec.merged_ids) t.merged_into[gone] = rec.id;
-    if (Fresh(t, rec)) IndexRecord(t, rec);
     auto [it, fresh] = t.by_id.try_emplace(rec.id, t.records.size());
     if (fresh)
       t.records.push_back(std::move(rec));
     else
       t.records[it->second] = std::move(rec);  // (a connector listing an id twice: its last state)
+    at.push_back(it->second);
   }
   report->records_read += static_cast<int64_t>(recs.size());
+  // the key index of the records changed since the cursor, a batch at a time: only what differs
+  // is written (a pass reads back its own writes, whose keys it wrote already)
+  std::vector<const Record*> fresh;
+  for (size_t i : at)
+    if (Fresh(t, t.records[i])) fresh.push_back(&t.records[i]);
+  for (size_t start = 0; start < fresh.size(); start += store::StateStore::kKeyBatch)
+    IndexRecords(t,
+                 std::vector<const Record*>(
+                     fresh.begin() + static_cast<long>(start),
+                     fresh.begin() + static_cast<long>(std::min(fresh.size(), start + store::StateStore::kKeyBatch))));
+}
+
+void Engine::Impl::IndexRecords(const Table& t, const std::vector<const Record*>& recs) {
+  int s = t.system == System::kSalesforce ? 0 : 1;
+  if (recs.empty() || !conn[s]->TargetedReads()) return;
+  auto kinds = key_kinds[s].find(t.object->name);
+  if (kinds == key_kinds[s].end()) return;
+  std::vector<std::string> ids;
+  for (const Record* r : recs) ids.push_back(r->id);
+  for (const KeyKind& k : kinds->second) {
+    auto have = store.KeysOf(k.name, ids);
+    if (!have) return Fail("state store: " + have.status().message);
+    for (const Record* r : recs) {
+      std::string v = KindValue(k, *r);
+      auto it = have->find(r->id);
+      if (it != have->end() ? it->second == v : v.empty()) continue;
+      Check(v.empty() ? store.DropRecordKey(k.name, r->id) : store.PutRecordKey(k.name, r->id, v));
+    }
+  }
 }
 
 std::string Engine::Impl::KindName(const SyncPlan& p, int s, bool ext) {

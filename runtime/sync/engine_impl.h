@@ -243,6 +243,7 @@ struct Engine::Impl {
   // The key index's value of record `r` for `k` ("" = none).
   std::string KindValue(const KeyKind& k, const Record& r);
   void IndexRecord(const Table& t, const Record& r);
+  void IndexRecords(const Table& t, const std::vector<const Record*>& recs);  // a batch, writing what differs
   // The sync a record of side `s` is linked in (null: none); in a targeted pass asked of the
   // store for an id this pass has not seen linked.
   const std::string* TakenBy(int s, const std::string& object, const std::string& id);
