@@ -224,11 +224,19 @@ class Connector {
   virtual bool TargetedReads() const { return false; }
   // The ids of the records of `object` stamped at or after `since_ms` (ms since the epoch;
   // a record whose stamp cannot be read counts as changed): a superset is allowed, never
-  // less. `problems`: what could not be read at all (as Load reports them).
-  virtual base::Status ChangedIds(const schema::Object& object, int64_t since_ms, std::vector<std::string>* ids,
-                                  std::vector<ReadProblem>* problems) {
-    (void)object, (void)since_ms, (void)ids, (void)problems;
+  // less. A connector with an exact change feed answers instead with the records changed
+  // since `position` (a FeedPosition it gave earlier; "" = none: by stamp). `problems`:
+  // what could not be read at all (as Load reports them).
+  virtual base::Status ChangedIds(const schema::Object& object, int64_t since_ms, const std::string& position,
+                                  std::vector<std::string>* ids, std::vector<ReadProblem>* problems) {
+    (void)object, (void)since_ms, (void)position, (void)ids, (void)problems;
     return base::Status::Error("this connector has no targeted reads");
+  }
+  // Where its change feed of `object` stood at its last read (Load or ChangedIds), for the
+  // next ChangedIds: an opaque token the engine keeps with the cursor ("" = no exact feed).
+  virtual std::string FeedPosition(const schema::Object& object) {
+    (void)object;
+    return "";
   }
   // The records of `object` with these ids as they are now (an id the system does not
   // have is absent from `out`; one it cannot read is in `problems`).

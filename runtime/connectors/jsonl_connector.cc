@@ -810,14 +810,25 @@ int64_t JsonlConnector::StampOf(std::string_view text) const {
   return t ? t->ms() : 0;
 }
 
-base::Status JsonlConnector::ChangedIds(const schema::Object& object, int64_t since_ms, std::vector<std::string>* ids,
-                                        std::vector<ReadProblem>* problems) {
+std::string JsonlConnector::FeedPosition(const schema::Object& object) {
+  auto t = tables_.find(object.name);
+  if (dir_.empty() || t == tables_.end() || !t->second.print) return "";
+  return std::to_string(t->second.size) + " " + std::to_string(*t->second.print);
+}
+
+base::Status JsonlConnector::ChangedIds(const schema::Object& object, int64_t since_ms, const std::string& position,
+                                        std::vector<std::string>* ids, std::vector<ReadProblem>* problems) {
   auto opened = Open(object);
   if (!opened) return opened.status();
-  ++calls_.reads;  // one query of the changed records
   const Table& t = **opened;
-  for (const std::string& id : t.order)
-    if (t.records.at(id).stamp_ms >= since_ms) ids->push_back(id);
+  // a position in this very file (it still starts with what was read then): the lines after it
+  unsigned long long size = 0, print = 0;
+  bool exact = !position.empty() && std::sscanf(position.c_str(), "%llu %llu", &size, &print) == 2 && size <= t.size &&
+               Fingerprint(object.name, size) == std::optional<uint64_t>(print);
+  for (const std::string& id : t.order) {
+    const Entry& e = t.records.at(id);
+    if (exact ? e.offset < 0 || static_cast<uint64_t>(e.offset) >= size : e.stamp_ms >= since_ms) ids->push_back(id);
+  }
   std::vector<ReadProblem> found = Problems(object.name, t);
   problems->insert(problems->end(), found.begin(), found.end());
   return base::Status::Ok();

@@ -49,8 +49,11 @@ class JsonlConnector : public Connector {
   // Targeted reads: the offset index keeps each record's stamp, so the changed ids are
   // known without reading a record, and a record by id is one read at its offset.
   bool TargetedReads() const override { return true; }
-  base::Status ChangedIds(const schema::Object& object, int64_t since_ms, std::vector<std::string>* ids,
-                          std::vector<ReadProblem>* problems) override;
+  // The feed is the file: what was appended since a position ("size fingerprint") changed
+  // since it (no stamp overlap needed: nothing lands late in an append-only file).
+  base::Status ChangedIds(const schema::Object& object, int64_t since_ms, const std::string& position,
+                          std::vector<std::string>* ids, std::vector<ReadProblem>* problems) override;
+  std::string FeedPosition(const schema::Object& object) override;
   base::Status ReadByIds(const schema::Object& object, const std::vector<std::string>& ids, std::vector<Record>* out,
                          std::vector<ReadProblem>* problems) override;
 

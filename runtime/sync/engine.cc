@@ -239,6 +239,7 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
     Fail("reading " + std::string(schema::SystemName(side)) + "." + object->name + ": " + st.message);
     return &t;
   }
+  t.feed = conn[SideIndex(side)]->FeedPosition(*object);
   unreadable[SideIndex(side)][object->name] += problems.size();
   // this read's problems replace the last read's: a record read whole again leaves the log
   // (a connector reports a record it could not read on every Load until it reads it whole)
@@ -480,7 +481,8 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   for (auto& t : taken) t.clear();
   for (auto& u : unreadable) u.clear();
   logged_now.clear();
-  for (int s = 0; s < 2; ++s) tomb_known[s].clear(), tomb_set[s].clear(), untaken[s].clear(), changed_ids[s].clear();
+  for (int s = 0; s < 2; ++s)
+    tomb_known[s].clear(), tomb_set[s].clear(), untaken[s].clear(), changed_ids[s].clear(), feeds[s].clear();
   targeted = false;
   intents.clear();
   errors_sf.clear();
@@ -660,7 +662,7 @@ bool Engine::Impl::Targetable() {
       if (!src) continue;
       std::vector<std::string> ids;
       std::vector<ReadProblem> problems;
-      if (!conn[0]->ChangedIds(*src, INT64_MIN, &ids, &problems) || !ids.empty() || !problems.empty()) return false;
+      if (!conn[0]->ChangedIds(*src, INT64_MIN, "", &ids, &problems) || !ids.empty() || !problems.empty()) return false;
     }
   for (const SyncPlan& p : plans) {
     if (!store.AllIntents(p.name).empty()) return false;
@@ -674,10 +676,13 @@ bool Engine::Impl::Targetable() {
       std::vector<std::string> ids;
       std::vector<ReadProblem> problems;
       base::ScopedPhase phase(clock, "read");
-      if (!conn[s]->ChangedIds(*o, c ? StampMs(c->modstamp) - opts->cursor_overlap_ms : INT64_MIN, &ids, &problems) ||
+      std::string position = c ? store.GetMeta(FeedKey(s, o->name)).value_or("") : "";
+      if (!conn[s]->ChangedIds(*o, c ? StampMs(c->modstamp) - opts->cursor_overlap_ms : INT64_MIN, position, &ids,
+                               &problems) ||
           !problems.empty() || (!c && !ids.empty()))
         return false;
       changed_ids[s][o->name] = std::move(ids);
+      feeds[s][o->name] = conn[s]->FeedPosition(*o);
     }
   }
   return true;
@@ -721,6 +726,7 @@ void Engine::Impl::LoadTargeted() {
       std::optional<store::Cursor> c = store.GetCursor(SystemName(s), name);
       t.since_ms = c ? StampMs(c->modstamp) - opts->cursor_overlap_ms : -1;
       t.fetch = [this](Table& table, const std::vector<std::string>& want) { Fetch(table, want, false); };
+      t.feed = feeds[s][name];
       // the change feed read once, a batch at a time, for the next cursor, the merges and the key
       // index; the pairs' windows read their records again by id
       for (size_t start = 0; start < ids.size() && report->ok; start += store::StateStore::kKeyBatch) {

@@ -49,6 +49,7 @@ struct Table {
   System system = System::kSalesforce;
   int64_t since_ms = -1;       // the previous pass's cursor minus the overlap; -1: every record is new
   store::Cursor newest;        // the newest record as read (before this pass writes), the next cursor
+  std::string feed;            // the connector's FeedPosition after this pass's read (kept with the cursor)
   std::deque<Record> records;  // (a deque: a record read later never moves those before it)
   std::unordered_map<std::string, size_t> by_id;
   // HubSpot merges: a merged-away record's id -> the surviving record's (hs_merged_object_ids)
@@ -229,7 +230,12 @@ struct Engine::Impl {
   // alone: see Targetable.
   bool targeted = false;
   std::map<std::string, std::vector<std::string>> changed_ids[2];  // per object, this pass's (Targetable)
-  std::unordered_set<std::string> untaken[2];                      // keys known to be linked in no sync
+  std::map<std::string, std::string> feeds[2];                     // per object: FeedPosition after ChangedIds
+  // The meta key of an object's feed position (Connector::FeedPosition), kept with its cursor.
+  static std::string FeedKey(int s, const std::string& object) {
+    return std::string("feed|") + (s == 0 ? "salesforce|" : "hubspot|") + object;
+  }
+  std::unordered_set<std::string> untaken[2];  // keys known to be linked in no sync
   bool Targetable();
   void LoadTargeted();
   void LoadLinksTargeted();

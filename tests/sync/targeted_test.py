@@ -11,7 +11,7 @@ hold the same records (stamps aside) and the same links, shadows, error log, tom
 intents. The targeted copy must also have read fewer records than exist (else the test
 proves nothing).
 
-  ACCORD=build/accord python3 tests/sync/targeted_test.py [--seed S] [--rounds R] [--contacts N]
+  ACCORD=build/accord python3 tests/sync/targeted_test.py [--seed S] [--rounds R] [--contacts N] [--overlap-ms MS]
 """
 import argparse, datetime, json, os, random, re, shutil, sqlite3, subprocess, sys, tempfile
 
@@ -184,9 +184,10 @@ def append(d, sf_lines, hs_lines):
                 f.write(json.dumps(r) + "\n")
 
 
-def run(accord, d, whole):
-    # no cursor overlap: the records this test stamped or wrote before the last pass are old to it
-    cmd = [accord, "run", RULES, "--data", d, "--format", "json", "--overlap-ms", "0"] + (["--whole"] if whole else [])
+def run(accord, d, whole, overlap):
+    # --overlap 0: the records this test stamped or wrote before the last pass are old to it, so
+    # the whole copy decides over exactly what a targeted pass must find by id and by key
+    cmd = [accord, "run", RULES, "--data", d, "--format", "json", "--overlap-ms", str(overlap)] + (["--whole"] if whole else [])
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode not in (0, 1):
         sys.exit("accord run failed (%d): %s %s" % (p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
@@ -199,6 +200,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--contacts", type=int, default=300)
+    ap.add_argument("--overlap-ms", dest="overlap", type=int, default=0,
+                    help="the cursor overlap of both copies (60000: the default, where a whole pass re-reads the "
+                         "last minute's records and a targeted one reads the jsonl files' appended lines)")
     a = ap.parse_args()
     accord = os.environ.get("ACCORD", os.path.join(ROOT, "build", "accord"))
     rnd = random.Random(a.seed)
@@ -214,8 +218,8 @@ def main():
                 sf_lines, hs_lines = edits(rnd, whole, rd, max(newest_stamp(whole), newest_stamp(targeted)))
                 append(whole, sf_lines, hs_lines)
                 append(targeted, sf_lines, hs_lines)
-            run(accord, whole, True)
-            read = run(accord, targeted, False)
+            run(accord, whole, True, a.overlap)
+            read = run(accord, targeted, False, a.overlap)
             total = sum(len(latest(os.path.join(targeted, s, o + ".jsonl"), k)[0])
                         for s, o, k in [("salesforce", "Contact", "Id"), ("hubspot", "contacts", "id")])
             fewer += 0 <= read < total
