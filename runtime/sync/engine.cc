@@ -578,6 +578,7 @@ void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
   }
   seen_now.clear();
   notes_now.clear();
+  note_parts.clear();
   seen.clear();
 }
 

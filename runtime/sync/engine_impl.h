@@ -210,6 +210,7 @@ struct Engine::Impl {
   std::vector<SeenNow> seen_now;
   // notes for the error log, written once the sync's writes are done: by "sf|hs"
   std::map<std::string, store::SyncError> notes_now;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> note_parts;  // (why, fields) per note
   static std::string SeenKey(const std::string& sf_id, const std::string& field, int side) {
     return sf_id + '\x1f' + field + '\x1f' + std::to_string(side);
   }

@@ -347,9 +347,20 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
       n.hubspot_id = hs_id;
       n.note = true;
       n.record_stamp = PairStamp(rec[0], rec[1]);
-      n.message += (n.message.empty() ? "" : "; ") + field[0] + " <-> " + field[1] + ": " + d.why +
-                   " — a record's time stood for the field's; review the value (field history tracking on the field "
-                   "makes this exact)";
+      // the fields decided for one reason named together, the advice once (a note per pair: at a
+      // million pairs its text is most of the state file)
+      auto& parts = note_parts[sf_id + "|" + hs_id];
+      std::string fields = field[0] + " <-> " + field[1];
+      auto same = std::find_if(parts.begin(), parts.end(), [&](const auto& x) { return x.first == d.why; });
+      if (same != parts.end())
+        same->second += ", " + fields;
+      else
+        parts.push_back({d.why, fields});
+      n.message.clear();
+      for (const auto& [why, names] : parts) n.message += (n.message.empty() ? "" : "; ") + names + ": " + why;
+      n.message +=
+          " — a record's time stood for the field's; review the value (field history tracking on the field "
+          "makes this exact)";
     }
     // a blank toward a Salesforce field an update may not clear: Salesforce refuses it
     // (REQUIRED_FIELD_MISSING); decided from the schema so that plan and run agree and no
