@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
 
 #include "base/time.h"
@@ -251,22 +253,49 @@ bool JsonlConnector::LoadIndex(const std::string& object, Table& t) {
   if (::stat(Path(object).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < size) return false;
   std::optional<uint64_t> now = Fingerprint(object, size);
   if (!now || *now != print) return false;
-  while (std::getline(in, line)) {
+  // the rest read at once and parsed by hand: a million lines of sscanf were most of a quiet pass
+  std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t count = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n'));
+  t.records.reserve(count);
+  t.order.reserve(count);
+  for (std::string_view v(rest); !v.empty();) {
+    size_t nl = v.find('\n');
+    if (nl == std::string_view::npos) return false;  // every line of an index ends with one
+    std::string_view l = v.substr(0, nl);
+    v.remove_prefix(nl + 1);
     // R offset length line stamp id | P kind line id
-    char tag = 0, kind = 0;
-    unsigned long long a = 0, b = 0, c = 0;
-    long long stamp = 0;
-    int used = 0;
-    if (line.size() > 2 && line[0] == 'R' &&
-        std::sscanf(line.c_str(), "%c %llu %llu %llu %lld %n", &tag, &a, &b, &c, &stamp, &used) == 5 && used > 0) {
-      std::string id = line.substr(static_cast<size_t>(used));
-      if (id.empty() || a + b >= size) return false;
-      auto [it, fresh] =
-          t.records.try_emplace(id, Entry{static_cast<int64_t>(a), static_cast<uint32_t>(b), c, {}, stamp});
+    if (l.size() > 2 && l[0] == 'R' && l[1] == ' ') {
+      uint64_t num[3] = {0, 0, 0};
+      int64_t stamp = 0;
+      const char* p = l.data() + 2;
+      const char* end = l.data() + l.size();
+      bool ok = true;
+      for (uint64_t& n : num) {
+        auto r = std::from_chars(p, end, n);
+        ok &= r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+        if (!ok) break;
+        p = r.ptr + 1;
+      }
+      if (ok) {
+        auto r = std::from_chars(p, end, stamp);
+        ok = r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+        p = r.ptr + 1;
+      }
+      if (!ok || p >= end) return false;
+      std::string id(p, static_cast<size_t>(end - p));
+      if (num[0] + num[1] >= size) return false;
+      auto [it, fresh] = t.records.try_emplace(
+          id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]), num[2], {}, stamp});
       if (!fresh) return false;
       t.order.push_back(std::move(id));
-    } else if (line.size() > 2 && line[0] == 'P' &&
-               std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 && used > 0) {
+      continue;
+    }
+    char tag = 0, kind = 0;
+    unsigned long long a = 0;
+    int used = 0;
+    line = std::string(l);
+    if (l.size() > 2 && l[0] == 'P' && std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 &&
+        used > 0) {
       t.problems.push_back({kind, a, line.substr(static_cast<size_t>(used))});
     } else {
       return false;
