@@ -152,15 +152,17 @@ base::Result<JsonlConnector::Table*> JsonlConnector::Open(const schema::Object& 
 
 void JsonlConnector::Forget(Table& t) {
   std::vector<std::pair<std::string, Entry>> unsaved;  // records only in memory (a dry run's writes) stay
+  std::unordered_map<std::string, std::string> texts = std::move(t.texts);
   for (const std::string& id : t.order)
-    if (t.records[id].offset < 0) unsaved.emplace_back(id, std::move(t.records[id]));
+    if (t.records[id].offset < 0) unsaved.emplace_back(id, t.records[id]);
   int64_t next = t.next_number;
   t = Table();
   t.loaded = true;
   t.next_number = next;  // never an id handed out before
   for (auto& [id, e] : unsaved) {
     t.order.push_back(id);
-    t.records[id] = std::move(e);
+    t.records[id] = e;
+    t.texts[id] = std::move(texts[id]);
   }
 }
 
@@ -217,12 +219,15 @@ base::Result<size_t> JsonlConnector::Scan(const std::string& object, Table& t) {
         // Never kept: reading, copying or writing it back would recurse that deep. Its
         // earlier lines are not its current state, so the record is unknown, not old.
         t.problems.push_back({'d', line_no, id});
+        t.texts.erase(id);
         if (t.records.erase(id)) t.order.erase(std::find(t.order.begin(), t.order.end(), id));
         continue;
       }
       auto [it, fresh] = t.records.try_emplace(id);
       if (fresh) t.order.push_back(id);
-      it->second = Entry{static_cast<int64_t>(at), static_cast<uint32_t>(line.size()), line_no, {}, StampOf(line)};
+      it->second = Entry{static_cast<int64_t>(at), static_cast<uint32_t>(line.size()), static_cast<uint32_t>(line_no),
+                         StampOf(line)};
+      t.texts.erase(id);
     }
     buf.erase(0, start);
     pos += start;
@@ -285,7 +290,7 @@ bool JsonlConnector::LoadIndex(const std::string& object, Table& t) {
       std::string id(p, static_cast<size_t>(end - p));
       if (num[0] + num[1] >= size) return false;
       auto [it, fresh] = t.records.try_emplace(
-          id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]), num[2], {}, stamp});
+          id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]), static_cast<uint32_t>(num[2]), stamp});
       if (!fresh) return false;
       t.order.push_back(std::move(id));
       continue;
@@ -352,8 +357,10 @@ std::vector<ReadProblem> JsonlConnector::Problems(const std::string& object, con
   return out;
 }
 
-base::Result<std::string> JsonlConnector::TextOf(const std::string& object, const Entry& e) const {
-  if (e.offset < 0) return e.text;
+base::Result<std::string> JsonlConnector::TextOf(const std::string& object, const Table& t,
+                                                 const std::string& id) const {
+  const Entry& e = t.records.at(id);
+  if (e.offset < 0) return t.texts.at(id);
   std::string text(e.length, '\0');
   int fd = ::open(Path(object).c_str(), O_RDONLY | O_CLOEXEC);
   ssize_t n = fd < 0 ? -1 : ::pread(fd, text.data(), text.size(), static_cast<off_t>(e.offset));
@@ -486,7 +493,8 @@ base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Reco
     bool stale = false;  // a line is not where the index says: the file changed under it
     for (const std::string& id : t.order) {
       const Entry& e = t.records[id];
-      std::string_view text = e.text;
+      std::string_view text;
+      if (e.offset < 0) text = t.texts[id];
       if (e.offset >= 0) {
         uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
         if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {
@@ -650,11 +658,16 @@ base::Status JsonlConnector::Append(const std::string& object, Table& t, const s
     if (fd < 0) return base::Status::Error("cannot write " + path + ": " + std::strerror(errno));
   }
   std::string buf;
-  std::vector<std::pair<Entry*, uint64_t>> placed;
+  struct Placed {
+    const std::string* id;
+    uint64_t at;
+    size_t length;
+  };
+  std::vector<Placed> placed;  // (a record written twice in a batch: its last line is its state)
   for (const std::string& id : ids) {
-    Entry& e = t.records[id];
-    placed.emplace_back(&e, t.size + buf.size());
-    buf += e.text;
+    const std::string& text = t.texts[id];
+    placed.push_back({&id, t.size + buf.size(), text.size()});
+    buf += text;
     buf += '\n';
   }
   bool ok = true;
@@ -667,11 +680,12 @@ base::Status JsonlConnector::Append(const std::string& object, Table& t, const s
   ok &= ::close(fd) == 0;
   if (!ok) return base::Status::Error("cannot write " + path + (why.empty() ? "" : ": " + why));
   // the records now live in the file: memory keeps where
-  for (auto& [e, at] : placed) {
-    e->offset = static_cast<int64_t>(at);
-    e->length = static_cast<uint32_t>(e->text.size());
-    e->line = ++t.lines;
-    e->text = std::string();
+  for (const Placed& p : placed) {
+    Entry& e = t.records[*p.id];
+    e.offset = static_cast<int64_t>(p.at);
+    e.length = static_cast<uint32_t>(p.length);
+    e.line = static_cast<uint32_t>(++t.lines);
+    t.texts.erase(*p.id);
   }
   t.size += buf.size();
   t.print = Fingerprint(object, t.size);
@@ -708,7 +722,7 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
         Record rec;
         std::string problem;
         for (const std::string& id : t.order) {
-          auto text = TextOf(object.name, t.records[id]);
+          auto text = TextOf(object.name, t, id);
           if (text && ToRecord(object, *text, &rec, &problem) && !rec.deleted && !IsBlank(rec.values[slot]))
             by_upsert_value.emplace(*rec.values[slot], id);
         }
@@ -717,7 +731,7 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
         if (auto u = by_upsert_value.find(**key); u != by_upsert_value.end()) it = t.records.find(u->second);
       std::optional<json> existing;
       if (it != t.records.end()) {
-        auto text = TextOf(object.name, it->second);
+        auto text = TextOf(object.name, t, it->first);
         json j = text ? json::parse(*text, nullptr, false) : json();
         if (j.is_object()) existing = std::move(j);
       }
@@ -747,13 +761,13 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
           j = std::move(*existing);
           Apply(object, op, j);
         }
-        it->second = Entry{-1, 0, 0, j.dump(-1, ' ', false, json::error_handler_t::replace)};
-        it->second.stamp_ms = StampOf(it->second.text);
+        std::string& text = t.texts[it->first] = j.dump(-1, ' ', false, json::error_handler_t::replace);
+        it->second = Entry{-1, 0, 0, StampOf(text)};
         stored.push_back(it->first);
         if (op.kind != WriteOp::Kind::kDelete) {
           Record rec;
           std::string problem;
-          if (ToRecord(object, it->second.text, &rec, &problem)) r.stored = std::move(rec);
+          if (ToRecord(object, t.texts[it->first], &rec, &problem)) r.stored = std::move(rec);
         }
       }
       results.push_back(std::move(r));
@@ -775,8 +789,8 @@ std::string JsonlConnector::Put(const schema::Object& object, json j) {
   j[id_key] = id;
   if (!t.records.count(id)) t.order.push_back(id);
   NoteId(t, id);
-  t.records[id] = Entry{-1, 0, 0, j.dump(-1, ' ', false, json::error_handler_t::replace)};
-  t.records[id].stamp_ms = StampOf(t.records[id].text);
+  t.texts[id] = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  t.records[id] = Entry{-1, 0, 0, StampOf(t.texts[id])};
   return id;
 }
 
@@ -785,7 +799,7 @@ std::optional<json> JsonlConnector::Get(const std::string& object, const std::st
   if (t == tables_.end()) return std::nullopt;
   auto r = t->second.records.find(id);
   if (r == t->second.records.end()) return std::nullopt;
-  auto text = TextOf(object, r->second);
+  auto text = TextOf(object, t->second, r->first);
   if (!text) return std::nullopt;
   return json::parse(*text, nullptr, false);
 }
@@ -795,7 +809,7 @@ std::vector<json> JsonlConnector::All(const std::string& object) const {
   auto t = tables_.find(object);
   if (t == tables_.end()) return out;
   for (const std::string& id : t->second.order)
-    if (auto text = TextOf(object, t->second.records.at(id))) out.push_back(json::parse(*text, nullptr, false));
+    if (auto text = TextOf(object, t->second, id)) out.push_back(json::parse(*text, nullptr, false));
   return out;
 }
 
@@ -885,7 +899,8 @@ base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::
     auto it = t.records.find(id);
     if (it == t.records.end()) continue;
     const Entry& e = it->second;
-    std::string_view text = e.text;
+    std::string_view text;
+    if (e.offset < 0) text = t.texts[id];
     if (e.offset >= 0) {
       uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
       if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {

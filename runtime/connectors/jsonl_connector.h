@@ -76,12 +76,12 @@ class JsonlConnector : public Connector {
 
  private:
   // Where a record's current line is: in the file (`offset`, `length`), or in memory
-  // (`text`: a dry run's writes, Put, a folder-less connector, a write not yet appended).
+  // (Table::texts: a dry run's writes, Put, a folder-less connector, a write not yet
+  // appended). 24 bytes: a million records' entries are most of a quiet pass's memory.
   struct Entry {
-    int64_t offset = -1;  // -1: in `text`
+    int64_t offset = -1;  // -1: in Table::texts
     uint32_t length = 0;
-    size_t line = 0;  // its line number, for messages
-    std::string text;
+    uint32_t line = 0;  // its line number, for messages
     // its modstamp in ms since the epoch as the engine reads it (kUnknownStamp: not readable,
     // so it counts as changed for ChangedIds)
     int64_t stamp_ms = kUnknownStamp;
@@ -95,6 +95,7 @@ class JsonlConnector : public Connector {
     bool loaded = false;
     std::vector<std::string> order;  // ids in order of first appearance
     std::unordered_map<std::string, Entry> records;
+    std::unordered_map<std::string, std::string> texts;  // the current text of records with offset -1
     // Lines that are no record (malformed, no id, nested too deeply), reported by every Load.
     struct Problem {
       char kind;  // 'm' malformed, 'n' no id, 'd' too deep
@@ -126,7 +127,7 @@ class JsonlConnector : public Connector {
   std::optional<uint64_t> Fingerprint(const std::string& object, uint64_t size) const;
   std::vector<ReadProblem> Problems(const std::string& object, const Table& t) const;
   // A record's current text.
-  base::Result<std::string> TextOf(const std::string& object, const Entry& e) const;
+  base::Result<std::string> TextOf(const std::string& object, const Table& t, const std::string& id) const;
   std::string Path(const std::string& object) const;
   std::string NewId(const schema::Object& object, Table& t);
   std::string NextStamp();
