@@ -101,6 +101,8 @@ struct PassArgs : DataArgs {
   std::string engine = "auto";
   std::string format = "text";
   bool once = false, watch = false, full = false, timings = false;
+  bool whole = false;  // --whole: no targeted pass
+  int64_t overlap_ms = 60000;
   double interval = 1.0;
   std::string listen;      // --listen ADDR:PORT: HubSpot webhooks (push)
   std::string public_url;  // --public-url: the URL HubSpot calls (signatures cover it)
@@ -278,6 +280,8 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   sync::PassOptions po;
   po.dry_run = dry_run;
   po.full = a.full;
+  po.targeted = !a.whole;
+  po.cursor_overlap_ms = a.overlap_ms;
   po.keep_events = dry_run || a.format == "json";
   po.history_days = a.history_days;
   po.history_rows = a.history_rows;
@@ -635,6 +639,12 @@ void AddPassOptions(CLI::App* cmd, PassArgs& a) {
                 "print where each pass's time went (read, match, reconcile, write, state), its wall and CPU time and "
                 "the peak memory, to stderr");
   AddJitCacheOptions(cmd, a.jit_cache);
+  cmd->add_flag("--whole", a.whole,
+                "read every record in every pass, even where a pass could read only what changed since the last "
+                "one (the reference a targeted pass is compared with)");
+  cmd->add_option("--overlap-ms", a.overlap_ms,
+                  "a record stamped up to this long before the last pass's newest one counts as changed again "
+                  "(default 60000: clock granularity, writes landing while that pass read)");
 }
 
 }  // namespace

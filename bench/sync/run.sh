@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Sync engine benchmark (issues 4 and 15): an initial sync of N contacts per side
-# (half matching by email), then an incremental pass after edits to 10% of the
-# records on each side, then a pass with no changes, through the jsonl connector
+# (half matching by email); a settling pass (it reads back the initial pass's own
+# writes, once); an incremental pass after edits to 10% of the records on each side; a
+# pass with no new edits (it reads back the incremental pass's writes and the edits
+# within the cursor overlap); and, a minute later, a quiet pass (nothing new within the
+# overlap: what a pass over an unchanged org costs), through the jsonl connector
 # with a SQLite state file. Prints per pass the wall, user and system time and the
 # peak RSS (/usr/bin/time), where the time went (`accord run --timings`), linked
 # pairs reconciled per second and the state file's size, and the load average.
@@ -71,9 +74,12 @@ pass() {
 wall() { cut -d' ' -f1 "$W/$1.time"; }
 echo "records: $N Salesforce + $N HubSpot contacts; engine $ENGINE"
 pass initial
+pass settle
 python3 "$SRC/tests/sync/gen.py" change "$W/data" --fraction 0.1 --seed 12 --now
 pass incremental
 pass unchanged
+sleep 61  # past the cursor overlap (60 s): nothing is new to the quiet pass
+pass quiet
 if [ -n "$PG_DATA" ]; then
   pairs=$(psql -XAtq "$PG_URL" -c "select count(*) from links where sync='people'")
   size=$(psql -XAtq "$PG_URL" -c "select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r' and n.nspname = current_schema()")

@@ -244,6 +244,34 @@ class Connector {
   virtual void SetReadScope(std::optional<ReadScope> scope) { (void)scope; }
   // The batch size of the system's write endpoint (200 Salesforce, 100 HubSpot).
   int batch_size() const { return system() == schema::System::kSalesforce ? 200 : 100; }
+
+  // Targeted reads (issue 15): a connector that answers the two calls below lets a pass
+  // read only what changed since its cursor and the records it needs by id, instead of
+  // every record (Load). The engine uses them only when TargetedReads() says so.
+  virtual bool TargetedReads() const { return false; }
+  // The ids of the records of `object` stamped at or after `since_ms` (ms since the epoch;
+  // a record whose stamp cannot be read counts as changed): a superset is allowed, never
+  // less. A connector with an exact change feed answers instead with the records changed
+  // since `position` (a FeedPosition it gave earlier; "" = none: by stamp). `problems`:
+  // what could not be read at all (as Load reports them).
+  virtual base::Status ChangedIds(const schema::Object& object, int64_t since_ms, const std::string& position,
+                                  std::vector<std::string>* ids, std::vector<ReadProblem>* problems) {
+    (void)object, (void)since_ms, (void)position, (void)ids, (void)problems;
+    return base::Status::Error("this connector has no targeted reads");
+  }
+  // Where its change feed of `object` stood at its last read (Load or ChangedIds), for the
+  // next ChangedIds: an opaque token the engine keeps with the cursor ("" = no exact feed).
+  virtual std::string FeedPosition(const schema::Object& object) {
+    (void)object;
+    return "";
+  }
+  // The records of `object` with these ids as they are now (an id the system does not
+  // have is absent from `out`; one it cannot read is in `problems`).
+  virtual base::Status ReadByIds(const schema::Object& object, const std::vector<std::string>& ids,
+                                 std::vector<Record>* out, std::vector<ReadProblem>* problems) {
+    (void)object, (void)ids, (void)out, (void)problems;
+    return base::Status::Error("this connector has no targeted reads");
+  }
 };
 
 }  // namespace accord::connectors

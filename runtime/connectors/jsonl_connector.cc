@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,8 +15,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
 
+#include "base/time.h"
 #include "runtime/connectors/wire_values.h"
 
 namespace accord::sync {
@@ -99,7 +102,7 @@ uint64_t Fnv(uint64_t h, std::string_view bytes) {
   return h;
 }
 
-constexpr char kIndexMagic[] = "accord-jsonl-index 1";
+constexpr char kIndexMagic[] = "accord-jsonl-index 2";  // 2: each record's stamp
 
 }  // namespace
 
@@ -149,15 +152,17 @@ base::Result<JsonlConnector::Table*> JsonlConnector::Open(const schema::Object& 
 
 void JsonlConnector::Forget(Table& t) {
   std::vector<std::pair<std::string, Entry>> unsaved;  // records only in memory (a dry run's writes) stay
+  std::unordered_map<std::string, std::string> texts = std::move(t.texts);
   for (const std::string& id : t.order)
-    if (t.records[id].offset < 0) unsaved.emplace_back(id, std::move(t.records[id]));
+    if (t.records[id].offset < 0) unsaved.emplace_back(id, t.records[id]);
   int64_t next = t.next_number;
   t = Table();
   t.loaded = true;
   t.next_number = next;  // never an id handed out before
   for (auto& [id, e] : unsaved) {
     t.order.push_back(id);
-    t.records[id] = std::move(e);
+    t.records[id] = e;
+    t.texts[id] = std::move(texts[id]);
   }
 }
 
@@ -214,12 +219,15 @@ base::Result<size_t> JsonlConnector::Scan(const std::string& object, Table& t) {
         // Never kept: reading, copying or writing it back would recurse that deep. Its
         // earlier lines are not its current state, so the record is unknown, not old.
         t.problems.push_back({'d', line_no, id});
+        t.texts.erase(id);
         if (t.records.erase(id)) t.order.erase(std::find(t.order.begin(), t.order.end(), id));
         continue;
       }
       auto [it, fresh] = t.records.try_emplace(id);
       if (fresh) t.order.push_back(id);
-      it->second = Entry{static_cast<int64_t>(at), static_cast<uint32_t>(line.size()), line_no, {}};
+      it->second = Entry{static_cast<int64_t>(at), static_cast<uint32_t>(line.size()), static_cast<uint32_t>(line_no),
+                         StampOf(line)};
+      t.texts.erase(id);
     }
     buf.erase(0, start);
     pos += start;
@@ -250,20 +258,49 @@ bool JsonlConnector::LoadIndex(const std::string& object, Table& t) {
   if (::stat(Path(object).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < size) return false;
   std::optional<uint64_t> now = Fingerprint(object, size);
   if (!now || *now != print) return false;
-  while (std::getline(in, line)) {
-    // R offset length line id | P kind line id
-    char tag = 0, kind = 0;
-    unsigned long long a = 0, b = 0, c = 0;
-    int used = 0;
-    if (line.size() > 2 && line[0] == 'R' &&
-        std::sscanf(line.c_str(), "%c %llu %llu %llu %n", &tag, &a, &b, &c, &used) == 4 && used > 0) {
-      std::string id = line.substr(static_cast<size_t>(used));
-      if (id.empty() || a + b >= size) return false;
-      auto [it, fresh] = t.records.try_emplace(id, Entry{static_cast<int64_t>(a), static_cast<uint32_t>(b), c, {}});
+  // the rest read at once and parsed by hand: a million lines of sscanf were most of a quiet pass
+  std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t count = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n'));
+  t.records.reserve(count);
+  t.order.reserve(count);
+  for (std::string_view v(rest); !v.empty();) {
+    size_t nl = v.find('\n');
+    if (nl == std::string_view::npos) return false;  // every line of an index ends with one
+    std::string_view l = v.substr(0, nl);
+    v.remove_prefix(nl + 1);
+    // R offset length line stamp id | P kind line id
+    if (l.size() > 2 && l[0] == 'R' && l[1] == ' ') {
+      uint64_t num[3] = {0, 0, 0};
+      int64_t stamp = 0;
+      const char* p = l.data() + 2;
+      const char* end = l.data() + l.size();
+      bool ok = true;
+      for (uint64_t& n : num) {
+        auto r = std::from_chars(p, end, n);
+        ok &= r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+        if (!ok) break;
+        p = r.ptr + 1;
+      }
+      if (ok) {
+        auto r = std::from_chars(p, end, stamp);
+        ok = r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+        p = r.ptr + 1;
+      }
+      if (!ok || p >= end) return false;
+      std::string id(p, static_cast<size_t>(end - p));
+      if (num[0] + num[1] >= size) return false;
+      auto [it, fresh] = t.records.try_emplace(
+          id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]), static_cast<uint32_t>(num[2]), stamp});
       if (!fresh) return false;
       t.order.push_back(std::move(id));
-    } else if (line.size() > 2 && line[0] == 'P' &&
-               std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 && used > 0) {
+      continue;
+    }
+    char tag = 0, kind = 0;
+    unsigned long long a = 0;
+    int used = 0;
+    line = std::string(l);
+    if (l.size() > 2 && l[0] == 'P' && std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 &&
+        used > 0) {
       t.problems.push_back({kind, a, line.substr(static_cast<size_t>(used))});
     } else {
       return false;
@@ -289,8 +326,8 @@ void JsonlConnector::SaveIndex(const std::string& object, const Table& t) const 
     const Entry& e = t.records.at(id);
     // a record only in memory (Put) is not in the file: an index without it would lose it
     if (e.offset < 0 || id.find('\n') != std::string::npos) return;
-    out += "R " + std::to_string(e.offset) + " " + std::to_string(e.length) + " " + std::to_string(e.line) + " " + id +
-           "\n";
+    out += "R " + std::to_string(e.offset) + " " + std::to_string(e.length) + " " + std::to_string(e.line) + " " +
+           std::to_string(e.stamp_ms) + " " + id + "\n";
   }
   // written whole, then renamed over the old one: a crash leaves one or the other
   std::string tmp = IndexPath(object) + ".tmp";
@@ -320,8 +357,10 @@ std::vector<ReadProblem> JsonlConnector::Problems(const std::string& object, con
   return out;
 }
 
-base::Result<std::string> JsonlConnector::TextOf(const std::string& object, const Entry& e) const {
-  if (e.offset < 0) return e.text;
+base::Result<std::string> JsonlConnector::TextOf(const std::string& object, const Table& t,
+                                                 const std::string& id) const {
+  const Entry& e = t.records.at(id);
+  if (e.offset < 0) return t.texts.at(id);
   std::string text(e.length, '\0');
   int fd = ::open(Path(object).c_str(), O_RDONLY | O_CLOEXEC);
   ssize_t n = fd < 0 ? -1 : ::pread(fd, text.data(), text.size(), static_cast<off_t>(e.offset));
@@ -454,7 +493,8 @@ base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Reco
     bool stale = false;  // a line is not where the index says: the file changed under it
     for (const std::string& id : t.order) {
       const Entry& e = t.records[id];
-      std::string_view text = e.text;
+      std::string_view text;
+      if (e.offset < 0) text = t.texts[id];
       if (e.offset >= 0) {
         uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
         if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {
@@ -618,11 +658,16 @@ base::Status JsonlConnector::Append(const std::string& object, Table& t, const s
     if (fd < 0) return base::Status::Error("cannot write " + path + ": " + std::strerror(errno));
   }
   std::string buf;
-  std::vector<std::pair<Entry*, uint64_t>> placed;
+  struct Placed {
+    const std::string* id;
+    uint64_t at;
+    size_t length;
+  };
+  std::vector<Placed> placed;  // (a record written twice in a batch: its last line is its state)
   for (const std::string& id : ids) {
-    Entry& e = t.records[id];
-    placed.emplace_back(&e, t.size + buf.size());
-    buf += e.text;
+    const std::string& text = t.texts[id];
+    placed.push_back({&id, t.size + buf.size(), text.size()});
+    buf += text;
     buf += '\n';
   }
   bool ok = true;
@@ -635,11 +680,12 @@ base::Status JsonlConnector::Append(const std::string& object, Table& t, const s
   ok &= ::close(fd) == 0;
   if (!ok) return base::Status::Error("cannot write " + path + (why.empty() ? "" : ": " + why));
   // the records now live in the file: memory keeps where
-  for (auto& [e, at] : placed) {
-    e->offset = static_cast<int64_t>(at);
-    e->length = static_cast<uint32_t>(e->text.size());
-    e->line = ++t.lines;
-    e->text = std::string();
+  for (const Placed& p : placed) {
+    Entry& e = t.records[*p.id];
+    e.offset = static_cast<int64_t>(p.at);
+    e.length = static_cast<uint32_t>(p.length);
+    e.line = static_cast<uint32_t>(++t.lines);
+    t.texts.erase(*p.id);
   }
   t.size += buf.size();
   t.print = Fingerprint(object, t.size);
@@ -676,7 +722,7 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
         Record rec;
         std::string problem;
         for (const std::string& id : t.order) {
-          auto text = TextOf(object.name, t.records[id]);
+          auto text = TextOf(object.name, t, id);
           if (text && ToRecord(object, *text, &rec, &problem) && !rec.deleted && !IsBlank(rec.values[slot]))
             by_upsert_value.emplace(*rec.values[slot], id);
         }
@@ -685,7 +731,7 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
         if (auto u = by_upsert_value.find(**key); u != by_upsert_value.end()) it = t.records.find(u->second);
       std::optional<json> existing;
       if (it != t.records.end()) {
-        auto text = TextOf(object.name, it->second);
+        auto text = TextOf(object.name, t, it->first);
         json j = text ? json::parse(*text, nullptr, false) : json();
         if (j.is_object()) existing = std::move(j);
       }
@@ -715,12 +761,13 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
           j = std::move(*existing);
           Apply(object, op, j);
         }
-        it->second = Entry{-1, 0, 0, j.dump(-1, ' ', false, json::error_handler_t::replace)};
+        std::string& text = t.texts[it->first] = j.dump(-1, ' ', false, json::error_handler_t::replace);
+        it->second = Entry{-1, 0, 0, StampOf(text)};
         stored.push_back(it->first);
         if (op.kind != WriteOp::Kind::kDelete) {
           Record rec;
           std::string problem;
-          if (ToRecord(object, it->second.text, &rec, &problem)) r.stored = std::move(rec);
+          if (ToRecord(object, t.texts[it->first], &rec, &problem)) r.stored = std::move(rec);
         }
       }
       results.push_back(std::move(r));
@@ -742,7 +789,8 @@ std::string JsonlConnector::Put(const schema::Object& object, json j) {
   j[id_key] = id;
   if (!t.records.count(id)) t.order.push_back(id);
   NoteId(t, id);
-  t.records[id] = Entry{-1, 0, 0, j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  t.texts[id] = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  t.records[id] = Entry{-1, 0, 0, StampOf(t.texts[id])};
   return id;
 }
 
@@ -751,7 +799,7 @@ std::optional<json> JsonlConnector::Get(const std::string& object, const std::st
   if (t == tables_.end()) return std::nullopt;
   auto r = t->second.records.find(id);
   if (r == t->second.records.end()) return std::nullopt;
-  auto text = TextOf(object, r->second);
+  auto text = TextOf(object, t->second, r->first);
   if (!text) return std::nullopt;
   return json::parse(*text, nullptr, false);
 }
@@ -761,8 +809,117 @@ std::vector<json> JsonlConnector::All(const std::string& object) const {
   auto t = tables_.find(object);
   if (t == tables_.end()) return out;
   for (const std::string& id : t->second.order)
-    if (auto text = TextOf(object, t->second.records.at(id))) out.push_back(json::parse(*text, nullptr, false));
+    if (auto text = TextOf(object, t->second, id)) out.push_back(json::parse(*text, nullptr, false));
   return out;
+}
+
+int64_t JsonlConnector::StampOf(std::string_view text) const {
+  namespace od = simdjson::ondemand;
+  simdjson::padded_string padded(text);
+  od::document doc;
+  od::object obj;
+  if (parser_.iterate(padded).get(doc) || doc.get_object().get(obj)) return kUnknownStamp;
+  // as ToRecord reads it: Salesforce SystemModstamp; HubSpot the last lastmodifieddate or
+  // hs_lastmodifieddate property, else updatedAt. Anything but a string: unknown.
+  std::optional<std::string> stamp, updated_at;
+  bool unknown = false;
+  for (auto member : obj) {
+    std::string_view key, sv;
+    od::value v;
+    if (member.unescaped_key().get(key) || member.value().get(v)) return kUnknownStamp;
+    if (IsSalesforce(system_) ? key == "SystemModstamp" : key == "updatedAt") {
+      if (v.get_string().get(sv)) return kUnknownStamp;
+      (IsSalesforce(system_) ? stamp : updated_at) = std::string(sv);
+    } else if (!IsSalesforce(system_) && key == "properties") {
+      od::object props;
+      if (v.get_object().get(props)) return kUnknownStamp;
+      for (auto p : props) {
+        std::string_view name;
+        od::value pv;
+        if (p.unescaped_key().get(name) || p.value().get(pv)) return kUnknownStamp;
+        if (name != "lastmodifieddate" && name != "hs_lastmodifieddate") continue;
+        if (pv.is_null()) continue;
+        if (pv.get_string().get(sv))
+          unknown = true;
+        else
+          stamp = std::string(sv);
+      }
+    }
+  }
+  if (unknown) return kUnknownStamp;
+  if (!IsSalesforce(system_) && (!stamp || stamp->empty())) stamp = updated_at;
+  if (!stamp) return 0;  // no stamp: the engine reads the epoch (never changed since a cursor)
+  std::optional<base::Instant> t = base::ParseTime(*stamp, base::kModstamp);
+  return t ? t->ms() : 0;
+}
+
+std::string JsonlConnector::FeedPosition(const schema::Object& object) {
+  auto t = tables_.find(object.name);
+  if (dir_.empty() || t == tables_.end() || !t->second.print) return "";
+  return std::to_string(t->second.size) + " " + std::to_string(*t->second.print);
+}
+
+base::Status JsonlConnector::ChangedIds(const schema::Object& object, int64_t since_ms, const std::string& position,
+                                        std::vector<std::string>* ids, std::vector<ReadProblem>* problems) {
+  auto opened = Open(object);
+  if (!opened) return opened.status();
+  const Table& t = **opened;
+  // a position in this very file (it still starts with what was read then): the lines after it
+  unsigned long long size = 0, print = 0;
+  bool exact = !position.empty() && std::sscanf(position.c_str(), "%llu %llu", &size, &print) == 2 && size <= t.size &&
+               Fingerprint(object.name, size) == std::optional<uint64_t>(print);
+  for (const std::string& id : t.order) {
+    const Entry& e = t.records.at(id);
+    if (exact ? e.offset < 0 || static_cast<uint64_t>(e.offset) >= size : e.stamp_ms >= since_ms) ids->push_back(id);
+  }
+  std::vector<ReadProblem> found = Problems(object.name, t);
+  problems->insert(problems->end(), found.begin(), found.end());
+  return base::Status::Ok();
+}
+
+base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::vector<std::string>& ids,
+                                       std::vector<Record>* out, std::vector<ReadProblem>* problems) {
+  auto opened = Open(object);
+  if (!opened) return opened.status();
+  if (ids.empty()) return base::Status::Ok();
+  calls_.reads += static_cast<int64_t>((ids.size() + 99) / 100);  // a batch read of 100 ids, as HubSpot's
+  Table& t = **opened;
+  const std::string path = Path(object.name);
+  // the file through one mapping (as Load); each record read where the index says it is
+  const char* map = nullptr;
+  int fd = t.size > 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  if (fd >= 0) {
+    void* m = ::mmap(nullptr, t.size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (m != MAP_FAILED) map = static_cast<const char*>(m);
+  }
+  if (t.size > 0 && !map) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
+  base::Status status = base::Status::Ok();
+  for (const std::string& id : ids) {
+    auto it = t.records.find(id);
+    if (it == t.records.end()) continue;
+    const Entry& e = it->second;
+    std::string_view text;
+    if (e.offset < 0) text = t.texts[id];
+    if (e.offset >= 0) {
+      uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
+      if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {
+        status = base::Status::Error(path + " changed while it was read; run again");
+        break;
+      }
+      text = std::string_view(map + e.offset, e.length);
+    }
+    Record r;
+    std::string problem;
+    if (!ToRecord(object, text, &r, &problem) || r.id != id) {
+      std::string where = path + (e.line ? ":" + std::to_string(e.line) : "");
+      problems->push_back({id, where, where + ": record " + id + ": " + (problem.empty() ? "id differs" : problem)});
+      continue;
+    }
+    out->push_back(std::move(r));
+  }
+  if (map) ::munmap(const_cast<char*>(map), t.size);
+  return status;
 }
 
 }  // namespace accord::sync

@@ -46,6 +46,16 @@ class JsonlConnector : public Connector {
                     std::vector<ReadProblem>* problems) override;
   std::vector<WriteResult> Write(const schema::Object& object, const std::vector<WriteOp>& ops) override;
   CallCounts calls() const override { return calls_; }
+  // Targeted reads: the offset index keeps each record's stamp, so the changed ids are
+  // known without reading a record, and a record by id is one read at its offset.
+  bool TargetedReads() const override { return true; }
+  // The feed is the file: what was appended since a position ("size fingerprint") changed
+  // since it (no stamp overlap needed: nothing lands late in an append-only file).
+  base::Status ChangedIds(const schema::Object& object, int64_t since_ms, const std::string& position,
+                          std::vector<std::string>* ids, std::vector<ReadProblem>* problems) override;
+  std::string FeedPosition(const schema::Object& object) override;
+  base::Status ReadByIds(const schema::Object& object, const std::vector<std::string>& ids, std::vector<Record>* out,
+                         std::vector<ReadProblem>* problems) override;
 
   // Adds a record as it is now (tests; in-memory folders). `json` has the
   // system's record shape; returns its id (generated when absent).
@@ -66,19 +76,26 @@ class JsonlConnector : public Connector {
 
  private:
   // Where a record's current line is: in the file (`offset`, `length`), or in memory
-  // (`text`: a dry run's writes, Put, a folder-less connector, a write not yet appended).
+  // (Table::texts: a dry run's writes, Put, a folder-less connector, a write not yet
+  // appended). 24 bytes: a million records' entries are most of a quiet pass's memory.
   struct Entry {
-    int64_t offset = -1;  // -1: in `text`
+    int64_t offset = -1;  // -1: in Table::texts
     uint32_t length = 0;
-    size_t line = 0;  // its line number, for messages
-    std::string text;
+    uint32_t line = 0;  // its line number, for messages
+    // its modstamp in ms since the epoch as the engine reads it (kUnknownStamp: not readable,
+    // so it counts as changed for ChangedIds)
+    int64_t stamp_ms = kUnknownStamp;
   };
+  static constexpr int64_t kUnknownStamp = INT64_MAX;
+  // The stamp of a record's JSON text (Entry::stamp_ms).
+  int64_t StampOf(std::string_view text) const;
   // What is known of one object's file: its records' current lines, not their text, so that
   // memory holds an offset per record, not a copy of the org.
   struct Table {
     bool loaded = false;
     std::vector<std::string> order;  // ids in order of first appearance
     std::unordered_map<std::string, Entry> records;
+    std::unordered_map<std::string, std::string> texts;  // the current text of records with offset -1
     // Lines that are no record (malformed, no id, nested too deeply), reported by every Load.
     struct Problem {
       char kind;  // 'm' malformed, 'n' no id, 'd' too deep
@@ -110,7 +127,7 @@ class JsonlConnector : public Connector {
   std::optional<uint64_t> Fingerprint(const std::string& object, uint64_t size) const;
   std::vector<ReadProblem> Problems(const std::string& object, const Table& t) const;
   // A record's current text.
-  base::Result<std::string> TextOf(const std::string& object, const Entry& e) const;
+  base::Result<std::string> TextOf(const std::string& object, const Table& t, const std::string& id) const;
   std::string Path(const std::string& object) const;
   std::string NewId(const schema::Object& object, Table& t);
   std::string NextStamp();

@@ -919,4 +919,101 @@ Status StateStore::RequeueEntry(int64_t id) {
   return s.Int(1, id).Run();
 }
 
+// ---- Targeted passes (issue 15) ----
+
+namespace {
+
+// "<head> IN (?2, ?3, ...)" with kInList placeholders after the one fixed parameter ?1: one
+// prepared statement whatever the batch's size (a short batch repeats its first value).
+std::string InList(const std::string& head) {
+  std::string sql = head + " IN (";
+  for (size_t i = 0; i < StateStore::kInList; ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 2);
+  return sql + ")";
+}
+
+// Runs `s` (its list bound from `first`) for each batch of `values`; `row` reads each row.
+template <typename Row>
+Status EachBatch(sql::Connection& db, const std::string& sql, const std::vector<std::string>& fixed,
+                 const std::vector<std::string>& values, Row row) {
+  for (size_t start = 0; start < values.size(); start += StateStore::kInList) {
+    Stmt s(db, sql.c_str());
+    int at = 1;
+    for (const std::string& f : fixed) s.Text(at++, f);
+    for (size_t i = 0; i < StateStore::kInList; ++i) {
+      size_t k = start + i < values.size() ? start + i : start;
+      s.Text(at++, values[k]);
+    }
+    for (;;) {
+      sql::StepResult rc = s.Step();
+      if (rc == sql::StepResult::kDone) break;
+      if (rc != sql::StepResult::kRow) return Status::Error(s.error());
+      row(s);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+base::Result<std::vector<Link>> StateStore::LinksOf(const std::string& sync, int side,
+                                                    const std::vector<std::string>& ids) {
+  static const std::string by_sf =
+      InList("SELECT salesforce_id, hubspot_id, state FROM links WHERE sync = ?1 AND salesforce_id");
+  static const std::string by_hs =
+      InList("SELECT salesforce_id, hubspot_id, state FROM links WHERE sync = ?1 AND hubspot_id");
+  std::vector<Link> out;
+  std::unordered_set<std::string> seen;  // a padded batch answers its first id twice
+  Status st = EachBatch(*db_, side == 0 ? by_sf : by_hs, {sync}, ids, [&](Stmt& s) {
+    if (seen.insert(s.Col(0)).second) out.push_back(Link{sync, s.Col(0), s.Col(1), StateFromName(s.Col(2))});
+  });
+  if (!st) return Status::Error("reading links: " + st.message);
+  return out;
+}
+
+base::Result<std::pair<int64_t, int64_t>> StateStore::LinkCounts(const std::string& sync) {
+  Stmt s(*db_,
+         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'deleted' THEN 1 ELSE 0 END), 0) FROM links WHERE sync = ?1");
+  s.Text(1, sync);
+  if (s.Step() != sql::StepResult::kRow) return Status::Error("counting links: " + s.error());
+  return std::pair<int64_t, int64_t>{s.ColInt(0), s.ColInt(1)};
+}
+
+Status StateStore::PrepareRecordKeys() {
+  return db_->Exec(
+      "CREATE TABLE IF NOT EXISTS record_keys (kind TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, "
+      "PRIMARY KEY (kind, record_id)) WITHOUT ROWID; "
+      "CREATE INDEX IF NOT EXISTS record_keys_by_key ON record_keys (kind, key)",
+      /*ddl=*/true);
+}
+
+Status StateStore::PutRecordKey(const std::string& kind, const std::string& record_id, const std::string& key) {
+  Stmt s(*db_,
+         "INSERT INTO record_keys (kind, record_id, key) VALUES (?1, ?2, ?3) "
+         "ON CONFLICT (kind, record_id) DO UPDATE SET key = excluded.key");
+  return s.Text(1, kind).Text(2, record_id).Text(3, key).Run();
+}
+
+Status StateStore::DropRecordKey(const std::string& kind, const std::string& record_id) {
+  Stmt s(*db_, "DELETE FROM record_keys WHERE kind = ?1 AND record_id = ?2");
+  return s.Text(1, kind).Text(2, record_id).Run();
+}
+
+base::Result<std::unordered_map<std::string, std::string>> StateStore::KeysOf(const std::string& kind,
+                                                                              const std::vector<std::string>& ids) {
+  static const std::string sql = InList("SELECT record_id, key FROM record_keys WHERE kind = ?1 AND record_id");
+  std::unordered_map<std::string, std::string> out;
+  Status st = EachBatch(*db_, sql, {kind}, ids, [&](Stmt& s) { out.emplace(s.Col(0), s.Col(1)); });
+  if (!st) return Status::Error("reading record keys: " + st.message);
+  return out;
+}
+
+base::Result<std::vector<std::pair<std::string, std::string>>> StateStore::RecordsByKey(
+    const std::string& kind, const std::vector<std::string>& keys) {
+  static const std::string sql = InList("SELECT DISTINCT key, record_id FROM record_keys WHERE kind = ?1 AND key");
+  std::vector<std::pair<std::string, std::string>> out;
+  Status st = EachBatch(*db_, sql, {kind}, keys, [&](Stmt& s) { out.emplace_back(s.Col(0), s.Col(1)); });
+  if (!st) return Status::Error("reading record keys: " + st.message);
+  return out;
+}
+
 }  // namespace accord::store

@@ -234,6 +234,28 @@ class StateStore {
   // --timings: every statement's time is charged to the phase "state" of `clock` (null: not measured).
   void SetPhaseClock(base::PhaseClock* clock);
 
+  // ---- Targeted passes (issue 15): lookups by a batch of ids or keys, not a scan of the org ----
+  // Statements over key lists bind kInList values (`IN (?, ...)`, padded by repeating the first).
+  static constexpr size_t kInList = 100;
+  // The links of `sync` whose Salesforce (side 0) or HubSpot (side 1) id is one of `ids`.
+  base::Result<std::vector<Link>> LinksOf(const std::string& sync, int side, const std::vector<std::string>& ids);
+  // How many links `sync` has, and how many of them ended (state deleted).
+  base::Result<std::pair<int64_t, int64_t>> LinkCounts(const std::string& sync);
+  // The record key index: per kind (a system, object, field and normalization the engine
+  // names), the key of every record that has one, so that a changed unlinked record finds
+  // the records it may match without a read of every record. Created by PrepareRecordKeys
+  // (every pass calls it: a dry run's rollback may have undone it); whether a kind covers
+  // every record is the engine's to record (meta).
+  Status PrepareRecordKeys();
+  Status PutRecordKey(const std::string& kind, const std::string& record_id, const std::string& key);
+  Status DropRecordKey(const std::string& kind, const std::string& record_id);
+  // The keys of `kind` of those of `ids` that have one (record id -> key).
+  base::Result<std::unordered_map<std::string, std::string>> KeysOf(const std::string& kind,
+                                                                    const std::vector<std::string>& ids);
+  // (key, record id) of the records of `kind` whose key is one of `keys`.
+  base::Result<std::vector<std::pair<std::string, std::string>>> RecordsByKey(const std::string& kind,
+                                                                              const std::vector<std::string>& keys);
+
  private:
   explicit StateStore(std::unique_ptr<sql::Connection> db);
   Status Migrate();

@@ -28,7 +28,7 @@ void Engine::Impl::Conversions() {
       if (!lead || lead->values[conv_slot] != std::optional<std::string>("true") || IsBlank(lead->values[cid_slot]))
         continue;
       std::string contact = *lead->values[cid_slot];
-      if (taken[0].count(Key(target->cs->salesforce->name, contact))) {
+      if (TakenBy(0, target->cs->salesforce->name, contact)) {
         Error(p.name, Category::kDuplicates, "", link.salesforce_id, link.hubspot_id,
               "lead converted to Contact " + contact + ", which is already synced with another HubSpot record", true,
               System::kHubSpot, p.cs->hubspot->name);
@@ -54,8 +54,8 @@ void Engine::Impl::Conversions() {
       if (HasError(p, link)) Check(store.ClearErrors(p.name, link.salesforce_id, link.hubspot_id));
       Check(store.PutShadows(target->name, contact, moved));
       taken[0].erase(Key(p.cs->salesforce->name, link.salesforce_id));
-      taken[0][Key(target->cs->salesforce->name, contact)] = target->name;
-      taken[1][Key(p.cs->hubspot->name, link.hubspot_id)] = target->name;
+      Take(0, target->cs->salesforce->name, contact, target->name);
+      Take(1, p.cs->hubspot->name, link.hubspot_id, target->name);
       links[target->name].push_back(store::Link{target->name, contact, link.hubspot_id, store::LinkState::kActive});
       own.erase(own.begin() + static_cast<long>(li));
       --li;

@@ -201,6 +201,20 @@ void Engine::Impl::Build() {
   };
   for (size_t i = 0; i < plans.size(); ++i) visit(i, 0);
   plans = std::move(ordered);
+  // the record key index's columns: a keyed sync's match key and the external id a rule
+  // writes, per side (two syncs over one object with the same key share one)
+  for (const SyncPlan& p : plans)
+    for (int s = 0; s < 2; ++s) {
+      const schema::Object* o = s == 0 ? p.cs->salesforce : p.cs->hubspot;
+      auto& kinds = key_kinds[s][o->name];
+      auto add = [&](KeyKind k) {
+        for (const KeyKind& x : kinds)
+          if (x.name == k.name) return;
+        kinds.push_back(std::move(k));
+      };
+      if (std::string k = KindName(p, s, false); !k.empty()) add({k, &p, s, false});
+      if (std::string k = KindName(p, s, true); !k.empty()) add({k, &p, s, true});
+    }
 
   for (const ir::LifecyclePlan& d : rs.lifecycles) {
     Lifecycle l;
@@ -220,10 +234,12 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
   t.object = object;
   t.system = SystemOf(side);
   std::vector<ReadProblem> problems;
-  if (base::Status st = conn[SideIndex(side)]->Load(*object, &t.records, &problems); !st) {
+  std::vector<Record> records;
+  if (base::Status st = conn[SideIndex(side)]->Load(*object, &records, &problems); !st) {
     Fail("reading " + std::string(schema::SystemName(side)) + "." + object->name + ": " + st.message);
     return &t;
   }
+  t.feed = conn[SideIndex(side)]->FeedPosition(*object);
   unreadable[SideIndex(side)][object->name] += problems.size();
   // this read's problems replace the last read's: a record read whole again leaves the log
   // (a connector reports a record it could not read on every Load until it reads it whole)
@@ -244,17 +260,99 @@ Table* Engine::Impl::Load(Side side, const schema::Object* object) {
     if (auto c = store.GetCursor(side == Side::kSalesforce ? "salesforce" : "hubspot", object->name))
       t.since_ms = StampMs(c->modstamp) - opts->cursor_overlap_ms;
   }
-  for (size_t i = 0; i < t.records.size(); ++i) {
-    const Record& r = t.records[i];
-    if (r.modstamp > t.newest.modstamp || (r.modstamp == t.newest.modstamp && r.id > t.newest.last_id))
-      t.newest = {r.modstamp, r.id};
-    for (auto& [f, text] : t.records[i].values.items()) text = Canon(t.system, object->fields[f], text);
-    t.by_id[t.records[i].id] = i;
-    if (!r.deleted)
-      for (const std::string& gone : r.merged_ids) t.merged_into[gone] = r.id;
-  }
-  report->records_read += static_cast<int64_t>(t.records.size());
+  // the key index: every record once (a kind not yet complete), then those changed since the cursor
+  bool index_all = false;
+  if (auto kinds = key_kinds[SideIndex(side)].find(object->name); kinds != key_kinds[SideIndex(side)].end())
+    for (const KeyKind& k : kinds->second) {
+      std::string flag = "record_keys:" + k.name;
+      if (!conn[SideIndex(side)]->TargetedReads()) {
+        // not kept up to date by a connector without targeted reads: no longer complete
+        if (store.GetMeta(flag).value_or("") == "complete") Check(store.PutMeta(flag, ""));
+      } else if (store.GetMeta(flag).value_or("") != "complete") {
+        index_all = true;
+        Check(store.PutMeta(flag, "complete"));  // (in the pass's transaction with the rows below)
+      }
+    }
+  int64_t since = t.since_ms;
+  if (index_all) t.since_ms = -1;  // (AddRecords indexes the records Fresh says changed)
+  AddRecords(t, std::move(records), true);
+  t.since_ms = since;
   return &t;
+}
+
+void Engine::Impl::AddRecords(Table& t, std::vector<Record> recs, bool feed) {
+  std::vector<size_t> at;  // where each went
+  for (Record& rec : recs) {
+    if (feed && (rec.modstamp > t.newest.modstamp || (rec.modstamp == t.newest.modstamp && rec.id > t.newest.last_id)))
+      t.newest = {rec.modstamp, rec.id};
+    for (auto& [f, text] : rec.values.items()) text = Canon(t.system, t.object->fields[f], text);
+    if (!rec.deleted)
+      for (const std::string& gone : rec.merged_ids) t.merged_into[gone] = rec.id;
+    auto [it, fresh] = t.by_id.try_emplace(rec.id, t.records.size());
+    if (fresh)
+      t.records.push_back(std::move(rec));
+    else
+      t.records[it->second] = std::move(rec);  // (a connector listing an id twice: its last state)
+    at.push_back(it->second);
+  }
+  report->records_read += static_cast<int64_t>(recs.size());
+  // the key index of the records changed since the cursor, a batch at a time: only what differs
+  // is written (a pass reads back its own writes, whose keys it wrote already)
+  std::vector<const Record*> fresh;
+  for (size_t i : at)
+    if (Fresh(t, t.records[i])) fresh.push_back(&t.records[i]);
+  for (size_t start = 0; start < fresh.size(); start += store::StateStore::kKeyBatch)
+    IndexRecords(t,
+                 std::vector<const Record*>(
+                     fresh.begin() + static_cast<long>(start),
+                     fresh.begin() + static_cast<long>(std::min(fresh.size(), start + store::StateStore::kKeyBatch))));
+}
+
+void Engine::Impl::IndexRecords(const Table& t, const std::vector<const Record*>& recs) {
+  int s = t.system == System::kSalesforce ? 0 : 1;
+  if (recs.empty() || !conn[s]->TargetedReads()) return;
+  auto kinds = key_kinds[s].find(t.object->name);
+  if (kinds == key_kinds[s].end()) return;
+  std::vector<std::string> ids;
+  for (const Record* r : recs) ids.push_back(r->id);
+  for (const KeyKind& k : kinds->second) {
+    auto have = store.KeysOf(k.name, ids);
+    if (!have) return Fail("state store: " + have.status().message);
+    for (const Record* r : recs) {
+      std::string v = KindValue(k, *r);
+      auto it = have->find(r->id);
+      if (it != have->end() ? it->second == v : v.empty()) continue;
+      Check(v.empty() ? store.DropRecordKey(k.name, r->id) : store.PutRecordKey(k.name, r->id, v));
+    }
+  }
+}
+
+std::string Engine::Impl::KindName(const SyncPlan& p, int s, bool ext) {
+  const schema::Object* o = s == 0 ? p.cs->salesforce : p.cs->hubspot;
+  if (ext)
+    return p.extid_slot[s] < 0 ? ""
+                               : "ext|" + std::to_string(s) + "|" + o->name + "|" + std::to_string(p.extid_slot[s]);
+  bool keyed = p.match == "email" || p.match == "domain" || p.match == "fields";
+  if (!keyed || p.match_slot[s] < 0) return "";
+  return "key|" + std::to_string(s) + "|" + o->name + "|" + p.match + "|" + std::to_string(p.match_slot[s]);
+}
+
+std::string Engine::Impl::KindValue(const KeyKind& k, const Record& r) {
+  if (r.deleted) return "";
+  if (!k.ext) return MatchKey(*k.plan, k.side, r);
+  const Text& v = r.values[k.plan->extid_slot[k.side]];
+  return IsBlank(v) ? "" : *v;
+}
+
+void Engine::Impl::IndexRecord(const Table& t, const Record& r) {
+  int s = t.system == System::kSalesforce ? 0 : 1;
+  if (!conn[s]->TargetedReads()) return;
+  auto kinds = key_kinds[s].find(t.object->name);
+  if (kinds == key_kinds[s].end()) return;
+  for (const KeyKind& k : kinds->second) {
+    std::string v = KindValue(k, r);
+    Check(v.empty() ? store.DropRecordKey(k.name, r.id) : store.PutRecordKey(k.name, r.id, v));
+  }
 }
 
 void Engine::Impl::Fail(const std::string& why) {
@@ -390,7 +488,9 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   for (auto& u : unreadable) u.clear();
   for (auto& u : unreadable_ids) u.clear();
   logged_now.clear();
-  for (int s = 0; s < 2; ++s) tomb_known[s].clear(), tomb_set[s].clear();
+  for (int s = 0; s < 2; ++s)
+    tomb_known[s].clear(), tomb_set[s].clear(), untaken[s].clear(), changed_ids[s].clear(), feeds[s].clear();
+  targeted = false;
   intents.clear();
   errors_sf.clear();
   errors_hs.clear();
@@ -411,7 +511,15 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
       Fail("state store: recording the new rules failed: " + st.message);
     full_pass = true;  // new rules: every pair is reconciled again
   }
-  LoadLinks();
+  if (conn[0]->TargetedReads() || conn[1]->TargetedReads()) Check(store.PrepareRecordKeys());
+  if (r.ok && Targetable()) {
+    targeted = true;
+    LoadTargeted();
+    if (r.ok) LoadLinksTargeted();
+  } else {
+    for (auto& c : changed_ids) c.clear();
+    LoadLinks();
+  }
   if (r.ok) Conversions();
   for (SyncPlan& p : plans) {
     if (!r.ok) break;
@@ -459,8 +567,8 @@ void Engine::Impl::LoadLinks() {
     auto& l = links[p.name];
     l = store.AllLinks(p.name);
     for (const store::Link& k : l) {
-      taken[0][Key(p.cs->salesforce->name, k.salesforce_id)] = p.name;
-      taken[1][Key(p.cs->hubspot->name, k.hubspot_id)] = p.name;
+      Take(0, p.cs->salesforce->name, k.salesforce_id, p.name);
+      Take(1, p.cs->hubspot->name, k.hubspot_id, p.name);
     }
     for (const store::Intent& in : store.AllIntents(p.name))
       intents[p.name][{in.target_system == "salesforce" ? 0 : 1, in.source_id}] =
@@ -488,6 +596,7 @@ void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
   }
   seen_now.clear();
   notes_now.clear();
+  note_parts.clear();
   seen.clear();
 }
 
@@ -552,5 +661,205 @@ Engine::~Engine() = default;
 PassReport Engine::RunPass(const PassOptions& options) { return impl_->RunPass(options); }
 
 std::vector<std::string> Engine::TakeWarnings() { return impl_->jit.TakeWarnings(); }
+
+// ---- Targeted passes ----
+
+// A pass is targeted when both connectors read by change and by id, the rules are those of the
+// last pass, every object has a cursor and a complete key index, and nothing needs a whole
+// read: no create in flight (its record is found by what it sent, among every record), no
+// record that could not be read (its entry is replaced by each whole read), no lifecycle
+// trigger over a Salesforce object that has records (its targets are found by scanning).
+bool Engine::Impl::Targetable() {
+  // (a push pass, PassOptions::only, reads as a whole pass does and keeps to the records named)
+  if (!opts->targeted || opts->only || !conn[0]->TargetedReads() || !conn[1]->TargetedReads() || opts->full ||
+      full_pass)
+    return false;
+  for (const store::SyncError& e : store.Errors(""))
+    if (e.sync == store::kReadErrorsSync) return false;
+  for (const Lifecycle& lc : lifecycles)
+    for (const ir::TriggerPlan& tr : lc.plan->triggers) {
+      if (tr.side != Side::kSalesforce) continue;
+      const schema::Object* src = rs.schemas->Find(System::kSalesforce, tr.object);
+      if (!src) continue;
+      std::vector<std::string> ids;
+      std::vector<ReadProblem> problems;
+      if (!conn[0]->ChangedIds(*src, INT64_MIN, "", &ids, &problems) || !ids.empty() || !problems.empty()) return false;
+    }
+  for (const SyncPlan& p : plans) {
+    if (!store.AllIntents(p.name).empty()) return false;
+    for (int s = 0; s < 2; ++s) {
+      const schema::Object* o = s == 0 ? p.cs->salesforce : p.cs->hubspot;
+      if (changed_ids[s].count(o->name)) continue;
+      for (const KeyKind& k : key_kinds[s][o->name])
+        if (store.GetMeta("record_keys:" + k.name).value_or("") != "complete") return false;
+      // (no cursor: no pass has read a record of it yet; fine while it has none)
+      std::optional<store::Cursor> c = store.GetCursor(SystemName(s), o->name);
+      std::vector<std::string> ids;
+      std::vector<ReadProblem> problems;
+      base::ScopedPhase phase(clock, "read");
+      std::string position = c ? store.GetMeta(FeedKey(s, o->name)).value_or("") : "";
+      if (!conn[s]->ChangedIds(*o, c ? StampMs(c->modstamp) - opts->cursor_overlap_ms : INT64_MIN, position, &ids,
+                               &problems) ||
+          !problems.empty() || (!c && !ids.empty()))
+        return false;
+      changed_ids[s][o->name] = std::move(ids);
+      feeds[s][o->name] = conn[s]->FeedPosition(*o);
+    }
+  }
+  return true;
+}
+
+void Engine::Impl::Fetch(Table& t, const std::vector<std::string>& ids, bool feed) {
+  base::ScopedPhase phase(clock, "read");
+  int s = t.system == System::kSalesforce ? 0 : 1;
+  const std::string source = std::string(SystemName(s)) + "." + t.object->name;
+  for (size_t start = 0; start < ids.size() && report->ok; start += store::StateStore::kKeyBatch) {
+    std::vector<std::string> batch(
+        ids.begin() + static_cast<long>(start),
+        ids.begin() + static_cast<long>(std::min(ids.size(), start + store::StateStore::kKeyBatch)));
+    std::vector<Record> recs;
+    std::vector<ReadProblem> problems;
+    if (base::Status st = conn[s]->ReadByIds(*t.object, batch, &recs, &problems); !st)
+      return Fail("reading " + source + ": " + st.message);
+    std::unordered_set<std::string> got;
+    for (const Record& r : recs) got.insert(r.id);
+    for (const std::string& id : batch)
+      if (!got.count(id)) t.absent.insert(id);
+    // a record that could not be read: logged as a whole read logs it (the next pass reads whole)
+    unreadable[s][t.object->name] += problems.size();
+    for (const ReadProblem& rp : problems) {
+      std::string id = rp.record_id.empty() ? rp.where : rp.record_id;
+      Error("", Category::kTransport, source, s == 0 ? id : "", s == 1 ? id : "", rp.message, true, t.system,
+            t.object->name);
+    }
+    AddRecords(t, std::move(recs), feed);
+  }
+}
+
+void Engine::Impl::LoadTargeted() {
+  for (int s = 0; s < 2; ++s)
+    for (auto& [name, ids] : changed_ids[s]) {
+      Table& t = tables[s][name];
+      for (const SyncPlan& p : plans)
+        if ((s == 0 ? p.cs->salesforce : p.cs->hubspot)->name == name)
+          t.object = s == 0 ? p.cs->salesforce : p.cs->hubspot;
+      t.system = s == 0 ? System::kSalesforce : System::kHubSpot;
+      std::optional<store::Cursor> c = store.GetCursor(SystemName(s), name);
+      t.since_ms = c ? StampMs(c->modstamp) - opts->cursor_overlap_ms : -1;
+      t.fetch = [this](Table& table, const std::vector<std::string>& want) { Fetch(table, want, false); };
+      t.feed = feeds[s][name];
+      // the change feed read once, a batch at a time, for the next cursor, the merges and the key
+      // index; the pairs' windows read their records again by id
+      for (size_t start = 0; start < ids.size() && report->ok; start += store::StateStore::kKeyBatch) {
+        Fetch(t,
+              std::vector<std::string>(
+                  ids.begin() + static_cast<long>(start),
+                  ids.begin() + static_cast<long>(std::min(ids.size(), start + store::StateStore::kKeyBatch))),
+              true);
+        t.Clear();
+      }
+    }
+}
+
+void Engine::Impl::AddLinksOf(const SyncPlan& p, int s, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  std::vector<std::string> want(ids);
+  std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());
+  auto got = store.LinksOf(p.name, s, want);
+  if (!got) return Fail("state store: " + got.status().message);
+  auto& own = links[p.name];
+  std::unordered_set<std::string> have;
+  for (const store::Link& l : own) have.insert(l.salesforce_id);
+  for (store::Link& l : *got) {
+    if (!have.insert(l.salesforce_id).second) continue;
+    Take(0, p.cs->salesforce->name, l.salesforce_id, p.name);
+    Take(1, p.cs->hubspot->name, l.hubspot_id, p.name);
+    own.push_back(std::move(l));
+  }
+}
+
+void Engine::Impl::LoadLinksTargeted() {
+  for (const store::SyncError& e : store.Errors("")) {
+    if (!e.salesforce_id.empty()) errors_sf[{e.sync, e.salesforce_id}] = e;
+    if (!e.hubspot_id.empty()) errors_hs[{e.sync, e.hubspot_id}] = e;
+  }
+  for (const SyncPlan& p : plans) {
+    links[p.name];  // (a sync with nothing changed has no links this pass)
+    // the links of the changed records, of the records with an entry in the error log and
+    // of updates in flight; then their partners and the logged records, in batches
+    std::vector<std::string> ids[2] = {changed_ids[0][p.cs->salesforce->name], changed_ids[1][p.cs->hubspot->name]};
+    std::vector<std::string> logged[2];
+    for (const auto& [key, e] : errors_sf)
+      if (key.first == p.name) logged[0].push_back(key.second);
+    for (const auto& [key, e] : errors_hs)
+      if (key.first == p.name) logged[1].push_back(key.second);
+    for (const store::PendingUpdate& pu : store.Pending(p.name)) logged[0].push_back(pu.salesforce_id);
+    for (int s = 0; s < 2; ++s) {
+      ids[s].insert(ids[s].end(), logged[s].begin(), logged[s].end());
+      AddLinksOf(p, s, ids[s]);
+    }
+  }
+}
+
+const std::string* Engine::Impl::TakenBy(int s, const std::string& object, const std::string& id) {
+  std::string k = Key(object, id);
+  if (auto it = taken[s].find(k); it != taken[s].end()) return &it->second;
+  if (!targeted || untaken[s].count(k)) return nullptr;
+  PrefetchTaken(s, object, {id});
+  auto it = taken[s].find(k);
+  return it == taken[s].end() ? nullptr : &it->second;
+}
+
+void Engine::Impl::PrefetchTaken(int s, const std::string& object, const std::vector<std::string>& ids) {
+  if (!targeted) return;
+  std::vector<std::string> want;
+  for (const std::string& id : ids)
+    if (std::string k = Key(object, id); !taken[s].count(k) && !untaken[s].count(k)) want.push_back(id);
+  if (want.empty()) return;
+  for (const SyncPlan& q : plans) {
+    if ((s == 0 ? q.cs->salesforce : q.cs->hubspot)->name != object) continue;
+    auto got = store.LinksOf(q.name, s, want);
+    if (!got) return Fail("state store: " + got.status().message);
+    for (const store::Link& l : *got) taken[s][Key(object, s == 0 ? l.salesforce_id : l.hubspot_id)] = q.name;
+  }
+  for (const std::string& id : want)
+    if (std::string k = Key(object, id); !taken[s].count(k)) untaken[s].insert(k);
+}
+
+void Engine::Impl::PrefetchMatches(const SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2]) {
+  base::ScopedPhase phase(clock, "match");
+  const schema::Object* obj[2] = {p.cs->salesforce, p.cs->hubspot};
+  // the unlinked records this pass has work for (changed, or with an entry in the log)
+  std::vector<std::string> keys, ids[2];
+  for (int s = 0; s < 2; ++s) {
+    std::vector<std::string> all;
+    for (const Record& r : t[s]->records) all.push_back(r.id);
+    PrefetchTaken(s, obj[s]->name, all);
+    for (const Record& r : t[s]->records) {
+      if (r.deleted || linked_ids[s].count(r.id) || TakenBy(s, obj[s]->name, r.id) || Stale(p, s, r, *t[s])) continue;
+      if (std::string k = MatchKey(p, s, r); !k.empty() && !KindName(p, s, false).empty()) keys.push_back(k);
+      ids[s].push_back(r.id);
+    }
+  }
+  if (ids[0].empty() && ids[1].empty()) return;
+  // every record with one of their keys, or carrying one of their ids in the external id
+  // field, on either side: what by_key, by_ext, sibling and ended keys are built from
+  for (int x = 0; x < 2 && report->ok; ++x) {
+    std::vector<std::string> found;
+    auto lookup = [&](const std::string& kind, const std::vector<std::string>& values) {
+      if (kind.empty() || values.empty()) return;
+      auto got = store.RecordsByKey(kind, values);
+      if (!got) return Fail("state store: " + got.status().message);
+      for (auto& [key, id] : *got) found.push_back(std::move(id));
+    };
+    lookup(KindName(p, x, false), keys);
+    lookup(KindName(p, x, true), ids[1 - x]);
+    if (found.empty()) continue;
+    t[x]->Prefetch(found);
+    AddLinksOf(p, x, found);
+    PrefetchTaken(x, obj[x]->name, found);
+  }
+}
 
 }  // namespace accord::sync

@@ -17,6 +17,14 @@
 // Writes go out in batches; shadows and links move in the store transaction
 // that follows the target's acknowledgement, so a crash anywhere loses and
 // duplicates nothing. Every problem is a per-record entry of the error log.
+//
+// A pass is targeted (docs/sync.md "Targeted passes") when both connectors answer
+// Connector::ChangedIds and Connector::ReadByIds: it reads only the records changed
+// since the cursors and those it needs by id, links and match candidates come from the
+// state store by id and by key, so its cost follows the change, not the orgs. A push
+// path (webhooks, CDC) that knows which records changed serves the engine through the
+// same two calls: a connector whose ChangedIds answers "the ids the events named" (plus
+// whatever its periodic cursor read finds) drives a targeted pass over exactly those.
 #pragma once
 
 #include <functional>
@@ -111,6 +119,10 @@ struct PassOptions {
   // counts as changed again (clock granularity; writes landing while that pass read).
   int64_t cursor_overlap_ms = 60000;
   size_t chunk = 1000;  // pairs per write batch + store transaction
+  // Targeted passes (docs/sync.md): read what changed since the cursors and what the pass
+  // needs by id, when the connectors can and nothing needs every record; false: always
+  // every record (the reference a targeted pass is compared with in tests).
+  bool targeted = true;
   // Progress: (sync, done, total) after every chunk.
   std::function<void(const std::string&, size_t, size_t)> progress;
   // --timings: where the pass's time goes (read, match, reconcile, write, state, other); null: not measured.

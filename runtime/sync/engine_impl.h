@@ -10,6 +10,7 @@
 // The decision for one field is the pure function in reconcile.h.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,8 @@ Text Canon(System system, const schema::Field& f, const Text& t);
 std::string Lower(std::string s);
 std::string NormalizeDomain(std::string s);
 
-// The records of one object in this pass.
+// The records of one object in this pass: every record (Load), or, in a targeted pass, those
+// changed since the cursor and those asked for by id (Find reads a record not yet here).
 struct Table {
   const schema::Object* object = nullptr;
   System system = System::kSalesforce;
@@ -52,15 +54,52 @@ struct Table {
   bool targeted = false;
   const std::unordered_set<std::string>* only = nullptr;
   bool Named(const std::string& id) const { return only && only->count(id) > 0; }
-  store::Cursor newest;  // the newest record as read (before this pass writes), the next cursor
-  std::vector<Record> records;
+  store::Cursor newest;        // the newest record as read (before this pass writes), the next cursor
+  std::string feed;            // the connector's FeedPosition after this pass's read (kept with the cursor)
+  std::deque<Record> records;  // (a deque: a record read later never moves those before it)
   std::unordered_map<std::string, size_t> by_id;
   // HubSpot merges: a merged-away record's id -> the surviving record's (hs_merged_object_ids)
   std::unordered_map<std::string, std::string> merged_into;
+  // Targeted: reads the records of these ids into the table (connectors::Connector::ReadByIds);
+  // an id the system does not have goes to `absent`. Null: the table holds every record.
+  std::function<void(Table&, const std::vector<std::string>&)> fetch;
+  std::unordered_set<std::string> absent;
   Record* Find(const std::string& id) {
+    auto it = by_id.find(id);
+    if (it != by_id.end()) return &records[it->second];
+    if (!fetch || absent.count(id)) return nullptr;
+    fetch(*this, {id});
+    it = by_id.find(id);
+    return it == by_id.end() ? nullptr : &records[it->second];
+  }
+  // A record already here (never read for the asking).
+  Record* Loaded(const std::string& id) {
     auto it = by_id.find(id);
     return it == by_id.end() ? nullptr : &records[it->second];
   }
+  // Targeted: forgets the records read so far (memory follows a window of pairs, not the
+  // change); the cursor, the merges seen and the ids known absent stay.
+  void Clear() {
+    records.clear();
+    by_id.clear();
+  }
+  // Reads those of `ids` not here yet in batches (targeted; nothing for a whole table).
+  void Prefetch(const std::vector<std::string>& ids) {
+    if (!fetch) return;
+    std::vector<std::string> want;
+    for (const std::string& id : ids)
+      if (!by_id.count(id) && !absent.count(id)) want.push_back(id);
+    if (!want.empty()) fetch(*this, want);
+  }
+};
+
+// A column of the state store's record key index (store::StateStore::RecordsByKey): the match
+// key (or the external id a rule writes) of every record of one object.
+struct KeyKind {
+  std::string name;  // "key|side|object|match|slot" or "ext|side|object|slot"
+  const struct SyncPlan* plan = nullptr;
+  int side = 0;
+  bool ext = false;
 };
 
 struct ShadowEntry {
@@ -133,6 +172,8 @@ struct Engine::Impl {
   Connector* conn[2];
   std::vector<SyncPlan> plans;
   std::vector<Lifecycle> lifecycles;
+  // The record key index's columns, per side and object (Build).
+  std::map<std::string, std::vector<KeyKind>> key_kinds[2];
   std::vector<std::string> warnings;
 
   // per pass
@@ -176,6 +217,7 @@ struct Engine::Impl {
   std::vector<SeenNow> seen_now;
   // notes for the error log, written once the sync's writes are done: by "sf|hs"
   std::map<std::string, store::SyncError> notes_now;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> note_parts;  // (why, fields) per note
   static std::string SeenKey(const std::string& sf_id, const std::string& field, int side) {
     return sf_id + '\x1f' + field + '\x1f' + std::to_string(side);
   }
@@ -189,6 +231,46 @@ struct Engine::Impl {
   void PrefetchTombstones(int side, std::vector<std::string> ids);
   bool Tombstoned(int side, const std::string& id);
   void AddTombstone(int side, const std::string& id);
+  // ---- Targeted passes (issue 15, docs/sync.md "Targeted passes") ----
+  // A pass reads what changed since the cursors and the records it needs by id, finds links
+  // by id in the store and unlinked records' matches through the record key index, instead
+  // of reading every record and every link. Whole (the other mode) when it cannot decide
+  // alone: see Targetable.
+  bool targeted = false;
+  std::map<std::string, std::vector<std::string>> changed_ids[2];  // per object, this pass's (Targetable)
+  std::map<std::string, std::string> feeds[2];                     // per object: FeedPosition after ChangedIds
+  // The meta key of an object's feed position (Connector::FeedPosition), kept with its cursor.
+  static std::string FeedKey(int s, const std::string& object) {
+    return std::string("feed|") + (s == 0 ? "salesforce|" : "hubspot|") + object;
+  }
+  std::unordered_set<std::string> untaken[2];  // keys known to be linked in no sync
+  bool Targetable();
+  void LoadTargeted();
+  void LoadLinksTargeted();
+  // Decodes records read into `t` (canonical values, the id and merge indexes, the next
+  // cursor when `feed`, the key index for records changed since the cursor).
+  void AddRecords(Table& t, std::vector<Record> recs, bool feed);
+  // Reads `ids` into `t` in batches; `feed`: they are the change feed (the next cursor).
+  void Fetch(Table& t, const std::vector<std::string>& ids, bool feed);
+  // The record key index's column name for sync `p`'s side `s` ("" = none).
+  static std::string KindName(const SyncPlan& p, int s, bool ext);
+  // The key index's value of record `r` for `k` ("" = none).
+  std::string KindValue(const KeyKind& k, const Record& r);
+  void IndexRecord(const Table& t, const Record& r);
+  void IndexRecords(const Table& t, const std::vector<const Record*>& recs);  // a batch, writing what differs
+  // The sync a record of side `s` is linked in (null: none); in a targeted pass asked of the
+  // store for an id this pass has not seen linked.
+  const std::string* TakenBy(int s, const std::string& object, const std::string& id);
+  void Take(int s, const std::string& object, const std::string& id, const std::string& sync) {
+    untaken[s].erase(Key(object, id));
+    taken[s][Key(object, id)] = sync;
+  }
+  void PrefetchTaken(int s, const std::string& object, const std::vector<std::string>& ids);
+  // Targeted: the links of `ids` (side s) in sync `p` join this pass's links.
+  void AddLinksOf(const SyncPlan& p, int s, const std::vector<std::string>& ids);
+  // Targeted: reads the records that could answer the matching of `p`'s changed unlinked
+  // records (same key, or carrying their id), with their links, before Unlinked decides.
+  void PrefetchMatches(const SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2]);
   // Unchanged on both sides since the last pass and nothing pending: in agreement already.
   bool Unchanged(const SyncPlan& p, const store::Link& link, Record* rec[2], Table* t[2]);
   void SetStamp(const Record* a, const Record* b) { cur_stamp = PairStamp(a, b); }

@@ -198,6 +198,76 @@ TEST(SyncEngine, ATargetedPassReconcilesOnlyTheNamedRecordsAndKeepsTheCursor) {
   EXPECT_EQ(next.Total().updated, 1);
 }
 
+// Targeted passes (docs/sync.md): a pass reads what changed since the cursors and the
+// records it needs by id, not every record; what it decides is a whole pass's.
+TEST(SyncEngine, ATargetedPassReadsWhatChangedAndItsPartners) {
+  Harness h(kPeople);
+  for (int i = 0; i < 40; ++i)
+    h.PutContact("003T" + std::to_string(i),
+                 {{"LastName", "L" + std::to_string(i)}, {"Email", "t" + std::to_string(i) + "@example.com"}});
+  PassOptions o;
+  o.cursor_overlap_ms = 0;
+  EXPECT_EQ(h.engine->RunPass(o).records_read, 40);  // the first pass reads every record
+  h.engine->RunPass(o);                              // our own creates come back once
+  PassReport quiet = h.engine->RunPass(o);
+  // the newest record of each side (the cursor is inclusive), read as the change feed and
+  // again with its pair's window
+  EXPECT_LE(quiet.records_read, 4);
+  EXPECT_EQ(quiet.Total().pairs, 40);
+  EXPECT_EQ(Harness::Writes(quiet), 0);
+  // an edit reads that record and its partner by id, and is carried
+  h.EditContact("003T7", {{"Title", "Countess"}});
+  PassReport r = h.engine->RunPass(o);
+  EXPECT_LE(r.records_read, 8);
+  EXPECT_EQ(r.Total().updated, 1);
+  EXPECT_EQ(h.HsProp(h.store->FindBySalesforce("people", "003T7")->hubspot_id, "jobtitle"), "Countess");
+  // the same pass read whole decides the same (nothing left to do)
+  PassOptions whole = o;
+  whole.targeted = false;
+  PassReport w = h.engine->RunPass(whole);
+  EXPECT_EQ(w.records_read, 80);
+  EXPECT_EQ(Harness::Writes(w), 0);
+}
+
+TEST(SyncEngine, ATargetedPassMatchesAChangedRecordThroughTheKeyIndex) {
+  // no create: unmatched records stay unlinked, and unchanged, across passes
+  Harness h(R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  conflict two_way
+  FirstName <-> firstname
+  Email     <-> email with lowerAscii(trim(_))
+}
+)");
+  for (int i = 0; i < 30; ++i)
+    h.PutContact("003K" + std::to_string(i), {{"LastName", "L"}, {"Email", "k" + std::to_string(i) + "@example.com"}});
+  for (int i = 0; i < 30; ++i)
+    h.PutHs(std::to_string(500 + i), {{"email", "other" + std::to_string(i) + "@example.com"}});
+  h.PutHs("600", {{"email", "k3@example.com"}, {"firstname", "Ada"}});
+  h.PutHs("601", {{"email", "k4@example.com"}});
+  h.PutHs("602", {{"email", "K4@example.com "}});  // a second HubSpot contact with k4's key
+  PassOptions o;
+  o.cursor_overlap_ms = 0;
+  PassReport first = h.engine->RunPass(o);
+  EXPECT_EQ(first.Total().linked, 1);  // k3 (k4 is ambiguous)
+  h.engine->RunPass(o);
+  // an unchanged HubSpot contact's email now names an unchanged Salesforce contact: the changed
+  // record finds it through the index, reading a handful of records, not 63
+  h.EditHs("517", {{"email", "K20@Example.com"}});
+  PassReport r = h.engine->RunPass(o);
+  EXPECT_LE(r.records_read, 12);
+  EXPECT_EQ(r.Total().linked, 1);
+  EXPECT_EQ(h.store->FindBySalesforce("people", "003K20")->hubspot_id, "517");
+  // a Salesforce contact changed to k4's key finds both HubSpot contacts: still ambiguous
+  h.EditContact("003K9", {{"Email", "k4@example.com"}});
+  PassReport amb = h.engine->RunPass(o);
+  EXPECT_EQ(amb.Total().linked, 0);
+  bool logged = false;
+  for (const store::SyncError& e : h.store->Errors("people"))
+    logged |= e.salesforce_id == "003K9" && e.message.find("ambiguous") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
 // A system seen through a test's wrapper: everything passes through to `inner`
 // unless the wrapper overrides it.
 class Wrapper : public Connector {

@@ -53,6 +53,16 @@ std::vector<size_t> Engine::Impl::SentBy(const nlohmann::json& sent, const schem
   return found;
 }
 
+// The ids of records of `t`, sorted (the same text whatever order a pass read them in).
+static std::string IdList(const Table& t, const std::vector<size_t>& which) {
+  std::vector<std::string> ids;
+  for (size_t j : which) ids.push_back(t.records[j].id);
+  std::sort(ids.begin(), ids.end());
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
 void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::string> linked_ids[2], Work& w,
                             size_t& done) {
   base::ScopedPhase phase(clock, "match");
@@ -68,12 +78,13 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
           self->Check(self->store.ClearErrors(p.name, sf, hs));
     }
   } clear_resolved{this, p, requarantine};
+  // a targeted pass reads the records the changed ones may match first (nothing when none changed)
+  if (targeted) PrefetchMatches(p, t, linked_ids);
+  if (!report->ok) return;
   // candidates per side: not deleted, not tombstoned, not linked here or in a sibling sync, in scope
   std::vector<size_t> cand[2];
   for (int s = 0; s < 2; ++s) {
-    auto unlinked = [&](const Record& r) {
-      return !linked_ids[s].count(r.id) && !taken[s].count(Key(obj[s]->name, r.id));
-    };
+    auto unlinked = [&](const Record& r) { return !linked_ids[s].count(r.id) && !TakenBy(s, obj[s]->name, r.id); };
     std::vector<char> open;  // of the current batch: not linked
     for (size_t i = 0; i < t[s]->records.size() && report->ok; ++i) {
       const size_t batch = store::StateStore::kKeyBatch;
@@ -144,7 +155,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
     for (size_t i = 0; i < t[s]->records.size(); ++i) {
       const Record& r = t[s]->records[i];
       if (r.deleted) continue;
-      if (linked_ids[s].count(r.id) || taken[s].count(Key(obj[s]->name, r.id))) {
+      if (linked_ids[s].count(r.id) || TakenBy(s, obj[s]->name, r.id)) {
         if (p.extid_slot[s] >= 0 && !IsBlank(r.values[p.extid_slot[s]]))
           ext_linked[s].insert(*r.values[p.extid_slot[s]]);
         continue;
@@ -163,11 +174,10 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
   if (keyed) {
     for (int s = 0; s < 2; ++s)
       for (const Record& r : t[s]->records) {
-        auto it = taken[s].find(Key(obj[s]->name, r.id));
-        if (it == taken[s].end() || r.deleted) continue;
+        const std::string* by = TakenBy(s, obj[s]->name, r.id);
+        if (!by || r.deleted) continue;
         std::string k = MatchKey(p, s, r);
-        if (!k.empty())
-          sibling_key[s].emplace(k, (it->second == p.name ? "this sync" : it->second) + " (" + r.id + ")");
+        if (!k.empty()) sibling_key[s].emplace(k, (*by == p.name ? "this sync" : *by) + " (" + r.id + ")");
       }
   }
   // keys of live records whose link ended (merged into a linked record in the other system,
@@ -194,8 +204,8 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
     if (!opts->dry_run) Check(store.PutLink(l));
     LinkErrors(p, l.salesforce_id, l.hubspot_id);
     links[p.name].push_back(l);
-    taken[0][Key(obj[0]->name, rec[0]->id)] = p.name;
-    taken[1][Key(obj[1]->name, rec[1]->id)] = p.name;
+    Take(0, obj[0]->name, rec[0]->id, p.name);
+    Take(1, obj[1]->name, rec[1]->id, p.name);
     ++report->per_sync[p.name].linked;
     Event e;
     e.kind = Event::Kind::kLink;
@@ -256,8 +266,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
           }
           if (free.size() > 1) {
             // our create was applied more than once (a transport re-sent it): never a further copy
-            std::string ids;
-            for (size_t j : free) ids += (ids.empty() ? "" : ", ") + t[o]->records[j].id;
+            std::string ids = IdList(*t[o], free);
             Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
                   std::to_string(free.size()) + " " + std::string(o == 0 ? "Salesforce " : "HubSpot ") + obj[o]->name +
                       " records carry this record's id in " + obj[o]->fields[p.extid_slot[o]].name + " (" + ids +
@@ -292,9 +301,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
           continue;
         }
         if (theirs.size() > 1 || (mine.size() > 1 && (theirs.size() == 1 || may_create))) {
-          std::string ids;
-          for (size_t j : theirs.size() > 1 ? theirs : mine)
-            ids += (ids.empty() ? "" : ", ") + t[theirs.size() > 1 ? o : s]->records[j].id;
+          std::string ids = IdList(*t[theirs.size() > 1 ? o : s], theirs.size() > 1 ? theirs : mine);
           Error(p.name, Category::kDuplicates, "", sf_id, hs_id,
                 p.match + " " + k +
                     " is ambiguous: " + std::to_string(theirs.size() > 1 ? theirs.size() : mine.size()) + " " +

@@ -26,12 +26,38 @@ void Engine::Impl::RunSync(SyncPlan& p) {
     if (opts->progress) opts->progress(p.name, done, total);
   };
 
-  PrefetchFieldTimes(p, t, own);
+  if (!targeted) PrefetchFieldTimes(p, t, own);  // (a targeted pass: per window, below)
   seen.clear();
   for (store::SeenChange& c : store.AllSeen(p.name)) seen[SeenKey(c.salesforce_id, c.field, c.side)] = std::move(c);
 
-  // linked pairs
+  // linked pairs (a targeted pass holds those of the changed and logged records: the others
+  // are unchanged, and counted so)
+  if (targeted) {
+    auto counts = store.LinkCounts(p.name);
+    if (!counts) return Fail("state store: " + counts.status().message);
+    int64_t live = 0;
+    for (const store::Link& l : own) live += l.state != store::LinkState::kDeleted;
+    stats.pairs += counts->first - static_cast<int64_t>(own.size());
+    stats.unchanged += counts->first - counts->second - live;
+  }
   for (size_t li = 0; li < own.size() && report->ok; ++li) {
+    if (li % store::StateStore::kKeyBatch == 0 && targeted) {
+      // a window of pairs at a time: the last window's writes go out, its records are
+      // forgotten, this window's are read in two batched reads (memory follows the window)
+      if (li > 0) {
+        flush();
+        if (!report->ok) return;
+        for (Table* x : t) x->Clear();
+      }
+      std::vector<store::Link> window(
+          own.begin() + static_cast<long>(li),
+          own.begin() + static_cast<long>(std::min(own.size(), li + store::StateStore::kKeyBatch)));
+      std::vector<std::string> want[2];
+      for (const store::Link& l : window) want[0].push_back(l.salesforce_id), want[1].push_back(l.hubspot_id);
+      for (int s = 0; s < 2; ++s) t[s]->Prefetch(want[s]);
+      PrefetchFieldTimes(p, t, window);
+      if (!report->ok) return;
+    }
     if (li % store::StateStore::kKeyBatch == 0) {
       // the tombstones of the next batch's pairs that are looked at, in one query per side
       std::vector<std::string> ids[2];
@@ -141,15 +167,35 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   if (!report->ok) return;
   flush();
 
-  // unlinked records: match, then create
+  // unlinked records: match, then create (a targeted pass reads the changed and logged ones
+  // linked nowhere; Unlinked reads what they may match)
+  if (targeted) {
+    for (int s = 0; s < 2; ++s) {
+      t[s]->Clear();
+      const std::string& object = t[s]->object->name;
+      std::vector<std::string> ids = changed_ids[s][object];
+      for (const auto& [key, e] : s == 0 ? errors_sf : errors_hs)
+        if (key.first == p.name) ids.push_back(key.second);
+      PrefetchTaken(s, object, ids);
+      std::vector<std::string> open;
+      for (const std::string& id : ids)
+        if (!linked_ids[s].count(id) && !TakenBy(s, object, id)) open.push_back(id);
+      t[s]->Prefetch(open);
+    }
+    if (!report->ok) return;
+  }
   Unlinked(p, t, linked_ids, w, done);
   if (report->ok) flush();
   SaveSeenAndNotes(p);
   // cursors: the newest change read (our own writes come back once as
   // changes and reconcile to nothing)
-  for (int s = 0; s < 2 && !opts->dry_run && report->ok && !opts->only; ++s)
+  for (int s = 0; s < 2 && !opts->dry_run && report->ok && !opts->only; ++s) {
     if (!t[s]->newest.modstamp.empty())
       Check(store.PutCursor(s == 0 ? "salesforce" : "hubspot", t[s]->object->name, t[s]->newest));
+    // the connector's exact feed position as read, in the same transaction as the cursor: the
+    // next targeted pass reads what came after it (nothing else changed since)
+    Check(store.PutMeta(FeedKey(s, t[s]->object->name), t[s]->feed));
+  }
 }
 
 // Updates in flight when a previous pass died: one that landed (the target
@@ -317,9 +363,20 @@ void Engine::Impl::Reconcile(const SyncPlan& p, const std::string& sf_id, const 
       n.hubspot_id = hs_id;
       n.note = true;
       n.record_stamp = PairStamp(rec[0], rec[1]);
-      n.message += (n.message.empty() ? "" : "; ") + field[0] + " <-> " + field[1] + ": " + d.why +
-                   " — a record's time stood for the field's; review the value (field history tracking on the field "
-                   "makes this exact)";
+      // the fields decided for one reason named together, the advice once (a note per pair: at a
+      // million pairs its text is most of the state file)
+      auto& parts = note_parts[sf_id + "|" + hs_id];
+      std::string fields = field[0] + " <-> " + field[1];
+      auto same = std::find_if(parts.begin(), parts.end(), [&](const auto& x) { return x.first == d.why; });
+      if (same != parts.end())
+        same->second += ", " + fields;
+      else
+        parts.push_back({d.why, fields});
+      n.message.clear();
+      for (const auto& [why, names] : parts) n.message += (n.message.empty() ? "" : "; ") + names + ": " + why;
+      n.message +=
+          " — a record's time stood for the field's; review the value (field history tracking on the field "
+          "makes this exact)";
     }
     // a blank toward a Salesforce field an update may not clear: Salesforce refuses it
     // (REQUIRED_FIELD_MISSING); decided from the schema so that plan and run agree and no
@@ -495,6 +552,9 @@ std::string Engine::Impl::ParentHubSpot(const Assoc& a, const std::string& sf_pa
   if (!q) return "";
   for (const store::Link& l : links[q->name])
     if (l.salesforce_id == sf_parent && l.state != store::LinkState::kDeleted) return l.hubspot_id;
+  // a targeted pass holds the links it read: the others are in the store
+  if (auto l = targeted ? store.FindBySalesforce(q->name, sf_parent) : std::nullopt)
+    if (l->state != store::LinkState::kDeleted) return l->hubspot_id;
   return "";
 }
 
@@ -503,6 +563,8 @@ std::string Engine::Impl::ParentSalesforce(const Assoc& a, const std::string& hs
   if (!q) return "";
   for (const store::Link& l : links[q->name])
     if (l.hubspot_id == hs_parent && l.state != store::LinkState::kDeleted) return l.salesforce_id;
+  if (auto l = targeted ? store.FindByHubSpot(q->name, hs_parent) : std::nullopt)
+    if (l->state != store::LinkState::kDeleted) return l->salesforce_id;
   return "";
 }
 
@@ -512,7 +574,7 @@ bool Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, co
   std::string merged = gone == 0 ? link.salesforce_id : link.hubspot_id;
   Event e;
   e.sync = p.name;
-  if (!taken[gone].count(Key(obj[gone]->name, survivor))) {
+  if (!TakenBy(gone, obj[gone]->name, survivor)) {
     if (gone == 0) {
       Check(store.MoveLink(p.name, link.salesforce_id, p.name, survivor));
       link.salesforce_id = survivor;
@@ -520,7 +582,7 @@ bool Engine::Impl::MergedAway(const SyncPlan& p, store::Link& link, int gone, co
       Check(store.PutLink({p.name, link.salesforce_id, survivor, store::LinkState::kActive}));
       link.hubspot_id = survivor;
     }
-    taken[gone][Key(obj[gone]->name, survivor)] = p.name;
+    Take(gone, obj[gone]->name, survivor, p.name);
     e.kind = Event::Kind::kLink;
     e.salesforce_id = link.salesforce_id;
     e.hubspot_id = link.hubspot_id;

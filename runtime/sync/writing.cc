@@ -186,7 +186,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
   e.changes = pw.changes;
   if (pw.op.kind == WriteOp::Kind::kCreate) {
     std::string sf_id = to == 0 ? res.id : pw.sf_id, hs_id = to == 1 ? res.id : pw.hs_id;
-    if (res.id.empty() || taken[to].count(Key(obj[to]->name, res.id))) {
+    if (res.id.empty() || TakenBy(to, obj[to]->name, res.id)) {
       // a wrong answer: the new record's id is missing or already linked to another record
       cur_stamp = pw.stamp;
       Error(
@@ -208,8 +208,8 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     w.created_pairs.push_back({sf_id, hs_id});
     w.created_shadows.push_back(pw.shadows_on_ack);
     links[p.name].push_back(l);
-    taken[to][Key(obj[to]->name, res.id)] = p.name;
-    taken[1 - to][Key(obj[1 - to]->name, to == 0 ? pw.hs_id : pw.sf_id)] = p.name;
+    Take(to, obj[to]->name, res.id, p.name);
+    Take(1 - to, obj[1 - to]->name, to == 0 ? pw.hs_id : pw.sf_id, p.name);
     ++stats.created;
     RecordHistory(p.name, to, obj[to]->name, pw, "create", sf_id, hs_id);
     e.kind = Event::Kind::kCreate;
@@ -234,6 +234,8 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
           nr.values.set(slot, Canon(table->system, obj[to]->fields[slot], obj[to]->fields[slot].default_value));
     }
     nr.id = res.id;
+    IndexRecord(*table, nr);  // (its key as written: the index knows it before the record comes back)
+    table->absent.erase(nr.id);
     table->by_id[nr.id] = table->records.size();
     table->records.push_back(std::move(nr));
   } else if (pw.op.kind == WriteOp::Kind::kDelete) {
@@ -245,7 +247,7 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     e.salesforce_id = pw.sf_id;
     e.hubspot_id = pw.hs_id;
     e.message = "deleted to follow the other side (delete propagate)";
-    if (Record* r = table->Find(pw.op.id)) r->deleted = true;
+    if (Record* r = table->Loaded(pw.op.id)) r->deleted = true;
   } else {
     ++stats.updated;
     RecordHistory(p.name, to, obj[to]->name, pw, pw.lifecycle_field.empty() ? "update" : "lifecycle", pw.sf_id,
@@ -262,11 +264,12 @@ void Engine::Impl::Acknowledged(const SyncPlan& p, int to, PendingWrite& pw, con
     // the shadows of the fields this write carried move now that it is acknowledged
     if (auto it = w.pair_shadows.find(pw.sf_id); it != w.pair_shadows.end())
       for (auto& [k, v] : pw.shadow_updates) it->second[k] = v;
-    if (Record* r = table->Find(pw.op.id)) {
+    if (Record* r = table->Loaded(pw.op.id)) {  // (a targeted pass may have forgotten it: it reads it anew)
       if (res.stored) r->modstamp = res.stored->modstamp;
       for (auto& [slot, text] : pw.op.fields) r->values.set(slot, text);
       for (auto& [k, ids] : pw.op.add_associations)
         for (auto& id : ids) r->associations[k].push_back(id);
+      IndexRecord(*table, *r);
     }
   }
   Emit(e);
