@@ -16,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 #include "base/time.h"
@@ -44,6 +45,36 @@ size_t CodePoints(const std::string& s) {
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
 }
+
+// A data file read through one read-only mapping (Load and ReadByIds), unmapped when it goes.
+class FileMap {
+ public:
+  FileMap(const std::string& path, uint64_t size) : size_(size) {
+    int fd = size > 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0) return;
+    void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (m != MAP_FAILED) data_ = static_cast<const char*>(m);
+  }
+  ~FileMap() {
+    if (data_) ::munmap(const_cast<char*>(data_), size_);
+  }
+  FileMap(const FileMap&) = delete;
+  FileMap& operator=(const FileMap&) = delete;
+  bool ok() const { return size_ == 0 || data_; }
+  // The indexed line [offset, offset + length): false when it is not a whole line of the file
+  // (the file changed under the index).
+  bool Line(int64_t offset, uint64_t length, std::string_view* text) const {
+    uint64_t end = static_cast<uint64_t>(offset) + length;
+    if (end >= size_ || data_[end] != '\n' || (offset > 0 && data_[offset - 1] != '\n')) return false;
+    *text = std::string_view(data_ + offset, length);
+    return true;
+  }
+
+ private:
+  uint64_t size_;
+  const char* data_ = nullptr;
+};
 
 }  // namespace
 
@@ -478,14 +509,8 @@ base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Reco
     Table& t = **opened;
     // the file's lines through one mapping; each record is read where the index says it is
     const std::string path = Path(object.name);
-    const char* map = nullptr;
-    int fd = t.size > 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
-    if (fd >= 0) {
-      void* m = ::mmap(nullptr, t.size, PROT_READ, MAP_PRIVATE, fd, 0);
-      ::close(fd);
-      if (m != MAP_FAILED) map = static_cast<const char*>(m);
-    }
-    if (t.size > 0 && !map) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
+    std::optional<FileMap> map(std::in_place, path, t.size);
+    if (!map->ok()) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
     std::vector<ReadProblem> found = Problems(object.name, t);  // lines without a record, every pass
     out->clear();
     out->resize(t.order.size());
@@ -495,13 +520,9 @@ base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Reco
       const Entry& e = t.records[id];
       std::string_view text;
       if (e.offset < 0) text = t.texts[id];
-      if (e.offset >= 0) {
-        uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
-        if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {
-          stale = true;
-          break;
-        }
-        text = std::string_view(map + e.offset, e.length);
+      if (e.offset >= 0 && !map->Line(e.offset, e.length, &text)) {
+        stale = true;
+        break;
       }
       std::string problem;
       Record& r = (*out)[n];
@@ -516,7 +537,7 @@ base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Reco
       std::string where = path + (e.line ? ":" + std::to_string(e.line) : "");
       found.push_back({id, where, where + ": record " + id + ": " + problem});
     }
-    if (map) ::munmap(const_cast<char*>(map), t.size);
+    map.reset();
     if (stale && attempt == 0) {
       // read the file whole, once
       Forget(t);
@@ -886,14 +907,8 @@ base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::
   Table& t = **opened;
   const std::string path = Path(object.name);
   // the file through one mapping (as Load); each record read where the index says it is
-  const char* map = nullptr;
-  int fd = t.size > 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
-  if (fd >= 0) {
-    void* m = ::mmap(nullptr, t.size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (m != MAP_FAILED) map = static_cast<const char*>(m);
-  }
-  if (t.size > 0 && !map) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
+  FileMap map(path, t.size);
+  if (!map.ok()) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
   base::Status status = base::Status::Ok();
   for (const std::string& id : ids) {
     auto it = t.records.find(id);
@@ -901,13 +916,9 @@ base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::
     const Entry& e = it->second;
     std::string_view text;
     if (e.offset < 0) text = t.texts[id];
-    if (e.offset >= 0) {
-      uint64_t end = static_cast<uint64_t>(e.offset) + e.length;
-      if (end >= t.size || map[end] != '\n' || (e.offset > 0 && map[e.offset - 1] != '\n')) {
-        status = base::Status::Error(path + " changed while it was read; run again");
-        break;
-      }
-      text = std::string_view(map + e.offset, e.length);
+    if (e.offset >= 0 && !map.Line(e.offset, e.length, &text)) {
+      status = base::Status::Error(path + " changed while it was read; run again");
+      break;
     }
     Record r;
     std::string problem;
@@ -918,7 +929,6 @@ base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::
     }
     out->push_back(std::move(r));
   }
-  if (map) ::munmap(const_cast<char*>(map), t.size);
   return status;
 }
 
