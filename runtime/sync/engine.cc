@@ -489,7 +489,8 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   for (auto& u : unreadable_ids) u.clear();
   logged_now.clear();
   for (int s = 0; s < 2; ++s)
-    tomb_known[s].clear(), tomb_set[s].clear(), untaken[s].clear(), changed_ids[s].clear(), feeds[s].clear();
+    tomb_known[s].clear(), tomb_set[s].clear(), untaken[s].clear(), changed_ids[s].clear(), feeds[s].clear(),
+        cursors_due[s].clear();
   targeted = false;
   intents.clear();
   errors_sf.clear();
@@ -526,6 +527,15 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
     RunSync(p);
   }
   if (r.ok) Triggers();
+  // the cursors, once every sync ran (a push pass moves none: the next usual pass reads what
+  // no event named)
+  for (int s = 0; s < 2 && r.ok && !o.dry_run && !o.only; ++s)
+    for (const auto& [object, next] : cursors_due[s]) {
+      if (!next.first.modstamp.empty()) Check(store.PutCursor(SystemName(s), object, next.first));
+      // the connector's exact feed position as read, in the same transaction as the cursor: the
+      // next targeted pass reads what came after it (nothing else changed since)
+      Check(store.PutMeta(FeedKey(s, object), next.second));
+    }
   if (r.ok && !o.dry_run) PruneHistory();
   if (r.ok) r.errors_waiting = static_cast<int64_t>(store.Errors("").size());
   r.salesforce_calls = {conn[0]->calls().reads - before[0].reads, conn[0]->calls().writes - before[0].writes};

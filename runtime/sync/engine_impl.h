@@ -239,6 +239,10 @@ struct Engine::Impl {
   bool targeted = false;
   std::map<std::string, std::vector<std::string>> changed_ids[2];  // per object, this pass's (Targetable)
   std::map<std::string, std::string> feeds[2];                     // per object: FeedPosition after ChangedIds
+  // The next cursor and feed position of each object a sync finished with, written once at
+  // the end of a pass whose every sync ran: a sync that failed after another moved a cursor
+  // they share would miss the changes before it next pass.
+  std::map<std::string, std::pair<store::Cursor, std::string>> cursors_due[2];
   // The meta key of an object's feed position (Connector::FeedPosition), kept with its cursor.
   static std::string FeedKey(int s, const std::string& object) {
     return std::string("feed|") + (s == 0 ? "salesforce|" : "hubspot|") + object;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -340,6 +341,93 @@ TEST(SyncEngine, TransientWriteFailuresBackOffThenSucceed) {
   EXPECT_EQ(retried.Total().created, 1);
   EXPECT_TRUE(h.store->Errors("").empty());
   EXPECT_EQ(h.hs.All("contacts").size(), 1u);
+}
+
+// A system whose reads of one record fail while `failing` (a 503 that outlasts the retries):
+// a whole read of its object, or a read by id that names it. Targeted reads pass through.
+class FailingReadConnector : public Wrapper {
+ public:
+  FailingReadConnector(Connector& inner, std::string object, std::string id)
+      : Wrapper(inner), object_(std::move(object)), id_(std::move(id)) {}
+  base::Status Load(const schema::Object& o, std::vector<Record>* out, std::vector<ReadProblem>* p) override {
+    if (failing && o.name == object_) return base::Status::Error("503 Service Unavailable");
+    return inner_.Load(o, out, p);
+  }
+  bool TargetedReads() const override { return inner_.TargetedReads(); }
+  base::Status ChangedIds(const schema::Object& o, int64_t since_ms, const std::string& position,
+                          std::vector<std::string>* ids, std::vector<ReadProblem>* p) override {
+    return inner_.ChangedIds(o, since_ms, position, ids, p);
+  }
+  std::string FeedPosition(const schema::Object& o) override { return inner_.FeedPosition(o); }
+  base::Status ReadByIds(const schema::Object& o, const std::vector<std::string>& ids, std::vector<Record>* out,
+                         std::vector<ReadProblem>* p) override {
+    if (failing && o.name == object_ && std::find(ids.begin(), ids.end(), id_) != ids.end())
+      return base::Status::Error("503 Service Unavailable");
+    return inner_.ReadByIds(o, ids, out, p);
+  }
+  bool failing = false;
+
+ private:
+  std::string object_, id_;
+};
+
+const char* kPeopleAndLeads = R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  LastName <-> lastname
+  Email    <-> email with lowerAscii(trim(_))
+  Title    <-> jobtitle
+  MailingCity <-> city
+}
+sync leads: salesforce.Lead <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  LastName <-> lastname
+  Email    <-> email with lowerAscii(trim(_))
+  Title    <-> jobtitle
+}
+)";
+
+// Two syncs share HubSpot's contacts. A pass in which `people` ran and `leads` then failed
+// (its Salesforce read) moved the contacts cursor past an edit only `leads` had to carry: the
+// next pass read contacts from the new cursor and the edit was lost. Cursors move once, at
+// the end of a pass whose every sync ran; a failed pass leaves them all where they were.
+TEST(SyncEngine, APassWithAFailedSyncMovesNoCursorItsOtherSyncsShare) {
+  for (bool targeted : {true, false}) {
+    SCOPED_TRACE(targeted ? "targeted passes" : "whole passes");
+    Harness h(kPeopleAndLeads);
+    h.PutContact("003C1", {{"LastName", "Curie"}, {"Email", "marie@example.com"}});
+    for (const char* id : {"00QL1", "00QL2"})  // (00QL2 the newer: the Lead cursor is inclusive)
+      h.sf.Put(h.Obj(System::kSalesforce, "Lead"), {{"Id", id},
+                                                    {"LastName", "Hopper"},
+                                                    {"Email", std::string(id) + "@example.com"},
+                                                    {"Company", "Navy"},
+                                                    {"IsDeleted", false},
+                                                    {"SystemModstamp", h.Stamp()}});
+    FailingReadConnector sf(h.sf, "Lead", "00QL1");
+    Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, sf, h.hs);
+    PassOptions o;
+    o.cursor_overlap_ms = 0;
+    o.targeted = targeted;
+    ASSERT_EQ(engine.RunPass(o).Total().created, 3);
+    ASSERT_TRUE(engine.RunPass(o).ok);  // our own creates come back once
+    std::string hs_lead = h.store->FindBySalesforce("leads", "00QL1")->hubspot_id;
+    std::string hs_contact = h.store->FindBySalesforce("people", "003C1")->hubspot_id;
+    h.EditHs(hs_lead, {{"jobtitle", "Rear Admiral"}});
+    h.EditHs(hs_contact, {{"city", "Paris"}});  // the newest change (the cursor is inclusive)
+    sf.failing = true;                          // `people` runs, then `leads` cannot read 00QL1
+    PassReport failed = engine.RunPass(o);
+    EXPECT_FALSE(failed.ok);
+    EXPECT_EQ(failed.per_sync["people"].updated, 1);
+    sf.failing = false;
+    PassReport next = engine.RunPass(o);
+    ASSERT_TRUE(next.ok) << next.failure;
+    EXPECT_EQ((*h.sf.Get("Lead", "00QL1"))["Title"], "Rear Admiral") << "the edit only `leads` carries";
+    EXPECT_EQ(h.SfField("003C1", "MailingCity"), "Paris");
+  }
 }
 
 // A system that knows when each field changed (HubSpot's property history).

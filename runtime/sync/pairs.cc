@@ -187,15 +187,10 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   Unlinked(p, t, linked_ids, w, done);
   if (report->ok) flush();
   SaveSeenAndNotes(p);
-  // cursors: the newest change read (our own writes come back once as
-  // changes and reconcile to nothing)
-  for (int s = 0; s < 2 && !opts->dry_run && report->ok && !opts->only; ++s) {
-    if (!t[s]->newest.modstamp.empty())
-      Check(store.PutCursor(s == 0 ? "salesforce" : "hubspot", t[s]->object->name, t[s]->newest));
-    // the connector's exact feed position as read, in the same transaction as the cursor: the
-    // next targeted pass reads what came after it (nothing else changed since)
-    Check(store.PutMeta(FeedKey(s, t[s]->object->name), t[s]->feed));
-  }
+  // the next cursors: the newest change read (our own writes come back once as changes and
+  // reconcile to nothing), written when the pass ends with every sync run
+  if (report->ok)
+    for (int s = 0; s < 2; ++s) cursors_due[s][t[s]->object->name] = {t[s]->newest, t[s]->feed};
 }
 
 // Updates in flight when a previous pass died: one that landed (the target
