@@ -485,6 +485,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   for (auto& t : tables) t.clear();
   links.clear();
   for (auto& t : taken) t.clear();
+  for (auto& c : claimed) c.clear();
   for (auto& u : unreadable) u.clear();
   for (auto& u : unreadable_ids) u.clear();
   logged_now.clear();
@@ -580,9 +581,11 @@ void Engine::Impl::LoadLinks() {
       Take(0, p.cs->salesforce->name, k.salesforce_id, p.name);
       Take(1, p.cs->hubspot->name, k.hubspot_id, p.name);
     }
-    for (const store::Intent& in : store.AllIntents(p.name))
-      intents[p.name][{in.target_system == "salesforce" ? 0 : 1, in.source_id}] =
-          nlohmann::json::parse(in.data.empty() ? "{}" : in.data, nullptr, false);
+    for (const store::Intent& in : store.AllIntents(p.name)) {
+      int target = in.target_system == "salesforce" ? 0 : 1;
+      intents[p.name][{target, in.source_id}] = nlohmann::json::parse(in.data.empty() ? "{}" : in.data, nullptr, false);
+      Claim(p, target == 0 ? Side::kHubSpot : Side::kSalesforce, in.source_id);
+    }
   }
   for (const store::SyncError& e : store.Errors("")) {
     if (!e.salesforce_id.empty()) errors_sf[{e.sync, e.salesforce_id}] = e;
@@ -847,7 +850,9 @@ void Engine::Impl::PrefetchMatches(const SyncPlan& p, Table* t[2], std::unordere
     for (const Record& r : t[s]->records) all.push_back(r.id);
     PrefetchTaken(s, obj[s]->name, all);
     for (const Record& r : t[s]->records) {
-      if (r.deleted || linked_ids[s].count(r.id) || TakenBy(s, obj[s]->name, r.id) || Stale(p, s, r, *t[s])) continue;
+      if (r.deleted || linked_ids[s].count(r.id) || TakenBy(s, obj[s]->name, r.id) ||
+          ClaimedByOther(p, s, obj[s]->name, r.id) || Stale(p, s, r, *t[s]))
+        continue;
       if (std::string k = MatchKey(p, s, r); !k.empty() && !KindName(p, s, false).empty()) keys.push_back(k);
       ids[s].push_back(r.id);
     }

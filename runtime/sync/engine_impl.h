@@ -184,6 +184,18 @@ struct Engine::Impl {
   std::map<std::string, std::vector<store::Link>> links;  // per sync
   // ids linked in any sync, per object: "object\x1fid" -> sync
   std::unordered_map<std::string, std::string> taken[2];
+  // ids whose create is in flight (an intent: sent, no acknowledgement), per object: "object\x1fid"
+  // -> the sync that sent it. Such a record belongs to that sync until the create is accounted
+  // for: another sync neither matches nor creates it (soak seed 110261368).
+  std::unordered_map<std::string, std::string> claimed[2];
+  bool ClaimedByOther(const SyncPlan& p, int s, const std::string& object, const std::string& id) const {
+    auto it = claimed[s].find(Key(object, id));
+    return it != claimed[s].end() && it->second != p.name;
+  }
+  void Claim(const SyncPlan& p, Side source, const std::string& id) {
+    int s = SideIndex(source);
+    claimed[s][Key((s == 0 ? p.cs->salesforce : p.cs->hubspot)->name, id)] = p.name;
+  }
   std::map<std::pair<std::string, std::string>, store::SyncError> errors_sf, errors_hs;  // (sync, id)
   std::set<std::pair<std::string, std::string>> clean;  // (sync, pair key) processed without error
   // (sync, pair key) reconciled since the last flush: an entry of such a pair that this pass did
@@ -286,7 +298,7 @@ struct Engine::Impl {
     Build();
   }
 
-  std::string Key(const std::string& object, const std::string& id) { return object + '\x1f' + id; }
+  static std::string Key(const std::string& object, const std::string& id) { return object + '\x1f' + id; }
 
   static const char* SystemName(int side) { return side == 0 ? "salesforce" : "hubspot"; }
 

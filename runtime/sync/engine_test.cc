@@ -1040,6 +1040,49 @@ TEST(SyncEngine, LostCreateResponseSentTwiceIsQuarantinedNotCreatedAThirdTime) {
   EXPECT_NE(dup->message.find("salesforce_contact_id"), std::string::npos) << dup->message;
 }
 
+const char* kPeopleAndLeadsIntoSalesforce = R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in salesforce
+  conflict two_way
+  LastName <-> lastname
+  Email    <-> email with lowerAscii(trim(_))
+}
+sync leads: salesforce.Lead <-> hubspot.contacts {
+  match email
+  create in salesforce
+  conflict two_way
+  LastName <-> lastname
+  Email    <-> email with lowerAscii(trim(_))
+  on create salesforce {
+    Company = coalesce(company, "[not provided]")
+  }
+}
+)";
+
+// Soak seed 110261368: `people` sent a create of HubSpot contact 101 that Salesforce answered
+// 502 (it may have been made); `leads`, next in the same pass, saw 101 linked nowhere and made
+// a Lead of it. The Contact was never made, `people`'s entry for 101 stayed forever, and the
+// person became a Lead where a fault-free pass makes a Contact. A record whose create is in
+// flight belongs to the sync that sent it until that create is accounted for.
+TEST(SyncEngine, ARecordWhoseCreateIsInFlightIsNotCreatedByAnotherSync) {
+  Harness h(kPeopleAndLeadsIntoSalesforce);
+  LostAckConnector lossy(h.sf, 1, /*copies=*/0);  // the first create is lost before it lands
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, lossy, h.hs);
+  h.PutHs("101", {{"lastname", "Hal"}, {"email", "hal@example.com"}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  EXPECT_TRUE(h.sf.All("Lead").empty()) << "not a Lead while the Contact's create is in flight";
+  WaitBackoff(*h.store);
+  PassReport r = engine.RunPass(PassOptions{});
+  ASSERT_TRUE(r.ok) << r.failure;
+  ASSERT_EQ(h.sf.All("Contact").size(), 1u) << "found by neither key nor id: the create is sent again";
+  EXPECT_TRUE(h.sf.All("Lead").empty());
+  auto link = h.store->FindBySalesforce("people", h.sf.All("Contact")[0]["Id"].get<std::string>());
+  ASSERT_TRUE(link);
+  EXPECT_EQ(link->hubspot_id, "101");
+  EXPECT_TRUE(h.store->Errors("").empty()) << "the create's entry is resolved";
+}
+
 TEST(SyncEngine, LostCreateResponseWithNothingToFindItByWaitsVisibly) {
   const std::string rules = LinkOnlyWithoutExternalId();
   Harness h(rules);

@@ -61,8 +61,13 @@ void Engine::Impl::Flush(const SyncPlan& p, Work& w) {
       if (!res.ok) {
         cur_stamp = pw.stamp;
         // a create refused for sure is no longer in flight; one that may have landed keeps its intent
-        if (pw.op.kind == WriteOp::Kind::kCreate && !res.maybe_applied)
-          DropIntent(p, to, pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id);
+        if (pw.op.kind == WriteOp::Kind::kCreate) {
+          const std::string& source_id = pw.source == Side::kSalesforce ? pw.sf_id : pw.hs_id;
+          if (!res.maybe_applied)
+            DropIntent(p, to, source_id);
+          else
+            Claim(p, pw.source, source_id);  // no other sync of this pass makes it
+        }
         Category cat = CategoryOfStatus(res.status_code);
         Error(p.name, cat, "", pw.sf_id, pw.hs_id, res.status_code + ": " + res.message, !res.transient,
               to == 0 ? System::kSalesforce : System::kHubSpot, obj[to]->name);
