@@ -1147,10 +1147,35 @@ def commit(rules, state, ex, after, unverified=False, times_after=None):
                 if unverified and ((s.name, sid, i) in st.shadows or (s.name, sid, i) in st.null_base) and (
                         _unexpected(ex, SF, s.sf_obj, sid, r.sf, srec) or _unexpected(ex, HS, s.hs_obj, hid, r.hs, hrec)):
                     continue
-                st.shadows[(s.name, sid, i)] = (r.value(SF, srec), r.value(HS, hrec))
+                st.shadows[(s.name, sid, i)] = _one_way_shadow(rules, r, st.shadows.get((s.name, sid, i)),
+                                                              r.value(SF, srec), r.value(HS, hrec))
                 st.null_base.discard((s.name, sid, i))
     state.__dict__.update(st.__dict__)
     return state
+
+
+def _one_way_shadow(rules, r, prev, sf_now, hs_now):
+    """A shadow is the value last carried or agreed, not the last seen (sync.md, "A one-way
+    rule ignores edits on its target side ... its shadow keeps the last value carried there"):
+    a one-way rule's target side moves only when its source changed and the pass carried a
+    value over (written, or already there); a blank `blank ignore` does not carry keeps it.
+    It matters where the shadow is read under another rule: a converted Lead's shadows
+    translated into `converts to`'s sync (soak seed 110261355)."""
+    if r.dir == "<->" or prev is None:
+        return (sf_now, hs_now)
+    src, tgt = (0, 1) if r.dir == "->" else (1, 0)
+    now = (sf_now, hs_now)
+    if now[src] == prev[src]:
+        moved = False  # the source did not change: nothing was carried
+    else:
+        try:
+            moved = r.map(now[src], HS if tgt == 1 else SF, rules.tables)[0] == "write"
+        except Reject:
+            moved = False  # (an error: the field is held, see ex.hold)
+    out = list(now)
+    if not moved:
+        out[tgt] = prev[tgt]
+    return tuple(out)
 
 
 def _first_seen(rules, st, ex, seen, unverified, times_after):

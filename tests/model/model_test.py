@@ -330,6 +330,33 @@ class Conversion(unittest.TestCase):
         self.assertEqual(ex.creates, [])
         self.assertEqual(ex.state_after.links["people"], {"C": "h"})
 
+    def test_a_value_a_one_way_rule_never_carried_is_a_change_once_converted(self):
+        # sync.md: a one-way rule's shadow keeps the last value carried to its target; the
+        # Lead's own Title never went to HubSpot (`<-`), so under people's two-way rule after
+        # the conversion it is a Salesforce change, carried to HubSpot (soak seed 110261355)
+        p = people([{"sf": "Title", "hs": "jobtitle", "conflict": "prefer salesforce"}])
+        leads = {"name": "leads", "sf": "Lead", "hs": "contacts", "match": "email", "conflict": "two_way",
+                 "scope": {"salesforce": {"field": "IsConverted", "ne": "true"}}, "create": {"hubspot": {}},
+                 "converts_to": "people",
+                 "fields": [{"sf": "Email", "hs": "email", "with": "lower_trim"},
+                            {"sf": "Title", "hs": "jobtitle", "dir": "<-"}]}
+        R = rules(p, leads)
+        st = model.State()
+        st.links["leads"] = {"L": "h"}
+        lead = {"Email": "a@x.test"}
+        hs = {"contacts": {"h": {"email": "a@x.test"}}}
+        s0 = snap({"Lead": {"L": lead}}, hs)
+        model.commit(R, st, model.plan_pass(R, st, s0), s0)
+        s1 = snap({"Lead": {"L": dict(lead, Title="CEO")}}, hs)  # a Salesforce edit `<-` ignores
+        ex = model.plan_pass(R, st, s1)
+        self.assertEqual(value(ex, HS, "contacts", "h", "jobtitle"), [None])
+        model.commit(R, st, ex, s1)
+        self.assertEqual(st.shadows[("leads", "L", 1)], (None, None))
+        s2 = snap({"Lead": {"L": dict(lead, Title="CEO", IsConverted="true", ConvertedContactId="C")},
+                   "Contact": {"C": {"Email": "a@x.test", "Title": "CEO"}}}, hs)
+        ex = model.plan_pass(R, st, s2)
+        self.assertEqual(value(ex, HS, "contacts", "h", "jobtitle"), ["CEO"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=1)
