@@ -41,7 +41,11 @@ class Decoder {
     std::string key;
     int slot = -1;
     uint8_t special = 0;  // 1: the record id, 2: HubSpot's nested "properties"
+    // A key shorter than 16 bytes: its bytes and closing quote, and the mask of those bytes,
+    // compared with the raw document in two 8-byte words (no memcmp call per field).
+    uint64_t word[2] = {0, 0}, mask[2] = {0, 0};
   };
+  static bool SameRawKey(const char* raw, const KeyInfo& k);
   const KeyInfo& Lookup(std::string_view key, size_t position, bool nested);
   rt::Value Convert(const schema::Field& f, simdjson::ondemand::value v);
 

@@ -135,6 +135,19 @@ class Value {
   // Borrows `s`: the caller keeps the bytes alive while the value is used.
   static Value StringView(std::string_view s) { return View(Kind::kString, s); }
   static Value BytesView(std::string_view s) { return View(Kind::kBytes, s); }
+  // Makes this value what StringView(s) returns, written in place: no temporary whose 16 bytes
+  // are reloaded right after being stored in pieces (the record decoder's hot path).
+  void SetStringView(std::string_view s) {
+    if (s.size() > UINT32_MAX) {
+      *this = String(s);
+      return;
+    }
+    Release();
+    raw_.kind = Kind::kString;
+    raw_.flags = kBorrowed;
+    raw_.aux = static_cast<uint32_t>(s.size());
+    raw_.u.chars = s.data();
+  }
   static Value List(std::vector<Value> elems);
   static Value Map(std::vector<std::pair<Value, Value>> entries);  // caller guarantees unique keys
   // seconds since the epoch + nanos in [0, 1e9)

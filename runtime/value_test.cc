@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 namespace accord::rt {
 namespace {
@@ -15,6 +16,23 @@ TEST(Value, IsSixteenBytesAndCopiesShareStrings) {
   Value c = Value::StringView(a.str());
   EXPECT_EQ(c.str(), "hello");
   EXPECT_TRUE(c.raw().flags & Value::kBorrowed);
+}
+
+TEST(Value, SetStringViewIsWhatStringViewReturnsAndReleasesTheOldValue) {
+  std::string bytes = "borrowed";
+  Value owner = Value::String("owned");
+  Value v = owner;  // two references to one heap string
+  v.SetStringView(bytes);
+  EXPECT_EQ(v.raw().flags, Value::StringView(bytes).raw().flags);
+  EXPECT_TRUE(v.is(Kind::kString));
+  EXPECT_EQ(v.str().data(), bytes.data());
+  EXPECT_EQ(v.str(), "borrowed");
+  EXPECT_EQ(owner.str(), "owned");  // its reference was given back, the other one is intact
+  Value w = owner;
+  w = Value();  // the last but one reference
+  Value n;
+  n.SetStringView("");
+  EXPECT_TRUE(Equal(n, Value::StringView("")));
 }
 
 TEST(Value, HeterogeneousNumericEqualityAndOrdering) {

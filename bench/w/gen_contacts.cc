@@ -1,7 +1,11 @@
 // w_gen: writes N synthetic Salesforce Contact records as JSON Lines to stdout, the input
 // of workload W (bench/w/README.md).
 //
-//   w_gen N [SEED]
+//   w_gen N [SEED] [--example]
+//
+// --example adds the fields the example's `people` sync reads that W's records lack (AccountId,
+// MobilePhone, MailingCity, MailingState, IsDeleted), drawn from a second generator so that
+// every other byte is what `w_gen N SEED` writes (the input of the people peer, issue 16).
 //
 // The output depends only on N and SEED (default 1): the generator has its own PRNG
 // (splitmix64) and its own integer-only choice functions, so every standard library and
@@ -535,7 +539,39 @@ void WriteRevenue(Rng& rng, Writer& w) {
   if (cents % 10 != 0) w.Char(static_cast<char>('0' + cents % 10));
 }
 
-void WriteRecord(Rng& rng, Writer& w, uint64_t index, uint64_t seed) {
+constexpr const char* kCities[] = {"London", "Paris", "New York", "São Paulo", "Berlin", "Tokyo", "Austin", "Zürich"};
+constexpr const char* kStates[] = {"CA", "NY", "TX", "WA", "VA", "Bavaria", "Île-de-France"};
+
+// The example's extra Contact fields (--example), from their own generator.
+void WriteExampleFields(Rng& x, Writer& w, uint64_t index, uint64_t seed) {
+  w.Key("AccountId");
+  if (x.Chance(300))
+    w.Raw("null");
+  else
+    w.String(SalesforceId18("0015e" + ContactId(index / 7, seed).substr(5, 10)));
+  w.Key("MobilePhone");
+  unsigned m = static_cast<unsigned>(x.Below(100));
+  if (m < 60)
+    w.Raw("null");
+  else if (m < 65)
+    w.String("");
+  else
+    w.String("+1 202 555 0" + std::to_string(100 + x.Below(900)));
+  w.Key("MailingCity");
+  if (x.Chance(200))
+    w.Raw("null");
+  else
+    w.String(x.Pick(kCities));
+  w.Key("MailingState");
+  if (x.Chance(400))
+    w.Raw("null");
+  else
+    w.String(x.Chance(20) ? " " : x.Pick(kStates));
+  w.Key("IsDeleted");
+  w.Raw(x.Chance(20) ? "true" : "false");
+}
+
+void WriteRecord(Rng& rng, Writer& w, uint64_t index, uint64_t seed, Rng* extra) {
   const std::string id = ContactId(index, seed);
   w.Raw("{\"attributes\":{\"type\":\"Contact\",\"url\":\"/services/data/v59.0/sobjects/Contact/");
   w.Raw(id);
@@ -633,6 +669,7 @@ void WriteRecord(Rng& rng, Writer& w, uint64_t index, uint64_t seed) {
     w.Raw("null");
   else
     w.String(rng.Pick(kCountries));
+  if (extra) WriteExampleFields(*extra, w, index, seed);
   w.EndRecord();
 }
 
@@ -650,13 +687,17 @@ bool ParseU64(const char* s, uint64_t* out) {
 
 int main(int argc, char** argv) {
   uint64_t n = 0, seed = 1;
+  bool example = argc >= 3 && std::strcmp(argv[argc - 1], "--example") == 0;
+  if (example) --argc;
   if (argc < 2 || argc > 3 || !ParseU64(argv[1], &n) || (argc == 3 && !ParseU64(argv[2], &seed))) {
-    std::fprintf(stderr, "usage: w_gen N [SEED]\n  writes N Salesforce Contact records as JSON Lines to stdout\n");
+    std::fprintf(stderr,
+                 "usage: w_gen N [SEED] [--example]\n  writes N Salesforce Contact records as JSON Lines to stdout\n");
     return 2;
   }
   Rng rng{seed};
+  Rng extra{seed ^ 0x5EED0F5EED0F5EEDull};
   Writer w;
-  for (uint64_t i = 0; i < n; ++i) WriteRecord(rng, w, i, seed);
+  for (uint64_t i = 0; i < n; ++i) WriteRecord(rng, w, i, seed, example ? &extra : nullptr);
   w.Flush();
   if (std::fflush(stdout) != 0) {
     std::perror("w_gen: write");

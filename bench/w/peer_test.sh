@@ -3,14 +3,19 @@
 # and `accord map` (interpreter, JIT, auto, and -j 2 where supported) must write the same bytes
 # for generated W inputs (two seeds), so that timing one against the other is honest.
 #   ACCORD=build/accord W_GEN=build/bench/w/w_gen W_PEER=build/bench/w/w_peer bench/w/peer_test.sh [N]
+# The same for another sync's peer: PEER_RULES (rules folder), PEER_SYNC (sync name) and
+# PEER_GEN_ARGS (extra w_gen arguments), e.g. the example's people sync:
+#   PEER_RULES=examples/salesforce-hubspot PEER_SYNC=people PEER_GEN_ARGS=--example W_PEER=build/bench/w/people_peer ...
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 N=${1:-20000}
+RULES=${PEER_RULES:-$HERE}
+SYNC=${PEER_SYNC:-w}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail=0
 for seed in 1 7; do
-  "$W_GEN" "$N" "$seed" >"$TMP/in.jsonl"
+  "$W_GEN" "$N" "$seed" ${PEER_GEN_ARGS:-} >"$TMP/in.jsonl"
   "$W_PEER" <"$TMP/in.jsonl" >"$TMP/peer.jsonl"
   lines=$(wc -l <"$TMP/peer.jsonl")
   if ((lines < N / 2)); then
@@ -18,7 +23,7 @@ for seed in 1 7; do
     fail=1
   fi
   for engine in interp jit auto; do
-    "$ACCORD" map "$HERE" --sync w --to hubspot --engine "$engine" <"$TMP/in.jsonl" >"$TMP/accord.jsonl"
+    "$ACCORD" map "$RULES" --sync "$SYNC" --to hubspot --engine "$engine" <"$TMP/in.jsonl" >"$TMP/accord.jsonl"
     if cmp "$TMP/peer.jsonl" "$TMP/accord.jsonl"; then
       echo "ok seed $seed engine $engine: $lines lines identical"
     else

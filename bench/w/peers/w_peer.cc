@@ -11,15 +11,22 @@
 // strips ASCII white space); a record with a status the table lacks is reported on stderr and
 // not written, as accord's `else -> reject` does. tests/w_peer_test.sh checks that its output
 // equals accord's byte for byte.
-#include <simdjson.h>
-
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "peer_util.h"
+
 namespace {
+
+using peer::AppendJsonString;
+using peer::IsBlank;
+using peer::IsSpace;
+using peer::Property;
+using peer::ReadText;
+using peer::Text;
+using peer::Trim;
 
 const std::unordered_map<std::string_view, std::string_view> kIndustry = {
     {"Agriculture", "FARMING"},
@@ -63,76 +70,10 @@ const std::unordered_map<std::string_view, std::string_view> kLeadStatus = {
     {"Unqualified", "UNQUALIFIED"},
 };
 
-bool IsSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-
-bool IsBlank(std::string_view s) {
-  for (char c : s)
-    if (!IsSpace(c)) return false;
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
-// One optional string field of the record.
-struct Text {
-  std::string_view value;
-  bool present = false;  // false: absent or null
-};
-
 struct Contact {
   Text id, first, last, email, phone, title, industry, revenue, status;
   bool is_customer = false;
 };
-
-// Reads a string-or-null field; false when it is neither.
-bool ReadText(simdjson::ondemand::value v, Text& t) {
-  if (v.is_null()) return true;
-  if (v.get_string().get(t.value)) return false;
-  t.present = true;
-  return true;
-}
 
 bool ReadContact(simdjson::ondemand::object obj, Contact& c) {
   for (auto field : obj) {
@@ -168,14 +109,6 @@ bool ReadContact(simdjson::ondemand::object obj, Contact& c) {
     if (!ok) return false;
   }
   return true;
-}
-
-void Property(std::string& out, bool& first, const char* name, std::string_view value) {
-  out += first ? "\"" : ",\"";
-  first = false;
-  out += name;
-  out += "\":";
-  AppendJsonString(out, value);
 }
 
 // Appends the output line of one record; false (nothing appended) for a rejected one.
@@ -223,51 +156,15 @@ bool MapContact(const Contact& c, std::string& out, std::string& why) {
 }  // namespace
 
 int main() {
-  std::string input(size_t{8} << 20, '\0');  // whole lines, then simdjson's padding
-  size_t have = 0, pos = 0, line_no = 0;
-  bool eof = false;
-  simdjson::ondemand::parser parser;
   std::string out, why;
-  out.reserve(size_t{1} << 21);
-  int status = 0;
-  for (;;) {
-    const char* nl = have > pos ? static_cast<const char*>(std::memchr(input.data() + pos, '\n', have - pos)) : nullptr;
-    if (!nl && !eof) {  // keep the unfinished line, read behind it
-      std::memmove(input.data(), input.data() + pos, have - pos);
-      have -= pos;
-      pos = 0;
-      if (input.size() - have < (size_t{1} << 20) + simdjson::SIMDJSON_PADDING) input.resize(input.size() * 2);
-      size_t n = std::fread(input.data() + have, 1, input.size() - have - simdjson::SIMDJSON_PADDING, stdin);
-      if (n == 0) eof = true;
-      have += n;
-      continue;
-    }
-    if (pos >= have) break;
-    const char* end = nl ? nl : input.data() + have;
-    std::string_view line(input.data() + pos, static_cast<size_t>(end - (input.data() + pos)));
-    pos = static_cast<size_t>(end - input.data()) + 1;
-    ++line_no;
-    if (IsBlank(line)) continue;
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object obj;
+  return peer::ForEachRecord(out, [&](simdjson::ondemand::object obj, size_t line_no) {
     Contact c;
-    size_t capacity = static_cast<size_t>(input.data() + input.size() - line.data());
-    if (parser.iterate(line.data(), line.size(), capacity).get(doc) || doc.get_object().get(obj) ||
-        !ReadContact(obj, c)) {
-      std::fprintf(stderr, "line %zu: malformed record\n", line_no);
-      status = 1;
-      continue;
-    }
-    if (!c.email.present || IsBlank(c.email.value)) continue;  // out of scope
+    if (!ReadContact(obj, c)) return 0;
+    if (!c.email.present || IsBlank(c.email.value)) return 1;  // out of scope
     if (!MapContact(c, out, why)) {
       std::fprintf(stderr, "line %zu: %s\n", line_no, why.c_str());
-      status = 1;
+      return -1;
     }
-    if (out.size() > (size_t{1} << 20)) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
-    }
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  return status;
+    return 1;
+  });
 }
