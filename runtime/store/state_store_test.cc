@@ -591,6 +591,25 @@ TEST_P(StateStoreTest, AServerRestartBetweenTransactionsIsSurvived) {
   EXPECT_TRUE(a->Rollback());
 }
 
+// accord serve: workers starting together each create the schemas they use (the
+// coordination's, each project's) and migrate them: every one succeeds, once.
+TEST_P(StateStoreTest, WorkersStartingTogetherCreateAndMigrateTheSchemasOnce) {
+  if (!pg()) GTEST_SKIP() << "schemas are PostgreSQL's";
+  const std::string schema = "t_race_" + std::to_string(getpid());
+  std::vector<std::thread> threads;
+  std::vector<Status> got(6);
+  for (Status& st : got)
+    threads.emplace_back([&st, &schema, base = cluster_->url()] {
+      st = StateStore::CreateSchema(base, schema);
+      if (!st) return;
+      auto s = StateStore::Open(StateStore::InSchema(base, schema), &st);
+      if (s && s->schema_version() != kSchemaVersion) st = Status::Error("wrong version");
+    });
+  for (auto& t : threads) t.join();
+  for (const Status& st : got) EXPECT_TRUE(st.ok) << st.message;
+  EXPECT_TRUE(PostgresCluster::Exec(cluster_->url(), "DROP SCHEMA " + schema + " CASCADE"));
+}
+
 // The record key index (issue 15's match index) on both backends: keys by id, ids by key
 // (several records may share a key), an update moves a record to its new key, a drop
 // removes it, and lists longer than one statement's kInList are answered in full.
