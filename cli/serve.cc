@@ -38,6 +38,7 @@
 #include "cli/pass.h"
 #include "cli/push.h"
 #include "cli/serve_config.h"
+#include "cli/status.h"
 #include "compiler/ir/lower.h"
 #include "runtime/connectors/budget.h"
 #include "runtime/connectors/webhooks.h"
@@ -339,16 +340,63 @@ void RunProject(const ServeConfig& config, const std::string& scratch, Held& hel
 // project's app secret, queued in PostgreSQL by the main loop.
 struct Hooks {
   std::map<std::string, std::unique_ptr<connectors::WebhookReceiver>> receivers;
+  // --status: each project's `accord status` pages under /p/<name>/ (a connection of their own)
+  std::list<std::pair<std::unique_ptr<store::StateStore>, StatusSite>> sites;
+  std::map<std::string, std::pair<store::StateStore*, StatusSite*>> site_of;  // by project
+  std::string status_token;  // ACCORD_STATUS_TOKEN: every /p/ request carries it ("" on loopback: none)
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
   std::string public_url;  // --public-url: the base URL HubSpot calls (+ /hooks/<name>)
 };
 
-base::Status ListenHooks(Hooks& h, const std::string& listen) {
+// Equal without telling where they differ by the time it takes.
+bool SameToken(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() != b.size();
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+base::Status ListenHooks(Hooks& h, const std::string& listen, const std::string& state,
+                         const std::vector<const ServeProject*>& status_of) {
   size_t colon = listen.rfind(':');
   std::string addr = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
   int port = std::atoi((colon == std::string::npos ? listen : listen.substr(colon + 1)).c_str());
   h.server = std::make_unique<httplib::Server>();
+  for (const ServeProject* p : status_of) {
+    if (h.status_token.empty() && addr != "127.0.0.1" && addr != "localhost" && addr != "::1")
+      return base::Status::Error("--status on " + addr +
+                                 " needs ACCORD_STATUS_TOKEN in the environment: the pages show records' values");
+    store::Status st;
+    std::string url = store::StateStore::InSchema(state, SchemaOf(p->name));
+    auto s = store::StateStore::Open(url, &st);
+    if (!s) return base::Status::Error("the status pages of " + p->name + ": " + st.message);
+    auto& [owned, site] = h.sites.emplace_back();
+    owned = std::move(s);
+    site.state = store::RedactLocation(url);
+    site.store = owned.get();
+    site.drift_off = "accord serve shows no drift page: run `accord status` with the project's rules and APIs";
+    h.site_of[p->name] = {owned.get(), &site};
+    if (base::Status m = MountStatusPages(*h.server, "/p/" + p->name, site); !m) return m;
+  }
+  if (!h.sites.empty())
+    h.server->set_pre_routing_handler([&h](const httplib::Request& req, httplib::Response& res) {
+      if (req.path.rfind("/p/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+      std::string auth = req.get_header_value("Authorization");
+      if (h.status_token.empty() || (auth.rfind("Bearer ", 0) == 0 && SameToken(auth.substr(7), h.status_token))) {
+        // a connection cut since the last request (PostgreSQL restarted) is opened again by a Begin
+        std::string name = req.path.substr(
+            3, req.path.find('/', 3) == std::string::npos ? std::string::npos : req.path.find('/', 3) - 3);
+        if (auto it = h.site_of.find(name); it != h.site_of.end()) {
+          std::lock_guard<std::mutex> l(it->second.second->mu);
+          if (it->second.first->Begin()) (void)it->second.first->Rollback();  // nothing was done in it
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.status = 401;
+      res.set_content("accord serve: the status pages need Authorization: Bearer ACCORD_STATUS_TOKEN\n",
+                      "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    });
   h.server->Post(R"(/hooks/([a-z0-9_]+))", [&h](const httplib::Request& req, httplib::Response& res) {
     auto it = h.receivers.find(req.matches[1]);
     if (it == h.receivers.end()) {
@@ -364,13 +412,15 @@ base::Status ListenHooks(Hooks& h, const std::string& listen) {
   int bound = port == 0 ? h.server->bind_to_any_port(addr) : (h.server->bind_to_port(addr, port) ? port : -1);
   if (bound <= 0) return base::Status::Error("cannot listen on " + listen + " (is the port in use?)");
   h.thread = std::thread([&h] { h.server->listen_after_bind(); });
-  Say("worker", "listening for webhooks on " + addr + ":" + std::to_string(bound) + " (POST /hooks/<project>)");
+  Say("worker", "listening for webhooks on " + addr + ":" + std::to_string(bound) + " (POST /hooks/<project>)" +
+                    (h.sites.empty() ? "" : "; status pages at /p/<project>/"));
   return base::Status::Ok();
 }
 
 struct ServeArgs {
   std::string config, listen, public_url, name;
   int max_projects = 0;
+  bool status = false;  // --status: the projects' status pages on the --listen port
 };
 
 int RunServe(const ServeArgs& a) {
@@ -390,6 +440,10 @@ int RunServe(const ServeArgs& a) {
   for (const std::string& problem : config.problems) std::cerr << "accord serve: " << problem << "\n";
   if (config.projects.empty()) {
     std::cerr << "accord serve: no project to serve in " << a.config << "\n";
+    return kUsage;
+  }
+  if (a.status && a.listen.empty()) {
+    std::cerr << "accord serve: --status serves the pages on the --listen port: give --listen ADDR:PORT\n";
     return kUsage;
   }
   std::signal(SIGINT, OnSignal);
@@ -441,7 +495,8 @@ int RunServe(const ServeArgs& a) {
       wo.secret = *secret;
       hooks.receivers[p->name] = std::make_unique<connectors::WebhookReceiver>(std::move(wo));
     }
-    if (base::Status st = ListenHooks(hooks, a.listen); !st) {
+    if (const char* t = std::getenv("ACCORD_STATUS_TOKEN")) hooks.status_token = t;
+    if (base::Status st = ListenHooks(hooks, a.listen, config.state, a.status ? projects : decltype(projects){}); !st) {
       std::cerr << "accord serve: " << st.message << "\n";
       return kUsage;
     }
@@ -579,6 +634,10 @@ void RegisterServe(CLI::App& app, int& exit_code) {
   cmd->add_option("--public-url", args->public_url,
                   "the base URL HubSpot calls, as registered in the apps (signatures cover it; default: http:// + "
                   "the Host header)");
+  cmd->add_flag("--status", args->status,
+                "with --listen: serve each project's `accord status` pages at /p/<project>/ (one more PostgreSQL "
+                "connection per project; off loopback every request needs Authorization: Bearer "
+                "$ACCORD_STATUS_TOKEN)");
   cmd->add_option("--max-projects", args->max_projects, "hold at most this many projects (default: a fair share)");
   cmd->add_option("--name", args->name, "this worker's name in leases (default: the host name; the pid is added)");
   cmd->footer(

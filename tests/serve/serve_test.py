@@ -64,8 +64,8 @@ def free_port():
 class Worker:
     """One `accord serve` process; its stdout lines kept with the time they came."""
 
-    def __init__(self, index, config, port, log_dir):
-        self.index, self.config, self.port, self.log_dir = index, config, port, log_dir
+    def __init__(self, index, config, port, log_dir, extra=()):
+        self.index, self.config, self.port, self.log_dir, self.extra = index, config, port, log_dir, list(extra)
         self.lines = []  # (time, line) of every process this worker slot ran
         self.proc = None
         self.starts = 0
@@ -74,7 +74,7 @@ class Worker:
         self.starts += 1
         err = open(os.path.join(self.log_dir, f"worker{self.index}.{self.starts}.err"), "w")
         self.proc = subprocess.Popen([ACCORD, "serve", "--config", self.config, "--listen", f"127.0.0.1:{self.port}",
-                                      "--name", f"w{self.index}"], stdout=subprocess.PIPE, stderr=err, text=True)
+                                      "--name", f"w{self.index}"] + self.extra, stdout=subprocess.PIPE, stderr=err, text=True)
         proc = self.proc
         out = open(os.path.join(self.log_dir, f"worker{self.index}.{self.starts}.out"), "w")
 
@@ -149,7 +149,8 @@ def main():
         config = os.path.join(tmp, "serve.json")
         with open(config, "w") as f:
             json.dump({"state": url, "lease_seconds": LEASE_S, "projects": projects}, f, indent=1)
-        workers = [Worker(i, config, ports[i], tmp) for i in range(WORKERS)]
+        # worker 0 also serves every project's status pages (a connection per project more)
+        workers = [Worker(i, config, ports[i], tmp, ["--status"] if i == 0 else []) for i in range(WORKERS)]
         for w in workers:
             w.start()
 
@@ -308,12 +309,25 @@ def main():
             times.sort()
             print(f"failover: {len(times)} projects taken over, median {times[len(times) // 2]:.2f} s, "
                   f"max {times[-1]:.2f} s (leases of {LEASE_S} s)")
-            check("every killed worker's projects were taken over within the lease time plus a pass",
+            check("every killed or paused worker's projects were taken over within the lease time and a few passes",
                   times[-1] < LEASE_S + 10, f"max {times[-1]:.2f} s")
         pairs = sum(1 for w in workers for _, line in w.lines if ": pass:" in line or "] pass:" in line)
         pushes = sum(1 for w in workers for _, line in w.lines if "] push pass:" in line)
         print(f"{pairs} reconciliation passes, {pushes} push passes")
         check("webhooks reached the lease holders through the queue", pushes > 0)
+        # the status pages of every project, from the worker that serves them (held or not)
+        import urllib.request
+        bad_pages = []
+        for p in projects:
+            for page in ("/", "/errors", "/metrics"):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/p/{p['name']}{page}", timeout=30) as r:
+                        body = r.read().decode()
+                        if r.status != 200 or (page == "/" and "people" not in body):
+                            bad_pages.append(f"{p['name']}{page}: {r.status}")
+                except Exception as e:  # noqa: BLE001 - the page's failure is the finding
+                    bad_pages.append(f"{p['name']}{page}: {e}")
+        check("every project's status pages answer under /p/<project>/", not bad_pages, "; ".join(bad_pages[:5]))
     finally:
         for w in workers:
             if w.proc and w.proc.poll() is None:
