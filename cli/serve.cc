@@ -508,8 +508,10 @@ int RunServe(const ServeArgs& a) {
   std::map<std::string, int64_t> broken_until;  // projects that could not start: not taken again before then
   std::vector<std::pair<std::string, std::string>> unqueued;  // webhook events PostgreSQL did not take yet
   size_t rotation = rng() % projects.size();
-  int64_t next_renewal = 0, next_balance = 0;
   const int64_t renew_every = std::max<int64_t>(config.lease_ms / 5, 100);
+  // the first share is taken after a renewal period: the heartbeats of workers started together
+  // are seen by then
+  int64_t next_renewal = 0, next_balance = NowMs() + std::min<int64_t>(renew_every, 1000);
   while (!g_stop) {
     // webhook events -> the queue (kept in memory while PostgreSQL is away)
     for (auto& [name, receiver] : hooks.receivers)
@@ -588,9 +590,11 @@ int RunServe(const ServeArgs& a) {
       continue;
     }
     if (running >= fair) continue;
-    // one more project per tick, from a rotating start (workers starting together spread out)
-    for (size_t k = 0; k < projects.size(); ++k) {
-      const ServeProject* p = projects[(rotation + k) % projects.size()];
+    // free projects up to the fair share, from a rotating start (workers starting together
+    // spread out; a dead worker's projects are taken together once their leases expire)
+    size_t start = rotation;
+    for (size_t k = 0; k < projects.size() && running < fair; ++k) {
+      const ServeProject* p = projects[(start + k) % projects.size()];
       if (std::any_of(held.begin(), held.end(), [&](const Held& h) { return h.project == p; })) continue;
       if (auto b = broken_until.find(p->name); b != broken_until.end() && b->second > now) continue;
       if (auto l = by_project.find(p->name); l != by_project.end() && l->second.expires_at > now) continue;
@@ -604,8 +608,8 @@ int RunServe(const ServeArgs& a) {
         RunProject(config, scratch, h);
         h.done = true;
       });
-      rotation = (rotation + k + 1) % projects.size();
-      break;
+      rotation = (start + k + 1) % projects.size();
+      ++running;
     }
   }
   Say("worker", "stopping");
