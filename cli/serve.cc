@@ -28,6 +28,7 @@
 #include <list>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -220,6 +221,7 @@ void RunProject(const ServeConfig& config, const std::string& scratch, Held& hel
   data.data = p.data;
   data.remote = RemoteOf(p);
   data.state = store::StateStore::InSchema(config.state, SchemaOf(p.name));
+  data.fenced = true;  // a paused previous holder may still hold the advisory lock: the token orders us
   PassSetup setup;
   if (base::Status st = OpenPass(data, /*dry_run=*/false, set->model, &setup); !st) return fail(st.message);
   store::StateStore& state = *setup.store;
@@ -239,11 +241,21 @@ void RunProject(const ServeConfig& config, const std::string& scratch, Held& hel
   auto total_calls = [](const connectors::Connector& c) { return c.calls().reads + c.calls().writes; };
   auto lost = [&](const sync::PassReport& r) { return r.failure.find("lost the lease") != std::string::npos; };
   Say(p.name, "serving under fencing token " + std::to_string(held.token));
+  // when the next reconciliation pass is due: as the previous holder left it (the pace the budget
+  // set), then kept here and written back after each pass
+  std::optional<int64_t> due;
   while (!held.stop && !g_stop) {
     int64_t now = NowMs();
-    base::Result<int64_t> due =
-        InTransaction(*coord, [&]() -> base::Result<int64_t> { return coord->NextPass(p.name); });
-    if (due && now >= *due) {
+    if (!due) {
+      base::Result<int64_t> kept =
+          InTransaction(*coord, [&]() -> base::Result<int64_t> { return coord->NextPass(p.name); });
+      if (!kept) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      due = *kept;
+    }
+    if (now >= *due) {
       sync::PassReport r = engine.RunPass(po);
       for (const auto& w : engine.TakeWarnings()) Say(p.name, "warning: " + w);
       if (!r.ok) {
@@ -287,13 +299,14 @@ void RunProject(const ServeConfig& config, const std::string& scratch, Held& hel
       cycle_start[0] = calls[0], cycle_start[1] = calls[1];
       first_pass = false;
       int64_t next = NowMs() + static_cast<int64_t>(interval * 1000);
+      due = next;
       (void)InTransaction(*coord, [&] { return coord->SetNextPass(p.name, next); });  // lost: a pass comes sooner
       char buf[96];
       std::snprintf(buf, sizeof buf, "; next in %.1f s (%s)", interval, why.c_str());
       Say(p.name, "pass: " + Summary(r) + buf);
       continue;
     }
-    int64_t wait = due ? std::clamp<int64_t>(*due - now, 0, 200) : 500;
+    int64_t wait = std::clamp<int64_t>(*due - now, 0, 200);
     if (!p.webhooks || now < spent_until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(wait));
       continue;

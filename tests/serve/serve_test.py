@@ -217,6 +217,14 @@ def main():
                 w.proc.send_signal(signal.SIGSTOP)
                 paused_at = time.time()
                 time.sleep(LEASE_S + 2.0)
+                resumed_at = time.time()
+                # taken over while it sleeps: a paused holder blocks no failover
+                others = [x for x in workers if x is not w]
+                late = [name for name in lost
+                        if not any(paused_at < t < resumed_at and line.startswith(f"[{name}] serving under")
+                                   for x in others for t, line in list(x.lines))]
+                check("a paused worker's projects are taken over while it is paused", not late,
+                      f"not taken over in {resumed_at - paused_at:.1f} s: " + ", ".join(late))
                 w.proc.send_signal(signal.SIGCONT)
                 print(f"round {r}: SIGSTOP worker {w.index} holding {len(lost)} projects for "
                       f"{time.time() - paused_at:.1f} s")
