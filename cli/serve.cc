@@ -535,7 +535,13 @@ int RunServe(const ServeArgs& a) {
           if (base::Status q = coord->Enqueue(name, event); !q) return q;
         return base::Status::Ok();
       });
-      if (st) unqueued.clear();
+      if (st) {
+        unqueued.clear();
+      } else if (unqueued.size() > 100000) {  // PostgreSQL away for long: the reconciliation passes catch up
+        Say("worker", "dropped " + std::to_string(unqueued.size() - 50000) +
+                          " webhook events PostgreSQL could not take: " + st.message);
+        unqueued.erase(unqueued.begin(), unqueued.end() - 50000);
+      }
     }
     int64_t now = NowMs();
     if (now < next_renewal && now < next_balance) {
