@@ -146,9 +146,22 @@ def main():
                              "credentials": {"file": cred}, "interval": 1, "budget": "off", "webhooks": True,
                              "engine": "interp"})
         print(f"{PROJECTS} sandboxes in {time.time() - t0:.1f} s")
+        # p00's rules come from a git revision: the working copy after it is broken on purpose
+        repo = os.path.join(tmp, "rules-repo")
+        subprocess.run(["cp", "-r", os.path.abspath(e2e.RULES), repo], check=True)
+        git = ["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"]
+        subprocess.run(git + ["init", "-q"], check=True)
+        subprocess.run(git + ["add", "-A"], check=True)
+        subprocess.run(git + ["commit", "-q", "-m", "rules"], check=True)
+        rev = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        with open(os.path.join(repo, "syncs.accord"), "a") as f:
+            f.write("\nthis is not a rule\n")
+        projects[0].update(rules=repo, revision=rev)
+        # a project with a problem in the config: one line, and the others are served
+        bad = {"name": "zz_bad", "rules": repo, "data": tmp, "intervall": 1}
         config = os.path.join(tmp, "serve.json")
         with open(config, "w") as f:
-            json.dump({"state": url, "lease_seconds": LEASE_S, "projects": projects}, f, indent=1)
+            json.dump({"state": url, "lease_seconds": LEASE_S, "projects": projects + [bad]}, f, indent=1)
         # worker 0 also serves every project's status pages (a connection per project more)
         workers = [Worker(i, config, ports[i], tmp, ["--status"] if i == 0 else []) for i in range(WORKERS)]
         for w in workers:
@@ -170,7 +183,11 @@ def main():
             return False
 
         t0 = time.time()
-        wait_all_passed(0, "every project's first passes")
+        wait_all_passed(0, "every project's first passes (p00's rules from a git revision)")
+        with open(os.path.join(tmp, "worker0.1.err")) as f:
+            err = f.read()
+        check("a bad project is one line naming it and its key, the others are served",
+              'project "zz_bad": unknown key "intervall"' in err and "this project is not served" in err, err[:500])
         print(f"first passes of {PROJECTS} projects in {time.time() - t0:.1f} s")
         held = {w.index: w.held() for w in workers}
         print("held:", {k: len(v) for k, v in held.items()})
