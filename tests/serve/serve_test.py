@@ -193,6 +193,7 @@ def main():
         print("held:", {k: len(v) for k, v in held.items()})
         check("the projects are spread over the workers", all(len(v) >= 1 for v in held.values()), str(held))
 
+        paused = None  # (worker, its process, when it resumed, its projects taken over meanwhile)
         # rounds of edits with faults between them
         rng = random.Random(int(os.environ.get("SEED", "18")))
         failovers = []
@@ -243,6 +244,8 @@ def main():
                 check("a paused worker's projects are taken over while it is paused", not late,
                       f"not taken over in {resumed_at - paused_at:.1f} s: " + ", ".join(late))
                 w.proc.send_signal(signal.SIGCONT)
+                taken = [name for name in lost if name not in late]
+                paused = (w, w.proc, resumed_at, taken)
                 print(f"round {r}: SIGSTOP worker {w.index} holding {len(lost)} projects for "
                       f"{time.time() - paused_at:.1f} s")
                 failovers.append((paused_at, lost))
@@ -318,6 +321,22 @@ def main():
             left = psql(url, f"SELECT count(*) FROM {schema}.pending_updates")[0][0]
             check(f"{name}: no update left in flight", left == "0", left)
         print(f"{took_over} projects were written under more than one token")
+        if paused:
+            # the paused worker's passes in flight when it resumed must all fail (the fence): a pass
+            # reported done for a project taken over meanwhile, before the worker took it again,
+            # would be a commit under an old token
+            w, proc, resumed_at, taken = paused
+            stale = []
+            for name in taken:
+                for t, line in list(w.lines):
+                    if t < resumed_at:
+                        continue
+                    if line.startswith(f"[{name}] serving under") or "projects, leases" in line:
+                        break  # taken again (or a new process): passes from here are legitimate
+                    if line.startswith(f"[{name}] pass:") or line.startswith(f"[{name}] push pass:"):
+                        stale.append(line)
+            check("the paused worker committed no pass of a project taken over while it slept", not stale,
+                  "; ".join(stale[:3]))
         fenced = sum(1 for w in workers for _, line in w.lines if "lost the lease of" in line)
         print(f"{fenced} passes refused by the fence (a paused worker's, or a pass cut by a takeover)")
         check("the faults moved projects between workers", took_over > 0)
