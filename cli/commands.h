@@ -22,6 +22,7 @@ void RegisterSandbox(CLI::App& app, int& exit_code);
 void RegisterSchema(CLI::App& app, int& exit_code);  // schema pull
 void RegisterOps(CLI::App& app, int& exit_code);     // drift, why (cli/ops.cc)
 void RegisterStatus(CLI::App& app, int& exit_code);  // status (cli/status.cc)
+void RegisterServe(CLI::App& app, int& exit_code);   // serve (cli/serve.cc)
 // Hidden build steps: `__man DIR` and `__completions bash|zsh|fish` (cli/docgen.cc). Register last.
 void RegisterDocGen(CLI::App& app, int& exit_code);
 

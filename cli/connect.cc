@@ -34,10 +34,13 @@ bool ReadFile(const std::string& path, std::string* out) {
 // The value of `key` under `section` of the credentials file, else the environment variable.
 struct Source {
   json file = json::object();
+  const std::map<std::string, std::string>* env_names = nullptr;  // RemoteArgs::env_names
   std::string Get(const char* section, const char* key, const char* env) const {
     if (file.contains(section) && file[section].is_object() && file[section].contains(key) &&
         file[section][key].is_string())
       return file[section][key].get<std::string>();
+    if (env_names)
+      if (auto it = env_names->find(env); it != env_names->end()) return Env(it->second.c_str());
     return Env(env);
   }
 };
@@ -85,6 +88,7 @@ void AddRemoteOptions(CLI::App* cmd, RemoteArgs& a) {
 
 base::Result<Connectors> OpenConnectors(const RemoteArgs& a, bool dry_run, const sema::Model* model) {
   Source src;
+  src.env_names = &a.env_names;
   if (base::Status s = LoadCredentialsFile(a.credentials, &src); !s) return s;
   Connectors out;
   if (!a.salesforce_url.empty()) {
@@ -151,6 +155,7 @@ base::Result<Connectors> OpenConnectors(const RemoteArgs& a, bool dry_run, const
 
 base::Result<std::string> HubSpotAppSecret(const RemoteArgs& a) {
   Source src;
+  src.env_names = &a.env_names;
   if (base::Status s = LoadCredentialsFile(a.credentials, &src); !s) return s;
   std::string secret = src.Get("hubspot", "app_secret", "ACCORD_HUBSPOT_APP_SECRET");
   if (secret.empty())

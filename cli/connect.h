@@ -13,6 +13,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,9 @@ struct RemoteArgs {
   std::string credentials;  // a JSON credentials file
   std::string cacert;       // a CA bundle for TLS verification
   bool verbose = false;     // one line per HTTP exchange on stderr (never headers, bodies or tokens)
+  // `accord serve`: a project's own environment variables, by the name they stand for
+  // (ACCORD_HUBSPOT_TOKEN -> ACME_HUBSPOT_TOKEN); a name not listed is read as is.
+  std::map<std::string, std::string> env_names;
   bool remote() const { return !salesforce_url.empty() || !hubspot_url.empty(); }
 };
 

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   RegisterSchema(app, exit_code);
   RegisterOps(app, exit_code);
   RegisterStatus(app, exit_code);
+  RegisterServe(app, exit_code);
 
   std::string help_verb;
   auto* help = app.add_subcommand("help", "Show help for a verb: accord help check");

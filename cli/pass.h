@@ -20,6 +20,9 @@ struct DataArgs {
   std::string data;   // a jsonl data folder
   std::string state;  // the state file ("" = DIR/accord-state.db, or ./accord-state.db with URLs)
   RemoteArgs remote;  // --salesforce URL --hubspot URL
+  // `accord serve`: the writers are ordered by the lease's fencing token (StateStore::Fence),
+  // not the advisory writer's lock, which a worker paused or cut off would keep holding
+  bool fenced = false;
 };
 
 // --data DIR, --salesforce URL --hubspot URL (and their TLS and credential options), --state FILE.
@@ -36,7 +39,7 @@ struct PassSetup {
 };
 
 // Opens the state store and both connectors for one pass. A dry run never
-// creates a state file and writes nothing; a real run locks the store.
+// creates a state file and writes nothing; a real run locks the store (unless `fenced`).
 base::Status OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model, PassSetup* out);
 
 // Opens an existing state (a file or a postgresql:// URL) for the verbs that read it (`errors`,

@@ -687,7 +687,7 @@ base::Status OpenPass(const DataArgs& a, bool dry_run, const sema::Model& model,
   store::Status st;
   out->store = store::StateStore::Open(out->state, &st);
   if (!out->store) return st;
-  if (!dry_run) {
+  if (!dry_run && !a.fenced) {
     if (store::Status lk = out->store->LockExclusive(); !lk) return lk;
   }
   if (remote) {

@@ -176,6 +176,28 @@ CREATE TABLE write_history (
 CREATE INDEX write_history_salesforce ON write_history (salesforce_id);
 CREATE INDEX write_history_hubspot ON write_history (hubspot_id);
 )sql",
+    // 7: `accord serve` (issue 18): webhook events queued for a project's lease holder by any
+    //    worker; API calls counted per project and day across workers; when a project's next
+    //    reconciliation pass is due (with its lease: a takeover keeps the pace); the fencing
+    //    token of every write in the history (which worker's lease wrote it).
+    R"sql(
+CREATE TABLE event_queue (
+  id INTEGER PRIMARY KEY,
+  project TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  event TEXT NOT NULL
+);
+CREATE INDEX event_queue_by_project ON event_queue (project, id);
+CREATE TABLE api_calls (
+  project TEXT NOT NULL,
+  system TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  calls INTEGER NOT NULL,
+  PRIMARY KEY (project, system, day)
+) WITHOUT ROWID;
+ALTER TABLE leases ADD COLUMN next_pass_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE write_history ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
@@ -357,7 +379,7 @@ Status StateStore::Commit() {
   if (!fence_project_.empty()) {
     // the lease row stays locked (PostgreSQL) until the commit: a takeover waits for it, and
     // one that committed first leaves another token here
-    Stmt s(*db_, "UPDATE leases SET token = token WHERE project = ?1 AND token = ?2");
+    Stmt s(*db_, fence_sql_.c_str());
     Status st = s.Text(1, fence_project_).Int(2, fence_token_).Run();
     if (st && s.Changes() == 0)
       st = Status::Error("lost the lease of " + fence_project_ + " (fencing token " + std::to_string(fence_token_) +
@@ -789,9 +811,90 @@ std::optional<Lease> StateStore::GetLease(const std::string& project) {
   return Lease{s.Col(0), s.ColInt(1), s.ColInt(2)};
 }
 
-void StateStore::Fence(const std::string& project, int64_t token) {
+void StateStore::Fence(const std::string& project, int64_t token, const std::string& leases_table) {
   fence_project_ = project;
   fence_token_ = token;
+  if (fence_sql_.empty())
+    fence_sql_ = "UPDATE " + leases_table + " SET token = token WHERE project = ?1 AND token = ?2";
+}
+
+std::vector<std::pair<std::string, Lease>> StateStore::Leases() {
+  Stmt s(*db_, "SELECT project, holder, token, expires_at FROM leases ORDER BY project");
+  std::vector<std::pair<std::string, Lease>> out;
+  while (s.Row()) out.emplace_back(s.Col(0), Lease{s.Col(1), s.ColInt(2), s.ColInt(3)});
+  return out;
+}
+
+Status StateStore::Enqueue(const std::string& project, const std::string& event_json) {
+  Stmt s(*db_, "INSERT INTO event_queue (project, received_at, event) VALUES (?1, ?2, ?3)");
+  return s.Text(1, project).Int(2, Now()).Text(3, event_json).Run();
+}
+
+base::Result<std::vector<StateStore::QueuedEvent>> StateStore::ClaimEvents(const std::string& project, int64_t limit) {
+  // SQLite has one writer at a time: its transaction is the lock
+  const char* pg = "SELECT id, event FROM event_queue WHERE project = ?1 ORDER BY id LIMIT ?2 FOR UPDATE SKIP LOCKED";
+  const char* lite = "SELECT id, event FROM event_queue WHERE project = ?1 ORDER BY id LIMIT ?2";
+  Stmt s(*db_, postgresql() ? pg : lite);
+  s.Text(1, project).Int(2, limit);
+  std::vector<QueuedEvent> out;
+  for (;;) {
+    sql::StepResult r = s.Step();
+    if (r == sql::StepResult::kDone) break;
+    if (r != sql::StepResult::kRow) return Status::Error("reading the event queue: " + s.error());
+    out.push_back(QueuedEvent{s.ColInt(0), s.Col(1)});
+  }
+  return out;
+}
+
+Status StateStore::DropEvents(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Status::Ok();
+  nlohmann::json list = ids;
+  Stmt s(*db_, "DELETE FROM event_queue WHERE id IN (SELECT CAST(k.value AS INTEGER) FROM json_each(?1) AS k)");
+  return s.Text(1, list.dump()).Run();
+}
+
+int64_t StateStore::QueuedEvents(const std::string& project) {
+  Stmt s(*db_, "SELECT count(*) FROM event_queue WHERE project = ?1");
+  return s.Text(1, project).Row() ? s.ColInt(0) : 0;
+}
+
+Status StateStore::AddCalls(const std::string& project, const std::string& system, int64_t day, int64_t calls) {
+  Stmt s(*db_,
+         "INSERT INTO api_calls (project, system, day, calls) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT (project, system, day) DO UPDATE SET calls = api_calls.calls + excluded.calls");
+  return s.Text(1, project).Text(2, system).Int(3, day).Int(4, calls).Run();
+}
+
+int64_t StateStore::Calls(const std::string& project, const std::string& system, int64_t day) {
+  Stmt s(*db_, "SELECT calls FROM api_calls WHERE project = ?1 AND system = ?2 AND day = ?3");
+  return s.Text(1, project).Text(2, system).Int(3, day).Row() ? s.ColInt(0) : 0;
+}
+
+Status StateStore::SetNextPass(const std::string& project, int64_t at_ms) {
+  Stmt s(*db_, "UPDATE leases SET next_pass_at = ?2 WHERE project = ?1");
+  return s.Text(1, project).Int(2, at_ms).Run();
+}
+
+int64_t StateStore::NextPass(const std::string& project) {
+  Stmt s(*db_, "SELECT next_pass_at FROM leases WHERE project = ?1");
+  return s.Text(1, project).Row() ? s.ColInt(0) : 0;
+}
+
+Status StateStore::CreateSchema(const std::string& url, const std::string& schema) {
+  Status st;
+  std::unique_ptr<sql::Connection> db = sql::OpenPostgres(url, &st);
+  if (!db) return st;
+  // the migrations' lock: two workers creating it at once would otherwise race on the catalog
+  if (st = db->Begin(/*exclusive=*/true); !st) return st;
+  if (st = db->Exec("CREATE SCHEMA IF NOT EXISTS " + schema); !st) {
+    (void)db->Rollback();  // the creation's failure is the one to report
+    return Status::Error("creating the schema " + schema + ": " + st.message);
+  }
+  return db->Commit();
+}
+
+std::string StateStore::InSchema(const std::string& url, const std::string& schema) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
 }
 
 int64_t StateStore::StartRun(const std::string& command) {
@@ -810,7 +913,7 @@ Status StateStore::FinishRun(int64_t run, const std::string& status, const std::
 Status StateStore::AddHistory(const HistoryEntry& h) {
   Stmt s(*db_,
          "INSERT INTO write_history (run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, "
-         "new_value, rule, policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+         "new_value, rule, policy, fence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   return s.Int(1, h.run)
       .Int(2, h.at)
       .Text(3, h.sync)
@@ -823,6 +926,7 @@ Status StateStore::AddHistory(const HistoryEntry& h) {
       .OptText(10, h.new_value)
       .Text(11, h.rule)
       .Text(12, h.policy)
+      .Int(13, fence_token_)
       .Run();
 }
 
@@ -830,10 +934,12 @@ std::vector<StateStore::HistoryEntry> StateStore::History(const std::string& sys
                                                           size_t limit) {
   // (two statements: each is answered by its own index)
   const char* by_sf =
-      "SELECT id, run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, new_value, rule, policy "
+      "SELECT id, run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, new_value, rule, policy, "
+      "fence "
       "FROM write_history WHERE salesforce_id = ?1 ORDER BY id DESC LIMIT ?2";
   const char* by_hs =
-      "SELECT id, run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, new_value, rule, policy "
+      "SELECT id, run, at, sync, salesforce_id, hubspot_id, target, kind, field, old_value, new_value, rule, policy, "
+      "fence "
       "FROM write_history WHERE hubspot_id = ?1 ORDER BY id DESC LIMIT ?2";
   Stmt s(*db_, system == "salesforce" ? by_sf : by_hs);
   s.Text(1, id).Int(2, static_cast<int64_t>(limit));
@@ -853,6 +959,7 @@ std::vector<StateStore::HistoryEntry> StateStore::History(const std::string& sys
     h.new_value = s.OptCol(10);
     h.rule = s.Col(11);
     h.policy = s.Col(12);
+    h.fence = s.ColInt(13);
     out.push_back(std::move(h));
   }
   std::reverse(out.begin(), out.end());

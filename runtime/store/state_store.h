@@ -38,7 +38,7 @@ std::string RedactLocation(const std::string& location);
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -224,8 +224,40 @@ class StateStore {
   // From now on every Commit checks, inside its transaction, that `project`'s lease still
   // has `token` (and holds its row until the commit, so a takeover waits for it); when
   // another worker took the lease over, the transaction is rolled back and Commit fails.
-  // Write-ahead records (intents, pending updates) carry the token.
-  void Fence(const std::string& project, int64_t token);
+  // Write-ahead records (intents, pending updates) and the write history carry the token.
+  // `leases_table`: where the lease is kept ("accord_serve.leases": `accord serve` keeps the
+  // leases of every project in one schema of the database and each project's state in its
+  // own). Called once per store.
+  void Fence(const std::string& project, int64_t token, const std::string& leases_table = "leases");
+  int64_t fence_token() const { return fence_token_; }
+  // Every lease, by project (`accord serve`: which workers are alive, who holds what).
+  std::vector<std::pair<std::string, Lease>> Leases();
+
+  // ---- accord serve (issue 18): the webhook queue and the shared API budget ----
+  // An event (JSON, one webhook event) for `project`'s lease holder, from any worker.
+  Status Enqueue(const std::string& project, const std::string& event_json);
+  struct QueuedEvent {
+    int64_t id = 0;
+    std::string event;
+  };
+  // The oldest `limit` queued events of `project`, locked until the transaction (Begin) ends
+  // (PostgreSQL: FOR UPDATE SKIP LOCKED, so a claim never waits for nor takes another's rows);
+  // DropEvents deletes them once their pass committed, a rollback gives them back.
+  base::Result<std::vector<QueuedEvent>> ClaimEvents(const std::string& project, int64_t limit);
+  Status DropEvents(const std::vector<int64_t>& ids);
+  int64_t QueuedEvents(const std::string& project);
+  // The API calls a project made on `day` (days since the epoch, UTC) to `system`, by every
+  // worker that held it: AddCalls adds to the shared counter.
+  Status AddCalls(const std::string& project, const std::string& system, int64_t day, int64_t calls);
+  int64_t Calls(const std::string& project, const std::string& system, int64_t day);
+  // When the project's next reconciliation pass is due (ms since the epoch; 0: now), kept with
+  // its lease so that a worker taking it over keeps the pace the budget set.
+  Status SetNextPass(const std::string& project, int64_t at_ms);
+  int64_t NextPass(const std::string& project);
+  // PostgreSQL: creates `schema` in the database of `url` (when missing; several workers may
+  // race), and the URL whose search_path is it. `schema` is [a-z0-9_]+.
+  static Status CreateSchema(const std::string& url, const std::string& schema);
+  static std::string InSchema(const std::string& url, const std::string& schema);
 
   // Run history.
   int64_t StartRun(const std::string& command);
@@ -264,6 +296,7 @@ class StateStore {
   int version_ = 0;
   std::string fence_project_;  // Fence: "" = not fenced
   int64_t fence_token_ = 0;
+  std::string fence_sql_;  // the commit's check (its address keys the statement cache: set once)
 
   // ---- operations (issue 19): the write history behind `accord why`, the run history and
   // links read back for `accord status` ----
@@ -280,6 +313,7 @@ class StateStore {
     std::optional<std::string> old_value, new_value;
     std::string rule;    // file:line:col of the rule ("" where none: an association)
     std::string policy;  // what decided it: "two_way: only salesforce changed", "prefer salesforce", ...
+    int64_t fence = 0;   // the fencing token of the lease it was written under (0: none; set by the store)
   };
   Status AddHistory(const HistoryEntry& h);
   // The writes to or from a record (its id on `system`, "salesforce" or "hubspot"), oldest first,

@@ -591,6 +591,150 @@ TEST_P(StateStoreTest, AServerRestartBetweenTransactionsIsSurvived) {
   EXPECT_TRUE(a->Rollback());
 }
 
+// accord serve: workers starting together each create the schemas they use (the
+// coordination's, each project's) and migrate them: every one succeeds, once.
+TEST_P(StateStoreTest, WorkersStartingTogetherCreateAndMigrateTheSchemasOnce) {
+  if (!pg()) GTEST_SKIP() << "schemas are PostgreSQL's";
+  const std::string schema = "t_race_" + std::to_string(getpid());
+  std::vector<std::thread> threads;
+  std::vector<Status> got(6);
+  for (Status& st : got)
+    threads.emplace_back([&st, &schema, base = cluster_->url()] {
+      st = StateStore::CreateSchema(base, schema);
+      if (!st) return;
+      auto s = StateStore::Open(StateStore::InSchema(base, schema), &st);
+      if (s && s->schema_version() != kSchemaVersion) st = Status::Error("wrong version");
+    });
+  for (auto& t : threads) t.join();
+  for (const Status& st : got) EXPECT_TRUE(st.ok) << st.message;
+  EXPECT_TRUE(PostgresCluster::Exec(cluster_->url(), "DROP SCHEMA " + schema + " CASCADE"));
+}
+
+// The record key index (issue 15's match index) on both backends: keys by id, ids by key
+// (several records may share a key), an update moves a record to its new key, a drop
+// removes it, and lists longer than one statement's kInList are answered in full.
+TEST_P(StateStoreTest, RecordKeysAreFoundByIdAndByKey) {
+  auto s = Fresh();
+  ASSERT_TRUE(s->PrepareRecordKeys());
+  ASSERT_TRUE(s->PrepareRecordKeys()) << "every pass prepares it again";
+  ASSERT_TRUE(s->PutRecordKey("hs.email", "501", "ada@example.com"));
+  ASSERT_TRUE(s->PutRecordKey("hs.email", "502", "ada@example.com"));
+  ASSERT_TRUE(s->PutRecordKey("hs.email", "503", "bob@example.com"));
+  ASSERT_TRUE(s->PutRecordKey("sf.email", "501", "other-kind@example.com"));
+  auto keys = s->KeysOf("hs.email", {"501", "503", "999"});
+  ASSERT_TRUE(keys) << keys.status().message;
+  EXPECT_EQ(*keys,
+            (std::unordered_map<std::string, std::string>{{"501", "ada@example.com"}, {"503", "bob@example.com"}}));
+  auto by_key = s->RecordsByKey("hs.email", {"ada@example.com", "nobody@example.com"});
+  ASSERT_TRUE(by_key) << by_key.status().message;
+  std::set<std::pair<std::string, std::string>> got(by_key->begin(), by_key->end());
+  EXPECT_EQ(got,
+            (std::set<std::pair<std::string, std::string>>{{"ada@example.com", "501"}, {"ada@example.com", "502"}}));
+  ASSERT_TRUE(s->PutRecordKey("hs.email", "502", "ada.l@example.com"));  // the record's key changed
+  ASSERT_TRUE(s->DropRecordKey("hs.email", "501"));
+  by_key = s->RecordsByKey("hs.email", {"ada@example.com", "ada.l@example.com"});
+  ASSERT_TRUE(by_key);
+  got = {by_key->begin(), by_key->end()};
+  EXPECT_EQ(got, (std::set<std::pair<std::string, std::string>>{{"ada.l@example.com", "502"}}));
+  // more ids than one statement binds; bytewise keys (case and accents kept apart)
+  std::vector<std::string> ids;
+  ASSERT_TRUE(s->Begin());
+  for (int i = 0; i < 250; ++i) {
+    ids.push_back("r" + std::to_string(i));
+    ASSERT_TRUE(s->PutRecordKey("many", ids.back(), i % 2 ? "K\xc3\xa9y" : "key"));
+  }
+  ASSERT_TRUE(s->Commit());
+  keys = s->KeysOf("many", ids);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->size(), 250u);
+  by_key = s->RecordsByKey("many", {"K\xc3\xa9y"});
+  ASSERT_TRUE(by_key);
+  EXPECT_EQ(by_key->size(), 125u);
+  by_key = s->RecordsByKey("many", {"k\xc3\xa9y"});
+  ASSERT_TRUE(by_key);
+  EXPECT_TRUE(by_key->empty()) << "keys compare bytewise";
+}
+
+// accord serve's queue: events wait per project in order; a claim locks them until its
+// transaction ends, a rollback gives them back, DropEvents removes them. On PostgreSQL a
+// second worker's claim skips the rows another's transaction holds instead of waiting.
+TEST_P(StateStoreTest, QueuedEventsAreClaimedOnceAndGivenBackOnRollback) {
+  auto a = OpenOk(Durable());
+  ASSERT_TRUE(a->Enqueue("acme", R"({"n":1})"));
+  ASSERT_TRUE(a->Enqueue("globex", R"({"n":2})"));
+  ASSERT_TRUE(a->Enqueue("acme", R"({"n":3})"));
+  EXPECT_EQ(a->QueuedEvents("acme"), 2);
+  ASSERT_TRUE(a->Begin());
+  auto claimed = a->ClaimEvents("acme", 10);
+  ASSERT_TRUE(claimed) << claimed.status().message;
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].event, R"({"n":1})");
+  EXPECT_EQ((*claimed)[1].event, R"({"n":3})");
+  if (pg()) {
+    auto b = OpenOk(Durable());
+    ASSERT_TRUE(b->Begin());
+    auto other = b->ClaimEvents("acme", 10);
+    ASSERT_TRUE(other) << other.status().message;
+    EXPECT_TRUE(other->empty()) << "locked rows are skipped, not waited for";
+    ASSERT_TRUE(b->Enqueue("acme", R"({"n":4})")) << "a worker queues while another claims";
+    ASSERT_TRUE(b->Commit());
+  }
+  ASSERT_TRUE(a->Rollback());  // the pass failed: the events wait for the next one
+  ASSERT_TRUE(a->Begin());
+  claimed = a->ClaimEvents("acme", 2);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 2u);
+  ASSERT_TRUE(a->DropEvents({(*claimed)[0].id, (*claimed)[1].id}));
+  ASSERT_TRUE(a->Commit());
+  EXPECT_EQ(a->QueuedEvents("acme"), pg() ? 1 : 0);
+  EXPECT_EQ(a->QueuedEvents("globex"), 1);
+}
+
+// The API calls of a project add up across workers (one counter per project, system and
+// day), and the next pass's time stays with the lease when another worker takes it over.
+TEST_P(StateStoreTest, ApiCallsAndThePaceAreSharedByTheWorkers) {
+  auto a = OpenOk(Durable());
+  auto b = OpenOk(Durable());
+  ASSERT_TRUE(a->AddCalls("acme", "hubspot", 20000, 30));
+  ASSERT_TRUE(b->AddCalls("acme", "hubspot", 20000, 12));
+  ASSERT_TRUE(b->AddCalls("acme", "hubspot", 20001, 5));
+  ASSERT_TRUE(b->AddCalls("acme", "salesforce", 20000, 7));
+  EXPECT_EQ(a->Calls("acme", "hubspot", 20000), 42);
+  EXPECT_EQ(a->Calls("acme", "hubspot", 20001), 5);
+  EXPECT_EQ(a->Calls("acme", "salesforce", 20000), 7);
+  EXPECT_EQ(a->Calls("globex", "hubspot", 20000), 0);
+  ASSERT_TRUE(a->AcquireLease("acme", "host-a:1", 1));
+  ASSERT_TRUE(a->SetNextPass("acme", 123456789));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(b->AcquireLease("acme", "host-b:2", 60000));
+  EXPECT_EQ(b->NextPass("acme"), 123456789);
+  EXPECT_EQ(b->NextPass("globex"), 0);
+  auto leases = b->Leases();
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].first, "acme");
+  EXPECT_EQ(leases[0].second.holder, "host-b:2");
+}
+
+// The write history says which lease wrote each row (its fencing token).
+TEST_P(StateStoreTest, TheWriteHistoryKeepsTheFencingToken) {
+  auto s = OpenOk(Durable());
+  auto token = s->AcquireLease("acme", "host-a:1", 60000);
+  ASSERT_TRUE(token);
+  StateStore::HistoryEntry h;
+  h.salesforce_id = "003A";
+  h.hubspot_id = "501";
+  h.field = "email";
+  ASSERT_TRUE(s->AddHistory(h));
+  s->Fence("acme", *token);
+  ASSERT_TRUE(s->Begin());
+  ASSERT_TRUE(s->AddHistory(h));
+  ASSERT_TRUE(s->Commit());
+  auto rows = s->History("salesforce", "003A", 10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].fence, 0);
+  EXPECT_EQ(rows[1].fence, *token);
+}
+
 TEST(StateStore, GarbageFileIsAClearErrorNotACrash) {
   std::string path = TempPath("garbage");
   {
