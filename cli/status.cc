@@ -1,8 +1,11 @@
-// `accord status --state FILE --listen ADDR:PORT [PATH --data DIR | --salesforce URL --hubspot URL]`
-// (issue 19): the pages of cli/status_pages.h over cpp-httplib, /metrics in the
+// `accord status --state FILE --listen ADDR:PORT [--prefix /PATH] [PATH --data DIR | --salesforce URL
+// --hubspot URL]` (issue 19): the pages of cli/status_pages.h over cpp-httplib, mounted by
+// MountStatusPages (cli/status.h, also `accord serve`'s), /metrics in the
 // Prometheus text format (prometheus-cpp's registry and serializer), and a retry
 // action (POST with a CSRF token). Loopback by default; any other address needs
 // --token, which every request then carries (a cookie set by ?token=, or a bearer header).
+#include "cli/status.h"
+
 #include <fcntl.h>
 #include <httplib.h>
 #include <prometheus/counter.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -37,7 +41,7 @@ using nlohmann::json;
 
 struct StatusArgs : DataArgs {
   std::vector<std::string> paths;
-  std::string listen = "127.0.0.1:8080", token, engine = "auto";
+  std::string listen = "127.0.0.1:8080", token, engine = "auto", prefix;
 };
 
 int64_t NowMs() {
@@ -150,6 +154,158 @@ std::string MetricsText(store::StateStore& s) {
 
 namespace {
 
+// The headers of every page and action: no script or style but the site's own, no framing,
+// no referrer (a record id in a URL stays here), nothing cached.
+void SecurityHeaders(httplib::Response& res) {
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                 "frame-ancestors 'none'; base-uri 'none'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Cache-Control", "no-store");
+}
+
+std::string RegexEscape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (std::strchr(".^$|()[]{}*+?\\", c)) o += '\\';
+    o += c;
+  }
+  return o;
+}
+
+}  // namespace
+
+bool NormalizeStatusPrefix(std::string& prefix) {
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (prefix.empty()) return true;
+  if (prefix.front() != '/' || prefix.find("//") != std::string::npos) return false;
+  for (char c : prefix)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr("._~/-", c)) return false;
+  return true;
+}
+
+base::Status MountStatusPages(httplib::Server& server, const std::string& prefix, StatusSite& site) {
+  std::string root = prefix;
+  if (!NormalizeStatusPrefix(root) || root != prefix)
+    return base::Status::Error("the prefix \"" + prefix +
+                               "\" is not a path like /a/b (letters, digits, . _ ~ - and /; no slash at the end)");
+  if (site.csrf.empty()) site.csrf = RandomHex(16);
+  if (site.csrf.empty()) return base::Status::Error("cannot read /dev/urandom for the CSRF token");
+  if (site.drift_off.empty())
+    site.drift_off =
+        "Drift needs the rules and the data: start accord status with PATH and --data DIR (or "
+        "--salesforce URL --hubspot URL).";
+  const std::string at = RegexEscape(root);
+  StatusSite* st = &site;
+  auto html = [](httplib::Response& res, const std::string& body, int status = 200) {
+    SecurityHeaders(res);
+    res.status = status;
+    res.set_content(body, "text/html; charset=utf-8");
+  };
+  auto redirect = [](httplib::Response& res, const std::string& to) {
+    SecurityHeaders(res);
+    res.set_redirect(to, 303);
+  };
+  if (!root.empty())
+    server.Get(at, [root, redirect](const httplib::Request&, httplib::Response& res) { redirect(res, root + "/"); });
+  server.Get(at + "/", [st, root, html](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(st->mu);
+    web::Overview o;
+    o.root = root;
+    o.state = st->state;
+    o.now_ms = NowMs();
+    o.runs = st->store->Runs(500);
+    o.links = st->store->LinkCounts();
+    o.errors = st->store->Errors("");
+    o.notes = st->store->Notes("");
+    o.history_rows = st->store->HistoryRows();
+    html(res, web::OverviewPage(o));
+  });
+  server.Get(at + "/errors", [st, root, html](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(st->mu);
+    std::string flash =
+        req.has_param("failed")     ? "The state file is busy (a pass is running?): nothing was requeued; try again."
+        : req.has_param("requeued") ? req.get_param_value("requeued") + " requeued: the next pass retries them"
+                                    : "";
+    html(res, web::ErrorsPage(root, st->store->Errors(""), st->store->Notes(""), st->csrf, flash));
+  });
+  server.Post(at + "/retry", [st, root, html, redirect](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("csrf") || !SameSecret(req.get_param_value("csrf"), st->csrf)) {
+      html(res,
+           "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forbidden</title></head><body>"
+           "<p>The form's CSRF token is missing or stale: reload the errors page.</p></body></html>",
+           403);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(st->mu);
+    int n = 0;
+    base::Status done;
+    if (req.has_param("id")) {
+      done = st->store->RequeueEntry(std::atoll(req.get_param_value("id").c_str()));
+      n = done ? 1 : 0;
+    } else {
+      base::Result<int> r = st->store->Requeue(req.has_param("category") ? req.get_param_value("category") : "");
+      if (r)
+        n = *r;
+      else
+        done = r.status();
+    }
+    // (a pass holds the state's write lock while it runs: a retry then may wait and fail; it says so)
+    redirect(res, done ? root + "/errors?requeued=" + std::to_string(n) : root + "/errors?failed=1");
+  });
+  server.Get(at + "/record", [st, root, html](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("id") || req.get_param_value("id").empty()) return html(res, web::RecordPage(root, nullptr, ""));
+    std::lock_guard<std::mutex> lock(st->mu);
+    base::Result<WhyReport> r = Why(*st->store, req.get_param_value("system"), req.get_param_value("id"),
+                                    req.has_param("field") ? req.get_param_value("field") : "", 500);
+    if (!r) return html(res, web::RecordPage(root, nullptr, r.status().message), 400);
+    html(res, web::RecordPage(root, &*r, ""));
+  });
+  auto compute_drift = [st] {  // (under st->mu)
+    base::Result<DriftResult> d = DriftOver(*st->rules, st->data, st->engine);
+    st->drift_at = NowMs();
+    if (d)
+      st->drift = std::move(*d), st->drift_error.clear();
+    else
+      st->drift.reset(), st->drift_error = "Drift could not be computed: " + d.status().message;
+  };
+  server.Get(at + "/drift", [st, root, html, compute_drift](const httplib::Request&, httplib::Response& res) {
+    if (!st->rules) return html(res, web::DriftPage(root, nullptr, st->drift_off, 0, st->csrf));
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (!st->drift && st->drift_error.empty()) compute_drift();
+    html(res, web::DriftPage(root, st->drift ? &*st->drift : nullptr, st->drift_error, st->drift_at, st->csrf));
+  });
+  server.Post(at + "/drift", [st, root, redirect, compute_drift](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("csrf") || !SameSecret(req.get_param_value("csrf"), st->csrf)) {
+      SecurityHeaders(res);
+      res.status = 403;
+      return;
+    }
+    if (st->rules) {
+      std::lock_guard<std::mutex> lock(st->mu);
+      compute_drift();
+    }
+    redirect(res, root + "/drift");
+  });
+  server.Get(at + "/metrics", [st](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(st->mu);
+    SecurityHeaders(res);
+    res.set_content(MetricsText(*st->store), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get(at + "/static/ops.js", [](const httplib::Request&, httplib::Response& res) {
+    SecurityHeaders(res);
+    res.set_content(web::kOpsJs, "text/javascript; charset=utf-8");
+  });
+  server.Get(at + "/static/ops.css", [](const httplib::Request&, httplib::Response& res) {
+    SecurityHeaders(res);
+    res.set_content(web::kOpsCss, "text/css; charset=utf-8");
+  });
+  return base::Status::Ok();
+}
+
+namespace {
+
 int RunStatus(const StatusArgs& a) {
   size_t colon = a.listen.rfind(':');
   int port = colon == std::string::npos ? -1 : std::atoi(a.listen.c_str() + colon + 1);
@@ -157,6 +313,11 @@ int RunStatus(const StatusArgs& a) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || port < 0 || port > 65535) {
     std::cerr << "accord status: --listen must be ADDR:PORT (e.g. 127.0.0.1:8080; port 0 picks a free one)\n";
+    return kUsage;
+  }
+  std::string root = a.prefix;
+  if (!NormalizeStatusPrefix(root)) {
+    std::cerr << "accord status: --prefix must be a path like /accord (letters, digits, . _ ~ - and /)\n";
     return kUsage;
   }
   if (!IsLoopback(host) && a.token.empty()) {
@@ -171,9 +332,6 @@ int RunStatus(const StatusArgs& a) {
   if (!s) return kUsage;
   // drift needs the rules and the data: optional
   std::unique_ptr<driver::RuleSet> rules;
-  std::string drift_off =
-      "Drift needs the rules and the data: start accord status with PATH and --data DIR (or "
-      "--salesforce URL --hubspot URL).";
   jit::EngineKind kind = jit::EngineKind::kAuto;
   DataArgs data = a;
   data.state = state;
@@ -190,32 +348,23 @@ int RunStatus(const StatusArgs& a) {
     if (int code = LoadCheckedRules(a.paths, "status", *rules); code != kOk) return code;
   }
 
-  std::mutex mu;  // the store and the drift cache: one request at a time touches them
-  std::optional<DriftResult> drift;
-  int64_t drift_at = 0;
-  std::string drift_error;
-  const std::string csrf = RandomHex(16);
-  if (csrf.empty()) {
-    std::cerr << "accord status: cannot read /dev/urandom for the CSRF token\n";
+  StatusSite site;
+  site.state = state;
+  site.store = s.get();
+  site.rules = rules.get();
+  site.data = data;
+  site.engine = kind;
+  httplib::Server server;
+  if (base::Status m = MountStatusPages(server, root, site); !m) {
+    std::cerr << "accord status: " << m.message << "\n";
     return kUsage;
   }
-
-  httplib::Server server;
-  auto html = [](httplib::Response& res, const std::string& body, int status = 200) {
-    res.status = status;
-    res.set_content(body, "text/html; charset=utf-8");
-  };
   server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-                   "frame-ancestors 'none'; base-uri 'none'");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Referrer-Policy", "no-referrer");
-    res.set_header("Cache-Control", "no-store");
     if (a.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
     if (req.has_param("token") && SameSecret(req.get_param_value("token"), a.token)) {
+      SecurityHeaders(res);
       res.set_header("Set-Cookie", "accord_status=" + a.token + "; HttpOnly; SameSite=Strict; Path=/");
-      res.set_redirect(req.path.empty() ? "/" : req.path, 303);
+      res.set_redirect(req.path.empty() ? root + "/" : req.path, 303);
       return httplib::Server::HandlerResponse::Handled;
     }
     std::string auth = req.get_header_value("Authorization");
@@ -227,100 +376,17 @@ int RunStatus(const StatusArgs& a) {
       ok = SameSecret(cookie.substr(at + 14, end == std::string::npos ? std::string::npos : end - at - 14), a.token);
     }
     if (ok) return httplib::Server::HandlerResponse::Unhandled;
+    SecurityHeaders(res);
     res.status = 401;
     res.set_content("accord status: a token is required (open /?token=TOKEN once, or send Authorization: Bearer)\n",
                     "text/plain; charset=utf-8");
     return httplib::Server::HandlerResponse::Handled;
   });
-  server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    web::Overview o;
-    o.state = state;
-    o.now_ms = NowMs();
-    o.runs = s->Runs(500);
-    o.links = s->LinkCounts();
-    o.errors = s->Errors("");
-    o.notes = s->Notes("");
-    o.history_rows = s->HistoryRows();
-    html(res, web::OverviewPage(o));
-  });
-  server.Get("/errors", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    std::string flash =
-        req.has_param("failed")     ? "The state file is busy (a pass is running?): nothing was requeued; try again."
-        : req.has_param("requeued") ? req.get_param_value("requeued") + " requeued: the next pass retries them"
-                                    : "";
-    html(res, web::ErrorsPage(s->Errors(""), s->Notes(""), csrf, flash));
-  });
-  server.Post("/retry", [&](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_param("csrf") || !SameSecret(req.get_param_value("csrf"), csrf)) {
-      html(res,
-           "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forbidden</title></head><body>"
-           "<p>The form's CSRF token is missing or stale: reload the errors page.</p></body></html>",
-           403);
-      return;
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    int n = 0;
-    base::Status done;
-    if (req.has_param("id")) {
-      done = s->RequeueEntry(std::atoll(req.get_param_value("id").c_str()));
-      n = done ? 1 : 0;
-    } else {
-      base::Result<int> r = s->Requeue(req.has_param("category") ? req.get_param_value("category") : "");
-      if (r)
-        n = *r;
-      else
-        done = r.status();
-    }
-    // (a pass holds the state's write lock while it runs: a retry then may wait and fail; it says so)
-    res.set_redirect(done ? "/errors?requeued=" + std::to_string(n) : "/errors?failed=1", 303);
-  });
-  server.Get("/record", [&](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_param("id") || req.get_param_value("id").empty()) return html(res, web::RecordPage(nullptr, ""));
-    std::lock_guard<std::mutex> lock(mu);
-    base::Result<WhyReport> r = Why(*s, req.get_param_value("system"), req.get_param_value("id"),
-                                    req.has_param("field") ? req.get_param_value("field") : "", 500);
-    if (!r) return html(res, web::RecordPage(nullptr, r.status().message), 400);
-    html(res, web::RecordPage(&*r, ""));
-  });
-  auto compute_drift = [&] {
-    base::Result<DriftResult> d = DriftOver(*rules, data, kind);
-    drift_at = NowMs();
-    if (d)
-      drift = std::move(*d), drift_error.clear();
-    else
-      drift.reset(), drift_error = "Drift could not be computed: " + d.status().message;
-  };
-  server.Get("/drift", [&](const httplib::Request&, httplib::Response& res) {
-    if (!rules) return html(res, web::DriftPage(nullptr, drift_off, 0, csrf));
-    std::lock_guard<std::mutex> lock(mu);
-    if (!drift && drift_error.empty()) compute_drift();
-    html(res, web::DriftPage(drift ? &*drift : nullptr, drift_error, drift_at, csrf));
-  });
-  server.Post("/drift", [&](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_param("csrf") || !SameSecret(req.get_param_value("csrf"), csrf)) {
-      res.status = 403;
-      return;
-    }
-    if (rules) {
-      std::lock_guard<std::mutex> lock(mu);
-      compute_drift();
-    }
-    res.set_redirect("/drift", 303);
-  });
-  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    res.set_content(MetricsText(*s), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server.Get("/static/ops.js", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(web::kOpsJs, "text/javascript; charset=utf-8");
-  });
-  server.Get("/static/ops.css", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(web::kOpsCss, "text/css; charset=utf-8");
-  });
   server.set_error_handler([&](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404 && res.body.empty()) html(res, web::NotFoundPage(req.path), 404);
+    if (res.status == 404 && res.body.empty()) {
+      SecurityHeaders(res);
+      res.set_content(web::NotFoundPage(root, req.path), "text/html; charset=utf-8");
+    }
   });
 
   int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
@@ -348,6 +414,7 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", args->listen, "ADDR:PORT to serve on (default 127.0.0.1:8080; port 0: a free one)");
   cmd->add_option("--token", args->token, "required to listen on anything but loopback; every request carries it");
   cmd->add_option("--engine", args->engine, "interp, jit or auto (the drift page's pass)");
+  cmd->add_option("--prefix", args->prefix, "serve the pages under this path (e.g. /accord, behind a reverse proxy)");
   cmd->footer(
       "Pages: / (the last passes per sync, links, errors by category), /errors (with retry), /record?system=&id= "
       "(links, shadows, write history), /drift, /metrics (Prometheus text format). Stops on Ctrl-C.");

@@ -46,19 +46,22 @@ namespace {
 
 using nlohmann::json;
 
-std::string Page(const std::string& title, const std::string& active, const std::string& body) {
+std::string Page(const std::string& root, const std::string& title, const std::string& active,
+                 const std::string& body) {
   std::string nav;
   for (const auto& [href, name] : std::vector<std::pair<std::string, std::string>>{{"/", "Overview"},
                                                                                    {"/errors", "Errors"},
                                                                                    {"/drift", "Drift"},
                                                                                    {"/record", "Record"},
                                                                                    {"/metrics", "Metrics"}})
-    nav += "<a href=\"" + href + "\"" + (name == active ? " aria-current=\"page\"" : "") + ">" + name + "</a>";
+    nav += "<a href=\"" + root + href + "\"" + (name == active ? " aria-current=\"page\"" : "") + ">" + name + "</a>";
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
          Html(title) +
          " · accord status</title>\n<link rel=\"icon\" href=\"data:,\">\n"
-         "<link rel=\"stylesheet\" href=\"/static/ops.css\">\n<script src=\"/static/ops.js\" defer></script>\n"
+         "<link rel=\"stylesheet\" href=\"" +
+         root + "/static/ops.css\">\n<script src=\"" + root +
+         "/static/ops.js\" defer></script>\n"
          "</head>\n<body>\n<header><span class=\"brand\">accord status</span><nav>" +
          nav + "</nav></header>\n<main>\n" + body + "</main>\n</body>\n</html>\n";
 }
@@ -74,9 +77,9 @@ std::string Value(const std::optional<std::string>& t) {
   return "<q>" + Html(*t) + "</q>";
 }
 
-std::string RecordLink(const std::string& system, const std::string& id) {
+std::string RecordLink(const std::string& root, const std::string& system, const std::string& id) {
   if (id.empty()) return "";
-  return "<a href=\"/record?system=" + system + "&amp;id=" + UrlComponent(id) + "\">" + Html(id) + "</a>";
+  return "<a href=\"" + root + "/record?system=" + system + "&amp;id=" + UrlComponent(id) + "\">" + Html(id) + "</a>";
 }
 
 std::string Duration(int64_t ms) {
@@ -145,7 +148,7 @@ std::string OverviewPage(const Overview& o) {
     b += "<tr data-sync=\"" + Html(sync) + "\"><th scope=\"row\">" + Html(sync) + "</th><td class=\"num\">" +
          std::to_string(c[0]) + "</td><td class=\"num\">" + std::to_string(c[1]) + "</td><td class=\"num\">" +
          std::to_string(c[2]) + "</td><td class=\"num\">" +
-         (c[3] ? "<a href=\"/errors\">" + std::to_string(c[3]) + "</a>" : "0") + "</td></tr>\n";
+         (c[3] ? "<a href=\"" + o.root + "/errors\">" + std::to_string(c[3]) + "</a>" : "0") + "</td></tr>\n";
   if (syncs.empty()) b += "<tr><td colspan=\"5\">No link yet.</td></tr>\n";
   b += "</tbody>\n</table>\n</section>\n";
 
@@ -207,20 +210,20 @@ std::string OverviewPage(const Overview& o) {
   else {
     b += "<ul>\n";
     for (const auto& [cat, n] : cats)
-      b += "<li><a href=\"/errors#cat-" + Html(cat) + "\">" + Html(cat) + "</a> <span class=\"count\">" +
+      b += "<li><a href=\"" + o.root + "/errors#cat-" + Html(cat) + "\">" + Html(cat) + "</a> <span class=\"count\">" +
            std::to_string(n) + "</span></li>\n";
     b += "</ul>\n";
   }
   if (!o.notes.empty())
-    b += "<p>" + std::to_string(o.notes.size()) +
-         " notes (decisions to review) are listed on the <a href=\"/errors#notes\">errors page</a>.</p>\n";
+    b += "<p>" + std::to_string(o.notes.size()) + " notes (decisions to review) are listed on the <a href=\"" + o.root +
+         "/errors#notes\">errors page</a>.</p>\n";
   b += "</section>\n<p class=\"footnote\">State file <code>" + Html(o.state) +
        "</code>; write history: " + std::to_string(o.history_rows) + " rows.</p>\n";
-  return Page("Overview", "Overview", b);
+  return Page(o.root, "Overview", "Overview", b);
 }
 
-std::string ErrorsPage(const std::vector<store::SyncError>& errors, const std::vector<store::SyncError>& notes,
-                       const std::string& csrf, const std::string& flash) {
+std::string ErrorsPage(const std::string& root, const std::vector<store::SyncError>& errors,
+                       const std::vector<store::SyncError>& notes, const std::string& csrf, const std::string& flash) {
   std::string b = "<h1>Error log</h1>\n";
   if (!flash.empty()) b += "<p class=\"flash\" role=\"status\">" + Html(flash) + "</p>\n";
   b += "<p>One entry per record and category. A permanent error waits until the record or the rules change; a "
@@ -235,21 +238,21 @@ std::string ErrorsPage(const std::vector<store::SyncError>& errors, const std::v
   b += "<div id=\"errors\">\n";
   for (const auto& [cat, list] : cats) {
     b += "<section class=\"category\" id=\"cat-" + Html(cat) + "\">\n<h2>" + Html(cat) + " <span class=\"count\">" +
-         std::to_string(list.size()) +
-         "</span></h2>\n<form method=\"post\" action=\"/retry\" data-confirm=\"Retry every " + Html(cat) +
-         " entry on the next pass?\">" + CsrfInput(csrf) + "<input type=\"hidden\" name=\"category\" value=\"" +
-         Html(cat) + "\"><button type=\"submit\">Retry all " + Html(cat) +
+         std::to_string(list.size()) + "</span></h2>\n<form method=\"post\" action=\"" + root +
+         "/retry\" data-confirm=\"Retry every " + Html(cat) + " entry on the next pass?\">" + CsrfInput(csrf) +
+         "<input type=\"hidden\" name=\"category\" value=\"" + Html(cat) + "\"><button type=\"submit\">Retry all " +
+         Html(cat) +
          "</button></form>\n<table>\n<thead><tr><th>sync</th><th>Salesforce</th><th>HubSpot</th><th>message</th>"
          "<th>rule</th><th>attempts</th><th>waits</th><th></th></tr></thead>\n<tbody>\n";
     for (const store::SyncError* e : list)
       b += "<tr data-id=\"" + std::to_string(e->id) + "\"><td>" + Html(e->sync) + "</td><td>" +
-           RecordLink("salesforce", e->salesforce_id) + "</td><td>" + RecordLink("hubspot", e->hubspot_id) +
+           RecordLink(root, "salesforce", e->salesforce_id) + "</td><td>" + RecordLink(root, "hubspot", e->hubspot_id) +
            "</td><td class=\"message\">" + Html(e->message) + "</td><td><code>" + Html(e->rule) +
            "</code></td><td class=\"num\">" + std::to_string(e->attempts) + "</td><td>" +
            (e->permanent       ? "for a change"
             : e->retry_at == 0 ? "due now"
                                : "retried") +
-           "</td><td><form method=\"post\" action=\"/retry\">" + CsrfInput(csrf) +
+           "</td><td><form method=\"post\" action=\"" + root + "/retry\">" + CsrfInput(csrf) +
            "<input type=\"hidden\" name=\"id\" value=\"" + std::to_string(e->id) +
            "\"><button type=\"submit\">Retry</button></form></td></tr>\n";
     b += "</tbody>\n</table>\n</section>\n";
@@ -261,34 +264,35 @@ std::string ErrorsPage(const std::vector<store::SyncError>& errors, const std::v
     b += "<table>\n<thead><tr><th>sync</th><th>Salesforce</th><th>HubSpot</th><th>note</th><th>rule</th></tr>"
          "</thead>\n<tbody>\n";
     for (const auto& n : notes)
-      b += "<tr><td>" + Html(n.sync) + "</td><td>" + RecordLink("salesforce", n.salesforce_id) + "</td><td>" +
-           RecordLink("hubspot", n.hubspot_id) + "</td><td class=\"message\">" + Html(n.message) + "</td><td><code>" +
-           Html(n.rule) + "</code></td></tr>\n";
+      b += "<tr><td>" + Html(n.sync) + "</td><td>" + RecordLink(root, "salesforce", n.salesforce_id) + "</td><td>" +
+           RecordLink(root, "hubspot", n.hubspot_id) + "</td><td class=\"message\">" + Html(n.message) +
+           "</td><td><code>" + Html(n.rule) + "</code></td></tr>\n";
     b += "</tbody>\n</table>\n";
   }
   b += "</section>\n";
-  return Page("Errors", "Errors", b);
+  return Page(root, "Errors", "Errors", b);
 }
 
-std::string RecordPage(const WhyReport* r, const std::string& problem) {
-  std::string b =
-      "<h1>Record</h1>\n<form id=\"lookup\" method=\"get\" action=\"/record\">"
-      "<label>System <select name=\"system\">";
+std::string RecordPage(const std::string& root, const WhyReport* r, const std::string& problem) {
+  std::string b = "<h1>Record</h1>\n<form id=\"lookup\" method=\"get\" action=\"" + root +
+                  "/record\">"
+                  "<label>System <select name=\"system\">";
   for (const char* s : {"salesforce", "hubspot"})
     b += std::string("<option") + (r && r->system == s ? " selected" : "") + ">" + s + "</option>";
   b += "</select></label> <label>Id <input name=\"id\" required value=\"" + Html(r ? r->id : "") +
        "\"></label> <label>Field <input name=\"field\" value=\"" + Html(r ? r->field : "") +
        "\" placeholder=\"(every field)\"></label> <button type=\"submit\">Show</button></form>\n";
   if (!problem.empty()) b += "<p class=\"flash bad\" role=\"alert\">" + Html(problem) + "</p>\n";
-  if (!r) return Page("Record", "Record", b);
+  if (!r) return Page(root, "Record", "Record", b);
   b += "<section id=\"record\" data-system=\"" + Html(r->system) + "\" data-id=\"" + Html(r->id) + "\">\n<h2>" +
        Html(r->system) + " " + Html(r->id) + (r->field.empty() ? "" : " · " + Html(r->field)) + "</h2>\n";
   b += "<h3>Links</h3>\n";
   if (r->links.empty()) b += "<p>Not linked in any sync.</p>\n";
   for (const auto& v : r->links) {
     b += "<div class=\"link\"><p>Sync <strong>" + Html(v.link.sync) + "</strong>: Salesforce " +
-         RecordLink("salesforce", v.link.salesforce_id) + " ↔ HubSpot " + RecordLink("hubspot", v.link.hubspot_id) +
-         " <span class=\"state\">" + Html(std::string(store::LinkStateName(v.link.state))) + "</span></p>\n";
+         RecordLink(root, "salesforce", v.link.salesforce_id) + " ↔ HubSpot " +
+         RecordLink(root, "hubspot", v.link.hubspot_id) + " <span class=\"state\">" +
+         Html(std::string(store::LinkStateName(v.link.state))) + "</span></p>\n";
     if (!v.shadows.empty()) {
       b += "<table class=\"shadows\">\n<caption>Agreed values (the shadows: what both sides held when last in "
            "agreement)</caption>\n<thead><tr><th>field rule</th><th>Salesforce</th><th>HubSpot</th></tr></thead>\n"
@@ -328,16 +332,18 @@ std::string RecordPage(const WhyReport* r, const std::string& problem) {
     b += "</ul>\n";
   }
   b += "</section>\n";
-  return Page(r->system + " " + r->id, "Record", b);
+  return Page(root, r->system + " " + r->id, "Record", b);
 }
 
-std::string DriftPage(const DriftResult* d, const std::string& why_not, int64_t computed_ms, const std::string& csrf) {
+std::string DriftPage(const std::string& root, const DriftResult* d, const std::string& why_not, int64_t computed_ms,
+                      const std::string& csrf) {
   std::string b =
       "<h1>Drift</h1>\n<p>Linked pairs whose values disagree once the engine has decided, field by "
       "field, and why (the same decision as <code>accord run</code>; computed by a dry, full pass that "
       "writes nothing, like <code>accord drift</code>).</p>\n";
-  if (!d) return Page("Drift", "Drift", b + "<p id=\"drift-unavailable\" class=\"flash\">" + Html(why_not) + "</p>\n");
-  b += "<form method=\"post\" action=\"/drift\">" + CsrfInput(csrf) + "<p id=\"drift-summary\">" +
+  if (!d)
+    return Page(root, "Drift", "Drift", b + "<p id=\"drift-unavailable\" class=\"flash\">" + Html(why_not) + "</p>\n");
+  b += "<form method=\"post\" action=\"" + root + "/drift\">" + CsrfInput(csrf) + "<p id=\"drift-summary\">" +
        Html(d->items.empty() ? "No drift: every linked pair agrees (" + std::to_string(d->pairs) + " pairs compared)."
                              : DriftSummary(d->items) + ".") +
        " Computed " + Time(computed_ms) + ". <button type=\"submit\">Compute again</button></p></form>\n";
@@ -348,8 +354,8 @@ std::string DriftPage(const DriftResult* d, const std::string& why_not, int64_t 
          "<tbody>\n";
     for (const auto& x : d->items)
       b += "<tr class=\"reason-" + Html(x.reason) + "\"><td>" + Html(x.sync) + "</td><td>" +
-           RecordLink("salesforce", x.salesforce_id) + "</td><td>" + RecordLink("hubspot", x.hubspot_id) + "</td><td>" +
-           Html(x.field[0]) + " ↔ " + Html(x.field[1]) + "</td><td>" + Value(x.value[0]) + "</td><td>" +
+           RecordLink(root, "salesforce", x.salesforce_id) + "</td><td>" + RecordLink(root, "hubspot", x.hubspot_id) +
+           "</td><td>" + Html(x.field[0]) + " ↔ " + Html(x.field[1]) + "</td><td>" + Value(x.value[0]) + "</td><td>" +
            Value(x.value[1]) + "</td><td><span class=\"reason\">" + Html(x.reason) + "</span></td><td>" +
            Html(x.detail) + "</td><td><code>" + Html(x.rule) + "</code></td></tr>\n";
     b += "</tbody>\n</table>\n";
@@ -359,11 +365,11 @@ std::string DriftPage(const DriftResult* d, const std::string& why_not, int64_t 
   ACCORD_DRIFT_REASONS(X)
 #undef X
   b += "</dl>\n</details>\n";
-  return Page("Drift", "Drift", b);
+  return Page(root, "Drift", "Drift", b);
 }
 
-std::string NotFoundPage(const std::string& path) {
-  return Page("Not found", "", "<h1>Not found</h1>\n<p>No page " + Html(path) + ".</p>\n");
+std::string NotFoundPage(const std::string& root, const std::string& path) {
+  return Page(root, "Not found", "", "<h1>Not found</h1>\n<p>No page " + Html(path) + ".</p>\n");
 }
 
 const char kOpsJs[] =

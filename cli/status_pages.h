@@ -20,8 +20,12 @@ std::string Html(std::string_view s);
 // A query-string component (percent-encoded except unreserved characters).
 std::string UrlComponent(std::string_view s);
 
+// Every page takes `root`, the URL prefix its routes are mounted under ("" or "/a/b", see
+// cli/status.h): its links, forms and static files are under it.
+
 // What the overview shows: the state's run history, links and error log.
 struct Overview {
+  std::string root;   // the URL prefix
   std::string state;  // the state file as named
   int64_t now_ms = 0;
   std::vector<store::StateStore::RunRecord> runs;  // newest first
@@ -31,14 +35,14 @@ struct Overview {
 };
 
 std::string OverviewPage(const Overview& o);
-std::string ErrorsPage(const std::vector<store::SyncError>& errors, const std::vector<store::SyncError>& notes,
-                       const std::string& csrf, const std::string& flash);
+std::string ErrorsPage(const std::string& root, const std::vector<store::SyncError>& errors,
+                       const std::vector<store::SyncError>& notes, const std::string& csrf, const std::string& flash);
 // `report` null: the lookup form only (or `problem`, e.g. a bad SYSTEM).
-std::string RecordPage(const WhyReport* report, const std::string& problem);
+std::string RecordPage(const std::string& root, const WhyReport* report, const std::string& problem);
 // `drift` null: not available (`why_not` says how to get it).
-std::string DriftPage(const DriftResult* drift, const std::string& why_not, int64_t computed_ms,
-                      const std::string& csrf);
-std::string NotFoundPage(const std::string& path);
+std::string DriftPage(const std::string& root, const DriftResult* drift, const std::string& why_not,
+                      int64_t computed_ms, const std::string& csrf);
+std::string NotFoundPage(const std::string& root, const std::string& path);
 
 // The static files: ops.js and ops.css.
 extern const char kOpsJs[];

@@ -171,6 +171,58 @@ def metrics(base, data):
     print("ok: /metrics parsed: %d families" % len(fams))
 
 
+def links(text):
+    """Every href, src and form action of a page, as html5lib parses it."""
+    import html5lib
+    out = []
+    for el in html5lib.parse(text, namespaceHTMLElements=False).iter():
+        for attr in ("href", "src", "action"):
+            if el.get(attr):
+                out.append((el.tag, el.get("method", "get").lower(), el.get(attr)))
+    return out
+
+
+def mounted(data, procs, profile):
+    """The same pages under a prefix (as `accord serve` mounts them per project, or behind a
+    reverse proxy): every link, form, static file and redirect stays under it and answers."""
+    prefix = "/p/demo.v1"
+    p, base, out = serve(RULES, "--data", data, "--listen", "127.0.0.1:0", "--prefix", prefix + "/")
+    procs.append(p)
+    if not base:
+        check(False, "accord status --prefix did not start: " + out)
+        return
+    origin = base.rstrip("/")
+    check(get(origin + "/")[0] == 404, "--prefix: nothing at the root")
+    status, _, headers = get(origin + prefix)
+    check(status == 303 and headers.get("Location") == prefix + "/", "--prefix: PREFIX redirects to PREFIX/")
+    seen = set()
+    for path in ("/", "/errors", "/drift", "/record?system=salesforce&id=0035g00000OpsAAA01"):
+        status, text, _ = get(origin + prefix + path)
+        check(status == 200, "--prefix %s: HTTP %s" % (path, status))
+        valid_html("prefix " + path, text)
+        for tag, method, url in links(text):
+            if url.startswith("data:"):
+                continue
+            check(url.startswith(prefix + "/"), "--prefix %s: <%s> %s leaves the prefix" % (path, tag, url))
+            if method == "get" and url not in seen:
+                seen.add(url)
+                check(get(origin + url.split("#")[0])[0] == 200, "--prefix: %s does not answer" % url)
+    check(len(seen) >= 8, "--prefix: the pages link %d places" % len(seen))
+    status, text, _ = get(origin + prefix + "/errors")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', text).group(1)
+    status, _, headers = get(origin + prefix + "/retry", data=urllib.parse.urlencode({"csrf": token, "id": "999999"}).encode())
+    check(status == 303 and headers.get("Location", "").startswith(prefix + "/errors?"),
+          "--prefix: the retry redirects under the prefix: %s %s" % (status, headers.get("Location")))
+    status, _, headers = get(origin + prefix + "/drift", data=urllib.parse.urlencode({"csrf": token}).encode())
+    check(status == 303 and headers.get("Location") == prefix + "/drift", "--prefix: drift recomputes under the prefix")
+    dom, err = chromium(origin + prefix + "/", "--dump-dom", profile=profile)
+    check('data-ready="1"' in dom and not console_errors(err), "--prefix: ops.js and ops.css load under the prefix")
+    p2, base2, out2 = serve("--data", data, "--listen", "127.0.0.1:0", "--prefix", "p/<x>")
+    p2.wait(timeout=10)
+    check(p2.returncode == 2 and "--prefix" in out2 + p2.stderr.read(), "a bad --prefix is refused")
+    print("ok: the pages under %s (%d links followed)" % (prefix, len(seen)))
+
+
 def main():
     if not CHROMIUM:
         print("SKIP: chromium is not installed (scripts/install-deps installs it)")
@@ -219,6 +271,7 @@ def main():
         check(status == 400, "a bad SYSTEM is a 400 page: %s" % status)
         status, text, _ = get(base + "nowhere<b>")
         check(status == 404 and "<b>" not in text, "404 page, escaped: %s" % status)
+        mounted(data, procs, profile)
         # anything but loopback needs a token; then every request carries it
         p2, base2, out2 = serve("--data", data, "--listen", "0.0.0.0:0")
         p2.wait(timeout=10)
