@@ -5,8 +5,10 @@
 #include "cli/ops.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -310,6 +312,97 @@ int RunWhy(const WhyArgs& a) {
 }
 
 }  // namespace
+
+int64_t ApiBudgetView::DailyLeft() const {
+  return limits.daily_max >= 0 && limits.daily_used >= 0 ? std::max<int64_t>(0, limits.daily_max - limits.daily_used)
+                                                         : -1;
+}
+
+int64_t ApiBudgetView::Allowance() const {
+  return share > 0 && limits.daily_max > 0 ? std::llround(share * static_cast<double>(limits.daily_max)) : -1;
+}
+
+int64_t ApiBudgetView::AllowanceLeft() const {
+  return Allowance() < 0 ? -1 : std::max<int64_t>(0, Allowance() - calls_24h);
+}
+
+namespace {
+
+int64_t Int(const json& j, const char* key, int64_t otherwise) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : otherwise;
+}
+
+json Stats(const store::StateStore::RunRecord& r) {
+  json s = json::parse(r.stats.empty() ? "{}" : r.stats, nullptr, false);
+  return s.is_object() ? s : json::object();
+}
+
+}  // namespace
+
+std::map<std::string, ApiBudgetView> ApiBudgets(const std::vector<store::StateStore::RunRecord>& runs, int64_t now_ms) {
+  std::map<std::string, ApiBudgetView> out = {{"salesforce", {}}, {"hubspot", {}}};
+  for (const auto& r : runs) {
+    json s = Stats(r);
+    for (auto& [system, v] : out) {
+      if (r.started_at >= now_ms - 86400000 && s.contains("api_calls") && s["api_calls"].contains(system))
+        v.calls_24h += Int(s["api_calls"][system], "reads", 0) + Int(s["api_calls"][system], "writes", 0);
+      if (v.reported_at != 0 || !s.contains("api_limits") || !s["api_limits"].contains(system)) continue;
+      const json& l = s["api_limits"][system];  // newest first: the first pass that recorded limits
+      v.reported_at = r.finished_at ? r.finished_at : r.started_at;
+      v.limits.daily_max = Int(l, "daily_max", -1);
+      v.limits.daily_used = Int(l, "daily_used", -1);
+      v.limits.burst_max = Int(l, "burst_max", -1);
+      v.limits.burst_remaining = Int(l, "burst_remaining", -1);
+      v.limits.burst_window_ms = Int(l, "burst_window_ms", -1);
+      v.share = l.contains("budget_share") && l["budget_share"].is_number() ? l["budget_share"].get<double>() : 0;
+    }
+  }
+  return out;
+}
+
+double LagView::Quantile(double q) const {
+  if (n <= 0) return -1;
+  const double rank = q * static_cast<double>(n);
+  int64_t below = 0;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (static_cast<double>(below + buckets[i]) < rank || buckets[i] == 0) {
+      below += buckets[i];
+      continue;
+    }
+    const size_t bounded = std::size(sync::kLagBucketsMs);
+    double hi = std::min(i < bounded ? static_cast<double>(sync::kLagBucketsMs[i]) : static_cast<double>(max_ms),
+                         static_cast<double>(max_ms));
+    double lo = std::min(
+        hi, std::max(i == 0 ? 0.0 : static_cast<double>(sync::kLagBucketsMs[i - 1]), static_cast<double>(min_ms)));
+    return lo + (hi - lo) * std::max(0.0, rank - static_cast<double>(below)) / static_cast<double>(buckets[i]);
+  }
+  return static_cast<double>(max_ms);
+}
+
+std::map<std::string, LagView> Lags(const std::vector<store::StateStore::RunRecord>& runs, size_t passes) {
+  std::map<std::string, LagView> out;
+  for (const auto& r : runs) {
+    json s = Stats(r);
+    if (!s.contains("syncs") || !s["syncs"].is_object()) continue;
+    for (auto& [sync, v] : s["syncs"].items()) {
+      if (!v.is_object() || !v.contains("lag") || !v["lag"].contains("buckets")) continue;
+      const json& lag = v["lag"];
+      LagView& l = out[sync];
+      if (passes && static_cast<size_t>(l.passes) >= passes) continue;
+      if (!lag["buckets"].is_array() || lag["buckets"].size() != std::size(sync::kLagBucketsMs) + 1) continue;
+      l.buckets.resize(std::size(sync::kLagBucketsMs) + 1, 0);
+      for (size_t i = 0; i < l.buckets.size(); ++i)
+        l.buckets[i] += lag["buckets"][i].is_number() ? lag["buckets"][i].get<int64_t>() : 0;
+      l.n += Int(lag, "n", 0);
+      l.sum_ms += Int(lag, "sum_ms", 0);
+      l.min_ms = l.passes ? std::min(l.min_ms, Int(lag, "min_ms", 0)) : Int(lag, "min_ms", 0);
+      l.max_ms = std::max(l.max_ms, Int(lag, "max_ms", 0));
+      ++l.passes;
+    }
+  }
+  for (auto it = out.begin(); it != out.end();) it = it->second.passes ? std::next(it) : out.erase(it);
+  return out;
+}
 
 void RegisterOps(CLI::App& app, int& exit_code) {
   auto dargs = std::make_shared<DriftArgs>();

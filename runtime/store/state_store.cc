@@ -880,9 +880,12 @@ int64_t StateStore::HistoryRows() {
   return s.Row() ? s.ColInt(0) : 0;
 }
 
-std::vector<StateStore::RunRecord> StateStore::Runs(size_t limit) {
-  Stmt s(*db_, "SELECT id, command, started_at, finished_at, status, stats FROM runs ORDER BY id DESC LIMIT ?1");
+std::vector<StateStore::RunRecord> StateStore::Runs(size_t limit, int64_t started_since) {
+  Stmt s(*db_,
+         "SELECT id, command, started_at, finished_at, status, stats FROM runs WHERE started_at >= ?2 ORDER BY id DESC "
+         "LIMIT ?1");
   s.Int(1, static_cast<int64_t>(limit));
+  s.Int(2, started_since);
   std::vector<RunRecord> out;
   while (s.Row()) {
     RunRecord r;

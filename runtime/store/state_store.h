@@ -293,7 +293,8 @@ class StateStore {
     int64_t id = 0, started_at = 0, finished_at = 0;  // ms since the epoch (finished 0: not finished)
     std::string command, status, stats;               // stats: the pass's counts as JSON
   };
-  std::vector<RunRecord> Runs(size_t limit);  // newest first
+  // newest first; `started_since` (ms since the epoch): only the runs started then or later
+  std::vector<RunRecord> Runs(size_t limit, int64_t started_since = 0);
   // The links of a record in any sync (its id on `system`).
   std::vector<Link> LinksOf(const std::string& system, const std::string& id);
   // `accord status`'s retry: one entry of the error log is due now and no longer permanent.

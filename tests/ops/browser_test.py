@@ -152,7 +152,7 @@ def metrics(base, data):
     # (the parser names a counter family without its _total suffix)
     for name in ("accord_passes", "accord_records_written", "accord_conflicts", "accord_pass_errors",
                  "accord_api_calls", "accord_errors_waiting", "accord_links", "accord_write_history_rows",
-                 "accord_last_pass_timestamp_seconds"):
+                 "accord_last_pass_timestamp_seconds", "accord_api_calls_24h", "accord_propagation_lag_seconds"):
         check(name in fams, "/metrics lacks " + name)
     val = lambda fam, **labels: sum(s.value for s in fams[fam].samples
                                     if all(s.labels.get(k) == v for k, v in labels.items()) and not s.name.endswith("_created"))
@@ -191,7 +191,8 @@ def mounted(data, procs, profile):
     if not base:
         check(False, "accord status --prefix did not start: " + out)
         return
-    origin = base.rstrip("/")
+    check(base.endswith(prefix + "/"), "--prefix: accord status prints the address with the prefix: " + base)
+    origin = re.match(r"http://[^/]+", base).group(0)
     check(get(origin + "/")[0] == 404, "--prefix: nothing at the root")
     status, _, headers = get(origin + prefix)
     check(status == 303 and headers.get("Location") == prefix + "/", "--prefix: PREFIX redirects to PREFIX/")
@@ -239,7 +240,8 @@ def main():
         if not base:
             print("FAIL: accord status did not start:", out)
             return 1
-        page(base, "/", "overview", ['id="health"', 'data-sync="people"', 'id="passes"', "<time"], profile)
+        page(base, "/", "overview", ['id="health"', 'data-sync="people"', 'id="passes"', "<time", 'id="budget"',
+                                      'class="lag"'], profile)
         errors = page(base, "/errors", "errors", ['id="cat-PropertyValues"', "INVALID_OPTION", 'name="csrf"'], profile)
         page(base, "/drift", "drift", ['id="drift"', "one_way", "blank_ignore", "dont_sync", "out_of_scope",
                                        "pending"], profile)
