@@ -149,11 +149,48 @@ def usage_errors(tmp):
     check(r.returncode == 2 and "--log-format must be text or json" in r.stderr, "a bad --log-format is refused")
 
 
+def postgres_state(tmp):
+    """A postgresql:// state named with a password (the throwaway cluster trusts local
+    connections, so it connects): `accord status` shows it redacted on its first line, in the
+    page's footnote and in the JSON log."""
+    cluster = os.environ.get("PG_CLUSTER", os.path.join(os.path.dirname(ACCORD), "tests", "pg_cluster"))
+    if not os.path.exists(cluster):
+        print("skip: no pg_cluster for the postgresql:// state")
+        return
+    pg = subprocess.Popen([cluster], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = pg.stdout.readline().strip()
+        if not url:
+            print("skip: no PostgreSQL cluster: " + pg.stderr.read().strip()[:200])
+            return
+        url = url.replace("postgresql://accord@", "postgresql://accord:%s@" % PG_PASSWORD)
+        data = os.path.join(tmp, "pgdata")
+        subprocess.run(["cp", "-r", os.path.join(HERE, "data"), data], check=True)
+        r = subprocess.run([ACCORD, "run", os.path.join(HERE, "rules"), "--data", data, "--state", url],
+                           capture_output=True, text=True, timeout=120, cwd=SRC)
+        check(r.returncode in (0, 1), "a pass into a postgresql:// state: " + r.stderr[-200:])
+        for fmt in ("text", "json"):
+            p = subprocess.Popen([ACCORD, "status", "--state", url, "--listen", "127.0.0.1:0", "--log-format", fmt],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            first = (p.stdout if fmt == "text" else p.stderr).readline()
+            base = re.search(r"(http://[^\s\"]+/)", first)
+            page = urllib.request.urlopen(base.group(1), timeout=30).read().decode() if base else ""
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=20)
+            check("accord:***@" in first and "accord:***@" in page,
+                  f"status ({fmt} log): the state is named redacted on the first line and the page")
+            no_secret(f"status of a postgresql:// state ({fmt} log)", first + page + out + err)
+    finally:
+        pg.stdin.close()
+        pg.wait(60)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="accord-log-")
     state = watch_run(tmp)
     status(state)
     usage_errors(tmp)
+    postgres_state(tmp)
     print("%d failures" % len(failures))
     return 1 if failures else 0
 
