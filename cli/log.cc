@@ -11,6 +11,7 @@ namespace accord::cli::log {
 namespace {
 
 bool g_json = false;
+std::string g_verb = "accord";
 std::mutex g_mu;
 
 const char* LevelName(Level l) {
@@ -40,10 +41,12 @@ bool Apply(const std::string& format, std::string_view verb) {
     return false;
   }
   g_json = format == "json";
+  g_verb = std::string(verb);
   return true;
 }
 
 bool Json() { return g_json; }
+std::string_view Verb() { return g_verb; }
 
 nlohmann::json Line(int64_t now_ms, Level level, std::string_view verb, std::string_view msg,
                     const nlohmann::json& fields) {

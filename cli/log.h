@@ -24,7 +24,8 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 // stderr, for anything else). The format is process-wide.
 void AddOption(CLI::App* cmd, std::string& format);
 bool Apply(const std::string& format, std::string_view verb);
-bool Json();  // --log-format json is in force
+bool Json();              // --log-format json is in force
+std::string_view Verb();  // the verb Apply was given ("accord" before)
 
 // One line. Text: "accord VERB: [warning: ]msg" on stderr (fields are not shown: a text
 // caller says what it needs in msg). JSON: the object above. Thread-safe; each line is

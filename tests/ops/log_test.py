@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`--log-format json` (issue 19): one JSON object per line, nothing secret.
 
-1. `accord run --watch --listen --log-format json` against `accord sandbox`, with the
+1. `accord run --watch --listen --verbose --log-format json` against `accord sandbox`, with the
    HubSpot token, the Salesforce refresh token and the HubSpot app secret in the
    environment, through passes that write (an edit between them): every line of stdout
    and stderr is a JSON object with time (RFC 3339, UTC), level, verb and msg; the passes
@@ -80,7 +80,7 @@ def watch_run(tmp):
     try:
         p = subprocess.Popen([ACCORD, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state", state,
                               "--watch", "--interval", "0.3", "--budget", "off", "--listen", "127.0.0.1:0",
-                              "--log-format", "json"], env=env, stdout=out, stderr=err)
+                              "--log-format", "json", "--verbose"], env=env, stdout=out, stderr=err)
         passes = lambda: open(err.name).read().count('"msg":"pass"')
         deadline = time.time() + 60
         while passes() < 1 and time.time() < deadline:
@@ -106,6 +106,8 @@ def watch_run(tmp):
     check(any(x["msg"].startswith("listening for HubSpot webhooks") and "listen" in x for x in lines),
           "run: the webhook listener's line")
     check(any(x["msg"] == "next reconciliation pass" and "interval_s" in x for x in lines), "run: the pacing line")
+    check(any(x["msg"] == "http" and x["level"] == "DEBUG" and re.match(r"(GET|POST|PATCH) /\S* -> \d+", x.get("exchange", ""))
+              for x in lines), "run --verbose: an http line per exchange")
     no_secret("run", stdout + stderr)
     return state
 
