@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/status.h"
@@ -58,8 +61,6 @@ struct ApiBudgetView {
   int64_t Allowance() const;
   int64_t AllowanceLeft() const;
 };
-// "salesforce" and "hubspot" from the runs (newest first).
-std::map<std::string, ApiBudgetView> ApiBudgets(const std::vector<store::StateStore::RunRecord>& runs, int64_t now_ms);
 
 // A sync's propagation lag (sync::PassReport::lag_ms) summed over passes from the run history.
 struct LagView {
@@ -74,8 +75,32 @@ struct LagView {
 // Per sync: the lags of the newest `passes` passes that recorded one for it (0: every pass).
 std::map<std::string, LagView> Lags(const std::vector<store::StateStore::RunRecord>& runs, size_t passes);
 
+// The run history folded into the figures of /metrics and the overview's API budget. Fold reads
+// only the runs added since the last call (a run still running is read again until it has
+// finished), so a fold kept between requests costs what is new, not the whole history.
+struct RunTotals {
+  int64_t last_id = 0;                                             // the runs up to it are read
+  std::set<int64_t> running;                                       // read again while unfinished
+  std::map<std::string, int64_t> passes;                           // finished passes by status (ok, failed)
+  std::map<std::pair<std::string, std::string>, int64_t> written;  // (sync, created|updated|deleted)
+  std::map<std::string, int64_t> conflicts;                        // by sync
+  std::map<std::string, int64_t> errors;                           // by category
+  std::map<std::pair<std::string, std::string>, int64_t> calls;    // (system, read|write)
+  std::map<std::string, LagView> lags;                             // by sync, every pass
+  int64_t last_started = 0, last_finished = 0;                     // the newest finished pass
+  std::deque<std::tuple<int64_t, int64_t, int64_t>> recent;        // (started, Salesforce calls, HubSpot calls)
+  std::map<std::string, ApiBudgetView> budgets = {{"salesforce", {}}, {"hubspot", {}}};  // limits as last reported
+
+  void Fold(store::StateStore& s);
+  // Per system: the limits last reported and accord's calls in passes started since now - 24 h.
+  std::map<std::string, ApiBudgetView> Budgets(int64_t now_ms);
+
+ private:
+  void Add(const store::StateStore::RunRecord& r);
+};
+
 // The state in the Prometheus text format (cli/status.cc, /metrics): counters summed over the
-// run history, gauges of the error log, links and write history now.
-std::string MetricsText(store::StateStore& s);
+// run history (`totals`, which it folds first), gauges of the error log, links and write history now.
+std::string MetricsText(store::StateStore& s, RunTotals& totals);
 
 }  // namespace accord::cli

@@ -46,8 +46,6 @@ struct StatusArgs : DataArgs {
   std::string listen = "127.0.0.1:8080", token, engine = "auto", prefix, log_format = "text";
 };
 
-constexpr size_t kAllRuns = static_cast<size_t>(1) << 40;
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -86,7 +84,7 @@ void OnSignal(int) {
 // The Prometheus exposition of a state: counters summed over the run history (every pass
 // recorded), gauges of what is in the state now. A registry per scrape: the state, not this
 // process, holds the counts.
-std::string MetricsText(store::StateStore& s) {
+std::string MetricsText(store::StateStore& s, RunTotals& totals) {
   using namespace prometheus;
   auto registry = std::make_shared<Registry>();
   auto& passes = BuildCounter()
@@ -119,35 +117,18 @@ std::string MetricsText(store::StateStore& s) {
                             .Help("How long the last finished pass took")
                             .Register(*registry);
   auto& history = BuildGauge().Name("accord_write_history_rows").Help("Rows of the write history").Register(*registry);
-  auto num = [](const json& j, const char* k) {
-    return j.is_object() && j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
-  };
-  bool have_last = false;
-  std::vector<store::StateStore::RunRecord> runs = s.Runs(kAllRuns);
-  for (const auto& r : runs) {
-    if (r.finished_at == 0) continue;
-    passes.Add({{"status", r.status == "ok" ? "ok" : "failed"}}).Increment();
-    if (!have_last) {
-      last.Add({}).Set(static_cast<double>(r.finished_at) / 1000.0);
-      last_duration.Add({}).Set(static_cast<double>(r.finished_at - r.started_at) / 1000.0);
-      have_last = true;
-    }
-    json st = json::parse(r.stats.empty() ? "{}" : r.stats, nullptr, false);
-    if (!st.is_object()) continue;
-    if (st.contains("syncs") && st["syncs"].is_object())
-      for (auto& [sync, v] : st["syncs"].items()) {
-        for (const char* kind : {"created", "updated", "deleted"})
-          written.Add({{"sync", sync}, {"kind", kind}}).Increment(num(v, kind));
-        conflicts.Add({{"sync", sync}}).Increment(num(v, "conflicts"));
-      }
-    if (st.contains("errors_by_category") && st["errors_by_category"].is_object())
-      for (auto& [cat, n] : st["errors_by_category"].items())
-        if (n.is_number()) pass_errors.Add({{"category", cat}}).Increment(n.get<double>());
-    if (st.contains("api_calls") && st["api_calls"].is_object())
-      for (auto& [sys, c] : st["api_calls"].items())
-        for (const char* kind : {"reads", "writes"})
-          api.Add({{"system", sys}, {"kind", std::string(kind, std::strlen(kind) - 1)}}).Increment(num(c, kind));
+  totals.Fold(s);
+  for (const auto& [status, n] : totals.passes) passes.Add({{"status", status}}).Increment(static_cast<double>(n));
+  if (totals.last_finished) {
+    last.Add({}).Set(static_cast<double>(totals.last_finished) / 1000.0);
+    last_duration.Add({}).Set(static_cast<double>(totals.last_finished - totals.last_started) / 1000.0);
   }
+  for (const auto& [key, n] : totals.written)
+    written.Add({{"sync", key.first}, {"kind", key.second}}).Increment(static_cast<double>(n));
+  for (const auto& [sync, n] : totals.conflicts) conflicts.Add({{"sync", sync}}).Increment(static_cast<double>(n));
+  for (const auto& [cat, n] : totals.errors) pass_errors.Add({{"category", cat}}).Increment(static_cast<double>(n));
+  for (const auto& [key, n] : totals.calls)
+    api.Add({{"system", key.first}, {"kind", key.second}}).Increment(static_cast<double>(n));
   std::map<std::string, double> cats;
   for (const auto& e : s.Errors("")) cats[e.category] += 1;
   for (const auto& [cat, n] : cats) waiting.Add({{"category", cat}}).Set(n);
@@ -162,7 +143,7 @@ std::string MetricsText(store::StateStore& s) {
                   .Register(*registry);
   Histogram::BucketBoundaries bounds;
   for (int64_t ms : sync::kLagBucketsMs) bounds.push_back(static_cast<double>(ms) / 1000.0);
-  for (const auto& [sync, l] : Lags(runs, 0)) {
+  for (const auto& [sync, l] : totals.lags) {
     std::vector<double> counts(l.buckets.begin(), l.buckets.end());
     lag.Add({{"sync", sync}}, bounds).ObserveMultiple(counts, static_cast<double>(l.sum_ms) / 1000.0);
   }
@@ -178,7 +159,7 @@ std::string MetricsText(store::StateStore& s) {
   auto& allowance_left =
       gauge("accord_api_budget_remaining", "accord's daily allowance left after its calls in the last 24 hours");
   const int64_t now = NowMs();
-  for (const auto& [system, v] : ApiBudgets(s.Runs(kAllRuns, now - 86400000), now)) {
+  for (const auto& [system, v] : totals.Budgets(now)) {
     const Labels at = {{"system", system}};
     calls_24h.Add(at).Set(static_cast<double>(v.calls_24h));
     if (v.limits.daily_max >= 0) daily_max.Add(at).Set(static_cast<double>(v.limits.daily_max));
@@ -258,7 +239,8 @@ base::Status MountStatusPages(httplib::Server& server, const std::string& prefix
     o.errors = st->store->Errors("");
     o.notes = st->store->Notes("");
     o.history_rows = st->store->HistoryRows();
-    o.budgets = ApiBudgets(st->store->Runs(kAllRuns, o.now_ms - 86400000), o.now_ms);
+    st->totals.Fold(*st->store);
+    o.budgets = st->totals.Budgets(o.now_ms);
     o.lags = Lags(o.runs, web::kLagPasses);
     html(res, web::OverviewPage(o));
   });
@@ -331,7 +313,7 @@ base::Status MountStatusPages(httplib::Server& server, const std::string& prefix
   server.Get(at + "/metrics", [st](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(st->mu);
     SecurityHeaders(res);
-    res.set_content(MetricsText(*st->store), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(MetricsText(*st->store, st->totals), "text/plain; version=0.0.4; charset=utf-8");
   });
   server.Get(at + "/static/ops.js", [](const httplib::Request&, httplib::Response& res) {
     SecurityHeaders(res);
