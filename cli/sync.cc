@@ -257,7 +257,7 @@ json PassLog(const sync::PassReport& r, double secs, const char* kind) {
   f["duration_s"] = secs;
   f["errors_waiting"] = r.errors_waiting;
   for (const auto& [name, lags] : r.lag_ms) {
-    if (lags.empty()) continue;
+    if (lags.empty() || !r.per_sync.count(name)) continue;
     std::vector<int64_t> v = lags;
     std::sort(v.begin(), v.end());
     auto rank = [&](double q) { return v[std::max<size_t>(1, static_cast<size_t>(std::ceil(q * v.size()))) - 1]; };

@@ -563,7 +563,8 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
         if (o.budget_share[i] > 0) lim["budget_share"] = o.budget_share[i];
         if (!lim.empty()) stats["api_limits"][i == 0 ? "salesforce" : "hubspot"] = lim;
       }
-      for (auto& [name, lags] : r.lag_ms) stats["syncs"][name]["lag"] = LagStats(lags);
+      for (auto& [name, lags] : r.lag_ms)  // (lifecycle triggers' writes are no sync's: not shown)
+        if (r.per_sync.count(name)) stats["syncs"][name]["lag"] = LagStats(lags);
       stats["errors_by_category"] = r.errors_by_category;
       (void)store.FinishRun(run, r.ok ? "ok" : "failed", stats.dump());  // run history only; Commit below reports
     }

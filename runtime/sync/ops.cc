@@ -113,8 +113,9 @@ void Engine::Impl::NoteLag(const std::string& sync, int to, const PendingWrite& 
   if (bar == std::string::npos) return;
   std::string source = to == 0 ? pw.stamp.substr(bar + 1) : pw.stamp.substr(0, bar);
   if (source.empty()) return;
-  int64_t at = StampMs(source, nullptr);
-  if (at <= 0 || at < lag_since_ms) return;
+  int precision = 1;
+  int64_t at = StampMs(source, &precision);  // (Salesforce: whole seconds, floored)
+  if (at <= 0 || at + precision - 1 < lag_since_ms) return;
   report->lag_ms[sync].push_back(std::max<int64_t>(0, NowMs() - at));  // (a source clock ahead of ours: 0)
 }
 
