@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "base/strings.h"
+#include "cli/log.h"
 
 namespace accord::cli {
 
@@ -59,8 +60,13 @@ base::Status LoadCredentialsFile(const std::string& path, Source* src) {
     if (j.contains(section) && !j[section].is_object())
       return base::Status::Error(std::string("the credentials file's \"") + section + "\" must be an object");
   struct stat st {};
-  if (stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-    std::cerr << "accord: warning: the credentials file " << path << " is readable by other users; chmod 600 it\n";
+  if (stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+    std::string why = "the credentials file " + path + " is readable by other users; chmod 600 it";
+    if (log::Json())
+      log::Warn(log::Verb(), why, {{"credentials_file", path}});
+    else
+      std::cerr << "accord: warning: " << why << "\n";
+  }
   src->file = std::move(j);
   return base::Status::Ok();
 }
@@ -68,7 +74,13 @@ base::Status LoadCredentialsFile(const std::string& path, Source* src) {
 connectors::HttpOptions Http(const RemoteArgs& a) {
   connectors::HttpOptions h;
   h.cacert = a.cacert;
-  if (a.verbose) h.verbose = [](const std::string& line) { std::cerr << "http: " << line << "\n"; };
+  if (a.verbose)
+    h.verbose = [](const std::string& line) {
+      if (log::Json())
+        log::Write(log::Level::kDebug, log::Verb(), "http", {{"exchange", line}});
+      else
+        std::cerr << "http: " << line << "\n";
+    };
   return h;
 }
 

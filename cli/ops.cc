@@ -5,8 +5,10 @@
 #include "cli/ops.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -310,6 +312,148 @@ int RunWhy(const WhyArgs& a) {
 }
 
 }  // namespace
+
+int64_t ApiBudgetView::DailyLeft() const {
+  return limits.daily_max >= 0 && limits.daily_used >= 0 ? std::max<int64_t>(0, limits.daily_max - limits.daily_used)
+                                                         : -1;
+}
+
+int64_t ApiBudgetView::Allowance() const {
+  return share > 0 && limits.daily_max > 0 ? std::llround(share * static_cast<double>(limits.daily_max)) : -1;
+}
+
+int64_t ApiBudgetView::AllowanceLeft() const {
+  return Allowance() < 0 ? -1 : std::max<int64_t>(0, Allowance() - calls_24h);
+}
+
+namespace {
+
+int64_t Int(const json& j, const char* key, int64_t otherwise) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : otherwise;
+}
+
+json Stats(const store::StateStore::RunRecord& r) {
+  json s = json::parse(r.stats.empty() ? "{}" : r.stats, nullptr, false);
+  return s.is_object() ? s : json::object();
+}
+
+}  // namespace
+
+double LagView::Quantile(double q) const {
+  if (n <= 0) return -1;
+  const double rank = q * static_cast<double>(n);
+  int64_t below = 0;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (static_cast<double>(below + buckets[i]) < rank || buckets[i] == 0) {
+      below += buckets[i];
+      continue;
+    }
+    const size_t bounded = std::size(sync::kLagBucketsMs);
+    double hi = std::min(i < bounded ? static_cast<double>(sync::kLagBucketsMs[i]) : static_cast<double>(max_ms),
+                         static_cast<double>(max_ms));
+    double lo = std::min(
+        hi, std::max(i == 0 ? 0.0 : static_cast<double>(sync::kLagBucketsMs[i - 1]), static_cast<double>(min_ms)));
+    return lo + (hi - lo) * std::max(0.0, rank - static_cast<double>(below)) / static_cast<double>(buckets[i]);
+  }
+  return static_cast<double>(max_ms);
+}
+
+namespace {
+
+// A pass's lag of one sync (its run stats' "lag") added to `l`.
+void AddLag(LagView& l, const json& lag) {
+  if (!lag.is_object() || !lag.contains("buckets") || !lag["buckets"].is_array() ||
+      lag["buckets"].size() != std::size(sync::kLagBucketsMs) + 1)
+    return;
+  l.buckets.resize(std::size(sync::kLagBucketsMs) + 1, 0);
+  for (size_t i = 0; i < l.buckets.size(); ++i)
+    l.buckets[i] += lag["buckets"][i].is_number() ? lag["buckets"][i].get<int64_t>() : 0;
+  l.n += Int(lag, "n", 0);
+  l.sum_ms += Int(lag, "sum_ms", 0);
+  l.min_ms = l.passes ? std::min(l.min_ms, Int(lag, "min_ms", 0)) : Int(lag, "min_ms", 0);
+  l.max_ms = std::max(l.max_ms, Int(lag, "max_ms", 0));
+  ++l.passes;
+}
+
+}  // namespace
+
+std::map<std::string, LagView> Lags(const std::vector<store::StateStore::RunRecord>& runs, size_t passes) {
+  std::map<std::string, LagView> out;
+  for (const auto& r : runs) {
+    json s = Stats(r);
+    if (!s.contains("syncs") || !s["syncs"].is_object()) continue;
+    for (auto& [sync, v] : s["syncs"].items())
+      if (v.is_object() && v.contains("lag") && (!passes || static_cast<size_t>(out[sync].passes) < passes))
+        AddLag(out[sync], v["lag"]);
+  }
+  for (auto it = out.begin(); it != out.end();) it = it->second.passes ? std::next(it) : out.erase(it);
+  return out;
+}
+
+void RunTotals::Fold(store::StateStore& s) {
+  // the runs that were running at the last fold, one by one, then every run after the last one read
+  for (auto it = running.begin(); it != running.end();) {
+    bool finished = false;
+    s.ForEachRun(*it - 1, [&](const store::StateStore::RunRecord& r) {
+      if (r.id == *it && r.finished_at != 0) Add(r), finished = true;
+      return false;
+    });
+    it = finished ? running.erase(it) : std::next(it);
+  }
+  s.ForEachRun(last_id, [&](const store::StateStore::RunRecord& r) {
+    last_id = r.id;
+    if (r.finished_at == 0)
+      running.insert(r.id);
+    else
+      Add(r);
+    return true;
+  });
+}
+
+void RunTotals::Add(const store::StateStore::RunRecord& r) {
+  ++passes[r.status == "ok" ? "ok" : "failed"];
+  if (r.finished_at > last_finished) last_started = r.started_at, last_finished = r.finished_at;
+  json st = Stats(r);
+  if (st.contains("syncs") && st["syncs"].is_object())
+    for (auto& [sync, v] : st["syncs"].items()) {
+      for (const char* kind : {"created", "updated", "deleted"}) written[{sync, kind}] += Int(v, kind, 0);
+      conflicts[sync] += Int(v, "conflicts", 0);
+      if (v.is_object() && v.contains("lag")) AddLag(lags[sync], v["lag"]);
+    }
+  if (st.contains("errors_by_category") && st["errors_by_category"].is_object())
+    for (auto& [cat, n] : st["errors_by_category"].items())
+      if (n.is_number()) errors[cat] += n.get<int64_t>();
+  int64_t total[2] = {0, 0};
+  int i = 0;
+  for (const char* system : {"salesforce", "hubspot"}) {
+    const json& c = st.contains("api_calls") && st["api_calls"].contains(system) ? st["api_calls"][system] : json();
+    calls[{system, "read"}] += Int(c, "reads", 0);
+    calls[{system, "write"}] += Int(c, "writes", 0);
+    total[i++] = Int(c, "reads", 0) + Int(c, "writes", 0);
+    if (!st.contains("api_limits") || !st["api_limits"].contains(system)) continue;
+    ApiBudgetView& v = budgets[system];
+    if (r.finished_at < v.reported_at) continue;  // (a run that finished late: an older report)
+    const json& l = st["api_limits"][system];
+    v.reported_at = r.finished_at;
+    v.limits.daily_max = Int(l, "daily_max", -1);
+    v.limits.daily_used = Int(l, "daily_used", -1);
+    v.limits.burst_max = Int(l, "burst_max", -1);
+    v.limits.burst_remaining = Int(l, "burst_remaining", -1);
+    v.limits.burst_window_ms = Int(l, "burst_window_ms", -1);
+    v.share = l.contains("budget_share") && l["budget_share"].is_number() ? l["budget_share"].get<double>() : 0;
+  }
+  recent.emplace_back(r.started_at, total[0], total[1]);
+}
+
+std::map<std::string, ApiBudgetView> RunTotals::Budgets(int64_t now_ms) {
+  const int64_t since = now_ms - 86400000;
+  while (!recent.empty() && std::get<0>(recent.front()) < since) recent.pop_front();
+  std::map<std::string, ApiBudgetView> out = budgets;
+  for (auto& [system, v] : out) v.calls_24h = 0;
+  for (const auto& [started, sf, hs] : recent)
+    if (started >= since) out["salesforce"].calls_24h += sf, out["hubspot"].calls_24h += hs;
+  return out;
+}
 
 void RegisterOps(CLI::App& app, int& exit_code) {
   auto dargs = std::make_shared<DriftArgs>();

@@ -10,6 +10,7 @@
 #include <httplib.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "cli/log.h"
 #include "cli/ops.h"
 #include "cli/pass.h"
 #include "cli/status_pages.h"
@@ -41,7 +43,7 @@ using nlohmann::json;
 
 struct StatusArgs : DataArgs {
   std::vector<std::string> paths;
-  std::string listen = "127.0.0.1:8080", token, engine = "auto", prefix;
+  std::string listen = "127.0.0.1:8080", token, engine = "auto", prefix, log_format = "text";
 };
 
 int64_t NowMs() {
@@ -82,7 +84,7 @@ void OnSignal(int) {
 // The Prometheus exposition of a state: counters summed over the run history (every pass
 // recorded), gauges of what is in the state now. A registry per scrape: the state, not this
 // process, holds the counts.
-std::string MetricsText(store::StateStore& s) {
+std::string MetricsText(store::StateStore& s, RunTotals& totals) {
   using namespace prometheus;
   auto registry = std::make_shared<Registry>();
   auto& passes = BuildCounter()
@@ -115,40 +117,57 @@ std::string MetricsText(store::StateStore& s) {
                             .Help("How long the last finished pass took")
                             .Register(*registry);
   auto& history = BuildGauge().Name("accord_write_history_rows").Help("Rows of the write history").Register(*registry);
-  auto num = [](const json& j, const char* k) {
-    return j.is_object() && j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
-  };
-  bool have_last = false;
-  for (const auto& r : s.Runs(static_cast<size_t>(1) << 40)) {
-    if (r.finished_at == 0) continue;
-    passes.Add({{"status", r.status == "ok" ? "ok" : "failed"}}).Increment();
-    if (!have_last) {
-      last.Add({}).Set(static_cast<double>(r.finished_at) / 1000.0);
-      last_duration.Add({}).Set(static_cast<double>(r.finished_at - r.started_at) / 1000.0);
-      have_last = true;
-    }
-    json st = json::parse(r.stats.empty() ? "{}" : r.stats, nullptr, false);
-    if (!st.is_object()) continue;
-    if (st.contains("syncs") && st["syncs"].is_object())
-      for (auto& [sync, v] : st["syncs"].items()) {
-        for (const char* kind : {"created", "updated", "deleted"})
-          written.Add({{"sync", sync}, {"kind", kind}}).Increment(num(v, kind));
-        conflicts.Add({{"sync", sync}}).Increment(num(v, "conflicts"));
-      }
-    if (st.contains("errors_by_category") && st["errors_by_category"].is_object())
-      for (auto& [cat, n] : st["errors_by_category"].items())
-        if (n.is_number()) pass_errors.Add({{"category", cat}}).Increment(n.get<double>());
-    if (st.contains("api_calls") && st["api_calls"].is_object())
-      for (auto& [sys, c] : st["api_calls"].items())
-        for (const char* kind : {"reads", "writes"})
-          api.Add({{"system", sys}, {"kind", std::string(kind, std::strlen(kind) - 1)}}).Increment(num(c, kind));
+  totals.Fold(s);
+  for (const auto& [status, n] : totals.passes) passes.Add({{"status", status}}).Increment(static_cast<double>(n));
+  if (totals.last_finished) {
+    last.Add({}).Set(static_cast<double>(totals.last_finished) / 1000.0);
+    last_duration.Add({}).Set(static_cast<double>(totals.last_finished - totals.last_started) / 1000.0);
   }
+  for (const auto& [key, n] : totals.written)
+    written.Add({{"sync", key.first}, {"kind", key.second}}).Increment(static_cast<double>(n));
+  for (const auto& [sync, n] : totals.conflicts) conflicts.Add({{"sync", sync}}).Increment(static_cast<double>(n));
+  for (const auto& [cat, n] : totals.errors) pass_errors.Add({{"category", cat}}).Increment(static_cast<double>(n));
+  for (const auto& [key, n] : totals.calls)
+    api.Add({{"system", key.first}, {"kind", key.second}}).Increment(static_cast<double>(n));
   std::map<std::string, double> cats;
   for (const auto& e : s.Errors("")) cats[e.category] += 1;
   for (const auto& [cat, n] : cats) waiting.Add({{"category", cat}}).Set(n);
   for (const auto& [sync, state, n] : s.LinkCounts())
     links.Add({{"sync", sync}, {"state", std::string(store::LinkStateName(state))}}).Set(static_cast<double>(n));
   history.Add({}).Set(static_cast<double>(s.HistoryRows()));
+
+  // propagation lag: the passes' histograms summed (their buckets are sync::kLagBucketsMs)
+  auto& lag = BuildHistogram()
+                  .Name("accord_propagation_lag_seconds")
+                  .Help("From a change's time in its source system to accord's acknowledged write of it, by sync")
+                  .Register(*registry);
+  Histogram::BucketBoundaries bounds;
+  for (int64_t ms : sync::kLagBucketsMs) bounds.push_back(static_cast<double>(ms) / 1000.0);
+  for (const auto& [sync, l] : totals.lags) {
+    std::vector<double> counts(l.buckets.begin(), l.buckets.end());
+    lag.Add({{"sync", sync}}, bounds).ObserveMultiple(counts, static_cast<double>(l.sum_ms) / 1000.0);
+  }
+  // the API budget per system: the limits the passes last recorded, accord's calls in the last 24 h
+  auto gauge = [&](const char* name, const char* help) -> Family<Gauge>& {
+    return BuildGauge().Name(name).Help(help).Register(*registry);
+  };
+  auto& calls_24h = gauge("accord_api_calls_24h", "API calls accord's passes made in the last 24 hours, by system");
+  auto& daily_max = gauge("accord_api_daily_limit", "The system's daily API limit as last reported");
+  auto& daily_left = gauge("accord_api_daily_remaining", "The system's daily API limit left as last reported");
+  auto& burst_left = gauge("accord_api_burst_remaining", "HubSpot's burst window: calls left as last reported");
+  auto& allowance = gauge("accord_api_budget_calls", "accord's daily allowance: the --budget share of the daily limit");
+  auto& allowance_left =
+      gauge("accord_api_budget_remaining", "accord's daily allowance left after its calls in the last 24 hours");
+  const int64_t now = NowMs();
+  for (const auto& [system, v] : totals.Budgets(now)) {
+    const Labels at = {{"system", system}};
+    calls_24h.Add(at).Set(static_cast<double>(v.calls_24h));
+    if (v.limits.daily_max >= 0) daily_max.Add(at).Set(static_cast<double>(v.limits.daily_max));
+    if (v.DailyLeft() >= 0) daily_left.Add(at).Set(static_cast<double>(v.DailyLeft()));
+    if (v.limits.burst_remaining >= 0) burst_left.Add(at).Set(static_cast<double>(v.limits.burst_remaining));
+    if (v.Allowance() >= 0) allowance.Add(at).Set(static_cast<double>(v.Allowance()));
+    if (v.AllowanceLeft() >= 0) allowance_left.Add(at).Set(static_cast<double>(v.AllowanceLeft()));
+  }
   return TextSerializer().Serialize(registry->Collect());
 }
 
@@ -220,6 +239,9 @@ base::Status MountStatusPages(httplib::Server& server, const std::string& prefix
     o.errors = st->store->Errors("");
     o.notes = st->store->Notes("");
     o.history_rows = st->store->HistoryRows();
+    st->totals.Fold(*st->store);
+    o.budgets = st->totals.Budgets(o.now_ms);
+    o.lags = Lags(o.runs, web::kLagPasses);
     html(res, web::OverviewPage(o));
   });
   server.Get(at + "/errors", [st, root, html](const httplib::Request& req, httplib::Response& res) {
@@ -291,7 +313,7 @@ base::Status MountStatusPages(httplib::Server& server, const std::string& prefix
   server.Get(at + "/metrics", [st](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(st->mu);
     SecurityHeaders(res);
-    res.set_content(MetricsText(*st->store), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(MetricsText(*st->store, st->totals), "text/plain; version=0.0.4; charset=utf-8");
   });
   server.Get(at + "/static/ops.js", [](const httplib::Request&, httplib::Response& res) {
     SecurityHeaders(res);
@@ -307,22 +329,23 @@ base::Status MountStatusPages(httplib::Server& server, const std::string& prefix
 namespace {
 
 int RunStatus(const StatusArgs& a) {
+  if (!log::Apply(a.log_format, "status")) return kUsage;
   size_t colon = a.listen.rfind(':');
   int port = colon == std::string::npos ? -1 : std::atoi(a.listen.c_str() + colon + 1);
   std::string host = colon == std::string::npos ? "" : a.listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || port < 0 || port > 65535) {
-    std::cerr << "accord status: --listen must be ADDR:PORT (e.g. 127.0.0.1:8080; port 0 picks a free one)\n";
+    log::Error("status", "--listen must be ADDR:PORT (e.g. 127.0.0.1:8080; port 0 picks a free one)");
     return kUsage;
   }
   std::string root = a.prefix;
   if (!NormalizeStatusPrefix(root)) {
-    std::cerr << "accord status: --prefix must be a path like /accord (letters, digits, . _ ~ - and /)\n";
+    log::Error("status", "--prefix must be a path like /accord (letters, digits, . _ ~ - and /)");
     return kUsage;
   }
   if (!IsLoopback(host) && a.token.empty()) {
-    std::cerr << "accord status: listening on " << host
-              << " (not loopback) needs --token TOKEN: the pages show record data and can requeue errors\n";
+    log::Error("status", "listening on " + host +
+                             " (not loopback) needs --token TOKEN: the pages show record data and can requeue errors");
     return kUsage;
   }
   std::string state = !a.state.empty()  ? a.state
@@ -337,11 +360,11 @@ int RunStatus(const StatusArgs& a) {
   data.state = state;
   if (!a.paths.empty()) {
     if (!jit::ParseEngineKind(a.engine, &kind)) {
-      std::cerr << "accord status: --engine must be interp, jit or auto\n";
+      log::Error("status", "--engine must be interp, jit or auto");
       return kUsage;
     }
     if (base::Status c = CheckDataArgs(data, "status"); !c) {
-      std::cerr << c.message << "\n";
+      log::Error("status", c.message.rfind("accord status: ", 0) == 0 ? c.message.substr(15) : c.message);
       return kUsage;
     }
     rules = std::make_unique<driver::RuleSet>();
@@ -349,14 +372,14 @@ int RunStatus(const StatusArgs& a) {
   }
 
   StatusSite site;
-  site.state = state;
+  site.state = store::RedactLocation(state);  // (a postgresql:// URL's password never reaches a page or a log)
   site.store = s.get();
   site.rules = rules.get();
   site.data = data;
   site.engine = kind;
   httplib::Server server;
   if (base::Status m = MountStatusPages(server, root, site); !m) {
-    std::cerr << "accord status: " << m.message << "\n";
+    log::Error("status", m.message);
     return kUsage;
   }
   server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
@@ -391,11 +414,19 @@ int RunStatus(const StatusArgs& a) {
 
   int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
-    std::cerr << "accord status: cannot listen on " << a.listen << " (is the port in use?)\n";
+    log::Error("status", "cannot listen on " + a.listen + " (is the port in use?)");
     return kUsage;
   }
   std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::cout << "accord status: http://" << shown << ":" << bound << "/  (state " << state << ")" << std::endl;
+  std::string url = "http://" + shown + ":" + std::to_string(bound) + root + "/";
+  if (log::Json())
+    log::Info("status", "serving " + url, {{"url", url}, {"state", site.state}});
+  else
+    std::cout << "accord status: " << url << "  (state " << site.state << ")" << std::endl;
+  if (log::Json())  // an access log: method, path (never the query: ?token= is in it), status, time taken
+    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      log::Info("status", "request", {{"method", req.method}, {"path", req.path}, {"status", res.status}});
+    });
   g_server = &server;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -414,6 +445,7 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", args->listen, "ADDR:PORT to serve on (default 127.0.0.1:8080; port 0: a free one)");
   cmd->add_option("--token", args->token, "required to listen on anything but loopback; every request carries it");
   cmd->add_option("--engine", args->engine, "interp, jit or auto (the drift page's pass)");
+  log::AddOption(cmd, args->log_format);
   cmd->add_option("--prefix", args->prefix, "serve the pages under this path (e.g. /accord, behind a reverse proxy)");
   cmd->footer(
       "Pages: / (the last passes per sync, links, errors by category), /errors (with retry), /record?system=&id= "

@@ -38,6 +38,7 @@ struct StatusSite {
   std::optional<DriftResult> drift;
   int64_t drift_at = 0;
   std::string drift_error;
+  RunTotals totals;  // the run history folded so far (/metrics, the overview's budget)
 };
 
 // A prefix as the routes take it: "" for the root, else "/a/b" (one leading slash, none at

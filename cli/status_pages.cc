@@ -108,6 +108,58 @@ std::string Filter(const std::string& table) {
          "\" placeholder=\"any text of a row\"></label></p>\n";
 }
 
+std::string Count(int64_t n) {
+  if (n < 0) return "<span class=\"null\">—</span>";
+  std::string d = std::to_string(n), o;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i && (d.size() - i) % 3 == 0) o += ',';
+    o += d[i];
+  }
+  return o;
+}
+
+// A pass's lag for a sync: "0.80 s / 1.20 s" (exact: the pass's own writes), or a dash.
+std::string PassLag(const json& sync) {
+  if (!sync.contains("lag") || Num(sync["lag"], "n") == 0) return "<span class=\"null\">—</span>";
+  return Duration(Num(sync["lag"], "p50_ms")) + " / " + Duration(Num(sync["lag"], "p99_ms"));
+}
+
+std::string LagLine(const Overview& o, const std::string& sync) {
+  auto it = o.lags.find(sync);
+  std::string b = "<p class=\"lag\" data-sync=\"" + Html(sync) + "\">Propagation lag: ";
+  if (it == o.lags.end() || it->second.n == 0)
+    return b + "no write of a change made since its previous pass yet.</p>\n";
+  const LagView& l = it->second;
+  auto secs = [](double ms) { return Duration(static_cast<int64_t>(ms + 0.5)); };
+  return b + "p50 <strong class=\"p50\">" + secs(l.Quantile(0.5)) + "</strong>, p99 <strong class=\"p99\">" +
+         secs(l.Quantile(0.99)) + "</strong>, max " + Duration(l.max_ms) + " over " + Count(l.n) +
+         " writes of the last " + std::to_string(l.passes) + (l.passes == 1 ? " pass" : " passes") +
+         " that wrote one.</p>\n";
+}
+
+std::string BudgetSection(const Overview& o) {
+  std::string b =
+      "<section id=\"budget\">\n<h2>API budget</h2>\n<table>\n<thead><tr><th>system</th><th>accord's calls, last 24 "
+      "h</th><th>daily limit used</th><th>daily limit left</th><th>burst left</th><th>accord's share</th>"
+      "<th>share left</th><th>reported</th></tr></thead>\n<tbody>\n";
+  for (const auto& [system, v] : o.budgets) {
+    const connectors::ApiLimits& l = v.limits;
+    char share[32] = "";
+    if (v.share > 0) std::snprintf(share, sizeof share, "%g%% = ", v.share * 100);
+    b += "<tr data-system=\"" + Html(system) + "\"><th scope=\"row\">" + Html(system) +
+         "</th><td class=\"num calls\">" + Count(v.calls_24h) + "</td><td class=\"num used\">" +
+         (l.daily_max >= 0 ? Count(l.daily_used) + " of " + Count(l.daily_max) : Count(-1)) +
+         "</td><td class=\"num left\">" + Count(v.DailyLeft()) + "</td><td class=\"num\">" +
+         (l.burst_max >= 0
+              ? Count(l.burst_remaining) + " of " + Count(l.burst_max) + " per " + Duration(l.burst_window_ms)
+              : Count(-1)) +
+         "</td><td class=\"num share\">" + (v.Allowance() >= 0 ? share + Count(v.Allowance()) : Count(-1)) +
+         "</td><td class=\"num share-left\">" + Count(v.AllowanceLeft()) + "</td><td>" + Time(v.reported_at) +
+         "</td></tr>\n";
+  }
+  return b + "</tbody>\n</table>\n</section>\n";
+}
+
 }  // namespace
 
 std::string OverviewPage(const Overview& o) {
@@ -151,6 +203,7 @@ std::string OverviewPage(const Overview& o) {
          (c[3] ? "<a href=\"" + o.root + "/errors\">" + std::to_string(c[3]) + "</a>" : "0") + "</td></tr>\n";
   if (syncs.empty()) b += "<tr><td colspan=\"5\">No link yet.</td></tr>\n";
   b += "</tbody>\n</table>\n</section>\n";
+  b += BudgetSection(o);
 
   // the last passes, per sync
   std::vector<std::pair<const store::StateStore::RunRecord*, json>> runs;
@@ -165,9 +218,11 @@ std::string OverviewPage(const Overview& o) {
   std::sort(names.begin(), names.end());
   const size_t kPerSync = 10;
   for (const std::string& name : names) {
-    b += "<section class=\"sync\" data-sync=\"" + Html(name) + "\">\n<h2>" + Html(name) +
-         ": the last passes</h2>\n<table class=\"passes\">\n<thead><tr><th>pass</th><th>when</th><th>duration</th>"
-         "<th>created</th><th>updated</th><th>conflicts</th><th>errors</th></tr></thead>\n<tbody>\n";
+    b += "<section class=\"sync\" data-sync=\"" + Html(name) + "\">\n<h2>" + Html(name) + ": the last passes</h2>\n" +
+         LagLine(o, name) +
+         "<table class=\"passes\">\n<thead><tr><th>pass</th><th>when</th><th>duration</th>"
+         "<th>created</th><th>updated</th><th>conflicts</th><th>errors</th><th>lag p50 / p99</th></tr></thead>\n"
+         "<tbody>\n";
     size_t shown = 0;
     for (const auto& [r, s] : runs) {
       if (shown == kPerSync) break;
@@ -175,7 +230,7 @@ std::string OverviewPage(const Overview& o) {
       ++shown;
       b += "<tr><td>#" + std::to_string(r->id) + "</td><td>" + Time(r->started_at) + "</td><td class=\"num\">" +
            (r->finished_at ? Duration(r->finished_at - r->started_at) : "running") + "</td>" + Cells(s["syncs"][name]) +
-           "</tr>\n";
+           "<td class=\"num lag\">" + PassLag(s["syncs"][name]) + "</td></tr>\n";
     }
     b += "</tbody>\n</table>\n</section>\n";
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -32,7 +33,10 @@ struct Overview {
   std::vector<std::tuple<std::string, store::LinkState, int64_t>> links;
   std::vector<store::SyncError> errors, notes;
   int64_t history_rows = 0;
+  std::map<std::string, ApiBudgetView> budgets;  // per system: ApiBudgets over the last 24 hours of runs
+  std::map<std::string, LagView> lags;           // per sync: Lags over its newest passes (kLagPasses)
 };
+inline constexpr size_t kLagPasses = 20;  // the overview's lag summary: a sync's newest passes with a lag
 
 std::string OverviewPage(const Overview& o);
 std::string ErrorsPage(const std::string& root, const std::vector<store::SyncError>& errors,

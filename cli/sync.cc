@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/connect.h"
 #include "cli/load.h"
+#include "cli/log.h"
 #include "cli/pass.h"
 #include "cli/push.h"
 #include "compiler/driver/driver.h"
@@ -110,6 +112,7 @@ struct PassArgs : DataArgs {
   bool cdc = false;        // --cdc: Salesforce Change Data Capture (push)
   JitCacheArgs jit_cache;
   int64_t history_days = 90, history_rows = 1000000;  // the write history's retention (`accord why`)
+  std::string log_format = "text";                    // --log-format text|json (cli/log.h)
 };
 
 // --listen ADDR:PORT (or PORT: 127.0.0.1).
@@ -246,18 +249,53 @@ void PrintPlan(const sync::PassReport& r, std::ostream& out) {
       << r.hubspot_calls.writes << " writes)\n";
 }
 
+// `--log-format json`: a pass as one log line's fields (the summary's figures, and the lag
+// of the pass's writes per sync).
+json PassLog(const sync::PassReport& r, double secs, const char* kind) {
+  json f = ReportJson(r, false);
+  f["kind"] = kind;
+  f["duration_s"] = secs;
+  f["errors_waiting"] = r.errors_waiting;
+  for (const auto& [name, lags] : r.lag_ms) {
+    if (lags.empty() || !r.per_sync.count(name)) continue;
+    std::vector<int64_t> v = lags;
+    std::sort(v.begin(), v.end());
+    auto rank = [&](double q) { return v[std::max<size_t>(1, static_cast<size_t>(std::ceil(q * v.size()))) - 1]; };
+    f["syncs"][name]["lag_ms"] = {{"n", v.size()}, {"p50", rank(0.5)}, {"p99", rank(0.99)}, {"max", v.back()}};
+  }
+  return f;
+}
+
+json LimitsJson(const connectors::ApiLimits& sf, const connectors::ApiLimits& hs) {
+  auto lim = [](const connectors::ApiLimits& l) {
+    return json{{"daily_max", l.daily_max},
+                {"daily_used", l.daily_used},
+                {"burst_max", l.burst_max},
+                {"burst_remaining", l.burst_remaining},
+                {"burst_window_ms", l.burst_window_ms}};
+  };
+  return {{"salesforce", lim(sf)}, {"hubspot", lim(hs)}};
+}
+
+// "accord run: x" -> "x" (messages made for the text log carry the prefix already)
+std::string Unprefixed(const std::string& message, const char* verb) {
+  std::string prefix = std::string("accord ") + verb + ": ";
+  return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+}
+
 int RunPassVerb(const PassArgs& a, bool dry_run) {
   const char* verb = dry_run ? "plan" : "run";
   int code = kOk;
+  if (!log::Apply(a.log_format, verb)) return kUsage;
   if (a.format != "text" && a.format != "json") {
-    std::cerr << "accord " << verb << ": --format must be text or json\n";
+    log::Error(verb, "--format must be text or json");
     return kUsage;
   }
   jit::EngineKind kind;
   if (!ParseEngine(a.engine, &kind, verb)) return kUsage;
   ApplyJitCacheOptions(a.jit_cache);
   if (base::Status s = CheckDataArgs(a, verb); !s) {
-    std::cerr << s.message << "\n";
+    log::Error(verb, Unprefixed(s.message, verb));
     return kUsage;
   }
   base::PhaseClock clock;  // --timings: the first pass's report includes loading and compiling the rules
@@ -267,7 +305,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   phase.emplace(a.timings ? &clock : nullptr, "open");
   PassSetup setup;
   if (base::Status s = OpenPass(a, dry_run, l->set.model, &setup); !s) {
-    std::cerr << "accord " << verb << ": " << s.message << "\n";
+    log::Error(verb, s.message);
     return kUsage;
   }
   const std::string& state = setup.state;
@@ -311,16 +349,16 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     std::string addr;
     int port = 0;
     if (!a.watch || dry_run || !a.remote.remote()) {
-      std::cerr << "accord " << verb << ": --listen needs --watch and the APIs (--salesforce URL --hubspot URL)\n";
+      log::Error(verb, "--listen needs --watch and the APIs (--salesforce URL --hubspot URL)");
       return kUsage;
     }
     if (!ParseListen(a.listen, &addr, &port)) {
-      std::cerr << "accord " << verb << ": --listen takes ADDR:PORT (e.g. 127.0.0.1:8787) or PORT\n";
+      log::Error(verb, "--listen takes ADDR:PORT (e.g. 127.0.0.1:8787) or PORT");
       return kUsage;
     }
     base::Result<std::string> secret = HubSpotAppSecret(a.remote);
     if (!secret) {
-      std::cerr << "accord " << verb << ": " << secret.status().message << "\n";
+      log::Error(verb, secret.status().message);
       return kUsage;
     }
     connectors::WebhookOptions wo;
@@ -328,10 +366,11 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     wo.public_url = a.public_url;
     receiver = std::make_unique<connectors::WebhookReceiver>(std::move(wo));
     if (base::Status ls = receiver->Listen(addr, port); !ls) {
-      std::cerr << "accord " << verb << ": " << ls.message << "\n";
+      log::Error(verb, ls.message);
       return kUsage;
     }
-    std::cerr << "accord " << verb << ": listening for HubSpot webhooks on " << addr << ":" << receiver->port() << "\n";
+    log::Info(verb, "listening for HubSpot webhooks on " + addr + ":" + std::to_string(receiver->port()),
+              {{"listen", addr + ":" + std::to_string(receiver->port())}});
   }
   // --cdc: Salesforce change events start targeted passes too; the replay id of each channel is
   // kept in the state store once its records are synced, and resumed after a restart
@@ -339,7 +378,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   if (a.cdc) {
     auto* salesforce = dynamic_cast<connectors::SalesforceConnector*>(sf.get());
     if (!a.watch || dry_run || !salesforce) {
-      std::cerr << "accord " << verb << ": --cdc needs --watch and the APIs (--salesforce URL --hubspot URL)\n";
+      log::Error(verb, "--cdc needs --watch and the APIs (--salesforce URL --hubspot URL)");
       return kUsage;
     }
     connectors::ChangeStreamOptions co;
@@ -365,10 +404,14 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   if (!a.budget.empty()) {
     base::Result<connectors::Budget> b = connectors::ParseBudget(a.budget);
     if (!b) {
-      std::cerr << "accord " << verb << ": " << b.status().message << "\n";
+      log::Error(verb, b.status().message);
       return kUsage;
     }
     budget = *b;
+  }
+  if (a.watch && a.remote.remote() && !budget.off) {  // the pacing's shares, for accord status
+    po.budget_share[0] = budget.salesforce;
+    po.budget_share[1] = budget.hubspot;
   }
   auto total_calls = [](const connectors::Connector& c) { return c.calls().reads + c.calls().writes; };
   int64_t cycle_start[2] = {0, 0};  // the calls made when the last reconciliation pass ended
@@ -381,26 +424,24 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (tty && po.progress) std::fprintf(stderr, "\r%70s\r", "");
     if (a.timings) {
-      std::cerr << base::FormatTimings(clock.timings());
+      if (log::Json())
+        log::Info(verb, "timings", {{"timings", base::FormatTimings(clock.timings())}});
+      else
+        std::cerr << base::FormatTimings(clock.timings());
       clock = base::PhaseClock();  // --watch: each pass its own
     }
-    for (const auto& w : engine.TakeWarnings()) std::cerr << "accord " << verb << ": warning: " << w << "\n";
+    for (const auto& w : engine.TakeWarnings()) log::Warn(verb, w);
     if (a.format == "json") {
       json j = ReportJson(r, po.keep_events);
-      if (a.remote.remote()) {
-        auto lim = [](const connectors::ApiLimits& l) {
-          return json{{"daily_max", l.daily_max},
-                      {"daily_used", l.daily_used},
-                      {"burst_max", l.burst_max},
-                      {"burst_remaining", l.burst_remaining},
-                      {"burst_window_ms", l.burst_window_ms}};
-        };
-        j["api_limits"] = {{"salesforce", lim(sf->limits())}, {"hubspot", lim(hs->limits())}};
-      }
+      if (a.remote.remote()) j["api_limits"] = LimitsJson(sf->limits(), hs->limits());
       std::cout << j.dump(dry_run ? 2 : -1) << "\n";
     } else if (dry_run) {
       PrintPlan(r, std::cout);
       PrintSummary(r, secs, std::cout);
+    } else if (log::Json()) {
+      json f = PassLog(r, secs, "reconciliation");
+      if (a.remote.remote()) f["api_limits"] = LimitsJson(sf->limits(), hs->limits());
+      log::Write(r.ok ? log::Level::kInfo : log::Level::kError, verb, "pass", f);
     } else {
       std::cout << (a.watch ? "pass:\n" : "");
       PrintSummary(r, secs, std::cout);
@@ -414,7 +455,9 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       connectors::Pace pace = connectors::PaceInterval(budget, a.interval, total_calls(*sf) - cycle_start[0],
                                                        sf->limits(), total_calls(*hs) - cycle_start[1], hs->limits());
       interval = pace.interval_s;
-      if (a.format == "text") {
+      if (log::Json() && a.format == "text") {
+        log::Info(verb, "next reconciliation pass", {{"interval_s", interval}, {"reason", pace.reason}});
+      } else if (a.format == "text") {
         char buf[160];
         std::snprintf(buf, sizeof buf, "next reconciliation pass in %.1f s (%s)\n", interval,
                       pace.reason == "interval" ? "--interval" : ("budget: " + pace.reason).c_str());
@@ -426,7 +469,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     first_pass = false;
     std::cout.flush();
     if (!r.ok) {
-      std::cerr << "accord " << verb << ": " << r.failure << "\n";
+      log::Error(verb, r.failure);
       // --watch outlives an unreachable API or a failed read: the next pass tries again
       if (!a.watch) return kUsage;
     }
@@ -448,14 +491,19 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       if (receiver) events = receiver->Wait(wait);
       if (cdc) {
         changes = cdc->Wait(wait);
-        if (std::string problem = cdc->TakeProblem(); !problem.empty())
-          std::cerr << "accord " << verb << ": " << problem << "\n";
+        if (std::string problem = cdc->TakeProblem(); !problem.empty()) log::Warn(verb, problem);
         std::vector<std::string> gaps = cdc->TakeGaps();
         if (!gaps.empty()) {
           // the kept replay id is past the retention window: read everything the usual way now
           for (const std::string& g : gaps)
-            std::cout << "change events: the kept replay id of " << g
-                      << " is past the retention window; a reconciliation pass reads the object instead\n";
+            if (log::Json())
+              log::Warn(verb,
+                        "change events: the kept replay id is past the retention window; a reconciliation "
+                        "pass reads the object instead",
+                        {{"channel", g}});
+            else
+              std::cout << "change events: the kept replay id of " << g
+                        << " is past the retention window; a reconciliation pass reads the object instead\n";
           std::cout.flush();
           break;
         }
@@ -472,36 +520,54 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       sf->SetReadScope(std::nullopt);
       hs->SetReadScope(std::nullopt);
       double psecs = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
-      for (const auto& w : engine.TakeWarnings()) std::cerr << "accord " << verb << ": warning: " << w << "\n";
+      for (const auto& w : engine.TakeWarnings()) log::Warn(verb, w);
       // the change events are synced: their replay ids are where a restart resumes
       if (pr.ok && !changes.empty()) {
         std::map<std::string, int64_t> last;
         for (const connectors::ChangeEvent& e : changes) last[e.channel] = std::max(last[e.channel], e.replay_id);
         for (const auto& [channel, id] : last)
           if (base::Status ms = store->PutMeta("cdc.replay." + channel, std::to_string(id)); !ms)
-            std::cerr << "accord " << verb << ": keeping the replay id: " << ms.message << "\n";
+            log::Error(verb, "keeping the replay id: " + ms.message);
       }
       size_t n = events.size() + changes.size();
       if (a.format == "json") {
         json j = ReportJson(pr, po.keep_events);
         j["push"] = {{"events", events.size()}, {"change_events", changes.size()}, {"records", plan.records}};
         std::cout << j.dump(-1) << "\n";
+      } else if (log::Json()) {
+        json f = PassLog(pr, psecs, "push");
+        f["push"] = {{"events", events.size()}, {"change_events", changes.size()}, {"records", plan.records}};
+        log::Write(pr.ok ? log::Level::kInfo : log::Level::kError, verb, "pass", f);
       } else {
         std::cout << "push pass: " << n << (n == 1 ? " event, " : " events, ") << plan.records
                   << (plan.records == 1 ? " record\n" : " records\n");
         PrintSummary(pr, psecs, std::cout);
       }
       std::cout.flush();
-      if (!pr.ok) std::cerr << "accord " << verb << ": " << pr.failure << "\n";
+      if (!pr.ok) log::Error(verb, pr.failure);
     }
-    if (a.format == "text" && receiver) {
+    if (a.format == "text" && receiver && log::Json()) {
+      const connectors::WebhookCounters& c = receiver->counters();
+      log::Info(verb, "push counters",
+                {{"events", c.events},
+                 {"requests", c.accepted},
+                 {"duplicates", c.duplicates},
+                 {"refused", c.refused()},
+                 {"unsigned", c.unsigned_},
+                 {"bad_signature", c.bad_signature},
+                 {"stale", c.stale},
+                 {"replayed", c.replayed},
+                 {"malformed", c.malformed}});
+    } else if (a.format == "text" && receiver) {
       PrintPushCounters(receiver->counters(), std::cout);
       std::cout.flush();
     }
   } while (!g_stop);
   if (receiver) receiver->Stop();
   if (cdc) cdc->Stop();
-  if (!dry_run && exit_code == kFindings && a.format == "text")
+  if (!dry_run && exit_code == kFindings && a.format == "text" && log::Json())
+    log::Info(verb, "errors wait in the error log: accord errors --state " + store::RedactLocation(state));
+  else if (!dry_run && exit_code == kFindings && a.format == "text")
     std::cout << "see the error log: accord errors --state " << store::RedactLocation(state) << "\n";
   return a.watch ? kOk : exit_code;
 }
@@ -521,23 +587,22 @@ std::unique_ptr<store::StateStore> OpenLog(const LogArgs& a, const char* verb) {
 
 std::unique_ptr<store::StateStore> OpenExistingState(const std::string& state, const char* verb) {
   if (state.empty()) {
-    std::cerr << "accord " << verb
-              << ": name the state (--state FILE or --state postgresql://...) or the data folder (--data DIR)\n";
+    log::Error(verb, "name the state (--state FILE or --state postgresql://...) or the data folder (--data DIR)");
     return nullptr;
   }
   base::Result<bool> exists = store::StateStore::Exists(state);
   if (!exists) {
-    std::cerr << "accord " << verb << ": " << exists.status().message << "\n";
+    log::Error(verb, exists.status().message);
     return nullptr;
   }
   if (!*exists) {
-    std::cerr << "accord " << verb << ": no state " << (store::IsPostgresLocation(state) ? "in " : "file ")
-              << store::RedactLocation(state) << " (has `accord run` run yet?)\n";
+    log::Error(verb, std::string("no state ") + (store::IsPostgresLocation(state) ? "in " : "file ") +
+                         store::RedactLocation(state) + " (has `accord run` run yet?)");
     return nullptr;
   }
   store::Status st;
   auto s = store::StateStore::Open(state, &st);
-  if (!s) std::cerr << "accord " << verb << ": " << st.message << "\n";
+  if (!s) log::Error(verb, st.message);
   return s;
 }
 
@@ -635,6 +700,7 @@ void AddPassOptions(CLI::App* cmd, PassArgs& a) {
   AddDataOptions(cmd, a);
   cmd->add_option("--engine", a.engine, "interp, jit or auto (default: auto)");
   cmd->add_option("--format", a.format, "text or json");
+  log::AddOption(cmd, a.log_format);
   cmd->add_flag("--timings", a.timings,
                 "print where each pass's time went (read, match, reconcile, write, state), its wall and CPU time and "
                 "the peak memory, to stderr");

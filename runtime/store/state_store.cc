@@ -987,21 +987,38 @@ int64_t StateStore::HistoryRows() {
   return s.Row() ? s.ColInt(0) : 0;
 }
 
-std::vector<StateStore::RunRecord> StateStore::Runs(size_t limit) {
-  Stmt s(*db_, "SELECT id, command, started_at, finished_at, status, stats FROM runs ORDER BY id DESC LIMIT ?1");
+namespace {
+
+// A row of `SELECT id, command, started_at, finished_at, status, stats FROM runs`.
+StateStore::RunRecord RunOf(Stmt& s) {
+  StateStore::RunRecord r;
+  r.id = s.ColInt(0);
+  r.command = s.Col(1);
+  r.started_at = s.ColInt(2);
+  r.finished_at = s.ColInt(3);
+  r.status = s.Col(4);
+  r.stats = s.Col(5);
+  return r;
+}
+
+}  // namespace
+
+std::vector<StateStore::RunRecord> StateStore::Runs(size_t limit, int64_t started_since) {
+  Stmt s(*db_,
+         "SELECT id, command, started_at, finished_at, status, stats FROM runs WHERE started_at >= ?2 ORDER BY id DESC "
+         "LIMIT ?1");
   s.Int(1, static_cast<int64_t>(limit));
+  s.Int(2, started_since);
   std::vector<RunRecord> out;
-  while (s.Row()) {
-    RunRecord r;
-    r.id = s.ColInt(0);
-    r.command = s.Col(1);
-    r.started_at = s.ColInt(2);
-    r.finished_at = s.ColInt(3);
-    r.status = s.Col(4);
-    r.stats = s.Col(5);
-    out.push_back(std::move(r));
-  }
+  while (s.Row()) out.push_back(RunOf(s));
   return out;
+}
+
+void StateStore::ForEachRun(int64_t after_id, const std::function<bool(const RunRecord&)>& f) {
+  Stmt s(*db_, "SELECT id, command, started_at, finished_at, status, stats FROM runs WHERE id > ?1 ORDER BY id");
+  s.Int(1, after_id);
+  while (s.Row())
+    if (!f(RunOf(s))) break;
 }
 
 std::vector<Link> StateStore::LinksOf(const std::string& system, const std::string& id) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -327,7 +328,11 @@ class StateStore {
     int64_t id = 0, started_at = 0, finished_at = 0;  // ms since the epoch (finished 0: not finished)
     std::string command, status, stats;               // stats: the pass's counts as JSON
   };
-  std::vector<RunRecord> Runs(size_t limit);  // newest first
+  // newest first; `started_since` (ms since the epoch): only the runs started then or later
+  std::vector<RunRecord> Runs(size_t limit, int64_t started_since = 0);
+  // The runs after `after_id`, oldest first, one at a time (`f` returns false to stop): a reader
+  // that keeps totals between calls reads only what is new.
+  void ForEachRun(int64_t after_id, const std::function<bool(const RunRecord&)>& f);
   // The links of a record in any sync (its id on `system`).
   std::vector<Link> LinksOf(const std::string& system, const std::string& id);
   // `accord status`'s retry: one entry of the error log is due now and no longer permanent.

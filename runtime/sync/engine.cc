@@ -500,6 +500,11 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
     Fail("state store: " + st.message);
     return r;
   }
+  {
+    std::vector<store::StateStore::RunRecord> prev =
+        o.dry_run ? std::vector<store::StateStore::RunRecord>{} : store.Runs(1);
+    lag_since_ms = prev.empty() ? 0 : prev[0].started_at;
+  }
   int64_t run = o.dry_run ? -1 : store.StartRun("pass");
   run_id = run;
   // new rules: every waiting error is due again
@@ -556,6 +561,21 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
           {"salesforce", {{"reads", r.salesforce_calls.reads}, {"writes", r.salesforce_calls.writes}}},
           {"hubspot", {{"reads", r.hubspot_calls.reads}, {"writes", r.hubspot_calls.writes}}}};
       stats["records_read"] = r.records_read;
+      // the API limits as the systems last reported them, and the share --budget declared
+      for (int i = 0; i < 2; ++i) {
+        const connectors::ApiLimits l = conn[i]->limits();
+        nlohmann::json lim = nlohmann::json::object();
+        for (auto [key, v] : {std::pair<const char*, int64_t>{"daily_max", l.daily_max},
+                              {"daily_used", l.daily_used},
+                              {"burst_max", l.burst_max},
+                              {"burst_remaining", l.burst_remaining},
+                              {"burst_window_ms", l.burst_window_ms}})
+          if (v >= 0) lim[key] = v;
+        if (o.budget_share[i] > 0) lim["budget_share"] = o.budget_share[i];
+        if (!lim.empty()) stats["api_limits"][i == 0 ? "salesforce" : "hubspot"] = lim;
+      }
+      for (auto& [name, lags] : r.lag_ms)  // (lifecycle triggers' writes are no sync's: not shown)
+        if (r.per_sync.count(name)) stats["syncs"][name]["lag"] = LagStats(lags);
       stats["errors_by_category"] = r.errors_by_category;
       (void)store.FinishRun(run, r.ok ? "ok" : "failed", stats.dump());  // run history only; Commit below reports
     }

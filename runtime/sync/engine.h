@@ -83,6 +83,11 @@ struct SyncStats {
           errors = 0;
 };
 
+// Propagation lag (issue 19, `accord status`, /metrics): the upper bounds, in ms, of the
+// histogram buckets a pass records per sync (a last, unbounded bucket follows them).
+inline constexpr int64_t kLagBucketsMs[] = {250,   500,    1000,   2500,   5000,    10000,   30000,
+                                            60000, 120000, 300000, 600000, 1800000, 3600000, 86400000};
+
 struct PassReport {
   std::vector<Event> events;  // in order
   std::map<std::string, SyncStats> per_sync;
@@ -91,7 +96,11 @@ struct PassReport {
   int64_t records_read = 0;
   int64_t read_errors = 0;     // records that could not be read (malformed lines, wrong shapes)
   int64_t errors_waiting = 0;  // entries in the error log once the pass is done (this pass's and earlier ones)
-  bool ok = true;              // false: the pass stopped (store or connector failure)
+  // Per sync, each acknowledged write's propagation lag in ms: from its source record's stamp
+  // (the change's time in the source system) to the target's acknowledgement. Only changes
+  // stamped since the previous pass began count (older ones are a backfill, e.g. a first pass).
+  std::map<std::string, std::vector<int64_t>> lag_ms;
+  bool ok = true;  // false: the pass stopped (store or connector failure)
   std::string failure;
   SyncStats Total() const;  // (unchanged pairs were not reconciled: both records unchanged since the last pass)
 };
@@ -138,6 +147,9 @@ struct PassOptions {
   // named here, whatever else the connectors return, and moves no cursor: the next pass
   // without it still sees every change since the last such pass (docs/sync.md "Push").
   const ChangedRecords* only = nullptr;
+  // `--watch` with budget pacing: the declared share of each system's daily API limit
+  // (Salesforce, HubSpot; 0: none declared), recorded in the run history for `accord status`.
+  double budget_share[2] = {0, 0};
 };
 
 // The compiled rules as the engine reads them (compiler/ir/rules.h: no AST).

@@ -202,6 +202,7 @@ struct Engine::Impl {
   // not log again is over (its problem would have been logged again), even beside a new one
   std::set<std::pair<std::string, std::string>> reconciled;
   int64_t pass_started_ms = 0;
+  int64_t lag_since_ms = 0;  // the previous pass's start: changes stamped since count toward the lag (0: none)
   ir::Frame frame;
   std::vector<rt::Value> slots[2], outs;
   // The newest modstamp of the record(s) being processed: an error logged now
@@ -418,7 +419,12 @@ struct Engine::Impl {
   // A pair the pass does not reconcile: waiting on its error-log entry, or out of scope.
   void DriftHeld(const SyncPlan& p, const store::Link& link, Record* rec[2]);
   void DriftOutOfScope(const SyncPlan& p, const store::Link& link, Record* rec[2], const bool in[2]);
-  // A write acknowledged by `to`'s system: a history row per field (none in a dry run).
+  // A write acknowledged by `to`'s system: its propagation lag into report->lag_ms, then a
+  // history row per field (neither in a dry run).
+  void NoteLag(const std::string& sync, int to, const PendingWrite& pw);
+  // A sync's lags of a pass (sorted here) as the run history keeps them: n, sum_ms, buckets
+  // (kLagBucketsMs), p50_ms, p99_ms, min_ms, max_ms.
+  static nlohmann::json LagStats(std::vector<int64_t>& lags);
   void RecordHistory(const std::string& sync, int to, const std::string& object, const PendingWrite& pw,
                      std::string_view kind, const std::string& sf_id, const std::string& hs_id);
   void PruneHistory();

@@ -1950,6 +1950,42 @@ TEST(SyncEngine, TheWriteHistoryKeepsItsRetention) {
   EXPECT_EQ(h.store->HistoryRows(), 0);
 }
 
+// Propagation lag (issue 19): a write's lag runs from its source record's stamp to the
+// acknowledgement, for changes stamped since the previous pass began; Salesforce stamps whole
+// seconds, so a change stamped in the second that pass began counts too.
+TEST(SyncEngine, APassRecordsThePropagationLagOfChangesSinceThePreviousPass) {
+  auto now = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  Harness h(kPeople);
+  h.PutContact("003L1", {{"LastName", "Lag"}, {"Email", "lag@example.com"}});
+  h.PutContact("003L2", {{"LastName", "Old"}, {"Email", "old@example.com"}});
+  PassReport first = h.Pass();
+  EXPECT_TRUE(first.lag_ms.empty()) << "a first pass is a backfill";
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const int64_t since = h.store->Runs(1).at(0).started_at;  // the previous pass's start
+  auto stamped = [&](const std::string& id, const char* title, int64_t at) {
+    h.EditContact(id, {{"Title", title}});
+    json j = *h.sf.Get("Contact", id);
+    j["SystemModstamp"] = IsoMillis(at);
+    h.sf.Put(h.Obj(System::kSalesforce, "Contact"), j);
+  };
+  const int64_t whole = since / 1000 * 1000;  // the second the previous pass began, as Salesforce stamps it
+  stamped("003L1", "Counted", whole);
+  stamped("003L2", "Backfill", whole - 5000);  // before the previous pass: not a lag
+  const int64_t before = now();
+  PassReport r = h.Pass();
+  const int64_t after = now();
+  ASSERT_EQ(r.lag_ms.count("people"), 1u);
+  ASSERT_EQ(r.lag_ms["people"].size(), 1u) << "one write counted, the backfill not";
+  EXPECT_GE(r.lag_ms["people"][0], before - whole);
+  EXPECT_LE(r.lag_ms["people"][0], after - whole);
+  json stats = json::parse(h.store->Runs(1).at(0).stats);
+  EXPECT_EQ(stats["syncs"]["people"]["lag"]["n"], 1);
+  EXPECT_EQ(stats["syncs"]["people"]["lag"]["p50_ms"], r.lag_ms["people"][0]);
+}
+
 TEST(SyncEngine, AStateStoreThatCannotTakeTheHistoryFailsThePass) {
   Harness h(kPeople);
   const std::string path = h.dir + "/state.db";

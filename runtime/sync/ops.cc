@@ -2,8 +2,12 @@
 // values still disagree, with the reason the engine does not write them
 // (`accord drift`, read off the reconcile's own decision through explain.h),
 // and the write history (`accord why`), recorded as the targets acknowledge
-// writes and pruned by age and count after every pass.
+// writes and pruned by age and count after every pass; the propagation lag of
+// those writes (`accord status`, /metrics).
 
+#include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "runtime/sync/engine_impl.h"
@@ -86,8 +90,38 @@ void Engine::Impl::DriftOutOfScope(const SyncPlan& p, const store::Link& link, R
   }
 }
 
+nlohmann::json Engine::Impl::LagStats(std::vector<int64_t>& lags) {
+  std::sort(lags.begin(), lags.end());
+  const size_t n = lags.size();
+  auto rank = [&](double q) { return lags[std::max<size_t>(1, static_cast<size_t>(std::ceil(q * n))) - 1]; };
+  std::vector<int64_t> buckets(std::size(kLagBucketsMs) + 1, 0);
+  int64_t sum = 0;
+  for (int64_t v : lags) {
+    sum += v;
+    ++buckets[std::lower_bound(std::begin(kLagBucketsMs), std::end(kLagBucketsMs), v) - std::begin(kLagBucketsMs)];
+  }
+  nlohmann::json j = {{"n", n}, {"sum_ms", sum}, {"buckets", buckets}};
+  if (n) j["p50_ms"] = rank(0.50), j["p99_ms"] = rank(0.99), j["min_ms"] = lags.front(), j["max_ms"] = lags.back();
+  return j;
+}
+
+// An acknowledged write's propagation lag: from its source record's stamp (the pair's stamp
+// as planned, "sf|hs") to now, when the change was made since the previous pass began.
+void Engine::Impl::NoteLag(const std::string& sync, int to, const PendingWrite& pw) {
+  if (opts->dry_run || lag_since_ms <= 0) return;
+  size_t bar = pw.stamp.find('|');
+  if (bar == std::string::npos) return;
+  std::string source = to == 0 ? pw.stamp.substr(bar + 1) : pw.stamp.substr(0, bar);
+  if (source.empty()) return;
+  int precision = 1;
+  int64_t at = StampMs(source, &precision);  // (Salesforce: whole seconds, floored)
+  if (at <= 0 || at + precision - 1 < lag_since_ms) return;
+  report->lag_ms[sync].push_back(std::max<int64_t>(0, NowMs() - at));  // (a source clock ahead of ours: 0)
+}
+
 void Engine::Impl::RecordHistory(const std::string& sync, int to, const std::string& object, const PendingWrite& pw,
                                  std::string_view kind, const std::string& sf_id, const std::string& hs_id) {
+  NoteLag(sync, to, pw);  // every acknowledged write passes here
   if (opts->dry_run || opts->history_days <= 0 || opts->history_rows <= 0) return;
   store::StateStore::HistoryEntry h;
   h.run = run_id;

@@ -152,7 +152,7 @@ def metrics(base, data):
     # (the parser names a counter family without its _total suffix)
     for name in ("accord_passes", "accord_records_written", "accord_conflicts", "accord_pass_errors",
                  "accord_api_calls", "accord_errors_waiting", "accord_links", "accord_write_history_rows",
-                 "accord_last_pass_timestamp_seconds"):
+                 "accord_last_pass_timestamp_seconds", "accord_api_calls_24h", "accord_propagation_lag_seconds"):
         check(name in fams, "/metrics lacks " + name)
     val = lambda fam, **labels: sum(s.value for s in fams[fam].samples
                                     if all(s.labels.get(k) == v for k, v in labels.items()) and not s.name.endswith("_created"))
@@ -169,6 +169,31 @@ def metrics(base, data):
     check(reads > 0 and val("accord_api_calls", system="hubspot", kind="read") == reads,
           "/metrics: %s HubSpot reads, the run history says %s" % (val("accord_api_calls", system="hubspot", kind="read"), reads))
     print("ok: /metrics parsed: %d families" % len(fams))
+
+
+
+def metrics_fold(base, data):
+    """accord status folds the run history between scrapes (only what is new is read): a run
+    still running is not counted, and is once it has finished; a pass run meanwhile is."""
+    import sqlite3
+    import time
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def passes_ok():
+        fams = {f.name: f for f in text_string_to_metric_families(get(base + "metrics")[1])}
+        return sum(x.value for x in fams["accord_passes"].samples if x.name == "accord_passes_total"
+                   and x.labels.get("status") == "ok")
+    before = passes_ok()
+    db = sqlite3.connect(os.path.join(data, "accord-state.db"), isolation_level=None)
+    now = int(time.time() * 1000)
+    run = db.execute("INSERT INTO runs (command, started_at) VALUES ('pass', ?) RETURNING id", (now,)).fetchone()[0]
+    check(passes_ok() == before, "/metrics: a run still running is not counted")
+    subprocess.run([ACCORD, "run", RULES, "--data", data], capture_output=True, timeout=120, cwd=ROOT)
+    check(passes_ok() == before + 1, "/metrics: a pass run since the last scrape is counted")
+    db.execute("UPDATE runs SET finished_at = ?, status = 'ok', stats = '{}' WHERE id = ?", (now + 5, run))
+    db.close()
+    check(passes_ok() == before + 2, "/metrics: the run counted once it finished")
+    check(passes_ok() == before + 2, "/metrics: and only once")
 
 
 def links(text):
@@ -191,7 +216,8 @@ def mounted(data, procs, profile):
     if not base:
         check(False, "accord status --prefix did not start: " + out)
         return
-    origin = base.rstrip("/")
+    check(base.endswith(prefix + "/"), "--prefix: accord status prints the address with the prefix: " + base)
+    origin = re.match(r"http://[^/]+", base).group(0)
     check(get(origin + "/")[0] == 404, "--prefix: nothing at the root")
     status, _, headers = get(origin + prefix)
     check(status == 303 and headers.get("Location") == prefix + "/", "--prefix: PREFIX redirects to PREFIX/")
@@ -239,7 +265,8 @@ def main():
         if not base:
             print("FAIL: accord status did not start:", out)
             return 1
-        page(base, "/", "overview", ['id="health"', 'data-sync="people"', 'id="passes"', "<time"], profile)
+        page(base, "/", "overview", ['id="health"', 'data-sync="people"', 'id="passes"', "<time", 'id="budget"',
+                                      'class="lag"'], profile)
         errors = page(base, "/errors", "errors", ['id="cat-PropertyValues"', "INVALID_OPTION", 'name="csrf"'], profile)
         page(base, "/drift", "drift", ['id="drift"', "one_way", "blank_ignore", "dont_sync", "out_of_scope",
                                        "pending"], profile)
@@ -247,6 +274,7 @@ def main():
              ['id="record"', 'id="history"', "two_way: only salesforce changed", "Augusta Ada"], profile)
         page(base, "/record?system=salesforce&id=0035g00000OpsAAA02", "record-escaped", ['id="history"'], profile)
         metrics(base, data)
+        metrics_fold(base, data)
         # the retry action: refused without the page's CSRF token, done with it
         status, _, _ = get(base + "retry", data=b"category=PropertyValues")
         check(status == 403, "POST /retry without a CSRF token: %s" % status)
