@@ -349,9 +349,12 @@ std::string ToPostgres(std::string_view sql, bool ddl) {
 
 std::unique_ptr<Connection> OpenPostgres(const std::string& url, Status* status) {
   std::string shown = RedactLocation(url);
-  // connect_timeout first: the URL's own setting, if any, overrides it
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* values[] = {"10", "accord", url.c_str(), nullptr};
+  // connect_timeout and options first: the URL's own settings, if any, override them. Custom
+  // plans always: a prepared statement's generic plan is chosen once, often while a pass's
+  // tables are still empty, and then scans them whole (record_keys by id IN (...) took ~60 ms
+  // a lookup; the 100k initial pass went from over 353 s to 234 s, docs/benchmarks.md).
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "options", "dbname", nullptr};
+  const char* values[] = {"10", "accord", "-c plan_cache_mode=force_custom_plan", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn || PQstatus(conn) != CONNECTION_OK) {
     std::string why = conn ? FirstLine(PQerrorMessage(conn)) : "out of memory";

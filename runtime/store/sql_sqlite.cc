@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "runtime/store/sql.h"
@@ -128,7 +131,15 @@ std::unique_ptr<Connection> OpenSqlite(const std::string& path, Status* status) 
   sqlite3_busy_timeout(db, 5000);
   auto c = std::make_unique<SqliteConnection>(db, path);
   if (path != ":memory:") {
-    if (Status st = c->Exec("PRAGMA journal_mode=WAL", false); !st) {
+    // Processes opening a new file together race to switch it to WAL; SQLite answers the loser
+    // "database is locked" at once (the busy timeout does not cover the switch): it tries
+    // again for as long as the busy timeout would have waited.
+    Status st = c->Exec("PRAGMA journal_mode=WAL", false);
+    for (int waited = 0; !st && st.message.find("locked") != std::string::npos && waited < 5000; waited += 10) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      st = c->Exec("PRAGMA journal_mode=WAL", false);
+    }
+    if (!st) {
       *status = Status::Error("state store " + path + " is not usable: " + st.message);
       return nullptr;
     }
