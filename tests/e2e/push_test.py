@@ -11,6 +11,9 @@
 3. With every webhook dropped by fault injection, an edit still arrives, at the next
    reconciliation read, and not before it.
 4. The secret never shows in accord's output.
+Also: --budget pacing; --cdc (replay, restart, the retention gap); two_way by the change
+events' field times; every push fault end to end for both paths (fault_cases); accord's own
+HubSpot writes coming back as webhooks start no pass.
 
   ACCORD=build/accord python3 tests/e2e/push_test.py
 """
@@ -238,6 +241,100 @@ def cdc_field_times():
             print(open(out.name).read()[-3000:])
 
 
+def fault_cases():
+    """Each push fault, end to end, for both paths: HubSpot webhooks (an edit of a contact's
+    city) and Salesforce change events (an edit of its Title). Two edits of the field 0.1 s
+    apart; the other system must end with the second value, at the time the fault allows —
+    dropped: by the next reconciliation pass (within one interval and a pass), not by push;
+    duplicated, reordered: by push (< 3 s); delayed 1.5 s: not before the delay, by push
+    after it — and accord writes each value at most once (the passes' events, --format json)."""
+    interval = 6.0
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hubspot/webhooks"
+    sb = Sandbox(ACCORD, TOKEN, extra=["--webhook-url", url, "--webhook-secret", SECRET, "--webhook-batch-ms", "20"])
+    tmp = tempfile.mkdtemp(prefix="accord-push-faults-")
+    env = dict(os.environ, ACCORD_SALESFORCE_REFRESH_TOKEN=TOKEN, ACCORD_SALESFORCE_CLIENT_ID="push-test",
+               ACCORD_HUBSPOT_TOKEN=TOKEN, ACCORD_HUBSPOT_APP_SECRET=SECRET)
+    out = open(os.path.join(tmp, "watch.out"), "w+")
+    p = subprocess.Popen([ACCORD, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state",
+                          os.path.join(tmp, "state.db"), "--watch", "--interval", str(interval), "--budget", "off",
+                          "--listen", f"127.0.0.1:{port}", "--cdc", "--format", "json"],
+                         env=env, stdout=out, stderr=subprocess.DEVNULL)
+
+    def reports():
+        return [json.loads(x) for x in open(out.name).read().splitlines() if x.startswith("{")]
+
+    def writes(value):
+        return sum(1 for r in reports() for e in r.get("events", []) if e.get("kind") == "update"
+                   for c in e.get("changes", []) if c.get("new") == value)
+
+    def recon_count():
+        return sum(1 for r in reports() if "push" not in r)
+
+    try:
+        deadline = time.time() + 60
+        while recon_count() < 1 and time.time() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        sf_id = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Lovelace'")[0]["Id"]
+        hs_id = sb.hs_search("contacts", "email", "ada.lovelace@example.com")[0]["id"]
+
+        def sf_city():
+            return [r for r in sb.admin(sb.sf, "dump")["objects"]["Contact"]["records"]
+                    if r["Id"] == sf_id][0].get("MailingCity")
+
+        def hs_title():
+            return [r for r in sb.admin(sb.hs, "dump")["objects"]["contacts"]["records"]
+                    if r["id"] == hs_id][0]["properties"].get("jobtitle")
+
+        cases = []
+        for path in ("webhook", "cdc"):
+            for fault, cfg in (("dropped", {"drop_rate": 1.0}), ("duplicated", {"duplicate_rate": 1.0}),
+                               ("reordered", {"reorder_rate": 1.0}), ("delayed", {"delay_ms": 1500})):
+                cases.append((path, fault, {f"{path}_{k}": v for k, v in cfg.items()}))
+        for n, (path, fault, cfg) in enumerate(cases):
+            emulator = sb.hs if path == "webhook" else sb.sf
+            # right after a reconciliation pass: the next one is a whole interval away
+            seen = recon_count()
+            deadline = time.time() + 3 * interval
+            while recon_count() == seen and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            sb.admin(emulator, "faults", cfg)
+            first, second = f"{fault} {path} {n} a", f"{fault} {path} {n} b"
+            t0 = time.monotonic()
+            for v in (first, second):
+                if path == "webhook":
+                    sb.http(sb.hs, "PATCH", f"/crm/v3/objects/contacts/{hs_id}", {"properties": {"city": v}})
+                else:
+                    sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": v})
+                time.sleep(0.1)
+            value = sf_city if path == "webhook" else hs_title
+            took = None
+            while time.monotonic() - t0 < interval + 8:
+                if value() == second:
+                    took = time.monotonic() - t0
+                    break
+                time.sleep(0.02)
+            time.sleep(1.0)
+            sb.admin(emulator, "faults", {})
+            what = f"{path} events {fault}: the second edit arrived"
+            if took is None:
+                check(False, f"{what} (it did not, in {interval + 8:.0f} s; the other side has {value()!r})")
+            elif fault == "dropped":
+                check(1.0 < took <= interval + 3.0, f"{what} by the reconciliation pass in {took:.2f} s "
+                                                    f"(interval {interval:.0f} s), not by push")
+            elif fault == "delayed":
+                check(1.5 <= took < 4.5, f"{what} after the delay, by push, in {took:.2f} s")
+            else:
+                check(took < 3.0, f"{what} by push in {took:.2f} s")
+            check(value() == second and writes(second) == 1 and writes(first) <= 1,
+                  f"{path} events {fault}: the later value stays ({value()!r}); accord wrote it "
+                  f"{writes(second)} time(s), the earlier one {writes(first)}")
+    finally:
+        terminate(p)
+        sb.stop()
+
+
 def main():
 
     port = free_port()
@@ -361,6 +458,7 @@ def main():
 budget()
 cdc()
 cdc_field_times()
+fault_cases()
 main()
 if failures:
     print(f"{len(failures)} failed")
