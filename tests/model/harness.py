@@ -518,18 +518,20 @@ class Runner:
             only_r = [x for x in r if x not in p]
             self.violate("plan-run", f"plan announced {only_p[:4]} but run did {only_r[:4]}")
 
-    def check_errors(self, ex):
+    def check_errors(self, ex, report=True):
         """the records the model quarantines (Duplicates) or whose value it rejects
         (PropertyValues) are the ones waiting in the error log after the sync point, and no
         other entry of those categories waits (a quarantine whose cause is gone leaves the
         log: sync.md 'The error log')."""
         cats = ("Duplicates", "PropertyValues")
         rc, out, _ = self.accord(["errors", "--state", os.path.join(self.tmp, "accord.db"), "--format", "json"])
+        found = []
+        violate = self.violate if report else (lambda tag, text: found.append((tag, text)))
         try:
             log = json.loads(out or "[]")
         except ValueError:
-            self.violate("errors", f"accord errors exit {rc}: {out[:200]}")
-            return
+            violate("errors", f"accord errors exit {rc}: {out[:200]}")
+            return found
         eng = [(e.get("sync"), e["category"], {e.get("salesforce_id"), e.get("hubspot_id")} - {None, ""},
                 e.get("message", "")[:160]) for e in log if e.get("category") in cats]
         def ids(sync, rid):
@@ -539,13 +541,14 @@ class Runner:
         mod = sorted({(s, c, rid) for s, c, side, rid, msg in ex.errors if c in cats})
         for m in mod:
             if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for e in eng):
-                self.violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the log has not "
+                violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the log has not "
                                                f"({[x for x in ex.errors if x[3] == m[2]][:1]})")
         maybe = sorted(ex.maybe_errors)
         for e in eng:
             if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for m in mod + maybe):
-                self.violate("errors-extra", f"the log has {e[1]} for {sorted(e[2])} in sync {e[0]}; the model "
+                violate("errors-extra", f"the log has {e[1]} for {sorted(e[2])} in sync {e[0]}; the model "
                                              f"does not: {e[3]}")
+        return found
 
     last_report = None
 
@@ -1016,7 +1019,9 @@ def main():
     if totals.get("push_rounds"):
         lat = sorted(totals["push_latencies"])
         q = (lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]) if lat else (lambda p: float("nan"))
-        print(f"push: {totals['push_rounds']} rounds ({totals['push_events_faulted']} with push faults), "
+        print(f"push: {totals['push_rounds']} rounds ({totals['push_events_faulted']} with event faults, "
+              f"{totals['push_kills']} with accord SIGKILLed, {totals['push_gaps']} with a retention gap, "
+              f"{totals['push_gaps_seen']} gaps reported by accord), "
               f"{totals['push_settled']} settled as the model says, {totals['push_by_reconciliation']} of them after "
               f"a reconciliation pass; {totals['push_passes']} push passes, {totals['push_recon_passes']} "
               f"reconciliation passes; release to settled p50 {q(0.5):.2f} s, max {q(1.0):.2f} s")

@@ -46,7 +46,7 @@ class PushRunner(harness.Runner):
         self.settled_mark = None   # index in lines from which every pass must be quiet
         self.longest_pass = 0.0
         for k in ("push_rounds", "push_settled", "push_by_reconciliation", "push_passes", "push_recon_passes",
-                  "push_events_faulted"):
+                  "push_events_faulted", "push_kills", "push_gaps", "push_gaps_seen"):
             self.stats[k] = 0
         self.stats["push_latencies"] = []
 
@@ -122,6 +122,8 @@ class PushRunner(harness.Runner):
             if os.environ.get("ACCORD_MODEL_KEEP"):
                 with open(os.path.join(self.tmp, "passes.log"), "a") as f:
                     f.write(line + "\n")
+            if "past the retention window" in line:
+                self.stats["push_gaps_seen"] += 1  # accord reported the gap (a kept replay id refused)
             if not line.startswith("{"):
                 continue
             try:
@@ -199,6 +201,7 @@ class PushRunner(harness.Runner):
         self.stats["push_rounds"] += 1
         pf = sp.get("push") or {}
         if pf.get("gap"):
+            self.stats["push_gaps"] += 1
             time.sleep(0.01)
             self.launch()
             self.sb.admin(self.sb.sf, "config", {"cdc_retention_ms": DEFAULT_RETENTION_MS})
@@ -209,6 +212,7 @@ class PushRunner(harness.Runner):
         t0 = time.monotonic()
         self.hold(False)
         if pf.get("kill") is not None:
+            self.stats["push_kills"] += 1
             time.sleep(pf["kill"])
             self.lossy = True
             self.kill()
@@ -235,6 +239,8 @@ class PushRunner(harness.Runner):
                 continue
             after, _ = snapshot(self.sb)
             viol, _known = model.check(self.rules, copy.deepcopy(ex), before, after)  # check() marks ex
+            if not viol:  # the error log too: an entry is logged by the pass that reads its record
+                viol = self.check_errors(ex, report=False)
             if not viol:
                 matched = now
                 recon_before_match = any(not p for _, p, _ in self.lines[mark:])
