@@ -58,13 +58,14 @@ sanitize:
 # The model harness (tests/model/) for as long as asked: random rule sets and histories
 # under faults against `accord sandbox`, each checked against the reference model.
 # Failing seeds are shrunk and written to tests/model/regressions/.
-#   make soak SOAK_SECONDS=3600 [SOAK_SEED=N] [SOAK_KNOWN=issue22-1,...]
+#   make soak SOAK_SECONDS=3600 [SOAK_SEED=N] [SOAK_KNOWN=issue22-1,...] [SOAK_MODE=--push]
 SOAK_SECONDS ?= 600
 SOAK_SEED ?= $(shell date +%s)
 SOAK_KNOWN ?=
+SOAK_MODE ?=
 soak: build
 	@ACCORD=$(BUILD_DIR)/accord python3 tests/model/harness.py --seed $(SOAK_SEED) --histories 1000000 \
-	  --budget-seconds $(SOAK_SECONDS) --known "$(SOAK_KNOWN)" --save tests/model/regressions
+	  --budget-seconds $(SOAK_SECONDS) --known "$(SOAK_KNOWN)" --save tests/model/regressions $(SOAK_MODE)
 
 bench: build
 	@$(BUILD_DIR)/check_bench

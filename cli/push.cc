@@ -12,6 +12,32 @@ void AddUnique(std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
+bool IsEcho(const connectors::WebhookEvent& e, const ir::CompiledRules& rules, store::StateStore& store) {
+  if (e.kind != "creation" && !(e.kind == "propertyChange" && e.has_value)) return false;
+  if (e.ids.size() != 1) return false;
+  bool any = false;
+  for (const ir::CompiledSync& cs : rules.syncs) {
+    if (!cs.hubspot || !cs.salesforce || cs.hubspot->name != e.object) continue;
+    std::optional<store::Link> link = store.FindByHubSpot(cs.name, e.ids[0]);
+    if (!link) continue;  // another sync of the object (leads beside people): see the header
+    if (link->state != store::LinkState::kActive) return false;
+    any = true;
+    if (e.kind == "creation") continue;
+    // the shadows of the property (every rule that reads it as a plain field): all equal to the event's value
+    const std::string suffix = "|" + e.property;
+    bool shadowed = false;
+    for (const store::Shadow& sh : store.Shadows(cs.name, link->salesforce_id)) {
+      if (sh.field.size() < suffix.size() || sh.field.compare(sh.field.size() - suffix.size(), suffix.size(), suffix))
+        continue;
+      const std::string base = sh.base_hs.value_or("");  // HubSpot clears a property with ""
+      if (base != e.value) return false;
+      shadowed = true;
+    }
+    if (!shadowed) return false;  // a property no rule syncs as a field may still matter (scope, keys, rules)
+  }
+  return any;
+}
+
 PushPlan PlanPush(const std::vector<connectors::WebhookEvent>& events,
                   const std::vector<connectors::ChangeEvent>& changes, const ir::CompiledRules& rules,
                   store::StateStore& store) {
@@ -36,6 +62,10 @@ PushPlan PlanPush(const std::vector<connectors::WebhookEvent>& events,
     }
   };
   for (const connectors::WebhookEvent& e : events) {
+    if (IsEcho(e, rules, store)) {
+      ++plan.echoes;
+      continue;
+    }
     // a deletion or a merge is read from the archived listing as well: the usual read
     const bool whole = e.kind == "deletion" || e.kind == "merge" || e.kind == "restore" || e.kind == "privacyDeletion";
     for (const std::string& id : e.ids) named(e.object, id, whole);

@@ -126,9 +126,9 @@ bool ParseListen(const std::string& text, std::string* addr, int* port) {
   return *port <= 65535 && !addr->empty();
 }
 
-void PrintPushCounters(const connectors::WebhookCounters& c, std::ostream& out) {
-  out << "push: " << c.events << " events in " << c.accepted << " requests (" << c.duplicates << " duplicates), "
-      << c.refused() << " refused";
+void PrintPushCounters(const connectors::WebhookCounters& c, int64_t echoes, std::ostream& out) {
+  out << "push: " << c.events << " events in " << c.accepted << " requests (" << c.duplicates << " duplicates, "
+      << echoes << " echoes of accord's own writes without a pass), " << c.refused() << " refused";
   if (c.refused() > 0)
     out << " (unsigned " << c.unsigned_ << ", bad signature " << c.bad_signature << ", stale " << c.stale
         << ", replayed " << c.replayed << ", malformed " << c.malformed << ")";
@@ -375,8 +375,9 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   // --cdc: Salesforce change events start targeted passes too; the replay id of each channel is
   // kept in the state store once its records are synced, and resumed after a restart
   std::unique_ptr<connectors::ChangeEventStream> cdc;
+  connectors::SalesforceConnector* salesforce = nullptr;  // --cdc: the change events' field times go to it
   if (a.cdc) {
-    auto* salesforce = dynamic_cast<connectors::SalesforceConnector*>(sf.get());
+    salesforce = dynamic_cast<connectors::SalesforceConnector*>(sf.get());
     if (!a.watch || dry_run || !salesforce) {
       log::Error(verb, "--cdc needs --watch and the APIs (--salesforce URL --hubspot URL)");
       return kUsage;
@@ -415,11 +416,16 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
   }
   auto total_calls = [](const connectors::Connector& c) { return c.calls().reads + c.calls().writes; };
   int64_t cycle_start[2] = {0, 0};  // the calls made when the last reconciliation pass ended
+  int64_t echoes = 0;               // webhook events that needed no pass (cli/push.h IsEcho)
+  int64_t pass_start[2] = {0, 0};   // the calls made when the current reconciliation pass began
+  connectors::Pacer pacer;          // a burst's wait capped, the rest carried
   bool first_pass = true;
   int exit_code = kOk;
   do {
     auto t0 = std::chrono::steady_clock::now();
     po.timings = a.timings ? &clock : nullptr;
+    pass_start[0] = total_calls(*sf);
+    pass_start[1] = total_calls(*hs);
     sync::PassReport r = engine.RunPass(po);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (tty && po.progress) std::fprintf(stderr, "\r%70s\r", "");
@@ -434,6 +440,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     if (a.format == "json") {
       json j = ReportJson(r, po.keep_events);
       if (a.remote.remote()) j["api_limits"] = LimitsJson(sf->limits(), hs->limits());
+      if (a.watch) j["seconds"] = secs;
       std::cout << j.dump(dry_run ? 2 : -1) << "\n";
     } else if (dry_run) {
       PrintPlan(r, std::cout);
@@ -452,8 +459,9 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
     // within the declared share of each system's limits, sets the wait before the next one
     double interval = a.interval;
     if (a.watch && a.remote.remote() && !first_pass) {
-      connectors::Pace pace = connectors::PaceInterval(budget, a.interval, total_calls(*sf) - cycle_start[0],
-                                                       sf->limits(), total_calls(*hs) - cycle_start[1], hs->limits());
+      connectors::Pace pace =
+          pacer.Next(budget, a.interval, total_calls(*sf) - cycle_start[0], total_calls(*sf) - pass_start[0],
+                     sf->limits(), total_calls(*hs) - cycle_start[1], total_calls(*hs) - pass_start[1], hs->limits());
       interval = pace.interval_s;
       if (log::Json() && a.format == "text") {
         log::Info(verb, "next reconciliation pass", {{"interval_s", interval}, {"reason", pace.reason}});
@@ -509,7 +517,10 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
         }
       }
       if (events.empty() && changes.empty()) continue;
+      if (salesforce) salesforce->NoteChangeEvents(changes);  // two_way: the fields' own change times
       PushPlan plan = PlanPush(events, changes, l->rules, *store);
+      echoes += static_cast<int64_t>(plan.echoes);
+      if (plan.records == 0 && plan.salesforce.whole.empty() && plan.hubspot.whole.empty()) continue;
       sf->SetReadScope(plan.salesforce);
       hs->SetReadScope(plan.hubspot);
       sync::PassOptions pp = po;
@@ -533,6 +544,7 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
       if (a.format == "json") {
         json j = ReportJson(pr, po.keep_events);
         j["push"] = {{"events", events.size()}, {"change_events", changes.size()}, {"records", plan.records}};
+        j["seconds"] = psecs;
         std::cout << j.dump(-1) << "\n";
       } else if (log::Json()) {
         json f = PassLog(pr, psecs, "push");
@@ -557,9 +569,10 @@ int RunPassVerb(const PassArgs& a, bool dry_run) {
                  {"bad_signature", c.bad_signature},
                  {"stale", c.stale},
                  {"replayed", c.replayed},
-                 {"malformed", c.malformed}});
+                 {"malformed", c.malformed},
+                 {"echoes", echoes}});
     } else if (a.format == "text" && receiver) {
-      PrintPushCounters(receiver->counters(), std::cout);
+      PrintPushCounters(receiver->counters(), echoes, std::cout);
       std::cout.flush();
     }
   } while (!g_stop);

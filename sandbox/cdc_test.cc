@@ -135,5 +135,84 @@ TEST_F(Cdc, AnUnknownClientIsToldToHandshake) {
   EXPECT_EQ(anonymous.Post("/cometd/59.0", Json::array({{{"channel", "/meta/handshake"}}})).status, 401);
 }
 
+// The push faults of change events (cdc_*: each decided by the event's replay id and the
+// seed), the hold switch and GET /__sandbox/cdc, which says what a connected client has
+// not received yet.
+class CdcFaults : public Cdc {
+ protected:
+  // Three updates of one contact; their replay ids.
+  std::vector<int64_t> ThreeEdits(const std::string& id) {
+    std::vector<int64_t> ids;
+    for (const char* t : {"One", "Two", "Three"})
+      EXPECT_EQ(sf->Patch(kV + "/sobjects/Contact/" + id, Json{{"Title", t}}).status, 204);
+    int64_t last = sf->Get("/__sandbox/cdc").body["last_replay_id"].get<int64_t>();
+    return {last - 2, last - 1, last};
+  }
+  static std::vector<int64_t> Ids(const std::vector<Json>& events) {
+    std::vector<int64_t> out;
+    for (const Json& e : events) out.push_back(e["event"]["replayId"].get<int64_t>());
+    return out;
+  }
+  void Faults(const Json& f) { ASSERT_EQ(sf->Post("/__sandbox/faults", f).status, 200); }
+};
+
+TEST_F(CdcFaults, DroppedEventsAreNeverDelivered) {
+  std::string client = Handshake();
+  ASSERT_TRUE(Subscribe(client, -1)["successful"].get<bool>());
+  Faults({{"cdc_drop_rate", 1.0}});
+  ThreeEdits(AnyContact());
+  EXPECT_TRUE(Connect(client).empty());
+  Faults(Json::object());
+  EXPECT_TRUE(Connect(client).empty());  // passed over for good
+  EXPECT_EQ(sf->Get("/__sandbox/cdc").body["stats"]["dropped"], 3);
+}
+
+TEST_F(CdcFaults, DuplicatesComeAgainAtTheNextConnect) {
+  std::string client = Handshake();
+  ASSERT_TRUE(Subscribe(client, -1)["successful"].get<bool>());
+  Faults({{"cdc_duplicate_rate", 1.0}});
+  std::vector<int64_t> ids = ThreeEdits(AnyContact());
+  EXPECT_EQ(Ids(Connect(client)), ids);
+  EXPECT_EQ(sf->Get("/__sandbox/cdc").body["pending"], 3);  // the copies wait for the next connect
+  EXPECT_EQ(Ids(Connect(client)), ids);
+  EXPECT_EQ(sf->Get("/__sandbox/cdc").body["pending"], 0);
+  EXPECT_TRUE(Connect(client).empty());
+}
+
+TEST_F(CdcFaults, ReorderedEventsComeAfterTheLaterOnes) {
+  std::string client = Handshake();
+  ASSERT_TRUE(Subscribe(client, -1)["successful"].get<bool>());
+  std::string id = AnyContact();
+  Faults({{"cdc_reorder_rate", 1.0}});
+  std::vector<int64_t> early = ThreeEdits(id);
+  EXPECT_TRUE(Connect(client).empty());
+  Faults(Json::object());
+  std::vector<int64_t> later = ThreeEdits(id);
+  std::vector<int64_t> expected = later;  // the later events first, then the reordered ones
+  expected.insert(expected.end(), early.begin(), early.end());
+  EXPECT_EQ(Ids(Connect(client)), expected);
+  EXPECT_EQ(sf->Get("/__sandbox/cdc").body["stats"]["reordered"], 3);
+}
+
+TEST_F(CdcFaults, DelayedEventsWaitAndTheHoldHoldsEverything) {
+  std::string client = Handshake();
+  ASSERT_TRUE(Subscribe(client, -1)["successful"].get<bool>());
+  Faults({{"cdc_delay_ms", 5000}});
+  std::vector<int64_t> ids = ThreeEdits(AnyContact());
+  EXPECT_TRUE(Connect(client).empty());
+  EXPECT_EQ(sf->Get("/__sandbox/cdc").body["pending"], 3);
+  Advance(5000);
+  EXPECT_EQ(Ids(Connect(client)), ids);
+  Faults(Json::object());
+
+  ASSERT_EQ(sf->Post("/__sandbox/config", Json{{"cdc_hold", true}}).status, 200);
+  ids = ThreeEdits(AnyContact());
+  EXPECT_TRUE(Connect(client).empty());
+  EXPECT_EQ(sf->Get("/__sandbox/cdc").body["pending"], 3);
+  ASSERT_EQ(sf->Post("/__sandbox/config", Json{{"cdc_hold", false}}).status, 200);
+  EXPECT_EQ(Ids(Connect(client)), ids);
+  EXPECT_EQ(sf->Get("/__sandbox/cdc").body["pending"], 0);
+}
+
 }  // namespace
 }  // namespace accord::sandbox::testing

@@ -609,6 +609,9 @@ void SalesforceEmulator::RegisterRoutes() {
         c.Send(200, Json{{"expired", n}});
       },
       RouteOptions{false, true, false});
+  Route(
+      "GET", "/__sandbox/cdc", [this](Call& c) { c.Send(200, CdcStatusLocked(c.now_ms)); },
+      RouteOptions{false, true, false});
 }
 
 }  // namespace accord::sandbox

@@ -33,6 +33,7 @@ struct SalesforceSettings {
   std::string refresh_token;       // the refresh token the token endpoint accepts
   std::vector<std::string> converted_statuses{"Closed - Converted"};
   int64_t cdc_retention_ms = int64_t{72} * 3600 * 1000;  // change events kept for replay (72 hours)
+  bool cdc_hold = false;  // /meta/connect delivers nothing until it is false again (tests)
 };
 
 class SalesforceEmulator : public Emulator {
@@ -247,9 +248,15 @@ class SalesforceEmulator : public Emulator {
   int64_t cdc_next_replay_ = 1;
   struct CometClient {
     std::map<std::string, int64_t> channels;  // channel -> the last replay id delivered
+    std::vector<Json> late;                   // data messages for the next /meta/connect (faults)
+    int64_t seen_ms = 0;                      // its last request
   };
   std::map<std::string, CometClient> comet_clients_;
-  std::string change_origin_;  // the current request's: its Sforce-Call-Options client, if any
+  struct CdcStats {
+    int64_t delivered = 0, dropped = 0, duplicated = 0, reordered = 0, delayed = 0;  // faults: cdc_*
+  } cdc_stats_;
+  Json CdcStatusLocked(int64_t now);  // GET /__sandbox/cdc
+  std::string change_origin_;         // the current request's: its Sforce-Call-Options client, if any
   uint64_t comet_counter_ = 0;
   // Appends the change event of one record write (before: the fields before an update, else null).
   void AddChangeEvent(const Object& obj, const Record& r, const Json& before, const char* change_type, Tx& tx,

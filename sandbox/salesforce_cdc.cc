@@ -142,18 +142,53 @@ void SalesforceEmulator::CometD(Call& c) {
         reply["successful"] = true;
       }
     } else if (channel == "/meta/connect") {
+      // the subscriptions' events after their positions, with the cdc_* faults (each decided by
+      // the event's replay id and the fault seed): a dropped event is passed over, a delayed one
+      // (and every later one) waits, a reordered one or a duplicate's copy goes out at the next
+      // connect, after that connect's events
+      CometClient& cl = known->second;
+      cl.seen_ms = c.now_ms;
+      const FaultConfig& f = c.faults;
+      std::vector<Json> later;
       bool any = false;
-      for (auto& [sub, pos] : known->second.channels) {
+      for (auto& [sub, pos] : cl.channels) {
+        if (settings_.cdc_hold) break;
         for (const ChangeEvent& e : cdc_log_) {
           if (e.replay_id <= pos || !Matches(sub, e.channel)) continue;
-          out.push_back({{"channel", e.channel},
-                         {"data",
-                          {{"schema", "accord-sandbox-" + e.channel.substr(6)},
-                           {"payload", e.payload},
-                           {"event", {{"replayId", e.replay_id}}}}}});
+          auto fault = [&](double rate, uint64_t salt) {
+            return rate > 0 && UnitInterval(Hash3(f.seed, static_cast<uint64_t>(e.replay_id), salt)) < rate;
+          };
+          if (f.cdc_delay_ms > 0 && c.now_ms < e.commit_ms + f.cdc_delay_ms) {
+            ++cdc_stats_.delayed;
+            break;
+          }
           pos = e.replay_id;
+          if (fault(f.cdc_drop_rate, 0xcd01)) {
+            ++cdc_stats_.dropped;
+            continue;
+          }
+          Json msg = {{"channel", e.channel},
+                      {"data",
+                       {{"schema", "accord-sandbox-" + e.channel.substr(6)},
+                        {"payload", e.payload},
+                        {"event", {{"replayId", e.replay_id}}}}}};
+          if (fault(f.cdc_duplicate_rate, 0xcd02)) {
+            ++cdc_stats_.duplicated;
+            later.push_back(msg);
+          }
+          if (fault(f.cdc_reorder_rate, 0xcd03)) {
+            ++cdc_stats_.reordered;
+            later.push_back(std::move(msg));
+            continue;
+          }
+          out.push_back(std::move(msg));
+          ++cdc_stats_.delivered;
           any = true;
         }
+      }
+      if (!settings_.cdc_hold) {
+        for (Json& m : cl.late) out.push_back(std::move(m)), ++cdc_stats_.delivered, any = true;
+        cl.late = std::move(later);
       }
       reply.update({{"clientId", client},
                     {"successful", true},
@@ -167,6 +202,30 @@ void SalesforceEmulator::CometD(Call& c) {
     out.push_back(std::move(reply));
   }
   c.Send(200, out);
+}
+
+Json SalesforceEmulator::CdcStatusLocked(int64_t now) {
+  // pending: events a client seen in the last 2 s has not received yet (held back, delayed, late)
+  int64_t pending = 0;
+  Json clients = Json::array();
+  for (const auto& [id, cl] : comet_clients_) {
+    if (now - cl.seen_ms > 2000) continue;
+    int64_t n = static_cast<int64_t>(cl.late.size());
+    for (const auto& [sub, pos] : cl.channels)
+      for (const ChangeEvent& e : cdc_log_) n += e.replay_id > pos && Matches(sub, e.channel);
+    pending += n;
+    clients.push_back({{"channels", cl.channels}, {"pending", n}});
+  }
+  return Json{{"last_replay_id", cdc_next_replay_ - 1},
+              {"retained", cdc_log_.size()},
+              {"clients", clients},
+              {"pending", pending},
+              {"stats",
+               {{"delivered", cdc_stats_.delivered},
+                {"dropped", cdc_stats_.dropped},
+                {"duplicated", cdc_stats_.duplicated},
+                {"reordered", cdc_stats_.reordered},
+                {"delayed", cdc_stats_.delayed}}}};
 }
 
 }  // namespace accord::sandbox

@@ -81,6 +81,9 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
       r = integer(key, 1, int64_t{1} << 40, &s.daily_api_limit);
     } else if (key == "cdc_retention_ms") {
       r = integer(key, 1, int64_t{1} << 40, &s.cdc_retention_ms);
+    } else if (key == "cdc_hold") {
+      if (!v.is_boolean()) return Status::Error("salesforce.cdc_hold must be true or false");
+      s.cdc_hold = v.get<bool>();
     } else if (key == "api_usage") {
       r = integer(key, 0, int64_t{1} << 40, &s.api_usage);
     } else if (key == "query_page_size") {
@@ -176,7 +179,7 @@ Status SalesforceEmulator::ApplySettings(const Json& j, SalesforceSettings* st) 
       return Status::Error("unknown salesforce setting '" + key +
                            "' (known: daily_api_limit, api_usage, query_page_size, max_collection_size, "
                            "session_seconds, users, refresh_token, converted_statuses, validation_rules, "
-                           "duplicate_rules, field_updates, field_history, cdc_retention_ms, faults)");
+                           "duplicate_rules, field_updates, field_history, cdc_retention_ms, cdc_hold, faults)");
     }
     if (!r) return r;
   }
@@ -204,6 +207,7 @@ Json SalesforceEmulator::SettingsLocked() {
   j["refresh_token"] = settings_.refresh_token;
   j["converted_statuses"] = settings_.converted_statuses;
   j["cdc_retention_ms"] = settings_.cdc_retention_ms;
+  j["cdc_hold"] = settings_.cdc_hold;
   Json vr = Json::array(), dr = Json::array(), fu = Json::array();
   for (const auto& o : objects_) {
     for (const auto& r : o->validation_rules)

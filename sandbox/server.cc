@@ -32,6 +32,10 @@ Json FaultConfig::ToJson() const {
   j["webhook_duplicate_rate"] = webhook_duplicate_rate;
   j["webhook_reorder_rate"] = webhook_reorder_rate;
   j["webhook_delay_ms"] = webhook_delay_ms;
+  j["cdc_drop_rate"] = cdc_drop_rate;
+  j["cdc_duplicate_rate"] = cdc_duplicate_rate;
+  j["cdc_reorder_rate"] = cdc_reorder_rate;
+  j["cdc_delay_ms"] = cdc_delay_ms;
   return j;
 }
 
@@ -81,6 +85,14 @@ Status FaultConfig::FromJson(const Json& j, FaultConfig* out) {
       s = rate(&f.webhook_reorder_rate);
     } else if (key == "webhook_delay_ms") {
       s = count(&f.webhook_delay_ms, 600000);
+    } else if (key == "cdc_drop_rate") {
+      s = rate(&f.cdc_drop_rate);
+    } else if (key == "cdc_duplicate_rate") {
+      s = rate(&f.cdc_duplicate_rate);
+    } else if (key == "cdc_reorder_rate") {
+      s = rate(&f.cdc_reorder_rate);
+    } else if (key == "cdc_delay_ms") {
+      s = count(&f.cdc_delay_ms, 600000);
     } else if (key == "path") {
       if (!v.is_string()) return Status::Error("faults.path must be a string (a regular expression)");
       try {
@@ -93,7 +105,8 @@ Status FaultConfig::FromJson(const Json& j, FaultConfig* out) {
       return Status::Error("unknown fault setting '" + key +
                            "' (known: seed, latency_ms, latency_jitter_ms, error_rate, drop_rate, drop_after_rate, "
                            "storm_rate, storm_length, partial_rate, malformed_rate, path, webhook_drop_rate, "
-                           "webhook_duplicate_rate, webhook_reorder_rate, webhook_delay_ms)");
+                           "webhook_duplicate_rate, webhook_reorder_rate, webhook_delay_ms, cdc_drop_rate, "
+                           "cdc_duplicate_rate, cdc_reorder_rate, cdc_delay_ms)");
     }
     if (!s) return s;
   }

@@ -52,6 +52,11 @@ struct FaultConfig {
   // of order (after the next ones, reversed); every batch held back this long.
   double webhook_drop_rate = 0, webhook_duplicate_rate = 0, webhook_reorder_rate = 0;
   int webhook_delay_ms = 0;
+  // Push events (Salesforce change events over CometD), per event by its replay id: never
+  // delivered / delivered once more at the next /meta/connect / delivered after the events
+  // committed after it (at the next /meta/connect); every event held back this long after its commit.
+  double cdc_drop_rate = 0, cdc_duplicate_rate = 0, cdc_reorder_rate = 0;
+  int cdc_delay_ms = 0;
 
   Json ToJson() const;
   // Replaces the fields present in j; unknown keys and out-of-range values are errors.

@@ -56,6 +56,7 @@ Json WebhookSettings::ToJson() const {
   j["max_attempts"] = max_attempts;
   j["timeout_ms"] = timeout_ms;
   j["subscriptions"] = subscriptions;
+  j["hold"] = hold;
   return j;
 }
 
@@ -92,6 +93,9 @@ Status WebhookSettings::FromJson(const Json& j, WebhookSettings* out) {
       st = count(&s.max_attempts, 1, 100);
     } else if (key == "timeout_ms") {
       st = count(&s.timeout_ms, 1, 60000);
+    } else if (key == "hold") {
+      if (!v.is_boolean()) return Status::Error("webhooks.hold must be true or false");
+      s.hold = v.get<bool>();
     } else if (key == "subscriptions") {
       if (!v.is_array()) return Status::Error("webhooks.subscriptions must be an array of event types");
       s.subscriptions.clear();
@@ -103,7 +107,7 @@ Status WebhookSettings::FromJson(const Json& j, WebhookSettings* out) {
     } else {
       return Status::Error("unknown webhook setting '" + key +
                            "' (known: url, secret, app_id, batch_ms, max_batch, retry_ms, max_attempts, timeout_ms, "
-                           "subscriptions)");
+                           "subscriptions, hold)");
     }
     if (!st) return st;
   }
@@ -121,7 +125,8 @@ Json WebhookStatsJson(const WebhookStats& s) {
               {"dropped", s.dropped},
               {"duplicated", s.duplicated},
               {"reordered", s.reordered},
-              {"delayed", s.delayed}};
+              {"delayed", s.delayed},
+              {"queued", s.queued}};
 }
 
 WebhookSender::WebhookSender(Clock clock, std::function<FaultConfig()> faults)
@@ -152,7 +157,11 @@ WebhookSettings WebhookSender::settings() {
 
 WebhookStats WebhookSender::stats() {
   std::lock_guard<std::mutex> g(mu_);
-  return stats_;
+  WebhookStats s = stats_;
+  s.queued = static_cast<int64_t>(pending_.size());
+  for (const Batch& b : retries_) s.queued += static_cast<int64_t>(b.events.size());
+  if (in_flight_) ++s.queued;
+  return s;
 }
 
 void WebhookSender::Add(Json event) {
@@ -192,6 +201,11 @@ void WebhookSender::Run() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
     const int64_t now = SteadyMs();
+    if (settings_.hold) {  // nothing goes out; a batch's wait starts again on release
+      first_pending_ms_ = now;
+      cv_.wait_for(l, std::chrono::milliseconds(50));
+      continue;
+    }
     // batch what waited long enough, applying the event faults
     if (!pending_.empty() && (now - first_pending_ms_ >= settings_.batch_ms ||
                               pending_.size() >= static_cast<size_t>(settings_.max_batch))) {

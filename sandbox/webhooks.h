@@ -33,6 +33,7 @@ struct WebhookSettings {
   int max_attempts = 10;                   // then the batch is given up (counted as failed)
   int timeout_ms = 5000;                   // HubSpot's: a slower answer is a failure
   std::vector<std::string> subscriptions;  // "contact.propertyChange", ...; empty: every event type
+  bool hold = false;                       // events queue up and nothing is sent until it is false again (tests)
 
   Json ToJson() const;  // the secret shows as set or not, never its value
   // Replaces the fields present in j; unknown keys and bad values are errors.
@@ -42,6 +43,7 @@ struct WebhookSettings {
 struct WebhookStats {
   int64_t made = 0, requests = 0, delivered = 0, failed_attempts = 0, given_up = 0;
   int64_t dropped = 0, duplicated = 0, reordered = 0, delayed = 0;  // by fault injection
+  int64_t queued = 0;  // events not yet sent, waiting for a retry or in flight (when read)
 };
 
 Json WebhookStatsJson(const WebhookStats& s);

@@ -1,6 +1,7 @@
 #include "runtime/connectors/budget.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "base/strings.h"
@@ -58,6 +59,25 @@ Pace PaceInterval(const Budget& budget, double floor_s, int64_t salesforce_calls
                  (budget.hubspot * static_cast<double>(hubspot.burst_max)),
              "hubspot burst");
   return p;
+}
+
+Pace Pacer::Next(const Budget& budget, double floor_s, int64_t salesforce_cycle, int64_t salesforce_pass,
+                 const ApiLimits& salesforce, int64_t hubspot_cycle, int64_t hubspot_pass, const ApiLimits& hubspot) {
+  Pace full = PaceInterval(budget, floor_s, salesforce_cycle, salesforce, hubspot_cycle, hubspot);
+  Pace own = PaceInterval(budget, floor_s, salesforce_pass, salesforce, hubspot_pass, hubspot);
+  const double cap = std::max(floor_s, kBurstCap * own.interval_s);
+  const double owed = carried_s_ + full.interval_s;
+  if (owed <= cap) {
+    carried_s_ = 0;
+    full.interval_s = owed;
+    return full;
+  }
+  carried_s_ = owed - cap;
+  full.interval_s = cap;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, ", capped at %g x the pass's own (%.0f s carried)", kBurstCap, carried_s_);
+  full.reason += buf;
+  return full;
 }
 
 std::string DescribeLimits(const ApiLimits& sf, const ApiLimits& hs) {

@@ -39,6 +39,25 @@ struct Pace {
 Pace PaceInterval(const Budget& budget, double floor_s, int64_t salesforce_calls, const ApiLimits& salesforce,
                   int64_t hubspot_calls, const ApiLimits& hubspot);
 
+// The wait before the next reconciliation pass, cycle by cycle. PaceInterval of a cycle's calls
+// keeps the budget, but after a burst of push passes it puts the next reconciliation read far out
+// (18 minutes were measured), and that read is what catches an event lost on the way. So a wait
+// is at most kBurstCap times the interval the reconciliation pass's own calls are paced to (and
+// never below the floor); what the cap cuts is carried into the next waits, which pay the burst
+// back within the same cap: the average stays within the budget, no single wait exceeds the cap.
+class Pacer {
+ public:
+  static constexpr double kBurstCap = 4;
+  // cycle: the calls of the reconciliation pass and of the push passes since the previous one;
+  // pass: that reconciliation pass's own.
+  Pace Next(const Budget& budget, double floor_s, int64_t salesforce_cycle, int64_t salesforce_pass,
+            const ApiLimits& salesforce, int64_t hubspot_cycle, int64_t hubspot_pass, const ApiLimits& hubspot);
+  double carried_s() const { return carried_s_; }  // the wait still owed to the budget
+
+ private:
+  double carried_s_ = 0;
+};
+
 // "salesforce 1,204 of 100,000 today (98,796 left)"-style text of both systems' limits.
 std::string DescribeLimits(const ApiLimits& salesforce, const ApiLimits& hubspot);
 

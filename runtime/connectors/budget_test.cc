@@ -49,6 +49,39 @@ TEST(Budget, TheLongestIntervalWins) {
   EXPECT_DOUBLE_EQ(PaceInterval(Budget{true}, 1.0, 5, sf, 8, hs).interval_s, 1.0);
 }
 
+// After a burst of push passes the wait is capped at 4 times the reconciliation pass's own
+// interval; the rest is carried into the next waits, none over the cap, until it is paid.
+TEST(Budget, ABurstsWaitIsCappedAndCarried) {
+  Budget b{false, 0.1, 1.0};
+  ApiLimits sf, hs;
+  sf.daily_max = 86400;  // 10% of it: 8,640 a day, one call = 10 s
+  Pacer pacer;
+  // quiet cycles: the pass's own 13 calls = 130 s
+  Pace p = pacer.Next(b, 1.0, 13, 13, sf, 0, 0, hs);
+  EXPECT_NEAR(p.interval_s, 130, 1e-9);
+  EXPECT_EQ(p.reason, "salesforce daily");
+  // a burst: 13 + 300 push calls = 3,130 s owed; the wait is 4 x 130 = 520 s, 2,610 s carried
+  p = pacer.Next(b, 1.0, 313, 13, sf, 0, 0, hs);
+  EXPECT_NEAR(p.interval_s, 520, 1e-9);
+  EXPECT_NEAR(pacer.carried_s(), 2610, 1e-9);
+  EXPECT_NE(p.reason.find("capped"), std::string::npos) << p.reason;
+  // quiet again: each wait at the cap until what was carried is paid; the total is the budget's
+  double waited = 520;
+  int cycles = 0;
+  while (pacer.carried_s() > 0 && cycles < 100) {
+    p = pacer.Next(b, 1.0, 13, 13, sf, 0, 0, hs);
+    EXPECT_LE(p.interval_s, 520 + 1e-9);
+    waited += p.interval_s;
+    ++cycles;
+  }
+  EXPECT_NEAR(waited, 3130 + 130.0 * cycles, 1e-6);  // every cycle's calls paid, none twice
+  EXPECT_NEAR(pacer.Next(b, 1.0, 13, 13, sf, 0, 0, hs).interval_s, 130, 1e-9);
+  // --budget off: the floor, nothing carried
+  Pacer off;
+  EXPECT_DOUBLE_EQ(off.Next(Budget{true}, 2.0, 1000, 13, sf, 0, 0, hs).interval_s, 2.0);
+  EXPECT_DOUBLE_EQ(off.carried_s(), 0);
+}
+
 TEST(Budget, LimitsComeFromTheSandboxHeaders) {
   sandbox::SandboxOptions o;
   o.seed_dir = sandbox::DefaultSeedDir();

@@ -618,7 +618,59 @@ void SalesforceConnector::PrefetchFieldChanges(const schema::Object& object, con
 }
 
 std::string SalesforceConnector::FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) {
-  return field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
+  std::string at =
+      field_times_.Answer(object, record.id, slot, [&] { PrefetchFieldChanges(object, {record.id}, {slot}); });
+  return at.empty() ? EventFieldTime(object, record, slot) : at;
+}
+
+void SalesforceConnector::NoteChangeEvents(const std::vector<ChangeEvent>& events) {
+  for (const ChangeEvent& e : events) {
+    for (const std::string& id : e.ids) {
+      std::string key = e.object + '\n' + id;
+      if (e.change_type == "DELETE") {
+        event_times_.erase(key);
+        continue;
+      }
+      if (e.values.empty()) continue;
+      auto [it, added] = event_times_.try_emplace(key);
+      if (added) {
+        event_order_.push_back(key);
+        while (event_order_.size() > kMaxEventRecords) {
+          event_times_.erase(event_order_.front());
+          event_order_.pop_front();
+        }
+      }
+      EventTimes& t = it->second;
+      t.newest_ms = std::max(t.newest_ms, e.commit_ms);
+      for (const auto& [field, value] : e.values) {  // an event delivered late never undoes a newer one
+        auto& f = t.fields[field];
+        if (e.commit_ms >= f.first) f = {e.commit_ms, value};
+      }
+    }
+  }
+}
+
+std::string SalesforceConnector::EventFieldTime(const schema::Object& object, const Record& record, size_t slot) const {
+  if (slot >= object.fields.size()) return "";
+  auto it = event_times_.find(object.name + '\n' + record.id);
+  if (it == event_times_.end()) return "";
+  auto f = it->second.fields.find(object.fields[slot].name);
+  if (f == it->second.fields.end()) return "";
+  // a change since the newest event seen (an event lost, the stream down): not known
+  int64_t modstamp = 0;
+  if (!ParseStampMs(record.modstamp, &modstamp) || modstamp / 1000 > it->second.newest_ms / 1000) return "";
+  // the field still holds what its newest event set (a value as the query returns it)
+  json v = json::parse(f->second.second, nullptr, false);
+  const Text& now = slot < record.values.size() ? record.values[slot] : Text();
+  Text then;
+  if (v.is_string())
+    then = v.get<std::string>();
+  else if (v.is_boolean() || v.is_number())
+    then = v.dump();
+  else if (!v.is_null())
+    return "";
+  if (then != now) return "";
+  return FormatMs(f->second.first, true);
 }
 
 base::Result<std::string> SalesforceConnector::Describe(const std::string& object) {

@@ -20,6 +20,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 
 #include "runtime/connectors/connector.h"
 #include "runtime/connectors/http.h"
+#include "runtime/connectors/salesforce_cdc.h"
 
 namespace accord::connectors {
 
@@ -80,6 +82,13 @@ class SalesforceConnector : public Connector {
   void PrefetchFieldChanges(const schema::Object& object, const std::vector<std::string>& record_ids,
                             const std::vector<size_t>& slots) override;
   std::string FieldChangedAt(const schema::Object& object, const Record& record, size_t slot) override;
+  // Push (--cdc): the change events' commit time per changed field. FieldChangedAt answers
+  // with it where the field history has no time, if the record has not changed since the
+  // newest event seen for it (its SystemModstamp is no later, in whole seconds) and the
+  // field still holds the value that event carried; otherwise the record time decides as
+  // before. Kept in memory for the newest kMaxEventRecords records.
+  void NoteChangeEvents(const std::vector<ChangeEvent>& events);
+  static constexpr size_t kMaxEventRecords = 100000;
 
   // `accord schema pull`: the describe JSON of an object as the API returns it.
   base::Result<std::string> Describe(const std::string& object);
@@ -161,6 +170,14 @@ class SalesforceConnector : public Connector {
   const HistorySource& HistoryOf(const schema::Object& object);
   std::map<std::string, HistorySource> history_;
   FieldTimeCache field_times_;
+  // The change events' times (NoteChangeEvents), by object + '\n' + id.
+  struct EventTimes {
+    int64_t newest_ms = 0;                                          // the newest event of the record
+    std::map<std::string, std::pair<int64_t, std::string>> fields;  // field -> (commit ms, JSON value)
+  };
+  std::string EventFieldTime(const schema::Object& object, const Record& record, size_t slot) const;
+  std::unordered_map<std::string, EventTimes> event_times_;
+  std::deque<std::string> event_order_;  // keys in order of first note (the oldest leave first)
 };
 
 }  // namespace accord::connectors

@@ -189,8 +189,16 @@ void ChangeEventStream::Run() {
         for (const json& id : header["recordIds"])  // Salesforce ids are strings
           if (id.is_string() && !id.get<std::string>().empty()) e.ids.push_back(id.get<std::string>());
       if (header.contains("changedFields") && header["changedFields"].is_array())
-        for (const json& f : header["changedFields"])
-          if (f.is_string()) e.changed_fields.push_back(f.get<std::string>());
+        for (const json& f : header["changedFields"]) {
+          if (!f.is_string()) continue;
+          const std::string& name = f.get_ref<const std::string&>();
+          e.changed_fields.push_back(name);
+          if (auto v = payload.find(name); v != payload.end() && name != "ChangeEventHeader" && !v->is_object())
+            e.values[name] = v->dump();
+        }
+      if (e.change_type == "CREATE" && payload.is_object())  // a create lists no changedFields: all it set
+        for (const auto& [name, v] : payload.items())
+          if (name != "ChangeEventHeader" && !v.is_object()) e.values[name] = v.dump();
       if (data.contains("event") && data["event"].is_object() && data["event"].contains("replayId") &&
           data["event"]["replayId"].is_number_integer())
         e.replay_id = data["event"]["replayId"].get<int64_t>();

@@ -30,6 +30,9 @@ struct ChangeEvent {
   int64_t replay_id = 0;
   int64_t commit_ms = 0;
   std::vector<std::string> changed_fields;
+  // The new values of the changed fields the payload carries at its top level, as JSON text
+  // (a compound field's parts, Name.FirstName, are not among them).
+  std::map<std::string, std::string> values;
   std::string origin;  // changeOrigin: com/salesforce/api/rest/59.0;client=accord
 };
 

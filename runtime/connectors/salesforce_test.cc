@@ -529,6 +529,48 @@ TEST_F(SalesforceTest, FieldChangeTimesComeFromTheHistoryOneQueryPer200Records) 
   EXPECT_EQ(usage() - before, 1);
 }
 
+// --cdc: a field without history is dated by the newest change event that changed it, but
+// only while the record has not changed since the newest event seen for it and the field
+// still holds that event's value; otherwise the record time decides (docs/connectors.md).
+TEST_F(SalesforceTest, ChangeEventsDateAFieldOnlyWhileTheyAreTheWholeStory) {
+  auto c = Connect();
+  const schema::Object& contact = Obj("Contact");
+  std::vector<ReadProblem> problems;
+  std::string id = LoadAll(*c, contact, &problems)[0].id;
+  ASSERT_TRUE(c->Write(contact, {Update(id, {{Slot(contact, "Title"), "CTO"}})})[0].ok);  // 08:00:00
+  Advance(5000);
+  ASSERT_TRUE(c->Write(contact, {Update(id, {{Slot(contact, "MailingCity"), "Oslo"}})})[0].ok);  // 08:00:05
+  const int64_t t0 = kStartMs;                                                                   // 2026-11-30T08:00:00Z
+  auto event = [&](int64_t ms, std::map<std::string, std::string> values) {
+    ChangeEvent e;
+    e.object = "Contact";
+    e.change_type = "UPDATE";
+    e.ids = {id};
+    e.commit_ms = ms;
+    e.values = std::move(values);
+    return e;
+  };
+  std::map<std::string, Record> by_id = ById(LoadAll(*c, contact, &problems));
+  EXPECT_EQ(by_id[id].modstamp, "2026-11-30T08:00:05.000Z");
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[id], Slot(contact, "Title")), "") << "no history, no events";
+  // only the Title event seen: the record changed after it (the city event lost): not known
+  c->NoteChangeEvents({event(t0, {{"Title", "\"CTO\""}})});
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[id], Slot(contact, "Title")), "");
+  // both seen (the later one delivered first): Title is dated by its own event
+  c->NoteChangeEvents({event(t0 + 5000, {{"MailingCity", "\"Oslo\""}}), event(t0, {{"Title", "\"CTO\""}})});
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[id], Slot(contact, "Title")), "2026-11-30T08:00:00.000Z");
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[id], Slot(contact, "MailingCity")), "2026-11-30T08:00:05.000Z");
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[id], Slot(contact, "Phone")), "") << "no event changed it";
+  // a Title event whose value the field no longer holds (a later change of it lost): not known
+  c->NoteChangeEvents({event(t0 + 5000, {{"Title", "\"CEO\""}})});
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[id], Slot(contact, "Title")), "");
+  // a delete forgets the record
+  ChangeEvent del = event(t0 + 6000, {});
+  del.change_type = "DELETE";
+  c->NoteChangeEvents({del});
+  EXPECT_EQ(c->FieldChangedAt(contact, by_id[id], Slot(contact, "MailingCity")), "");
+}
+
 TEST_F(SalesforceTest, ObjectsWithoutFieldHistoryAreNotQueried) {
   auto c = Connect();
   const schema::Object& contact = Obj("Contact");

@@ -30,7 +30,11 @@ std::string PluralType(std::string s) {
       {"contact", "contacts"}, {"company", "companies"},    {"deal", "deals"},
       {"ticket", "tickets"},   {"line_item", "line_items"}, {"product", "products"},
       {"0-1", "contacts"},     {"0-2", "companies"},        {"0-3", "deals"},
-      {"0-5", "tickets"},      {"0-7", "products"},         {"0-8", "line_items"}};
+      {"0-5", "tickets"},      {"0-7", "products"},         {"0-8", "line_items"},
+      {"task", "tasks"},       {"note", "notes"},           {"meeting", "meetings"},
+      {"call", "calls"},       {"email", "emails"},         {"0-27", "tasks"},
+      {"0-46", "notes"},       {"0-47", "meetings"},        {"0-48", "calls"},
+      {"0-49", "emails"}};
   for (const auto& [from, to] : kTypes)
     if (s == from || s == to) return to;
   return "";
@@ -71,6 +75,9 @@ std::vector<WebhookEvent> ParseWebhookBatch(const std::string& body, int64_t* ba
       ev.object = PluralType(prefix == "object" && e.contains("objectTypeId") ? IdOf(e["objectTypeId"]) : prefix);
     }
     if (e.is_object() && e.contains("objectId")) ev.object_id = IdOf(e["objectId"]);
+    // an event of a type accord does not know (conversations, ...) is well-formed: passed over,
+    // never a reason to refuse the request into HubSpot's retries
+    if (!ev.event_id.empty() && ev.object.empty() && !ev.kind.empty()) continue;
     if (ev.event_id.empty() || ev.object.empty() || ev.kind.empty()) {
       ++*bad;
       continue;
@@ -92,6 +99,13 @@ std::vector<WebhookEvent> ParseWebhookBatch(const std::string& body, int64_t* ba
       size_t to = at.find("_TO_");
       if (to != std::string::npos) ev.to_object = PluralType(at.substr(to + 4));
       if (e.contains("toObjectId")) ev.to_id = IdOf(e["toObjectId"]);
+    }
+    if (ev.kind == "propertyChange" && e.contains("propertyName") && e["propertyName"].is_string()) {
+      ev.property = e["propertyName"].get<std::string>();
+      if (e.contains("propertyValue") && e["propertyValue"].is_string()) {
+        ev.value = e["propertyValue"].get<std::string>();
+        ev.has_value = true;
+      }
     }
     if (ev.ids.empty()) {
       ++*bad;

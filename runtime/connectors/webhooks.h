@@ -51,6 +51,9 @@ struct WebhookEvent {
   std::string to_object;         // associationChange: the other end's object type
   std::string to_id;
   int64_t occurred_at = 0;  // ms
+  // propertyChange: the property and the value it was given ("" when cleared)
+  std::string property, value;
+  bool has_value = false;
 };
 
 // Parses one delivery's body (a JSON array of events). Events that are not

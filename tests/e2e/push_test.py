@@ -11,15 +11,18 @@
 3. With every webhook dropped by fault injection, an edit still arrives, at the next
    reconciliation read, and not before it.
 4. The secret never shows in accord's output.
+Also: --budget pacing; --cdc (replay, restart, the retention gap); two_way by the change
+events' field times; every push fault end to end for both paths (fault_cases); accord's own
+HubSpot writes coming back as webhooks start no pass.
 
   ACCORD=build/accord python3 tests/e2e/push_test.py
 """
-import base64, hashlib, hmac, json, os, socket, subprocess, sys, tempfile, threading, time
+import base64, hashlib, hmac, json, os, re, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.request
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sandbox_client import API, Sandbox  # noqa: E402
+from sandbox_client import API, Sandbox, free_port  # noqa: E402
 
 ACCORD = os.environ.get("ACCORD", os.path.join(SRC, "build", "accord"))
 TOKEN = "push-test-token"
@@ -28,12 +31,12 @@ RULES = os.path.join(SRC, "examples", "salesforce-hubspot")
 INTERVAL = 12.0  # the reconciliation interval; push must beat it by far
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def terminate(p):
+    p.terminate()
+    try:
+        p.wait(20)
+    except subprocess.TimeoutExpired:
+        p.kill()
 
 
 def sign(method, uri, body, ts, secret=SECRET):
@@ -187,6 +190,151 @@ def cdc():
         sb.stop()
 
 
+def cdc_field_times():
+    """two_way by the change events' field times: Title edited in Salesforce, then jobtitle in
+    HubSpot, then another field of the same Salesforce record. The record's time (its last
+    change) says Salesforce changed last; the change events say Title changed before HubSpot's
+    edit, so HubSpot's value wins. The events are held until all three edits are made, so one
+    pass sees both sides changed."""
+    sb = Sandbox(ACCORD, TOKEN)
+    tmp = tempfile.mkdtemp(prefix="accord-cdc-times-")
+    env = dict(os.environ, ACCORD_SALESFORCE_REFRESH_TOKEN=TOKEN, ACCORD_SALESFORCE_CLIENT_ID="push-test",
+               ACCORD_HUBSPOT_TOKEN=TOKEN)
+    out = open(os.path.join(tmp, "watch.out"), "w+")
+    p = subprocess.Popen([ACCORD, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state",
+                          os.path.join(tmp, "state.db"), "--watch", "--interval", "60", "--budget", "off", "--cdc"],
+                         env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while "total:" not in open(out.name).read() and time.time() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        sf_id = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Lovelace'")[0]["Id"]
+        hs_id = sb.hs_search("contacts", "email", "ada.lovelace@example.com")[0]["id"]
+
+        def clock(ms):
+            sb.admin(sb.sf, "clock", {"advance_ms": ms})
+            sb.admin(sb.hs, "clock", {"advance_ms": ms})
+
+        sb.admin(sb.sf, "config", {"cdc_hold": True})
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": "Title From Salesforce"})
+        clock(3000)
+        sb.http(sb.hs, "PATCH", f"/crm/v3/objects/contacts/{hs_id}", {"properties": {"jobtitle": "Title From HubSpot"}})
+        clock(3000)
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"MobilePhone": "+1 555 0142"})
+        seen = open(out.name).read().count("push pass:")
+        sb.admin(sb.sf, "config", {"cdc_hold": False})
+        deadline = time.time() + 10
+        while open(out.name).read().count("push pass:") == seen and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        sf_title = [r for r in sb.admin(sb.sf, "dump")["objects"]["Contact"]["records"] if r["Id"] == sf_id][0]["Title"]
+        hs_title = [r for r in sb.admin(sb.hs, "dump")["objects"]["contacts"]["records"]
+                    if r["id"] == hs_id][0]["properties"].get("jobtitle")
+        check(open(out.name).read().count("push pass:") > seen, "the change events started a push pass")
+        check(sf_title == hs_title == "Title From HubSpot",
+              f"two_way by the change events' field time: HubSpot's later edit wins ({sf_title!r}, {hs_title!r}; "
+              "the record time would pick Salesforce's)")
+    finally:
+        terminate(p)
+        sb.stop()
+        if failures:
+            print(open(out.name).read()[-3000:])
+
+
+def fault_cases():
+    """Each push fault, end to end, for both paths: HubSpot webhooks (an edit of a contact's
+    city) and Salesforce change events (an edit of its Title). Two edits of the field 0.1 s
+    apart; the other system must end with the second value, at the time the fault allows —
+    dropped: by the next reconciliation pass (within one interval and a pass), not by push;
+    duplicated, reordered: by push (< 3 s); delayed 1.5 s: not before the delay, by push
+    after it — and accord writes each value at most once (the passes' events, --format json)."""
+    interval = 6.0
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hubspot/webhooks"
+    sb = Sandbox(ACCORD, TOKEN, extra=["--webhook-url", url, "--webhook-secret", SECRET, "--webhook-batch-ms", "20"])
+    tmp = tempfile.mkdtemp(prefix="accord-push-faults-")
+    env = dict(os.environ, ACCORD_SALESFORCE_REFRESH_TOKEN=TOKEN, ACCORD_SALESFORCE_CLIENT_ID="push-test",
+               ACCORD_HUBSPOT_TOKEN=TOKEN, ACCORD_HUBSPOT_APP_SECRET=SECRET)
+    out = open(os.path.join(tmp, "watch.out"), "w+")
+    p = subprocess.Popen([ACCORD, "run", RULES, "--salesforce", sb.sf, "--hubspot", sb.hs, "--state",
+                          os.path.join(tmp, "state.db"), "--watch", "--interval", str(interval), "--budget", "off",
+                          "--listen", f"127.0.0.1:{port}", "--cdc", "--format", "json"],
+                         env=env, stdout=out, stderr=subprocess.DEVNULL)
+
+    def reports():
+        return [json.loads(x) for x in open(out.name).read().splitlines() if x.startswith("{")]
+
+    def writes(value):
+        return sum(1 for r in reports() for e in r.get("events", []) if e.get("kind") == "update"
+                   for c in e.get("changes", []) if c.get("new") == value)
+
+    def recon_count():
+        return sum(1 for r in reports() if "push" not in r)
+
+    try:
+        deadline = time.time() + 60
+        while recon_count() < 1 and time.time() < deadline and p.poll() is None:
+            time.sleep(0.1)
+        sf_id = sb.soql("SELECT Id FROM Contact WHERE LastName = 'Lovelace'")[0]["Id"]
+        hs_id = sb.hs_search("contacts", "email", "ada.lovelace@example.com")[0]["id"]
+
+        def sf_city():
+            return [r for r in sb.admin(sb.sf, "dump")["objects"]["Contact"]["records"]
+                    if r["Id"] == sf_id][0].get("MailingCity")
+
+        def hs_title():
+            return [r for r in sb.admin(sb.hs, "dump")["objects"]["contacts"]["records"]
+                    if r["id"] == hs_id][0]["properties"].get("jobtitle")
+
+        cases = []
+        for path in ("webhook", "cdc"):
+            for fault, cfg in (("dropped", {"drop_rate": 1.0}), ("duplicated", {"duplicate_rate": 1.0}),
+                               ("reordered", {"reorder_rate": 1.0}), ("delayed", {"delay_ms": 1500})):
+                cases.append((path, fault, {f"{path}_{k}": v for k, v in cfg.items()}))
+        for n, (path, fault, cfg) in enumerate(cases):
+            emulator = sb.hs if path == "webhook" else sb.sf
+            # right after a reconciliation pass: the next one is a whole interval away
+            seen = recon_count()
+            deadline = time.time() + 3 * interval
+            while recon_count() == seen and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            sb.admin(emulator, "faults", cfg)
+            first, second = f"{fault} {path} {n} a", f"{fault} {path} {n} b"
+            t0 = time.monotonic()
+            for v in (first, second):
+                if path == "webhook":
+                    sb.http(sb.hs, "PATCH", f"/crm/v3/objects/contacts/{hs_id}", {"properties": {"city": v}})
+                else:
+                    sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": v})
+                time.sleep(0.1)
+            value = sf_city if path == "webhook" else hs_title
+            took = None
+            while time.monotonic() - t0 < interval + 8:
+                if value() == second:
+                    took = time.monotonic() - t0
+                    break
+                time.sleep(0.02)
+            time.sleep(1.0)
+            sb.admin(emulator, "faults", {})
+            what = f"{path} events {fault}: the second edit arrived"
+            if took is None:
+                check(False, f"{what} (it did not, in {interval + 8:.0f} s; the other side has {value()!r})")
+            elif fault == "dropped":
+                check(1.0 < took <= interval + 3.0, f"{what} by the reconciliation pass in {took:.2f} s "
+                                                    f"(interval {interval:.0f} s), not by push")
+            elif fault == "delayed":
+                check(1.5 <= took < 4.5, f"{what} after the delay, by push, in {took:.2f} s")
+            else:
+                check(took < 3.0, f"{what} by push in {took:.2f} s")
+            check(value() == second and writes(second) == 1 and writes(first) <= 1,
+                  f"{path} events {fault}: the later value stays ({value()!r}); accord wrote it "
+                  f"{writes(second)} time(s), the earlier one {writes(first)}")
+    finally:
+        terminate(p)
+        sb.stop()
+
+
 def main():
 
     port = free_port()
@@ -271,22 +419,46 @@ def main():
         stats = sb.admin(sb.hs, "webhooks")["stats"]
         check(stats["dropped"] >= 1, f"the sandbox dropped {stats['dropped']} events")
         sb.admin(sb.hs, "faults", {})
+
+        # 4. accord's own writes to HubSpot come back as webhooks (echoes): they start no pass.
+        # A Salesforce edit (no --cdc here) crosses at the next reconciliation pass; its
+        # jobtitle write makes a propertyChange event with the value the pair's shadow holds.
+        made0 = sb.admin(sb.hs, "webhooks")["stats"]["made"]
+        sb.http(sb.sf, "PATCH", f"{API}/sobjects/Contact/{sf_id}", {"Title": "Echo Admiral"})
+
+        def hs_title():
+            return [r for r in sb.admin(sb.hs, "dump")["objects"]["contacts"]["records"]
+                    if r["id"] == hs_id][0]["properties"].get("jobtitle")
+        deadline = time.monotonic() + INTERVAL + 10
+        while hs_title() != "Echo Admiral" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(hs_title() == "Echo Admiral", "the Salesforce edit reached HubSpot at the reconciliation pass")
+        pushes = open(out.name).read().count("push pass:")
+        made = sb.admin(sb.hs, "webhooks")["stats"]["made"]
+        deadline = time.monotonic() + 5
+        while sb.admin(sb.hs, "webhooks")["stats"]["queued"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        check(made > made0 and sb.admin(sb.hs, "webhooks")["stats"]["queued"] == 0,
+              f"accord's write made webhook events ({made - made0}), all delivered")
+        check(open(out.name).read().count("push pass:") == pushes,
+              "the echo of accord's own write started no push pass")
     finally:
-        watch.terminate()
-        try:
-            watch.wait(20)
-        except subprocess.TimeoutExpired:
-            watch.kill()
+        terminate(watch)
         sb.stop()
     everything = open(out.name).read() + open(err.name).read()
     check(SECRET not in everything, "the app secret is in none of accord's output")
     check("refused" in everything, "the pass output counts refused requests")
+    check(re.search(r"[1-9]\d* echoes of accord's own writes without a pass", everything) is not None,
+          "the pass output counts the echoes")
     if failures:
         print(everything[-4000:])
 
 
 budget()
 cdc()
+cdc_field_times()
+fault_cases()
 main()
 if failures:
     print(f"{len(failures)} failed")

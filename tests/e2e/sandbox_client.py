@@ -3,6 +3,7 @@ benchmarks: starts it on free loopback ports, calls its APIs and admin
 endpoints, pauses fault injection around the caller's own calls."""
 import json
 import re
+import socket
 import subprocess
 import tempfile
 import time
@@ -11,6 +12,15 @@ import urllib.parse
 import urllib.request
 
 API = "/services/data/v59.0"
+
+
+def free_port():
+    """a loopback port nobody listens on now (for accord's webhook receiver)"""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class Sandbox:

@@ -554,3 +554,24 @@ def gen_history(rng, rules, rounds=None, faults=True):
 
 
 OTHER_SIDE = {"sf": "hs", "hs": "sf"}
+
+
+def gen_push_faults(rng):
+    """the push faults of one sync point (tests/model/push.py): the sandbox's webhook_* and
+    cdc_* event faults, a SIGKILL of accord after the events are released, or a gap (accord
+    down while the edits land, their change events past the retention window)."""
+    def one(prefix):
+        f = {"seed": rng.randint(1, 10 ** 6)}
+        for k in rng.sample(["drop", "duplicate", "reorder", "delay"], rng.randint(1, 3)):
+            if k == "delay":
+                f[prefix + "_delay_ms"] = rng.choice([150, 600, 1500])
+            else:
+                f[f"{prefix}_{k}_rate"] = round(rng.uniform(0.1, 0.7), 2)
+        return f
+    out = {"hs": one("webhook") if rng.random() < 0.8 else {}, "sf": one("cdc") if rng.random() < 0.8 else {}}
+    u = rng.random()
+    if u < 0.15:
+        out["kill"] = round(rng.uniform(0.05, 0.8), 2)
+    elif u < 0.25:
+        out["gap"] = True
+    return out

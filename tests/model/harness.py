@@ -302,6 +302,7 @@ class Runner:
         if self.verbose:
             print(f"    VIOLATION [{tag}] {text}")
 
+    semantics = None  # model.plan_pass's (push.py: event_field_times)
     lossy = False  # the current sync point may have lost a create's response (drop_after, SIGKILL)
 
     def classify(self, tag, text):
@@ -383,8 +384,8 @@ class Runner:
                     fields = {k: a["vals"][k] for k in fields}
                 if side == SF:
                     sb.http(sb.sf, "PATCH", f"{API}/sobjects/{obj}/{rid}", fields)
-                    for f in fields:
-                        self.sf_field_times[(obj, rid, f)] = time.time() * 1000
+                    for f in fields:  # on the sandbox's clock
+                        self.sf_field_times[(obj, rid, f)] = time.time() * 1000 + sb.clock_total
                 else:
                     body = {"properties": {k: ("" if v is None else v) for k, v in fields.items()}}
                     r = sb.http(sb.hs, "PATCH", f"/crm/v3/objects/{obj}/{rid}", body)
@@ -517,18 +518,20 @@ class Runner:
             only_r = [x for x in r if x not in p]
             self.violate("plan-run", f"plan announced {only_p[:4]} but run did {only_r[:4]}")
 
-    def check_errors(self, ex):
+    def check_errors(self, ex, report=True):
         """the records the model quarantines (Duplicates) or whose value it rejects
         (PropertyValues) are the ones waiting in the error log after the sync point, and no
         other entry of those categories waits (a quarantine whose cause is gone leaves the
         log: sync.md 'The error log')."""
         cats = ("Duplicates", "PropertyValues")
         rc, out, _ = self.accord(["errors", "--state", os.path.join(self.tmp, "accord.db"), "--format", "json"])
+        found = []
+        violate = self.violate if report else (lambda tag, text: found.append((tag, text)))
         try:
             log = json.loads(out or "[]")
         except ValueError:
-            self.violate("errors", f"accord errors exit {rc}: {out[:200]}")
-            return
+            violate("errors", f"accord errors exit {rc}: {out[:200]}")
+            return found
         eng = [(e.get("sync"), e["category"], {e.get("salesforce_id"), e.get("hubspot_id")} - {None, ""},
                 e.get("message", "")[:160]) for e in log if e.get("category") in cats]
         def ids(sync, rid):
@@ -538,13 +541,14 @@ class Runner:
         mod = sorted({(s, c, rid) for s, c, side, rid, msg in ex.errors if c in cats})
         for m in mod:
             if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for e in eng):
-                self.violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the log has not "
+                violate("errors-missing", f"the model logs {m[1]} for {m[2]} in sync {m[0]}; the log has not "
                                                f"({[x for x in ex.errors if x[3] == m[2]][:1]})")
         maybe = sorted(ex.maybe_errors)
         for e in eng:
             if not any(m[0] == e[0] and m[1] == e[1] and ids(m[0], m[2]) & e[2] for m in mod + maybe):
-                self.violate("errors-extra", f"the log has {e[1]} for {sorted(e[2])} in sync {e[0]}; the model "
+                violate("errors-extra", f"the log has {e[1]} for {sorted(e[2])} in sync {e[0]}; the model "
                                              f"does not: {e[3]}")
+        return found
 
     last_report = None
 
@@ -681,10 +685,12 @@ class Runner:
             return
         self.start()
         for n, rnd in enumerate(self.case["history"]):
+            self.before_actions(rnd["sync"])
             for a in rnd["actions"]:
                 self.act(a)
             before, times = snapshot(self.sb)
-            ex = model.plan_pass(self.rules, self.state, before, self.times(before, times))
+            ex = model.plan_pass(self.rules, self.state, before, self.times(before, times), self.semantics)
+            self.round_before, self.round_ex = before, ex
             mark_v, mark_k = len(self.violations), len(self.known_hits)
             self.count_expectation(ex, before)
             raced = self.sync_point(rnd["sync"], n)
@@ -717,7 +723,13 @@ class Runner:
             if self.violations:
                 self.violations.insert(0, ("round", f"round {n + 1} of {len(self.case['history'])}"))
                 return
-        # convergence: one more clean pass writes nothing
+        self.converged()
+
+    def before_actions(self, sp):
+        pass
+
+    def converged(self):
+        """one more clean pass writes nothing"""
         before, _ = snapshot(self.sb)
         rc, rep, err = self.run_pass()
         after, _ = snapshot(self.sb)
@@ -780,15 +792,27 @@ class Runner:
 # ---------------------------------------------------------------------------
 # cases, shrinking, regressions
 
-def make_case(seed, faults=True):
+def make_case(seed, faults=True, push=False):
     rng = random.Random(seed)
     rules = gen.gen_rules(rng)
-    hist = gen.gen_history(rng, rules, faults=faults)
-    return {"seed": seed, "rules": rules, "history": hist}
+    if not push:
+        return {"seed": seed, "rules": rules, "history": gen.gen_history(rng, rules, faults=faults)}
+    # push mode (push.py): the engine runs --watch --listen --cdc; a sync point's faults are the
+    # push faults (events lost, duplicated, reordered, delayed; a kill; a retention gap)
+    hist = gen.gen_history(rng, rules, faults=False)
+    for rnd in hist:
+        rnd["sync"].update({"during": [], "plan": False})
+        if faults and rng.random() < 0.7:
+            rnd["sync"]["push"] = gen.gen_push_faults(rng)
+    return {"seed": seed, "mode": "push", "rules": rules, "history": hist}
 
 
 def run_case(case, known, verbose=False, engine="auto"):
-    r = Runner(case, known, verbose, engine)
+    if case.get("mode") == "push":
+        import push  # noqa: E402 (imports this module)
+        r = push.PushRunner(case, known, verbose, engine)
+    else:
+        r = Runner(case, known, verbose, engine)
     try:
         r.run()
     except Exception as e:  # the harness's own failure is reported, never swallowed
@@ -834,6 +858,10 @@ def shrink(case, known, deadline, engine, log=print):
                 del c["history"][i]["actions"][j]
                 cands.append(c)
             sp = rnd["sync"]
+            if sp.get("push"):
+                c = copy.deepcopy(best)
+                c["history"][i]["sync"]["push"] = None
+                cands.append(c)
             if sp.get("faults"):
                 c = copy.deepcopy(best)
                 c["history"][i]["sync"].update({"faults": None, "kills": [], "restart": False})
@@ -896,7 +924,8 @@ def summarize(case):
     h = case["history"]
     return (f"{len(case['rules']['syncs'])} syncs ({', '.join(s['name'] for s in case['rules']['syncs'])}), "
             f"{len(h)} rounds, {sum(len(x['actions']) for x in h)} actions, "
-            f"{sum(1 for x in h if x['sync'].get('faults'))} faulted sync points")
+            f"{sum(1 for x in h if x['sync'].get('faults') or x['sync'].get('push'))} faulted sync points"
+            + (" (push)" if case.get("mode") == "push" else ""))
 
 
 def main():
@@ -907,6 +936,8 @@ def main():
     ap.add_argument("--known", default="", help="comma-separated defect tags excused (see KNOWN_DEFECTS)")
     ap.add_argument("--replay", nargs="*", help="regression case files to replay")
     ap.add_argument("--no-faults", action="store_true")
+    ap.add_argument("--push", action="store_true",
+                    help="push mode (tests/model/push.py): accord run --watch --listen --cdc, push faults")
     ap.add_argument("--shrink-seconds", type=float, default=120)
     ap.add_argument("--save", default=None, help="folder for shrunk failing cases (e.g. tests/model/regressions)")
     ap.add_argument("--engine", default="interp")
@@ -928,8 +959,8 @@ def main():
 
     def account(r):
         totals["histories"] += 1
-        for k in r.stats:
-            totals[k] += r.stats[k]
+        for k, v in r.stats.items():
+            totals[k] = totals.get(k, [] if isinstance(v, list) else 0) + v
         totals["known_hits"] += len(r.known_hits)
         for t, _ in r.known_hits:
             known_by_tag[t] = known_by_tag.get(t, 0) + 1
@@ -957,7 +988,7 @@ def main():
             if time.time() - t0 > a.budget_seconds:
                 break
             s = seed + i
-            case = make_case(s, faults=not a.no_faults)
+            case = make_case(s, faults=not a.no_faults, push=a.push)
             t1 = time.time()
             r = run_case(case, known, a.verbose, a.engine)
             account(r)
@@ -985,6 +1016,15 @@ def main():
     print(f"the model predicted: {totals['m_creates']} creates, {totals['m_changes']} field writes "
           f"({totals['m_lifecycle']} lifecycle), {totals['m_conflicts']} conflicts, {totals['m_errors']} errors, "
           f"{totals['m_deletes']} deletes/unlinks, {totals['m_moves']} lead conversions followed")
+    if totals.get("push_rounds"):
+        lat = sorted(totals["push_latencies"])
+        q = (lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]) if lat else (lambda p: float("nan"))
+        print(f"push: {totals['push_rounds']} rounds ({totals['push_events_faulted']} with event faults, "
+              f"{totals['push_kills']} with accord SIGKILLed, {totals['push_gaps']} with a retention gap, "
+              f"{totals['push_gaps_seen']} gaps reported by accord), "
+              f"{totals['push_settled']} settled as the model says, {totals['push_by_reconciliation']} of them after "
+              f"a reconciliation pass; {totals['push_passes']} push passes, {totals['push_recon_passes']} "
+              f"reconciliation passes; release to settled p50 {q(0.5):.2f} s, max {q(1.0):.2f} s")
     return 1 if failures else 0
 
 

@@ -595,6 +595,16 @@ def reconcile_pair(R, s, st, ex, sid, hid, srec, hrec, times, sem, final, snap):
                     alts = [(SF, None), (HS, None)]
                 else:
                     alts = [(w, None)]
+                    # push mode (--cdc): the change events may give the engine the field's own
+                    # commit time (sync.md "two_way"), which may decide the other way; whether it
+                    # had them (an event lost or late, the pass started by the other side's
+                    # event) is not known here: either side
+                    tf = times.get(("sf_field", s.sf_obj, sid, r.sf)) if times and r.sf else None
+                    ht = times.get(("hs", s.hs_obj, hid, r.hs)) if times else None
+                    if sem.get("event_field_times") and tf is not None and ht is not None:
+                        wf = SF if tf >= ht + 1100 else HS if ht >= tf + 1100 else None
+                        if wf != w:
+                            alts = [(SF, None), (HS, None)]
                     # issue 12 defect 5: Salesforce's record time stands in for the field's
                     # (documented); the true field time may disagree. Not a model outcome,
                     # recorded so a difference can be named.
