@@ -464,6 +464,13 @@ std::vector<Shadow> DecodeShadows(const std::string& text) {
   return out;
 }
 
+// As Shadows returns them: sorted by field.
+std::vector<Shadow> DecodeSorted(const std::string& text) {
+  std::vector<Shadow> out = DecodeShadows(text);
+  std::sort(out.begin(), out.end(), [](const Shadow& a, const Shadow& b) { return a.field < b.field; });
+  return out;
+}
+
 }  // namespace
 
 Status StateStore::PutShadows(const std::string& sync, const std::string& sf_id, const std::vector<Shadow>& shadows) {
@@ -485,10 +492,7 @@ Status StateStore::PutShadow(const std::string& sync, const std::string& sf_id, 
 std::vector<Shadow> StateStore::Shadows(const std::string& sync, const std::string& sf_id) {
   Stmt s(*db_, "SELECT data FROM pair_shadows WHERE sync = ?1 AND salesforce_id = ?2");
   s.Text(1, sync).Text(2, sf_id);
-  std::vector<Shadow> out;
-  if (s.Row()) out = DecodeShadows(s.Col(0));
-  std::sort(out.begin(), out.end(), [](const Shadow& a, const Shadow& b) { return a.field < b.field; });
-  return out;
+  return s.Row() ? DecodeSorted(s.Col(0)) : std::vector<Shadow>();
 }
 
 std::vector<Link> StateStore::AllLinks(const std::string& sync) {
@@ -967,6 +971,19 @@ base::Result<std::vector<Link>> StateStore::LinksOf(const std::string& sync, int
     if (seen.insert(s.Col(0)).second) out.push_back(Link{sync, s.Col(0), s.Col(1), StateFromName(s.Col(2))});
   });
   if (!st) return Status::Error("reading links: " + st.message);
+  return out;
+}
+
+base::Result<std::unordered_map<std::string, std::vector<Shadow>>> StateStore::ShadowsOf(
+    const std::string& sync, const std::vector<std::string>& sf_ids) {
+  static const std::string sql =
+      InList("SELECT salesforce_id, data FROM pair_shadows WHERE sync = ?1 AND salesforce_id");
+  std::unordered_map<std::string, std::vector<Shadow>> out;
+  Status st = EachBatch(*db_, sql, {sync}, sf_ids, [&](Stmt& s) {
+    if (out.count(s.Col(0))) return;  // (a padded batch answers its first id twice)
+    out.emplace(s.Col(0), DecodeSorted(s.Col(1)));
+  });
+  if (!st) return Status::Error("reading shadows: " + st.message);
   return out;
 }
 

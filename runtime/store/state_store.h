@@ -239,6 +239,10 @@ class StateStore {
   static constexpr size_t kInList = 100;
   // The links of `sync` whose Salesforce (side 0) or HubSpot (side 1) id is one of `ids`.
   base::Result<std::vector<Link>> LinksOf(const std::string& sync, int side, const std::vector<std::string>& ids);
+  // The shadows (as Shadows) of the pairs of `sync` whose Salesforce id is one of `sf_ids` and
+  // that have any, by Salesforce id: a batch of pairs' shadows in one statement per kInList ids.
+  base::Result<std::unordered_map<std::string, std::vector<Shadow>>> ShadowsOf(const std::string& sync,
+                                                                               const std::vector<std::string>& sf_ids);
   // How many links `sync` has, and how many of them ended (state deleted).
   base::Result<std::pair<int64_t, int64_t>> LinkCounts(const std::string& sync);
   // The record key index: per kind (a system, object, field and normalization the engine

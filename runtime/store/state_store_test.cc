@@ -139,6 +139,39 @@ TEST_P(StateStoreTest, ShadowsMoveWithTheLinkOnLeadConversion) {
   EXPECT_TRUE(s->Shadows("people", "003C").empty());
 }
 
+// A batch of pairs' shadows in one lookup answers as one Shadows call per pair would: the
+// pairs with shadows (sorted by field), none for a pair without, of this sync only, across
+// several statements' worth of ids (kInList) and with an id asked twice.
+TEST_P(StateStoreTest, ShadowsOfABatchAreEachPairsShadows) {
+  auto s = Fresh();
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < StateStore::kInList + 30; ++i) {
+    std::string id = "003" + std::to_string(1000 + i);
+    ids.push_back(id);
+    if (i % 3 == 0) continue;  // no shadows
+    ASSERT_TRUE(s->PutShadow("people", id, {"Phone", std::to_string(i), std::nullopt}));
+    ASSERT_TRUE(s->PutShadow("people", id, {"Email", std::string("a@x.com"), std::string("a@x.com")}));
+  }
+  ASSERT_TRUE(s->PutShadow("leads", ids[0], {"Email", std::string("other"), std::string("other")}));
+  ids.push_back(ids[1]);
+  auto got = s->ShadowsOf("people", ids);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->size(), (StateStore::kInList + 30) - (StateStore::kInList + 30 + 2) / 3);
+  for (const std::string& id : ids) {
+    std::vector<Shadow> one = s->Shadows("people", id);
+    auto it = got->find(id);
+    ASSERT_EQ(it != got->end(), !one.empty()) << id;
+    if (one.empty()) continue;
+    ASSERT_EQ(it->second.size(), one.size());
+    for (size_t k = 0; k < one.size(); ++k) {
+      EXPECT_EQ(it->second[k].field, one[k].field);
+      EXPECT_EQ(it->second[k].base_sf, one[k].base_sf);
+      EXPECT_EQ(it->second[k].base_hs, one[k].base_hs);
+    }
+  }
+  EXPECT_TRUE(s->ShadowsOf("people", {})->empty());
+}
+
 TEST_P(StateStoreTest, TransactionsRollBack) {
   auto s = Fresh();
   ASSERT_TRUE(s->Begin());

@@ -609,6 +609,25 @@ void Engine::Impl::PrefetchTombstones(int side, std::vector<std::string> ids) {
   tomb_known[side].insert(std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()));
 }
 
+void Engine::Impl::PrefetchShadows(const SyncPlan& p, const std::vector<std::string>& sf_ids) {
+  shadow_batch.clear();
+  shadow_known.clear();
+  auto got = store.ShadowsOf(p.name, sf_ids);
+  if (!got) return Fail("state store: " + got.status().message);
+  shadow_batch = std::move(*got);
+  shadow_known.insert(sf_ids.begin(), sf_ids.end());
+}
+
+std::vector<store::Shadow> Engine::Impl::TakeShadows(const SyncPlan& p, const std::string& sf_id) {
+  // taken once: a pair's shadows move once it is reconciled (and a merge moves them to another id)
+  if (!shadow_known.erase(sf_id)) return store.Shadows(p.name, sf_id);
+  auto it = shadow_batch.find(sf_id);
+  if (it == shadow_batch.end()) return {};
+  std::vector<store::Shadow> out = std::move(it->second);
+  shadow_batch.erase(it);
+  return out;
+}
+
 bool Engine::Impl::Tombstoned(int side, const std::string& id) {
   if (tomb_set[side].count(id)) return true;
   if (tomb_known[side].count(id)) return false;

@@ -229,6 +229,13 @@ struct Engine::Impl {
   // since). An id not prefetched is asked of the store alone.
   std::unordered_set<std::string> tomb_known[2], tomb_set[2];
   void PrefetchTombstones(int side, std::vector<std::string> ids);
+  // Shadows, read a batch of pairs at a time (store::StateStore::ShadowsOf, the pairs of the
+  // batch that are reconciled): by Salesforce id, each taken once; a pair not prefetched is
+  // read alone.
+  std::unordered_map<std::string, std::vector<store::Shadow>> shadow_batch;
+  std::unordered_set<std::string> shadow_known;
+  void PrefetchShadows(const SyncPlan& p, const std::vector<std::string>& sf_ids);
+  std::vector<store::Shadow> TakeShadows(const SyncPlan& p, const std::string& sf_id);
   bool Tombstoned(int side, const std::string& id);
   void AddTombstone(int side, const std::string& id);
   // ---- Targeted passes (issue 15, docs/sync.md "Targeted passes") ----
