@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,7 @@ std::string RedactLocation(const std::string& location);
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -264,6 +265,13 @@ class StateStore {
   explicit StateStore(std::unique_ptr<sql::Connection> db);
   Status Migrate();
   std::vector<SyncError> Entries(const std::string& sync, bool notes);
+  // A pair_shadows row's text and back: [layout id, value, ...] (migration 7; the layout, the
+  // sorted field keys, recorded once in shadow_layouts), or, read, an older row's object.
+  std::string EncodeShadows(std::vector<Shadow> shadows, Status* status);
+  std::vector<Shadow> DecodeShadows(const std::string& text);  // sorted by field
+  void ForgetLayouts();                                  // a rollback may have undone layouts added in its transaction
+  std::map<std::string, int64_t> layout_ids_;            // JSON array of field keys -> id
+  std::map<int64_t, std::vector<std::string>> layouts_;  // id -> field keys
   std::unique_ptr<sql::Connection> db_;
   int version_ = 0;
   std::string fence_project_;  // Fence: "" = not fenced
