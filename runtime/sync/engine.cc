@@ -580,7 +580,7 @@ void Engine::Impl::LoadLinks() {
   }
 }
 
-void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
+void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p, bool done) {
   if (!opts->dry_run && report->ok) {
     for (const SeenNow& s : seen_now) {
       const store::SeenChange& c = s.change;
@@ -597,7 +597,7 @@ void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
   seen_now.clear();
   notes_now.clear();
   note_parts.clear();
-  seen.clear();
+  if (done) seen.clear();
 }
 
 void Engine::Impl::PrefetchTombstones(int side, std::vector<std::string> ids) {

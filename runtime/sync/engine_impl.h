@@ -221,8 +221,10 @@ struct Engine::Impl {
   static std::string SeenKey(const std::string& sf_id, const std::string& field, int side) {
     return sf_id + '\x1f' + field + '\x1f' + std::to_string(side);
   }
-  // Keeps the changes its pair could not settle, drops the settled ones, writes the notes.
-  void SaveSeenAndNotes(const SyncPlan& p);
+  // Keeps the changes its pair could not settle, drops the settled ones, writes the notes: after
+  // each flush for the pairs reconciled before it (memory follows the window), and once more when
+  // the sync is done (`done`: the changes an earlier pass saw are forgotten too).
+  void SaveSeenAndNotes(const SyncPlan& p, bool done = true);
   bool full_pass = false;
   // Tombstones, looked up a batch of records at a time (store::StateStore::Tombstoned): of the
   // ids last prefetched per side, those known and those tombstoned (and every tombstone added

@@ -23,6 +23,7 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   auto flush = [&] {
     Flush(p, w);
     w = Work();
+    SaveSeenAndNotes(p, /*done=*/false);  // (the pairs reconciled so far: their writes went out)
     if (opts->progress) opts->progress(p.name, done, total);
   };
 
