@@ -161,9 +161,11 @@ std::optional<uint64_t> JsonlConnector::Fingerprint(const std::string& object, u
 // ---- JsonlConnector::Index ----
 
 std::string_view JsonlConnector::Index::IdAt(size_t i) const {
+  const std::string& block = ids_[slots_[i].id_at >> kBlockBits];
+  size_t at = slots_[i].id_at & ((uint64_t{1} << kBlockBits) - 1);
   uint32_t n = 0;
-  std::memcpy(&n, ids_.data() + slots_[i].id_at, sizeof n);
-  return std::string_view(ids_.data() + slots_[i].id_at + sizeof n, n);
+  std::memcpy(&n, block.data() + at, sizeof n);
+  return std::string_view(block.data() + at + sizeof n, n);
 }
 
 size_t JsonlConnector::Index::Bucket(std::string_view id) const {
@@ -212,10 +214,16 @@ std::pair<JsonlConnector::Entry*, bool> JsonlConnector::Index::try_emplace(std::
   if (2 * (used_ + 1) > buckets_.size()) Grow(live_ + 1);
   size_t b = Bucket(id);
   if (buckets_[b] == 0) ++used_;
-  Slot sl{e, ids_.size(), 0};
   uint32_t n = static_cast<uint32_t>(id.size());
-  ids_.append(reinterpret_cast<const char*>(&n), sizeof n);
-  ids_.append(id);
+  size_t need = sizeof n + id.size();
+  if (ids_.empty() || ids_.back().size() + need > ids_.back().capacity()) {
+    ids_.emplace_back();
+    ids_.back().reserve(std::max(need, size_t{1} << kBlockBits));
+  }
+  std::string& block = ids_.back();
+  Slot sl{e, (ids_.size() - 1) << kBlockBits | block.size(), 0};
+  block.append(reinterpret_cast<const char*>(&n), sizeof n);
+  block.append(id);
   slots_.push_back(sl);
   buckets_[b] = static_cast<uint32_t>(slots_.size());
   ++live_;
@@ -365,54 +373,65 @@ bool JsonlConnector::LoadIndex(const std::string& object, Table& t) {
   if (::stat(Path(object).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < size) return false;
   std::optional<uint64_t> now = Fingerprint(object, size);
   if (!now || *now != print) return false;
-  // the rest read at once and parsed by hand: a million lines of sscanf were most of a quiet pass
-  std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t count = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n'));
+  // the rest parsed by hand (a million lines of sscanf were most of a quiet pass), a chunk at a
+  // time: read whole, the two indexes of a million records each held 120 MB beside their entries
+  const std::streampos body = in.tellg();
+  std::vector<char> chunk(size_t{1} << 20);
+  size_t count = 0;
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0)
+    count += static_cast<size_t>(std::count(chunk.data(), chunk.data() + in.gcount(), '\n'));
+  in.clear();
+  in.seekg(body);
   t.records.reserve(count);
-  for (std::string_view v(rest); !v.empty();) {
-    size_t nl = v.find('\n');
-    if (nl == std::string_view::npos) return false;  // every line of an index ends with one
-    std::string_view l = v.substr(0, nl);
-    v.remove_prefix(nl + 1);
-    // R offset length line stamp id | P kind line id
-    if (l.size() > 2 && l[0] == 'R' && l[1] == ' ') {
-      uint64_t num[3] = {0, 0, 0};
-      int64_t stamp = 0;
-      const char* p = l.data() + 2;
-      const char* end = l.data() + l.size();
-      bool ok = true;
-      for (uint64_t& n : num) {
-        auto r = std::from_chars(p, end, n);
-        ok &= r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
-        if (!ok) break;
-        p = r.ptr + 1;
+  std::string carry;  // the start of a line the chunk's end cut
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+    carry.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    std::string_view v(carry);
+    for (size_t nl; (nl = v.find('\n')) != std::string_view::npos;) {
+      std::string_view l = v.substr(0, nl);
+      v.remove_prefix(nl + 1);
+      // R offset length line stamp id | P kind line id
+      if (l.size() > 2 && l[0] == 'R' && l[1] == ' ') {
+        uint64_t num[3] = {0, 0, 0};
+        int64_t stamp = 0;
+        const char* p = l.data() + 2;
+        const char* end = l.data() + l.size();
+        bool ok = true;
+        for (uint64_t& n : num) {
+          auto r = std::from_chars(p, end, n);
+          ok &= r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+          if (!ok) break;
+          p = r.ptr + 1;
+        }
+        if (ok) {
+          auto r = std::from_chars(p, end, stamp);
+          ok = r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+          p = r.ptr + 1;
+        }
+        if (!ok || p >= end) return false;
+        std::string_view id(p, static_cast<size_t>(end - p));
+        if (num[0] + num[1] >= size) return false;
+        if (!t.records
+                 .try_emplace(id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]),
+                                        static_cast<uint32_t>(num[2]), stamp})
+                 .second)
+          return false;
+        continue;
       }
-      if (ok) {
-        auto r = std::from_chars(p, end, stamp);
-        ok = r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
-        p = r.ptr + 1;
-      }
-      if (!ok || p >= end) return false;
-      std::string_view id(p, static_cast<size_t>(end - p));
-      if (num[0] + num[1] >= size) return false;
-      if (!t.records
-               .try_emplace(id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]),
-                                      static_cast<uint32_t>(num[2]), stamp})
-               .second)
+      char tag = 0, kind = 0;
+      unsigned long long a = 0;
+      int used = 0;
+      line = std::string(l);
+      if (l.size() > 2 && l[0] == 'P' && std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 &&
+          used > 0) {
+        t.problems.push_back({kind, a, line.substr(static_cast<size_t>(used))});
+      } else {
         return false;
-      continue;
+      }
     }
-    char tag = 0, kind = 0;
-    unsigned long long a = 0;
-    int used = 0;
-    line = std::string(l);
-    if (l.size() > 2 && l[0] == 'P' && std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 &&
-        used > 0) {
-      t.problems.push_back({kind, a, line.substr(static_cast<size_t>(used))});
-    } else {
-      return false;
-    }
+    carry.erase(0, carry.size() - v.size());
   }
+  if (!carry.empty()) return false;  // every line of an index ends with one
   t.size = size;
   t.lines = lines;
   t.next_number = next;

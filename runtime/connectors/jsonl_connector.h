@@ -113,14 +113,17 @@ class JsonlConnector : public Connector {
    private:
     struct Slot {
       Entry e;
-      uint64_t id_at : 63;  // its id in ids_: a 4-byte length, then the bytes
+      uint64_t id_at : 63;  // its id in ids_: block << kBlockBits | offset; a 4-byte length, then the bytes
       uint64_t erased : 1;
     };
     std::string_view IdAt(size_t i) const;
     // The bucket of `id` (holding its slot + 1, or 0 where it would go).
     size_t Bucket(std::string_view id) const;
     void Grow(size_t want);  // rehashes into room for `want` records
-    std::string ids_;
+    // ids in blocks of 1 MB (a longer id has a block of its own): no copy and no doubling's
+    // slack as they grow (a string doubling held up to 2x its ids at a million records)
+    static constexpr int kBlockBits = 20;
+    std::vector<std::string> ids_;
     std::vector<Slot> slots_;
     std::vector<uint32_t> buckets_;  // slot + 1; 0 empty; kGone an erased slot's bucket
     static constexpr uint32_t kGone = UINT32_MAX;
