@@ -158,6 +158,89 @@ std::optional<uint64_t> JsonlConnector::Fingerprint(const std::string& object, u
   return h;
 }
 
+// ---- JsonlConnector::Index ----
+
+std::string_view JsonlConnector::Index::IdAt(size_t i) const {
+  const std::string& block = ids_[slots_[i].id_at >> kBlockBits];
+  size_t at = slots_[i].id_at & ((uint64_t{1} << kBlockBits) - 1);
+  uint32_t n = 0;
+  std::memcpy(&n, block.data() + at, sizeof n);
+  return std::string_view(block.data() + at + sizeof n, n);
+}
+
+size_t JsonlConnector::Index::Bucket(std::string_view id) const {
+  size_t mask = buckets_.size() - 1;
+  size_t b = std::hash<std::string_view>()(id) & mask;
+  size_t free = SIZE_MAX;  // the first erased bucket passed: where a new id goes
+  for (;; b = (b + 1) & mask) {
+    uint32_t v = buckets_[b];
+    if (v == 0) return free != SIZE_MAX ? free : b;
+    if (v == kGone) {
+      if (free == SIZE_MAX) free = b;
+    } else if (IdAt(v - 1) == id) {
+      return b;
+    }
+  }
+}
+
+void JsonlConnector::Index::Grow(size_t want) {
+  size_t n = 16;
+  while (n < 2 * want) n *= 2;
+  buckets_.assign(n, 0);
+  used_ = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].erased) continue;
+    size_t b = std::hash<std::string_view>()(IdAt(i)) & (n - 1);
+    while (buckets_[b] != 0) b = (b + 1) & (n - 1);
+    buckets_[b] = static_cast<uint32_t>(i + 1);
+    ++used_;
+  }
+}
+
+void JsonlConnector::Index::reserve(size_t n) {
+  slots_.reserve(n);
+  if (buckets_.size() < 2 * n) Grow(n);
+}
+
+JsonlConnector::Entry* JsonlConnector::Index::find(std::string_view id) {
+  if (buckets_.empty()) return nullptr;
+  uint32_t v = buckets_[Bucket(id)];
+  return v == 0 || v == kGone ? nullptr : &slots_[v - 1].e;
+}
+
+std::pair<JsonlConnector::Entry*, bool> JsonlConnector::Index::try_emplace(std::string_view id, const Entry& e) {
+  if (Entry* have = find(id)) return {have, false};
+  if (slots_.size() >= kGone - 1) throw std::length_error("jsonl index: too many records");
+  if (2 * (used_ + 1) > buckets_.size()) Grow(live_ + 1);
+  size_t b = Bucket(id);
+  if (buckets_[b] == 0) ++used_;
+  uint32_t n = static_cast<uint32_t>(id.size());
+  size_t need = sizeof n + id.size();
+  if (ids_.empty() || ids_.back().size() + need > ids_.back().capacity()) {
+    ids_.emplace_back();
+    ids_.back().reserve(std::max(need, size_t{1} << kBlockBits));
+  }
+  std::string& block = ids_.back();
+  Slot sl{e, (ids_.size() - 1) << kBlockBits | block.size(), 0};
+  block.append(reinterpret_cast<const char*>(&n), sizeof n);
+  block.append(id);
+  slots_.push_back(sl);
+  buckets_[b] = static_cast<uint32_t>(slots_.size());
+  ++live_;
+  return {&slots_.back().e, true};
+}
+
+bool JsonlConnector::Index::erase(std::string_view id) {
+  if (buckets_.empty()) return false;
+  size_t b = Bucket(id);
+  uint32_t v = buckets_[b];
+  if (v == 0 || v == kGone) return false;
+  slots_[v - 1].erased = 1;  // (its id stays in ids_: erasing is rare, a record nested too deeply)
+  buckets_[b] = kGone;
+  --live_;
+  return true;
+}
+
 base::Result<JsonlConnector::Table*> JsonlConnector::Open(const schema::Object& object) {
   Table& t = tables_[object.name];
   if (dir_.empty()) {
@@ -172,7 +255,10 @@ base::Result<JsonlConnector::Table*> JsonlConnector::Open(const schema::Object& 
     if (!same) Forget(t);
   } else {
     t.loaded = true;
-    if (!LoadIndex(object.name, t)) t = Table{.loaded = true};
+    if (!LoadIndex(object.name, t)) {
+      t = Table();
+      t.loaded = true;
+    }
   }
   uint64_t indexed = t.size;
   auto read = Scan(object.name, t);
@@ -184,14 +270,14 @@ base::Result<JsonlConnector::Table*> JsonlConnector::Open(const schema::Object& 
 void JsonlConnector::Forget(Table& t) {
   std::vector<std::pair<std::string, Entry>> unsaved;  // records only in memory (a dry run's writes) stay
   std::unordered_map<std::string, std::string> texts = std::move(t.texts);
-  for (const std::string& id : t.order)
-    if (t.records[id].offset < 0) unsaved.emplace_back(id, t.records[id]);
+  t.records.each([&](std::string_view id, const Entry& e) {
+    if (e.offset < 0) unsaved.emplace_back(std::string(id), e);
+  });
   int64_t next = t.next_number;
   t = Table();
   t.loaded = true;
   t.next_number = next;  // never an id handed out before
   for (auto& [id, e] : unsaved) {
-    t.order.push_back(id);
     t.records[id] = e;
     t.texts[id] = std::move(texts[id]);
   }
@@ -251,13 +337,11 @@ base::Result<size_t> JsonlConnector::Scan(const std::string& object, Table& t) {
         // earlier lines are not its current state, so the record is unknown, not old.
         t.problems.push_back({'d', line_no, id});
         t.texts.erase(id);
-        if (t.records.erase(id)) t.order.erase(std::find(t.order.begin(), t.order.end(), id));
+        t.records.erase(id);
         continue;
       }
-      auto [it, fresh] = t.records.try_emplace(id);
-      if (fresh) t.order.push_back(id);
-      it->second = Entry{static_cast<int64_t>(at), static_cast<uint32_t>(line.size()), static_cast<uint32_t>(line_no),
-                         StampOf(line)};
+      *t.records.try_emplace(id).first = Entry{static_cast<int64_t>(at), static_cast<uint32_t>(line.size()),
+                                               static_cast<uint32_t>(line_no), StampOf(line)};
       t.texts.erase(id);
     }
     buf.erase(0, start);
@@ -289,54 +373,65 @@ bool JsonlConnector::LoadIndex(const std::string& object, Table& t) {
   if (::stat(Path(object).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < size) return false;
   std::optional<uint64_t> now = Fingerprint(object, size);
   if (!now || *now != print) return false;
-  // the rest read at once and parsed by hand: a million lines of sscanf were most of a quiet pass
-  std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t count = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n'));
+  // the rest parsed by hand (a million lines of sscanf were most of a quiet pass), a chunk at a
+  // time: read whole, the two indexes of a million records each held 120 MB beside their entries
+  const std::streampos body = in.tellg();
+  std::vector<char> chunk(size_t{1} << 20);
+  size_t count = 0;
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0)
+    count += static_cast<size_t>(std::count(chunk.data(), chunk.data() + in.gcount(), '\n'));
+  in.clear();
+  in.seekg(body);
   t.records.reserve(count);
-  t.order.reserve(count);
-  for (std::string_view v(rest); !v.empty();) {
-    size_t nl = v.find('\n');
-    if (nl == std::string_view::npos) return false;  // every line of an index ends with one
-    std::string_view l = v.substr(0, nl);
-    v.remove_prefix(nl + 1);
-    // R offset length line stamp id | P kind line id
-    if (l.size() > 2 && l[0] == 'R' && l[1] == ' ') {
-      uint64_t num[3] = {0, 0, 0};
-      int64_t stamp = 0;
-      const char* p = l.data() + 2;
-      const char* end = l.data() + l.size();
-      bool ok = true;
-      for (uint64_t& n : num) {
-        auto r = std::from_chars(p, end, n);
-        ok &= r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
-        if (!ok) break;
-        p = r.ptr + 1;
+  std::string carry;  // the start of a line the chunk's end cut
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+    carry.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    std::string_view v(carry);
+    for (size_t nl; (nl = v.find('\n')) != std::string_view::npos;) {
+      std::string_view l = v.substr(0, nl);
+      v.remove_prefix(nl + 1);
+      // R offset length line stamp id | P kind line id
+      if (l.size() > 2 && l[0] == 'R' && l[1] == ' ') {
+        uint64_t num[3] = {0, 0, 0};
+        int64_t stamp = 0;
+        const char* p = l.data() + 2;
+        const char* end = l.data() + l.size();
+        bool ok = true;
+        for (uint64_t& n : num) {
+          auto r = std::from_chars(p, end, n);
+          ok &= r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+          if (!ok) break;
+          p = r.ptr + 1;
+        }
+        if (ok) {
+          auto r = std::from_chars(p, end, stamp);
+          ok = r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
+          p = r.ptr + 1;
+        }
+        if (!ok || p >= end) return false;
+        std::string_view id(p, static_cast<size_t>(end - p));
+        if (num[0] + num[1] >= size) return false;
+        if (!t.records
+                 .try_emplace(id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]),
+                                        static_cast<uint32_t>(num[2]), stamp})
+                 .second)
+          return false;
+        continue;
       }
-      if (ok) {
-        auto r = std::from_chars(p, end, stamp);
-        ok = r.ec == std::errc() && r.ptr < end && *r.ptr == ' ';
-        p = r.ptr + 1;
+      char tag = 0, kind = 0;
+      unsigned long long a = 0;
+      int used = 0;
+      line = std::string(l);
+      if (l.size() > 2 && l[0] == 'P' && std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 &&
+          used > 0) {
+        t.problems.push_back({kind, a, line.substr(static_cast<size_t>(used))});
+      } else {
+        return false;
       }
-      if (!ok || p >= end) return false;
-      std::string id(p, static_cast<size_t>(end - p));
-      if (num[0] + num[1] >= size) return false;
-      auto [it, fresh] = t.records.try_emplace(
-          id, Entry{static_cast<int64_t>(num[0]), static_cast<uint32_t>(num[1]), static_cast<uint32_t>(num[2]), stamp});
-      if (!fresh) return false;
-      t.order.push_back(std::move(id));
-      continue;
     }
-    char tag = 0, kind = 0;
-    unsigned long long a = 0;
-    int used = 0;
-    line = std::string(l);
-    if (l.size() > 2 && l[0] == 'P' && std::sscanf(line.c_str(), "%c %c %llu %n", &tag, &kind, &a, &used) == 3 &&
-        used > 0) {
-      t.problems.push_back({kind, a, line.substr(static_cast<size_t>(used))});
-    } else {
-      return false;
-    }
+    carry.erase(0, carry.size() - v.size());
   }
+  if (!carry.empty()) return false;  // every line of an index ends with one
   t.size = size;
   t.lines = lines;
   t.next_number = next;
@@ -346,25 +441,31 @@ bool JsonlConnector::LoadIndex(const std::string& object, Table& t) {
 
 void JsonlConnector::SaveIndex(const std::string& object, const Table& t) const {
   if (dry_run_ || !t.print) return;
-  std::string out = std::string(kIndexMagic) + "\n";
-  out += "size " + std::to_string(t.size) + " lines " + std::to_string(t.lines) + " next " +
-         std::to_string(t.next_number) + " print " + std::to_string(*t.print) + "\n";
-  for (const Table::Problem& p : t.problems) {
-    if (p.id.find('\n') != std::string::npos) return;  // not representable: no index, the file is read whole
-    out += "P " + std::string(1, p.kind) + " " + std::to_string(p.line) + " " + p.id + "\n";
-  }
-  for (const std::string& id : t.order) {
-    const Entry& e = t.records.at(id);
-    // a record only in memory (Put) is not in the file: an index without it would lose it
-    if (e.offset < 0 || id.find('\n') != std::string::npos) return;
-    out += "R " + std::to_string(e.offset) + " " + std::to_string(e.length) + " " + std::to_string(e.line) + " " +
-           std::to_string(e.stamp_ms) + " " + id + "\n";
-  }
-  // written whole, then renamed over the old one: a crash leaves one or the other
+  // written a line at a time (a million lines held as one string were ~50 MB), to a
+  // temporary file renamed over the old one: a crash leaves one or the other
   std::string tmp = IndexPath(object) + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return;  // an index is an optimization: without one the file is read whole
-  bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+  bool ok = true;
+  auto put = [&](const std::string& line) { ok = ok && std::fwrite(line.data(), 1, line.size(), f) == line.size(); };
+  put(std::string(kIndexMagic) + "\n");
+  put("size " + std::to_string(t.size) + " lines " + std::to_string(t.lines) + " next " +
+      std::to_string(t.next_number) + " print " + std::to_string(*t.print) + "\n");
+  for (const Table::Problem& p : t.problems) {
+    ok = ok && p.id.find('\n') == std::string::npos;  // not representable: no index, the file is read whole
+    put("P " + std::string(1, p.kind) + " " + std::to_string(p.line) + " " + p.id + "\n");
+  }
+  std::string line;
+  t.records.each([&](std::string_view id, const Entry& e) {
+    // a record only in memory (Put) is not in the file: an index without it would lose it
+    ok = ok && e.offset >= 0 && id.find('\n') == std::string_view::npos;
+    if (!ok) return;
+    line = "R " + std::to_string(e.offset) + " " + std::to_string(e.length) + " " + std::to_string(e.line) + " " +
+           std::to_string(e.stamp_ms) + " ";
+    line.append(id);
+    line += '\n';
+    put(line);
+  });
   ok &= std::fclose(f) == 0;
   std::error_code ec;
   if (ok) fs::rename(tmp, IndexPath(object), ec);
@@ -390,7 +491,9 @@ std::vector<ReadProblem> JsonlConnector::Problems(const std::string& object, con
 
 base::Result<std::string> JsonlConnector::TextOf(const std::string& object, const Table& t,
                                                  const std::string& id) const {
-  const Entry& e = t.records.at(id);
+  const Entry* found = t.records.find(id);
+  if (!found) return base::Status::Error("no record " + id + " in " + Path(object));
+  const Entry& e = *found;
   if (e.offset < 0) return t.texts.at(id);
   std::string text(e.length, '\0');
   int fd = ::open(Path(object).c_str(), O_RDONLY | O_CLOEXEC);
@@ -513,30 +616,27 @@ base::Status JsonlConnector::Load(const schema::Object& object, std::vector<Reco
     if (!map->ok()) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
     std::vector<ReadProblem> found = Problems(object.name, t);  // lines without a record, every pass
     out->clear();
-    out->resize(t.order.size());
+    out->resize(t.records.size());
     size_t n = 0;
     bool stale = false;  // a line is not where the index says: the file changed under it
-    for (const std::string& id : t.order) {
-      const Entry& e = t.records[id];
+    t.records.each([&](std::string_view id, const Entry& e) {
+      if (stale) return;
       std::string_view text;
-      if (e.offset < 0) text = t.texts[id];
+      if (e.offset < 0) text = t.texts[std::string(id)];
       if (e.offset >= 0 && !map->Line(e.offset, e.length, &text)) {
         stale = true;
-        break;
+        return;
       }
       std::string problem;
       Record& r = (*out)[n];
       if (ToRecord(object, text, &r, &problem)) {
-        if (r.id != id) {
-          stale = true;
-          break;
-        }
-        ++n;
-        continue;
+        stale = r.id != id;
+        n += !stale;
+        return;
       }
       std::string where = path + (e.line ? ":" + std::to_string(e.line) : "");
-      found.push_back({id, where, where + ": record " + id + ": " + problem});
-    }
+      found.push_back({std::string(id), where, where + ": record " + std::string(id) + ": " + problem});
+    });
     map.reset();
     if (stale && attempt == 0) {
       // read the file whole, once
@@ -732,7 +832,8 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
     std::vector<std::string> stored;
     for (size_t i = start; i < end; ++i) {
       const WriteOp& op = ops[i];
-      auto it = op.kind == WriteOp::Kind::kCreate ? t.records.end() : t.records.find(op.id);
+      // the record written, when it exists ("": a new one)
+      std::string rid = op.kind != WriteOp::Kind::kCreate && t.records.count(op.id) ? op.id : "";
       // a create that upserts updates the live record that already has its value, as the APIs do
       const Text* key = UpsertValue(object, op);
       if (key && upsert_field != op.upsert_field && error.empty()) {
@@ -742,17 +843,18 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
         size_t slot = static_cast<size_t>(f - object.fields.data());
         Record rec;
         std::string problem;
-        for (const std::string& id : t.order) {
-          auto text = TextOf(object.name, t, id);
+        t.records.each([&](std::string_view id, const Entry&) {
+          auto text = TextOf(object.name, t, std::string(id));
           if (text && ToRecord(object, *text, &rec, &problem) && !rec.deleted && !IsBlank(rec.values[slot]))
             by_upsert_value.emplace(*rec.values[slot], id);
-        }
+        });
       }
       if (key)
-        if (auto u = by_upsert_value.find(**key); u != by_upsert_value.end()) it = t.records.find(u->second);
+        if (auto u = by_upsert_value.find(**key); u != by_upsert_value.end() && t.records.count(u->second))
+          rid = u->second;
       std::optional<json> existing;
-      if (it != t.records.end()) {
-        auto text = TextOf(object.name, t, it->first);
+      if (!rid.empty()) {
+        auto text = TextOf(object.name, t, rid);
         json j = text ? json::parse(*text, nullptr, false) : json();
         if (j.is_object()) existing = std::move(j);
       }
@@ -775,20 +877,19 @@ std::vector<WriteResult> JsonlConnector::Write(const schema::Object& object, con
           }
           Apply(object, op, j);
           if (!IsSalesforce(system_)) j["properties"]["hs_object_id"] = r.id;
-          t.order.push_back(r.id);
-          it = t.records.emplace(r.id, Entry()).first;
+          rid = r.id;
         } else {
-          if (op.kind == WriteOp::Kind::kCreate) r.id = it->first;  // upserted into this record
+          if (op.kind == WriteOp::Kind::kCreate) r.id = rid;  // upserted into this record
           j = std::move(*existing);
           Apply(object, op, j);
         }
-        std::string& text = t.texts[it->first] = j.dump(-1, ' ', false, json::error_handler_t::replace);
-        it->second = Entry{-1, 0, 0, StampOf(text)};
-        stored.push_back(it->first);
+        std::string& text = t.texts[rid] = j.dump(-1, ' ', false, json::error_handler_t::replace);
+        t.records[rid] = Entry{-1, 0, 0, StampOf(text)};
+        stored.push_back(rid);
         if (op.kind != WriteOp::Kind::kDelete) {
           Record rec;
           std::string problem;
-          if (ToRecord(object, t.texts[it->first], &rec, &problem)) r.stored = std::move(rec);
+          if (ToRecord(object, t.texts[rid], &rec, &problem)) r.stored = std::move(rec);
         }
       }
       results.push_back(std::move(r));
@@ -808,7 +909,6 @@ std::string JsonlConnector::Put(const schema::Object& object, json j) {
   const char* id_key = IsSalesforce(system_) ? "Id" : "id";
   std::string id = j.contains(id_key) && j[id_key].is_string() ? j[id_key].get<std::string>() : NewId(object, t);
   j[id_key] = id;
-  if (!t.records.count(id)) t.order.push_back(id);
   NoteId(t, id);
   t.texts[id] = j.dump(-1, ' ', false, json::error_handler_t::replace);
   t.records[id] = Entry{-1, 0, 0, StampOf(t.texts[id])};
@@ -818,9 +918,8 @@ std::string JsonlConnector::Put(const schema::Object& object, json j) {
 std::optional<json> JsonlConnector::Get(const std::string& object, const std::string& id) const {
   auto t = tables_.find(object);
   if (t == tables_.end()) return std::nullopt;
-  auto r = t->second.records.find(id);
-  if (r == t->second.records.end()) return std::nullopt;
-  auto text = TextOf(object, t->second, r->first);
+  if (!t->second.records.count(id)) return std::nullopt;
+  auto text = TextOf(object, t->second, id);
   if (!text) return std::nullopt;
   return json::parse(*text, nullptr, false);
 }
@@ -829,8 +928,9 @@ std::vector<json> JsonlConnector::All(const std::string& object) const {
   std::vector<json> out;
   auto t = tables_.find(object);
   if (t == tables_.end()) return out;
-  for (const std::string& id : t->second.order)
-    if (auto text = TextOf(object, t->second, id)) out.push_back(json::parse(*text, nullptr, false));
+  t->second.records.each([&](std::string_view id, const Entry&) {
+    if (auto text = TextOf(object, t->second, std::string(id))) out.push_back(json::parse(*text, nullptr, false));
+  });
   return out;
 }
 
@@ -889,10 +989,9 @@ base::Status JsonlConnector::ChangedIds(const schema::Object& object, int64_t si
   unsigned long long size = 0, print = 0;
   bool exact = !position.empty() && std::sscanf(position.c_str(), "%llu %llu", &size, &print) == 2 && size <= t.size &&
                Fingerprint(object.name, size) == std::optional<uint64_t>(print);
-  for (const std::string& id : t.order) {
-    const Entry& e = t.records.at(id);
-    if (exact ? e.offset < 0 || static_cast<uint64_t>(e.offset) >= size : e.stamp_ms >= since_ms) ids->push_back(id);
-  }
+  t.records.each([&](std::string_view id, const Entry& e) {
+    if (exact ? e.offset < 0 || static_cast<uint64_t>(e.offset) >= size : e.stamp_ms >= since_ms) ids->emplace_back(id);
+  });
   std::vector<ReadProblem> found = Problems(object.name, t);
   problems->insert(problems->end(), found.begin(), found.end());
   return base::Status::Ok();
@@ -911,9 +1010,9 @@ base::Status JsonlConnector::ReadByIds(const schema::Object& object, const std::
   if (!map.ok()) return base::Status::Error("cannot read " + path + ": " + std::strerror(errno));
   base::Status status = base::Status::Ok();
   for (const std::string& id : ids) {
-    auto it = t.records.find(id);
-    if (it == t.records.end()) continue;
-    const Entry& e = it->second;
+    const Entry* found = t.records.find(id);
+    if (!found) continue;
+    const Entry& e = *found;
     std::string_view text;
     if (e.offset < 0) text = t.texts[id];
     if (e.offset >= 0 && !map.Line(e.offset, e.length, &text)) {

@@ -87,14 +87,55 @@ class JsonlConnector : public Connector {
     int64_t stamp_ms = kUnknownStamp;
   };
   static constexpr int64_t kUnknownStamp = INT64_MAX;
+  // The entries of one file's records in order of first appearance, found by id: the ids packed
+  // in one buffer, the entries in one array and an open-addressing table of positions (about
+  // 60 bytes a record with an 18-character id; an unordered_map<string, Entry> and a vector of
+  // the ids in order took ~180, most of a quiet pass's memory at a million records).
+  class Index {
+   public:
+    size_t size() const { return live_; }
+    void reserve(size_t n);
+    Entry* find(std::string_view id);
+    const Entry* find(std::string_view id) const { return const_cast<Index*>(this)->find(id); }
+    bool count(std::string_view id) const { return find(id) != nullptr; }
+    // The entry of `id`, added (at the end of the order) when new: (entry, added).
+    std::pair<Entry*, bool> try_emplace(std::string_view id, const Entry& e);
+    std::pair<Entry*, bool> try_emplace(std::string_view id) { return try_emplace(id, Entry{}); }
+    Entry& operator[](std::string_view id) { return *try_emplace(id).first; }
+    bool erase(std::string_view id);
+    // Each record in order of first appearance: f(id, entry).
+    template <typename F>
+    void each(F f) const {
+      for (size_t i = 0; i < slots_.size(); ++i)
+        if (!slots_[i].erased) f(IdAt(i), slots_[i].e);
+    }
+
+   private:
+    struct Slot {
+      Entry e;
+      uint64_t id_at : 63;  // its id in ids_: block << kBlockBits | offset; a 4-byte length, then the bytes
+      uint64_t erased : 1;
+    };
+    std::string_view IdAt(size_t i) const;
+    // The bucket of `id` (holding its slot + 1, or 0 where it would go).
+    size_t Bucket(std::string_view id) const;
+    void Grow(size_t want);  // rehashes into room for `want` records
+    // ids in blocks of 1 MB (a longer id has a block of its own): no copy and no doubling's
+    // slack as they grow (a string doubling held up to 2x its ids at a million records)
+    static constexpr int kBlockBits = 20;
+    std::vector<std::string> ids_;
+    std::vector<Slot> slots_;
+    std::vector<uint32_t> buckets_;  // slot + 1; 0 empty; kGone an erased slot's bucket
+    static constexpr uint32_t kGone = UINT32_MAX;
+    size_t live_ = 0, used_ = 0;  // live slots; buckets not empty
+  };
   // The stamp of a record's JSON text (Entry::stamp_ms).
   int64_t StampOf(std::string_view text) const;
   // What is known of one object's file: its records' current lines, not their text, so that
   // memory holds an offset per record, not a copy of the org.
   struct Table {
     bool loaded = false;
-    std::vector<std::string> order;  // ids in order of first appearance
-    std::unordered_map<std::string, Entry> records;
+    Index records;                                       // in order of first appearance
     std::unordered_map<std::string, std::string> texts;  // the current text of records with offset -1
     // Lines that are no record (malformed, no id, nested too deeply), reported by every Load.
     struct Problem {

@@ -373,5 +373,32 @@ TEST_F(JsonlRead, APassOverAnUnchangedFileReadsNoLine) {
   EXPECT_EQ(recs[0].values[Slot(contact, "LastName")], Text("Changed"));
 }
 
+// An index larger than the chunk it is read in (1 MB) and ids filling several of the offset
+// index's 1 MB id blocks: a new process still reads no line, finds every record by id and
+// lists them in the file's order.
+TEST_F(JsonlRead, AnIndexOfManyRecordsIsReadBackWhole) {
+  const schema::Object& contact = Obj(System::kSalesforce, "Contact");
+  std::string folder = dir + "/salesforce", file = folder + "/Contact.jsonl";
+  const int n = 60000;
+  auto id = [](int i) { return "003Y" + std::string(36, 'x') + std::to_string(100000 + i); };
+  std::vector<std::string> lines;
+  for (int i = 0; i < n; ++i)
+    lines.push_back(R"({"Id":")" + id(i) + R"(","LastName":"L)" + std::to_string(i) +
+                    R"(","SystemModstamp":"2026-01-01T00:00:00.000Z"})");
+  Load(System::kSalesforce, contact, lines);
+  ASSERT_GT(fs::file_size(file + ".index"), 2u << 20);
+  JsonlConnector again(System::kSalesforce, folder);
+  std::vector<Record> recs;
+  ASSERT_TRUE(again.Load(contact, &recs, &problems));
+  EXPECT_EQ(again.lines_scanned(), 0u);
+  ASSERT_EQ(recs.size(), static_cast<size_t>(n));
+  for (int i : {0, 1, n / 2, n - 1}) EXPECT_EQ(recs[static_cast<size_t>(i)].id, id(i));
+  std::vector<Record> some;
+  ASSERT_TRUE(again.ReadByIds(contact, {id(n - 1), id(7), "003Ynone"}, &some, &problems));
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_EQ(some[0].values[Slot(contact, "LastName")], Text("L" + std::to_string(n - 1)));
+  EXPECT_EQ(some[1].values[Slot(contact, "LastName")], Text("L7"));
+}
+
 }  // namespace
 }  // namespace accord::sync

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,7 +40,7 @@ std::string RedactLocation(const std::string& location);
 
 // The schema version this build writes. Opening a file with a higher version
 // is an error (a newer Accord wrote it); lower versions are migrated.
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 
 enum class LinkState { kActive, kOutOfScope, kDeleted };
 std::string_view LinkStateName(LinkState s);
@@ -272,6 +273,10 @@ class StateStore {
   static constexpr size_t kInList = 100;
   // The links of `sync` whose Salesforce (side 0) or HubSpot (side 1) id is one of `ids`.
   base::Result<std::vector<Link>> LinksOf(const std::string& sync, int side, const std::vector<std::string>& ids);
+  // The shadows (as Shadows) of the pairs of `sync` whose Salesforce id is one of `sf_ids` and
+  // that have any, by Salesforce id: a batch of pairs' shadows in one statement per kInList ids.
+  base::Result<std::unordered_map<std::string, std::vector<Shadow>>> ShadowsOf(const std::string& sync,
+                                                                               const std::vector<std::string>& sf_ids);
   // How many links `sync` has, and how many of them ended (state deleted).
   base::Result<std::pair<int64_t, int64_t>> LinkCounts(const std::string& sync);
   // The record key index: per kind (a system, object, field and normalization the engine
@@ -293,6 +298,13 @@ class StateStore {
   explicit StateStore(std::unique_ptr<sql::Connection> db);
   Status Migrate();
   std::vector<SyncError> Entries(const std::string& sync, bool notes);
+  // A pair_shadows row's text and back: [layout id, value, ...] (migration 7; the layout, the
+  // sorted field keys, recorded once in shadow_layouts), or, read, an older row's object.
+  std::string EncodeShadows(std::vector<Shadow> shadows, Status* status);
+  std::vector<Shadow> DecodeShadows(const std::string& text);  // sorted by field
+  void ForgetLayouts();                                  // a rollback may have undone layouts added in its transaction
+  std::map<std::string, int64_t> layout_ids_;            // JSON array of field keys -> id
+  std::map<int64_t, std::vector<std::string>> layouts_;  // id -> field keys
   std::unique_ptr<sql::Connection> db_;
   int version_ = 0;
   std::string fence_project_;  // Fence: "" = not fenced

@@ -613,7 +613,7 @@ void Engine::Impl::LoadLinks() {
   }
 }
 
-void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
+void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p, bool done) {
   if (!opts->dry_run && report->ok) {
     for (const SeenNow& s : seen_now) {
       const store::SeenChange& c = s.change;
@@ -630,7 +630,7 @@ void Engine::Impl::SaveSeenAndNotes(const SyncPlan& p) {
   seen_now.clear();
   notes_now.clear();
   note_parts.clear();
-  seen.clear();
+  if (done) seen.clear();
 }
 
 void Engine::Impl::PrefetchTombstones(int side, std::vector<std::string> ids) {
@@ -640,6 +640,25 @@ void Engine::Impl::PrefetchTombstones(int side, std::vector<std::string> ids) {
   if (!got) return Fail("state store: " + got.status().message);
   tomb_set[side] = std::move(*got);
   tomb_known[side].insert(std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()));
+}
+
+void Engine::Impl::PrefetchShadows(const SyncPlan& p, const std::vector<std::string>& sf_ids) {
+  shadow_batch.clear();
+  shadow_known.clear();
+  auto got = store.ShadowsOf(p.name, sf_ids);
+  if (!got) return Fail("state store: " + got.status().message);
+  shadow_batch = std::move(*got);
+  shadow_known.insert(sf_ids.begin(), sf_ids.end());
+}
+
+std::vector<store::Shadow> Engine::Impl::TakeShadows(const SyncPlan& p, const std::string& sf_id) {
+  // taken once: a pair's shadows move once it is reconciled (and a merge moves them to another id)
+  if (!shadow_known.erase(sf_id)) return store.Shadows(p.name, sf_id);
+  auto it = shadow_batch.find(sf_id);
+  if (it == shadow_batch.end()) return {};
+  std::vector<store::Shadow> out = std::move(it->second);
+  shadow_batch.erase(it);
+  return out;
 }
 
 bool Engine::Impl::Tombstoned(int side, const std::string& id) {

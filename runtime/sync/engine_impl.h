@@ -234,14 +234,23 @@ struct Engine::Impl {
   static std::string SeenKey(const std::string& sf_id, const std::string& field, int side) {
     return sf_id + '\x1f' + field + '\x1f' + std::to_string(side);
   }
-  // Keeps the changes its pair could not settle, drops the settled ones, writes the notes.
-  void SaveSeenAndNotes(const SyncPlan& p);
+  // Keeps the changes its pair could not settle, drops the settled ones, writes the notes: after
+  // each flush for the pairs reconciled before it (memory follows the window), and once more when
+  // the sync is done (`done`: the changes an earlier pass saw are forgotten too).
+  void SaveSeenAndNotes(const SyncPlan& p, bool done = true);
   bool full_pass = false;
   // Tombstones, looked up a batch of records at a time (store::StateStore::Tombstoned): of the
   // ids last prefetched per side, those known and those tombstoned (and every tombstone added
   // since). An id not prefetched is asked of the store alone.
   std::unordered_set<std::string> tomb_known[2], tomb_set[2];
   void PrefetchTombstones(int side, std::vector<std::string> ids);
+  // Shadows, read a batch of pairs at a time (store::StateStore::ShadowsOf, the pairs of the
+  // batch that are reconciled): by Salesforce id, each taken once; a pair not prefetched is
+  // read alone.
+  std::unordered_map<std::string, std::vector<store::Shadow>> shadow_batch;
+  std::unordered_set<std::string> shadow_known;
+  void PrefetchShadows(const SyncPlan& p, const std::vector<std::string>& sf_ids);
+  std::vector<store::Shadow> TakeShadows(const SyncPlan& p, const std::string& sf_id);
   bool Tombstoned(int side, const std::string& id);
   void AddTombstone(int side, const std::string& id);
   // ---- Targeted passes (issue 15, docs/sync.md "Targeted passes") ----

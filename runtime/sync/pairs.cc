@@ -23,6 +23,7 @@ void Engine::Impl::RunSync(SyncPlan& p) {
   auto flush = [&] {
     Flush(p, w);
     w = Work();
+    SaveSeenAndNotes(p, /*done=*/false);  // (the pairs reconciled so far: their writes went out)
     if (opts->progress) opts->progress(p.name, done, total);
   };
 
@@ -67,6 +68,7 @@ void Engine::Impl::RunSync(SyncPlan& p) {
         ids[0].push_back(own[k].salesforce_id);
         ids[1].push_back(own[k].hubspot_id);
       }
+      PrefetchShadows(p, ids[0]);
       for (int s = 0; s < 2; ++s) PrefetchTombstones(s, std::move(ids[s]));
       if (!report->ok) return;
     }
@@ -153,9 +155,9 @@ void Engine::Impl::RunSync(SyncPlan& p) {
       Check(store.SetLinkState(p.name, link.salesforce_id, store::LinkState::kActive));
       link.state = store::LinkState::kActive;
     }
-    // shadows are read per reconciled pair: an incremental pass touches few
+    // shadows: read with the batch's (PrefetchShadows above)
     ShadowMap sm;
-    std::vector<store::Shadow> list = store.Shadows(p.name, link.salesforce_id);
+    std::vector<store::Shadow> list = TakeShadows(p, link.salesforce_id);
     bool has_shadows = !list.empty();
     for (const auto& sh : list) sm[sh.field] = ShadowEntry{sh.base_sf, sh.base_hs};
     drift_pair = opts->drift != nullptr;

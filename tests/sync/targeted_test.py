@@ -71,6 +71,18 @@ def snapshot(d):
     }
     for name, sql in q.items():
         out[name] = db.execute(sql).fetchall()
+    # a shadow row as its fields and values: [layout id, value, ...] rows (schema 7) name their
+    # layout by an id each copy numbers in its own order
+    layouts = {}
+    if db.execute("select 1 from sqlite_master where name = 'shadow_layouts'").fetchone():
+        layouts = {i: json.loads(f) for i, f in db.execute("select id, fields from shadow_layouts")}
+
+    def fields(data):
+        v = json.loads(data)
+        if isinstance(v, list):
+            return sorted(zip(layouts[v[0]], [json.dumps(x) for x in v[1:]]))
+        return sorted((k, json.dumps(x)) for k, x in v.items())
+    out["shadows"] = [(sync, sf, fields(data)) for sync, sf, data in out["shadows"]]
     db.close()
     return out
 
