@@ -486,6 +486,7 @@ PassReport Engine::Impl::RunPass(const PassOptions& o) {
   links.clear();
   for (auto& t : taken) t.clear();
   for (auto& c : claimed) c.clear();
+  for (auto& m : made) m.clear();
   for (auto& u : unreadable) u.clear();
   for (auto& u : unreadable_ids) u.clear();
   logged_now.clear();
@@ -593,6 +594,35 @@ void Engine::Impl::LinkErrors(const SyncPlan& p, const std::string& sf_id, const
   if (any) Check(store.LinkErrors(p.name, sf_id, hs_id));
 }
 
+bool Engine::Impl::ClaimedByOther(const SyncPlan& p, int s, const std::string& object, const Record& r) const {
+  if (auto it = claimed[s].find(Key(object, r.id)); it != claimed[s].end() && it->second != p.name) return true;
+  auto m = made[s].find(object);
+  if (m == made[s].end()) return false;
+  for (const MadeClaim& c : m->second) {
+    if (c.sync == p.name || c.slot < 0 || static_cast<size_t>(c.slot) >= r.values.size()) continue;
+    const Text& v = r.values[c.slot];
+    if (IsBlank(v)) continue;
+    std::string k = !c.key ? *v : c.domain ? NormalizeDomain(*v) : Lower(std::string(base::Trim(*v)));
+    if (k == c.value) return true;
+  }
+  return false;
+}
+
+void Engine::Impl::ClaimWhatItMade(const SyncPlan& p, int target, const nlohmann::json& intent) {
+  if (!intent.is_object() || !intent.contains("fields")) return;
+  const nlohmann::json& sent = intent["fields"];
+  const schema::Object* to = target == 0 ? p.cs->salesforce : p.cs->hubspot;
+  auto& list = made[target][to->name];
+  if ((p.match == "email" || p.match == "domain") && IntentWrote(sent, to->fields, p.match_slot[target])) {
+    std::string v = sent[to->fields[p.match_slot[target]].name].get<std::string>();
+    list.push_back({p.match_slot[target], p.match == "domain" ? NormalizeDomain(v) : Lower(std::string(base::Trim(v))),
+                    p.match == "domain", true, p.name});
+  }
+  if (IntentWrote(sent, to->fields, p.extid_slot[target]))
+    list.push_back(
+        {p.extid_slot[target], sent[to->fields[p.extid_slot[target]].name].get<std::string>(), false, false, p.name});
+}
+
 void Engine::Impl::LoadLinks() {
   for (const SyncPlan& p : plans) {
     auto& l = links[p.name];
@@ -605,6 +635,7 @@ void Engine::Impl::LoadLinks() {
       int target = in.target_system == "salesforce" ? 0 : 1;
       intents[p.name][{target, in.source_id}] = nlohmann::json::parse(in.data.empty() ? "{}" : in.data, nullptr, false);
       Claim(p, target == 0 ? Side::kHubSpot : Side::kSalesforce, in.source_id);
+      ClaimWhatItMade(p, target, intents[p.name][{target, in.source_id}]);
     }
   }
   for (const store::SyncError& e : store.Errors("")) {
@@ -890,7 +921,7 @@ void Engine::Impl::PrefetchMatches(const SyncPlan& p, Table* t[2], std::unordere
     PrefetchTaken(s, obj[s]->name, all);
     for (const Record& r : t[s]->records) {
       if (r.deleted || linked_ids[s].count(r.id) || TakenBy(s, obj[s]->name, r.id) ||
-          ClaimedByOther(p, s, obj[s]->name, r.id) || Stale(p, s, r, *t[s]))
+          ClaimedByOther(p, s, obj[s]->name, r) || Stale(p, s, r, *t[s]))
         continue;
       if (std::string k = MatchKey(p, s, r); !k.empty() && !KindName(p, s, false).empty()) keys.push_back(k);
       ids[s].push_back(r.id);

@@ -188,10 +188,18 @@ struct Engine::Impl {
   // -> the sync that sent it. Such a record belongs to that sync until the create is accounted
   // for: another sync neither matches nor creates it (soak seed 110261368).
   std::unordered_map<std::string, std::string> claimed[2];
-  bool ClaimedByOther(const SyncPlan& p, int s, const std::string& object, const std::string& id) const {
-    auto it = claimed[s].find(Key(object, id));
-    return it != claimed[s].end() && it->second != p.name;
-  }
+  // ... and what such a create may have made in its target: the records with the match key or
+  // the external id it wrote, per object (soak seed 120261499).
+  struct MadeClaim {
+    int slot;           // the field of the target object it wrote
+    std::string value;  // normalized as the sending sync's match does (as sent: an external id)
+    bool domain = false, key = true;
+    std::string sync;
+  };
+  std::map<std::string, std::vector<MadeClaim>> made[2];
+  // Whether record `r` of side `s` belongs to another sync than `p`'s create in flight.
+  bool ClaimedByOther(const SyncPlan& p, int s, const std::string& object, const Record& r) const;
+  void ClaimWhatItMade(const SyncPlan& p, int target, const nlohmann::json& intent);
   void Claim(const SyncPlan& p, Side source, const std::string& id) {
     int s = SideIndex(source);
     claimed[s][Key((s == 0 ? p.cs->salesforce : p.cs->hubspot)->name, id)] = p.name;

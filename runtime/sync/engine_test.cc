@@ -1083,6 +1083,49 @@ TEST(SyncEngine, ARecordWhoseCreateIsInFlightIsNotCreatedByAnotherSync) {
   EXPECT_TRUE(h.store->Errors("").empty()) << "the create's entry is resolved";
 }
 
+const char* kPeopleIntoSalesforceLeadsIntoHubSpot = R"(
+sync people: salesforce.Contact <-> hubspot.contacts {
+  match email
+  create in salesforce
+  conflict two_way
+  LastName <-> lastname
+  Email    <-> email with lowerAscii(trim(_))
+}
+sync leads: salesforce.Lead <-> hubspot.contacts {
+  match email
+  create in hubspot
+  conflict two_way
+  LastName <-> lastname
+  Email    <-> email with lowerAscii(trim(_))
+}
+)";
+
+// Soak seed 120261499, the other way round: `leads` made a HubSpot contact of a Lead and the
+// response was lost (the contact exists). Next pass `people`, which runs first, saw that contact
+// linked nowhere and made a Salesforce Contact of it; `leads` then quarantined its own Lead. What
+// an open create may have made belongs to the sync that sent it, found by the key it wrote.
+TEST(SyncEngine, WhatALostCreateMadeIsNotTakenByAnotherSync) {
+  Harness h(kPeopleIntoSalesforceLeadsIntoHubSpot);
+  LostAckConnector lossy(h.hs, 1);  // the create lands, its response is lost
+  Engine engine(ViewOf(h.set, h.rules), jit::EngineKind::kInterp, *h.store, h.sf, lossy);
+  h.sf.Put(h.Obj(System::kSalesforce, "Lead"), {{"Id", "00QL1"},
+                                                {"LastName", "Hopper"},
+                                                {"Email", "grace@example.com"},
+                                                {"Company", "Navy"},
+                                                {"IsDeleted", false},
+                                                {"SystemModstamp", h.Stamp()}});
+  ASSERT_TRUE(engine.RunPass(PassOptions{}).ok);
+  ASSERT_EQ(h.hs.All("contacts").size(), 1u);
+  WaitBackoff(*h.store);
+  PassReport r = engine.RunPass(PassOptions{});
+  ASSERT_TRUE(r.ok) << r.failure;
+  EXPECT_TRUE(h.sf.All("Contact").empty()) << "no Contact made of the Lead's own HubSpot contact";
+  auto link = h.store->FindBySalesforce("leads", "00QL1");
+  ASSERT_TRUE(link) << "the Lead is linked to the contact its create made";
+  EXPECT_EQ(link->hubspot_id, h.hs.All("contacts")[0]["id"].get<std::string>());
+  EXPECT_TRUE(h.store->Errors("").empty());
+}
+
 TEST(SyncEngine, LostCreateResponseWithNothingToFindItByWaitsVisibly) {
   const std::string rules = LinkOnlyWithoutExternalId();
   Harness h(rules);

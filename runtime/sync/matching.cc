@@ -85,7 +85,7 @@ void Engine::Impl::Unlinked(SyncPlan& p, Table* t[2], std::unordered_set<std::st
   std::vector<size_t> cand[2];
   for (int s = 0; s < 2; ++s) {
     auto unlinked = [&](const Record& r) {
-      return !linked_ids[s].count(r.id) && !TakenBy(s, obj[s]->name, r.id) && !ClaimedByOther(p, s, obj[s]->name, r.id);
+      return !linked_ids[s].count(r.id) && !TakenBy(s, obj[s]->name, r.id) && !ClaimedByOther(p, s, obj[s]->name, r);
     };
     std::vector<char> open;  // of the current batch: not linked
     for (size_t i = 0; i < t[s]->records.size() && report->ok; ++i) {
